@@ -1,0 +1,62 @@
+# capmem top-level build. Plain make; each part of the tree has its own
+# fragment in mk/ that adds to the variables below.
+#
+#   make run    install missing deps, build, run the end-to-end demonstration
+#   make test   install missing deps, build, run every suite, print "N passed, N failed"
+#   make bench  run the benchmarks (not part of make test)
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+HOST_CC     ?= gcc
+BUILD       := build
+HOST_BUILD  := $(BUILD)/host
+ASAN_BUILD  := $(BUILD)/asan
+
+WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Icore -D_GNU_SOURCE -fPIC
+ASAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -Icore -D_GNU_SOURCE \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer
+
+# Fragments append: sources of the host library, test programs (each prints
+# TAP through cmocka), suites run by scripts/run-tests.sh, run/bench targets.
+CORE_SRCS :=
+HOST_LIB_SRCS :=
+HOST_LIBS := -lcrypto -luring -lpthread
+HOST_TESTS :=
+TEST_SUITES :=
+ALL_TARGETS :=
+BENCH_TARGETS :=
+
+include mk/core.mk
+include mk/host.mk
+-include mk/dma.mk
+-include mk/kernel.mk
+-include mk/bench.mk
+
+.PHONY: all deps run test test-suites bench clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+all: deps
+	@$(MAKE) --no-print-directory build-all
+
+.PHONY: build-all
+build-all: $(ALL_TARGETS)
+
+run: deps
+	@$(MAKE) --no-print-directory build-all
+	@bash scripts/run-demo.sh
+
+test: deps
+	@$(MAKE) --no-print-directory build-all
+	@bash scripts/run-tests.sh $(TEST_SUITES)
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BENCH_TARGETS)
+	@for b in $(BENCH_TARGETS); do echo "== $$b"; ./$$b || exit 1; done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,29 @@
+#ifndef CAPMEM_APPS_PLATFORM_H
+#define CAPMEM_APPS_PLATFORM_H
+
+/* The only per-target piece of an app: how it starts its peer process, how it
+ * hashes, and how it reads the clock. Implemented by apps/platform_host.c
+ * (Linux: fork, OpenSSL) and by the kernel target's user runtime
+ * (spawn syscall, core/sha256). Apps include this and <capmem/capmem.h>. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <capmem/capmem.h>
+
+/* A role of a two-process app: runs with the channel to its peer, returns 0
+ * on success. It owns `peer` and closes it. */
+typedef int (*app_role_fn)(cm_handle_t peer, int argc, char **argv);
+
+/* Runs `first` in this process and `second` in a new process, connected by a
+ * channel, both receiving argc/argv. Waits for the second process to end.
+ * Returns 0 only if both roles returned 0 (and the second process exited
+ * normally); otherwise nonzero. */
+int app_run_pair(app_role_fn first, app_role_fn second, int argc, char **argv);
+
+/* SHA-256 of len bytes. */
+void app_sha256(const void *data, size_t len, uint8_t digest[32]);
+
+/* Monotonic time in nanoseconds. */
+uint64_t app_now_ns(void);
+
+#endif

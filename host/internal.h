@@ -1,0 +1,71 @@
+#ifndef CAPMEM_HOST_INTERNAL_H
+#define CAPMEM_HOST_INTERNAL_H
+
+/* Internal interface shared by the host library's files. Not installed. */
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <capmem/capmem.h>
+
+/* Every object a host handle names starts with this header. Each handle
+ * holds one reference; cm__handle_get takes another for the caller's use,
+ * so a concurrent close never frees an object under a user.
+ * Invariant: destroy runs exactly once, when refs drops to 0. */
+struct cm__hobj {
+    uint32_t type;            /* cm_obj_type_t */
+    atomic_uint refs;
+    void (*destroy)(struct cm__hobj *obj);
+};
+
+/* Sets type/destroy and refs = 1 (the reference the first handle will own). */
+void cm__hobj_init(struct cm__hobj *obj, uint32_t type, void (*destroy)(struct cm__hobj *));
+void cm__hobj_ref(struct cm__hobj *obj);
+void cm__hobj_put(struct cm__hobj *obj);
+
+/* Installs obj under a new handle; the handle takes over the caller's
+ * reference on success. On failure (NO_RESOURCES) the caller still owns it. */
+cm_status_t cm__handle_install(struct cm__hobj *obj, cm_rights_t rights, cm_handle_t *out);
+
+/* Looks up a handle of `type` (CM_OBJ_NONE: any) holding every right in
+ * `need`. On success returns a new reference in *obj (release with
+ * cm__hobj_put) and the handle's rights in *rights (may be NULL).
+ * Errors: BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED. */
+cm_status_t cm__handle_get(cm_handle_t h, uint32_t type, cm_rights_t need,
+                           struct cm__hobj **obj, cm_rights_t *rights);
+
+/* Removes a handle from the table and returns its object reference and
+ * rights to the caller (who now owns that reference). Errors: BAD_HANDLE. */
+cm_status_t cm__handle_take(cm_handle_t h, struct cm__hobj **obj, cm_rights_t *rights);
+
+/* Converts errno to a status for failed Linux calls. */
+cm_status_t cm__status_from_errno(int err);
+
+/* ---- VMO internals (host/vmo.c) ---- */
+struct cm__vmo {
+    struct cm__hobj hdr;
+    int fd;              /* memfd, or a regular file for file windows */
+    uint64_t file_off;   /* window start within fd (0 for memfds) */
+    uint64_t file_len;   /* window length (file windows only) */
+    int is_file;
+};
+
+/* Wraps an owned fd as a VMO object (refs = 1). Validates that it is a
+ * memfd. On failure the fd is NOT closed. Errors: WRONG_TYPE, NO_MEMORY. */
+cm_status_t cm__vmo_wrap_memfd(int fd, struct cm__vmo **out);
+
+/* Rights the platform lets a holder of this fd exercise: WRITE only if the
+ * fd is open for writing and no write seal is set. */
+cm_status_t cm__vmo_platform_rights(int fd, cm_rights_t *rights);
+
+/* ---- Channel internals (host/channel.c) ---- */
+struct cm__channel {
+    struct cm__hobj hdr;
+    int fd;                 /* AF_UNIX SOCK_SEQPACKET, non-blocking */
+    struct cm__pending *pending; /* a received message the caller's buffers could not hold */
+};
+
+/* Wraps a connected seqpacket socket (owned) as a channel object.
+ * On failure the fd is NOT closed. */
+cm_status_t cm__channel_wrap(int fd, struct cm__channel **out);
+
+#endif

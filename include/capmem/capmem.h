@@ -1,0 +1,13 @@
+#ifndef CAPMEM_CAPMEM_H
+#define CAPMEM_CAPMEM_H
+
+/* The capmem public API. Applications include only this header; the same
+ * source builds for the host (Linux) and kernel (QEMU riscv64) targets. */
+#include <capmem/status.h>
+#include <capmem/rights.h>
+#include <capmem/limits.h>
+#include <capmem/handle.h>
+#include <capmem/vmo.h>
+#include <capmem/channel.h>
+
+#endif

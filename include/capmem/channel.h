@@ -1,0 +1,55 @@
+#ifndef CAPMEM_CHANNEL_H
+#define CAPMEM_CHANNEL_H
+
+#include <stdint.h>
+#include <capmem/handle.h>
+
+/* Channels: a connected pair of endpoints carrying messages of bytes plus
+ * handles. Bounded by CM_CHANNEL_MAX_BYTES and CM_CHANNEL_MAX_HANDLES.
+ * A received object's size, immutability and rights come from the platform,
+ * never from the message bytes. */
+
+#define CM_CHANNEL_DEFAULT_RIGHTS (CM_RIGHT_READ | CM_RIGHT_WRITE | \
+                                   CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER)
+
+/* Infinite timeout for cm_channel_wait_readable. */
+#define CM_TIMEOUT_INFINITE ((int64_t)-1)
+
+/* Creates a connected pair. `options` must be 0.
+ * Errors: INVALID_ARGS; NO_RESOURCES (handle limit); NO_MEMORY. */
+cm_status_t cm_channel_create(uint32_t options, cm_handle_t *end0, cm_handle_t *end1);
+
+/* Writes one message. Needs WRITE on `channel`; each sent handle needs
+ * TRANSFER. The listed handles are always consumed: closed in the caller
+ * whether the write succeeds or fails, whatever the error (a listed value
+ * that is not a live handle is skipped). A handle may not be listed twice,
+ * nor be `channel` itself.
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no WRITE, no TRANSFER);
+ * INVALID_ARGS (NULL with count > 0, duplicate handle); OUT_OF_RANGE
+ * (num_bytes > CM_CHANNEL_MAX_BYTES, num_handles > CM_CHANNEL_MAX_HANDLES);
+ * UNSUPPORTED (a right the target cannot enforce across processes would be
+ * dropped, e.g. a VMO without WRITE that is not sealed on host);
+ * PEER_CLOSED; SHOULD_WAIT (queue full). */
+cm_status_t cm_channel_write(cm_handle_t channel, const void *bytes, uint32_t num_bytes,
+                             const cm_handle_t *handles, uint32_t num_handles);
+
+/* Reads one message without blocking. On success the handles are new
+ * handles in the caller. If a buffer is too small, returns BUFFER_TOO_SMALL
+ * with the needed sizes in *actual_* and leaves the message queued.
+ * Needs READ.
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS;
+ * SHOULD_WAIT (empty); PEER_CLOSED (empty and peer gone);
+ * BUFFER_TOO_SMALL; PROTOCOL (peer sent a malformed message: everything
+ * that arrived with it is closed); NO_RESOURCES (handle limit: the message
+ * is dropped and everything it carried closed). */
+cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap,
+                            uint32_t *actual_bytes, cm_handle_t *handles,
+                            uint32_t handles_cap, uint32_t *actual_handles);
+
+/* Blocks until a message is queued, the peer closed, or timeout_ns passed
+ * (CM_TIMEOUT_INFINITE: no limit).
+ * Returns OK (readable), PEER_CLOSED (nothing queued and peer gone),
+ * TIMED_OUT, BAD_HANDLE, WRONG_TYPE. */
+cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns);
+
+#endif

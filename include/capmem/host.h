@@ -1,0 +1,44 @@
+#ifndef CAPMEM_HOST_H
+#define CAPMEM_HOST_H
+
+/* Host-only (Linux) extras. Nothing here exists on the kernel target. */
+#include <sys/types.h>
+#include <capmem/capmem.h>
+
+/* Wraps an existing memfd as a VMO handle, taking ownership of `fd` on
+ * success (on failure the caller keeps it). Rights derive from the fd:
+ * access mode and seals, never from the caller's claim; `rights` can only
+ * reduce them.
+ * Errors: INVALID_ARGS (fd < 0, out NULL); WRONG_TYPE (not a memfd);
+ * NO_RESOURCES. */
+cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out);
+
+/* Returns a new fd (O_CLOEXEC) for the VMO for use with other Linux APIs.
+ * Needs the handle's DUPLICATE right, since the fd is a second reference.
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; NO_RESOURCES. */
+cm_status_t cm_host_vmo_export_fd(cm_handle_t vmo, int *fd_out);
+
+/* Listens for channel connections on a UNIX socket at `path` (created; an
+ * existing socket file is an ALREADY_EXISTS error). The handle is a
+ * CM_OBJ_LISTENER. Errors: INVALID_ARGS (path too long); ALREADY_EXISTS;
+ * ACCESS_DENIED; NO_RESOURCES; IO. */
+cm_status_t cm_host_listen(const char *path, cm_handle_t *listener);
+
+/* Waits up to timeout_ns for a connection and returns its channel.
+ * Errors: BAD_HANDLE; WRONG_TYPE; TIMED_OUT; NO_RESOURCES; IO. */
+cm_status_t cm_host_accept(cm_handle_t listener, int64_t timeout_ns, cm_handle_t *channel);
+
+/* Connects a channel to a listener at `path`.
+ * Errors: INVALID_ARGS; NOT_FOUND (no listener); ACCESS_DENIED; NO_RESOURCES; IO. */
+cm_status_t cm_host_connect(const char *path, cm_handle_t *channel);
+
+/* Credentials of the process at the other end of a channel, as the Linux
+ * kernel recorded them when the connection was made (SO_PEERCRED).
+ * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS; IO. */
+cm_status_t cm_host_channel_peer_cred(cm_handle_t channel, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/* Number of live handles and mappings in this process (leak checks). */
+uint32_t cm_host_live_handles(void);
+uint32_t cm_host_live_mappings(void);
+
+#endif

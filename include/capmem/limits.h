@@ -1,0 +1,38 @@
+#ifndef CAPMEM_LIMITS_H
+#define CAPMEM_LIMITS_H
+
+/* Every bound capmem enforces, in one place, with the reason for the number.
+ * Both targets enforce the same values; each has a test that hits it. */
+
+/* Page size of both targets (x86-64/arm64 Linux base pages, Sv39). */
+#define CM_PAGE_SIZE 4096u
+
+/* Largest VMO. 1 GiB covers the benchmarks' 256 MiB payload with room, and
+ * keeps any single object well inside a 32-bit-safe page count and inside
+ * what a test machine can commit. Larger requests: OUT_OF_RANGE. */
+#define CM_VMO_MAX_SIZE (1ull << 30)
+
+/* Live handles per process. Each host handle owns one file descriptor, so
+ * this stays well under the default RLIMIT_NOFILE soft limit (1024):
+ * capmem reports NO_RESOURCES before the process runs out of fds.
+ * The kernel's per-process table has exactly this many slots. */
+#define CM_MAX_HANDLES 512u
+
+/* Bytes in one channel message (Zircon's value): large payloads go in VMOs. */
+#define CM_CHANNEL_MAX_BYTES 65536u
+
+/* Handles in one channel message (Zircon's value; below Linux SCM_MAX_FD 253). */
+#define CM_CHANNEL_MAX_HANDLES 64u
+
+/* Messages queued in one direction of a kernel channel before the writer gets
+ * SHOULD_WAIT. Host channels are bounded by the socket buffer instead. */
+#define CM_CHANNEL_MAX_QUEUED 16u
+
+/* Bytes of VMO mappings live in one process at once. Bounds the address
+ * space a process can pin through capmem (4x the largest VMO). */
+#define CM_MAX_MAPPED_BYTES (4ull << 30)
+
+/* Live mappings per process: the mapping table is a fixed array. */
+#define CM_MAX_MAPPINGS 256u
+
+#endif

@@ -1,0 +1,106 @@
+#ifndef CAPMEM_VMO_H
+#define CAPMEM_VMO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <capmem/handle.h>
+
+/* Virtual memory objects: page-granular memory a process fills, seals and
+ * hands to another process, which maps it without a copy.
+ * See docs/vmo.md for semantics and what each target enforces. */
+
+/* Rights of a freshly created VMO handle. */
+#define CM_VMO_DEFAULT_RIGHTS (CM_RIGHT_READ | CM_RIGHT_WRITE | CM_RIGHT_MAP | \
+                               CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER)
+
+/* Seal levels, one-way. */
+typedef enum cm_seal {
+    /* No new writable mapping and no write by anyone from now on; size fixed.
+     * Writable mappings that already exist keep working: not immutable. */
+    CM_SEAL_READONLY = 1,
+    /* Content and size fixed forever, for every holder. Refused with
+     * BAD_STATE while any writable mapping of the object exists. */
+    CM_SEAL_IMMUTABLE = 2,
+} cm_seal_t;
+
+/* cm_vmo_info.flags */
+#define CM_VMO_INFO_IMMUTABLE (1u << 0) /* platform guarantees content+size fixed */
+#define CM_VMO_INFO_READONLY  (1u << 1) /* sealed READONLY (or IMMUTABLE)          */
+#define CM_VMO_INFO_FILE      (1u << 2) /* window over a file range                */
+
+typedef struct cm_vmo_info {
+    uint64_t id;        /* object identity, stable while the object lives */
+    uint64_t size;      /* bytes, as the platform reports it */
+    uint32_t flags;     /* CM_VMO_INFO_* */
+    cm_rights_t rights; /* rights of the handle queried, after seals */
+} cm_vmo_info_t;
+
+/* cm_vmo_map flags. Mappings are never executable (W^X). */
+#define CM_MAP_READ  (1u << 0)
+#define CM_MAP_WRITE (1u << 1)
+
+/* Creates a zero-filled VMO of `size` bytes (0 allowed) with
+ * CM_VMO_DEFAULT_RIGHTS. `options` must be 0.
+ * Errors: INVALID_ARGS (out NULL, options); OUT_OF_RANGE (size >
+ * CM_VMO_MAX_SIZE); NO_MEMORY; NO_RESOURCES (handle limit). */
+cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out);
+
+/* Creates a VMO that is a window over bytes [offset, offset+len) of the file
+ * at `path`, without copying. The handle has READ|MAP|DUPLICATE (never WRITE:
+ * the file is shared with the filesystem). Not IMMUTABLE: the file may change.
+ * Errors: INVALID_ARGS; NOT_FOUND; ACCESS_DENIED (cannot open);
+ * OUT_OF_RANGE (range past end of file, overflow, > CM_VMO_MAX_SIZE);
+ * UNSUPPORTED (target has no files); NO_RESOURCES. */
+cm_status_t cm_vmo_create_from_file(const char *path, uint64_t offset, uint64_t len,
+                                    cm_handle_t *out);
+
+/* Copies `len` bytes at `offset` out of / into the VMO.
+ * offset+len must not exceed the size (computed without overflow); len 0 at
+ * offset == size is OK.
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no READ / no WRITE, or
+ * sealed for write); INVALID_ARGS (buf NULL with len > 0); OUT_OF_RANGE; IO. */
+cm_status_t cm_vmo_read(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len);
+cm_status_t cm_vmo_write(cm_handle_t vmo, const void *buf, uint64_t offset, uint64_t len);
+
+/* Size in bytes, from the platform object.
+ * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (size NULL). */
+cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size);
+
+/* Changes the size; new bytes read as zero. Needs WRITE.
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no WRITE, or sealed);
+ * OUT_OF_RANGE (> CM_VMO_MAX_SIZE); BAD_STATE (a mapping exists that the
+ * change would cut); NO_MEMORY. */
+cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size);
+
+/* Identity, size, flags and this handle's effective rights.
+ * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (info NULL). */
+cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info);
+
+/* Applies a seal level. Needs WRITE. Sealing IMMUTABLE over READONLY is
+ * allowed; sealing at a level already held is OK (idempotent).
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no WRITE); INVALID_ARGS
+ * (unknown level); BAD_STATE (IMMUTABLE while a writable mapping exists);
+ * UNSUPPORTED (file VMO). */
+cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level);
+
+/* Creates a new IMMUTABLE VMO holding the current content of `vmo`. Needs
+ * READ. The new handle has READ|MAP|DUPLICATE|TRANSFER.
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS; NO_MEMORY;
+ * NO_RESOURCES. */
+cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out);
+
+/* Maps [offset, offset+len) of the VMO into the caller's address space.
+ * offset must be a multiple of CM_PAGE_SIZE; len > 0; offset+len <= size.
+ * CM_MAP_READ needs READ|MAP; CM_MAP_WRITE needs WRITE|MAP and an unsealed
+ * object. The mapping keeps the object alive after the handle is closed.
+ * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (flags, alignment, len 0,
+ * addr NULL); ACCESS_DENIED; OUT_OF_RANGE (past the size, overflow);
+ * NO_RESOURCES (CM_MAX_MAPPINGS or CM_MAX_MAPPED_BYTES); NO_MEMORY. */
+cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t flags,
+                       void **addr);
+
+/* Removes a mapping made by cm_vmo_map: addr and len must be exactly those of
+ * one live mapping. Errors: INVALID_ARGS (no such mapping). */
+cm_status_t cm_vmo_unmap(void *addr, uint64_t len);
+
+#endif

@@ -1,0 +1,75 @@
+# host/: the Linux implementation, its tests, apps and tools.
+#
+# Fragments add library sources to HOST_LIB_SRCS and cmocka test programs to
+# HOST_TESTS (a path tests/host/NAME.c builds build/{host,asan}/tests/NAME;
+# tests/host/common/*.c are linked into every test).
+
+HOST_LIB_SRCS += host/handles.c host/vmo.c host/mappings.c host/channel.c \
+                 host/wire.c host/listener.c
+
+HOST_TESTS += tests/host/core_handle_table.c tests/host/status.c \
+              tests/host/handle.c tests/host/vmo_basic.c tests/host/vmo_seal.c \
+              tests/host/vmo_map.c tests/host/vmo_limits.c tests/host/channel.c \
+              tests/host/channel_hostile.c tests/host/transfer.c \
+              tests/host/listener.c tests/host/vmo_share_proc.c
+
+TEST_COMMON_SRCS := $(wildcard tests/host/common/*.c)
+
+LIB_SRCS = $(CORE_SRCS) $(HOST_LIB_SRCS)
+HOST_LIB = $(HOST_BUILD)/libcapmem.a
+ASAN_LIB = $(ASAN_BUILD)/libcapmem.a
+
+$(HOST_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(ASAN_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HOST_LIB): $(patsubst %.c,$(HOST_BUILD)/obj/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(ASAN_LIB): $(patsubst %.c,$(ASAN_BUILD)/obj/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(HOST_BUILD)/libcapmem.so: $(patsubst %.c,$(HOST_BUILD)/obj/%.o,$(LIB_SRCS)) host/libcapmem.map
+	$(HOST_CC) -shared -Wl,--version-script=host/libcapmem.map -o $@ \
+	    $(patsubst %.c,$(HOST_BUILD)/obj/%.o,$(LIB_SRCS)) $(HOST_LIBS)
+
+$(HOST_BUILD)/capmem.pc: host/capmem.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(abspath $(HOST_BUILD))|' -e 's|@INCLUDEDIR@|$(abspath include)|' $< > $@
+
+TEST_COMMON_HOST = $(patsubst %.c,$(HOST_BUILD)/obj/%.o,$(TEST_COMMON_SRCS))
+TEST_COMMON_ASAN = $(patsubst %.c,$(ASAN_BUILD)/obj/%.o,$(TEST_COMMON_SRCS))
+
+$(HOST_BUILD)/tests/%: $(HOST_BUILD)/obj/tests/host/%.o $(TEST_COMMON_HOST) $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -o $@ $< $(TEST_COMMON_HOST) $(HOST_LIB) -lcmocka $(HOST_LIBS)
+
+$(ASAN_BUILD)/tests/%: $(ASAN_BUILD)/obj/tests/host/%.o $(TEST_COMMON_ASAN) $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -fsanitize=address,undefined -o $@ $< $(TEST_COMMON_ASAN) $(ASAN_LIB) -lcmocka $(HOST_LIBS)
+
+HOST_TEST_BINS = $(patsubst tests/host/%.c,$(HOST_BUILD)/tests/%,$(HOST_TESTS))
+ASAN_TEST_BINS = $(patsubst tests/host/%.c,$(ASAN_BUILD)/tests/%,$(HOST_TESTS))
+
+# Apps: apps/NAME.c + apps/launch_host.c -> build/host/apps/NAME
+HOST_APPS := vmo_share
+$(HOST_BUILD)/apps/%: $(HOST_BUILD)/obj/apps/%.o $(HOST_BUILD)/obj/apps/launch_host.o $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -o $@ $< $(HOST_BUILD)/obj/apps/launch_host.o $(HOST_LIB) $(HOST_LIBS)
+
+$(HOST_BUILD)/capmem: $(HOST_BUILD)/obj/tools/capmem.o $(HOST_LIB)
+	$(HOST_CC) -o $@ $< $(HOST_LIB) $(HOST_LIBS)
+
+ALL_TARGETS += $(HOST_LIB) $(ASAN_LIB) $(HOST_BUILD)/libcapmem.so $(HOST_BUILD)/capmem.pc \
+               $(HOST_TEST_BINS) $(ASAN_TEST_BINS) \
+               $(patsubst %,$(HOST_BUILD)/apps/%,$(HOST_APPS)) $(HOST_BUILD)/capmem
+TEST_SUITES += $(HOST_TEST_BINS) $(ASAN_TEST_BINS) tests/host/apps_test.sh
+
+.SECONDARY:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

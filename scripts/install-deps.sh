@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs every Debian package capmem needs to build, test and benchmark.
+# Idempotent: packages already present are not touched, and apt is only
+# contacted when something is missing. Must run as root (CI does).
+set -eu
+
+PKGS="build-essential pkg-config libcmocka-dev libssl-dev liburing-dev \
+gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc opensbi \
+spin"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages:$missing" >&2
+    echo "install-deps: run as root (sudo $0) to install them" >&2
+    exit 1
+fi
+
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
