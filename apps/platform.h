@@ -17,7 +17,8 @@ typedef int (*app_role_fn)(cm_handle_t peer, int argc, char **argv);
 /* Runs `first` in this process and `second` in a new process, connected by a
  * channel, both receiving argc/argv. Waits for the second process to end.
  * Returns 0 only if both roles returned 0 (and the second process exited
- * normally); otherwise nonzero. */
+ * normally); otherwise nonzero. In the second process it never returns: the
+ * process exits with status 0 if `second` returned 0, else 1. */
 int app_run_pair(app_role_fn first, app_role_fn second, int argc, char **argv);
 
 /* SHA-256 of len bytes. */

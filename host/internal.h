@@ -3,6 +3,7 @@
 
 /* Internal interface shared by the host library's files. Not installed. */
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <capmem/capmem.h>
@@ -60,8 +61,9 @@ cm_status_t cm__vmo_platform_rights(int fd, cm_rights_t *rights);
 /* ---- Channel internals (host/channel.c) ---- */
 struct cm__channel {
     struct cm__hobj hdr;
-    int fd;                 /* AF_UNIX SOCK_SEQPACKET, non-blocking */
-    struct cm__pending *pending; /* a received message the caller's buffers could not hold */
+    int fd;                 /* AF_UNIX SOCK_SEQPACKET; calls use MSG_DONTWAIT */
+    pthread_mutex_t lock;   /* serializes reads: guards pending */
+    struct cm__pending *pending; /* receive buffer; holds a message the caller's buffers could not */
 };
 
 /* Wraps a connected seqpacket socket (owned) as a channel object.

@@ -5,7 +5,7 @@
 # tests/host/common/*.c are linked into every test).
 
 HOST_LIB_SRCS += host/handles.c host/vmo.c host/mappings.c host/channel.c \
-                 host/wire.c host/listener.c
+                 host/wire.c host/listener.c host/vmo_fd.c
 
 HOST_TESTS += tests/host/core_handle_table.c tests/host/status.c \
               tests/host/handle.c tests/host/vmo_basic.c tests/host/vmo_seal.c \
@@ -59,9 +59,9 @@ ASAN_TEST_BINS = $(patsubst tests/host/%.c,$(ASAN_BUILD)/tests/%,$(HOST_TESTS))
 
 # Apps: apps/NAME.c + apps/launch_host.c -> build/host/apps/NAME
 HOST_APPS := vmo_share
-$(HOST_BUILD)/apps/%: $(HOST_BUILD)/obj/apps/%.o $(HOST_BUILD)/obj/apps/launch_host.o $(HOST_LIB)
+$(HOST_BUILD)/apps/%: $(HOST_BUILD)/obj/apps/%.o $(HOST_BUILD)/obj/apps/platform_host.o $(HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -o $@ $< $(HOST_BUILD)/obj/apps/launch_host.o $(HOST_LIB) $(HOST_LIBS)
+	$(HOST_CC) -o $@ $< $(HOST_BUILD)/obj/apps/platform_host.o $(HOST_LIB) $(HOST_LIBS)
 
 $(HOST_BUILD)/capmem: $(HOST_BUILD)/obj/tools/capmem.o $(HOST_LIB)
 	$(HOST_CC) -o $@ $< $(HOST_LIB) $(HOST_LIBS)

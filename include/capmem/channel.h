@@ -23,7 +23,8 @@ cm_status_t cm_channel_create(uint32_t options, cm_handle_t *end0, cm_handle_t *
  * TRANSFER. The listed handles are always consumed: closed in the caller
  * whether the write succeeds or fails, whatever the error (a listed value
  * that is not a live handle is skipped). A handle may not be listed twice,
- * nor be `channel` itself.
+ * nor be `channel` itself (INVALID_ARGS; `channel` stays open, the other
+ * listed handles are consumed).
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no WRITE, no TRANSFER);
  * INVALID_ARGS (NULL with count > 0, duplicate handle); OUT_OF_RANGE
  * (num_bytes > CM_CHANNEL_MAX_BYTES, num_handles > CM_CHANNEL_MAX_HANDLES);

@@ -39,14 +39,24 @@ typedef struct cm_vmo_info {
 #define CM_MAP_READ  (1u << 0)
 #define CM_MAP_WRITE (1u << 1)
 
+/* cm_vmo_create options */
+/* Commit (allocate) every page now instead of on first touch. Costs the
+ * memory up front; makes the first write or mapping access cheaper, and a
+ * commit failure surfaces here as NO_MEMORY instead of a fault later. */
+#define CM_VMO_COMMIT (1u << 0)
+
 /* Creates a zero-filled VMO of `size` bytes (0 allowed) with
- * CM_VMO_DEFAULT_RIGHTS. `options` must be 0.
- * Errors: INVALID_ARGS (out NULL, options); OUT_OF_RANGE (size >
+ * CM_VMO_DEFAULT_RIGHTS. `options`: 0 or CM_VMO_COMMIT.
+ * Errors: INVALID_ARGS (out NULL, unknown options); OUT_OF_RANGE (size >
  * CM_VMO_MAX_SIZE); NO_MEMORY; NO_RESOURCES (handle limit). */
 cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out);
 
+/* len argument of cm_vmo_create_from_file: up to the end of the file. */
+#define CM_VMO_TO_END UINT64_MAX
+
 /* Creates a VMO that is a window over bytes [offset, offset+len) of the file
- * at `path`, without copying. The handle has READ|MAP|DUPLICATE (never WRITE:
+ * at `path`, without copying. offset must be a multiple of CM_PAGE_SIZE;
+ * len may be CM_VMO_TO_END. The handle has READ|MAP|DUPLICATE (never WRITE:
  * the file is shared with the filesystem). Not IMMUTABLE: the file may change.
  * Errors: INVALID_ARGS; NOT_FOUND; ACCESS_DENIED (cannot open);
  * OUT_OF_RANGE (range past end of file, overflow, > CM_VMO_MAX_SIZE);

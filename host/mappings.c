@@ -1,0 +1,91 @@
+/* The process's table of VMO mappings made through cm_vmo_map.
+ *
+ * Bounds the number of mappings (CM_MAX_MAPPINGS) and their total size
+ * (CM_MAX_MAPPED_BYTES), lets cm_vmo_unmap accept only exact live mappings
+ * (never an arbitrary address range the caller did not get from us), and
+ * lets set_size refuse to cut under a mapping of this process.
+ * Invariant: total_bytes == sum of entries' page-rounded lengths. */
+#include <errno.h>
+#include <pthread.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+#include "mappings.h"
+
+struct mapping {
+    void *addr;
+    uint64_t len;       /* page-rounded */
+    uint64_t obj_end;   /* object offset + requested length */
+    dev_t dev;
+    ino_t ino;
+};
+
+static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mapping maps[CM_MAX_MAPPINGS];
+static uint32_t map_count;
+static uint64_t total_bytes;
+
+cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
+{
+    uint64_t rounded = (req->len + CM_PAGE_SIZE - 1) & ~(uint64_t)(CM_PAGE_SIZE - 1);
+    cm_status_t st = CM_OK;
+    pthread_mutex_lock(&map_lock);
+    if (map_count >= CM_MAX_MAPPINGS || rounded > CM_MAX_MAPPED_BYTES - total_bytes) {
+        st = CM_ERR_NO_RESOURCES;
+        goto out;
+    }
+    void *p = mmap(NULL, rounded, req->prot, MAP_SHARED | req->extra_flags, req->fd,
+                   (off_t)req->fd_offset);
+    if (p == MAP_FAILED) {
+        st = cm__status_from_errno(errno);
+        goto out;
+    }
+    maps[map_count++] = (struct mapping){ p, rounded, req->obj_offset + req->len,
+                                          req->dev, req->ino };
+    total_bytes += rounded;
+    *addr = p;
+out:
+    pthread_mutex_unlock(&map_lock);
+    return st;
+}
+
+cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
+{
+    uint64_t rounded = (len + CM_PAGE_SIZE - 1) & ~(uint64_t)(CM_PAGE_SIZE - 1);
+    cm_status_t st = CM_ERR_INVALID_ARGS;
+    if (addr == NULL || len == 0 || len > CM_MAX_MAPPED_BYTES)
+        return CM_ERR_INVALID_ARGS;
+    pthread_mutex_lock(&map_lock);
+    for (uint32_t i = 0; i < map_count; i++) {
+        if (maps[i].addr != addr || maps[i].len != rounded)
+            continue;
+        if (munmap(addr, rounded) != 0) {
+            st = cm__status_from_errno(errno);
+            break;
+        }
+        total_bytes -= rounded;
+        maps[i] = maps[--map_count];
+        st = CM_OK;
+        break;
+    }
+    pthread_mutex_unlock(&map_lock);
+    return st;
+}
+
+int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size)
+{
+    int found = 0;
+    pthread_mutex_lock(&map_lock);
+    for (uint32_t i = 0; i < map_count && !found; i++)
+        found = maps[i].dev == dev && maps[i].ino == ino && maps[i].obj_end > size;
+    pthread_mutex_unlock(&map_lock);
+    return found;
+}
+
+uint32_t cm_host_live_mappings(void)
+{
+    pthread_mutex_lock(&map_lock);
+    uint32_t n = map_count;
+    pthread_mutex_unlock(&map_lock);
+    return n;
+}

@@ -1,0 +1,61 @@
+#ifndef CAPMEM_HOST_WIRE_H
+#define CAPMEM_HOST_WIRE_H
+
+/* On-the-wire format of a host channel message (one SOCK_SEQPACKET record):
+ *
+ *   struct cm__wire_hdr | cm__wire_handle[num_handles] | bytes[num_bytes]
+ *
+ * plus num_handles fds in one SCM_RIGHTS control message, in the same order
+ * as the descriptors. The descriptors say what the sender claims each fd is
+ * and the rights it grants; the receiver checks the type against the fd and
+ * takes rights as (claimed AND what the fd itself permits): a sender can
+ * only give away less than it has, never more. Nothing else in the message
+ * (sizes, flags of objects) is trusted or even carried. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <capmem/capmem.h>
+
+#define CM__WIRE_MAGIC   0x48434d43u /* "CMCH" little-endian */
+#define CM__WIRE_VERSION 1u
+
+struct cm__wire_hdr {
+    uint32_t magic;
+    uint16_t version;
+    uint16_t num_handles;
+    uint32_t num_bytes;
+    uint32_t reserved;  /* must be 0 */
+};
+
+struct cm__wire_handle {
+    uint32_t type;   /* cm_obj_type_t */
+    uint32_t rights;
+};
+
+_Static_assert(sizeof(struct cm__wire_hdr) == 16, "wire header layout");
+_Static_assert(sizeof(struct cm__wire_handle) == 8, "wire handle layout");
+
+#define CM__WIRE_MAX_HDR (sizeof(struct cm__wire_hdr) + \
+                          CM_CHANNEL_MAX_HANDLES * sizeof(struct cm__wire_handle))
+#define CM__WIRE_MAX_MSG (CM__WIRE_MAX_HDR + CM_CHANNEL_MAX_BYTES)
+
+/* A decoded message; pointers point into the decoded buffer. */
+struct cm__wire_view {
+    const struct cm__wire_handle *handles;
+    uint32_t num_handles;
+    const uint8_t *bytes;
+    uint32_t num_bytes;
+};
+
+/* Writes the header and descriptors into buf (CM__WIRE_MAX_HDR bytes) and
+ * returns their length. Caller has checked the limits. */
+size_t cm__wire_encode(uint8_t *buf, uint32_t num_bytes,
+                       const struct cm__wire_handle *handles, uint32_t num_handles);
+
+/* Validates a received record of `len` bytes that arrived with `num_fds` fds.
+ * Returns PROTOCOL unless magic, version, reserved, counts, limits, lengths
+ * and the fd count all agree. Never reads outside buf[0..len). */
+cm_status_t cm__wire_decode(const uint8_t *buf, size_t len, size_t num_fds,
+                            struct cm__wire_view *out);
+
+#endif
