@@ -251,8 +251,13 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
     cm_status_t st = get_vmo(vmo, CM_RIGHT_WRITE, &v, NULL);
     if (st != CM_OK)
         return st;
+    int seals = fcntl(v->fd, F_GET_SEALS);
     if (size > CM_VMO_MAX_SIZE) {
         st = CM_ERR_OUT_OF_RANGE;
+    } else if (seals < 0 || (seals & (SEALS_NO_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)) != 0) {
+        /* Any seal fixes the size, even a no-op resize (same as the kernel
+         * target); a file window is never resizable. */
+        st = CM_ERR_ACCESS_DENIED;
     } else if (fstat(v->fd, &sb) != 0) {
         st = cm__status_from_errno(errno);
     } else if (size < (uint64_t)sb.st_size && cm__map_extends_past(sb.st_dev, sb.st_ino, size)) {
