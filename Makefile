@@ -12,6 +12,8 @@ HOST_CC     ?= gcc
 BUILD       := build
 HOST_BUILD  := $(BUILD)/host
 ASAN_BUILD  := $(BUILD)/asan
+HOST_LIB    := $(HOST_BUILD)/libcapmem.a
+ASAN_LIB    := $(ASAN_BUILD)/libcapmem.a
 
 WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Icore -D_GNU_SOURCE -fPIC
@@ -21,19 +23,24 @@ ASAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -Icore -D_GNU_SOURCE \
 
 # Fragments append: sources of the host library, test programs (each prints
 # TAP through cmocka), suites run by scripts/run-tests.sh, run/bench targets.
-CORE_SRCS :=
-HOST_LIB_SRCS :=
+# These are recursive (=) so that every fragment's += stays deferred: a list
+# is complete when a rule in mk/rules.mk (included last) expands it.
+CORE_SRCS =
+HOST_LIB_SRCS =
 HOST_LIBS := -lcrypto -luring -lpthread
-HOST_TESTS :=
-TEST_SUITES :=
-ALL_TARGETS :=
-BENCH_TARGETS :=
+HOST_TESTS =
+HOST_APPS =
+TEST_SUITES =
+ALL_TARGETS =
+BENCH_TARGETS =
 
 include mk/core.mk
 include mk/host.mk
+include mk/fuzz.mk
 -include mk/dma.mk
 -include mk/kernel.mk
 -include mk/bench.mk
+include mk/rules.mk
 
 .PHONY: all deps run test test-suites bench clean
 

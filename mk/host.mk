@@ -15,34 +15,6 @@ HOST_TESTS += tests/host/core_handle_table.c tests/host/status.c \
 
 TEST_COMMON_SRCS := $(wildcard tests/host/common/*.c)
 
-LIB_SRCS = $(CORE_SRCS) $(HOST_LIB_SRCS)
-HOST_LIB = $(HOST_BUILD)/libcapmem.a
-ASAN_LIB = $(ASAN_BUILD)/libcapmem.a
-
-$(HOST_BUILD)/obj/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
-
-$(ASAN_BUILD)/obj/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(HOST_CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
-
-$(HOST_LIB): $(patsubst %.c,$(HOST_BUILD)/obj/%.o,$(LIB_SRCS))
-	@rm -f $@
-	ar rcs $@ $^
-
-$(ASAN_LIB): $(patsubst %.c,$(ASAN_BUILD)/obj/%.o,$(LIB_SRCS))
-	@rm -f $@
-	ar rcs $@ $^
-
-$(HOST_BUILD)/libcapmem.so: $(patsubst %.c,$(HOST_BUILD)/obj/%.o,$(LIB_SRCS)) host/libcapmem.map
-	$(HOST_CC) -shared -Wl,--version-script=host/libcapmem.map -o $@ \
-	    $(patsubst %.c,$(HOST_BUILD)/obj/%.o,$(LIB_SRCS)) $(HOST_LIBS)
-
-$(HOST_BUILD)/capmem.pc: host/capmem.pc.in
-	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(abspath $(HOST_BUILD))|' -e 's|@INCLUDEDIR@|$(abspath include)|' $< > $@
-
 TEST_COMMON_HOST = $(patsubst %.c,$(HOST_BUILD)/obj/%.o,$(TEST_COMMON_SRCS))
 TEST_COMMON_ASAN = $(patsubst %.c,$(ASAN_BUILD)/obj/%.o,$(TEST_COMMON_SRCS))
 
@@ -58,7 +30,7 @@ HOST_TEST_BINS = $(patsubst tests/host/%.c,$(HOST_BUILD)/tests/%,$(HOST_TESTS))
 ASAN_TEST_BINS = $(patsubst tests/host/%.c,$(ASAN_BUILD)/tests/%,$(HOST_TESTS))
 
 # Apps: apps/NAME.c + apps/launch_host.c -> build/host/apps/NAME
-HOST_APPS := vmo_share
+HOST_APPS += vmo_share
 $(HOST_BUILD)/apps/%: $(HOST_BUILD)/obj/apps/%.o $(HOST_BUILD)/obj/apps/platform_host.o $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -o $@ $< $(HOST_BUILD)/obj/apps/platform_host.o $(HOST_LIB) $(HOST_LIBS)

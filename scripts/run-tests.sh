@@ -14,7 +14,11 @@ skipped=0
 logdir=$(mktemp -d)
 trap 'rm -rf "$logdir"' EXIT
 
+declare -A seen=()
 for suite in "$@"; do
+    # Fragments may list a suite twice; run each once.
+    [[ -n "${seen[$suite]:-}" ]] && continue
+    seen[$suite]=1
     name=$(basename "$suite")
     log="$logdir/$name.log"
     echo "=== suite $suite"
