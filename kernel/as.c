@@ -1,0 +1,201 @@
+/* User address spaces on the core/interval reservation map.
+ *
+ * The interval map is the authority on what a range of user VA is: image,
+ * stack or a VMO mapping (kind), its PTE permissions (prot) and its owner
+ * (tag: the mapping slot for VMO mappings). Page tables only mirror it.
+ * Teardown walks the map, so nothing mapped can be forgotten. */
+#include "as.h"
+
+#include <string.h>
+
+#include "console.h"
+#include "frame.h"
+#include "kobj.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "vm.h"
+#include "vmo.h"
+
+cm_status_t as_init(struct addrspace *as)
+{
+    memset(as, 0, sizeof(*as));
+    if (cm__iv_init(&as->iv, as->nodes, AS_IV_NODES, USER_BASE, USER_TOP) != CM_OK)
+        panic("as_init: interval map");
+    as->root = uvm_create();
+    return as->root == 0 ? CM_ERR_NO_MEMORY : CM_OK;
+}
+
+/* Unmaps and frees the owned frames of [va, va+len). */
+static void free_owned(struct addrspace *as, uint64_t va, uint64_t len)
+{
+    for (uint64_t a = va; a < va + len; a += PGSIZE) {
+        uint64_t pa = uvm_unmap_page(as->root, a);
+        if (pa != 0) {
+            sfence_vma();
+            frame_free(pa);
+        }
+    }
+}
+
+cm_status_t as_alloc_fixed(struct addrspace *as, uint64_t va, uint64_t len,
+                           enum as_kind kind, uint64_t perm)
+{
+    uint64_t start;
+    cm_status_t st = cm__iv_reserve(&as->iv, va, len, CM_IV_FIXED, kind, (uint32_t)perm,
+                                    kind, &start);
+    if (st != CM_OK)
+        return st;
+    for (uint64_t a = start; a < start + len; a += PGSIZE) {
+        uint64_t pa = frame_alloc();
+        if (pa == 0) {
+            st = CM_ERR_NO_MEMORY;
+            goto bad;
+        }
+        st = uvm_map_page(as->root, a, pa, perm);
+        if (st != CM_OK) {
+            frame_free(pa);
+            goto bad;
+        }
+    }
+    return CM_OK;
+bad:
+    free_owned(as, start, len);
+    if (cm__iv_release(&as->iv, start, len) != CM_OK)
+        panic("as_alloc_fixed: release of a fresh reservation failed");
+    return st;
+}
+
+cm_status_t as_fill(struct addrspace *as, uint64_t va, const void *src, uint64_t len)
+{
+    const uint8_t *s = src;
+    while (len > 0) {
+        uint64_t pa = uvm_translate(as->root, va, 0);
+        if (pa == 0)
+            return CM_ERR_INTERNAL;
+        uint64_t n = PGSIZE - (va & (PGSIZE - 1));
+        if (n > len)
+            n = len;
+        memcpy((void *)pa, s, n);
+        s += n;
+        va += n;
+        len -= n;
+    }
+    return CM_OK;
+}
+
+static struct mapping *free_slot(struct addrspace *as)
+{
+    for (uint32_t i = 0; i < CM_MAX_MAPPINGS; i++) {
+        if (as->maps[i].vmo == 0) {
+            as->maps[i].slot = i;
+            return &as->maps[i];
+        }
+    }
+    return 0;
+}
+
+static void unmap_pages(struct addrspace *as, uint64_t va, uint64_t npages)
+{
+    for (uint64_t i = 0; i < npages; i++)
+        uvm_unmap_page(as->root, va + i * PGSIZE);
+    /* Flush before any frame can be freed (the VMO may die right after). */
+    sfence_vma();
+}
+
+cm_status_t as_map_vmo(struct addrspace *as, struct vmo *vmo, uint64_t offset,
+                       uint64_t len, int writable, uint64_t *out_va)
+{
+    struct mapping *m = free_slot(as);
+    if (m == 0)
+        return CM_ERR_NO_RESOURCES;
+    uint64_t npages = (len + PGSIZE - 1) / PGSIZE;
+    uint64_t perm = PTE_R | (writable ? PTE_W : 0);
+    uint64_t va;
+    /* Tag by slot + 1 so adjacent mappings never merge (interval.h I4). */
+    cm_status_t st = cm__iv_reserve(&as->iv, USER_MAP_BASE, npages * PGSIZE, 0, AS_KIND_VMO,
+                                    (uint32_t)perm, m->slot + 1u, &va);
+    if (st != CM_OK)
+        return st;
+    uint64_t done = 0;
+    for (; done < npages; done++) {
+        st = uvm_map_page(as->root, va + done * PGSIZE,
+                          vmo_page(vmo, offset / PGSIZE + done), perm);
+        if (st != CM_OK)
+            goto bad;
+    }
+    m->va = va;
+    m->len = len;
+    m->npages = npages;
+    m->offset = offset;
+    m->vmo = vmo;
+    m->writable = (uint32_t)writable;
+    m->vmo_next = vmo->maps;
+    vmo->maps = m;
+    if (writable)
+        vmo->nwritable++;
+    kobj_ref(&vmo->obj);
+    as->nmaps++;
+    as->mapped_bytes += npages * PGSIZE;
+    *out_va = va;
+    return CM_OK;
+bad:
+    unmap_pages(as, va, done);
+    if (cm__iv_release(&as->iv, va, npages * PGSIZE) != CM_OK)
+        panic("as_map_vmo: release of a fresh reservation failed");
+    return st;
+}
+
+struct mapping *as_find_mapping(struct addrspace *as, uint64_t va, uint64_t len)
+{
+    const struct cm__iv_node *n = cm__iv_find(&as->iv, va);
+    if (n == 0 || n->kind != AS_KIND_VMO || n->tag == 0 || n->tag > CM_MAX_MAPPINGS)
+        return 0;
+    struct mapping *m = &as->maps[n->tag - 1];
+    if (m->vmo == 0 || m->va != va || m->len != len)
+        return 0;
+    return m;
+}
+
+void as_unmap(struct addrspace *as, struct mapping *m)
+{
+    struct vmo *v = m->vmo;
+    unmap_pages(as, m->va, m->npages);
+    if (cm__iv_release(&as->iv, m->va, m->npages * PGSIZE) != CM_OK)
+        panic("as_unmap: mapping without reservation");
+    struct mapping **pp = &v->maps;
+    while (*pp != m) {
+        if (*pp == 0)
+            panic("as_unmap: mapping not on its VMO's list");
+        pp = &(*pp)->vmo_next;
+    }
+    *pp = m->vmo_next;
+    if (m->writable)
+        v->nwritable--;
+    as->nmaps--;
+    as->mapped_bytes -= m->npages * PGSIZE;
+    m->vmo = 0;
+    m->vmo_next = 0;
+    kobj_unref(&v->obj);
+}
+
+void as_destroy(struct addrspace *as)
+{
+    if (as->root == 0)
+        return;
+    for (uint32_t i = 0; i < CM_MAX_MAPPINGS; i++) {
+        if (as->maps[i].vmo != 0)
+            as_unmap(as, &as->maps[i]);
+    }
+    /* What is left is owned: image segments and the stack. */
+    while (cm__iv_count(&as->iv) > 0) {
+        const struct cm__iv_node *n = cm__iv_at(&as->iv, 0);
+        uint64_t start = n->start, len = n->end - n->start;
+        if (n->kind == AS_KIND_VMO)
+            panic("as_destroy: VMO reservation without mapping");
+        free_owned(as, start, len);
+        if (cm__iv_release(&as->iv, start, len) != CM_OK)
+            panic("as_destroy: release");
+    }
+    uvm_destroy(as->root);
+    as->root = 0;
+}

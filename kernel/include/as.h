@@ -1,0 +1,72 @@
+#ifndef CAPMEM_KERNEL_AS_H
+#define CAPMEM_KERNEL_AS_H
+
+#include <stdint.h>
+#include <capmem/limits.h>
+#include <capmem/status.h>
+
+#include "interval.h"
+
+/* A user address space: a set of reservations in a core/interval map over
+ * [USER_BASE, USER_TOP), each backed by page-table entries. Image and stack
+ * reservations own their frames; VMO mappings borrow the VMO's frames and
+ * hold a reference on it. */
+
+#define AS_MAX_SEGMENTS 8u /* PT_LOAD segments accepted per image */
+/* Every reservation is one node (distinct tags), plus room for the stack. */
+#define AS_IV_NODES (CM_MAX_MAPPINGS + AS_MAX_SEGMENTS + 2u)
+
+enum as_kind {
+    AS_KIND_IMAGE = 1, /* ELF segment, frames owned */
+    AS_KIND_STACK = 2, /* stack, frames owned        */
+    AS_KIND_VMO = 3,   /* VMO mapping, frames borrowed */
+};
+
+struct vmo;
+struct addrspace;
+
+struct mapping {
+    uint64_t va;
+    uint64_t len;      /* as requested: cm_vmo_unmap must match it exactly */
+    uint64_t npages;
+    uint64_t offset;   /* into the VMO, page aligned */
+    struct vmo *vmo;   /* NULL when the slot is free; holds a reference */
+    uint32_t writable;
+    uint32_t slot;
+    struct mapping *vmo_next; /* the VMO's list of its mappings */
+};
+
+struct addrspace {
+    uint64_t root;
+    struct cm__iv_map iv;
+    struct cm__iv_node nodes[AS_IV_NODES];
+    struct mapping maps[CM_MAX_MAPPINGS];
+    uint32_t nmaps;
+    uint64_t mapped_bytes;
+};
+
+cm_status_t as_init(struct addrspace *as);
+/* Unmaps everything, returns owned frames, drops VMO references and frees
+ * the page tables. The caller must not be running on this table. */
+void as_destroy(struct addrspace *as);
+
+/* Reserves [va, va+len) (page aligned) and backs it with zeroed, owned
+ * frames mapped with perm (never W and X together). Frees what it
+ * allocated on failure. */
+cm_status_t as_alloc_fixed(struct addrspace *as, uint64_t va, uint64_t len,
+                           enum as_kind kind, uint64_t perm);
+
+/* Copies into user memory regardless of its protection (the ELF loader
+ * fills read-only segments). The range must be mapped. */
+cm_status_t as_fill(struct addrspace *as, uint64_t va, const void *src, uint64_t len);
+
+/* VMO mappings. as_map_vmo validates nothing about rights: the caller has
+ * decided. Reserves a range, maps the VMO's pages, links the mapping to the
+ * VMO and takes a reference. */
+cm_status_t as_map_vmo(struct addrspace *as, struct vmo *vmo, uint64_t offset,
+                       uint64_t len, int writable, uint64_t *out_va);
+/* The live mapping at exactly (va, len), or NULL. */
+struct mapping *as_find_mapping(struct addrspace *as, uint64_t va, uint64_t len);
+void as_unmap(struct addrspace *as, struct mapping *m);
+
+#endif

@@ -1,0 +1,87 @@
+#ifndef CAPMEM_KERNEL_PROC_H
+#define CAPMEM_KERNEL_PROC_H
+
+#include <stdint.h>
+#include <capmem/limits.h>
+
+#include "as.h"
+#include "handle_table.h"
+#include "syscall_abi.h"
+
+/* Fixed process table: bounded, no allocation. Enough for init, one test
+ * and its helpers. */
+#define MAX_PROCS 16u
+#define KSTACK_SIZE 16384u
+#define PROC_NAME_MAX CMK_SPAWN_MAX_NAME
+
+struct context {
+    uint64_t ra, sp;
+    uint64_t s[12];
+};
+
+/* Layout shared with trapvec.S (TF_REG, TF_EPC, TF_KSP). */
+struct trapframe {
+    uint64_t regs[32]; /* x0..x31; regs[0] unused */
+    uint64_t epc;
+    uint64_t kernel_sp;
+};
+_Static_assert(__builtin_offsetof(struct trapframe, epc) == 256, "TF_EPC");
+_Static_assert(__builtin_offsetof(struct trapframe, kernel_sp) == 264, "TF_KSP");
+
+#define REG_SP 2
+#define REG_A0 10
+#define REG_A7 17
+
+enum proc_state {
+    PROC_UNUSED = 0,
+    PROC_RUNNABLE,
+    PROC_RUNNING,
+    PROC_SLEEPING,
+    PROC_ZOMBIE,
+};
+
+struct proc {
+    enum proc_state state;
+    int32_t pid;
+    struct proc *parent; /* NULL: orphan, freed at exit without a wait */
+    char name[PROC_NAME_MAX];
+    struct context ctx;
+    struct trapframe tf;
+    /* Sleeping: what it waits for, and an absolute rdtime deadline (0: none). */
+    const void *wchan;
+    uint64_t deadline;
+    int timed_out;
+    cmk_exit_info_t exit;
+    struct addrspace as;
+    struct cm_htab htab;
+    struct cm_htab_entry hentries[CM_MAX_HANDLES];
+    uint8_t kstack[KSTACK_SIZE] __attribute__((aligned(16)));
+};
+
+void proc_init(void);
+struct proc *proc_current(void);
+uint64_t proc_live_count(void);
+
+/* Creates a process running the built-in program `name`. Validates every
+ * handle first (each needs TRANSFER, no repeats); on success moves them into
+ * the child and returns its pid; on failure the caller keeps them. */
+int64_t proc_spawn(struct proc *parent, const char *name, const char *argv,
+                   uint32_t argv_len, const cm_handle_t *handles, uint32_t nhandles,
+                   uint32_t role);
+/* Blocks until child `pid` of `p` ends, then frees its slot. */
+cm_status_t proc_wait(struct proc *p, int32_t pid, cmk_exit_info_t *out);
+/* Ends the current process: frees everything it holds, wakes its parent. */
+void proc_exit(uint32_t reason, int32_t code, uint64_t fault_va) __attribute__((noreturn));
+
+void scheduler(void) __attribute__((noreturn));
+void yield(void);
+/* Sleeps on chan until wakeup(chan) or the rdtime deadline (0: none).
+ * Returns 1 if woken by the deadline. */
+int sleep_on(const void *chan, uint64_t deadline);
+void wakeup(const void *chan);
+/* Timer tick: wakes sleepers whose deadline passed. */
+void proc_timer_tick(uint64_t now);
+/* Returns to user mode in the current process. */
+void usertrapret(void) __attribute__((noreturn));
+
+#endif

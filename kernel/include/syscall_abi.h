@@ -1,0 +1,101 @@
+#ifndef CAPMEM_KERNEL_SYSCALL_ABI_H
+#define CAPMEM_KERNEL_SYSCALL_ABI_H
+
+/* The kernel/user boundary, included by kernel/ and user/ alike.
+ *
+ * Calling convention: `ecall` with the syscall number in a7 and up to seven
+ * arguments in a0..a6 (pointers are user virtual addresses). The result comes
+ * back in a0: a cm_status_t (0 or negative CM_ERR_*), except where the table
+ * in docs/kernel.md says a call returns a non-negative value (pid).
+ * Every number below is ABI: never renumber, only append. */
+
+#include <stdint.h>
+#include <capmem/status.h>
+#include <capmem/handle.h>
+#include <capmem/vmo.h>
+
+enum cmk_sysno {
+    CMK_SYS_EXIT = 0,            /* (int32 code) -> never returns            */
+    CMK_SYS_DEBUG_WRITE = 1,     /* (buf, len)                               */
+    CMK_SYS_HANDLE_CLOSE = 2,    /* (h)                                      */
+    CMK_SYS_HANDLE_DUPLICATE = 3,/* (h, rights, *out)                        */
+    CMK_SYS_HANDLE_REPLACE = 4,  /* (h, rights, *out)                        */
+    CMK_SYS_HANDLE_GET_INFO = 5, /* (h, *cm_handle_info_t)                   */
+    CMK_SYS_VMO_CREATE = 6,      /* (size, options, *out)                    */
+    CMK_SYS_VMO_READ = 7,        /* (h, buf, offset, len)                    */
+    CMK_SYS_VMO_WRITE = 8,       /* (h, buf, offset, len)                    */
+    CMK_SYS_VMO_GET_SIZE = 9,    /* (h, *size)                               */
+    CMK_SYS_VMO_SET_SIZE = 10,   /* (h, size)                                */
+    CMK_SYS_VMO_GET_INFO = 11,   /* (h, *cm_vmo_info_t)                      */
+    CMK_SYS_VMO_SEAL = 12,       /* (h, level)                               */
+    CMK_SYS_VMO_SNAPSHOT = 13,   /* (h, *out)                                */
+    CMK_SYS_VMO_MAP = 14,        /* (h, offset, len, flags, *addr)           */
+    CMK_SYS_VMO_UNMAP = 15,      /* (addr, len)                              */
+    CMK_SYS_CHANNEL_CREATE = 16, /* (options, *end0, *end1)                  */
+    CMK_SYS_CHANNEL_WRITE = 17,  /* (h, bytes, nbytes, handles, nhandles)    */
+    CMK_SYS_CHANNEL_READ = 18,   /* (h, bytes, cap, *actual, handles, hcap, *hactual) */
+    CMK_SYS_CHANNEL_WAIT = 19,   /* (h, timeout_ns)                          */
+    CMK_SYS_SPAWN = 20,          /* (*cmk_spawn_args) -> pid > 0 or status   */
+    CMK_SYS_WAIT = 21,           /* (pid, *cmk_exit_info)                    */
+    CMK_SYS_DEBUG_COUNTERS = 22, /* (*cmk_counters)                          */
+    CMK_SYS_RESERVED_23 = 23,    /* unused: the verdict is init's exit code */
+    CMK_SYS_YIELD = 24,          /* ()                                       */
+    CMK_SYS_COUNT
+};
+
+/* Bounds of the spawn call, each small because init only passes a few
+ * short options and a peer channel. */
+#define CMK_SPAWN_MAX_NAME   32u   /* program name, including NUL        */
+#define CMK_SPAWN_MAX_ARGS   16u   /* argv entries, argv[0] included     */
+#define CMK_SPAWN_MAX_ARGV   1024u /* bytes of NUL-separated argv strings */
+#define CMK_SPAWN_MAX_HANDLES 8u   /* initial handles moved to the child  */
+
+/* Role word handed to the child in a3 and readable by the runtime. */
+#define CMK_ROLE_MAIN   0u
+#define CMK_ROLE_SECOND 1u
+
+typedef struct cmk_spawn_args {
+    uint64_t name;        /* user pointer to a NUL-terminated program name */
+    uint64_t argv;        /* user pointer to NUL-separated strings          */
+    uint32_t argv_len;    /* bytes at argv, <= CMK_SPAWN_MAX_ARGV           */
+    uint32_t num_handles; /* <= CMK_SPAWN_MAX_HANDLES                       */
+    uint64_t handles;     /* user pointer to cm_handle_t[num_handles]       */
+    uint32_t role;        /* CMK_ROLE_*                                     */
+    uint32_t reserved;    /* must be 0                                      */
+} cmk_spawn_args_t;
+_Static_assert(sizeof(cmk_spawn_args_t) == 40, "spawn args ABI");
+
+/* How a process ended. */
+#define CMK_EXIT_NORMAL  1u /* called exit(code) or returned from main */
+#define CMK_EXIT_FAULTED 2u /* killed by the kernel for a fault        */
+
+typedef struct cmk_exit_info {
+    uint32_t reason;   /* CMK_EXIT_* */
+    int32_t code;      /* exit code, or the scause of the fault     */
+    uint64_t fault_va; /* stval of the fault (0 for a normal exit)   */
+} cmk_exit_info_t;
+_Static_assert(sizeof(cmk_exit_info_t) == 16, "exit info ABI");
+
+typedef struct cmk_counters {
+    uint64_t free_frames;  /* frames in the physical allocator          */
+    uint64_t live_objects; /* VMOs + channel endpoints alive             */
+    uint64_t live_procs;   /* process slots in use (incl. zombies)       */
+    uint64_t live_msgs;    /* channel messages queued anywhere           */
+} cmk_counters_t;
+_Static_assert(sizeof(cmk_counters_t) == 32, "counters ABI");
+
+/* Start-up block the kernel writes on the new process's stack; a2 points
+ * to it. Handles are already installed in the child's table. */
+typedef struct cmk_startup {
+    uint32_t role;
+    uint32_t num_handles;
+    cm_handle_t handles[CMK_SPAWN_MAX_HANDLES];
+} cmk_startup_t;
+_Static_assert(sizeof(cmk_startup_t) == 8 + 4 * CMK_SPAWN_MAX_HANDLES, "startup ABI");
+
+/* The public structs cross the boundary as-is. */
+_Static_assert(sizeof(cm_handle_info_t) == 8, "cm_handle_info_t ABI");
+_Static_assert(sizeof(cm_vmo_info_t) == 24, "cm_vmo_info_t ABI");
+_Static_assert(sizeof(cm_handle_t) == 4, "cm_handle_t ABI");
+
+#endif

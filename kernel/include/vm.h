@@ -1,0 +1,33 @@
+#ifndef CAPMEM_KERNEL_VM_H
+#define CAPMEM_KERNEL_VM_H
+
+#include <stdint.h>
+#include <capmem/status.h>
+
+/* Sv39 page tables. The kernel's table maps RAM and the two devices
+ * identity; a user table shares the kernel's root slots and adds user
+ * pages (always PTE_U, never W and X together) above USER_BASE. */
+
+void kvm_init(void);
+/* Switches to the kernel's own table (used while a user table is torn down). */
+void kvm_switch(void);
+uint64_t kvm_root(void);
+
+/* A new user root table with the kernel slots filled in; 0 if out of frames. */
+uint64_t uvm_create(void);
+/* Frees every page-table page of a user table (not the leaves' frames:
+ * those belong to the address space's owners and are unmapped first). */
+void uvm_destroy(uint64_t root);
+
+/* Maps one user page. perm is a subset of PTE_R|PTE_W|PTE_X; PTE_U|PTE_V|
+ * PTE_A|PTE_D are added. Returns NO_MEMORY when a table page cannot be
+ * allocated, INTERNAL if the page is already mapped (reservation bug). */
+cm_status_t uvm_map_page(uint64_t root, uint64_t va, uint64_t pa, uint64_t perm);
+/* Unmaps one user page and returns its frame, or 0 if it was not mapped.
+ * The caller flushes the TLB before the frame is reused. */
+uint64_t uvm_unmap_page(uint64_t root, uint64_t va);
+/* Physical address of the user page at va if its PTE is valid, user and
+ * allows the access (write != 0: PTE_W; else PTE_R); else 0. */
+uint64_t uvm_translate(uint64_t root, uint64_t va, int write);
+
+#endif

@@ -1,0 +1,36 @@
+#ifndef CAPMEM_KERNEL_VMO_H
+#define CAPMEM_KERNEL_VMO_H
+
+#include <stdint.h>
+#include <capmem/limits.h>
+
+#include "kobj.h"
+
+/* A VMO is a set of frames allocated (zeroed) when it is created or grown.
+ * Frames are found through a two-level table: a directory frame of 512
+ * leaf-frame addresses, each leaf holding 512 frame addresses, which covers
+ * exactly CM_VMO_MAX_SIZE. Invariant: bytes past `size` in the last page
+ * read as zero whenever the size changes. */
+
+#define KOBJ_MAX_VMOS 256u /* live VMOs in the whole kernel */
+#define VMO_PER_LEAF 512u
+#define VMO_MAX_PAGES (CM_VMO_MAX_SIZE / CM_PAGE_SIZE)
+_Static_assert(VMO_MAX_PAGES == VMO_PER_LEAF * VMO_PER_LEAF, "two levels cover the max size");
+
+struct mapping;
+
+struct vmo {
+    struct kobj obj;
+    uint64_t size;
+    uint64_t npages;
+    uint64_t dir;       /* frame of leaf addresses */
+    uint32_t seal;      /* 0, CM_SEAL_READONLY or CM_SEAL_IMMUTABLE */
+    uint32_t nwritable; /* live writable mappings (IMMUTABLE needs 0) */
+    struct mapping *maps;
+};
+
+/* Physical address of page i (< npages). */
+uint64_t vmo_page(const struct vmo *v, uint64_t i);
+void vmo_destroy(struct vmo *v);
+
+#endif

@@ -1,0 +1,22 @@
+#include "console.h"
+#include "frame.h"
+#include "proc.h"
+#include "vm.h"
+
+void kmain(void);
+void trap_init(void);
+
+void kmain(void)
+{
+    console_init();
+    kprintf("\ncapmem kernel: booting (riscv64 Sv39, S-mode)\n");
+    frame_init();
+    kvm_init();
+    trap_init();
+    proc_init();
+    kprintf("capmem kernel: %lu free frames\n", (unsigned long)frame_free_count());
+    int64_t pid = proc_spawn(0, "init", "", 0, 0, 0, CMK_ROLE_MAIN);
+    if (pid != 1)
+        panic("cannot start init: %ld", (long)pid);
+    scheduler();
+}

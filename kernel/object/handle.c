@@ -1,0 +1,145 @@
+/* Per-process handle tables and the handle syscalls. Rights only shrink:
+ * every derived handle goes through cm__rights_derive. */
+#include "khandle.h"
+
+#include "console.h"
+#include "kobj.h"
+#include "proc.h"
+#include "rights.h"
+#include "syscall.h"
+#include "usercopy.h"
+
+void handles_init(struct proc *p)
+{
+    if (cm__htab_init(&p->htab, p->hentries, CM_MAX_HANDLES) != CM_OK)
+        panic("handles_init");
+}
+
+uint32_t handles_free(const struct proc *p)
+{
+    return p->htab.capacity - p->htab.live;
+}
+
+cm_status_t handle_install(struct proc *p, struct kobj *o, cm_rights_t rights,
+                           cm_handle_t *out)
+{
+    return cm__htab_alloc(&p->htab, o, o->type, rights, out);
+}
+
+cm_status_t handle_get(struct proc *p, cm_handle_t h, uint32_t type, cm_rights_t need,
+                       struct kobj **o, cm_rights_t *rights)
+{
+    struct cm_htab_entry *e;
+    cm_status_t st = cm__htab_lookup(&p->htab, h, type, need, &e);
+    if (st != CM_OK)
+        return st;
+    if (o != 0)
+        *o = e->object;
+    if (rights != 0)
+        *rights = e->rights;
+    return CM_OK;
+}
+
+cm_status_t handle_take(struct proc *p, cm_handle_t h, struct kobj **o, uint32_t *type,
+                        cm_rights_t *rights)
+{
+    struct cm_htab_entry e;
+    cm_status_t st = cm__htab_remove(&p->htab, h, &e);
+    if (st != CM_OK)
+        return st;
+    *o = e.object;
+    if (type != 0)
+        *type = e.type;
+    if (rights != 0)
+        *rights = e.rights;
+    return CM_OK;
+}
+
+void handles_close_all(struct proc *p)
+{
+    uint32_t cursor = 0;
+    cm_handle_t h;
+    while ((h = cm__htab_next(&p->htab, &cursor)) != CM_HANDLE_INVALID) {
+        struct kobj *o;
+        if (handle_take(p, h, &o, 0, 0) == CM_OK)
+            kobj_unref(o);
+    }
+}
+
+int64_t sys_handle_close(struct proc *p, const uint64_t *a)
+{
+    cm_handle_t h = (cm_handle_t)a[0];
+    struct kobj *o;
+    if (h == CM_HANDLE_INVALID)
+        return CM_OK;
+    cm_status_t st = handle_take(p, h, &o, 0, 0);
+    if (st != CM_OK)
+        return st;
+    kobj_unref(o);
+    return CM_OK;
+}
+
+/* Shared validation of duplicate and replace: the derived rights and a
+ * writable out pointer. */
+static cm_status_t derive_checked(struct proc *p, cm_handle_t h, cm_rights_t want,
+                                  uint64_t out_uva, cm_rights_t need,
+                                  struct kobj **o, cm_rights_t *derived)
+{
+    cm_rights_t have;
+    cm_status_t st = handle_get(p, h, CM_OBJ_NONE, 0, o, &have);
+    if (st != CM_OK)
+        return st;
+    if (out_uva == 0 || !user_range_ok(p, out_uva, sizeof(cm_handle_t), 1))
+        return CM_ERR_INVALID_ARGS;
+    if (!cm__rights_has(have, need))
+        return CM_ERR_ACCESS_DENIED;
+    return cm__rights_derive(have, want, derived);
+}
+
+int64_t sys_handle_duplicate(struct proc *p, const uint64_t *a)
+{
+    cm_handle_t h = (cm_handle_t)a[0], nh;
+    struct kobj *o;
+    cm_rights_t rights;
+    cm_status_t st = derive_checked(p, h, (cm_rights_t)a[1], a[2], CM_RIGHT_DUPLICATE,
+                                    &o, &rights);
+    if (st != CM_OK)
+        return st;
+    if (handles_free(p) == 0)
+        return CM_ERR_NO_RESOURCES;
+    kobj_ref(o);
+    if (handle_install(p, o, rights, &nh) != CM_OK)
+        panic("duplicate: validated install failed");
+    if (copyout(p, a[2], &nh, sizeof(nh)) != CM_OK)
+        panic("duplicate: validated copyout failed");
+    return CM_OK;
+}
+
+int64_t sys_handle_replace(struct proc *p, const uint64_t *a)
+{
+    cm_handle_t h = (cm_handle_t)a[0], nh;
+    struct kobj *o;
+    cm_rights_t rights;
+    cm_status_t st = derive_checked(p, h, (cm_rights_t)a[1], a[2], 0, &o, &rights);
+    if (st != CM_OK)
+        return st;
+    /* The old slot frees first, so a full table still has room. */
+    if (handle_take(p, h, &o, 0, 0) != CM_OK || handle_install(p, o, rights, &nh) != CM_OK)
+        panic("replace: validated swap failed");
+    if (copyout(p, a[2], &nh, sizeof(nh)) != CM_OK)
+        panic("replace: validated copyout failed");
+    return CM_OK;
+}
+
+int64_t sys_handle_get_info(struct proc *p, const uint64_t *a)
+{
+    struct kobj *o;
+    cm_rights_t rights;
+    cm_status_t st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_NONE, 0, &o, &rights);
+    if (st != CM_OK)
+        return st;
+    cm_handle_info_t info = { o->type, rights };
+    if (a[1] == 0)
+        return CM_ERR_INVALID_ARGS;
+    return copyout(p, a[1], &info, sizeof(info));
+}

@@ -1,0 +1,57 @@
+#include "kobj.h"
+
+#include <capmem/handle.h>
+
+#include "channel.h"
+#include "console.h"
+#include "vmo.h"
+
+static struct kobj *dead_list;
+static uint64_t next_id = 1;
+static uint64_t live;
+
+void kobj_init(struct kobj *o, uint32_t type)
+{
+    o->type = type;
+    o->refs = 1;
+    o->id = next_id++;
+    o->next_dead = 0;
+    live++;
+}
+
+void kobj_ref(struct kobj *o)
+{
+    if (o->refs == 0 || o->refs == UINT32_MAX)
+        panic("kobj_ref: object %lu refs %u", (unsigned long)o->id, o->refs);
+    o->refs++;
+}
+
+void kobj_unref(struct kobj *o)
+{
+    if (o->refs == 0)
+        panic("kobj_unref: object %lu already dead", (unsigned long)o->id);
+    if (--o->refs == 0) {
+        o->next_dead = dead_list;
+        dead_list = o;
+    }
+}
+
+void kobj_reap(void)
+{
+    while (dead_list != 0) {
+        struct kobj *o = dead_list;
+        dead_list = o->next_dead;
+        switch (o->type) {
+        case CM_OBJ_VMO: vmo_destroy((struct vmo *)o); break;
+        case CM_OBJ_CHANNEL: channel_destroy((struct channel *)o); break;
+        default: panic("kobj_reap: object of type %u", o->type);
+        }
+        o->type = CM_OBJ_NONE;
+        live--;
+    }
+}
+
+uint64_t kobj_live_count(void)
+{
+    return live;
+}

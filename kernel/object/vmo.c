@@ -1,0 +1,377 @@
+/* VMO objects and their syscalls.
+ *
+ * Every call validates first (handle, rights, seals, ranges, user pointers,
+ * free frames, free handle slots) and only then commits; the commit cannot
+ * fail, so no call leaves a half-made object behind. Seals are checked here,
+ * against the object, whatever rights a handle claims. */
+#include "vmo.h"
+
+#include <capmem/vmo.h>
+#include <string.h>
+
+#include "as.h"
+#include "console.h"
+#include "frame.h"
+#include "khandle.h"
+#include "memlayout.h"
+#include "proc.h"
+#include "riscv.h"
+#include "syscall.h"
+#include "usercopy.h"
+
+static struct vmo vmo_pool[KOBJ_MAX_VMOS];
+
+/* Rights of a snapshot: it can never be written. */
+#define SNAPSHOT_RIGHTS (CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER)
+
+static struct vmo *vmo_slot(void)
+{
+    for (uint32_t i = 0; i < KOBJ_MAX_VMOS; i++) {
+        if (vmo_pool[i].obj.type == CM_OBJ_NONE)
+            return &vmo_pool[i];
+    }
+    return 0;
+}
+
+static uint64_t pages_for(uint64_t size)
+{
+    return (size + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE;
+}
+
+/* Frames needed to grow a VMO from `from` to `to` pages, leaves included. */
+static uint64_t frames_to_grow(uint64_t from, uint64_t to)
+{
+    uint64_t leaves_from = (from + VMO_PER_LEAF - 1) / VMO_PER_LEAF;
+    uint64_t leaves_to = (to + VMO_PER_LEAF - 1) / VMO_PER_LEAF;
+    return (to - from) + (leaves_to - leaves_from);
+}
+
+static uint64_t *leaf_of(const struct vmo *v, uint64_t i)
+{
+    return (uint64_t *)((uint64_t *)v->dir)[i / VMO_PER_LEAF];
+}
+
+uint64_t vmo_page(const struct vmo *v, uint64_t i)
+{
+    if (i >= v->npages)
+        panic("vmo_page: page %lu of %lu", (unsigned long)i, (unsigned long)v->npages);
+    return leaf_of(v, i)[i % VMO_PER_LEAF];
+}
+
+/* Grows to n pages. The caller has checked frames_to_grow() against the
+ * free count, and nothing else allocates meanwhile (one hart, no kernel
+ * preemption), so this cannot run out. */
+static void grow_pages(struct vmo *v, uint64_t n)
+{
+    for (uint64_t i = v->npages; i < n; i++) {
+        uint64_t *dir = (uint64_t *)v->dir;
+        if (i % VMO_PER_LEAF == 0) {
+            dir[i / VMO_PER_LEAF] = frame_alloc();
+            if (dir[i / VMO_PER_LEAF] == 0)
+                panic("vmo: precounted leaf allocation failed");
+        }
+        uint64_t f = frame_alloc();
+        if (f == 0)
+            panic("vmo: precounted frame allocation failed");
+        leaf_of(v, i)[i % VMO_PER_LEAF] = f;
+        v->npages = i + 1;
+    }
+}
+
+static void shrink_pages(struct vmo *v, uint64_t n)
+{
+    while (v->npages > n) {
+        uint64_t i = v->npages - 1;
+        uint64_t *leaf = leaf_of(v, i);
+        frame_free(leaf[i % VMO_PER_LEAF]);
+        leaf[i % VMO_PER_LEAF] = 0;
+        if (i % VMO_PER_LEAF == 0) {
+            frame_free((uint64_t)leaf);
+            ((uint64_t *)v->dir)[i / VMO_PER_LEAF] = 0;
+        }
+        v->npages = i;
+    }
+}
+
+/* Zeroes bytes [from, to) of the VMO (within its pages). */
+static void zero_range(struct vmo *v, uint64_t from, uint64_t to)
+{
+    while (from < to) {
+        uint64_t off = from % CM_PAGE_SIZE;
+        uint64_t n = CM_PAGE_SIZE - off;
+        if (n > to - from)
+            n = to - from;
+        memset((void *)(vmo_page(v, from / CM_PAGE_SIZE) + off), 0, n);
+        from += n;
+    }
+}
+
+void vmo_destroy(struct vmo *v)
+{
+    if (v->maps != 0 || v->nwritable != 0)
+        panic("vmo_destroy: object %lu still mapped", (unsigned long)v->obj.id);
+    shrink_pages(v, 0);
+    frame_free(v->dir);
+    v->dir = 0;
+}
+
+/* Validates a new VMO of `size` bytes whose handle goes to *out_uva. */
+static cm_status_t check_new(struct proc *p, uint64_t size, uint64_t out_uva)
+{
+    if (out_uva == 0 || !user_range_ok(p, out_uva, sizeof(cm_handle_t), 1))
+        return CM_ERR_INVALID_ARGS;
+    if (size > CM_VMO_MAX_SIZE)
+        return CM_ERR_OUT_OF_RANGE;
+    if (handles_free(p) == 0)
+        return CM_ERR_NO_RESOURCES;
+    if (vmo_slot() == 0)
+        return CM_ERR_NO_RESOURCES;
+    if (frames_to_grow(0, pages_for(size)) + 1 > frame_free_count())
+        return CM_ERR_NO_MEMORY;
+    return CM_OK;
+}
+
+/* Commit half of create/snapshot: cannot fail after check_new. */
+static struct vmo *make_vmo(uint64_t size)
+{
+    struct vmo *v = vmo_slot();
+    kobj_init(&v->obj, CM_OBJ_VMO);
+    v->size = size;
+    v->npages = 0;
+    v->seal = 0;
+    v->nwritable = 0;
+    v->maps = 0;
+    v->dir = frame_alloc();
+    if (v->dir == 0)
+        panic("vmo: precounted directory allocation failed");
+    grow_pages(v, pages_for(size));
+    return v;
+}
+
+static void publish(struct proc *p, struct vmo *v, cm_rights_t rights, uint64_t out_uva)
+{
+    cm_handle_t h;
+    if (handle_install(p, &v->obj, rights, &h) != CM_OK)
+        panic("vmo: validated handle install failed");
+    if (copyout(p, out_uva, &h, sizeof(h)) != CM_OK)
+        panic("vmo: validated copyout failed");
+}
+
+int64_t sys_vmo_create(struct proc *p, const uint64_t *a)
+{
+    uint64_t size = a[0];
+    /* Every VMO is committed at creation, so CM_VMO_COMMIT changes nothing. */
+    if ((a[1] & ~(uint64_t)CM_VMO_COMMIT) != 0)
+        return CM_ERR_INVALID_ARGS;
+    cm_status_t st = check_new(p, size, a[2]);
+    if (st != CM_OK)
+        return st;
+    publish(p, make_vmo(size), CM_VMO_DEFAULT_RIGHTS, a[2]);
+    return CM_OK;
+}
+
+static cm_status_t get_vmo(struct proc *p, uint64_t h, cm_rights_t need, struct vmo **v,
+                           cm_rights_t *rights)
+{
+    struct kobj *o;
+    cm_status_t st = handle_get(p, (cm_handle_t)h, CM_OBJ_VMO, need, &o, rights);
+    if (st == CM_OK)
+        *v = (struct vmo *)o;
+    return st;
+}
+
+/* Offset+len inside the size, computed without overflow. */
+static int range_ok(const struct vmo *v, uint64_t off, uint64_t len)
+{
+    return off <= v->size && len <= v->size - off;
+}
+
+/* Moves bytes between a VMO and user memory, one page piece at a time. */
+static cm_status_t transfer(struct proc *p, struct vmo *v, uint64_t uva, uint64_t off,
+                            uint64_t len, int to_user)
+{
+    while (len > 0) {
+        uint64_t po = off % CM_PAGE_SIZE;
+        uint64_t n = CM_PAGE_SIZE - po;
+        if (n > len)
+            n = len;
+        uint64_t kva = vmo_page(v, off / CM_PAGE_SIZE) + po;
+        cm_status_t st = to_user ? copyout(p, uva, (const void *)kva, n)
+                                 : copyin(p, (void *)kva, uva, n);
+        if (st != CM_OK)
+            return st;
+        uva += n;
+        off += n;
+        len -= n;
+    }
+    return CM_OK;
+}
+
+int64_t sys_vmo_read(struct proc *p, const uint64_t *a)
+{
+    struct vmo *v;
+    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_READ, &v, 0);
+    if (st != CM_OK)
+        return st;
+    if (a[1] == 0 && a[3] > 0)
+        return CM_ERR_INVALID_ARGS;
+    if (!range_ok(v, a[2], a[3]))
+        return CM_ERR_OUT_OF_RANGE;
+    if (!user_range_ok(p, a[1], a[3], 1))
+        return CM_ERR_INVALID_ARGS;
+    return transfer(p, v, a[1], a[2], a[3], 1);
+}
+
+int64_t sys_vmo_write(struct proc *p, const uint64_t *a)
+{
+    struct vmo *v;
+    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_WRITE, &v, 0);
+    if (st != CM_OK)
+        return st;
+    if (v->seal != 0)
+        return CM_ERR_ACCESS_DENIED;
+    if (a[1] == 0 && a[3] > 0)
+        return CM_ERR_INVALID_ARGS;
+    if (!range_ok(v, a[2], a[3]))
+        return CM_ERR_OUT_OF_RANGE;
+    if (!user_range_ok(p, a[1], a[3], 0))
+        return CM_ERR_INVALID_ARGS;
+    return transfer(p, v, a[1], a[2], a[3], 0);
+}
+
+int64_t sys_vmo_get_size(struct proc *p, const uint64_t *a)
+{
+    struct vmo *v;
+    cm_status_t st = get_vmo(p, a[0], 0, &v, 0);
+    if (st != CM_OK)
+        return st;
+    if (a[1] == 0)
+        return CM_ERR_INVALID_ARGS;
+    return copyout(p, a[1], &v->size, sizeof(v->size));
+}
+
+int64_t sys_vmo_set_size(struct proc *p, const uint64_t *a)
+{
+    struct vmo *v;
+    uint64_t size = a[1];
+    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_WRITE, &v, 0);
+    if (st != CM_OK)
+        return st;
+    if (v->seal != 0)
+        return CM_ERR_ACCESS_DENIED;
+    if (size > CM_VMO_MAX_SIZE)
+        return CM_ERR_OUT_OF_RANGE;
+    uint64_t n = pages_for(size);
+    for (struct mapping *m = v->maps; m != 0; m = m->vmo_next) {
+        if (m->offset / CM_PAGE_SIZE + m->npages > n)
+            return CM_ERR_BAD_STATE;
+    }
+    if (n > v->npages && frames_to_grow(v->npages, n) > frame_free_count())
+        return CM_ERR_NO_MEMORY;
+    /* Bytes a writable mapping left past the old size must not reappear. */
+    if (size > v->size)
+        zero_range(v, v->size, v->npages * CM_PAGE_SIZE < size ? v->npages * CM_PAGE_SIZE : size);
+    if (n > v->npages)
+        grow_pages(v, n);
+    else
+        shrink_pages(v, n);
+    if (size < v->size)
+        zero_range(v, size, n * CM_PAGE_SIZE);
+    v->size = size;
+    return CM_OK;
+}
+
+int64_t sys_vmo_get_info(struct proc *p, const uint64_t *a)
+{
+    struct vmo *v;
+    cm_rights_t rights;
+    cm_status_t st = get_vmo(p, a[0], 0, &v, &rights);
+    if (st != CM_OK)
+        return st;
+    if (a[1] == 0)
+        return CM_ERR_INVALID_ARGS;
+    cm_vmo_info_t info = { 0 };
+    info.id = v->obj.id;
+    info.size = v->size;
+    if (v->seal >= CM_SEAL_READONLY)
+        info.flags |= CM_VMO_INFO_READONLY;
+    if (v->seal == CM_SEAL_IMMUTABLE)
+        info.flags |= CM_VMO_INFO_IMMUTABLE;
+    /* Effective rights: a seal takes WRITE away from every handle. */
+    info.rights = v->seal != 0 ? (rights & ~CM_RIGHT_WRITE) : rights;
+    return copyout(p, a[1], &info, sizeof(info));
+}
+
+int64_t sys_vmo_seal(struct proc *p, const uint64_t *a)
+{
+    struct vmo *v;
+    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_WRITE, &v, 0);
+    if (st != CM_OK)
+        return st;
+    if (a[1] != CM_SEAL_READONLY && a[1] != CM_SEAL_IMMUTABLE)
+        return CM_ERR_INVALID_ARGS;
+    if (a[1] == CM_SEAL_IMMUTABLE && v->nwritable != 0)
+        return CM_ERR_BAD_STATE;
+    if (a[1] > v->seal)
+        v->seal = (uint32_t)a[1];
+    return CM_OK;
+}
+
+int64_t sys_vmo_snapshot(struct proc *p, const uint64_t *a)
+{
+    struct vmo *v;
+    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_READ, &v, 0);
+    if (st != CM_OK)
+        return st;
+    st = check_new(p, v->size, a[1]);
+    if (st != CM_OK)
+        return st;
+    struct vmo *s = make_vmo(v->size);
+    for (uint64_t i = 0; i < s->npages; i++)
+        memcpy((void *)vmo_page(s, i), (const void *)vmo_page(v, i), CM_PAGE_SIZE);
+    s->seal = CM_SEAL_IMMUTABLE;
+    publish(p, s, SNAPSHOT_RIGHTS, a[1]);
+    return CM_OK;
+}
+
+int64_t sys_vmo_map(struct proc *p, const uint64_t *a)
+{
+    struct vmo *v;
+    uint64_t off = a[1], len = a[2], flags = a[3], addr_uva = a[4];
+    cm_status_t st = get_vmo(p, a[0], 0, &v, 0);
+    if (st != CM_OK)
+        return st;
+    if (flags == 0 || (flags & ~(uint64_t)(CM_MAP_READ | CM_MAP_WRITE)) != 0 ||
+        off % CM_PAGE_SIZE != 0 || len == 0 || addr_uva == 0 ||
+        !user_range_ok(p, addr_uva, sizeof(uint64_t), 1))
+        return CM_ERR_INVALID_ARGS;
+    int writable = (flags & CM_MAP_WRITE) != 0;
+    /* A writable page is also readable (Sv39 has no write-only PTE). */
+    cm_rights_t need = CM_RIGHT_MAP | CM_RIGHT_READ | (writable ? CM_RIGHT_WRITE : 0);
+    st = get_vmo(p, a[0], need, &v, 0);
+    if (st != CM_OK)
+        return st;
+    if (writable && v->seal != 0)
+        return CM_ERR_ACCESS_DENIED;
+    if (!range_ok(v, off, len))
+        return CM_ERR_OUT_OF_RANGE;
+    uint64_t bytes = pages_for(len) * CM_PAGE_SIZE;
+    if (p->as.nmaps >= CM_MAX_MAPPINGS || bytes > CM_MAX_MAPPED_BYTES - p->as.mapped_bytes)
+        return CM_ERR_NO_RESOURCES;
+    uint64_t va;
+    st = as_map_vmo(&p->as, v, off, len, writable, &va);
+    if (st != CM_OK)
+        return st;
+    if (copyout(p, addr_uva, &va, sizeof(va)) != CM_OK)
+        panic("vmo_map: validated copyout failed");
+    return CM_OK;
+}
+
+int64_t sys_vmo_unmap(struct proc *p, const uint64_t *a)
+{
+    struct mapping *m = as_find_mapping(&p->as, a[0], a[1]);
+    if (m == 0)
+        return CM_ERR_INVALID_ARGS;
+    as_unmap(&p->as, m);
+    return CM_OK;
+}

@@ -1,0 +1,357 @@
+/* Processes and the scheduler.
+ *
+ * One hart, and the kernel runs with interrupts off, so kernel code is never
+ * preempted: a process leaves the CPU only in sched() (yield on a timer tick
+ * taken in user mode, sleep, exit). User mode is preempted by the timer.
+ * The scheduler runs on the boot stack and switches to each runnable
+ * process round-robin; switching loads that process's page table.
+ *
+ * Exit frees everything at once (address space, handles, objects whose last
+ * reference went); only the slot and the exit record stay until the parent
+ * waits. An orphan's slot is freed at exit. */
+#include "proc.h"
+
+#include <string.h>
+
+#include "console.h"
+#include "elf.h"
+#include "images.h"
+#include "khandle.h"
+#include "kobj.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "vm.h"
+
+static struct proc procs[MAX_PROCS];
+static struct proc *current;
+static struct context sched_ctx;
+static int32_t next_pid = 1;
+static uint64_t live_procs;
+
+extern void swtch(struct context *old, struct context *new);
+extern void userret(struct trapframe *tf) __attribute__((noreturn));
+extern char uservec[];
+
+struct proc *proc_current(void)
+{
+    return current;
+}
+
+uint64_t proc_live_count(void)
+{
+    return live_procs;
+}
+
+void proc_init(void)
+{
+    memset(procs, 0, sizeof(procs));
+}
+
+static uint64_t kstack_top(struct proc *p)
+{
+    return (uint64_t)p->kstack + KSTACK_SIZE;
+}
+
+/* Kernel stacks have no guard page: a canary at the bottom catches an
+ * overflow at the next return to user mode instead of silently corrupting
+ * the neighbouring process's fields. */
+#define KSTACK_CANARY 0x6361706d656d4b53ull
+
+static void kstack_check(struct proc *p)
+{
+    if (*(uint64_t *)(void *)p->kstack != KSTACK_CANARY)
+        panic("kernel stack overflow in pid %d", p->pid);
+}
+
+void usertrapret(void)
+{
+    struct proc *p = current;
+    intr_off();
+    kstack_check(p);
+    csr_write(stvec, (uint64_t)uservec);
+    uint64_t s = csr_read(sstatus);
+    s &= ~SSTATUS_SPP;
+    s |= SSTATUS_SPIE;
+    csr_write(sstatus, s);
+    p->tf.kernel_sp = kstack_top(p);
+    userret(&p->tf);
+}
+
+/* First kernel-side code of a new process: leave for user mode. */
+static void first_run(void)
+{
+    usertrapret();
+}
+
+static void free_slot(struct proc *p)
+{
+    p->state = PROC_UNUSED;
+    p->parent = 0;
+    p->pid = 0;
+    live_procs--;
+}
+
+/* Parses NUL-separated argv strings; returns the count or -1. */
+static int count_args(const char *argv, uint32_t len)
+{
+    int n = 0;
+    if (len == 0)
+        return 0;
+    if (argv[len - 1] != '\0')
+        return -1;
+    for (uint32_t i = 0; i < len; i++) {
+        if (argv[i] == '\0')
+            n++;
+    }
+    return n;
+}
+
+/* Validates the initial handles in the parent: live, TRANSFER, distinct. */
+static cm_status_t check_handles(struct proc *parent, const cm_handle_t *h, uint32_t n)
+{
+    if (n > CMK_SPAWN_MAX_HANDLES)
+        return CM_ERR_OUT_OF_RANGE;
+    for (uint32_t i = 0; i < n; i++) {
+        cm_status_t st = handle_get(parent, h[i], CM_OBJ_NONE, CM_RIGHT_TRANSFER, 0, 0);
+        if (st != CM_OK)
+            return st;
+        for (uint32_t j = 0; j < i; j++) {
+            if (h[j] == h[i])
+                return CM_ERR_INVALID_ARGS;
+        }
+    }
+    return CM_OK;
+}
+
+/* Writes argv strings, the argv array and the start-up block at the top
+ * of the new stack; sets sp, a0..a3. */
+static cm_status_t build_stack(struct proc *p, const char *name, const char *argv,
+                               uint32_t argv_len, int argc, uint64_t *startup_va)
+{
+    uint64_t sp = USER_STACK_TOP;
+    uint64_t ptrs[CMK_SPAWN_MAX_ARGS + 1];
+    size_t name_len = strlen(name) + 1;
+    sp -= sizeof(cmk_startup_t);
+    sp &= ~15ul;
+    *startup_va = sp;
+    sp -= argv_len + name_len;
+    uint64_t strings = sp;
+    if (as_fill(&p->as, strings, name, name_len) != CM_OK ||
+        as_fill(&p->as, strings + name_len, argv, argv_len) != CM_OK)
+        return CM_ERR_INTERNAL;
+    ptrs[0] = strings;
+    uint64_t at = strings + name_len;
+    for (int i = 1; i <= argc; i++) {
+        ptrs[i] = at;
+        at += strlen(&argv[ptrs[i] - strings - name_len]) + 1;
+    }
+    ptrs[argc + 1] = 0;
+    sp -= (uint64_t)(argc + 2) * sizeof(uint64_t);
+    sp &= ~15ul;
+    if (as_fill(&p->as, sp, ptrs, (uint64_t)(argc + 2) * sizeof(uint64_t)) != CM_OK)
+        return CM_ERR_INTERNAL;
+    p->tf.regs[REG_SP] = sp;
+    p->tf.regs[REG_A0] = (uint64_t)argc + 1;
+    p->tf.regs[REG_A0 + 1] = sp;
+    p->tf.regs[REG_A0 + 2] = *startup_va;
+    return CM_OK;
+}
+
+static struct proc *alloc_slot(void)
+{
+    for (uint32_t i = 0; i < MAX_PROCS; i++) {
+        if (procs[i].state == PROC_UNUSED)
+            return &procs[i];
+    }
+    return 0;
+}
+
+int64_t proc_spawn(struct proc *parent, const char *name, const char *argv,
+                   uint32_t argv_len, const cm_handle_t *handles, uint32_t nhandles,
+                   uint32_t role)
+{
+    const struct user_image *img = image_find(name);
+    if (img == 0)
+        return CM_ERR_NOT_FOUND;
+    int argc = count_args(argv, argv_len);
+    if (argc < 0 || argc + 1 > (int)CMK_SPAWN_MAX_ARGS || argv_len > CMK_SPAWN_MAX_ARGV ||
+        (role != CMK_ROLE_MAIN && role != CMK_ROLE_SECOND))
+        return CM_ERR_INVALID_ARGS;
+    if (nhandles > 0) {
+        cm_status_t hst = check_handles(parent, handles, nhandles);
+        if (hst != CM_OK)
+            return hst;
+    }
+    struct proc *p = alloc_slot();
+    if (p == 0)
+        return CM_ERR_NO_RESOURCES;
+
+    memset(p, 0, offsetof(struct proc, kstack));
+    cm_status_t st = as_init(&p->as);
+    uint64_t entry, startup_va;
+    if (st != CM_OK)
+        goto bad;
+    st = elf_load(&p->as, img->start, (uint64_t)(img->end - img->start), &entry);
+    if (st != CM_OK)
+        goto bad;
+    st = as_alloc_fixed(&p->as, USER_STACK_TOP - USER_STACK_PAGES * PGSIZE,
+                        USER_STACK_PAGES * PGSIZE, AS_KIND_STACK, PTE_R | PTE_W);
+    if (st != CM_OK)
+        goto bad;
+    st = build_stack(p, name, argv, argv_len, argc, &startup_va);
+    if (st != CM_OK)
+        goto bad;
+
+    /* Commit: nothing below can fail. */
+    handles_init(p);
+    cmk_startup_t su = { role, nhandles, { 0 } };
+    for (uint32_t i = 0; i < nhandles; i++) {
+        struct kobj *o;
+        cm_rights_t rights;
+        if (handle_take(parent, handles[i], &o, 0, &rights) != CM_OK ||
+            handle_install(p, o, rights, &su.handles[i]) != CM_OK)
+            panic("spawn: validated handle move failed");
+    }
+    if (as_fill(&p->as, startup_va, &su, sizeof(su)) != CM_OK)
+        panic("spawn: startup block");
+    p->tf.regs[REG_A0 + 3] = role;
+    p->tf.epc = entry;
+    p->pid = next_pid++;
+    p->parent = parent;
+    memcpy(p->name, name, strlen(name) + 1);
+    *(uint64_t *)(void *)p->kstack = KSTACK_CANARY;
+    p->ctx.ra = (uint64_t)first_run;
+    p->ctx.sp = kstack_top(p);
+    p->state = PROC_RUNNABLE;
+    live_procs++;
+    return p->pid;
+bad:
+    as_destroy(&p->as);
+    p->state = PROC_UNUSED;
+    return st;
+}
+
+static void sched(void)
+{
+    struct proc *p = current;
+    if (p->state == PROC_RUNNING)
+        panic("sched: process still running");
+    swtch(&p->ctx, &sched_ctx);
+}
+
+void yield(void)
+{
+    current->state = PROC_RUNNABLE;
+    sched();
+}
+
+int sleep_on(const void *chan, uint64_t deadline)
+{
+    struct proc *p = current;
+    p->wchan = chan;
+    p->deadline = deadline;
+    p->timed_out = 0;
+    p->state = PROC_SLEEPING;
+    sched();
+    p->wchan = 0;
+    p->deadline = 0;
+    return p->timed_out;
+}
+
+void wakeup(const void *chan)
+{
+    for (uint32_t i = 0; i < MAX_PROCS; i++) {
+        if (procs[i].state == PROC_SLEEPING && procs[i].wchan == chan)
+            procs[i].state = PROC_RUNNABLE;
+    }
+}
+
+void proc_timer_tick(uint64_t now)
+{
+    for (uint32_t i = 0; i < MAX_PROCS; i++) {
+        struct proc *p = &procs[i];
+        if (p->state == PROC_SLEEPING && p->deadline != 0 && now >= p->deadline) {
+            p->timed_out = 1;
+            p->state = PROC_RUNNABLE;
+        }
+    }
+}
+
+cm_status_t proc_wait(struct proc *p, int32_t pid, cmk_exit_info_t *out)
+{
+    struct proc *child = 0;
+    for (uint32_t i = 0; i < MAX_PROCS; i++) {
+        if (procs[i].state != PROC_UNUSED && procs[i].pid == pid && procs[i].parent == p)
+            child = &procs[i];
+    }
+    if (child == 0)
+        return CM_ERR_NOT_FOUND;
+    while (child->state != PROC_ZOMBIE)
+        sleep_on(p, 0);
+    *out = child->exit;
+    free_slot(child);
+    return CM_OK;
+}
+
+void proc_exit(uint32_t reason, int32_t code, uint64_t fault_va)
+{
+    struct proc *p = current;
+    p->exit = (cmk_exit_info_t){ reason, code, fault_va };
+    kvm_switch(); /* the process's table is about to be freed */
+    as_destroy(&p->as);
+    handles_close_all(p);
+    kobj_reap();
+    for (uint32_t i = 0; i < MAX_PROCS; i++) {
+        struct proc *c = &procs[i];
+        if (c->state == PROC_UNUSED || c->parent != p)
+            continue;
+        c->parent = 0;
+        if (c->state == PROC_ZOMBIE)
+            free_slot(c);
+    }
+    if (p->pid == 1) {
+        /* init's end is the end of the run: its exit code is the verdict. */
+        int pass = reason == CMK_EXIT_NORMAL && code == 0;
+        kprintf("capmem: init %s (code %d); powering off: %s\n",
+                reason == CMK_EXIT_NORMAL ? "exited" : "faulted", code, pass ? "PASS" : "FAIL");
+        poweroff(pass, reason == CMK_EXIT_NORMAL && code > 0 ? (unsigned)code : 2);
+    }
+    if (p->parent != 0) {
+        p->state = PROC_ZOMBIE;
+        wakeup(p->parent);
+    } else {
+        free_slot(p); /* still on its kernel stack: nothing reuses it before sched() */
+    }
+    sched();
+    panic("proc_exit: zombie ran again");
+}
+
+void scheduler(void)
+{
+    uint32_t next = 0;
+    for (;;) {
+        struct proc *run = 0;
+        for (uint32_t k = 0; k < MAX_PROCS; k++) {
+            struct proc *p = &procs[(next + k) % MAX_PROCS];
+            if (p->state == PROC_RUNNABLE) {
+                run = p;
+                next = (uint32_t)(p - procs + 1) % MAX_PROCS;
+                break;
+            }
+        }
+        if (run == 0) {
+            /* Idle: let the timer wake sleepers with deadlines. */
+            intr_on();
+            __asm__ volatile("wfi");
+            intr_off();
+            continue;
+        }
+        run->state = PROC_RUNNING;
+        current = run;
+        csr_write(satp, MAKE_SATP(run->as.root));
+        sfence_vma();
+        swtch(&sched_ctx, &run->ctx);
+        current = 0;
+        kvm_switch();
+    }
+}

@@ -1,0 +1,118 @@
+/* Syscall dispatch and the process-level calls. Object calls live with
+ * their objects (kernel/object/). The table is indexed by number; an unknown
+ * number is UNSUPPORTED. */
+#include "syscall.h"
+
+#include <string.h>
+
+#include "console.h"
+#include "channel.h"
+#include "frame.h"
+#include "kobj.h"
+#include "proc.h"
+#include "usercopy.h"
+
+/* Console output per call: a line or a TAP block; the runtime splits more. */
+#define DEBUG_WRITE_MAX 1024u
+
+static int64_t sys_exit(struct proc *p, const uint64_t *a)
+{
+    (void)p;
+    proc_exit(CMK_EXIT_NORMAL, (int32_t)a[0], 0);
+}
+
+static int64_t sys_debug_write(struct proc *p, const uint64_t *a)
+{
+    char buf[DEBUG_WRITE_MAX];
+    if (a[1] > DEBUG_WRITE_MAX)
+        return CM_ERR_OUT_OF_RANGE;
+    cm_status_t st = copyin(p, buf, a[0], a[1]);
+    if (st != CM_OK)
+        return st;
+    console_write(buf, a[1]);
+    return CM_OK;
+}
+
+static int64_t sys_spawn(struct proc *p, const uint64_t *a)
+{
+    cmk_spawn_args_t args;
+    char name[CMK_SPAWN_MAX_NAME];
+    char argv[CMK_SPAWN_MAX_ARGV];
+    cm_handle_t handles[CMK_SPAWN_MAX_HANDLES];
+    if (copyin(p, &args, a[0], sizeof(args)) != CM_OK || args.reserved != 0)
+        return CM_ERR_INVALID_ARGS;
+    if (args.argv_len > CMK_SPAWN_MAX_ARGV || args.num_handles > CMK_SPAWN_MAX_HANDLES)
+        return CM_ERR_OUT_OF_RANGE;
+    if (copyin_str(p, name, args.name, sizeof(name)) != CM_OK ||
+        copyin(p, argv, args.argv, args.argv_len) != CM_OK ||
+        copyin(p, handles, args.handles, args.num_handles * sizeof(cm_handle_t)) != CM_OK)
+        return CM_ERR_INVALID_ARGS;
+    return proc_spawn(p, name, argv, args.argv_len, handles, args.num_handles, args.role);
+}
+
+static int64_t sys_wait(struct proc *p, const uint64_t *a)
+{
+    cmk_exit_info_t info;
+    if (a[1] == 0 || !user_range_ok(p, a[1], sizeof(info), 1))
+        return CM_ERR_INVALID_ARGS;
+    cm_status_t st = proc_wait(p, (int32_t)a[0], &info);
+    if (st != CM_OK)
+        return st;
+    return copyout(p, a[1], &info, sizeof(info));
+}
+
+static int64_t sys_debug_counters(struct proc *p, const uint64_t *a)
+{
+    kobj_reap();
+    cmk_counters_t c = { frame_free_count(), kobj_live_count(), proc_live_count(),
+                         kmsg_live_count() };
+    return copyout(p, a[0], &c, sizeof(c));
+}
+
+static int64_t sys_yield(struct proc *p, const uint64_t *a)
+{
+    (void)p;
+    (void)a;
+    yield();
+    return CM_OK;
+}
+
+static const syscall_fn table[CMK_SYS_COUNT] = {
+    [CMK_SYS_EXIT] = sys_exit,
+    [CMK_SYS_DEBUG_WRITE] = sys_debug_write,
+    [CMK_SYS_HANDLE_CLOSE] = sys_handle_close,
+    [CMK_SYS_HANDLE_DUPLICATE] = sys_handle_duplicate,
+    [CMK_SYS_HANDLE_REPLACE] = sys_handle_replace,
+    [CMK_SYS_HANDLE_GET_INFO] = sys_handle_get_info,
+    [CMK_SYS_VMO_CREATE] = sys_vmo_create,
+    [CMK_SYS_VMO_READ] = sys_vmo_read,
+    [CMK_SYS_VMO_WRITE] = sys_vmo_write,
+    [CMK_SYS_VMO_GET_SIZE] = sys_vmo_get_size,
+    [CMK_SYS_VMO_SET_SIZE] = sys_vmo_set_size,
+    [CMK_SYS_VMO_GET_INFO] = sys_vmo_get_info,
+    [CMK_SYS_VMO_SEAL] = sys_vmo_seal,
+    [CMK_SYS_VMO_SNAPSHOT] = sys_vmo_snapshot,
+    [CMK_SYS_VMO_MAP] = sys_vmo_map,
+    [CMK_SYS_VMO_UNMAP] = sys_vmo_unmap,
+    [CMK_SYS_CHANNEL_CREATE] = sys_channel_create,
+    [CMK_SYS_CHANNEL_WRITE] = sys_channel_write,
+    [CMK_SYS_CHANNEL_READ] = sys_channel_read,
+    [CMK_SYS_CHANNEL_WAIT] = sys_channel_wait,
+    [CMK_SYS_SPAWN] = sys_spawn,
+    [CMK_SYS_WAIT] = sys_wait,
+    [CMK_SYS_DEBUG_COUNTERS] = sys_debug_counters,
+    [CMK_SYS_YIELD] = sys_yield,
+};
+
+void syscall_dispatch(struct proc *p)
+{
+    uint64_t args[SYSCALL_ARGS];
+    uint64_t n = p->tf.regs[REG_A7];
+    for (unsigned i = 0; i < SYSCALL_ARGS; i++)
+        args[i] = p->tf.regs[REG_A0 + i];
+    int64_t ret = CM_ERR_UNSUPPORTED;
+    if (n < CMK_SYS_COUNT && table[n] != 0)
+        ret = table[n](p, args);
+    kobj_reap();
+    p->tf.regs[REG_A0] = (uint64_t)ret;
+}

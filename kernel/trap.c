@@ -1,0 +1,65 @@
+/* Trap handling. A user trap is a syscall, a timer tick (preemption) or a
+ * fault; a fault ends the process (recorded as CMK_EXIT_FAULTED with scause
+ * and stval) and never reaches the kernel's own state. A trap taken in
+ * S-mode other than the idle loop's timer is a kernel bug. */
+#include <stdint.h>
+
+#include "console.h"
+#include "proc.h"
+#include "riscv.h"
+#include "sbi.h"
+#include "syscall.h"
+
+void usertrap(void);
+void kerneltrap(void);
+void trap_init(void);
+extern char kernelvec[];
+
+void trap_init(void)
+{
+    csr_write(stvec, (uint64_t)kernelvec);
+    csr_write(sscratch, 0);
+    /* Let user code read the time CSR (app_now_ns) without a syscall. */
+    csr_write(scounteren, 2);
+    csr_set(sie, SIE_STIE);
+    sbi_set_timer(rdtime() + TICK_CYCLES);
+}
+
+static void timer_interrupt(void)
+{
+    uint64_t now = rdtime();
+    sbi_set_timer(now + TICK_CYCLES);
+    proc_timer_tick(now);
+}
+
+void usertrap(void)
+{
+    struct proc *p = proc_current();
+    uint64_t scause = csr_read(scause);
+    if ((csr_read(sstatus) & SSTATUS_SPP) != 0)
+        panic("usertrap: not from user mode");
+    if (scause == EXC_ECALL_U) {
+        p->tf.epc += 4;
+        syscall_dispatch(p);
+    } else if (scause == (SCAUSE_INTR | SCAUSE_S_TIMER)) {
+        timer_interrupt();
+        yield();
+    } else if ((scause & SCAUSE_INTR) == 0) {
+        uint64_t stval = csr_read(stval);
+        kprintf("capmem: pid %d (%s) killed: scause %lu at pc %lx, addr %lx\n", p->pid,
+                p->name, (unsigned long)scause, (unsigned long)p->tf.epc, (unsigned long)stval);
+        proc_exit(CMK_EXIT_FAULTED, (int32_t)scause, stval);
+    }
+    usertrapret();
+}
+
+void kerneltrap(void)
+{
+    uint64_t scause = csr_read(scause);
+    if (scause == (SCAUSE_INTR | SCAUSE_S_TIMER)) {
+        timer_interrupt();
+        return;
+    }
+    panic("kernel trap: scause %lx sepc %lx stval %lx", (unsigned long)scause,
+          (unsigned long)csr_read(sepc), (unsigned long)csr_read(stval));
+}

@@ -1,0 +1,149 @@
+#include "vm.h"
+
+#include "console.h"
+#include "frame.h"
+#include "memlayout.h"
+#include "riscv.h"
+
+extern char __kernel_start[], __text_end[], __rodata_end[];
+
+static uint64_t kernel_root;
+
+/* Returns the leaf PTE slot for va, allocating table pages when alloc is
+ * set; 0 when a table page is missing (or cannot be allocated). */
+static uint64_t *walk(uint64_t root, uint64_t va, int alloc)
+{
+    uint64_t *table = (uint64_t *)root;
+    for (int level = 2; level > 0; level--) {
+        uint64_t *pte = &table[VPN(va, level)];
+        if ((*pte & PTE_V) != 0) {
+            if ((*pte & (PTE_R | PTE_W | PTE_X)) != 0)
+                return 0; /* a superpage: never used, so never walked into */
+            table = (uint64_t *)PTE_TO_PA(*pte);
+            continue;
+        }
+        if (!alloc)
+            return 0;
+        uint64_t page = frame_alloc();
+        if (page == 0)
+            return 0;
+        *pte = PA_TO_PTE(page) | PTE_V;
+        table = (uint64_t *)page;
+    }
+    return &table[VPN(va, 0)];
+}
+
+static void kmap_range(uint64_t start, uint64_t end, uint64_t perm)
+{
+    for (uint64_t a = PGROUNDDOWN(start); a < end; a += PGSIZE) {
+        uint64_t *pte = walk(kernel_root, a, 1);
+        if (pte == 0)
+            panic("kvm_init: out of frames");
+        /* Global: the kernel half is identical in every address space. */
+        *pte = PA_TO_PTE(a) | perm | PTE_V | PTE_G | PTE_A | PTE_D;
+    }
+}
+
+void kvm_init(void)
+{
+    kernel_root = frame_alloc();
+    if (kernel_root == 0)
+        panic("kvm_init: no root");
+    kmap_range(SIFIVE_TEST_BASE, SIFIVE_TEST_BASE + PGSIZE, PTE_R | PTE_W);
+    kmap_range(UART0_BASE, UART0_BASE + PGSIZE, PTE_R | PTE_W);
+    kmap_range((uint64_t)__kernel_start, (uint64_t)__text_end, PTE_R | PTE_X);
+    kmap_range((uint64_t)__text_end, (uint64_t)__rodata_end, PTE_R);
+    kmap_range((uint64_t)__rodata_end, PHYS_TOP, PTE_R | PTE_W);
+    for (unsigned i = KERNEL_ROOT_SLOTS; i < 512; i++) {
+        if (((uint64_t *)kernel_root)[i] != 0)
+            panic("kvm_init: kernel mapping outside the shared root slots");
+    }
+    kvm_switch();
+}
+
+void kvm_switch(void)
+{
+    csr_write(satp, MAKE_SATP(kernel_root));
+    sfence_vma();
+}
+
+uint64_t kvm_root(void)
+{
+    return kernel_root;
+}
+
+uint64_t uvm_create(void)
+{
+    uint64_t root = frame_alloc();
+    if (root == 0)
+        return 0;
+    for (unsigned i = 0; i < KERNEL_ROOT_SLOTS; i++)
+        ((uint64_t *)root)[i] = ((uint64_t *)kernel_root)[i];
+    return root;
+}
+
+void uvm_destroy(uint64_t root)
+{
+    uint64_t *top = (uint64_t *)root;
+    for (unsigned i = KERNEL_ROOT_SLOTS; i < 512; i++) {
+        if ((top[i] & PTE_V) == 0)
+            continue;
+        uint64_t *mid = (uint64_t *)PTE_TO_PA(top[i]);
+        for (unsigned j = 0; j < 512; j++) {
+            if ((mid[j] & PTE_V) == 0)
+                continue;
+            uint64_t *leaf = (uint64_t *)PTE_TO_PA(mid[j]);
+            for (unsigned k = 0; k < 512; k++) {
+                if ((leaf[k] & PTE_V) != 0)
+                    panic("uvm_destroy: page still mapped");
+            }
+            frame_free((uint64_t)leaf);
+        }
+        frame_free((uint64_t)mid);
+    }
+    frame_free(root);
+}
+
+static int is_user_va(uint64_t va)
+{
+    return va >= USER_BASE && va < USER_TOP;
+}
+
+cm_status_t uvm_map_page(uint64_t root, uint64_t va, uint64_t pa, uint64_t perm)
+{
+    if (!is_user_va(va) || (perm & (PTE_W | PTE_X)) == (PTE_W | PTE_X) ||
+        (perm & ~(PTE_R | PTE_W | PTE_X)) != 0)
+        return CM_ERR_INTERNAL;
+    uint64_t *pte = walk(root, va, 1);
+    if (pte == 0)
+        return CM_ERR_NO_MEMORY;
+    if ((*pte & PTE_V) != 0)
+        return CM_ERR_INTERNAL;
+    *pte = PA_TO_PTE(pa) | perm | PTE_U | PTE_V | PTE_A | PTE_D;
+    return CM_OK;
+}
+
+uint64_t uvm_unmap_page(uint64_t root, uint64_t va)
+{
+    if (!is_user_va(va))
+        return 0;
+    uint64_t *pte = walk(root, va, 0);
+    if (pte == 0 || (*pte & PTE_V) == 0)
+        return 0;
+    uint64_t pa = PTE_TO_PA(*pte);
+    *pte = 0;
+    return pa;
+}
+
+uint64_t uvm_translate(uint64_t root, uint64_t va, int write)
+{
+    if (!is_user_va(va))
+        return 0;
+    uint64_t *pte = walk(root, va, 0);
+    if (pte == 0)
+        return 0;
+    uint64_t need = PTE_V | PTE_U | (write ? PTE_W : PTE_R);
+    if ((*pte & need) != need)
+        return 0;
+    return PTE_TO_PA(*pte) + (va & (PGSIZE - 1));
+}

@@ -1,0 +1,89 @@
+# kernel/ and user/: the capmem microkernel for QEMU riscv64 `virt` and its
+# user programs. Everything lands in build/kernel/.
+#
+#   make build/kernel/capmem.elf   the kernel image (user programs embedded)
+#   make qemu                      boot it interactively (Ctrl-A X quits)
+#   make qemu-gdb                  same, halted, gdb stub on tcp::1234
+#   make qemu-test                 the selftest run; verdict = QEMU exit status
+
+KBUILD     := $(BUILD)/kernel
+KCC        ?= riscv64-unknown-elf-gcc
+# No FPU use anywhere (the kernel does not save FP state), so the soft-float
+# ABI; zicsr/zifencei are spelled out for binutils >= 2.38.
+KARCH      := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
+KLIBGCC    := $(shell $(KCC) -march=rv64imac -mabi=lp64 -print-libgcc-file-name 2>/dev/null)
+KCOMMON    := -std=gnu11 -O2 -g $(WARN) $(KARCH) -ffreestanding -nostdlib \
+              -fno-stack-protector -fno-pic -fno-common -fno-omit-frame-pointer \
+              -Iinclude -Icore -Ikernel/lib
+KERNEL_CFLAGS := $(KCOMMON) -Ikernel/include -Ikernel/object
+USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps -Ikernel/include
+
+KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c kernel/lib/*.c) \
+               kernel/entry.S kernel/trapvec.S \
+               core/handle_table.c core/interval.c
+KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
+
+USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/platform_kernel.c \
+                kernel/lib/fmt.c kernel/lib/string.c core/status.c core/sha256.c
+USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
+
+# Programs embedded in the kernel (kernel/images.S lists the same names).
+USER_PROGS := init vmo_share selftest
+USER_PROG_SRC_init      := user/init.c
+USER_PROG_SRC_vmo_share := apps/vmo_share.c
+USER_PROG_SRC_selftest  := user/selftest.c
+USER_ELFS := $(patsubst %,$(KBUILD)/user/%.elf,$(USER_PROGS))
+
+KERNEL_ELF := $(KBUILD)/capmem.elf
+
+$(KBUILD)/k/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(KCC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(KBUILD)/k/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(KCC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(KBUILD)/u/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(KCC) $(USER_CFLAGS) -MMD -MP -c $< -o $@
+
+$(KBUILD)/u/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(KCC) $(USER_CFLAGS) -MMD -MP -c $< -o $@
+
+# One link rule per program (no .SECONDEXPANSION: it would apply to every
+# fragment included after this one).
+define USER_PROG_RULE
+$(KBUILD)/user/$(1).elf: $(KBUILD)/u/$(USER_PROG_SRC_$(1)).o $(USER_RT_OBJS) user/user.ld
+	@mkdir -p $$(dir $$@)
+	$(KCC) $(KARCH) -nostdlib -static -T user/user.ld -Wl,--no-relax -o $$@ \
+	    $(USER_RT_OBJS) $$< $(KLIBGCC)
+endef
+$(foreach p,$(USER_PROGS),$(eval $(call USER_PROG_RULE,$(p))))
+
+$(KBUILD)/k/images.o: kernel/images.S $(USER_ELFS)
+	@mkdir -p $(dir $@)
+	$(KCC) $(KERNEL_CFLAGS) -I$(KBUILD)/user -c $< -o $@
+
+$(KERNEL_ELF): $(KERNEL_OBJS) $(KBUILD)/k/images.o kernel/kernel.ld
+	$(KCC) $(KARCH) -nostdlib -static -T kernel/kernel.ld -Wl,--no-relax -o $@ \
+	    $(KERNEL_OBJS) $(KBUILD)/k/images.o $(KLIBGCC)
+
+QEMU_KERNEL := qemu-system-riscv64 -machine virt -m 128M -smp 1 -nographic -bios default
+
+.PHONY: kernel qemu qemu-gdb qemu-test
+kernel: $(KERNEL_ELF)
+
+qemu: $(KERNEL_ELF)
+	$(QEMU_KERNEL) -kernel $(KERNEL_ELF)
+
+qemu-gdb: $(KERNEL_ELF)
+	@echo "gdb-multiarch $(KERNEL_ELF) -ex 'target remote :1234'"
+	$(QEMU_KERNEL) -kernel $(KERNEL_ELF) -s -S
+
+qemu-test: $(KERNEL_ELF)
+	@bash scripts/qemu-test.sh $(KERNEL_ELF)
+
+ALL_TARGETS += $(KERNEL_ELF)
+TEST_SUITES += scripts/qemu-test.sh

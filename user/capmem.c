@@ -1,0 +1,112 @@
+/* The public API (include/capmem/) on the kernel target: each function is
+ * one syscall; the kernel does all validation and returns the status. */
+#include <capmem/capmem.h>
+
+#include "sys.h"
+
+cm_status_t cm_handle_close(cm_handle_t h)
+{
+    return (cm_status_t)CMK_SYS1(CMK_SYS_HANDLE_CLOSE, h);
+}
+
+cm_status_t cm_handle_duplicate(cm_handle_t h, cm_rights_t rights, cm_handle_t *out)
+{
+    return (cm_status_t)CMK_SYS3(CMK_SYS_HANDLE_DUPLICATE, h, rights, out);
+}
+
+cm_status_t cm_handle_replace(cm_handle_t h, cm_rights_t rights, cm_handle_t *out)
+{
+    return (cm_status_t)CMK_SYS3(CMK_SYS_HANDLE_REPLACE, h, rights, out);
+}
+
+cm_status_t cm_handle_get_info(cm_handle_t h, cm_handle_info_t *info)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_HANDLE_GET_INFO, h, info);
+}
+
+cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
+{
+    return (cm_status_t)CMK_SYS3(CMK_SYS_VMO_CREATE, size, options, out);
+}
+
+cm_status_t cm_vmo_create_from_file(const char *path, uint64_t offset, uint64_t len,
+                                    cm_handle_t *out)
+{
+    /* The kernel target has no filesystem. */
+    (void)path;
+    (void)offset;
+    (void)len;
+    (void)out;
+    return CM_ERR_UNSUPPORTED;
+}
+
+cm_status_t cm_vmo_read(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len)
+{
+    return (cm_status_t)CMK_SYS4(CMK_SYS_VMO_READ, vmo, buf, offset, len);
+}
+
+cm_status_t cm_vmo_write(cm_handle_t vmo, const void *buf, uint64_t offset, uint64_t len)
+{
+    return (cm_status_t)CMK_SYS4(CMK_SYS_VMO_WRITE, vmo, buf, offset, len);
+}
+
+cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_VMO_GET_SIZE, vmo, size);
+}
+
+cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_VMO_SET_SIZE, vmo, size);
+}
+
+cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_VMO_GET_INFO, vmo, info);
+}
+
+cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_VMO_SEAL, vmo, (uint64_t)level);
+}
+
+cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_VMO_SNAPSHOT, vmo, out);
+}
+
+cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t flags,
+                       void **addr)
+{
+    return (cm_status_t)CMK_SYS5(CMK_SYS_VMO_MAP, vmo, offset, len, flags, addr);
+}
+
+cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_VMO_UNMAP, addr, len);
+}
+
+cm_status_t cm_channel_create(uint32_t options, cm_handle_t *end0, cm_handle_t *end1)
+{
+    return (cm_status_t)CMK_SYS3(CMK_SYS_CHANNEL_CREATE, options, end0, end1);
+}
+
+cm_status_t cm_channel_write(cm_handle_t channel, const void *bytes, uint32_t num_bytes,
+                             const cm_handle_t *handles, uint32_t num_handles)
+{
+    return (cm_status_t)CMK_SYS5(CMK_SYS_CHANNEL_WRITE, channel, bytes, num_bytes, handles,
+                                 num_handles);
+}
+
+cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap,
+                            uint32_t *actual_bytes, cm_handle_t *handles,
+                            uint32_t handles_cap, uint32_t *actual_handles)
+{
+    return (cm_status_t)CMK_SYS7(CMK_SYS_CHANNEL_READ, channel, bytes, bytes_cap,
+                                 actual_bytes, handles, handles_cap, actual_handles);
+}
+
+cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_CHANNEL_WAIT, channel, timeout_ns);
+}

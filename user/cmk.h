@@ -1,0 +1,30 @@
+#ifndef CAPMEM_USER_CMK_H
+#define CAPMEM_USER_CMK_H
+
+/* Kernel-target extras outside the portable API: process control and the
+ * debug counters the selftests use. Apps in apps/ never include this;
+ * only user/ programs (init, selftest) and the platform layer do. */
+#include <stdint.h>
+#include <capmem/capmem.h>
+
+#include "syscall_abi.h"
+
+/* Starts built-in program `name` with argv[1..] = args (argv[0] = name) and
+ * moves `handles` into it (each needs TRANSFER; on failure the caller
+ * keeps them). Returns the pid (> 0) or a negative status. */
+int32_t cmk_spawn(const char *name, const char *const *args, uint32_t nargs,
+                  const cm_handle_t *handles, uint32_t nhandles, uint32_t role);
+/* Waits for child pid to end. */
+cm_status_t cmk_wait(int32_t pid, cmk_exit_info_t *info);
+cm_status_t cmk_counters(cmk_counters_t *c);
+/* Raw console write (len <= 1024). */
+cm_status_t cmk_debug_write(const void *buf, uint64_t len);
+
+/* What the kernel handed this process at start. */
+uint32_t cmk_role(void);
+uint32_t cmk_startup_handle_count(void);
+cm_handle_t cmk_startup_handle(uint32_t i);
+/* Program name (argv[0]). */
+const char *cmk_program_name(void);
+
+#endif

@@ -1,0 +1,151 @@
+/* Process start-up, exit, console output and the kernel-target extras. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmk.h"
+#include "fmt.h"
+#include "sys.h"
+
+int main(int argc, char **argv);
+void __cm_start(int argc, char **argv, const cmk_startup_t *su, uint64_t role)
+    __attribute__((noreturn));
+
+static cmk_startup_t startup;
+static const char *program_name = "?";
+
+void __cm_start(int argc, char **argv, const cmk_startup_t *su, uint64_t role)
+{
+    startup = *su;
+    startup.role = (uint32_t)role;
+    if (startup.num_handles > CMK_SPAWN_MAX_HANDLES)
+        startup.num_handles = 0;
+    if (argc > 0)
+        program_name = argv[0];
+    exit(main(argc, argv));
+}
+
+void exit(int code)
+{
+    for (;;)
+        CMK_SYS1(CMK_SYS_EXIT, (int64_t)code);
+}
+
+void abort(void)
+{
+    exit(134);
+}
+
+uint32_t cmk_role(void)
+{
+    return startup.role;
+}
+
+uint32_t cmk_startup_handle_count(void)
+{
+    return startup.num_handles;
+}
+
+cm_handle_t cmk_startup_handle(uint32_t i)
+{
+    return i < startup.num_handles ? startup.handles[i] : CM_HANDLE_INVALID;
+}
+
+const char *cmk_program_name(void)
+{
+    return program_name;
+}
+
+cm_status_t cmk_debug_write(const void *buf, uint64_t len)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_DEBUG_WRITE, buf, len);
+}
+
+int32_t cmk_spawn(const char *name, const char *const *args, uint32_t nargs,
+                  const cm_handle_t *handles, uint32_t nhandles, uint32_t role)
+{
+    char blob[CMK_SPAWN_MAX_ARGV];
+    uint32_t len = 0;
+    for (uint32_t i = 0; i < nargs; i++) {
+        size_t n = strlen(args[i]) + 1;
+        if (n > sizeof(blob) - len)
+            return CM_ERR_OUT_OF_RANGE;
+        memcpy(blob + len, args[i], n);
+        len += (uint32_t)n;
+    }
+    cmk_spawn_args_t a = { (uint64_t)(uintptr_t)name, (uint64_t)(uintptr_t)blob, len,
+                           nhandles, (uint64_t)(uintptr_t)handles, role, 0 };
+    return (int32_t)CMK_SYS1(CMK_SYS_SPAWN, &a);
+}
+
+cm_status_t cmk_wait(int32_t pid, cmk_exit_info_t *info)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_WAIT, (int64_t)pid, info);
+}
+
+cm_status_t cmk_counters(cmk_counters_t *c)
+{
+    return (cm_status_t)CMK_SYS1(CMK_SYS_DEBUG_COUNTERS, c);
+}
+
+/* printf formats into a line buffer flushed at '\n' or when full, so a
+ * process's line reaches the console in one piece. */
+#define OUT_BUF 256u
+
+struct out {
+    char buf[OUT_BUF];
+    size_t len;
+};
+
+static void out_flush(struct out *o)
+{
+    if (o->len > 0)
+        cmk_debug_write(o->buf, o->len);
+    o->len = 0;
+}
+
+static void out_put(void *ctx, char c)
+{
+    struct out *o = ctx;
+    o->buf[o->len++] = c;
+    if (c == '\n' || o->len == OUT_BUF)
+        out_flush(o);
+}
+
+int printf(const char *fmt, ...)
+{
+    struct out o = { .len = 0 };
+    va_list ap;
+    va_start(ap, fmt);
+    int n = cm__vfmt(out_put, &o, fmt, ap);
+    va_end(ap);
+    out_flush(&o);
+    return n;
+}
+
+int vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    return cm__vsnprintf(buf, cap, fmt, ap);
+}
+
+int snprintf(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = cm__vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int puts(const char *s)
+{
+    return printf("%s\n", s);
+}
+
+int putchar(int c)
+{
+    char ch = (char)c;
+    cmk_debug_write(&ch, 1);
+    return c;
+}
