@@ -20,11 +20,15 @@
 cm_status_t cm_channel_create(uint32_t options, cm_handle_t *end0, cm_handle_t *end1);
 
 /* Writes one message. Needs WRITE on `channel`; each sent handle needs
- * TRANSFER. The listed handles are always consumed: closed in the caller
- * whether the write succeeds or fails, whatever the error (a listed value
- * that is not a live handle is skipped). A handle may not be listed twice,
- * nor be `channel` itself (INVALID_ARGS; `channel` stays open, the other
- * listed handles are consumed).
+ * TRANSFER. The listed handles are always consumed: every live one is closed
+ * in the caller whether the write succeeds or fails, whatever the error. A
+ * listed value that is not a live handle fails the write with BAD_HANDLE
+ * (the live ones are still consumed). A handle may not be listed twice, nor
+ * be `channel` itself (INVALID_ARGS; `channel` stays open, the other listed
+ * handles are consumed). Kernel target: sending a channel's own peer
+ * endpoint through it is INVALID_ARGS (it would keep itself alive); an
+ * unreadable handle array is INVALID_ARGS with nothing consumed, since the
+ * values cannot be known.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no WRITE, no TRANSFER);
  * INVALID_ARGS (NULL with count > 0, duplicate handle); OUT_OF_RANGE
  * (num_bytes > CM_CHANNEL_MAX_BYTES, num_handles > CM_CHANNEL_MAX_HANDLES);

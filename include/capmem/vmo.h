@@ -101,8 +101,9 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out);
 
 /* Maps [offset, offset+len) of the VMO into the caller's address space.
  * offset must be a multiple of CM_PAGE_SIZE; len > 0; offset+len <= size.
- * CM_MAP_READ needs READ|MAP; CM_MAP_WRITE needs WRITE|MAP and an unsealed
- * object. The mapping keeps the object alive after the handle is closed.
+ * flags must include CM_MAP_READ (no target has write-only pages):
+ * CM_MAP_READ needs READ|MAP; CM_MAP_READ|CM_MAP_WRITE needs READ|WRITE|MAP
+ * and an unsealed object. The mapping keeps the object alive after the handle is closed.
  * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (flags, alignment, len 0,
  * addr NULL); ACCESS_DENIED; OUT_OF_RANGE (past the size, overflow);
  * NO_RESOURCES (CM_MAX_MAPPINGS or CM_MAX_MAPPED_BYTES); NO_MEMORY. */

@@ -1,0 +1,202 @@
+#ifndef CAPMEM_DMA_H
+#define CAPMEM_DMA_H
+
+#include <stdint.h>
+#include <capmem/handle.h>
+#include <capmem/channel.h> /* CM_TIMEOUT_INFINITE */
+
+/* DMA buffers with ownership and fences. See docs/dma.md.
+ *
+ * A pool (a handle of type CM_OBJ_DMA_POOL) owns a bounded number of
+ * bounded-size buffers and one device. Each buffer is either owned by the
+ * CPU (one client, which may read and write it) or by a fence (the device
+ * may read and write it; the CPU has no access at all). Submitting a buffer
+ * with an operation moves it into a fence; waiting on the fence gives it
+ * back, CPU-owned, with the operation's result. A released buffer is zeroed
+ * before any client can acquire it again. A buffer whose pool is destroyed
+ * while the device holds it is quarantined until the device completes it.
+ *
+ * Buffer and fence ids are pool-local, 64-bit, and carry generations: an id
+ * that was released, consumed or never issued is rejected with BAD_HANDLE,
+ * never taken for another buffer. They are not handles: they mean nothing
+ * outside their pool and cannot be sent over a channel.
+ *
+ * The device is named by a string the target resolves (cm_dma_pool_attach):
+ * on host a file or block device opened O_DIRECT and driven through io_uring
+ * with the pool's buffers registered (pinned), so the storage controller DMAs
+ * into them; on the kernel target a virtio-blk device. Every call is the
+ * same on both targets; <capmem/host_dma.h> adds host-only extras. */
+
+/* Buffers per pool. On host each buffer is one memfd (so that it can leave
+ * the pool as its own VMO) and one registered io_uring buffer: 64 keeps a
+ * pool at 66 fds and 64 MiB of pinned memory at most. */
+#define CM_DMA_MAX_BUFFERS 64u
+
+/* Bytes per buffer: 1 MiB, a common maximum block-layer request
+ * (max_sectors_kb is 1280 on many disks, 512 KiB on some) and the
+ * benchmark's block size. Must be a multiple of CM_PAGE_SIZE. */
+#define CM_DMA_MAX_BUFFER_SIZE (1u << 20)
+
+/* Submissions held by the device at once per pool (quarantined buffers
+ * count: the device still holds them). 32 is twice the depth where NVMe and
+ * virtio-blk reach their throughput for 1 MiB reads; more would only pin
+ * memory. Hitting it gives NO_RESOURCES, never a blocked submit. */
+#define CM_DMA_MAX_IN_FLIGHT 32u
+
+/* Rights of a new pool handle: READ/WRITE for CPU access to buffers,
+ * SIGNAL to submit and wait. Pools cannot be transferred (their buffers and
+ * device are bound to the creating process). */
+#define CM_DMA_POOL_DEFAULT_RIGHTS (CM_RIGHT_READ | CM_RIGHT_WRITE | CM_RIGHT_SIGNAL | \
+                                    CM_RIGHT_DUPLICATE)
+
+typedef uint64_t cm_dma_buffer_t;
+typedef uint64_t cm_dma_fence_t;
+
+#define CM_DMA_BUFFER_INVALID ((cm_dma_buffer_t)0)
+#define CM_DMA_FENCE_INVALID ((cm_dma_fence_t)0)
+
+typedef struct cm_dma_pool_config {
+    uint32_t buffer_count;  /* 1 .. CM_DMA_MAX_BUFFERS */
+    uint32_t buffer_size;   /* multiple of CM_PAGE_SIZE, 1 page .. CM_DMA_MAX_BUFFER_SIZE */
+    uint32_t max_in_flight; /* 1 .. min(buffer_count, CM_DMA_MAX_IN_FLIGHT) */
+    uint32_t options;       /* must be 0 */
+} cm_dma_pool_config_t;
+
+/* Operation kinds. */
+#define CM_DMA_OP_READ  1u /* device -> buffer */
+#define CM_DMA_OP_WRITE 2u /* buffer -> device */
+
+/* One device operation on a window of a buffer. buffer_offset, length and
+ * device_offset must be multiples of the device's block size
+ * (cm_dma_pool_info.device_block_size); length > 0. */
+typedef struct cm_dma_op {
+    uint32_t kind;          /* CM_DMA_OP_* */
+    uint32_t buffer_offset;
+    uint32_t length;
+    uint32_t reserved;      /* must be 0 */
+    uint64_t device_offset;
+} cm_dma_op_t;
+
+/* What a fence wait returns with the buffer. */
+typedef struct cm_dma_completion {
+    cm_dma_buffer_t buffer; /* the submitted buffer, CPU-owned again */
+    cm_status_t status;     /* the device's result: OK, IO, INVALID_ARGS (device refused) */
+    uint32_t bytes;         /* bytes transferred; less than length at end of device */
+} cm_dma_completion_t;
+
+/* cm_dma_pool_info.flags */
+#define CM_DMA_INFO_DEVICE    (1u << 0) /* a device is attached */
+#define CM_DMA_INFO_DIRECT    (1u << 1) /* the device transfers straight to/from buffer
+                                           memory (host: O_DIRECT into registered pages) */
+#define CM_DMA_INFO_CPU_GUARD (1u << 2) /* buffers not CPU-owned are inaccessible to the
+                                           CPU (host: PROT_NONE), so a kept pointer faults */
+#define CM_DMA_INFO_DEV_READ  (1u << 3) /* CM_DMA_OP_READ allowed */
+#define CM_DMA_INFO_DEV_WRITE (1u << 4) /* CM_DMA_OP_WRITE allowed */
+
+typedef struct cm_dma_pool_info {
+    uint32_t buffer_count;
+    uint32_t buffer_size;
+    uint32_t max_in_flight;
+    uint32_t free;              /* buffers any client could acquire now */
+    uint32_t in_flight;         /* buffers the device holds (incl. quarantined) */
+    uint32_t quarantined;
+    uint32_t device_block_size; /* 0 without a device */
+    uint32_t flags;             /* CM_DMA_INFO_* */
+    uint64_t device_size;       /* bytes; 0 if unknown or no device */
+    uint64_t dropped_completions; /* stale or duplicate completions ignored */
+} cm_dma_pool_info_t;
+
+/* Creates a pool of zero-filled buffers, without a device.
+ * Errors: INVALID_ARGS (config or out NULL, options, a bound violated);
+ * NO_MEMORY; NO_RESOURCES (handle limit, fds, pinned-memory limit);
+ * UNSUPPORTED (the target has no DMA path, e.g. io_uring disabled). */
+cm_status_t cm_dma_pool_create(const cm_dma_pool_config_t *config, cm_handle_t *pool);
+
+/* cm_dma_pool_attach flags */
+#define CM_DMA_ATTACH_READ  (1u << 0) /* allow CM_DMA_OP_READ  */
+#define CM_DMA_ATTACH_WRITE (1u << 1) /* allow CM_DMA_OP_WRITE */
+
+/* Makes `device` the pool's device, for the pool's lifetime. The name is
+ * the target's: on host a path to a regular file or block device, opened
+ * with O_DIRECT (the block size is BLKSSZGET for block devices, statx
+ * STATX_DIOALIGN for files, 4096 when the kernel does not say); on the
+ * kernel target a virtio-blk device name. A file whose filesystem has no
+ * device doing DMA behind it (tmpfs, ramfs; or one refusing O_DIRECT) is
+ * refused with UNSUPPORTED rather than silently copied. Needs SIGNAL.
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no SIGNAL; permission);
+ * INVALID_ARGS (device NULL, flags 0 or unknown, not a file or block
+ * device); NOT_FOUND; BAD_STATE (a device is attached already);
+ * UNSUPPORTED; NO_RESOURCES (fd limit); IO. */
+cm_status_t cm_dma_pool_attach(cm_handle_t pool, const char *device, uint32_t flags);
+
+/* Pool counters and device parameters. Needs no right.
+ * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (info NULL). */
+cm_status_t cm_dma_pool_get_info(cm_handle_t pool, cm_dma_pool_info_t *info);
+
+/* Takes a FREE buffer; it is CPU-owned by the caller and reads as zeros.
+ * Needs WRITE. Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS;
+ * NO_RESOURCES (every buffer taken, in flight, or quarantined). */
+cm_status_t cm_dma_buffer_acquire(cm_handle_t pool, cm_dma_buffer_t *buffer);
+
+/* Returns the buffer's address and size for direct CPU access. Needs
+ * READ|WRITE. The pointer is valid only while the buffer stays CPU-owned:
+ * after submit, release or detach the memory is inaccessible (host: it
+ * faults) until a fence wait returns it.
+ * Errors: BAD_HANDLE (stale or unknown buffer); BAD_STATE (in flight or
+ * signaled but not waited); WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS. */
+cm_status_t cm_dma_buffer_map(cm_handle_t pool, cm_dma_buffer_t buffer, void **addr,
+                              uint32_t *size);
+
+/* Copies out of / into a CPU-owned buffer. read needs READ, write WRITE.
+ * Errors: BAD_HANDLE; BAD_STATE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS
+ * (NULL with len > 0); OUT_OF_RANGE (offset + len past the buffer). */
+cm_status_t cm_dma_buffer_read(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_t offset,
+                               void *dst, uint32_t len);
+cm_status_t cm_dma_buffer_write(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_t offset,
+                                const void *src, uint32_t len);
+
+/* Hands a CPU-owned buffer and an operation to the device. On OK the
+ * buffer belongs to *fence: no CPU access, no second submit, no release,
+ * until a wait on the fence returns it. On error nothing changed. Needs
+ * SIGNAL. Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no SIGNAL, or the
+ * device was attached without the operation's direction); INVALID_ARGS (op
+ * or fence NULL, unknown kind, reserved set, length 0, misaligned);
+ * OUT_OF_RANGE (window past the buffer, device offset overflow);
+ * BAD_STATE (already submitted: double submit; or no device attached);
+ * NO_RESOURCES (max_in_flight buffers held by the device); IO (the device
+ * queue refused the request). */
+cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma_op_t *op,
+                          cm_dma_fence_t *fence);
+
+/* Waits up to timeout_ns (CM_TIMEOUT_INFINITE: no limit; 0: just check)
+ * for the fence's operation to finish. On OK the fence is consumed and the
+ * buffer is CPU-owned by the caller again; the operation's own result is in
+ * completion->status (an I/O error still returns the buffer). Needs SIGNAL.
+ * Errors: BAD_HANDLE (stale, consumed or unknown fence); WRONG_TYPE;
+ * ACCESS_DENIED; INVALID_ARGS (completion NULL, timeout < -1);
+ * TIMED_OUT (the fence stays valid). */
+cm_status_t cm_dma_fence_wait(cm_handle_t pool, cm_dma_fence_t fence, int64_t timeout_ns,
+                              cm_dma_completion_t *completion);
+
+/* As cm_dma_fence_wait with timeout 0, but SHOULD_WAIT when not done. */
+cm_status_t cm_dma_fence_poll(cm_handle_t pool, cm_dma_fence_t fence,
+                              cm_dma_completion_t *completion);
+
+/* Gives a CPU-owned buffer back to the pool. Its memory is zeroed before
+ * any client can acquire it; the id dies. Needs WRITE.
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; BAD_STATE (held by a
+ * fence: wait first). */
+cm_status_t cm_dma_buffer_release(cm_handle_t pool, cm_dma_buffer_t buffer);
+
+/* Takes a CPU-owned buffer's memory out of the pool as a new VMO, without a
+ * copy: the bytes the device wrote become the VMO's content (size
+ * buffer_size). The pool gets fresh zeroed memory for the slot and the
+ * buffer id dies. The pool keeps no mapping of the VMO, so it can be sealed
+ * IMMUTABLE at once. The VMO handle has CM_VMO_DEFAULT_RIGHTS. Needs
+ * READ|WRITE. Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS;
+ * BAD_STATE (not CPU-owned); NO_MEMORY; NO_RESOURCES (handle or fd limit;
+ * the buffer is then unchanged). */
+cm_status_t cm_dma_buffer_detach_vmo(cm_handle_t pool, cm_dma_buffer_t buffer,
+                                     cm_handle_t *vmo);
+
+#endif
