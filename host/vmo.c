@@ -273,7 +273,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
 {
     struct cm__vmo *v;
     struct stat sb;
-    cm_rights_t rights, platform;
+    cm_rights_t rights;
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = get_vmo(vmo, 0, &v, &rights);
@@ -294,11 +294,14 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
     }
     info->size = (uint64_t)sb.st_size;
     int seals = fcntl(v->fd, F_GET_SEALS);
-    if (seals < 0 || cm__vmo_platform_rights(v->fd, &platform) != CM_OK) {
+    int fl = fcntl(v->fd, F_GETFL);
+    if (seals < 0 || fl < 0) {
         st = CM_ERR_INTERNAL;
         goto out;
     }
-    info->rights &= platform | ~CM_RIGHT_WRITE;
+    /* Same rule as cm__vmo_platform_rights, without repeating its calls. */
+    if ((fl & O_ACCMODE) != O_RDWR || (seals & SEALS_NO_WRITE) != 0)
+        info->rights &= ~CM_RIGHT_WRITE;
     /* IMMUTABLE only when the kernel forbids every change of content and
      * size for every holder; FUTURE_WRITE alone leaves old mappings live. */
     const int fixed_size = F_SEAL_GROW | F_SEAL_SHRINK;
@@ -420,11 +423,11 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
     cm_status_t st = get_vmo(vmo, need, &v, NULL);
     if (st != CM_OK)
         return st;
-    st = vmo_size(v, &size);
+    if (fstat(v->fd, &sb) != 0)
+        st = cm__status_from_errno(errno);
+    size = v->is_file ? v->file_len : (uint64_t)sb.st_size;
     if (st == CM_OK && !range_ok(offset, len, size))
         st = CM_ERR_OUT_OF_RANGE;
-    if (st == CM_OK && fstat(v->fd, &sb) != 0)
-        st = cm__status_from_errno(errno);
     if (st == CM_OK) {
         /* Never PROT_EXEC: data mappings are W^X. A write mapping of a
          * sealed memfd is refused by mmap itself (EPERM). */
