@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -152,14 +153,15 @@ cm_status_t cm__transfer_check(struct cm__hobj *obj, cm_rights_t rights)
     if (obj->type != CM_OBJ_VMO)
         return CM_ERR_UNSUPPORTED; /* listeners, pools: process-local */
     struct cm__vmo *v = (struct cm__vmo *)obj;
-    cm_rights_t platform;
     if (v->is_file)
         return CM_ERR_UNSUPPORTED; /* a window is (fd, offset, len): the offset is not the fd's */
-    if (cm__vmo_platform_rights(v->fd, &platform) != CM_OK)
+    int seals = fcntl(v->fd, F_GET_SEALS);
+    if (seals < 0)
         return CM_ERR_INTERNAL;
-    /* The receiver can reopen any memfd read-write through /proc: dropping
-     * WRITE is only real when a seal already forbids writing. */
-    if (!(rights & CM_RIGHT_WRITE) && (platform & CM_RIGHT_WRITE))
+    /* The receiver can reopen any memfd read-write through /proc, whatever
+     * the access mode of the fd it got: dropping WRITE is only real when a
+     * seal already forbids writing. */
+    if (!(rights & CM_RIGHT_WRITE) && !(seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
         return CM_ERR_UNSUPPORTED;
     return CM_OK;
 }
@@ -254,15 +256,25 @@ static int fd_matches(int fd, uint32_t type)
     struct stat sb;
     if (fstat(fd, &sb) != 0)
         return 0;
+    /* Bounded like a VMO we create: a peer cannot hand us a bigger object. */
     if (type == CM_OBJ_VMO)
-        return S_ISREG(sb.st_mode) && fcntl(fd, F_GET_SEALS) >= 0;
+        return S_ISREG(sb.st_mode) && (uint64_t)sb.st_size <= CM_VMO_MAX_SIZE &&
+               fcntl(fd, F_GET_SEALS) >= 0;
     if (type == CM_OBJ_CHANNEL && S_ISSOCK(sb.st_mode)) {
         int v;
         socklen_t len = sizeof(v);
         if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) != 0 || v != AF_UNIX)
             return 0;
         len = sizeof(v);
-        return getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == SOCK_SEQPACKET;
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) != 0 || v != SOCK_SEQPACKET)
+            return 0;
+        /* A channel end is connected; a listening or unconnected socket is not. */
+        len = sizeof(v);
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) != 0 || v != 0)
+            return 0;
+        struct sockaddr_un peer;
+        socklen_t plen = sizeof(peer);
+        return getpeername(fd, (struct sockaddr *)&peer, &plen) == 0;
     }
     return 0;
 }
@@ -299,6 +311,17 @@ static int collect_fds(struct msghdr *msg, int *fds)
     return (int)n;
 }
 
+/* True once the peer has hung up and nothing is left to read. A peek
+ * without a control buffer installs no fds. */
+static int peer_gone(int fd)
+{
+    struct pollfd pfd = { fd, POLLRDHUP, 0 };
+    char b;
+    if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLRDHUP | POLLHUP)))
+        return 0;
+    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
 /* Receives and validates one record into c->pending. Caller holds c->lock. */
 static cm_status_t receive_record(struct cm__channel *c)
 {
@@ -318,7 +341,9 @@ static cm_status_t receive_record(struct cm__channel *c)
         return errno == ECONNRESET ? CM_ERR_PEER_CLOSED : cm__status_from_errno(errno);
     int nfds = collect_fds(&msg, p->fds);
     if (n == 0 && nfds == 0 && !(msg.msg_flags & MSG_TRUNC))
-        return CM_ERR_PEER_CLOSED; /* EOF: a real record is never empty */
+        /* A capmem record is never empty: 0 is EOF, or a hostile peer's
+         * empty record, which must not pass for a hang-up. */
+        return peer_gone(c->fd) ? CM_ERR_PEER_CLOSED : CM_ERR_PROTOCOL;
     if (nfds < 0)
         return CM_ERR_PROTOCOL;    /* truncated or foreign control data */
     cm_status_t st = CM_OK;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -19,14 +20,18 @@ struct listener {
     struct cm__hobj hdr;
     int fd;
     pid_t creator;                  /* only the creating process unlinks */
+    dev_t dev;                      /* identity of the socket file we bound: */
+    ino_t ino;                      /* never unlink a newer listener's file */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 static void listener_destroy(struct cm__hobj *obj)
 {
     struct listener *l = (struct listener *)obj;
+    struct stat sb;
     close(l->fd);
-    if (l->creator == getpid())
+    if (l->creator == getpid() && lstat(l->path, &sb) == 0 && sb.st_dev == l->dev &&
+        sb.st_ino == l->ino)
         unlink(l->path);
     free(l);
 }
@@ -65,6 +70,11 @@ cm_status_t cm_host_listen(const char *path, cm_handle_t *out)
     l->fd = fd;
     l->creator = getpid();
     strcpy(l->path, path);
+    struct stat sb;
+    if (lstat(path, &sb) == 0) {
+        l->dev = sb.st_dev;
+        l->ino = sb.st_ino;
+    }
     st = cm__handle_install(&l->hdr, CM_RIGHT_READ, out);
     if (st != CM_OK)
         cm__hobj_put(&l->hdr); /* closes and unlinks */

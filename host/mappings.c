@@ -6,6 +6,9 @@
  * lets set_size refuse to cut under a mapping of this process.
  * Invariant: total_bytes == sum of entries' page-rounded lengths. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <sys/mman.h>
 
@@ -25,6 +28,34 @@ static struct mapping maps[CM_MAX_MAPPINGS];
 static uint32_t map_count;
 static uint64_t total_bytes;
 
+void *cm__mmap_ro_reopen(int fd, uint64_t len, int flags, uint64_t offset)
+{
+    char path[40];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    int ro = open(path, O_RDONLY | O_CLOEXEC);
+    if (ro < 0) {
+        errno = EPERM;
+        return MAP_FAILED;
+    }
+    void *p = mmap(NULL, len, PROT_READ, MAP_SHARED | flags, ro, (off_t)offset);
+    int err = errno;
+    close(ro); /* the mapping holds its own reference to the file */
+    errno = err;
+    return p;
+}
+
+void *cm__mmap_shared(int fd, uint64_t len, int prot, int flags, uint64_t offset)
+{
+    void *p = mmap(NULL, len, prot, MAP_SHARED | flags, fd, (off_t)offset);
+    if (p != MAP_FAILED || errno != EPERM || (prot & PROT_WRITE))
+        return p;
+    /* Before Linux 6.7 a MAP_SHARED mapping through a writable fd counted
+     * as writable even with PROT_READ, so a memfd sealed F_SEAL_WRITE
+     * refused it. Through a read-only open of the same file it is allowed
+     * (and cannot be mprotect'ed writable either). */
+    return cm__mmap_ro_reopen(fd, len, flags, offset);
+}
+
 cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
 {
     uint64_t rounded = (req->len + CM_PAGE_SIZE - 1) & ~(uint64_t)(CM_PAGE_SIZE - 1);
@@ -34,8 +65,8 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
         st = CM_ERR_NO_RESOURCES;
         goto out;
     }
-    void *p = mmap(NULL, rounded, req->prot, MAP_SHARED | req->extra_flags, req->fd,
-                   (off_t)req->fd_offset);
+    void *p = cm__mmap_shared(req->fd, rounded, req->prot, req->extra_flags,
+                              req->fd_offset);
     if (p == MAP_FAILED) {
         st = cm__status_from_errno(errno);
         goto out;

@@ -20,6 +20,15 @@ struct cm__map_req {
  * mmap failure as a status (ACCESS_DENIED for a sealed object). */
 cm_status_t cm__map_create(const struct cm__map_req *req, void **addr);
 
+/* mmap(MAP_SHARED) that, for a read-only request refused with EPERM (a
+ * write-sealed memfd on Linux < 6.7), retries through a read-only reopen.
+ * Returns MAP_FAILED with errno set on failure. */
+void *cm__mmap_shared(int fd, uint64_t len, int prot, int flags, uint64_t offset);
+
+/* The retry itself: a read-only shared mapping through a fresh O_RDONLY
+ * open of fd's file (/proc/self/fd). Exposed for tests. */
+void *cm__mmap_ro_reopen(int fd, uint64_t len, int flags, uint64_t offset);
+
 /* True if a mapping of this process covers VMO bytes at or past `size`. */
 int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size);
 

@@ -343,7 +343,7 @@ static cm_status_t copy_into(int src_fd, uint64_t src_off, uint64_t len, int dst
 {
     if (len == 0)
         return CM_OK;
-    void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, src_fd, (off_t)src_off);
+    void *p = cm__mmap_shared(src_fd, len, PROT_READ, 0, src_off);
     if (p == MAP_FAILED)
         return cm__status_from_errno(errno);
     cm_status_t st = CM_OK;

@@ -3,7 +3,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include <capmem/capmem.h>
+#include <unistd.h>
+
+#include <capmem/host.h>
+#include "../../host/mappings.h"
 #include "common/leakcheck.h"
 
 static void test_readonly_seal_stops_writes_but_keeps_existing_mapping(void **state)
@@ -132,6 +135,26 @@ static void test_unsealed_vmo_never_reports_immutable(void **state)
     cm_handle_close(v);
 }
 
+/* The Linux < 6.7 fallback for read-only maps of write-sealed memfds:
+ * exercised directly, since this kernel never needs it. */
+static void test_readonly_reopen_mapping_reads_and_cannot_become_writable(void **state)
+{
+    (void)state;
+    cm_handle_t v;
+    int fd;
+    assert_status(cm_vmo_create(4096, 0, &v), CM_OK);
+    assert_status(cm_vmo_write(v, "seal", 0, 4), CM_OK);
+    assert_status(cm_vmo_seal(v, CM_SEAL_IMMUTABLE), CM_OK);
+    assert_status(cm_host_vmo_export_fd(v, &fd), CM_OK);
+    char *p = cm__mmap_ro_reopen(fd, 4096, 0, 0);
+    assert_true(p != MAP_FAILED);
+    assert_memory_equal(p, "seal", 4);
+    assert_int_equal(mprotect(p, 4096, PROT_READ | PROT_WRITE), -1);
+    munmap(p, 4096);
+    close(fd);
+    cm_handle_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +165,7 @@ int main(void)
         LEAK_TEST(test_seal_is_idempotent_and_one_way),
         LEAK_TEST(test_seal_needs_write_right_and_known_level),
         LEAK_TEST(test_unsealed_vmo_never_reports_immutable),
+        LEAK_TEST(test_readonly_reopen_mapping_reads_and_cannot_become_writable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,575 @@
+/* A hostile peer: the far end of a channel is a raw SOCK_SEQPACKET socket
+ * driven with sendmsg, so it can send anything Linux lets it send. The
+ * capmem end must answer every malformed record with PROTOCOL, close every
+ * fd that arrived with it, derive size, flags and rights from the objects
+ * (never from the words), and keep working for the next valid message.
+ *
+ * The raw side is a socket()+connect() to a capmem listener; the capmem side
+ * is the channel cm_host_accept returns. The wire format is restated here
+ * from host/wire.h on purpose: it is the ABI between processes, and a change
+ * that breaks it should break this test. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <capmem/host.h>
+#include "common/leakcheck.h"
+
+#define WIRE_MAGIC   0x48434d43u /* "CMCH" */
+#define WIRE_VERSION 1u
+#define WAIT_NS (10ll * 1000000000)
+
+struct wire_hdr {
+    uint32_t magic;
+    uint16_t version;
+    uint16_t num_handles;
+    uint32_t num_bytes;
+    uint32_t reserved;
+};
+
+struct wire_handle {
+    uint32_t type;
+    uint32_t rights;
+};
+
+_Static_assert(sizeof(struct wire_hdr) == 16, "wire header is 16 bytes");
+
+/* The connection under test: `raw` is the hostile end, `ch` capmem's. */
+static struct {
+    char dir[64];
+    char path[96];
+    int raw;
+    cm_handle_t ch;
+} conn;
+
+static void conn_open(void)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    cm_handle_t lis;
+    strcpy(conn.dir, "/tmp/cm-hostile-XXXXXX");
+    assert_non_null(mkdtemp(conn.dir));
+    snprintf(conn.path, sizeof(conn.path), "%s/sock", conn.dir);
+    assert_status(cm_host_listen(conn.path, &lis), CM_OK);
+    conn.raw = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    assert_true(conn.raw >= 0);
+    strcpy(sa.sun_path, conn.path);
+    assert_int_equal(connect(conn.raw, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_status(cm_host_accept(lis, WAIT_NS, &conn.ch), CM_OK);
+    assert_status(cm_handle_close(lis), CM_OK);
+    rmdir(conn.dir);
+}
+
+static void conn_close(void)
+{
+    close(conn.raw);
+    assert_status(cm_handle_close(conn.ch), CM_OK);
+}
+
+/* Sends one record with `nfds` fds attached (the caller keeps its fds). */
+static void raw_send(const void *rec, size_t len, const int *fds, size_t nfds)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * 128)];
+    } ctl;
+    struct iovec iov = { (void *)rec, len };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    assert_true(nfds <= 128);
+    if (nfds > 0) {
+        memset(&ctl, 0, sizeof(ctl));
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+    }
+    assert_int_equal(sendmsg(conn.raw, &msg, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* Builds header | descriptors | bytes into rec; returns its length. */
+static size_t build(uint8_t *rec, const struct wire_handle *descs, uint16_t nh,
+                    const void *bytes, uint32_t nb)
+{
+    struct wire_hdr h = { WIRE_MAGIC, WIRE_VERSION, nh, nb, 0 };
+    memcpy(rec, &h, sizeof(h));
+    memcpy(rec + sizeof(h), descs, nh * sizeof(*descs));
+    memcpy(rec + sizeof(h) + nh * sizeof(*descs), bytes, nb);
+    return sizeof(h) + nh * sizeof(*descs) + nb;
+}
+
+static int make_memfd(uint64_t size)
+{
+    int fd = memfd_create("hostile", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)size), 0);
+    return fd;
+}
+
+/* Reads one message on the capmem end, expecting `expect`; checks that the
+ * read left neither an fd nor a handle behind in this process. */
+static void read_expect(const char *what, cm_status_t expect)
+{
+    uint8_t buf[256];
+    cm_handle_t hs[CM_CHANNEL_MAX_HANDLES];
+    uint32_t nb = 0, nh = 0;
+    int fds = count_open_fds();
+    uint32_t live = cm_host_live_handles();
+    cm_status_t st = cm_channel_wait_readable(conn.ch, WAIT_NS);
+    if (st != CM_OK)
+        fail_msg("%s: wait_readable gave %s", what, cm_status_name(st));
+    st = cm_channel_read(conn.ch, buf, sizeof(buf), &nb, hs, CM_CHANNEL_MAX_HANDLES, &nh);
+    if (st != expect)
+        fail_msg("%s: read gave %s, expected %s", what, cm_status_name(st),
+                 cm_status_name(expect));
+    if (count_open_fds() != fds || cm_host_live_handles() != live)
+        fail_msg("%s: fds %d -> %d, handles %u -> %u", what, fds, count_open_fds(), live,
+                 cm_host_live_handles());
+}
+
+/* Receives one message carrying one handle and returns it. */
+static cm_handle_t read_one_handle(void *bytes, uint32_t cap)
+{
+    cm_handle_t h = CM_HANDLE_INVALID;
+    uint32_t nb = 0, nh = 0;
+    assert_status(cm_channel_wait_readable(conn.ch, WAIT_NS), CM_OK);
+    assert_status(cm_channel_read(conn.ch, bytes, cap, &nb, &h, 1, &nh), CM_OK);
+    assert_int_equal(nh, 1);
+    return h;
+}
+
+/* After whatever came before, a valid message with a VMO still gets
+ * through in both directions. */
+static void assert_channel_still_works(void)
+{
+    uint8_t rec[64], got[64];
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    int fd = make_memfd(CM_PAGE_SIZE);
+    assert_int_equal(pwrite(fd, "live", 4, 0), 4);
+    raw_send(rec, build(rec, &d, 1, "valid", 5), &fd, 1);
+    close(fd);
+    cm_handle_t v = read_one_handle(got, sizeof(got));
+    assert_memory_equal(got, "valid", 5);
+    assert_status(cm_vmo_read(v, got, 0, 4), CM_OK);
+    assert_memory_equal(got, "live", 4);
+    assert_status(cm_handle_close(v), CM_OK);
+
+    assert_status(cm_channel_write(conn.ch, "back", 4, NULL, 0), CM_OK);
+    ssize_t n = recv(conn.raw, rec, sizeof(rec), MSG_DONTWAIT);
+    assert_int_equal(n, sizeof(struct wire_hdr) + 4);
+    assert_memory_equal(rec + sizeof(struct wire_hdr), "back", 4);
+}
+
+static void test_garbage_records_are_protocol_errors(void **state)
+{
+    (void)state;
+    uint8_t rec[128];
+    struct wire_hdr h;
+    conn_open();
+
+    struct {
+        const char *what;
+        struct wire_hdr hdr;
+        size_t len;
+    } cases[] = {
+        { "bad magic", { 0x4c4f4f46u, WIRE_VERSION, 0, 0, 0 }, 16 },
+        { "wrong version", { WIRE_MAGIC, 2, 0, 0, 0 }, 16 },
+        { "version 0", { WIRE_MAGIC, 0, 0, 0, 0 }, 16 },
+        { "reserved set", { WIRE_MAGIC, WIRE_VERSION, 0, 0, 1 }, 16 },
+        { "short record", { WIRE_MAGIC, WIRE_VERSION, 0, 0, 0 }, 8 },
+        { "one byte", { WIRE_MAGIC, WIRE_VERSION, 0, 0, 0 }, 1 },
+        { "bytes claimed, none sent", { WIRE_MAGIC, WIRE_VERSION, 0, 10, 0 }, 16 },
+        { "fewer bytes than claimed", { WIRE_MAGIC, WIRE_VERSION, 0, 10, 0 }, 16 + 5 },
+        { "more bytes than claimed", { WIRE_MAGIC, WIRE_VERSION, 0, 2, 0 }, 16 + 5 },
+        { "bytes over the limit", { WIRE_MAGIC, WIRE_VERSION, 0, CM_CHANNEL_MAX_BYTES + 1, 0 },
+          16 },
+        { "huge byte count", { WIRE_MAGIC, WIRE_VERSION, 0, 0xffffffffu, 0 }, 16 },
+        { "handles claimed, no descriptors", { WIRE_MAGIC, WIRE_VERSION, 1, 0, 0 }, 16 },
+        { "handle count over the limit", { WIRE_MAGIC, WIRE_VERSION, 0xffff, 0, 0 }, 16 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(rec, 0xee, sizeof(rec));
+        memcpy(rec, &cases[i].hdr, sizeof(cases[i].hdr));
+        raw_send(rec, cases[i].len, NULL, 0);
+        read_expect(cases[i].what, CM_ERR_PROTOCOL);
+        assert_channel_still_works();
+    }
+
+    /* Descriptors that name no transferable type, or undefined rights. */
+    struct wire_handle bad_descs[] = {
+        { CM_OBJ_NONE, CM_RIGHT_READ },
+        { CM_OBJ_LISTENER, CM_RIGHT_READ },
+        { 0x7fffffffu, CM_RIGHT_READ },
+        { CM_OBJ_VMO, 0x80000000u },
+    };
+    for (size_t i = 0; i < sizeof(bad_descs) / sizeof(bad_descs[0]); i++) {
+        int fd = make_memfd(CM_PAGE_SIZE);
+        raw_send(rec, build(rec, &bad_descs[i], 1, "", 0), &fd, 1);
+        close(fd);
+        read_expect("bad descriptor", CM_ERR_PROTOCOL);
+        assert_channel_still_works();
+    }
+
+    /* A record longer than any valid one. */
+    size_t big = sizeof(h) + CM_CHANNEL_MAX_BYTES + 4096;
+    uint8_t *huge = calloc(1, big);
+    assert_non_null(huge);
+    h = (struct wire_hdr){ WIRE_MAGIC, WIRE_VERSION, 0, CM_CHANNEL_MAX_BYTES, 0 };
+    memcpy(huge, &h, sizeof(h));
+    raw_send(huge, big, NULL, 0);
+    free(huge);
+    read_expect("oversized record", CM_ERR_PROTOCOL);
+    assert_channel_still_works();
+    conn_close();
+}
+
+/* A zero-length SEQPACKET record reads as 0 bytes, like end of stream. A
+ * peer that is still connected must not be reported as closed by it. */
+static void test_empty_record_is_protocol_not_peer_closed(void **state)
+{
+    (void)state;
+    uint8_t buf[16];
+    uint32_t nb, nh;
+    conn_open();
+    raw_send("", 0, NULL, 0);
+    cm_status_t st = cm_channel_read(conn.ch, buf, sizeof(buf), &nb, NULL, 0, &nh);
+    if (st == CM_ERR_PROTOCOL)
+        assert_channel_still_works();
+    conn_close(); /* before asserting, so a failure here leaks nothing */
+    assert_status(st, CM_ERR_PROTOCOL);
+}
+
+static void test_fd_count_disagreeing_with_header_is_protocol_and_fds_closed(void **state)
+{
+    (void)state;
+    uint8_t rec[128];
+    struct wire_handle d2[2] = { { CM_OBJ_VMO, CM_RIGHT_READ }, { CM_OBJ_VMO, CM_RIGHT_READ } };
+    int fds[3] = { make_memfd(CM_PAGE_SIZE), make_memfd(CM_PAGE_SIZE), make_memfd(CM_PAGE_SIZE) };
+    conn_open();
+
+    raw_send(rec, build(rec, d2, 1, "x", 1), fds, 2); /* 1 claimed, 2 sent */
+    read_expect("1 claimed, 2 sent", CM_ERR_PROTOCOL);
+    raw_send(rec, build(rec, d2, 2, "x", 1), fds, 1); /* 2 claimed, 1 sent */
+    read_expect("2 claimed, 1 sent", CM_ERR_PROTOCOL);
+    raw_send(rec, build(rec, d2, 0, "x", 1), fds, 3); /* 0 claimed, 3 sent */
+    read_expect("0 claimed, 3 sent", CM_ERR_PROTOCOL);
+    raw_send(rec, build(rec, d2, 2, "x", 1), NULL, 0); /* 2 claimed, none sent */
+    read_expect("2 claimed, none sent", CM_ERR_PROTOCOL);
+    assert_channel_still_works();
+
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    conn_close();
+}
+
+/* A regular file that is certainly not shmem: memfd checks must reject it. */
+static int make_regular_file(char *path, size_t cap)
+{
+    static const char *dirs[] = { "/var/tmp", ".", "/tmp" };
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        snprintf(path, cap, "%s/cm-hostile-file-XXXXXX", dirs[i]);
+        int fd = mkostemp(path, O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        if (fcntl(fd, F_GET_SEALS) < 0 && write(fd, "regular", 7) == 7)
+            return fd;
+        close(fd); /* on tmpfs: a shmem file, not what this case needs */
+        unlink(path);
+    }
+    fail_msg("no non-tmpfs directory for a regular file");
+    return -1;
+}
+
+static void test_vmo_descriptor_with_non_memfd_fd_is_protocol_and_closed(void **state)
+{
+    (void)state;
+    uint8_t rec[64];
+    char path[128];
+    int pipefd[2], sv[2];
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    int file = make_regular_file(path, sizeof(path));
+    assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    int efd = eventfd(0, EFD_CLOEXEC);
+    assert_true(efd >= 0);
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    assert_true(devnull >= 0);
+    int dirfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dirfd >= 0);
+    conn_open();
+
+    int impostors[] = { file, pipefd[0], pipefd[1], sv[0], efd, devnull, dirfd };
+    for (size_t i = 0; i < sizeof(impostors) / sizeof(impostors[0]); i++) {
+        raw_send(rec, build(rec, &d, 1, "", 0), &impostors[i], 1);
+        read_expect("non-memfd as VMO", CM_ERR_PROTOCOL);
+    }
+    /* One real memfd and one impostor: both closed, nothing installed. */
+    struct wire_handle d2[2] = { d, d };
+    int mixed[2] = { make_memfd(CM_PAGE_SIZE), file };
+    raw_send(rec, build(rec, d2, 2, "", 0), mixed, 2);
+    read_expect("memfd and impostor", CM_ERR_PROTOCOL);
+    close(mixed[0]);
+    assert_channel_still_works();
+
+    for (size_t i = 0; i < sizeof(impostors) / sizeof(impostors[0]); i++)
+        close(impostors[i]);
+    close(sv[1]);
+    unlink(path);
+    conn_close();
+}
+
+static void test_channel_descriptor_with_non_seqpacket_fd_is_protocol(void **state)
+{
+    (void)state;
+    uint8_t rec[64];
+    int st[2], dg[2];
+    struct wire_handle d = { CM_OBJ_CHANNEL, CM_RIGHTS_ALL };
+    int memfd = make_memfd(CM_PAGE_SIZE);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dg), 0);
+    int tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(tcp >= 0);
+    conn_open();
+
+    int impostors[] = { memfd, st[0], dg[0], tcp };
+    for (size_t i = 0; i < sizeof(impostors) / sizeof(impostors[0]); i++) {
+        raw_send(rec, build(rec, &d, 1, "", 0), &impostors[i], 1);
+        read_expect("non-seqpacket as channel", CM_ERR_PROTOCOL);
+    }
+    /* And a seqpacket socket claimed to be a VMO. */
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    struct wire_handle dv = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    raw_send(rec, build(rec, &dv, 1, "", 0), &sv[0], 1);
+    read_expect("seqpacket as VMO", CM_ERR_PROTOCOL);
+
+    /* Control: the same seqpacket socket claimed as a channel is accepted,
+     * and the hostile peer can talk to us over it. */
+    raw_send(rec, build(rec, &d, 1, "", 0), &sv[0], 1);
+    cm_handle_t got = read_one_handle(rec, sizeof(rec));
+    cm_handle_info_t info;
+    assert_status(cm_handle_get_info(got, &info), CM_OK);
+    assert_int_equal(info.type, CM_OBJ_CHANNEL);
+    assert_int_equal(info.rights, CM_CHANNEL_DEFAULT_RIGHTS);
+    assert_channel_still_works();
+
+    close(memfd);
+    close(st[0]);
+    close(st[1]);
+    close(dg[0]);
+    close(dg[1]);
+    close(tcp);
+    close(sv[0]);
+    close(sv[1]);
+    cm_handle_close(got);
+    conn_close();
+}
+
+static void test_too_many_fds_is_protocol_and_leaks_nothing(void **state)
+{
+    (void)state;
+    enum { NFDS = 100 };
+    static struct wire_handle descs[CM_CHANNEL_MAX_HANDLES];
+    int fds[NFDS];
+    uint8_t *rec = malloc(CM_PAGE_SIZE);
+    assert_non_null(rec);
+    for (uint32_t i = 0; i < CM_CHANNEL_MAX_HANDLES; i++)
+        descs[i] = (struct wire_handle){ CM_OBJ_VMO, CM_RIGHT_READ };
+    int memfd = make_memfd(CM_PAGE_SIZE);
+    for (int i = 0; i < NFDS; i++) {
+        fds[i] = dup(memfd);
+        assert_true(fds[i] >= 0);
+    }
+    conn_open();
+
+    /* The header is at the limit; the fds overflow the receiver's control
+     * buffer (MSG_CTRUNC): every fd that did arrive must be closed. */
+    raw_send(rec, build(rec, descs, CM_CHANNEL_MAX_HANDLES, "", 0), fds, NFDS);
+    read_expect("100 fds", CM_ERR_PROTOCOL);
+    /* One fd over the limit is enough to overflow it. */
+    raw_send(rec, build(rec, descs, CM_CHANNEL_MAX_HANDLES, "", 0), fds,
+             CM_CHANNEL_MAX_HANDLES + 1);
+    read_expect("65 fds", CM_ERR_PROTOCOL);
+    assert_channel_still_works();
+
+    for (int i = 0; i < NFDS; i++)
+        close(fds[i]);
+    close(memfd);
+    free(rec);
+    conn_close();
+}
+
+static void test_wrong_size_claim_is_ignored_size_comes_from_object(void **state)
+{
+    (void)state;
+    uint8_t rec[64], got[64];
+    uint64_t claim = 1u << 20, size = 0;
+    cm_vmo_info_t info;
+    void *p;
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    int fd = make_memfd(CM_PAGE_SIZE);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK), 0);
+    conn_open();
+
+    raw_send(rec, build(rec, &d, 1, &claim, sizeof(claim)), &fd, 1);
+    close(fd);
+    cm_handle_t v = read_one_handle(got, sizeof(got));
+    assert_status(cm_vmo_get_size(v, &size), CM_OK);
+    assert_int_equal(size, CM_PAGE_SIZE);
+    assert_status(cm_vmo_get_info(v, &info), CM_OK);
+    assert_int_equal(info.size, CM_PAGE_SIZE);
+    assert_status(cm_vmo_map(v, 0, claim, CM_MAP_READ, &p), CM_ERR_OUT_OF_RANGE);
+    assert_status(cm_vmo_read(v, got, CM_PAGE_SIZE, 1), CM_ERR_OUT_OF_RANGE);
+    assert_status(cm_vmo_map(v, 0, CM_PAGE_SIZE, CM_MAP_READ, &p), CM_OK);
+    assert_status(cm_vmo_unmap(p, CM_PAGE_SIZE), CM_OK);
+    assert_status(cm_handle_close(v), CM_OK);
+    assert_channel_still_works();
+    conn_close();
+}
+
+static void test_claimed_write_right_on_write_sealed_memfd_is_not_granted(void **state)
+{
+    (void)state;
+    uint8_t rec[64], got[64];
+    void *p;
+    cm_vmo_info_t info;
+    cm_handle_info_t hinfo;
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    int seals[] = { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE };
+    conn_open();
+    for (size_t i = 0; i < 2; i++) {
+        int fd = make_memfd(CM_PAGE_SIZE); /* O_RDWR */
+        assert_int_equal(fcntl(fd, F_ADD_SEALS, seals[i]), 0);
+        raw_send(rec, build(rec, &d, 1, "rw please", 9), &fd, 1);
+        close(fd);
+        cm_handle_t v = read_one_handle(got, sizeof(got));
+        assert_status(cm_handle_get_info(v, &hinfo), CM_OK);
+        assert_int_equal(hinfo.rights & CM_RIGHT_WRITE, 0);
+        assert_int_equal(hinfo.rights & ~CM_VMO_DEFAULT_RIGHTS, 0); /* no SIGNAL either */
+        assert_status(cm_vmo_get_info(v, &info), CM_OK);
+        assert_int_equal(info.rights & CM_RIGHT_WRITE, 0);
+        assert_status(cm_vmo_write(v, "x", 0, 1), CM_ERR_ACCESS_DENIED);
+        assert_status(cm_vmo_map(v, 0, CM_PAGE_SIZE, CM_MAP_READ | CM_MAP_WRITE, &p),
+                      CM_ERR_ACCESS_DENIED);
+        assert_status(cm_vmo_set_size(v, 0), CM_ERR_ACCESS_DENIED);
+        assert_status(cm_handle_close(v), CM_OK);
+    }
+    /* An unsealed memfd sent O_RDWR does carry WRITE: the test above is
+     * about the seal, not about WRITE never arriving. */
+    int fd = make_memfd(CM_PAGE_SIZE);
+    raw_send(rec, build(rec, &d, 1, "", 0), &fd, 1);
+    close(fd);
+    cm_handle_t v = read_one_handle(got, sizeof(got));
+    assert_status(cm_handle_get_info(v, &hinfo), CM_OK);
+    assert_int_equal(hinfo.rights, CM_VMO_DEFAULT_RIGHTS);
+    assert_status(cm_handle_close(v), CM_OK);
+    assert_channel_still_works();
+    conn_close();
+}
+
+static void test_claimed_immutability_comes_from_seals_not_words(void **state)
+{
+    (void)state;
+    uint8_t rec[64], got[64];
+    cm_vmo_info_t info;
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    const char *claim = "IMMUTABLE";
+    struct {
+        int seals;
+        uint32_t flags;
+    } cases[] = {
+        { 0, 0 },
+        { F_SEAL_WRITE, 0 },                                 /* size can still change */
+        { F_SEAL_GROW | F_SEAL_SHRINK, 0 },                  /* content can change */
+        { F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK, CM_VMO_INFO_READONLY },
+        { F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK,
+          CM_VMO_INFO_IMMUTABLE | CM_VMO_INFO_READONLY },
+    };
+    conn_open();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int fd = make_memfd(CM_PAGE_SIZE);
+        if (cases[i].seals != 0)
+            assert_int_equal(fcntl(fd, F_ADD_SEALS, cases[i].seals), 0);
+        raw_send(rec, build(rec, &d, 1, claim, (uint32_t)strlen(claim)), &fd, 1);
+        close(fd);
+        cm_handle_t v = read_one_handle(got, sizeof(got));
+        assert_status(cm_vmo_get_info(v, &info), CM_OK);
+        assert_int_equal(info.flags, cases[i].flags);
+        assert_status(cm_handle_close(v), CM_OK);
+    }
+    assert_channel_still_works();
+    conn_close();
+}
+
+static void test_records_sent_to_a_peer_follow_the_wire_format(void **state)
+{
+    (void)state;
+    uint8_t rec[128];
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * 4)];
+    } ctl;
+    cm_handle_t v, ro;
+    conn_open();
+    assert_status(cm_vmo_create(CM_PAGE_SIZE, 0, &v), CM_OK);
+    assert_status(cm_vmo_seal(v, CM_SEAL_IMMUTABLE), CM_OK);
+    assert_status(cm_handle_replace(v, CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_TRANSFER, &ro),
+                  CM_OK);
+    assert_status(cm_channel_write(conn.ch, "abc", 3, &ro, 1), CM_OK);
+
+    struct iovec iov = { rec, sizeof(rec) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                          .msg_controllen = sizeof(ctl.buf) };
+    ssize_t n = recvmsg(conn.raw, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    assert_int_equal(n, sizeof(struct wire_hdr) + sizeof(struct wire_handle) + 3);
+    struct wire_hdr h;
+    struct wire_handle d;
+    memcpy(&h, rec, sizeof(h));
+    memcpy(&d, rec + sizeof(h), sizeof(d));
+    assert_int_equal(h.magic, WIRE_MAGIC);
+    assert_int_equal(h.version, WIRE_VERSION);
+    assert_int_equal(h.num_handles, 1);
+    assert_int_equal(h.num_bytes, 3);
+    assert_int_equal(h.reserved, 0);
+    assert_int_equal(d.type, CM_OBJ_VMO);
+    assert_int_equal(d.rights, CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_TRANSFER);
+    assert_memory_equal(rec + sizeof(h) + sizeof(d), "abc", 3);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    assert_non_null(cm);
+    assert_int_equal(cm->cmsg_type, SCM_RIGHTS);
+    assert_int_equal(cm->cmsg_len, CMSG_LEN(sizeof(int)));
+    int fd;
+    memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+    int seals = fcntl(fd, F_GET_SEALS);
+    assert_int_equal(seals & (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK),
+                     F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK);
+    close(fd);
+    conn_close();
+}
+
+int main(void)
+{
+    alarm(300);
+    const struct CMUnitTest tests[] = {
+        LEAK_TEST(test_garbage_records_are_protocol_errors),
+        LEAK_TEST(test_empty_record_is_protocol_not_peer_closed),
+        LEAK_TEST(test_fd_count_disagreeing_with_header_is_protocol_and_fds_closed),
+        LEAK_TEST(test_vmo_descriptor_with_non_memfd_fd_is_protocol_and_closed),
+        LEAK_TEST(test_channel_descriptor_with_non_seqpacket_fd_is_protocol),
+        LEAK_TEST(test_too_many_fds_is_protocol_and_leaks_nothing),
+        LEAK_TEST(test_wrong_size_claim_is_ignored_size_comes_from_object),
+        LEAK_TEST(test_claimed_write_right_on_write_sealed_memfd_is_not_granted),
+        LEAK_TEST(test_claimed_immutability_comes_from_seals_not_words),
+        LEAK_TEST(test_records_sent_to_a_peer_follow_the_wire_format),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

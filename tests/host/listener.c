@@ -1,0 +1,428 @@
+/* Listeners: connecting channels between processes by a filesystem path,
+ * and the kernel-recorded credentials of the process at the other end. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <capmem/host.h>
+#include "common/leakcheck.h"
+
+#define WAIT_NS (10ll * 1000000000)
+#define CHILD_LIMIT_S 30 /* a child that runs longer is killed and the test fails */
+
+static char dir[64];
+static char path[128];
+
+/* Each test gets a fresh directory and socket path. */
+static int setup(void **state)
+{
+    strcpy(dir, "/tmp/cm-listener-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(path, sizeof(path), "%s/sock", dir);
+    return leak_setup(state);
+}
+
+static int teardown(void **state)
+{
+    unlink(path);
+    rmdir(dir);
+    return leak_teardown(state);
+}
+
+/* LEAK_TEST plus a private directory that is removed whatever happens. */
+#define DIR_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+
+static int path_exists(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+static void roundtrip(cm_handle_t x, cm_handle_t y)
+{
+    char buf[8];
+    uint32_t nb = 0, nh = 0;
+    assert_status(cm_channel_write(x, "hi", 2, NULL, 0), CM_OK);
+    assert_status(cm_channel_wait_readable(y, WAIT_NS), CM_OK);
+    assert_status(cm_channel_read(y, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    assert_int_equal(nb, 2);
+    assert_memory_equal(buf, "hi", 2);
+}
+
+/* Waits for a child, killing it if it outlives CHILD_LIMIT_S. Returns its
+ * exit status, or -1 if it did not exit normally. */
+static int wait_child(pid_t pid)
+{
+    int status = 0;
+    struct timespec tick = { 0, 10 * 1000000 };
+    for (int i = 0; i < CHILD_LIMIT_S * 100; i++) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        nanosleep(&tick, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+static void test_listen_connect_accept_make_a_working_channel(void **state)
+{
+    (void)state;
+    cm_handle_t lis, c, s;
+    cm_handle_info_t info;
+    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_handle_get_info(lis, &info), CM_OK);
+    assert_int_equal(info.type, CM_OBJ_LISTENER);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(S_ISSOCK(sb.st_mode));
+
+    assert_status(cm_host_connect(path, &c), CM_OK);
+    assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
+    assert_status(cm_handle_get_info(s, &info), CM_OK);
+    assert_int_equal(info.type, CM_OBJ_CHANNEL);
+    assert_int_equal(info.rights, CM_CHANNEL_DEFAULT_RIGHTS);
+    assert_status(cm_handle_get_info(c, &info), CM_OK);
+    assert_int_equal(info.rights, CM_CHANNEL_DEFAULT_RIGHTS);
+    roundtrip(c, s);
+    roundtrip(s, c);
+
+    /* Handles travel over accepted channels like over created ones. */
+    cm_handle_t v, got;
+    uint32_t nb, nh;
+    uint8_t tag = 0;
+    assert_status(cm_vmo_create(CM_PAGE_SIZE, 0, &v), CM_OK);
+    assert_status(cm_vmo_write(v, "T", 0, 1), CM_OK);
+    assert_status(cm_channel_write(c, NULL, 0, &v, 1), CM_OK);
+    assert_status(cm_channel_read(s, NULL, 0, &nb, &got, 1, &nh), CM_OK);
+    assert_status(cm_vmo_read(got, &tag, 0, 1), CM_OK);
+    assert_int_equal(tag, 'T');
+    cm_handle_close(got);
+
+    /* The accepted channel outlives its listener. */
+    assert_status(cm_handle_close(lis), CM_OK);
+    roundtrip(c, s);
+    assert_status(cm_handle_close(c), CM_OK);
+    assert_status(cm_channel_wait_readable(s, WAIT_NS), CM_ERR_PEER_CLOSED);
+    assert_status(cm_handle_close(s), CM_OK);
+}
+
+static void test_connections_are_accepted_separately_in_order(void **state)
+{
+    (void)state;
+    cm_handle_t lis, c1, c2, s1, s2;
+    char buf[4];
+    uint32_t nb, nh;
+    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_connect(path, &c1), CM_OK);
+    assert_status(cm_host_connect(path, &c2), CM_OK);
+    assert_status(cm_channel_write(c1, "1", 1, NULL, 0), CM_OK);
+    assert_status(cm_channel_write(c2, "2", 1, NULL, 0), CM_OK);
+    assert_status(cm_host_accept(lis, WAIT_NS, &s1), CM_OK);
+    assert_status(cm_host_accept(lis, WAIT_NS, &s2), CM_OK);
+    assert_status(cm_channel_read(s1, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    assert_int_equal(buf[0], '1');
+    assert_status(cm_channel_read(s2, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    assert_int_equal(buf[0], '2');
+    assert_status(cm_channel_read(s1, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_ERR_SHOULD_WAIT);
+    cm_handle_close(c1);
+    cm_handle_close(c2);
+    cm_handle_close(s1);
+    cm_handle_close(s2);
+    cm_handle_close(lis);
+}
+
+static void test_listen_on_an_existing_path_is_already_exists(void **state)
+{
+    (void)state;
+    cm_handle_t lis, again, c, s;
+    char file[160];
+    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(path, &again), CM_ERR_ALREADY_EXISTS);
+    /* The failed attempt did not remove or steal the first listener's path. */
+    assert_true(path_exists(path));
+    assert_status(cm_host_connect(path, &c), CM_OK);
+    assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
+    roundtrip(c, s);
+    cm_handle_close(c);
+    cm_handle_close(s);
+    cm_handle_close(lis);
+
+    /* Any existing file counts, and is left alone. */
+    snprintf(file, sizeof(file), "%s/file", dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_status(cm_host_listen(file, &again), CM_ERR_ALREADY_EXISTS);
+    assert_true(path_exists(file));
+    unlink(file);
+}
+
+static void test_connect_without_a_listener_is_not_found(void **state)
+{
+    (void)state;
+    cm_handle_t c;
+    char missing[160];
+    snprintf(missing, sizeof(missing), "%s/nobody", dir);
+    assert_status(cm_host_connect(missing, &c), CM_ERR_NOT_FOUND);
+    snprintf(missing, sizeof(missing), "%s/no/such/dir", dir);
+    assert_status(cm_host_connect(missing, &c), CM_ERR_NOT_FOUND);
+    assert_status(cm_host_listen(missing, &c), CM_ERR_NOT_FOUND);
+
+    /* A socket file whose listener is gone (a crashed server). */
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    strcpy(sa.sun_path, path);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    close(fd);
+    assert_true(path_exists(path));
+    assert_status(cm_host_connect(path, &c), CM_ERR_NOT_FOUND);
+}
+
+static void test_accept_without_a_connection_times_out(void **state)
+{
+    (void)state;
+    cm_handle_t lis, c, s;
+    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_accept(lis, 0, &s), CM_ERR_TIMED_OUT);
+    assert_status(cm_host_accept(lis, 1000000, &s), CM_ERR_TIMED_OUT);
+    assert_status(cm_host_connect(path, &c), CM_OK);
+    assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
+    cm_handle_t none;
+    assert_status(cm_host_accept(lis, 0, &none), CM_ERR_TIMED_OUT); /* one connection, one accept */
+    roundtrip(c, s);
+    cm_handle_close(c);
+    cm_handle_close(s);
+    cm_handle_close(lis);
+}
+
+static void test_bad_paths_and_null_outputs_are_invalid_args(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    char longest[160], too_long[160];
+    size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1; /* plus the NUL */
+
+    size_t n = (size_t)snprintf(longest, sizeof(longest), "%s/", dir);
+    memset(longest + n, 'L', max - n);
+    longest[max] = '\0';
+    strcpy(too_long, longest);
+    strcat(too_long, "x");
+
+    assert_status(cm_host_listen(too_long, &h), CM_ERR_INVALID_ARGS);
+    assert_status(cm_host_connect(too_long, &h), CM_ERR_INVALID_ARGS);
+    assert_false(path_exists(too_long));
+    assert_status(cm_host_listen("", &h), CM_ERR_INVALID_ARGS);
+    assert_status(cm_host_connect("", &h), CM_ERR_INVALID_ARGS);
+    assert_status(cm_host_listen(NULL, &h), CM_ERR_INVALID_ARGS);
+    assert_status(cm_host_connect(NULL, &h), CM_ERR_INVALID_ARGS);
+    assert_status(cm_host_listen(path, NULL), CM_ERR_INVALID_ARGS);
+    assert_false(path_exists(path));
+    assert_status(cm_host_connect(path, NULL), CM_ERR_INVALID_ARGS);
+
+    /* The longest path that fits is accepted. */
+    cm_handle_t lis, c, s;
+    assert_status(cm_host_listen(longest, &lis), CM_OK);
+    assert_status(cm_host_accept(lis, WAIT_NS, NULL), CM_ERR_INVALID_ARGS);
+    assert_status(cm_host_connect(longest, &c), CM_OK);
+    assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
+    roundtrip(s, c);
+    cm_handle_close(c);
+    cm_handle_close(s);
+    cm_handle_close(lis);
+    assert_false(path_exists(longest));
+}
+
+/* Child: connects, says hello, checks that its own peer is the parent,
+ * waits for the parent's reply. Exit codes name the failed step. */
+static int child_connect(pid_t parent)
+{
+    cm_handle_t c;
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+    uint32_t nb, nh;
+    char buf[4];
+    alarm(CHILD_LIMIT_S);
+    if (cm_host_connect(path, &c) != CM_OK)
+        return 10;
+    if (cm_host_channel_peer_cred(c, &pid, &uid, &gid) != CM_OK)
+        return 11;
+    if (pid != parent || uid != getuid() || gid != getgid())
+        return 12;
+    if (cm_channel_write(c, "hello", 5, NULL, 0) != CM_OK)
+        return 13;
+    if (cm_channel_wait_readable(c, WAIT_NS) != CM_OK)
+        return 14;
+    if (cm_channel_read(c, buf, sizeof(buf), &nb, NULL, 0, &nh) != CM_OK || nb != 2)
+        return 15;
+    return 0;
+}
+
+static void test_peer_cred_names_the_connecting_process(void **state)
+{
+    (void)state;
+    cm_handle_t lis, s;
+    pid_t pid = 0;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    char buf[8];
+    uint32_t nb, nh;
+    assert_status(cm_host_listen(path, &lis), CM_OK);
+    pid_t parent = getpid();
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(child_connect(parent));
+
+    assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
+    assert_status(cm_host_channel_peer_cred(s, &pid, &uid, &gid), CM_OK);
+    assert_int_equal(pid, child);
+    assert_int_not_equal(pid, getpid());
+    assert_int_equal(uid, getuid());
+    assert_int_equal(gid, getgid());
+    assert_status(cm_channel_wait_readable(s, WAIT_NS), CM_OK);
+    assert_status(cm_channel_read(s, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    assert_memory_equal(buf, "hello", 5);
+    assert_status(cm_channel_write(s, "ok", 2, NULL, 0), CM_OK);
+    assert_int_equal(wait_child(child), 0);
+
+    assert_status(cm_host_channel_peer_cred(s, NULL, &uid, &gid), CM_ERR_INVALID_ARGS);
+    assert_status(cm_host_channel_peer_cred(s, &pid, NULL, &gid), CM_ERR_INVALID_ARGS);
+    assert_status(cm_host_channel_peer_cred(s, &pid, &uid, NULL), CM_ERR_INVALID_ARGS);
+    cm_handle_close(s);
+    cm_handle_close(lis);
+
+    /* A created pair's peer is this process. */
+    cm_handle_t a, b;
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    assert_status(cm_host_channel_peer_cred(a, &pid, &uid, &gid), CM_OK);
+    assert_int_equal(pid, getpid());
+    cm_handle_close(a);
+    cm_handle_close(b);
+}
+
+static void test_closing_the_listener_removes_its_socket_file(void **state)
+{
+    (void)state;
+    cm_handle_t lis, c;
+    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_true(path_exists(path));
+    assert_status(cm_handle_close(lis), CM_OK);
+    assert_false(path_exists(path));
+    assert_status(cm_host_connect(path, &c), CM_ERR_NOT_FOUND);
+    /* The path is free again. */
+    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_handle_close(lis), CM_OK);
+    assert_false(path_exists(path));
+}
+
+/* A listener owns the socket it bound, not the name: once its file was
+ * removed and another listener took the path, closing the old one must not
+ * unlink the new one's socket. */
+static void test_closing_a_listener_leaves_a_newer_socket_at_its_path(void **state)
+{
+    (void)state;
+    cm_handle_t old, young, c, s;
+    assert_status(cm_host_listen(path, &old), CM_OK);
+    assert_int_equal(unlink(path), 0); /* e.g. an admin cleaning up */
+    assert_status(cm_host_listen(path, &young), CM_OK);
+    assert_status(cm_handle_close(old), CM_OK);
+    int still_there = path_exists(path);
+    cm_status_t st = cm_host_connect(path, &c);
+    if (st == CM_OK) {
+        assert_status(cm_host_accept(young, WAIT_NS, &s), CM_OK);
+        roundtrip(c, s);
+        cm_handle_close(c);
+        cm_handle_close(s);
+    }
+    cm_handle_close(young);
+    assert_true(still_there);
+    assert_status(st, CM_OK);
+}
+
+static void test_a_forked_child_closing_the_listener_leaves_the_socket_file(void **state)
+{
+    (void)state;
+    cm_handle_t lis, c, s;
+    assert_status(cm_host_listen(path, &lis), CM_OK);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        alarm(CHILD_LIMIT_S);
+        _exit(cm_handle_close(lis) == CM_OK ? 0 : 1);
+    }
+    assert_int_equal(wait_child(child), 0);
+    assert_true(path_exists(path));
+    assert_status(cm_host_connect(path, &c), CM_OK);
+    assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
+    roundtrip(c, s);
+    cm_handle_close(c);
+    cm_handle_close(s);
+    cm_handle_close(lis);
+    assert_false(path_exists(path));
+}
+
+static void test_listener_calls_on_other_types_are_wrong_type(void **state)
+{
+    (void)state;
+    cm_handle_t lis, v, a, b, out;
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+    uint32_t nb, nh;
+    char buf[4];
+    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_vmo_create(CM_PAGE_SIZE, 0, &v), CM_OK);
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+
+    assert_status(cm_host_accept(v, 0, &out), CM_ERR_WRONG_TYPE);
+    assert_status(cm_host_accept(a, 0, &out), CM_ERR_WRONG_TYPE);
+    assert_status(cm_host_channel_peer_cred(lis, &pid, &uid, &gid), CM_ERR_WRONG_TYPE);
+    assert_status(cm_host_channel_peer_cred(v, &pid, &uid, &gid), CM_ERR_WRONG_TYPE);
+    assert_status(cm_channel_read(lis, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_ERR_WRONG_TYPE);
+    assert_status(cm_channel_write(lis, "x", 1, NULL, 0), CM_ERR_WRONG_TYPE);
+    assert_status(cm_channel_wait_readable(lis, 0), CM_ERR_WRONG_TYPE);
+    uint64_t size;
+    assert_status(cm_vmo_get_size(lis, &size), CM_ERR_WRONG_TYPE);
+
+    cm_handle_close(v);
+    cm_handle_close(a);
+    cm_handle_close(b);
+    assert_status(cm_handle_close(lis), CM_OK);
+    assert_status(cm_host_accept(lis, 0, &out), CM_ERR_BAD_HANDLE);
+    assert_status(cm_host_channel_peer_cred(lis, &pid, &uid, &gid), CM_ERR_BAD_HANDLE);
+}
+
+int main(void)
+{
+    alarm(300);
+    const struct CMUnitTest tests[] = {
+        DIR_TEST(test_listen_connect_accept_make_a_working_channel),
+        DIR_TEST(test_connections_are_accepted_separately_in_order),
+        DIR_TEST(test_listen_on_an_existing_path_is_already_exists),
+        DIR_TEST(test_connect_without_a_listener_is_not_found),
+        DIR_TEST(test_accept_without_a_connection_times_out),
+        DIR_TEST(test_bad_paths_and_null_outputs_are_invalid_args),
+        DIR_TEST(test_peer_cred_names_the_connecting_process),
+        DIR_TEST(test_closing_the_listener_removes_its_socket_file),
+        DIR_TEST(test_closing_a_listener_leaves_a_newer_socket_at_its_path),
+        DIR_TEST(test_a_forked_child_closing_the_listener_leaves_the_socket_file),
+        DIR_TEST(test_listener_calls_on_other_types_are_wrong_type),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
