@@ -13,6 +13,8 @@
  * CPU_OWNED and PROT_NONE otherwise (the registered pages do not depend on
  * the mapping's protection), so a pointer kept across submit or release
  * faults instead of racing the device or reading another client's data.
+ * It costs two mprotect calls (and TLB flushes) per operation, so a pool
+ * can opt out with CM_DMA_POOL_NO_CPU_GUARD; the API checks remain.
  *
  * Why one memfd per buffer: cm_dma_buffer_detach_vmo hands the very pages
  * the device wrote to a VMO without a copy. Sealing a memfd IMMUTABLE
@@ -89,6 +91,7 @@ struct dma_pool {
 
     /* Set at creation, then read-only. */
     uint32_t size;
+    int guarded;             /* no CM_DMA_POOL_NO_CPU_GUARD */
     int ring_ok;
     struct io_uring ring;
 };
@@ -184,6 +187,8 @@ static cm_status_t mem_register(struct dma_pool *p, uint32_t slot, const struct 
 /* CPU access follows ownership: read-write only while CPU_OWNED. */
 static int guard(struct dma_pool *p, uint32_t slot, int cpu_owned)
 {
+    if (!p->guarded)
+        return 0;
     return mprotect(p->mem[slot].addr, p->size, cpu_owned ? PROT_READ | PROT_WRITE : PROT_NONE);
 }
 
@@ -342,7 +347,7 @@ static uint32_t ring_entries(uint32_t max_in_flight)
 
 static cm_status_t config_ok(const cm_dma_pool_config_t *c)
 {
-    if (c->options != 0 || c->buffer_count == 0 || c->buffer_count > CM_DMA_MAX_BUFFERS)
+    if ((c->options & ~CM_DMA_POOL_NO_CPU_GUARD) != 0 || c->buffer_count == 0 || c->buffer_count > CM_DMA_MAX_BUFFERS)
         return CM_ERR_INVALID_ARGS;
     if (c->buffer_size == 0 || c->buffer_size > CM_DMA_MAX_BUFFER_SIZE ||
         c->buffer_size % CM_PAGE_SIZE != 0)
@@ -366,6 +371,7 @@ cm_status_t cm_dma_pool_create(const cm_dma_pool_config_t *config, cm_handle_t *
     cm__hobj_init(&p->hdr, CM_OBJ_DMA_POOL, pool_destroy);
     p->dev_fd = -1;
     p->size = config->buffer_size;
+    p->guarded = (config->options & CM_DMA_POOL_NO_CPU_GUARD) == 0;
     for (uint32_t i = 0; i < CM_DMA_MAX_BUFFERS; i++)
         p->mem[i].fd = -1;
     pthread_condattr_t ca;
@@ -407,7 +413,7 @@ cm_status_t cm_dma_pool_create(const cm_dma_pool_config_t *config, cm_handle_t *
             goto bad;
         }
     }
-    p->info_flags = CM_DMA_INFO_CPU_GUARD;
+    p->info_flags = p->guarded ? CM_DMA_INFO_CPU_GUARD : 0u;
     st = cm__handle_install(&p->hdr, CM_DMA_POOL_DEFAULT_RIGHTS, pool);
     if (st != CM_OK)
         goto bad;

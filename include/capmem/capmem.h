@@ -9,5 +9,6 @@
 #include <capmem/handle.h>
 #include <capmem/vmo.h>
 #include <capmem/channel.h>
+#include <capmem/dma.h>
 
 #endif

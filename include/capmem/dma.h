@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <capmem/handle.h>
+#include <capmem/limits.h>
 #include <capmem/channel.h> /* CM_TIMEOUT_INFINITE */
 
 /* DMA buffers with ownership and fences. See docs/dma.md.
@@ -27,21 +28,8 @@
  * into them; on the kernel target a virtio-blk device. Every call is the
  * same on both targets; <capmem/host_dma.h> adds host-only extras. */
 
-/* Buffers per pool. On host each buffer is one memfd (so that it can leave
- * the pool as its own VMO) and one registered io_uring buffer: 64 keeps a
- * pool at 66 fds and 64 MiB of pinned memory at most. */
-#define CM_DMA_MAX_BUFFERS 64u
-
-/* Bytes per buffer: 1 MiB, a common maximum block-layer request
- * (max_sectors_kb is 1280 on many disks, 512 KiB on some) and the
- * benchmark's block size. Must be a multiple of CM_PAGE_SIZE. */
-#define CM_DMA_MAX_BUFFER_SIZE (1u << 20)
-
-/* Submissions held by the device at once per pool (quarantined buffers
- * count: the device still holds them). 32 is twice the depth where NVMe and
- * virtio-blk reach their throughput for 1 MiB reads; more would only pin
- * memory. Hitting it gives NO_RESOURCES, never a blocked submit. */
-#define CM_DMA_MAX_IN_FLIGHT 32u
+/* Bounds: CM_DMA_MAX_BUFFERS, CM_DMA_MAX_BUFFER_SIZE, CM_DMA_MAX_IN_FLIGHT in
+ * <capmem/limits.h>. */
 
 /* Rights of a new pool handle: READ/WRITE for CPU access to buffers,
  * SIGNAL to submit and wait. Pools cannot be transferred (their buffers and
@@ -55,11 +43,21 @@ typedef uint64_t cm_dma_fence_t;
 #define CM_DMA_BUFFER_INVALID ((cm_dma_buffer_t)0)
 #define CM_DMA_FENCE_INVALID ((cm_dma_fence_t)0)
 
+/* cm_dma_pool_config.options */
+/* Leave buffers mapped for the CPU while a fence or the pool holds them.
+ * Every API check stays (no pointer is handed out, access calls return
+ * BAD_STATE), but a pointer the caller kept from before a submit is no
+ * longer stopped by the MMU. By default the memory is made inaccessible
+ * (host: mprotect PROT_NONE on submit, back on wait), which costs two
+ * protection changes and TLB flushes per operation: see docs/dma.md for the
+ * measured price. */
+#define CM_DMA_POOL_NO_CPU_GUARD (1u << 0)
+
 typedef struct cm_dma_pool_config {
     uint32_t buffer_count;  /* 1 .. CM_DMA_MAX_BUFFERS */
     uint32_t buffer_size;   /* multiple of CM_PAGE_SIZE, 1 page .. CM_DMA_MAX_BUFFER_SIZE */
     uint32_t max_in_flight; /* 1 .. min(buffer_count, CM_DMA_MAX_IN_FLIGHT) */
-    uint32_t options;       /* must be 0 */
+    uint32_t options;       /* CM_DMA_POOL_* flags; others must be 0 */
 } cm_dma_pool_config_t;
 
 /* Operation kinds. */
@@ -89,7 +87,8 @@ typedef struct cm_dma_completion {
 #define CM_DMA_INFO_DIRECT    (1u << 1) /* the device transfers straight to/from buffer
                                            memory (host: O_DIRECT into registered pages) */
 #define CM_DMA_INFO_CPU_GUARD (1u << 2) /* buffers not CPU-owned are inaccessible to the
-                                           CPU (host: PROT_NONE), so a kept pointer faults */
+                                           CPU (host: PROT_NONE), so a kept pointer faults;
+                                           absent with CM_DMA_POOL_NO_CPU_GUARD */
 #define CM_DMA_INFO_DEV_READ  (1u << 3) /* CM_DMA_OP_READ allowed */
 #define CM_DMA_INFO_DEV_WRITE (1u << 4) /* CM_DMA_OP_WRITE allowed */
 
@@ -107,7 +106,7 @@ typedef struct cm_dma_pool_info {
 } cm_dma_pool_info_t;
 
 /* Creates a pool of zero-filled buffers, without a device.
- * Errors: INVALID_ARGS (config or out NULL, options, a bound violated);
+ * Errors: INVALID_ARGS (config or out NULL, unknown option, a bound violated);
  * NO_MEMORY; NO_RESOURCES (handle limit, fds, pinned-memory limit);
  * UNSUPPORTED (the target has no DMA path, e.g. io_uring disabled). */
 cm_status_t cm_dma_pool_create(const cm_dma_pool_config_t *config, cm_handle_t *pool);
@@ -141,7 +140,8 @@ cm_status_t cm_dma_buffer_acquire(cm_handle_t pool, cm_dma_buffer_t *buffer);
 /* Returns the buffer's address and size for direct CPU access. Needs
  * READ|WRITE. The pointer is valid only while the buffer stays CPU-owned:
  * after submit, release or detach the memory is inaccessible (host: it
- * faults) until a fence wait returns it.
+ * faults, unless the pool has CM_DMA_POOL_NO_CPU_GUARD) until a fence wait
+ * returns it.
  * Errors: BAD_HANDLE (stale or unknown buffer); BAD_STATE (in flight or
  * signaled but not waited); WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS. */
 cm_status_t cm_dma_buffer_map(cm_handle_t pool, cm_dma_buffer_t buffer, void **addr,

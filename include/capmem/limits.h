@@ -35,4 +35,20 @@
 /* Live mappings per process: the mapping table is a fixed array. */
 #define CM_MAX_MAPPINGS 256u
 
+/* Buffers per pool. On host each buffer is one memfd (so that it can leave
+ * the pool as its own VMO) and one registered io_uring buffer: 64 keeps a
+ * pool at 66 fds and 64 MiB of pinned memory at most. */
+#define CM_DMA_MAX_BUFFERS 64u
+
+/* Bytes per buffer: 1 MiB, a common maximum block-layer request
+ * (max_sectors_kb is 1280 on many disks, 512 KiB on some) and the
+ * benchmark's block size. Must be a multiple of CM_PAGE_SIZE. */
+#define CM_DMA_MAX_BUFFER_SIZE (1u << 20)
+
+/* Submissions held by the device at once per pool (quarantined buffers
+ * count: the device still holds them). 32 is twice the depth where NVMe and
+ * virtio-blk reach their throughput for 1 MiB reads; more would only pin
+ * memory. Hitting it gives NO_RESOURCES, never a blocked submit. */
+#define CM_DMA_MAX_IN_FLIGHT 32u
+
 #endif

@@ -1,0 +1,21 @@
+# DMA buffers with ownership and fences (docs/dma.md).
+#
+# core/dma_own.c is the ownership state machine shared with the kernel target;
+# host/dma.c drives a real device through io_uring with registered buffers.
+# The tests join HOST_TESTS (built and run as build/{host,asan}/tests/NAME by
+# mk/host.mk), the proof app joins HOST_APPS; the two scripts print TAP.
+
+CORE_SRCS += core/dma_own.c
+HOST_LIB_SRCS += host/dma.c
+
+HOST_TESTS += tests/host/dma_own.c tests/host/dma_own_exhaustive.c \
+              tests/host/dma_pool.c tests/host/dma_quarantine.c
+HOST_APPS += dma_read_share
+
+# bench/dma.c (make bench only): pool vs plain io_uring vs pread, 1 GiB.
+$(HOST_BUILD)/bench/dma: $(HOST_BUILD)/obj/bench/dma.o $(HOST_BUILD)/obj/bench/common.o $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -o $@ $< $(HOST_BUILD)/obj/bench/common.o $(HOST_LIB) $(HOST_LIBS)
+
+TEST_SUITES += tests/host/dma_app_test.sh tests/host/dma_spin_test.sh
+BENCH_TARGETS += $(HOST_BUILD)/bench/dma
