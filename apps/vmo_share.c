@@ -255,7 +255,8 @@ static int consumer(cm_handle_t ch, int argc, char **argv)
                "rights 0x%x\n", (unsigned long long)info.size, (unsigned)info.rights);
     void *p = NULL;
     if (info.size > 0) {
-        st = cm_vmo_map(vmo, 0, info.size, CM_MAP_READ, &p);
+        /* The whole mapping will be hashed: populate it in one pass. */
+        st = cm_vmo_map(vmo, 0, info.size, CM_MAP_READ | CM_MAP_POPULATE, &p);
         if (st != CM_OK) {
             fail("consumer", "mapping read-only", st);
             goto out;

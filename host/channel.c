@@ -29,6 +29,8 @@
 struct cm__pending {
     struct cm__wire_view view;
     int fds[CM_CHANNEL_MAX_HANDLES];
+    struct stat sb[CM_CHANNEL_MAX_HANDLES];   /* what fd_matches saw, per fd */
+    int seals[CM_CHANNEL_MAX_HANDLES];
     uint8_t buf[CM__WIRE_MAX_MSG + 1]; /* +1: an oversized record shows as too long */
     int full;
 };
@@ -155,6 +157,8 @@ cm_status_t cm__transfer_check(struct cm__hobj *obj, cm_rights_t rights)
     struct cm__vmo *v = (struct cm__vmo *)obj;
     if (v->is_file)
         return CM_ERR_UNSUPPORTED; /* a window is (fd, offset, len): the offset is not the fd's */
+    if (rights & CM_RIGHT_WRITE)
+        return CM_OK; /* nothing dropped: nothing for Linux to enforce */
     int seals = fcntl(v->fd, F_GET_SEALS);
     if (seals < 0)
         return CM_ERR_INTERNAL;
@@ -251,15 +255,16 @@ static void close_fds(const int *fds, uint32_t n)
 }
 
 /* Is fd really the kind of object its descriptor claims? */
-static int fd_matches(int fd, uint32_t type)
+static int fd_matches(int fd, uint32_t type, struct stat *sbp, int *seals)
 {
     struct stat sb;
     if (fstat(fd, &sb) != 0)
         return 0;
+    *sbp = sb;
     /* Bounded like a VMO we create: a peer cannot hand us a bigger object. */
     if (type == CM_OBJ_VMO)
         return S_ISREG(sb.st_mode) && (uint64_t)sb.st_size <= CM_VMO_MAX_SIZE &&
-               fcntl(fd, F_GET_SEALS) >= 0;
+               (*seals = fcntl(fd, F_GET_SEALS)) >= 0;
     if (type == CM_OBJ_CHANNEL && S_ISSOCK(sb.st_mode)) {
         int v;
         socklen_t len = sizeof(v);
@@ -352,7 +357,7 @@ static cm_status_t receive_record(struct cm__channel *c)
     if (st == CM_OK)
         st = cm__wire_decode(p->buf, (size_t)n, (size_t)nfds, &p->view);
     for (int i = 0; st == CM_OK && i < nfds; i++)
-        if (!fd_matches(p->fds[i], p->view.handles[i].type))
+        if (!fd_matches(p->fds[i], p->view.handles[i].type, &p->sb[i], &p->seals[i]))
             st = CM_ERR_PROTOCOL;
     if (st != CM_OK) {
         close_fds(p->fds, (uint32_t)nfds);
@@ -372,11 +377,17 @@ static cm_status_t install_received(struct cm__pending *p, cm_handle_t *out)
         const struct cm__wire_handle *d = &p->view.handles[i];
         if (d->type == CM_OBJ_VMO) {
             struct cm__vmo *v;
-            cm_rights_t platform;
-            st = cm__vmo_platform_rights(p->fds[i], &platform);
-            if (st == CM_OK)
-                st = cm__vmo_wrap_memfd(p->fds[i], &v);
+            cm_rights_t platform = 0;
+            int fl = fcntl(p->fds[i], F_GETFL);
+            st = fl < 0 ? CM_ERR_WRONG_TYPE : CM_OK;
             if (st == CM_OK) {
+                /* fd_matches validated the fd and read its stat and seals. */
+                platform = cm__vmo_rights_from(fl, p->seals[i]);
+                st = cm__vmo_wrap_checked(p->fds[i], &v);
+            }
+            if (st == CM_OK) {
+                cm__vmo_freeze(v, (uint64_t)p->sb[i].st_size, (uint64_t)p->sb[i].st_dev,
+                               (uint64_t)p->sb[i].st_ino, p->seals[i]);
                 st = cm__handle_install(&v->hdr, d->rights & platform & CM_VMO_DEFAULT_RIGHTS,
                                         &out[i]);
                 if (st != CM_OK) {

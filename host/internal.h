@@ -48,11 +48,26 @@ struct cm__vmo {
     uint64_t file_off;   /* window start within fd (0 for memfds) */
     uint64_t file_len;   /* window length (file windows only) */
     int is_file;
+    /* Set when the kernel reported F_SEAL_WRITE|GROW|SHRINK: size, content
+     * and seals can never change again, so they are read once, here. */
+    int frozen;
+    uint64_t frozen_size, dev, ino;
 };
 
 /* Wraps an owned fd as a VMO object (refs = 1). Validates that it is a
  * memfd. On failure the fd is NOT closed. Errors: WRONG_TYPE, NO_MEMORY. */
 cm_status_t cm__vmo_wrap_memfd(int fd, struct cm__vmo **out);
+
+/* cm__vmo_wrap_memfd for an fd the caller has already validated as a memfd
+ * (fstat S_ISREG and F_GET_SEALS succeeded). Errors: NO_MEMORY. */
+cm_status_t cm__vmo_wrap_checked(int fd, struct cm__vmo **out);
+
+/* Records size and identity of a VMO whose seals make it immutable (no-op
+ * otherwise), so later queries need no system call. */
+void cm__vmo_freeze(struct cm__vmo *v, uint64_t size, uint64_t dev, uint64_t ino, int seals);
+
+/* Platform rights from an fd's access mode and seals already read. */
+cm_rights_t cm__vmo_rights_from(int fl, int seals);
 
 /* Rights the platform lets a holder of this fd exercise: WRITE only if the
  * fd is open for writing and no write seal is set. */

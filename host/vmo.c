@@ -52,17 +52,38 @@ cm_status_t cm__vmo_wrap_memfd(int fd, struct cm__vmo **out)
     return vmo_alloc(fd, 0, out);
 }
 
+cm_status_t cm__vmo_wrap_checked(int fd, struct cm__vmo **out)
+{
+    return vmo_alloc(fd, 0, out);
+}
+
+cm_rights_t cm__vmo_rights_from(int fl, int seals)
+{
+    cm_rights_t r = CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER;
+    if ((fl & O_ACCMODE) == O_RDWR && (seals & SEALS_NO_WRITE) == 0)
+        r |= CM_RIGHT_WRITE;
+    return r;
+}
+
 cm_status_t cm__vmo_platform_rights(int fd, cm_rights_t *rights)
 {
     int fl = fcntl(fd, F_GETFL);
     int seals = fcntl(fd, F_GET_SEALS);
     if (fl < 0 || seals < 0)
         return CM_ERR_WRONG_TYPE;
-    cm_rights_t r = CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER;
-    if ((fl & O_ACCMODE) == O_RDWR && (seals & SEALS_NO_WRITE) == 0)
-        r |= CM_RIGHT_WRITE;
-    *rights = r;
+    *rights = cm__vmo_rights_from(fl, seals);
     return CM_OK;
+}
+
+void cm__vmo_freeze(struct cm__vmo *v, uint64_t size, uint64_t dev, uint64_t ino, int seals)
+{
+    const int fixed = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
+    if ((seals & fixed) != fixed)
+        return;
+    v->frozen_size = size;
+    v->dev = dev;
+    v->ino = ino;
+    v->frozen = 1;
 }
 
 /* Looks up a VMO handle needing `need`; returns a reference in *v. */
@@ -279,6 +300,14 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
     cm_status_t st = get_vmo(vmo, 0, &v, &rights);
     if (st != CM_OK)
         return st;
+    if (v->frozen) {
+        memset(info, 0, sizeof(*info));
+        info->id = (v->dev << 40) ^ v->ino;
+        info->size = v->frozen_size;
+        info->rights = rights & ~CM_RIGHT_WRITE;
+        info->flags = CM_VMO_INFO_IMMUTABLE | CM_VMO_INFO_READONLY;
+        goto out;
+    }
     if (fstat(v->fd, &sb) != 0) {
         st = cm__status_from_errno(errno);
         goto out;
@@ -314,6 +343,24 @@ out:
     return st;
 }
 
+/* EBUSY from F_SEAL_WRITE has two causes: a writable shared mapping (any
+ * process; reported at once) or pages with extra references the kernel
+ * waited ~150 ms for in memfd_wait_for_pins, which include pages still in a
+ * per-CPU LRU batch right after a fill: transient. A few retries absorb the
+ * transient case; the mapping case fails them all just as fast. */
+#define SEAL_ATTEMPTS 3
+
+static cm_status_t add_seals(int fd, int seals)
+{
+    for (int i = 0; i < SEAL_ATTEMPTS; i++) {
+        if (fcntl(fd, F_ADD_SEALS, seals) == 0)
+            return CM_OK;
+        if (errno != EBUSY)
+            return cm__status_from_errno(errno);
+    }
+    return CM_ERR_BAD_STATE; /* writable mapping, or pages pinned (e.g. by DMA) */
+}
+
 cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
 {
     struct cm__vmo *v;
@@ -329,9 +376,8 @@ cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
         return st;
     if (v->is_file) {
         st = CM_ERR_UNSUPPORTED;
-    } else if (fcntl(v->fd, F_ADD_SEALS, seals) != 0) {
-        /* EBUSY: a writable shared mapping exists (in any process). */
-        st = errno == EBUSY ? CM_ERR_BAD_STATE : cm__status_from_errno(errno);
+    } else {
+        st = add_seals(v->fd, seals);
     }
     cm__hobj_put(&v->hdr);
     return st;
@@ -415,7 +461,8 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
     uint64_t size = 0;
     cm_rights_t need = CM_RIGHT_MAP;
     if (addr == NULL || len == 0 || offset % CM_PAGE_SIZE != 0 ||
-        (flags & ~(CM_MAP_READ | CM_MAP_WRITE)) != 0 || (flags & CM_MAP_READ) == 0)
+        (flags & ~(CM_MAP_READ | CM_MAP_WRITE | CM_MAP_POPULATE)) != 0 ||
+        (flags & CM_MAP_READ) == 0)
         return CM_ERR_INVALID_ARGS;
     need |= CM_RIGHT_READ;
     if (flags & CM_MAP_WRITE)
@@ -423,8 +470,13 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
     cm_status_t st = get_vmo(vmo, need, &v, NULL);
     if (st != CM_OK)
         return st;
-    if (fstat(v->fd, &sb) != 0)
+    if (v->frozen) {
+        sb.st_dev = (dev_t)v->dev;
+        sb.st_ino = (ino_t)v->ino;
+        sb.st_size = (off_t)v->frozen_size;
+    } else if (fstat(v->fd, &sb) != 0) {
         st = cm__status_from_errno(errno);
+    }
     size = v->is_file ? v->file_len : (uint64_t)sb.st_size;
     if (st == CM_OK && !range_ok(offset, len, size))
         st = CM_ERR_OUT_OF_RANGE;
@@ -434,7 +486,8 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
         struct cm__map_req req = {
             .fd = v->fd, .fd_offset = v->file_off + offset, .obj_offset = offset,
             .len = len, .prot = PROT_READ | ((flags & CM_MAP_WRITE) ? PROT_WRITE : 0),
-            .extra_flags = 0, .dev = sb.st_dev, .ino = sb.st_ino,
+            .extra_flags = (flags & CM_MAP_POPULATE) ? MAP_POPULATE : 0,
+            .dev = sb.st_dev, .ino = sb.st_ino,
         };
         st = cm__map_create(&req, addr);
     }

@@ -631,7 +631,7 @@ static int test_bad_user_pointers_rejected(void)
     CHECK_ST(cm_channel_write(a, "x", 1, (cm_handle_t *)unmapped, 1), CM_ERR_INVALID_ARGS);
     void *addr;
     CHECK_ST(cm_vmo_map(vmo, 0, PAGE, CM_MAP_READ, (void **)kernel_ptr), CM_ERR_INVALID_ARGS);
-    CHECK_ST(cm_vmo_map(vmo, 0, PAGE, CM_MAP_READ | 0x4, &addr), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_map(vmo, 0, PAGE, CM_MAP_READ | 0x100, &addr), CM_ERR_INVALID_ARGS);
     CHECK_ST(cm_vmo_unmap(unmapped, PAGE), CM_ERR_INVALID_ARGS);
     /* A range that starts valid and runs off the end of the stack. */
     CHECK_ST(cm_vmo_read(vmo, (void *)(uintptr_t)(0x3f00000000ull - 0x10000ull - 4), 0, 8),

@@ -38,6 +38,11 @@ typedef struct cm_vmo_info {
 /* cm_vmo_map flags. Mappings are never executable (W^X). */
 #define CM_MAP_READ  (1u << 0)
 #define CM_MAP_WRITE (1u << 1)
+/* Fault every page in now: one kernel pass instead of a fault per page on
+ * first touch. Worth it when the caller will read the whole range (hashing
+ * a received VMO); slower when it touches little of it. Kernel target: VMOs
+ * are committed and mapped eagerly, so this changes nothing there. */
+#define CM_MAP_POPULATE (1u << 2)
 
 /* cm_vmo_create options */
 /* Commit (allocate) every page now instead of on first touch. Costs the
@@ -101,7 +106,8 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out);
 
 /* Maps [offset, offset+len) of the VMO into the caller's address space.
  * offset must be a multiple of CM_PAGE_SIZE; len > 0; offset+len <= size.
- * flags must include CM_MAP_READ (no target has write-only pages):
+ * flags must include CM_MAP_READ (no target has write-only pages), and may
+ * add CM_MAP_POPULATE:
  * CM_MAP_READ needs READ|MAP; CM_MAP_READ|CM_MAP_WRITE needs READ|WRITE|MAP
  * and an unsealed object. The mapping keeps the object alive after the handle is closed.
  * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (flags, alignment, len 0,

@@ -341,7 +341,7 @@ int64_t sys_vmo_map(struct proc *p, const uint64_t *a)
     cm_status_t st = get_vmo(p, a[0], 0, &v, 0);
     if (st != CM_OK)
         return st;
-    if ((flags & CM_MAP_READ) == 0 || (flags & ~(uint64_t)(CM_MAP_READ | CM_MAP_WRITE)) != 0 ||
+    if ((flags & CM_MAP_READ) == 0 || (flags & ~(uint64_t)(CM_MAP_READ | CM_MAP_WRITE | CM_MAP_POPULATE)) != 0 ||
         off % CM_PAGE_SIZE != 0 || len == 0 || addr_uva == 0 ||
         !user_range_ok(p, addr_uva, sizeof(uint64_t), 1))
         return CM_ERR_INVALID_ARGS;

@@ -84,6 +84,20 @@ static void test_mapping_outlives_its_handle(void **state)
     assert_status(cm_vmo_unmap(p, 4096), CM_OK);
 }
 
+static void test_populated_mapping_reads_the_same_bytes(void **state)
+{
+    (void)state;
+    cm_handle_t v;
+    char *p;
+    assert_status(cm_vmo_create(3 * 4096, 0, &v), CM_OK);
+    assert_status(cm_vmo_write(v, "pop", 2 * 4096, 3), CM_OK);
+    assert_status(cm_vmo_map(v, 0, 3 * 4096, CM_MAP_READ | CM_MAP_POPULATE, (void **)&p),
+                  CM_OK);
+    assert_memory_equal(p + 2 * 4096, "pop", 3);
+    assert_status(cm_vmo_unmap(p, 3 * 4096), CM_OK);
+    cm_handle_close(v);
+}
+
 /* W^X: no mapping capmem makes is executable. */
 static void test_mappings_are_never_executable(void **state)
 {
@@ -156,6 +170,7 @@ int main(void)
         LEAK_TEST(test_map_needs_map_right_and_write_needs_write),
         LEAK_TEST(test_mapping_shares_bytes_with_the_object),
         LEAK_TEST(test_mapping_outlives_its_handle),
+        LEAK_TEST(test_populated_mapping_reads_the_same_bytes),
         LEAK_TEST(test_mappings_are_never_executable),
         LEAK_TEST(test_unmap_accepts_only_exact_live_mappings),
         LEAK_TEST(test_unaligned_size_maps_to_its_last_byte),

@@ -1,0 +1,110 @@
+/* Helpers shared by the host benchmarks (see common.h). */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+uint64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void bench_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "bench: FAILED: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    exit(1);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Linear interpolation between closest ranks. */
+static double pct_of_sorted(const uint64_t *s, uint32_t n, double q)
+{
+    double pos = q * (double)(n - 1);
+    uint32_t lo = (uint32_t)pos;
+    if (lo + 1 >= n)
+        return (double)s[n - 1];
+    double frac = pos - (double)lo;
+    return (double)s[lo] * (1.0 - frac) + (double)s[lo + 1] * frac;
+}
+
+void bench_percentiles(uint64_t *samples, uint32_t n, struct bench_pct *out)
+{
+    qsort(samples, n, sizeof(samples[0]), cmp_u64);
+    out->n = n;
+    out->p10 = pct_of_sorted(samples, n, 0.10);
+    out->p50 = pct_of_sorted(samples, n, 0.50);
+    out->p90 = pct_of_sorted(samples, n, 0.90);
+}
+
+void bench_sha256(const void *data, size_t len, uint8_t digest[32])
+{
+    unsigned int n = 32;
+    BENCH_CHECK(EVP_Digest(data, len, digest, &n, EVP_sha256(), NULL) == 1 && n == 32,
+                "EVP_Digest");
+}
+
+int bench_write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+int bench_read_all(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    while (n > 0) {
+        ssize_t k = read(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k == 0)
+            errno = EPIPE;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static void on_deadline(int sig)
+{
+    static const char msg[] = "bench: FAILED: deadline passed, benchmark hung\n";
+    (void)sig;
+    (void)!write(2, msg, sizeof(msg) - 1);
+    _exit(1);
+}
+
+void bench_set_deadline(unsigned seconds)
+{
+    signal(SIGALRM, on_deadline);
+    alarm(seconds);
+}

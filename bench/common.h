@@ -1,0 +1,46 @@
+#ifndef CAPMEM_BENCH_COMMON_H
+#define CAPMEM_BENCH_COMMON_H
+
+/* Helpers shared by the host benchmarks: a clock, percentiles, SHA-256,
+ * whole-buffer I/O, and one way to fail. A benchmark that cannot verify
+ * what it measured must not print a number for it, so every failed call or
+ * failed verification ends the run with exit status 1 (bench_fail). */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC in ns. One clock for every process on the machine, so a
+ * timestamp taken in one process can be compared with one taken in another. */
+uint64_t bench_now_ns(void);
+
+/* Prints "bench: FAILED: <message>" to stderr and exits with status 1. */
+void bench_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+#define BENCH_CHECK(cond, ...)          \
+    do {                                \
+        if (!(cond))                    \
+            bench_fail(__VA_ARGS__);    \
+    } while (0)
+
+/* 10th, 50th and 90th percentile of n samples (n > 0), in the samples'
+ * unit. Sorts `samples` in place. */
+struct bench_pct {
+    double p10, p50, p90;
+    uint32_t n;
+};
+void bench_percentiles(uint64_t *samples, uint32_t n, struct bench_pct *out);
+
+/* SHA-256 through OpenSSL EVP (uses SHA-NI where the CPU has it). */
+void bench_sha256(const void *data, size_t len, uint8_t digest[32]);
+
+/* Writes / reads exactly n bytes on a blocking fd, retrying short counts and
+ * EINTR. Return 0, or -1 (errno set; a read that meets end of file sets
+ * errno to EPIPE). */
+int bench_write_all(int fd, const void *buf, size_t n);
+int bench_read_all(int fd, void *buf, size_t n);
+
+/* Sets a deadline for the whole process: if it is still running after
+ * `seconds`, it prints a failure and exits 1. Bounds a hung benchmark. */
+void bench_set_deadline(unsigned seconds);
+
+#endif
