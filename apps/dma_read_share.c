@@ -29,6 +29,7 @@
 
 #include <capmem/capmem.h>
 #include "platform.h"
+#include "app_util.h"
 
 #define HELLO "dma-share v1"
 #define DEFAULT_LENGTH (256u * 1024u)
@@ -47,20 +48,6 @@ struct msg {
     uint64_t length;
 };
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (s == NULL || *s == '\0')
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_options(int argc, char **argv, struct options *o)
 {
     o->device = NULL;
@@ -69,10 +56,10 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->break_hash = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--offset") == 0 && i + 1 < argc) {
-            if (parse_u64(argv[++i], &o->offset) != 0)
+            if (app_parse_u64(argv[++i], &o->offset) != 0)
                 return -1;
         } else if (strcmp(argv[i], "--length") == 0 && i + 1 < argc) {
-            if (parse_u64(argv[++i], &o->length) != 0)
+            if (app_parse_u64(argv[++i], &o->length) != 0)
                 return -1;
         } else if (strcmp(argv[i], "--break-hash") == 0) {
             o->break_hash = 1;
@@ -92,16 +79,6 @@ static int fail(const char *role, const char *what, cm_status_t st)
 {
     printf("dma: %s: %s failed: %s (%s)\n", role, what, cm_status_name(st), cm_status_str(st));
     return 1;
-}
-
-static void hex(const uint8_t d[32], char out[65])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[64] = '\0';
 }
 
 /* The reference: the same range read by the CPU through a file window VMO
@@ -258,8 +235,8 @@ static int producer(cm_handle_t peer, int argc, char **argv)
         fail(r, "receiving the digest", st);
         goto out;
     }
-    hex(want, h1);
-    hex(theirs, h2);
+    app_hex_digest(want, h1);
+    app_hex_digest(theirs, h2);
     printf("dma: plain read sha256 %s\ndma: consumer  sha256 %s\n", h1, h2);
     if (n != 32 || memcmp(want, theirs, 32) != 0) {
         printf("dma: producer: the consumer saw different bytes\n");

@@ -17,6 +17,7 @@
 
 #include <capmem/capmem.h>
 #include "platform.h"
+#include "app_util.h"
 
 #define DEFAULT_SIZE (64ull << 20)
 #define HELLO "vmo-share v1"
@@ -28,20 +29,6 @@ struct options {
     int quiet;
 };
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (s == NULL || *s == '\0')
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_options(int argc, char **argv, struct options *o)
 {
     o->size = DEFAULT_SIZE;
@@ -50,7 +37,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->quiet = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
-            if (parse_u64(argv[++i], &o->size) != 0)
+            if (app_parse_u64(argv[++i], &o->size) != 0)
                 return -1;
         } else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc) {
             o->file = argv[++i];
@@ -69,16 +56,6 @@ static int fail(const char *role, const char *what, cm_status_t st)
 {
     printf("vmo: %s: %s failed: %s (%s)\n", role, what, cm_status_name(st), cm_status_str(st));
     return 1;
-}
-
-static void hex(const uint8_t d[32], char out[65])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[64] = '\0';
 }
 
 /* Hashes the whole VMO through a read-only mapping (size 0: empty input). */
@@ -170,7 +147,7 @@ static int producer(cm_handle_t ch, int argc, char **argv)
         fail("producer", "hashing its own VMO", st);
         goto out;
     }
-    hex(mine, hx);
+    app_hex_digest(mine, hx);
     if (!o.quiet)
         printf("vmo: producer: %llu-byte VMO filled and sealed IMMUTABLE in %llu ms, sha256 %s\n",
                (unsigned long long)size, (unsigned long long)((app_now_ns() - t0) / 1000000), hx);
@@ -201,7 +178,7 @@ static int producer(cm_handle_t ch, int argc, char **argv)
     }
     for (int i = 0; i < 32; i++) {
         if (mine[i] != theirs[i]) {
-            hex(theirs, hx);
+            app_hex_digest(theirs, hx);
             printf("vmo: producer: DIGEST MISMATCH: consumer hashed %s\n", hx);
             goto out;
         }

@@ -190,23 +190,27 @@ bad:
     return rc;
 }
 
-cm_status_t cm_vmo_read(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len)
+/* Copies len bytes between buf and the VMO at offset, after the checks
+ * both directions share. A sealed memfd refuses pwrite with EPERM: the
+ * kernel, not this library, is what stops a write. */
+static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len,
+                          int write)
 {
     struct cm__vmo *v;
     uint64_t size = 0;
-    cm_status_t st = get_vmo(vmo, CM_RIGHT_READ, &v, NULL);
+    cm_status_t st = get_vmo(vmo, write ? CM_RIGHT_WRITE : CM_RIGHT_READ, &v, NULL);
     if (st != CM_OK)
         return st;
-    if (buf == NULL && len > 0) {
+    if (buf == NULL && len > 0)
         st = CM_ERR_INVALID_ARGS;
-        goto out;
-    }
-    st = vmo_size(v, &size);
+    if (st == CM_OK)
+        st = vmo_size(v, &size);
     if (st == CM_OK && !range_ok(offset, len, size))
         st = CM_ERR_OUT_OF_RANGE;
     for (uint64_t done = 0; st == CM_OK && done < len;) {
-        ssize_t n = pread(v->fd, (char *)buf + done, len - done,
-                          (off_t)(v->file_off + offset + done));
+        char *p = (char *)buf + done;
+        off_t at = (off_t)(v->file_off + offset + done);
+        ssize_t n = write ? pwrite(v->fd, p, len - done, at) : pread(v->fd, p, len - done, at);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -216,40 +220,18 @@ cm_status_t cm_vmo_read(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t le
         else
             done += (uint64_t)n;
     }
-out:
     cm__hobj_put(&v->hdr);
     return st;
 }
 
+cm_status_t cm_vmo_read(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len)
+{
+    return vmo_rw(vmo, buf, offset, len, 0);
+}
+
 cm_status_t cm_vmo_write(cm_handle_t vmo, const void *buf, uint64_t offset, uint64_t len)
 {
-    struct cm__vmo *v;
-    uint64_t size = 0;
-    cm_status_t st = get_vmo(vmo, CM_RIGHT_WRITE, &v, NULL);
-    if (st != CM_OK)
-        return st;
-    if (buf == NULL && len > 0) {
-        st = CM_ERR_INVALID_ARGS;
-        goto out;
-    }
-    st = vmo_size(v, &size);
-    if (st == CM_OK && !range_ok(offset, len, size))
-        st = CM_ERR_OUT_OF_RANGE;
-    /* A sealed memfd refuses pwrite with EPERM: the kernel, not this
-     * library, is what stops the write. */
-    for (uint64_t done = 0; st == CM_OK && done < len;) {
-        ssize_t n = pwrite(v->fd, (const char *)buf + done, len - done,
-                           (off_t)(offset + done));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            st = cm__status_from_errno(errno);
-        else
-            done += (uint64_t)n;
-    }
-out:
-    cm__hobj_put(&v->hdr);
-    return st;
+    return vmo_rw(vmo, (void *)(uintptr_t)buf, offset, len, 1);
 }
 
 cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size)

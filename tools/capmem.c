@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include <capmem/host.h>
+#include "../apps/app_util.h"
 
 #define HELLO "capmem-send v1"
 #define REPLY_OK "sha256:"
@@ -84,16 +85,6 @@ static int fail(const char *what, const char *arg, cm_status_t st)
     else
         fprintf(stderr, "capmem: %s: %s\n", what, cm_status_str(st));
     return EXIT_FAIL;
-}
-
-static void hex(const uint8_t d[32], char out[65])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[64] = '\0';
 }
 
 /* SHA-256 of a whole VMO, hashed in place through a read-only mapping. */
@@ -281,7 +272,7 @@ static int serve_one(cm_handle_t ch, int64_t timeout_ns)
         reply_error(ch, cm_status_str(st));
         goto out;
     }
-    hex(digest, hx);
+    app_hex_digest(digest, hx);
     printf("size: %llu\n", (unsigned long long)info.size);
     printf("immutable: yes\n");
     printf("sender: pid %ld uid %ld gid %ld\n", (long)pid, (long)uid, (long)gid);
@@ -427,7 +418,7 @@ static int check_reply(cm_handle_t ch, int64_t timeout_ns, const uint8_t mine[32
         return EXIT_FAIL;
     }
     if (memcmp(reply + sizeof(REPLY_OK) - 1, mine, 32) != 0) {
-        hex((const uint8_t *)reply + sizeof(REPLY_OK) - 1, hx);
+        app_hex_digest((const uint8_t *)reply + sizeof(REPLY_OK) - 1, hx);
         fprintf(stderr, "capmem: DIGEST MISMATCH: the receiver hashed %s\n", hx);
         return EXIT_FAIL;
     }
@@ -486,7 +477,7 @@ static int cmd_send(int argc, char **argv)
         rc = fail("sending to", path, st);
         goto out_vmo;
     }
-    hex(mine, hx);
+    app_hex_digest(mine, hx);
     printf("sent: %s (%llu bytes, immutable)\n", file, (unsigned long long)size);
     printf("sha256: %s\n", hx);
     fflush(stdout);
