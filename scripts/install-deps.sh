@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config libcmocka-dev libssl-dev liburing-dev \
 gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc opensbi \
-spin"
+spin clang"
 
 missing=""
 for p in $PKGS; do
