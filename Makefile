@@ -48,17 +48,17 @@ deps:
 	@bash scripts/install-deps.sh
 
 all: deps
-	@$(MAKE) --no-print-directory build-all
+	@$(MAKE) --no-print-directory -j$$(nproc) build-all
 
 .PHONY: build-all
 build-all: $(ALL_TARGETS)
 
 run: deps
-	@$(MAKE) --no-print-directory build-all
+	@$(MAKE) --no-print-directory -j$$(nproc) build-all
 	@bash scripts/run-demo.sh
 
 test: deps
-	@$(MAKE) --no-print-directory build-all
+	@$(MAKE) --no-print-directory -j$$(nproc) build-all
 	@bash scripts/run-tests.sh $(TEST_SUITES)
 
 bench: deps
