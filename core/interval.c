@@ -201,14 +201,22 @@ cm_status_t cm__iv_reserve(struct cm__iv_map *map, uint64_t hint, uint64_t len,
     return CM_OK;
 }
 
+/* Validates [start, start+len) and finds the nodes i..j that cover it
+ * entirely: the common first step of release and protect. */
+static cm_status_t locate(const struct cm__iv_map *map, uint64_t start, uint64_t len,
+                          uint64_t *end, uint32_t *i, uint32_t *j)
+{
+    cm_status_t st = check_range(map, start, len, end);
+    if (st != CM_OK)
+        return st;
+    return covering(map, start, *end, i, j);
+}
+
 cm_status_t cm__iv_release(struct cm__iv_map *map, uint64_t start, uint64_t len)
 {
     uint64_t end;
     uint32_t i, j;
-    cm_status_t st = check_range(map, start, len, &end);
-    if (st != CM_OK)
-        return st;
-    st = covering(map, start, end, &i, &j);
+    cm_status_t st = locate(map, start, len, &end, &i, &j);
     if (st != CM_OK)
         return st;
 
@@ -262,10 +270,7 @@ cm_status_t cm__iv_protect(struct cm__iv_map *map, uint64_t start, uint64_t len,
 {
     uint64_t end;
     uint32_t i, j;
-    cm_status_t st = check_range(map, start, len, &end);
-    if (st != CM_OK)
-        return st;
-    st = covering(map, start, end, &i, &j);
+    cm_status_t st = locate(map, start, len, &end, &i, &j);
     if (st != CM_OK)
         return st;
 
