@@ -1,44 +1,78 @@
 #include "handle_table.h"
 
-#define GEN_MAX 0x7fffu
+#define INDEX_MASK ((1u << CM_HTAB_INDEX_BITS) - 1u)
 
-static cm_handle_t encode(uint32_t index, uint16_t gen)
+static cm_handle_t encode(uint32_t index, uint32_t gen)
 {
-    return ((cm_handle_t)gen << 16) | (index + 1u);
+    return ((cm_handle_t)gen << CM_HTAB_INDEX_BITS) | (index + 1u);
+}
+
+/* Appends slot `index` at the tail of the free list (FIFO reuse). */
+static void free_push(struct cm_htab *t, uint32_t index)
+{
+    t->entries[index].next = 0;
+    if (t->free_tail != 0)
+        t->entries[t->free_tail - 1].next = index + 1;
+    else
+        t->free_head = index + 1;
+    t->free_tail = index + 1;
 }
 
 cm_status_t cm__htab_init(struct cm_htab *t, struct cm_htab_entry *entries, uint32_t capacity)
 {
     if (t == 0 || entries == 0 || capacity == 0 || capacity > CM_HTAB_MAX_CAPACITY)
         return CM_ERR_INVALID_ARGS;
+    t->entries = entries;
+    t->capacity = capacity;
+    t->live = 0;
+    t->free_head = 0;
+    t->free_tail = 0;
+    t->retired_head = 0;
+    t->retired = 0;
     for (uint32_t i = 0; i < capacity; i++) {
         entries[i].object = 0;
         entries[i].type = CM_OBJ_NONE;
         entries[i].rights = 0;
         entries[i].gen = 1;
-        entries[i].next_free = (uint16_t)(i + 1 < capacity ? i + 2 : 0);
+        free_push(t, i);
     }
-    t->entries = entries;
-    t->capacity = capacity;
-    t->live = 0;
-    t->free_head = 1;
     return CM_OK;
+}
+
+/* Takes the oldest free slot; when none is left, revives a retired one at
+ * generation 1 rather than refuse (retiring must not shrink the table). */
+static int slot_take(struct cm_htab *t, uint32_t *index)
+{
+    if (t->free_head != 0) {
+        *index = t->free_head - 1;
+        t->free_head = t->entries[*index].next;
+        if (t->free_head == 0)
+            t->free_tail = 0;
+        return 1;
+    }
+    if (t->retired_head != 0) {
+        *index = t->retired_head - 1;
+        t->retired_head = t->entries[*index].next;
+        t->retired--;
+        t->entries[*index].gen = 1;
+        return 1;
+    }
+    return 0;
 }
 
 cm_status_t cm__htab_alloc(struct cm_htab *t, void *object, uint32_t type,
                            cm_rights_t rights, cm_handle_t *out)
 {
+    uint32_t index;
     if (object == 0 || type == CM_OBJ_NONE || type >= CM_OBJ_TYPE_COUNT || out == 0)
         return CM_ERR_INVALID_ARGS;
-    if (t->free_head == 0)
+    if (!slot_take(t, &index))
         return CM_ERR_NO_RESOURCES;
-    uint32_t index = t->free_head - 1;
     struct cm_htab_entry *e = &t->entries[index];
-    t->free_head = e->next_free;
     e->object = object;
     e->type = type;
     e->rights = rights;
-    e->next_free = 0;
+    e->next = 0;
     t->live++;
     *out = encode(index, e->gen);
     return CM_OK;
@@ -48,8 +82,8 @@ static struct cm_htab_entry *find(struct cm_htab *t, cm_handle_t h)
 {
     if ((h & 0x80000000u) != 0)
         return 0;
-    uint32_t slot = h & 0xffffu;
-    uint16_t gen = (uint16_t)(h >> 16);
+    uint32_t slot = h & INDEX_MASK;
+    uint32_t gen = h >> CM_HTAB_INDEX_BITS;
     if (slot == 0 || slot > t->capacity || gen == 0)
         return 0;
     struct cm_htab_entry *e = &t->entries[slot - 1];
@@ -80,14 +114,20 @@ cm_status_t cm__htab_remove(struct cm_htab *t, cm_handle_t h, struct cm_htab_ent
         return CM_ERR_BAD_HANDLE;
     if (removed != 0)
         *removed = *e;
-    uint32_t index = (h & 0xffffu) - 1;
+    uint32_t index = (h & INDEX_MASK) - 1;
     e->object = 0;
     e->type = CM_OBJ_NONE;
     e->rights = 0;
-    e->gen = (uint16_t)(e->gen >= GEN_MAX ? 1 : e->gen + 1);
-    e->next_free = (uint16_t)t->free_head;
-    t->free_head = index + 1;
     t->live--;
+    if (e->gen >= CM_HTAB_GEN_MAX) {
+        /* Exhausted: retire instead of wrapping to a value already issued. */
+        e->next = t->retired_head;
+        t->retired_head = index + 1;
+        t->retired++;
+        return CM_OK;
+    }
+    e->gen++;
+    free_push(t, index);
     return CM_OK;
 }
 

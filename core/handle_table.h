@@ -9,26 +9,39 @@
  * process). No allocation and no locking here: the caller provides the
  * entry storage and serializes access.
  *
- * Handle value layout: bits 0..15 = slot index + 1, bits 16..30 = slot
- * generation (1..0x7fff), bit 31 = 0. A slot's generation advances each time
- * it is freed, so a stale value is rejected with BAD_HANDLE until the same
- * slot has been reused 32767 times. 0 is never a valid value. */
+ * Handle value layout: bits 0..9 = slot index + 1, bits 10..30 = slot
+ * generation (1..CM_HTAB_GEN_MAX), bit 31 = 0; 0 is never a valid value.
+ *
+ * Stale values: a slot's generation advances each time it is freed, and
+ * freed slots are reused in FIFO order (oldest free slot first), so a
+ * closed value can only name a new object after its slot went through
+ * CM_HTAB_GEN_MAX (about two million) reuses. A slot whose generation is
+ * exhausted is retired rather than wrapped; retired slots come back (at
+ * generation 1) only when the table would otherwise be full, so retiring
+ * never turns into a handle shortage. In the worst case (a table kept full
+ * but one slot, churned continuously) a value recurs after about 2^21 closes
+ * of that slot; in the common case after capacity * 2^21. */
 
-#define CM_HTAB_MAX_CAPACITY 0xffffu
+#define CM_HTAB_INDEX_BITS   10u
+#define CM_HTAB_MAX_CAPACITY ((1u << CM_HTAB_INDEX_BITS) - 1u)   /* 1023: slot field 0 is never issued */
+#define CM_HTAB_GEN_MAX      ((1u << (31u - CM_HTAB_INDEX_BITS)) - 1u)
 
 struct cm_htab_entry {
     void *object;       /* owned by the caller; NULL when the slot is free */
     uint32_t type;      /* cm_obj_type_t; CM_OBJ_NONE when free */
     cm_rights_t rights;
-    uint16_t gen;       /* current generation of this slot, never 0 */
-    uint16_t next_free; /* index+1 of next free slot, 0 = end of list */
+    uint32_t gen;       /* current generation of this slot, 1..CM_HTAB_GEN_MAX */
+    uint32_t next;      /* index+1 of the next slot on its list (free or retired), 0 = end */
 };
 
 struct cm_htab {
     struct cm_htab_entry *entries;
     uint32_t capacity;
     uint32_t live;
-    uint32_t free_head; /* index+1 of first free slot, 0 = full */
+    uint32_t free_head;    /* index+1 of the oldest free slot, 0 = none */
+    uint32_t free_tail;    /* index+1 of the newest free slot, 0 = none */
+    uint32_t retired_head; /* index+1 of a slot whose generations ran out, 0 = none */
+    uint32_t retired;      /* number of retired slots */
 };
 
 /* Prepares `entries[0..capacity)` as an empty table.

@@ -51,22 +51,102 @@ static void test_stale_handle_is_rejected_after_slot_reuse(void **state)
     assert_ptr_equal(got->object, &obj_b);
 }
 
-static void test_generation_wraps_without_producing_zero_or_top_bit(void **state)
+static cm_handle_t gen_of(cm_handle_t h)
+{
+    return h >> CM_HTAB_INDEX_BITS;
+}
+
+static void test_generations_never_produce_zero_or_top_bit(void **state)
 {
     (void)state;
     struct cm_htab t;
     struct cm_htab_entry e[1];
-    cm_handle_t h, first;
+    cm_handle_t h;
     cm__htab_init(&t, e, 1);
-    cm__htab_alloc(&t, &obj_a, CM_OBJ_VMO, 0, &first);
-    cm__htab_remove(&t, first, NULL);
-    for (int i = 0; i < 0x7fff * 2 + 3; i++) {
+    for (int i = 0; i < 70000; i++) {
         assert_status(cm__htab_alloc(&t, &obj_a, CM_OBJ_VMO, 0, &h), CM_OK);
         assert_int_not_equal(h, CM_HANDLE_INVALID);
         assert_int_equal(h & 0x80000000u, 0);
-        assert_int_not_equal((h >> 16) & 0x7fff, 0);
+        assert_int_not_equal(gen_of(h), 0);
         assert_status(cm__htab_remove(&t, h, NULL), CM_OK);
     }
+}
+
+/* The old layout (15-bit generations, LIFO free list) reissued a closed
+ * value after 32,767 reuses of one slot: within a few hundred ms. */
+static void test_stale_value_not_reissued_within_a_million_reuses_of_one_slot(void **state)
+{
+    (void)state;
+    struct cm_htab t;
+    struct cm_htab_entry e[1];
+    cm_handle_t first, h;
+    cm__htab_init(&t, e, 1);
+    assert_status(cm__htab_alloc(&t, &obj_a, CM_OBJ_VMO, 0, &first), CM_OK);
+    assert_status(cm__htab_remove(&t, first, NULL), CM_OK);
+    for (int i = 0; i < 1000000; i++) {
+        assert_status(cm__htab_alloc(&t, &obj_b, CM_OBJ_VMO, 0, &h), CM_OK);
+        if (h == first)
+            fail_msg("closed value reissued after %d reuses", i + 1);
+        cm__htab_remove(&t, h, NULL);
+    }
+}
+
+static void test_freed_slots_are_reused_oldest_first(void **state)
+{
+    (void)state;
+    struct cm_htab t;
+    struct cm_htab_entry e[4];
+    cm_handle_t hs[4], a, b;
+    cm__htab_init(&t, e, 4);
+    for (int i = 0; i < 4; i++)
+        cm__htab_alloc(&t, &obj_a, CM_OBJ_VMO, 0, &hs[i]);
+    cm__htab_remove(&t, hs[2], NULL);
+    cm__htab_remove(&t, hs[0], NULL);
+    /* LIFO would hand back slot 0 (freed last) first. */
+    cm__htab_alloc(&t, &obj_b, CM_OBJ_VMO, 0, &a);
+    cm__htab_alloc(&t, &obj_b, CM_OBJ_VMO, 0, &b);
+    assert_int_equal(a & ((1u << CM_HTAB_INDEX_BITS) - 1), hs[2] & ((1u << CM_HTAB_INDEX_BITS) - 1));
+    assert_int_equal(b & ((1u << CM_HTAB_INDEX_BITS) - 1), hs[0] & ((1u << CM_HTAB_INDEX_BITS) - 1));
+}
+
+static void test_exhausted_slot_is_retired_not_wrapped(void **state)
+{
+    (void)state;
+    struct cm_htab t;
+    struct cm_htab_entry e[2];
+    cm_handle_t h, other;
+    cm__htab_init(&t, e, 2);
+    /* Jump slot 0 to its last generation instead of churning 2^21 times. */
+    e[0].gen = CM_HTAB_GEN_MAX;
+    assert_status(cm__htab_alloc(&t, &obj_a, CM_OBJ_VMO, 0, &h), CM_OK);
+    assert_int_equal(gen_of(h), CM_HTAB_GEN_MAX);
+    assert_status(cm__htab_remove(&t, h, NULL), CM_OK);
+    assert_int_equal(t.retired, 1);
+    /* Slot 1 serves while one exists: slot 0 does not come back at gen 1. */
+    for (int i = 0; i < 100; i++) {
+        assert_status(cm__htab_alloc(&t, &obj_b, CM_OBJ_VMO, 0, &other), CM_OK);
+        assert_int_equal(other & 0x3ffu, 2);
+        assert_status(cm__htab_lookup(&t, h, CM_OBJ_NONE, 0, NULL), CM_ERR_BAD_HANDLE);
+        cm__htab_remove(&t, other, NULL);
+    }
+}
+
+static void test_retired_slot_revived_only_when_table_otherwise_full(void **state)
+{
+    (void)state;
+    struct cm_htab t;
+    struct cm_htab_entry e[2];
+    cm_handle_t h, a, b, c;
+    cm__htab_init(&t, e, 2);
+    e[0].gen = CM_HTAB_GEN_MAX;
+    cm__htab_alloc(&t, &obj_a, CM_OBJ_VMO, 0, &h);
+    cm__htab_remove(&t, h, NULL);
+    assert_status(cm__htab_alloc(&t, &obj_a, CM_OBJ_VMO, 0, &a), CM_OK);
+    assert_status(cm__htab_alloc(&t, &obj_b, CM_OBJ_VMO, 0, &b), CM_OK); /* revived */
+    assert_int_equal(t.retired, 0);
+    assert_int_equal(gen_of(b), 1);
+    assert_status(cm__htab_alloc(&t, &obj_b, CM_OBJ_VMO, 0, &c), CM_ERR_NO_RESOURCES);
+    assert_int_equal(t.live, 2);
 }
 
 static void test_forged_values_are_bad_handles(void **state)
@@ -77,8 +157,10 @@ static void test_forged_values_are_bad_handles(void **state)
     cm_handle_t h;
     cm__htab_init(&t, e, 4);
     cm__htab_alloc(&t, &obj_a, CM_OBJ_VMO, 0, &h);
-    const cm_handle_t forged[] = { 0, 0xffffffffu, 0x80000000u | h, h + 1, h + 0x10000,
-                                   (h & 0xffff0000u) | 0x5, 0x00010000u };
+    const cm_handle_t forged[] = { 0, 0xffffffffu, 0x80000000u | h, h + 1,
+                                   h + (1u << CM_HTAB_INDEX_BITS),
+                                   (h & ~0x3ffu) | 0x5, 1u << CM_HTAB_INDEX_BITS,
+                                   h & ~0x3ffu };
     for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++)
         assert_status(cm__htab_lookup(&t, forged[i], CM_OBJ_NONE, 0, NULL), CM_ERR_BAD_HANDLE);
 }
@@ -154,7 +236,11 @@ int main(void)
         cmocka_unit_test(test_init_rejects_zero_and_oversized_capacity),
         cmocka_unit_test(test_lookup_checks_type_then_rights),
         cmocka_unit_test(test_stale_handle_is_rejected_after_slot_reuse),
-        cmocka_unit_test(test_generation_wraps_without_producing_zero_or_top_bit),
+        cmocka_unit_test(test_generations_never_produce_zero_or_top_bit),
+        cmocka_unit_test(test_stale_value_not_reissued_within_a_million_reuses_of_one_slot),
+        cmocka_unit_test(test_freed_slots_are_reused_oldest_first),
+        cmocka_unit_test(test_exhausted_slot_is_retired_not_wrapped),
+        cmocka_unit_test(test_retired_slot_revived_only_when_table_otherwise_full),
         cmocka_unit_test(test_forged_values_are_bad_handles),
         cmocka_unit_test(test_full_table_gives_no_resources_and_recovers),
         cmocka_unit_test(test_alloc_rejects_null_object_and_bad_type),

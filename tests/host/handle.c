@@ -132,6 +132,25 @@ static void test_handle_limit_gives_no_resources_then_recovers(void **state)
     cm_handle_close(first);
 }
 
+/* The old table (15-bit generations, LIFO reuse) handed a closed value back
+ * after 32,767 duplicate/close cycles: a few hundred milliseconds. */
+static void test_closed_handle_value_not_reissued_by_churn(void **state)
+{
+    (void)state;
+    cm_handle_t vmo, first, h;
+    assert_status(cm_vmo_create(CM_PAGE_SIZE, 0, &vmo), CM_OK);
+    assert_status(cm_handle_duplicate(vmo, CM_RIGHTS_SAME, &first), CM_OK);
+    assert_status(cm_handle_close(first), CM_OK);
+    for (int i = 0; i < 100000; i++) {
+        assert_status(cm_handle_duplicate(vmo, CM_RIGHTS_SAME, &h), CM_OK);
+        if (h == first)
+            fail_msg("closed value reissued after %d duplicates", i + 1);
+        assert_status(cm_handle_close(h), CM_OK);
+    }
+    assert_status(cm_vmo_get_size(first, &(uint64_t){0}), CM_ERR_BAD_HANDLE);
+    assert_status(cm_handle_close(vmo), CM_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +162,7 @@ int main(void)
         LEAK_TEST(test_get_info_rejects_bad_input),
         LEAK_TEST(test_object_survives_until_last_handle_closes),
         LEAK_TEST(test_handle_limit_gives_no_resources_then_recovers),
+        LEAK_TEST(test_closed_handle_value_not_reissued_by_churn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
