@@ -37,6 +37,7 @@ BENCH_TARGETS =
 include mk/core.mk
 include mk/host.mk
 include mk/fuzz.mk
+include mk/conformance.mk
 -include mk/dma.mk
 -include mk/kernel.mk
 -include mk/bench.mk

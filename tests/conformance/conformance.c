@@ -1,0 +1,686 @@
+/* The API's semantics, written once and run on both targets: on host as a
+ * test program, on the capmem kernel as a user program under QEMU. Every
+ * public function of the shared API: its happy path and each documented
+ * error, in the documented precedence (docs/api.md). Where a target may
+ * differ, the test asks conf_target and expects the typed UNSUPPORTED. */
+#include <stdint.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define PAGE CM_PAGE_SIZE
+
+static int is_live(cm_handle_t h)
+{
+    cm_handle_info_t info;
+    return cm_handle_get_info(h, &info) == CM_OK;
+}
+
+/* ---- handles ---- */
+
+static int test_close_invalid_is_ok_and_closed_is_bad_handle(void)
+{
+    cm_handle_t v;
+    CHECK_ST(cm_handle_close(CM_HANDLE_INVALID), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_ERR_BAD_HANDLE);
+    return 0;
+}
+
+static int test_forged_values_are_bad_handles(void)
+{
+    static const cm_handle_t forged[] = { 1, 0x7fffffffu, 0x80000000u, 0xffffffffu, 0x12345 };
+    uint64_t size;
+    for (unsigned i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+        CHECK_ST(cm_vmo_get_size(forged[i], &size), CM_ERR_BAD_HANDLE);
+        CHECK_ST(cm_handle_close(forged[i]), CM_ERR_BAD_HANDLE);
+    }
+    return 0;
+}
+
+static int test_wrong_type_is_reported(void)
+{
+    cm_handle_t a, b;
+    uint64_t size;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_vmo_get_size(a, &size), CM_ERR_WRONG_TYPE);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_get_info_reports_type_and_rights(void)
+{
+    cm_handle_t v;
+    cm_handle_info_t info;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_get_info(v, &info), CM_OK);
+    CHECK(info.type == CM_OBJ_VMO);
+    CHECK(info.rights == CM_VMO_DEFAULT_RIGHTS);
+    CHECK_ST(cm_handle_get_info(v, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    CHECK_ST(cm_handle_get_info(v, &info), CM_ERR_BAD_HANDLE);
+    return 0;
+}
+
+static int test_duplicate_rights_only_shrink(void)
+{
+    cm_handle_t v, d, d2;
+    cm_handle_info_t info;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ | CM_RIGHT_DUPLICATE, &d), CM_OK);
+    CHECK_ST(cm_handle_get_info(d, &info), CM_OK);
+    CHECK(info.rights == (CM_RIGHT_READ | CM_RIGHT_DUPLICATE));
+    CHECK_ST(cm_handle_duplicate(d, CM_RIGHT_READ | CM_RIGHT_WRITE, &d2), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_duplicate(d, CM_RIGHTS_SAME, &d2), CM_OK);
+    CHECK_ST(cm_handle_get_info(d2, &info), CM_OK);
+    CHECK(info.rights == (CM_RIGHT_READ | CM_RIGHT_DUPLICATE));
+    CHECK_ST(cm_handle_close(d2), CM_OK);
+    CHECK_ST(cm_handle_close(d), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_duplicate_needs_duplicate_right(void)
+{
+    cm_handle_t v, r, d;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ, &r), CM_OK);
+    CHECK_ST(cm_handle_duplicate(r, CM_RIGHT_READ, &d), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHTS_SAME, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_replace_invalidates_source_and_keeps_object(void)
+{
+    cm_handle_t v, r;
+    uint64_t size;
+    CHECK_ST(cm_vmo_create(3 * PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_replace(v, CM_RIGHT_READ, &r), CM_OK);
+    CHECK(!is_live(v));
+    CHECK_ST(cm_vmo_get_size(r, &size), CM_OK);
+    CHECK(size == 3 * PAGE);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    return 0;
+}
+
+static int test_replace_with_more_rights_fails_and_keeps_source(void)
+{
+    cm_handle_t v, r, r2;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_replace(v, CM_RIGHT_READ, &r), CM_OK);
+    CHECK_ST(cm_handle_replace(r, CM_RIGHT_READ | CM_RIGHT_WRITE, &r2), CM_ERR_INVALID_ARGS);
+    CHECK(is_live(r));
+    CHECK_ST(cm_handle_replace(r, CM_RIGHT_READ, NULL), CM_ERR_INVALID_ARGS);
+    CHECK(is_live(r));
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    return 0;
+}
+
+/* ---- VMOs ---- */
+
+static int test_vmo_create_checks_arguments(void)
+{
+    cm_handle_t v;
+    CHECK_ST(cm_vmo_create(PAGE, 0, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_create(PAGE, 1u << 30, &v), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_create(CM_VMO_MAX_SIZE + 1, 0, &v), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_create(UINT64_MAX, 0, &v), CM_ERR_OUT_OF_RANGE);
+    return 0;
+}
+
+static int test_vmo_zero_size_is_allowed(void)
+{
+    cm_handle_t v;
+    uint64_t size = 1;
+    CHECK_ST(cm_vmo_create(0, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_get_size(v, &size), CM_OK);
+    CHECK(size == 0);
+    CHECK_ST(cm_vmo_read(v, NULL, 0, 0), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_is_zero_filled_and_round_trips(void)
+{
+    cm_handle_t v;
+    char buf[64], zero[64];
+    memset(zero, 0, sizeof(zero));
+    CHECK_ST(cm_vmo_create(2 * PAGE, CM_VMO_COMMIT, &v), CM_OK);
+    CHECK_ST(cm_vmo_read(v, buf, PAGE - 32, sizeof(buf)), CM_OK);
+    CHECK(memcmp(buf, zero, sizeof(buf)) == 0);
+    CHECK_ST(cm_vmo_write(v, "across a page edge", PAGE - 8, 19), CM_OK);
+    CHECK_ST(cm_vmo_read(v, buf, PAGE - 8, 19), CM_OK);
+    CHECK(memcmp(buf, "across a page edge", 19) == 0);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_rw_bounds_are_overflow_safe(void)
+{
+    cm_handle_t v;
+    char b[8];
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_read(v, b, PAGE, 0), CM_OK);
+    CHECK_ST(cm_vmo_read(v, b, PAGE, 1), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_read(v, b, PAGE - 4, 8), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_read(v, b, UINT64_MAX, 8), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_write(v, b, 8, UINT64_MAX - 4), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_read(v, NULL, 0, 8), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_rw_need_read_and_write_rights(void)
+{
+    cm_handle_t v, ro, wo;
+    char b[4] = "abc";
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ, &ro), CM_OK);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_WRITE, &wo), CM_OK);
+    CHECK_ST(cm_vmo_write(ro, b, 0, 3), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_read(wo, b, 0, 3), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_write(wo, b, 0, 3), CM_OK);
+    CHECK_ST(cm_vmo_read(ro, b, 0, 3), CM_OK);
+    CHECK_ST(cm_handle_close(ro), CM_OK);
+    CHECK_ST(cm_handle_close(wo), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_set_size_grows_with_zeros_and_is_bounded(void)
+{
+    cm_handle_t v, ro;
+    uint64_t size;
+    char b[4];
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_write(v, "xyz", PAGE - 3, 3), CM_OK);
+    CHECK_ST(cm_vmo_set_size(v, 3 * PAGE), CM_OK);
+    CHECK_ST(cm_vmo_get_size(v, &size), CM_OK);
+    CHECK(size == 3 * PAGE);
+    CHECK_ST(cm_vmo_read(v, b, 2 * PAGE, 4), CM_OK);
+    CHECK(b[0] == 0 && b[3] == 0);
+    CHECK_ST(cm_vmo_set_size(v, CM_VMO_MAX_SIZE + 1), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ, &ro), CM_OK);
+    CHECK_ST(cm_vmo_set_size(ro, PAGE), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_get_size(v, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_close(ro), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_seal_readonly_stops_writes_and_resizes(void)
+{
+    cm_handle_t v;
+    cm_vmo_info_t info;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_seal(v, CM_SEAL_READONLY), CM_OK);
+    CHECK_ST(cm_vmo_write(v, "x", 0, 1), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_set_size(v, 2 * PAGE), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_set_size(v, PAGE), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_get_info(v, &info), CM_OK);
+    CHECK((info.flags & CM_VMO_INFO_READONLY) != 0);
+    CHECK((info.flags & CM_VMO_INFO_IMMUTABLE) == 0);
+    CHECK((info.rights & CM_RIGHT_WRITE) == 0);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_seal_immutable_is_reported_and_idempotent(void)
+{
+    cm_handle_t v;
+    cm_vmo_info_t info;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_write(v, "fixed", 0, 5), CM_OK);
+    CHECK_ST(cm_vmo_seal(v, CM_SEAL_IMMUTABLE), CM_OK);
+    CHECK_ST(cm_vmo_get_info(v, &info), CM_OK);
+    CHECK((info.flags & (CM_VMO_INFO_IMMUTABLE | CM_VMO_INFO_READONLY)) ==
+          (CM_VMO_INFO_IMMUTABLE | CM_VMO_INFO_READONLY));
+    CHECK(info.size == PAGE);
+    CHECK((info.rights & CM_RIGHT_WRITE) == 0);
+    CHECK_ST(cm_vmo_write(v, "x", 0, 1), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_seal_checks_level_and_write_right(void)
+{
+    cm_handle_t v, ro;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_seal(v, (cm_seal_t)0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_seal(v, (cm_seal_t)99), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ, &ro), CM_OK);
+    CHECK_ST(cm_vmo_seal(ro, CM_SEAL_IMMUTABLE), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_seal(CM_HANDLE_INVALID, CM_SEAL_IMMUTABLE), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_handle_close(ro), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_snapshot_is_an_immutable_copy(void)
+{
+    cm_handle_t v, s, ro;
+    cm_vmo_info_t info;
+    char b[8];
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_write(v, "before", 0, 7), CM_OK);
+    CHECK_ST(cm_vmo_snapshot(v, &s), CM_OK);
+    CHECK_ST(cm_vmo_write(v, "after!", 0, 7), CM_OK);
+    CHECK_ST(cm_vmo_read(s, b, 0, 7), CM_OK);
+    CHECK(memcmp(b, "before", 7) == 0);
+    CHECK_ST(cm_vmo_get_info(s, &info), CM_OK);
+    CHECK((info.flags & CM_VMO_INFO_IMMUTABLE) != 0);
+    CHECK(info.rights == (CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER));
+    CHECK_ST(cm_vmo_snapshot(v, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_MAP, &ro), CM_OK);
+    CHECK_ST(cm_vmo_snapshot(ro, &s), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_handle_close(ro), CM_OK);
+    CHECK_ST(cm_handle_close(s), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_map_reads_content_in_place(void)
+{
+    cm_handle_t v;
+    void *p;
+    CHECK_ST(cm_vmo_create(2 * PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_write(v, "mapped", PAGE, 7), CM_OK);
+    CHECK_ST(cm_vmo_map(v, PAGE, PAGE, CM_MAP_READ, &p), CM_OK);
+    CHECK(memcmp(p, "mapped", 7) == 0);
+    CHECK_ST(cm_vmo_unmap(p, PAGE), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_map_checks_flags_alignment_and_range(void)
+{
+    cm_handle_t v;
+    void *p;
+    CHECK_ST(cm_vmo_create(2 * PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_map(v, 0, PAGE, 0, &p), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_map(v, 0, PAGE, CM_MAP_WRITE, &p), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_map(v, 0, PAGE, CM_MAP_READ | (1u << 7), &p), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_map(v, 1, PAGE, CM_MAP_READ, &p), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_map(v, 0, 0, CM_MAP_READ, &p), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_map(v, 0, PAGE, CM_MAP_READ, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_map(v, PAGE, 2 * PAGE, CM_MAP_READ, &p), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_map(v, UINT64_MAX - PAGE + 1, PAGE, CM_MAP_READ, &p), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_map_needs_rights_and_no_seal_for_write(void)
+{
+    cm_handle_t v, ro, nomap;
+    void *p;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ | CM_RIGHT_MAP, &ro), CM_OK);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ | CM_RIGHT_WRITE, &nomap), CM_OK);
+    CHECK_ST(cm_vmo_map(ro, 0, PAGE, CM_MAP_READ | CM_MAP_WRITE, &p), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_map(nomap, 0, PAGE, CM_MAP_READ, &p), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_seal(v, CM_SEAL_READONLY), CM_OK);
+    CHECK_ST(cm_vmo_map(v, 0, PAGE, CM_MAP_READ | CM_MAP_WRITE, &p), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_map(ro, 0, PAGE, CM_MAP_READ, &p), CM_OK);
+    CHECK_ST(cm_vmo_unmap(p, PAGE), CM_OK);
+    CHECK_ST(cm_handle_close(nomap), CM_OK);
+    CHECK_ST(cm_handle_close(ro), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_immutable_refused_while_writable_mapping(void)
+{
+    cm_handle_t v;
+    void *p;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_map(v, 0, PAGE, CM_MAP_READ | CM_MAP_WRITE, &p), CM_OK);
+    ((char *)p)[0] = 'w';
+    CHECK_ST(cm_vmo_seal(v, CM_SEAL_IMMUTABLE), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmo_unmap(p, PAGE), CM_OK);
+    CHECK_ST(cm_vmo_seal(v, CM_SEAL_IMMUTABLE), CM_OK);
+    char c = 0;
+    CHECK_ST(cm_vmo_read(v, &c, 0, 1), CM_OK);
+    CHECK(c == 'w');
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_mapping_outlives_its_handle(void)
+{
+    cm_handle_t v;
+    void *p;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_write(v, "kept", 0, 5), CM_OK);
+    CHECK_ST(cm_vmo_map(v, 0, PAGE, CM_MAP_READ, &p), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    CHECK(memcmp(p, "kept", 5) == 0);
+    CHECK_ST(cm_vmo_unmap(p, PAGE), CM_OK);
+    return 0;
+}
+
+static int test_vmo_unmap_needs_an_exact_live_mapping(void)
+{
+    cm_handle_t v;
+    void *p;
+    CHECK_ST(cm_vmo_create(2 * PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_map(v, 0, 2 * PAGE, CM_MAP_READ, &p), CM_OK);
+    CHECK_ST(cm_vmo_unmap(p, PAGE), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_unmap((char *)p + PAGE, PAGE), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_unmap(NULL, PAGE), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_unmap(p, 2 * PAGE), CM_OK);
+    CHECK_ST(cm_vmo_unmap(p, 2 * PAGE), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_vmo_create_from_file_or_unsupported(void)
+{
+    cm_handle_t v;
+    if (!conf_target.has_files) {
+        CHECK_ST(cm_vmo_create_from_file("/capmem/none", 0, CM_VMO_TO_END, &v),
+                 CM_ERR_UNSUPPORTED);
+        return 0;
+    }
+    cm_vmo_info_t info;
+    CHECK_ST(cm_vmo_create_from_file(conf_target.existing_file, 0, CM_VMO_TO_END, &v), CM_OK);
+    CHECK_ST(cm_vmo_get_info(v, &info), CM_OK);
+    CHECK((info.flags & CM_VMO_INFO_FILE) != 0);
+    CHECK((info.flags & CM_VMO_INFO_IMMUTABLE) == 0);
+    CHECK((info.rights & CM_RIGHT_WRITE) == 0);
+    CHECK_ST(cm_vmo_seal(v, CM_SEAL_IMMUTABLE), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    CHECK_ST(cm_vmo_create_from_file(conf_target.existing_file, 1, CM_VMO_TO_END, &v),
+             CM_ERR_INVALID_ARGS);
+    return 0;
+}
+
+/* ---- channels ---- */
+
+static int test_channel_create_checks_arguments(void)
+{
+    cm_handle_t a, b;
+    CHECK_ST(cm_channel_create(1, &a, &b), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_channel_create(0, NULL, &b), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_channel_create(0, &a, NULL), CM_ERR_INVALID_ARGS);
+    return 0;
+}
+
+static int test_channel_carries_bytes_in_order(void)
+{
+    cm_handle_t a, b;
+    char buf[16];
+    uint32_t nb = 0, nh = 7;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_write(a, "one", 3, NULL, 0), CM_OK);
+    CHECK_ST(cm_channel_write(a, "two!", 4, NULL, 0), CM_OK);
+    CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    CHECK(nb == 3 && nh == 0 && memcmp(buf, "one", 3) == 0);
+    CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    CHECK(nb == 4 && memcmp(buf, "two!", 4) == 0);
+    CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_ERR_SHOULD_WAIT);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_peer_closed_after_queue_drains(void)
+{
+    cm_handle_t a, b;
+    char buf[4];
+    uint32_t nb, nh;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_write(a, "last", 4, NULL, 0), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_ERR_PEER_CLOSED);
+    CHECK_ST(cm_channel_write(b, "x", 1, NULL, 0), CM_ERR_PEER_CLOSED);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_buffer_too_small_keeps_message(void)
+{
+    cm_handle_t a, b, v, got;
+    char buf[8];
+    uint32_t nb = 0, nh = 0;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_channel_write(a, "12345678", 8, &v, 1), CM_OK);
+    CHECK_ST(cm_channel_read(b, buf, 4, &nb, &got, 1, &nh), CM_ERR_BUFFER_TOO_SMALL);
+    CHECK(nb == 8 && nh == 1);
+    CHECK_ST(cm_channel_read(b, buf, 8, &nb, NULL, 0, &nh), CM_ERR_BUFFER_TOO_SMALL);
+    CHECK_ST(cm_channel_read(b, buf, 8, &nb, &got, 1, &nh), CM_OK);
+    CHECK(memcmp(buf, "12345678", 8) == 0 && is_live(got));
+    CHECK_ST(cm_handle_close(got), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_write_limits_are_out_of_range(void)
+{
+    static char big[CM_CHANNEL_MAX_BYTES + 1];
+    cm_handle_t a, b, v;
+    cm_handle_t many[CM_CHANNEL_MAX_HANDLES + 1];
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_write(a, big, CM_CHANNEL_MAX_BYTES + 1, NULL, 0), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_channel_write(a, big, CM_CHANNEL_MAX_BYTES, NULL, 0), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    for (uint32_t i = 0; i <= CM_CHANNEL_MAX_HANDLES; i++)
+        many[i] = v;
+    CHECK_ST(cm_channel_write(a, NULL, 0, many, CM_CHANNEL_MAX_HANDLES + 1), CM_ERR_OUT_OF_RANGE);
+    CHECK(!is_live(v)); /* consumed whatever the error */
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_write_consumes_handles_on_failure(void)
+{
+    cm_handle_t a, b, v, w, ro;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &w), CM_OK);
+    CHECK_ST(cm_handle_duplicate(w, CM_RIGHT_READ, &ro), CM_OK); /* no TRANSFER */
+    cm_handle_t hs[2] = { v, ro };
+    CHECK_ST(cm_channel_write(a, "x", 1, hs, 2), CM_ERR_ACCESS_DENIED);
+    CHECK(!is_live(v) && !is_live(ro) && is_live(w));
+    CHECK_ST(cm_handle_close(w), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_write_refuses_itself_and_duplicates(void)
+{
+    cm_handle_t a, b, v;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_write(a, NULL, 0, &a, 1), CM_ERR_INVALID_ARGS);
+    CHECK(is_live(a));
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    cm_handle_t twice[2] = { v, v };
+    CHECK_ST(cm_channel_write(a, NULL, 0, twice, 2), CM_ERR_INVALID_ARGS);
+    CHECK(!is_live(v));
+    CHECK_ST(cm_channel_write(a, NULL, 1, NULL, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_read_write_need_rights(void)
+{
+    cm_handle_t a, b, wo, ro;
+    char buf[4];
+    uint32_t nb, nh;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_handle_duplicate(a, CM_RIGHT_READ, &ro), CM_OK);
+    CHECK_ST(cm_handle_duplicate(b, CM_RIGHT_WRITE, &wo), CM_OK);
+    CHECK_ST(cm_channel_write(ro, "x", 1, NULL, 0), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_channel_read(wo, buf, 4, &nb, NULL, 0, &nh), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_handle_close(ro), CM_OK);
+    CHECK_ST(cm_handle_close(wo), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_transfer_moves_vmo_with_rights_subset(void)
+{
+    cm_handle_t a, b, v, got;
+    cm_handle_info_t info;
+    char buf[8];
+    uint32_t nb, nh;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_write(v, "moved", 0, 6), CM_OK);
+    CHECK_ST(cm_vmo_seal(v, CM_SEAL_IMMUTABLE), CM_OK);
+    cm_handle_t ro;
+    CHECK_ST(cm_handle_replace(v, CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_TRANSFER, &ro), CM_OK);
+    CHECK_ST(cm_channel_write(a, NULL, 0, &ro, 1), CM_OK);
+    CHECK(!is_live(ro));
+    CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, &got, 1, &nh), CM_OK);
+    CHECK(nh == 1);
+    CHECK_ST(cm_handle_get_info(got, &info), CM_OK);
+    CHECK(info.type == CM_OBJ_VMO);
+    CHECK((info.rights & ~(CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_TRANSFER)) == 0);
+    CHECK_ST(cm_vmo_read(got, buf, 0, 6), CM_OK);
+    CHECK(memcmp(buf, "moved", 6) == 0);
+    CHECK_ST(cm_handle_close(got), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_transfer_of_unsealed_readonly_vmo(void)
+{
+    cm_handle_t a, b, v, ro, got;
+    uint32_t nb, nh;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ | CM_RIGHT_TRANSFER, &ro), CM_OK);
+    if (conf_target.unsealed_ro_transfer) {
+        CHECK_ST(cm_channel_write(a, NULL, 0, &ro, 1), CM_OK);
+        CHECK_ST(cm_channel_read(b, NULL, 0, &nb, &got, 1, &nh), CM_OK);
+        CHECK_ST(cm_vmo_write(got, "x", 0, 1), CM_ERR_ACCESS_DENIED);
+        CHECK_ST(cm_handle_close(got), CM_OK);
+    } else {
+        /* Only a seal can enforce read-only there: refused, typed. */
+        CHECK_ST(cm_channel_write(a, NULL, 0, &ro, 1), CM_ERR_UNSUPPORTED);
+    }
+    CHECK(!is_live(ro));
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_transfer_moves_channel_endpoint(void)
+{
+    cm_handle_t a, b, c, d, got;
+    char buf[8];
+    uint32_t nb, nh;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_create(0, &c, &d), CM_OK);
+    CHECK_ST(cm_channel_write(a, "ep", 2, &d, 1), CM_OK);
+    CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, &got, 1, &nh), CM_OK);
+    CHECK_ST(cm_channel_write(c, "via", 3, NULL, 0), CM_OK);
+    CHECK_ST(cm_channel_read(got, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    CHECK(nb == 3 && memcmp(buf, "via", 3) == 0);
+    CHECK_ST(cm_handle_close(got), CM_OK);
+    CHECK_ST(cm_handle_close(c), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_wait_readable_times_out_and_sees_messages(void)
+{
+    cm_handle_t a, b;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_wait_readable(b, 0), CM_ERR_TIMED_OUT);
+    CHECK_ST(cm_channel_wait_readable(b, 1000000), CM_ERR_TIMED_OUT);
+    CHECK_ST(cm_channel_write(a, "x", 1, NULL, 0), CM_OK);
+    CHECK_ST(cm_channel_wait_readable(b, 0), CM_OK);
+    CHECK_ST(cm_channel_wait_readable(b, INT64_MAX), CM_OK);
+    CHECK_ST(cm_channel_wait_readable(b, CM_TIMEOUT_INFINITE), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_wait_rejects_negative_timeouts(void)
+{
+    cm_handle_t a, b;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_wait_readable(b, -2), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_channel_wait_readable(b, INT64_MIN), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_channel_wait_readable(b, CM_TIMEOUT_INFINITE), CM_ERR_PEER_CLOSED);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_channel_closed_handles_are_bad_handles(void)
+{
+    cm_handle_t a, b;
+    char buf[2];
+    uint32_t nb, nh;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_channel_write(a, "x", 1, NULL, 0), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_channel_read(a, buf, 2, &nb, NULL, 0, &nh), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_channel_wait_readable(a, 0), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static const struct conf_test tests[] = {
+    CONF_TEST(test_close_invalid_is_ok_and_closed_is_bad_handle),
+    CONF_TEST(test_forged_values_are_bad_handles),
+    CONF_TEST(test_wrong_type_is_reported),
+    CONF_TEST(test_get_info_reports_type_and_rights),
+    CONF_TEST(test_duplicate_rights_only_shrink),
+    CONF_TEST(test_duplicate_needs_duplicate_right),
+    CONF_TEST(test_replace_invalidates_source_and_keeps_object),
+    CONF_TEST(test_replace_with_more_rights_fails_and_keeps_source),
+    CONF_TEST(test_vmo_create_checks_arguments),
+    CONF_TEST(test_vmo_zero_size_is_allowed),
+    CONF_TEST(test_vmo_is_zero_filled_and_round_trips),
+    CONF_TEST(test_vmo_rw_bounds_are_overflow_safe),
+    CONF_TEST(test_vmo_rw_need_read_and_write_rights),
+    CONF_TEST(test_vmo_set_size_grows_with_zeros_and_is_bounded),
+    CONF_TEST(test_vmo_seal_readonly_stops_writes_and_resizes),
+    CONF_TEST(test_vmo_seal_immutable_is_reported_and_idempotent),
+    CONF_TEST(test_vmo_seal_checks_level_and_write_right),
+    CONF_TEST(test_vmo_snapshot_is_an_immutable_copy),
+    CONF_TEST(test_vmo_map_reads_content_in_place),
+    CONF_TEST(test_vmo_map_checks_flags_alignment_and_range),
+    CONF_TEST(test_vmo_map_needs_rights_and_no_seal_for_write),
+    CONF_TEST(test_vmo_immutable_refused_while_writable_mapping),
+    CONF_TEST(test_vmo_mapping_outlives_its_handle),
+    CONF_TEST(test_vmo_unmap_needs_an_exact_live_mapping),
+    CONF_TEST(test_vmo_create_from_file_or_unsupported),
+    CONF_TEST(test_channel_create_checks_arguments),
+    CONF_TEST(test_channel_carries_bytes_in_order),
+    CONF_TEST(test_channel_peer_closed_after_queue_drains),
+    CONF_TEST(test_channel_buffer_too_small_keeps_message),
+    CONF_TEST(test_channel_write_limits_are_out_of_range),
+    CONF_TEST(test_channel_write_consumes_handles_on_failure),
+    CONF_TEST(test_channel_write_refuses_itself_and_duplicates),
+    CONF_TEST(test_channel_read_write_need_rights),
+    CONF_TEST(test_channel_transfer_moves_vmo_with_rights_subset),
+    CONF_TEST(test_channel_transfer_of_unsealed_readonly_vmo),
+    CONF_TEST(test_channel_transfer_moves_channel_endpoint),
+    CONF_TEST(test_channel_wait_readable_times_out_and_sees_messages),
+    CONF_TEST(test_channel_wait_rejects_negative_timeouts),
+    CONF_TEST(test_channel_closed_handles_are_bad_handles),
+};
+
+int main(void)
+{
+    return conf_run(tests, sizeof(tests) / sizeof(tests[0])) == 0 ? 0 : 1;
+}

@@ -1,0 +1,60 @@
+#ifndef CAPMEM_CONFORMANCE_HARNESS_H
+#define CAPMEM_CONFORMANCE_HARNESS_H
+
+/* A small TAP harness for the conformance suite, written against
+ * <capmem/capmem.h> and printf only, so that the same source builds for the
+ * host library and as a user program of the capmem kernel.
+ *
+ * A test is a function returning 0 after checking everything it names, 1
+ * at the first failed check (which prints "# file:line: ..." first). The
+ * suite is one table; conf_run() prints the plan from the table's size and
+ * one TAP line per entry, so a test cannot exist and never run. */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <capmem/capmem.h>
+
+struct conf_test {
+    const char *name;
+    int (*fn)(void);
+};
+
+#define CONF_TEST(f) { #f, f }
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            printf("# %s:%d: check failed: %s\n", __func__, __LINE__, #cond);  \
+            return 1;                                                          \
+        }                                                                      \
+    } while (0)
+
+#define CHECK_ST(expr, want)                                                   \
+    do {                                                                       \
+        cm_status_t st__ = (expr);                                             \
+        cm_status_t want__ = (want);                                           \
+        if (st__ != want__) {                                                  \
+            printf("# %s:%d: %s returned %s, expected %s\n", __func__, __LINE__, \
+                   #expr, cm_status_name(st__), cm_status_name(want__));       \
+            return 1;                                                          \
+        }                                                                      \
+    } while (0)
+
+/* What a target provides where the API lets targets differ (docs/api.md,
+ * "Target differences"). Each target's shim (target_host.c,
+ * target_kernel.c) defines it. */
+struct conf_target {
+    const char *name;
+    int has_files;              /* cm_vmo_create_from_file works */
+    const char *existing_file;  /* a readable regular file, if has_files */
+    int unsealed_ro_transfer;   /* a VMO without WRITE can travel unsealed */
+    /* Live handles of this process, or -1 if the target cannot count them. */
+    int (*live_handles)(void);
+};
+
+extern const struct conf_target conf_target;
+
+/* Runs every test in order; returns the number that failed. */
+int conf_run(const struct conf_test *tests, uint32_t n);
+
+#endif

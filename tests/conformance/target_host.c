@@ -1,0 +1,16 @@
+/* The conformance suite's host shim: facts about the Linux target. */
+#include <capmem/host.h>
+#include "harness.h"
+
+static int live_handles(void)
+{
+    return (int)cm_host_live_handles();
+}
+
+const struct conf_target conf_target = {
+    .name = "host",
+    .has_files = 1,
+    .existing_file = "/proc/self/exe",
+    .unsealed_ro_transfer = 0, /* /proc reopen: only seals enforce read-only */
+    .live_handles = live_handles,
+};
