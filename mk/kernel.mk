@@ -20,7 +20,7 @@ USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps -Ikernel/include
 
 KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c kernel/lib/*.c) \
                kernel/entry.S kernel/trapvec.S \
-               core/handle_table.c core/interval.c core/deadline.c \
+               core/handle_table.c core/interval.c core/deadline.c core/validate.c \
                core/dma_own.c  # compiled freestanding now; the virtio-blk driver will use it
 KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 

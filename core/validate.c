@@ -1,0 +1,136 @@
+#include "validate.h"
+
+int cm__range_ok(uint64_t offset, uint64_t len, uint64_t size)
+{
+    return offset <= size && len <= size - offset;
+}
+
+cm_status_t cm__handle_derive_check_args(int out_ok, cm_rights_t want)
+{
+    if (!out_ok)
+        return CM_ERR_INVALID_ARGS;
+    if (want != CM_RIGHTS_SAME && (want & ~CM_RIGHTS_ALL) != 0)
+        return CM_ERR_INVALID_ARGS;
+    return CM_OK;
+}
+
+cm_status_t cm__vmo_create_check(uint64_t size, uint32_t options, int out_ok)
+{
+    if (!out_ok || (options & ~CM_VMO_COMMIT) != 0)
+        return CM_ERR_INVALID_ARGS;
+    if (size > CM_VMO_MAX_SIZE)
+        return CM_ERR_OUT_OF_RANGE;
+    return CM_OK;
+}
+
+cm_status_t cm__vmo_rw_check_args(int buf_ok, uint64_t len)
+{
+    return !buf_ok && len > 0 ? CM_ERR_INVALID_ARGS : CM_OK;
+}
+
+cm_status_t cm__vmo_rw_check_facts(const struct cm__vmo_facts *f, uint64_t offset,
+                                   uint64_t len, int write)
+{
+    if (!cm__range_ok(offset, len, f->size))
+        return CM_ERR_OUT_OF_RANGE;
+    if (write && (f->seal != CM__SEAL_NONE || f->is_file))
+        return CM_ERR_ACCESS_DENIED;
+    return CM_OK;
+}
+
+cm_status_t cm__vmo_set_size_check_args(uint64_t size)
+{
+    return size > CM_VMO_MAX_SIZE ? CM_ERR_OUT_OF_RANGE : CM_OK;
+}
+
+cm_status_t cm__vmo_set_size_check_facts(const struct cm__vmo_facts *f)
+{
+    /* Any seal fixes the size, even a resize to the same size. */
+    return f->seal != CM__SEAL_NONE || f->is_file ? CM_ERR_ACCESS_DENIED : CM_OK;
+}
+
+cm_status_t cm__vmo_seal_check_args(uint32_t level)
+{
+    return level == CM_SEAL_READONLY || level == CM_SEAL_IMMUTABLE ? CM_OK
+                                                                   : CM_ERR_INVALID_ARGS;
+}
+
+cm_status_t cm__vmo_seal_check_facts(const struct cm__vmo_facts *f)
+{
+    return f->is_file ? CM_ERR_UNSUPPORTED : CM_OK;
+}
+
+cm_status_t cm__vmo_map_check_args(uint64_t offset, uint64_t len, uint32_t flags,
+                                   int addr_ok, cm_rights_t *need)
+{
+    const uint32_t known = CM_MAP_READ | CM_MAP_WRITE | CM_MAP_POPULATE;
+    if (!addr_ok || len == 0 || offset % CM_PAGE_SIZE != 0 || (flags & ~known) != 0 ||
+        (flags & CM_MAP_READ) == 0)
+        return CM_ERR_INVALID_ARGS;
+    /* No target has write-only pages, so a writable mapping is readable. */
+    *need = CM_RIGHT_MAP | CM_RIGHT_READ | ((flags & CM_MAP_WRITE) ? CM_RIGHT_WRITE : 0);
+    return CM_OK;
+}
+
+cm_status_t cm__vmo_map_check_facts(const struct cm__vmo_facts *f, uint64_t offset,
+                                    uint64_t len, uint32_t flags)
+{
+    if (!cm__range_ok(offset, len, f->size))
+        return CM_ERR_OUT_OF_RANGE;
+    if ((flags & CM_MAP_WRITE) && (f->seal != CM__SEAL_NONE || f->is_file))
+        return CM_ERR_ACCESS_DENIED;
+    return CM_OK;
+}
+
+uint32_t cm__vmo_info_flags(const struct cm__vmo_facts *f)
+{
+    if (f->is_file)
+        return CM_VMO_INFO_FILE | CM_VMO_INFO_READONLY;
+    uint32_t flags = 0;
+    if (f->seal >= CM__SEAL_READONLY)
+        flags |= CM_VMO_INFO_READONLY;
+    if (f->seal == CM__SEAL_IMMUTABLE)
+        flags |= CM_VMO_INFO_IMMUTABLE;
+    return flags;
+}
+
+cm_rights_t cm__vmo_effective_rights(const struct cm__vmo_facts *f, cm_rights_t rights)
+{
+    return f->seal != CM__SEAL_NONE || f->is_file ? rights & ~CM_RIGHT_WRITE : rights;
+}
+
+cm_status_t cm__channel_create_check(uint32_t options, int end0_ok, int end1_ok)
+{
+    return options != 0 || !end0_ok || !end1_ok ? CM_ERR_INVALID_ARGS : CM_OK;
+}
+
+cm_status_t cm__channel_write_check_args(cm_handle_t channel, int bytes_ok, uint32_t num_bytes,
+                                         const cm_handle_t *handles, uint32_t num_handles)
+{
+    if ((!bytes_ok && num_bytes > 0) || (handles == 0 && num_handles > 0))
+        return CM_ERR_INVALID_ARGS;
+    if (num_bytes > CM_CHANNEL_MAX_BYTES || num_handles > CM_CHANNEL_MAX_HANDLES)
+        return CM_ERR_OUT_OF_RANGE;
+    for (uint32_t i = 0; i < num_handles; i++) {
+        if (handles[i] == channel)
+            return CM_ERR_INVALID_ARGS;
+        for (uint32_t j = 0; j < i; j++)
+            if (handles[j] == handles[i])
+                return CM_ERR_INVALID_ARGS;
+    }
+    return CM_OK;
+}
+
+cm_status_t cm__channel_read_check_args(int bytes_ok, uint32_t bytes_cap, int handles_ok,
+                                        uint32_t handles_cap)
+{
+    if ((!bytes_ok && bytes_cap > 0) || (!handles_ok && handles_cap > 0))
+        return CM_ERR_INVALID_ARGS;
+    return CM_OK;
+}
+
+cm_status_t cm__channel_read_check_fit(uint32_t bytes_cap, uint32_t handles_cap,
+                                       uint32_t num_bytes, uint32_t num_handles)
+{
+    return num_bytes > bytes_cap || num_handles > handles_cap ? CM_ERR_BUFFER_TOO_SMALL : CM_OK;
+}
