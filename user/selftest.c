@@ -471,6 +471,10 @@ static int test_handle_table_limit(void)
     CHECK_ST(st, CM_ERR_NO_RESOURCES);
     CHECK(n == CM_MAX_HANDLES - 1); /* vmo itself holds the last slot */
     CHECK_ST(cm_vmo_create(PAGE, 0, &extra), CM_ERR_NO_RESOURCES);
+    /* replace still works in a full table: the old slot makes the room. */
+    CHECK_ST(cm_handle_replace(table_fill[0], CM_RIGHT_READ, &extra), CM_OK);
+    CHECK(!is_live(table_fill[0]) && is_live(extra));
+    table_fill[0] = extra;
     for (uint32_t i = 0; i < n; i++)
         CHECK_ST(cm_handle_close(table_fill[i]), CM_OK);
     cm_handle_close(vmo);
