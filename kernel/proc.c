@@ -14,12 +14,14 @@
 #include <string.h>
 
 #include "console.h"
+#include "deadline.h"
 #include "elf.h"
 #include "images.h"
 #include "khandle.h"
 #include "kobj.h"
 #include "memlayout.h"
 #include "riscv.h"
+#include "sbi.h"
 #include "vm.h"
 
 static struct proc procs[MAX_PROCS];
@@ -72,6 +74,12 @@ void usertrapret(void)
     uint64_t s = csr_read(sstatus);
     s &= ~SSTATUS_SPP;
     s |= SSTATUS_SPIE;
+    /* FP and vector units Off on every return, whichever path led here
+     * (first run, syscall, preemption, another process's turn): user code
+     * has no FP, the kernel saves no FP state, so an FP instruction must
+     * trap (illegal instruction: the process is killed) rather than read
+     * or leave registers another process shares. */
+    s &= ~(SSTATUS_FS | SSTATUS_VS);
     csr_write(sstatus, s);
     p->tf.kernel_sp = kstack_top(p);
     userret(&p->tf);
@@ -245,6 +253,29 @@ void yield(void)
     sched();
 }
 
+/* rdtime ticks are 100 ns at QEMU virt's 10 MHz timebase; the product
+ * tick * NS_PER_TICK stays below 2^64 for 58 years of uptime. */
+#define NS_PER_TICK (1000000000ull / TIMEBASE_HZ)
+_Static_assert(1000000000ull % TIMEBASE_HZ == 0, "whole nanoseconds per tick");
+
+cm_status_t sleep_deadline(int64_t timeout_ns, uint64_t *deadline)
+{
+    uint64_t ns;
+    cm_status_t st = cm__deadline_from_timeout(rdtime() * NS_PER_TICK, timeout_ns, &ns);
+    if (st != CM_OK)
+        return st;
+    /* A finite deadline is below CM__DEADLINE_NONE, so this never yields
+     * SLEEP_FOREVER. */
+    *deadline = ns == CM__DEADLINE_NONE ? SLEEP_FOREVER
+                                        : ns / NS_PER_TICK + (ns % NS_PER_TICK != 0);
+    return CM_OK;
+}
+
+int sleep_deadline_passed(uint64_t deadline)
+{
+    return deadline != SLEEP_FOREVER && rdtime() >= deadline;
+}
+
 int sleep_on(const void *chan, uint64_t deadline)
 {
     struct proc *p = current;
@@ -254,7 +285,7 @@ int sleep_on(const void *chan, uint64_t deadline)
     p->state = PROC_SLEEPING;
     sched();
     p->wchan = 0;
-    p->deadline = 0;
+    p->deadline = SLEEP_FOREVER;
     return p->timed_out;
 }
 
@@ -270,7 +301,7 @@ void proc_timer_tick(uint64_t now)
 {
     for (uint32_t i = 0; i < MAX_PROCS; i++) {
         struct proc *p = &procs[i];
-        if (p->state == PROC_SLEEPING && p->deadline != 0 && now >= p->deadline) {
+        if (p->state == PROC_SLEEPING && p->deadline != SLEEP_FOREVER && now >= p->deadline) {
             p->timed_out = 1;
             p->state = PROC_RUNNABLE;
         }
@@ -287,7 +318,7 @@ cm_status_t proc_wait(struct proc *p, int32_t pid, cmk_exit_info_t *out)
     if (child == 0)
         return CM_ERR_NOT_FOUND;
     while (child->state != PROC_ZOMBIE)
-        sleep_on(p, 0);
+        sleep_on(p, SLEEP_FOREVER);
     *out = child->exit;
     free_slot(child);
     return CM_OK;

@@ -18,6 +18,10 @@ extern char kernelvec[];
 void trap_init(void)
 {
     csr_write(stvec, (uint64_t)kernelvec);
+    /* OpenSBI leaves the FPU on; nothing here uses or saves it (soft-float
+     * build), so it is Off for the kernel too and for user mode
+     * (usertrapret clears it again on every return). */
+    csr_clear(sstatus, SSTATUS_FS | SSTATUS_VS);
     csr_write(sscratch, 0);
     /* Let user code read the time CSR (app_now_ns) without a syscall. */
     csr_write(scounteren, 2);

@@ -9,7 +9,9 @@
 KBUILD     := $(BUILD)/kernel
 KCC        ?= riscv64-unknown-elf-gcc
 # No FPU use anywhere (the kernel does not save FP state), so the soft-float
-# ABI; zicsr/zifencei are spelled out for binutils >= 2.38.
+# ABI, and the kernel turns the FPU off for itself and for user mode
+# (sstatus.FS = Off: an FP instruction kills the process; docs/kernel.md).
+# zicsr/zifencei are spelled out for binutils >= 2.38.
 KARCH      := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 KLIBGCC    := $(shell $(KCC) -march=rv64imac -mabi=lp64 -print-libgcc-file-name 2>/dev/null)
 KCOMMON    := -std=gnu11 -O2 -g $(WARN) $(KARCH) -ffreestanding -nostdlib \
@@ -88,3 +90,4 @@ qemu-test: $(KERNEL_ELF)
 
 ALL_TARGETS += $(KERNEL_ELF)
 TEST_SUITES += scripts/qemu-test.sh
+TEST_SUITES += scripts/qemu-tap-check-test.sh

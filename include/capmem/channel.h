@@ -25,11 +25,15 @@ cm_status_t cm_channel_create(uint32_t options, cm_handle_t *end0, cm_handle_t *
  * listed value that is not a live handle fails the write with BAD_HANDLE
  * (the live ones are still consumed). A handle may not be listed twice, nor
  * be `channel` itself (INVALID_ARGS; `channel` stays open, the other listed
- * handles are consumed). Kernel target: sending a channel's own peer
- * endpoint through it is INVALID_ARGS (it would keep itself alive); an
- * unreadable handle array is INVALID_ARGS with nothing consumed, since the
- * values cannot be known.
+ * handles are consumed). Kernel target: no cycle of endpoints may form
+ * (they would keep each other alive after every process let go), so
+ * sending a channel's own peer endpoint through it is INVALID_ARGS, and
+ * sending any endpoint whose queue holds a channel endpoint is BAD_STATE
+ * (read those out first; docs/kernel.md, "No cycles"); an unreadable
+ * handle array is INVALID_ARGS with nothing consumed, since the values
+ * cannot be known.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no WRITE, no TRANSFER);
+ * BAD_STATE (kernel target: an endpoint carrying endpoints);
  * INVALID_ARGS (NULL with count > 0, duplicate handle); OUT_OF_RANGE
  * (num_bytes > CM_CHANNEL_MAX_BYTES, num_handles > CM_CHANNEL_MAX_HANDLES);
  * UNSUPPORTED (a right the target cannot enforce across processes would be

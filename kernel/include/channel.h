@@ -35,6 +35,9 @@ struct channel {
     struct kmsg *queue[CM_CHANNEL_MAX_QUEUED];
     uint32_t head;
     uint32_t count;
+    /* Channel endpoints carried by the messages in `queue`. While it is
+     * non-zero this endpoint may not be sent (channel.c, "No cycles"). */
+    uint32_t nendpoints;
 };
 
 void channel_destroy(struct channel *c);

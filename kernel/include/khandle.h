@@ -16,6 +16,15 @@ uint32_t handles_free(const struct proc *p);
 /* Installs a handle; takes over the caller's reference on success only. */
 cm_status_t handle_install(struct proc *p, struct kobj *o, cm_rights_t rights,
                            cm_handle_t *out);
+/* Installs a handle and writes its value to user address out_uva (and to
+ * *out if not NULL): the
+ * one way a syscall hands a new handle out. On failure nothing is left in
+ * the table and the caller keeps its reference. Callers validate out_uva
+ * and the free slots first, so this fails only if core/handle_table
+ * refuses a slot that handles_free() counted (e.g. one it retired): a
+ * typed error then, never a panic. */
+cm_status_t handle_publish(struct proc *p, struct kobj *o, cm_rights_t rights,
+                           uint64_t out_uva, cm_handle_t *out);
 /* Looks up a live handle of `type` holding `need`. */
 cm_status_t handle_get(struct proc *p, cm_handle_t h, uint32_t type, cm_rights_t need,
                        struct kobj **o, cm_rights_t *rights);

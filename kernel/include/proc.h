@@ -47,7 +47,8 @@ struct proc {
     char name[PROC_NAME_MAX];
     struct context ctx;
     struct trapframe tf;
-    /* Sleeping: what it waits for, and an absolute rdtime deadline (0: none). */
+    /* Sleeping: what it waits for, and an absolute rdtime deadline
+     * (SLEEP_FOREVER: none). */
     const void *wchan;
     uint64_t deadline;
     int timed_out;
@@ -75,8 +76,16 @@ void proc_exit(uint32_t reason, int32_t code, uint64_t fault_va) __attribute__((
 
 void scheduler(void) __attribute__((noreturn));
 void yield(void);
-/* Sleeps on chan until wakeup(chan) or the rdtime deadline (0: none).
- * Returns 1 if woken by the deadline. */
+/* A sleep deadline is an absolute rdtime value; SLEEP_FOREVER is none. */
+#define SLEEP_FOREVER UINT64_MAX
+/* The one conversion of a caller's timeout (ns, core/deadline.h rules:
+ * CM_TIMEOUT_INFINITE is SLEEP_FOREVER, other negatives INVALID_ARGS,
+ * saturating) into a sleep deadline, rounded up so no wait ends early.
+ * Every kernel wait with a timeout goes through it. */
+cm_status_t sleep_deadline(int64_t timeout_ns, uint64_t *deadline);
+int sleep_deadline_passed(uint64_t deadline);
+/* Sleeps on chan until wakeup(chan) or the deadline passes. Returns 1 if
+ * woken by the deadline. Callers re-check their condition either way. */
 int sleep_on(const void *chan, uint64_t deadline);
 void wakeup(const void *chan);
 /* Timer tick: wakes sleepers whose deadline passed. */

@@ -7,7 +7,32 @@
  *
  * Consume-on-write: every listed live handle (other than the channel
  * itself) leaves the writer's table whatever the outcome; on failure the
- * kernel drops the references. */
+ * kernel drops the references.
+ *
+ * No cycles. Objects live by reference counts, and a queued message holds
+ * a reference to every object it carries, so endpoints that carry each
+ * other would keep each other alive forever once no process holds them
+ * (x1 queued at y1 and y1 queued at x1: their queues, and everything in
+ * them, would outlive every process; repeated, that drains the kernel's
+ * pools). Instead of collecting such cycles, the kernel refuses every
+ * write that could close one. Call "E holds F" an edge when a message
+ * queued at endpoint E carries endpoint F. Edges appear only here, in
+ * sys_channel_write, and only out of the endpoint written to (c->peer).
+ * Two rules:
+ *   1. c->peer itself may not be sent through c (INVALID_ARGS): that is
+ *      the one-edge cycle, c->peer holding c->peer.
+ *   2. An endpoint whose queue carries any endpoint (nendpoints > 0) may
+ *      not be sent at all (BAD_STATE).
+ * Why no cycle E1 -> E2 -> ... -> Ek -> E1 (k >= 2) can form: take the
+ * edge of the cycle created last, say Ek -> E1 (name the cycle from it).
+ * When that write ran, every other edge of the cycle already existed, in
+ * particular E1 -> E2: the write sent E1 while E1's queue held E2, which
+ * rule 2 refuses. Reading messages only removes edges, and the rule does
+ * not care who holds the endpoint, so it holds for any number of
+ * processes and any length of cycle. Without cycles, reference counting
+ * frees everything once the last process that could reach it lets go:
+ * close, exit, or the end of the endpoint that carried it (kobj.h: the
+ * dead list makes that release iterative, however deep the chain). */
 #include "channel.h"
 
 #include <capmem/channel.h>
@@ -65,12 +90,29 @@ static void msg_free(struct kmsg *m)
     msgs_live--;
 }
 
+/* Channel endpoints among a message's handles. */
+static uint32_t msg_endpoints(const struct kmsg *m)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < m->nhandles; i++)
+        n += m->handles[i].type == CM_OBJ_CHANNEL;
+    return n;
+}
+
+static void enqueue(struct channel *c, struct kmsg *m)
+{
+    c->queue[(c->head + c->count) % CM_CHANNEL_MAX_QUEUED] = m;
+    c->count++;
+    c->nendpoints += msg_endpoints(m);
+}
+
 static struct kmsg *dequeue(struct channel *c)
 {
     struct kmsg *m = c->queue[c->head];
     c->queue[c->head] = 0;
     c->head = (c->head + 1) % CM_CHANNEL_MAX_QUEUED;
     c->count--;
+    c->nendpoints -= msg_endpoints(m);
     return m;
 }
 
@@ -101,13 +143,22 @@ int64_t sys_channel_create(struct proc *p, const uint64_t *a)
     kobj_init(&c1->obj, CM_OBJ_CHANNEL);
     c0->peer = c1;
     c1->peer = c0;
-    cm_handle_t h0, h1;
-    if (handle_install(p, &c0->obj, CM_CHANNEL_DEFAULT_RIGHTS, &h0) != CM_OK ||
-        handle_install(p, &c1->obj, CM_CHANNEL_DEFAULT_RIGHTS, &h1) != CM_OK)
-        panic("channel_create: validated install failed");
-    if (copyout(p, a[1], &h0, sizeof(h0)) != CM_OK || copyout(p, a[2], &h1, sizeof(h1)) != CM_OK)
-        panic("channel_create: validated copyout failed");
-    return CM_OK;
+    c0->nendpoints = c1->nendpoints = 0;
+    /* Each creation reference moves into its handle; on failure both come
+     * back here and the endpoints die at the next reap. */
+    cm_handle_t h0;
+    struct kobj *back;
+    cm_status_t st = handle_publish(p, &c0->obj, CM_CHANNEL_DEFAULT_RIGHTS, a[1], &h0);
+    if (st == CM_OK) {
+        st = handle_publish(p, &c1->obj, CM_CHANNEL_DEFAULT_RIGHTS, a[2], 0);
+        if (st != CM_OK)
+            handle_take(p, h0, &back, 0, 0);
+    }
+    if (st != CM_OK) {
+        kobj_unref(&c0->obj);
+        kobj_unref(&c1->obj);
+    }
+    return st;
 }
 
 /* Closes up to CM_MAX_HANDLES listed values (no more can be live) when the
@@ -159,9 +210,11 @@ static cm_status_t check_write(struct proc *p, const uint64_t *a, const cm_handl
             return hst;
         if (!cm__rights_has(r, CM_RIGHT_TRANSFER))
             return CM_ERR_ACCESS_DENIED;
-        /* The peer endpoint in its own queue would keep itself alive. */
+        /* "No cycles" above: rule 1, then rule 2. */
         if (c->peer != 0 && t == &c->peer->obj)
             return CM_ERR_INVALID_ARGS;
+        if (t->type == CM_OBJ_CHANNEL && ((struct channel *)t)->nendpoints > 0)
+            return CM_ERR_BAD_STATE;
     }
     if (c->peer == 0)
         return CM_ERR_PEER_CLOSED;
@@ -220,13 +273,40 @@ int64_t sys_channel_write(struct proc *p, const uint64_t *a)
     }
     if (m == 0)
         return st;
-    struct channel *peer = c->peer;
-    peer->queue[(peer->head + peer->count) % CM_CHANNEL_MAX_QUEUED] = m;
-    peer->count++;
-    wakeup(peer);
+    enqueue(c->peer, m);
+    wakeup(c->peer);
     return CM_OK;
 }
 
+/* Moves a message's handles into p's table. On failure nothing is left
+ * installed and the message still owns every reference. */
+static cm_status_t install_all(struct proc *p, struct kmsg *m, cm_handle_t *out)
+{
+    struct kobj *back;
+    for (uint32_t i = 0; i < m->nhandles; i++) {
+        cm_status_t st = handle_install(p, m->handles[i].obj, m->handles[i].rights, &out[i]);
+        if (st != CM_OK) {
+            while (i-- > 0)
+                handle_take(p, out[i], &back, 0, 0);
+            return st;
+        }
+    }
+    return CM_OK;
+}
+
+/* Out pointers probed writable by the caller: cannot fail. */
+static void report_sizes(struct proc *p, uint64_t abytes, uint32_t nb, uint64_t ahandles,
+                         uint32_t nh)
+{
+    if (abytes != 0)
+        copyout(p, abytes, &nb, sizeof(nb));
+    if (ahandles != 0)
+        copyout(p, ahandles, &nh, sizeof(nh));
+}
+
+/* Validates, then delivers the head message. A shortage of the reader's
+ * own (handle slots) is NO_RESOURCES and leaves the message queued, as
+ * BUFFER_TOO_SMALL does: only a successful read dequeues. */
 int64_t sys_channel_read(struct proc *p, const uint64_t *a)
 {
     struct kobj *o;
@@ -244,64 +324,56 @@ int64_t sys_channel_read(struct proc *p, const uint64_t *a)
     struct kmsg *m = c->queue[c->head];
     uint32_t nb = m->nbytes, nh = m->nhandles;
     if (cap < nb || hcap < nh) {
-        if (abytes != 0)
-            copyout(p, abytes, &nb, sizeof(nb));
-        if (ahandles != 0)
-            copyout(p, ahandles, &nh, sizeof(nh));
+        report_sizes(p, abytes, nb, ahandles, nh);
         return CM_ERR_BUFFER_TOO_SMALL;
     }
     if (!user_range_ok(p, bytes, nb, 1) ||
         !user_range_ok(p, handles, (uint64_t)nh * sizeof(cm_handle_t), 1))
         return CM_ERR_INVALID_ARGS;
-    dequeue(c);
-    if (handles_free(p) < nh) {
-        msg_free(m);
+    if (handles_free(p) < nh)
         return CM_ERR_NO_RESOURCES;
-    }
+    cm_handle_t hv[CM_CHANNEL_MAX_HANDLES];
+    st = install_all(p, m, hv);
+    if (st != CM_OK)
+        return st;
+    /* Commit. The ranges were validated in this process's own table, and
+     * nothing runs between (one hart, no kernel preemption), so the copies
+     * cannot fail. */
+    dequeue(c);
     for (uint32_t off = 0, i = 0; off < nb; off += CM_PAGE_SIZE, i++) {
         uint32_t len = nb - off < CM_PAGE_SIZE ? nb - off : CM_PAGE_SIZE;
         if (copyout(p, bytes + off, (const void *)m->frames[i], len) != CM_OK)
             panic("channel_read: validated copyout failed");
     }
-    for (uint32_t i = 0; i < nh; i++) {
-        cm_handle_t h;
-        if (handle_install(p, m->handles[i].obj, m->handles[i].rights, &h) != CM_OK ||
-            copyout(p, handles + i * sizeof(h), &h, sizeof(h)) != CM_OK)
-            panic("channel_read: validated install failed");
-    }
+    if (nh > 0 && copyout(p, handles, hv, (uint64_t)nh * sizeof(cm_handle_t)) != CM_OK)
+        panic("channel_read: validated copyout failed");
     /* The references moved into the new handles. */
     m->nhandles = 0;
     msg_free(m);
-    if (abytes != 0)
-        copyout(p, abytes, &nb, sizeof(nb));
-    if (ahandles != 0)
-        copyout(p, ahandles, &nh, sizeof(nh));
+    report_sizes(p, abytes, nb, ahandles, nh);
     return CM_OK;
 }
 
-/* Longest finite wait accepted, so the deadline arithmetic cannot wrap. */
-#define WAIT_MAX_NS (1ull << 60)
-
+/* Waits on this endpoint; wakeup(c) comes from a write to it and from the
+ * death of its peer. The waiter's own handle keeps c alive meanwhile (one
+ * thread per process: nothing can close it during the wait). */
 int64_t sys_channel_wait(struct proc *p, const uint64_t *a)
 {
     struct kobj *o;
-    int64_t timeout = (int64_t)a[1];
+    uint64_t deadline;
     cm_status_t st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_CHANNEL, 0, &o, 0);
     if (st != CM_OK)
         return st;
-    /* Any negative timeout is infinite, as on the host. */
+    st = sleep_deadline((int64_t)a[1], &deadline);
+    if (st != CM_OK)
+        return st;
     struct channel *c = (struct channel *)o;
-    uint64_t deadline = 0;
-    if (timeout >= 0) {
-        uint64_t ns = (uint64_t)timeout > WAIT_MAX_NS ? WAIT_MAX_NS : (uint64_t)timeout;
-        deadline = rdtime() + ns / (1000000000ull / TIMEBASE_HZ);
-    }
     for (;;) {
         if (c->count > 0)
             return CM_OK;
         if (c->peer == 0)
             return CM_ERR_PEER_CLOSED;
-        if (timeout >= 0 && rdtime() >= deadline)
+        if (sleep_deadline_passed(deadline))
             return CM_ERR_TIMED_OUT;
         sleep_on(c, deadline);
     }

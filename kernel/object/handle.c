@@ -26,6 +26,22 @@ cm_status_t handle_install(struct proc *p, struct kobj *o, cm_rights_t rights,
     return cm__htab_alloc(&p->htab, o, o->type, rights, out);
 }
 
+cm_status_t handle_publish(struct proc *p, struct kobj *o, cm_rights_t rights,
+                           uint64_t out_uva, cm_handle_t *out)
+{
+    cm_handle_t h;
+    struct kobj *back;
+    cm_status_t st = handle_install(p, o, rights, &h);
+    if (st != CM_OK)
+        return st;
+    st = copyout(p, out_uva, &h, sizeof(h));
+    if (st != CM_OK)
+        handle_take(p, h, &back, 0, 0); /* the reference returns to the caller */
+    else if (out != 0)
+        *out = h;
+    return st;
+}
+
 cm_status_t handle_get(struct proc *p, cm_handle_t h, uint32_t type, cm_rights_t need,
                        struct kobj **o, cm_rights_t *rights)
 {
@@ -98,7 +114,7 @@ static cm_status_t derive_checked(struct proc *p, cm_handle_t h, cm_rights_t wan
 
 int64_t sys_handle_duplicate(struct proc *p, const uint64_t *a)
 {
-    cm_handle_t h = (cm_handle_t)a[0], nh;
+    cm_handle_t h = (cm_handle_t)a[0];
     struct kobj *o;
     cm_rights_t rights;
     cm_status_t st = derive_checked(p, h, (cm_rights_t)a[1], a[2], CM_RIGHT_DUPLICATE,
@@ -108,27 +124,40 @@ int64_t sys_handle_duplicate(struct proc *p, const uint64_t *a)
     if (handles_free(p) == 0)
         return CM_ERR_NO_RESOURCES;
     kobj_ref(o);
-    if (handle_install(p, o, rights, &nh) != CM_OK)
-        panic("duplicate: validated install failed");
-    if (copyout(p, a[2], &nh, sizeof(nh)) != CM_OK)
-        panic("duplicate: validated copyout failed");
-    return CM_OK;
+    st = handle_publish(p, o, rights, a[2], 0);
+    if (st != CM_OK)
+        kobj_unref(o);
+    return st;
 }
 
+/* The new handle is published before the old one goes, so any failure
+ * leaves the caller's handle as it was. Only a full table needs the old
+ * slot first; then a refusal (a slot core/handle_table retired) loses the
+ * handle, and the caller is told NO_RESOURCES. */
 int64_t sys_handle_replace(struct proc *p, const uint64_t *a)
 {
-    cm_handle_t h = (cm_handle_t)a[0], nh;
-    struct kobj *o;
+    cm_handle_t h = (cm_handle_t)a[0];
+    struct kobj *o, *old = 0;
     cm_rights_t rights;
     cm_status_t st = derive_checked(p, h, (cm_rights_t)a[1], a[2], 0, &o, &rights);
     if (st != CM_OK)
         return st;
-    /* The old slot frees first, so a full table still has room. */
-    if (handle_take(p, h, &o, 0, 0) != CM_OK || handle_install(p, o, rights, &nh) != CM_OK)
-        panic("replace: validated swap failed");
-    if (copyout(p, a[2], &nh, sizeof(nh)) != CM_OK)
-        panic("replace: validated copyout failed");
-    return CM_OK;
+    if (handles_free(p) > 0) {
+        kobj_ref(o);
+        st = handle_publish(p, o, rights, a[2], 0);
+        if (st != CM_OK) {
+            kobj_unref(o);
+            return st;
+        }
+        if (handle_take(p, h, &old, 0, 0) == CM_OK) /* validated live above */
+            kobj_unref(old);
+        return CM_OK;
+    }
+    handle_take(p, h, &o, 0, 0);
+    st = handle_publish(p, o, rights, a[2], 0);
+    if (st != CM_OK)
+        kobj_unref(o);
+    return st;
 }
 
 int64_t sys_handle_get_info(struct proc *p, const uint64_t *a)

@@ -19,6 +19,10 @@ void kobj_init(struct kobj *o, uint32_t type)
     live++;
 }
 
+/* Unreachable from user input: one object has at most one reference per
+ * handle (MAX_PROCS x CM_MAX_HANDLES), per queued handle (KMSG_MAX x
+ * CM_CHANNEL_MAX_HANDLES) and per mapping (MAX_PROCS x CM_MAX_MAPPINGS),
+ * far below UINT32_MAX. */
 void kobj_ref(struct kobj *o)
 {
     if (o->refs == 0 || o->refs == UINT32_MAX)

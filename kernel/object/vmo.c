@@ -21,7 +21,7 @@
 
 static struct vmo vmo_pool[KOBJ_MAX_VMOS];
 
-/* Rights of a snapshot: it can never be written. */
+/* Most rights a snapshot gets: it can never be written. */
 #define SNAPSHOT_RIGHTS (CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER)
 
 static struct vmo *vmo_slot(void)
@@ -148,13 +148,14 @@ static struct vmo *make_vmo(uint64_t size)
     return v;
 }
 
-static void publish(struct proc *p, struct vmo *v, cm_rights_t rights, uint64_t out_uva)
+/* Hands the new VMO's creation reference to a handle; if that fails, the
+ * VMO dies at the next reap and the caller returns the status. */
+static cm_status_t publish(struct proc *p, struct vmo *v, cm_rights_t rights, uint64_t out_uva)
 {
-    cm_handle_t h;
-    if (handle_install(p, &v->obj, rights, &h) != CM_OK)
-        panic("vmo: validated handle install failed");
-    if (copyout(p, out_uva, &h, sizeof(h)) != CM_OK)
-        panic("vmo: validated copyout failed");
+    cm_status_t st = handle_publish(p, &v->obj, rights, out_uva, 0);
+    if (st != CM_OK)
+        kobj_unref(&v->obj);
+    return st;
 }
 
 int64_t sys_vmo_create(struct proc *p, const uint64_t *a)
@@ -166,8 +167,7 @@ int64_t sys_vmo_create(struct proc *p, const uint64_t *a)
     cm_status_t st = check_new(p, size, a[2]);
     if (st != CM_OK)
         return st;
-    publish(p, make_vmo(size), CM_VMO_DEFAULT_RIGHTS, a[2]);
-    return CM_OK;
+    return publish(p, make_vmo(size), CM_VMO_DEFAULT_RIGHTS, a[2]);
 }
 
 static cm_status_t get_vmo(struct proc *p, uint64_t h, cm_rights_t need, struct vmo **v,
@@ -317,10 +317,14 @@ int64_t sys_vmo_seal(struct proc *p, const uint64_t *a)
     return CM_OK;
 }
 
+/* The snapshot is reached through the source handle, so its rights are
+ * SNAPSHOT_RIGHTS cut down to that handle's: no call sequence yields a
+ * right the source lacked. */
 int64_t sys_vmo_snapshot(struct proc *p, const uint64_t *a)
 {
     struct vmo *v;
-    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_READ, &v, 0);
+    cm_rights_t have;
+    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_READ, &v, &have);
     if (st != CM_OK)
         return st;
     st = check_new(p, v->size, a[1]);
@@ -330,8 +334,7 @@ int64_t sys_vmo_snapshot(struct proc *p, const uint64_t *a)
     for (uint64_t i = 0; i < s->npages; i++)
         memcpy((void *)vmo_page(s, i), (const void *)vmo_page(v, i), CM_PAGE_SIZE);
     s->seal = CM_SEAL_IMMUTABLE;
-    publish(p, s, SNAPSHOT_RIGHTS, a[1]);
-    return CM_OK;
+    return publish(p, s, SNAPSHOT_RIGHTS & have, a[1]);
 }
 
 int64_t sys_vmo_map(struct proc *p, const uint64_t *a)
