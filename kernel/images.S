@@ -16,6 +16,7 @@ image_\name\()_name:
 IMAGE init
 IMAGE vmo_share
 IMAGE selftest
+IMAGE conformance
 
     .section .rodata
     .balign 8
@@ -24,6 +25,7 @@ user_images:
     .dword image_init_name, image_init_start, image_init_end
     .dword image_vmo_share_name, image_vmo_share_start, image_vmo_share_end
     .dword image_selftest_name, image_selftest_start, image_selftest_end
+    .dword image_conformance_name, image_conformance_start, image_conformance_end
     .globl user_image_count
 user_image_count:
-    .dword 3
+    .dword 4

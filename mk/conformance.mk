@@ -15,3 +15,4 @@ $(ASAN_BUILD)/tests/conformance: $(patsubst %.c,$(ASAN_BUILD)/obj/%.o,$(CONF_HOS
 
 ALL_TARGETS += $(HOST_BUILD)/tests/conformance $(ASAN_BUILD)/tests/conformance
 TEST_SUITES += $(HOST_BUILD)/tests/conformance $(ASAN_BUILD)/tests/conformance
+TEST_SUITES += tests/conformance/compare.sh

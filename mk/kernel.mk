@@ -31,10 +31,12 @@ USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/platform_kernel.c 
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
 
 # Programs embedded in the kernel (kernel/images.S lists the same names).
-USER_PROGS := init vmo_share selftest
+USER_PROGS := init vmo_share selftest conformance
 USER_PROG_SRC_init      := user/init.c
 USER_PROG_SRC_vmo_share := apps/vmo_share.c
 USER_PROG_SRC_selftest  := user/selftest.c
+USER_PROG_SRC_conformance := tests/conformance/conformance.c tests/conformance/harness.c \
+                             tests/conformance/target_kernel.c
 USER_ELFS := $(patsubst %,$(KBUILD)/user/%.elf,$(USER_PROGS))
 
 KERNEL_ELF := $(KBUILD)/capmem.elf
@@ -58,10 +60,10 @@ $(KBUILD)/u/%.S.o: %.S
 # One link rule per program (no .SECONDEXPANSION: it would apply to every
 # fragment included after this one).
 define USER_PROG_RULE
-$(KBUILD)/user/$(1).elf: $(KBUILD)/u/$(USER_PROG_SRC_$(1)).o $(USER_RT_OBJS) user/user.ld
+$(KBUILD)/user/$(1).elf: $(patsubst %,$(KBUILD)/u/%.o,$(USER_PROG_SRC_$(1))) $(USER_RT_OBJS) user/user.ld
 	@mkdir -p $$(dir $$@)
 	$(KCC) $(KARCH) -nostdlib -static -T user/user.ld -Wl,--no-relax -o $$@ \
-	    $(USER_RT_OBJS) $$< $(KLIBGCC)
+	    $(USER_RT_OBJS) $(patsubst %,$(KBUILD)/u/%.o,$(USER_PROG_SRC_$(1))) $(KLIBGCC)
 endef
 $(foreach p,$(USER_PROGS),$(eval $(call USER_PROG_RULE,$(p))))
 

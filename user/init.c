@@ -1,6 +1,9 @@
 /* init: the first process. Starts the selftest runner (user/selftest.c run
  * without arguments), which prints the TAP plan and one line per test from
- * its one table, each test in its own process. init then checks that the
+ * its one table, each test in its own process; then the conformance suite
+ * (tests/conformance/, the same source the host runs), whose report lines
+ * carry a "conformance: " prefix so that they stay out of the selftests'
+ * TAP stream (tests/conformance/compare.sh reads them). init then checks that the
  * kernel is back where it was before the run (free frames, live objects,
  * processes, queued messages). Its exit code is the run's verdict: the
  * kernel powers QEMU off with "pass" only if init exits 0. */
@@ -29,6 +32,16 @@ int main(int argc, char **argv)
         printf("# init: cannot run the selftests: %s\n", cm_status_name(st));
         return 1;
     }
+    cmk_exit_info_t conf = { 0, 0, 0 };
+    pid = cmk_spawn("conformance", NULL, 0, NULL, 0, CMK_ROLE_MAIN);
+    st = pid > 0 ? cmk_wait(pid, &conf) : (cm_status_t)pid;
+    if (st != CM_OK) {
+        printf("# init: cannot run the conformance suite: %s\n", cm_status_name(st));
+        return 1;
+    }
+    if (conf.reason != CMK_EXIT_NORMAL || conf.code != 0)
+        printf("# init: the conformance suite failed (%s %d)\n",
+               conf.reason == CMK_EXIT_NORMAL ? "exit" : "killed", conf.code);
     if (cmk_counters(&after) != CM_OK)
         return 1;
     print_counters("before", &before);
@@ -40,5 +53,6 @@ int main(int argc, char **argv)
         printf("# init: the run left kernel state behind\n");
     if (info.reason != CMK_EXIT_NORMAL)
         printf("# init: the selftest runner was killed (scause %d)\n", info.code);
-    return info.reason == CMK_EXIT_NORMAL && info.code == 0 && !leak ? 0 : 1;
+    int conf_ok = conf.reason == CMK_EXIT_NORMAL && conf.code == 0;
+    return info.reason == CMK_EXIT_NORMAL && info.code == 0 && conf_ok && !leak ? 0 : 1;
 }

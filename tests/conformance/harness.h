@@ -45,6 +45,10 @@ struct conf_test {
  * target_kernel.c) defines it. */
 struct conf_target {
     const char *name;
+    /* Printed before every line of the report: "" on host; "conformance: "
+     * on the kernel, where the report shares the console with the
+     * selftests' own TAP stream. */
+    const char *tap_prefix;
     int has_files;              /* cm_vmo_create_from_file works */
     const char *existing_file;  /* a readable regular file, if has_files */
     int unsealed_ro_transfer;   /* a VMO without WRITE can travel unsealed */

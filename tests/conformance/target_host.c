@@ -9,6 +9,7 @@ static int live_handles(void)
 
 const struct conf_target conf_target = {
     .name = "host",
+    .tap_prefix = "",
     .has_files = 1,
     .existing_file = "/proc/self/exe",
     .unsealed_ro_transfer = 0, /* /proc reopen: only seals enforce read-only */

@@ -8,6 +8,7 @@ static int live_handles(void)
 
 const struct conf_target conf_target = {
     .name = "kernel",
+    .tap_prefix = "conformance: ",
     .has_files = 0,
     .existing_file = 0,
     .unsealed_ro_transfer = 1, /* the kernel enforces a handle's rights itself */
