@@ -393,8 +393,9 @@ static void test_too_many_fds_is_protocol_and_leaks_nothing(void **state)
     }
     conn_open();
 
-    /* The header is at the limit; the fds overflow the receiver's control
-     * buffer (MSG_CTRUNC): every fd that did arrive must be closed. */
+    /* The header is at the limit, the fds are more: every fd that did
+     * arrive must be closed, and it is the peer's error (PROTOCOL), not a
+     * shortage of ours. */
     raw_send(rec, build(rec, descs, CM_CHANNEL_MAX_HANDLES, "", 0), fds, NFDS);
     read_expect("100 fds", CM_ERR_PROTOCOL);
     /* One fd over the limit is enough to overflow it. */
