@@ -426,6 +426,17 @@ static int rx_take(int fd, const uint8_t *peeked, size_t len)
     return n >= 0 && (size_t)n == len && memcmp(head, peeked, cmp) == 0;
 }
 
+/* Turns the peek offset off. Linux takes the socket's reader lock
+ * interruptibly here, so a signal can fail the call with EINTR. */
+static int peek_off_clear(int fd)
+{
+    int v = -1, r;
+    do
+        r = setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v));
+    while (r != 0 && errno == EINTR);
+    return r;
+}
+
 /* A peek starts at the socket's peek offset when one is set (SO_PEEK_OFF,
  * off by default; on, it also moves with every peek): a holder of a dup of
  * this socket can set it so that a peek shows the middle of a record or a
@@ -438,8 +449,7 @@ static int peek_off_reset(int fd)
     socklen_t len = sizeof(v);
     if (getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, &len) != 0 || v < 0)
         return 0;
-    v = -1;
-    return setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)) == 0;
+    return peek_off_clear(fd) == 0;
 }
 
 /* Turns off the options that attach control messages the library does not
@@ -536,10 +546,9 @@ static cm_status_t endpoint_disarm(int fd)
         (fcntl(fd, F_SETFL, fl & ~O_ASYNC) != 0 || fcntl(fd, F_SETOWN, 0) != 0 ||
          fcntl(fd, F_SETSIG, 0) != 0))
         return CM_ERR_INTERNAL;
-    int v = -1;
-    if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)) != 0)
+    if (peek_off_clear(fd) != 0)
         return CM_ERR_INTERNAL;
-    v = 1;
+    int v = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &v, sizeof(v)) != 0 && errno != ENOPROTOOPT)
         return CM_ERR_INTERNAL;
     return CM_OK;
