@@ -7,9 +7,9 @@
  * VMO's rights are capped by what the fd itself allows. Any inconsistency
  * closes every fd that arrived and returns PROTOCOL; nothing leaks.
  *
- * Reads go into a per-endpoint buffer. A message that does not fit the
- * caller's buffers stays there (pending) and is returned by the next read,
- * which is how BUFFER_TOO_SMALL leaves the message queued. */
+ * A message leaves the socket only when it is delivered or found malformed:
+ * reads peek first (see "read" below), so BUFFER_TOO_SMALL and local
+ * shortages leave it queued in the socket itself. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,10 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <capmem/host.h>
 #include "internal.h"
 #include "wire.h"
 #include "channel_internal.h"
 
+/* An endpoint's receive buffer: the head record is peeked into it and
+ * judged there. `full` is never set: no message is held by the library
+ * (it stays in the socket until delivered); channel_destroy still looks. */
 struct cm__pending {
     struct cm__wire_view view;
     int fds[CM_CHANNEL_MAX_HANDLES];
@@ -246,7 +250,69 @@ release:
     return st;
 }
 
-/* ---- read ---- */
+/* ---- read ----
+ *
+ * A read peeks the head record (MSG_PEEK: it stays queued) with a control
+ * buffer for every fd it may carry, judges it from that copy, turns the fds
+ * the peek installed into handles, and only then takes the record off the
+ * queue with a recv that has no control buffer (the kernel releases its own
+ * references to the fds). Hence:
+ *  - BUFFER_TOO_SMALL leaves the message in the socket, not in the library:
+ *    it goes with the endpoint if the endpoint is transferred;
+ *  - a local shortage is NO_RESOURCES (fd slots: the peek could not install
+ *    every fd; handle slots) or NO_MEMORY and the message stays queued. No fd
+ *    slot is reserved by guesswork: the peek itself proves the fds fit, so
+ *    no other thread can take the slots in between;
+ *  - only a record that is wrong in itself is taken off and reported PROTOCOL.
+ * System calls: a read that delivers makes 2 (peek, take) plus the checks
+ * of each fd it carries; a read of an empty queue makes 2 (peek, and
+ * getsockopt: see peek_off_reset).
+ *
+ * The socket may be shared with a process that kept a dup of a transferred
+ * endpoint. Nothing here relies on socket state such a process can set: a
+ * peek offset is detected and undone, control messages nobody asked for are
+ * ignored, every call uses MSG_DONTWAIT (docs/channel.md: what it can still
+ * do). */
+
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04     /* Linux 6.5 */
+#endif
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76    /* Linux 6.5 */
+#endif
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83   /* Linux 6.16 */
+#endif
+
+/* Room for control messages the library does not ask for (credentials, a
+ * pidfd, timestamps, a security label), next to the fds of a full message.
+ * It also holds more fds than SCM_MAX_FD (253): a peer that sends too many
+ * fds shows as more than CM_CHANNEL_MAX_HANDLES, never as MSG_CTRUNC. */
+#define CM__RX_FOREIGN_ROOM 1024
+
+union rx_ctl {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int) * CM_CHANNEL_MAX_HANDLES) + CM__RX_FOREIGN_ROOM];
+};
+
+/* What one peek found besides the bytes (in cm__pending.buf). */
+struct rx {
+    size_t len;        /* the record's full length (MSG_TRUNC) */
+    uint32_t nfds;     /* SCM_RIGHTS fds installed, in cm__pending.fds */
+    int extra_fds;     /* more fds than CM_CHANNEL_MAX_HANDLES: closed, the record is bad */
+    int ctrunc;        /* the kernel could not deliver all control data */
+    int foreign;       /* a control message the library did not ask for */
+};
+
+/* The arguments of cm_channel_read. */
+struct read_req {
+    void *bytes;
+    uint32_t bytes_cap;
+    uint32_t *actual_bytes;
+    cm_handle_t *handles;
+    uint32_t handles_cap;
+    uint32_t *actual_handles;
+};
 
 static void close_fds(const int *fds, uint32_t n)
 {
@@ -284,86 +350,207 @@ static int fd_matches(int fd, uint32_t type, struct stat *sbp, int *seals)
     return 0;
 }
 
-/* Gathers the fds of every SCM_RIGHTS control message. Returns -1 (after
- * closing them) if anything else arrived or the fds do not fit. */
-static int collect_fds(struct msghdr *msg, int *fds)
+/* Sorts the control messages of one recvmsg: SCM_RIGHTS fds go to fds[]
+ * (those beyond CM_CHANNEL_MAX_HANDLES are closed and mark the record bad),
+ * anything else is foreign and ignored, and a foreign message that installed
+ * an fd (SCM_PIDFD) has it closed. Never fails by itself: a peer, or a
+ * holder of a dup of the socket (SO_PASSCRED and the like), decides what is
+ * attached, and must not be able to make every later read fail. */
+static void collect_control(struct msghdr *msg, int *fds, struct rx *rx)
 {
-    uint32_t n = 0;
-    int bad = (msg->msg_flags & MSG_CTRUNC) != 0;
+    rx->ctrunc = (msg->msg_flags & MSG_CTRUNC) != 0;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-            cm->cmsg_len < CMSG_LEN(0)) {
-            bad = 1;
+        int rights = cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS;
+        int pidfd = cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_PIDFD;
+        if (!rights)
+            rx->foreign = 1;
+        if ((!rights && !pidfd) || cm->cmsg_len < CMSG_LEN(0))
             continue;
-        }
         size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         const unsigned char *data = CMSG_DATA(cm);
         for (size_t i = 0; i < k; i++) {
             int fd;
             memcpy(&fd, data + i * sizeof(int), sizeof(int));
-            if (n < CM_CHANNEL_MAX_HANDLES)
-                fds[n++] = fd;
-            else {
+            if (rights && rx->nfds < CM_CHANNEL_MAX_HANDLES) {
+                fds[rx->nfds++] = fd;
+            } else {
                 close(fd);
-                bad = 1;
+                rx->extra_fds |= rights;
             }
         }
     }
-    if (bad) {
-        close_fds(fds, n);
-        return -1;
-    }
-    return (int)n;
 }
 
-/* True once the peer has hung up and nothing is left to read. A peek
- * without a control buffer installs no fds. */
-static int peer_gone(int fd)
+/* recvmsg, retried on EINTR, and once on ECONNRESET: a peer that closed
+ * with messages of ours unread leaves that error pending on the socket,
+ * reported once and before the records still queued for us. */
+static ssize_t recvmsg_retry(int fd, struct msghdr *msg, int flags)
 {
-    struct pollfd pfd = { fd, POLLRDHUP, 0 };
-    char b;
-    if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLRDHUP | POLLHUP)))
-        return 0;
-    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+    int reset = 0;
+    ssize_t n;
+    do
+        n = recvmsg(fd, msg, flags);
+    while (n < 0 && (errno == EINTR || (errno == ECONNRESET && !reset++)));
+    return n;
 }
 
-/* Receives and validates one record into c->pending. Caller holds c->lock. */
-static cm_status_t receive_record(struct cm__channel *c)
+/* Peeks the head record into p->buf and installs its fds into p->fds; the
+ * record stays queued. Returns its full length, or -1 with errno set. */
+static ssize_t rx_peek(int fd, struct cm__pending *p, struct rx *rx)
 {
-    struct cm__pending *p = c->pending;
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * CM_CHANNEL_MAX_HANDLES)];
-    } ctl;
+    union rx_ctl ctl;
     struct iovec iov = { p->buf, sizeof(p->buf) };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
                           .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
-    ssize_t n;
-    do
-        n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return errno == ECONNRESET ? CM_ERR_PEER_CLOSED : cm__status_from_errno(errno);
-    int nfds = collect_fds(&msg, p->fds);
-    if (n == 0 && nfds == 0 && !(msg.msg_flags & MSG_TRUNC))
-        /* A capmem record is never empty: 0 is EOF, or a hostile peer's
-         * empty record, which must not pass for a hang-up. */
-        return peer_gone(c->fd) ? CM_ERR_PEER_CLOSED : CM_ERR_PROTOCOL;
-    if (nfds < 0)
-        return CM_ERR_PROTOCOL;    /* truncated or foreign control data */
-    cm_status_t st = CM_OK;
-    if ((msg.msg_flags & MSG_TRUNC) || (size_t)n > CM__WIRE_MAX_MSG)
-        st = CM_ERR_PROTOCOL;
-    if (st == CM_OK)
-        st = cm__wire_decode(p->buf, (size_t)n, (size_t)nfds, &p->view);
-    for (int i = 0; st == CM_OK && i < nfds; i++)
-        if (!fd_matches(p->fds[i], p->view.handles[i].type, &p->sb[i], &p->seals[i]))
-            st = CM_ERR_PROTOCOL;
-    if (st != CM_OK) {
-        close_fds(p->fds, (uint32_t)nfds);
-        return st;
+    *rx = (struct rx){ 0 };
+    ssize_t n = recvmsg_retry(fd, &msg, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n >= 0) {
+        collect_control(&msg, p->fds, rx);
+        rx->len = (size_t)n;
     }
-    p->full = 1;
+    return n;
+}
+
+/* Takes the head record off the queue without installing its fds: with no
+ * control buffer the kernel releases them. Returns 1 if what was taken is
+ * what was peeked (same length, same header, descriptors and first bytes).
+ * It differs only when another holder of this socket took the peeked record
+ * first or offset the peek (SO_PEEK_OFF). */
+static int rx_take(int fd, const uint8_t *peeked, size_t len)
+{
+    uint8_t head[CM__WIRE_MAX_HDR];
+    struct iovec iov = { head, sizeof(head) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    ssize_t n = recvmsg_retry(fd, &msg, MSG_TRUNC | MSG_DONTWAIT);
+    size_t cmp = len < sizeof(head) ? len : sizeof(head);
+    return n >= 0 && (size_t)n == len && memcmp(head, peeked, cmp) == 0;
+}
+
+/* Turns the peek offset off. Linux takes the socket's reader lock
+ * interruptibly here, so a signal can fail the call with EINTR. */
+static int peek_off_clear(int fd)
+{
+    int v = -1, r;
+    do
+        r = setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v));
+    while (r != 0 && errno == EINTR);
+    return r;
+}
+
+/* A peek starts at the socket's peek offset when one is set (SO_PEEK_OFF,
+ * off by default; on, it also moves with every peek): a holder of a dup of
+ * this socket can set it so that a peek shows the middle of a record or a
+ * later one. Turns it off; returns 1 if it was on, i.e. if the last peek
+ * may not have shown the head record. Called whenever a read does not
+ * deliver, so an offset costs nothing on the delivering path. */
+static int peek_off_reset(int fd)
+{
+    int v = -1;
+    socklen_t len = sizeof(v);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, &len) != 0 || v < 0)
+        return 0;
+    return peek_off_clear(fd) == 0;
+}
+
+/* Turns off the options that attach control messages the library does not
+ * use. Called once they have been seen: they are harmless (collect_control
+ * ignores them) but cost control buffer room and, for a pidfd, an fd slot
+ * on every read. Results are not checked on purpose: an option this kernel
+ * lacks (ENOPROTOOPT) is an option nobody set. */
+static void rx_quiet(int fd)
+{
+    static const int opts[] = { SO_PASSCRED, SO_PASSSEC, SO_PASSPIDFD,
+                                SO_TIMESTAMP_OLD, SO_TIMESTAMPING_OLD };
+    int off = 0;
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+        (void)setsockopt(fd, SOL_SOCKET, opts[i], &off, sizeof(off));
+}
+
+/* recvmsg returns 0 both at the end of the stream and for an empty record,
+ * which a raw peer can send (a capmem record never is empty). Returns 1 at
+ * the end of the stream, 0 if the head is an empty record, -1 if something
+ * else is at the head now (peek again). */
+static int rx_at_end(int fd, struct cm__pending *p)
+{
+    struct pollfd pfd = { fd, POLLRDHUP, 0 };
+    if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLRDHUP | POLLHUP)))
+        return 0; /* nothing shut down: the 0 came from a record */
+    /* Shut down (the peer closed or did shutdown(SHUT_WR)): records can no
+     * longer be added, and a peek with SO_PASSCRED on shows credentials
+     * for a record, nothing at the end. */
+    int on = 1, off = 0;
+    struct rx rx;
+    if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0)
+        return 1;
+    ssize_t n = rx_peek(fd, p, &rx);
+    (void)setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &off, sizeof(off)); /* our default */
+    if (n < 0)
+        return 1;
+    close_fds(p->fds, rx.nfds);
+    if (n > 0)
+        return -1;
+    return rx.foreign || rx.nfds > 0 || rx.extra_fds || rx.ctrunc ? 0 : 1;
+}
+
+/* Judges a peeked record whose fds the peek installed. Returns OK (p->view
+ * decoded, each fd what its descriptor says), BUFFER_TOO_SMALL or
+ * NO_RESOURCES (local: the record may be fine, it stays queued), or
+ * PROTOCOL (the record itself is wrong). Sets *actual_* once the header is
+ * known. Closes nothing. */
+static cm_status_t rx_judge(struct cm__pending *p, const struct rx *rx,
+                            const struct read_req *r)
+{
+    if (rx->len > CM__WIRE_MAX_MSG)
+        return CM_ERR_PROTOCOL;
+    cm_status_t st = cm__wire_parse(p->buf, rx->len, &p->view);
+    if (st != CM_OK)
+        return st;
+    uint32_t nh = p->view.num_handles;
+    if (r->actual_bytes != NULL)
+        *r->actual_bytes = p->view.num_bytes;
+    if (r->actual_handles != NULL)
+        *r->actual_handles = nh;
+    if (p->view.num_bytes > r->bytes_cap || nh > r->handles_cap)
+        return CM_ERR_BUFFER_TOO_SMALL;
+    /* Control data cut short with no more fds than the header names: the
+     * kernel could not install them all (no free slot under RLIMIT_NOFILE)
+     * or foreign control messages took the room. Ours, not the peer's: a
+     * peer that sends too many fds shows as extra_fds instead. */
+    if (rx->ctrunc && !rx->extra_fds && rx->nfds <= nh)
+        return CM_ERR_NO_RESOURCES;
+    if (rx->extra_fds || rx->nfds != nh)
+        return CM_ERR_PROTOCOL;
+    /* Installing can still fail (another thread), but then too before the
+     * record is taken; this only spares the checks below. */
+    if (nh > 0 && cm_host_live_handles() + nh > CM_MAX_HANDLES)
+        return CM_ERR_NO_RESOURCES;
+    for (uint32_t i = 0; i < nh; i++)
+        if (!fd_matches(p->fds[i], p->view.handles[i].type, &p->sb[i], &p->seals[i]))
+            return CM_ERR_PROTOCOL;
+    return CM_OK;
+}
+
+/* The sender of an endpoint may keep a dup of it: the open file description
+ * and the socket are shared, so whatever it set before sending is still set.
+ * Undoes what would change what this process sees or suffers: O_ASYNC with
+ * an owner makes every arriving message signal the owner (SIGIO kills by
+ * default; F_SETSIG picks any signal), a peek offset shifts what a read
+ * peeks, SO_PASSRIGHTS off makes every write of handles to us fail. What the
+ * holder of a dup sets after the transfer is out of reach: docs/channel.md. */
+static cm_status_t endpoint_disarm(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return CM_ERR_INTERNAL;
+    if ((fl & O_ASYNC) &&
+        (fcntl(fd, F_SETFL, fl & ~O_ASYNC) != 0 || fcntl(fd, F_SETOWN, 0) != 0 ||
+         fcntl(fd, F_SETSIG, 0) != 0))
+        return CM_ERR_INTERNAL;
+    if (peek_off_clear(fd) != 0)
+        return CM_ERR_INTERNAL;
+    int v = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &v, sizeof(v)) != 0 && errno != ENOPROTOOPT)
+        return CM_ERR_INTERNAL;
     return CM_OK;
 }
 
@@ -396,7 +583,10 @@ static cm_status_t install_received(struct cm__pending *p, cm_handle_t *out)
                 }
             }
         } else {
-            st = cm__channel_install(p->fds[i], d->rights & CM_CHANNEL_DEFAULT_RIGHTS, &out[i]);
+            st = endpoint_disarm(p->fds[i]);
+            if (st == CM_OK)
+                st = cm__channel_install(p->fds[i], d->rights & CM_CHANNEL_DEFAULT_RIGHTS,
+                                         &out[i]);
         }
     }
     if (st != CM_OK) {
@@ -407,11 +597,75 @@ static cm_status_t install_received(struct cm__pending *p, cm_handle_t *out)
     return st;
 }
 
+/* A read that did not deliver: was it the local process's shortage (the
+ * record stays queued for a retry) rather than the record's fault? */
+static int rx_is_local(cm_status_t st)
+{
+    return st == CM_ERR_BUFFER_TOO_SMALL || st == CM_ERR_NO_RESOURCES || st == CM_ERR_NO_MEMORY;
+}
+
+/* One read; the caller holds c->lock. The loop repeats only when state set
+ * by another holder of the socket (a peek offset, options that attach
+ * control messages) may have spoilt the peek: that state is undone first,
+ * and after a few rounds the read gives up with what it saw. */
+static cm_status_t read_locked(struct cm__channel *c, const struct read_req *r)
+{
+    struct cm__pending *p = c->pending;
+    for (int round = 0;; round++) {
+        int last = round >= 2;
+        struct rx rx;
+        if (rx_peek(c->fd, p, &rx) < 0) {
+            int err = errno;
+            if (err == EAGAIN && !last && peek_off_reset(c->fd))
+                continue;
+            return err == ECONNRESET ? CM_ERR_PEER_CLOSED : cm__status_from_errno(err);
+        }
+        if (rx.foreign)
+            rx_quiet(c->fd);
+        if (rx.len == 0 && rx.nfds == 0 && !rx.extra_fds && !rx.foreign && !rx.ctrunc) {
+            int end = rx_at_end(c->fd, p);
+            if (end > 0)
+                return CM_ERR_PEER_CLOSED;
+            if (end < 0 && !last)
+                continue;
+        }
+        cm_status_t st = rx_judge(p, &rx, r);
+        if (st == CM_OK) {
+            st = install_received(p, r->handles); /* closes everything on failure */
+            if (st == CM_OK) {
+                if (rx_take(c->fd, p->buf, rx.len)) {
+                    if (p->view.num_bytes > 0)
+                        memcpy(r->bytes, p->view.bytes, p->view.num_bytes);
+                    return CM_OK;
+                }
+                /* Another holder of the socket disturbed the queue: what
+                 * was taken is not what was checked. Deliver neither. */
+                for (uint32_t i = 0; i < p->view.num_handles; i++)
+                    cm_handle_close(r->handles[i]);
+                (void)peek_off_reset(c->fd);
+                return CM_ERR_PROTOCOL;
+            }
+        } else {
+            close_fds(p->fds, rx.nfds);
+        }
+        /* Not delivered. Before blaming the record, or keeping it, make
+         * sure the peek showed the head record. */
+        if (!last && peek_off_reset(c->fd))
+            continue;
+        if (st == CM_ERR_NO_RESOURCES && rx.ctrunc && rx.foreign && !last)
+            continue; /* rx_quiet freed the room foreign messages took */
+        if (!rx_is_local(st))
+            (void)rx_take(c->fd, p->buf, rx.len); /* the record's own fault: drop it */
+        return st;
+    }
+}
+
 cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap,
                             uint32_t *actual_bytes, cm_handle_t *handles,
                             uint32_t handles_cap, uint32_t *actual_handles)
 {
     struct cm__channel *c;
+    struct read_req r = { bytes, bytes_cap, actual_bytes, handles, handles_cap, actual_handles };
     if ((bytes == NULL && bytes_cap > 0) || (handles == NULL && handles_cap > 0))
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = get_channel(channel, CM_RIGHT_READ, &c);
@@ -420,32 +674,10 @@ cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap
     pthread_mutex_lock(&c->lock);
     if (c->pending == NULL) {
         c->pending = malloc(sizeof(*c->pending));
-        if (c->pending == NULL) {
-            st = CM_ERR_NO_MEMORY;
-            goto out;
-        }
-        c->pending->full = 0;
+        if (c->pending != NULL)
+            c->pending->full = 0;
     }
-    struct cm__pending *p = c->pending;
-    if (!p->full) {
-        st = receive_record(c);
-        if (st != CM_OK)
-            goto out;
-    }
-    if (actual_bytes != NULL)
-        *actual_bytes = p->view.num_bytes;
-    if (actual_handles != NULL)
-        *actual_handles = p->view.num_handles;
-    if (p->view.num_bytes > bytes_cap || p->view.num_handles > handles_cap) {
-        st = CM_ERR_BUFFER_TOO_SMALL;
-        goto out;
-    }
-    /* Delivered or dropped from here on: the record leaves the queue. */
-    p->full = 0;
-    st = install_received(p, handles);
-    if (st == CM_OK && p->view.num_bytes > 0)
-        memcpy(bytes, p->view.bytes, p->view.num_bytes);
-out:
+    st = c->pending == NULL ? CM_ERR_NO_MEMORY : read_locked(c, &r);
     pthread_mutex_unlock(&c->lock);
     cm__hobj_put(&c->hdr);
     return st;

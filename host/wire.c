@@ -15,8 +15,7 @@ size_t cm__wire_encode(uint8_t *buf, uint32_t num_bytes,
     return sizeof(hdr) + num_handles * sizeof(*handles);
 }
 
-cm_status_t cm__wire_decode(const uint8_t *buf, size_t len, size_t num_fds,
-                            struct cm__wire_view *out)
+cm_status_t cm__wire_parse(const uint8_t *buf, size_t len, struct cm__wire_view *out)
 {
     struct cm__wire_hdr hdr;
     if (len < sizeof(hdr))
@@ -28,7 +27,7 @@ cm_status_t cm__wire_decode(const uint8_t *buf, size_t len, size_t num_fds,
         return CM_ERR_PROTOCOL;
     /* Both counts are bounded above, so this sum cannot overflow. */
     size_t hlen = sizeof(hdr) + (size_t)hdr.num_handles * sizeof(struct cm__wire_handle);
-    if (len != hlen + hdr.num_bytes || num_fds != hdr.num_handles)
+    if (len != hlen + hdr.num_bytes)
         return CM_ERR_PROTOCOL;
     out->handles = (const struct cm__wire_handle *)(const void *)(buf + sizeof(hdr));
     out->num_handles = hdr.num_handles;
@@ -42,4 +41,13 @@ cm_status_t cm__wire_decode(const uint8_t *buf, size_t len, size_t num_fds,
             return CM_ERR_PROTOCOL;
     }
     return CM_OK;
+}
+
+cm_status_t cm__wire_decode(const uint8_t *buf, size_t len, size_t num_fds,
+                            struct cm__wire_view *out)
+{
+    cm_status_t st = cm__wire_parse(buf, len, out);
+    if (st == CM_OK && num_fds != out->num_handles)
+        return CM_ERR_PROTOCOL;
+    return st;
 }

@@ -52,9 +52,15 @@ struct cm__wire_view {
 size_t cm__wire_encode(uint8_t *buf, uint32_t num_bytes,
                        const struct cm__wire_handle *handles, uint32_t num_handles);
 
-/* Validates a received record of `len` bytes that arrived with `num_fds` fds.
- * Returns PROTOCOL unless magic, version, reserved, counts, limits, lengths
- * and the fd count all agree. Never reads outside buf[0..len). */
+/* Validates a received record of `len` bytes, everything but the fds:
+ * returns PROTOCOL unless magic, version, reserved, counts, limits, the
+ * length and every descriptor (a transferable type, defined rights) agree.
+ * A receiver learns from it how many fds the record must carry before it
+ * judges the fds that came (a local fd shortage is not the peer's error).
+ * Never reads outside buf[0..len). */
+cm_status_t cm__wire_parse(const uint8_t *buf, size_t len, struct cm__wire_view *out);
+
+/* cm__wire_parse, and the record arrived with exactly `num_fds` fds. */
 cm_status_t cm__wire_decode(const uint8_t *buf, size_t len, size_t num_fds,
                             struct cm__wire_view *out);
 

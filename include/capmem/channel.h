@@ -46,11 +46,16 @@ cm_status_t cm_channel_write(cm_handle_t channel, const void *bytes, uint32_t nu
  * handles in the caller. If a buffer is too small, returns BUFFER_TOO_SMALL
  * with the needed sizes in *actual_* and leaves the message queued.
  * Needs READ.
+ * A message leaves the queue only when it is delivered or found malformed:
+ * every local shortage leaves it queued, intact, for a retry.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS;
- * SHOULD_WAIT (empty); PEER_CLOSED (empty and peer gone);
- * BUFFER_TOO_SMALL; PROTOCOL (peer sent a malformed message: everything
- * that arrived with it is closed); NO_RESOURCES (handle limit: the message
- * is dropped and everything it carried closed). */
+ * SHOULD_WAIT (empty); PEER_CLOSED (empty and peer gone: closed, or on host
+ * shut down its writing side); BUFFER_TOO_SMALL (message stays queued);
+ * PROTOCOL (peer sent a malformed message, an empty record included: that
+ * message is dropped and everything that arrived with it closed; the next
+ * read goes on with the next message); NO_RESOURCES (the caller's handle
+ * table, or on host its fd table under RLIMIT_NOFILE, has no room for the
+ * message's handles: the message stays queued); NO_MEMORY (stays queued). */
 cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap,
                             uint32_t *actual_bytes, cm_handle_t *handles,
                             uint32_t handles_cap, uint32_t *actual_handles);

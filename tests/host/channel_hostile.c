@@ -9,6 +9,7 @@
  * from host/wire.h on purpose: it is the ABI between processes, and a change
  * that breaks it should break this test. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <capmem/host.h>
@@ -391,8 +393,9 @@ static void test_too_many_fds_is_protocol_and_leaks_nothing(void **state)
     }
     conn_open();
 
-    /* The header is at the limit; the fds overflow the receiver's control
-     * buffer (MSG_CTRUNC): every fd that did arrive must be closed. */
+    /* The header is at the limit, the fds are more: every fd that did
+     * arrive must be closed, and it is the peer's error (PROTOCOL), not a
+     * shortage of ours. */
     raw_send(rec, build(rec, descs, CM_CHANNEL_MAX_HANDLES, "", 0), fds, NFDS);
     read_expect("100 fds", CM_ERR_PROTOCOL);
     /* One fd over the limit is enough to overflow it. */
@@ -556,6 +559,373 @@ static void test_records_sent_to_a_peer_follow_the_wire_format(void **state)
     conn_close();
 }
 
+/* ---- Item: control messages nobody asked for, empty records, and what a
+ * sender that keeps a dup of a transferred endpoint can do to it. ---- */
+
+/* Sends one record on any socket; returns 0 or -1 (usable in a child). */
+static int sendrec(int sock, const void *rec, size_t len, const int *fds, size_t nfds)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * 4)];
+    } ctl;
+    struct iovec iov = { (void *)rec, len };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (nfds > 4)
+        return -1;
+    if (nfds > 0) {
+        memset(&ctl, 0, sizeof(ctl));
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+    }
+    return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+/* Sends on `sock` the valid record "msg-<tag>" carrying one memfd whose first
+ * byte is `tag`. Returns 0 or -1 (usable in a child). */
+static int send_tagged(int sock, uint8_t tag)
+{
+    uint8_t rec[64];
+    char text[8] = "msg-0";
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    int fd = memfd_create("tagged", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0 || ftruncate(fd, CM_PAGE_SIZE) != 0 || pwrite(fd, &tag, 1, 0) != 1)
+        return -1;
+    text[4] = (char)('0' + tag % 10);
+    int r = sendrec(sock, rec, build(rec, &d, 1, text, 5), &fd, 1);
+    close(fd);
+    return r;
+}
+
+/* Reads on `ch` (no wait: the record is queued) and expects `expect`; for
+ * OK, the message send_tagged(tag) sent. No fd or handle may stay behind
+ * but the one received. */
+static void expect_read(cm_handle_t ch, cm_status_t expect, uint8_t tag, const char *what)
+{
+    char buf[16];
+    cm_handle_t h = CM_HANDLE_INVALID;
+    uint32_t nb = 0, nh = 0;
+    int fds = count_open_fds();
+    uint32_t live = cm_host_live_handles();
+    cm_status_t st = cm_channel_read(ch, buf, sizeof(buf), &nb, &h, 1, &nh);
+    if (st != expect)
+        fail_msg("%s: read gave %s, expected %s", what, cm_status_name(st),
+                 cm_status_name(expect));
+    if (st == CM_OK) {
+        uint8_t got = 0;
+        char text[8] = "msg-0";
+        text[4] = (char)('0' + tag % 10);
+        assert_int_equal(nh, 1);
+        assert_int_equal(nb, 5);
+        assert_memory_equal(buf, text, 5);
+        assert_status(cm_vmo_read(h, &got, 0, 1), CM_OK);
+        assert_int_equal(got, tag);
+        assert_status(cm_handle_close(h), CM_OK);
+    }
+    if (count_open_fds() != fds || cm_host_live_handles() != live)
+        fail_msg("%s: fds %d -> %d, handles %u -> %u", what, fds, count_open_fds(), live,
+                 cm_host_live_handles());
+}
+
+/* Sends socket `x` over the raw connection as a channel endpoint and
+ * returns the handle capmem made of it; the caller keeps x, as a hostile
+ * sender may. */
+static cm_handle_t pass_endpoint(int x)
+{
+    uint8_t rec[64];
+    struct wire_handle d = { CM_OBJ_CHANNEL, CM_RIGHTS_ALL };
+    raw_send(rec, build(rec, &d, 1, "", 0), &x, 1);
+    return read_one_handle(rec, sizeof(rec));
+}
+
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
+
+/* SO_PASSCRED (and its kin) on the receiving socket attach control
+ * messages the library never asked for; a previous holder of the endpoint
+ * may have set them, before or after sending it. Reads must go on working,
+ * and whatever fd such a message installs (a pidfd) must be closed. */
+static void test_unrequested_credentials_do_not_break_reads(void **state)
+{
+    (void)state;
+    int sv[2], on = 1;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)), 0);
+    conn_open();
+    cm_handle_t e = pass_endpoint(sv[0]);
+
+    assert_int_equal(send_tagged(sv[1], 1), 0);
+    expect_read(e, CM_OK, 1, "credentials set before the transfer");
+    /* Set again through the kept dup, with timestamps and a pidfd. */
+    assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)), 0);
+    assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_TIMESTAMP, &on, sizeof(on)), 0);
+    int pidfd_ok = setsockopt(sv[0], SOL_SOCKET, SO_PASSPIDFD, &on, sizeof(on)) == 0;
+    assert_int_equal(send_tagged(sv[1], 2), 0);
+    expect_read(e, CM_OK, 2, "credentials, timestamp and pidfd set after the transfer");
+    if (pidfd_ok)
+        assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_PASSPIDFD, &on, sizeof(on)), 0);
+    assert_int_equal(send_tagged(sv[1], 3), 0);
+    assert_int_equal(sendrec(sv[1], "", 0, NULL, 0), 0);
+    assert_int_equal(send_tagged(sv[1], 4), 0);
+    expect_read(e, CM_OK, 3, "pidfd set again");
+    expect_read(e, CM_ERR_PROTOCOL, 0, "empty record with credentials on");
+    expect_read(e, CM_OK, 4, "after the empty record");
+
+    assert_status(cm_handle_close(e), CM_OK);
+    close(sv[0]);
+    close(sv[1]);
+    conn_close();
+}
+
+/* recvmsg returns 0 both for an empty SEQPACKET record and at the end of
+ * the stream. An empty record is PROTOCOL wherever it sits in the queue,
+ * and PEER_CLOSED comes only once the peer is gone (closed, or shut down
+ * its writing side) and nothing is left. */
+static void test_empty_record_is_not_end_of_stream(void **state)
+{
+    (void)state;
+    uint8_t rec[64];
+
+    /* Connected peer: empty, then a message. */
+    conn_open();
+    assert_int_equal(sendrec(conn.raw, "", 0, NULL, 0), 0);
+    assert_int_equal(send_tagged(conn.raw, 1), 0);
+    expect_read(conn.ch, CM_ERR_PROTOCOL, 0, "empty, peer connected");
+    expect_read(conn.ch, CM_OK, 1, "message after the empty record");
+    expect_read(conn.ch, CM_ERR_SHOULD_WAIT, 0, "nothing left");
+    conn_close();
+
+    /* Empty records around a message, then the peer closes. */
+    conn_open();
+    int memfd = make_memfd(CM_PAGE_SIZE);
+    assert_int_equal(sendrec(conn.raw, "", 0, NULL, 0), 0);
+    assert_int_equal(sendrec(conn.raw, "", 0, NULL, 0), 0);
+    assert_int_equal(send_tagged(conn.raw, 2), 0);
+    assert_int_equal(sendrec(conn.raw, "", 0, &memfd, 1), 0); /* empty but for an fd */
+    assert_int_equal(sendrec(conn.raw, "", 0, NULL, 0), 0);
+    close(memfd);
+    close(conn.raw);
+    conn.raw = -1;
+    expect_read(conn.ch, CM_ERR_PROTOCOL, 0, "first empty record, peer closed");
+    expect_read(conn.ch, CM_ERR_PROTOCOL, 0, "second empty record, peer closed");
+    expect_read(conn.ch, CM_OK, 2, "message after two empty records");
+    expect_read(conn.ch, CM_ERR_PROTOCOL, 0, "empty record with an fd");
+    expect_read(conn.ch, CM_ERR_PROTOCOL, 0, "last empty record");
+    expect_read(conn.ch, CM_ERR_PEER_CLOSED, 0, "the end");
+    expect_read(conn.ch, CM_ERR_PEER_CLOSED, 0, "still the end");
+    conn_close();
+
+    /* The peer shuts down its writing side but stays: the queue drains,
+     * then PEER_CLOSED; writes to it still arrive. */
+    conn_open();
+    assert_int_equal(sendrec(conn.raw, "", 0, NULL, 0), 0);
+    assert_int_equal(send_tagged(conn.raw, 3), 0);
+    assert_int_equal(shutdown(conn.raw, SHUT_WR), 0);
+    expect_read(conn.ch, CM_ERR_PROTOCOL, 0, "empty record, peer shut down writing");
+    expect_read(conn.ch, CM_OK, 3, "message before the shutdown");
+    expect_read(conn.ch, CM_ERR_PEER_CLOSED, 0, "after the shutdown");
+    expect_read(conn.ch, CM_ERR_PEER_CLOSED, 0, "still after the shutdown");
+    assert_status(cm_channel_write(conn.ch, "back", 4, NULL, 0), CM_OK);
+    assert_int_equal(recv(conn.raw, rec, sizeof(rec), MSG_DONTWAIT), sizeof(struct wire_hdr) + 4);
+    conn_close();
+
+    /* Shut down with nothing queued: the end, not a malformed record. */
+    conn_open();
+    assert_int_equal(shutdown(conn.raw, SHUT_WR), 0);
+    expect_read(conn.ch, CM_ERR_PEER_CLOSED, 0, "shutdown, nothing queued");
+    conn_close();
+}
+
+/* ---- A forked hostile sender that keeps a dup of the endpoint it sent.
+ *
+ * The child makes a socketpair (x, y), applies `before` to x, sends x to us
+ * over the raw connection, waits for our go, applies `after` to its dup of
+ * x, writes `nrecs` send_tagged records (tags 1..nrecs) on y, tells us, and
+ * stays alive (holding x and y) until we close the pipe. A child's failure
+ * shows in its exit status. */
+struct hostile_sender {
+    int (*before)(int x);
+    int (*after)(int x);
+    int nrecs;
+};
+
+static void hostile_child(const struct hostile_sender *hs, int go, int done)
+{
+    int sv[2];
+    char c;
+    uint8_t rec[64];
+    struct wire_handle d = { CM_OBJ_CHANNEL, CM_RIGHTS_ALL };
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        _exit(1);
+    if (hs->before != NULL && hs->before(sv[0]) != 0)
+        _exit(2);
+    if (sendrec(conn.raw, rec, build(rec, &d, 1, "", 0), &sv[0], 1) != 0)
+        _exit(3);
+    if (read(go, &c, 1) != 1)
+        _exit(4);
+    if (hs->after != NULL && hs->after(sv[0]) != 0)
+        _exit(5);
+    for (int i = 1; i <= hs->nrecs; i++)
+        if (send_tagged(sv[1], (uint8_t)i) != 0)
+            _exit(10 + i);
+    if (write(done, "d", 1) != 1)
+        _exit(6);
+    while (read(go, &c, 1) > 0) {
+    }
+    _exit(0);
+}
+
+/* Runs a hostile sender; returns the endpoint it sent, once its records
+ * are queued. *pid and *go are for finish_hostile. */
+static cm_handle_t start_hostile(const struct hostile_sender *hs, pid_t *pid, int *go)
+{
+    int to_child[2], from_child[2];
+    uint8_t buf[8];
+    char c;
+    assert_int_equal(pipe2(to_child, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(from_child, O_CLOEXEC), 0);
+    *pid = fork();
+    assert_true(*pid >= 0);
+    if (*pid == 0) {
+        close(to_child[1]);
+        close(from_child[0]);
+        hostile_child(hs, to_child[0], from_child[1]);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    cm_handle_t e = read_one_handle(buf, sizeof(buf));
+    assert_int_equal(write(to_child[1], "g", 1), 1);
+    ssize_t n;
+    do
+        n = read(from_child[0], &c, 1);
+    while (n < 0 && errno == EINTR);
+    close(from_child[0]);
+    if (n != 1) {
+        close(to_child[1]);
+        int status;
+        waitpid(*pid, &status, 0);
+        cm_handle_close(e);
+        fail_msg("hostile sender failed (exit %d)", WEXITSTATUS(status));
+    }
+    *go = to_child[1];
+    return e;
+}
+
+static void finish_hostile(pid_t pid, int go, cm_handle_t e)
+{
+    int status;
+    close(go);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_status(cm_handle_close(e), CM_OK);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static int arm_sigio_at_parent(int x)
+{
+    if (fcntl(x, F_SETOWN, getppid()) != 0)
+        return -1;
+    return fcntl(x, F_SETFL, fcntl(x, F_GETFL) | O_ASYNC);
+}
+
+static volatile sig_atomic_t sigio_seen;
+
+static void on_sigio(int sig)
+{
+    (void)sig;
+    sigio_seen++;
+}
+
+/* O_ASYNC with the receiver as owner, set on the endpoint before sending
+ * it: every message arriving would signal the receiver (SIGIO terminates by
+ * default). The receiver disarms it on receipt. */
+static void test_sender_cannot_arm_sigio_on_received_endpoint(void **state)
+{
+    (void)state;
+    struct sigaction sa = { .sa_handler = on_sigio }, old;
+    const struct hostile_sender hs = { arm_sigio_at_parent, NULL, 2 };
+    pid_t pid;
+    int go;
+    assert_int_equal(sigaction(SIGIO, &sa, &old), 0);
+    sigio_seen = 0;
+    conn_open();
+    cm_handle_t e = start_hostile(&hs, &pid, &go);
+    expect_read(e, CM_OK, 1, "first message on the received endpoint");
+    expect_read(e, CM_OK, 2, "second message on the received endpoint");
+    int seen = sigio_seen;
+    finish_hostile(pid, go, e);
+    conn_close();
+    assert_int_equal(sigaction(SIGIO, &old, NULL), 0);
+    assert_int_equal(seen, 0);
+}
+
+static int peek_off_7(int x)
+{
+    int v = 7;
+    return setsockopt(x, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v));
+}
+
+static int peek_off_3(int x)
+{
+    int v = 3;
+    return setsockopt(x, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v));
+}
+
+/* SO_PEEK_OFF makes a peek start inside the record. Reads peek first: an
+ * offset set before the transfer, or after it through the kept dup, must
+ * not shift or lose what is read. */
+static void test_sender_peek_offset_does_not_shift_reads(void **state)
+{
+    (void)state;
+    const struct hostile_sender before = { peek_off_7, NULL, 2 };
+    const struct hostile_sender after = { NULL, peek_off_3, 2 };
+    pid_t pid;
+    int go;
+    conn_open();
+    cm_handle_t e = start_hostile(&before, &pid, &go);
+    expect_read(e, CM_OK, 1, "offset set before the transfer, first");
+    expect_read(e, CM_OK, 2, "offset set before the transfer, second");
+    finish_hostile(pid, go, e);
+    e = start_hostile(&after, &pid, &go);
+    expect_read(e, CM_OK, 1, "offset set after the transfer, first");
+    expect_read(e, CM_OK, 2, "offset set after the transfer, second");
+    finish_hostile(pid, go, e);
+    conn_close();
+}
+
+static int refuse_rights(int x)
+{
+    int v = 0;
+    if (setsockopt(x, SOL_SOCKET, SO_PASSRIGHTS, &v, sizeof(v)) != 0)
+        return errno == ENOPROTOOPT ? 0 : -1; /* before Linux 6.16: nothing to refuse */
+    return 0;
+}
+
+/* SO_PASSRIGHTS off on the receiving socket makes every write of fds to it
+ * fail (EPERM): set before the transfer, it would keep the receiver from
+ * ever getting a handle on that endpoint. */
+static void test_sender_cannot_refuse_handles_on_received_endpoint(void **state)
+{
+    (void)state;
+    const struct hostile_sender hs = { refuse_rights, NULL, 1 };
+    pid_t pid;
+    int go;
+    conn_open();
+    cm_handle_t e = start_hostile(&hs, &pid, &go);
+    expect_read(e, CM_OK, 1, "a handle on an endpoint sent with SO_PASSRIGHTS off");
+    finish_hostile(pid, go, e);
+    conn_close();
+}
+
 int main(void)
 {
     alarm(300);
@@ -570,6 +940,11 @@ int main(void)
         LEAK_TEST(test_claimed_write_right_on_write_sealed_memfd_is_not_granted),
         LEAK_TEST(test_claimed_immutability_comes_from_seals_not_words),
         LEAK_TEST(test_records_sent_to_a_peer_follow_the_wire_format),
+        LEAK_TEST(test_unrequested_credentials_do_not_break_reads),
+        LEAK_TEST(test_empty_record_is_not_end_of_stream),
+        LEAK_TEST(test_sender_cannot_arm_sigio_on_received_endpoint),
+        LEAK_TEST(test_sender_peek_offset_does_not_shift_reads),
+        LEAK_TEST(test_sender_cannot_refuse_handles_on_received_endpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

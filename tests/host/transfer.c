@@ -308,7 +308,7 @@ static void test_received_handles_are_counted_and_released(void **state)
     cm_handle_close(b);
 }
 
-static void test_receive_into_full_handle_table_is_no_resources_and_leaks_nothing(void **state)
+static void test_receive_into_full_handle_table_is_no_resources_and_message_stays_queued(void **state)
 {
     (void)state;
     cm_handle_t a, b, anchor, vs[3], got[3];
@@ -336,11 +336,23 @@ static void test_receive_into_full_handle_table_is_no_resources_and_leaks_nothin
                   CM_ERR_NO_RESOURCES);
     assert_int_equal(count_open_fds(), fds);
     assert_int_equal(cm_host_live_handles(), CM_MAX_HANDLES - 2);
-    /* Dropped, not kept for a retry. */
-    assert_status(cm_channel_read(b, buf, sizeof(buf), &nb, got, 3, &nh), CM_ERR_SHOULD_WAIT);
+    /* A local shortage, not the message's fault: it stays queued, intact. */
+    assert_status(cm_channel_read(b, buf, sizeof(buf), &nb, got, 3, &nh),
+                  CM_ERR_NO_RESOURCES);
+    assert_int_equal(nh, 3);
 
     while (nfill > 0)
         cm_handle_close(fill[--nfill]);
+    assert_status(cm_channel_read(b, buf, sizeof(buf), &nb, got, 3, &nh), CM_OK);
+    assert_int_equal(nh, 3);
+    assert_int_equal(nb, 1);
+    assert_memory_equal(buf, "3", 1);
+    for (int i = 0; i < 3; i++) {
+        uint8_t first = 0;
+        assert_status(cm_vmo_read(got[i], &first, 0, 1), CM_OK);
+        assert_int_equal(first, 10 + i); /* filled_vmo: byte 0 is the seed */
+        cm_handle_close(got[i]);
+    }
     /* The channel still works once there is room. */
     vs[0] = filled_vmo(CM_PAGE_SIZE, 42);
     assert_status(cm_channel_write(a, "1", 1, vs, 1), CM_OK);
@@ -367,7 +379,7 @@ int main(void)
         LEAK_TEST(test_readonly_fd_vmo_without_seal_is_not_sent_as_readonly),
         LEAK_TEST(test_file_vmos_and_listeners_cannot_be_sent),
         LEAK_TEST(test_received_handles_are_counted_and_released),
-        LEAK_TEST(test_receive_into_full_handle_table_is_no_resources_and_leaks_nothing),
+        LEAK_TEST(test_receive_into_full_handle_table_is_no_resources_and_message_stays_queued),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
