@@ -86,6 +86,16 @@ static struct cm_htab *locked_table(void)
     return &table;
 }
 
+void cm__handle_table_hold(void)
+{
+    locked_table();
+}
+
+void cm__handle_table_release(void)
+{
+    pthread_mutex_unlock(&table_lock);
+}
+
 uint64_t cm__now_ns(void)
 {
     struct timespec ts;

@@ -69,6 +69,11 @@ int cm__hobj_forked(const struct cm__hobj *obj);
 cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, short events,
                                uint64_t deadline, short *revents);
 
+/* Tests only (tests/host/fork_handles.c): hold the table lock as a thread
+ * in the middle of a handle call does, to fork while it is held. */
+void cm__handle_table_hold(void);
+void cm__handle_table_release(void);
+
 /* CLOCK_MONOTONIC in nanoseconds: the clock of every host deadline. */
 uint64_t cm__now_ns(void);
 
