@@ -147,11 +147,16 @@ cm_status_t cm_host_accept(cm_handle_t listener, int64_t timeout_ns, cm_handle_t
         return st;
     struct listener *l = (struct listener *)obj;
     do {
-        short rev;
+        short rev = 0;
         st = cm__handle_wait_fd(listener, obj, l->fd, POLLIN, deadline, &rev);
         if (st == CM_OK)
             st = accept_one(l, channel);
-        /* A lost race waits again for the rest of the deadline. */
+        /* A lost race waits again for the rest of the deadline. A socket
+         * that reports a hang-up stays "ready" forever: waiting again would
+         * spin. (Only a shutdown does that, which runs after the last close,
+         * and that close has already canceled this wait.) */
+        if (st == CM_ERR_SHOULD_WAIT && (rev & (POLLHUP | POLLERR)))
+            st = CM_ERR_IO;
     } while (st == CM_ERR_SHOULD_WAIT);
     cm__hobj_put(obj);
     return st;

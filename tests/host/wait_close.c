@@ -170,7 +170,9 @@ static void test_close_of_duplicate_does_not_wake_other_handle_waiter(void **sta
     start_waiter(&w, WAIT_CHANNEL, a, WAIT_NS);
     await_blocked(&w);
     assert_status(cm_handle_close(a2), CM_OK);
-    /* The waiter is still waiting, for the message and nothing else. */
+    /* The waiter is still waiting, for the message and nothing else. The
+     * pause is not a handshake: it gives a wrongly woken waiter the time to
+     * return BAD_HANDLE before the message could hide it. */
     nap_ms(20);
     assert_status(cm_channel_write(b, "m", 1, NULL, 0), CM_OK);
     assert_status(join_waiter(&w), CM_OK);
