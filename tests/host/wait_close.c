@@ -9,6 +9,7 @@
  * comes fails the test with TIMED_OUT instead of hanging it. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +264,80 @@ static void test_close_wakes_every_waiter_on_the_handle(void **state)
     assert_status(cm_handle_close(b), CM_OK);
 }
 
+/* Whichever comes first, the close or the wait's start, the wait ends with
+ * BAD_HANDLE: never a hang, never a stale success. Many rounds, so that every
+ * interleaving (before the lookup, between lookup and registration, while
+ * blocked) is likely taken. */
+static void test_close_racing_with_wait_start_always_gives_bad_handle(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 300 };
+    for (int i = 0; i < ROUNDS; i++) {
+        cm_handle_t a, b, lis;
+        struct waiter w, l;
+        assert_status(cm_channel_create(0, &a, &b), CM_OK);
+        assert_status(cm_host_listen(path, &lis), CM_OK);
+        start_waiter(&w, WAIT_CHANNEL, a, WAIT_NS);
+        start_waiter(&l, WAIT_ACCEPT, lis, WAIT_NS);
+        if (i % 3 == 1)
+            sched_yield();
+        else if (i % 3 == 2)
+            nap_ms(1);
+        assert_status(cm_handle_close(a), CM_OK);
+        assert_status(cm_handle_close(lis), CM_OK);
+        assert_status(join_waiter(&w), CM_ERR_BAD_HANDLE);
+        assert_status(join_waiter(&l), CM_ERR_BAD_HANDLE);
+        assert_status(cm_channel_wait_readable(b, 0), CM_ERR_PEER_CLOSED);
+        assert_status(cm_handle_close(b), CM_OK);
+    }
+}
+
+/* A duplicate racing with the last close either wins (the object lives on
+ * through it) or fails with BAD_HANDLE: it never names a channel that its
+ * last close already shut down. */
+struct dupper {
+    cm_handle_t src;
+    cm_handle_t out;
+    cm_status_t st;
+    atomic_int go;
+};
+
+static void *dup_main(void *arg)
+{
+    struct dupper *d = arg;
+    while (!atomic_load(&d->go))
+        ;
+    d->st = cm_handle_duplicate(d->src, CM_RIGHTS_SAME, &d->out);
+    return NULL;
+}
+
+static void test_duplicate_racing_with_last_close_never_revives_it(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 300 };
+    for (int i = 0; i < ROUNDS; i++) {
+        cm_handle_t a, b;
+        pthread_t t;
+        struct dupper d = { .out = CM_HANDLE_INVALID };
+        assert_status(cm_channel_create(0, &a, &b), CM_OK);
+        d.src = a;
+        atomic_init(&d.go, 0);
+        assert_int_equal(pthread_create(&t, NULL, dup_main, &d), 0);
+        atomic_store(&d.go, 1);
+        assert_status(cm_handle_close(a), CM_OK);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        if (d.st == CM_OK) {
+            assert_status(cm_channel_wait_readable(b, 0), CM_ERR_TIMED_OUT);
+            assert_status(cm_channel_write(d.out, "d", 1, NULL, 0), CM_OK);
+            assert_status(cm_handle_close(d.out), CM_OK);
+        } else {
+            assert_status(d.st, CM_ERR_BAD_HANDLE);
+            assert_status(cm_channel_wait_readable(b, 0), CM_ERR_PEER_CLOSED);
+        }
+        assert_status(cm_handle_close(b), CM_OK);
+    }
+}
+
 /* ---- timeouts (core/deadline.h) ---- */
 
 static void test_negative_timeouts_other_than_infinite_are_invalid_args(void **state)
@@ -379,6 +454,8 @@ int main(void)
         LEAK_TEST(test_replace_wakes_waiter_on_the_old_value),
         LEAK_TEST(test_transfer_of_waited_handle_wakes_waiter_and_endpoint_lives_on),
         LEAK_TEST(test_close_wakes_every_waiter_on_the_handle),
+        DIR_TEST(test_close_racing_with_wait_start_always_gives_bad_handle),
+        LEAK_TEST(test_duplicate_racing_with_last_close_never_revives_it),
         DIR_TEST(test_negative_timeouts_other_than_infinite_are_invalid_args),
         DIR_TEST(test_huge_timeouts_saturate_and_ready_waits_return_ok),
         LEAK_TEST(test_huge_timeout_waits_until_peer_writes),
