@@ -23,34 +23,53 @@
 #include <unistd.h>
 
 #include <capmem/host.h>
+#include "deadline.h"
 #include "internal.h"
 #include "wire.h"
 #include "channel_internal.h"
 
 /* An endpoint's receive buffer: the head record is peeked into it and
- * judged there. `full` is never set: no message is held by the library
- * (it stays in the socket until delivered); channel_destroy still looks. */
+ * judged there. No message is ever held here between calls: a record stays
+ * in the socket until it is delivered (or rejected as malformed), so it
+ * travels with the endpoint and dies with the socket. */
 struct cm__pending {
     struct cm__wire_view view;
     int fds[CM_CHANNEL_MAX_HANDLES];
     struct stat sb[CM_CHANNEL_MAX_HANDLES];   /* what fd_matches saw, per fd */
     int seals[CM_CHANNEL_MAX_HANDLES];
     uint8_t buf[CM__WIRE_MAX_MSG + 1]; /* +1: an oversized record shows as too long */
-    int full;
 };
 
 static void channel_destroy(struct cm__hobj *obj)
 {
     struct cm__channel *c = (struct cm__channel *)obj;
-    if (c->pending != NULL) {
-        if (c->pending->full)
-            for (uint32_t i = 0; i < c->pending->view.num_handles; i++)
-                close(c->pending->fds[i]);
-        free(c->pending);
-    }
+    free(c->pending);
     pthread_mutex_destroy(&c->lock);
-    close(c->fd);
+    if (c->fd >= 0)
+        close(c->fd);
     free(c);
+}
+
+/* The last handle is closed while a woken waiter or a call in progress still
+ * holds a reference: the peer must see PEER_CLOSED now, not when that thread
+ * gets round to dropping it. shutdown() ends the connection for the peer and
+ * wakes our own pollers, but it acts on the socket, which after a fork may
+ * also be the other process's endpoint; then the socket closes as usual when
+ * the woken holders drop their references (docs/fork.md). A failed shutdown
+ * leaves that same ordinary path. */
+static void channel_last_handle(struct cm__hobj *obj)
+{
+    struct cm__channel *c = (struct cm__channel *)obj;
+    if (!cm__hobj_forked(obj))
+        (void)shutdown(c->fd, SHUT_RDWR);
+}
+
+/* In a forked child: a parent thread may have held the read lock at the
+ * fork; it will never release it here. */
+static void channel_after_fork_child(struct cm__hobj *obj)
+{
+    struct cm__channel *c = (struct cm__channel *)obj;
+    pthread_mutex_init(&c->lock, NULL);
 }
 
 cm_status_t cm__channel_wrap(int fd, struct cm__channel **out)
@@ -59,6 +78,8 @@ cm_status_t cm__channel_wrap(int fd, struct cm__channel **out)
     if (c == NULL)
         return CM_ERR_NO_MEMORY;
     cm__hobj_init(&c->hdr, CM_OBJ_CHANNEL, channel_destroy);
+    c->hdr.on_last_handle = channel_last_handle;
+    c->hdr.after_fork_child = channel_after_fork_child;
     c->fd = fd;
     pthread_mutex_init(&c->lock, NULL);
     *out = c;
@@ -660,6 +681,44 @@ static cm_status_t read_locked(struct cm__channel *c, const struct read_req *r)
     }
 }
 
+/* Allocates the endpoint's peek buffer on first use. Caller holds c->lock. */
+static cm_status_t pending_buffer(struct cm__channel *c)
+{
+    if (c->pending == NULL)
+        c->pending = malloc(sizeof(*c->pending));
+    return c->pending == NULL ? CM_ERR_NO_MEMORY : CM_OK;
+}
+
+/* After a hang-up: OK while a record is still queued (even a malformed one,
+ * which the next read rejects without blocking), PEER_CLOSED only at the
+ * real end of the stream. A plain peek cannot tell an empty record from the
+ * end (both read 0), and a peer that closed with our messages unread leaves
+ * ECONNRESET pending once before the records still queued for us. */
+static cm_status_t hung_up_status(struct cm__channel *c)
+{
+    pthread_mutex_lock(&c->lock);
+    cm_status_t st = pending_buffer(c);
+    for (int reset = 0; st == CM_OK;) {
+        char b;
+        ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || (errno == ECONNRESET && !reset++)))
+            continue;
+        if (n > 0)
+            break;
+        if (n < 0) {
+            st = errno == EAGAIN ? CM_OK : CM_ERR_PEER_CLOSED;
+            break;
+        }
+        int end = rx_at_end(c->fd, c->pending);
+        if (end >= 0) {
+            st = end == 1 ? CM_ERR_PEER_CLOSED : CM_OK;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return st;
+}
+
 cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap,
                             uint32_t *actual_bytes, cm_handle_t *handles,
                             uint32_t handles_cap, uint32_t *actual_handles)
@@ -672,71 +731,30 @@ cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap
     if (st != CM_OK)
         return st;
     pthread_mutex_lock(&c->lock);
-    if (c->pending == NULL) {
-        c->pending = malloc(sizeof(*c->pending));
-        if (c->pending != NULL)
-            c->pending->full = 0;
-    }
-    st = c->pending == NULL ? CM_ERR_NO_MEMORY : read_locked(c, &r);
+    st = pending_buffer(c);
+    if (st == CM_OK)
+        st = read_locked(c, &r);
     pthread_mutex_unlock(&c->lock);
     cm__hobj_put(&c->hdr);
     return st;
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Polls fd for `events` until timeout_ns (negative: forever). Returns the
- * revents, 0 on timeout, -1 on error (errno set). */
-int cm__poll_fd(int fd, short events, int64_t timeout_ns)
-{
-    int64_t deadline = timeout_ns < 0 ? -1 : now_ns() + timeout_ns;
-    for (;;) {
-        int ms = -1;
-        if (deadline >= 0) {
-            int64_t left = deadline - now_ns();
-            if (left < 0)
-                left = 0;
-            ms = left / 1000000 > 1000000 ? 1000000 : (int)((left + 999999) / 1000000);
-        }
-        struct pollfd pfd = { fd, events, 0 };
-        int r = poll(&pfd, 1, ms);
-        if (r > 0)
-            return pfd.revents;
-        if (r < 0 && errno != EINTR)
-            return -1;
-        if (r == 0 && deadline >= 0 && now_ns() >= deadline)
-            return 0;
-    }
-}
-
+/* Errors first by argument, then by handle: a bad timeout is INVALID_ARGS
+ * whatever the handle (core/deadline.h). */
 cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns)
 {
     struct cm__channel *c;
-    cm_status_t st = get_channel(channel, 0, &c);
+    uint64_t deadline;
+    cm_status_t st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
     if (st != CM_OK)
         return st;
-    pthread_mutex_lock(&c->lock);
-    int pending = c->pending != NULL && c->pending->full;
-    pthread_mutex_unlock(&c->lock);
-    if (!pending) {
-        int rev = cm__poll_fd(c->fd, POLLIN, timeout_ns);
-        if (rev < 0) {
-            st = cm__status_from_errno(errno);
-        } else if (rev == 0) {
-            st = CM_ERR_TIMED_OUT;
-        } else if (rev & (POLLHUP | POLLERR)) {
-            /* Hung up: readable only if a record is still queued. A peek
-             * without a control buffer installs no fds. */
-            char b;
-            ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-            st = n > 0 ? CM_OK : CM_ERR_PEER_CLOSED;
-        }
-    }
+    st = get_channel(channel, 0, &c);
+    if (st != CM_OK)
+        return st;
+    short rev = 0;
+    st = cm__handle_wait_fd(channel, &c->hdr, c->fd, POLLIN, deadline, &rev);
+    if (st == CM_OK && (rev & (POLLHUP | POLLERR)))
+        st = hung_up_status(c);
     cm__hobj_put(&c->hdr);
     return st;
 }

@@ -12,8 +12,4 @@ cm_status_t cm__channel_install(int fd, cm_rights_t rights, cm_handle_t *out);
  * Returns UNSUPPORTED when Linux could not enforce the drop. */
 cm_status_t cm__transfer_check(struct cm__hobj *obj, cm_rights_t rights);
 
-/* Polls fd for events until timeout_ns (negative: forever). Returns revents,
- * 0 on timeout, -1 on error with errno set. */
-int cm__poll_fd(int fd, short events, int64_t timeout_ns);
-
 #endif

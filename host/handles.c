@@ -4,11 +4,33 @@
  * A slot holds one reference on a cm__hobj; lookups hand out an extra
  * reference so a concurrent cm_handle_close cannot free an object that
  * another thread is using. Objects own their file descriptors: destroying
- * the object closes them. */
+ * the object closes them.
+ *
+ * Waiting and closing. A blocked call (cm_channel_wait_readable,
+ * cm_host_accept) holds a reference, not a handle, so it must not keep the
+ * object alive for anyone else. The table lock therefore also guards each
+ * object's handle count and its list of waiters: a waiter registers through
+ * the handle value it named, in the same critical section that checks that
+ * value still names the object, and removing a value from the table (close,
+ * transfer, replace) cancels every waiter registered through it, by setting
+ * its flag and writing its eventfd, which the waiter polls together with the
+ * object's fd. No wake-up can be lost: either the close sees the node, or
+ * the registration sees the value gone. When a close removes an object's
+ * last handle, the object is marked dead (no duplicate racing with the close
+ * can name it again) and its on_last_handle hook makes it unusable at once.
+ *
+ * fork: a handler taken once keeps the table lock across fork(), so a child
+ * never inherits it held by a thread it does not have (docs/fork.md). */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "deadline.h"
 #include "handle_table.h"
 #include "rights.h"
 #include "internal.h"
@@ -16,16 +38,69 @@
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cm_htab_entry table_entries[CM_MAX_HANDLES];
 static struct cm_htab table;
-static int table_ready;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+/* Forks seen by this process (and, copied, by its children): an object
+ * made before the last fork may share its fds with another process. */
+static atomic_uint fork_gen;
+
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&table_lock);
+    atomic_fetch_add(&fork_gen, 1);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&table_lock);
+}
+
+/* The child has only the forking thread: every registered waiter belonged to
+ * a thread that is not here, and a lock an object held for one of those
+ * threads would never be released. The lock is ours (taken in prepare by
+ * this very thread), so unlocking it is valid. */
+static void fork_child(void)
+{
+    for (uint32_t i = 0; i < table.capacity; i++) {
+        struct cm__hobj *obj = table_entries[i].object;
+        if (obj == NULL)
+            continue;
+        obj->waiters = NULL;
+        if (obj->after_fork_child != NULL)
+            obj->after_fork_child(obj);
+    }
+    pthread_mutex_unlock(&table_lock);
+}
+
+static void table_init(void)
+{
+    cm__htab_init(&table, table_entries, CM_MAX_HANDLES);
+    /* Fails only for lack of memory at first use; the library then works,
+     * only without the fork guarantee, and there is no caller to tell. */
+    (void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 static struct cm_htab *locked_table(void)
 {
+    pthread_once(&table_once, table_init);
     pthread_mutex_lock(&table_lock);
-    if (!table_ready) {
-        cm__htab_init(&table, table_entries, CM_MAX_HANDLES);
-        table_ready = 1;
-    }
     return &table;
+}
+
+void cm__handle_table_hold(void)
+{
+    locked_table();
+}
+
+void cm__handle_table_release(void)
+{
+    pthread_mutex_unlock(&table_lock);
+}
+
+uint64_t cm__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void cm__hobj_init(struct cm__hobj *obj, uint32_t type, void (*destroy)(struct cm__hobj *))
@@ -33,6 +108,12 @@ void cm__hobj_init(struct cm__hobj *obj, uint32_t type, void (*destroy)(struct c
     obj->type = type;
     atomic_init(&obj->refs, 1);
     obj->destroy = destroy;
+    obj->on_last_handle = NULL;
+    obj->after_fork_child = NULL;
+    obj->handles = 0;
+    obj->waiters = NULL;
+    atomic_init(&obj->dead, 0);
+    obj->fork_gen = atomic_load(&fork_gen);
 }
 
 void cm__hobj_ref(struct cm__hobj *obj)
@@ -46,10 +127,125 @@ void cm__hobj_put(struct cm__hobj *obj)
         obj->destroy(obj);
 }
 
+int cm__hobj_forked(const struct cm__hobj *obj)
+{
+    return atomic_load(&fork_gen) != obj->fork_gen;
+}
+
+/* ---- waiters (all under the table lock) ---- */
+
+/* Cancels every wait registered through handle value h. */
+static void cancel_waiters(struct cm__hobj *obj, cm_handle_t h)
+{
+    const uint64_t one = 1;
+    for (struct cm__waiter *w = obj->waiters; w != NULL; w = w->next) {
+        if (w->handle != h || atomic_load(&w->canceled))
+            continue;
+        atomic_store(&w->canceled, 1);
+        /* Written at most once per eventfd, whose counter is then 0: a write
+         * of 1 cannot fail (eventfd(2) refuses only an overflowing count). */
+        (void)!write(w->wake_fd, &one, sizeof(one));
+    }
+}
+
+/* Registers w if its handle value still names obj. Errors: BAD_HANDLE. */
+static cm_status_t waiter_add(struct cm__hobj *obj, struct cm__waiter *w)
+{
+    struct cm_htab_entry *e;
+    struct cm_htab *t = locked_table();
+    cm_status_t st = cm__htab_lookup(t, w->handle, CM_OBJ_NONE, 0, &e);
+    if (st == CM_OK && e->object != obj)
+        st = CM_ERR_BAD_HANDLE;
+    if (st == CM_OK) {
+        w->prev = NULL;
+        w->next = obj->waiters;
+        if (w->next != NULL)
+            w->next->prev = w;
+        obj->waiters = w;
+    }
+    pthread_mutex_unlock(&table_lock);
+    return st;
+}
+
+static void waiter_remove(struct cm__hobj *obj, struct cm__waiter *w)
+{
+    locked_table();
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        obj->waiters = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+    pthread_mutex_unlock(&table_lock);
+}
+
+/* The blocking part: one poll on both fds per wake-up, re-armed only on
+ * EINTR or when a deadline longer than poll's int milliseconds remains. */
+static cm_status_t wait_loop(struct cm__waiter *w, int fd, short events, uint64_t deadline,
+                             short *revents)
+{
+    for (;;) {
+        struct pollfd p[2] = { { fd, events, 0 }, { w->wake_fd, POLLIN, 0 } };
+        int r = poll(p, 2, cm__deadline_poll_ms(deadline, cm__now_ns(), INT_MAX));
+        if (atomic_load(&w->canceled))
+            return CM_ERR_BAD_HANDLE;
+        if (r < 0 && errno != EINTR)
+            return cm__status_from_errno(errno);
+        if (r > 0 && p[0].revents != 0) {
+            *revents = p[0].revents;
+            return CM_OK;
+        }
+        if (cm__deadline_passed(deadline, cm__now_ns()))
+            return CM_ERR_TIMED_OUT;
+    }
+}
+
+cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, short events,
+                               uint64_t deadline, short *revents)
+{
+    /* Ready now, or a zero timeout: no eventfd, no registration. */
+    struct pollfd p = { fd, events, 0 };
+    int r;
+    do
+        r = poll(&p, 1, 0);
+    while (r < 0 && errno == EINTR);
+    if (atomic_load(&obj->dead))
+        return CM_ERR_BAD_HANDLE;
+    if (r < 0)
+        return cm__status_from_errno(errno);
+    if (r > 0) {
+        *revents = p.revents;
+        return CM_OK;
+    }
+    if (cm__deadline_passed(deadline, cm__now_ns()))
+        return CM_ERR_TIMED_OUT;
+    /* One eventfd per blocking wait rather than one cached per thread: no
+     * hidden fd outlives the call (a process that closes fds it does not
+     * know, a fork, a leak count), for two system calls next to a sleep. */
+    struct cm__waiter w = { .handle = h };
+    atomic_init(&w.canceled, 0);
+    w.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (w.wake_fd < 0)
+        return cm__status_from_errno(errno);
+    cm_status_t st = waiter_add(obj, &w);
+    if (st == CM_OK) {
+        st = wait_loop(&w, fd, events, deadline, revents);
+        waiter_remove(obj, &w);
+    }
+    close(w.wake_fd);
+    return st;
+}
+
+/* ---- handles ---- */
+
 cm_status_t cm__handle_install(struct cm__hobj *obj, cm_rights_t rights, cm_handle_t *out)
 {
     struct cm_htab *t = locked_table();
-    cm_status_t st = cm__htab_alloc(t, obj, obj->type, rights, out);
+    cm_status_t st = CM_ERR_BAD_HANDLE;
+    if (!atomic_load(&obj->dead))
+        st = cm__htab_alloc(t, obj, obj->type, rights, out);
+    if (st == CM_OK)
+        obj->handles++;
     pthread_mutex_unlock(&table_lock);
     return st;
 }
@@ -70,11 +266,27 @@ cm_status_t cm__handle_get(cm_handle_t h, uint32_t type, cm_rights_t need,
     return st;
 }
 
+/* Removes h (table lock held) and cancels the waits through it. Sets *last
+ * when no handle names the object any more. */
+static cm_status_t remove_locked(struct cm_htab *t, cm_handle_t h, struct cm_htab_entry *removed,
+                                 int *last)
+{
+    cm_status_t st = cm__htab_remove(t, h, removed);
+    if (st == CM_OK) {
+        struct cm__hobj *obj = removed->object;
+        obj->handles--;
+        *last = obj->handles == 0;
+        cancel_waiters(obj, h);
+    }
+    return st;
+}
+
 cm_status_t cm__handle_take(cm_handle_t h, struct cm__hobj **obj, cm_rights_t *rights)
 {
     struct cm_htab_entry removed;
+    int last;
     struct cm_htab *t = locked_table();
-    cm_status_t st = cm__htab_remove(t, h, &removed);
+    cm_status_t st = remove_locked(t, h, &removed, &last);
     pthread_mutex_unlock(&table_lock);
     if (st == CM_OK) {
         *obj = removed.object;
@@ -86,13 +298,25 @@ cm_status_t cm__handle_take(cm_handle_t h, struct cm__hobj **obj, cm_rights_t *r
 
 cm_status_t cm_handle_close(cm_handle_t handle)
 {
-    struct cm__hobj *obj;
+    struct cm_htab_entry removed;
+    int last = 0;
     if (handle == CM_HANDLE_INVALID)
         return CM_OK;
-    cm_status_t st = cm__handle_take(handle, &obj, NULL);
-    if (st == CM_OK)
-        cm__hobj_put(obj);
-    return st;
+    struct cm_htab *t = locked_table();
+    cm_status_t st = remove_locked(t, handle, &removed, &last);
+    if (st == CM_OK && last)
+        atomic_store(&((struct cm__hobj *)removed.object)->dead, 1);
+    pthread_mutex_unlock(&table_lock);
+    if (st != CM_OK)
+        return st;
+    struct cm__hobj *obj = removed.object;
+    /* Only a reference is left besides ours: a woken waiter, or a call in
+     * progress. Refs cannot grow back (no handle names the object), so when
+     * ours is the last one the put below destroys it and no hook is needed. */
+    if (last && obj->on_last_handle != NULL && atomic_load(&obj->refs) > 1)
+        obj->on_last_handle(obj);
+    cm__hobj_put(obj);
+    return CM_OK;
 }
 
 cm_status_t cm_handle_duplicate(cm_handle_t handle, cm_rights_t rights, cm_handle_t *out)
@@ -128,6 +352,8 @@ cm_status_t cm_handle_replace(cm_handle_t handle, cm_rights_t rights, cm_handle_
         struct cm_htab_entry old;
         cm__htab_remove(t, handle, &old);
         st = cm__htab_alloc(t, old.object, old.type, derived, out);
+        /* The value a waiter named is gone, as after a close. */
+        cancel_waiters(old.object, handle);
     }
     pthread_mutex_unlock(&table_lock);
     return st;
@@ -163,6 +389,7 @@ cm_status_t cm__status_from_errno(int err)
     case EINVAL: return CM_ERR_INVALID_ARGS;
     case EBADF: return CM_ERR_BAD_HANDLE;
     case EPERM:
+    case EROFS:
     case EACCES: return CM_ERR_ACCESS_DENIED;
     case ENOMEM:
     case ENOSPC: return CM_ERR_NO_MEMORY;
@@ -176,6 +403,8 @@ cm_status_t cm__status_from_errno(int err)
     case EAGAIN: return CM_ERR_SHOULD_WAIT;
     case ETIMEDOUT: return CM_ERR_TIMED_OUT;
     case ENOENT:
+    case ENOTDIR:   /* a path component is not a directory */
+    case ELOOP:     /* a path that never resolves */
     case ECONNREFUSED: return CM_ERR_NOT_FOUND;
     case EEXIST:
     case EADDRINUSE: return CM_ERR_ALREADY_EXISTS;

@@ -8,23 +8,79 @@
 #include <stdint.h>
 #include <capmem/capmem.h>
 
+struct cm__waiter;
+
 /* Every object a host handle names starts with this header. Each handle
  * holds one reference; cm__handle_get takes another for the caller's use,
  * so a concurrent close never frees an object under a user.
- * Invariant: destroy runs exactly once, when refs drops to 0. */
+ * Invariant: destroy runs exactly once, when refs drops to 0.
+ *
+ * References and handles are counted apart: a thread blocked in a wait holds
+ * a reference but is not a handle, and must not keep the object alive for
+ * others. When a close removes the last handle, on_last_handle (optional)
+ * makes the object unusable at once (a channel's peer sees PEER_CLOSED, a
+ * listener stops accepting), and every waiter is woken (docs/channel.md,
+ * "Waiting and closing"). */
 struct cm__hobj {
     uint32_t type;            /* cm_obj_type_t */
     atomic_uint refs;
     void (*destroy)(struct cm__hobj *obj);
+    /* Runs once, without the table lock, when a close (not a transfer, after
+     * which the object lives on in the peer) removes the last handle. */
+    void (*on_last_handle)(struct cm__hobj *obj);
+    /* Runs in a forked child (table lock held) for each object the child's
+     * table names, to reset locks that a parent thread may have held. */
+    void (*after_fork_child)(struct cm__hobj *obj);
+    /* Guarded by the table lock: */
+    uint32_t handles;         /* live handles naming the object */
+    struct cm__waiter *waiters; /* blocked threads; nodes live on their stacks */
+    atomic_int dead;          /* last handle closed: no handle may name it again */
+    unsigned fork_gen;        /* cm__hobj_forked: value of the fork count at init */
 };
 
-/* Sets type/destroy and refs = 1 (the reference the first handle will own). */
+/* One thread blocked on an object through one handle value. Registered and
+ * unregistered under the table lock; removing `handle` from the table
+ * (close, transfer, replace) sets `canceled` and signals wake_fd. */
+struct cm__waiter {
+    struct cm__waiter *next, *prev;
+    cm_handle_t handle;
+    int wake_fd;              /* eventfd owned by the waiting call */
+    atomic_int canceled;
+};
+
+/* Sets type/destroy and refs = 1 (the reference the first handle will own);
+ * no hooks, no handles yet. */
 void cm__hobj_init(struct cm__hobj *obj, uint32_t type, void (*destroy)(struct cm__hobj *));
 void cm__hobj_ref(struct cm__hobj *obj);
 void cm__hobj_put(struct cm__hobj *obj);
 
+/* True if the process forked since obj was made (in the parent or the
+ * child): its fds may then be shared with another process, and shutting a
+ * socket down would reach into that process too (docs/fork.md). */
+int cm__hobj_forked(const struct cm__hobj *obj);
+
+/* Waits until fd reports one of `events` (CM_OK, revents in *revents), the
+ * deadline (core/deadline.h) passes (TIMED_OUT), or handle h, which named obj
+ * when the caller looked it up, is removed from the table (BAD_HANDLE: the
+ * wait is canceled). The caller holds a reference on obj. Blocks in one
+ * poll(2) on fd and a private eventfd; no time slices.
+ * Errors: TIMED_OUT; BAD_HANDLE; NO_RESOURCES (no fd left for the eventfd);
+ * IO. */
+cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, short events,
+                               uint64_t deadline, short *revents);
+
+/* Tests only (tests/host/fork_handles.c): hold the table lock as a thread
+ * in the middle of a handle call does, to fork while it is held. */
+void cm__handle_table_hold(void);
+void cm__handle_table_release(void);
+
+/* CLOCK_MONOTONIC in nanoseconds: the clock of every host deadline. */
+uint64_t cm__now_ns(void);
+
 /* Installs obj under a new handle; the handle takes over the caller's
- * reference on success. On failure (NO_RESOURCES) the caller still owns it. */
+ * reference on success. On failure the caller still owns it.
+ * Errors: NO_RESOURCES (table full); BAD_HANDLE (obj's last handle was
+ * closed meanwhile: a duplicate racing with that close loses). */
 cm_status_t cm__handle_install(struct cm__hobj *obj, cm_rights_t rights, cm_handle_t *out);
 
 /* Looks up a handle of `type` (CM_OBJ_NONE: any) holding every right in
@@ -35,7 +91,9 @@ cm_status_t cm__handle_get(cm_handle_t h, uint32_t type, cm_rights_t need,
                            struct cm__hobj **obj, cm_rights_t *rights);
 
 /* Removes a handle from the table and returns its object reference and
- * rights to the caller (who now owns that reference). Errors: BAD_HANDLE. */
+ * rights to the caller (who now owns that reference), for a transfer: waits
+ * through h are canceled, but on_last_handle does not run, since the object
+ * lives on in the receiver. Errors: BAD_HANDLE. */
 cm_status_t cm__handle_take(cm_handle_t h, struct cm__hobj **obj, cm_rights_t *rights);
 
 /* Converts errno to a status for failed Linux calls. */

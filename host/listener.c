@@ -13,32 +13,61 @@
 #include <unistd.h>
 
 #include <capmem/host.h>
+#include "deadline.h"
 #include "internal.h"
 #include "channel_internal.h"
 
+/* Connections a listener queues before connect() says SHOULD_WAIT: enough
+ * for a burst of clients between two accepts, small enough that a client
+ * that is never accepted holds little. */
+#define LISTEN_BACKLOG 16
+
 struct listener {
     struct cm__hobj hdr;
-    int fd;
+    int fd;                         /* non-blocking: a lost accept race is EAGAIN */
     pid_t creator;                  /* only the creating process unlinks */
     dev_t dev;                      /* identity of the socket file we bound: */
     ino_t ino;                      /* never unlink a newer listener's file */
+    atomic_int unlinked;            /* set once the path is ours no more */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
+
+/* Removes the socket file, once, if this process bound it and it is still
+ * the file we bound. A failure (the directory became read-only) leaves a
+ * stale socket file that connect reports as NOT_FOUND. */
+static void listener_unlink(struct listener *l)
+{
+    struct stat sb;
+    if (atomic_exchange(&l->unlinked, 1))
+        return;
+    if (l->creator == getpid() && lstat(l->path, &sb) == 0 && sb.st_dev == l->dev &&
+        sb.st_ino == l->ino)
+        (void)unlink(l->path);
+}
 
 static void listener_destroy(struct cm__hobj *obj)
 {
     struct listener *l = (struct listener *)obj;
-    struct stat sb;
-    close(l->fd);
-    if (l->creator == getpid() && lstat(l->path, &sb) == 0 && sb.st_dev == l->dev &&
-        sb.st_ino == l->ino)
-        unlink(l->path);
+    if (l->fd >= 0)
+        close(l->fd);
+    listener_unlink(l);
     free(l);
+}
+
+/* Last handle closed while an accept still holds a reference: the path goes
+ * now, and the socket stops taking connections (shutdown, unless a fork may
+ * share it: see channel_last_handle). */
+static void listener_last_handle(struct cm__hobj *obj)
+{
+    struct listener *l = (struct listener *)obj;
+    listener_unlink(l);
+    if (!cm__hobj_forked(obj))
+        (void)shutdown(l->fd, SHUT_RDWR);
 }
 
 static cm_status_t make_addr(const char *path, struct sockaddr_un *sa)
 {
-    if (path == NULL || path[0] == '\0' || strlen(path) >= sizeof(sa->sun_path))
+    if (path == NULL || path[0] == '\0' || strnlen(path, sizeof(sa->sun_path)) >= sizeof(sa->sun_path))
         return CM_ERR_INVALID_ARGS;
     memset(sa, 0, sizeof(*sa));
     sa->sun_family = AF_UNIX;
@@ -46,98 +75,125 @@ static cm_status_t make_addr(const char *path, struct sockaddr_un *sa)
     return CM_OK;
 }
 
+/* bind() creates the socket file or fails on any existing name (FIFO,
+ * directory, device, regular file, symlink, dangling or not: EADDRINUSE), so
+ * nothing at `path` is ever opened or followed. */
 cm_status_t cm_host_listen(const char *path, cm_handle_t *out)
 {
     struct sockaddr_un sa;
-    struct listener *l;
-    cm_status_t st = make_addr(path, &sa);
-    if (st != CM_OK || out == NULL)
-        return CM_ERR_INVALID_ARGS;
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return cm__status_from_errno(errno);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 16) != 0) {
-        st = cm__status_from_errno(errno);
-        close(fd);
-        return st;
-    }
-    l = calloc(1, sizeof(*l));
-    if (l == NULL) {
-        st = CM_ERR_NO_MEMORY;
-        goto bad;
-    }
-    cm__hobj_init(&l->hdr, CM_OBJ_LISTENER, listener_destroy);
-    l->fd = fd;
-    l->creator = getpid();
-    strcpy(l->path, path);
     struct stat sb;
-    if (lstat(path, &sb) == 0) {
-        l->dev = sb.st_dev;
-        l->ino = sb.st_ino;
-    }
+    cm_status_t st;
+    if (out == NULL || make_addr(path, &sa) != CM_OK)
+        return CM_ERR_INVALID_ARGS;
+    struct listener *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return CM_ERR_NO_MEMORY;
+    cm__hobj_init(&l->hdr, CM_OBJ_LISTENER, listener_destroy);
+    l->hdr.on_last_handle = listener_last_handle;
+    l->creator = getpid();
+    atomic_init(&l->unlinked, 1); /* nothing of ours at path yet */
+    strcpy(l->path, path);
+    l->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (l->fd < 0 || bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+        goto bad_errno;
+    if (lstat(path, &sb) != 0)
+        goto bad_errno; /* removed by someone else already */
+    l->dev = sb.st_dev;
+    l->ino = sb.st_ino;
+    atomic_store(&l->unlinked, 0);
+    if (listen(l->fd, LISTEN_BACKLOG) != 0)
+        goto bad_errno;
     st = cm__handle_install(&l->hdr, CM_RIGHT_READ, out);
     if (st != CM_OK)
-        cm__hobj_put(&l->hdr); /* closes and unlinks */
-    return st;
+        goto bad;
+    return CM_OK;
+bad_errno:
+    st = cm__status_from_errno(errno);
 bad:
-    close(fd);
-    unlink(path);
+    cm__hobj_put(&l->hdr); /* closes the socket and unlinks what we bound */
+    return st;
+}
+
+/* Takes one queued connection. SHOULD_WAIT when there is none (another
+ * thread took it, or its client gave up). Accepted sockets do not inherit
+ * O_NONBLOCK (accept4(2)): blocking, like socketpair ends. */
+static cm_status_t accept_one(struct listener *l, cm_handle_t *channel)
+{
+    int fd;
+    do
+        fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED
+                   ? CM_ERR_SHOULD_WAIT
+                   : cm__status_from_errno(errno);
+    cm_status_t st = cm__channel_install(fd, CM_CHANNEL_DEFAULT_RIGHTS, channel);
+    if (st != CM_OK)
+        close(fd);
     return st;
 }
 
 cm_status_t cm_host_accept(cm_handle_t listener, int64_t timeout_ns, cm_handle_t *channel)
 {
     struct cm__hobj *obj;
+    uint64_t deadline;
     if (channel == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = cm__handle_get(listener, CM_OBJ_LISTENER, 0, &obj, NULL);
+    cm_status_t st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
+    if (st != CM_OK)
+        return st;
+    st = cm__handle_get(listener, CM_OBJ_LISTENER, 0, &obj, NULL);
     if (st != CM_OK)
         return st;
     struct listener *l = (struct listener *)obj;
-    int rev = cm__poll_fd(l->fd, POLLIN, timeout_ns);
-    if (rev < 0) {
-        st = cm__status_from_errno(errno);
-    } else if (rev == 0) {
-        st = CM_ERR_TIMED_OUT;
-    } else {
-        int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0) {
-            st = errno == EAGAIN ? CM_ERR_TIMED_OUT : cm__status_from_errno(errno);
-        } else {
-            /* Accepted sockets inherit nothing we rely on; calls use
-             * MSG_DONTWAIT, so drop O_NONBLOCK to match socketpair ends. */
-            int fl = fcntl(fd, F_GETFL);
-            if (fl >= 0)
-                fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-            st = cm__channel_install(fd, CM_CHANNEL_DEFAULT_RIGHTS, channel);
-            if (st != CM_OK)
-                close(fd);
-        }
-    }
+    do {
+        short rev = 0;
+        st = cm__handle_wait_fd(listener, obj, l->fd, POLLIN, deadline, &rev);
+        if (st == CM_OK)
+            st = accept_one(l, channel);
+        /* A lost race waits again for the rest of the deadline. A socket
+         * that reports a hang-up stays "ready" forever: waiting again would
+         * spin. (Only a shutdown does that, which runs after the last close,
+         * and that close has already canceled this wait.) */
+        if (st == CM_ERR_SHOULD_WAIT && (rev & (POLLHUP | POLLERR)))
+            st = CM_ERR_IO;
+    } while (st == CM_ERR_SHOULD_WAIT);
     cm__hobj_put(obj);
     return st;
 }
 
+/* connect() never opens the file at path: a FIFO, device, directory or
+ * regular file there is ECONNREFUSED, a socket of another type EPROTOTYPE,
+ * both NOT_FOUND (no capmem listener). The socket is non-blocking while
+ * connecting, so that a listener whose queue is full gives SHOULD_WAIT
+ * instead of blocking the caller for as long as nobody accepts. */
 cm_status_t cm_host_connect(const char *path, cm_handle_t *channel)
 {
     struct sockaddr_un sa;
-    cm_status_t st = make_addr(path, &sa);
-    if (st != CM_OK || channel == NULL)
+    cm_status_t st;
+    if (channel == NULL || make_addr(path, &sa) != CM_OK)
         return CM_ERR_INVALID_ARGS;
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return cm__status_from_errno(errno);
-    int r;
-    do
-        r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-    while (r != 0 && errno == EINTR);
-    if (r != 0) {
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        st = errno == EAGAIN ? CM_ERR_SHOULD_WAIT
+             : errno == EPROTOTYPE ? CM_ERR_NOT_FOUND
+                                   : cm__status_from_errno(errno);
+        goto bad;
+    }
+    /* Back to blocking, like every other channel fd (calls choose per call
+     * with MSG_DONTWAIT). */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
         st = cm__status_from_errno(errno);
-        close(fd);
-        return st;
+        goto bad;
     }
     st = cm__channel_install(fd, CM_CHANNEL_DEFAULT_RIGHTS, channel);
     if (st != CM_OK)
-        close(fd);
+        goto bad;
+    return CM_OK;
+bad:
+    close(fd);
     return st;
 }

@@ -46,3 +46,5 @@ TEST_SUITES += $(HOST_TEST_BINS) $(ASAN_TEST_BINS) tests/host/apps_test.sh
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 HOST_TESTS += tests/host/channel_resource.c
+HOST_TESTS += tests/host/wait_close.c
+HOST_TESTS += tests/host/fork_handles.c

@@ -12,7 +12,8 @@
 #define CM_CHANNEL_DEFAULT_RIGHTS (CM_RIGHT_READ | CM_RIGHT_WRITE | \
                                    CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER)
 
-/* Infinite timeout for cm_channel_wait_readable. */
+/* Infinite timeout for every wait (cm_channel_wait_readable, cm_host_accept,
+ * DMA fences). Any other negative timeout is INVALID_ARGS. */
 #define CM_TIMEOUT_INFINITE ((int64_t)-1)
 
 /* Creates a connected pair. `options` must be 0.
@@ -61,9 +62,15 @@ cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap
                             uint32_t handles_cap, uint32_t *actual_handles);
 
 /* Blocks until a message is queued, the peer closed, or timeout_ns passed
- * (CM_TIMEOUT_INFINITE: no limit).
+ * (CM_TIMEOUT_INFINITE: no limit; 0: poll; values up to INT64_MAX are
+ * honoured, saturating). Closing `channel` (or sending or replacing it) in
+ * another thread wakes the wait with BAD_HANDLE; closing another handle to
+ * the same endpoint does not (docs/channel.md, "Waiting and closing").
  * Returns OK (readable), PEER_CLOSED (nothing queued and peer gone),
- * TIMED_OUT, BAD_HANDLE, WRONG_TYPE. */
+ * TIMED_OUT. Errors: INVALID_ARGS (negative timeout other than
+ * CM_TIMEOUT_INFINITE; checked first); BAD_HANDLE (also: closed while
+ * waiting); WRONG_TYPE; NO_RESOURCES (host: no fd left for the wake-up of a
+ * wait that must block). */
 cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns);
 
 #endif

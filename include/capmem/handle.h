@@ -29,19 +29,26 @@ typedef struct cm_handle_info {
     cm_rights_t rights; /* rights of this handle */
 } cm_handle_info_t;
 
-/* Closes a handle. The object is destroyed when its last handle (and, for
- * VMOs, its last mapping) is gone.
+/* Closes a handle. Every thread blocked in a wait through this handle
+ * (cm_channel_wait_readable, cm_host_accept) wakes with BAD_HANDLE; waits
+ * through other handles to the same object go on. The object is destroyed
+ * when its last handle (and, for VMOs, its last mapping) is gone, whether or
+ * not a thread is still waiting on it: a channel's peer sees PEER_CLOSED
+ * and a listener stops accepting when this call returns.
  * Errors: BAD_HANDLE. Closing CM_HANDLE_INVALID is OK (no-op). */
 cm_status_t cm_handle_close(cm_handle_t handle);
 
 /* Creates a second handle to the same object with `rights` (a subset of the
  * source's rights, or CM_RIGHTS_SAME).
  * Errors: BAD_HANDLE; INVALID_ARGS (out is NULL, or rights not a subset);
- * ACCESS_DENIED (source lacks DUPLICATE); NO_RESOURCES (handle limit). */
+ * ACCESS_DENIED (source lacks DUPLICATE); NO_RESOURCES (handle limit).
+ * BAD_HANDLE also when the source's last handle is closed by another thread
+ * during the call: a closed object is never named again. */
 cm_status_t cm_handle_duplicate(cm_handle_t handle, cm_rights_t rights, cm_handle_t *out);
 
 /* Replaces `handle` with a new handle with `rights` (subset or
- * CM_RIGHTS_SAME). On success `handle` is invalid; on failure it is unchanged
+ * CM_RIGHTS_SAME). On success `handle` is invalid (waits through it wake
+ * with BAD_HANDLE, as after a close); on failure it is unchanged
  * unless the error is BAD_HANDLE. Needs no right.
  * Errors: BAD_HANDLE; INVALID_ARGS (out NULL, rights not a subset). */
 cm_status_t cm_handle_replace(cm_handle_t handle, cm_rights_t rights, cm_handle_t *out);

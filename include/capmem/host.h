@@ -18,18 +18,34 @@ cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out);
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; NO_RESOURCES. */
 cm_status_t cm_host_vmo_export_fd(cm_handle_t vmo, int *fd_out);
 
-/* Listens for channel connections on a UNIX socket at `path` (created; an
- * existing socket file is an ALREADY_EXISTS error). The handle is a
- * CM_OBJ_LISTENER. Errors: INVALID_ARGS (path too long); ALREADY_EXISTS;
- * ACCESS_DENIED; NO_RESOURCES; IO. */
+/* Listens for channel connections on a UNIX socket at `path` (created).
+ * Any existing name at `path` (socket, FIFO, directory, device, regular file,
+ * symlink, dangling or not) is ALREADY_EXISTS and is left untouched: nothing
+ * there is opened or followed. The handle is a CM_OBJ_LISTENER; closing its
+ * last handle unlinks the socket file (if this process made it and it is
+ * still the file bound) and stops accepting, even while an accept waits.
+ * Errors: INVALID_ARGS (NULL, empty, or no room for the NUL in sun_path);
+ * ALREADY_EXISTS; NOT_FOUND (a directory in the path is missing);
+ * ACCESS_DENIED; NO_RESOURCES (fd or handle limit); NO_MEMORY; IO. */
 cm_status_t cm_host_listen(const char *path, cm_handle_t *listener);
 
-/* Waits up to timeout_ns for a connection and returns its channel.
- * Errors: BAD_HANDLE; WRONG_TYPE; TIMED_OUT; NO_RESOURCES; IO. */
+/* Waits up to timeout_ns (CM_TIMEOUT_INFINITE: no limit; 0: poll; huge
+ * values saturate) for a connection and returns its channel. Closing the
+ * listener handle in another thread wakes the wait with BAD_HANDLE. A
+ * connection that cannot be accepted for lack of fds stays queued.
+ * Errors: INVALID_ARGS (channel NULL; negative timeout other than
+ * CM_TIMEOUT_INFINITE; checked before the handle); BAD_HANDLE (also: closed
+ * while waiting); WRONG_TYPE; TIMED_OUT; NO_RESOURCES (fd or handle limit);
+ * IO. */
 cm_status_t cm_host_accept(cm_handle_t listener, int64_t timeout_ns, cm_handle_t *channel);
 
-/* Connects a channel to a listener at `path`.
- * Errors: INVALID_ARGS; NOT_FOUND (no listener); ACCESS_DENIED; NO_RESOURCES; IO. */
+/* Connects a channel to a listener at `path`. Never blocks, and never opens
+ * the file at `path`.
+ * Errors: INVALID_ARGS (as for cm_host_listen; channel NULL); NOT_FOUND (no
+ * capmem listener there: nothing, a stale socket, a socket of another type,
+ * a FIFO, device, directory, regular file or dangling symlink);
+ * SHOULD_WAIT (the listener's queue of unaccepted connections is full);
+ * ACCESS_DENIED; NO_RESOURCES (fd or handle limit); IO. */
 cm_status_t cm_host_connect(const char *path, cm_handle_t *channel);
 
 /* Credentials of the process at the other end of a channel, as the Linux

@@ -252,6 +252,24 @@ static void test_peer_close_with_unread_messages_keeps_queued_ones_readable(void
     assert_status(cm_handle_close(b), CM_OK);
 }
 
+/* The wait sees what the read sees: a queued message after the peer closed
+ * with ours unread (ECONNRESET pending once) is readable, not PEER_CLOSED. */
+static void test_wait_after_peer_close_with_unread_messages_is_readable(void **state)
+{
+    (void)state;
+    cm_handle_t a, b;
+    char buf[8];
+    uint32_t nb = 0, nh = 0;
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    assert_status(cm_channel_write(a, "to b", 4, NULL, 0), CM_OK);
+    assert_status(cm_channel_write(b, "to a", 4, NULL, 0), CM_OK); /* never read */
+    assert_status(cm_handle_close(a), CM_OK);
+    assert_status(cm_channel_wait_readable(b, 0), CM_OK);
+    assert_status(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    assert_status(cm_channel_wait_readable(b, CM_TIMEOUT_INFINITE), CM_ERR_PEER_CLOSED);
+    assert_status(cm_handle_close(b), CM_OK);
+}
+
 /* Writes never raise SIGPIPE: a write to a closed peer is PEER_CLOSED. */
 static void test_write_to_closed_peer_is_peer_closed_not_sigpipe(void **state)
 {
@@ -276,6 +294,7 @@ int main(void)
         LEAK_TEST(test_buffer_too_small_message_survives_endpoint_transfer),
         LEAK_TEST(test_buffer_too_small_message_survives_local_transfer),
         LEAK_TEST(test_peer_close_with_unread_messages_keeps_queued_ones_readable),
+        LEAK_TEST(test_wait_after_peer_close_with_unread_messages_is_readable),
         LEAK_TEST(test_write_to_closed_peer_is_peer_closed_not_sigpipe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* Listeners: connecting channels between processes by a filesystem path,
  * and the kernel-recorded credentials of the process at the other end. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <capmem/host.h>
+#include "common/fd_limit.h"
 #include "common/leakcheck.h"
 
 #define WAIT_NS (10ll * 1000000000)
@@ -408,6 +410,182 @@ static void test_listener_calls_on_other_types_are_wrong_type(void **state)
     assert_status(cm_host_channel_peer_cred(lis, &pid, &uid, &gid), CM_ERR_BAD_HANDLE);
 }
 
+/* Files of every kind at the path a caller names. bind() never opens or
+ * follows one and connect() never opens one: a FIFO cannot block the call, a
+ * device cannot be read, a symlink cannot redirect a listener's socket. */
+enum { SPECIAL_COUNT = 7 };
+static const char *special_names[SPECIAL_COUNT] = {
+    "fifo", "dir", "file", "dangling", "to-fifo", "to-dev", "stream",
+};
+
+/* Makes them in dir; returns the stream socket's fd (close it after). */
+static int make_special_files(void)
+{
+    char p[160], t[160];
+    snprintf(p, sizeof(p), "%s/fifo", dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    snprintf(p, sizeof(p), "%s/dir", dir);
+    assert_int_equal(mkdir(p, 0700), 0);
+    snprintf(p, sizeof(p), "%s/file", dir);
+    int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(p, sizeof(p), "%s/dangling", dir);
+    snprintf(t, sizeof(t), "%s/nothing-here", dir);
+    assert_int_equal(symlink(t, p), 0);
+    snprintf(p, sizeof(p), "%s/to-fifo", dir);
+    snprintf(t, sizeof(t), "%s/fifo", dir);
+    assert_int_equal(symlink(t, p), 0);
+    snprintf(p, sizeof(p), "%s/to-dev", dir);
+    assert_int_equal(symlink("/dev/null", p), 0);
+    /* A listening socket of another type: not a capmem listener. */
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(s >= 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stream", dir);
+    assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(s, 1), 0);
+    return s;
+}
+
+static void remove_special_files(int stream_fd)
+{
+    char p[160];
+    close(stream_fd);
+    for (int i = 0; i < SPECIAL_COUNT; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, special_names[i]);
+        if (unlink(p) != 0)
+            rmdir(p);
+    }
+}
+
+static void test_listen_on_a_special_file_is_already_exists_and_leaves_it(void **state)
+{
+    (void)state;
+    char p[160];
+    cm_handle_t h;
+    struct stat before, after;
+    int s = make_special_files();
+    for (int i = 0; i < SPECIAL_COUNT; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, special_names[i]);
+        assert_int_equal(lstat(p, &before), 0);
+        assert_status(cm_host_listen(p, &h), CM_ERR_ALREADY_EXISTS);
+        assert_int_equal(lstat(p, &after), 0);
+        assert_int_equal(before.st_ino, after.st_ino);
+        assert_int_equal(before.st_mode, after.st_mode);
+    }
+    /* Nothing was created behind a symlink either. */
+    snprintf(p, sizeof(p), "%s/nothing-here", dir);
+    assert_false(path_exists(p));
+    assert_status(cm_host_listen("/dev/null", &h), CM_ERR_ALREADY_EXISTS);
+    remove_special_files(s);
+}
+
+static void test_connect_to_a_special_file_is_not_found_without_blocking(void **state)
+{
+    (void)state;
+    char p[200];
+    cm_handle_t h;
+    int s = make_special_files();
+    for (int i = 0; i < SPECIAL_COUNT; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, special_names[i]);
+        assert_status(cm_host_connect(p, &h), CM_ERR_NOT_FOUND);
+    }
+    assert_status(cm_host_connect("/dev/null", &h), CM_ERR_NOT_FOUND);
+    /* A path through a regular file (ENOTDIR) does not resolve either. */
+    snprintf(p, sizeof(p), "%s/file/sock", dir);
+    assert_status(cm_host_connect(p, &h), CM_ERR_NOT_FOUND);
+    assert_status(cm_host_listen(p, &h), CM_ERR_NOT_FOUND);
+    remove_special_files(s);
+}
+
+static void test_paths_at_and_beyond_sun_path_length_are_invalid_args(void **state)
+{
+    (void)state;
+    size_t cap = sizeof(((struct sockaddr_un *)0)->sun_path);
+    size_t lens[] = { cap, cap + 1, 4096, 1 << 20 };
+    cm_handle_t h;
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        char *p = malloc(lens[i] + 1);
+        assert_non_null(p);
+        size_t n = (size_t)snprintf(p, lens[i] + 1, "%s/", dir);
+        memset(p + n, 'P', lens[i] - n);
+        p[lens[i]] = '\0';
+        assert_int_equal(strlen(p), lens[i]);
+        assert_status(cm_host_listen(p, &h), CM_ERR_INVALID_ARGS);
+        assert_status(cm_host_connect(p, &h), CM_ERR_INVALID_ARGS);
+        p[cap - 1] = '\0'; /* what a silent truncation would have bound */
+        assert_false(path_exists(p));
+        free(p);
+    }
+}
+
+/* A listener nobody accepts on must not block its clients: once its queue is
+ * full, connect says SHOULD_WAIT (it used to block forever). */
+static void test_connect_to_a_full_listener_is_should_wait_not_a_hang(void **state)
+{
+    (void)state;
+    enum { MAX = 256 };
+    cm_handle_t lis, c[MAX], s;
+    int n = 0;
+    cm_status_t st = CM_OK;
+    assert_status(cm_host_listen(path, &lis), CM_OK);
+    while (n < MAX && (st = cm_host_connect(path, &c[n])) == CM_OK)
+        n++;
+    assert_status(st, CM_ERR_SHOULD_WAIT);
+    assert_true(n > 0);
+    /* The clients that got in are real connections, and an accept frees a
+     * place in the queue. */
+    assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
+    roundtrip(c[0], s);
+    cm_handle_close(s);
+    assert_status(cm_host_connect(path, &c[n]), CM_OK);
+    n++;
+    for (int i = 0; i < n; i++)
+        cm_handle_close(c[i]);
+    cm_handle_close(lis);
+}
+
+/* RLIMIT_NOFILE reached: every call that needs an fd says NO_RESOURCES,
+ * creates nothing (no socket file, no handle) and leaks nothing; a pending
+ * connection stays queued for a later accept. */
+static void test_fd_limit_gives_no_resources_and_leaks_nothing(void **state)
+{
+    (void)state;
+    cm_handle_t lis, c, s = CM_HANDLE_INVALID, x = CM_HANDLE_INVALID, y = CM_HANDLE_INVALID;
+    char other[160];
+    snprintf(other, sizeof(other), "%s/other", dir);
+    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_connect(path, &c), CM_OK);
+    uint32_t handles = cm_host_live_handles();
+
+    assert_int_equal(leave_fds(0), 0);
+    cm_status_t listen0 = cm_host_listen(other, &x);
+    cm_status_t connect0 = cm_host_connect(path, &x);
+    cm_status_t accept0 = cm_host_accept(lis, WAIT_NS, &s);
+    cm_status_t create0 = cm_channel_create(0, &x, &y);
+    assert_int_equal(restore_fds(), 0);
+    assert_int_equal(leave_fds(1), 0);
+    cm_status_t create1 = cm_channel_create(0, &x, &y); /* needs two */
+    assert_int_equal(restore_fds(), 0);
+
+    assert_status(listen0, CM_ERR_NO_RESOURCES);
+    assert_false(path_exists(other));
+    assert_status(connect0, CM_ERR_NO_RESOURCES);
+    assert_status(accept0, CM_ERR_NO_RESOURCES);
+    assert_status(create0, CM_ERR_NO_RESOURCES);
+    assert_status(create1, CM_ERR_NO_RESOURCES);
+    assert_int_equal(cm_host_live_handles(), handles);
+    assert_int_equal(s, CM_HANDLE_INVALID);
+
+    /* The connection that could not be accepted is still there. */
+    assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
+    roundtrip(c, s);
+    cm_handle_close(s);
+    cm_handle_close(c);
+    cm_handle_close(lis);
+}
+
 int main(void)
 {
     alarm(300);
@@ -423,6 +601,11 @@ int main(void)
         DIR_TEST(test_closing_a_listener_leaves_a_newer_socket_at_its_path),
         DIR_TEST(test_a_forked_child_closing_the_listener_leaves_the_socket_file),
         DIR_TEST(test_listener_calls_on_other_types_are_wrong_type),
+        DIR_TEST(test_listen_on_a_special_file_is_already_exists_and_leaves_it),
+        DIR_TEST(test_connect_to_a_special_file_is_not_found_without_blocking),
+        DIR_TEST(test_paths_at_and_beyond_sun_path_length_are_invalid_args),
+        DIR_TEST(test_connect_to_a_full_listener_is_should_wait_not_a_hang),
+        DIR_TEST(test_fd_limit_gives_no_resources_and_leaks_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
