@@ -22,3 +22,4 @@ BENCH_TARGETS += $(HOST_BUILD)/bench/dma
 HOST_TESTS += tests/host/dma_fork.c
 HOST_TESTS += tests/host/dma_faults.c
 HOST_TESTS += tests/host/dma_limits.c
+HOST_TESTS += tests/host/app_platform_wait.c
