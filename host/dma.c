@@ -100,6 +100,7 @@ struct dma_pool {
     pthread_mutex_t lock;
     pthread_cond_t cond;     /* broadcast after each drain */
     struct dma_pool *next, *prev; /* every pool of the process, under g_lock */
+    struct dma_pool *qnext;  /* parked quarantine (g_parked), under g_lock */
 
     /* Under lock. */
     int reaping;             /* a thread sleeps on efd without the lock */
@@ -130,6 +131,11 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER; /* a quarantined pool was freed */
 static struct dma_pool *g_pools;       /* from creation until freed */
 static uint32_t q_pools;               /* destroyed pools not yet freed */
+/* Quarantined pools whose thread could not be started (RLIMIT_NPROC, no
+ * memory), linked by qnext. cm_host_dma_quarantine_wait retries their
+ * threads or collects their completions itself: a close never waits for a
+ * device. */
+static struct dma_pool *g_parked;
 static atomic_uint q_buffers;          /* their quarantined buffers */
 static atomic_uint registered_buffers; /* registered fixed buffers, all pools */
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
@@ -427,6 +433,7 @@ static void fork_child(void)
         p = next;
     }
     g_pools = NULL;
+    g_parked = NULL;
     q_pools = 0;
     atomic_store(&q_buffers, 0);
     atomic_store(&registered_buffers, 0);
@@ -512,11 +519,11 @@ static void husk_free(struct dma_pool *p)
     husk_close_fds(p);
 }
 
-/* Waits out the device for every quarantined buffer, then frees the pool.
- * Nobody else references the pool any more. */
-static void *quarantine_main(void *arg)
+/* Collects a destroyed pool's completions until every quarantined buffer
+ * is back (CM_OK), the deadline passes (TIMED_OUT) or the ring cannot be
+ * waited on (its error). Nobody else references the pool. */
+static cm_status_t quarantine_reap(struct dma_pool *p, uint64_t deadline)
 {
-    struct dma_pool *p = arg;
     cm_status_t st = CM_OK;
     pthread_mutex_lock(&p->lock);
     for (;;) {
@@ -524,22 +531,74 @@ static void *quarantine_main(void *arg)
         (void)drain(p);
         if (p->own.quarantined == 0)
             break;
+        if (cm__deadline_passed(deadline, now_ns())) {
+            st = CM_ERR_TIMED_OUT;
+            break;
+        }
         pthread_mutex_unlock(&p->lock);
-        st = event_wait(p, CM__DEADLINE_NONE);
+        st = event_wait(p, deadline);
         pthread_mutex_lock(&p->lock);
         if (st != CM_OK)
             break;
     }
     pthread_mutex_unlock(&p->lock);
-    /* A ring we cannot wait on any more is a device that never completes:
-     * the pool stays quarantined (counted) rather than freed under it. */
-    if (st != CM_OK)
-        return NULL;
+    return st;
+}
+
+/* Frees a pool whose quarantine is over and tells quarantine waiters. */
+static void quarantine_end(struct dma_pool *p)
+{
     pool_free(p);
     pthread_mutex_lock(&g_lock);
     q_pools--;
     pthread_cond_broadcast(&g_cond);
     pthread_mutex_unlock(&g_lock);
+}
+
+/* The quarantine thread. A ring it cannot wait on any more is a device
+ * that never completes: the pool stays quarantined (counted) rather than
+ * freed under the device. */
+static void *quarantine_main(void *arg)
+{
+    struct dma_pool *p = arg;
+    if (quarantine_reap(p, CM__DEADLINE_NONE) == CM_OK)
+        quarantine_end(p);
+    return NULL;
+}
+
+/* Starts a detached quarantine thread for p. Returns 0 or an errno. */
+static int quarantine_start(struct dma_pool *p)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    int e = fault(CM__DMA_SITE_THREAD);
+    if (e != 0 || (e = pthread_attr_init(&attr)) != 0)
+        return e;
+    if ((e = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED)) == 0)
+        e = pthread_create(&t, &attr, quarantine_main, p);
+    pthread_attr_destroy(&attr);
+    return e;
+}
+
+static void park(struct dma_pool *p)
+{
+    pthread_mutex_lock(&g_lock);
+    p->qnext = g_parked;
+    g_parked = p;
+    pthread_mutex_unlock(&g_lock);
+}
+
+/* Takes one parked pool whose thread still cannot start (NULL: none).
+ * g_lock held. */
+static struct dma_pool *unpark_one(void)
+{
+    while (g_parked != NULL) {
+        struct dma_pool *p = g_parked;
+        g_parked = p->qnext;
+        p->qnext = NULL;
+        if (quarantine_start(p) != 0)
+            return p;
+    }
     return NULL;
 }
 
@@ -568,19 +627,8 @@ static void pool_destroy(struct cm__hobj *obj)
     pthread_mutex_lock(&g_lock);
     q_pools++;
     pthread_mutex_unlock(&g_lock);
-    pthread_t t;
-    pthread_attr_t attr;
-    int ok = pthread_attr_init(&attr) == 0;
-    if (ok && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-        pthread_create(&t, &attr, quarantine_main, p) == 0) {
-        pthread_attr_destroy(&attr);
-        return;
-    }
-    if (ok)
-        pthread_attr_destroy(&attr);
-    /* No thread (RLIMIT_NPROC, memory): wait for the device here rather
-     * than free early. */
-    quarantine_main(p);
+    if (quarantine_start(p) != 0)
+        park(p);
 }
 
 static cm_status_t ring_status(int r)
@@ -1307,8 +1355,9 @@ uint32_t cm_host_dma_quarantined(void)
     return atomic_load(&q_buffers);
 }
 
-/* Sleeps on g_cond, which quarantine_main broadcasts when it frees a pool:
- * one sleep per event, to the deadline. */
+/* Sleeps on g_cond, which quarantine_end broadcasts when it frees a pool:
+ * one sleep per event, to the deadline. A parked pool (no thread) is
+ * reaped here, on its own eventfd, to the same deadline. */
 cm_status_t cm_host_dma_quarantine_wait(int64_t timeout_ns)
 {
     uint64_t deadline;
@@ -1322,7 +1371,20 @@ cm_status_t cm_host_dma_quarantine_wait(int64_t timeout_ns)
             break;
         }
         atomic_fetch_add(&cm__dma_quarantine_sleeps, 1);
-        if ((st = cond_wait_until(&g_cond, &g_lock, deadline)) != CM_OK)
+        struct dma_pool *p = unpark_one();
+        if (p == NULL) {
+            if ((st = cond_wait_until(&g_cond, &g_lock, deadline)) != CM_OK)
+                break;
+            continue;
+        }
+        pthread_mutex_unlock(&g_lock);
+        st = quarantine_reap(p, deadline);
+        if (st == CM_OK)
+            quarantine_end(p);
+        else
+            park(p);
+        pthread_mutex_lock(&g_lock);
+        if (st != CM_OK)
             break;
     }
     pthread_mutex_unlock(&g_lock);

@@ -262,6 +262,58 @@ static void test_quarantine_wait_sleeps_until_event_or_deadline(void **state)
     close(wfd);
 }
 
+/* No thread for the quarantine (RLIMIT_NPROC, memory): the close still
+ * returns at once, and the quarantine wait collects the completion
+ * itself. Previously the close waited for the device, forever for one that
+ * never completes. */
+static void test_close_without_quarantine_thread_does_not_wait_for_device(void **state)
+{
+    (void)state;
+    int wfd;
+    cm_handle_t pool = dma_pipe_pool(2, CM_PAGE_SIZE, 2, &wfd);
+    cm_dma_buffer_t b0, b1;
+    assert_status(cm_dma_buffer_acquire(pool, &b0), CM_OK);
+    assert_status(cm_dma_buffer_acquire(pool, &b1), CM_OK);
+    (void)dma_submit_read(pool, b0, 0, 8, 0);
+    (void)dma_submit_read(pool, b1, 0, 8, 0);
+    arm(0, 0);
+    fail_site = CM__DMA_SITE_THREAD;
+    fail_errno = EAGAIN;
+    /* A pipe nobody writes to: a device that does not complete. A close
+     * waiting for it would hang here (the suite's alarm would fire). */
+    assert_status(cm_handle_close(pool), CM_OK);
+    assert_int_equal(cm_host_dma_quarantined(), 2);
+    assert_status(cm_host_dma_quarantine_wait(0), CM_ERR_TIMED_OUT);
+    assert_status(cm_host_dma_quarantine_wait(20 * 1000 * 1000), CM_ERR_TIMED_OUT);
+    assert_int_equal(write(wfd, "11111111", 8), 8);
+    assert_int_equal(write(wfd, "22222222", 8), 8);
+    /* Still no thread: the waiter reaps. */
+    assert_status(cm_host_dma_quarantine_wait(10 * SEC), CM_OK);
+    disarm();
+    fail_errno = ENOMEM;
+    assert_int_equal(cm_host_dma_quarantined(), 0);
+    close(wfd);
+}
+
+/* Once a thread can be started again, a parked quarantine gets one. */
+static void test_parked_quarantine_gets_a_thread_when_possible(void **state)
+{
+    (void)state;
+    int wfd;
+    cm_handle_t pool = dma_pipe_pool(1, CM_PAGE_SIZE, 1, &wfd);
+    cm_dma_buffer_t b;
+    assert_status(cm_dma_buffer_acquire(pool, &b), CM_OK);
+    (void)dma_submit_read(pool, b, 0, 8, 0);
+    arm(0, 0);
+    fail_site = CM__DMA_SITE_THREAD;
+    assert_status(cm_handle_close(pool), CM_OK);
+    disarm();
+    assert_status(cm_host_dma_quarantine_wait(0), CM_ERR_TIMED_OUT); /* starts the thread */
+    assert_int_equal(write(wfd, "11111111", 8), 8);
+    assert_status(cm_host_dma_quarantine_wait(10 * SEC), CM_OK);
+    close(wfd);
+}
+
 /* ---- timeouts: one rule (core/deadline.h) ---- */
 
 static void test_negative_timeouts_other_than_infinite_rejected(void **state)
@@ -325,6 +377,7 @@ static void test_int64_max_timeout_waits_without_overflow(void **state)
 
 int main(void)
 {
+    alarm(300); /* a hang fails the suite instead of stalling it */
     const struct CMUnitTest tests[] = {
         T(test_submit_reaps_finished_completions_before_capacity_check),
         T(test_detach_publishes_vmo_handle_last),
@@ -332,6 +385,8 @@ int main(void)
         T(test_buffer_returned_by_failed_submit_is_accessible_again),
         T(test_pool_create_fails_cleanly_at_each_step),
         T(test_quarantine_wait_sleeps_until_event_or_deadline),
+        T(test_close_without_quarantine_thread_does_not_wait_for_device),
+        T(test_parked_quarantine_gets_a_thread_when_possible),
         T(test_negative_timeouts_other_than_infinite_rejected),
         T(test_int64_max_timeout_waits_without_overflow),
     };

@@ -9,6 +9,7 @@
  * reports through its exit status (cmocka cannot run in the child). */
 #include <dirent.h>
 #include <stddef.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -194,6 +195,48 @@ static void test_fd_limit_during_pool_create_is_no_resources(void **state)
     run_in_child(nofile_child);
 }
 
+/* RLIMIT_NPROC binds neither root (the initial user is exempt) nor a
+ * holder of CAP_SYS_RESOURCE or CAP_SYS_ADMIN: become nobody. */
+static int become_unprivileged(void)
+{
+    if (getuid() != 0)
+        return 0;
+    return setgroups(0, NULL) == 0 && setgid(65534) == 0 && setuid(65534) == 0 ? 0 : -1;
+}
+
+/* RLIMIT_NPROC reached: no quarantine thread can start. Closing a pool
+ * with a read in flight on a device that has not completed (a pipe) still
+ * returns at once; the quarantine wait collects the completion itself. */
+static void nproc_child(void)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0 || become_unprivileged() != 0)
+        _exit(77);
+    struct rlimit rl = { 1, 1 };
+    if (setrlimit(RLIMIT_NPROC, &rl) != 0)
+        _exit(77);
+    cm_handle_t pool;
+    cm_dma_pool_config_t cfg = { 1, CM_PAGE_SIZE, 1, 0 };
+    cm_dma_buffer_t b;
+    cm_dma_fence_t f;
+    cm_dma_op_t op = { CM_DMA_OP_READ, 0, 8, 0, 0 };
+    CHILD_EXPECT(cm_dma_pool_create(&cfg, &pool), CM_OK);
+    CHILD_EXPECT(cm_host_dma_attach_fd(pool, p[0], CM_DMA_ATTACH_READ), CM_OK);
+    CHILD_EXPECT(cm_dma_buffer_acquire(pool, &b), CM_OK);
+    CHILD_EXPECT(cm_dma_submit(pool, b, &op, &f), CM_OK);
+    CHILD_EXPECT(cm_handle_close(pool), CM_OK); /* used to wait for the device here */
+    CHILD_CHECK(cm_host_dma_quarantined() == 1);
+    CHILD_CHECK(write(p[1], "12345678", 8) == 8);
+    CHILD_EXPECT(cm_host_dma_quarantine_wait(10ll * 1000 * 1000 * 1000), CM_OK);
+    CHILD_CHECK(cm_host_dma_quarantined() == 0);
+}
+
+static void test_nproc_limit_close_does_not_wait_for_device(void **state)
+{
+    (void)state;
+    run_in_child(nproc_child);
+}
+
 /* A seccomp filter making one system call fail with err. */
 static int deny_syscall(int nr, int err)
 {
@@ -254,6 +297,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         LEAK_TEST(test_memlock_limit_too_low_is_no_resources),
         LEAK_TEST(test_fd_limit_during_pool_create_is_no_resources),
+        LEAK_TEST(test_nproc_limit_close_does_not_wait_for_device),
         LEAK_TEST(test_io_uring_setup_refused_is_unsupported),
         LEAK_TEST(test_io_uring_register_refused_is_unsupported),
     };
