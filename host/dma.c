@@ -899,9 +899,22 @@ cm_status_t cm_dma_pool_attach(cm_handle_t pool, const char *device, uint32_t fl
     if (!S_ISREG(sb.st_mode) && !S_ISBLK(sb.st_mode))
         return CM_ERR_INVALID_ARGS;
     int mode = (flags & CM_DMA_ATTACH_WRITE) ? O_RDWR : O_RDONLY;
-    int fd = open(device, mode | O_DIRECT | O_CLOEXEC);
+    (void)fault(CM__DMA_SITE_OPEN); /* tests: swap the path here */
+    /* O_NONBLOCK for the open only: a FIFO swapped in after the stat must
+     * not block us in open (fstat then refuses it); a file or block device
+     * then loses it, since io_uring fails reads of a non-blocking file with
+     * EAGAIN instead of waiting for the device. */
+    int fd = open(device, mode | O_DIRECT | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return errno == EINVAL ? CM_ERR_UNSUPPORTED : status_from_errno(errno);
+    if (fstat(fd, &sb) != 0 || (!S_ISREG(sb.st_mode) && !S_ISBLK(sb.st_mode)))
+        st = CM_ERR_INVALID_ARGS;
+    else if (fcntl(fd, F_SETFL, mode | O_DIRECT) != 0)
+        st = status_from_errno(errno);
+    if (st != CM_OK) {
+        close(fd);
+        return st;
+    }
     st = attach(pool, fd, flags, 1);
     if (st != CM_OK)
         close(fd);

@@ -33,6 +33,7 @@ enum cm__dma_site {
     CM__DMA_SITE_EVENTFD,   /* eventfd creation or registration with the ring */
     CM__DMA_SITE_RING,      /* io_uring setup and ring memory advice */
     CM__DMA_SITE_THREAD,    /* starting a quarantine thread */
+    CM__DMA_SITE_OPEN,      /* between attach's stat and open of the path (result ignored) */
 };
 extern int (*cm__dma_fault_hook)(int site);
 

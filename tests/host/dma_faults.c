@@ -5,6 +5,7 @@
  * only until an event. Failures are injected through host/dma.c's test
  * hook (cm__dma_fault_hook, not exported from the library). */
 #include <pthread.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "dma_testutil.h"
@@ -314,6 +315,44 @@ static void test_parked_quarantine_gets_a_thread_when_possible(void **state)
     close(wfd);
 }
 
+/* A path that is a file when attach looks at it and a FIFO when it opens
+ * it (swapped in by the hook, between the two): a typed error, never an
+ * open that blocks until some writer appears. */
+static char swap_from[300], swap_to[300];
+
+static int swap_hook(int site)
+{
+    if (site == CM__DMA_SITE_OPEN && rename(swap_from, swap_to) != 0)
+        return 0;
+    return 0;
+}
+
+static void test_attach_path_swapped_for_fifo_is_refused_not_blocking(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/capmem-dma-swap-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(swap_to, sizeof(swap_to), "%s/dev", dir);
+    snprintf(swap_from, sizeof(swap_from), "%s/fifo", dir);
+    int fd = open(swap_to, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 4096), 0);
+    close(fd);
+    assert_int_equal(mkfifo(swap_from, 0600), 0);
+    cm_handle_t pool = dma_make_pool(1, CM_PAGE_SIZE, 1);
+    cm__dma_fault_hook = swap_hook;
+    cm_status_t st = cm_dma_pool_attach(pool, swap_to, CM_DMA_ATTACH_READ);
+    disarm();
+    printf("# attach of a path swapped for a FIFO: %s\n", cm_status_name(st));
+    assert_true(st == CM_ERR_INVALID_ARGS || st == CM_ERR_UNSUPPORTED);
+    cm_dma_pool_info_t info;
+    assert_status(cm_dma_pool_get_info(pool, &info), CM_OK);
+    assert_int_equal(info.flags & CM_DMA_INFO_DEVICE, 0);
+    cm_handle_close(pool);
+    unlink(swap_to);
+    rmdir(dir);
+}
+
 /* ---- timeouts: one rule (core/deadline.h) ---- */
 
 static void test_negative_timeouts_other_than_infinite_rejected(void **state)
@@ -387,6 +426,7 @@ int main(void)
         T(test_quarantine_wait_sleeps_until_event_or_deadline),
         T(test_close_without_quarantine_thread_does_not_wait_for_device),
         T(test_parked_quarantine_gets_a_thread_when_possible),
+        T(test_attach_path_swapped_for_fifo_is_refused_not_blocking),
         T(test_negative_timeouts_other_than_infinite_rejected),
         T(test_int64_max_timeout_waits_without_overflow),
     };
