@@ -1,4 +1,5 @@
 /* apps/platform.h on Linux: fork for the peer, OpenSSL for SHA-256. */
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -6,6 +7,17 @@
 #include <unistd.h>
 
 #include "platform.h"
+
+/* Waits for the peer: only EINTR is retried. Any other failure (ECHILD:
+ * the child was reaped elsewhere, e.g. SIGCHLD ignored) ends the wait with
+ * an error instead of spinning. Returns 0 or -1 with errno set. */
+static int wait_child(pid_t pid, int *status)
+{
+    pid_t r;
+    while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
+        ;
+    return r == pid ? 0 : -1;
+}
 
 int app_run_pair(app_role_fn first, app_role_fn second, int argc, char **argv)
 {
@@ -35,8 +47,10 @@ int app_run_pair(app_role_fn first, app_role_fn second, int argc, char **argv)
     cm_handle_close(b);
     int rc = first(a, argc, argv);
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        ;
+    if (wait_child(pid, &status) != 0) {
+        perror("waitpid");
+        return 1;
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFSIGNALED(status))
             fprintf(stderr, "peer process killed by signal %d\n", WTERMSIG(status));

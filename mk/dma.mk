@@ -19,3 +19,7 @@ $(HOST_BUILD)/bench/dma: $(HOST_BUILD)/obj/bench/dma.o $(HOST_BUILD)/obj/bench/c
 
 TEST_SUITES += tests/host/dma_app_test.sh tests/host/dma_spin_test.sh
 BENCH_TARGETS += $(HOST_BUILD)/bench/dma
+HOST_TESTS += tests/host/dma_fork.c
+HOST_TESTS += tests/host/dma_faults.c
+HOST_TESTS += tests/host/dma_limits.c
+HOST_TESTS += tests/host/app_platform_wait.c

@@ -26,7 +26,18 @@
  * on host a file or block device opened O_DIRECT and driven through io_uring
  * with the pool's buffers registered (pinned), so the storage controller DMAs
  * into them; on the kernel target a virtio-blk device. Every call is the
- * same on both targets; <capmem/host_dma.h> adds host-only extras. */
+ * same on both targets; <capmem/host_dma.h> adds host-only extras.
+ *
+ * Fork (host). A pool belongs to the process that created it. A child made
+ * by fork() inherits the handle value but nothing behind it: every call
+ * below on an inherited pool returns BAD_STATE (checked before anything of
+ * the pool is touched), and cm_handle_close on it succeeds and releases
+ * only the child's own bookkeeping; the parent's buffers, fences and device
+ * are never affected. Each "BAD_STATE" below includes this case.
+ *
+ * Timeouts follow the one rule of every wait: CM_TIMEOUT_INFINITE (-1)
+ * waits forever, 0 polls, any other negative value is INVALID_ARGS, and
+ * large values (INT64_MAX) are simply "no earlier than that". */
 
 /* Bounds: CM_DMA_MAX_BUFFERS, CM_DMA_MAX_BUFFER_SIZE, CM_DMA_MAX_IN_FLIGHT in
  * <capmem/limits.h>. */
@@ -107,8 +118,12 @@ typedef struct cm_dma_pool_info {
 
 /* Creates a pool of zero-filled buffers, without a device.
  * Errors: INVALID_ARGS (config or out NULL, unknown option, a bound violated);
- * NO_MEMORY; NO_RESOURCES (handle limit, fds, pinned-memory limit);
- * UNSUPPORTED (the target has no DMA path, e.g. io_uring disabled). */
+ * NO_MEMORY; NO_RESOURCES (handle limit; fd limit, host RLIMIT_NOFILE: a
+ * pool needs buffer_count + 2 fds; pinned-memory limit, host RLIMIT_MEMLOCK
+ * without CAP_IPC_LOCK: buffer_count * buffer_size bytes);
+ * UNSUPPORTED (the target has no DMA path; host: io_uring refused by the
+ * kernel, the io_uring_disabled sysctl or a seccomp filter).
+ * Nothing is left behind on error. */
 cm_status_t cm_dma_pool_create(const cm_dma_pool_config_t *config, cm_handle_t *pool);
 
 /* cm_dma_pool_attach flags */
@@ -124,17 +139,20 @@ cm_status_t cm_dma_pool_create(const cm_dma_pool_config_t *config, cm_handle_t *
  * refused with UNSUPPORTED rather than silently copied. Needs SIGNAL.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no SIGNAL; permission);
  * INVALID_ARGS (device NULL, flags 0 or unknown, not a file or block
- * device); NOT_FOUND; BAD_STATE (a device is attached already);
+ * device); NOT_FOUND; BAD_STATE (a device is attached already; inherited);
  * UNSUPPORTED; NO_RESOURCES (fd limit); IO. */
 cm_status_t cm_dma_pool_attach(cm_handle_t pool, const char *device, uint32_t flags);
 
 /* Pool counters and device parameters. Needs no right.
- * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (info NULL). */
+ * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (info NULL); BAD_STATE
+ * (inherited). */
 cm_status_t cm_dma_pool_get_info(cm_handle_t pool, cm_dma_pool_info_t *info);
 
 /* Takes a FREE buffer; it is CPU-owned by the caller and reads as zeros.
  * Needs WRITE. Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS;
- * NO_RESOURCES (every buffer taken, in flight, or quarantined). */
+ * BAD_STATE (inherited); NO_RESOURCES (every buffer taken, in flight, or
+ * quarantined); NO_MEMORY (host: the buffer's CPU access could not be
+ * opened; nothing changed). */
 cm_status_t cm_dma_buffer_acquire(cm_handle_t pool, cm_dma_buffer_t *buffer);
 
 /* Returns the buffer's address and size for direct CPU access. Needs
@@ -143,13 +161,16 @@ cm_status_t cm_dma_buffer_acquire(cm_handle_t pool, cm_dma_buffer_t *buffer);
  * faults, unless the pool has CM_DMA_POOL_NO_CPU_GUARD) until a fence wait
  * returns it.
  * Errors: BAD_HANDLE (stale or unknown buffer); BAD_STATE (in flight or
- * signaled but not waited); WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS. */
+ * signaled but not waited; inherited); WRONG_TYPE; ACCESS_DENIED;
+ * INVALID_ARGS; NO_MEMORY (host: CPU access could not be reopened after an
+ * earlier failure; retry). */
 cm_status_t cm_dma_buffer_map(cm_handle_t pool, cm_dma_buffer_t buffer, void **addr,
                               uint32_t *size);
 
 /* Copies out of / into a CPU-owned buffer. read needs READ, write WRITE.
  * Errors: BAD_HANDLE; BAD_STATE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS
- * (NULL with len > 0); OUT_OF_RANGE (offset + len past the buffer). */
+ * (NULL with len > 0); OUT_OF_RANGE (offset + len past the buffer);
+ * NO_MEMORY (as for map). */
 cm_status_t cm_dma_buffer_read(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_t offset,
                                void *dst, uint32_t len);
 cm_status_t cm_dma_buffer_write(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_t offset,
@@ -162,9 +183,12 @@ cm_status_t cm_dma_buffer_write(cm_handle_t pool, cm_dma_buffer_t buffer, uint32
  * device was attached without the operation's direction); INVALID_ARGS (op
  * or fence NULL, unknown kind, reserved set, length 0, misaligned);
  * OUT_OF_RANGE (window past the buffer, device offset overflow);
- * BAD_STATE (already submitted: double submit; or no device attached);
- * NO_RESOURCES (max_in_flight buffers held by the device); IO (the device
- * queue refused the request). */
+ * BAD_STATE (already submitted: double submit; or no device attached;
+ * inherited); NO_RESOURCES (max_in_flight buffers held by the device, after
+ * collecting every finished completion; or the slot's fresh memory after a
+ * detach cannot be registered, host RLIMIT_MEMLOCK); NO_MEMORY (host: CPU
+ * access could not be closed); IO (the device queue refused the request:
+ * the buffer is the caller's again). */
 cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma_op_t *op,
                           cm_dma_fence_t *fence);
 
@@ -173,8 +197,10 @@ cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma
  * buffer is CPU-owned by the caller again; the operation's own result is in
  * completion->status (an I/O error still returns the buffer). Needs SIGNAL.
  * Errors: BAD_HANDLE (stale, consumed or unknown fence); WRONG_TYPE;
- * ACCESS_DENIED; INVALID_ARGS (completion NULL, timeout < -1);
- * TIMED_OUT (the fence stays valid). */
+ * ACCESS_DENIED; INVALID_ARGS (completion NULL, timeout negative and not
+ * CM_TIMEOUT_INFINITE); BAD_STATE (inherited); TIMED_OUT (the fence stays
+ * valid); NO_MEMORY (host: CPU access could not be reopened; the fence
+ * stays valid, wait again). */
 cm_status_t cm_dma_fence_wait(cm_handle_t pool, cm_dma_fence_t fence, int64_t timeout_ns,
                               cm_dma_completion_t *completion);
 
@@ -183,9 +209,12 @@ cm_status_t cm_dma_fence_poll(cm_handle_t pool, cm_dma_fence_t fence,
                               cm_dma_completion_t *completion);
 
 /* Gives a CPU-owned buffer back to the pool. Its memory is zeroed before
- * any client can acquire it; the id dies. Needs WRITE.
+ * any client can acquire it; the id dies. Needs WRITE. On error the buffer
+ * is still the caller's (it never returns to the pool unscrubbed); after
+ * NO_MEMORY its bytes may already be zeroed, and release can be retried.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; BAD_STATE (held by a
- * fence: wait first). */
+ * fence: wait first; inherited); NO_MEMORY (host: the buffer could not be
+ * made inaccessible to the CPU, which a FREE buffer must be). */
 cm_status_t cm_dma_buffer_release(cm_handle_t pool, cm_dma_buffer_t buffer);
 
 /* Takes a CPU-owned buffer's memory out of the pool as a new VMO, without a
@@ -193,9 +222,11 @@ cm_status_t cm_dma_buffer_release(cm_handle_t pool, cm_dma_buffer_t buffer);
  * buffer_size). The pool gets fresh zeroed memory for the slot and the
  * buffer id dies. The pool keeps no mapping of the VMO, so it can be sealed
  * IMMUTABLE at once. The VMO handle has CM_VMO_DEFAULT_RIGHTS. Needs
- * READ|WRITE. Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS;
- * BAD_STATE (not CPU-owned); NO_MEMORY; NO_RESOURCES (handle or fd limit;
- * the buffer is then unchanged). */
+ * READ|WRITE. The VMO handle is published last: on any error no handle was
+ * ever visible and the buffer is unchanged (the caller's, same bytes).
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS;
+ * BAD_STATE (not CPU-owned; inherited); NO_MEMORY; NO_RESOURCES (handle or
+ * fd limit). */
 cm_status_t cm_dma_buffer_detach_vmo(cm_handle_t pool, cm_dma_buffer_t buffer,
                                      cm_handle_t *vmo);
 

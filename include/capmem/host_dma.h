@@ -17,17 +17,21 @@
  * CPU copies, not DMA: cm_dma_pool_info then lacks CM_DMA_INFO_DIRECT and
  * the block size is 1. flags: CM_DMA_ATTACH_*. Needs SIGNAL.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS (fd < 0,
- * flags); BAD_STATE (a device is attached already); NO_RESOURCES. */
+ * flags); BAD_STATE (a device is attached already; a pool inherited
+ * through fork); NO_RESOURCES. */
 cm_status_t cm_host_dma_attach_fd(cm_handle_t pool, int fd, uint32_t flags);
 
 /* Buffers of destroyed pools in this process still quarantined: the device
  * has not completed them, so their memory, registration and fds are kept.
- * Their pool's remains are freed when its last one completes. */
+ * Their pool's remains are freed when its last one completes. A forked
+ * child starts at 0: its parent's quarantine is not its own. */
 uint32_t cm_host_dma_quarantined(void);
 
 /* Waits up to timeout_ns (CM_TIMEOUT_INFINITE: no limit) until every
  * destroyed pool of this process has been freed (nothing quarantined).
- * Errors: TIMED_OUT; INVALID_ARGS (timeout < -1). */
+ * Sleeps until a pool is freed or the deadline, never in slices.
+ * Errors: TIMED_OUT; INVALID_ARGS (timeout negative and not
+ * CM_TIMEOUT_INFINITE). */
 cm_status_t cm_host_dma_quarantine_wait(int64_t timeout_ns);
 
 #endif
