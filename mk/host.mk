@@ -45,3 +45,5 @@ TEST_SUITES += $(HOST_TEST_BINS) $(ASAN_TEST_BINS) tests/host/apps_test.sh
 
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+HOST_TESTS += tests/host/vmo_hostile.c
+HOST_TESTS += tests/host/vmo_race.c
