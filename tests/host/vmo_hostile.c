@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -367,6 +369,43 @@ static void test_received_rights_work_on_the_fd_held(void **state)
     close(ro);
     close(fd);
     raw_close(&rp);
+}
+
+/* Without /proc there is no way to get a description of one's own: the
+ * admission fails typed (UNSUPPORTED) rather than share the sender's.
+ * /proc is hidden with a tmpfs in a private mount namespace. */
+static int admit_without_proc(void *arg)
+{
+    (void)arg;
+    cm_handle_t v;
+    void *p;
+    int fd = memfd_of(PAGE);
+    if (fd < 0)
+        return 2;
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0 ||
+        mount("none", "/proc", "tmpfs", 0, NULL) != 0)
+        return 77;
+    if (cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &v) != CM_ERR_UNSUPPORTED)
+        return 3;
+    /* What needs no foreign fd keeps working. */
+    if (cm_vmo_create(PAGE, 0, &v) != CM_OK || cm_vmo_write(v, "ok", 0, 2) != CM_OK ||
+        cm_vmo_map(v, 0, PAGE, CM_MAP_READ, &p) != CM_OK || memcmp(p, "ok", 2) != 0)
+        return 4;
+    cm_vmo_unmap(p, PAGE);
+    cm_handle_close(v);
+    close(fd);
+    return 0;
+}
+
+static void test_admission_without_proc_is_unsupported_not_shared(void **state)
+{
+    (void)state;
+    int rc = in_child(admit_without_proc, NULL);
+    if (rc == 77) {
+        print_message("# no user namespaces here: /proc cannot be hidden, not run\n");
+        skip();
+    }
+    assert_child_ok(rc);
 }
 
 /* ---- item 7: what is admitted as a VMO ---- */
@@ -825,6 +864,7 @@ int main(void)
         LEAK_TEST(test_receiver_fd_unaffected_by_sender_setfl_append),
         LEAK_TEST(test_from_fd_handle_unaffected_by_caller_setfl_append),
         LEAK_TEST(test_received_rights_work_on_the_fd_held),
+        LEAK_TEST(test_admission_without_proc_is_unsupported_not_shared),
         LEAK_TEST(test_from_fd_rejects_hugetlb_and_regular_files),
         LEAK_TEST(test_channel_admits_exactly_what_from_fd_admits),
         LEAK_TEST(test_export_then_from_fd_never_widens_duplicate_only_handle),
