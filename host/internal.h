@@ -88,6 +88,17 @@ cm_status_t cm__vmo_admit_check(int fd);
  * NO_MEMORY, UNSUPPORTED) keep their status. Closes fd on success only. */
 cm_status_t cm__vmo_receive(int fd, cm_rights_t claimed, cm_handle_t *out);
 
+/* An fd of the VMO `obj` for another process, for a handle holding
+ * `rights`: a new open file description (O_RDWR only with WRITE), so that
+ * nothing the other process does to its description (O_APPEND, O_DIRECT)
+ * reaches ours. Refuses what an fd cannot express (cm__transfer_check), and
+ * an fd that could let the other process cut one of our mappings (a holder
+ * of WRITE sets F_SEAL_SHRINK instead). Marks the object shared.
+ * Errors: UNSUPPORTED (file window; WRITE dropped without a write seal; no
+ * /proc); BAD_STATE (mapped here, size not sealed, no WRITE to seal it);
+ * NO_RESOURCES (RLIMIT_NOFILE). host/vmo_fd.c. */
+cm_status_t cm__vmo_fd_for_peer(struct cm__hobj *obj, cm_rights_t rights, int *fd_out);
+
 /* ---- Channel internals (host/channel.c) ---- */
 struct cm__channel {
     struct cm__hobj hdr;

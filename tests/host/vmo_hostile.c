@@ -591,6 +591,33 @@ static void test_export_of_file_window_is_refused(void **state)
     unlink(path);
 }
 
+/* An exported fd goes to code that may truncate it: a mapping this process
+ * already has must survive that (the export seals the size floor). */
+static int export_while_mapped(void *arg)
+{
+    (void)arg;
+    cm_handle_t v;
+    void *p;
+    int fd = -1;
+    if (cm_vmo_create(2 * PAGE, 0, &v) != CM_OK ||
+        cm_vmo_map(v, 0, 2 * PAGE, CM_MAP_READ | CM_MAP_WRITE, &p) != CM_OK)
+        return 2;
+    if (cm_host_vmo_export_fd(v, &fd) != CM_OK)
+        return 3;
+    int r = ftruncate(fd, 0);
+    touch(p, 2 * PAGE); /* SIGBUS if the truncation went through */
+    close(fd);
+    cm_vmo_unmap(p, 2 * PAGE);
+    cm_handle_close(v);
+    return r == -1 && errno == EPERM ? 0 : 4;
+}
+
+static void test_exported_fd_cannot_cut_a_local_mapping(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(export_while_mapped, NULL));
+}
+
 /* ---- item 6: process limits give typed errors ---- */
 
 static int fsize_probe(void *arg)
@@ -870,6 +897,7 @@ int main(void)
         LEAK_TEST(test_export_then_from_fd_never_widens_duplicate_only_handle),
         LEAK_TEST(test_export_fd_never_grants_write_without_write_right),
         LEAK_TEST(test_export_of_file_window_is_refused),
+        LEAK_TEST(test_exported_fd_cannot_cut_a_local_mapping),
         LEAK_TEST(test_fsize_limit_gives_typed_error_not_sigxfsz),
         LEAK_TEST(test_nofile_limit_gives_typed_error),
         LEAK_TEST(test_address_space_limit_gives_typed_error),
