@@ -71,8 +71,12 @@ int cm__proc_reopen(int fd, int write)
 void *cm__mmap_ro_reopen(int fd, uint64_t len, int flags, uint64_t offset)
 {
     int ro = cm__proc_reopen(fd, 0);
-    if (ro < 0)
-        return MAP_FAILED; /* errno from open: EMFILE is a limit, not a seal */
+    if (ro < 0) {
+        /* EMFILE is a limit, not a seal; without /proc the seal stands. */
+        if (errno == ENOENT)
+            errno = EPERM;
+        return MAP_FAILED;
+    }
     void *p = mmap(NULL, len, PROT_READ, MAP_SHARED | flags, ro, (off_t)offset);
     int err = errno;
     close(ro); /* the mapping holds its own reference to the file */
