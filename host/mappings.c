@@ -65,7 +65,20 @@ int cm__proc_reopen(int fd, int write)
 {
     char path[40];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    return open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: an open that breaks another process's file lease fails
+     * with EWOULDBLOCK instead of waiting up to lease-break-time (45 s).
+     * Cleared afterwards so the new description is a plain one. */
+    int mine = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (mine < 0)
+        return -1;
+    int fl = fcntl(mine, F_GETFL);
+    if (fl < 0 || fcntl(mine, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int err = errno;
+        close(mine);
+        errno = err;
+        return -1;
+    }
+    return mine;
 }
 
 void *cm__mmap_ro_reopen(int fd, uint64_t len, int flags, uint64_t offset)

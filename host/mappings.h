@@ -45,8 +45,9 @@ void *cm__mmap_ro_reopen(int fd, uint64_t len, int flags, uint64_t offset);
 /* A new open file description of fd's file, O_RDWR if `write` else
  * O_RDONLY, O_CLOEXEC, through /proc/self/fd/N: the only way Linux offers
  * to stop sharing file status flags with whoever else holds fd's
- * description. Returns the fd, or -1 with errno set (ENOENT: /proc is not
- * mounted). */
+ * description. Never waits for a file lease to break. Returns the fd, or
+ * -1 with errno set (ENOENT: /proc is not mounted; EWOULDBLOCK: another
+ * process holds a lease). */
 int cm__proc_reopen(int fd, int write);
 
 /* True if a mapping of this process covers VMO bytes at or past `size`. */

@@ -154,8 +154,8 @@ cm_status_t cm__vmo_receive(int fd, cm_rights_t claimed, cm_handle_t *out)
     cm_rights_t rights;
     cm_status_t st = cm__vmo_admit(fd, claimed, &v, &rights);
     if (st == CM_ERR_WRONG_TYPE || st == CM_ERR_OUT_OF_RANGE || st == CM_ERR_ACCESS_DENIED ||
-        st == CM_ERR_INVALID_ARGS)
-        return CM_ERR_PROTOCOL; /* not what a channel carries as a VMO */
+        st == CM_ERR_INVALID_ARGS || st == CM_ERR_SHOULD_WAIT)
+        return CM_ERR_PROTOCOL; /* not what a channel carries as a VMO, or leased */
     if (st != CM_OK)
         return st;
     st = cm__handle_install(&v->hdr, rights, out);

@@ -19,7 +19,8 @@
  * WRONG_TYPE (not a shmem file, or a linked one); UNSUPPORTED (hugetlbfs
  * memfd: no huge-page VMOs yet; /proc not mounted); OUT_OF_RANGE (larger
  * than CM_VMO_MAX_SIZE); ACCESS_DENIED (fd not readable: O_WRONLY);
- * NO_RESOURCES (handle limit, RLIMIT_NOFILE); NO_MEMORY. */
+ * NO_RESOURCES (handle limit, RLIMIT_NOFILE); NO_MEMORY; SHOULD_WAIT
+ * (another process holds a lease on the file: never waited for). */
 cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out);
 
 /* Returns a new fd (O_CLOEXEC, its own open file description) for the VMO,

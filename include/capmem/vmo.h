@@ -69,6 +69,7 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out);
  * Only a regular file: checked before it is opened, so a FIFO, a device or a
  * tty is refused (INVALID_ARGS) without being opened (no hang, no side effect).
  * Errors: INVALID_ARGS (also: not a regular file); NOT_FOUND; ACCESS_DENIED (cannot open);
+ * SHOULD_WAIT (another process holds a lease on the file: never waited for);
  * OUT_OF_RANGE (range past end of file, overflow, > CM_VMO_MAX_SIZE);
  * UNSUPPORTED (target has no files); NO_RESOURCES. */
 cm_status_t cm_vmo_create_from_file(const char *path, uint64_t offset, uint64_t len,

@@ -27,7 +27,7 @@
 
 #define WAIT_NS (10ll * 1000000000)
 #define PAGE CM_PAGE_SIZE
-#define CHILD_ALARM_S 60
+#define CHILD_ALARM_S 30 /* below lease-break-time (45 s) */
 
 /* ---- helpers ---- */
 
@@ -774,6 +774,58 @@ static void test_create_from_fifo_does_not_hang(void **state)
     assert_child_ok(rc);
 }
 
+/* A process holding a write lease on a file makes every other open of it
+ * wait for the lease to be released, up to lease-break-time (45 s by
+ * default): create_from_file must not hang there either. */
+static int leased_file_probe(void *arg)
+{
+    const char *path = arg;
+    int ready[2];
+    char c;
+    cm_handle_t w;
+    if (pipe(ready) != 0)
+        return 2;
+    pid_t holder = fork();
+    if (holder == 0) {
+        signal(SIGIO, SIG_IGN); /* the lease break's notice */
+        int fd = open(path, O_RDONLY);
+        c = fd >= 0 && fcntl(fd, F_SETLEASE, F_WRLCK) == 0 ? 'y' : 'n';
+        if (write(ready[1], &c, 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    if (read(ready[0], &c, 1) != 1)
+        return 3;
+    cm_status_t st = c == 'y' ? cm_vmo_create_from_file(path, 0, CM_VMO_TO_END, &w) : 0;
+    kill(holder, SIGKILL);
+    waitpid(holder, NULL, 0);
+    close(ready[0]);
+    close(ready[1]);
+    if (c != 'y')
+        return 77;
+    if (st == CM_OK)
+        cm_handle_close(w);
+    return st == CM_ERR_SHOULD_WAIT ? 0 : 4;
+}
+
+static void test_create_from_leased_file_does_not_block(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cm-vmo-lease-XXXXXX";
+    int f = mkstemp(path);
+    assert_true(f >= 0);
+    assert_int_equal(write(f, "lease", 5), 5);
+    close(f);
+    int rc = in_child(leased_file_probe, path);
+    unlink(path);
+    if (rc == 77) {
+        print_message("# file leases not available here: not run\n");
+        skip();
+    }
+    assert_child_ok(rc);
+}
+
 /* ---- item 10: set_size and map are atomic in one process ---- */
 
 #define RESIZE_ROUNDS 20000
@@ -902,6 +954,7 @@ int main(void)
         LEAK_TEST(test_nofile_limit_gives_typed_error),
         LEAK_TEST(test_address_space_limit_gives_typed_error),
         LEAK_TEST(test_create_from_fifo_does_not_hang),
+        LEAK_TEST(test_create_from_leased_file_does_not_block),
         LEAK_TEST(test_set_size_never_cuts_a_mapping_made_concurrently),
         LEAK_TEST(test_fork_child_never_inherits_mapping_lock_held),
     };
