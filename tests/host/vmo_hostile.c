@@ -788,6 +788,7 @@ static int leased_file_probe(void *arg)
     pid_t holder = fork();
     if (holder == 0) {
         signal(SIGIO, SIG_IGN); /* the lease break's notice */
+        alarm(CHILD_ALARM_S);   /* never outlives a probe that died */
         int fd = open(path, O_RDONLY);
         c = fd >= 0 && fcntl(fd, F_SETLEASE, F_WRLCK) == 0 ? 'y' : 'n';
         if (write(ready[1], &c, 1) != 1)
