@@ -348,10 +348,11 @@ static int fd_matches(int fd, uint32_t type, struct stat *sbp, int *seals)
     if (fstat(fd, &sb) != 0)
         return 0;
     *sbp = sb;
-    /* Bounded like a VMO we create: a peer cannot hand us a bigger object. */
-    if (type == CM_OBJ_VMO)
-        return S_ISREG(sb.st_mode) && (uint64_t)sb.st_size <= CM_VMO_MAX_SIZE &&
-               (*seals = fcntl(fd, F_GET_SEALS)) >= 0;
+    /* Exactly what cm_host_vmo_from_fd admits (host/vmo.c). */
+    if (type == CM_OBJ_VMO) {
+        *seals = 0; /* admission reads the seals itself, before anything else */
+        return cm__vmo_admit_check(fd) == CM_OK;
+    }
     if (type == CM_OBJ_CHANNEL && S_ISSOCK(sb.st_mode)) {
         int v;
         socklen_t len = sizeof(v);
@@ -584,25 +585,7 @@ static cm_status_t install_received(struct cm__pending *p, cm_handle_t *out)
     for (i = 0; i < p->view.num_handles && st == CM_OK; i++) {
         const struct cm__wire_handle *d = &p->view.handles[i];
         if (d->type == CM_OBJ_VMO) {
-            struct cm__vmo *v;
-            cm_rights_t platform = 0;
-            int fl = fcntl(p->fds[i], F_GETFL);
-            st = fl < 0 ? CM_ERR_WRONG_TYPE : CM_OK;
-            if (st == CM_OK) {
-                /* fd_matches validated the fd and read its stat and seals. */
-                platform = cm__vmo_rights_from(fl, p->seals[i]);
-                st = cm__vmo_wrap_checked(p->fds[i], &v);
-            }
-            if (st == CM_OK) {
-                cm__vmo_freeze(v, (uint64_t)p->sb[i].st_size, (uint64_t)p->sb[i].st_dev,
-                               (uint64_t)p->sb[i].st_ino, p->seals[i]);
-                st = cm__handle_install(&v->hdr, d->rights & platform & CM_VMO_DEFAULT_RIGHTS,
-                                        &out[i]);
-                if (st != CM_OK) {
-                    v->fd = -1;
-                    cm__hobj_put(&v->hdr);
-                }
-            }
+            st = cm__vmo_receive(p->fds[i], d->rights, &out[i]);
         } else {
             st = endpoint_disarm(p->fds[i]);
             if (st == CM_OK)

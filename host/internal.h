@@ -102,34 +102,60 @@ cm_status_t cm__status_from_errno(int err);
 /* ---- VMO internals (host/vmo.c) ---- */
 struct cm__vmo {
     struct cm__hobj hdr;
-    int fd;              /* memfd, or a regular file for file windows */
+    int fd;              /* memfd (our own open file description), or a regular
+                          * file for file windows */
     uint64_t file_off;   /* window start within fd (0 for memfds) */
     uint64_t file_len;   /* window length (file windows only) */
     int is_file;
-    /* Set when the kernel reported F_SEAL_WRITE|GROW|SHRINK: size, content
-     * and seals can never change again, so they are read once, here. */
+    /* Another process may hold the object (it was admitted from outside, or
+     * exported): unless F_SEAL_SHRINK is set, its size can drop under a
+     * mapping, so cm_vmo_map refuses it. Set before publication or by
+     * export; never cleared. */
+    atomic_int shared;
+    /* Set at admission when F_SEAL_WRITE|GROW|SHRINK were already set: size,
+     * content and seals can never change again, so the size read after the
+     * seals is cached here. Written before the handle is published. */
     int frozen;
     uint64_t frozen_size, dev, ino;
 };
 
-/* Wraps an owned fd as a VMO object (refs = 1). Validates that it is a
- * memfd. On failure the fd is NOT closed. Errors: WRONG_TYPE, NO_MEMORY. */
+/* Wraps an fd this process created (never seen by another process) as a VMO
+ * object (refs = 1). Validates that it is a memfd. On failure the fd is NOT
+ * closed. Errors: WRONG_TYPE, NO_MEMORY. */
 cm_status_t cm__vmo_wrap_memfd(int fd, struct cm__vmo **out);
 
-/* cm__vmo_wrap_memfd for an fd the caller has already validated as a memfd
- * (fstat S_ISREG and F_GET_SEALS succeeded). Errors: NO_MEMORY. */
-cm_status_t cm__vmo_wrap_checked(int fd, struct cm__vmo **out);
+/* The one admission of an fd from outside the library as a VMO (channel
+ * receive, cm_host_vmo_from_fd). Reads the seals, then the facts they
+ * freeze, lets core/vmo_admit.c decide, then gives the object its own open
+ * file description (a /proc/self/fd reopen, O_RDONLY unless WRITE is
+ * granted) so nothing another holder does to the shared description
+ * (O_APPEND, O_DIRECT, offsets) reaches it. On success *out holds the new
+ * object (refs = 1) over its own fd and *rights the rights granted; `fd` is
+ * never closed here (the caller closes it once nothing else can fail).
+ * Errors: those of cm__vmo_admit_decide; UNSUPPORTED (/proc not mounted);
+ * NO_RESOURCES (RLIMIT_NOFILE); NO_MEMORY; ACCESS_DENIED (reopen refused). */
+cm_status_t cm__vmo_admit(int fd, cm_rights_t claimed, struct cm__vmo **out,
+                          cm_rights_t *rights);
 
-/* Records size and identity of a VMO whose seals make it immutable (no-op
- * otherwise), so later queries need no system call. */
-void cm__vmo_freeze(struct cm__vmo *v, uint64_t size, uint64_t dev, uint64_t ino, int seals);
+/* cm__vmo_admit without performing: OK if fd would be admitted.
+ * Errors: those of cm__vmo_admit_decide. */
+cm_status_t cm__vmo_admit_check(int fd);
 
-/* Platform rights from an fd's access mode and seals already read. */
-cm_rights_t cm__vmo_rights_from(int fl, int seals);
+/* Admits a VMO fd that arrived in a channel message and installs its
+ * handle. Errors the peer caused are PROTOCOL; local ones (NO_RESOURCES,
+ * NO_MEMORY, UNSUPPORTED) keep their status. Closes fd on success only. */
+cm_status_t cm__vmo_receive(int fd, cm_rights_t claimed, cm_handle_t *out);
 
-/* Rights the platform lets a holder of this fd exercise: WRITE only if the
- * fd is open for writing and no write seal is set. */
-cm_status_t cm__vmo_platform_rights(int fd, cm_rights_t *rights);
+/* An fd of the VMO `obj` for another process, for a handle holding
+ * `rights`: a new open file description (O_RDWR only with WRITE), so that
+ * nothing the other process does to its description (O_APPEND, O_DIRECT)
+ * reaches ours. Refuses what an fd cannot express (cm__transfer_check), and
+ * an fd that could let the other process cut one of our mappings (a holder
+ * of WRITE sets F_SEAL_SHRINK instead). Marks the object shared.
+ * Errors: UNSUPPORTED (file window; WRITE dropped without a write seal; no
+ * /proc); BAD_STATE (mapped here, size not sealed, no WRITE to seal it);
+ * NO_RESOURCES (RLIMIT_NOFILE). host/vmo_fd.c. */
+cm_status_t cm__vmo_fd_for_peer(struct cm__hobj *obj, cm_rights_t rights, int *fd_out);
 
 /* ---- Channel internals (host/channel.c) ---- */
 struct cm__channel {

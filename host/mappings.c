@@ -3,14 +3,22 @@
  * Bounds the number of mappings (CM_MAX_MAPPINGS) and their total size
  * (CM_MAX_MAPPED_BYTES), lets cm_vmo_unmap accept only exact live mappings
  * (never an arbitrary address range the caller did not get from us), and
- * lets set_size refuse to cut under a mapping of this process.
- * Invariant: total_bytes == sum of entries' page-rounded lengths. */
+ * lets set_size refuse to cut under a mapping of this process: the size
+ * check of a new mapping and a resize both run under map_lock, so neither
+ * can slip between the other's check and its system call.
+ * Invariant: total_bytes == sum of entries' page-rounded lengths.
+ *
+ * fork: map_lock is held across fork by a pthread_atfork handler (installed
+ * once, on first use), so a child never inherits it locked by a thread that
+ * does not exist in the child. The child inherits the table with the
+ * mappings (MAP_SHARED mappings are inherited). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 #include "mappings.h"
@@ -28,13 +36,58 @@ static struct mapping maps[CM_MAX_MAPPINGS];
 static uint32_t map_count;
 static uint64_t total_bytes;
 
-void *cm__mmap_ro_reopen(int fd, uint64_t len, int flags, uint64_t offset)
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&map_lock);
+}
+
+static void atfork_release(void)
+{
+    pthread_mutex_unlock(&map_lock);
+}
+
+static void install_atfork(void)
+{
+    /* Can fail only with ENOMEM; without the handler a fork racing a map
+     * call could leave the child's lock held, as before: nothing else to do. */
+    (void)pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+}
+
+static void lock_table(void)
+{
+    pthread_once(&atfork_once, install_atfork);
+    pthread_mutex_lock(&map_lock);
+}
+
+int cm__proc_reopen(int fd, int write)
 {
     char path[40];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    int ro = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: an open that breaks another process's file lease fails
+     * with EWOULDBLOCK instead of waiting up to lease-break-time (45 s).
+     * Cleared afterwards so the new description is a plain one. */
+    int mine = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (mine < 0)
+        return -1;
+    int fl = fcntl(mine, F_GETFL);
+    if (fl < 0 || fcntl(mine, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int err = errno;
+        close(mine);
+        errno = err;
+        return -1;
+    }
+    return mine;
+}
+
+void *cm__mmap_ro_reopen(int fd, uint64_t len, int flags, uint64_t offset)
+{
+    int ro = cm__proc_reopen(fd, 0);
     if (ro < 0) {
-        errno = EPERM;
+        /* EMFILE is a limit, not a seal; without /proc the seal stands. */
+        if (errno == ENOENT)
+            errno = EPERM;
         return MAP_FAILED;
     }
     void *p = mmap(NULL, len, PROT_READ, MAP_SHARED | flags, ro, (off_t)offset);
@@ -60,7 +113,20 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
 {
     uint64_t rounded = (req->len + CM_PAGE_SIZE - 1) & ~(uint64_t)(CM_PAGE_SIZE - 1);
     cm_status_t st = CM_OK;
-    pthread_mutex_lock(&map_lock);
+    uint64_t size = req->obj_size;
+    struct stat sb;
+    lock_table();
+    if (req->size_from_fd) {
+        if (fstat(req->fd, &sb) != 0) {
+            st = cm__status_from_errno(errno);
+            goto out;
+        }
+        size = (uint64_t)sb.st_size;
+    }
+    if (req->obj_offset > size || req->len > size - req->obj_offset) {
+        st = CM_ERR_OUT_OF_RANGE;
+        goto out;
+    }
     if (map_count >= CM_MAX_MAPPINGS || rounded > CM_MAX_MAPPED_BYTES - total_bytes) {
         st = CM_ERR_NO_RESOURCES;
         goto out;
@@ -86,7 +152,7 @@ cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
     cm_status_t st = CM_ERR_INVALID_ARGS;
     if (addr == NULL || len == 0 || len > CM_MAX_MAPPED_BYTES)
         return CM_ERR_INVALID_ARGS;
-    pthread_mutex_lock(&map_lock);
+    lock_table();
     for (uint32_t i = 0; i < map_count; i++) {
         if (maps[i].addr != addr || maps[i].len != rounded)
             continue;
@@ -103,19 +169,41 @@ cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
     return st;
 }
 
+/* Caller holds map_lock. */
+static int extends_past_locked(dev_t dev, ino_t ino, uint64_t size)
+{
+    for (uint32_t i = 0; i < map_count; i++)
+        if (maps[i].dev == dev && maps[i].ino == ino && maps[i].obj_end > size)
+            return 1;
+    return 0;
+}
+
 int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size)
 {
-    int found = 0;
-    pthread_mutex_lock(&map_lock);
-    for (uint32_t i = 0; i < map_count && !found; i++)
-        found = maps[i].dev == dev && maps[i].ino == ino && maps[i].obj_end > size;
+    lock_table();
+    int found = extends_past_locked(dev, ino, size);
     pthread_mutex_unlock(&map_lock);
     return found;
 }
 
+cm_status_t cm__map_truncate(int fd, uint64_t size)
+{
+    struct stat sb;
+    cm_status_t st = CM_OK;
+    lock_table();
+    if (fstat(fd, &sb) != 0)
+        st = cm__status_from_errno(errno);
+    else if (size < (uint64_t)sb.st_size && extends_past_locked(sb.st_dev, sb.st_ino, size))
+        st = CM_ERR_BAD_STATE;
+    else if (ftruncate(fd, (off_t)size) != 0)
+        st = cm__status_from_errno(errno); /* EPERM: sealed */
+    pthread_mutex_unlock(&map_lock);
+    return st;
+}
+
 uint32_t cm_host_live_mappings(void)
 {
-    pthread_mutex_lock(&map_lock);
+    lock_table();
     uint32_t n = map_count;
     pthread_mutex_unlock(&map_lock);
     return n;

@@ -11,14 +11,27 @@ struct cm__map_req {
     uint64_t len;        /* > 0, requested bytes */
     int prot;
     int extra_flags;     /* e.g. MAP_POPULATE */
+    /* Bytes of the object a mapping may cover: when size_from_fd, fstat's
+     * size read under the table lock (so that no cm__map_truncate of this
+     * process can cut it between check and mmap); else obj_size. */
+    int size_from_fd;
+    uint64_t obj_size;
     dev_t dev;
     ino_t ino;
 };
 
-/* Checks the per-process mapping bounds, maps, and records the mapping.
- * Errors: NO_RESOURCES (CM_MAX_MAPPINGS / CM_MAX_MAPPED_BYTES), or the
- * mmap failure as a status (ACCESS_DENIED for a sealed object). */
+/* Checks obj_offset+len against the object's size, the per-process mapping
+ * bounds, maps, and records the mapping, all under the table lock.
+ * Errors: OUT_OF_RANGE (past the size); NO_RESOURCES (CM_MAX_MAPPINGS /
+ * CM_MAX_MAPPED_BYTES, RLIMIT_NOFILE in the reopen fallback); NO_MEMORY
+ * (RLIMIT_AS); ACCESS_DENIED for a sealed object. */
 cm_status_t cm__map_create(const struct cm__map_req *req, void **addr);
+
+/* Resizes the memfd to `size` unless that would cut a mapping of this
+ * process, atomically with respect to cm__map_create.
+ * Errors: BAD_STATE (a mapping would be cut); ACCESS_DENIED (sealed);
+ * NO_MEMORY; the ftruncate failure as a status. */
+cm_status_t cm__map_truncate(int fd, uint64_t size);
 
 /* mmap(MAP_SHARED) that, for a read-only request refused with EPERM (a
  * write-sealed memfd on Linux < 6.7), retries through a read-only reopen.
@@ -28,6 +41,14 @@ void *cm__mmap_shared(int fd, uint64_t len, int prot, int flags, uint64_t offset
 /* The retry itself: a read-only shared mapping through a fresh O_RDONLY
  * open of fd's file (/proc/self/fd). Exposed for tests. */
 void *cm__mmap_ro_reopen(int fd, uint64_t len, int flags, uint64_t offset);
+
+/* A new open file description of fd's file, O_RDWR if `write` else
+ * O_RDONLY, O_CLOEXEC, through /proc/self/fd/N: the only way Linux offers
+ * to stop sharing file status flags with whoever else holds fd's
+ * description. Never waits for a file lease to break. Returns the fd, or
+ * -1 with errno set (ENOENT: /proc is not mounted; EWOULDBLOCK: another
+ * process holds a lease). */
+int cm__proc_reopen(int fd, int write);
 
 /* True if a mapping of this process covers VMO bytes at or past `size`. */
 int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size);

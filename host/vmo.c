@@ -6,22 +6,42 @@
  * memfd can be reopened O_RDWR through /proc/self/fd). Seal levels:
  *   READONLY  = F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK
  *   IMMUTABLE = READONLY | F_SEAL_WRITE   (EBUSY while writably mapped)
+ * Seals only ever get added, so every fact is read AFTER the seals that
+ * freeze it: a size read after F_SEAL_SHRINK was seen is a floor forever,
+ * a size read before it is not.
+ * An fd from outside (a channel, cm_host_vmo_from_fd) enters through one
+ * admission (cm__vmo_admit, rule in core/vmo_admit.c) and gets its own open
+ * file description. A VMO another process may hold is mapped only when its
+ * size cannot shrink (F_SEAL_SHRINK): a shrink under a mapping is SIGBUS.
  * A file window (cm_vmo_create_from_file) holds the file's fd and never has
- * WRITE; it is never IMMUTABLE because the file can change underneath. */
+ * WRITE; it is never IMMUTABLE and never mapped, since the file can be
+ * truncated underneath by whoever can write it.
+ * RLIMIT_FSIZE applies to memfds: a write, ftruncate or fallocate past it
+ * raises SIGXFSZ (fatal by default), so each is checked first. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "mappings.h"
+#include "vmo_admit.h"
+
+_Static_assert(CM__SEAL_SEAL == F_SEAL_SEAL && CM__SEAL_SHRINK == F_SEAL_SHRINK &&
+               CM__SEAL_GROW == F_SEAL_GROW && CM__SEAL_WRITE == F_SEAL_WRITE &&
+               CM__SEAL_FUTURE_WRITE == F_SEAL_FUTURE_WRITE,
+               "core seal bits are Linux's F_SEAL_* values");
 
 #define SEALS_READONLY  (F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)
 #define SEALS_IMMUTABLE (SEALS_READONLY | F_SEAL_WRITE)
 #define SEALS_NO_WRITE  (F_SEAL_FUTURE_WRITE | F_SEAL_WRITE)
+#define SEALS_FIXED_SIZE (F_SEAL_GROW | F_SEAL_SHRINK)
 
 static void vmo_destroy(struct cm__hobj *obj)
 {
@@ -47,43 +67,104 @@ cm_status_t cm__vmo_wrap_memfd(int fd, struct cm__vmo **out)
     struct stat st;
     /* F_GET_SEALS succeeds only on shmem/hugetlbfs files: a regular file,
      * pipe or socket posing as a VMO is refused here. */
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_GET_SEALS) < 0)
+    if (fcntl(fd, F_GET_SEALS) < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
         return CM_ERR_WRONG_TYPE;
     return vmo_alloc(fd, 0, out);
 }
 
-cm_status_t cm__vmo_wrap_checked(int fd, struct cm__vmo **out)
+/* Reads what admission needs, seals first: whatever they freeze (size,
+ * writes) is read after them and so cannot be older than they are. */
+static void gather_facts(int fd, struct cm__vmo_facts *f, struct stat *sb)
 {
-    return vmo_alloc(fd, 0, out);
-}
-
-cm_rights_t cm__vmo_rights_from(int fl, int seals)
-{
-    cm_rights_t r = CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER;
-    if ((fl & O_ACCMODE) == O_RDWR && (seals & SEALS_NO_WRITE) == 0)
-        r |= CM_RIGHT_WRITE;
-    return r;
-}
-
-cm_status_t cm__vmo_platform_rights(int fd, cm_rights_t *rights)
-{
-    int fl = fcntl(fd, F_GETFL);
+    struct statfs fs;
+    memset(f, 0, sizeof(*f));
     int seals = fcntl(fd, F_GET_SEALS);
-    if (fl < 0 || seals < 0)
-        return CM_ERR_WRONG_TYPE;
-    *rights = cm__vmo_rights_from(fl, seals);
+    int fl = fcntl(fd, F_GETFL);
+    if (seals < 0 || fl < 0 || fstat(fd, sb) != 0 || fstatfs(fd, &fs) != 0)
+        return; /* seals_ok == 0: WRONG_TYPE */
+    f->seals_ok = 1;
+    f->seals = (uint32_t)seals;
+    f->is_reg = S_ISREG(sb->st_mode);
+    f->fs = fs.f_type == TMPFS_MAGIC     ? CM__VMO_FS_SHMEM
+          : fs.f_type == HUGETLBFS_MAGIC ? CM__VMO_FS_HUGETLB
+                                         : CM__VMO_FS_OTHER;
+    f->nlink = (uint64_t)sb->st_nlink;
+    f->size = sb->st_size < 0 ? UINT64_MAX : (uint64_t)sb->st_size;
+    int acc = fl & O_ACCMODE;
+    f->readable = !(fl & O_PATH) && (acc == O_RDONLY || acc == O_RDWR);
+    f->writable = !(fl & O_PATH) && acc == O_RDWR;
+}
+
+cm_status_t cm__vmo_admit_check(int fd)
+{
+    struct cm__vmo_facts f;
+    struct cm__vmo_verdict v;
+    struct stat sb;
+    gather_facts(fd, &f, &sb);
+    return cm__vmo_admit_decide(&f, CM_RIGHTS_SAME, &v);
+}
+
+/* Status for a failed /proc reopen. */
+static cm_status_t reopen_status(int err)
+{
+    if (err == ENOENT)
+        return CM_ERR_UNSUPPORTED; /* /proc not mounted: no private description */
+    return cm__status_from_errno(err);
+}
+
+cm_status_t cm__vmo_admit(int fd, cm_rights_t claimed, struct cm__vmo **out,
+                          cm_rights_t *rights)
+{
+    struct cm__vmo_facts f;
+    struct cm__vmo_verdict d;
+    struct stat sb, own;
+    struct cm__vmo *v;
+    gather_facts(fd, &f, &sb);
+    cm_status_t st = cm__vmo_admit_decide(&f, claimed, &d);
+    if (st != CM_OK)
+        return st;
+    int mine = cm__proc_reopen(fd, (int)d.open_write);
+    if (mine < 0)
+        return reopen_status(errno);
+    /* /proc/self/fd/N names fd's own file; checked anyway, it is cheap. */
+    if (fstat(mine, &own) != 0 || own.st_dev != sb.st_dev || own.st_ino != sb.st_ino) {
+        close(mine);
+        return CM_ERR_INTERNAL;
+    }
+    st = vmo_alloc(mine, 0, &v);
+    if (st != CM_OK) {
+        close(mine);
+        return st;
+    }
+    atomic_store(&v->shared, 1);
+    if (d.immutable) {
+        v->frozen_size = d.size;
+        v->dev = (uint64_t)sb.st_dev;
+        v->ino = (uint64_t)sb.st_ino;
+        v->frozen = 1;
+    }
+    *out = v;
+    *rights = d.rights;
     return CM_OK;
 }
 
-void cm__vmo_freeze(struct cm__vmo *v, uint64_t size, uint64_t dev, uint64_t ino, int seals)
+cm_status_t cm__vmo_receive(int fd, cm_rights_t claimed, cm_handle_t *out)
 {
-    const int fixed = F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
-    if ((seals & fixed) != fixed)
-        return;
-    v->frozen_size = size;
-    v->dev = dev;
-    v->ino = ino;
-    v->frozen = 1;
+    struct cm__vmo *v;
+    cm_rights_t rights;
+    cm_status_t st = cm__vmo_admit(fd, claimed, &v, &rights);
+    if (st == CM_ERR_WRONG_TYPE || st == CM_ERR_OUT_OF_RANGE || st == CM_ERR_ACCESS_DENIED ||
+        st == CM_ERR_INVALID_ARGS || st == CM_ERR_SHOULD_WAIT)
+        return CM_ERR_PROTOCOL; /* not what a channel carries as a VMO, or leased */
+    if (st != CM_OK)
+        return st;
+    st = cm__handle_install(&v->hdr, rights, out);
+    if (st != CM_OK) {
+        cm__hobj_put(&v->hdr); /* closes our reopen; the caller closes fd */
+        return st;
+    }
+    close(fd);
+    return CM_OK;
 }
 
 /* Looks up a VMO handle needing `need`; returns a reference in *v. */
@@ -104,6 +185,10 @@ static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
         *size = v->file_len;
         return CM_OK;
     }
+    if (v->frozen) {
+        *size = v->frozen_size;
+        return CM_OK;
+    }
     if (fstat(v->fd, &st) != 0)
         return cm__status_from_errno(errno);
     *size = (uint64_t)st.st_size;
@@ -116,6 +201,34 @@ static int range_ok(uint64_t offset, uint64_t len, uint64_t size)
     return offset <= size && len <= size - offset;
 }
 
+/* Can this process make a memfd reach `end` bytes (write, ftruncate,
+ * fallocate)? Past RLIMIT_FSIZE Linux raises SIGXFSZ, fatal by default:
+ * refused here with NO_RESOURCES instead. (A limit lowered by another thread
+ * between this check and the call is not covered.) */
+static cm_status_t fsize_allows(uint64_t end)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return CM_OK;
+    return end > (uint64_t)rl.rlim_cur ? CM_ERR_NO_RESOURCES : CM_OK;
+}
+
+/* errno of a failed size change or write: EFBIG is RLIMIT_FSIZE (when
+ * SIGXFSZ is ignored), a process limit like the one fsize_allows checks. */
+static cm_status_t size_errno(int err)
+{
+    if (err == EFBIG)
+        return CM_ERR_NO_RESOURCES;
+    if (err == ENOSPC)
+        return CM_ERR_NO_MEMORY;
+    return cm__status_from_errno(err);
+}
+
+static int new_memfd(const char *name)
+{
+    return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+}
+
 cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
 {
     struct cm__vmo *v;
@@ -124,17 +237,19 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
         return CM_ERR_INVALID_ARGS;
     if (size > CM_VMO_MAX_SIZE)
         return CM_ERR_OUT_OF_RANGE;
-    int fd = memfd_create("capmem-vmo", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if ((st = fsize_allows(size)) != CM_OK)
+        return st;
+    int fd = new_memfd("capmem-vmo");
     if (fd < 0)
         return cm__status_from_errno(errno);
     if (ftruncate(fd, (off_t)size) != 0) {
-        st = cm__status_from_errno(errno);
+        st = size_errno(errno);
         goto bad;
     }
     /* fallocate is the cheapest way Linux offers to obtain shmem pages
      * (about 3x cheaper than faulting them in one by one). */
     if ((options & CM_VMO_COMMIT) && size > 0 && fallocate(fd, 0, 0, (off_t)size) != 0) {
-        st = errno == ENOSPC ? CM_ERR_NO_MEMORY : cm__status_from_errno(errno);
+        st = size_errno(errno);
         goto bad;
     }
     st = vmo_alloc(fd, 0, &v);
@@ -149,27 +264,50 @@ bad:
     return st;
 }
 
+/* Opens path for a file window without blocking and without a device's
+ * open side effects: the path is checked to be a regular file before any
+ * open (a FIFO's O_RDONLY open blocks until a writer comes; a tape rewinds,
+ * a tty may become the controlling terminal), then opened O_NONBLOCK |
+ * O_NOCTTY and checked again to be that same regular file. */
+static cm_status_t open_regular(const char *path, int *fd_out, struct stat *st)
+{
+    struct stat before;
+    if (stat(path, &before) != 0)
+        return cm__status_from_errno(errno);
+    if (!S_ISREG(before.st_mode))
+        return CM_ERR_INVALID_ARGS;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return cm__status_from_errno(errno);
+    cm_status_t rc = CM_OK;
+    int fl = fcntl(fd, F_GETFL);
+    if (fstat(fd, st) != 0 || fl < 0)
+        rc = cm__status_from_errno(errno);
+    else if (!S_ISREG(st->st_mode) || st->st_dev != before.st_dev || st->st_ino != before.st_ino)
+        rc = CM_ERR_INVALID_ARGS; /* replaced between stat and open */
+    else if (fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+        rc = cm__status_from_errno(errno);
+    if (rc != CM_OK) {
+        close(fd);
+        return rc;
+    }
+    *fd_out = fd;
+    return CM_OK;
+}
+
 cm_status_t cm_vmo_create_from_file(const char *path, uint64_t offset, uint64_t len,
                                     cm_handle_t *out)
 {
     struct stat st;
     struct cm__vmo *v;
-    cm_status_t rc;
+    int fd = -1;
     if (path == NULL || out == NULL || offset % CM_PAGE_SIZE != 0)
         return CM_ERR_INVALID_ARGS;
     if (len > CM_VMO_MAX_SIZE && len != CM_VMO_TO_END)
         return CM_ERR_OUT_OF_RANGE;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cm__status_from_errno(errno);
-    if (fstat(fd, &st) != 0) {
-        rc = cm__status_from_errno(errno);
-        goto bad;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = CM_ERR_INVALID_ARGS;
-        goto bad;
-    }
+    cm_status_t rc = open_regular(path, &fd, &st);
+    if (rc != CM_OK)
+        return rc;
     if (len == CM_VMO_TO_END && offset <= (uint64_t)st.st_size)
         len = (uint64_t)st.st_size - offset;
     if (!range_ok(offset, len, (uint64_t)st.st_size) || len > CM_VMO_MAX_SIZE) {
@@ -190,6 +328,25 @@ bad:
     return rc;
 }
 
+/* pread/pwrite until len bytes moved. A short count of 0 means the object
+ * (or file) shrank under us: OUT_OF_RANGE, never a partial success. */
+static cm_status_t rw_full(int fd, void *buf, uint64_t len, uint64_t at, int write)
+{
+    for (uint64_t done = 0; done < len;) {
+        char *p = (char *)buf + done;
+        ssize_t n = write ? pwrite(fd, p, len - done, (off_t)(at + done))
+                          : pread(fd, p, len - done, (off_t)(at + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return size_errno(errno);
+        if (n == 0)
+            return CM_ERR_OUT_OF_RANGE;
+        done += (uint64_t)n;
+    }
+    return CM_OK;
+}
+
 /* Copies len bytes between buf and the VMO at offset, after the checks
  * both directions share. A sealed memfd refuses pwrite with EPERM: the
  * kernel, not this library, is what stops a write. */
@@ -207,19 +364,10 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
         st = vmo_size(v, &size);
     if (st == CM_OK && !range_ok(offset, len, size))
         st = CM_ERR_OUT_OF_RANGE;
-    for (uint64_t done = 0; st == CM_OK && done < len;) {
-        char *p = (char *)buf + done;
-        off_t at = (off_t)(v->file_off + offset + done);
-        ssize_t n = write ? pwrite(v->fd, p, len - done, at) : pread(v->fd, p, len - done, at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            st = cm__status_from_errno(errno);
-        else if (n == 0)
-            st = CM_ERR_OUT_OF_RANGE; /* object shrank under us */
-        else
-            done += (uint64_t)n;
-    }
+    if (st == CM_OK && write && len > 0)
+        st = fsize_allows(offset + len); /* <= size <= CM_VMO_MAX_SIZE: no overflow */
+    if (st == CM_OK)
+        st = rw_full(v->fd, buf, len, v->file_off + offset, write);
     cm__hobj_put(&v->hdr);
     return st;
 }
@@ -250,23 +398,25 @@ cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size)
 cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
 {
     struct cm__vmo *v;
-    struct stat sb;
     cm_status_t st = get_vmo(vmo, CM_RIGHT_WRITE, &v, NULL);
     if (st != CM_OK)
         return st;
-    int seals = fcntl(v->fd, F_GET_SEALS);
+    int seals = v->is_file ? -1 : fcntl(v->fd, F_GET_SEALS);
     if (size > CM_VMO_MAX_SIZE) {
         st = CM_ERR_OUT_OF_RANGE;
-    } else if (seals < 0 || (seals & (SEALS_NO_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)) != 0) {
-        /* Any seal fixes the size, even a no-op resize (same as the kernel
-         * target); a file window is never resizable. */
+    } else if (seals < 0 || (seals & SEALS_NO_WRITE) != 0 ||
+               (seals & SEALS_FIXED_SIZE) == SEALS_FIXED_SIZE) {
+        /* A seal level fixes the size, even a no-op resize (same as the
+         * kernel target); a file window is never resizable. One size seal
+         * alone (F_SEAL_SHRINK, set by a mapping of shared memory) refuses
+         * only its direction: ftruncate's EPERM below. */
         st = CM_ERR_ACCESS_DENIED;
-    } else if (fstat(v->fd, &sb) != 0) {
-        st = cm__status_from_errno(errno);
-    } else if (size < (uint64_t)sb.st_size && cm__map_extends_past(sb.st_dev, sb.st_ino, size)) {
-        st = CM_ERR_BAD_STATE;
-    } else if (ftruncate(v->fd, (off_t)size) != 0) {
-        st = cm__status_from_errno(errno); /* EPERM: sealed */
+    } else if ((st = fsize_allows(size)) == CM_OK) {
+        /* Checked and cut under the mapping table's lock, so no cm_vmo_map
+         * of this process can slip in between. */
+        st = cm__map_truncate(v->fd, size);
+        if (st == CM_ERR_OUT_OF_RANGE)
+            st = CM_ERR_NO_RESOURCES; /* EFBIG: RLIMIT_FSIZE with SIGXFSZ ignored */
     }
     cm__hobj_put(&v->hdr);
     return st;
@@ -282,43 +432,44 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
     cm_status_t st = get_vmo(vmo, 0, &v, &rights);
     if (st != CM_OK)
         return st;
+    memset(info, 0, sizeof(*info));
     if (v->frozen) {
-        memset(info, 0, sizeof(*info));
         info->id = (v->dev << 40) ^ v->ino;
         info->size = v->frozen_size;
         info->rights = rights & ~CM_RIGHT_WRITE;
         info->flags = CM_VMO_INFO_IMMUTABLE | CM_VMO_INFO_READONLY;
         goto out;
     }
-    if (fstat(v->fd, &sb) != 0) {
-        st = cm__status_from_errno(errno);
-        goto out;
-    }
-    memset(info, 0, sizeof(*info));
-    info->id = ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
     info->rights = rights;
     if (v->is_file) {
+        if (fstat(v->fd, &sb) != 0) {
+            st = cm__status_from_errno(errno);
+            goto out;
+        }
+        info->id = ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
         info->size = v->file_len;
         info->flags = CM_VMO_INFO_FILE | CM_VMO_INFO_READONLY;
         info->rights &= ~CM_RIGHT_WRITE;
         goto out;
     }
-    info->size = (uint64_t)sb.st_size;
+    /* Seals first: the flags below claim only what the seals read here
+     * guarantee about the size read after them. */
     int seals = fcntl(v->fd, F_GET_SEALS);
     int fl = fcntl(v->fd, F_GETFL);
-    if (seals < 0 || fl < 0) {
+    if (seals < 0 || fl < 0 || fstat(v->fd, &sb) != 0) {
         st = CM_ERR_INTERNAL;
         goto out;
     }
-    /* Same rule as cm__vmo_platform_rights, without repeating its calls. */
-    if ((fl & O_ACCMODE) != O_RDWR || (seals & SEALS_NO_WRITE) != 0)
+    info->id = ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
+    info->size = (uint64_t)sb.st_size;
+    if ((fl & O_ACCMODE) != O_RDWR || cm__vmo_write_drop_enforced((uint32_t)seals))
         info->rights &= ~CM_RIGHT_WRITE;
     /* IMMUTABLE only when the kernel forbids every change of content and
      * size for every holder; FUTURE_WRITE alone leaves old mappings live. */
-    const int fixed_size = F_SEAL_GROW | F_SEAL_SHRINK;
-    if ((seals & (F_SEAL_WRITE | fixed_size)) == (F_SEAL_WRITE | fixed_size))
+    if (((uint32_t)seals & CM__SEALS_IMMUTABLE) == CM__SEALS_IMMUTABLE)
         info->flags |= CM_VMO_INFO_IMMUTABLE;
-    if ((seals & SEALS_NO_WRITE) != 0 && (seals & fixed_size) == fixed_size)
+    if (cm__vmo_write_drop_enforced((uint32_t)seals) &&
+        ((uint32_t)seals & CM__SEALS_FIXED_SIZE) == CM__SEALS_FIXED_SIZE)
         info->flags |= CM_VMO_INFO_READONLY;
 out:
     cm__hobj_put(&v->hdr);
@@ -365,26 +516,66 @@ cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
     return st;
 }
 
-/* Copies len bytes from src (at src_off) into dst_fd at 0, through a
- * read-only mapping of the source: one copy, no bounce buffer. */
-static cm_status_t copy_into(int src_fd, uint64_t src_off, uint64_t len, int dst_fd)
+/* Can v be mapped without a SIGBUS risk, as it is now? Only if no other
+ * process can shrink it: v is private to this process (whose own set_size
+ * refuses to cut a mapping), or F_SEAL_SHRINK is set. A file window never:
+ * anyone who can write the file can truncate it.
+ * Errors: UNSUPPORTED (file window); BAD_STATE (shrinkable). */
+static cm_status_t size_guaranteed(const struct cm__vmo *v)
+{
+    if (v->is_file)
+        return CM_ERR_UNSUPPORTED;
+    if (v->frozen || !atomic_load(&v->shared))
+        return CM_OK;
+    int seals = fcntl(v->fd, F_GET_SEALS);
+    if (seals < 0)
+        return CM_ERR_INTERNAL;
+    return (seals & F_SEAL_SHRINK) ? CM_OK : CM_ERR_BAD_STATE;
+}
+
+/* size_guaranteed, and where only a missing F_SEAL_SHRINK stands in the
+ * way and the handle has WRITE (so our fd is O_RDWR, as F_ADD_SEALS needs),
+ * sets it: mapping shared memory freezes its floor for every holder, which
+ * the holder who can write may decide. Errors: those of size_guaranteed. */
+static cm_status_t make_mappable(const struct cm__vmo *v, cm_rights_t rights)
+{
+    cm_status_t st = size_guaranteed(v);
+    if (st != CM_ERR_BAD_STATE || !(rights & CM_RIGHT_WRITE))
+        return st;
+    if (fcntl(v->fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0)
+        return CM_ERR_BAD_STATE; /* F_SEAL_SEAL: nobody can fix the size any more */
+    return CM_OK;
+}
+
+/* Bounce buffer of copy_into when the source cannot be mapped safely. */
+#define COPY_CHUNK (64u * 1024u)
+
+/* Copies len bytes of v (from its start) into dst_fd at 0. Through a
+ * read-only mapping of the source when that is safe (one copy, no bounce
+ * buffer); else pread/pwrite through a bounded buffer, so that a source
+ * that shrinks mid-copy gives OUT_OF_RANGE, not SIGBUS. */
+static cm_status_t copy_into(const struct cm__vmo *v, uint64_t len, int dst_fd)
 {
     if (len == 0)
         return CM_OK;
-    void *p = cm__mmap_shared(src_fd, len, PROT_READ, 0, src_off);
+    if (size_guaranteed(v) != CM_OK) {
+        char *buf = malloc(COPY_CHUNK);
+        if (buf == NULL)
+            return CM_ERR_NO_MEMORY;
+        cm_status_t st = CM_OK;
+        for (uint64_t done = 0; st == CM_OK && done < len; done += COPY_CHUNK) {
+            uint64_t n = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
+            st = rw_full(v->fd, buf, n, v->file_off + done, 0);
+            if (st == CM_OK)
+                st = rw_full(dst_fd, buf, n, done, 1);
+        }
+        free(buf);
+        return st;
+    }
+    void *p = cm__mmap_shared(v->fd, len, PROT_READ, 0, v->file_off);
     if (p == MAP_FAILED)
         return cm__status_from_errno(errno);
-    cm_status_t st = CM_OK;
-    for (uint64_t done = 0; done < len;) {
-        ssize_t n = pwrite(dst_fd, (const char *)p + done, len - done, (off_t)done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            st = n < 0 ? cm__status_from_errno(errno) : CM_ERR_IO;
-            break;
-        }
-        done += (uint64_t)n;
-    }
+    cm_status_t st = rw_full(dst_fd, p, len, 0, 1);
     munmap(p, len);
     return st;
 }
@@ -400,28 +591,37 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
     if (st != CM_OK)
         return st;
     st = vmo_size(v, &size);
+    if (st == CM_OK && size > CM_VMO_MAX_SIZE)
+        st = CM_ERR_OUT_OF_RANGE;
+    if (st == CM_OK)
+        st = fsize_allows(size);
     if (st != CM_OK)
         goto bad;
-    fd = memfd_create("capmem-snapshot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    fd = new_memfd("capmem-snapshot");
     if (fd < 0) {
         st = cm__status_from_errno(errno);
         goto bad;
     }
     if (ftruncate(fd, (off_t)size) != 0) {
-        st = cm__status_from_errno(errno);
+        st = size_errno(errno);
         goto bad;
     }
-    st = copy_into(v->fd, v->file_off, size, fd);
-    if (st != CM_OK)
-        goto bad;
-    if (fcntl(fd, F_ADD_SEALS, SEALS_IMMUTABLE) != 0) {
-        st = cm__status_from_errno(errno);
-        goto bad;
-    }
-    st = vmo_alloc(fd, 0, &snap);
+    st = copy_into(v, size, fd);
+    if (st == CM_OK)
+        st = add_seals(fd, SEALS_IMMUTABLE);
+    if (st == CM_OK)
+        st = vmo_alloc(fd, 0, &snap);
     if (st != CM_OK)
         goto bad;
     fd = -1;
+    /* Nobody else holds the snapshot and its seals can never be removed. */
+    snap->frozen_size = size;
+    struct stat sb;
+    if (fstat(snap->fd, &sb) == 0) {
+        snap->dev = (uint64_t)sb.st_dev;
+        snap->ino = (uint64_t)sb.st_ino;
+        snap->frozen = 1;
+    }
     st = cm__handle_install(&snap->hdr, CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE |
                                         CM_RIGHT_TRANSFER, out);
     if (st != CM_OK)
@@ -440,7 +640,7 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
 {
     struct cm__vmo *v;
     struct stat sb;
-    uint64_t size = 0;
+    cm_rights_t rights;
     cm_rights_t need = CM_RIGHT_MAP;
     if (addr == NULL || len == 0 || offset % CM_PAGE_SIZE != 0 ||
         (flags & ~(CM_MAP_READ | CM_MAP_WRITE | CM_MAP_POPULATE)) != 0 ||
@@ -449,27 +649,24 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
     need |= CM_RIGHT_READ;
     if (flags & CM_MAP_WRITE)
         need |= CM_RIGHT_WRITE;
-    cm_status_t st = get_vmo(vmo, need, &v, NULL);
+    cm_status_t st = get_vmo(vmo, need, &v, &rights);
     if (st != CM_OK)
         return st;
-    if (v->frozen) {
-        sb.st_dev = (dev_t)v->dev;
-        sb.st_ino = (ino_t)v->ino;
-        sb.st_size = (off_t)v->frozen_size;
-    } else if (fstat(v->fd, &sb) != 0) {
+    /* Seals (here) before the size (in cm__map_create): a size read after
+     * F_SEAL_SHRINK was seen can never shrink. */
+    st = make_mappable(v, rights);
+    if (st == CM_OK && !v->frozen && fstat(v->fd, &sb) != 0)
         st = cm__status_from_errno(errno);
-    }
-    size = v->is_file ? v->file_len : (uint64_t)sb.st_size;
-    if (st == CM_OK && !range_ok(offset, len, size))
-        st = CM_ERR_OUT_OF_RANGE;
     if (st == CM_OK) {
         /* Never PROT_EXEC: data mappings are W^X. A write mapping of a
          * sealed memfd is refused by mmap itself (EPERM). */
         struct cm__map_req req = {
-            .fd = v->fd, .fd_offset = v->file_off + offset, .obj_offset = offset,
+            .fd = v->fd, .fd_offset = offset, .obj_offset = offset,
             .len = len, .prot = PROT_READ | ((flags & CM_MAP_WRITE) ? PROT_WRITE : 0),
             .extra_flags = (flags & CM_MAP_POPULATE) ? MAP_POPULATE : 0,
-            .dev = sb.st_dev, .ino = sb.st_ino,
+            .size_from_fd = !v->frozen, .obj_size = v->frozen_size,
+            .dev = v->frozen ? (dev_t)v->dev : sb.st_dev,
+            .ino = v->frozen ? (ino_t)v->ino : sb.st_ino,
         };
         st = cm__map_create(&req, addr);
     }

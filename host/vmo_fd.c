@@ -1,47 +1,87 @@
-/* Host-only bridges between VMO handles and Linux file descriptors. */
+/* Host-only bridges between VMO handles and Linux file descriptors.
+ *
+ * Rule: no sequence of public calls yields a handle with a right its source
+ * lacked. An fd can always be duplicated and sent anywhere, and its access
+ * mode and the object's seals are all Linux enforces; so an fd is exported
+ * only for a handle whose rights an fd can express, and an fd is admitted
+ * with no more rights than its mode and seals allow. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <capmem/host.h>
 #include "internal.h"
+#include "channel_internal.h"
+#include "mappings.h"
 
 cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out)
 {
     struct cm__vmo *v;
-    cm_rights_t platform;
+    cm_rights_t granted;
     if (fd < 0 || out == NULL || (rights != CM_RIGHTS_SAME && (rights & ~CM_RIGHTS_ALL)))
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = cm__vmo_platform_rights(fd, &platform);
-    if (st != CM_OK)
-        return CM_ERR_WRONG_TYPE;
-    st = cm__vmo_wrap_memfd(fd, &v);
+    cm_status_t st = cm__vmo_admit(fd, rights, &v, &granted);
     if (st != CM_OK)
         return st;
-    cm_rights_t r = platform & CM_VMO_DEFAULT_RIGHTS;
-    if (rights != CM_RIGHTS_SAME)
-        r &= rights;
-    st = cm__handle_install(&v->hdr, r, out);
+    st = cm__handle_install(&v->hdr, granted, out);
     if (st != CM_OK) {
-        v->fd = -1; /* the caller keeps its fd on failure */
-        cm__hobj_put(&v->hdr);
+        cm__hobj_put(&v->hdr); /* closes our reopen; the caller keeps fd */
+        return st;
     }
-    return st;
+    close(fd); /* ownership taken: the handle holds its own reopen */
+    return CM_OK;
 }
+
+/* A mapping of this process must not be cut by the process the fd goes
+ * to: unless F_SEAL_SHRINK is set, a holder of WRITE sets it (the floor is
+ * its decision to make), anyone else is refused. */
+static cm_status_t guard_mappings(const struct cm__vmo *v, cm_rights_t rights)
+{
+    struct stat sb;
+    int seals = fcntl(v->fd, F_GET_SEALS);
+    if (seals < 0 || fstat(v->fd, &sb) != 0)
+        return CM_ERR_INTERNAL;
+    if ((seals & F_SEAL_SHRINK) || !cm__map_extends_past(sb.st_dev, sb.st_ino, 0))
+        return CM_OK;
+    if (!(rights & CM_RIGHT_WRITE) || fcntl(v->fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0)
+        return CM_ERR_BAD_STATE;
+    return CM_OK;
+}
+
+cm_status_t cm__vmo_fd_for_peer(struct cm__hobj *obj, cm_rights_t rights, int *fd_out)
+{
+    struct cm__vmo *v = (struct cm__vmo *)obj;
+    /* The same rule as sending the handle: a window's fd is the whole file,
+     * and dropping WRITE is real only under a write seal. */
+    cm_status_t st = cm__transfer_check(obj, rights);
+    if (st == CM_OK)
+        st = guard_mappings(v, rights);
+    if (st != CM_OK)
+        return st;
+    int fd = cm__proc_reopen(v->fd, (rights & CM_RIGHT_WRITE) != 0);
+    if (fd < 0)
+        return errno == ENOENT ? CM_ERR_UNSUPPORTED : cm__status_from_errno(errno);
+    /* From now on another process may hold it and shrink it. */
+    atomic_store(&v->shared, 1);
+    *fd_out = fd;
+    return CM_OK;
+}
+
+/* Rights every fd carries whatever its mode: it can be read and mapped
+ * (READ, MAP), dup'ed (DUPLICATE) and passed to any process (TRANSFER). */
+#define FD_IMPLIED_RIGHTS (CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER)
 
 cm_status_t cm_host_vmo_export_fd(cm_handle_t vmo, int *fd_out)
 {
     struct cm__hobj *obj;
+    cm_rights_t rights;
     if (fd_out == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = cm__handle_get(vmo, CM_OBJ_VMO, CM_RIGHT_DUPLICATE, &obj, NULL);
+    cm_status_t st = cm__handle_get(vmo, CM_OBJ_VMO, FD_IMPLIED_RIGHTS, &obj, &rights);
     if (st != CM_OK)
         return st;
-    int fd = fcntl(((struct cm__vmo *)obj)->fd, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0)
-        st = cm__status_from_errno(errno);
-    else
-        *fd_out = fd;
+    st = cm__vmo_fd_for_peer(obj, rights, fd_out);
     cm__hobj_put(obj);
     return st;
 }

@@ -2,9 +2,11 @@
 # ASan+UBSan and run by make test; `make fuzz` runs them under libFuzzer
 # (clang) for FUZZ_SECONDS each.
 FUZZ_TARGETS := wire htab interval
+FUZZ_TARGETS += vmo_admit
 FUZZ_SRCS_wire := host/wire.c
 FUZZ_SRCS_htab := core/handle_table.c
 FUZZ_SRCS_interval := core/interval.c
+FUZZ_SRCS_vmo_admit := core/vmo_admit.c
 FUZZ_SECONDS ?= 30
 # Driver iterations per target in make test (interval ops are costlier).
 FUZZ_ITERS_interval := 20000

@@ -48,3 +48,5 @@ TEST_SUITES += $(HOST_TEST_BINS) $(ASAN_TEST_BINS) tests/host/apps_test.sh
 HOST_TESTS += tests/host/channel_resource.c
 HOST_TESTS += tests/host/wait_close.c
 HOST_TESTS += tests/host/fork_handles.c
+HOST_TESTS += tests/host/vmo_hostile.c
+HOST_TESTS += tests/host/vmo_race.c

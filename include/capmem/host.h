@@ -6,16 +6,36 @@
 #include <capmem/capmem.h>
 
 /* Wraps an existing memfd as a VMO handle, taking ownership of `fd` on
- * success (on failure the caller keeps it). Rights derive from the fd:
- * access mode and seals, never from the caller's claim; `rights` can only
- * reduce them.
- * Errors: INVALID_ARGS (fd < 0, out NULL); WRONG_TYPE (not a memfd);
- * NO_RESOURCES. */
+ * success (on failure the caller keeps it). Admits exactly what a channel
+ * admits (docs/vmo.md "Admission"): an unlinked shmem file (memfd) of at
+ * most CM_VMO_MAX_SIZE bytes, open for reading. The handle gets its own open
+ * file description (a /proc/self/fd reopen), so nothing done later through
+ * `fd`'s description (O_APPEND, O_DIRECT, offsets) affects it. Rights derive
+ * from the fd: READ|MAP|DUPLICATE|TRANSFER, plus WRITE only for an O_RDWR fd
+ * without a write seal, never from the caller's claim; `rights` can only
+ * reduce them. Seals are read before the size, so what get_info reports is
+ * never older than the seals.
+ * Errors: INVALID_ARGS (fd < 0, out NULL, undefined rights bits);
+ * WRONG_TYPE (not a shmem file, or a linked one); UNSUPPORTED (hugetlbfs
+ * memfd: no huge-page VMOs yet; /proc not mounted); OUT_OF_RANGE (larger
+ * than CM_VMO_MAX_SIZE); ACCESS_DENIED (fd not readable: O_WRONLY);
+ * NO_RESOURCES (handle limit, RLIMIT_NOFILE); NO_MEMORY; SHOULD_WAIT
+ * (another process holds a lease on the file: never waited for). */
 cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out);
 
-/* Returns a new fd (O_CLOEXEC) for the VMO for use with other Linux APIs.
- * Needs the handle's DUPLICATE right, since the fd is a second reference.
- * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; NO_RESOURCES. */
+/* Returns a new fd (O_CLOEXEC, its own open file description) for the VMO,
+ * for use with other Linux APIs. An fd can be read, mapped, dup'ed and sent
+ * anywhere, so the handle needs READ|MAP|DUPLICATE|TRANSFER; the fd is O_RDWR
+ * only if the handle has WRITE, and a handle without WRITE is exported
+ * (O_RDONLY) only when a seal forbids writing, since any holder can reopen a
+ * memfd read-write. A file window is never exported (its fd would be the
+ * whole file). If this process maps the VMO and its size is not sealed, the
+ * export sets F_SEAL_SHRINK (needs WRITE) so that the fd's holder cannot cut
+ * the mapping. Afterwards the VMO counts as shared (see cm_vmo_map).
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (a right above missing,
+ * e.g. a DUPLICATE-only handle); UNSUPPORTED (WRITE dropped on an object no
+ * seal protects; file window; /proc not mounted); BAD_STATE (mapped here,
+ * size not sealed, no WRITE to seal it); NO_RESOURCES (RLIMIT_NOFILE). */
 cm_status_t cm_host_vmo_export_fd(cm_handle_t vmo, int *fd_out);
 
 /* Listens for channel connections on a UNIX socket at `path` (created).

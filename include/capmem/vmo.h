@@ -53,7 +53,8 @@ typedef struct cm_vmo_info {
 /* Creates a zero-filled VMO of `size` bytes (0 allowed) with
  * CM_VMO_DEFAULT_RIGHTS. `options`: 0 or CM_VMO_COMMIT.
  * Errors: INVALID_ARGS (out NULL, unknown options); OUT_OF_RANGE (size >
- * CM_VMO_MAX_SIZE); NO_MEMORY; NO_RESOURCES (handle limit). */
+ * CM_VMO_MAX_SIZE); NO_MEMORY; NO_RESOURCES (handle limit, RLIMIT_NOFILE;
+ * host: size over RLIMIT_FSIZE, which would otherwise raise SIGXFSZ). */
 cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out);
 
 /* len argument of cm_vmo_create_from_file: up to the end of the file. */
@@ -62,8 +63,13 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out);
 /* Creates a VMO that is a window over bytes [offset, offset+len) of the file
  * at `path`, without copying. offset must be a multiple of CM_PAGE_SIZE;
  * len may be CM_VMO_TO_END. The handle has READ|MAP|DUPLICATE (never WRITE:
- * the file is shared with the filesystem). Not IMMUTABLE: the file may change.
- * Errors: INVALID_ARGS; NOT_FOUND; ACCESS_DENIED (cannot open);
+ * the file is shared with the filesystem). Not IMMUTABLE: the file may change,
+ * and it is never mapped (cm_vmo_map: UNSUPPORTED), since whoever can write
+ * the file can truncate it under a mapping; read it or snapshot it.
+ * Only a regular file: checked before it is opened, so a FIFO, a device or a
+ * tty is refused (INVALID_ARGS) without being opened (no hang, no side effect).
+ * Errors: INVALID_ARGS (also: not a regular file); NOT_FOUND; ACCESS_DENIED (cannot open);
+ * SHOULD_WAIT (another process holds a lease on the file: never waited for);
  * OUT_OF_RANGE (range past end of file, overflow, > CM_VMO_MAX_SIZE);
  * UNSUPPORTED (target has no files); NO_RESOURCES. */
 cm_status_t cm_vmo_create_from_file(const char *path, uint64_t offset, uint64_t len,
@@ -73,7 +79,9 @@ cm_status_t cm_vmo_create_from_file(const char *path, uint64_t offset, uint64_t 
  * offset+len must not exceed the size (computed without overflow); len 0 at
  * offset == size is OK.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no READ / no WRITE, or
- * sealed for write); INVALID_ARGS (buf NULL with len > 0); OUT_OF_RANGE; IO. */
+ * sealed for write); INVALID_ARGS (buf NULL with len > 0); OUT_OF_RANGE
+ * (also: another holder shrank the object meanwhile); NO_RESOURCES (write:
+ * host, offset+len over RLIMIT_FSIZE); IO. */
 cm_status_t cm_vmo_read(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len);
 cm_status_t cm_vmo_write(cm_handle_t vmo, const void *buf, uint64_t offset, uint64_t len);
 
@@ -81,10 +89,14 @@ cm_status_t cm_vmo_write(cm_handle_t vmo, const void *buf, uint64_t offset, uint
  * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (size NULL). */
 cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size);
 
-/* Changes the size; new bytes read as zero. Needs WRITE.
- * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no WRITE, or sealed);
- * OUT_OF_RANGE (> CM_VMO_MAX_SIZE); BAD_STATE (a mapping exists that the
- * change would cut); NO_MEMORY. */
+/* Changes the size; new bytes read as zero. Needs WRITE. The check that no
+ * mapping of this process is cut and the resize are one step with respect
+ * to cm_vmo_map in this process.
+ * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no WRITE, or sealed at a
+ * level; host: a shrink after a mapping in another process sealed the size
+ * floor); OUT_OF_RANGE (> CM_VMO_MAX_SIZE); BAD_STATE (a mapping exists
+ * that the change would cut); NO_MEMORY; NO_RESOURCES (host: over
+ * RLIMIT_FSIZE). */
 cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size);
 
 /* Identity, size, flags and this handle's effective rights.
@@ -101,7 +113,9 @@ cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level);
 /* Creates a new IMMUTABLE VMO holding the current content of `vmo`. Needs
  * READ. The new handle has READ|MAP|DUPLICATE|TRANSFER.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS; NO_MEMORY;
- * NO_RESOURCES. */
+ * NO_RESOURCES (handle limit, RLIMIT_NOFILE; host: size over RLIMIT_FSIZE);
+ * OUT_OF_RANGE (another holder shrank the source during the copy);
+ * BAD_STATE (sealing refused: pages pinned). */
 cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out);
 
 /* Maps [offset, offset+len) of the VMO into the caller's address space.
@@ -110,9 +124,16 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out);
  * add CM_MAP_POPULATE:
  * CM_MAP_READ needs READ|MAP; CM_MAP_READ|CM_MAP_WRITE needs READ|WRITE|MAP
  * and an unsealed object. The mapping keeps the object alive after the handle is closed.
+ * Host: a mapping never extends past what the seals guarantee. A VMO another
+ * process may hold (received, cm_host_vmo_from_fd, exported) is mapped only
+ * if its size cannot shrink: with WRITE this call sets that floor
+ * (F_SEAL_SHRINK, seen by every holder), without WRITE it refuses
+ * (BAD_STATE). A file window is never mapped (UNSUPPORTED).
  * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (flags, alignment, len 0,
  * addr NULL); ACCESS_DENIED; OUT_OF_RANGE (past the size, overflow);
- * NO_RESOURCES (CM_MAX_MAPPINGS or CM_MAX_MAPPED_BYTES); NO_MEMORY. */
+ * BAD_STATE (shared and shrinkable, see above); UNSUPPORTED (file window);
+ * NO_RESOURCES (CM_MAX_MAPPINGS or CM_MAX_MAPPED_BYTES); NO_MEMORY (also
+ * RLIMIT_AS). */
 cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t flags,
                        void **addr);
 

@@ -237,10 +237,9 @@ static void test_file_window_reads_file_bytes_without_write_right(void **state)
     assert_false(info.rights & CM_RIGHT_WRITE);
     assert_status(cm_vmo_write(w, b, 0, 1), CM_ERR_ACCESS_DENIED);
     assert_status(cm_vmo_seal(w, CM_SEAL_IMMUTABLE), CM_ERR_ACCESS_DENIED);
-    assert_status(cm_vmo_map(w, 4096, 4096, CM_MAP_READ, &p), CM_OK);
-    assert_int_equal(((unsigned char *)p)[0], 8192 % 251);
-    assert_status(cm_vmo_map(w, 4096, 8192, CM_MAP_READ, &p), CM_ERR_OUT_OF_RANGE);
-    assert_status(cm_vmo_unmap(p, 4096), CM_OK);
+    /* Never mapped: whoever can write the file can truncate it under the
+     * mapping (SIGBUS). Read it, or snapshot it. */
+    assert_status(cm_vmo_map(w, 4096, 4096, CM_MAP_READ, &p), CM_ERR_UNSUPPORTED);
     cm_handle_close(w);
 }
 

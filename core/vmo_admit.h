@@ -1,0 +1,79 @@
+#ifndef CAPMEM_CORE_VMO_ADMIT_H
+#define CAPMEM_CORE_VMO_ADMIT_H
+
+/* The one rule deciding whether a file descriptor that came from outside
+ * the library (a channel message, cm_host_vmo_from_fd) is admitted as a VMO,
+ * and with which rights. Pure: the host gathers the facts (seals FIRST, then
+ * what they freeze: size, type, filesystem), this decides, the host performs
+ * (reopens the file with the access mode decided here). Freestanding, so the
+ * fuzz target and any other target can drive it with arbitrary facts.
+ *
+ * What is admitted is exactly what docs/vmo.md promises: an unlinked shmem
+ * file (a memfd) of at most CM_VMO_MAX_SIZE bytes, opened for reading. */
+
+#include <stdint.h>
+#include <capmem/limits.h>
+#include <capmem/rights.h>
+#include <capmem/status.h>
+
+/* Seal bits, with Linux's F_SEAL_* values (host/vmo.c asserts they agree). */
+#define CM__SEAL_SEAL         0x0001u /* no further seal may be added */
+#define CM__SEAL_SHRINK       0x0002u /* size can never decrease */
+#define CM__SEAL_GROW         0x0004u /* size can never increase */
+#define CM__SEAL_WRITE        0x0008u /* no write, no writable mapping, for anyone */
+#define CM__SEAL_FUTURE_WRITE 0x0010u /* no new write or writable mapping */
+#define CM__SEALS_NO_WRITE    (CM__SEAL_WRITE | CM__SEAL_FUTURE_WRITE)
+#define CM__SEALS_FIXED_SIZE  (CM__SEAL_GROW | CM__SEAL_SHRINK)
+#define CM__SEALS_IMMUTABLE   (CM__SEAL_WRITE | CM__SEALS_FIXED_SIZE)
+
+/* Filesystem the file lives on (fstatfs f_type, translated by the host). */
+enum cm__vmo_fs {
+    CM__VMO_FS_OTHER = 0,
+    CM__VMO_FS_SHMEM = 1,   /* tmpfs / memfd */
+    CM__VMO_FS_HUGETLB = 2, /* hugetlbfs memfd (MFD_HUGETLB) */
+};
+
+/* Facts about an fd, in the order they must be read: `seals` first, since
+ * it decides which of the others can still change. */
+struct cm__vmo_facts {
+    int32_t seals_ok;   /* F_GET_SEALS succeeded (only shmem/hugetlbfs files) */
+    uint32_t seals;     /* CM__SEAL_* bits, valid when seals_ok */
+    uint32_t is_reg;    /* S_ISREG */
+    uint32_t fs;        /* enum cm__vmo_fs */
+    uint64_t nlink;     /* 0 for a memfd or an unlinked tmpfs file */
+    uint64_t size;      /* bytes, read after the seals */
+    uint32_t readable;  /* the fd's access mode allows reading */
+    uint32_t writable;  /* the fd's access mode allows writing */
+};
+
+/* What the host must do with an admitted fd. */
+struct cm__vmo_verdict {
+    cm_rights_t rights;     /* granted: subset of claimed, of the fd's mode, of defaults */
+    uint32_t open_write;    /* reopen O_RDWR (1) or O_RDONLY (0): follows rights */
+    uint32_t size_fixed;    /* GROW and SHRINK sealed: `size` is final */
+    uint32_t size_floor;    /* SHRINK sealed: `size` is a lower bound forever */
+    uint32_t immutable;     /* WRITE, GROW and SHRINK sealed */
+    uint64_t size;
+};
+
+/* Decides admission. `claimed` is CM_RIGHTS_SAME (no cap) or a mask of
+ * CM_RIGHTS_ALL bits that can only reduce the rights.
+ * Precedence, first match wins:
+ *   INVALID_ARGS  claimed has an undefined bit
+ *   WRONG_TYPE    seals unreadable, or not a regular file
+ *   UNSUPPORTED   a hugetlbfs memfd (no huge-page VMOs yet)
+ *   WRONG_TYPE    not on shmem, or linked (a named file others can open)
+ *   OUT_OF_RANGE  size > CM_VMO_MAX_SIZE
+ *   ACCESS_DENIED the fd cannot be read (O_WRONLY, O_PATH)
+ * On error *out is untouched. */
+cm_status_t cm__vmo_admit_decide(const struct cm__vmo_facts *f, cm_rights_t claimed,
+                                 struct cm__vmo_verdict *out);
+
+/* True when `seals` make dropping WRITE real for every holder of the object:
+ * any holder can reopen a memfd read-write, so only a write seal stops it. */
+static inline int cm__vmo_write_drop_enforced(uint32_t seals)
+{
+    return (seals & CM__SEALS_NO_WRITE) != 0;
+}
+
+#endif

@@ -1,0 +1,294 @@
+/* A sender that shrinks and seals a VMO while the receiver admits it
+ * (issue 7, item 1). Rule: facts are read only after the seals that freeze
+ * them, and a mapping never extends past what the seals guarantee.
+ *
+ * Two tests. The deterministic one puts the sender's shrink+seal at the
+ * worst moment, just before the receiver's first F_GET_SEALS, by
+ * interposing fcntl in this program (the library is linked statically, so
+ * its calls come here): anything the receiver read before the seals is
+ * stale. The forked one races a real second process for a bounded number of
+ * rounds. In both, the receiver runs in a child, so a SIGBUS is a failed
+ * test, not a dead test program. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <capmem/host.h>
+#include "common/leakcheck.h"
+
+#define WAIT_NS (10ll * 1000000000)
+#define PAGE CM_PAGE_SIZE
+#define IMMUTABLE_SEALS (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_FUTURE_WRITE)
+
+/* ---- the interposed fcntl ---- */
+
+static int hook_fd = -1; /* the sender's fd; armed while >= 0, fires once */
+
+int fcntl(int fd, int cmd, ...);
+
+int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long); /* as glibc does: every command's argument fits a long */
+    va_end(ap);
+    if (cmd == F_GET_SEALS && hook_fd >= 0) {
+        int s = hook_fd;
+        hook_fd = -1;
+        if (ftruncate(s, PAGE) != 0 || syscall(SYS_fcntl, s, F_ADD_SEALS, IMMUTABLE_SEALS) != 0)
+            _exit(90); /* the adversary itself failed: not the code under test */
+    }
+    return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+/* ---- helpers ---- */
+
+static int in_child(int (*fn)(void), int alarm_s)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* cmocka catches these and longjmps back into its runner: in a
+         * child that would run the rest of the suite. Die of them instead. */
+        const int fatal[] = { SIGBUS, SIGSEGV, SIGILL, SIGFPE, SIGABRT };
+        for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+            signal(fatal[i], SIG_DFL);
+        alarm((unsigned)alarm_s);
+        _exit(fn());
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+#define assert_child_ok(rc)                                                       \
+    do {                                                                          \
+        int rc_ = (rc);                                                           \
+        if (rc_ != 0)                                                             \
+            fail_msg("child failed: %s %d", rc_ >= 1000 ? "signal" : "exit code", \
+                     rc_ >= 1000 ? rc_ - 1000 : rc_);                             \
+    } while (0)
+
+static void touch(const void *p, uint64_t len)
+{
+    for (uint64_t off = 0; off < len; off += PAGE)
+        (void)*(const volatile char *)((const char *)p + off);
+    (void)*(const volatile char *)((const char *)p + len - 1);
+}
+
+/* Maps what get_info promises and reads all of it: SIGBUS if the promise
+ * (IMMUTABLE, this size) is older than the seals. Returns 0, or a code. */
+static int check_promise(cm_handle_t v, int *was_immutable)
+{
+    cm_vmo_info_t info;
+    void *p;
+    if (cm_vmo_get_info(v, &info) != CM_OK)
+        return 20;
+    *was_immutable = (info.flags & CM_VMO_INFO_IMMUTABLE) != 0;
+    if (!*was_immutable || info.size == 0)
+        return 0;
+    if (cm_vmo_map(v, 0, info.size, CM_MAP_READ, &p) != CM_OK)
+        return 21;
+    touch(p, info.size);
+    cm_vmo_unmap(p, info.size);
+    return 0;
+}
+
+/* Sends fd as a VMO claiming READ|MAP|WRITE over a raw socket. */
+static int raw_send_vmo(int sock, int fd)
+{
+    struct { uint32_t magic; uint16_t version, num_handles; uint32_t num_bytes, reserved;
+             uint32_t type, rights; char byte; } __attribute__((packed)) rec = {
+        0x48434d43u, 1, 1, 1, 0, CM_OBJ_VMO,
+        CM_RIGHT_READ | CM_RIGHT_WRITE | CM_RIGHT_MAP, 'v' };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    struct iovec iov = { &rec, sizeof(rec) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                          .msg_controllen = sizeof(ctl.buf) };
+    memset(&ctl, 0, sizeof(ctl));
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(rec) ? 0 : -1;
+}
+
+/* A raw socket connected to a capmem channel in this process. */
+static int connect_raw(cm_handle_t *ch)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char dir[] = "/tmp/cm-vmo-race-XXXXXX";
+    cm_handle_t lis;
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+    int raw = -1;
+    if (cm_host_listen(sa.sun_path, &lis) == CM_OK) {
+        raw = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (raw >= 0 && (connect(raw, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+                         cm_host_accept(lis, WAIT_NS, ch) != CM_OK)) {
+            close(raw);
+            raw = -1;
+        }
+        cm_handle_close(lis);
+    }
+    unlink(sa.sun_path);
+    rmdir(dir);
+    return raw;
+}
+
+/* ---- deterministic: shrink+seal just before the receiver reads seals ---- */
+
+static int receive_with_adversary(void)
+{
+    cm_handle_t ch, v;
+    char buf[8];
+    uint32_t nb, nh;
+    int immutable = 0;
+    int raw = connect_raw(&ch);
+    int fd = memfd_create("race", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (raw < 0 || fd < 0 || ftruncate(fd, 4 * PAGE) != 0 || pwrite(fd, "z", 1, 3 * PAGE) != 1)
+        return 2;
+    if (raw_send_vmo(raw, fd) != 0)
+        return 3;
+    hook_fd = fd; /* the sender strikes at the receiver's first F_GET_SEALS */
+    if (cm_channel_read(ch, buf, sizeof(buf), &nb, &v, 1, &nh) != CM_OK || nh != 1)
+        return 4;
+    if (hook_fd >= 0)
+        return 5; /* the receive never read the seals */
+    int rc = check_promise(v, &immutable);
+    if (rc == 0 && !immutable)
+        rc = 6; /* sealed IMMUTABLE before the receiver looked: must say so */
+    uint64_t size = 0;
+    if (rc == 0 && (cm_vmo_get_size(v, &size) != CM_OK || size != PAGE))
+        rc = 7;
+    cm_handle_close(v);
+    cm_handle_close(ch);
+    close(raw);
+    close(fd);
+    return rc;
+}
+
+static void test_received_size_fixed_by_seals_not_fstat(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(receive_with_adversary, 30));
+}
+
+/* Same adversary against cm_host_vmo_from_fd (the other admission path). */
+static int from_fd_with_adversary(void)
+{
+    cm_handle_t v;
+    int immutable = 0;
+    int fd = memfd_create("race", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0 || ftruncate(fd, 4 * PAGE) != 0)
+        return 2;
+    int given = dup(fd);
+    hook_fd = fd;
+    if (cm_host_vmo_from_fd(given, CM_RIGHTS_SAME, &v) != CM_OK)
+        return 3;
+    int rc = check_promise(v, &immutable);
+    if (rc == 0 && !immutable)
+        rc = 6;
+    cm_handle_close(v);
+    close(fd);
+    return rc;
+}
+
+static void test_from_fd_size_fixed_by_seals_not_fstat(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(from_fd_with_adversary, 30));
+}
+
+/* ---- forked: a real sender racing shrink+seal against receive ---- */
+
+#define RACE_ROUNDS 2000
+
+/* Sender: sends a 4-page VMO, then after a varying delay shrinks it to one
+ * page and seals it IMMUTABLE, and waits for the receiver's ack. */
+static int race_sender(int sock)
+{
+    char ack;
+    for (int i = 0; i < RACE_ROUNDS; i++) {
+        int fd = memfd_create("race", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0 || ftruncate(fd, 4 * PAGE) != 0 || raw_send_vmo(sock, fd) != 0)
+            return 2;
+        for (volatile int k = 0; k < (i % 64) * 50; k++)
+            ;
+        (void)!ftruncate(fd, PAGE); /* may fail: the receiver sealed SHRINK */
+        (void)!syscall(SYS_fcntl, fd, F_ADD_SEALS, IMMUTABLE_SEALS);
+        close(fd);
+        if (recv(sock, &ack, 1, 0) != 1)
+            return 3;
+    }
+    return 0;
+}
+
+static int race_receiver(void)
+{
+    cm_handle_t ch;
+    int raw = connect_raw(&ch);
+    if (raw < 0)
+        return 2;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(race_sender(raw));
+    int rc = 0, immutable = 0;
+    for (int i = 0; i < RACE_ROUNDS && rc == 0; i++) {
+        cm_handle_t v;
+        char buf[8];
+        uint32_t nb, nh;
+        if (cm_channel_wait_readable(ch, WAIT_NS) != CM_OK ||
+            cm_channel_read(ch, buf, sizeof(buf), &nb, &v, 1, &nh) != CM_OK || nh != 1) {
+            rc = 4;
+            break;
+        }
+        rc = check_promise(v, &immutable);
+        cm_handle_close(v);
+        if (rc == 0 && cm_channel_write(ch, "k", 1, NULL, 0) != CM_OK)
+            rc = 5;
+    }
+    int status = 0;
+    if (rc != 0)
+        kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        rc = 8;
+    cm_handle_close(ch);
+    close(raw);
+    return rc;
+}
+
+static void test_receive_racing_shrink_and_seal_never_sigbus(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(race_receiver, 120));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        LEAK_TEST(test_received_size_fixed_by_seals_not_fstat),
+        LEAK_TEST(test_from_fd_size_fixed_by_seals_not_fstat),
+        LEAK_TEST(test_receive_racing_shrink_and_seal_never_sigbus),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
