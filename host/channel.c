@@ -25,6 +25,7 @@
 #include <capmem/host.h>
 #include "deadline.h"
 #include "internal.h"
+#include "validate.h"
 #include "wire.h"
 #include "channel_internal.h"
 
@@ -135,10 +136,13 @@ static cm_status_t get_channel(cm_handle_t h, cm_rights_t need, struct cm__chann
 
 /* ---- write ---- */
 
-/* Takes every listed handle out of the table (consuming it) and checks it
- * can cross a process boundary with the rights it has. On error all taken
- * objects are released. Returns the first error found. */
-static cm_status_t take_handles(cm_handle_t channel, const cm_handle_t *handles, uint32_t n,
+/* Takes every listed handle out of the table (consuming it: the caller
+ * validated the list with cm__channel_write_check_args, so every value is
+ * listed once and none is the channel) and checks the rights each needs to
+ * travel. On error every taken object is released. Returns BAD_HANDLE or
+ * ACCESS_DENIED for the first listed value that fails (stage 2 of
+ * docs/api.md). */
+static cm_status_t take_handles(const cm_handle_t *handles, uint32_t n,
                                 struct cm__hobj **objs, struct cm__wire_handle *descs)
 {
     cm_status_t first = CM_OK;
@@ -146,22 +150,13 @@ static cm_status_t take_handles(cm_handle_t channel, const cm_handle_t *handles,
     for (uint32_t i = 0; i < n; i++) {
         cm_rights_t rights;
         struct cm__hobj *obj;
-        cm_status_t st;
-        int dup = 0;
-        for (uint32_t j = 0; j < i; j++)
-            dup |= handles[j] == handles[i];
-        if (handles[i] == channel || dup)
-            st = CM_ERR_INVALID_ARGS;
-        else
-            st = cm__handle_take(handles[i], &obj, &rights);
+        cm_status_t st = cm__handle_take(handles[i], &obj, &rights);
         if (st == CM_OK) {
             objs[taken] = obj;
             descs[taken] = (struct cm__wire_handle){ obj->type, rights };
             taken++;
             if (!(rights & CM_RIGHT_TRANSFER))
                 st = CM_ERR_ACCESS_DENIED;
-            else
-                st = cm__transfer_check(obj, rights);
         }
         if (first == CM_OK && st != CM_OK)
             first = st;
@@ -171,6 +166,45 @@ static cm_status_t take_handles(cm_handle_t channel, const cm_handle_t *handles,
             cm__hobj_put(objs[i]);
     }
     return first;
+}
+
+/* The fd each object travels as (stage 3: can it cross, with these
+ * rights?). A VMO whose content, size and seals are frozen goes as its own
+ * fd: nothing the receiver can do to that shared file description changes
+ * what our handle does. Any other VMO goes as a fresh description of its
+ * own (cm__vmo_fd_for_peer), so that a receiver's F_SETFL (O_APPEND) cannot
+ * reach a handle we kept. opened[i] is the fd opened for object i, or -1;
+ * the caller closes them (close_opened) whatever this returns. */
+static cm_status_t prepare_fds(struct cm__hobj **objs, const struct cm__wire_handle *descs,
+                               uint32_t n, int *fds, int *opened)
+{
+    for (uint32_t i = 0; i < n; i++)
+        opened[i] = -1;
+    for (uint32_t i = 0; i < n; i++) {
+        if (objs[i]->type == CM_OBJ_CHANNEL) {
+            fds[i] = ((struct cm__channel *)objs[i])->fd;
+            continue;
+        }
+        struct cm__vmo *v = (struct cm__vmo *)objs[i];
+        if (objs[i]->type == CM_OBJ_VMO && v->frozen) {
+            fds[i] = v->fd;
+            continue;
+        }
+        if (objs[i]->type != CM_OBJ_VMO)
+            return CM_ERR_UNSUPPORTED; /* listeners, pools: process-local */
+        cm_status_t st = cm__vmo_fd_for_peer(objs[i], descs[i].rights, &opened[i]);
+        if (st != CM_OK)
+            return st;
+        fds[i] = opened[i];
+    }
+    return CM_OK;
+}
+
+static void close_opened(const int *opened, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (opened[i] >= 0)
+            close(opened[i]);
 }
 
 cm_status_t cm__transfer_check(struct cm__hobj *obj, cm_rights_t rights)
@@ -195,15 +229,9 @@ cm_status_t cm__transfer_check(struct cm__hobj *obj, cm_rights_t rights)
     return CM_OK;
 }
 
-static int obj_fd(struct cm__hobj *obj)
-{
-    return obj->type == CM_OBJ_VMO ? ((struct cm__vmo *)obj)->fd
-                                   : ((struct cm__channel *)obj)->fd;
-}
-
 /* Sends one record: header+descriptors, bytes, and the fds. */
 static cm_status_t send_record(int sock, const void *bytes, uint32_t num_bytes,
-                               struct cm__hobj **objs, const struct cm__wire_handle *descs,
+                               const int *send_fds, const struct cm__wire_handle *descs,
                                uint32_t num_handles)
 {
     uint8_t hdr[CM__WIRE_MAX_HDR];
@@ -225,8 +253,7 @@ static cm_status_t send_record(int sock, const void *bytes, uint32_t num_bytes,
         cm->cmsg_type = SCM_RIGHTS;
         cm->cmsg_len = CMSG_LEN(sizeof(int) * num_handles);
         int *fds = (int *)(void *)CMSG_DATA(cm);
-        for (uint32_t i = 0; i < num_handles; i++)
-            fds[i] = obj_fd(objs[i]);
+        memcpy(fds, send_fds, sizeof(int) * num_handles);
     }
     ssize_t n;
     do
@@ -235,36 +262,50 @@ static cm_status_t send_record(int sock, const void *bytes, uint32_t num_bytes,
     return n < 0 ? cm__status_from_errno(errno) : CM_OK;
 }
 
+/* Closes the listed handles a failed stage-1 check leaves to consume:
+ * every value but the channel itself, the first CM_MAX_HANDLES at most (no
+ * more can be live), as on the kernel target. */
+static void consume_listed(cm_handle_t channel, const cm_handle_t *handles, uint32_t n)
+{
+    if (handles == NULL)
+        return; /* nothing can be named */
+    if (n > CM_MAX_HANDLES)
+        n = CM_MAX_HANDLES;
+    for (uint32_t i = 0; i < n; i++)
+        if (handles[i] != channel)
+            (void)cm_handle_close(handles[i]);
+}
+
 cm_status_t cm_channel_write(cm_handle_t channel, const void *bytes, uint32_t num_bytes,
                              const cm_handle_t *handles, uint32_t num_handles)
 {
     struct cm__hobj *objs[CM_CHANNEL_MAX_HANDLES];
     struct cm__wire_handle descs[CM_CHANNEL_MAX_HANDLES];
+    int fds[CM_CHANNEL_MAX_HANDLES], opened[CM_CHANNEL_MAX_HANDLES];
     struct cm__channel *c;
 
-    if (handles == NULL && num_handles > 0)
-        return CM_ERR_INVALID_ARGS;
-    if (num_handles > CM_CHANNEL_MAX_HANDLES) {
-        for (uint32_t i = 0; i < num_handles; i++)
-            if (handles[i] != channel)
-                cm_handle_close(handles[i]);
-        return CM_ERR_OUT_OF_RANGE;
+    /* Stage 1 (docs/api.md): the arguments alone, the same rule as the kernel. */
+    cm_status_t st = cm__channel_write_check_args(channel, bytes != NULL, num_bytes, handles,
+                                                  num_handles);
+    if (st != CM_OK) {
+        consume_listed(channel, handles, num_handles);
+        return st;
     }
     /* Consume first: whatever happens next, the listed handles are gone. */
-    cm_status_t taken = take_handles(channel, handles, num_handles, objs, descs);
-    cm_status_t st = get_channel(channel, CM_RIGHT_WRITE, &c);
+    cm_status_t taken = take_handles(handles, num_handles, objs, descs);
+    st = get_channel(channel, CM_RIGHT_WRITE, &c);
     if (st != CM_OK)
         goto release;
     st = taken;
-    if (st == CM_OK && bytes == NULL && num_bytes > 0)
-        st = CM_ERR_INVALID_ARGS;
-    if (st == CM_OK && num_bytes > CM_CHANNEL_MAX_BYTES)
-        st = CM_ERR_OUT_OF_RANGE;
-    if (st == CM_OK)
-        st = send_record(c->fd, bytes, num_bytes, objs, descs, num_handles);
+    if (st == CM_OK) {
+        st = prepare_fds(objs, descs, num_handles, fds, opened);
+        if (st == CM_OK)
+            st = send_record(c->fd, bytes, num_bytes, fds, descs, num_handles);
+        /* Sent or not: the peer holds its own references now. */
+        close_opened(opened, num_handles);
+    }
     cm__hobj_put(&c->hdr);
 release:
-    /* Sent or not, the objects go: the peer holds its own fds now. */
     if (taken == CM_OK)
         for (uint32_t i = 0; i < num_handles; i++)
             cm__hobj_put(objs[i]);

@@ -47,6 +47,7 @@
 #include "sbi.h"
 #include "syscall.h"
 #include "usercopy.h"
+#include "validate.h"
 
 static struct channel chan_pool[KOBJ_MAX_CHANNELS];
 static struct kmsg msg_pool[KMSG_MAX];
@@ -177,7 +178,8 @@ static void consume_oversized(struct proc *p, uint64_t uva, uint64_t n, cm_handl
     }
 }
 
-/* Validation of a write whose handle list is in `list`. */
+/* Stages 2-4 of a write (docs/api.md) whose arguments passed stage 1
+ * (cm__channel_write_check_args) and whose handle list is in `list`. */
 static cm_status_t check_write(struct proc *p, const uint64_t *a, const cm_handle_t *list,
                                uint32_t n, struct channel **out)
 {
@@ -188,18 +190,6 @@ static cm_status_t check_write(struct proc *p, const uint64_t *a, const cm_handl
         return st;
     struct channel *c = (struct channel *)o;
     uint64_t nbytes = a[2];
-    if (nbytes > CM_CHANNEL_MAX_BYTES)
-        return CM_ERR_OUT_OF_RANGE;
-    if (a[1] == 0 && nbytes > 0)
-        return CM_ERR_INVALID_ARGS;
-    for (uint32_t i = 0; i < n; i++) {
-        if (list[i] == self)
-            return CM_ERR_INVALID_ARGS;
-        for (uint32_t j = 0; j < i; j++) {
-            if (list[j] == list[i])
-                return CM_ERR_INVALID_ARGS;
-        }
-    }
     for (uint32_t i = 0; i < n; i++) {
         struct kobj *t;
         cm_rights_t r;
@@ -222,8 +212,6 @@ static cm_status_t check_write(struct proc *p, const uint64_t *a, const cm_handl
         return CM_ERR_SHOULD_WAIT;
     if (msg_slot() == 0 || (nbytes + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE > frame_free_count())
         return CM_ERR_NO_MEMORY;
-    if (!user_range_ok(p, a[1], nbytes, 0))
-        return CM_ERR_INVALID_ARGS;
     *out = c;
     return CM_OK;
 }
@@ -237,14 +225,26 @@ int64_t sys_channel_write(struct proc *p, const uint64_t *a)
     cm_status_t st = CM_OK;
     struct channel *c = 0;
 
-    if (nh > CM_CHANNEL_MAX_HANDLES) {
-        consume_oversized(p, a[3], nh, self);
-        return CM_ERR_OUT_OF_RANGE;
+    uint32_t nbytes32 = a[2] > UINT32_MAX ? UINT32_MAX : (uint32_t)a[2];
+    if (nh > CM_CHANNEL_MAX_HANDLES || (nh > 0 && a[3] == 0)) {
+        /* Stage 1 fails without reading the list (the rule reads no more
+         * than CM_CHANNEL_MAX_HANDLES values, and only when it is in range). */
+        memset(list, 0, sizeof(list));
+        st = cm__channel_write_check_args(self, a[1] != 0, nbytes32, a[3] != 0 ? list : 0,
+                                          nh > UINT32_MAX ? UINT32_MAX : (uint32_t)nh);
+        if (a[3] != 0)
+            consume_oversized(p, a[3], nh, self);
+        return st;
     }
-    if (nh > 0 && (a[3] == 0 || copyin(p, list, a[3], nh * sizeof(cm_handle_t)) != CM_OK))
+    if (nh > 0 && copyin(p, list, a[3], nh * sizeof(cm_handle_t)) != CM_OK)
         return CM_ERR_INVALID_ARGS; /* an unreadable list names nothing to consume */
     n = (uint32_t)nh;
-    st = check_write(p, a, list, n, &c);
+    /* Stage 1: the arguments alone, the same rule as the host. */
+    st = cm__channel_write_check_args(self, a[1] != 0, nbytes32, n > 0 ? list : 0, n);
+    if (st == CM_OK && !user_range_ok(p, a[1], a[2], 0))
+        st = CM_ERR_INVALID_ARGS;
+    if (st == CM_OK)
+        st = check_write(p, a, list, n, &c);
 
     struct kmsg *m = st == CM_OK ? msg_slot() : 0;
     if (m != 0) {

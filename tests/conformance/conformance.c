@@ -511,6 +511,41 @@ static int test_channel_write_refuses_itself_and_duplicates(void)
     return 0;
 }
 
+/* docs/api.md precedence: the arguments alone, then the channel handle,
+ * then the listed handles, then the objects' facts. */
+static int test_channel_write_error_precedence(void)
+{
+    static char big[CM_CHANNEL_MAX_BYTES + 1];
+    cm_handle_t a, b, v, noxfer;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    /* Too many bytes outranks a listed handle without TRANSFER... */
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ, &noxfer), CM_OK);
+    CHECK_ST(cm_channel_write(a, big, CM_CHANNEL_MAX_BYTES + 1, &noxfer, 1), CM_ERR_OUT_OF_RANGE);
+    CHECK(!is_live(noxfer));
+    /* ...and a closed channel handle. */
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ, &noxfer), CM_OK);
+    CHECK_ST(cm_channel_write(CM_HANDLE_INVALID, big, CM_CHANNEL_MAX_BYTES + 1, &noxfer, 1),
+             CM_ERR_OUT_OF_RANGE);
+    CHECK(!is_live(noxfer));
+    /* NULL bytes with a count outranks the byte limit. */
+    CHECK_ST(cm_channel_write(a, NULL, CM_CHANNEL_MAX_BYTES + 1, NULL, 0), CM_ERR_INVALID_ARGS);
+    /* The channel handle outranks the listed handles. */
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ, &noxfer), CM_OK);
+    CHECK_ST(cm_channel_write(CM_HANDLE_INVALID, "x", 1, &noxfer, 1), CM_ERR_BAD_HANDLE);
+    CHECK(!is_live(noxfer));
+    CHECK_ST(cm_channel_write(v, "x", 1, NULL, 0), CM_ERR_WRONG_TYPE);
+    /* A listed value given twice outranks the missing right. */
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ, &noxfer), CM_OK);
+    cm_handle_t twice[2] = { noxfer, noxfer };
+    CHECK_ST(cm_channel_write(a, "x", 1, twice, 2), CM_ERR_INVALID_ARGS);
+    CHECK(!is_live(noxfer));
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
 static int test_channel_read_write_need_rights(void)
 {
     cm_handle_t a, b, wo, ro;
@@ -671,6 +706,7 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_channel_write_limits_are_out_of_range),
     CONF_TEST(test_channel_write_consumes_handles_on_failure),
     CONF_TEST(test_channel_write_refuses_itself_and_duplicates),
+    CONF_TEST(test_channel_write_error_precedence),
     CONF_TEST(test_channel_read_write_need_rights),
     CONF_TEST(test_channel_transfer_moves_vmo_with_rights_subset),
     CONF_TEST(test_channel_transfer_of_unsealed_readonly_vmo),

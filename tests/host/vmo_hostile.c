@@ -322,6 +322,54 @@ static void test_receiver_fd_unaffected_by_sender_setfl_append(void **state)
     raw_close(&rp);
 }
 
+/* Receives one record on the raw peer; returns the fd it carried (-1 if none). */
+static int raw_recv_fd(struct raw_peer *rp)
+{
+    char buf[256];
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * 4)];
+    } ctl;
+    struct iovec iov = { buf, sizeof(buf) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                          .msg_controllen = sizeof(ctl.buf) };
+    int fd = -1;
+    if (recvmsg(rp->raw, &msg, MSG_CMSG_CLOEXEC) < 0)
+        return -1;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    if (cm != NULL && cm->cmsg_type == SCM_RIGHTS)
+        memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    return fd;
+}
+
+/* The other direction: a receiver that sets O_APPEND on the fd it got must
+ * not change what the sender's kept handle does. An unsealed VMO travels
+ * as a file description of its own. */
+static void test_sender_handle_unaffected_by_receiver_setfl_append(void **state)
+{
+    (void)state;
+    struct raw_peer rp;
+    cm_handle_t v, kept;
+    uint64_t size;
+    char c = 0;
+    raw_open(&rp);
+    assert_status(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    assert_status(cm_handle_duplicate(v, CM_RIGHTS_SAME, &kept), CM_OK);
+    assert_status(cm_channel_write(rp.ch, "v", 1, &v, 1), CM_OK);
+    int fd = raw_recv_fd(&rp);
+    assert_true(fd >= 0);
+    int fl = fcntl(fd, F_GETFL);
+    assert_int_equal(fcntl(fd, F_SETFL, fl | O_APPEND), 0);
+    assert_status(cm_vmo_write(kept, "Z", 0, 1), CM_OK);
+    assert_status(cm_vmo_get_size(kept, &size), CM_OK);
+    assert_int_equal(size, PAGE); /* shared description: PAGE + 1 */
+    assert_int_equal(pread(fd, &c, 1, 0), 1);
+    assert_int_equal(c, 'Z');
+    close(fd);
+    cm_handle_close(kept);
+    raw_close(&rp);
+}
+
 /* Same through cm_host_vmo_from_fd, with the caller keeping a dup. */
 static void test_from_fd_handle_unaffected_by_caller_setfl_append(void **state)
 {
@@ -943,6 +991,7 @@ int main(void)
         LEAK_TEST(test_set_size_under_shrink_seal_grows_but_never_shrinks),
         LEAK_TEST(test_receiver_fd_unaffected_by_sender_setfl_append),
         LEAK_TEST(test_from_fd_handle_unaffected_by_caller_setfl_append),
+        LEAK_TEST(test_sender_handle_unaffected_by_receiver_setfl_append),
         LEAK_TEST(test_received_rights_work_on_the_fd_held),
         LEAK_TEST(test_admission_without_proc_is_unsupported_not_shared),
         LEAK_TEST(test_from_fd_rejects_hugetlb_and_regular_files),
