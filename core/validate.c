@@ -28,7 +28,7 @@ cm_status_t cm__vmo_rw_check_args(int buf_ok, uint64_t len)
     return !buf_ok && len > 0 ? CM_ERR_INVALID_ARGS : CM_OK;
 }
 
-cm_status_t cm__vmo_rw_check_facts(const struct cm__vmo_facts *f, uint64_t offset,
+cm_status_t cm__vmo_rw_check_facts(const struct cm__vmo_state *f, uint64_t offset,
                                    uint64_t len, int write)
 {
     if (!cm__range_ok(offset, len, f->size))
@@ -43,7 +43,7 @@ cm_status_t cm__vmo_set_size_check_args(uint64_t size)
     return size > CM_VMO_MAX_SIZE ? CM_ERR_OUT_OF_RANGE : CM_OK;
 }
 
-cm_status_t cm__vmo_set_size_check_facts(const struct cm__vmo_facts *f)
+cm_status_t cm__vmo_set_size_check_facts(const struct cm__vmo_state *f)
 {
     /* Any seal fixes the size, even a resize to the same size. */
     return f->seal != CM__SEAL_NONE || f->is_file ? CM_ERR_ACCESS_DENIED : CM_OK;
@@ -55,7 +55,7 @@ cm_status_t cm__vmo_seal_check_args(uint32_t level)
                                                                    : CM_ERR_INVALID_ARGS;
 }
 
-cm_status_t cm__vmo_seal_check_facts(const struct cm__vmo_facts *f)
+cm_status_t cm__vmo_seal_check_facts(const struct cm__vmo_state *f)
 {
     return f->is_file ? CM_ERR_UNSUPPORTED : CM_OK;
 }
@@ -72,7 +72,7 @@ cm_status_t cm__vmo_map_check_args(uint64_t offset, uint64_t len, uint32_t flags
     return CM_OK;
 }
 
-cm_status_t cm__vmo_map_check_facts(const struct cm__vmo_facts *f, uint64_t offset,
+cm_status_t cm__vmo_map_check_facts(const struct cm__vmo_state *f, uint64_t offset,
                                     uint64_t len, uint32_t flags)
 {
     if (!cm__range_ok(offset, len, f->size))
@@ -82,7 +82,7 @@ cm_status_t cm__vmo_map_check_facts(const struct cm__vmo_facts *f, uint64_t offs
     return CM_OK;
 }
 
-uint32_t cm__vmo_info_flags(const struct cm__vmo_facts *f)
+uint32_t cm__vmo_info_flags(const struct cm__vmo_state *f)
 {
     if (f->is_file)
         return CM_VMO_INFO_FILE | CM_VMO_INFO_READONLY;
@@ -94,7 +94,7 @@ uint32_t cm__vmo_info_flags(const struct cm__vmo_facts *f)
     return flags;
 }
 
-cm_rights_t cm__vmo_effective_rights(const struct cm__vmo_facts *f, cm_rights_t rights)
+cm_rights_t cm__vmo_effective_rights(const struct cm__vmo_state *f, cm_rights_t rights)
 {
     return f->seal != CM__SEAL_NONE || f->is_file ? rights & ~CM_RIGHT_WRITE : rights;
 }

@@ -30,7 +30,7 @@ enum cm__seal_level {
 };
 
 /* What a target knows about a VMO after looking its handle up. */
-struct cm__vmo_facts {
+struct cm__vmo_state {
     uint64_t size;
     uint32_t seal;        /* enum cm__seal_level */
     int is_file;          /* a window over a file: never writable, never immutable */
@@ -53,23 +53,23 @@ cm_status_t cm__vmo_create_check(uint64_t size, uint32_t options, int out_ok);
 /* read/write: stage 1 (buf NULL with len > 0). */
 cm_status_t cm__vmo_rw_check_args(int buf_ok, uint64_t len);
 /* read/write: stage 3. A write to a sealed or file VMO is ACCESS_DENIED. */
-cm_status_t cm__vmo_rw_check_facts(const struct cm__vmo_facts *f, uint64_t offset,
+cm_status_t cm__vmo_rw_check_facts(const struct cm__vmo_state *f, uint64_t offset,
                                    uint64_t len, int write);
 /* set_size: stage 1 (size over the limit), then stage 3 (sealed, file). */
 cm_status_t cm__vmo_set_size_check_args(uint64_t size);
-cm_status_t cm__vmo_set_size_check_facts(const struct cm__vmo_facts *f);
+cm_status_t cm__vmo_set_size_check_facts(const struct cm__vmo_state *f);
 /* seal: stage 1 (unknown level); stage 3 (file windows: UNSUPPORTED). */
 cm_status_t cm__vmo_seal_check_args(uint32_t level);
-cm_status_t cm__vmo_seal_check_facts(const struct cm__vmo_facts *f);
+cm_status_t cm__vmo_seal_check_facts(const struct cm__vmo_state *f);
 /* map: stage 1; *need gets the rights the handle must hold (READ|MAP, plus
  * WRITE for a writable mapping). Stage 3: range, seal against writing. */
 cm_status_t cm__vmo_map_check_args(uint64_t offset, uint64_t len, uint32_t flags,
                                    int addr_ok, cm_rights_t *need);
-cm_status_t cm__vmo_map_check_facts(const struct cm__vmo_facts *f, uint64_t offset,
+cm_status_t cm__vmo_map_check_facts(const struct cm__vmo_state *f, uint64_t offset,
                                     uint64_t len, uint32_t flags);
 /* get_info: the flags and effective rights a VMO reports. */
-uint32_t cm__vmo_info_flags(const struct cm__vmo_facts *f);
-cm_rights_t cm__vmo_effective_rights(const struct cm__vmo_facts *f, cm_rights_t rights);
+uint32_t cm__vmo_info_flags(const struct cm__vmo_state *f);
+cm_rights_t cm__vmo_effective_rights(const struct cm__vmo_state *f, cm_rights_t rights);
 
 /* ---- channels ---- */
 cm_status_t cm__channel_create_check(uint32_t options, int end0_ok, int end1_ok);

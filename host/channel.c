@@ -105,8 +105,9 @@ cm_status_t cm_channel_create(uint32_t options, cm_handle_t *end0, cm_handle_t *
 {
     int sv[2];
     cm_status_t st;
-    if (options != 0 || end0 == NULL || end1 == NULL)
-        return CM_ERR_INVALID_ARGS;
+    st = cm__channel_create_check(options, end0 != NULL, end1 != NULL);
+    if (st != CM_OK)
+        return st;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         return cm__status_from_errno(errno);
     st = cm__channel_install(sv[0], CM_CHANNEL_DEFAULT_RIGHTS, end0);
@@ -573,8 +574,9 @@ static cm_status_t rx_judge(struct cm__pending *p, const struct rx *rx,
         *r->actual_bytes = p->view.num_bytes;
     if (r->actual_handles != NULL)
         *r->actual_handles = nh;
-    if (p->view.num_bytes > r->bytes_cap || nh > r->handles_cap)
-        return CM_ERR_BUFFER_TOO_SMALL;
+    st = cm__channel_read_check_fit(r->bytes_cap, r->handles_cap, p->view.num_bytes, nh);
+    if (st != CM_OK)
+        return st;
     /* Control data cut short with no more fds than the header names: the
      * kernel could not install them all (no free slot under RLIMIT_NOFILE)
      * or foreign control messages took the room. Ours, not the peer's: a
@@ -749,9 +751,11 @@ cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap
 {
     struct cm__channel *c;
     struct read_req r = { bytes, bytes_cap, actual_bytes, handles, handles_cap, actual_handles };
-    if ((bytes == NULL && bytes_cap > 0) || (handles == NULL && handles_cap > 0))
-        return CM_ERR_INVALID_ARGS;
-    cm_status_t st = get_channel(channel, CM_RIGHT_READ, &c);
+    cm_status_t st = cm__channel_read_check_args(bytes != NULL, bytes_cap, handles != NULL,
+                                                 handles_cap);
+    if (st != CM_OK)
+        return st;
+    st = get_channel(channel, CM_RIGHT_READ, &c);
     if (st != CM_OK)
         return st;
     pthread_mutex_lock(&c->lock);

@@ -34,6 +34,7 @@
 #include "handle_table.h"
 #include "rights.h"
 #include "internal.h"
+#include "validate.h"
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cm_htab_entry table_entries[CM_MAX_HANDLES];
@@ -323,9 +324,10 @@ cm_status_t cm_handle_duplicate(cm_handle_t handle, cm_rights_t rights, cm_handl
 {
     struct cm__hobj *obj;
     cm_rights_t have, derived;
-    if (out == NULL)
-        return CM_ERR_INVALID_ARGS;
-    cm_status_t st = cm__handle_get(handle, CM_OBJ_NONE, CM_RIGHT_DUPLICATE, &obj, &have);
+    cm_status_t st = cm__handle_derive_check_args(out != NULL, rights);
+    if (st != CM_OK)
+        return st;
+    st = cm__handle_get(handle, CM_OBJ_NONE, CM_RIGHT_DUPLICATE, &obj, &have);
     if (st != CM_OK)
         return st;
     st = cm__rights_derive(have, rights, &derived);
@@ -340,10 +342,11 @@ cm_status_t cm_handle_replace(cm_handle_t handle, cm_rights_t rights, cm_handle_
 {
     struct cm_htab_entry *e;
     cm_rights_t derived;
-    if (out == NULL)
-        return CM_ERR_INVALID_ARGS;
+    cm_status_t st = cm__handle_derive_check_args(out != NULL, rights);
+    if (st != CM_OK)
+        return st;
     struct cm_htab *t = locked_table();
-    cm_status_t st = cm__htab_lookup(t, handle, CM_OBJ_NONE, 0, &e);
+    st = cm__htab_lookup(t, handle, CM_OBJ_NONE, 0, &e);
     if (st == CM_OK)
         st = cm__rights_derive(e->rights, rights, &derived);
     if (st == CM_OK) {

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "validate.h"
 #include "mappings.h"
 #include "vmo_admit.h"
 
@@ -196,11 +197,6 @@ static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
 }
 
 /* offset+len <= size, without overflow. */
-static int range_ok(uint64_t offset, uint64_t len, uint64_t size)
-{
-    return offset <= size && len <= size - offset;
-}
-
 /* Can this process make a memfd reach `end` bytes (write, ftruncate,
  * fallocate)? Past RLIMIT_FSIZE Linux raises SIGXFSZ, fatal by default:
  * refused here with NO_RESOURCES instead. (A limit lowered by another thread
@@ -233,10 +229,8 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
 {
     struct cm__vmo *v;
     cm_status_t st;
-    if (out == NULL || (options & ~CM_VMO_COMMIT) != 0)
-        return CM_ERR_INVALID_ARGS;
-    if (size > CM_VMO_MAX_SIZE)
-        return CM_ERR_OUT_OF_RANGE;
+    if ((st = cm__vmo_create_check(size, options, out != NULL)) != CM_OK)
+        return st;
     if ((st = fsize_allows(size)) != CM_OK)
         return st;
     int fd = new_memfd("capmem-vmo");
@@ -310,7 +304,7 @@ cm_status_t cm_vmo_create_from_file(const char *path, uint64_t offset, uint64_t 
         return rc;
     if (len == CM_VMO_TO_END && offset <= (uint64_t)st.st_size)
         len = (uint64_t)st.st_size - offset;
-    if (!range_ok(offset, len, (uint64_t)st.st_size) || len > CM_VMO_MAX_SIZE) {
+    if (!cm__range_ok(offset, len, (uint64_t)st.st_size) || len > CM_VMO_MAX_SIZE) {
         rc = CM_ERR_OUT_OF_RANGE;
         goto bad;
     }
@@ -355,14 +349,14 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
 {
     struct cm__vmo *v;
     uint64_t size = 0;
-    cm_status_t st = get_vmo(vmo, write ? CM_RIGHT_WRITE : CM_RIGHT_READ, &v, NULL);
+    cm_status_t st = cm__vmo_rw_check_args(buf != NULL, len);
     if (st != CM_OK)
         return st;
-    if (buf == NULL && len > 0)
-        st = CM_ERR_INVALID_ARGS;
-    if (st == CM_OK)
-        st = vmo_size(v, &size);
-    if (st == CM_OK && !range_ok(offset, len, size))
+    st = get_vmo(vmo, write ? CM_RIGHT_WRITE : CM_RIGHT_READ, &v, NULL);
+    if (st != CM_OK)
+        return st;
+    st = vmo_size(v, &size);
+    if (st == CM_OK && !cm__range_ok(offset, len, size))
         st = CM_ERR_OUT_OF_RANGE;
     if (st == CM_OK && write && len > 0)
         st = fsize_allows(offset + len); /* <= size <= CM_VMO_MAX_SIZE: no overflow */
@@ -398,13 +392,14 @@ cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size)
 cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
 {
     struct cm__vmo *v;
-    cm_status_t st = get_vmo(vmo, CM_RIGHT_WRITE, &v, NULL);
+    cm_status_t st = cm__vmo_set_size_check_args(size);
+    if (st != CM_OK)
+        return st;
+    st = get_vmo(vmo, CM_RIGHT_WRITE, &v, NULL);
     if (st != CM_OK)
         return st;
     int seals = v->is_file ? -1 : fcntl(v->fd, F_GET_SEALS);
-    if (size > CM_VMO_MAX_SIZE) {
-        st = CM_ERR_OUT_OF_RANGE;
-    } else if (seals < 0 || (seals & SEALS_NO_WRITE) != 0 ||
+    if (seals < 0 || (seals & SEALS_NO_WRITE) != 0 ||
                (seals & SEALS_FIXED_SIZE) == SEALS_FIXED_SIZE) {
         /* A seal level fixes the size, even a no-op resize (same as the
          * kernel target); a file window is never resizable. One size seal
@@ -433,24 +428,23 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
     if (st != CM_OK)
         return st;
     memset(info, 0, sizeof(*info));
+    /* The host gathers the facts (the seal level from the Linux seals);
+     * core/validate turns them into flags and effective rights, as on the
+     * kernel target. */
+    struct cm__vmo_state f = { 0, CM__SEAL_IMMUTABLE, 0 };
     if (v->frozen) {
         info->id = (v->dev << 40) ^ v->ino;
-        info->size = v->frozen_size;
-        info->rights = rights & ~CM_RIGHT_WRITE;
-        info->flags = CM_VMO_INFO_IMMUTABLE | CM_VMO_INFO_READONLY;
-        goto out;
+        f.size = v->frozen_size;
+        goto facts;
     }
-    info->rights = rights;
     if (v->is_file) {
         if (fstat(v->fd, &sb) != 0) {
             st = cm__status_from_errno(errno);
             goto out;
         }
         info->id = ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
-        info->size = v->file_len;
-        info->flags = CM_VMO_INFO_FILE | CM_VMO_INFO_READONLY;
-        info->rights &= ~CM_RIGHT_WRITE;
-        goto out;
+        f = (struct cm__vmo_state){ v->file_len, CM__SEAL_NONE, 1 };
+        goto facts;
     }
     /* Seals first: the flags below claim only what the seals read here
      * guarantee about the size read after them. */
@@ -461,16 +455,23 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
         goto out;
     }
     info->id = ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
-    info->size = (uint64_t)sb.st_size;
-    if ((fl & O_ACCMODE) != O_RDWR || cm__vmo_write_drop_enforced((uint32_t)seals))
-        info->rights &= ~CM_RIGHT_WRITE;
+    f.size = (uint64_t)sb.st_size;
     /* IMMUTABLE only when the kernel forbids every change of content and
      * size for every holder; FUTURE_WRITE alone leaves old mappings live. */
     if (((uint32_t)seals & CM__SEALS_IMMUTABLE) == CM__SEALS_IMMUTABLE)
-        info->flags |= CM_VMO_INFO_IMMUTABLE;
-    if (cm__vmo_write_drop_enforced((uint32_t)seals) &&
-        ((uint32_t)seals & CM__SEALS_FIXED_SIZE) == CM__SEALS_FIXED_SIZE)
-        info->flags |= CM_VMO_INFO_READONLY;
+        f.seal = CM__SEAL_IMMUTABLE;
+    else if (cm__vmo_write_drop_enforced((uint32_t)seals) &&
+             ((uint32_t)seals & CM__SEALS_FIXED_SIZE) == CM__SEALS_FIXED_SIZE)
+        f.seal = CM__SEAL_READONLY;
+    else
+        f.seal = CM__SEAL_NONE;
+    /* A host-only fact: an fd not open for writing cannot write. */
+    if ((fl & O_ACCMODE) != O_RDWR || cm__vmo_write_drop_enforced((uint32_t)seals))
+        rights &= ~CM_RIGHT_WRITE;
+facts:
+    info->size = f.size;
+    info->flags = cm__vmo_info_flags(&f);
+    info->rights = cm__vmo_effective_rights(&f, rights);
 out:
     cm__hobj_put(&v->hdr);
     return st;
@@ -497,14 +498,11 @@ static cm_status_t add_seals(int fd, int seals)
 cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
 {
     struct cm__vmo *v;
-    int seals;
-    if (level == CM_SEAL_READONLY)
-        seals = SEALS_READONLY;
-    else if (level == CM_SEAL_IMMUTABLE)
-        seals = SEALS_IMMUTABLE;
-    else
-        return CM_ERR_INVALID_ARGS;
-    cm_status_t st = get_vmo(vmo, CM_RIGHT_WRITE, &v, NULL);
+    cm_status_t st = cm__vmo_seal_check_args((uint32_t)level);
+    if (st != CM_OK)
+        return st;
+    int seals = level == CM_SEAL_READONLY ? SEALS_READONLY : SEALS_IMMUTABLE;
+    st = get_vmo(vmo, CM_RIGHT_WRITE, &v, NULL);
     if (st != CM_OK)
         return st;
     if (v->is_file) {
@@ -584,10 +582,11 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
 {
     struct cm__vmo *v, *snap;
     uint64_t size = 0;
+    cm_rights_t have;
     int fd = -1;
     if (out == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = get_vmo(vmo, CM_RIGHT_READ, &v, NULL);
+    cm_status_t st = get_vmo(vmo, CM_RIGHT_READ, &v, &have);
     if (st != CM_OK)
         return st;
     st = vmo_size(v, &size);
@@ -622,8 +621,9 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
         snap->ino = (uint64_t)sb.st_ino;
         snap->frozen = 1;
     }
-    st = cm__handle_install(&snap->hdr, CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE |
-                                        CM_RIGHT_TRANSFER, out);
+    /* Cut down to the source handle's rights: no call sequence yields a
+     * right the source lacked (the kernel target does the same). */
+    st = cm__handle_install(&snap->hdr, CM__SNAPSHOT_RIGHTS & have, out);
     if (st != CM_OK)
         cm__hobj_put(&snap->hdr);
     cm__hobj_put(&v->hdr);
@@ -641,15 +641,11 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
     struct cm__vmo *v;
     struct stat sb;
     cm_rights_t rights;
-    cm_rights_t need = CM_RIGHT_MAP;
-    if (addr == NULL || len == 0 || offset % CM_PAGE_SIZE != 0 ||
-        (flags & ~(CM_MAP_READ | CM_MAP_WRITE | CM_MAP_POPULATE)) != 0 ||
-        (flags & CM_MAP_READ) == 0)
-        return CM_ERR_INVALID_ARGS;
-    need |= CM_RIGHT_READ;
-    if (flags & CM_MAP_WRITE)
-        need |= CM_RIGHT_WRITE;
-    cm_status_t st = get_vmo(vmo, need, &v, &rights);
+    cm_rights_t need = 0;
+    cm_status_t st = cm__vmo_map_check_args(offset, len, flags, addr != NULL, &need);
+    if (st != CM_OK)
+        return st;
+    st = get_vmo(vmo, need, &v, &rights);
     if (st != CM_OK)
         return st;
     /* Seals (here) before the size (in cm__map_create): a size read after

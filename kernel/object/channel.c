@@ -131,10 +131,11 @@ void channel_destroy(struct channel *c)
 
 int64_t sys_channel_create(struct proc *p, const uint64_t *a)
 {
-    if (a[0] != 0 || a[1] == 0 || a[2] == 0 ||
-        !user_range_ok(p, a[1], sizeof(cm_handle_t), 1) ||
-        !user_range_ok(p, a[2], sizeof(cm_handle_t), 1))
-        return CM_ERR_INVALID_ARGS;
+    cm_status_t st = cm__channel_create_check(a[0] > UINT32_MAX ? UINT32_MAX : (uint32_t)a[0],
+                                              a[1] != 0 && user_range_ok(p, a[1], sizeof(cm_handle_t), 1),
+                                              a[2] != 0 && user_range_ok(p, a[2], sizeof(cm_handle_t), 1));
+    if (st != CM_OK)
+        return st;
     if (handles_free(p) < 2)
         return CM_ERR_NO_RESOURCES;
     struct channel *c0 = chan_slot(0), *c1 = chan_slot(c0);
@@ -149,7 +150,7 @@ int64_t sys_channel_create(struct proc *p, const uint64_t *a)
      * back here and the endpoints die at the next reap. */
     cm_handle_t h0;
     struct kobj *back;
-    cm_status_t st = handle_publish(p, &c0->obj, CM_CHANNEL_DEFAULT_RIGHTS, a[1], &h0);
+    st = handle_publish(p, &c0->obj, CM_CHANNEL_DEFAULT_RIGHTS, a[1], &h0);
     if (st == CM_OK) {
         st = handle_publish(p, &c1->obj, CM_CHANNEL_DEFAULT_RIGHTS, a[2], 0);
         if (st != CM_OK)
@@ -310,20 +311,25 @@ static void report_sizes(struct proc *p, uint64_t abytes, uint32_t nb, uint64_t 
 int64_t sys_channel_read(struct proc *p, const uint64_t *a)
 {
     struct kobj *o;
-    cm_status_t st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_CHANNEL, CM_RIGHT_READ, &o, 0);
+    uint64_t bytes = a[1], cap = a[2], abytes = a[3], handles = a[4], hcap = a[5], ahandles = a[6];
+    /* Stage 1 (docs/api.md), the same rule as the host; the caps only
+     * bound what is copied, so a cap above 32 bits reads as the largest. */
+    cm_status_t st = cm__channel_read_check_args(bytes != 0, cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap,
+                                                 handles != 0, hcap > UINT32_MAX ? UINT32_MAX : (uint32_t)hcap);
+    if (st == CM_OK && ((abytes != 0 && !user_range_ok(p, abytes, sizeof(uint32_t), 1)) ||
+                        (ahandles != 0 && !user_range_ok(p, ahandles, sizeof(uint32_t), 1))))
+        st = CM_ERR_INVALID_ARGS;
+    if (st == CM_OK)
+        st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_CHANNEL, CM_RIGHT_READ, &o, 0);
     if (st != CM_OK)
         return st;
     struct channel *c = (struct channel *)o;
-    uint64_t bytes = a[1], cap = a[2], abytes = a[3], handles = a[4], hcap = a[5], ahandles = a[6];
-    if ((abytes != 0 && !user_range_ok(p, abytes, sizeof(uint32_t), 1)) ||
-        (ahandles != 0 && !user_range_ok(p, ahandles, sizeof(uint32_t), 1)) ||
-        (bytes == 0 && cap > 0) || (handles == 0 && hcap > 0))
-        return CM_ERR_INVALID_ARGS;
     if (c->count == 0)
         return c->peer == 0 ? CM_ERR_PEER_CLOSED : CM_ERR_SHOULD_WAIT;
     struct kmsg *m = c->queue[c->head];
     uint32_t nb = m->nbytes, nh = m->nhandles;
-    if (cap < nb || hcap < nh) {
+    if (cm__channel_read_check_fit(cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap,
+                                   hcap > UINT32_MAX ? UINT32_MAX : (uint32_t)hcap, nb, nh) != CM_OK) {
         report_sizes(p, abytes, nb, ahandles, nh);
         return CM_ERR_BUFFER_TOO_SMALL;
     }
@@ -361,10 +367,10 @@ int64_t sys_channel_wait(struct proc *p, const uint64_t *a)
 {
     struct kobj *o;
     uint64_t deadline;
-    cm_status_t st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_CHANNEL, 0, &o, 0);
-    if (st != CM_OK)
-        return st;
-    st = sleep_deadline((int64_t)a[1], &deadline);
+    /* The timeout is an argument: it is judged before the handle. */
+    cm_status_t st = sleep_deadline((int64_t)a[1], &deadline);
+    if (st == CM_OK)
+        st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_CHANNEL, 0, &o, 0);
     if (st != CM_OK)
         return st;
     struct channel *c = (struct channel *)o;

@@ -8,6 +8,7 @@
 #include "rights.h"
 #include "syscall.h"
 #include "usercopy.h"
+#include "validate.h"
 
 void handles_init(struct proc *p)
 {
@@ -102,13 +103,12 @@ static cm_status_t derive_checked(struct proc *p, cm_handle_t h, cm_rights_t wan
                                   struct kobj **o, cm_rights_t *derived)
 {
     cm_rights_t have;
-    cm_status_t st = handle_get(p, h, CM_OBJ_NONE, 0, o, &have);
+    int out_ok = out_uva != 0 && user_range_ok(p, out_uva, sizeof(cm_handle_t), 1);
+    cm_status_t st = cm__handle_derive_check_args(out_ok, want);
+    if (st == CM_OK)
+        st = handle_get(p, h, CM_OBJ_NONE, need, o, &have);
     if (st != CM_OK)
         return st;
-    if (out_uva == 0 || !user_range_ok(p, out_uva, sizeof(cm_handle_t), 1))
-        return CM_ERR_INVALID_ARGS;
-    if (!cm__rights_has(have, need))
-        return CM_ERR_ACCESS_DENIED;
     return cm__rights_derive(have, want, derived);
 }
 
@@ -164,11 +164,11 @@ int64_t sys_handle_get_info(struct proc *p, const uint64_t *a)
 {
     struct kobj *o;
     cm_rights_t rights;
+    if (a[1] == 0 || !user_range_ok(p, a[1], sizeof(cm_handle_info_t), 1))
+        return CM_ERR_INVALID_ARGS;
     cm_status_t st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_NONE, 0, &o, &rights);
     if (st != CM_OK)
         return st;
     cm_handle_info_t info = { o->type, rights };
-    if (a[1] == 0)
-        return CM_ERR_INVALID_ARGS;
     return copyout(p, a[1], &info, sizeof(info));
 }

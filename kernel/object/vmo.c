@@ -18,11 +18,10 @@
 #include "riscv.h"
 #include "syscall.h"
 #include "usercopy.h"
+#include "validate.h"
 
 static struct vmo vmo_pool[KOBJ_MAX_VMOS];
 
-/* Most rights a snapshot gets: it can never be written. */
-#define SNAPSHOT_RIGHTS (CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER)
 
 static struct vmo *vmo_slot(void)
 {
@@ -115,13 +114,21 @@ void vmo_destroy(struct vmo *v)
     v->dir = 0;
 }
 
-/* Validates a new VMO of `size` bytes whose handle goes to *out_uva. */
-static cm_status_t check_new(struct proc *p, uint64_t size, uint64_t out_uva)
+/* A writable user word for a result, as stage 1 of docs/api.md sees it. */
+static int out_ok(struct proc *p, uint64_t uva, uint64_t len)
 {
-    if (out_uva == 0 || !user_range_ok(p, out_uva, sizeof(cm_handle_t), 1))
-        return CM_ERR_INVALID_ARGS;
-    if (size > CM_VMO_MAX_SIZE)
-        return CM_ERR_OUT_OF_RANGE;
+    return uva != 0 && user_range_ok(p, uva, len, 1);
+}
+
+/* The facts core/validate judges a VMO by. */
+static struct cm__vmo_state facts_of(const struct vmo *v)
+{
+    return (struct cm__vmo_state){ v->size, v->seal, 0 };
+}
+
+/* Resources for a new VMO of `size` bytes (stage 4; its arguments passed). */
+static cm_status_t check_new(struct proc *p, uint64_t size)
+{
     if (handles_free(p) == 0)
         return CM_ERR_NO_RESOURCES;
     if (vmo_slot() == 0)
@@ -162,9 +169,10 @@ int64_t sys_vmo_create(struct proc *p, const uint64_t *a)
 {
     uint64_t size = a[0];
     /* Every VMO is committed at creation, so CM_VMO_COMMIT changes nothing. */
-    if ((a[1] & ~(uint64_t)CM_VMO_COMMIT) != 0)
-        return CM_ERR_INVALID_ARGS;
-    cm_status_t st = check_new(p, size, a[2]);
+    uint32_t options = a[1] > UINT32_MAX ? UINT32_MAX : (uint32_t)a[1];
+    cm_status_t st = cm__vmo_create_check(size, options, out_ok(p, a[2], sizeof(cm_handle_t)));
+    if (st == CM_OK)
+        st = check_new(p, size);
     if (st != CM_OK)
         return st;
     return publish(p, make_vmo(size), CM_VMO_DEFAULT_RIGHTS, a[2]);
@@ -178,12 +186,6 @@ static cm_status_t get_vmo(struct proc *p, uint64_t h, cm_rights_t need, struct 
     if (st == CM_OK)
         *v = (struct vmo *)o;
     return st;
-}
-
-/* Offset+len inside the size, computed without overflow. */
-static int range_ok(const struct vmo *v, uint64_t off, uint64_t len)
-{
-    return off <= v->size && len <= v->size - off;
 }
 
 /* Moves bytes between a VMO and user memory, one page piece at a time. */
@@ -210,13 +212,15 @@ static cm_status_t transfer(struct proc *p, struct vmo *v, uint64_t uva, uint64_
 int64_t sys_vmo_read(struct proc *p, const uint64_t *a)
 {
     struct vmo *v;
-    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_READ, &v, 0);
+    cm_status_t st = cm__vmo_rw_check_args(a[1] != 0, a[3]);
+    if (st == CM_OK)
+        st = get_vmo(p, a[0], CM_RIGHT_READ, &v, 0);
+    if (st == CM_OK) {
+        struct cm__vmo_state f = facts_of(v);
+        st = cm__vmo_rw_check_facts(&f, a[2], a[3], 0);
+    }
     if (st != CM_OK)
         return st;
-    if (a[1] == 0 && a[3] > 0)
-        return CM_ERR_INVALID_ARGS;
-    if (!range_ok(v, a[2], a[3]))
-        return CM_ERR_OUT_OF_RANGE;
     if (!user_range_ok(p, a[1], a[3], 1))
         return CM_ERR_INVALID_ARGS;
     return transfer(p, v, a[1], a[2], a[3], 1);
@@ -225,15 +229,15 @@ int64_t sys_vmo_read(struct proc *p, const uint64_t *a)
 int64_t sys_vmo_write(struct proc *p, const uint64_t *a)
 {
     struct vmo *v;
-    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_WRITE, &v, 0);
+    cm_status_t st = cm__vmo_rw_check_args(a[1] != 0, a[3]);
+    if (st == CM_OK)
+        st = get_vmo(p, a[0], CM_RIGHT_WRITE, &v, 0);
+    if (st == CM_OK) {
+        struct cm__vmo_state f = facts_of(v);
+        st = cm__vmo_rw_check_facts(&f, a[2], a[3], 1);
+    }
     if (st != CM_OK)
         return st;
-    if (v->seal != 0)
-        return CM_ERR_ACCESS_DENIED;
-    if (a[1] == 0 && a[3] > 0)
-        return CM_ERR_INVALID_ARGS;
-    if (!range_ok(v, a[2], a[3]))
-        return CM_ERR_OUT_OF_RANGE;
     if (!user_range_ok(p, a[1], a[3], 0))
         return CM_ERR_INVALID_ARGS;
     return transfer(p, v, a[1], a[2], a[3], 0);
@@ -242,11 +246,11 @@ int64_t sys_vmo_write(struct proc *p, const uint64_t *a)
 int64_t sys_vmo_get_size(struct proc *p, const uint64_t *a)
 {
     struct vmo *v;
+    if (!out_ok(p, a[1], sizeof(uint64_t)))
+        return CM_ERR_INVALID_ARGS;
     cm_status_t st = get_vmo(p, a[0], 0, &v, 0);
     if (st != CM_OK)
         return st;
-    if (a[1] == 0)
-        return CM_ERR_INVALID_ARGS;
     return copyout(p, a[1], &v->size, sizeof(v->size));
 }
 
@@ -254,13 +258,15 @@ int64_t sys_vmo_set_size(struct proc *p, const uint64_t *a)
 {
     struct vmo *v;
     uint64_t size = a[1];
-    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_WRITE, &v, 0);
+    cm_status_t st = cm__vmo_set_size_check_args(size);
+    if (st == CM_OK)
+        st = get_vmo(p, a[0], CM_RIGHT_WRITE, &v, 0);
+    if (st == CM_OK) {
+        struct cm__vmo_state f = facts_of(v);
+        st = cm__vmo_set_size_check_facts(&f);
+    }
     if (st != CM_OK)
         return st;
-    if (v->seal != 0)
-        return CM_ERR_ACCESS_DENIED;
-    if (size > CM_VMO_MAX_SIZE)
-        return CM_ERR_OUT_OF_RANGE;
     uint64_t n = pages_for(size);
     for (struct mapping *m = v->maps; m != 0; m = m->vmo_next) {
         if (m->offset / CM_PAGE_SIZE + m->npages > n)
@@ -285,31 +291,28 @@ int64_t sys_vmo_get_info(struct proc *p, const uint64_t *a)
 {
     struct vmo *v;
     cm_rights_t rights;
+    if (!out_ok(p, a[1], sizeof(cm_vmo_info_t)))
+        return CM_ERR_INVALID_ARGS;
     cm_status_t st = get_vmo(p, a[0], 0, &v, &rights);
     if (st != CM_OK)
         return st;
-    if (a[1] == 0)
-        return CM_ERR_INVALID_ARGS;
+    struct cm__vmo_state f = facts_of(v);
     cm_vmo_info_t info = { 0 };
     info.id = v->obj.id;
     info.size = v->size;
-    if (v->seal >= CM_SEAL_READONLY)
-        info.flags |= CM_VMO_INFO_READONLY;
-    if (v->seal == CM_SEAL_IMMUTABLE)
-        info.flags |= CM_VMO_INFO_IMMUTABLE;
-    /* Effective rights: a seal takes WRITE away from every handle. */
-    info.rights = v->seal != 0 ? (rights & ~CM_RIGHT_WRITE) : rights;
+    info.flags = cm__vmo_info_flags(&f);
+    info.rights = cm__vmo_effective_rights(&f, rights);
     return copyout(p, a[1], &info, sizeof(info));
 }
 
 int64_t sys_vmo_seal(struct proc *p, const uint64_t *a)
 {
     struct vmo *v;
-    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_WRITE, &v, 0);
+    cm_status_t st = cm__vmo_seal_check_args(a[1] > UINT32_MAX ? 0 : (uint32_t)a[1]);
+    if (st == CM_OK)
+        st = get_vmo(p, a[0], CM_RIGHT_WRITE, &v, 0);
     if (st != CM_OK)
         return st;
-    if (a[1] != CM_SEAL_READONLY && a[1] != CM_SEAL_IMMUTABLE)
-        return CM_ERR_INVALID_ARGS;
     if (a[1] == CM_SEAL_IMMUTABLE && v->nwritable != 0)
         return CM_ERR_BAD_STATE;
     if (a[1] > v->seal)
@@ -318,46 +321,44 @@ int64_t sys_vmo_seal(struct proc *p, const uint64_t *a)
 }
 
 /* The snapshot is reached through the source handle, so its rights are
- * SNAPSHOT_RIGHTS cut down to that handle's: no call sequence yields a
+ * CM__SNAPSHOT_RIGHTS cut down to that handle's: no call sequence yields a
  * right the source lacked. */
 int64_t sys_vmo_snapshot(struct proc *p, const uint64_t *a)
 {
     struct vmo *v;
     cm_rights_t have;
+    if (!out_ok(p, a[1], sizeof(cm_handle_t)))
+        return CM_ERR_INVALID_ARGS;
     cm_status_t st = get_vmo(p, a[0], CM_RIGHT_READ, &v, &have);
     if (st != CM_OK)
         return st;
-    st = check_new(p, v->size, a[1]);
+    st = check_new(p, v->size);
     if (st != CM_OK)
         return st;
     struct vmo *s = make_vmo(v->size);
     for (uint64_t i = 0; i < s->npages; i++)
         memcpy((void *)vmo_page(s, i), (const void *)vmo_page(v, i), CM_PAGE_SIZE);
     s->seal = CM_SEAL_IMMUTABLE;
-    return publish(p, s, SNAPSHOT_RIGHTS & have, a[1]);
+    return publish(p, s, CM__SNAPSHOT_RIGHTS & have, a[1]);
 }
 
 int64_t sys_vmo_map(struct proc *p, const uint64_t *a)
 {
     struct vmo *v;
     uint64_t off = a[1], len = a[2], flags = a[3], addr_uva = a[4];
-    cm_status_t st = get_vmo(p, a[0], 0, &v, 0);
+    cm_rights_t need = 0;
+    uint32_t flags32 = flags > UINT32_MAX ? UINT32_MAX : (uint32_t)flags;
+    cm_status_t st = cm__vmo_map_check_args(off, len, flags32,
+                                            out_ok(p, addr_uva, sizeof(uint64_t)), &need);
+    if (st == CM_OK)
+        st = get_vmo(p, a[0], need, &v, 0);
+    if (st == CM_OK) {
+        struct cm__vmo_state f = facts_of(v);
+        st = cm__vmo_map_check_facts(&f, off, len, flags32);
+    }
     if (st != CM_OK)
         return st;
-    if ((flags & CM_MAP_READ) == 0 || (flags & ~(uint64_t)(CM_MAP_READ | CM_MAP_WRITE | CM_MAP_POPULATE)) != 0 ||
-        off % CM_PAGE_SIZE != 0 || len == 0 || addr_uva == 0 ||
-        !user_range_ok(p, addr_uva, sizeof(uint64_t), 1))
-        return CM_ERR_INVALID_ARGS;
     int writable = (flags & CM_MAP_WRITE) != 0;
-    /* Write mappings name READ too (Sv39 has no write-only PTE; same rule as host). */
-    cm_rights_t need = CM_RIGHT_MAP | CM_RIGHT_READ | (writable ? CM_RIGHT_WRITE : 0);
-    st = get_vmo(p, a[0], need, &v, 0);
-    if (st != CM_OK)
-        return st;
-    if (writable && v->seal != 0)
-        return CM_ERR_ACCESS_DENIED;
-    if (!range_ok(v, off, len))
-        return CM_ERR_OUT_OF_RANGE;
     uint64_t bytes = pages_for(len) * CM_PAGE_SIZE;
     if (p->as.nmaps >= CM_MAX_MAPPINGS || bytes > CM_MAX_MAPPED_BYTES - p->as.mapped_bytes)
         return CM_ERR_NO_RESOURCES;

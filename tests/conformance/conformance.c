@@ -398,6 +398,56 @@ static int test_vmo_create_from_file_or_unsupported(void)
     return 0;
 }
 
+/* docs/api.md precedence: what the arguments alone decide comes before
+ * the handle; the handle's rights before the object's facts. */
+static int test_handle_and_vmo_errors_in_documented_precedence(void)
+{
+    const cm_handle_t bad = 0x7ffffff1u;
+    cm_handle_t v, ro, out;
+    cm_handle_info_t hinfo;
+    cm_vmo_info_t vinfo;
+    uint64_t size;
+    void *p;
+    char b[8] = { 0 };
+    CHECK_ST(cm_handle_duplicate(bad, CM_RIGHTS_SAME, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_duplicate(bad, 1u << 20, &out), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_replace(bad, CM_RIGHTS_SAME, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_get_info(bad, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_create(CM_VMO_MAX_SIZE + 1, 1u << 9, &out), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_read(bad, NULL, 0, 8), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_write(bad, NULL, 0, 8), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_get_size(bad, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_set_size(bad, CM_VMO_MAX_SIZE + 1), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_get_info(bad, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_seal(bad, (cm_seal_t)0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_snapshot(bad, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_map(bad, 1, PAGE, CM_MAP_READ, &p), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_channel_read(bad, NULL, 4, NULL, NULL, 0, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_channel_wait_readable(bad, -5), CM_ERR_INVALID_ARGS);
+
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHT_READ | CM_RIGHT_MAP, &ro), CM_OK);
+    /* A missing right outranks the object's facts (range, seal). */
+    CHECK_ST(cm_handle_duplicate(ro, CM_RIGHT_READ | CM_RIGHT_WRITE, &out), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_write(ro, b, UINT64_MAX, 8), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_set_size(ro, 2 * PAGE), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_map(ro, 0, 64 * PAGE, CM_MAP_READ | CM_MAP_WRITE, &p), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_snapshot(ro, &out), CM_OK); /* snapshot rights never exceed the source's */
+    CHECK_ST(cm_handle_get_info(out, &hinfo), CM_OK);
+    CHECK(hinfo.rights == (CM_RIGHT_READ | CM_RIGHT_MAP));
+    CHECK_ST(cm_handle_close(out), CM_OK);
+    /* Among the facts, the range comes before the seal. */
+    CHECK_ST(cm_vmo_seal(v, CM_SEAL_READONLY), CM_OK);
+    CHECK_ST(cm_vmo_write(v, b, PAGE, 8), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_map(v, 0, 2 * PAGE, CM_MAP_READ | CM_MAP_WRITE, &p), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_get_info(v, &vinfo), CM_OK);
+    CHECK_ST(cm_vmo_get_size(v, &size), CM_OK);
+    CHECK(size == vinfo.size);
+    CHECK_ST(cm_handle_close(ro), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
 /* ---- channels ---- */
 
 static int test_channel_create_checks_arguments(void)
@@ -699,6 +749,7 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_vmo_mapping_outlives_its_handle),
     CONF_TEST(test_vmo_unmap_needs_an_exact_live_mapping),
     CONF_TEST(test_vmo_create_from_file_or_unsupported),
+    CONF_TEST(test_handle_and_vmo_errors_in_documented_precedence),
     CONF_TEST(test_channel_create_checks_arguments),
     CONF_TEST(test_channel_carries_bytes_in_order),
     CONF_TEST(test_channel_peer_closed_after_queue_drains),

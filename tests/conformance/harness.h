@@ -24,7 +24,7 @@ struct conf_test {
 #define CHECK(cond)                                                            \
     do {                                                                       \
         if (!(cond)) {                                                         \
-            printf("# %s:%d: check failed: %s\n", __func__, __LINE__, #cond);  \
+            printf("%s# %s:%d: check failed: %s\n", conf_target.tap_prefix, __func__, __LINE__, #cond); \
             return 1;                                                          \
         }                                                                      \
     } while (0)
@@ -34,7 +34,7 @@ struct conf_test {
         cm_status_t st__ = (expr);                                             \
         cm_status_t want__ = (want);                                           \
         if (st__ != want__) {                                                  \
-            printf("# %s:%d: %s returned %s, expected %s\n", __func__, __LINE__, \
+            printf("%s# %s:%d: %s returned %s, expected %s\n", conf_target.tap_prefix, __func__, __LINE__, \
                    #expr, cm_status_name(st__), cm_status_name(want__));       \
             return 1;                                                          \
         }                                                                      \

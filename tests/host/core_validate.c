@@ -5,10 +5,10 @@
 #include "validate.h"
 #include "common/leakcheck.h"
 
-static const struct cm__vmo_facts plain = { 2 * CM_PAGE_SIZE, CM__SEAL_NONE, 0 };
-static const struct cm__vmo_facts ro = { 2 * CM_PAGE_SIZE, CM__SEAL_READONLY, 0 };
-static const struct cm__vmo_facts imm = { 2 * CM_PAGE_SIZE, CM__SEAL_IMMUTABLE, 0 };
-static const struct cm__vmo_facts file = { 2 * CM_PAGE_SIZE, CM__SEAL_NONE, 1 };
+static const struct cm__vmo_state plain = { 2 * CM_PAGE_SIZE, CM__SEAL_NONE, 0 };
+static const struct cm__vmo_state ro = { 2 * CM_PAGE_SIZE, CM__SEAL_READONLY, 0 };
+static const struct cm__vmo_state imm = { 2 * CM_PAGE_SIZE, CM__SEAL_IMMUTABLE, 0 };
+static const struct cm__vmo_state file = { 2 * CM_PAGE_SIZE, CM__SEAL_NONE, 1 };
 
 static void test_range_check_is_overflow_safe(void **state)
 {
