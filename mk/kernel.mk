@@ -26,7 +26,7 @@ KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c kernel/lib/*.c) \
                core/dma_own.c  # compiled freestanding now; the virtio-blk driver will use it
 KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 
-USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/platform_kernel.c \
+USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/platform_kernel.c \
                 kernel/lib/fmt.c kernel/lib/string.c core/status.c core/sha256.c
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
 

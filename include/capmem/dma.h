@@ -25,8 +25,12 @@
  * The device is named by a string the target resolves (cm_dma_pool_attach):
  * on host a file or block device opened O_DIRECT and driven through io_uring
  * with the pool's buffers registered (pinned), so the storage controller DMAs
- * into them; on the kernel target a virtio-blk device. Every call is the
- * same on both targets; <capmem/host_dma.h> adds host-only extras.
+ * into them. <capmem/host_dma.h> adds host-only extras.
+ *
+ * Targets today: the host implements every call below. The kernel target
+ * has no DMA device path yet: every call there returns UNSUPPORTED (typed,
+ * documented in docs/api.md), so a program written against this header
+ * builds for both targets and learns at run time, never at link time.
  *
  * Fork (host). A pool belongs to the process that created it. A child made
  * by fork() inherits the handle value but nothing behind it: every call

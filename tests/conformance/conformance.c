@@ -723,6 +723,33 @@ static int test_channel_closed_handles_are_bad_handles(void)
     return 0;
 }
 
+/* DMA needs a device: the host attaches one per pool; the kernel target
+ * has no DMA path yet and says so with UNSUPPORTED on every call. */
+static int test_dma_pool_or_unsupported(void)
+{
+    cm_dma_pool_config_t cfg = { 2, PAGE, 1, 0 };
+    cm_dma_pool_info_t info;
+    cm_handle_t pool = CM_HANDLE_INVALID;
+    cm_dma_buffer_t buf;
+    if (!conf_target.has_dma) {
+        CHECK_ST(cm_dma_pool_create(&cfg, &pool), CM_ERR_UNSUPPORTED);
+        CHECK_ST(cm_dma_pool_attach(pool, "vda", CM_DMA_ATTACH_READ), CM_ERR_UNSUPPORTED);
+        CHECK_ST(cm_dma_buffer_acquire(pool, &buf), CM_ERR_UNSUPPORTED);
+        CHECK_ST(cm_dma_fence_wait(pool, 1, 0, NULL), CM_ERR_UNSUPPORTED);
+        return 0;
+    }
+    CHECK_ST(cm_dma_pool_create(NULL, &pool), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_dma_pool_create(&cfg, &pool), CM_OK);
+    CHECK_ST(cm_dma_pool_get_info(pool, &info), CM_OK);
+    CHECK((info.flags & CM_DMA_INFO_DEVICE) == 0);
+    CHECK_ST(cm_dma_buffer_acquire(pool, &buf), CM_OK);
+    CHECK_ST(cm_dma_buffer_write(pool, buf, 0, "dma", 3), CM_OK);
+    CHECK_ST(cm_dma_buffer_release(pool, buf), CM_OK);
+    CHECK_ST(cm_dma_buffer_release(pool, buf), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_handle_close(pool), CM_OK);
+    return 0;
+}
+
 static const struct conf_test tests[] = {
     CONF_TEST(test_close_invalid_is_ok_and_closed_is_bad_handle),
     CONF_TEST(test_forged_values_are_bad_handles),
@@ -765,6 +792,7 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_channel_wait_readable_times_out_and_sees_messages),
     CONF_TEST(test_channel_wait_rejects_negative_timeouts),
     CONF_TEST(test_channel_closed_handles_are_bad_handles),
+    CONF_TEST(test_dma_pool_or_unsupported),
 };
 
 int main(void)

@@ -52,6 +52,7 @@ struct conf_target {
     int has_files;              /* cm_vmo_create_from_file works */
     const char *existing_file;  /* a readable regular file, if has_files */
     int unsealed_ro_transfer;   /* a VMO without WRITE can travel unsealed */
+    int has_dma;                /* <capmem/dma.h> is implemented (else UNSUPPORTED) */
     /* Live handles of this process, or -1 if the target cannot count them. */
     int (*live_handles)(void);
 };
