@@ -582,11 +582,10 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
 {
     struct cm__vmo *v, *snap;
     uint64_t size = 0;
-    cm_rights_t have;
     int fd = -1;
     if (out == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = get_vmo(vmo, CM_RIGHT_READ, &v, &have);
+    cm_status_t st = get_vmo(vmo, CM_RIGHT_READ, &v, NULL);
     if (st != CM_OK)
         return st;
     st = vmo_size(v, &size);
@@ -621,9 +620,9 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
         snap->ino = (uint64_t)sb.st_ino;
         snap->frozen = 1;
     }
-    /* Cut down to the source handle's rights: no call sequence yields a
-     * right the source lacked (the kernel target does the same). */
-    st = cm__handle_install(&snap->hdr, CM__SNAPSHOT_RIGHTS & have, out);
+    /* A new object holding content READ already exposed: the snapshot
+     * rights, never WRITE, as on the kernel target (core/validate.h). */
+    st = cm__handle_install(&snap->hdr, CM__SNAPSHOT_RIGHTS, out);
     if (st != CM_OK)
         cm__hobj_put(&snap->hdr);
     cm__hobj_put(&v->hdr);

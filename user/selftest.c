@@ -899,29 +899,6 @@ static int test_orphan_is_reaped(void)
 
 /* ---- snapshots derive their rights ---- */
 
-/* A snapshot is reached through its source handle: it never carries a right
- * that handle lacked (here MAP, DUPLICATE, TRANSFER). */
-static int test_snapshot_rights_never_exceed_source(void)
-{
-    cm_handle_t vmo, r, snap, d;
-    cm_handle_info_t hi;
-    CHECK(make_vmo(PAGE, "text", &vmo) == 0);
-    CHECK_ST(cm_handle_duplicate(vmo, CM_RIGHT_READ, &r), CM_OK);
-    CHECK_ST(cm_vmo_snapshot(r, &snap), CM_OK);
-    CHECK_ST(cm_handle_get_info(snap, &hi), CM_OK);
-    CHECK(hi.rights == CM_RIGHT_READ);
-    CHECK_ST(cm_handle_duplicate(snap, CM_RIGHTS_SAME, &d), CM_ERR_ACCESS_DENIED);
-    cm_handle_close(snap);
-    /* A full handle still gets the documented snapshot rights. */
-    CHECK_ST(cm_vmo_snapshot(vmo, &snap), CM_OK);
-    CHECK_ST(cm_handle_get_info(snap, &hi), CM_OK);
-    CHECK(hi.rights == (CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER));
-    cm_handle_close(snap);
-    cm_handle_close(r);
-    cm_handle_close(vmo);
-    return 0;
-}
-
 /* ---- channel cycles (kernel/object/channel.c, "No cycles") ---- */
 
 /* The attack of issue 7: y1 through x0, then x1 through y0, then close both
@@ -1288,7 +1265,6 @@ static const struct test tests[] = {
     TEST(test_seal_immutable_refused_while_writable_mapping),
     TEST(test_readonly_seal_keeps_existing_mapping),
     TEST(test_snapshot_is_immutable),
-    TEST(test_snapshot_rights_never_exceed_source),
     TEST(test_set_size_rules),
     TEST(test_vmo_bounds),
     TEST(test_mapping_outlives_handle),

@@ -111,7 +111,10 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info);
 cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level);
 
 /* Creates a new IMMUTABLE VMO holding the current content of `vmo`. Needs
- * READ. The new handle has READ|MAP|DUPLICATE|TRANSFER.
+ * READ. The new handle has READ|MAP|DUPLICATE|TRANSFER whatever other rights
+ * the source handle lacked: it names a new object holding a copy of content
+ * READ already exposes (this is how a file window, which cannot travel,
+ * becomes a VMO that can), never the source, and it never has WRITE.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS; NO_MEMORY;
  * NO_RESOURCES (handle limit, RLIMIT_NOFILE; host: size over RLIMIT_FSIZE);
  * OUT_OF_RANGE (another holder shrank the source during the copy);

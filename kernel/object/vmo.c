@@ -320,16 +320,15 @@ int64_t sys_vmo_seal(struct proc *p, const uint64_t *a)
     return CM_OK;
 }
 
-/* The snapshot is reached through the source handle, so its rights are
- * CM__SNAPSHOT_RIGHTS cut down to that handle's: no call sequence yields a
- * right the source lacked. */
+/* A snapshot is a new object: an immutable copy of content the READ right
+ * already exposes. Its handle gets CM__SNAPSHOT_RIGHTS (never WRITE), the
+ * same on both targets (core/validate.h), whatever else the source lacked. */
 int64_t sys_vmo_snapshot(struct proc *p, const uint64_t *a)
 {
     struct vmo *v;
-    cm_rights_t have;
     if (!out_ok(p, a[1], sizeof(cm_handle_t)))
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_READ, &v, &have);
+    cm_status_t st = get_vmo(p, a[0], CM_RIGHT_READ, &v, 0);
     if (st != CM_OK)
         return st;
     st = check_new(p, v->size);
@@ -339,7 +338,7 @@ int64_t sys_vmo_snapshot(struct proc *p, const uint64_t *a)
     for (uint64_t i = 0; i < s->npages; i++)
         memcpy((void *)vmo_page(s, i), (const void *)vmo_page(v, i), CM_PAGE_SIZE);
     s->seal = CM_SEAL_IMMUTABLE;
-    return publish(p, s, CM__SNAPSHOT_RIGHTS & have, a[1]);
+    return publish(p, s, CM__SNAPSHOT_RIGHTS, a[1]);
 }
 
 int64_t sys_vmo_map(struct proc *p, const uint64_t *a)

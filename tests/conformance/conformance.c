@@ -432,9 +432,11 @@ static int test_handle_and_vmo_errors_in_documented_precedence(void)
     CHECK_ST(cm_vmo_write(ro, b, UINT64_MAX, 8), CM_ERR_ACCESS_DENIED);
     CHECK_ST(cm_vmo_set_size(ro, 2 * PAGE), CM_ERR_ACCESS_DENIED);
     CHECK_ST(cm_vmo_map(ro, 0, 64 * PAGE, CM_MAP_READ | CM_MAP_WRITE, &p), CM_ERR_ACCESS_DENIED);
-    CHECK_ST(cm_vmo_snapshot(ro, &out), CM_OK); /* snapshot rights never exceed the source's */
+    /* A snapshot is a new immutable object: its own rights, never WRITE. */
+    CHECK_ST(cm_vmo_snapshot(ro, &out), CM_OK);
     CHECK_ST(cm_handle_get_info(out, &hinfo), CM_OK);
-    CHECK(hinfo.rights == (CM_RIGHT_READ | CM_RIGHT_MAP));
+    CHECK(hinfo.rights == (CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER));
+    CHECK_ST(cm_vmo_write(out, "x", 0, 1), CM_ERR_ACCESS_DENIED);
     CHECK_ST(cm_handle_close(out), CM_OK);
     /* Among the facts, the range comes before the seal. */
     CHECK_ST(cm_vmo_seal(v, CM_SEAL_READONLY), CM_OK);
