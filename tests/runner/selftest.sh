@@ -52,7 +52,7 @@ expect_pass() {
     result $? "$name"
 }
 
-echo "1..29"
+echo "1..30"
 expect_pass test_clean_suite_passes_and_ignores_nested_lines "2 passed, 0 failed, 1 skipped" \
     -- "$fake/clean.sh"
 grep -qxF "    $fake/clean.sh: 2 passed, 0 failed, 1 skipped" "$out"
@@ -64,6 +64,7 @@ expect_fail test_suite_without_plan_fails -- "$fake/no_plan.sh"
 expect_fail test_fewer_results_than_plan_fails -- "$fake/fewer.sh"
 expect_fail test_more_results_than_plan_fails -- "$fake/more.sh"
 expect_fail test_repeated_number_fails_even_when_count_matches -- "$fake/duplicate.sh"
+expect_fail test_repeated_number_fails_even_when_none_is_missing -- "$fake/repeated.sh"
 expect_fail test_number_outside_plan_fails -- "$fake/out_of_range.sh"
 expect_fail test_not_ok_with_skip_directive_fails -- "$fake/not_ok_skip.sh"
 expect_fail test_cmocka_skip_form_from_a_script_fails -- "$fake/not_ok_skip_bare.sh"
