@@ -8,6 +8,7 @@
 #               share of inputs reaching each stage, fails if one is 0
 #   make fuzz   runs each under clang's libFuzzer for FUZZ_RUNS executions
 #               and prints libFuzzer's final stats (executions, cov, ft)
+#   make fuzz-coverage  line/branch coverage of FUZZ_SRCS_NAME by the corpus
 FUZZ_TARGETS := wire htab interval vmo_admit
 FUZZ_SRCS_wire := host/wire.c
 FUZZ_SRCS_htab := core/handle_table.c
@@ -34,6 +35,11 @@ $(ASAN_BUILD)/fuzz/$(1): tests/fuzz/$(1)_fuzz.c tests/fuzz/driver.c $(FUZZ_SRCS_
 	$$(HOST_CC) $$(ASAN_CFLAGS) -DDRIVER_ITERATIONS=$$(or $$(FUZZ_ITERS_$(1)),200000) \
 	    -o $$@ $$(filter %.c,$$^)
 
+$(BUILD)/fuzzcov/$(1): tests/fuzz/$(1)_fuzz.c $(FUZZ_SRCS_$(1))
+	@mkdir -p $$(dir $$@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
+	    -o $$@ $$(filter %.c,$$^)
+
 $(BUILD)/libfuzzer/$(1): tests/fuzz/$(1)_fuzz.c $(FUZZ_SRCS_$(1))
 	@mkdir -p $$(dir $$@)
 	clang $(FUZZ_CFLAGS) -MM -MP -MT $$@ $$(filter %.c,$$^) >$$@.d
@@ -51,6 +57,18 @@ fuzz: $(patsubst %,$(BUILD)/libfuzzer/%,$(FUZZ_BUILT))
 	    echo "== $(t) ($(FUZZ_RUNS) runs)"; mkdir -p $(BUILD)/libfuzzer/$(t).corpus; \
 	    $(BUILD)/libfuzzer/$(t) -runs=$(FUZZ_RUNS) -print_final_stats=1 $(FUZZ_OPTS_$(t)) \
 	        -artifact_prefix=$(BUILD)/libfuzzer/ $(BUILD)/libfuzzer/$(t).corpus;)
+
+# Line and branch coverage of the code under test by the corpus `make fuzz`
+# left (llvm-cov; replays the corpus, no fuzzing).
+.PHONY: fuzz-coverage
+fuzz-coverage: $(patsubst %,$(BUILD)/fuzzcov/%,$(FUZZ_BUILT))
+	@set -e; $(foreach t,$(FUZZ_BUILT),\
+	    echo "== $(t): coverage by build/libfuzzer/$(t).corpus"; \
+	    LLVM_PROFILE_FILE=$(BUILD)/fuzzcov/$(t).profraw $(BUILD)/fuzzcov/$(t) -runs=0 \
+	        $(BUILD)/libfuzzer/$(t).corpus >/dev/null 2>&1; \
+	    llvm-profdata merge -sparse $(BUILD)/fuzzcov/$(t).profraw -o $(BUILD)/fuzzcov/$(t).profdata; \
+	    llvm-cov report $(BUILD)/fuzzcov/$(t) -instr-profile=$(BUILD)/fuzzcov/$(t).profdata \
+	        $(FUZZ_SRCS_$(t));)
 
 ALL_TARGETS += $(patsubst %,$(ASAN_BUILD)/fuzz/%,$(FUZZ_BUILT))
 TEST_SUITES += $(patsubst %,$(ASAN_BUILD)/fuzz/%,$(FUZZ_BUILT))
