@@ -300,6 +300,50 @@ static void test_tsan_map_unmap_from_threads(void **state)
     assert_status(cm_handle_close(map_vmo), CM_OK);
 }
 
+/* ---- listener: accept and connect from threads, a message on each channel */
+
+#define CONNECTS_PER_THREAD 150
+static cm_handle_t listener;
+static char listen_path[128];
+
+static void *listen_worker(void *arg)
+{
+    intptr_t id = (intptr_t)arg;
+    for (int i = 0; i < CONNECTS_PER_THREAD; i++) {
+        cm_handle_t ch;
+        cm_status_t st;
+        uint32_t v = (uint32_t)(id * 100000 + i), got = 0, nb = 0, nh = 0;
+        if (id % 2 == 0) { /* connector: one message, then close */
+            if (!CHECK((st = cm_host_connect(listen_path, &ch)) == CM_OK, "connect %d", st))
+                return NULL;
+            CHECK((st = cm_channel_write(ch, &v, sizeof(v), NULL, 0)) == CM_OK, "write %d", st);
+        } else { /* acceptor: the message, then close */
+            if (!CHECK((st = cm_host_accept(listener, WAIT_NS, &ch)) == CM_OK, "accept %d", st))
+                return NULL;
+            st = cm_channel_wait_readable(ch, WAIT_NS);
+            if (CHECK(st == CM_OK, "wait_readable %d", st)) {
+                st = cm_channel_read(ch, &got, sizeof(got), &nb, NULL, 0, &nh);
+                CHECK(st == CM_OK && nb == sizeof(got) && nh == 0, "read %d", st);
+            }
+        }
+        CHECK((st = cm_handle_close(ch)) == CM_OK, "close channel %d", st);
+    }
+    return NULL;
+}
+
+static void test_tsan_accept_and_connect_from_threads(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/capmem-tsan-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(listen_path, sizeof(listen_path), "%s/sock", dir);
+    assert_status(cm_host_listen(listen_path, &listener), CM_OK);
+    run_threads(THREADS, listen_worker);
+    assert_status(cm_handle_close(listener), CM_OK);
+    unlink(listen_path);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* ---- resize against map: set_size never cuts a mapping (BAD_STATE), map
  * never reaches past the size (OUT_OF_RANGE) */
 
@@ -456,6 +500,7 @@ int main(void)
         LEAK_TEST(test_tsan_channel_writers_and_readers_pass_handles),
         LEAK_TEST(test_tsan_map_unmap_from_threads),
         LEAK_TEST(test_tsan_set_size_against_map_from_threads),
+        LEAK_TEST(test_tsan_accept_and_connect_from_threads),
         LEAK_TEST(test_tsan_dma_submit_and_fence_wait_from_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
