@@ -21,6 +21,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,6 +31,10 @@
 
 #include <capmem/host.h>
 #include "../apps/app_util.h"
+
+/* A full listener backlog is retried every 10 ms for up to 10 s. */
+#define CONNECT_RETRIES  1000
+#define CONNECT_RETRY_NS 10000000L
 
 #define HELLO "capmem-send v1"
 #define REPLY_OK "sha256:"
@@ -449,7 +454,13 @@ static int cmd_send(int argc, char **argv)
     int rc = open_file(file, &win);
     if (rc != EXIT_OK)
         return rc;
+    /* A listener whose backlog is full answers SHOULD_WAIT (connect never
+     * blocks): retry for a bounded time while the receiver accepts. */
     cm_status_t st = cm_host_connect(path, &ch);
+    for (int tries = 0; st == CM_ERR_SHOULD_WAIT && tries < CONNECT_RETRIES; tries++) {
+        nanosleep(&(struct timespec){ 0, CONNECT_RETRY_NS }, NULL);
+        st = cm_host_connect(path, &ch);
+    }
     if (st == CM_ERR_NOT_FOUND) {
         fprintf(stderr, "capmem: cannot connect to %s: %s (is 'capmem recv %s' running?)\n",
                 path, cm_status_str(st), path);

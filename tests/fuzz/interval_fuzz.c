@@ -1,8 +1,6 @@
 /* libFuzzer target for core/interval.
  *
- *   clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
- *       -Iinclude -Icore tests/fuzz/interval_fuzz.c core/interval.c -o interval_fuzz
- *   ./interval_fuzz -max_total_time=60
+ *   make build/libfuzzer/interval && build/libfuzzer/interval -runs=10000000
  *
  * Input: byte 0 picks the node capacity (1..16); the rest is a sequence of
  * operations on a 64-page window. Each operation is checked against the
@@ -22,6 +20,10 @@
 #include <capmem/limits.h>
 
 #include "interval.h"
+#include "fuzz_stage.h"
+
+FUZZ_STAGES("refused", "full", "reserve", "release", "protect", "accepted");
+enum { ST_REFUSED, ST_FULL, ST_RESERVE, ST_RELEASE, ST_PROTECT, ST_ACCEPTED };
 
 #define PG ((uint64_t)CM_PAGE_SIZE)
 #define NPAGES 64
@@ -171,8 +173,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (st > 0 || map.count != count ||
                 memcmp(saved, nodes, sizeof(nodes[0]) * count) != 0)
                 abort();
-            if (st == CM_ERR_NO_RESOURCES && op % 3 != 0)
+            if (st == CM_ERR_NO_RESOURCES && op % 3 != 0) {
                 check_really_full(before, a, len, op % 3 == 1, prot, cap);
+                FUZZ_REACHED(ST_FULL);
+            } else {
+                FUZZ_REACHED(ST_REFUSED);
+            }
             continue;
         }
 
@@ -183,6 +189,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
             pages_of(a, len, &p0, &p1);
         }
+        FUZZ_REACHED(ST_RESERVE + op % 3);
+        FUZZ_REACHED(ST_ACCEPTED);
         for (int p = 0; p < NPAGES; p++) {
             struct page want = before[p];
             if (p >= p0 && p < p1) {

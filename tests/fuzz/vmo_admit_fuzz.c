@@ -27,7 +27,12 @@
 #include <string.h>
 
 #include <capmem/vmo.h>
+#include "fuzz_stage.h"
 #include "vmo_admit.h"
+
+/* decided: the rule returned (and matched the oracle); refused by the
+ * object: a refusal past the argument check; accepted: admitted. */
+FUZZ_STAGES("decided", "refused_object", "accepted");
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -146,7 +151,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st != expected(&f, claimed))
         abort();
     runs++;
+    FUZZ_REACHED(0);
+    if (st != CM_OK && st != CM_ERR_INVALID_ARGS)
+        FUZZ_REACHED(1);
     if (st == CM_OK) {
+        FUZZ_REACHED(2);
         admitted++;
         check_verdict(&f, claimed, &v);
     } else {

@@ -1,39 +1,117 @@
 /* Fuzz target for the host channel record decoder (host/wire.c): the one
  * parser of bytes a peer process controls.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Icore \
- *       tests/fuzz/wire_fuzz.c host/wire.c -o wire_fuzz && ./wire_fuzz -max_total_time=60
+ *   make build/libfuzzer/wire && build/libfuzzer/wire -runs=10000000
  *
- * Input: byte 0 is the number of fds that "arrived"; the rest is the record.
- * Checked: decode never reads outside the record, and whenever it accepts,
- * the view it returns lies inside the record and agrees with every limit. */
+ * The input is a recipe, so that most inputs get past the header check:
+ *   byte 0      mode: 1 in 16 "raw" (byte 1 is the fd count, the rest is
+ *               the record as is); otherwise a record is built:
+ *   byte 1      number of descriptors (0..64, or 62..66 around the limit)
+ *   bytes 2..3  payload length (small, or around CM_CHANNEL_MAX_BYTES)
+ *   per descriptor: one byte, its type (VMO or CHANNEL) and rights
+ *   one byte    which field to break, if any (magic, version, reserved,
+ *               either count, the record length, the fd count, one
+ *               descriptor's type or rights), and a byte or word to break
+ *               it with
+ *   the rest    payload bytes.
+ * The record is a heap copy of exactly its length, so ASan catches any read
+ * past it. Oracle, both ways: the decoder accepts exactly the records that
+ * an independent reading of the format (host/wire.h) says are valid, and an
+ * accepted view lies inside the record, agrees with every limit and
+ * re-encodes to the record's prefix. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../host/wire.h"
+#include "fuzz_stage.h"
+
+FUZZ_STAGES("header", "counts", "lengths", "accepted");
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+struct reader {
+    const uint8_t *p;
+    size_t n;
+};
+
+static uint8_t byte(struct reader *r)
 {
-    if (size < 1)
+    if (r->n == 0)
         return 0;
-    size_t nfds = data[0];
-    size_t len = size - 1;
+    r->n--;
+    return *r->p++;
+}
+
+static uint32_t u32(struct reader *r)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v = (v << 8) | byte(r);
+    return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+/* The format, read independently of host/wire.c: what a valid record is. */
+static int model_valid(const uint8_t *rec, size_t len, size_t nfds)
+{
+    if (len < 16 || get32(rec) != CM__WIRE_MAGIC || get16(rec + 4) != CM__WIRE_VERSION ||
+        get32(rec + 12) != 0)
+        return 0;
+    FUZZ_REACHED(0);
+    uint32_t nh = get16(rec + 6), nb = get32(rec + 8);
+    if (nh > CM_CHANNEL_MAX_HANDLES || nb > CM_CHANNEL_MAX_BYTES)
+        return 0;
+    FUZZ_REACHED(1);
+    if (len != 16 + 8 * (size_t)nh + nb || nfds != nh)
+        return 0;
+    FUZZ_REACHED(2);
+    for (uint32_t i = 0; i < nh; i++) {
+        uint32_t type = get32(rec + 16 + 8 * i), rights = get32(rec + 20 + 8 * i);
+        if ((type != CM_OBJ_VMO && type != CM_OBJ_CHANNEL) || (rights & ~CM_RIGHTS_ALL) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static void check(const uint8_t *data, size_t len, size_t nfds)
+{
     /* An exact-size heap copy, so ASan catches any read past the record. */
     uint8_t *rec = malloc(len + 1);
     if (rec == NULL)
-        return 0;
-    memcpy(rec, data + 1, len);
+        abort();
+    memcpy(rec, data, len);
+    int want = model_valid(rec, len, nfds);
     struct cm__wire_view v;
-    if (cm__wire_decode(rec, len, nfds, &v) == CM_OK) {
+    cm_status_t st = cm__wire_decode(rec, len, nfds, &v);
+    if ((st == CM_OK) != want || (st != CM_OK && st != CM_ERR_PROTOCOL))
+        abort(); /* accepted something invalid, or refused something valid */
+    if (st == CM_OK) {
+        FUZZ_REACHED(3);
         const uint8_t *end = rec + len;
         if (v.num_handles > CM_CHANNEL_MAX_HANDLES || v.num_bytes > CM_CHANNEL_MAX_BYTES ||
             v.num_handles != nfds || v.bytes + v.num_bytes != end ||
             (const uint8_t *)(v.handles + v.num_handles) != v.bytes)
-            abort(); /* a fuzz oracle: this is the defect being searched for */
+            abort();
         for (uint32_t i = 0; i < v.num_handles; i++)
             if (v.handles[i].type != CM_OBJ_VMO && v.handles[i].type != CM_OBJ_CHANNEL)
                 abort();
@@ -44,5 +122,64 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     free(rec);
+}
+
+/* Room for counts 2 past each limit and 255 bytes past the length. */
+static uint8_t msg[CM__WIRE_MAX_MSG + 1024];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct reader r = { data, size };
+    uint8_t mode = byte(&r);
+    if (mode % 16 == 0) {
+        size_t nfds = byte(&r);
+        check(r.p, r.n, nfds);
+        return 0;
+    }
+
+    /* Counts: anywhere in range, or at the limits (limit-2 .. limit+2). */
+    uint32_t nh = byte(&r);
+    nh = (mode & 0x60) == 0x60 ? CM_CHANNEL_MAX_HANDLES - 2 + nh % 5 : nh % (CM_CHANNEL_MAX_HANDLES + 1);
+    uint32_t nb = (uint32_t)byte(&r) << 8 | byte(&r);
+    nb = (mode & 0x18) == 0x18 ? CM_CHANNEL_MAX_BYTES - 2 + nb % 5 : nb % 512;
+    memset(msg, 0, 16 + 8 * (size_t)nh);
+    put32(msg, CM__WIRE_MAGIC);
+    msg[4] = CM__WIRE_VERSION & 0xff;
+    msg[5] = CM__WIRE_VERSION >> 8;
+    msg[6] = (uint8_t)nh; /* < 256 */
+    put32(msg + 8, nb);
+    for (uint32_t i = 0; i < nh; i++) {
+        uint8_t kind = byte(&r);
+        put32(msg + 16 + 8 * i, (kind & 1) ? CM_OBJ_VMO : CM_OBJ_CHANNEL);
+        put32(msg + 20 + 8 * i, (kind >> 1) & CM_RIGHTS_ALL);
+    }
+    size_t len = 16 + 8 * (size_t)nh + nb;
+    size_t nfds = nh;
+
+    /* Break at most one field; half of the inputs break none. */
+    uint8_t brk = byte(&r);
+    uint32_t with = u32(&r);
+    if (brk & 0x80) {
+        switch (brk % 10) {
+        case 0: put32(msg, CM__WIRE_MAGIC ^ (1u << (with % 32))); break;
+        case 1: msg[4] = (uint8_t)with; msg[5] = (uint8_t)(with >> 8); break;
+        case 2: put32(msg + 12, with | 1u << (with % 32)); break;
+        case 3: msg[6] = (uint8_t)with; msg[7] = (uint8_t)(with >> 8); break;
+        case 4: put32(msg + 8, (with & 1) ? with : CM_CHANNEL_MAX_BYTES + 1 + with % 16); break;
+        case 5: len = with % 2 ? len - (with >> 1) % (len + 1) : len + (with >> 1) % 256; break;
+        case 6: nfds = (with & 1) ? nfds + 1 + (with >> 1) % 8 : nfds - 1 - (with >> 1) % 8; break;
+        case 7: if (nh > 0) put32(msg + 16 + 8 * (with % nh), (with >> 8) % 512); break;
+        case 8: if (nh > 0) put32(msg + 20 + 8 * (with % nh), CM_RIGHTS_ALL + 1 + (with >> 8)); break;
+        default: msg[6] = 0; msg[7] = 0; break; /* descriptors then count as payload */
+        }
+    }
+    /* Payload: the rest of the input, then zeros. */
+    size_t hl = 16 + 8 * (size_t)nh;
+    if (len > hl) {
+        size_t n = len - hl < r.n ? len - hl : r.n;
+        memcpy(msg + hl, r.p, n);
+        memset(msg + hl + n, 0, len - hl - n);
+    }
+    check(msg, len, nfds);
     return 0;
 }

@@ -1,0 +1,5 @@
+#!/bin/sh
+# Bail out after the plan was met.
+echo '1..1'
+echo 'ok 1 - a'
+echo 'Bail out! device gone'

@@ -1,0 +1,6 @@
+#!/bin/sh
+# More results than planned.
+echo '1..2'
+echo 'ok 1 - a'
+echo 'ok 2 - b'
+echo 'ok 3 - c'

@@ -1,0 +1,4 @@
+#!/bin/sh
+# Results but no plan.
+echo 'ok 1 - a'
+echo 'ok 2 - b'

@@ -1,0 +1,5 @@
+#!/bin/sh
+# A failure dressed as a skip.
+echo '1..2'
+echo 'ok 1 - a'
+echo 'not ok 2 - x # SKIP not really'
