@@ -48,11 +48,11 @@ limit=${QEMU_TEST_TIMEOUT:-60}
 qemu=qemu-system-riscv64
 
 if [[ ! -f "$kernel" ]]; then
-    echo "not ok - qemu-test: kernel image $kernel not found (make build/kernel/capmem.elf)"
+    echo "Bail out! qemu-test: kernel image $kernel not found (make build/kernel/capmem.elf)"
     exit 1
 fi
 if ! command -v "$qemu" >/dev/null 2>&1; then
-    echo "not ok - qemu-test: $qemu not installed (scripts/install-deps.sh)"
+    echo "Bail out! qemu-test: $qemu not installed (scripts/install-deps.sh)"
     exit 1
 fi
 
@@ -66,17 +66,17 @@ rc=${PIPESTATUS[0]}
 elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 
 if (( rc == 124 || rc == 137 )); then
-    echo "not ok - qemu-test: timed out after ${limit}s (kernel hung or a test blocked)"
+    echo "Bail out! qemu-test: timed out after ${limit}s (kernel hung or a test blocked)"
     exit 1
 fi
 if (( rc != 0 )); then
     # sifive_test fail code: (code << 16) | 0x3333 makes QEMU exit with `code`.
-    echo "not ok - qemu-test: QEMU exited with status $rc (kernel reported failure)"
+    echo "Bail out! qemu-test: QEMU exited with status $rc (kernel reported failure)"
     exit 1
 fi
 problem=$(tap_problem "$log")
 if [[ -n "$problem" ]]; then
-    echo "not ok - qemu-test: QEMU exited 0 but the TAP report is wrong: $problem"
+    echo "Bail out! qemu-test: QEMU exited 0 but the TAP report is wrong: $problem"
     exit 1
 fi
 echo "# qemu-test: QEMU exited 0 (pass) and every planned test reported ok, in ${elapsed}s"
