@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <capmem/status.h>
 #include <capmem/handle.h>
+#include <capmem/object.h>
 #include <capmem/vmo.h>
 
 enum cmk_sysno {
@@ -48,6 +49,8 @@ enum cmk_sysno {
     CMK_SYS_DEBUG_COUNTERS = 22, /* (*cmk_counters)                          */
     CMK_SYS_RESERVED_23 = 23,    /* unused: the verdict is init's exit code */
     CMK_SYS_YIELD = 24,          /* ()                                       */
+    CMK_SYS_OBJECT_WAIT_ONE = 25, /* (h, signals, timeout_ns, *observed)     */
+    CMK_SYS_OBJECT_WAIT_MANY = 26,/* (*cm_wait_item_t, count, timeout_ns)    */
     CMK_SYS_COUNT
 };
 
@@ -134,5 +137,12 @@ _Static_assert(offsetof(cm_vmo_info_t, id) == 0, "cm_vmo_info_t ABI");
 _Static_assert(offsetof(cm_vmo_info_t, size) == 8, "cm_vmo_info_t ABI");
 _Static_assert(offsetof(cm_vmo_info_t, flags) == 16, "cm_vmo_info_t ABI");
 _Static_assert(offsetof(cm_vmo_info_t, rights) == 20, "cm_vmo_info_t ABI");
+_Static_assert(sizeof(cm_signals_t) == 4, "cm_signals_t ABI");
+_Static_assert(sizeof(cm_wait_item_t) == 12, "cm_wait_item_t ABI");
+_Static_assert(offsetof(cm_wait_item_t, handle) == 0, "cm_wait_item_t ABI");
+_Static_assert(offsetof(cm_wait_item_t, waitfor) == 4, "cm_wait_item_t ABI");
+_Static_assert(offsetof(cm_wait_item_t, pending) == 8, "cm_wait_item_t ABI");
+_Static_assert(CM_SIGNAL_READABLE == 1 && CM_SIGNAL_WRITABLE == 2 && CM_SIGNAL_PEER_CLOSED == 4,
+               "signal values ABI");
 
 #endif

@@ -48,3 +48,5 @@ TEST_SUITES += $(HOST_TEST_BINS) $(ASAN_TEST_BINS) tests/host/apps_test.sh
 HOST_TESTS += tests/host/channel_resource.c
 HOST_TESTS += tests/host/wait_close.c
 HOST_TESTS += tests/host/fork_handles.c
+HOST_LIB_SRCS += host/object.c
+HOST_TESTS += tests/host/object_wait.c

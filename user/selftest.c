@@ -806,7 +806,8 @@ static int child_random_syscalls(void)
         CMK_SYS_VMO_GET_SIZE, CMK_SYS_VMO_SET_SIZE, CMK_SYS_VMO_GET_INFO, CMK_SYS_VMO_SEAL,
         CMK_SYS_VMO_SNAPSHOT, CMK_SYS_VMO_MAP, CMK_SYS_VMO_UNMAP, CMK_SYS_CHANNEL_CREATE,
         CMK_SYS_CHANNEL_WRITE, CMK_SYS_CHANNEL_READ, CMK_SYS_CHANNEL_WAIT, CMK_SYS_WAIT,
-        CMK_SYS_DEBUG_COUNTERS, CMK_SYS_RESERVED_23, CMK_SYS_COUNT, 1000,
+        CMK_SYS_DEBUG_COUNTERS, CMK_SYS_RESERVED_23, CMK_SYS_OBJECT_WAIT_ONE,
+        CMK_SYS_OBJECT_WAIT_MANY, CMK_SYS_COUNT, 1000,
     };
     uint32_t statuses = 0;
     for (uint32_t iter = 0; iter < 3000; iter++) {
@@ -822,6 +823,8 @@ static int child_random_syscalls(void)
         uint64_t n = calls[rng() % (sizeof(calls) / sizeof(calls[0]))];
         if (n == CMK_SYS_CHANNEL_WAIT)
             a[1] = 0; /* poll: never block */
+        if (n == CMK_SYS_OBJECT_WAIT_ONE || n == CMK_SYS_OBJECT_WAIT_MANY)
+            a[2] = 0; /* poll */
         if (n == CMK_SYS_VMO_CREATE || n == CMK_SYS_VMO_SET_SIZE)
             a[n == CMK_SYS_VMO_CREATE ? 0 : 1] %= (1u << 20) + 1; /* keep TCG fast */
         int64_t r = cmk__syscall(n, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
