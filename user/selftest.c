@@ -745,6 +745,57 @@ static int test_timer_preempts_busy_process(void)
     return 0;
 }
 
+/* Child: computes for 50 ms without a syscall (the timer hands the CPU to
+ * the parent, which goes to sleep in its wait meanwhile), reads one message
+ * from the full channel it was given, then waits for the parent to hang up,
+ * so that its end outlives the parent's wait. */
+static int child_read_one_then_wait(void)
+{
+    cm_handle_t b = cmk_startup_handle(0);
+    char buf[8];
+    uint32_t nb, nh;
+    cm_signals_t obs = 0;
+    uint64_t end = now_ticks() + 50 * TICKS_PER_MS;
+    while (now_ticks() < end)
+        ;
+    CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    CHECK_ST(cm_object_wait_one(b, CM_SIGNAL_PEER_CLOSED, CM_TIMEOUT_INFINITE, &obs), CM_OK);
+    CHECK(obs & CM_SIGNAL_PEER_CLOSED);
+    return 0;
+}
+
+/* The gap WRITABLE closes: a writer that got SHOULD_WAIT sleeps (in a
+ * wait_many, next to an idle channel) until a reader in another process
+ * dequeues; the dequeue must wake it, or the wait times out. */
+static int test_writer_waiting_for_writable_wakes_on_dequeue(void)
+{
+    cm_handle_t a, b, idle0, idle1;
+    cmk_exit_info_t info;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_create(0, &idle0, &idle1), CM_OK);
+    for (uint32_t i = 0; i < CM_CHANNEL_MAX_QUEUED; i++)
+        CHECK_ST(cm_channel_write(a, "m", 1, NULL, 0), CM_OK);
+    CHECK_ST(cm_channel_write(a, "m", 1, NULL, 0), CM_ERR_SHOULD_WAIT);
+    const char *args[1] = { "child_read_one_then_wait" };
+    int32_t pid = cmk_spawn("selftest", args, 1, &b, 1, CMK_ROLE_MAIN);
+    CHECK(pid > 0);
+    cm_wait_item_t it[2] = { { idle0, CM_SIGNAL_READABLE, 0 }, { a, CM_SIGNAL_WRITABLE, 0 } };
+    uint64_t deadline = now_ticks() + 5000 * TICKS_PER_MS;
+    CHECK_ST(cm_object_wait_many(it, 2, 5000ll * 1000 * 1000), CM_OK);
+    /* Woken by the dequeue, not by the deadline (after which the re-check
+     * would see the room too). */
+    CHECK(now_ticks() < deadline);
+    CHECK(it[0].pending == CM_SIGNAL_WRITABLE);
+    CHECK(it[1].pending == CM_SIGNAL_WRITABLE);
+    CHECK_ST(cm_channel_write(a, "m", 1, NULL, 0), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cmk_wait(pid, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_NORMAL && info.code == 0);
+    cm_handle_close(idle0);
+    cm_handle_close(idle1);
+    return 0;
+}
+
 /* ---- hostile callers ---- */
 
 #include "sys.h"
@@ -1317,6 +1368,7 @@ static const struct test tests[] = {
     TEST(test_exit_frees_everything_only_the_process_reached),
     TEST(test_bad_user_pointers_rejected),
     TEST(test_timer_preempts_busy_process),
+    TEST(test_writer_waiting_for_writable_wakes_on_dequeue),
     TEST(test_random_syscalls_do_not_hurt_kernel),
     TEST(test_orphan_is_reaped),
     TEST(test_fp_instruction_kills_process),
@@ -1336,6 +1388,7 @@ static const struct test helpers[] = {
     TEST(child_fp_write),
     TEST(child_fp_read),
     TEST(child_fp_after_preemption),
+    TEST(child_read_one_then_wait),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
