@@ -129,6 +129,10 @@ cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t t
         st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
     if (st != CM_OK)
         return st;
+    /* The arrays below hold CM_WAIT_MANY_MAX: a validator that let more
+     * through is a capmem bug, reported, never a stack overflow. */
+    if (count > CM_WAIT_MANY_MAX)
+        return CM_ERR_INTERNAL;
     /* The caller's array is read once: what is waited on cannot change
      * under the wait. */
     cm_handle_t handles[CM_WAIT_MANY_MAX];

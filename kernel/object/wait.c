@@ -100,6 +100,10 @@ int64_t sys_object_wait_many(struct proc *p, const uint64_t *a)
     cm_status_t st = cm__object_wait_many_check_args(uva != 0, n, (int64_t)a[2]);
     if (st != CM_OK)
         return st;
+    /* The arrays below hold CM_WAIT_MANY_MAX: a validator that let more
+     * through is a kernel bug, reported, never a stack overflow. */
+    if (n > CM_WAIT_MANY_MAX)
+        return CM_ERR_INTERNAL;
     /* 64 items: 768 bytes plus 512 of pointers on a 16 KiB kernel stack. */
     cm_wait_item_t items[CM_WAIT_MANY_MAX];
     struct kobj *objs[CM_WAIT_MANY_MAX];
