@@ -368,17 +368,20 @@ int64_t sys_channel_read(struct proc *p, const uint64_t *a)
     return CM_OK;
 }
 
-/* Waits on this endpoint; wakeup(c) comes from a write to it and from the
- * death of its peer. The waiter's own handle keeps c alive meanwhile (one
- * thread per process: nothing can close it during the wait). */
+/* Syscall 19, kept for the ABI (the runtime's cm_channel_wait_readable now
+ * uses object_wait_one). Waits on this endpoint; wakeup(c) comes from a
+ * write to it and from the death of its peer. The waiter's own handle keeps
+ * c alive meanwhile (one thread per process: nothing can close it during
+ * the wait). */
 int64_t sys_channel_wait(struct proc *p, const uint64_t *a)
 {
     struct kobj *o;
     uint64_t deadline;
-    cm_status_t st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_CHANNEL, 0, &o, 0);
+    /* Arguments before handles (docs/api.md), as object_wait_one. */
+    cm_status_t st = sleep_deadline((int64_t)a[1], &deadline);
     if (st != CM_OK)
         return st;
-    st = sleep_deadline((int64_t)a[1], &deadline);
+    st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_CHANNEL, 0, &o, 0);
     if (st != CM_OK)
         return st;
     struct channel *c = (struct channel *)o;
