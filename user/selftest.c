@@ -1214,6 +1214,10 @@ static int test_channel_wait_rejects_negative_timeouts(void)
     CHECK_ST(cm_channel_wait_readable(b, INT64_MAX), CM_ERR_PEER_CLOSED);
     CHECK_ST(cm_channel_wait_readable(b, -2), CM_ERR_INVALID_ARGS);
     CHECK_ST(cm_channel_wait_readable(b, INT64_MIN + 1), CM_ERR_INVALID_ARGS);
+    /* Arguments before handles, in the wrapper and in the old syscall 19. */
+    CHECK_ST(cm_channel_wait_readable(0x12345, -2), CM_ERR_INVALID_ARGS);
+    CHECK_ST((cm_status_t)cmk__syscall(CMK_SYS_CHANNEL_WAIT, 0x12345, (uint64_t)-2, 0, 0, 0, 0, 0),
+             CM_ERR_INVALID_ARGS);
     cm_handle_close(b);
     return 0;
 }
