@@ -55,7 +55,8 @@ typedef uint32_t cm_signals_t;
  * CM_SIGNALS_ALL; negative timeout other than CM_TIMEOUT_INFINITE; observed
  * NULL); BAD_HANDLE (also: closed while waiting); WRONG_TYPE (an object
  * without signals: VMO, DMA pool); NO_RESOURCES (host: no fd left for the
- * wake-up of a wait that must block). */
+ * wake-up of a wait that must block); NO_MEMORY (host: the receive buffer
+ * a hung-up channel needs to tell a queued empty record from the end). */
 cm_status_t cm_object_wait_one(cm_handle_t handle, cm_signals_t signals, int64_t timeout_ns,
                                cm_signals_t *observed);
 
@@ -78,8 +79,8 @@ typedef struct cm_wait_item {
  * timeout other than CM_TIMEOUT_INFINITE); OUT_OF_RANGE (count >
  * CM_WAIT_MANY_MAX); INVALID_ARGS (an item's waitfor 0 or with an unknown
  * bit: checked once the count is known to be bounded); then for each item
- * in order BAD_HANDLE, WRONG_TYPE; NO_RESOURCES (host: no fd for the
- * wake-up); kernel target: INVALID_ARGS if `items` is not readable and
+ * in order BAD_HANDLE, WRONG_TYPE; NO_RESOURCES, NO_MEMORY (host, as for
+ * cm_object_wait_one); kernel target: INVALID_ARGS if `items` is not readable and
  * writable memory. */
 cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t timeout_ns);
 
