@@ -1,13 +1,19 @@
 #include "deadline.h"
 
+cm_status_t cm__timeout_check(int64_t timeout_ns)
+{
+    return timeout_ns < 0 && timeout_ns != CM_TIMEOUT_INFINITE ? CM_ERR_INVALID_ARGS : CM_OK;
+}
+
 cm_status_t cm__deadline_from_timeout(uint64_t now_ns, int64_t timeout_ns, uint64_t *deadline)
 {
+    cm_status_t st = cm__timeout_check(timeout_ns);
+    if (st != CM_OK)
+        return st;
     if (timeout_ns == CM_TIMEOUT_INFINITE) {
         *deadline = CM__DEADLINE_NONE;
         return CM_OK;
     }
-    if (timeout_ns < 0)
-        return CM_ERR_INVALID_ARGS;
     uint64_t t = (uint64_t)timeout_ns;
     /* Saturate one below NONE: a finite timeout stays a finite deadline. */
     *deadline = t >= CM__DEADLINE_NONE - 1 - now_ns ? CM__DEADLINE_NONE - 1 : now_ns + t;

@@ -17,6 +17,11 @@
 /* No deadline: wait until the condition holds. */
 #define CM__DEADLINE_NONE UINT64_MAX
 
+/* The rule alone, for validators that check arguments before any clock is
+ * read: OK for CM_TIMEOUT_INFINITE and every value >= 0.
+ * Errors: INVALID_ARGS. */
+cm_status_t cm__timeout_check(int64_t timeout_ns);
+
 /* Converts a caller's timeout at time now_ns into an absolute deadline.
  * Errors: INVALID_ARGS (negative and not CM_TIMEOUT_INFINITE). */
 cm_status_t cm__deadline_from_timeout(uint64_t now_ns, int64_t timeout_ns, uint64_t *deadline);

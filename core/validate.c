@@ -1,5 +1,7 @@
 #include "validate.h"
 
+#include "deadline.h"
+
 int cm__range_ok(uint64_t offset, uint64_t len, uint64_t size)
 {
     return offset <= size && len <= size - offset;
@@ -133,4 +135,55 @@ cm_status_t cm__channel_read_check_fit(uint32_t bytes_cap, uint32_t handles_cap,
                                        uint32_t num_bytes, uint32_t num_handles)
 {
     return num_bytes > bytes_cap || num_handles > handles_cap ? CM_ERR_BUFFER_TOO_SMALL : CM_OK;
+}
+
+/* ---- signals and waiting ---- */
+
+int cm__signals_valid(cm_signals_t signals)
+{
+    return signals != 0 && (signals & ~CM_SIGNALS_ALL) == 0;
+}
+
+cm_status_t cm__object_wait_one_check_args(cm_signals_t signals, int64_t timeout_ns,
+                                           int observed_ok)
+{
+    if (!cm__signals_valid(signals) || !observed_ok)
+        return CM_ERR_INVALID_ARGS;
+    return cm__timeout_check(timeout_ns);
+}
+
+cm_status_t cm__object_wait_many_check_args(int items_ok, uint32_t count, int64_t timeout_ns)
+{
+    if (!items_ok || count == 0)
+        return CM_ERR_INVALID_ARGS;
+    cm_status_t st = cm__timeout_check(timeout_ns);
+    if (st != CM_OK)
+        return st;
+    return count > CM_WAIT_MANY_MAX ? CM_ERR_OUT_OF_RANGE : CM_OK;
+}
+
+cm_status_t cm__object_wait_items_check(const cm_wait_item_t *items, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        if (!cm__signals_valid(items[i].waitfor))
+            return CM_ERR_INVALID_ARGS;
+    }
+    return CM_OK;
+}
+
+cm_status_t cm__object_signals_type_check(uint32_t type)
+{
+    return type == CM_OBJ_CHANNEL || type == CM_OBJ_LISTENER ? CM_OK : CM_ERR_WRONG_TYPE;
+}
+
+cm_signals_t cm__channel_signals(int queued, int peer_alive, int room)
+{
+    cm_signals_t s = queued ? CM_SIGNAL_READABLE : 0;
+    /* Zircon's rule: a write to a dead peer fails with PEER_CLOSED, not
+     * SHOULD_WAIT, so WRITABLE and PEER_CLOSED exclude each other. */
+    if (!peer_alive)
+        s |= CM_SIGNAL_PEER_CLOSED;
+    else if (room)
+        s |= CM_SIGNAL_WRITABLE;
+    return s;
 }

@@ -85,4 +85,22 @@ cm_status_t cm__channel_read_check_args(int bytes_ok, uint32_t bytes_cap, int ha
 cm_status_t cm__channel_read_check_fit(uint32_t bytes_cap, uint32_t handles_cap,
                                        uint32_t num_bytes, uint32_t num_handles);
 
+/* ---- signals and waiting (include/capmem/object.h) ---- */
+/* Non-zero and within CM_SIGNALS_ALL. */
+int cm__signals_valid(cm_signals_t signals);
+/* wait_one, stage 1: signals, timeout, observed (all INVALID_ARGS). */
+cm_status_t cm__object_wait_one_check_args(cm_signals_t signals, int64_t timeout_ns,
+                                           int observed_ok);
+/* wait_many, stage 1 up to the count: items NULL or count 0 and a bad
+ * timeout are INVALID_ARGS, then a count over CM_WAIT_MANY_MAX is
+ * OUT_OF_RANGE. Only then may a target read the items (bounded) and call
+ * cm__object_wait_items_check (INVALID_ARGS for a bad waitfor). */
+cm_status_t cm__object_wait_many_check_args(int items_ok, uint32_t count, int64_t timeout_ns);
+cm_status_t cm__object_wait_items_check(const cm_wait_item_t *items, uint32_t count);
+/* Stage 3 (after the lookup): objects without signals are WRONG_TYPE. */
+cm_status_t cm__object_signals_type_check(uint32_t type);
+/* A channel endpoint's signals from its facts: a message queued at this
+ * end, the peer alive, room for one more message towards the peer. */
+cm_signals_t cm__channel_signals(int queued, int peer_alive, int room);
+
 #endif

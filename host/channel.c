@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h> /* SIOCOUTQ */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -28,6 +30,8 @@
 #include "validate.h"
 #include "wire.h"
 #include "channel_internal.h"
+
+static const struct cm__signal_ops cm__channel_signal_ops;
 
 /* An endpoint's receive buffer: the head record is peeked into it and
  * judged there. No message is ever held here between calls: a record stays
@@ -81,6 +85,7 @@ cm_status_t cm__channel_wrap(int fd, struct cm__channel **out)
     cm__hobj_init(&c->hdr, CM_OBJ_CHANNEL, channel_destroy);
     c->hdr.on_last_handle = channel_last_handle;
     c->hdr.after_fork_child = channel_after_fork_child;
+    c->hdr.signals = &cm__channel_signal_ops;
     c->fd = fd;
     pthread_mutex_init(&c->lock, NULL);
     *out = c;
@@ -767,24 +772,85 @@ cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap
     return st;
 }
 
-/* Errors first by argument, then by handle: a bad timeout is INVALID_ARGS
- * whatever the handle (core/deadline.h). */
+/* ---- signals (include/capmem/object.h) ---- */
+
+/* Room for one more message: a send blocks only once the bytes this socket
+ * has queued at its peer (charged to its send buffer until read) reach
+ * SO_SNDBUF, which is what SIOCOUTQ and SO_SNDBUF measure for AF_UNIX. */
+static cm_status_t send_room(int fd, int *room)
+{
+    int outq = 0, sndbuf = 0;
+    socklen_t len = sizeof(sndbuf);
+    if (ioctl(fd, SIOCOUTQ, &outq) < 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) < 0)
+        return cm__status_from_errno(errno);
+    *room = outq < sndbuf;
+    return CM_OK;
+}
+
+/* READABLE after a hang-up follows hung_up_status, as cm_channel_read does:
+ * only while a record is still queued. */
+static cm_status_t channel_signals_get(struct cm__hobj *obj, cm_signals_t *now)
+{
+    struct cm__channel *c = (struct cm__channel *)obj;
+    struct pollfd p = { c->fd, POLLIN | POLLRDHUP, 0 };
+    int r, room = 0;
+    do
+        r = poll(&p, 1, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return cm__status_from_errno(errno);
+    int hup = (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
+    int queued = (p.revents & POLLIN) != 0;
+    cm_status_t st = CM_OK;
+    if (hup) {
+        st = hung_up_status(c);
+        queued = st == CM_OK;
+        if (st == CM_ERR_PEER_CLOSED)
+            st = CM_OK;
+    } else {
+        st = send_room(c->fd, &room);
+    }
+    if (st == CM_OK)
+        *now = cm__channel_signals(queued, !hup, room);
+    return st;
+}
+
+/* POLLOUT comes when a quarter of the send buffer is free (Linux's
+ * unix_writable), so a wait for WRITABLE can wake later than the first
+ * moment a write would succeed, never with less room than that. */
+static short channel_poll_events(struct cm__hobj *obj, cm_signals_t waitfor, cm_signals_t now,
+                                 int *fd)
+{
+    *fd = ((struct cm__channel *)obj)->fd;
+    if (now & CM_SIGNAL_PEER_CLOSED)
+        return 0; /* nothing arrives any more; the hang-up would poll forever */
+    short ev = 0;
+    if (waitfor & CM_SIGNAL_READABLE)
+        ev |= POLLIN;
+    if (waitfor & CM_SIGNAL_WRITABLE)
+        ev |= POLLOUT;
+    if (waitfor & CM_SIGNAL_PEER_CLOSED)
+        ev |= POLLRDHUP;
+    return ev;
+}
+
+static const struct cm__signal_ops cm__channel_signal_ops = {
+    .get = channel_signals_get,
+    .poll_events = channel_poll_events,
+};
+
+/* A thin wrapper over cm_object_wait_one. Errors first by argument, then by
+ * handle: a bad timeout is INVALID_ARGS whatever the handle. */
 cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns)
 {
-    struct cm__channel *c;
-    uint64_t deadline;
-    cm_status_t st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
+    cm_signals_t observed;
+    cm_status_t st = cm__object_wait_one_typed(channel, CM_OBJ_CHANNEL,
+                                               CM_SIGNAL_READABLE | CM_SIGNAL_PEER_CLOSED,
+                                               timeout_ns, &observed);
     if (st != CM_OK)
         return st;
-    st = get_channel(channel, 0, &c);
-    if (st != CM_OK)
-        return st;
-    short rev = 0;
-    st = cm__handle_wait_fd(channel, &c->hdr, c->fd, POLLIN, deadline, &rev);
-    if (st == CM_OK && (rev & (POLLHUP | POLLERR)))
-        st = hung_up_status(c);
-    cm__hobj_put(&c->hdr);
-    return st;
+    return (observed & CM_SIGNAL_READABLE) ? CM_OK : CM_ERR_PEER_CLOSED;
 }
 
 cm_status_t cm_host_channel_peer_cred(cm_handle_t channel, pid_t *pid, uid_t *uid, gid_t *gid)

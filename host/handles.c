@@ -111,6 +111,7 @@ void cm__hobj_init(struct cm__hobj *obj, uint32_t type, void (*destroy)(struct c
     obj->destroy = destroy;
     obj->on_last_handle = NULL;
     obj->after_fork_child = NULL;
+    obj->signals = NULL;
     obj->handles = 0;
     obj->waiters = NULL;
     atomic_init(&obj->dead, 0);
@@ -143,8 +144,9 @@ static void cancel_waiters(struct cm__hobj *obj, cm_handle_t h)
         if (w->handle != h || atomic_load(&w->canceled))
             continue;
         atomic_store(&w->canceled, 1);
-        /* Written at most once per eventfd, whose counter is then 0: a write
-         * of 1 cannot fail (eventfd(2) refuses only an overflowing count). */
+        /* Written at most once per waiter, and one eventfd serves at most
+         * CM_WAIT_MANY_MAX waiters (a waitset): the counter stays tiny, so a
+         * write of 1 cannot fail (eventfd(2) refuses only an overflow). */
         (void)!write(w->wake_fd, &one, sizeof(one));
     }
 }
@@ -235,6 +237,54 @@ cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, shor
     }
     close(w.wake_fd);
     return st;
+}
+
+/* ---- wait sets (cm_object_wait_many) ---- */
+
+cm_status_t cm__waitset_begin(struct cm__waitset *ws, uint32_t n, const cm_handle_t *hs,
+                              struct cm__hobj *const *objs)
+{
+    ws->n = 0;
+    ws->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ws->wake_fd < 0)
+        return cm__status_from_errno(errno);
+    for (uint32_t i = 0; i < n; i++) {
+        struct cm__waiter *w = &ws->w[i];
+        w->handle = hs[i];
+        w->wake_fd = ws->wake_fd;
+        atomic_init(&w->canceled, 0);
+        w->obj = objs[i];
+        cm_status_t st = waiter_add(objs[i], w);
+        if (st != CM_OK) {
+            cm__waitset_end(ws);
+            return st;
+        }
+        ws->n = i + 1;
+    }
+    return CM_OK;
+}
+
+cm_status_t cm__waitset_sleep(struct cm__waitset *ws, struct pollfd *fds, uint64_t deadline)
+{
+    fds[ws->n] = (struct pollfd){ ws->wake_fd, POLLIN, 0 };
+    int r = poll(fds, ws->n + 1, cm__deadline_poll_ms(deadline, cm__now_ns(), INT_MAX));
+    for (uint32_t i = 0; i < ws->n; i++) {
+        if (atomic_load(&ws->w[i].canceled))
+            return CM_ERR_BAD_HANDLE;
+    }
+    if (r < 0)
+        return errno == EINTR ? CM_OK : cm__status_from_errno(errno);
+    if (r == 0 && cm__deadline_passed(deadline, cm__now_ns()))
+        return CM_ERR_TIMED_OUT;
+    return CM_OK;
+}
+
+void cm__waitset_end(struct cm__waitset *ws)
+{
+    for (uint32_t i = 0; i < ws->n; i++)
+        waiter_remove(ws->w[i].obj, &ws->w[i]);
+    ws->n = 0;
+    close(ws->wake_fd);
 }
 
 /* ---- handles ---- */

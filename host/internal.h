@@ -3,12 +3,27 @@
 
 /* Internal interface shared by the host library's files. Not installed. */
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <capmem/capmem.h>
 
 struct cm__waiter;
+struct cm__hobj;
+
+/* Object signals (include/capmem/object.h), for objects that have them. */
+struct cm__signal_ops {
+    /* Every signal asserted on obj now; never blocks.
+     * Errors: NO_MEMORY; IO. */
+    cm_status_t (*get)(struct cm__hobj *obj, cm_signals_t *now);
+    /* For a blocked wait on `waitfor` (none of which is asserted in `now`):
+     * sets *fd and returns the poll events whose arrival may assert one,
+     * or 0 when no change of obj can assert them any more (a channel whose
+     * peer is gone), so that the wait sleeps until its deadline or a close
+     * instead of spinning on a level-triggered hang-up. */
+    short (*poll_events)(struct cm__hobj *obj, cm_signals_t waitfor, cm_signals_t now, int *fd);
+};
 
 /* Every object a host handle names starts with this header. Each handle
  * holds one reference; cm__handle_get takes another for the caller's use,
@@ -31,6 +46,8 @@ struct cm__hobj {
     /* Runs in a forked child (table lock held) for each object the child's
      * table names, to reset locks that a parent thread may have held. */
     void (*after_fork_child)(struct cm__hobj *obj);
+    /* NULL for objects without signals (waiting on them is WRONG_TYPE). */
+    const struct cm__signal_ops *signals;
     /* Guarded by the table lock: */
     uint32_t handles;         /* live handles naming the object */
     struct cm__waiter *waiters; /* blocked threads; nodes live on their stacks */
@@ -46,6 +63,7 @@ struct cm__waiter {
     cm_handle_t handle;
     int wake_fd;              /* eventfd owned by the waiting call */
     atomic_int canceled;
+    struct cm__hobj *obj;     /* the object waited on (wait sets) */
 };
 
 /* Sets type/destroy and refs = 1 (the reference the first handle will own);
@@ -68,6 +86,36 @@ int cm__hobj_forked(const struct cm__hobj *obj);
  * IO. */
 cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, short events,
                                uint64_t deadline, short *revents);
+
+/* A wait on several objects at once (cm_object_wait_many): one waiter per
+ * (handle, object) pair, all sharing one eventfd, so that removing any of
+ * the handles from the table wakes the wait with BAD_HANDLE. */
+struct cm__waitset {
+    uint32_t n;
+    int wake_fd;
+    struct cm__waiter w[CM_WAIT_MANY_MAX];
+};
+
+/* Registers a waiter on objs[i] through hs[i] for each i < n (n <=
+ * CM_WAIT_MANY_MAX). On failure nothing stays registered and no fd is left.
+ * Errors: BAD_HANDLE (a handle no longer names its object); NO_RESOURCES
+ * (no fd for the eventfd). */
+cm_status_t cm__waitset_begin(struct cm__waitset *ws, uint32_t n, const cm_handle_t *hs,
+                              struct cm__hobj *const *objs);
+/* One sleep: poll(2) on fds[0..n) (fd -1 entries are ignored) plus the
+ * eventfd, which this call puts in fds[n]. Returns OK when something may
+ * have changed (an fd reported events, or a signal interrupted the poll:
+ * the caller re-evaluates), TIMED_OUT, BAD_HANDLE (a handle was removed).
+ * Errors: IO and other errno statuses of poll. */
+cm_status_t cm__waitset_sleep(struct cm__waitset *ws, struct pollfd *fds, uint64_t deadline);
+/* Unregisters every waiter and closes the eventfd. */
+void cm__waitset_end(struct cm__waitset *ws);
+
+/* cm_object_wait_one restricted to handles of `type` (CM_OBJ_NONE: any
+ * object with signals; otherwise another type is WRONG_TYPE): the one
+ * implementation behind cm_object_wait_one and cm_channel_wait_readable. */
+cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_signals_t signals,
+                                      int64_t timeout_ns, cm_signals_t *observed);
 
 /* Tests only (tests/host/fork_handles.c): hold the table lock as a thread
  * in the middle of a handle call does, to fork while it is held. */

@@ -45,6 +45,8 @@ static void listener_unlink(struct listener *l)
         (void)unlink(l->path);
 }
 
+static const struct cm__signal_ops listener_signal_ops;
+
 static void listener_destroy(struct cm__hobj *obj)
 {
     struct listener *l = (struct listener *)obj;
@@ -89,6 +91,7 @@ cm_status_t cm_host_listen(const char *path, cm_handle_t *out)
     if (l == NULL)
         return CM_ERR_NO_MEMORY;
     cm__hobj_init(&l->hdr, CM_OBJ_LISTENER, listener_destroy);
+    l->hdr.signals = &listener_signal_ops;
     l->hdr.on_last_handle = listener_last_handle;
     l->creator = getpid();
     atomic_init(&l->unlinked, 1); /* nothing of ours at path yet */
@@ -132,6 +135,43 @@ static cm_status_t accept_one(struct listener *l, cm_handle_t *channel)
         close(fd);
     return st;
 }
+
+/* ---- signals (include/capmem/object.h): READABLE = a connection is
+ * pending, so cm_host_accept would not block. ---- */
+
+static short listener_revents(struct listener *l)
+{
+    struct pollfd p = { l->fd, POLLIN, 0 };
+    int r;
+    do
+        r = poll(&p, 1, 0);
+    while (r < 0 && errno == EINTR);
+    return r > 0 ? p.revents : 0;
+}
+
+static cm_status_t listener_signals_get(struct cm__hobj *obj, cm_signals_t *now)
+{
+    *now = (listener_revents((struct listener *)obj) & POLLIN) ? CM_SIGNAL_READABLE : 0;
+    return CM_OK;
+}
+
+/* A listener asserts nothing but READABLE, and a shut-down socket (after
+ * the last close) reports a hang-up forever: no events to wait for then. */
+static short listener_poll_events(struct cm__hobj *obj, cm_signals_t waitfor, cm_signals_t now,
+                                  int *fd)
+{
+    struct listener *l = (struct listener *)obj;
+    (void)now;
+    *fd = l->fd;
+    if (!(waitfor & CM_SIGNAL_READABLE) || (listener_revents(l) & (POLLHUP | POLLERR)))
+        return 0;
+    return POLLIN;
+}
+
+static const struct cm__signal_ops listener_signal_ops = {
+    .get = listener_signals_get,
+    .poll_events = listener_poll_events,
+};
 
 cm_status_t cm_host_accept(cm_handle_t listener, int64_t timeout_ns, cm_handle_t *channel)
 {

@@ -102,6 +102,8 @@ static const syscall_fn table[CMK_SYS_COUNT] = {
     [CMK_SYS_WAIT] = sys_wait,
     [CMK_SYS_DEBUG_COUNTERS] = sys_debug_counters,
     [CMK_SYS_YIELD] = sys_yield,
+    [CMK_SYS_OBJECT_WAIT_ONE] = sys_object_wait_one,
+    [CMK_SYS_OBJECT_WAIT_MANY] = sys_object_wait_many,
 };
 
 void syscall_dispatch(struct proc *p)

@@ -50,3 +50,5 @@ HOST_TESTS += tests/host/wait_close.c
 HOST_TESTS += tests/host/fork_handles.c
 HOST_TESTS += tests/host/vmo_hostile.c
 HOST_TESTS += tests/host/vmo_race.c
+HOST_LIB_SRCS += host/object.c
+HOST_TESTS += tests/host/object_wait.c

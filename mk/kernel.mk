@@ -16,18 +16,21 @@ KARCH      := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
 KLIBGCC    := $(shell $(KCC) -march=rv64imac -mabi=lp64 -print-libgcc-file-name 2>/dev/null)
 KCOMMON    := -std=gnu11 -O2 -g $(WARN) $(KARCH) -ffreestanding -nostdlib \
               -fno-stack-protector -fno-pic -fno-common -fno-omit-frame-pointer \
-              -Iinclude -Icore -Ikernel/lib
+              -Iinclude -Icore -Iabi -Ilib
+# abi/ is the kernel/user boundary (syscall numbers and structures) and lib/
+# the freestanding string and format code; both sides compile them, and the
+# user side sees nothing else of kernel/ (no -Ikernel/...).
 KERNEL_CFLAGS := $(KCOMMON) -Ikernel/include -Ikernel/object
-USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps -Ikernel/include
+USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps
 
-KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c kernel/lib/*.c) \
+KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
                kernel/entry.S kernel/trapvec.S \
                core/handle_table.c core/interval.c core/deadline.c core/validate.c \
                core/dma_own.c  # compiled freestanding now; the virtio-blk driver will use it
 KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 
 USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/platform_kernel.c \
-                kernel/lib/fmt.c kernel/lib/string.c core/status.c core/sha256.c
+                lib/fmt.c lib/string.c core/status.c core/sha256.c
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
 
 # Programs embedded in the kernel (kernel/images.S lists the same names).

@@ -106,7 +106,25 @@ cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap
                                  actual_bytes, handles, handles_cap, actual_handles);
 }
 
+/* A thin wrapper over cm_object_wait_one (the kernel has no listeners, so
+ * every object with signals is a channel and WRONG_TYPE comes out the same). */
 cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns)
 {
-    return (cm_status_t)CMK_SYS2(CMK_SYS_CHANNEL_WAIT, channel, timeout_ns);
+    cm_signals_t observed;
+    cm_status_t st = cm_object_wait_one(channel, CM_SIGNAL_READABLE | CM_SIGNAL_PEER_CLOSED,
+                                        timeout_ns, &observed);
+    if (st != CM_OK)
+        return st;
+    return (observed & CM_SIGNAL_READABLE) ? CM_OK : CM_ERR_PEER_CLOSED;
+}
+
+cm_status_t cm_object_wait_one(cm_handle_t handle, cm_signals_t signals, int64_t timeout_ns,
+                               cm_signals_t *observed)
+{
+    return (cm_status_t)CMK_SYS4(CMK_SYS_OBJECT_WAIT_ONE, handle, signals, timeout_ns, observed);
+}
+
+cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t timeout_ns)
+{
+    return (cm_status_t)CMK_SYS3(CMK_SYS_OBJECT_WAIT_MANY, items, count, timeout_ns);
 }

@@ -745,6 +745,57 @@ static int test_timer_preempts_busy_process(void)
     return 0;
 }
 
+/* Child: computes for 50 ms without a syscall (the timer hands the CPU to
+ * the parent, which goes to sleep in its wait meanwhile), reads one message
+ * from the full channel it was given, then waits for the parent to hang up,
+ * so that its end outlives the parent's wait. */
+static int child_read_one_then_wait(void)
+{
+    cm_handle_t b = cmk_startup_handle(0);
+    char buf[8];
+    uint32_t nb, nh;
+    cm_signals_t obs = 0;
+    uint64_t end = now_ticks() + 50 * TICKS_PER_MS;
+    while (now_ticks() < end)
+        ;
+    CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    CHECK_ST(cm_object_wait_one(b, CM_SIGNAL_PEER_CLOSED, CM_TIMEOUT_INFINITE, &obs), CM_OK);
+    CHECK(obs & CM_SIGNAL_PEER_CLOSED);
+    return 0;
+}
+
+/* The gap WRITABLE closes: a writer that got SHOULD_WAIT sleeps (in a
+ * wait_many, next to an idle channel) until a reader in another process
+ * dequeues; the dequeue must wake it, or the wait times out. */
+static int test_writer_waiting_for_writable_wakes_on_dequeue(void)
+{
+    cm_handle_t a, b, idle0, idle1;
+    cmk_exit_info_t info;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_create(0, &idle0, &idle1), CM_OK);
+    for (uint32_t i = 0; i < CM_CHANNEL_MAX_QUEUED; i++)
+        CHECK_ST(cm_channel_write(a, "m", 1, NULL, 0), CM_OK);
+    CHECK_ST(cm_channel_write(a, "m", 1, NULL, 0), CM_ERR_SHOULD_WAIT);
+    const char *args[1] = { "child_read_one_then_wait" };
+    int32_t pid = cmk_spawn("selftest", args, 1, &b, 1, CMK_ROLE_MAIN);
+    CHECK(pid > 0);
+    cm_wait_item_t it[2] = { { idle0, CM_SIGNAL_READABLE, 0 }, { a, CM_SIGNAL_WRITABLE, 0 } };
+    uint64_t deadline = now_ticks() + 5000 * TICKS_PER_MS;
+    CHECK_ST(cm_object_wait_many(it, 2, 5000ll * 1000 * 1000), CM_OK);
+    /* Woken by the dequeue, not by the deadline (after which the re-check
+     * would see the room too). */
+    CHECK(now_ticks() < deadline);
+    CHECK(it[0].pending == CM_SIGNAL_WRITABLE);
+    CHECK(it[1].pending == CM_SIGNAL_WRITABLE);
+    CHECK_ST(cm_channel_write(a, "m", 1, NULL, 0), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cmk_wait(pid, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_NORMAL && info.code == 0);
+    cm_handle_close(idle0);
+    cm_handle_close(idle1);
+    return 0;
+}
+
 /* ---- hostile callers ---- */
 
 #include "sys.h"
@@ -806,7 +857,8 @@ static int child_random_syscalls(void)
         CMK_SYS_VMO_GET_SIZE, CMK_SYS_VMO_SET_SIZE, CMK_SYS_VMO_GET_INFO, CMK_SYS_VMO_SEAL,
         CMK_SYS_VMO_SNAPSHOT, CMK_SYS_VMO_MAP, CMK_SYS_VMO_UNMAP, CMK_SYS_CHANNEL_CREATE,
         CMK_SYS_CHANNEL_WRITE, CMK_SYS_CHANNEL_READ, CMK_SYS_CHANNEL_WAIT, CMK_SYS_WAIT,
-        CMK_SYS_DEBUG_COUNTERS, CMK_SYS_RESERVED_23, CMK_SYS_COUNT, 1000,
+        CMK_SYS_DEBUG_COUNTERS, CMK_SYS_RESERVED_23, CMK_SYS_OBJECT_WAIT_ONE,
+        CMK_SYS_OBJECT_WAIT_MANY, CMK_SYS_COUNT, 1000,
     };
     uint32_t statuses = 0;
     for (uint32_t iter = 0; iter < 3000; iter++) {
@@ -822,6 +874,8 @@ static int child_random_syscalls(void)
         uint64_t n = calls[rng() % (sizeof(calls) / sizeof(calls[0]))];
         if (n == CMK_SYS_CHANNEL_WAIT)
             a[1] = 0; /* poll: never block */
+        if (n == CMK_SYS_OBJECT_WAIT_ONE || n == CMK_SYS_OBJECT_WAIT_MANY)
+            a[2] = 0; /* poll */
         if (n == CMK_SYS_VMO_CREATE || n == CMK_SYS_VMO_SET_SIZE)
             a[n == CMK_SYS_VMO_CREATE ? 0 : 1] %= (1u << 20) + 1; /* keep TCG fast */
         int64_t r = cmk__syscall(n, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
@@ -1137,6 +1191,10 @@ static int test_channel_wait_rejects_negative_timeouts(void)
     CHECK_ST(cm_channel_wait_readable(b, INT64_MAX), CM_ERR_PEER_CLOSED);
     CHECK_ST(cm_channel_wait_readable(b, -2), CM_ERR_INVALID_ARGS);
     CHECK_ST(cm_channel_wait_readable(b, INT64_MIN + 1), CM_ERR_INVALID_ARGS);
+    /* Arguments before handles, in the wrapper and in the old syscall 19. */
+    CHECK_ST(cm_channel_wait_readable(0x12345, -2), CM_ERR_INVALID_ARGS);
+    CHECK_ST((cm_status_t)cmk__syscall(CMK_SYS_CHANNEL_WAIT, 0x12345, (uint64_t)-2, 0, 0, 0, 0, 0),
+             CM_ERR_INVALID_ARGS);
     cm_handle_close(b);
     return 0;
 }
@@ -1290,6 +1348,7 @@ static const struct test tests[] = {
     TEST(test_exit_frees_everything_only_the_process_reached),
     TEST(test_bad_user_pointers_rejected),
     TEST(test_timer_preempts_busy_process),
+    TEST(test_writer_waiting_for_writable_wakes_on_dequeue),
     TEST(test_random_syscalls_do_not_hurt_kernel),
     TEST(test_orphan_is_reaped),
     TEST(test_fp_instruction_kills_process),
@@ -1309,6 +1368,7 @@ static const struct test helpers[] = {
     TEST(child_fp_write),
     TEST(child_fp_read),
     TEST(child_fp_after_preemption),
+    TEST(child_read_one_then_wait),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))

@@ -1,7 +1,7 @@
 #ifndef CAPMEM_USER_SYS_H
 #define CAPMEM_USER_SYS_H
 
-/* Raw syscalls (ABI in kernel/include/syscall_abi.h). Internal to user/. */
+/* Raw syscalls (ABI in abi/syscall_abi.h). Internal to user/. */
 #include <stdint.h>
 
 #include "syscall_abi.h"

@@ -7,6 +7,7 @@
 #include <capmem/rights.h>
 #include <capmem/limits.h>
 #include <capmem/handle.h>
+#include <capmem/object.h>
 #include <capmem/vmo.h>
 #include <capmem/channel.h>
 #include <capmem/dma.h>

@@ -12,8 +12,8 @@
 #define CM_CHANNEL_DEFAULT_RIGHTS (CM_RIGHT_READ | CM_RIGHT_WRITE | \
                                    CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER)
 
-/* Infinite timeout for every wait (cm_channel_wait_readable, cm_host_accept,
- * DMA fences). Any other negative timeout is INVALID_ARGS. */
+/* Infinite timeout for every wait (cm_object_wait_*, cm_channel_wait_readable,
+ * cm_host_accept, DMA fences). Any other negative timeout is INVALID_ARGS. */
 #define CM_TIMEOUT_INFINITE ((int64_t)-1)
 
 /* Creates a connected pair. `options` must be 0.
@@ -39,7 +39,7 @@ cm_status_t cm_channel_create(uint32_t options, cm_handle_t *end0, cm_handle_t *
  * (num_bytes > CM_CHANNEL_MAX_BYTES, num_handles > CM_CHANNEL_MAX_HANDLES);
  * UNSUPPORTED (a right the target cannot enforce across processes would be
  * dropped, e.g. a VMO without WRITE that is not sealed on host);
- * PEER_CLOSED; SHOULD_WAIT (queue full). */
+ * PEER_CLOSED; SHOULD_WAIT (queue full: wait for CM_SIGNAL_WRITABLE). */
 cm_status_t cm_channel_write(cm_handle_t channel, const void *bytes, uint32_t num_bytes,
                              const cm_handle_t *handles, uint32_t num_handles);
 
@@ -61,7 +61,9 @@ cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap
                             uint32_t *actual_bytes, cm_handle_t *handles,
                             uint32_t handles_cap, uint32_t *actual_handles);
 
-/* Blocks until a message is queued, the peer closed, or timeout_ns passed
+/* A thin wrapper over cm_object_wait_one(channel, READABLE | PEER_CLOSED):
+ * OK if READABLE was observed, else PEER_CLOSED (capmem/object.h).
+ * Blocks until a message is queued, the peer closed, or timeout_ns passed
  * (CM_TIMEOUT_INFINITE: no limit; 0: poll; values up to INT64_MAX are
  * honoured, saturating). Closing `channel` (or sending or replacing it) in
  * another thread wakes the wait with BAD_HANDLE; closing another handle to

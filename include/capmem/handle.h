@@ -30,7 +30,8 @@ typedef struct cm_handle_info {
 } cm_handle_info_t;
 
 /* Closes a handle. Every thread blocked in a wait through this handle
- * (cm_channel_wait_readable, cm_host_accept) wakes with BAD_HANDLE; waits
+ * (cm_object_wait_one/many, cm_channel_wait_readable, cm_host_accept) wakes
+ * with BAD_HANDLE; waits
  * through other handles to the same object go on. The object is destroyed
  * when its last handle (and, for VMOs, its last mapping) is gone, whether or
  * not a thread is still waiting on it: a channel's peer sees PEER_CLOSED

@@ -28,6 +28,13 @@
  * SHOULD_WAIT. Host channels are bounded by the socket buffer instead. */
 #define CM_CHANNEL_MAX_QUEUED 16u
 
+/* Items in one cm_object_wait_many. The kernel copies the array onto its
+ * stack (12 bytes an item) and re-evaluates every item on each wake-up, and
+ * the host polls one fd per item plus the wake-up eventfd: 64 (Zircon's
+ * ZX_WAIT_MANY_MAX_ITEMS) bounds both while covering a server's channels.
+ * Larger counts: OUT_OF_RANGE. */
+#define CM_WAIT_MANY_MAX 64u
+
 /* Bytes of VMO mappings live in one process at once. Bounds the address
  * space a process can pin through capmem (4x the largest VMO). */
 #define CM_MAX_MAPPED_BYTES (4ull << 30)

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <capmem/limits.h>
+#include <capmem/object.h>
 
 #include "kobj.h"
 
@@ -41,6 +42,8 @@ struct channel {
 };
 
 void channel_destroy(struct channel *c);
+/* The endpoint's signals now (core/validate.h cm__channel_signals). */
+cm_signals_t channel_signals(const struct channel *c);
 uint64_t kmsg_live_count(void);
 
 #endif

@@ -9,6 +9,8 @@
  * needs no page-table switch and the kernel reaches any frame by its PA.
  * User space starts at 4 GiB, so no user VA can alias a kernel VA. */
 
+#include "syscall_abi.h" /* CMK_USER_IMAGE_BASE */
+
 #define SIFIVE_TEST_BASE 0x00100000ul
 #define UART0_BASE       0x10000000ul
 #define RAM_BASE         0x80000000ul
@@ -24,8 +26,8 @@
  * every user VA is a canonical low-half Sv39 address. */
 #define USER_BASE        0x100000000ul
 #define USER_TOP         0x3f00000000ul
-/* Programs are linked at USER_IMAGE_BASE (user/user.ld). */
-#define USER_IMAGE_BASE  0x100000000ul
+/* Programs are linked at USER_IMAGE_BASE (user/user.ld): the ABI's number. */
+#define USER_IMAGE_BASE  CMK_USER_IMAGE_BASE
 /* The stack sits below a guard gap at the top of user space. */
 #define USER_STACK_PAGES 32u   /* 128 KiB: apps keep big buffers in VMOs/BSS */
 #define USER_STACK_TOP   (USER_TOP - 0x10000ul)

@@ -48,6 +48,7 @@
 #include "syscall.h"
 #include "usercopy.h"
 #include "validate.h"
+#include "objwait.h"
 
 static struct channel chan_pool[KOBJ_MAX_CHANNELS];
 static struct kmsg msg_pool[KMSG_MAX];
@@ -117,11 +118,21 @@ static struct kmsg *dequeue(struct channel *c)
     return m;
 }
 
+cm_signals_t channel_signals(const struct channel *c)
+{
+    return cm__channel_signals(c->count > 0, c->peer != 0,
+                               c->peer != 0 && c->peer->count < CM_CHANNEL_MAX_QUEUED);
+}
+
+/* Every change of an endpoint's signals calls object_signals_changed()
+ * (object/wait.c): a message queued (READABLE at the reader), dequeued
+ * (WRITABLE at the writer) or an endpoint's death (PEER_CLOSED). */
 void channel_destroy(struct channel *c)
 {
     if (c->peer != 0) {
         c->peer->peer = 0;
         wakeup(c->peer);
+        object_signals_changed();
     }
     c->peer = 0;
     while (c->count > 0)
@@ -276,6 +287,7 @@ int64_t sys_channel_write(struct proc *p, const uint64_t *a)
         return st;
     enqueue(c->peer, m);
     wakeup(c->peer);
+    object_signals_changed();
     return CM_OK;
 }
 
@@ -346,6 +358,7 @@ int64_t sys_channel_read(struct proc *p, const uint64_t *a)
      * nothing runs between (one hart, no kernel preemption), so the copies
      * cannot fail. */
     dequeue(c);
+    object_signals_changed(); /* the writer at c->peer may be waiting for room */
     for (uint32_t off = 0, i = 0; off < nb; off += CM_PAGE_SIZE, i++) {
         uint32_t len = nb - off < CM_PAGE_SIZE ? nb - off : CM_PAGE_SIZE;
         if (copyout(p, bytes + off, (const void *)m->frames[i], len) != CM_OK)
@@ -360,17 +373,20 @@ int64_t sys_channel_read(struct proc *p, const uint64_t *a)
     return CM_OK;
 }
 
-/* Waits on this endpoint; wakeup(c) comes from a write to it and from the
- * death of its peer. The waiter's own handle keeps c alive meanwhile (one
- * thread per process: nothing can close it during the wait). */
+/* Syscall 19, kept for the ABI (the runtime's cm_channel_wait_readable now
+ * uses object_wait_one). Waits on this endpoint; wakeup(c) comes from a
+ * write to it and from the death of its peer. The waiter's own handle keeps
+ * c alive meanwhile (one thread per process: nothing can close it during
+ * the wait). */
 int64_t sys_channel_wait(struct proc *p, const uint64_t *a)
 {
     struct kobj *o;
     uint64_t deadline;
-    /* The timeout is an argument: it is judged before the handle. */
+    /* Arguments before handles (docs/api.md), as object_wait_one. */
     cm_status_t st = sleep_deadline((int64_t)a[1], &deadline);
-    if (st == CM_OK)
-        st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_CHANNEL, 0, &o, 0);
+    if (st != CM_OK)
+        return st;
+    st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_CHANNEL, 0, &o, 0);
     if (st != CM_OK)
         return st;
     struct channel *c = (struct channel *)o;

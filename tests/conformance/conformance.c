@@ -752,6 +752,216 @@ static int test_dma_pool_or_unsupported(void)
     return 0;
 }
 
+/* ---- signals and waiting (include/capmem/object.h) ---- */
+
+#define SIG_R CM_SIGNAL_READABLE
+#define SIG_W CM_SIGNAL_WRITABLE
+#define SIG_PC CM_SIGNAL_PEER_CLOSED
+
+static int test_wait_one_observes_every_asserted_signal(void)
+{
+    cm_handle_t a, b;
+    cm_signals_t obs = 0xdead;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    /* Nothing queued: a poll times out and still reports what is asserted. */
+    CHECK_ST(cm_object_wait_one(b, SIG_R, 0, &obs), CM_ERR_TIMED_OUT);
+    CHECK(obs == SIG_W);
+    obs = 0xdead;
+    CHECK_ST(cm_object_wait_one(b, SIG_R | SIG_PC, 1000000, &obs), CM_ERR_TIMED_OUT);
+    CHECK(obs == SIG_W);
+    CHECK_ST(cm_channel_write(a, "x", 1, NULL, 0), CM_OK);
+    obs = 0;
+    CHECK_ST(cm_object_wait_one(b, SIG_R, CM_TIMEOUT_INFINITE, &obs), CM_OK);
+    CHECK(obs == (SIG_R | SIG_W));
+    /* observed is every asserted signal, not only the requested ones. */
+    obs = 0;
+    CHECK_ST(cm_object_wait_one(b, SIG_W, 0, &obs), CM_OK);
+    CHECK(obs == (SIG_R | SIG_W));
+    obs = 0;
+    CHECK_ST(cm_object_wait_one(a, SIG_W, INT64_MAX, &obs), CM_OK);
+    CHECK(obs == SIG_W);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_wait_one_peer_closed_clears_writable(void)
+{
+    cm_handle_t a, b;
+    cm_signals_t obs = 0;
+    char buf[2];
+    uint32_t nb, nh;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_write(a, "x", 1, NULL, 0), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_object_wait_one(b, SIG_PC, CM_TIMEOUT_INFINITE, &obs), CM_OK);
+    CHECK(obs == (SIG_R | SIG_PC)); /* the message is still queued */
+    CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    obs = 0;
+    CHECK_ST(cm_object_wait_one(b, SIG_R | SIG_W, 0, &obs), CM_ERR_TIMED_OUT);
+    CHECK(obs == SIG_PC);
+    obs = 0;
+    CHECK_ST(cm_object_wait_one(b, SIG_R, 1000000, &obs), CM_ERR_TIMED_OUT);
+    CHECK(obs == SIG_PC);
+    CHECK_ST(cm_channel_wait_readable(b, CM_TIMEOUT_INFINITE), CM_ERR_PEER_CLOSED);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
+static int test_wait_one_checks_arguments_first(void)
+{
+    cm_handle_t a, b, v;
+    cm_signals_t obs;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_object_wait_one(b, 0, 0, &obs), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_object_wait_one(b, (cm_signals_t)1 << 3, 0, &obs), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_object_wait_one(b, SIG_R | 0x80000000u, 0, &obs), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_object_wait_one(b, SIG_R, 0, NULL), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_object_wait_one(b, SIG_R, -2, &obs), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_object_wait_one(b, SIG_R, INT64_MIN, &obs), CM_ERR_INVALID_ARGS);
+    /* Arguments before handles, handles before object facts. */
+    CHECK_ST(cm_object_wait_one(0x12345, 0, 0, &obs), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_object_wait_one(v, SIG_R, -5, &obs), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_object_wait_one(0x12345, SIG_R, 0, &obs), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_object_wait_one(CM_HANDLE_INVALID, SIG_R, 0, &obs), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_object_wait_one(a, SIG_R, CM_TIMEOUT_INFINITE, &obs), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_wait_on_vmo_is_wrong_type(void)
+{
+    cm_handle_t v, ro;
+    cm_signals_t obs;
+    cm_wait_item_t item;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    /* No right is needed, so a handle with none still reaches the type. */
+    CHECK_ST(cm_handle_duplicate(v, 0, &ro), CM_OK);
+    CHECK_ST(cm_object_wait_one(v, SIG_R, CM_TIMEOUT_INFINITE, &obs), CM_ERR_WRONG_TYPE);
+    CHECK_ST(cm_object_wait_one(ro, SIG_W, 0, &obs), CM_ERR_WRONG_TYPE);
+    item = (cm_wait_item_t){ v, SIG_R, 0 };
+    CHECK_ST(cm_object_wait_many(&item, 1, CM_TIMEOUT_INFINITE), CM_ERR_WRONG_TYPE);
+    CHECK_ST(cm_channel_wait_readable(v, 0), CM_ERR_WRONG_TYPE);
+    CHECK_ST(cm_handle_close(ro), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+static int test_wait_many_reports_pending_of_every_item(void)
+{
+    cm_handle_t a[3], b[3];
+    cm_wait_item_t it[4];
+    for (int i = 0; i < 3; i++)
+        CHECK_ST(cm_channel_create(0, &a[i], &b[i]), CM_OK);
+    for (int i = 0; i < 3; i++)
+        it[i] = (cm_wait_item_t){ b[i], SIG_R, 0xdead };
+    it[3] = (cm_wait_item_t){ a[0], SIG_R | SIG_PC, 0xdead };
+    CHECK_ST(cm_object_wait_many(it, 4, 0), CM_ERR_TIMED_OUT);
+    for (int i = 0; i < 4; i++)
+        CHECK(it[i].pending == SIG_W);
+    CHECK_ST(cm_object_wait_many(it, 4, 1000000), CM_ERR_TIMED_OUT);
+    CHECK_ST(cm_channel_write(a[1], "x", 1, NULL, 0), CM_OK);
+    CHECK_ST(cm_channel_write(a[2], "y", 1, NULL, 0), CM_OK);
+    CHECK_ST(cm_handle_close(b[0]), CM_OK);
+    it[0] = (cm_wait_item_t){ a[1], SIG_W, 0 }; /* b[0] is gone; a[1] matches too */
+    CHECK_ST(cm_object_wait_many(it, 4, CM_TIMEOUT_INFINITE), CM_OK);
+    CHECK(it[0].pending == SIG_W);
+    CHECK(it[1].pending == (SIG_R | SIG_W));
+    CHECK(it[2].pending == (SIG_R | SIG_W));
+    CHECK(it[3].pending == SIG_PC);
+    CHECK(it[0].waitfor == SIG_W && it[0].handle == a[1]); /* inputs untouched */
+    /* Only the peer-closed item matches. */
+    it[0] = (cm_wait_item_t){ a[0], SIG_PC, 0 };
+    CHECK_ST(cm_object_wait_many(it, 1, CM_TIMEOUT_INFINITE), CM_OK);
+    CHECK(it[0].pending == SIG_PC);
+    CHECK_ST(cm_handle_close(a[0]), CM_OK);
+    for (int i = 1; i < 3; i++) {
+        CHECK_ST(cm_handle_close(a[i]), CM_OK);
+        CHECK_ST(cm_handle_close(b[i]), CM_OK);
+    }
+    return 0;
+}
+
+static int test_wait_many_count_is_bounded(void)
+{
+    static cm_wait_item_t it[CM_WAIT_MANY_MAX + 1];
+    cm_handle_t a, b, v;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    /* The limit itself works, the same handle listed in every item. */
+    for (uint32_t i = 0; i <= CM_WAIT_MANY_MAX; i++)
+        it[i] = (cm_wait_item_t){ a, SIG_W, 0 };
+    CHECK_ST(cm_object_wait_many(it, CM_WAIT_MANY_MAX, 0), CM_OK);
+    CHECK(it[CM_WAIT_MANY_MAX - 1].pending == SIG_W);
+    CHECK_ST(cm_object_wait_many(it, CM_WAIT_MANY_MAX + 1, 0), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_object_wait_many(it, UINT32_MAX, 0), CM_ERR_OUT_OF_RANGE);
+    /* INVALID_ARGS of the arguments alone come first. */
+    CHECK_ST(cm_object_wait_many(NULL, 1, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_object_wait_many(NULL, CM_WAIT_MANY_MAX + 1, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_object_wait_many(it, 0, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_object_wait_many(it, 1, -2), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_object_wait_many(it, CM_WAIT_MANY_MAX + 1, INT64_MIN), CM_ERR_INVALID_ARGS);
+    /* Then each item's waitfor, then the handles in item order. */
+    it[1].waitfor = 0;
+    it[2].handle = 0x12345;
+    CHECK_ST(cm_object_wait_many(it, 3, 0), CM_ERR_INVALID_ARGS);
+    it[1].waitfor = (cm_signals_t)1 << 31;
+    CHECK_ST(cm_object_wait_many(it, 3, 0), CM_ERR_INVALID_ARGS);
+    it[1] = (cm_wait_item_t){ v, SIG_R, 0 };
+    CHECK_ST(cm_object_wait_many(it, 3, 0), CM_ERR_WRONG_TYPE);
+    it[1] = (cm_wait_item_t){ b, SIG_R, 0 };
+    CHECK_ST(cm_object_wait_many(it, 3, CM_TIMEOUT_INFINITE), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+/* Writes 1 KiB messages until the channel is full: CM_CHANNEL_MAX_QUEUED on
+ * the kernel, the socket's send buffer on host. */
+static int fill_channel(cm_handle_t a, uint32_t *written)
+{
+    static char msg[1024];
+    cm_status_t st;
+    *written = 0;
+    while ((st = cm_channel_write(a, msg, sizeof(msg), NULL, 0)) == CM_OK) {
+        if (++*written > 100000)
+            return 1;
+    }
+    CHECK_ST(st, CM_ERR_SHOULD_WAIT);
+    return 0;
+}
+
+static int test_full_channel_becomes_writable_after_one_read(void)
+{
+    static char buf[1024];
+    cm_handle_t a, b;
+    cm_signals_t obs = 0;
+    uint32_t written, nb, nh;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK(fill_channel(a, &written) == 0);
+    CHECK(written > 0);
+    CHECK_ST(cm_object_wait_one(a, SIG_W, 0, &obs), CM_ERR_TIMED_OUT);
+    CHECK(obs == 0);
+    CHECK_ST(cm_object_wait_one(a, SIG_W | SIG_PC, 1000000, &obs), CM_ERR_TIMED_OUT);
+    CHECK_ST(cm_object_wait_one(b, SIG_R, 0, &obs), CM_OK);
+    CHECK(obs == (SIG_R | SIG_W));
+    CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    obs = 0;
+    CHECK_ST(cm_object_wait_one(a, SIG_W, 0, &obs), CM_OK);
+    CHECK(obs == SIG_W);
+    CHECK_ST(cm_channel_write(a, buf, sizeof(buf), NULL, 0), CM_OK);
+    for (uint32_t i = 0; i < written; i++)
+        CHECK_ST(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    CHECK_ST(cm_object_wait_one(b, SIG_R, 0, &obs), CM_ERR_TIMED_OUT);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
 static const struct conf_test tests[] = {
     CONF_TEST(test_close_invalid_is_ok_and_closed_is_bad_handle),
     CONF_TEST(test_forged_values_are_bad_handles),
@@ -795,6 +1005,13 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_channel_wait_rejects_negative_timeouts),
     CONF_TEST(test_channel_closed_handles_are_bad_handles),
     CONF_TEST(test_dma_pool_or_unsupported),
+    CONF_TEST(test_wait_one_observes_every_asserted_signal),
+    CONF_TEST(test_wait_one_peer_closed_clears_writable),
+    CONF_TEST(test_wait_one_checks_arguments_first),
+    CONF_TEST(test_wait_on_vmo_is_wrong_type),
+    CONF_TEST(test_wait_many_reports_pending_of_every_item),
+    CONF_TEST(test_wait_many_count_is_bounded),
+    CONF_TEST(test_full_channel_becomes_writable_after_one_read),
 };
 
 int main(void)

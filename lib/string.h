@@ -1,7 +1,7 @@
-#ifndef CAPMEM_KERNEL_LIB_STRING_H
-#define CAPMEM_KERNEL_LIB_STRING_H
+#ifndef CAPMEM_LIB_STRING_H
+#define CAPMEM_LIB_STRING_H
 
-/* The freestanding subset of <string.h> implemented in kernel/lib/string.c,
+/* The freestanding subset of <string.h> implemented in lib/string.c,
  * shared by the kernel and the user runtime (there is no libc). */
 #include <stddef.h>
 

@@ -1,7 +1,14 @@
-#ifndef CAPMEM_KERNEL_SYSCALL_ABI_H
-#define CAPMEM_KERNEL_SYSCALL_ABI_H
+#ifndef CAPMEM_ABI_SYSCALL_ABI_H
+#define CAPMEM_ABI_SYSCALL_ABI_H
 
-/* The kernel/user boundary, included by kernel/ and user/ alike.
+/* The kernel/user boundary, the one header both sides of it include:
+ * kernel/ (the implementation) and user/ (the runtime that implements
+ * include/capmem/ with syscalls). It holds everything a user program and the
+ * kernel must agree on bit for bit, and nothing private of either side.
+ *
+ * Every structure that crosses the boundary has its size and each field's
+ * offset pinned by a _Static_assert below: a change that moves a field
+ * breaks the build on both sides instead of silently reinterpreting bytes.
  *
  * Calling convention: `ecall` with the syscall number in a7 and up to seven
  * arguments in a0..a6 (pointers are user virtual addresses). The result comes
@@ -9,9 +16,11 @@
  * in docs/kernel.md says a call returns a non-negative value (pid).
  * Every number below is ABI: never renumber, only append. */
 
+#include <stddef.h>
 #include <stdint.h>
 #include <capmem/status.h>
 #include <capmem/handle.h>
+#include <capmem/object.h>
 #include <capmem/vmo.h>
 
 enum cmk_sysno {
@@ -40,6 +49,8 @@ enum cmk_sysno {
     CMK_SYS_DEBUG_COUNTERS = 22, /* (*cmk_counters)                          */
     CMK_SYS_RESERVED_23 = 23,    /* unused: the verdict is init's exit code */
     CMK_SYS_YIELD = 24,          /* ()                                       */
+    CMK_SYS_OBJECT_WAIT_ONE = 25, /* (h, signals, timeout_ns, *observed)     */
+    CMK_SYS_OBJECT_WAIT_MANY = 26,/* (*cm_wait_item_t, count, timeout_ns)    */
     CMK_SYS_COUNT
 };
 
@@ -64,6 +75,13 @@ typedef struct cmk_spawn_args {
     uint32_t reserved;    /* must be 0                                      */
 } cmk_spawn_args_t;
 _Static_assert(sizeof(cmk_spawn_args_t) == 40, "spawn args ABI");
+_Static_assert(offsetof(cmk_spawn_args_t, name) == 0, "spawn args ABI");
+_Static_assert(offsetof(cmk_spawn_args_t, argv) == 8, "spawn args ABI");
+_Static_assert(offsetof(cmk_spawn_args_t, argv_len) == 16, "spawn args ABI");
+_Static_assert(offsetof(cmk_spawn_args_t, num_handles) == 20, "spawn args ABI");
+_Static_assert(offsetof(cmk_spawn_args_t, handles) == 24, "spawn args ABI");
+_Static_assert(offsetof(cmk_spawn_args_t, role) == 32, "spawn args ABI");
+_Static_assert(offsetof(cmk_spawn_args_t, reserved) == 36, "spawn args ABI");
 
 /* How a process ended. */
 #define CMK_EXIT_NORMAL  1u /* called exit(code) or returned from main */
@@ -75,6 +93,9 @@ typedef struct cmk_exit_info {
     uint64_t fault_va; /* stval of the fault (0 for a normal exit)   */
 } cmk_exit_info_t;
 _Static_assert(sizeof(cmk_exit_info_t) == 16, "exit info ABI");
+_Static_assert(offsetof(cmk_exit_info_t, reason) == 0, "exit info ABI");
+_Static_assert(offsetof(cmk_exit_info_t, code) == 4, "exit info ABI");
+_Static_assert(offsetof(cmk_exit_info_t, fault_va) == 8, "exit info ABI");
 
 typedef struct cmk_counters {
     uint64_t free_frames;  /* frames in the physical allocator          */
@@ -83,6 +104,10 @@ typedef struct cmk_counters {
     uint64_t live_msgs;    /* channel messages queued anywhere           */
 } cmk_counters_t;
 _Static_assert(sizeof(cmk_counters_t) == 32, "counters ABI");
+_Static_assert(offsetof(cmk_counters_t, free_frames) == 0, "counters ABI");
+_Static_assert(offsetof(cmk_counters_t, live_objects) == 8, "counters ABI");
+_Static_assert(offsetof(cmk_counters_t, live_procs) == 16, "counters ABI");
+_Static_assert(offsetof(cmk_counters_t, live_msgs) == 24, "counters ABI");
 
 /* Start-up block the kernel writes on the new process's stack; a2 points
  * to it. Handles are already installed in the child's table. */
@@ -92,10 +117,32 @@ typedef struct cmk_startup {
     cm_handle_t handles[CMK_SPAWN_MAX_HANDLES];
 } cmk_startup_t;
 _Static_assert(sizeof(cmk_startup_t) == 8 + 4 * CMK_SPAWN_MAX_HANDLES, "startup ABI");
+_Static_assert(offsetof(cmk_startup_t, role) == 0, "startup ABI");
+_Static_assert(offsetof(cmk_startup_t, num_handles) == 4, "startup ABI");
+_Static_assert(offsetof(cmk_startup_t, handles) == 8, "startup ABI");
+
+/* Where user programs are linked (user/user.ld says the same number; the
+ * kernel's loader refuses segments below it, kernel/elf.c). */
+#define CMK_USER_IMAGE_BASE 0x100000000ul
 
 /* The public structs cross the boundary as-is. */
-_Static_assert(sizeof(cm_handle_info_t) == 8, "cm_handle_info_t ABI");
-_Static_assert(sizeof(cm_vmo_info_t) == 24, "cm_vmo_info_t ABI");
 _Static_assert(sizeof(cm_handle_t) == 4, "cm_handle_t ABI");
+_Static_assert(sizeof(cm_rights_t) == 4, "cm_rights_t ABI");
+_Static_assert(sizeof(cm_status_t) == 4, "cm_status_t ABI");
+_Static_assert(sizeof(cm_handle_info_t) == 8, "cm_handle_info_t ABI");
+_Static_assert(offsetof(cm_handle_info_t, type) == 0, "cm_handle_info_t ABI");
+_Static_assert(offsetof(cm_handle_info_t, rights) == 4, "cm_handle_info_t ABI");
+_Static_assert(sizeof(cm_vmo_info_t) == 24, "cm_vmo_info_t ABI");
+_Static_assert(offsetof(cm_vmo_info_t, id) == 0, "cm_vmo_info_t ABI");
+_Static_assert(offsetof(cm_vmo_info_t, size) == 8, "cm_vmo_info_t ABI");
+_Static_assert(offsetof(cm_vmo_info_t, flags) == 16, "cm_vmo_info_t ABI");
+_Static_assert(offsetof(cm_vmo_info_t, rights) == 20, "cm_vmo_info_t ABI");
+_Static_assert(sizeof(cm_signals_t) == 4, "cm_signals_t ABI");
+_Static_assert(sizeof(cm_wait_item_t) == 12, "cm_wait_item_t ABI");
+_Static_assert(offsetof(cm_wait_item_t, handle) == 0, "cm_wait_item_t ABI");
+_Static_assert(offsetof(cm_wait_item_t, waitfor) == 4, "cm_wait_item_t ABI");
+_Static_assert(offsetof(cm_wait_item_t, pending) == 8, "cm_wait_item_t ABI");
+_Static_assert(CM_SIGNAL_READABLE == 1 && CM_SIGNAL_WRITABLE == 2 && CM_SIGNAL_PEER_CLOSED == 4,
+               "signal values ABI");
 
 #endif

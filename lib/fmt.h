@@ -1,5 +1,5 @@
-#ifndef CAPMEM_KERNEL_LIB_FMT_H
-#define CAPMEM_KERNEL_LIB_FMT_H
+#ifndef CAPMEM_LIB_FMT_H
+#define CAPMEM_LIB_FMT_H
 
 /* The printf engine shared by the kernel and the user runtime: one
  * implementation, two sinks. Supports %s %c %d %i %u %x %X %p %% with the

@@ -1,0 +1,160 @@
+/* cm_object_wait_one / cm_object_wait_many on Linux (include/capmem/object.h).
+ *
+ * Each object with signals computes them on demand from its fd
+ * (cm__signal_ops.get: channel.c, listener.c). A wait evaluates every item;
+ * if none matches it registers one waiter per item (the handle-table
+ * mechanism of cm__handle_wait_fd, host/handles.c: removing a listed handle
+ * wakes the wait with BAD_HANDLE) and sleeps in one poll(2) on the items'
+ * fds plus an eventfd, then evaluates again. poll is level-triggered and
+ * the registration happens before the first sleep, so a change between
+ * the evaluation and the sleep is never lost. */
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+
+#include "deadline.h"
+#include "internal.h"
+#include "validate.h"
+
+/* Looks h up (stage 2) and checks that its object has signals (stage 3).
+ * On success the caller owns a reference in *obj. */
+static cm_status_t get_waitable(cm_handle_t h, uint32_t type, struct cm__hobj **obj)
+{
+    cm_status_t st = cm__handle_get(h, type, 0, obj, NULL);
+    if (st != CM_OK)
+        return st;
+    st = cm__object_signals_type_check((*obj)->type);
+    if (st == CM_OK && (*obj)->signals == NULL)
+        st = CM_ERR_WRONG_TYPE;
+    if (st != CM_OK)
+        cm__hobj_put(*obj);
+    return st;
+}
+
+struct wait_req {
+    uint32_t n;
+    const cm_handle_t *handles;
+    struct cm__hobj *const *objs;
+    const cm_signals_t *waitfor;
+    cm_signals_t *pending; /* out, n entries */
+};
+
+/* Fills pending[] and, for a sleep, fds[]; sets *match if an item matched. */
+static cm_status_t evaluate(const struct wait_req *r, struct pollfd *fds, int *match)
+{
+    *match = 0;
+    for (uint32_t i = 0; i < r->n; i++) {
+        struct cm__hobj *obj = r->objs[i];
+        cm_status_t st = obj->signals->get(obj, &r->pending[i]);
+        if (st != CM_OK)
+            return st;
+        *match |= (r->pending[i] & r->waitfor[i]) != 0;
+    }
+    if (*match)
+        return CM_OK;
+    for (uint32_t i = 0; i < r->n; i++) {
+        struct cm__hobj *obj = r->objs[i];
+        int fd = -1;
+        short ev = obj->signals->poll_events(obj, r->waitfor[i], r->pending[i], &fd);
+        fds[i] = (struct pollfd){ ev != 0 ? fd : -1, ev, 0 };
+    }
+    return CM_OK;
+}
+
+static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
+{
+    struct cm__waitset ws;
+    struct pollfd fds[CM_WAIT_MANY_MAX + 1];
+    int registered = 0, match;
+    cm_status_t st;
+    for (;;) {
+        st = evaluate(r, fds, &match);
+        if (st != CM_OK || match)
+            break;
+        if (cm__deadline_passed(deadline, cm__now_ns())) {
+            st = CM_ERR_TIMED_OUT;
+            break;
+        }
+        /* One eventfd per blocking wait, none for a poll (timeout 0). */
+        if (!registered) {
+            st = cm__waitset_begin(&ws, r->n, r->handles, r->objs);
+            if (st != CM_OK)
+                break;
+            registered = 1;
+        }
+        st = cm__waitset_sleep(&ws, fds, deadline);
+        /* TIMED_OUT evaluates once more, so that pending is current. */
+        if (st != CM_OK && st != CM_ERR_TIMED_OUT)
+            break;
+    }
+    if (registered)
+        cm__waitset_end(&ws);
+    return st;
+}
+
+cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_signals_t signals,
+                                      int64_t timeout_ns, cm_signals_t *observed)
+{
+    uint64_t deadline;
+    cm_status_t st = cm__object_wait_one_check_args(signals, timeout_ns, observed != NULL);
+    if (st == CM_OK)
+        st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
+    struct cm__hobj *obj;
+    if (st == CM_OK)
+        st = get_waitable(handle, type, &obj);
+    if (st != CM_OK)
+        return st;
+    cm_signals_t pending = 0;
+    struct wait_req r = { 1, &handle, &obj, &signals, &pending };
+    st = wait_items(&r, deadline);
+    if (st == CM_OK || st == CM_ERR_TIMED_OUT)
+        *observed = pending;
+    cm__hobj_put(obj);
+    return st;
+}
+
+cm_status_t cm_object_wait_one(cm_handle_t handle, cm_signals_t signals, int64_t timeout_ns,
+                               cm_signals_t *observed)
+{
+    return cm__object_wait_one_typed(handle, CM_OBJ_NONE, signals, timeout_ns, observed);
+}
+
+cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t timeout_ns)
+{
+    uint64_t deadline;
+    cm_status_t st = cm__object_wait_many_check_args(items != NULL, count, timeout_ns);
+    if (st == CM_OK)
+        st = cm__object_wait_items_check(items, count);
+    if (st == CM_OK)
+        st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
+    if (st != CM_OK)
+        return st;
+    /* The arrays below hold CM_WAIT_MANY_MAX: a validator that let more
+     * through is a capmem bug, reported, never a stack overflow. */
+    if (count > CM_WAIT_MANY_MAX)
+        return CM_ERR_INTERNAL;
+    /* The caller's array is read once: what is waited on cannot change
+     * under the wait. */
+    cm_handle_t handles[CM_WAIT_MANY_MAX];
+    cm_signals_t waitfor[CM_WAIT_MANY_MAX], pending[CM_WAIT_MANY_MAX];
+    struct cm__hobj *objs[CM_WAIT_MANY_MAX];
+    uint32_t got = 0;
+    for (; got < count; got++) {
+        handles[got] = items[got].handle;
+        waitfor[got] = items[got].waitfor;
+        st = get_waitable(handles[got], CM_OBJ_NONE, &objs[got]);
+        if (st != CM_OK)
+            break;
+    }
+    if (st == CM_OK) {
+        struct wait_req r = { count, handles, objs, waitfor, pending };
+        st = wait_items(&r, deadline);
+        if (st == CM_OK || st == CM_ERR_TIMED_OUT) {
+            for (uint32_t i = 0; i < count; i++)
+                items[i].pending = pending[i];
+        }
+    }
+    while (got-- > 0)
+        cm__hobj_put(objs[got]);
+    return st;
+}
