@@ -18,6 +18,7 @@
 #include <capmem/capmem.h>
 #include "platform.h"
 #include "app_util.h"
+#include "app_file_vmo.h"
 
 #define DEFAULT_SIZE (64ull << 20)
 #define HELLO "vmo-share v1"
@@ -90,17 +91,10 @@ static cm_status_t make_payload(const struct options *o, cm_handle_t *out, uint6
 {
     cm_status_t st;
     if (o->file != NULL) {
-        /* A file window is zero-copy but mutable: snapshot it into an
-         * immutable VMO (one copy, by the platform). */
-        cm_handle_t win;
-        st = cm_vmo_create_from_file(o->file, 0, CM_VMO_TO_END, &win);
-        if (st != CM_OK)
-            return st;
-        st = cm_vmo_snapshot(win, out);
-        cm_handle_close(win);
-        if (st == CM_OK)
-            st = cm_vmo_get_size(*out, size);
-        return st;
+        /* A file window is zero-copy but mutable: its bytes are copied
+         * once into an immutable VMO (app_file_vmo.h says why not a
+         * snapshot). */
+        return app_vmo_from_file(o->file, out, size);
     }
     void *p;
     *size = o->size;

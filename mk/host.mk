@@ -50,3 +50,4 @@ HOST_TESTS += tests/host/wait_close.c
 HOST_TESTS += tests/host/fork_handles.c
 HOST_TESTS += tests/host/vmo_hostile.c
 HOST_TESTS += tests/host/vmo_race.c
+TEST_SUITES += tests/host/hostile_review_apps.sh
