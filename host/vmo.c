@@ -192,6 +192,11 @@ static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
     }
     if (fstat(v->fd, &st) != 0)
         return cm__status_from_errno(errno);
+    /* Admission checked the size once; a holder of an unsealed VMO can
+     * grow it since (sparse, to any size). Past the documented limit it is
+     * not served: OUT_OF_RANGE, until someone shrinks it back. */
+    if (st.st_size < 0 || (uint64_t)st.st_size > CM_VMO_MAX_SIZE)
+        return CM_ERR_OUT_OF_RANGE;
     *size = (uint64_t)st.st_size;
     return CM_OK;
 }
@@ -455,6 +460,10 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
         goto out;
     }
     info->id = ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
+    if (sb.st_size < 0 || (uint64_t)sb.st_size > CM_VMO_MAX_SIZE) {
+        st = CM_ERR_OUT_OF_RANGE; /* grown past the limit since admission: vmo_size */
+        goto out;
+    }
     f.size = (uint64_t)sb.st_size;
     /* IMMUTABLE only when the kernel forbids every change of content and
      * size for every holder; FUTURE_WRITE alone leaves old mappings live. */
@@ -549,14 +558,15 @@ static cm_status_t make_mappable(const struct cm__vmo *v, cm_rights_t rights)
 #define COPY_CHUNK (64u * 1024u)
 
 /* Copies len bytes of v (from its start) into dst_fd at 0. Through a
- * read-only mapping of the source when that is safe (one copy, no bounce
- * buffer); else pread/pwrite through a bounded buffer, so that a source
- * that shrinks mid-copy gives OUT_OF_RANGE, not SIGBUS. */
-static cm_status_t copy_into(const struct cm__vmo *v, uint64_t len, int dst_fd)
+ * read-only mapping of the source when `mappable` (size_guaranteed said so
+ * BEFORE len was read: only a size read after the seals is a floor); one
+ * copy, no bounce buffer. Else pread/pwrite through a bounded buffer, so
+ * that a source that shrinks mid-copy gives OUT_OF_RANGE, not SIGBUS. */
+static cm_status_t copy_into(const struct cm__vmo *v, int mappable, uint64_t len, int dst_fd)
 {
     if (len == 0)
         return CM_OK;
-    if (size_guaranteed(v) != CM_OK) {
+    if (!mappable) {
         char *buf = malloc(COPY_CHUNK);
         if (buf == NULL)
             return CM_ERR_NO_MEMORY;
@@ -589,6 +599,9 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
     cm_status_t st = get_vmo(vmo, CM_RIGHT_READ, &v, &have);
     if (st != CM_OK)
         return st;
+    /* Seals first, then the size: a sender that shrinks and seals between
+     * the two must not leave us copying a length it no longer has. */
+    int mappable = size_guaranteed(v) == CM_OK;
     st = vmo_size(v, &size);
     if (st == CM_OK && size > CM_VMO_MAX_SIZE)
         st = CM_ERR_OUT_OF_RANGE;
@@ -605,7 +618,7 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
         st = size_errno(errno);
         goto bad;
     }
-    st = copy_into(v, size, fd);
+    st = copy_into(v, mappable, size, fd);
     if (st == CM_OK)
         st = add_seals(fd, SEALS_IMMUTABLE);
     if (st == CM_OK)

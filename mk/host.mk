@@ -51,3 +51,4 @@ HOST_TESTS += tests/host/fork_handles.c
 HOST_TESTS += tests/host/vmo_hostile.c
 HOST_TESTS += tests/host/vmo_race.c
 TEST_SUITES += tests/host/hostile_review_apps.sh
+HOST_TESTS += tests/host/hostile_review.c
