@@ -201,12 +201,11 @@ static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
     return CM_OK;
 }
 
-/* offset+len <= size, without overflow. */
 /* Can this process make a memfd reach `end` bytes (write, ftruncate,
  * fallocate)? Past RLIMIT_FSIZE Linux raises SIGXFSZ, fatal by default:
  * refused here with NO_RESOURCES instead. (A limit lowered by another thread
- * between this check and the call is not covered.) */
-static cm_status_t fsize_allows(uint64_t end)
+ * between this check and the call is not covered.) Used by host/dma.c too. */
+cm_status_t cm__fsize_allows(uint64_t end)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
@@ -236,7 +235,7 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
     cm_status_t st;
     if ((st = cm__vmo_create_check(size, options, out != NULL)) != CM_OK)
         return st;
-    if ((st = fsize_allows(size)) != CM_OK)
+    if ((st = cm__fsize_allows(size)) != CM_OK)
         return st;
     int fd = new_memfd("capmem-vmo");
     if (fd < 0)
@@ -364,7 +363,7 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
     if (st == CM_OK && !cm__range_ok(offset, len, size))
         st = CM_ERR_OUT_OF_RANGE;
     if (st == CM_OK && write && len > 0)
-        st = fsize_allows(offset + len); /* <= size <= CM_VMO_MAX_SIZE: no overflow */
+        st = cm__fsize_allows(offset + len); /* <= size <= CM_VMO_MAX_SIZE: no overflow */
     if (st == CM_OK)
         st = rw_full(v->fd, buf, len, v->file_off + offset, write);
     cm__hobj_put(&v->hdr);
@@ -411,7 +410,7 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
          * alone (F_SEAL_SHRINK, set by a mapping of shared memory) refuses
          * only its direction: ftruncate's EPERM below. */
         st = CM_ERR_ACCESS_DENIED;
-    } else if ((st = fsize_allows(size)) == CM_OK) {
+    } else if ((st = cm__fsize_allows(size)) == CM_OK) {
         /* Checked and cut under the mapping table's lock, so no cm_vmo_map
          * of this process can slip in between. */
         st = cm__map_truncate(v->fd, size);
@@ -606,7 +605,7 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
     if (st == CM_OK && size > CM_VMO_MAX_SIZE)
         st = CM_ERR_OUT_OF_RANGE;
     if (st == CM_OK)
-        st = fsize_allows(size);
+        st = cm__fsize_allows(size);
     if (st != CM_OK)
         goto bad;
     fd = new_memfd("capmem-snapshot");

@@ -407,6 +407,47 @@ static void test_fd_limit_gives_no_resources_on_every_call(void **state)
     assert_child_ok(in_child(nofile_probe, NULL));
 }
 
+/* ---- rule: RLIMIT_FSIZE is a typed error on every call, DMA too ---- */
+
+/* Linux raises SIGXFSZ (fatal by default) when ftruncate grows a memfd
+ * past RLIMIT_FSIZE; a DMA pool's buffers are memfds. */
+static int dma_fsize_probe(void *arg)
+{
+    (void)arg;
+    cm_handle_t pool, vmo;
+    cm_dma_buffer_t buf;
+    cm_dma_pool_config_t cfg = { 2, 4 * PAGE, 1, 0 };
+    struct rlimit rl = { PAGE, RLIM_INFINITY };
+    signal(SIGXFSZ, SIG_DFL);
+    /* Under the limit at creation, then a detach needs fresh memory. */
+    cm_status_t st = cm_dma_pool_create(&cfg, &pool);
+    if (st == CM_ERR_UNSUPPORTED)
+        return 0; /* no io_uring here: nothing to check */
+    if (st != CM_OK)
+        return 2;
+    if (cm_dma_buffer_acquire(pool, &buf) != CM_OK)
+        return 3;
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+        return 4;
+    st = cm_dma_buffer_detach_vmo(pool, buf, &vmo);
+    if (st == CM_OK)
+        cm_handle_close(vmo);
+    else if (st != CM_ERR_NO_RESOURCES)
+        return 5;
+    cm_handle_close(pool);
+    cm_handle_t p2;
+    st = cm_dma_pool_create(&cfg, &p2);
+    if (st != CM_ERR_NO_RESOURCES)
+        return 6;
+    return 0;
+}
+
+static void test_dma_under_fsize_limit_is_no_resources_not_sigxfsz(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(dma_fsize_probe, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +456,7 @@ int main(void)
         LEAK_TEST(test_received_vmo_grown_past_max_is_not_served),
         LEAK_TEST(test_every_wait_rejects_negative_timeouts),
         LEAK_TEST(test_fd_limit_gives_no_resources_on_every_call),
+        LEAK_TEST(test_dma_under_fsize_limit_is_no_resources_not_sigxfsz),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
