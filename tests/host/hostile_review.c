@@ -448,6 +448,56 @@ static void test_dma_under_fsize_limit_is_no_resources_not_sigxfsz(void **state)
     assert_child_ok(in_child(dma_fsize_probe, NULL));
 }
 
+/* A device write past RLIMIT_FSIZE: io_uring issues a regular-file write
+ * in the submitting thread first, and the kernel's size check sends that
+ * thread SIGXFSZ. */
+static int dma_write_fsize_probe(void *arg)
+{
+    (void)arg;
+    cm_handle_t pool;
+    cm_dma_buffer_t buf;
+    cm_dma_fence_t fence;
+    cm_dma_completion_t done;
+    cm_dma_pool_config_t cfg = { 1, PAGE, 1, 0 };
+    char path[] = "/tmp/cm-hostile-review-dev-XXXXXX";
+    int dev = mkstemp(path);
+    if (dev < 0)
+        return 2;
+    unlink(path);
+    if (ftruncate(dev, 128 * PAGE) != 0) /* the write is inside the device */
+        return 2;
+    signal(SIGXFSZ, SIG_DFL);
+    cm_status_t st = cm_dma_pool_create(&cfg, &pool);
+    if (st == CM_ERR_UNSUPPORTED)
+        return 0;
+    if (st != CM_OK || cm_host_dma_attach_fd(pool, dev, CM_DMA_ATTACH_READ | CM_DMA_ATTACH_WRITE) != CM_OK ||
+        cm_dma_buffer_acquire(pool, &buf) != CM_OK)
+        return 3;
+    struct rlimit rl = { 16 * PAGE, RLIM_INFINITY };
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+        return 4;
+    cm_dma_op_t op = { CM_DMA_OP_WRITE, 0, PAGE, 0, 64 * PAGE };
+    st = cm_dma_submit(pool, buf, &op, &fence);
+    if (st == CM_OK) {
+        if (cm_dma_fence_wait(pool, fence, WAIT_NS, &done) != CM_OK)
+            return 5;
+        if (done.status == CM_OK)
+            return 6; /* written past the limit? */
+    } else if (st != CM_ERR_NO_RESOURCES) {
+        fprintf(stderr, "# submit: %s\n", cm_status_name(st));
+        return 7;
+    }
+    cm_handle_close(pool);
+    close(dev);
+    return 0;
+}
+
+static void test_dma_write_past_fsize_limit_is_an_error_not_sigxfsz(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(dma_write_fsize_probe, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +507,7 @@ int main(void)
         LEAK_TEST(test_every_wait_rejects_negative_timeouts),
         LEAK_TEST(test_fd_limit_gives_no_resources_on_every_call),
         LEAK_TEST(test_dma_under_fsize_limit_is_no_resources_not_sigxfsz),
+        LEAK_TEST(test_dma_write_past_fsize_limit_is_an_error_not_sigxfsz),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
