@@ -524,14 +524,17 @@ cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
 
 /* Can v be mapped without a SIGBUS risk, as it is now? Only if no other
  * process can shrink it: v is private to this process (whose own set_size
- * refuses to cut a mapping), or F_SEAL_SHRINK is set. A file window never:
- * anyone who can write the file can truncate it.
+ * refuses to cut a mapping), or F_SEAL_SHRINK is set. An object that
+ * existed at a fork() is not private: the other process holds the same
+ * memfd, and its set_size consults its own copy of the mapping table,
+ * which lacks the mappings made here since. A file window never: anyone
+ * who can write the file can truncate it.
  * Errors: UNSUPPORTED (file window); BAD_STATE (shrinkable). */
 static cm_status_t size_guaranteed(const struct cm__vmo *v)
 {
     if (v->is_file)
         return CM_ERR_UNSUPPORTED;
-    if (v->frozen || !atomic_load(&v->shared))
+    if (v->frozen || (!atomic_load(&v->shared) && !cm__hobj_forked(&v->hdr)))
         return CM_OK;
     int seals = fcntl(v->fd, F_GET_SEALS);
     if (seals < 0)

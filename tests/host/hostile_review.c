@@ -498,6 +498,56 @@ static void test_dma_write_past_fsize_limit_is_an_error_not_sigxfsz(void **state
     assert_child_ok(in_child(dma_write_fsize_probe, NULL));
 }
 
+/* ---- rule: a forked child never disturbs the parent's objects ---- */
+
+/* A VMO private to the parent needs no size seal to be mapped: the
+ * parent's own set_size refuses to cut its mappings. After a fork the
+ * child holds the same memfd, and its set_size consults the child's copy
+ * of the mapping table, which lacks every mapping the parent made after
+ * the fork: the child's shrink killed the parent with SIGBUS. */
+static int fork_shrink_probe(void *arg)
+{
+    (void)arg;
+    cm_handle_t v;
+    int go[2], done[2];
+    void *p;
+    if (cm_vmo_create(4 * PAGE, 0, &v) != CM_OK || pipe(go) != 0 || pipe(done) != 0)
+        return 2;
+    pid_t pid = fork();
+    if (pid < 0)
+        return 3;
+    if (pid == 0) {
+        char c;
+        if (read(go[0], &c, 1) != 1)
+            _exit(2);
+        cm_status_t st = cm_vmo_set_size(v, 0);
+        c = st == CM_OK ? 'y' : 'n';
+        _exit(write(done[1], &c, 1) == 1 ? 0 : 3);
+    }
+    if (cm_vmo_map(v, 0, 4 * PAGE, CM_MAP_READ, &p) != CM_OK)
+        return 4;
+    char c = 'g';
+    if (write(go[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+        return 5;
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    /* Before the fix: SIGBUS here, the child having cut the object. */
+    for (uint64_t off = 0; off < 4 * PAGE; off += PAGE)
+        (void)*(volatile char *)((char *)p + off);
+    if (c == 'y')
+        return 6; /* the child shrank what the parent maps */
+    cm_vmo_unmap(p, 4 * PAGE);
+    cm_handle_close(v);
+    return 0;
+}
+
+static void test_forked_child_cannot_cut_a_parent_mapping(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(fork_shrink_probe, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +558,7 @@ int main(void)
         LEAK_TEST(test_fd_limit_gives_no_resources_on_every_call),
         LEAK_TEST(test_dma_under_fsize_limit_is_no_resources_not_sigxfsz),
         LEAK_TEST(test_dma_write_past_fsize_limit_is_an_error_not_sigxfsz),
+        LEAK_TEST(test_forked_child_cannot_cut_a_parent_mapping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
