@@ -51,12 +51,29 @@ static void vmo_destroy(struct cm__hobj *obj)
     free(v);
 }
 
+/* In a forked child (async-signal-safe calls only): the parent's mappings
+ * made before the fork are in the child's inherited mapping table, which
+ * the child may empty (cm_vmo_unmap) and then shrink the shared memfd
+ * under the parent. Freezing the floor now, while the table still shows
+ * them, protects both: F_SEAL_SHRINK binds every holder. A read-only fd
+ * cannot add seals; then this process cannot shrink the object either. */
+static void vmo_after_fork_child(struct cm__hobj *obj)
+{
+    struct cm__vmo *v = (struct cm__vmo *)obj;
+    struct stat sb;
+    if (v->is_file || v->frozen || fstat(v->fd, &sb) != 0)
+        return;
+    if (cm__map_extends_past_in_child(sb.st_dev, sb.st_ino, 0))
+        (void)fcntl(v->fd, F_ADD_SEALS, F_SEAL_SHRINK);
+}
+
 static cm_status_t vmo_alloc(int fd, int is_file, struct cm__vmo **out)
 {
     struct cm__vmo *v = calloc(1, sizeof(*v));
     if (v == NULL)
         return CM_ERR_NO_MEMORY;
     cm__hobj_init(&v->hdr, CM_OBJ_VMO, vmo_destroy);
+    v->hdr.after_fork_child = vmo_after_fork_child;
     v->fd = fd;
     v->is_file = is_file;
     *out = v;

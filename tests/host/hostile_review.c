@@ -548,6 +548,49 @@ static void test_forked_child_cannot_cut_a_parent_mapping(void **state)
     assert_child_ok(in_child(fork_shrink_probe, NULL));
 }
 
+/* The same with the parent's mapping made before the fork: the child
+ * unmaps its inherited copy (its table then shows no mapping) and shrinks. */
+static int fork_premapped_probe(void *arg)
+{
+    (void)arg;
+    cm_handle_t v;
+    int done[2];
+    void *p;
+    if (cm_vmo_create(4 * PAGE, 0, &v) != CM_OK || pipe(done) != 0 ||
+        cm_vmo_map(v, 0, 4 * PAGE, CM_MAP_READ, &p) != CM_OK)
+        return 2;
+    pid_t pid = fork();
+    if (pid < 0)
+        return 3;
+    if (pid == 0) {
+        char c;
+        if (cm_vmo_unmap(p, 4 * PAGE) != CM_OK)
+            _exit(2);
+        cm_status_t st = cm_vmo_set_size(v, 0);
+        c = st == CM_OK ? 'y' : 'n';
+        _exit(write(done[1], &c, 1) == 1 ? 0 : 3);
+    }
+    char c;
+    if (read(done[0], &c, 1) != 1)
+        return 5;
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    for (uint64_t off = 0; off < 4 * PAGE; off += PAGE)
+        (void)*(volatile char *)((char *)p + off);
+    if (c == 'y')
+        return 6;
+    cm_vmo_unmap(p, 4 * PAGE);
+    cm_handle_close(v);
+    return 0;
+}
+
+static void test_forked_child_cannot_cut_a_mapping_made_before_the_fork(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(fork_premapped_probe, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -559,6 +602,7 @@ int main(void)
         LEAK_TEST(test_dma_under_fsize_limit_is_no_resources_not_sigxfsz),
         LEAK_TEST(test_dma_write_past_fsize_limit_is_an_error_not_sigxfsz),
         LEAK_TEST(test_forked_child_cannot_cut_a_parent_mapping),
+        LEAK_TEST(test_forked_child_cannot_cut_a_mapping_made_before_the_fork),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
