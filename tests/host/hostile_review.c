@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -591,6 +592,116 @@ static void test_forked_child_cannot_cut_a_mapping_made_before_the_fork(void **s
     assert_child_ok(in_child(fork_premapped_probe, NULL));
 }
 
+/* ---- rule: what a sender set on an endpoint before sending it does not
+ * change what the receiver's channel does ---- */
+
+/* Sends one end of a fresh raw pair, prepared by `arm`, as a channel; the
+ * other end stays with the raw peer in *kept. */
+static cm_handle_t send_armed_endpoint(struct raw_peer *rp, void (*arm)(int), int *kept)
+{
+    int sv[2];
+    cm_handle_t h;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    arm(sv[0]);
+    assert_int_equal(raw_send(rp->raw, sv[0], CM_OBJ_CHANNEL, CM_RIGHTS_ALL), 0);
+    close(sv[0]);
+    assert_status(recv_one(rp->ch, &h), CM_OK);
+    *kept = sv[1];
+    return h;
+}
+
+static void shrink_buffers(int fd)
+{
+    int zero = 0;
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &zero, sizeof(zero)), 0);
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &zero, sizeof(zero)), 0);
+}
+
+/* SO_SNDBUF at its minimum (about 4.5 KiB): every write of a record larger
+ * than that failed with EMSGSIZE (OUT_OF_RANGE), the largest the API allows
+ * included. */
+static void test_sender_cannot_shrink_buffers_of_received_endpoint(void **state)
+{
+    (void)state;
+    static char big[CM_CHANNEL_MAX_BYTES];
+    static char got[CM_CHANNEL_MAX_BYTES + 64];
+    struct raw_peer rp;
+    int kept;
+    raw_open(&rp);
+    cm_handle_t h = send_armed_endpoint(&rp, shrink_buffers, &kept);
+    memset(big, 'b', sizeof(big));
+    assert_status(cm_channel_write(h, big, sizeof(big), NULL, 0), CM_OK);
+    ssize_t n = recv(kept, got, sizeof(got), 0);
+    assert_true(n > (ssize_t)sizeof(big));
+    /* And the other way: the full record comes back through the endpoint. */
+    assert_int_equal(send(kept, got, (size_t)n, MSG_NOSIGNAL), n);
+    uint32_t nb = 0, nh = 0;
+    assert_status(cm_channel_wait_readable(h, WAIT_NS), CM_OK);
+    assert_status(cm_channel_read(h, big, sizeof(big), &nb, NULL, 0, &nh), CM_OK);
+    assert_int_equal(nb, sizeof(big));
+    close(kept);
+    cm_handle_close(h);
+    raw_close(&rp);
+}
+
+static struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+
+static void attach_drop_all(int fd)
+{
+    struct sock_fprog prog = { 1, drop_all };
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)), 0);
+}
+
+static void attach_locked_drop_all(int fd)
+{
+    int one = 1;
+    attach_drop_all(fd);
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)), 0);
+}
+
+/* A socket filter on the endpoint silently drops what its peer writes (the
+ * writer is told it was sent): the receiver's channel never sees a
+ * message. */
+static void test_sender_cannot_filter_messages_of_received_endpoint(void **state)
+{
+    (void)state;
+    struct raw_peer rp;
+    int kept;
+    cm_handle_t h2;
+    raw_open(&rp);
+    cm_handle_t h = send_armed_endpoint(&rp, attach_drop_all, &kept);
+    int m = memfd_of(PAGE);
+    assert_true(m >= 0);
+    assert_int_equal(raw_send(kept, m, CM_OBJ_VMO, CM_RIGHTS_ALL), 0);
+    close(m);
+    cm_status_t st = recv_one(h, &h2);
+    assert_status(st, CM_OK);
+    cm_handle_close(h2);
+    close(kept);
+    cm_handle_close(h);
+    raw_close(&rp);
+}
+
+/* A filter locked in place (SO_LOCK_FILTER) cannot be removed: such an
+ * endpoint is refused as the peer's PROTOCOL error. */
+static void test_endpoint_with_locked_filter_is_refused(void **state)
+{
+    (void)state;
+    struct raw_peer rp;
+    int sv[2];
+    cm_handle_t h;
+    raw_open(&rp);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    attach_locked_drop_all(sv[0]);
+    assert_int_equal(raw_send(rp.raw, sv[0], CM_OBJ_CHANNEL, CM_RIGHTS_ALL), 0);
+    close(sv[0]);
+    int fds = count_open_fds();
+    assert_status(recv_one(rp.ch, &h), CM_ERR_PROTOCOL);
+    assert_int_equal(count_open_fds(), fds);
+    close(sv[1]);
+    raw_close(&rp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -603,6 +714,9 @@ int main(void)
         LEAK_TEST(test_dma_write_past_fsize_limit_is_an_error_not_sigxfsz),
         LEAK_TEST(test_forked_child_cannot_cut_a_parent_mapping),
         LEAK_TEST(test_forked_child_cannot_cut_a_mapping_made_before_the_fork),
+        LEAK_TEST(test_sender_cannot_shrink_buffers_of_received_endpoint),
+        LEAK_TEST(test_sender_cannot_filter_messages_of_received_endpoint),
+        LEAK_TEST(test_endpoint_with_locked_filter_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
