@@ -600,13 +600,34 @@ static cm_status_t rx_judge(struct cm__pending *p, const struct rx *rx,
     return CM_OK;
 }
 
+/* Buffer sizes a sender can cut before sending an endpoint: SO_SNDBUF at
+ * its minimum (about 4.5 KiB) fails every larger record with EMSGSIZE, a
+ * tiny SO_RCVBUF starves what arrives. Each is raised back to room for two
+ * of the largest records (Linux doubles the value and caps it at the
+ * wmem_max/rmem_max sysctls); a larger one is left alone. */
+static cm_status_t endpoint_buffers(int fd)
+{
+    static const int opts[] = { SO_SNDBUF, SO_RCVBUF };
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        int cur = 0, want = (int)CM__WIRE_MAX_MSG;
+        socklen_t len = sizeof(cur);
+        if (getsockopt(fd, SOL_SOCKET, opts[i], &cur, &len) != 0)
+            return CM_ERR_INTERNAL;
+        if (cur < 2 * want && setsockopt(fd, SOL_SOCKET, opts[i], &want, sizeof(want)) != 0)
+            return CM_ERR_INTERNAL;
+    }
+    return CM_OK;
+}
+
 /* The sender of an endpoint may keep a dup of it: the open file description
  * and the socket are shared, so whatever it set before sending is still set.
  * Undoes what would change what this process sees or suffers: O_ASYNC with
  * an owner makes every arriving message signal the owner (SIGIO kills by
  * default; F_SETSIG picks any signal), a peek offset shifts what a read
- * peeks, SO_PASSRIGHTS off makes every write of handles to us fail. What the
- * holder of a dup sets after the transfer is out of reach: docs/channel.md. */
+ * peeks, SO_PASSRIGHTS off makes every write of handles to us fail, a socket
+ * filter drops what arrives, small buffers refuse large records. What the
+ * holder of a dup sets after the transfer is out of reach: docs/channel.md.
+ * Errors: PROTOCOL (a filter locked in place); INTERNAL. */
 static cm_status_t endpoint_disarm(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -621,7 +642,13 @@ static cm_status_t endpoint_disarm(int fd)
     int v = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &v, sizeof(v)) != 0 && errno != ENOPROTOOPT)
         return CM_ERR_INTERNAL;
-    return CM_OK;
+    /* A socket filter drops arriving records silently (their writer is
+     * told they were sent): removed. One locked in place (SO_LOCK_FILTER)
+     * cannot be, and leaves no usable channel: the peer's PROTOCOL. */
+    v = 0;
+    if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &v, sizeof(v)) != 0 && errno != ENOENT)
+        return errno == EPERM ? CM_ERR_PROTOCOL : CM_ERR_INTERNAL;
+    return endpoint_buffers(fd);
 }
 
 /* Turns each received fd into a handle. On failure closes everything that

@@ -222,9 +222,14 @@ static cm_status_t mem_create(uint32_t size, struct dma_mem *m)
     m->fd = memfd_create("capmem-dma", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (m->fd < 0)
         return status_from_errno(errno);
+    /* A memfd's ftruncate past RLIMIT_FSIZE raises SIGXFSZ: checked first. */
+    if ((st = cm__fsize_allows(size)) != CM_OK)
+        goto bad;
     if ((e = fault(CM__DMA_SITE_FTRUNCATE)) != 0 || ftruncate(m->fd, size) != 0) {
         e = e != 0 ? e : errno;
-        st = e == ENOSPC ? CM_ERR_NO_MEMORY : status_from_errno(e);
+        st = e == ENOSPC ? CM_ERR_NO_MEMORY
+             : e == EFBIG ? CM_ERR_NO_RESOURCES /* RLIMIT_FSIZE, SIGXFSZ ignored */
+                          : status_from_errno(e);
         goto bad;
     }
     void *a = MAP_FAILED;

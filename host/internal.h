@@ -147,6 +147,10 @@ cm_status_t cm__handle_take(cm_handle_t h, struct cm__hobj **obj, cm_rights_t *r
 /* Converts errno to a status for failed Linux calls. */
 cm_status_t cm__status_from_errno(int err);
 
+/* NO_RESOURCES if a memfd may not grow to `end` bytes under RLIMIT_FSIZE
+ * (Linux would raise SIGXFSZ, fatal by default), else OK (host/vmo.c). */
+cm_status_t cm__fsize_allows(uint64_t end);
+
 /* ---- VMO internals (host/vmo.c) ---- */
 struct cm__vmo {
     struct cm__hobj hdr;

@@ -186,6 +186,15 @@ int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size)
     return found;
 }
 
+/* Called only in a forked child, from the handle table's fork handler: the
+ * child has one thread, and map_lock may be held by that very thread (taken
+ * by our prepare handler, released by a child handler that may run later),
+ * so the table is read without it. */
+int cm__map_extends_past_in_child(dev_t dev, ino_t ino, uint64_t size)
+{
+    return extends_past_locked(dev, ino, size);
+}
+
 cm_status_t cm__map_truncate(int fd, uint64_t size)
 {
     struct stat sb;

@@ -52,5 +52,7 @@ int cm__proc_reopen(int fd, int write);
 
 /* True if a mapping of this process covers VMO bytes at or past `size`. */
 int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size);
+/* The same, in a forked child's fork handler only (reads without the lock). */
+int cm__map_extends_past_in_child(dev_t dev, ino_t ino, uint64_t size);
 
 #endif

@@ -51,12 +51,29 @@ static void vmo_destroy(struct cm__hobj *obj)
     free(v);
 }
 
+/* In a forked child (async-signal-safe calls only): the parent's mappings
+ * made before the fork are in the child's inherited mapping table, which
+ * the child may empty (cm_vmo_unmap) and then shrink the shared memfd
+ * under the parent. Freezing the floor now, while the table still shows
+ * them, protects both: F_SEAL_SHRINK binds every holder. A read-only fd
+ * cannot add seals; then this process cannot shrink the object either. */
+static void vmo_after_fork_child(struct cm__hobj *obj)
+{
+    struct cm__vmo *v = (struct cm__vmo *)obj;
+    struct stat sb;
+    if (v->is_file || v->frozen || fstat(v->fd, &sb) != 0)
+        return;
+    if (cm__map_extends_past_in_child(sb.st_dev, sb.st_ino, 0))
+        (void)fcntl(v->fd, F_ADD_SEALS, F_SEAL_SHRINK);
+}
+
 static cm_status_t vmo_alloc(int fd, int is_file, struct cm__vmo **out)
 {
     struct cm__vmo *v = calloc(1, sizeof(*v));
     if (v == NULL)
         return CM_ERR_NO_MEMORY;
     cm__hobj_init(&v->hdr, CM_OBJ_VMO, vmo_destroy);
+    v->hdr.after_fork_child = vmo_after_fork_child;
     v->fd = fd;
     v->is_file = is_file;
     *out = v;
@@ -192,16 +209,20 @@ static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
     }
     if (fstat(v->fd, &st) != 0)
         return cm__status_from_errno(errno);
+    /* Admission checked the size once; a holder of an unsealed VMO can
+     * grow it since (sparse, to any size). Past the documented limit it is
+     * not served: OUT_OF_RANGE, until someone shrinks it back. */
+    if (st.st_size < 0 || (uint64_t)st.st_size > CM_VMO_MAX_SIZE)
+        return CM_ERR_OUT_OF_RANGE;
     *size = (uint64_t)st.st_size;
     return CM_OK;
 }
 
-/* offset+len <= size, without overflow. */
 /* Can this process make a memfd reach `end` bytes (write, ftruncate,
  * fallocate)? Past RLIMIT_FSIZE Linux raises SIGXFSZ, fatal by default:
  * refused here with NO_RESOURCES instead. (A limit lowered by another thread
- * between this check and the call is not covered.) */
-static cm_status_t fsize_allows(uint64_t end)
+ * between this check and the call is not covered.) Used by host/dma.c too. */
+cm_status_t cm__fsize_allows(uint64_t end)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
@@ -231,7 +252,7 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
     cm_status_t st;
     if ((st = cm__vmo_create_check(size, options, out != NULL)) != CM_OK)
         return st;
-    if ((st = fsize_allows(size)) != CM_OK)
+    if ((st = cm__fsize_allows(size)) != CM_OK)
         return st;
     int fd = new_memfd("capmem-vmo");
     if (fd < 0)
@@ -359,7 +380,7 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
     if (st == CM_OK && !cm__range_ok(offset, len, size))
         st = CM_ERR_OUT_OF_RANGE;
     if (st == CM_OK && write && len > 0)
-        st = fsize_allows(offset + len); /* <= size <= CM_VMO_MAX_SIZE: no overflow */
+        st = cm__fsize_allows(offset + len); /* <= size <= CM_VMO_MAX_SIZE: no overflow */
     if (st == CM_OK)
         st = rw_full(v->fd, buf, len, v->file_off + offset, write);
     cm__hobj_put(&v->hdr);
@@ -406,7 +427,7 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
          * alone (F_SEAL_SHRINK, set by a mapping of shared memory) refuses
          * only its direction: ftruncate's EPERM below. */
         st = CM_ERR_ACCESS_DENIED;
-    } else if ((st = fsize_allows(size)) == CM_OK) {
+    } else if ((st = cm__fsize_allows(size)) == CM_OK) {
         /* Checked and cut under the mapping table's lock, so no cm_vmo_map
          * of this process can slip in between. */
         st = cm__map_truncate(v->fd, size);
@@ -455,6 +476,10 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
         goto out;
     }
     info->id = ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
+    if (sb.st_size < 0 || (uint64_t)sb.st_size > CM_VMO_MAX_SIZE) {
+        st = CM_ERR_OUT_OF_RANGE; /* grown past the limit since admission: vmo_size */
+        goto out;
+    }
     f.size = (uint64_t)sb.st_size;
     /* IMMUTABLE only when the kernel forbids every change of content and
      * size for every holder; FUTURE_WRITE alone leaves old mappings live. */
@@ -516,14 +541,17 @@ cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
 
 /* Can v be mapped without a SIGBUS risk, as it is now? Only if no other
  * process can shrink it: v is private to this process (whose own set_size
- * refuses to cut a mapping), or F_SEAL_SHRINK is set. A file window never:
- * anyone who can write the file can truncate it.
+ * refuses to cut a mapping), or F_SEAL_SHRINK is set. An object that
+ * existed at a fork() is not private: the other process holds the same
+ * memfd, and its set_size consults its own copy of the mapping table,
+ * which lacks the mappings made here since. A file window never: anyone
+ * who can write the file can truncate it.
  * Errors: UNSUPPORTED (file window); BAD_STATE (shrinkable). */
 static cm_status_t size_guaranteed(const struct cm__vmo *v)
 {
     if (v->is_file)
         return CM_ERR_UNSUPPORTED;
-    if (v->frozen || !atomic_load(&v->shared))
+    if (v->frozen || (!atomic_load(&v->shared) && !cm__hobj_forked(&v->hdr)))
         return CM_OK;
     int seals = fcntl(v->fd, F_GET_SEALS);
     if (seals < 0)
@@ -549,14 +577,15 @@ static cm_status_t make_mappable(const struct cm__vmo *v, cm_rights_t rights)
 #define COPY_CHUNK (64u * 1024u)
 
 /* Copies len bytes of v (from its start) into dst_fd at 0. Through a
- * read-only mapping of the source when that is safe (one copy, no bounce
- * buffer); else pread/pwrite through a bounded buffer, so that a source
- * that shrinks mid-copy gives OUT_OF_RANGE, not SIGBUS. */
-static cm_status_t copy_into(const struct cm__vmo *v, uint64_t len, int dst_fd)
+ * read-only mapping of the source when `mappable` (size_guaranteed said so
+ * BEFORE len was read: only a size read after the seals is a floor); one
+ * copy, no bounce buffer. Else pread/pwrite through a bounded buffer, so
+ * that a source that shrinks mid-copy gives OUT_OF_RANGE, not SIGBUS. */
+static cm_status_t copy_into(const struct cm__vmo *v, int mappable, uint64_t len, int dst_fd)
 {
     if (len == 0)
         return CM_OK;
-    if (size_guaranteed(v) != CM_OK) {
+    if (!mappable) {
         char *buf = malloc(COPY_CHUNK);
         if (buf == NULL)
             return CM_ERR_NO_MEMORY;
@@ -588,11 +617,14 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
     cm_status_t st = get_vmo(vmo, CM_RIGHT_READ, &v, NULL);
     if (st != CM_OK)
         return st;
+    /* Seals first, then the size: a sender that shrinks and seals between
+     * the two must not leave us copying a length it no longer has. */
+    int mappable = size_guaranteed(v) == CM_OK;
     st = vmo_size(v, &size);
     if (st == CM_OK && size > CM_VMO_MAX_SIZE)
         st = CM_ERR_OUT_OF_RANGE;
     if (st == CM_OK)
-        st = fsize_allows(size);
+        st = cm__fsize_allows(size);
     if (st != CM_OK)
         goto bad;
     fd = new_memfd("capmem-snapshot");
@@ -604,7 +636,7 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
         st = size_errno(errno);
         goto bad;
     }
-    st = copy_into(v, size, fd);
+    st = copy_into(v, mappable, size, fd);
     if (st == CM_OK)
         st = add_seals(fd, SEALS_IMMUTABLE);
     if (st == CM_OK)

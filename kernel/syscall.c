@@ -55,6 +55,9 @@ static int64_t sys_wait(struct proc *p, const uint64_t *a)
     cmk_exit_info_t info;
     if (a[1] == 0 || !user_range_ok(p, a[1], sizeof(info), 1))
         return CM_ERR_INVALID_ARGS;
+    /* A pid is 32 bits: higher bits name no process, not the low half's. */
+    if (a[0] > INT32_MAX)
+        return CM_ERR_NOT_FOUND;
     cm_status_t st = proc_wait(p, (int32_t)a[0], &info);
     if (st != CM_OK)
         return st;

@@ -52,3 +52,5 @@ HOST_TESTS += tests/host/vmo_hostile.c
 HOST_TESTS += tests/host/vmo_race.c
 HOST_LIB_SRCS += host/object.c
 HOST_TESTS += tests/host/object_wait.c
+TEST_SUITES += tests/host/hostile_review_apps.sh
+HOST_TESTS += tests/host/hostile_review.c

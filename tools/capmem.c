@@ -83,6 +83,17 @@ static void usage_error(const char *fmt, const char *arg)
     fprintf(stderr, "\nTry 'capmem --help' for more information.\n");
 }
 
+/* Flushes stdout; a write error (a closed pipe: EPIPE, since SIGPIPE is
+ * ignored; a full disk; RLIMIT_FSIZE: EFBIG) is reported on stderr.
+ * Returns 1 if the report was lost. */
+static int report_lost(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    fprintf(stderr, "capmem: writing the report to stdout: %s\n", strerror(errno));
+    return 1;
+}
+
 static int fail(const char *what, const char *arg, cm_status_t st)
 {
     if (arg != NULL)
@@ -282,7 +293,9 @@ static int serve_one(cm_handle_t ch, int64_t timeout_ns)
     printf("immutable: yes\n");
     printf("sender: pid %ld uid %ld gid %ld\n", (long)pid, (long)uid, (long)gid);
     printf("sha256: %s\n", hx);
-    fflush(stdout);
+    /* A closed or full stdout is our failure, not the sender's: it still
+     * gets its digest, and the exit status says the report was lost. */
+    int lost = report_lost();
 
     char reply[sizeof(REPLY_OK) - 1 + 32];
     memcpy(reply, REPLY_OK, sizeof(REPLY_OK) - 1);
@@ -292,7 +305,7 @@ static int serve_one(cm_handle_t ch, int64_t timeout_ns)
         fail("replying the digest to the sender", NULL, st);
         goto out;
     }
-    rc = EXIT_OK;
+    rc = lost ? EXIT_FAIL : EXIT_OK;
 out:
     cm_handle_close(vmo);
     return rc;
@@ -491,8 +504,10 @@ static int cmd_send(int argc, char **argv)
     app_hex_digest(mine, hx);
     printf("sent: %s (%llu bytes, immutable)\n", file, (unsigned long long)size);
     printf("sha256: %s\n", hx);
-    fflush(stdout);
+    int lost = report_lost();
     rc = check_reply(ch, o.timeout_ns, mine);
+    if (rc == EXIT_OK && (lost || report_lost()))
+        rc = EXIT_FAIL;
 out_vmo:
     cm_handle_close(vmo);
 out_ch:
@@ -502,6 +517,11 @@ out_ch:
 
 int main(int argc, char **argv)
 {
+    /* Writing to a closed pipe or past RLIMIT_FSIZE would kill us by a
+     * signal (SIGPIPE, SIGXFSZ) before recv could remove its socket file or
+     * answer its sender: as errors, they take the ordinary exit path. */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage_error("%s", "missing command");
         return EXIT_USAGE;

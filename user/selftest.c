@@ -837,6 +837,36 @@ static uint64_t pick_len(void)
     return rng() % 4 == 0 ? rng() : fixed[rng() % (sizeof(fixed) / sizeof(fixed[0]))];
 }
 
+/* A handle, rights or pid argument is a 32-bit value in a 64-bit register:
+ * bits above 32 are a bad argument, never ignored (a raw caller must not
+ * name its handle 5 as 0x100000005). Handles: BAD_HANDLE; rights:
+ * INVALID_ARGS; a pid: NOT_FOUND. */
+static int test_syscall_args_with_high_bits_are_rejected(void)
+{
+    cm_handle_t vmo, dup = CM_HANDLE_INVALID;
+    uint64_t size = 0;
+    cm_handle_info_t hi;
+    cmk_exit_info_t xi;
+    const uint64_t high = 1ull << 32;
+    CHECK(make_vmo(PAGE, NULL, &vmo) == 0);
+    CHECK(CMK_SYS2(CMK_SYS_VMO_GET_SIZE, high | vmo, &size) == CM_ERR_BAD_HANDLE);
+    CHECK(CMK_SYS2(CMK_SYS_HANDLE_GET_INFO, high | vmo, &hi) == CM_ERR_BAD_HANDLE);
+    CHECK(CMK_SYS3(CMK_SYS_HANDLE_DUPLICATE, high | vmo, CM_RIGHTS_SAME, &dup) ==
+          CM_ERR_BAD_HANDLE);
+    CHECK(CMK_SYS3(CMK_SYS_HANDLE_DUPLICATE, vmo, high | CM_RIGHT_READ, &dup) ==
+          CM_ERR_INVALID_ARGS);
+    CHECK(CMK_SYS3(CMK_SYS_HANDLE_REPLACE, vmo, high | CM_RIGHTS_SAME, &dup) ==
+          CM_ERR_INVALID_ARGS);
+    CHECK(CMK_SYS1(CMK_SYS_HANDLE_CLOSE, high | vmo) == CM_ERR_BAD_HANDLE);
+    CHECK(CMK_SYS1(CMK_SYS_HANDLE_CLOSE, high) == CM_ERR_BAD_HANDLE);
+    CHECK(CMK_SYS2(CMK_SYS_WAIT, high | 1u, &xi) == CM_ERR_NOT_FOUND);
+    /* Untouched by all of the above. */
+    CHECK_ST(cm_vmo_get_size(vmo, &size), CM_OK);
+    CHECK(size == PAGE);
+    CHECK_ST(cm_handle_close(vmo), CM_OK);
+    return 0;
+}
+
 /* Child: thousands of syscalls with arguments drawn from live handles,
  * forged handles, bad pointers and extreme lengths. Every call must return
  * a status; the child must end normally. */
@@ -1350,6 +1380,7 @@ static const struct test tests[] = {
     TEST(test_timer_preempts_busy_process),
     TEST(test_writer_waiting_for_writable_wakes_on_dequeue),
     TEST(test_random_syscalls_do_not_hurt_kernel),
+    TEST(test_syscall_args_with_high_bits_are_rejected),
     TEST(test_orphan_is_reaped),
     TEST(test_fp_instruction_kills_process),
     TEST(test_fp_registers_do_not_leak_between_processes),

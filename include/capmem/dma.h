@@ -124,7 +124,8 @@ typedef struct cm_dma_pool_info {
  * Errors: INVALID_ARGS (config or out NULL, unknown option, a bound violated);
  * NO_MEMORY; NO_RESOURCES (handle limit; fd limit, host RLIMIT_NOFILE: a
  * pool needs buffer_count + 2 fds; pinned-memory limit, host RLIMIT_MEMLOCK
- * without CAP_IPC_LOCK: buffer_count * buffer_size bytes);
+ * without CAP_IPC_LOCK: buffer_count * buffer_size bytes; host
+ * RLIMIT_FSIZE below buffer_size);
  * UNSUPPORTED (the target has no DMA path; host: io_uring refused by the
  * kernel, the io_uring_disabled sysctl or a seccomp filter).
  * Nothing is left behind on error. */
@@ -230,7 +231,7 @@ cm_status_t cm_dma_buffer_release(cm_handle_t pool, cm_dma_buffer_t buffer);
  * ever visible and the buffer is unchanged (the caller's, same bytes).
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS;
  * BAD_STATE (not CPU-owned; inherited); NO_MEMORY; NO_RESOURCES (handle or
- * fd limit). */
+ * fd limit; host: RLIMIT_FSIZE below buffer_size). */
 cm_status_t cm_dma_buffer_detach_vmo(cm_handle_t pool, cm_dma_buffer_t buffer,
                                      cm_handle_t *vmo);
 

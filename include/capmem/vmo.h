@@ -86,7 +86,8 @@ cm_status_t cm_vmo_read(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t le
 cm_status_t cm_vmo_write(cm_handle_t vmo, const void *buf, uint64_t offset, uint64_t len);
 
 /* Size in bytes, from the platform object.
- * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (size NULL). */
+ * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (size NULL); OUT_OF_RANGE
+ * (host: another holder of an unsealed VMO grew it past CM_VMO_MAX_SIZE). */
 cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size);
 
 /* Changes the size; new bytes read as zero. Needs WRITE. The check that no
@@ -100,7 +101,8 @@ cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size);
 cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size);
 
 /* Identity, size, flags and this handle's effective rights.
- * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (info NULL). */
+ * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (info NULL); OUT_OF_RANGE
+ * (as for cm_vmo_get_size). */
 cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info);
 
 /* Applies a seal level. Needs WRITE. Sealing IMMUTABLE over READONLY is
@@ -117,7 +119,8 @@ cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level);
  * becomes a VMO that can), never the source, and it never has WRITE.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS; NO_MEMORY;
  * NO_RESOURCES (handle limit, RLIMIT_NOFILE; host: size over RLIMIT_FSIZE);
- * OUT_OF_RANGE (another holder shrank the source during the copy);
+ * OUT_OF_RANGE (another holder shrank the source during the copy, or grew
+ * it past CM_VMO_MAX_SIZE);
  * BAD_STATE (sealing refused: pages pinned). */
 cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out);
 

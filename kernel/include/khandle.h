@@ -7,6 +7,21 @@
 struct proc;
 struct kobj;
 
+/* A handle argument of a syscall: a 32-bit value in a 64-bit register.
+ * Higher bits make it a value no table ever issues (bit 31 set: BAD_HANDLE),
+ * never the handle named by its low half. */
+static inline cm_handle_t handle_arg(uint64_t reg)
+{
+    return reg > UINT32_MAX ? (cm_handle_t)UINT32_MAX : (cm_handle_t)reg;
+}
+
+/* A rights argument: higher bits saturate to bits no right defines
+ * (INVALID_ARGS), never dropped. */
+static inline cm_rights_t rights_arg(uint64_t reg)
+{
+    return reg > UINT32_MAX ? (cm_rights_t)UINT32_MAX : (cm_rights_t)reg;
+}
+
 /* Per-process handle tables on core/handle_table. Each live handle owns one
  * reference to its object. */
 

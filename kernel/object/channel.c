@@ -196,7 +196,7 @@ static cm_status_t check_write(struct proc *p, const uint64_t *a, const cm_handl
                                uint32_t n, struct channel **out)
 {
     struct kobj *o;
-    cm_handle_t self = (cm_handle_t)a[0];
+    cm_handle_t self = handle_arg(a[0]);
     cm_status_t st = handle_get(p, self, CM_OBJ_CHANNEL, CM_RIGHT_WRITE, &o, 0);
     if (st != CM_OK)
         return st;
@@ -230,7 +230,7 @@ static cm_status_t check_write(struct proc *p, const uint64_t *a, const cm_handl
 
 int64_t sys_channel_write(struct proc *p, const uint64_t *a)
 {
-    cm_handle_t self = (cm_handle_t)a[0];
+    cm_handle_t self = handle_arg(a[0]);
     cm_handle_t list[CM_CHANNEL_MAX_HANDLES];
     uint64_t nh = a[4];
     uint32_t n = 0;
@@ -332,7 +332,7 @@ int64_t sys_channel_read(struct proc *p, const uint64_t *a)
                         (ahandles != 0 && !user_range_ok(p, ahandles, sizeof(uint32_t), 1))))
         st = CM_ERR_INVALID_ARGS;
     if (st == CM_OK)
-        st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_CHANNEL, CM_RIGHT_READ, &o, 0);
+        st = handle_get(p, handle_arg(a[0]), CM_OBJ_CHANNEL, CM_RIGHT_READ, &o, 0);
     if (st != CM_OK)
         return st;
     struct channel *c = (struct channel *)o;

@@ -85,7 +85,7 @@ void handles_close_all(struct proc *p)
 
 int64_t sys_handle_close(struct proc *p, const uint64_t *a)
 {
-    cm_handle_t h = (cm_handle_t)a[0];
+    cm_handle_t h = handle_arg(a[0]);
     struct kobj *o;
     if (h == CM_HANDLE_INVALID)
         return CM_OK;
@@ -114,10 +114,10 @@ static cm_status_t derive_checked(struct proc *p, cm_handle_t h, cm_rights_t wan
 
 int64_t sys_handle_duplicate(struct proc *p, const uint64_t *a)
 {
-    cm_handle_t h = (cm_handle_t)a[0];
+    cm_handle_t h = handle_arg(a[0]);
     struct kobj *o;
     cm_rights_t rights;
-    cm_status_t st = derive_checked(p, h, (cm_rights_t)a[1], a[2], CM_RIGHT_DUPLICATE,
+    cm_status_t st = derive_checked(p, h, rights_arg(a[1]), a[2], CM_RIGHT_DUPLICATE,
                                     &o, &rights);
     if (st != CM_OK)
         return st;
@@ -136,10 +136,10 @@ int64_t sys_handle_duplicate(struct proc *p, const uint64_t *a)
  * handle, and the caller is told NO_RESOURCES. */
 int64_t sys_handle_replace(struct proc *p, const uint64_t *a)
 {
-    cm_handle_t h = (cm_handle_t)a[0];
+    cm_handle_t h = handle_arg(a[0]);
     struct kobj *o, *old = 0;
     cm_rights_t rights;
-    cm_status_t st = derive_checked(p, h, (cm_rights_t)a[1], a[2], 0, &o, &rights);
+    cm_status_t st = derive_checked(p, h, rights_arg(a[1]), a[2], 0, &o, &rights);
     if (st != CM_OK)
         return st;
     if (handles_free(p) > 0) {
@@ -166,7 +166,7 @@ int64_t sys_handle_get_info(struct proc *p, const uint64_t *a)
     cm_rights_t rights;
     if (a[1] == 0 || !user_range_ok(p, a[1], sizeof(cm_handle_info_t), 1))
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_NONE, 0, &o, &rights);
+    cm_status_t st = handle_get(p, handle_arg(a[0]), CM_OBJ_NONE, 0, &o, &rights);
     if (st != CM_OK)
         return st;
     cm_handle_info_t info = { o->type, rights };

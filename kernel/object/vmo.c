@@ -182,7 +182,7 @@ static cm_status_t get_vmo(struct proc *p, uint64_t h, cm_rights_t need, struct 
                            cm_rights_t *rights)
 {
     struct kobj *o;
-    cm_status_t st = handle_get(p, (cm_handle_t)h, CM_OBJ_VMO, need, &o, rights);
+    cm_status_t st = handle_get(p, handle_arg(h), CM_OBJ_VMO, need, &o, rights);
     if (st == CM_OK)
         *v = (struct vmo *)o;
     return st;
