@@ -386,7 +386,7 @@ int64_t sys_channel_wait(struct proc *p, const uint64_t *a)
     cm_status_t st = sleep_deadline((int64_t)a[1], &deadline);
     if (st != CM_OK)
         return st;
-    st = handle_get(p, (cm_handle_t)a[0], CM_OBJ_CHANNEL, 0, &o, 0);
+    st = handle_get(p, handle_arg(a[0]), CM_OBJ_CHANNEL, 0, &o, 0);
     if (st != CM_OK)
         return st;
     struct channel *c = (struct channel *)o;

@@ -66,7 +66,7 @@ int64_t sys_object_wait_one(struct proc *p, const uint64_t *a)
         st = sleep_deadline((int64_t)a[2], &deadline);
     struct kobj *o;
     if (st == CM_OK)
-        st = get_waitable(p, (cm_handle_t)a[0], &o);
+        st = get_waitable(p, handle_arg(a[0]), &o);
     if (st != CM_OK)
         return st;
     for (;;) {
