@@ -11,9 +11,10 @@ struct cm__map_req {
     uint64_t len;        /* > 0, requested bytes */
     int prot;
     int extra_flags;     /* e.g. MAP_POPULATE */
-    /* Bytes of the object a mapping may cover: when size_from_fd, fstat's
-     * size read under the table lock (so that no cm__map_truncate of this
-     * process can cut it between check and mmap); else obj_size. */
+    /* Bytes of the object a mapping may cover, and the file's identity:
+     * when size_from_fd, one fstat under the table lock (so that no
+     * cm__map_truncate of this process can cut it between check and mmap);
+     * else obj_size, dev and ino (a frozen VMO's, read after its seals). */
     int size_from_fd;
     uint64_t obj_size;
     dev_t dev;

@@ -37,7 +37,18 @@ struct wait_req {
     struct cm__hobj *const *objs;
     const cm_signals_t *waitfor;
     cm_signals_t *pending; /* out, n entries */
+    cm_signals_t report;   /* signals pending[] must be exact for */
 };
+
+/* obj's signals now: all of them, or, when the caller reports only some and
+ * the object can read fewer for less, those and the ones waited for. */
+static cm_status_t signals_now(struct cm__hobj *obj, cm_signals_t waitfor, cm_signals_t report,
+                               cm_signals_t *now)
+{
+    if (report != CM_SIGNALS_ALL && obj->signals->get_wanted != NULL)
+        return obj->signals->get_wanted(obj, report | waitfor, now);
+    return obj->signals->get(obj, now);
+}
 
 /* Fills pending[] and, for a sleep, fds[]; sets *match if an item matched. */
 static cm_status_t evaluate(const struct wait_req *r, struct pollfd *fds, int *match)
@@ -45,7 +56,7 @@ static cm_status_t evaluate(const struct wait_req *r, struct pollfd *fds, int *m
     *match = 0;
     for (uint32_t i = 0; i < r->n; i++) {
         struct cm__hobj *obj = r->objs[i];
-        cm_status_t st = obj->signals->get(obj, &r->pending[i]);
+        cm_status_t st = signals_now(obj, r->waitfor[i], r->report, &r->pending[i]);
         if (st != CM_OK)
             return st;
         *match |= (r->pending[i] & r->waitfor[i]) != 0;
@@ -93,7 +104,8 @@ static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
 }
 
 cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_signals_t signals,
-                                      int64_t timeout_ns, cm_signals_t *observed)
+                                      cm_signals_t report, int64_t timeout_ns,
+                                      cm_signals_t *observed)
 {
     uint64_t deadline;
     cm_status_t st = cm__object_wait_one_check_args(signals, timeout_ns, observed != NULL);
@@ -105,7 +117,7 @@ cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_sign
     if (st != CM_OK)
         return st;
     cm_signals_t pending = 0;
-    struct wait_req r = { 1, &handle, &obj, &signals, &pending };
+    struct wait_req r = { 1, &handle, &obj, &signals, &pending, report };
     st = wait_items(&r, deadline);
     if (st == CM_OK || st == CM_ERR_TIMED_OUT)
         *observed = pending;
@@ -116,7 +128,8 @@ cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_sign
 cm_status_t cm_object_wait_one(cm_handle_t handle, cm_signals_t signals, int64_t timeout_ns,
                                cm_signals_t *observed)
 {
-    return cm__object_wait_one_typed(handle, CM_OBJ_NONE, signals, timeout_ns, observed);
+    return cm__object_wait_one_typed(handle, CM_OBJ_NONE, signals, CM_SIGNALS_ALL, timeout_ns,
+                                     observed);
 }
 
 cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t timeout_ns)
@@ -147,7 +160,7 @@ cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t t
             break;
     }
     if (st == CM_OK) {
-        struct wait_req r = { count, handles, objs, waitfor, pending };
+        struct wait_req r = { count, handles, objs, waitfor, pending, CM_SIGNALS_ALL };
         st = wait_items(&r, deadline);
         if (st == CM_OK || st == CM_ERR_TIMED_OUT) {
             for (uint32_t i = 0; i < count; i++)
