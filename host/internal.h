@@ -175,8 +175,22 @@ struct cm__vmo {
      * frozen is stored (release) and read only after it is seen as 1
      * (acquire: cm__vmo_frozen). 2: being frozen by one thread. */
     atomic_int frozen;
-    uint64_t frozen_size, dev, ino;
+    uint64_t frozen_size;
+    /* The file's identity (st_dev, st_ino), read once by the first call
+     * that needs it (mapping table, get_info's id) or at admission; it
+     * never changes. Valid when id_known. */
+    _Atomic uint64_t dev, ino;
+    atomic_int id_known;
+    /* The size while the object is private to this process (created here,
+     * never exported, sent unfrozen or forked: cm__vmo_private): only this
+     * process's set_size changes it then, and that stores it here under the
+     * mapping table's lock (cm__map_truncate), so no fstat is needed. */
+    _Atomic uint64_t local_size;
 };
+
+/* Private: no other process can hold v's fd, so only this process's own
+ * calls change its size (see local_size). */
+int cm__vmo_private(const struct cm__vmo *v);
 
 /* Wraps an fd this process created (never seen by another process) as a VMO
  * object (refs = 1). Validates that it is a memfd. On failure the fd is NOT

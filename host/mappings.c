@@ -189,7 +189,7 @@ int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size)
     return found;
 }
 
-cm_status_t cm__map_truncate(int fd, uint64_t size)
+cm_status_t cm__map_truncate(int fd, uint64_t size, _Atomic uint64_t *tracked)
 {
     struct stat sb;
     cm_status_t st = CM_OK;
@@ -200,6 +200,8 @@ cm_status_t cm__map_truncate(int fd, uint64_t size)
         st = CM_ERR_BAD_STATE;
     else if (ftruncate(fd, (off_t)size) != 0)
         st = cm__status_from_errno(errno); /* EPERM: sealed */
+    else
+        atomic_store(tracked, size);
     pthread_mutex_unlock(&map_lock);
     return st;
 }

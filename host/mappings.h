@@ -1,6 +1,8 @@
 #ifndef CAPMEM_HOST_MAPPINGS_H
 #define CAPMEM_HOST_MAPPINGS_H
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <capmem/capmem.h>
 
@@ -29,10 +31,11 @@ struct cm__map_req {
 cm_status_t cm__map_create(const struct cm__map_req *req, void **addr);
 
 /* Resizes the memfd to `size` unless that would cut a mapping of this
- * process, atomically with respect to cm__map_create.
+ * process, atomically with respect to cm__map_create, and stores the new
+ * size in *tracked under the same lock (struct cm__vmo, local_size).
  * Errors: BAD_STATE (a mapping would be cut); ACCESS_DENIED (sealed);
  * NO_MEMORY; the ftruncate failure as a status. */
-cm_status_t cm__map_truncate(int fd, uint64_t size);
+cm_status_t cm__map_truncate(int fd, uint64_t size, _Atomic uint64_t *tracked);
 
 /* mmap(MAP_SHARED) that, for a read-only request refused with EPERM (a
  * write-sealed memfd on Linux < 6.7), retries through a read-only reopen.

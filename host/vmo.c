@@ -65,6 +65,33 @@ static cm_status_t vmo_alloc(int fd, int is_file, struct cm__vmo **out)
     return CM_OK;
 }
 
+int cm__vmo_private(const struct cm__vmo *v)
+{
+    return !v->is_file && !atomic_load(&v->shared) && !cm__hobj_forked(&v->hdr);
+}
+
+/* Records the file's identity read by an fstat of v->fd. */
+static void vmo_note_identity(struct cm__vmo *v, const struct stat *sb)
+{
+    atomic_store(&v->dev, (uint64_t)sb->st_dev);
+    atomic_store(&v->ino, (uint64_t)sb->st_ino);
+    atomic_store(&v->id_known, 1);
+}
+
+/* v's (st_dev, st_ino): cached, or one fstat the first time. */
+static cm_status_t vmo_identity(struct cm__vmo *v, uint64_t *dev, uint64_t *ino)
+{
+    struct stat sb;
+    if (!atomic_load(&v->id_known)) {
+        if (fstat(v->fd, &sb) != 0)
+            return cm__status_from_errno(errno);
+        vmo_note_identity(v, &sb);
+    }
+    *dev = atomic_load(&v->dev);
+    *ino = atomic_load(&v->ino);
+    return CM_OK;
+}
+
 cm_status_t cm__vmo_wrap_memfd(int fd, struct cm__vmo **out)
 {
     struct stat st;
@@ -195,10 +222,11 @@ cm_status_t cm__vmo_admit_gathered(int fd, const struct cm__vmo_facts *f,
         return st;
     }
     atomic_store(&v->shared, 1);
+    atomic_store(&v->dev, (uint64_t)sb->st_dev);
+    atomic_store(&v->ino, (uint64_t)sb->st_ino);
+    atomic_store(&v->id_known, 1);
     if (d.immutable) {
         v->frozen_size = d.size;
-        v->dev = (uint64_t)sb->st_dev;
-        v->ino = (uint64_t)sb->st_ino;
         atomic_store_explicit(&v->frozen, 1, memory_order_release);
     }
     *out = v;
@@ -269,6 +297,10 @@ static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
         *size = v->frozen_size;
         return CM_OK;
     }
+    if (cm__vmo_private(v)) {
+        *size = atomic_load(&v->local_size);
+        return CM_OK;
+    }
     if (fstat(v->fd, &st) != 0)
         return cm__status_from_errno(errno);
     *size = (uint64_t)st.st_size;
@@ -328,6 +360,7 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
     st = vmo_alloc(fd, 0, &v);
     if (st != CM_OK)
         goto bad;
+    atomic_store(&v->local_size, size);
     st = cm__handle_install(&v->hdr, CM_VMO_DEFAULT_RIGHTS, out);
     if (st != CM_OK)
         cm__hobj_put(&v->hdr); /* closes fd */
@@ -488,7 +521,7 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
     } else if ((st = fsize_allows(size)) == CM_OK) {
         /* Checked and cut under the mapping table's lock, so no cm_vmo_map
          * of this process can slip in between. */
-        st = cm__map_truncate(v->fd, size);
+        st = cm__map_truncate(v->fd, size, &v->local_size);
         if (st == CM_ERR_OUT_OF_RANGE)
             st = CM_ERR_NO_RESOURCES; /* EFBIG: RLIMIT_FSIZE with SIGXFSZ ignored */
     }
@@ -512,7 +545,11 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
      * kernel target. */
     struct cm__vmo_state f = { 0, CM__SEAL_IMMUTABLE, 0 };
     if (cm__vmo_frozen(v)) {
-        info->id = (v->dev << 40) ^ v->ino;
+        uint64_t dev = 0, ino = 0;
+        st = vmo_identity(v, &dev, &ino);
+        if (st != CM_OK)
+            goto out;
+        info->id = (dev << 40) ^ ino;
         f.size = v->frozen_size;
         goto facts;
     }
@@ -556,25 +593,28 @@ out:
     return st;
 }
 
-/* Caches the facts of a VMO whose WRITE|GROW|SHRINK seals are set (by this
- * process: a seal or a snapshot): its size, read after the seals, and its
- * identity, so that no later call needs fstat (get_info, get_size, map) and
- * a send goes as the object's own fd (host/channel.c, prepare_fds). One
- * thread freezes (0 -> 2 -> 1); a failed fstat leaves it unfrozen, which
- * costs system calls, never correctness. */
+/* Caches the size of a VMO whose WRITE|GROW|SHRINK seals are set (by this
+ * process: a seal or a snapshot), read after the seals (or tracked, for a
+ * private one), so that no later call needs fstat for it (get_info,
+ * get_size, map) and a send goes as the object's own fd (host/channel.c,
+ * prepare_fds). One thread freezes (0 -> 2 -> 1); a failed fstat leaves it
+ * unfrozen, which costs system calls, never correctness. */
 static void vmo_freeze(struct cm__vmo *v)
 {
     struct stat sb;
     int expect = 0;
     if (!atomic_compare_exchange_strong(&v->frozen, &expect, 2))
         return; /* frozen already, or being frozen */
-    if (fstat(v->fd, &sb) != 0) {
+    if (cm__vmo_private(v)) {
+        /* Sealed, so no set_size can change it any more. */
+        v->frozen_size = atomic_load(&v->local_size);
+    } else if (fstat(v->fd, &sb) == 0) {
+        v->frozen_size = (uint64_t)sb.st_size;
+        vmo_note_identity(v, &sb);
+    } else {
         atomic_store(&v->frozen, 0);
         return;
     }
-    v->frozen_size = (uint64_t)sb.st_size;
-    v->dev = (uint64_t)sb.st_dev;
-    v->ino = (uint64_t)sb.st_ino;
     atomic_store_explicit(&v->frozen, 1, memory_order_release);
 }
 
@@ -716,6 +756,7 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
         goto bad;
     fd = -1;
     /* Nobody else holds the snapshot and its seals can never be removed. */
+    atomic_store(&snap->local_size, size);
     vmo_freeze(snap);
     /* A new object holding content READ already exposed: the snapshot
      * rights, never WRITE, as on the kernel target (core/validate.h). */
@@ -747,8 +788,11 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
      * F_SEAL_SHRINK was seen can never shrink. A frozen object's size and
      * identity were read at admission or seal and cannot change: no fstat. */
     st = make_mappable(v, rights);
+    int frozen = st == CM_OK && cm__vmo_frozen(v);
+    uint64_t dev = 0, ino = 0;
+    if (frozen)
+        st = vmo_identity(v, &dev, &ino);
     if (st == CM_OK) {
-        int frozen = cm__vmo_frozen(v);
         /* Never PROT_EXEC: data mappings are W^X. A write mapping of a
          * sealed memfd is refused by mmap itself (EPERM). */
         struct cm__map_req req = {
@@ -756,8 +800,7 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
             .len = len, .prot = PROT_READ | ((flags & CM_MAP_WRITE) ? PROT_WRITE : 0),
             .extra_flags = (flags & CM_MAP_POPULATE) ? MAP_POPULATE : 0,
             .size_from_fd = !frozen, .obj_size = frozen ? v->frozen_size : 0,
-            .dev = frozen ? (dev_t)v->dev : 0,
-            .ino = frozen ? (ino_t)v->ino : 0,
+            .dev = (dev_t)dev, .ino = (ino_t)ino,
         };
         st = cm__map_create(&req, addr);
     }
