@@ -829,6 +829,20 @@ static cm_status_t channel_signals_get(struct cm__hobj *obj, cm_signals_t *now)
     return channel_signals_wanted(obj, CM_SIGNALS_ALL, now);
 }
 
+/* POLLIN with no hang-up, error or bad fd is a queued record and a live
+ * peer: READABLE, not PEER_CLOSED. Anything else (a hang-up needs
+ * hung_up_status; WRITABLE needs send_room) is read again. */
+static int channel_from_revents(struct cm__hobj *obj, short revents, cm_signals_t want,
+                                cm_signals_t *now)
+{
+    (void)obj;
+    if ((want & CM_SIGNAL_WRITABLE) || !(revents & POLLIN) ||
+        (revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)))
+        return 0;
+    *now = cm__channel_signals(1, 1, 0);
+    return 1;
+}
+
 /* POLLOUT comes when a quarter of the send buffer is free (Linux's
  * unix_writable), so a wait for WRITABLE can wake later than the first
  * moment a write would succeed, never with less room than that. */
@@ -851,6 +865,7 @@ static short channel_poll_events(struct cm__hobj *obj, cm_signals_t waitfor, cm_
 static const struct cm__signal_ops cm__channel_signal_ops = {
     .get = channel_signals_get,
     .get_wanted = channel_signals_wanted,
+    .from_revents = channel_from_revents,
     .poll_events = channel_poll_events,
 };
 

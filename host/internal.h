@@ -21,6 +21,12 @@ struct cm__signal_ops {
      * may read as not asserted), so that a wait that reports only those
      * spends no system call on the rest. NULL: get is used. */
     cm_status_t (*get_wanted)(struct cm__hobj *obj, cm_signals_t want, cm_signals_t *now);
+    /* Optional: after a sleep, the signals in `want` from what poll
+     * reported on the object's fd, when that alone settles them (returns
+     * 1); 0 to read them again with get. Spares the wait one system call
+     * per wake-up. */
+    int (*from_revents)(struct cm__hobj *obj, short revents, cm_signals_t want,
+                        cm_signals_t *now);
     /* For a blocked wait on `waitfor` (none of which is asserted in `now`):
      * sets *fd and returns the poll events whose arrival may assert one,
      * or 0 when no change of obj can assert them any more (a channel whose

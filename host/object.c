@@ -72,13 +72,33 @@ static cm_status_t evaluate(const struct wait_req *r, struct pollfd *fds, int *m
     return CM_OK;
 }
 
+/* After a sleep of a one-item wait: the item's signals from the poll
+ * result alone, when its object can tell them from that (the signals the
+ * caller reports, and the ones it waits for). Returns 1 if *match is set. */
+static int settled_by_poll(const struct wait_req *r, const struct pollfd *fds, int *match)
+{
+    struct cm__hobj *obj = r->objs[0];
+    if (r->n != 1 || r->report == CM_SIGNALS_ALL || obj->signals->from_revents == NULL ||
+        fds[0].fd < 0 || fds[0].revents == 0)
+        return 0;
+    if (!obj->signals->from_revents(obj, fds[0].revents, r->report | r->waitfor[0],
+                                    &r->pending[0]))
+        return 0;
+    *match = (r->pending[0] & r->waitfor[0]) != 0;
+    return 1;
+}
+
 static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
 {
     struct cm__waitset ws;
     struct pollfd fds[CM_WAIT_MANY_MAX + 1];
-    int registered = 0, match;
+    int registered = 0, match, slept = 0;
     cm_status_t st;
     for (;;) {
+        if (slept && settled_by_poll(r, fds, &match) && match) {
+            st = CM_OK;
+            break;
+        }
         st = evaluate(r, fds, &match);
         if (st != CM_OK || match)
             break;
@@ -97,6 +117,7 @@ static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
         /* TIMED_OUT evaluates once more, so that pending is current. */
         if (st != CM_OK && st != CM_ERR_TIMED_OUT)
             break;
+        slept = st == CM_OK;
     }
     if (registered)
         cm__waitset_end(&ws);

@@ -3,7 +3,7 @@
  * markers around each side's share so that tests/host/syscall_budget.sh can
  * count, under strace, the system calls each side makes for it.
  *
- *   syscall_share capmem|floor write|map
+ *   syscall_share capmem|floor write|map [blocked]
  *
  * The sender creates an object of SIZE bytes, fills it (write: one pwrite /
  * cm_vmo_write; map: a writable mapping, memcpy, unmap), seals it immutable,
@@ -12,7 +12,9 @@
  * checks that it is immutable and of the size announced, maps it read-only,
  * reads its last byte, unmaps and closes it. The message is queued before
  * the receiver starts its share, so the count does not depend on which
- * process runs first.
+ * process runs first; with "blocked", the receiver starts first and the
+ * sender sends only once the receiver sleeps in the kernel (its state in
+ * /proc/PID/stat is S), so the receive is the blocking one, every time.
  *
  * Each side does one share unmeasured first (the library's one-time set-up
  * is not a per-share cost), then the measured one between two markers: a
@@ -35,6 +37,7 @@
 #define SEALS (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)
 
 static int use_map;
+static int blocked;
 static unsigned char src[SIZE];
 
 #define CHECK(c)                                                              \
@@ -161,6 +164,7 @@ struct ends {
     cm_handle_t ch[2];
     int sock[2];
     int go[2]; /* sender -> receiver: "your message is queued" */
+    int ready[2]; /* receiver -> sender: "about to receive" (blocked) */
 };
 
 static void send_one(const struct ends *e, uint64_t seq)
@@ -194,19 +198,41 @@ static void tell_go(const struct ends *e)
     CHECK(write(e->go[1], "g", 1) == 1);
 }
 
+/* Waits until process pid sleeps in the kernel (state S). */
+static void wait_asleep(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 100000; i++) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        CHECK(fd >= 0);
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        CHECK(n > 0);
+        buf[n] = 0;
+        char *p = strrchr(buf, ')');
+        if (p != NULL && p[1] == ' ' && p[2] == 'S')
+            return;
+        usleep(1000);
+    }
+    CHECK(!"receiver never blocked");
+}
+
 int main(int argc, char **argv)
 {
     struct ends e = { 0 };
-    if (argc != 3 || (strcmp(argv[1], "capmem") != 0 && strcmp(argv[1], "floor") != 0) ||
-        (strcmp(argv[2], "write") != 0 && strcmp(argv[2], "map") != 0)) {
-        fprintf(stderr, "usage: syscall_share capmem|floor write|map\n");
+    if (argc < 3 || argc > 4 || (strcmp(argv[1], "capmem") != 0 && strcmp(argv[1], "floor") != 0) ||
+        (strcmp(argv[2], "write") != 0 && strcmp(argv[2], "map") != 0) ||
+        (argc == 4 && strcmp(argv[3], "blocked") != 0)) {
+        fprintf(stderr, "usage: syscall_share capmem|floor write|map [blocked]\n");
         return 2;
     }
+    blocked = argc == 4;
     e.capmem = strcmp(argv[1], "capmem") == 0;
     use_map = strcmp(argv[2], "map") == 0;
     for (uint32_t i = 0; i < SIZE; i++)
         src[i] = (unsigned char)(i * 7u);
-    CHECK(pipe(e.go) == 0);
+    CHECK(pipe(e.go) == 0 && pipe(e.ready) == 0);
     if (e.capmem)
         CHECK(cm_channel_create(0, &e.ch[0], &e.ch[1]) == CM_OK);
     else
@@ -215,7 +241,10 @@ int main(int argc, char **argv)
     CHECK(pid >= 0);
     if (pid == 0) {
         for (uint64_t seq = 1; seq <= 2; seq++) {
-            wait_go(&e);
+            if (blocked && seq == 2)
+                CHECK(write(e.ready[1], "r", 1) == 1);
+            else
+                wait_go(&e);
             if (seq == 2)
                 marker("CMBEGIN");
             recv_one(&e, seq);
@@ -225,12 +254,18 @@ int main(int argc, char **argv)
         _exit(0);
     }
     for (uint64_t seq = 1; seq <= 2; seq++) {
+        if (blocked && seq == 2) {
+            char b;
+            CHECK(read(e.ready[0], &b, 1) == 1);
+            wait_asleep(pid);
+        }
         if (seq == 2)
             marker("CMBEGIN");
         send_one(&e, seq);
         if (seq == 2)
             marker("CMEND");
-        tell_go(&e);
+        if (!blocked || seq == 1)
+            tell_go(&e);
     }
     int status;
     CHECK(waitpid(pid, &status, 0) == pid);
