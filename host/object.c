@@ -72,6 +72,18 @@ static cm_status_t evaluate(const struct wait_req *r, struct pollfd *fds, int *m
     return CM_OK;
 }
 
+/* A handle closed as the wait began: its last close may have shut the
+ * object down already (a channel then reads as hung up), and that must end
+ * the wait with BAD_HANDLE, as a close during the sleep does, never with
+ * the signals the close itself caused. Checked before reporting a match. */
+static int any_dead(const struct wait_req *r)
+{
+    for (uint32_t i = 0; i < r->n; i++)
+        if (atomic_load(&r->objs[i]->dead))
+            return 1;
+    return 0;
+}
+
 /* After a sleep of a one-item wait: the item's signals from the poll
  * result alone, when its object can tell them from that (the signals the
  * caller reports, and the ones it waits for). Returns 1 if *match is set. */
@@ -96,10 +108,12 @@ static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
     cm_status_t st;
     for (;;) {
         if (slept && settled_by_poll(r, fds, &match) && match) {
-            st = CM_OK;
+            st = any_dead(r) ? CM_ERR_BAD_HANDLE : CM_OK;
             break;
         }
         st = evaluate(r, fds, &match);
+        if (st == CM_OK && match && any_dead(r))
+            st = CM_ERR_BAD_HANDLE;
         if (st != CM_OK || match)
             break;
         if (cm__deadline_passed(deadline, cm__now_ns())) {

@@ -99,7 +99,14 @@ cm_status_t cm__vmo_wrap_memfd(int fd, struct cm__vmo **out)
      * pipe or socket posing as a VMO is refused here. */
     if (fcntl(fd, F_GET_SEALS) < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
         return CM_ERR_WRONG_TYPE;
-    return vmo_alloc(fd, 0, out);
+    cm_status_t rc = vmo_alloc(fd, 0, out);
+    if (rc == CM_OK) {
+        /* Private: the size read now is the size until this process
+         * changes it (struct cm__vmo, local_size). */
+        atomic_store(&(*out)->local_size, (uint64_t)st.st_size);
+        vmo_note_identity(*out, &st);
+    }
+    return rc;
 }
 
 /* The device of the kernel's internal shmem mount, where every memfd
