@@ -28,6 +28,7 @@
 #include "deadline.h"
 #include "internal.h"
 #include "validate.h"
+#include "vmo_admit.h"
 #include "wire.h"
 #include "channel_internal.h"
 
@@ -41,7 +42,9 @@ struct cm__pending {
     struct cm__wire_view view;
     int fds[CM_CHANNEL_MAX_HANDLES];
     struct stat sb[CM_CHANNEL_MAX_HANDLES];   /* what fd_matches saw, per fd */
-    int seals[CM_CHANNEL_MAX_HANDLES];
+    /* A VMO fd's admission facts, read once by fd_matches (seals first) and
+     * used again by its admission in install_received. */
+    struct cm__vmo_facts facts[CM_CHANNEL_MAX_HANDLES];
     uint8_t buf[CM__WIRE_MAX_MSG + 1]; /* +1: an oversized record shows as too long */
 };
 
@@ -192,7 +195,7 @@ static cm_status_t prepare_fds(struct cm__hobj **objs, const struct cm__wire_han
             continue;
         }
         struct cm__vmo *v = (struct cm__vmo *)objs[i];
-        if (objs[i]->type == CM_OBJ_VMO && v->frozen) {
+        if (objs[i]->type == CM_OBJ_VMO && cm__vmo_frozen(v)) {
             fds[i] = v->fd;
             continue;
         }
@@ -388,18 +391,21 @@ static void close_fds(const int *fds, uint32_t n)
         close(fds[i]);
 }
 
-/* Is fd really the kind of object its descriptor claims? */
-static int fd_matches(int fd, uint32_t type, struct stat *sbp, int *seals)
+/* Is fd really the kind of object its descriptor claims? A VMO's facts
+ * are kept in *facts for its admission (no second read). */
+static int fd_matches(int fd, uint32_t type, struct stat *sbp, struct cm__vmo_facts *facts)
 {
     struct stat sb;
+    /* Exactly what cm_host_vmo_from_fd admits (host/vmo.c), from the same
+     * facts the admission will use. */
+    if (type == CM_OBJ_VMO) {
+        struct cm__vmo_verdict d;
+        cm__vmo_gather(fd, facts, sbp);
+        return cm__vmo_admit_decide(facts, CM_RIGHTS_SAME, &d) == CM_OK;
+    }
     if (fstat(fd, &sb) != 0)
         return 0;
     *sbp = sb;
-    /* Exactly what cm_host_vmo_from_fd admits (host/vmo.c). */
-    if (type == CM_OBJ_VMO) {
-        *seals = 0; /* admission reads the seals itself, before anything else */
-        return cm__vmo_admit_check(fd) == CM_OK;
-    }
     if (type == CM_OBJ_CHANNEL && S_ISSOCK(sb.st_mode)) {
         int v;
         socklen_t len = sizeof(v);
@@ -595,7 +601,7 @@ static cm_status_t rx_judge(struct cm__pending *p, const struct rx *rx,
     if (nh > 0 && cm_host_live_handles() + nh > CM_MAX_HANDLES)
         return CM_ERR_NO_RESOURCES;
     for (uint32_t i = 0; i < nh; i++)
-        if (!fd_matches(p->fds[i], p->view.handles[i].type, &p->sb[i], &p->seals[i]))
+        if (!fd_matches(p->fds[i], p->view.handles[i].type, &p->sb[i], &p->facts[i]))
             return CM_ERR_PROTOCOL;
     return CM_OK;
 }
@@ -660,7 +666,7 @@ static cm_status_t install_received(struct cm__pending *p, cm_handle_t *out)
     for (i = 0; i < p->view.num_handles && st == CM_OK; i++) {
         const struct cm__wire_handle *d = &p->view.handles[i];
         if (d->type == CM_OBJ_VMO) {
-            st = cm__vmo_receive(p->fds[i], d->rights, &out[i]);
+            st = cm__vmo_receive(p->fds[i], &p->facts[i], &p->sb[i], d->rights, &out[i]);
         } else {
             st = endpoint_disarm(p->fds[i]);
             if (st == CM_OK)
@@ -816,8 +822,10 @@ static cm_status_t send_room(int fd, int *room)
 }
 
 /* READABLE after a hang-up follows hung_up_status, as cm_channel_read does:
- * only while a record is still queued. */
-static cm_status_t channel_signals_get(struct cm__hobj *obj, cm_signals_t *now)
+ * only while a record is still queued. WRITABLE costs two more system
+ * calls (send_room): read only when wanted. */
+static cm_status_t channel_signals_wanted(struct cm__hobj *obj, cm_signals_t want,
+                                          cm_signals_t *now)
 {
     struct cm__channel *c = (struct cm__channel *)obj;
     struct pollfd p = { c->fd, POLLIN | POLLRDHUP, 0 };
@@ -835,12 +843,31 @@ static cm_status_t channel_signals_get(struct cm__hobj *obj, cm_signals_t *now)
         queued = st == CM_OK;
         if (st == CM_ERR_PEER_CLOSED)
             st = CM_OK;
-    } else {
+    } else if (want & CM_SIGNAL_WRITABLE) {
         st = send_room(c->fd, &room);
     }
     if (st == CM_OK)
         *now = cm__channel_signals(queued, !hup, room);
     return st;
+}
+
+static cm_status_t channel_signals_get(struct cm__hobj *obj, cm_signals_t *now)
+{
+    return channel_signals_wanted(obj, CM_SIGNALS_ALL, now);
+}
+
+/* POLLIN with no hang-up, error or bad fd is a queued record and a live
+ * peer: READABLE, not PEER_CLOSED. Anything else (a hang-up needs
+ * hung_up_status; WRITABLE needs send_room) is read again. */
+static int channel_from_revents(struct cm__hobj *obj, short revents, cm_signals_t want,
+                                cm_signals_t *now)
+{
+    (void)obj;
+    if ((want & CM_SIGNAL_WRITABLE) || !(revents & POLLIN) ||
+        (revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)))
+        return 0;
+    *now = cm__channel_signals(1, 1, 0);
+    return 1;
 }
 
 /* POLLOUT comes when a quarter of the send buffer is free (Linux's
@@ -864,6 +891,8 @@ static short channel_poll_events(struct cm__hobj *obj, cm_signals_t waitfor, cm_
 
 static const struct cm__signal_ops cm__channel_signal_ops = {
     .get = channel_signals_get,
+    .get_wanted = channel_signals_wanted,
+    .from_revents = channel_from_revents,
     .poll_events = channel_poll_events,
 };
 
@@ -872,9 +901,9 @@ static const struct cm__signal_ops cm__channel_signal_ops = {
 cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns)
 {
     cm_signals_t observed;
-    cm_status_t st = cm__object_wait_one_typed(channel, CM_OBJ_CHANNEL,
-                                               CM_SIGNAL_READABLE | CM_SIGNAL_PEER_CLOSED,
-                                               timeout_ns, &observed);
+    const cm_signals_t rp = CM_SIGNAL_READABLE | CM_SIGNAL_PEER_CLOSED;
+    cm_status_t st = cm__object_wait_one_typed(channel, CM_OBJ_CHANNEL, rp, rp, timeout_ns,
+                                               &observed);
     if (st != CM_OK)
         return st;
     return (observed & CM_SIGNAL_READABLE) ? CM_OK : CM_ERR_PEER_CLOSED;

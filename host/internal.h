@@ -17,6 +17,16 @@ struct cm__signal_ops {
     /* Every signal asserted on obj now; never blocks.
      * Errors: NO_MEMORY; IO. */
     cm_status_t (*get)(struct cm__hobj *obj, cm_signals_t *now);
+    /* Optional: get, but only the signals in `want` need be right (others
+     * may read as not asserted), so that a wait that reports only those
+     * spends no system call on the rest. NULL: get is used. */
+    cm_status_t (*get_wanted)(struct cm__hobj *obj, cm_signals_t want, cm_signals_t *now);
+    /* Optional: after a sleep, the signals in `want` from what poll
+     * reported on the object's fd, when that alone settles them (returns
+     * 1); 0 to read them again with get. Spares the wait one system call
+     * per wake-up. */
+    int (*from_revents)(struct cm__hobj *obj, short revents, cm_signals_t want,
+                        cm_signals_t *now);
     /* For a blocked wait on `waitfor` (none of which is asserted in `now`):
      * sets *fd and returns the poll events whose arrival may assert one,
      * or 0 when no change of obj can assert them any more (a channel whose
@@ -113,9 +123,13 @@ void cm__waitset_end(struct cm__waitset *ws);
 
 /* cm_object_wait_one restricted to handles of `type` (CM_OBJ_NONE: any
  * object with signals; otherwise another type is WRONG_TYPE): the one
- * implementation behind cm_object_wait_one and cm_channel_wait_readable. */
+ * implementation behind cm_object_wait_one and cm_channel_wait_readable.
+ * Only the signals in `report` are exact in *observed (CM_SIGNALS_ALL for
+ * cm_object_wait_one; a wrapper that looks at fewer passes those, and the
+ * wait then reads no other signal: cm__signal_ops.get_wanted). */
 cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_signals_t signals,
-                                      int64_t timeout_ns, cm_signals_t *observed);
+                                      cm_signals_t report, int64_t timeout_ns,
+                                      cm_signals_t *observed);
 
 /* Tests only (tests/host/fork_handles.c): hold the table lock as a thread
  * in the middle of a handle call does, to fork while it is held. */
@@ -164,12 +178,29 @@ struct cm__vmo {
      * mapping, so cm_vmo_map refuses it. Set before publication or by
      * export; never cleared. */
     atomic_int shared;
-    /* Set at admission when F_SEAL_WRITE|GROW|SHRINK were already set: size,
-     * content and seals can never change again, so the size read after the
-     * seals is cached here. Written before the handle is published. */
-    int frozen;
-    uint64_t frozen_size, dev, ino;
+    /* 1 once F_SEAL_WRITE|GROW|SHRINK are known to be set (at admission,
+     * by cm_vmo_seal(IMMUTABLE), for a snapshot): size, content and seals
+     * can never change again, so the size read after the seals and the
+     * file's identity are cached in frozen_size, dev, ino, written before
+     * frozen is stored (release) and read only after it is seen as 1
+     * (acquire: cm__vmo_frozen). 2: being frozen by one thread. */
+    atomic_int frozen;
+    uint64_t frozen_size;
+    /* The file's identity (st_dev, st_ino), read once by the first call
+     * that needs it (mapping table, get_info's id) or at admission; it
+     * never changes. Valid when id_known. */
+    _Atomic uint64_t dev, ino;
+    atomic_int id_known;
+    /* The size while the object is private to this process (created here,
+     * never exported, sent unfrozen or forked: cm__vmo_private): only this
+     * process's set_size changes it then, and that stores it here under the
+     * mapping table's lock (cm__map_truncate), so no fstat is needed. */
+    _Atomic uint64_t local_size;
 };
+
+/* Private: no other process can hold v's fd, so only this process's own
+ * calls change its size (see local_size). */
+int cm__vmo_private(const struct cm__vmo *v);
 
 /* Wraps an fd this process created (never seen by another process) as a VMO
  * object (refs = 1). Validates that it is a memfd. On failure the fd is NOT
@@ -187,16 +218,42 @@ cm_status_t cm__vmo_wrap_memfd(int fd, struct cm__vmo **out);
  * Errors: those of cm__vmo_admit_decide; UNSUPPORTED (/proc not mounted);
  * NO_RESOURCES (RLIMIT_NOFILE); NO_MEMORY; ACCESS_DENIED (reopen refused). */
 cm_status_t cm__vmo_admit(int fd, cm_rights_t claimed, struct cm__vmo **out,
-                          cm_rights_t *rights);
+                          cm_rights_t *rights, int *took_fd);
 
-/* cm__vmo_admit without performing: OK if fd would be admitted.
- * Errors: those of cm__vmo_admit_decide. */
-cm_status_t cm__vmo_admit_check(int fd);
+/* The two halves of cm__vmo_admit, for a caller that judges an fd before it
+ * admits it (a channel read: the facts are read once per fd, seals first,
+ * and the same facts decide both). cm__vmo_gather never fails: facts it
+ * could not read leave seals_ok 0 (WRONG_TYPE). The fs type costs no
+ * fstatfs for a file on the kernel's memfd mount. */
+struct cm__vmo_facts;
+struct stat;
+void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb);
+/* Performs the verdict on facts gathered from fd. An object frozen and
+ * without WRITE keeps fd itself (*took_fd = 1: no reopen; host/vmo.c,
+ * admitted_fd, says why that is safe); any other gets its own reopen
+ * (*took_fd = 0, the caller closes fd once nothing else can fail).
+ * Errors: those of cm__vmo_admit. */
+cm_status_t cm__vmo_admit_gathered(int fd, const struct cm__vmo_facts *f,
+                                   const struct stat *sb, cm_rights_t claimed,
+                                   struct cm__vmo **out, cm_rights_t *rights, int *took_fd);
+/* Drops an admitted object whose install failed, leaving the fd it took
+ * over (if any) open: the caller still owns it. */
+void cm__vmo_admit_undo(struct cm__vmo *v, int took_fd);
 
-/* Admits a VMO fd that arrived in a channel message and installs its
- * handle. Errors the peer caused are PROTOCOL; local ones (NO_RESOURCES,
- * NO_MEMORY, UNSUPPORTED) keep their status. Closes fd on success only. */
-cm_status_t cm__vmo_receive(int fd, cm_rights_t claimed, cm_handle_t *out);
+/* Is v frozen (see struct cm__vmo)? Acquire: frozen_size, dev and ino may
+ * be read after it returns 1. */
+static inline int cm__vmo_frozen(const struct cm__vmo *v)
+{
+    return atomic_load_explicit((atomic_int *)&v->frozen, memory_order_acquire) == 1;
+}
+
+/* Admits a VMO fd that arrived in a channel message, from the facts its
+ * judge gathered (cm__vmo_gather), and installs its handle. Errors the peer
+ * caused are PROTOCOL; local ones (NO_RESOURCES, NO_MEMORY, UNSUPPORTED)
+ * keep their status. On success fd is closed or owned by the handle; on
+ * failure the caller still owns it. */
+cm_status_t cm__vmo_receive(int fd, const struct cm__vmo_facts *f, const struct stat *sb,
+                            cm_rights_t claimed, cm_handle_t *out);
 
 /* An fd of the VMO `obj` for another process, for a handle holding
  * `rights`: a new open file description (O_RDWR only with WRITE), so that

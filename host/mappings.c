@@ -114,6 +114,8 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
     uint64_t rounded = (req->len + CM_PAGE_SIZE - 1) & ~(uint64_t)(CM_PAGE_SIZE - 1);
     cm_status_t st = CM_OK;
     uint64_t size = req->obj_size;
+    dev_t dev = req->dev;
+    ino_t ino = req->ino;
     struct stat sb;
     lock_table();
     if (req->size_from_fd) {
@@ -122,6 +124,8 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
             goto out;
         }
         size = (uint64_t)sb.st_size;
+        dev = sb.st_dev;
+        ino = sb.st_ino;
     }
     if (req->obj_offset > size || req->len > size - req->obj_offset) {
         st = CM_ERR_OUT_OF_RANGE;
@@ -137,8 +141,7 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
         st = cm__status_from_errno(errno);
         goto out;
     }
-    maps[map_count++] = (struct mapping){ p, rounded, req->obj_offset + req->len,
-                                          req->dev, req->ino };
+    maps[map_count++] = (struct mapping){ p, rounded, req->obj_offset + req->len, dev, ino };
     total_bytes += rounded;
     *addr = p;
 out:
@@ -195,7 +198,7 @@ int cm__map_extends_past_in_child(dev_t dev, ino_t ino, uint64_t size)
     return extends_past_locked(dev, ino, size);
 }
 
-cm_status_t cm__map_truncate(int fd, uint64_t size)
+cm_status_t cm__map_truncate(int fd, uint64_t size, _Atomic uint64_t *tracked)
 {
     struct stat sb;
     cm_status_t st = CM_OK;
@@ -206,6 +209,8 @@ cm_status_t cm__map_truncate(int fd, uint64_t size)
         st = CM_ERR_BAD_STATE;
     else if (ftruncate(fd, (off_t)size) != 0)
         st = cm__status_from_errno(errno); /* EPERM: sealed */
+    else
+        atomic_store(tracked, size);
     pthread_mutex_unlock(&map_lock);
     return st;
 }

@@ -1,6 +1,8 @@
 #ifndef CAPMEM_HOST_MAPPINGS_H
 #define CAPMEM_HOST_MAPPINGS_H
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <capmem/capmem.h>
 
@@ -11,9 +13,10 @@ struct cm__map_req {
     uint64_t len;        /* > 0, requested bytes */
     int prot;
     int extra_flags;     /* e.g. MAP_POPULATE */
-    /* Bytes of the object a mapping may cover: when size_from_fd, fstat's
-     * size read under the table lock (so that no cm__map_truncate of this
-     * process can cut it between check and mmap); else obj_size. */
+    /* Bytes of the object a mapping may cover, and the file's identity:
+     * when size_from_fd, one fstat under the table lock (so that no
+     * cm__map_truncate of this process can cut it between check and mmap);
+     * else obj_size, dev and ino (a frozen VMO's, read after its seals). */
     int size_from_fd;
     uint64_t obj_size;
     dev_t dev;
@@ -28,10 +31,11 @@ struct cm__map_req {
 cm_status_t cm__map_create(const struct cm__map_req *req, void **addr);
 
 /* Resizes the memfd to `size` unless that would cut a mapping of this
- * process, atomically with respect to cm__map_create.
+ * process, atomically with respect to cm__map_create, and stores the new
+ * size in *tracked under the same lock (struct cm__vmo, local_size).
  * Errors: BAD_STATE (a mapping would be cut); ACCESS_DENIED (sealed);
  * NO_MEMORY; the ftruncate failure as a status. */
-cm_status_t cm__map_truncate(int fd, uint64_t size);
+cm_status_t cm__map_truncate(int fd, uint64_t size, _Atomic uint64_t *tracked);
 
 /* mmap(MAP_SHARED) that, for a read-only request refused with EPERM (a
  * write-sealed memfd on Linux < 6.7), retries through a read-only reopen.

@@ -37,7 +37,18 @@ struct wait_req {
     struct cm__hobj *const *objs;
     const cm_signals_t *waitfor;
     cm_signals_t *pending; /* out, n entries */
+    cm_signals_t report;   /* signals pending[] must be exact for */
 };
+
+/* obj's signals now: all of them, or, when the caller reports only some and
+ * the object can read fewer for less, those and the ones waited for. */
+static cm_status_t signals_now(struct cm__hobj *obj, cm_signals_t waitfor, cm_signals_t report,
+                               cm_signals_t *now)
+{
+    if (report != CM_SIGNALS_ALL && obj->signals->get_wanted != NULL)
+        return obj->signals->get_wanted(obj, report | waitfor, now);
+    return obj->signals->get(obj, now);
+}
 
 /* Fills pending[] and, for a sleep, fds[]; sets *match if an item matched. */
 static cm_status_t evaluate(const struct wait_req *r, struct pollfd *fds, int *match)
@@ -45,7 +56,7 @@ static cm_status_t evaluate(const struct wait_req *r, struct pollfd *fds, int *m
     *match = 0;
     for (uint32_t i = 0; i < r->n; i++) {
         struct cm__hobj *obj = r->objs[i];
-        cm_status_t st = obj->signals->get(obj, &r->pending[i]);
+        cm_status_t st = signals_now(obj, r->waitfor[i], r->report, &r->pending[i]);
         if (st != CM_OK)
             return st;
         *match |= (r->pending[i] & r->waitfor[i]) != 0;
@@ -61,14 +72,48 @@ static cm_status_t evaluate(const struct wait_req *r, struct pollfd *fds, int *m
     return CM_OK;
 }
 
+/* A handle closed as the wait began: its last close may have shut the
+ * object down already (a channel then reads as hung up), and that must end
+ * the wait with BAD_HANDLE, as a close during the sleep does, never with
+ * the signals the close itself caused. Checked before reporting a match. */
+static int any_dead(const struct wait_req *r)
+{
+    for (uint32_t i = 0; i < r->n; i++)
+        if (atomic_load(&r->objs[i]->dead))
+            return 1;
+    return 0;
+}
+
+/* After a sleep of a one-item wait: the item's signals from the poll
+ * result alone, when its object can tell them from that (the signals the
+ * caller reports, and the ones it waits for). Returns 1 if *match is set. */
+static int settled_by_poll(const struct wait_req *r, const struct pollfd *fds, int *match)
+{
+    struct cm__hobj *obj = r->objs[0];
+    if (r->n != 1 || r->report == CM_SIGNALS_ALL || obj->signals->from_revents == NULL ||
+        fds[0].fd < 0 || fds[0].revents == 0)
+        return 0;
+    if (!obj->signals->from_revents(obj, fds[0].revents, r->report | r->waitfor[0],
+                                    &r->pending[0]))
+        return 0;
+    *match = (r->pending[0] & r->waitfor[0]) != 0;
+    return 1;
+}
+
 static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
 {
     struct cm__waitset ws;
     struct pollfd fds[CM_WAIT_MANY_MAX + 1];
-    int registered = 0, match;
+    int registered = 0, match, slept = 0;
     cm_status_t st;
     for (;;) {
+        if (slept && settled_by_poll(r, fds, &match) && match) {
+            st = any_dead(r) ? CM_ERR_BAD_HANDLE : CM_OK;
+            break;
+        }
         st = evaluate(r, fds, &match);
+        if (st == CM_OK && match && any_dead(r))
+            st = CM_ERR_BAD_HANDLE;
         if (st != CM_OK || match)
             break;
         if (cm__deadline_passed(deadline, cm__now_ns())) {
@@ -86,6 +131,7 @@ static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
         /* TIMED_OUT evaluates once more, so that pending is current. */
         if (st != CM_OK && st != CM_ERR_TIMED_OUT)
             break;
+        slept = st == CM_OK;
     }
     if (registered)
         cm__waitset_end(&ws);
@@ -93,7 +139,8 @@ static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
 }
 
 cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_signals_t signals,
-                                      int64_t timeout_ns, cm_signals_t *observed)
+                                      cm_signals_t report, int64_t timeout_ns,
+                                      cm_signals_t *observed)
 {
     uint64_t deadline;
     cm_status_t st = cm__object_wait_one_check_args(signals, timeout_ns, observed != NULL);
@@ -105,7 +152,7 @@ cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_sign
     if (st != CM_OK)
         return st;
     cm_signals_t pending = 0;
-    struct wait_req r = { 1, &handle, &obj, &signals, &pending };
+    struct wait_req r = { 1, &handle, &obj, &signals, &pending, report };
     st = wait_items(&r, deadline);
     if (st == CM_OK || st == CM_ERR_TIMED_OUT)
         *observed = pending;
@@ -116,7 +163,8 @@ cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_sign
 cm_status_t cm_object_wait_one(cm_handle_t handle, cm_signals_t signals, int64_t timeout_ns,
                                cm_signals_t *observed)
 {
-    return cm__object_wait_one_typed(handle, CM_OBJ_NONE, signals, timeout_ns, observed);
+    return cm__object_wait_one_typed(handle, CM_OBJ_NONE, signals, CM_SIGNALS_ALL, timeout_ns,
+                                     observed);
 }
 
 cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t timeout_ns)
@@ -147,7 +195,7 @@ cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t t
             break;
     }
     if (st == CM_OK) {
-        struct wait_req r = { count, handles, objs, waitfor, pending };
+        struct wait_req r = { count, handles, objs, waitfor, pending, CM_SIGNALS_ALL };
         st = wait_items(&r, deadline);
         if (st == CM_OK || st == CM_ERR_TIMED_OUT) {
             for (uint32_t i = 0; i < count; i++)

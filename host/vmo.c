@@ -20,6 +20,7 @@
  * raises SIGXFSZ (fatal by default), so each is checked first. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -47,7 +48,8 @@ _Static_assert(CM__SEAL_SEAL == F_SEAL_SEAL && CM__SEAL_SHRINK == F_SEAL_SHRINK 
 static void vmo_destroy(struct cm__hobj *obj)
 {
     struct cm__vmo *v = (struct cm__vmo *)obj;
-    close(v->fd);
+    if (v->fd >= 0)
+        close(v->fd);
     free(v);
 }
 
@@ -61,7 +63,7 @@ static void vmo_after_fork_child(struct cm__hobj *obj)
 {
     struct cm__vmo *v = (struct cm__vmo *)obj;
     struct stat sb;
-    if (v->is_file || v->frozen || fstat(v->fd, &sb) != 0)
+    if (v->is_file || cm__vmo_frozen(v) || fstat(v->fd, &sb) != 0)
         return;
     if (cm__map_extends_past_in_child(sb.st_dev, sb.st_ino, 0))
         (void)fcntl(v->fd, F_ADD_SEALS, F_SEAL_SHRINK);
@@ -80,6 +82,33 @@ static cm_status_t vmo_alloc(int fd, int is_file, struct cm__vmo **out)
     return CM_OK;
 }
 
+int cm__vmo_private(const struct cm__vmo *v)
+{
+    return !v->is_file && !atomic_load(&v->shared) && !cm__hobj_forked(&v->hdr);
+}
+
+/* Records the file's identity read by an fstat of v->fd. */
+static void vmo_note_identity(struct cm__vmo *v, const struct stat *sb)
+{
+    atomic_store(&v->dev, (uint64_t)sb->st_dev);
+    atomic_store(&v->ino, (uint64_t)sb->st_ino);
+    atomic_store(&v->id_known, 1);
+}
+
+/* v's (st_dev, st_ino): cached, or one fstat the first time. */
+static cm_status_t vmo_identity(struct cm__vmo *v, uint64_t *dev, uint64_t *ino)
+{
+    struct stat sb;
+    if (!atomic_load(&v->id_known)) {
+        if (fstat(v->fd, &sb) != 0)
+            return cm__status_from_errno(errno);
+        vmo_note_identity(v, &sb);
+    }
+    *dev = atomic_load(&v->dev);
+    *ino = atomic_load(&v->ino);
+    return CM_OK;
+}
+
 cm_status_t cm__vmo_wrap_memfd(int fd, struct cm__vmo **out)
 {
     struct stat st;
@@ -87,39 +116,71 @@ cm_status_t cm__vmo_wrap_memfd(int fd, struct cm__vmo **out)
      * pipe or socket posing as a VMO is refused here. */
     if (fcntl(fd, F_GET_SEALS) < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
         return CM_ERR_WRONG_TYPE;
-    return vmo_alloc(fd, 0, out);
+    cm_status_t rc = vmo_alloc(fd, 0, out);
+    if (rc == CM_OK) {
+        /* Private: the size read now is the size until this process
+         * changes it (struct cm__vmo, local_size). */
+        atomic_store(&(*out)->local_size, (uint64_t)st.st_size);
+        vmo_note_identity(*out, &st);
+    }
+    return rc;
 }
 
-/* Reads what admission needs, seals first: whatever they freeze (size,
- * writes) is read after them and so cannot be older than they are. */
-static void gather_facts(int fd, struct cm__vmo_facts *f, struct stat *sb)
+/* The device of the kernel's internal shmem mount, where every memfd
+ * lives (not a hugetlbfs one): learned once per process from a memfd of our
+ * own, so that admitting a memfd needs no fstatfs. That mount is made at
+ * boot and never unmounted, so its device number never names another
+ * filesystem. 0: unknown (the probe failed), fstatfs decides every time. */
+static pthread_once_t shm_dev_once = PTHREAD_ONCE_INIT;
+static dev_t shm_dev;
+
+static void shm_dev_probe(void)
+{
+    struct stat sb;
+    int fd = memfd_create("capmem-probe", MFD_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &sb) == 0 && sb.st_dev != 0)
+        shm_dev = sb.st_dev;
+    close(fd);
+}
+
+/* Which filesystem fd's file (fstat'ed into sb) is on. */
+static uint32_t fs_of(int fd, const struct stat *sb, int *ok)
 {
     struct statfs fs;
+    pthread_once(&shm_dev_once, shm_dev_probe);
+    *ok = 1;
+    if (shm_dev != 0 && sb->st_dev == shm_dev)
+        return CM__VMO_FS_SHMEM;
+    if (fstatfs(fd, &fs) != 0) {
+        *ok = 0;
+        return CM__VMO_FS_OTHER;
+    }
+    return fs.f_type == TMPFS_MAGIC     ? CM__VMO_FS_SHMEM
+         : fs.f_type == HUGETLBFS_MAGIC ? CM__VMO_FS_HUGETLB
+                                        : CM__VMO_FS_OTHER;
+}
+
+void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb)
+{
+    int ok = 0;
     memset(f, 0, sizeof(*f));
     int seals = fcntl(fd, F_GET_SEALS);
-    int fl = fcntl(fd, F_GETFL);
-    if (seals < 0 || fl < 0 || fstat(fd, sb) != 0 || fstatfs(fd, &fs) != 0)
+    int fl = seals < 0 ? -1 : fcntl(fd, F_GETFL);
+    if (seals < 0 || fl < 0 || fstat(fd, sb) != 0)
         return; /* seals_ok == 0: WRONG_TYPE */
+    f->fs = fs_of(fd, sb, &ok);
+    if (!ok)
+        return;
     f->seals_ok = 1;
     f->seals = (uint32_t)seals;
     f->is_reg = S_ISREG(sb->st_mode);
-    f->fs = fs.f_type == TMPFS_MAGIC     ? CM__VMO_FS_SHMEM
-          : fs.f_type == HUGETLBFS_MAGIC ? CM__VMO_FS_HUGETLB
-                                         : CM__VMO_FS_OTHER;
     f->nlink = (uint64_t)sb->st_nlink;
     f->size = sb->st_size < 0 ? UINT64_MAX : (uint64_t)sb->st_size;
     int acc = fl & O_ACCMODE;
     f->readable = !(fl & O_PATH) && (acc == O_RDONLY || acc == O_RDWR);
     f->writable = !(fl & O_PATH) && acc == O_RDWR;
-}
-
-cm_status_t cm__vmo_admit_check(int fd)
-{
-    struct cm__vmo_facts f;
-    struct cm__vmo_verdict v;
-    struct stat sb;
-    gather_facts(fd, &f, &sb);
-    return cm__vmo_admit_decide(&f, CM_RIGHTS_SAME, &v);
 }
 
 /* Status for a failed /proc reopen. */
@@ -130,47 +191,99 @@ static cm_status_t reopen_status(int err)
     return cm__status_from_errno(err);
 }
 
-cm_status_t cm__vmo_admit(int fd, cm_rights_t claimed, struct cm__vmo **out,
-                          cm_rights_t *rights)
+/* The fd the admitted object holds: fd itself when the verdict makes the
+ * shared open file description harmless, else a /proc reopen of its own.
+ * Harmless means frozen and read-only: with WRITE|GROW|SHRINK sealed and no
+ * WRITE granted, the object is only ever read (pread, which ignores the
+ * file offset) and mapped read-only, and no status flag another holder can
+ * set on the description changes that: O_APPEND and O_NONBLOCK act on
+ * writes and blocking files only, O_DIRECT is refused on shmem (Linux <
+ * 6.6) or ignored by its reads, O_ASYNC and F_SETOWN signal nothing for a
+ * regular file; no capmem call opens it again, so a lease cannot stall one.
+ * That is the sender's reasoning for sending a frozen VMO as its own fd
+ * (host/channel.c, prepare_fds). Sets *own = 1 when fd is kept. */
+static int admitted_fd(int fd, const struct cm__vmo_verdict *d, const struct stat *sb,
+                       int *own, cm_status_t *st)
 {
-    struct cm__vmo_facts f;
+    *own = 0;
+    if (d->immutable && !(d->rights & CM_RIGHT_WRITE)) {
+        *own = 1;
+        return fd;
+    }
+    struct stat mine_sb;
+    int mine = cm__proc_reopen(fd, (int)d->open_write);
+    if (mine < 0) {
+        *st = reopen_status(errno);
+        return -1;
+    }
+    /* /proc/self/fd/N names fd's own file; checked anyway, it is cheap. */
+    if (fstat(mine, &mine_sb) != 0 || mine_sb.st_dev != sb->st_dev ||
+        mine_sb.st_ino != sb->st_ino) {
+        close(mine);
+        *st = CM_ERR_INTERNAL;
+        return -1;
+    }
+    return mine;
+}
+
+cm_status_t cm__vmo_admit_gathered(int fd, const struct cm__vmo_facts *f,
+                                   const struct stat *sb, cm_rights_t claimed,
+                                   struct cm__vmo **out, cm_rights_t *rights, int *took_fd)
+{
     struct cm__vmo_verdict d;
-    struct stat sb, own;
     struct cm__vmo *v;
-    gather_facts(fd, &f, &sb);
-    cm_status_t st = cm__vmo_admit_decide(&f, claimed, &d);
+    int own = 0;
+    cm_status_t st = cm__vmo_admit_decide(f, claimed, &d);
     if (st != CM_OK)
         return st;
-    int mine = cm__proc_reopen(fd, (int)d.open_write);
+    int mine = admitted_fd(fd, &d, sb, &own, &st);
     if (mine < 0)
-        return reopen_status(errno);
-    /* /proc/self/fd/N names fd's own file; checked anyway, it is cheap. */
-    if (fstat(mine, &own) != 0 || own.st_dev != sb.st_dev || own.st_ino != sb.st_ino) {
-        close(mine);
-        return CM_ERR_INTERNAL;
-    }
+        return st;
     st = vmo_alloc(mine, 0, &v);
     if (st != CM_OK) {
-        close(mine);
+        if (!own)
+            close(mine);
         return st;
     }
     atomic_store(&v->shared, 1);
+    atomic_store(&v->dev, (uint64_t)sb->st_dev);
+    atomic_store(&v->ino, (uint64_t)sb->st_ino);
+    atomic_store(&v->id_known, 1);
     if (d.immutable) {
         v->frozen_size = d.size;
-        v->dev = (uint64_t)sb.st_dev;
-        v->ino = (uint64_t)sb.st_ino;
-        v->frozen = 1;
+        atomic_store_explicit(&v->frozen, 1, memory_order_release);
     }
     *out = v;
     *rights = d.rights;
+    *took_fd = own;
     return CM_OK;
 }
 
-cm_status_t cm__vmo_receive(int fd, cm_rights_t claimed, cm_handle_t *out)
+cm_status_t cm__vmo_admit(int fd, cm_rights_t claimed, struct cm__vmo **out,
+                          cm_rights_t *rights, int *took_fd)
+{
+    struct cm__vmo_facts f;
+    struct stat sb;
+    cm__vmo_gather(fd, &f, &sb);
+    return cm__vmo_admit_gathered(fd, &f, &sb, claimed, out, rights, took_fd);
+}
+
+/* After a failed install: drops an admitted object without closing the fd
+ * it may have taken over (the caller still owns that fd on failure). */
+void cm__vmo_admit_undo(struct cm__vmo *v, int took_fd)
+{
+    if (took_fd)
+        v->fd = -1;
+    cm__hobj_put(&v->hdr);
+}
+
+cm_status_t cm__vmo_receive(int fd, const struct cm__vmo_facts *f, const struct stat *sb,
+                            cm_rights_t claimed, cm_handle_t *out)
 {
     struct cm__vmo *v;
     cm_rights_t rights;
-    cm_status_t st = cm__vmo_admit(fd, claimed, &v, &rights);
+    int took = 0;
+    cm_status_t st = cm__vmo_admit_gathered(fd, f, sb, claimed, &v, &rights, &took);
     if (st == CM_ERR_WRONG_TYPE || st == CM_ERR_OUT_OF_RANGE || st == CM_ERR_ACCESS_DENIED ||
         st == CM_ERR_INVALID_ARGS || st == CM_ERR_SHOULD_WAIT)
         return CM_ERR_PROTOCOL; /* not what a channel carries as a VMO, or leased */
@@ -178,10 +291,11 @@ cm_status_t cm__vmo_receive(int fd, cm_rights_t claimed, cm_handle_t *out)
         return st;
     st = cm__handle_install(&v->hdr, rights, out);
     if (st != CM_OK) {
-        cm__hobj_put(&v->hdr); /* closes our reopen; the caller closes fd */
+        cm__vmo_admit_undo(v, took); /* the caller closes fd */
         return st;
     }
-    close(fd);
+    if (!took)
+        close(fd); /* the handle holds its own reopen */
     return CM_OK;
 }
 
@@ -203,8 +317,12 @@ static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
         *size = v->file_len;
         return CM_OK;
     }
-    if (v->frozen) {
+    if (cm__vmo_frozen(v)) {
         *size = v->frozen_size;
+        return CM_OK;
+    }
+    if (cm__vmo_private(v)) {
+        *size = atomic_load(&v->local_size);
         return CM_OK;
     }
     if (fstat(v->fd, &st) != 0)
@@ -270,6 +388,7 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
     st = vmo_alloc(fd, 0, &v);
     if (st != CM_OK)
         goto bad;
+    atomic_store(&v->local_size, size);
     st = cm__handle_install(&v->hdr, CM_VMO_DEFAULT_RIGHTS, out);
     if (st != CM_OK)
         cm__hobj_put(&v->hdr); /* closes fd */
@@ -430,7 +549,7 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
     } else if ((st = cm__fsize_allows(size)) == CM_OK) {
         /* Checked and cut under the mapping table's lock, so no cm_vmo_map
          * of this process can slip in between. */
-        st = cm__map_truncate(v->fd, size);
+        st = cm__map_truncate(v->fd, size, &v->local_size);
         if (st == CM_ERR_OUT_OF_RANGE)
             st = CM_ERR_NO_RESOURCES; /* EFBIG: RLIMIT_FSIZE with SIGXFSZ ignored */
     }
@@ -453,8 +572,12 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
      * core/validate turns them into flags and effective rights, as on the
      * kernel target. */
     struct cm__vmo_state f = { 0, CM__SEAL_IMMUTABLE, 0 };
-    if (v->frozen) {
-        info->id = (v->dev << 40) ^ v->ino;
+    if (cm__vmo_frozen(v)) {
+        uint64_t dev = 0, ino = 0;
+        st = vmo_identity(v, &dev, &ino);
+        if (st != CM_OK)
+            goto out;
+        info->id = (dev << 40) ^ ino;
         f.size = v->frozen_size;
         goto facts;
     }
@@ -502,6 +625,31 @@ out:
     return st;
 }
 
+/* Caches the size of a VMO whose WRITE|GROW|SHRINK seals are set (by this
+ * process: a seal or a snapshot), read after the seals (or tracked, for a
+ * private one), so that no later call needs fstat for it (get_info,
+ * get_size, map) and a send goes as the object's own fd (host/channel.c,
+ * prepare_fds). One thread freezes (0 -> 2 -> 1); a failed fstat leaves it
+ * unfrozen, which costs system calls, never correctness. */
+static void vmo_freeze(struct cm__vmo *v)
+{
+    struct stat sb;
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&v->frozen, &expect, 2))
+        return; /* frozen already, or being frozen */
+    if (cm__vmo_private(v)) {
+        /* Sealed, so no set_size can change it any more. */
+        v->frozen_size = atomic_load(&v->local_size);
+    } else if (fstat(v->fd, &sb) == 0) {
+        v->frozen_size = (uint64_t)sb.st_size;
+        vmo_note_identity(v, &sb);
+    } else {
+        atomic_store(&v->frozen, 0);
+        return;
+    }
+    atomic_store_explicit(&v->frozen, 1, memory_order_release);
+}
+
 /* EBUSY from F_SEAL_WRITE has two causes: a writable shared mapping (any
  * process; reported at once) or pages with extra references the kernel
  * waited ~150 ms for in memfd_wait_for_pins, which include pages still in a
@@ -535,6 +683,8 @@ cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
     } else {
         st = add_seals(v->fd, seals);
     }
+    if (st == CM_OK && level == CM_SEAL_IMMUTABLE)
+        vmo_freeze(v);
     cm__hobj_put(&v->hdr);
     return st;
 }
@@ -551,7 +701,7 @@ static cm_status_t size_guaranteed(const struct cm__vmo *v)
 {
     if (v->is_file)
         return CM_ERR_UNSUPPORTED;
-    if (v->frozen || (!atomic_load(&v->shared) && !cm__hobj_forked(&v->hdr)))
+    if (cm__vmo_frozen(v) || (!atomic_load(&v->shared) && !cm__hobj_forked(&v->hdr)))
         return CM_OK;
     int seals = fcntl(v->fd, F_GET_SEALS);
     if (seals < 0)
@@ -645,13 +795,8 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
         goto bad;
     fd = -1;
     /* Nobody else holds the snapshot and its seals can never be removed. */
-    snap->frozen_size = size;
-    struct stat sb;
-    if (fstat(snap->fd, &sb) == 0) {
-        snap->dev = (uint64_t)sb.st_dev;
-        snap->ino = (uint64_t)sb.st_ino;
-        snap->frozen = 1;
-    }
+    atomic_store(&snap->local_size, size);
+    vmo_freeze(snap);
     /* A new object holding content READ already exposed: the snapshot
      * rights, never WRITE, as on the kernel target (core/validate.h). */
     st = cm__handle_install(&snap->hdr, CM__SNAPSHOT_RIGHTS, out);
@@ -670,7 +815,6 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
                        void **addr)
 {
     struct cm__vmo *v;
-    struct stat sb;
     cm_rights_t rights;
     cm_rights_t need = 0;
     cm_status_t st = cm__vmo_map_check_args(offset, len, flags, addr != NULL, &need);
@@ -680,10 +824,13 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
     if (st != CM_OK)
         return st;
     /* Seals (here) before the size (in cm__map_create): a size read after
-     * F_SEAL_SHRINK was seen can never shrink. */
+     * F_SEAL_SHRINK was seen can never shrink. A frozen object's size and
+     * identity were read at admission or seal and cannot change: no fstat. */
     st = make_mappable(v, rights);
-    if (st == CM_OK && !v->frozen && fstat(v->fd, &sb) != 0)
-        st = cm__status_from_errno(errno);
+    int frozen = st == CM_OK && cm__vmo_frozen(v);
+    uint64_t dev = 0, ino = 0;
+    if (frozen)
+        st = vmo_identity(v, &dev, &ino);
     if (st == CM_OK) {
         /* Never PROT_EXEC: data mappings are W^X. A write mapping of a
          * sealed memfd is refused by mmap itself (EPERM). */
@@ -691,9 +838,8 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
             .fd = v->fd, .fd_offset = offset, .obj_offset = offset,
             .len = len, .prot = PROT_READ | ((flags & CM_MAP_WRITE) ? PROT_WRITE : 0),
             .extra_flags = (flags & CM_MAP_POPULATE) ? MAP_POPULATE : 0,
-            .size_from_fd = !v->frozen, .obj_size = v->frozen_size,
-            .dev = v->frozen ? (dev_t)v->dev : sb.st_dev,
-            .ino = v->frozen ? (ino_t)v->ino : sb.st_ino,
+            .size_from_fd = !frozen, .obj_size = frozen ? v->frozen_size : 0,
+            .dev = (dev_t)dev, .ino = (ino_t)ino,
         };
         st = cm__map_create(&req, addr);
     }

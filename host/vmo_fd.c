@@ -19,17 +19,19 @@ cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out)
 {
     struct cm__vmo *v;
     cm_rights_t granted;
+    int took = 0;
     if (fd < 0 || out == NULL || (rights != CM_RIGHTS_SAME && (rights & ~CM_RIGHTS_ALL)))
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = cm__vmo_admit(fd, rights, &v, &granted);
+    cm_status_t st = cm__vmo_admit(fd, rights, &v, &granted, &took);
     if (st != CM_OK)
         return st;
     st = cm__handle_install(&v->hdr, granted, out);
     if (st != CM_OK) {
-        cm__hobj_put(&v->hdr); /* closes our reopen; the caller keeps fd */
+        cm__vmo_admit_undo(v, took); /* the caller keeps fd */
         return st;
     }
-    close(fd); /* ownership taken: the handle holds its own reopen */
+    if (!took)
+        close(fd); /* ownership taken: the handle holds its own reopen */
     return CM_OK;
 }
 

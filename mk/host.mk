@@ -54,3 +54,10 @@ HOST_LIB_SRCS += host/object.c
 HOST_TESTS += tests/host/object_wait.c
 TEST_SUITES += tests/host/hostile_review_apps.sh
 HOST_TESTS += tests/host/hostile_review.c
+# System calls per one-shot share, capmem against the bare-syscall floor
+# (docs/bench.md): tests/host/syscall_share.c, counted under strace.
+$(HOST_BUILD)/syscall_share: $(HOST_BUILD)/obj/tests/host/syscall_share.o $(HOST_LIB)
+	$(HOST_CC) -o $@ $< $(HOST_LIB) $(HOST_LIBS)
+ALL_TARGETS += $(HOST_BUILD)/syscall_share
+TEST_SUITES += tests/host/syscall_budget.sh
+HOST_TESTS += tests/host/vmo_fastpath.c

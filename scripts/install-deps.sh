@@ -1,14 +1,15 @@
 #!/bin/sh
 # Installs every Debian package capmem needs to build, test and benchmark
 # (spin: the DMA model check, required in CI; e2fsprogs: .ci/run's ext4
-# image when no directory here does O_DIRECT). Idempotent: packages already
+# image when no directory here does O_DIRECT; strace: the system-call budget
+# test, tests/host/syscall_budget.sh). Idempotent: packages already
 # present are not touched, and apt is only contacted when something is
 # missing. Must run as root (CI does).
 set -eu
 
 PKGS="build-essential pkg-config libcmocka-dev libssl-dev liburing-dev \
 gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc opensbi \
-spin clang e2fsprogs"
+spin clang e2fsprogs strace"
 
 missing=""
 for p in $PKGS; do
