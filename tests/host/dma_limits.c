@@ -309,7 +309,7 @@ static void no_getpid_child(void)
     cm_dma_fence_t f;
     cm_dma_completion_t c;
     cm_dma_pool_info_t info;
-    void *addr;
+    void *addr = NULL;
     cm_dma_op_t op = { CM_DMA_OP_READ, 0, 4, 0, 0 };
     CHILD_EXPECT(cm_dma_pool_get_info(pool, &info), CM_OK);
     CHILD_EXPECT(cm_dma_buffer_acquire(pool, &b), CM_OK);
@@ -318,7 +318,7 @@ static void no_getpid_child(void)
     CHILD_CHECK(write(p[1], "wxyz", 4) == 4);
     CHILD_EXPECT(cm_dma_fence_wait(pool, f, CM_TIMEOUT_INFINITE, &c), CM_OK);
     CHILD_EXPECT(cm_dma_buffer_map(pool, b, &addr, NULL), CM_OK);
-    CHILD_CHECK(memcmp(addr, "wxyz", 4) == 0);
+    CHILD_CHECK(addr != NULL && memcmp(addr, "wxyz", 4) == 0);
     CHILD_EXPECT(cm_dma_buffer_release(pool, b), CM_OK);
     CHILD_EXPECT(cm_handle_close(pool), CM_OK);
 }
