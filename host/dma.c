@@ -34,10 +34,14 @@
  * (dma_mem.registered).
  *
  * Locking and waiting. pool->lock guards all pool state; any thread holding
- * it may drain the completion queue. The ring signals an eventfd for every
- * completion it posts. One waiter at a time (the "reaper") sleeps on that
- * eventfd without the lock: it resets the count before it last looks at the
- * queue, so a completion posted after that look wakes it, whoever drains it.
+ * it may drain the completion queue. One waiter at a time (the "reaper")
+ * sleeps without the lock on the ring itself (io_uring_enter GETEVENTS,
+ * which returns while the completion queue is not empty: a completion
+ * posted after the reaper's last look wakes it, whoever drains it), as
+ * plain io_uring does. Kernels without IORING_FEAT_EXT_ARG (before 5.11)
+ * cannot give that sleep a timeout; there the ring signals an eventfd for
+ * every completion it posts, and the reaper sleeps on it, resetting the
+ * count before its last look at the queue.
  * Other waiters sleep on pool->cond, broadcast after every drain. Every wait
  * runs to a deadline from core/deadline.h.
  *
@@ -64,6 +68,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +168,7 @@ static uint64_t g_token_next;
 
 int (*cm__dma_fault_hook)(int site);
 atomic_uint cm__dma_quarantine_sleeps;
+int cm__dma_no_ring_wait;
 
 /* The errno a test injects at `site`, 0 normally. */
 static int fault(int site)
@@ -368,20 +374,54 @@ static unsigned drain(struct dma_pool *p)
     return n;
 }
 
+/* The ring itself can be slept on: io_uring_enter(GETEVENTS) with a
+ * timeout argument (IORING_FEAT_EXT_ARG, Linux 5.11) returns as soon as
+ * the completion queue holds an entry, consumed or not, so it needs no
+ * eventfd and no reset, and it is the path plain io_uring waits on. */
+static int ring_waitable(const struct dma_pool *p)
+{
+    return (p->ring.features & IORING_FEAT_EXT_ARG) != 0 && !cm__dma_no_ring_wait;
+}
+
 /* Forgets the completions signalled so far: called by the one sleeper
- * before its last look at the queue. EAGAIN: none. Lock held. */
+ * before its last look at the queue. EAGAIN: none. Lock held. Not needed
+ * when the sleeper sleeps on the ring itself. */
 static void event_reset(struct dma_pool *p)
 {
     uint64_t v;
+    if (ring_waitable(p))
+        return;
     while (read(p->efd, &v, sizeof(v)) < 0 && errno == EINTR)
         ;
 }
 
+/* Sleeps on the ring until its completion queue is not empty, or the
+ * deadline. Lock not held. */
+static cm_status_t ring_wait(struct dma_pool *p, uint64_t deadline)
+{
+    struct __kernel_timespec ts;
+    struct io_uring_getevents_arg arg = { 0, _NSIG / 8, 0, 0 };
+    if (deadline != CM__DEADLINE_NONE) {
+        uint64_t left = cm__deadline_left_ns(deadline, now_ns());
+        ts.tv_sec = (long long)(left / 1000000000ull);
+        ts.tv_nsec = (long long)(left % 1000000000ull);
+        arg.ts = (uint64_t)(uintptr_t)&ts;
+    }
+    int r = io_uring_enter2((unsigned)p->ring.ring_fd, 0, 1,
+                            IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, (sigset_t *)&arg,
+                            sizeof(arg));
+    if (r < 0 && r != -EINTR && r != -ETIME && r != -EAGAIN && r != -EBUSY)
+        return status_from_errno(-r);
+    return CM_OK;
+}
+
 /* Sleeps until the ring signals a completion or the deadline. Lock not
  * held. A timeout or a signal is not an error: the caller re-checks.
- * Errors: those of ppoll (NO_MEMORY, ...). */
+ * Errors: those of ppoll or io_uring_enter (NO_MEMORY, ...). */
 static cm_status_t event_wait(struct dma_pool *p, uint64_t deadline)
 {
+    if (ring_waitable(p))
+        return ring_wait(p, deadline);
     struct pollfd pfd = { p->efd, POLLIN, 0 };
     struct timespec ts, *tsp = NULL;
     if (deadline != CM__DEADLINE_NONE) {

@@ -16,6 +16,7 @@ static uint32_t registered_before;
 static int setup(void **state)
 {
     dma_pool_options = 0;
+    cm__dma_no_ring_wait = 0;
     registered_before = cm__dma_registered_buffers();
     return leak_setup(state);
 }
@@ -945,6 +946,18 @@ DMA_IN_GUARDED_MODE(test_detach_vmo_is_zero_copy_and_sealable)
 DMA_IN_GUARDED_MODE(test_concurrent_waiters_each_get_their_buffer)
 DMA_IN_GUARDED_MODE(test_threads_share_pool_under_load)
 
+/* Waiters sleeping on the eventfd (kernels before 5.11) instead of the ring. */
+#define WITH_EVENTFD_WAIT(t)                             \
+    static void t##_with_eventfd_wait(void **state)      \
+    {                                                    \
+        cm__dma_no_ring_wait = 1;                        \
+        t(state);                                        \
+        cm__dma_no_ring_wait = 0;                        \
+    }
+WITH_EVENTFD_WAIT(test_concurrent_waiters_each_get_their_buffer)
+WITH_EVENTFD_WAIT(test_threads_share_pool_under_load)
+WITH_EVENTFD_WAIT(test_cpu_access_while_in_flight_refused)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -960,6 +973,7 @@ int main(void)
         T(test_ownership_transfer_prevents_double_submit_in_guarded_mode),
         T(test_cpu_access_while_in_flight_refused),
         T(test_cpu_access_while_in_flight_refused_in_guarded_mode),
+        T(test_cpu_access_while_in_flight_refused_with_eventfd_wait),
         T(test_guarded_pool_pointer_kept_across_submit_faults),
         T(test_default_pool_has_no_cpu_guard_and_keeps_api_checks),
         T(test_in_flight_bound_enforced),
@@ -984,8 +998,10 @@ int main(void)
         T(test_detach_vmo_is_zero_copy_and_sealable_in_guarded_mode),
         T(test_concurrent_waiters_each_get_their_buffer),
         T(test_concurrent_waiters_each_get_their_buffer_in_guarded_mode),
+        T(test_concurrent_waiters_each_get_their_buffer_with_eventfd_wait),
         T(test_threads_share_pool_under_load),
         T(test_threads_share_pool_under_load_in_guarded_mode),
+        T(test_threads_share_pool_under_load_with_eventfd_wait),
         T(test_error_paths_leak_nothing),
     };
     /* The device file is created before the first leak snapshot. */
