@@ -59,7 +59,7 @@
 #include <capmem/dma.h>
 #include "common.h"
 
-#define FILE_MIB_DEFAULT 2048u
+#define FILE_MIB_DEFAULT 1536u
 #define BLOCK (1u << 20)
 #define REPS 3
 #define SEGMENTS 32
