@@ -1,7 +1,7 @@
 /* DMA pool against plain io_uring, in one run, with a verdict per goal.
  *
  * Reads a file (FILE_MIB MiB, $CAPMEM_BENCH_DMA_MIB to change it) in 1 MiB
- * blocks by four variants:
+ * blocks by five variants:
  *   io_uring   plain io_uring, O_DIRECT, 1 MiB fixed (registered) buffers,
  *              N requests kept in flight, completions reaped in any order:
  *              the device path with no ownership layer (the baseline);
@@ -25,7 +25,7 @@
  * outside).
  *
  * Interleaving: one comparison reads the whole file at each N; the file is
- * cut into SEGMENTS pieces and each piece is read by the four variants back
+ * cut into SEGMENTS pieces and each piece is read by the five variants back
  * to back, the order rotating from piece to piece, so the virtual disk's
  * slow and fast phases fall on all of them alike. The whole comparison runs
  * REPS times; every figure is reported as min / median / max over the
