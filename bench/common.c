@@ -56,6 +56,23 @@ void bench_percentiles(uint64_t *samples, uint32_t n, struct bench_pct *out)
     out->p90 = pct_of_sorted(samples, n, 0.90);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+struct bench_spread bench_spread(const double *v, uint32_t n)
+{
+    double *s = malloc(sizeof(double) * n);
+    BENCH_CHECK(n > 0 && s != NULL, "bench_spread: %u values", n);
+    memcpy(s, v, sizeof(double) * n);
+    qsort(s, n, sizeof(double), cmp_double);
+    struct bench_spread out = { s[0], n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, s[n - 1] };
+    free(s);
+    return out;
+}
+
 void bench_sha256(const void *data, size_t len, uint8_t digest[32])
 {
     unsigned int n = 32;

@@ -30,6 +30,14 @@ struct bench_pct {
 };
 void bench_percentiles(uint64_t *samples, uint32_t n, struct bench_pct *out);
 
+/* Smallest, median and largest of n values (n > 0; the median of an even
+ * count is the mean of the middle two). `v` is not changed. Benches that
+ * repeat a whole comparison report each figure this way. */
+struct bench_spread {
+    double min, median, max;
+};
+struct bench_spread bench_spread(const double *v, uint32_t n);
+
 /* SHA-256 through OpenSSL EVP (uses SHA-NI where the CPU has it). */
 void bench_sha256(const void *data, size_t len, uint8_t digest[32]);
 

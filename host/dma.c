@@ -9,16 +9,21 @@
  * completion names exactly one submission and a stale one is dropped by
  * cm__dma_own_complete.
  *
- * CPU guard. A buffer's mapping is PROT_READ|PROT_WRITE only while it is
- * CPU_OWNED and PROT_NONE otherwise (the registered pages do not depend on
- * the mapping's protection), so a pointer kept across submit or release
- * faults instead of racing the device or reading another client's data.
- * It costs two mprotect calls (and TLB flushes) per operation, so a pool
- * can opt out with CM_DMA_POOL_NO_CPU_GUARD; the API checks remain. The
- * protection each mapping has is recorded (dma_mem.rw): a step that must
- * close it does so before it commits (and fails, changing nothing, if it
- * cannot); a rollback that cannot reopen it leaves rw clear, and the next
- * CPU access reopens it or returns the error. A CPU access never faults.
+ * CPU guard (opt-in, CM_DMA_POOL_CPU_GUARD: a debugging mode). The API
+ * never hands out a pointer to a buffer that is not CPU-owned, and every
+ * CPU access call checks ownership, in every mode. A guarded pool also
+ * makes a buffer's mapping PROT_READ|PROT_WRITE only while it is CPU_OWNED
+ * and PROT_NONE otherwise (the registered pages do not depend on the
+ * mapping's protection), so a pointer kept across submit or release faults
+ * instead of racing the device or reading another client's data. That
+ * costs two mprotect calls per operation, each a TLB shootdown (io_uring's
+ * workers share the address space), and the CPU re-faults every page after
+ * the protection comes back: several times plain io_uring's CPU per I/O
+ * (docs/dma.md has the figures), hence off by default. The protection each
+ * mapping has is recorded (dma_mem.rw): a step that must close it does so
+ * before it commits (and fails, changing nothing, if it cannot); a
+ * rollback that cannot reopen it leaves rw clear, and the next CPU access
+ * reopens it or returns the error. A CPU access never faults.
  *
  * Why one memfd per buffer: cm_dma_buffer_detach_vmo hands the very pages
  * the device wrote to a VMO without a copy. Sealing a memfd IMMUTABLE
@@ -29,10 +34,14 @@
  * (dma_mem.registered).
  *
  * Locking and waiting. pool->lock guards all pool state; any thread holding
- * it may drain the completion queue. The ring signals an eventfd for every
- * completion it posts. One waiter at a time (the "reaper") sleeps on that
- * eventfd without the lock: it resets the count before it last looks at the
- * queue, so a completion posted after that look wakes it, whoever drains it.
+ * it may drain the completion queue. One waiter at a time (the "reaper")
+ * sleeps without the lock on the ring itself (io_uring_enter GETEVENTS,
+ * which returns while the completion queue is not empty: a completion
+ * posted after the reaper's last look wakes it, whoever drains it), as
+ * plain io_uring does. Kernels without IORING_FEAT_EXT_ARG (before 5.11)
+ * cannot give that sleep a timeout; there the ring signals an eventfd for
+ * every completion it posts, and the reaper sleeps on it, resetting the
+ * count before its last look at the queue.
  * Other waiters sleep on pool->cond, broadcast after every drain. Every wait
  * runs to a deadline from core/deadline.h.
  *
@@ -48,13 +57,18 @@
  * memory is not even mapped there (MADV_DONTFORK), every call on it returns
  * BAD_STATE before anything is touched, and its close frees only the husk:
  * it never drains, cancels, unregisters, scrubs or submits anything of the
- * parent's. Process-wide state (pool list, quarantine counts) starts empty
+ * parent's. A child made without fork handlers (a raw clone system call)
+ * is caught without a system call per DMA call: the process token lives in
+ * a MADV_WIPEONFORK page, which Linux zeroes in every child however it was
+ * made, so no pool's token matches there. Process-wide state (pool list,
+ * quarantine counts) starts empty
  * in the child. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,10 +129,11 @@ struct dma_pool {
     uint32_t info_flags;
 
     /* Set at creation (and by the fork handler in a child), then read-only. */
-    pid_t owner;             /* the creating process */
+    uint64_t token;          /* the creating process's token (process_token) */
+    pid_t owner;             /* the creating process: the fallback check */
     int inherited;           /* this is a forked child's copy */
     uint32_t size;
-    int guarded;             /* no CM_DMA_POOL_NO_CPU_GUARD */
+    int guarded;             /* CM_DMA_POOL_CPU_GUARD */
     int ring_ok;
     uint32_t table;          /* fixed-buffer table entries (registered_buffers) */
     int efd;                 /* eventfd the ring signals per completion, -1 when none */
@@ -140,11 +155,20 @@ static atomic_uint q_buffers;          /* their quarantined buffers */
 static atomic_uint registered_buffers; /* registered fixed buffers, all pools */
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 static int fork_handler_err;
+/* The process token (see pool_owned): in one MADV_WIPEONFORK page, so it
+ * reads 0 in any child. Non-zero once a pool was created in this process;
+ * g_token_next (an ordinary, inherited variable, under g_lock) makes each
+ * new token larger than any a pool in this address space carries. NULL
+ * without the page: pool_owned then asks getpid. Set before main, then
+ * read-only. */
+static _Atomic uint64_t *g_token;
+static uint64_t g_token_next;
 
 /* ---- test hooks (dma_internal.h) ---- */
 
 int (*cm__dma_fault_hook)(int site);
 atomic_uint cm__dma_quarantine_sleeps;
+int cm__dma_no_ring_wait;
 
 /* The errno a test injects at `site`, 0 normally. */
 static int fault(int site)
@@ -355,20 +379,54 @@ static unsigned drain(struct dma_pool *p)
     return n;
 }
 
+/* The ring itself can be slept on: io_uring_enter(GETEVENTS) with a
+ * timeout argument (IORING_FEAT_EXT_ARG, Linux 5.11) returns as soon as
+ * the completion queue holds an entry, consumed or not, so it needs no
+ * eventfd and no reset, and it is the path plain io_uring waits on. */
+static int ring_waitable(const struct dma_pool *p)
+{
+    return (p->ring.features & IORING_FEAT_EXT_ARG) != 0 && !cm__dma_no_ring_wait;
+}
+
 /* Forgets the completions signalled so far: called by the one sleeper
- * before its last look at the queue. EAGAIN: none. Lock held. */
+ * before its last look at the queue. EAGAIN: none. Lock held. Not needed
+ * when the sleeper sleeps on the ring itself. */
 static void event_reset(struct dma_pool *p)
 {
     uint64_t v;
+    if (ring_waitable(p))
+        return;
     while (read(p->efd, &v, sizeof(v)) < 0 && errno == EINTR)
         ;
 }
 
+/* Sleeps on the ring until its completion queue is not empty, or the
+ * deadline. Lock not held. */
+static cm_status_t ring_wait(struct dma_pool *p, uint64_t deadline)
+{
+    struct __kernel_timespec ts;
+    struct io_uring_getevents_arg arg = { 0, _NSIG / 8, 0, 0 };
+    if (deadline != CM__DEADLINE_NONE) {
+        uint64_t left = cm__deadline_left_ns(deadline, now_ns());
+        ts.tv_sec = (long long)(left / 1000000000ull);
+        ts.tv_nsec = (long long)(left % 1000000000ull);
+        arg.ts = (uint64_t)(uintptr_t)&ts;
+    }
+    int r = io_uring_enter2((unsigned)p->ring.ring_fd, 0, 1,
+                            IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, (sigset_t *)&arg,
+                            sizeof(arg));
+    if (r < 0 && r != -EINTR && r != -ETIME && r != -EAGAIN && r != -EBUSY)
+        return status_from_errno(-r);
+    return CM_OK;
+}
+
 /* Sleeps until the ring signals a completion or the deadline. Lock not
  * held. A timeout or a signal is not an error: the caller re-checks.
- * Errors: those of ppoll (NO_MEMORY, ...). */
+ * Errors: those of ppoll or io_uring_enter (NO_MEMORY, ...). */
 static cm_status_t event_wait(struct dma_pool *p, uint64_t deadline)
 {
+    if (ring_waitable(p))
+        return ring_wait(p, deadline);
     struct pollfd pfd = { p->efd, POLLIN, 0 };
     struct timespec ts, *tsp = NULL;
     if (deadline != CM__DEADLINE_NONE) {
@@ -382,11 +440,31 @@ static cm_status_t event_wait(struct dma_pool *p, uint64_t deadline)
 
 /* ---- fork ---- */
 
-/* True in the process that created the pool. The pid check also covers a
- * child made without fork handlers (a raw clone). */
+/* True in the process that created the pool, and no system call: the fork
+ * handler marks a child's copies (inherited); a child made without fork
+ * handlers (a raw clone) has a zeroed token page, which matches no pool's
+ * token. Only without MADV_WIPEONFORK is getpid asked, per call. */
 static int pool_owned(const struct dma_pool *p)
 {
-    return !p->inherited && p->owner == getpid();
+    if (p->inherited)
+        return 0;
+    if (g_token != NULL)
+        return atomic_load_explicit(g_token, memory_order_relaxed) == p->token;
+    return p->owner == getpid();
+}
+
+/* The token of the calling process for a new pool: a fresh one if this
+ * process has none yet (first pool, or the first in a child). g_lock held. */
+static uint64_t process_token(void)
+{
+    if (g_token == NULL)
+        return 0;
+    uint64_t t = atomic_load_explicit(g_token, memory_order_relaxed);
+    if (t == 0) {
+        t = ++g_token_next;
+        atomic_store_explicit(g_token, t, memory_order_relaxed);
+    }
+    return t;
 }
 
 /* Closes a husk's copies of the pool's fds (never the ring's or buffers'
@@ -446,6 +524,22 @@ static void fork_child(void)
     pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
     g_cond = fresh_cond;
     pthread_mutex_unlock(&g_lock);
+}
+
+/* The token page, made when the library is loaded (so it exists before
+ * any pool and any test's leak snapshot). Without it (no memory, or no
+ * MADV_WIPEONFORK: Linux < 4.14) the owner check falls back to getpid. */
+__attribute__((constructor)) static void token_page_create(void)
+{
+    void *page = mmap(NULL, CM_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+    if (page == MAP_FAILED)
+        return;
+    if (madvise(page, CM_PAGE_SIZE, MADV_WIPEONFORK) != 0) {
+        munmap(page, CM_PAGE_SIZE);
+        return;
+    }
+    g_token = page; /* zero-filled: no token yet */
 }
 
 static void fork_register(void)
@@ -661,7 +755,10 @@ static uint32_t ring_entries(uint32_t max_in_flight)
 
 static cm_status_t config_ok(const cm_dma_pool_config_t *c)
 {
-    if ((c->options & ~CM_DMA_POOL_NO_CPU_GUARD) != 0 || c->buffer_count == 0 || c->buffer_count > CM_DMA_MAX_BUFFERS)
+    const uint32_t guard = CM_DMA_POOL_CPU_GUARD | CM_DMA_POOL_NO_CPU_GUARD;
+    if ((c->options & ~guard) != 0 || (c->options & guard) == guard)
+        return CM_ERR_INVALID_ARGS; /* unknown, or both guard and no guard */
+    if (c->buffer_count == 0 || c->buffer_count > CM_DMA_MAX_BUFFERS)
         return CM_ERR_INVALID_ARGS;
     if (c->buffer_size == 0 || c->buffer_size > CM_DMA_MAX_BUFFER_SIZE ||
         c->buffer_size % CM_PAGE_SIZE != 0)
@@ -740,11 +837,11 @@ cm_status_t cm_dma_pool_create(const cm_dma_pool_config_t *config, cm_handle_t *
     if (p == NULL)
         return CM_ERR_NO_MEMORY;
     cm__hobj_init(&p->hdr, CM_OBJ_DMA_POOL, pool_destroy);
-    p->owner = getpid();
+    p->owner = getpid(); /* once per pool, not per call */
     p->dev_fd = -1;
     p->efd = -1;
     p->size = config->buffer_size;
-    p->guarded = (config->options & CM_DMA_POOL_NO_CPU_GUARD) == 0;
+    p->guarded = (config->options & CM_DMA_POOL_CPU_GUARD) != 0;
     for (uint32_t i = 0; i < CM_DMA_MAX_BUFFERS; i++)
         p->mem[i].fd = -1;
     /* Waits use pthread_cond_clockwait on CLOCK_MONOTONIC: no attribute. */
@@ -758,6 +855,7 @@ cm_status_t cm_dma_pool_create(const cm_dma_pool_config_t *config, cm_handle_t *
         return CM_ERR_NO_MEMORY;
     }
     pthread_mutex_lock(&g_lock);
+    p->token = process_token();
     list_add(p);
     pthread_mutex_lock(&p->lock);
     pthread_mutex_unlock(&g_lock);

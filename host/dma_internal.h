@@ -37,6 +37,11 @@ enum cm__dma_site {
 };
 extern int (*cm__dma_fault_hook)(int site);
 
+/* When set, waiters sleep on the pool's eventfd (the path for kernels
+ * without IORING_FEAT_EXT_ARG) instead of on the ring, so that tests cover
+ * both. Set only while no wait is in progress. */
+extern int cm__dma_no_ring_wait;
+
 /* Times cm_host_dma_quarantine_wait went to sleep (a wait that sleeps
  * without an event to wake it is a poll). */
 extern atomic_uint cm__dma_quarantine_sleeps;

@@ -11,7 +11,8 @@
  * A pool (a handle of type CM_OBJ_DMA_POOL) owns a bounded number of
  * bounded-size buffers and one device. Each buffer is either owned by the
  * CPU (one client, which may read and write it) or by a fence (the device
- * may read and write it; the CPU has no access at all). Submitting a buffer
+ * may read and write it; the API gives the CPU no access at all, and with
+ * CM_DMA_POOL_CPU_GUARD neither does the MMU). Submitting a buffer
  * with an operation moves it into a fence; waiting on the fence gives it
  * back, CPU-owned, with the operation's result. A released buffer is zeroed
  * before any client can acquire it again. A buffer whose pool is destroyed
@@ -59,13 +60,19 @@ typedef uint64_t cm_dma_fence_t;
 #define CM_DMA_FENCE_INVALID ((cm_dma_fence_t)0)
 
 /* cm_dma_pool_config.options */
-/* Leave buffers mapped for the CPU while a fence or the pool holds them.
- * Every API check stays (no pointer is handed out, access calls return
- * BAD_STATE), but a pointer the caller kept from before a submit is no
- * longer stopped by the MMU. By default the memory is made inaccessible
- * (host: mprotect PROT_NONE on submit, back on wait), which costs two
- * protection changes and TLB flushes per operation: see docs/dma.md for the
- * measured price. */
+/* Debugging mode: besides the API checks (which hold in every mode: no
+ * pointer to a buffer that is not CPU-owned is handed out, and map, read,
+ * write, release and detach on one return BAD_STATE), the MMU stops the CPU
+ * too. A buffer's memory is inaccessible while the pool or a fence holds it
+ * (host: mprotect PROT_NONE on submit and release, back on wait and
+ * acquire), so a pointer the caller kept from before a submit faults
+ * instead of racing the device. It costs two protection changes, TLB
+ * flushes and re-faulting the buffer's pages per operation: several times
+ * the CPU time of the I/O itself and a large part of its throughput (see
+ * docs/dma.md for the measured price). Off by default. */
+#define CM_DMA_POOL_CPU_GUARD (1u << 1)
+/* Deprecated, accepted and ignored: the guard is off unless
+ * CM_DMA_POOL_CPU_GUARD asks for it. Both together are INVALID_ARGS. */
 #define CM_DMA_POOL_NO_CPU_GUARD (1u << 0)
 
 typedef struct cm_dma_pool_config {
@@ -102,8 +109,8 @@ typedef struct cm_dma_completion {
 #define CM_DMA_INFO_DIRECT    (1u << 1) /* the device transfers straight to/from buffer
                                            memory (host: O_DIRECT into registered pages) */
 #define CM_DMA_INFO_CPU_GUARD (1u << 2) /* buffers not CPU-owned are inaccessible to the
-                                           CPU (host: PROT_NONE), so a kept pointer faults;
-                                           absent with CM_DMA_POOL_NO_CPU_GUARD */
+                                           CPU (host: PROT_NONE), so a kept pointer faults:
+                                           the pool was made with CM_DMA_POOL_CPU_GUARD */
 #define CM_DMA_INFO_DEV_READ  (1u << 3) /* CM_DMA_OP_READ allowed */
 #define CM_DMA_INFO_DEV_WRITE (1u << 4) /* CM_DMA_OP_WRITE allowed */
 
@@ -121,7 +128,8 @@ typedef struct cm_dma_pool_info {
 } cm_dma_pool_info_t;
 
 /* Creates a pool of zero-filled buffers, without a device.
- * Errors: INVALID_ARGS (config or out NULL, unknown option, a bound violated);
+ * Errors: INVALID_ARGS (config or out NULL, unknown option, both
+ * CM_DMA_POOL_CPU_GUARD and CM_DMA_POOL_NO_CPU_GUARD, a bound violated);
  * NO_MEMORY; NO_RESOURCES (handle limit; fd limit, host RLIMIT_NOFILE: a
  * pool needs buffer_count + 2 fds; pinned-memory limit, host RLIMIT_MEMLOCK
  * without CAP_IPC_LOCK: buffer_count * buffer_size bytes; host
@@ -156,19 +164,20 @@ cm_status_t cm_dma_pool_get_info(cm_handle_t pool, cm_dma_pool_info_t *info);
 /* Takes a FREE buffer; it is CPU-owned by the caller and reads as zeros.
  * Needs WRITE. Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS;
  * BAD_STATE (inherited); NO_RESOURCES (every buffer taken, in flight, or
- * quarantined); NO_MEMORY (host: the buffer's CPU access could not be
- * opened; nothing changed). */
+ * quarantined); NO_MEMORY (host, CM_DMA_POOL_CPU_GUARD only: the buffer's
+ * CPU access could not be opened; nothing changed). */
 cm_status_t cm_dma_buffer_acquire(cm_handle_t pool, cm_dma_buffer_t *buffer);
 
 /* Returns the buffer's address and size for direct CPU access. Needs
- * READ|WRITE. The pointer is valid only while the buffer stays CPU-owned:
- * after submit, release or detach the memory is inaccessible (host: it
- * faults, unless the pool has CM_DMA_POOL_NO_CPU_GUARD) until a fence wait
- * returns it.
+ * READ|WRITE. The pointer may be used only while the buffer stays
+ * CPU-owned: after submit, release or detach the device or another client
+ * owns the memory until a fence wait returns it (with CM_DMA_POOL_CPU_GUARD
+ * a kept pointer faults; without, a use of it is the caller's bug that
+ * nothing stops).
  * Errors: BAD_HANDLE (stale or unknown buffer); BAD_STATE (in flight or
  * signaled but not waited; inherited); WRONG_TYPE; ACCESS_DENIED;
- * INVALID_ARGS; NO_MEMORY (host: CPU access could not be reopened after an
- * earlier failure; retry). */
+ * INVALID_ARGS; NO_MEMORY (host, CM_DMA_POOL_CPU_GUARD only: CPU access
+ * could not be reopened after an earlier failure; retry). */
 cm_status_t cm_dma_buffer_map(cm_handle_t pool, cm_dma_buffer_t buffer, void **addr,
                               uint32_t *size);
 
@@ -191,9 +200,9 @@ cm_status_t cm_dma_buffer_write(cm_handle_t pool, cm_dma_buffer_t buffer, uint32
  * BAD_STATE (already submitted: double submit; or no device attached;
  * inherited); NO_RESOURCES (max_in_flight buffers held by the device, after
  * collecting every finished completion; or the slot's fresh memory after a
- * detach cannot be registered, host RLIMIT_MEMLOCK); NO_MEMORY (host: CPU
- * access could not be closed); IO (the device queue refused the request:
- * the buffer is the caller's again). */
+ * detach cannot be registered, host RLIMIT_MEMLOCK); NO_MEMORY (host,
+ * CM_DMA_POOL_CPU_GUARD only: CPU access could not be closed); IO (the
+ * device queue refused the request: the buffer is the caller's again). */
 cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma_op_t *op,
                           cm_dma_fence_t *fence);
 
@@ -204,8 +213,8 @@ cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma
  * Errors: BAD_HANDLE (stale, consumed or unknown fence); WRONG_TYPE;
  * ACCESS_DENIED; INVALID_ARGS (completion NULL, timeout negative and not
  * CM_TIMEOUT_INFINITE); BAD_STATE (inherited); TIMED_OUT (the fence stays
- * valid); NO_MEMORY (host: CPU access could not be reopened; the fence
- * stays valid, wait again). */
+ * valid); NO_MEMORY (host, CM_DMA_POOL_CPU_GUARD only: CPU access could
+ * not be reopened; the fence stays valid, wait again). */
 cm_status_t cm_dma_fence_wait(cm_handle_t pool, cm_dma_fence_t fence, int64_t timeout_ns,
                               cm_dma_completion_t *completion);
 
@@ -218,8 +227,9 @@ cm_status_t cm_dma_fence_poll(cm_handle_t pool, cm_dma_fence_t fence,
  * is still the caller's (it never returns to the pool unscrubbed); after
  * NO_MEMORY its bytes may already be zeroed, and release can be retried.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; BAD_STATE (held by a
- * fence: wait first; inherited); NO_MEMORY (host: the buffer could not be
- * made inaccessible to the CPU, which a FREE buffer must be). */
+ * fence: wait first; inherited); NO_MEMORY (host, CM_DMA_POOL_CPU_GUARD
+ * only: the buffer could not be made inaccessible to the CPU, which a FREE
+ * buffer of a guarded pool must be). */
 cm_status_t cm_dma_buffer_release(cm_handle_t pool, cm_dma_buffer_t buffer);
 
 /* Takes a CPU-owned buffer's memory out of the pool as a new VMO, without a

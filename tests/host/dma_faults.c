@@ -54,6 +54,7 @@ static void disarm(void)
 
 static int setup(void **state)
 {
+    dma_pool_options = 0;
     registered_before = cm__dma_registered_buffers();
     return leak_setup(state);
 }
@@ -168,6 +169,11 @@ static void test_failed_scrub_fails_release_and_never_hands_out_the_buffer(void 
         assert_status(cm_dma_buffer_acquire(pool, &other), CM_ERR_NO_RESOURCES);
     }
     printf("# release has %d fallible steps\n", n - 1);
+    /* Guarded: closing CPU access can fail. Default: nothing can. */
+    if (dma_pool_options & CM_DMA_POOL_CPU_GUARD)
+        assert_true(n > 1);
+    else
+        assert_int_equal(n, 1);
     assert_status(cm_dma_buffer_acquire(pool, &other), CM_OK);
     char got[6], zero[6] = { 0 };
     assert_status(cm_dma_buffer_read(pool, other, 0, got, 6), CM_OK);
@@ -220,7 +226,7 @@ static void test_pool_create_fails_cleanly_at_each_step(void **state)
     (void)state;
     int fds = count_open_fds(), maps = count_maps();
     uint32_t handles = cm_host_live_handles();
-    cm_dma_pool_config_t cfg = { 3, 2 * CM_PAGE_SIZE, 2, 0 };
+    cm_dma_pool_config_t cfg = { 3, 2 * CM_PAGE_SIZE, 2, dma_pool_options };
     cm_handle_t pool;
     int n;
     for (n = 1; n < 256; n++) {
@@ -414,21 +420,84 @@ static void test_int64_max_timeout_waits_without_overflow(void **state)
     cm_handle_close(pool);
 }
 
+/* The default pool changes no protection when ownership changes: a whole
+ * cycle (acquire, write, submit, wait, map, release, detach) reaches the
+ * mprotect site zero times. The guarded pool does, at every change. */
+static int mprotects;
+
+static int count_mprotect_hook(int site)
+{
+    mprotects += site == CM__DMA_SITE_MPROTECT;
+    return 0;
+}
+
+static int mprotects_per_cycle(uint32_t options)
+{
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    cm_dma_pool_config_t cfg = { 2, CM_PAGE_SIZE, 1, options };
+    cm_handle_t pool, vmo;
+    assert_status(cm_dma_pool_create(&cfg, &pool), CM_OK);
+    assert_status(cm_host_dma_attach_fd(pool, p[0], CM_DMA_ATTACH_READ), CM_OK);
+    mprotects = 0;
+    cm__dma_fault_hook = count_mprotect_hook;
+    cm_dma_buffer_t b;
+    cm_dma_completion_t c;
+    void *addr;
+    assert_status(cm_dma_buffer_acquire(pool, &b), CM_OK);
+    assert_status(cm_dma_buffer_write(pool, b, 0, "abcd", 4), CM_OK);
+    cm_dma_fence_t f = dma_submit_read(pool, b, 0, 4, 0);
+    assert_int_equal(write(p[1], "wxyz", 4), 4);
+    assert_status(cm_dma_fence_wait(pool, f, 10 * SEC, &c), CM_OK);
+    assert_status(cm_dma_buffer_map(pool, b, &addr, NULL), CM_OK);
+    assert_memory_equal(addr, "wxyz", 4);
+    assert_status(cm_dma_buffer_release(pool, b), CM_OK);
+    assert_status(cm_dma_buffer_acquire(pool, &b), CM_OK);
+    assert_status(cm_dma_buffer_detach_vmo(pool, b, &vmo), CM_OK);
+    disarm();
+    cm_handle_close(vmo);
+    close(p[0]);
+    close(p[1]);
+    cm_handle_close(pool);
+    return mprotects;
+}
+
+static void test_default_pool_changes_no_protection_per_ownership_change(void **state)
+{
+    (void)state;
+    assert_int_equal(mprotects_per_cycle(0), 0);
+    assert_int_equal(mprotects_per_cycle(CM_DMA_POOL_NO_CPU_GUARD), 0);
+    /* acquire, submit, wait, release, acquire, detach's fresh memory */
+    int guarded = mprotects_per_cycle(CM_DMA_POOL_CPU_GUARD);
+    printf("# guarded pool: %d protection changes per cycle\n", guarded);
+    assert_true(guarded >= 6);
+}
+
+DMA_IN_GUARDED_MODE(test_detach_publishes_vmo_handle_last)
+DMA_IN_GUARDED_MODE(test_failed_scrub_fails_release_and_never_hands_out_the_buffer)
+DMA_IN_GUARDED_MODE(test_buffer_returned_by_failed_submit_is_accessible_again)
+DMA_IN_GUARDED_MODE(test_pool_create_fails_cleanly_at_each_step)
+
 int main(void)
 {
     alarm(300); /* a hang fails the suite instead of stalling it */
     const struct CMUnitTest tests[] = {
         T(test_submit_reaps_finished_completions_before_capacity_check),
         T(test_detach_publishes_vmo_handle_last),
+        T(test_detach_publishes_vmo_handle_last_in_guarded_mode),
         T(test_failed_scrub_fails_release_and_never_hands_out_the_buffer),
+        T(test_failed_scrub_fails_release_and_never_hands_out_the_buffer_in_guarded_mode),
         T(test_buffer_returned_by_failed_submit_is_accessible_again),
+        T(test_buffer_returned_by_failed_submit_is_accessible_again_in_guarded_mode),
         T(test_pool_create_fails_cleanly_at_each_step),
+        T(test_pool_create_fails_cleanly_at_each_step_in_guarded_mode),
         T(test_quarantine_wait_sleeps_until_event_or_deadline),
         T(test_close_without_quarantine_thread_does_not_wait_for_device),
         T(test_parked_quarantine_gets_a_thread_when_possible),
         T(test_attach_path_swapped_for_fifo_is_refused_not_blocking),
         T(test_negative_timeouts_other_than_infinite_rejected),
         T(test_int64_max_timeout_waits_without_overflow),
+        T(test_default_pool_changes_no_protection_per_ownership_change),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

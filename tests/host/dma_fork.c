@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "dma_testutil.h"
@@ -27,6 +28,7 @@ static uint32_t registered_before;
 
 static int setup(void **state)
 {
+    dma_pool_options = 0;
     registered_before = cm__dma_registered_buffers();
     return leak_setup(state);
 }
@@ -405,6 +407,50 @@ static void test_fork_while_threads_use_pools_leaves_child_usable(void **state)
     }
 }
 
+/* A child made by the raw clone system call runs no fork handler, so its
+ * pools are not marked inherited; the owner check still refuses them (the
+ * process token's page is MADV_WIPEONFORK, zero in any child), without a
+ * getpid per call. A pool the child makes itself gets a fresh token and
+ * works. */
+static void test_raw_clone_child_call_on_pool_is_bad_state_and_own_pool_works(void **state)
+{
+    (void)state;
+    int wfd;
+    cm_handle_t pool = dma_pipe_pool(2, CM_PAGE_SIZE, 1, &wfd);
+    cm_dma_buffer_t b0;
+    assert_status(cm_dma_buffer_acquire(pool, &b0), CM_OK);
+    fflush(NULL);
+    long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_failures = 0;
+        alarm(CHILD_ALARM_S);
+        cm_dma_pool_info_t info;
+        cm_dma_buffer_t b;
+        uint8_t x;
+        CHILD_EXPECT(cm_dma_pool_get_info(pool, &info), CM_ERR_BAD_STATE);
+        CHILD_EXPECT(cm_dma_buffer_acquire(pool, &b), CM_ERR_BAD_STATE);
+        CHILD_EXPECT(cm_dma_buffer_read(pool, b0, 0, &x, 1), CM_ERR_BAD_STATE);
+        cm_handle_t mine;
+        cm_dma_pool_config_t cfg = { 1, CM_PAGE_SIZE, 1, 0 };
+        CHILD_EXPECT(cm_dma_pool_create(&cfg, &mine), CM_OK);
+        CHILD_EXPECT(cm_dma_buffer_acquire(mine, &b), CM_OK);
+        CHILD_EXPECT(cm_dma_buffer_write(mine, b, 0, "c", 1), CM_OK);
+        CHILD_EXPECT(cm_dma_buffer_acquire(pool, &b), CM_ERR_BAD_STATE);
+        CHILD_EXPECT(cm_handle_close(mine), CM_OK);
+        child_exit();
+    }
+    assert_child_ok((pid_t)pid);
+    /* The parent's pool still works. */
+    assert_status(cm_dma_buffer_write(pool, b0, 0, "p", 1), CM_OK);
+    cm_dma_fence_t f = dma_submit_read(pool, b0, 0, 1, 0);
+    write_all(wfd, "d", 1);
+    cm_dma_completion_t c;
+    assert_status(cm_dma_fence_wait(pool, f, 10 * SEC, &c), CM_OK);
+    close(wfd);
+    cm_handle_close(pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +460,7 @@ int main(void)
         T(test_child_inherits_no_mapping_or_fd_of_a_pool),
         T(test_child_does_not_inherit_parent_quarantine),
         T(test_fork_while_threads_use_pools_leaves_child_usable),
+        T(test_raw_clone_child_call_on_pool_is_bad_state_and_own_pool_works),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@ static uint32_t registered_before;
 
 static int setup(void **state)
 {
+    dma_pool_options = 0;
+    cm__dma_no_ring_wait = 0;
     registered_before = cm__dma_registered_buffers();
     return leak_setup(state);
 }
@@ -62,8 +64,9 @@ static void test_pool_create_rejects_each_bound(void **state)
         { 2, CM_PAGE_SIZE, 0, 0 },
         { 2, CM_PAGE_SIZE, 3, 0 },
         { CM_DMA_MAX_BUFFERS, CM_PAGE_SIZE, CM_DMA_MAX_IN_FLIGHT + 1, 0 },
-        { 1, CM_PAGE_SIZE, 1, 2 },
-        { 1, CM_PAGE_SIZE, 1, 0x80000000u | CM_DMA_POOL_NO_CPU_GUARD },
+        { 1, CM_PAGE_SIZE, 1, 1u << 2 },
+        { 1, CM_PAGE_SIZE, 1, 0x80000000u | CM_DMA_POOL_CPU_GUARD },
+        { 1, CM_PAGE_SIZE, 1, CM_DMA_POOL_CPU_GUARD | CM_DMA_POOL_NO_CPU_GUARD },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_status(cm_dma_pool_create(&bad[i], &pool), CM_ERR_INVALID_ARGS);
@@ -114,7 +117,9 @@ static void test_acquired_buffer_reads_zero(void **state)
     assert_status(cm_dma_pool_get_info(pool, &info), CM_OK);
     assert_int_equal(info.free, 1);
     assert_int_equal(info.flags & CM_DMA_INFO_DEVICE, 0);
-    assert_true(info.flags & CM_DMA_INFO_CPU_GUARD);
+    /* get_info reports the mode the pool was made in. */
+    assert_int_equal(info.flags & CM_DMA_INFO_CPU_GUARD,
+                     (dma_pool_options & CM_DMA_POOL_CPU_GUARD) ? CM_DMA_INFO_CPU_GUARD : 0);
     cm_handle_close(pool);
 }
 
@@ -260,46 +265,56 @@ static void test_cpu_access_while_in_flight_refused(void **state)
     cm_handle_close(pool);
 }
 
-/* Without the MMU guard the API checks are unchanged; only a kept pointer
- * is no longer trapped. */
-static void test_no_cpu_guard_option_keeps_api_checks(void **state)
+/* The default pool has no MMU guard (CM_DMA_INFO_CPU_GUARD clear; the
+ * deprecated CM_DMA_POOL_NO_CPU_GUARD asks for the same) and the API checks
+ * are the same as with it; only a kept pointer is not trapped. */
+static void test_default_pool_has_no_cpu_guard_and_keeps_api_checks(void **state)
 {
     (void)state;
-    int p[2];
-    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-    cm_handle_t pool;
-    cm_dma_pool_config_t cfg = { 1, CM_PAGE_SIZE, 1, CM_DMA_POOL_NO_CPU_GUARD };
-    assert_status(cm_dma_pool_create(&cfg, &pool), CM_OK);
-    assert_status(cm_host_dma_attach_fd(pool, p[0], CM_DMA_ATTACH_READ), CM_OK);
-    cm_dma_pool_info_t info;
-    assert_status(cm_dma_pool_get_info(pool, &info), CM_OK);
-    assert_int_equal(info.flags & CM_DMA_INFO_CPU_GUARD, 0);
-    cm_dma_buffer_t b;
-    cm_dma_completion_t c;
-    void *ptr;
-    uint8_t x;
-    assert_status(cm_dma_buffer_acquire(pool, &b), CM_OK);
-    assert_status(cm_dma_buffer_write(pool, b, 0, "old!", 4), CM_OK);
-    cm_dma_fence_t f = dma_submit_read(pool, b, 0, 4, 0);
-    assert_status(cm_dma_buffer_map(pool, b, &ptr, NULL), CM_ERR_BAD_STATE);
-    assert_status(cm_dma_buffer_read(pool, b, 0, &x, 1), CM_ERR_BAD_STATE);
-    assert_int_equal(write(p[1], "new!", 4), 4);
-    assert_status(cm_dma_fence_wait(pool, f, CM_TIMEOUT_INFINITE, &c), CM_OK);
-    assert_status(cm_dma_buffer_map(pool, b, &ptr, NULL), CM_OK);
-    assert_memory_equal(ptr, "new!", 4);
-    assert_status(cm_dma_buffer_release(pool, b), CM_OK);
-    assert_status(cm_dma_buffer_acquire(pool, &b), CM_OK);
-    assert_status(cm_dma_buffer_read(pool, b, 0, &x, 1), CM_OK);
-    assert_int_equal(x, 0); /* scrubbed all the same */
-    close(p[0]);
-    close(p[1]);
-    cm_handle_close(pool);
+    const uint32_t opts[] = { 0, CM_DMA_POOL_NO_CPU_GUARD, CM_DMA_POOL_CPU_GUARD };
+    for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+        int p[2];
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        cm_handle_t pool;
+        cm_dma_pool_config_t cfg = { 1, CM_PAGE_SIZE, 1, opts[k] };
+        assert_status(cm_dma_pool_create(&cfg, &pool), CM_OK);
+        assert_status(cm_host_dma_attach_fd(pool, p[0], CM_DMA_ATTACH_READ), CM_OK);
+        cm_dma_pool_info_t info;
+        assert_status(cm_dma_pool_get_info(pool, &info), CM_OK);
+        assert_int_equal(info.flags & CM_DMA_INFO_CPU_GUARD,
+                         opts[k] == CM_DMA_POOL_CPU_GUARD ? CM_DMA_INFO_CPU_GUARD : 0);
+        cm_dma_buffer_t b;
+        cm_dma_completion_t c;
+        cm_handle_t vmo;
+        void *ptr;
+        uint8_t x;
+        assert_status(cm_dma_buffer_acquire(pool, &b), CM_OK);
+        assert_status(cm_dma_buffer_write(pool, b, 0, "old!", 4), CM_OK);
+        cm_dma_fence_t f = dma_submit_read(pool, b, 0, 4, 0);
+        assert_status(cm_dma_buffer_map(pool, b, &ptr, NULL), CM_ERR_BAD_STATE);
+        assert_status(cm_dma_buffer_read(pool, b, 0, &x, 1), CM_ERR_BAD_STATE);
+        assert_status(cm_dma_buffer_write(pool, b, 0, &x, 1), CM_ERR_BAD_STATE);
+        assert_status(cm_dma_buffer_release(pool, b), CM_ERR_BAD_STATE);
+        assert_status(cm_dma_buffer_detach_vmo(pool, b, &vmo), CM_ERR_BAD_STATE);
+        assert_int_equal(write(p[1], "new!", 4), 4);
+        assert_status(cm_dma_fence_wait(pool, f, CM_TIMEOUT_INFINITE, &c), CM_OK);
+        assert_status(cm_dma_buffer_map(pool, b, &ptr, NULL), CM_OK);
+        assert_memory_equal(ptr, "new!", 4);
+        assert_status(cm_dma_buffer_release(pool, b), CM_OK);
+        assert_status(cm_dma_buffer_acquire(pool, &b), CM_OK);
+        assert_status(cm_dma_buffer_read(pool, b, 0, &x, 1), CM_OK);
+        assert_int_equal(x, 0); /* scrubbed all the same */
+        close(p[0]);
+        close(p[1]);
+        cm_handle_close(pool);
+    }
 }
 
-/* The API gives no pointer while in flight; a pointer kept from before
- * submit faults (the mapping is PROT_NONE), so the CPU cannot race the
- * device even by mistake. Checked in a child, which must die of SIGSEGV. */
-static void test_pointer_kept_across_submit_faults(void **state)
+/* The API gives no pointer while in flight; in the debugging mode a
+ * pointer kept from before submit faults too (the mapping is PROT_NONE),
+ * so the CPU cannot race the device even by mistake. Checked in a child,
+ * which must die of SIGSEGV. */
+static void test_guarded_pool_pointer_kept_across_submit_faults(void **state)
 {
     (void)state;
     fflush(NULL);
@@ -308,7 +323,7 @@ static void test_pointer_kept_across_submit_faults(void **state)
     if (pid == 0) {
         int wfd;
         cm_handle_t pool;
-        cm_dma_pool_config_t cfg = { 1, CM_PAGE_SIZE, 1, 0 };
+        cm_dma_pool_config_t cfg = { 1, CM_PAGE_SIZE, 1, CM_DMA_POOL_CPU_GUARD };
         int p[2];
         if (pipe(p) != 0 || cm_dma_pool_create(&cfg, &pool) != CM_OK ||
             cm_host_dma_attach_fd(pool, p[0], CM_DMA_ATTACH_READ) != CM_OK)
@@ -914,32 +929,79 @@ static void test_error_paths_leak_nothing(void **state)
     assert_int_equal(count_open_fds(), fds);
 }
 
+/* The rules the API enforces, again with the MMU guard on. */
+DMA_IN_GUARDED_MODE(test_acquired_buffer_reads_zero)
+DMA_IN_GUARDED_MODE(test_fence_wait_returns_exclusive_ownership_with_device_data)
+DMA_IN_GUARDED_MODE(test_ownership_transfer_prevents_double_submit)
+DMA_IN_GUARDED_MODE(test_cpu_access_while_in_flight_refused)
+DMA_IN_GUARDED_MODE(test_in_flight_bound_enforced)
+DMA_IN_GUARDED_MODE(test_pool_in_flight_bound_below_limit)
+DMA_IN_GUARDED_MODE(test_stale_buffer_and_fence_ids_rejected)
+DMA_IN_GUARDED_MODE(test_stale_completion_dropped)
+DMA_IN_GUARDED_MODE(test_scrub_before_reuse_second_client_never_sees_bytes)
+DMA_IN_GUARDED_MODE(test_rights_limit_pool_operations)
+DMA_IN_GUARDED_MODE(test_buffer_copy_bounds)
+DMA_IN_GUARDED_MODE(test_device_error_returns_buffer_with_io_status)
+DMA_IN_GUARDED_MODE(test_detach_vmo_is_zero_copy_and_sealable)
+DMA_IN_GUARDED_MODE(test_concurrent_waiters_each_get_their_buffer)
+DMA_IN_GUARDED_MODE(test_threads_share_pool_under_load)
+
+/* Waiters sleeping on the eventfd (kernels before 5.11) instead of the ring. */
+#define WITH_EVENTFD_WAIT(t)                             \
+    static void t##_with_eventfd_wait(void **state)      \
+    {                                                    \
+        cm__dma_no_ring_wait = 1;                        \
+        t(state);                                        \
+        cm__dma_no_ring_wait = 0;                        \
+    }
+WITH_EVENTFD_WAIT(test_concurrent_waiters_each_get_their_buffer)
+WITH_EVENTFD_WAIT(test_threads_share_pool_under_load)
+WITH_EVENTFD_WAIT(test_cpu_access_while_in_flight_refused)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_pool_create_rejects_each_bound),
         T(test_max_buffers_of_max_size_then_no_resources),
         T(test_acquired_buffer_reads_zero),
+        T(test_acquired_buffer_reads_zero_in_guarded_mode),
         T(test_fence_wait_returns_exclusive_ownership_with_device_data),
+        T(test_fence_wait_returns_exclusive_ownership_with_device_data_in_guarded_mode),
         T(test_read_past_end_of_device_is_short),
         T(test_dma_write_lands_on_device),
         T(test_ownership_transfer_prevents_double_submit),
+        T(test_ownership_transfer_prevents_double_submit_in_guarded_mode),
         T(test_cpu_access_while_in_flight_refused),
-        T(test_pointer_kept_across_submit_faults),
-        T(test_no_cpu_guard_option_keeps_api_checks),
+        T(test_cpu_access_while_in_flight_refused_in_guarded_mode),
+        T(test_cpu_access_while_in_flight_refused_with_eventfd_wait),
+        T(test_guarded_pool_pointer_kept_across_submit_faults),
+        T(test_default_pool_has_no_cpu_guard_and_keeps_api_checks),
         T(test_in_flight_bound_enforced),
+        T(test_in_flight_bound_enforced_in_guarded_mode),
         T(test_pool_in_flight_bound_below_limit),
+        T(test_pool_in_flight_bound_below_limit_in_guarded_mode),
         T(test_stale_buffer_and_fence_ids_rejected),
+        T(test_stale_buffer_and_fence_ids_rejected_in_guarded_mode),
         T(test_stale_completion_dropped),
+        T(test_stale_completion_dropped_in_guarded_mode),
         T(test_scrub_before_reuse_second_client_never_sees_bytes),
+        T(test_scrub_before_reuse_second_client_never_sees_bytes_in_guarded_mode),
         T(test_rights_limit_pool_operations),
+        T(test_rights_limit_pool_operations_in_guarded_mode),
         T(test_submit_validates_operation),
         T(test_buffer_copy_bounds),
+        T(test_buffer_copy_bounds_in_guarded_mode),
         T(test_device_error_returns_buffer_with_io_status),
+        T(test_device_error_returns_buffer_with_io_status_in_guarded_mode),
         T(test_attach_refuses_tmpfs_and_bad_devices),
         T(test_detach_vmo_is_zero_copy_and_sealable),
+        T(test_detach_vmo_is_zero_copy_and_sealable_in_guarded_mode),
         T(test_concurrent_waiters_each_get_their_buffer),
+        T(test_concurrent_waiters_each_get_their_buffer_in_guarded_mode),
+        T(test_concurrent_waiters_each_get_their_buffer_with_eventfd_wait),
         T(test_threads_share_pool_under_load),
+        T(test_threads_share_pool_under_load_in_guarded_mode),
+        T(test_threads_share_pool_under_load_with_eventfd_wait),
         T(test_error_paths_leak_nothing),
     };
     /* The device file is created before the first leak snapshot. */

@@ -101,10 +101,26 @@ static inline const char *dma_test_file(uint64_t size)
 /* Size of the shared test file: enough for 16 x 1 MiB reads. */
 #define DMA_TEST_FILE_SIZE (16ull << 20)
 
+/* Options of the pools dma_make_pool (and so dma_file_pool, dma_pipe_pool)
+ * creates: 0, the default pool, unless a test runs in guarded mode
+ * (DMA_IN_GUARDED_MODE). A test file's setup resets it to 0. */
+static uint32_t dma_pool_options;
+
+/* Defines t_in_guarded_mode: test t again, every pool it makes with the
+ * MMU guard (CM_DMA_POOL_CPU_GUARD). Rules the API enforces are tested in
+ * both modes: the default pool must not rely on the MMU for them. */
+#define DMA_IN_GUARDED_MODE(t)                          \
+    static void t##_in_guarded_mode(void **state)       \
+    {                                                   \
+        dma_pool_options = CM_DMA_POOL_CPU_GUARD;       \
+        t(state);                                       \
+        dma_pool_options = 0;                           \
+    }
+
 static inline cm_handle_t dma_make_pool(uint32_t count, uint32_t size, uint32_t in_flight)
 {
     cm_handle_t pool = CM_HANDLE_INVALID;
-    cm_dma_pool_config_t cfg = { count, size, in_flight, 0 };
+    cm_dma_pool_config_t cfg = { count, size, in_flight, dma_pool_options };
     assert_status(cm_dma_pool_create(&cfg, &pool), CM_OK);
     return pool;
 }
