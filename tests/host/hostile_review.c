@@ -30,12 +30,12 @@
 
 #include <capmem/host.h>
 #include <capmem/host_dma.h>
+#include "common/child.h"
 #include "common/fd_limit.h"
 #include "common/leakcheck.h"
 
 #define WAIT_NS (10ll * 1000000000)
 #define PAGE CM_PAGE_SIZE
-#define CHILD_ALARM_S 30
 
 /* ---- fcntl hook ---- */
 
@@ -61,32 +61,6 @@ int fcntl(int fd, int cmd, ...)
 }
 
 /* ---- helpers ---- */
-
-static int in_child(int (*fn)(void *), void *arg)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        const int fatal[] = { SIGBUS, SIGSEGV, SIGILL, SIGFPE, SIGABRT };
-        for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-            signal(fatal[i], SIG_DFL);
-        alarm(CHILD_ALARM_S);
-        _exit(fn(arg));
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    return WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : WEXITSTATUS(status);
-}
-
-#define assert_child_ok(rc)                                                       \
-    do {                                                                          \
-        int rc_ = (rc);                                                           \
-        if (rc_ != 0)                                                             \
-            fail_msg("child failed: %s %d", rc_ >= 1000 ? "signal" : "exit code", \
-                     rc_ >= 1000 ? rc_ - 1000 : rc_);                             \
-    } while (0)
 
 static int memfd_of(uint64_t size)
 {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <capmem/host.h>
+#include "common/child.h"
 #include "common/leakcheck.h"
 
 #define PAGE 4096u
@@ -31,18 +32,6 @@ static int frozen_memfd(uint64_t size)
         fcntl(fd, F_ADD_SEALS, FROZEN) != 0)
         return -1;
     return fd;
-}
-
-/* Runs fn in a forked child; returns its exit status (or 100 + signal). */
-static int in_child(int (*fn)(void *), void *arg)
-{
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(fn(arg));
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
-        return 99;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
 }
 
 /* The handle shares the caller's description (no reopen) and must not

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <capmem/host.h>
+#include "common/child.h"
 #include "common/leakcheck.h"
 
 #define WAIT_NS (10ll * 1000000000)
@@ -52,34 +53,6 @@ int fcntl(int fd, int cmd, ...)
 }
 
 /* ---- helpers ---- */
-
-static int in_child(int (*fn)(void), int alarm_s)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* cmocka catches these and longjmps back into its runner: in a
-         * child that would run the rest of the suite. Die of them instead. */
-        const int fatal[] = { SIGBUS, SIGSEGV, SIGILL, SIGFPE, SIGABRT };
-        for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-            signal(fatal[i], SIG_DFL);
-        alarm((unsigned)alarm_s);
-        _exit(fn());
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    return WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : WEXITSTATUS(status);
-}
-
-#define assert_child_ok(rc)                                                       \
-    do {                                                                          \
-        int rc_ = (rc);                                                           \
-        if (rc_ != 0)                                                             \
-            fail_msg("child failed: %s %d", rc_ >= 1000 ? "signal" : "exit code", \
-                     rc_ >= 1000 ? rc_ - 1000 : rc_);                             \
-    } while (0)
 
 static void touch(const void *p, uint64_t len)
 {
@@ -155,8 +128,9 @@ static int connect_raw(cm_handle_t *ch)
 
 /* ---- deterministic: shrink+seal just before the receiver reads seals ---- */
 
-static int receive_with_adversary(void)
+static int receive_with_adversary(void *unused)
 {
+    (void)unused;
     cm_handle_t ch, v;
     char buf[8];
     uint32_t nb, nh;
@@ -188,12 +162,13 @@ static int receive_with_adversary(void)
 static void test_received_size_fixed_by_seals_not_fstat(void **state)
 {
     (void)state;
-    assert_child_ok(in_child(receive_with_adversary, 30));
+    assert_child_ok(in_child(receive_with_adversary, NULL));
 }
 
 /* Same adversary against cm_host_vmo_from_fd (the other admission path). */
-static int from_fd_with_adversary(void)
+static int from_fd_with_adversary(void *unused)
 {
+    (void)unused;
     cm_handle_t v;
     int immutable = 0;
     int fd = memfd_create("race", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -214,7 +189,7 @@ static int from_fd_with_adversary(void)
 static void test_from_fd_size_fixed_by_seals_not_fstat(void **state)
 {
     (void)state;
-    assert_child_ok(in_child(from_fd_with_adversary, 30));
+    assert_child_ok(in_child(from_fd_with_adversary, NULL));
 }
 
 /* ---- forked: a real sender racing shrink+seal against receive ---- */
@@ -241,8 +216,9 @@ static int race_sender(int sock)
     return 0;
 }
 
-static int race_receiver(void)
+static int race_receiver(void *unused)
 {
+    (void)unused;
     cm_handle_t ch;
     int raw = connect_raw(&ch);
     if (raw < 0)
@@ -280,7 +256,7 @@ static int race_receiver(void)
 static void test_receive_racing_shrink_and_seal_never_sigbus(void **state)
 {
     (void)state;
-    assert_child_ok(in_child(race_receiver, 120));
+    assert_child_ok(in_child_alarm(race_receiver, NULL, 120));
 }
 
 int main(void)
