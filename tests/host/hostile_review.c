@@ -33,6 +33,8 @@
 #include "common/child.h"
 #include "common/fd_limit.h"
 #include "common/leakcheck.h"
+#include "common/memfd.h"
+#include "common/rawpeer.h"
 
 #define WAIT_NS (10ll * 1000000000)
 #define PAGE CM_PAGE_SIZE
@@ -61,85 +63,6 @@ int fcntl(int fd, int cmd, ...)
 }
 
 /* ---- helpers ---- */
-
-static int memfd_of(uint64_t size)
-{
-    int fd = memfd_create("hostile-review", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd >= 0 && ftruncate(fd, (off_t)size) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int reopen(int fd, int flags)
-{
-    char path[40];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    return open(path, flags | O_CLOEXEC);
-}
-
-/* A raw peer: a plain seqpacket socket whose other end is a capmem channel. */
-struct raw_peer {
-    int raw;
-    cm_handle_t ch;
-};
-
-static void raw_open(struct raw_peer *rp)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    char dir[] = "/tmp/cm-hostile-review-XXXXXX";
-    cm_handle_t lis;
-    assert_non_null(mkdtemp(dir));
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
-    assert_status(cm_host_listen(sa.sun_path, &lis), CM_OK);
-    rp->raw = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    assert_true(rp->raw >= 0);
-    assert_int_equal(connect(rp->raw, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_status(cm_host_accept(lis, WAIT_NS, &rp->ch), CM_OK);
-    assert_status(cm_handle_close(lis), CM_OK);
-    unlink(sa.sun_path);
-    rmdir(dir);
-}
-
-static void raw_close(struct raw_peer *rp)
-{
-    close(rp->raw);
-    assert_status(cm_handle_close(rp->ch), CM_OK);
-}
-
-/* Sends one record carrying `fd` as an object of `type` claiming `rights`. */
-static int raw_send(int raw, int fd, uint32_t type, cm_rights_t rights)
-{
-    struct { uint32_t magic; uint16_t version, num_handles; uint32_t num_bytes, reserved;
-             uint32_t type, rights; char byte; } __attribute__((packed)) rec = {
-        0x48434d43u, 1, 1, 1, 0, type, rights, 'v' };
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } ctl;
-    struct iovec iov = { &rec, sizeof(rec) };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                          .msg_controllen = sizeof(ctl.buf) };
-    memset(&ctl, 0, sizeof(ctl));
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    return sendmsg(raw, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(rec) ? 0 : -1;
-}
-
-static cm_status_t recv_one(cm_handle_t ch, cm_handle_t *h)
-{
-    char buf[8];
-    uint32_t nb = 0, nh = 0;
-    *h = CM_HANDLE_INVALID;
-    cm_status_t st = cm_channel_wait_readable(ch, WAIT_NS);
-    if (st == CM_OK)
-        st = cm_channel_read(ch, buf, sizeof(buf), &nb, h, 1, &nh);
-    return st;
-}
 
 /* ---- rule: facts are read only after the seals that freeze them ---- */
 

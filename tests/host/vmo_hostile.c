@@ -25,28 +25,13 @@
 #include <capmem/host.h>
 #include "common/child.h"
 #include "common/leakcheck.h"
+#include "common/memfd.h"
+#include "common/rawpeer.h"
 
 #define WAIT_NS (10ll * 1000000000)
 #define PAGE CM_PAGE_SIZE
 
 /* ---- helpers ---- */
-
-static int memfd_of(uint64_t size)
-{
-    int fd = memfd_create("hostile-vmo", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd >= 0 && ftruncate(fd, (off_t)size) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int reopen(int fd, int flags)
-{
-    char path[40];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    return open(path, flags | O_CLOEXEC);
-}
 
 /* Touches every page of [p, p+len): a mapping past the object's end
  * raises SIGBUS here. */
@@ -84,70 +69,6 @@ static int recv_note(cm_handle_t ch, char *note)
         cm_channel_read(ch, note, 8, &nb, NULL, 0, &nh) != CM_OK || nb == 0)
         return -1;
     return 0;
-}
-
-/* A raw peer: a plain SOCK_SEQPACKET socket connected to a capmem listener,
- * which can send any fd with any claimed rights (wire format of host/wire.h). */
-struct raw_peer {
-    int raw;
-    cm_handle_t ch;
-};
-
-static void raw_open(struct raw_peer *rp)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    char dir[] = "/tmp/cm-vmo-hostile-XXXXXX";
-    cm_handle_t lis;
-    assert_non_null(mkdtemp(dir));
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
-    assert_status(cm_host_listen(sa.sun_path, &lis), CM_OK);
-    rp->raw = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    assert_true(rp->raw >= 0);
-    assert_int_equal(connect(rp->raw, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_status(cm_host_accept(lis, WAIT_NS, &rp->ch), CM_OK);
-    assert_status(cm_handle_close(lis), CM_OK);
-    unlink(sa.sun_path);
-    rmdir(dir);
-}
-
-static void raw_close(struct raw_peer *rp)
-{
-    close(rp->raw);
-    assert_status(cm_handle_close(rp->ch), CM_OK);
-}
-
-/* Sends one record carrying `fd` as a VMO claiming `rights`. */
-static void raw_send_vmo(struct raw_peer *rp, int fd, cm_rights_t rights)
-{
-    struct { uint32_t magic; uint16_t version, num_handles; uint32_t num_bytes, reserved;
-             uint32_t type, rights; char byte; } __attribute__((packed)) rec = {
-        0x48434d43u, 1, 1, 1, 0, CM_OBJ_VMO, rights, 'v' };
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } ctl;
-    struct iovec iov = { &rec, sizeof(rec) };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                          .msg_controllen = sizeof(ctl.buf) };
-    memset(&ctl, 0, sizeof(ctl));
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    assert_int_equal(sendmsg(rp->raw, &msg, MSG_NOSIGNAL), (ssize_t)sizeof(rec));
-}
-
-/* Reads one message from the raw peer; returns the status and the handle. */
-static cm_status_t raw_recv(struct raw_peer *rp, cm_handle_t *h)
-{
-    char buf[8];
-    uint32_t nb = 0, nh = 0;
-    *h = CM_HANDLE_INVALID;
-    cm_status_t st = cm_channel_wait_readable(rp->ch, WAIT_NS);
-    if (st == CM_OK)
-        st = cm_channel_read(rp->ch, buf, sizeof(buf), &nb, h, 1, &nh);
-    return st;
 }
 
 /* ---- item 1: facts after seals; a mapping never outlives the size ---- */
@@ -275,8 +196,8 @@ static void test_receiver_fd_unaffected_by_sender_setfl_append(void **state)
     raw_open(&rp);
     int fd = memfd_of(PAGE);
     assert_true(fd >= 0);
-    raw_send_vmo(&rp, fd, CM_RIGHTS_ALL);
-    assert_status(raw_recv(&rp, &v), CM_OK);
+    assert_int_equal(raw_send(rp.raw, fd, CM_OBJ_VMO, CM_RIGHTS_ALL), 0);
+    assert_status(recv_one(rp.ch, &v), CM_OK);
     /* The sender's fd and the one that arrived are one description. */
     int fl = fcntl(fd, F_GETFL);
     assert_int_equal(fcntl(fd, F_SETFL, fl | O_APPEND | O_NONBLOCK), 0);
@@ -370,14 +291,15 @@ static void test_received_rights_work_on_the_fd_held(void **state)
     int ro = reopen(fd, O_RDONLY);
     assert_true(fd >= 0 && ro >= 0);
     /* Unsealed and O_RDONLY: claimed WRITE is not granted. */
-    raw_send_vmo(&rp, ro, CM_RIGHTS_ALL & ~CM_RIGHT_SIGNAL);
-    assert_status(raw_recv(&rp, &v), CM_OK);
+    assert_int_equal(raw_send(rp.raw, ro, CM_OBJ_VMO, CM_RIGHTS_ALL & ~CM_RIGHT_SIGNAL), 0);
+    assert_status(recv_one(rp.ch, &v), CM_OK);
     assert_int_equal(rights_of(v) & CM_RIGHT_WRITE, 0);
     assert_status(cm_vmo_write(v, "x", 0, 1), CM_ERR_ACCESS_DENIED);
     cm_handle_close(v);
     /* O_RDWR with WRITE claimed: granted and working. */
-    raw_send_vmo(&rp, fd, CM_RIGHT_READ | CM_RIGHT_WRITE | CM_RIGHT_MAP);
-    assert_status(raw_recv(&rp, &v), CM_OK);
+    assert_int_equal(
+        raw_send(rp.raw, fd, CM_OBJ_VMO, CM_RIGHT_READ | CM_RIGHT_WRITE | CM_RIGHT_MAP), 0);
+    assert_status(recv_one(rp.ch, &v), CM_OK);
     assert_int_equal(rights_of(v), CM_RIGHT_READ | CM_RIGHT_WRITE | CM_RIGHT_MAP);
     assert_status(cm_vmo_write(v, "w", 0, 1), CM_OK);
     cm_handle_close(v);
@@ -497,18 +419,18 @@ static void test_channel_admits_exactly_what_from_fd_admits(void **state)
     int fd = memfd_of(PAGE);
     int wo = reopen(fd, O_WRONLY);
     assert_true(big >= 0 && fd >= 0 && wo >= 0);
-    raw_send_vmo(&rp, big, CM_RIGHTS_ALL);
-    assert_status(raw_recv(&rp, &v), CM_ERR_PROTOCOL);
-    raw_send_vmo(&rp, wo, CM_RIGHTS_ALL);
-    assert_status(raw_recv(&rp, &v), CM_ERR_PROTOCOL);
+    assert_int_equal(raw_send(rp.raw, big, CM_OBJ_VMO, CM_RIGHTS_ALL), 0);
+    assert_status(recv_one(rp.ch, &v), CM_ERR_PROTOCOL);
+    assert_int_equal(raw_send(rp.raw, wo, CM_OBJ_VMO, CM_RIGHTS_ALL), 0);
+    assert_status(recv_one(rp.ch, &v), CM_ERR_PROTOCOL);
     int huge = memfd_create("hostile-huge", MFD_CLOEXEC | MFD_HUGETLB | MFD_ALLOW_SEALING);
     if (huge >= 0) {
-        raw_send_vmo(&rp, huge, CM_RIGHTS_ALL);
-        assert_status(raw_recv(&rp, &v), CM_ERR_PROTOCOL);
+        assert_int_equal(raw_send(rp.raw, huge, CM_OBJ_VMO, CM_RIGHTS_ALL), 0);
+        assert_status(recv_one(rp.ch, &v), CM_ERR_PROTOCOL);
         close(huge);
     }
-    raw_send_vmo(&rp, fd, CM_RIGHTS_ALL);
-    assert_status(raw_recv(&rp, &v), CM_OK);
+    assert_int_equal(raw_send(rp.raw, fd, CM_OBJ_VMO, CM_RIGHTS_ALL), 0);
+    assert_status(recv_one(rp.ch, &v), CM_OK);
     cm_handle_close(v);
     close(big);
     close(wo);

@@ -26,9 +26,12 @@
 #include <capmem/host.h>
 #include "common/child.h"
 #include "common/leakcheck.h"
+#include "common/rawpeer.h"
 
 #define WAIT_NS (10ll * 1000000000)
 #define PAGE CM_PAGE_SIZE
+/* What the raw sender claims for the VMO it sends. */
+#define RACE_RIGHTS (CM_RIGHT_READ | CM_RIGHT_WRITE | CM_RIGHT_MAP)
 #define IMMUTABLE_SEALS (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_FUTURE_WRITE)
 
 /* ---- the interposed fcntl ---- */
@@ -79,53 +82,6 @@ static int check_promise(cm_handle_t v, int *was_immutable)
     return 0;
 }
 
-/* Sends fd as a VMO claiming READ|MAP|WRITE over a raw socket. */
-static int raw_send_vmo(int sock, int fd)
-{
-    struct { uint32_t magic; uint16_t version, num_handles; uint32_t num_bytes, reserved;
-             uint32_t type, rights; char byte; } __attribute__((packed)) rec = {
-        0x48434d43u, 1, 1, 1, 0, CM_OBJ_VMO,
-        CM_RIGHT_READ | CM_RIGHT_WRITE | CM_RIGHT_MAP, 'v' };
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } ctl;
-    struct iovec iov = { &rec, sizeof(rec) };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                          .msg_controllen = sizeof(ctl.buf) };
-    memset(&ctl, 0, sizeof(ctl));
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(rec) ? 0 : -1;
-}
-
-/* A raw socket connected to a capmem channel in this process. */
-static int connect_raw(cm_handle_t *ch)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    char dir[] = "/tmp/cm-vmo-race-XXXXXX";
-    cm_handle_t lis;
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
-    int raw = -1;
-    if (cm_host_listen(sa.sun_path, &lis) == CM_OK) {
-        raw = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (raw >= 0 && (connect(raw, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-                         cm_host_accept(lis, WAIT_NS, ch) != CM_OK)) {
-            close(raw);
-            raw = -1;
-        }
-        cm_handle_close(lis);
-    }
-    unlink(sa.sun_path);
-    rmdir(dir);
-    return raw;
-}
-
 /* ---- deterministic: shrink+seal just before the receiver reads seals ---- */
 
 static int receive_with_adversary(void *unused)
@@ -135,11 +91,11 @@ static int receive_with_adversary(void *unused)
     char buf[8];
     uint32_t nb, nh;
     int immutable = 0;
-    int raw = connect_raw(&ch);
+    int raw = raw_connect(&ch);
     int fd = memfd_create("race", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (raw < 0 || fd < 0 || ftruncate(fd, 4 * PAGE) != 0 || pwrite(fd, "z", 1, 3 * PAGE) != 1)
         return 2;
-    if (raw_send_vmo(raw, fd) != 0)
+    if (raw_send(raw, fd, CM_OBJ_VMO, RACE_RIGHTS) != 0)
         return 3;
     hook_fd = fd; /* the sender strikes at the receiver's first F_GET_SEALS */
     if (cm_channel_read(ch, buf, sizeof(buf), &nb, &v, 1, &nh) != CM_OK || nh != 1)
@@ -203,7 +159,8 @@ static int race_sender(int sock)
     char ack;
     for (int i = 0; i < RACE_ROUNDS; i++) {
         int fd = memfd_create("race", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (fd < 0 || ftruncate(fd, 4 * PAGE) != 0 || raw_send_vmo(sock, fd) != 0)
+        if (fd < 0 || ftruncate(fd, 4 * PAGE) != 0 ||
+            raw_send(sock, fd, CM_OBJ_VMO, RACE_RIGHTS) != 0)
             return 2;
         for (volatile int k = 0; k < (i % 64) * 50; k++)
             ;
@@ -220,7 +177,7 @@ static int race_receiver(void *unused)
 {
     (void)unused;
     cm_handle_t ch;
-    int raw = connect_raw(&ch);
+    int raw = raw_connect(&ch);
     if (raw < 0)
         return 2;
     fflush(NULL);

@@ -1,0 +1,14 @@
+#ifndef CAPMEM_TESTS_MEMFD_H
+#define CAPMEM_TESTS_MEMFD_H
+
+#include <stdint.h>
+
+/* A sealable, close-on-exec memfd of `size` bytes (sparse), no seals yet;
+ * -1 on error. */
+int memfd_of(uint64_t size);
+
+/* A new open file description of fd through /proc/self/fd, opened with
+ * `flags` | O_CLOEXEC (e.g. O_RDONLY, O_WRONLY, O_PATH); -1 on error. */
+int reopen(int fd, int flags);
+
+#endif
