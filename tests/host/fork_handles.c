@@ -16,15 +16,10 @@
 #include <capmem/host.h>
 #include "../../host/internal.h"
 #include "common/leakcheck.h"
+#include "common/threads.h"
 
 #define WAIT_NS (10ll * 1000000000)
 #define CHILD_LIMIT_S 10
-
-static void nap_ms(long ms)
-{
-    struct timespec t = { 0, ms * 1000000 };
-    nanosleep(&t, NULL);
-}
 
 /* Exit status of a child, or -1 if it did not exit by itself in time. */
 static int wait_child(pid_t pid)
@@ -41,21 +36,6 @@ static int wait_child(pid_t pid)
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
     return -1;
-}
-
-/* True once thread tid sleeps in the kernel (state S), e.g. on a lock. */
-static int task_sleeping(int tid)
-{
-    char p[64], buf[256];
-    snprintf(p, sizeof(p), "/proc/self/task/%d/stat", tid);
-    FILE *f = fopen(p, "r");
-    if (f == NULL)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *paren = strrchr(buf, ')');
-    return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
 }
 
 struct holder {
@@ -136,31 +116,22 @@ static void test_fork_while_other_thread_holds_table_lock_child_can_use_handles(
 }
 
 struct waiter {
-    pthread_t thread;
+    struct test_thread t;
     cm_handle_t h;
-    atomic_int tid;
     cm_status_t st;
 };
 
-static void *waiter_main(void *arg)
+static void waiter_main(void *arg)
 {
     struct waiter *w = arg;
-    atomic_store(&w->tid, (int)gettid());
     w->st = cm_channel_wait_readable(w->h, WAIT_NS);
-    return NULL;
 }
 
 static void start_waiter(struct waiter *w, cm_handle_t h)
 {
     w->h = h;
-    atomic_init(&w->tid, 0);
-    assert_int_equal(pthread_create(&w->thread, NULL, waiter_main, w), 0);
-    for (int i = 0; i < 5000; i++) {
-        int tid = atomic_load(&w->tid);
-        if (tid != 0 && task_sleeping(tid))
-            return;
-        nap_ms(1);
-    }
+    thread_start(&w->t, waiter_main, w);
+    await_sleeping(&w->t);
 }
 
 /* The child's copy of the channel still has the parent's waiter's reference
@@ -181,7 +152,7 @@ static void test_child_closing_a_channel_a_parent_thread_waits_on_leaves_it_open
     assert_true(pid > 0);
     assert_int_equal(wait_child(pid), 0);
     assert_status(cm_channel_write(b, "p", 1, NULL, 0), CM_OK);
-    assert_int_equal(pthread_join(w.thread, NULL), 0);
+    thread_join(&w.t);
     assert_status(w.st, CM_OK);
     cm_handle_close(a);
     cm_handle_close(b);
@@ -213,7 +184,7 @@ static void test_parent_closing_a_waited_channel_after_fork_leaves_the_childs_co
         _exit(child_reads(b));
     assert_true(pid > 0);
     assert_status(cm_handle_close(b), CM_OK);
-    assert_int_equal(pthread_join(w.thread, NULL), 0);
+    thread_join(&w.t);
     assert_status(w.st, CM_ERR_BAD_HANDLE);
     assert_status(cm_channel_write(a, "m", 1, NULL, 0), CM_OK);
     assert_int_equal(wait_child(pid), 0);

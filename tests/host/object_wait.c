@@ -17,6 +17,7 @@
 
 #include <capmem/host.h>
 #include "common/leakcheck.h"
+#include "common/threads.h"
 
 #define WAIT_NS (10ll * 1000000000)
 #define SIG_R CM_SIGNAL_READABLE
@@ -24,25 +25,22 @@
 #define SIG_PC CM_SIGNAL_PEER_CLOSED
 
 struct waiter {
-    pthread_t thread;
+    struct test_thread t;
     cm_wait_item_t items[4];
     uint32_t count;     /* 0: wait_one on items[0] */
     int64_t timeout;
     cm_signals_t observed;
-    atomic_int tid;
     cm_status_t st;
 };
 
-static void *waiter_main(void *arg)
+static void waiter_main(void *arg)
 {
     struct waiter *w = arg;
-    atomic_store(&w->tid, (int)gettid());
     if (w->count == 0)
         w->st = cm_object_wait_one(w->items[0].handle, w->items[0].waitfor, w->timeout,
                                    &w->observed);
     else
         w->st = cm_object_wait_many(w->items, w->count, w->timeout);
-    return NULL;
 }
 
 static void start_one(struct waiter *w, cm_handle_t h, cm_signals_t s, int64_t timeout)
@@ -50,8 +48,7 @@ static void start_one(struct waiter *w, cm_handle_t h, cm_signals_t s, int64_t t
     memset(w, 0, sizeof(*w));
     w->items[0] = (cm_wait_item_t){ h, s, 0 };
     w->timeout = timeout;
-    atomic_init(&w->tid, 0);
-    assert_int_equal(pthread_create(&w->thread, NULL, waiter_main, w), 0);
+    thread_start(&w->t, waiter_main, w);
 }
 
 static void start_many(struct waiter *w, const cm_wait_item_t *items, uint32_t n)
@@ -60,44 +57,13 @@ static void start_many(struct waiter *w, const cm_wait_item_t *items, uint32_t n
     memcpy(w->items, items, n * sizeof(*items));
     w->count = n;
     w->timeout = WAIT_NS;
-    atomic_init(&w->tid, 0);
-    assert_int_equal(pthread_create(&w->thread, NULL, waiter_main, w), 0);
+    thread_start(&w->t, waiter_main, w);
 }
 
 static cm_status_t join_waiter(struct waiter *w)
 {
-    assert_int_equal(pthread_join(w->thread, NULL), 0);
+    thread_join(&w->t);
     return w->st;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec t = { 0, ms * 1000000 };
-    nanosleep(&t, NULL);
-}
-
-/* Returns once the waiter sleeps in poll(2), or after about 5 s. Only makes
- * the interesting order (the event after the waiter blocked) likely: every
- * test passes whichever order happens. */
-static void await_blocked(struct waiter *w)
-{
-    char path[64], wchan[128];
-    for (int i = 0; i < 5000; i++) {
-        int tid = atomic_load(&w->tid);
-        if (tid != 0) {
-            snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", tid);
-            FILE *f = fopen(path, "r");
-            size_t n = 0;
-            if (f != NULL) {
-                n = fread(wchan, 1, sizeof(wchan) - 1, f);
-                fclose(f);
-            }
-            wchan[n] = '\0';
-            if (strstr(wchan, "poll") != NULL)
-                return;
-        }
-        nap_ms(1);
-    }
 }
 
 static void test_close_wakes_wait_one_with_bad_handle(void **state)
@@ -107,7 +73,7 @@ static void test_close_wakes_wait_one_with_bad_handle(void **state)
     struct waiter w;
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
     start_one(&w, b, SIG_R | SIG_PC, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_handle_close(b), CM_OK);
     assert_status(join_waiter(&w), CM_ERR_BAD_HANDLE);
     assert_status(cm_handle_close(a), CM_OK);
@@ -122,7 +88,7 @@ static void test_close_of_one_item_wakes_wait_many_with_bad_handle(void **state)
         assert_status(cm_channel_create(0, &a[i], &b[i]), CM_OK);
     cm_wait_item_t it[2] = { { b[0], SIG_R, 0 }, { b[1], SIG_R, 0 } };
     start_many(&w, it, 2);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_handle_close(b[1]), CM_OK);
     assert_status(join_waiter(&w), CM_ERR_BAD_HANDLE);
     for (int i = 0; i < 2; i++)
@@ -138,7 +104,7 @@ static void test_close_of_another_handle_does_not_wake_wait_one(void **state)
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
     assert_status(cm_handle_duplicate(b, CM_RIGHTS_SAME, &b2), CM_OK);
     start_one(&w, b, SIG_R, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_handle_close(b2), CM_OK);
     /* Not a handshake: gives a wrongly woken waiter time to return first. */
     nap_ms(20);
@@ -160,7 +126,7 @@ static void test_write_to_any_item_wakes_wait_many(void **state)
         it[i] = (cm_wait_item_t){ b[i], SIG_R, 0 };
     }
     start_many(&w, it, 3);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_channel_write(a[2], "x", 1, NULL, 0), CM_OK);
     assert_status(join_waiter(&w), CM_OK);
     assert_int_equal(w.items[0].pending, SIG_W);
@@ -187,7 +153,7 @@ static void test_writer_waiting_for_writable_wakes_when_reader_drains(void **sta
         assert_true(++n < 100000);
     assert_status(st, CM_ERR_SHOULD_WAIT);
     start_one(&w, a, SIG_W, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     for (uint32_t i = 0; i < n; i++)
         assert_status(cm_channel_read(b, msg, sizeof(msg), &nb, NULL, 0, &nh), CM_OK);
     assert_status(join_waiter(&w), CM_OK);
@@ -208,7 +174,7 @@ static void test_hang_up_wakes_peer_closed_waiter_only(void **state)
     struct waiter w;
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
     start_one(&w, b, SIG_PC, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_handle_close(a), CM_OK);
     assert_status(join_waiter(&w), CM_OK);
     assert_int_equal(w.observed, SIG_PC);
@@ -250,7 +216,7 @@ static void test_listener_is_readable_when_a_connection_is_pending(void **state)
     assert_int_equal(obs, 0);
     assert_status(cm_object_wait_one(lis, SIG_W | SIG_PC, 0, &obs), CM_ERR_TIMED_OUT);
     start_one(&w, lis, SIG_R, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_host_connect(path, &c), CM_OK);
     assert_status(join_waiter(&w), CM_OK);
     assert_int_equal(w.observed, SIG_R);
@@ -259,7 +225,7 @@ static void test_listener_is_readable_when_a_connection_is_pending(void **state)
     /* A listener is not a channel: the channel-only wrapper refuses it. */
     assert_status(cm_channel_wait_readable(lis, 0), CM_ERR_WRONG_TYPE);
     start_one(&w, lis, SIG_R, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_handle_close(lis), CM_OK);
     assert_status(join_waiter(&w), CM_ERR_BAD_HANDLE);
     assert_status(cm_handle_close(c), CM_OK);

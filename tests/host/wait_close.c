@@ -20,30 +20,28 @@
 #include <capmem/host.h>
 #include "common/fd_limit.h"
 #include "common/leakcheck.h"
+#include "common/threads.h"
 
 #define WAIT_NS (10ll * 1000000000)
 
 enum { WAIT_CHANNEL, WAIT_ACCEPT };
 
 struct waiter {
-    pthread_t thread;
+    struct test_thread t;
     int kind;
     cm_handle_t h;
     int64_t timeout;
     cm_handle_t accepted;
-    atomic_int tid;
     cm_status_t st;
 };
 
-static void *waiter_main(void *arg)
+static void waiter_main(void *arg)
 {
     struct waiter *w = arg;
-    atomic_store(&w->tid, (int)gettid());
     if (w->kind == WAIT_CHANNEL)
         w->st = cm_channel_wait_readable(w->h, w->timeout);
     else
         w->st = cm_host_accept(w->h, w->timeout, &w->accepted);
-    return NULL;
 }
 
 static void start_waiter(struct waiter *w, int kind, cm_handle_t h, int64_t timeout)
@@ -52,44 +50,13 @@ static void start_waiter(struct waiter *w, int kind, cm_handle_t h, int64_t time
     w->kind = kind;
     w->h = h;
     w->timeout = timeout;
-    atomic_init(&w->tid, 0);
-    assert_int_equal(pthread_create(&w->thread, NULL, waiter_main, w), 0);
+    thread_start(&w->t, waiter_main, w);
 }
 
 static cm_status_t join_waiter(struct waiter *w)
 {
-    assert_int_equal(pthread_join(w->thread, NULL), 0);
+    thread_join(&w->t);
     return w->st;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec t = { 0, ms * 1000000 };
-    nanosleep(&t, NULL);
-}
-
-/* Returns once the waiter sleeps in poll(2), or after about 5 s. Only makes
- * the interesting order (close after the waiter blocked) likely: every test
- * passes whichever order happens. */
-static void await_blocked(struct waiter *w)
-{
-    char path[64], wchan[128];
-    for (int i = 0; i < 5000; i++) {
-        int tid = atomic_load(&w->tid);
-        if (tid != 0) {
-            snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", tid);
-            FILE *f = fopen(path, "r");
-            size_t n = 0;
-            if (f != NULL) {
-                n = fread(wchan, 1, sizeof(wchan) - 1, f);
-                fclose(f);
-            }
-            wchan[n] = '\0';
-            if (strstr(wchan, "poll") != NULL)
-                return;
-        }
-        nap_ms(1);
-    }
 }
 
 static char dir[64];
@@ -120,7 +87,7 @@ static void test_close_wakes_channel_waiter_with_bad_handle(void **state)
     struct waiter w;
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
     start_waiter(&w, WAIT_CHANNEL, a, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_handle_close(a), CM_OK);
     assert_status(join_waiter(&w), CM_ERR_BAD_HANDLE);
     assert_status(cm_channel_wait_readable(b, WAIT_NS), CM_ERR_PEER_CLOSED);
@@ -134,7 +101,7 @@ static void test_close_wakes_accept_waiter(void **state)
     struct waiter w;
     assert_status(cm_host_listen(path, &lis), CM_OK);
     start_waiter(&w, WAIT_ACCEPT, lis, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_handle_close(lis), CM_OK);
     /* The listener died with its handle, before the waiter even returned:
      * its path is gone and nothing connects any more. */
@@ -150,7 +117,7 @@ static void test_last_close_with_waiter_gives_peer_closed_now(void **state)
     struct waiter w;
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
     start_waiter(&w, WAIT_CHANNEL, a, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_handle_close(a), CM_OK);
     /* Now: not after the waiter dropped its reference. */
     assert_status(cm_channel_wait_readable(b, 0), CM_ERR_PEER_CLOSED);
@@ -169,7 +136,7 @@ static void test_close_of_duplicate_does_not_wake_other_handle_waiter(void **sta
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
     assert_status(cm_handle_duplicate(a, CM_RIGHTS_SAME, &a2), CM_OK);
     start_waiter(&w, WAIT_CHANNEL, a, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_handle_close(a2), CM_OK);
     /* The waiter is still waiting, for the message and nothing else. The
      * pause is not a handshake: it gives a wrongly woken waiter the time to
@@ -195,7 +162,7 @@ static void test_close_of_waited_duplicate_wakes_it_and_keeps_the_object(void **
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
     assert_status(cm_handle_duplicate(a, CM_RIGHTS_SAME, &a2), CM_OK);
     start_waiter(&w, WAIT_CHANNEL, a2, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_handle_close(a2), CM_OK);
     assert_status(join_waiter(&w), CM_ERR_BAD_HANDLE);
     assert_status(cm_channel_wait_readable(b, 0), CM_ERR_TIMED_OUT);
@@ -212,7 +179,7 @@ static void test_replace_wakes_waiter_on_the_old_value(void **state)
     struct waiter w;
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
     start_waiter(&w, WAIT_CHANNEL, a, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_handle_replace(a, CM_RIGHTS_SAME, &r), CM_OK);
     assert_status(join_waiter(&w), CM_ERR_BAD_HANDLE);
     /* Same object under the new value: still connected. */
@@ -233,7 +200,7 @@ static void test_transfer_of_waited_handle_wakes_waiter_and_endpoint_lives_on(vo
     assert_status(cm_channel_create(0, &x, &y), CM_OK);
     assert_status(cm_channel_create(0, &p, &q), CM_OK);
     start_waiter(&w, WAIT_CHANNEL, x, WAIT_NS);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_channel_write(p, NULL, 0, &x, 1), CM_OK);
     assert_status(join_waiter(&w), CM_ERR_BAD_HANDLE);
     assert_status(cm_channel_read(q, NULL, 0, &nb, &got, 1, &nh), CM_OK);
@@ -257,7 +224,7 @@ static void test_close_wakes_every_waiter_on_the_handle(void **state)
     for (int i = 0; i < N; i++)
         start_waiter(&w[i], WAIT_CHANNEL, a, WAIT_NS);
     for (int i = 0; i < N; i++)
-        await_blocked(&w[i]);
+        await_blocked(&w[i].t);
     assert_status(cm_handle_close(a), CM_OK);
     for (int i = 0; i < N; i++)
         assert_status(join_waiter(&w[i]), CM_ERR_BAD_HANDLE);
@@ -399,7 +366,7 @@ static void test_huge_timeout_waits_until_peer_writes(void **state)
     struct waiter w;
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
     start_waiter(&w, WAIT_CHANNEL, b, INT64_MAX);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_channel_write(a, "z", 1, NULL, 0), CM_OK);
     assert_status(join_waiter(&w), CM_OK);
     cm_handle_close(a);
@@ -413,7 +380,7 @@ static void test_huge_timeout_accept_waits_until_a_client_connects(void **state)
     struct waiter w;
     assert_status(cm_host_listen(path, &lis), CM_OK);
     start_waiter(&w, WAIT_ACCEPT, lis, INT64_MAX);
-    await_blocked(&w);
+    await_blocked(&w.t);
     assert_status(cm_host_connect(path, &c), CM_OK);
     assert_status(join_waiter(&w), CM_OK);
     cm_handle_close(w.accepted);
