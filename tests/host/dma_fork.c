@@ -18,11 +18,11 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "common/child.h"
 #include "dma_testutil.h"
 #include "../../host/dma_internal.h"
 
 #define SEC (1000ll * 1000 * 1000)
-#define CHILD_ALARM_S 20
 
 static uint32_t registered_before;
 
@@ -46,59 +46,6 @@ static int teardown(void **state)
 
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
-static int child_failures;
-
-#define CHILD_EXPECT(call, expected)                                                  \
-    do {                                                                              \
-        cm_status_t got_ = (call);                                                    \
-        if (got_ != (expected)) {                                                     \
-            fprintf(stderr, "child: %s: %s, expected %s\n", #call, cm_status_name(got_), \
-                    cm_status_name(expected));                                        \
-            child_failures++;                                                         \
-        }                                                                             \
-    } while (0)
-
-#define CHILD_CHECK(cond)                                                             \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "child: %s is false\n", #cond);                           \
-            child_failures++;                                                         \
-        }                                                                             \
-    } while (0)
-
-static pid_t fork_child(void)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        child_failures = 0;
-        alarm(CHILD_ALARM_S);
-    }
-    return pid;
-}
-
-static void child_exit(void)
-{
-    fflush(NULL);
-    _exit(child_failures > 100 ? 100 : child_failures);
-}
-
-/* The child's verdict: exit 0, not a signal (SIGSEGV, SIGALRM for a hang). */
-static void assert_child_ok(pid_t pid)
-{
-    int status;
-    pid_t r;
-    while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-        ;
-    assert_int_equal(r, pid);
-    if (WIFSIGNALED(status))
-        fail_msg("child killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) != 0)
-        fail_msg("child reported %d failed check(s)", WEXITSTATUS(status));
-}
-
 static void write_all(int fd, const void *p, size_t n)
 {
     assert_int_equal(write(fd, p, n), (ssize_t)n);
@@ -117,7 +64,7 @@ static void test_child_call_on_inherited_pool_is_typed_error_not_segv(void **sta
     assert_status(cm_dma_buffer_acquire(pool, &b1), CM_OK);
     cm_dma_fence_t f1 = dma_submit_read(pool, b1, 0, 8, 0);
 
-    pid_t pid = fork_child();
+    pid_t pid = fork_checked_child();
     if (pid == 0) {
         const cm_status_t bs = CM_ERR_BAD_STATE;
         cm_dma_pool_info_t info;
@@ -145,7 +92,7 @@ static void test_child_call_on_inherited_pool_is_typed_error_not_segv(void **sta
         CHILD_EXPECT(cm_handle_close(pool), CM_OK);
         child_exit();
     }
-    assert_child_ok(pid);
+    assert_child_passed(pid);
     /* The parent's pool is untouched: its buffer, its fence. */
     write_all(wfd, "devicedt", 8);
     cm_dma_completion_t c;
@@ -175,7 +122,7 @@ static void test_child_cannot_consume_parent_completions(void **state)
     assert_status(cm__dma_wait_posted(pool, 10 * SEC), CM_OK); /* in the ring, not consumed */
     cm_dma_fence_t f1 = dma_submit_read(pool, b1, 0, 8, 0);
 
-    pid_t pid = fork_child();
+    pid_t pid = fork_checked_child();
     if (pid == 0) {
         cm_dma_pool_info_t info;
         cm_dma_completion_t c;
@@ -186,7 +133,7 @@ static void test_child_cannot_consume_parent_completions(void **state)
         child_exit();
     }
     write_all(wfd, "second--", 8);
-    assert_child_ok(pid);
+    assert_child_passed(pid);
     cm_dma_completion_t c;
     char got[8];
     assert_status(cm_dma_fence_wait(pool, f0, 5 * SEC, &c), CM_OK);
@@ -216,7 +163,7 @@ static void test_child_close_of_inherited_pool_leaves_parent_pool_working(void *
     assert_status(cm_dma_buffer_acquire(pool, &b1), CM_OK);
     cm_dma_fence_t f1 = dma_submit_read(pool, b1, 0, 8, 0);
 
-    pid_t pid = fork_child();
+    pid_t pid = fork_checked_child();
     if (pid == 0) {
         CHILD_EXPECT(cm_handle_close(pool), CM_OK);
         CHILD_CHECK(cm_host_dma_quarantined() == 0);
@@ -226,7 +173,7 @@ static void test_child_close_of_inherited_pool_leaves_parent_pool_working(void *
         child_exit();
     }
     write_all(wfd, "complete", 8);
-    assert_child_ok(pid);
+    assert_child_passed(pid);
     cm_dma_completion_t c;
     char got[8];
     assert_status(cm_dma_fence_wait(pool, f1, 5 * SEC, &c), CM_OK);
@@ -300,7 +247,7 @@ static void test_child_inherits_no_mapping_or_fd_of_a_pool(void **state)
     assert_true(maps_naming("io_uring") > 0);
     assert_true(maps_naming("capmem-dma") > 0);
 
-    pid_t pid = fork_child();
+    pid_t pid = fork_checked_child();
     if (pid == 0) {
         CHILD_CHECK(maps_naming("io_uring") == 0);
         CHILD_CHECK(maps_naming("capmem-dma") == 0);
@@ -310,7 +257,7 @@ static void test_child_inherits_no_mapping_or_fd_of_a_pool(void **state)
         CHILD_CHECK(count_open_fds() == fds_before + 1);
         child_exit();
     }
-    assert_child_ok(pid);
+    assert_child_passed(pid);
     assert_int_equal(p[0], 1);
     close(wfd);
     cm_handle_close(pool);
@@ -329,14 +276,14 @@ static void test_child_does_not_inherit_parent_quarantine(void **state)
     cm_handle_close(pool);
     assert_int_equal(cm_host_dma_quarantined(), 1);
 
-    pid_t pid = fork_child();
+    pid_t pid = fork_checked_child();
     if (pid == 0) {
         CHILD_CHECK(cm_host_dma_quarantined() == 0);
         CHILD_EXPECT(cm_host_dma_quarantine_wait(0), CM_OK);
         CHILD_EXPECT(cm_host_dma_quarantine_wait(CM_TIMEOUT_INFINITE), CM_OK);
         child_exit();
     }
-    assert_child_ok(pid);
+    assert_child_passed(pid);
     assert_int_equal(cm_host_dma_quarantined(), 1);
     write_all(wfd, "late----", 8);
     assert_status(cm_host_dma_quarantine_wait(10 * SEC), CM_OK);
@@ -379,7 +326,7 @@ static void test_fork_while_threads_use_pools_leaves_child_usable(void **state)
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&t[i], NULL, churn, NULL), 0);
     for (int round = 0; round < 20; round++) {
-        pid_t pid = fork_child();
+        pid_t pid = fork_checked_child();
         if (pid == 0) {
             cm_handle_t pool;
             cm_dma_pool_config_t cfg = { 2, CM_PAGE_SIZE, 1, 0 };
@@ -397,7 +344,7 @@ static void test_fork_while_threads_use_pools_leaves_child_usable(void **state)
             CHILD_EXPECT(cm_host_dma_quarantine_wait(0), CM_OK);
             child_exit();
         }
-        assert_child_ok(pid);
+        assert_child_passed(pid);
     }
     atomic_store(&stop_threads, 1);
     for (int i = 0; i < 2; i++) {
@@ -423,8 +370,7 @@ static void test_raw_clone_child_call_on_pool_is_bad_state_and_own_pool_works(vo
     long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
     assert_true(pid >= 0);
     if (pid == 0) {
-        child_failures = 0;
-        alarm(CHILD_ALARM_S);
+        checked_child_begin();
         cm_dma_pool_info_t info;
         cm_dma_buffer_t b;
         uint8_t x;
@@ -440,7 +386,7 @@ static void test_raw_clone_child_call_on_pool_is_bad_state_and_own_pool_works(vo
         CHILD_EXPECT(cm_handle_close(mine), CM_OK);
         child_exit();
     }
-    assert_child_ok((pid_t)pid);
+    assert_child_passed((pid_t)pid);
     /* The parent's pool still works. */
     assert_status(cm_dma_buffer_write(pool, b0, 0, "p", 1), CM_OK);
     cm_dma_fence_t f = dma_submit_read(pool, b0, 0, 1, 0);

@@ -20,56 +20,22 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include "common/child.h"
 #include "dma_testutil.h"
 #include "../../host/dma_internal.h"
 
-static int child_failures;
-
-#define CHILD_EXPECT(call, expected)                                                  \
-    do {                                                                              \
-        cm_status_t got_ = (call);                                                    \
-        if (got_ != (expected)) {                                                     \
-            fprintf(stderr, "child: %s: %s, expected %s\n", #call, cm_status_name(got_), \
-                    cm_status_name(expected));                                        \
-            child_failures++;                                                         \
-        }                                                                             \
-    } while (0)
-
-#define CHILD_CHECK(cond)                                                             \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "child: %s is false\n", #cond);                           \
-            child_failures++;                                                         \
-        }                                                                             \
-    } while (0)
-
 typedef void (*child_fn)(void);
 
-/* Runs fn in a child and asserts it exited 0 (an alarm turns a hang into
- * a signal). Exit 77 from the child means it could not set the test up. */
+/* Runs fn in a checked child (common/child.h): it must exit 0; exit
+ * CHILD_SKIP (77) means it could not set the test up. */
 static void run_in_child(child_fn fn)
 {
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
+    pid_t pid = fork_checked_child();
     if (pid == 0) {
-        alarm(20);
-        child_failures = 0;
         fn();
-        fflush(NULL);
-        _exit(child_failures > 100 ? 100 : child_failures);
+        child_exit();
     }
-    int status;
-    pid_t r;
-    while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-        ;
-    assert_int_equal(r, pid);
-    if (WIFSIGNALED(status))
-        fail_msg("child killed by signal %d", WTERMSIG(status));
-    if (WEXITSTATUS(status) == 77)
-        skip();
-    if (WEXITSTATUS(status) != 0)
-        fail_msg("child reported %d failed check(s)", WEXITSTATUS(status));
+    assert_child_passed(pid);
 }
 
 struct snap {
