@@ -16,32 +16,10 @@
 #include <capmem/host.h>
 #include "common/fd_limit.h"
 #include "common/leakcheck.h"
+#include "common/sockdir.h"
 
 #define WAIT_NS (10ll * 1000000000)
 #define CHILD_LIMIT_S 30 /* a child that runs longer is killed and the test fails */
-
-static char dir[64];
-static char path[128];
-
-/* Each test gets a fresh directory and socket path. */
-static int setup(void **state)
-{
-    strcpy(dir, "/tmp/cm-listener-XXXXXX");
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    snprintf(path, sizeof(path), "%s/sock", dir);
-    return leak_setup(state);
-}
-
-static int teardown(void **state)
-{
-    unlink(path);
-    rmdir(dir);
-    return leak_teardown(state);
-}
-
-/* LEAK_TEST plus a private directory that is removed whatever happens. */
-#define DIR_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 static int path_exists(const char *p)
 {
@@ -84,14 +62,14 @@ static void test_listen_connect_accept_make_a_working_channel(void **state)
     (void)state;
     cm_handle_t lis, c, s;
     cm_handle_info_t info;
-    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
     assert_status(cm_handle_get_info(lis, &info), CM_OK);
     assert_int_equal(info.type, CM_OBJ_LISTENER);
     struct stat sb;
-    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(stat(sock_path, &sb), 0);
     assert_true(S_ISSOCK(sb.st_mode));
 
-    assert_status(cm_host_connect(path, &c), CM_OK);
+    assert_status(cm_host_connect(sock_path, &c), CM_OK);
     assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
     assert_status(cm_handle_get_info(s, &info), CM_OK);
     assert_int_equal(info.type, CM_OBJ_CHANNEL);
@@ -127,9 +105,9 @@ static void test_connections_are_accepted_separately_in_order(void **state)
     cm_handle_t lis, c1, c2, s1, s2;
     char buf[4];
     uint32_t nb, nh;
-    assert_status(cm_host_listen(path, &lis), CM_OK);
-    assert_status(cm_host_connect(path, &c1), CM_OK);
-    assert_status(cm_host_connect(path, &c2), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
+    assert_status(cm_host_connect(sock_path, &c1), CM_OK);
+    assert_status(cm_host_connect(sock_path, &c2), CM_OK);
     assert_status(cm_channel_write(c1, "1", 1, NULL, 0), CM_OK);
     assert_status(cm_channel_write(c2, "2", 1, NULL, 0), CM_OK);
     assert_status(cm_host_accept(lis, WAIT_NS, &s1), CM_OK);
@@ -151,11 +129,11 @@ static void test_listen_on_an_existing_path_is_already_exists(void **state)
     (void)state;
     cm_handle_t lis, again, c, s;
     char file[160];
-    assert_status(cm_host_listen(path, &lis), CM_OK);
-    assert_status(cm_host_listen(path, &again), CM_ERR_ALREADY_EXISTS);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &again), CM_ERR_ALREADY_EXISTS);
     /* The failed attempt did not remove or steal the first listener's path. */
-    assert_true(path_exists(path));
-    assert_status(cm_host_connect(path, &c), CM_OK);
+    assert_true(path_exists(sock_path));
+    assert_status(cm_host_connect(sock_path, &c), CM_OK);
     assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
     roundtrip(c, s);
     cm_handle_close(c);
@@ -163,7 +141,7 @@ static void test_listen_on_an_existing_path_is_already_exists(void **state)
     cm_handle_close(lis);
 
     /* Any existing file counts, and is left alone. */
-    snprintf(file, sizeof(file), "%s/file", dir);
+    snprintf(file, sizeof(file), "%s/file", sock_dir);
     FILE *f = fopen(file, "w");
     assert_non_null(f);
     fclose(f);
@@ -177,9 +155,9 @@ static void test_connect_without_a_listener_is_not_found(void **state)
     (void)state;
     cm_handle_t c;
     char missing[160];
-    snprintf(missing, sizeof(missing), "%s/nobody", dir);
+    snprintf(missing, sizeof(missing), "%s/nobody", sock_dir);
     assert_status(cm_host_connect(missing, &c), CM_ERR_NOT_FOUND);
-    snprintf(missing, sizeof(missing), "%s/no/such/dir", dir);
+    snprintf(missing, sizeof(missing), "%s/no/such/dir", sock_dir);
     assert_status(cm_host_connect(missing, &c), CM_ERR_NOT_FOUND);
     assert_status(cm_host_listen(missing, &c), CM_ERR_NOT_FOUND);
 
@@ -187,22 +165,22 @@ static void test_connect_without_a_listener_is_not_found(void **state)
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     assert_true(fd >= 0);
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    strcpy(sa.sun_path, path);
+    strcpy(sa.sun_path, sock_path);
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     assert_int_equal(listen(fd, 1), 0);
     close(fd);
-    assert_true(path_exists(path));
-    assert_status(cm_host_connect(path, &c), CM_ERR_NOT_FOUND);
+    assert_true(path_exists(sock_path));
+    assert_status(cm_host_connect(sock_path, &c), CM_ERR_NOT_FOUND);
 }
 
 static void test_accept_without_a_connection_times_out(void **state)
 {
     (void)state;
     cm_handle_t lis, c, s;
-    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
     assert_status(cm_host_accept(lis, 0, &s), CM_ERR_TIMED_OUT);
     assert_status(cm_host_accept(lis, 1000000, &s), CM_ERR_TIMED_OUT);
-    assert_status(cm_host_connect(path, &c), CM_OK);
+    assert_status(cm_host_connect(sock_path, &c), CM_OK);
     assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
     cm_handle_t none;
     assert_status(cm_host_accept(lis, 0, &none), CM_ERR_TIMED_OUT); /* one connection, one accept */
@@ -219,7 +197,7 @@ static void test_bad_paths_and_null_outputs_are_invalid_args(void **state)
     char longest[160], too_long[160];
     size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1; /* plus the NUL */
 
-    size_t n = (size_t)snprintf(longest, sizeof(longest), "%s/", dir);
+    size_t n = (size_t)snprintf(longest, sizeof(longest), "%s/", sock_dir);
     memset(longest + n, 'L', max - n);
     longest[max] = '\0';
     strcpy(too_long, longest);
@@ -232,9 +210,9 @@ static void test_bad_paths_and_null_outputs_are_invalid_args(void **state)
     assert_status(cm_host_connect("", &h), CM_ERR_INVALID_ARGS);
     assert_status(cm_host_listen(NULL, &h), CM_ERR_INVALID_ARGS);
     assert_status(cm_host_connect(NULL, &h), CM_ERR_INVALID_ARGS);
-    assert_status(cm_host_listen(path, NULL), CM_ERR_INVALID_ARGS);
-    assert_false(path_exists(path));
-    assert_status(cm_host_connect(path, NULL), CM_ERR_INVALID_ARGS);
+    assert_status(cm_host_listen(sock_path, NULL), CM_ERR_INVALID_ARGS);
+    assert_false(path_exists(sock_path));
+    assert_status(cm_host_connect(sock_path, NULL), CM_ERR_INVALID_ARGS);
 
     /* The longest path that fits is accepted. */
     cm_handle_t lis, c, s;
@@ -260,7 +238,7 @@ static int child_connect(pid_t parent)
     uint32_t nb, nh;
     char buf[4];
     alarm(CHILD_LIMIT_S);
-    if (cm_host_connect(path, &c) != CM_OK)
+    if (cm_host_connect(sock_path, &c) != CM_OK)
         return 10;
     if (cm_host_channel_peer_cred(c, &pid, &uid, &gid) != CM_OK)
         return 11;
@@ -284,7 +262,7 @@ static void test_peer_cred_names_the_connecting_process(void **state)
     gid_t gid = 0;
     char buf[8];
     uint32_t nb, nh;
-    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
     pid_t parent = getpid();
     pid_t child = fork();
     assert_true(child >= 0);
@@ -322,15 +300,15 @@ static void test_closing_the_listener_removes_its_socket_file(void **state)
 {
     (void)state;
     cm_handle_t lis, c;
-    assert_status(cm_host_listen(path, &lis), CM_OK);
-    assert_true(path_exists(path));
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
+    assert_true(path_exists(sock_path));
     assert_status(cm_handle_close(lis), CM_OK);
-    assert_false(path_exists(path));
-    assert_status(cm_host_connect(path, &c), CM_ERR_NOT_FOUND);
+    assert_false(path_exists(sock_path));
+    assert_status(cm_host_connect(sock_path, &c), CM_ERR_NOT_FOUND);
     /* The path is free again. */
-    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
     assert_status(cm_handle_close(lis), CM_OK);
-    assert_false(path_exists(path));
+    assert_false(path_exists(sock_path));
 }
 
 /* A listener owns the socket it bound, not the name: once its file was
@@ -340,12 +318,12 @@ static void test_closing_a_listener_leaves_a_newer_socket_at_its_path(void **sta
 {
     (void)state;
     cm_handle_t old, young, c, s;
-    assert_status(cm_host_listen(path, &old), CM_OK);
-    assert_int_equal(unlink(path), 0); /* e.g. an admin cleaning up */
-    assert_status(cm_host_listen(path, &young), CM_OK);
+    assert_status(cm_host_listen(sock_path, &old), CM_OK);
+    assert_int_equal(unlink(sock_path), 0); /* e.g. an admin cleaning up */
+    assert_status(cm_host_listen(sock_path, &young), CM_OK);
     assert_status(cm_handle_close(old), CM_OK);
-    int still_there = path_exists(path);
-    cm_status_t st = cm_host_connect(path, &c);
+    int still_there = path_exists(sock_path);
+    cm_status_t st = cm_host_connect(sock_path, &c);
     if (st == CM_OK) {
         assert_status(cm_host_accept(young, WAIT_NS, &s), CM_OK);
         roundtrip(c, s);
@@ -361,7 +339,7 @@ static void test_a_forked_child_closing_the_listener_leaves_the_socket_file(void
 {
     (void)state;
     cm_handle_t lis, c, s;
-    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
@@ -369,14 +347,14 @@ static void test_a_forked_child_closing_the_listener_leaves_the_socket_file(void
         _exit(cm_handle_close(lis) == CM_OK ? 0 : 1);
     }
     assert_int_equal(wait_child(child), 0);
-    assert_true(path_exists(path));
-    assert_status(cm_host_connect(path, &c), CM_OK);
+    assert_true(path_exists(sock_path));
+    assert_status(cm_host_connect(sock_path, &c), CM_OK);
     assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
     roundtrip(c, s);
     cm_handle_close(c);
     cm_handle_close(s);
     cm_handle_close(lis);
-    assert_false(path_exists(path));
+    assert_false(path_exists(sock_path));
 }
 
 static void test_listener_calls_on_other_types_are_wrong_type(void **state)
@@ -388,7 +366,7 @@ static void test_listener_calls_on_other_types_are_wrong_type(void **state)
     gid_t gid;
     uint32_t nb, nh;
     char buf[4];
-    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
     assert_status(cm_vmo_create(CM_PAGE_SIZE, 0, &v), CM_OK);
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
 
@@ -422,27 +400,27 @@ static const char *special_names[SPECIAL_COUNT] = {
 static int make_special_files(void)
 {
     char p[160], t[160];
-    snprintf(p, sizeof(p), "%s/fifo", dir);
+    snprintf(p, sizeof(p), "%s/fifo", sock_dir);
     assert_int_equal(mkfifo(p, 0600), 0);
-    snprintf(p, sizeof(p), "%s/dir", dir);
+    snprintf(p, sizeof(p), "%s/dir", sock_dir);
     assert_int_equal(mkdir(p, 0700), 0);
-    snprintf(p, sizeof(p), "%s/file", dir);
+    snprintf(p, sizeof(p), "%s/file", sock_dir);
     int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     assert_true(fd >= 0);
     close(fd);
-    snprintf(p, sizeof(p), "%s/dangling", dir);
-    snprintf(t, sizeof(t), "%s/nothing-here", dir);
+    snprintf(p, sizeof(p), "%s/dangling", sock_dir);
+    snprintf(t, sizeof(t), "%s/nothing-here", sock_dir);
     assert_int_equal(symlink(t, p), 0);
-    snprintf(p, sizeof(p), "%s/to-fifo", dir);
-    snprintf(t, sizeof(t), "%s/fifo", dir);
+    snprintf(p, sizeof(p), "%s/to-fifo", sock_dir);
+    snprintf(t, sizeof(t), "%s/fifo", sock_dir);
     assert_int_equal(symlink(t, p), 0);
-    snprintf(p, sizeof(p), "%s/to-dev", dir);
+    snprintf(p, sizeof(p), "%s/to-dev", sock_dir);
     assert_int_equal(symlink("/dev/null", p), 0);
     /* A listening socket of another type: not a capmem listener. */
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     assert_true(s >= 0);
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stream", dir);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/stream", sock_dir);
     assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
     assert_int_equal(listen(s, 1), 0);
     return s;
@@ -453,7 +431,7 @@ static void remove_special_files(int stream_fd)
     char p[160];
     close(stream_fd);
     for (int i = 0; i < SPECIAL_COUNT; i++) {
-        snprintf(p, sizeof(p), "%s/%s", dir, special_names[i]);
+        snprintf(p, sizeof(p), "%s/%s", sock_dir, special_names[i]);
         if (unlink(p) != 0)
             rmdir(p);
     }
@@ -467,7 +445,7 @@ static void test_listen_on_a_special_file_is_already_exists_and_leaves_it(void *
     struct stat before, after;
     int s = make_special_files();
     for (int i = 0; i < SPECIAL_COUNT; i++) {
-        snprintf(p, sizeof(p), "%s/%s", dir, special_names[i]);
+        snprintf(p, sizeof(p), "%s/%s", sock_dir, special_names[i]);
         assert_int_equal(lstat(p, &before), 0);
         assert_status(cm_host_listen(p, &h), CM_ERR_ALREADY_EXISTS);
         assert_int_equal(lstat(p, &after), 0);
@@ -475,7 +453,7 @@ static void test_listen_on_a_special_file_is_already_exists_and_leaves_it(void *
         assert_int_equal(before.st_mode, after.st_mode);
     }
     /* Nothing was created behind a symlink either. */
-    snprintf(p, sizeof(p), "%s/nothing-here", dir);
+    snprintf(p, sizeof(p), "%s/nothing-here", sock_dir);
     assert_false(path_exists(p));
     assert_status(cm_host_listen("/dev/null", &h), CM_ERR_ALREADY_EXISTS);
     remove_special_files(s);
@@ -488,12 +466,12 @@ static void test_connect_to_a_special_file_is_not_found_without_blocking(void **
     cm_handle_t h;
     int s = make_special_files();
     for (int i = 0; i < SPECIAL_COUNT; i++) {
-        snprintf(p, sizeof(p), "%s/%s", dir, special_names[i]);
+        snprintf(p, sizeof(p), "%s/%s", sock_dir, special_names[i]);
         assert_status(cm_host_connect(p, &h), CM_ERR_NOT_FOUND);
     }
     assert_status(cm_host_connect("/dev/null", &h), CM_ERR_NOT_FOUND);
     /* A path through a regular file (ENOTDIR) does not resolve either. */
-    snprintf(p, sizeof(p), "%s/file/sock", dir);
+    snprintf(p, sizeof(p), "%s/file/sock", sock_dir);
     assert_status(cm_host_connect(p, &h), CM_ERR_NOT_FOUND);
     assert_status(cm_host_listen(p, &h), CM_ERR_NOT_FOUND);
     remove_special_files(s);
@@ -508,7 +486,7 @@ static void test_paths_at_and_beyond_sun_path_length_are_invalid_args(void **sta
     for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
         char *p = malloc(lens[i] + 1);
         assert_non_null(p);
-        size_t n = (size_t)snprintf(p, lens[i] + 1, "%s/", dir);
+        size_t n = (size_t)snprintf(p, lens[i] + 1, "%s/", sock_dir);
         memset(p + n, 'P', lens[i] - n);
         p[lens[i]] = '\0';
         assert_int_equal(strlen(p), lens[i]);
@@ -529,8 +507,8 @@ static void test_connect_to_a_full_listener_is_should_wait_not_a_hang(void **sta
     cm_handle_t lis, c[MAX], s;
     int n = 0;
     cm_status_t st = CM_OK;
-    assert_status(cm_host_listen(path, &lis), CM_OK);
-    while (n < MAX && (st = cm_host_connect(path, &c[n])) == CM_OK)
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
+    while (n < MAX && (st = cm_host_connect(sock_path, &c[n])) == CM_OK)
         n++;
     assert_status(st, CM_ERR_SHOULD_WAIT);
     assert_true(n > 0);
@@ -539,7 +517,7 @@ static void test_connect_to_a_full_listener_is_should_wait_not_a_hang(void **sta
     assert_status(cm_host_accept(lis, WAIT_NS, &s), CM_OK);
     roundtrip(c[0], s);
     cm_handle_close(s);
-    assert_status(cm_host_connect(path, &c[n]), CM_OK);
+    assert_status(cm_host_connect(sock_path, &c[n]), CM_OK);
     n++;
     for (int i = 0; i < n; i++)
         cm_handle_close(c[i]);
@@ -554,14 +532,14 @@ static void test_fd_limit_gives_no_resources_and_leaks_nothing(void **state)
     (void)state;
     cm_handle_t lis, c, s = CM_HANDLE_INVALID, x = CM_HANDLE_INVALID, y = CM_HANDLE_INVALID;
     char other[160];
-    snprintf(other, sizeof(other), "%s/other", dir);
-    assert_status(cm_host_listen(path, &lis), CM_OK);
-    assert_status(cm_host_connect(path, &c), CM_OK);
+    snprintf(other, sizeof(other), "%s/other", sock_dir);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
+    assert_status(cm_host_connect(sock_path, &c), CM_OK);
     uint32_t handles = cm_host_live_handles();
 
     assert_int_equal(leave_fds(0), 0);
     cm_status_t listen0 = cm_host_listen(other, &x);
-    cm_status_t connect0 = cm_host_connect(path, &x);
+    cm_status_t connect0 = cm_host_connect(sock_path, &x);
     cm_status_t accept0 = cm_host_accept(lis, WAIT_NS, &s);
     cm_status_t create0 = cm_channel_create(0, &x, &y);
     assert_int_equal(restore_fds(), 0);

@@ -17,6 +17,7 @@
 
 #include <capmem/host.h>
 #include "common/leakcheck.h"
+#include "common/sockdir.h"
 #include "common/threads.h"
 
 #define WAIT_NS (10ll * 1000000000)
@@ -184,40 +185,19 @@ static void test_hang_up_wakes_peer_closed_waiter_only(void **state)
     assert_status(cm_handle_close(b), CM_OK);
 }
 
-static char dir[64];
-static char path[128];
-
-static int dir_setup(void **state)
-{
-    strcpy(dir, "/tmp/cm-objwait-XXXXXX");
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    snprintf(path, sizeof(path), "%s/sock", dir);
-    return leak_setup(state);
-}
-
-static int dir_teardown(void **state)
-{
-    unlink(path);
-    rmdir(dir);
-    return leak_teardown(state);
-}
-
-#define DIR_TEST(t) cmocka_unit_test_setup_teardown(t, dir_setup, dir_teardown)
-
 static void test_listener_is_readable_when_a_connection_is_pending(void **state)
 {
     (void)state;
     cm_handle_t lis, c, s;
     cm_signals_t obs = 0xdead;
     struct waiter w;
-    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
     assert_status(cm_object_wait_one(lis, SIG_R, 0, &obs), CM_ERR_TIMED_OUT);
     assert_int_equal(obs, 0);
     assert_status(cm_object_wait_one(lis, SIG_W | SIG_PC, 0, &obs), CM_ERR_TIMED_OUT);
     start_one(&w, lis, SIG_R, WAIT_NS);
     await_blocked(&w.t);
-    assert_status(cm_host_connect(path, &c), CM_OK);
+    assert_status(cm_host_connect(sock_path, &c), CM_OK);
     assert_status(join_waiter(&w), CM_OK);
     assert_int_equal(w.observed, SIG_R);
     assert_status(cm_host_accept(lis, 0, &s), CM_OK);

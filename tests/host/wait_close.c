@@ -20,6 +20,7 @@
 #include <capmem/host.h>
 #include "common/fd_limit.h"
 #include "common/leakcheck.h"
+#include "common/sockdir.h"
 #include "common/threads.h"
 
 #define WAIT_NS (10ll * 1000000000)
@@ -59,27 +60,6 @@ static cm_status_t join_waiter(struct waiter *w)
     return w->st;
 }
 
-static char dir[64];
-static char path[128];
-
-static int dir_setup(void **state)
-{
-    strcpy(dir, "/tmp/cm-wait-XXXXXX");
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    snprintf(path, sizeof(path), "%s/sock", dir);
-    return leak_setup(state);
-}
-
-static int dir_teardown(void **state)
-{
-    unlink(path);
-    rmdir(dir);
-    return leak_teardown(state);
-}
-
-#define DIR_TEST(t) cmocka_unit_test_setup_teardown(t, dir_setup, dir_teardown)
-
 static void test_close_wakes_channel_waiter_with_bad_handle(void **state)
 {
     (void)state;
@@ -99,14 +79,14 @@ static void test_close_wakes_accept_waiter(void **state)
     (void)state;
     cm_handle_t lis, c;
     struct waiter w;
-    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
     start_waiter(&w, WAIT_ACCEPT, lis, WAIT_NS);
     await_blocked(&w.t);
     assert_status(cm_handle_close(lis), CM_OK);
     /* The listener died with its handle, before the waiter even returned:
      * its path is gone and nothing connects any more. */
-    assert_int_equal(access(path, F_OK), -1);
-    assert_status(cm_host_connect(path, &c), CM_ERR_NOT_FOUND);
+    assert_int_equal(access(sock_path, F_OK), -1);
+    assert_status(cm_host_connect(sock_path, &c), CM_ERR_NOT_FOUND);
     assert_status(join_waiter(&w), CM_ERR_BAD_HANDLE);
 }
 
@@ -243,7 +223,7 @@ static void test_close_racing_with_wait_start_always_gives_bad_handle(void **sta
         cm_handle_t a, b, lis;
         struct waiter w, l;
         assert_status(cm_channel_create(0, &a, &b), CM_OK);
-        assert_status(cm_host_listen(path, &lis), CM_OK);
+        assert_status(cm_host_listen(sock_path, &lis), CM_OK);
         start_waiter(&w, WAIT_CHANNEL, a, WAIT_NS);
         start_waiter(&l, WAIT_ACCEPT, lis, WAIT_NS);
         if (i % 3 == 1)
@@ -313,11 +293,11 @@ static void test_negative_timeouts_other_than_infinite_are_invalid_args(void **s
     cm_handle_t a, b, lis, c, s = CM_HANDLE_INVALID;
     const int64_t bad[] = { -2, INT64_MIN, INT64_MIN + 1, -1000000000 };
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
-    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
     /* Whatever state would otherwise decide: a message queued, a connection
      * pending. */
     assert_status(cm_channel_write(a, "q", 1, NULL, 0), CM_OK);
-    assert_status(cm_host_connect(path, &c), CM_OK);
+    assert_status(cm_host_connect(sock_path, &c), CM_OK);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_status(cm_channel_wait_readable(b, bad[i]), CM_ERR_INVALID_ARGS);
         assert_status(cm_channel_wait_readable(a, bad[i]), CM_ERR_INVALID_ARGS); /* empty */
@@ -343,11 +323,11 @@ static void test_huge_timeouts_saturate_and_ready_waits_return_ok(void **state)
     cm_handle_t a, b, lis, c, s;
     const int64_t huge[] = { INT64_MAX, INT64_MAX - 1, INT64_MAX / 2 + 1 };
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
-    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
     assert_status(cm_channel_write(a, "q", 1, NULL, 0), CM_OK);
     for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
         assert_status(cm_channel_wait_readable(b, huge[i]), CM_OK);
-        assert_status(cm_host_connect(path, &c), CM_OK);
+        assert_status(cm_host_connect(sock_path, &c), CM_OK);
         assert_status(cm_host_accept(lis, huge[i], &s), CM_OK);
         cm_handle_close(s);
         cm_handle_close(c);
@@ -378,10 +358,10 @@ static void test_huge_timeout_accept_waits_until_a_client_connects(void **state)
     (void)state;
     cm_handle_t lis, c;
     struct waiter w;
-    assert_status(cm_host_listen(path, &lis), CM_OK);
+    assert_status(cm_host_listen(sock_path, &lis), CM_OK);
     start_waiter(&w, WAIT_ACCEPT, lis, INT64_MAX);
     await_blocked(&w.t);
-    assert_status(cm_host_connect(path, &c), CM_OK);
+    assert_status(cm_host_connect(sock_path, &c), CM_OK);
     assert_status(join_waiter(&w), CM_OK);
     cm_handle_close(w.accepted);
     cm_handle_close(c);
