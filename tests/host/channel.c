@@ -7,27 +7,11 @@
 
 #include <capmem/host.h>
 #include "common/leakcheck.h"
+#include "common/vmotag.h"
 
 /* Generous bound for waits whose condition already holds: only a bug makes
  * a wait reach it, and then the test fails instead of hanging. */
 #define WAIT_NS (10ll * 1000000000)
-
-/* A one-page VMO whose first byte is `tag`, so a received handle can be
- * matched to the object that was sent. */
-static cm_handle_t tagged_vmo(uint8_t tag)
-{
-    cm_handle_t v;
-    assert_status(cm_vmo_create(CM_PAGE_SIZE, 0, &v), CM_OK);
-    assert_status(cm_vmo_write(v, &tag, 0, 1), CM_OK);
-    return v;
-}
-
-static uint8_t vmo_tag(cm_handle_t v)
-{
-    uint8_t tag = 0;
-    assert_status(cm_vmo_read(v, &tag, 0, 1), CM_OK);
-    return tag;
-}
 
 static void assert_closed(cm_handle_t h)
 {
@@ -66,7 +50,7 @@ static void test_bytes_and_handles_arrive_in_both_directions(void **state)
     assert_memory_equal(buf, "hello", 5);
     assert_status(cm_handle_get_info(got[0], &info), CM_OK);
     assert_int_equal(info.type, CM_OBJ_VMO);
-    assert_int_equal(vmo_tag(got[0]), 0x5a);
+    assert_int_equal(tag_of(got[0]), 0x5a);
 
     /* Back the other way, carrying the same object again. */
     assert_status(cm_channel_write(b, "back", 4, got, 1), CM_OK);
@@ -74,7 +58,7 @@ static void test_bytes_and_handles_arrive_in_both_directions(void **state)
     assert_int_equal(nb, 4);
     assert_int_equal(nh, 1);
     assert_memory_equal(buf, "back", 4);
-    assert_int_equal(vmo_tag(got[1]), 0x5a);
+    assert_int_equal(tag_of(got[1]), 0x5a);
 
     assert_status(cm_handle_close(got[1]), CM_OK);
     assert_status(cm_handle_close(a), CM_OK);
@@ -168,7 +152,7 @@ static void test_max_handles_is_ok_and_one_more_is_out_of_range_consuming_all(vo
     assert_status(cm_channel_read(b, buf, sizeof(buf), &nb, got, N + 1, &nh), CM_OK);
     assert_int_equal(nh, N);
     for (uint32_t i = 0; i < N; i++) {
-        assert_int_equal(vmo_tag(got[i]), (uint8_t)i); /* order preserved */
+        assert_int_equal(tag_of(got[i]), (uint8_t)i); /* order preserved */
         cm_handle_close(got[i]);
     }
 
@@ -214,8 +198,8 @@ static void test_buffer_too_small_reports_sizes_and_leaves_message_queued(void *
     assert_int_equal(nb, sizeof(msg));
     assert_int_equal(nh, 2);
     assert_memory_equal(buf, msg, sizeof(msg));
-    assert_int_equal(vmo_tag(got[0]), 1);
-    assert_int_equal(vmo_tag(got[1]), 2);
+    assert_int_equal(tag_of(got[0]), 1);
+    assert_int_equal(tag_of(got[1]), 2);
     /* The message after it was not disturbed. */
     assert_status(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
     assert_int_equal(nb, 4);
@@ -293,7 +277,7 @@ static void test_queued_messages_stay_readable_after_peer_closed(void **state)
     assert_status(cm_channel_read(b, buf, sizeof(buf), &nb, &got, 1, &nh), CM_OK);
     assert_memory_equal(buf, "two", 3);
     assert_int_equal(nh, 1);
-    assert_int_equal(vmo_tag(got), 9);
+    assert_int_equal(tag_of(got), 9);
     cm_handle_close(got);
 
     assert_status(cm_channel_wait_readable(b, WAIT_NS), CM_ERR_PEER_CLOSED);
@@ -429,7 +413,7 @@ static void test_channel_calls_on_a_vmo_are_wrong_type(void **state)
     assert_closed(other);
     assert_status(cm_channel_read(v, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_ERR_WRONG_TYPE);
     assert_status(cm_channel_wait_readable(v, 0), CM_ERR_WRONG_TYPE);
-    assert_int_equal(vmo_tag(v), 1); /* untouched */
+    assert_int_equal(tag_of(v), 1); /* untouched */
     cm_handle_close(v);
     assert_status(cm_channel_read(v, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_ERR_BAD_HANDLE);
     assert_status(cm_channel_wait_readable(v, 0), CM_ERR_BAD_HANDLE);

@@ -19,6 +19,7 @@
 
 #include <capmem/host.h>
 #include "common/leakcheck.h"
+#include "common/vmotag.h"
 
 #define WAIT_NS (10ll * 1000000000)
 
@@ -28,21 +29,6 @@
         if (!(cond))            \
             _exit(code);        \
     } while (0)
-
-static cm_handle_t tagged_vmo(uint8_t tag)
-{
-    cm_handle_t v;
-    assert_status(cm_vmo_create(CM_PAGE_SIZE, 0, &v), CM_OK);
-    assert_status(cm_vmo_write(v, &tag, 0, 1), CM_OK);
-    return v;
-}
-
-/* The tag of a received VMO, or -1. Usable in a child. */
-static int tag_of(cm_handle_t v)
-{
-    uint8_t tag = 0;
-    return cm_vmo_read(v, &tag, 0, 1) == CM_OK ? tag : -1;
-}
 
 /* Waits for the child and fails with the number of its first failed check. */
 static void expect_child_ok(pid_t pid)
