@@ -33,15 +33,6 @@
 
 /* ---- helpers ---- */
 
-/* Touches every page of [p, p+len): a mapping past the object's end
- * raises SIGBUS here. */
-static void touch(const void *p, uint64_t len)
-{
-    for (uint64_t off = 0; off < len; off += PAGE)
-        (void)*(const volatile char *)((const char *)p + off);
-    (void)*(const volatile char *)((const char *)p + len - 1);
-}
-
 static cm_rights_t rights_of(cm_handle_t h)
 {
     cm_vmo_info_t info;

@@ -26,6 +26,7 @@
 #include <capmem/host.h>
 #include "common/child.h"
 #include "common/leakcheck.h"
+#include "common/memfd.h"
 #include "common/rawpeer.h"
 
 #define WAIT_NS (10ll * 1000000000)
@@ -56,13 +57,6 @@ int fcntl(int fd, int cmd, ...)
 }
 
 /* ---- helpers ---- */
-
-static void touch(const void *p, uint64_t len)
-{
-    for (uint64_t off = 0; off < len; off += PAGE)
-        (void)*(const volatile char *)((const char *)p + off);
-    (void)*(const volatile char *)((const char *)p + len - 1);
-}
 
 /* Maps what get_info promises and reads all of it: SIGBUS if the promise
  * (IMMUTABLE, this size) is older than the seals. Returns 0, or a code. */

@@ -11,4 +11,9 @@ int memfd_of(uint64_t size);
  * `flags` | O_CLOEXEC (e.g. O_RDONLY, O_WRONLY, O_PATH); -1 on error. */
 int reopen(int fd, int flags);
 
+/* Reads one byte of every page of [p, p+len) and its last byte (len > 0):
+ * a mapping past the object's end raises SIGBUS here, so call it in a
+ * forked child (common/child.h). */
+void touch(const void *p, uint64_t len);
+
 #endif
