@@ -20,6 +20,7 @@
 #include <capmem/limits.h>
 
 #include "interval.h"
+#include "fuzz_input.h"
 #include "fuzz_stage.h"
 
 FUZZ_STAGES("refused", "full", "reserve", "release", "protect", "accepted");
@@ -93,27 +94,6 @@ static void check_really_full(const struct page before[NPAGES], uint64_t a, uint
     }
     if (runs(next) <= cap)
         abort();
-}
-
-struct reader {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t byte(struct reader *r)
-{
-    if (r->n == 0)
-        return 0;
-    r->n--;
-    return *r->p++;
-}
-
-static uint64_t u64(struct reader *r)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | byte(r);
-    return v;
 }
 
 /* Address or length: usually a page number near the window, sometimes a raw

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include <capmem/vmo.h>
+#include "fuzz_input.h"
 #include "fuzz_stage.h"
 #include "vmo_admit.h"
 
@@ -36,56 +37,35 @@ FUZZ_STAGES("decided", "refused_object", "accepted");
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct cursor {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t take(struct cursor *c)
-{
-    if (c->n == 0)
-        return 0;
-    c->n--;
-    return *c->p++;
-}
-
-static uint64_t take64(struct cursor *c)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | take(c);
-    return v;
-}
-
 /* Facts from input: which one fact is wrong (if any) is chosen first, so
  * that every refusal and acceptance are all common. */
-static void decode(struct cursor *c, struct cm__vmo_facts *f, cm_rights_t *claimed)
+static void decode(struct reader *c, struct cm__vmo_facts *f, cm_rights_t *claimed)
 {
-    uint8_t bad = take(c) % 16; /* 1..6: that fact is wrong; else all are right */
+    uint8_t bad = byte(c) % 16; /* 1..6: that fact is wrong; else all are right */
     memset(f, 0, sizeof(*f));
     f->seals_ok = bad != 1;
     f->is_reg = bad != 2;
     f->readable = bad != 3;
     f->fs = bad == 4 ? CM__VMO_FS_HUGETLB : bad == 5 ? CM__VMO_FS_OTHER : CM__VMO_FS_SHMEM;
-    f->nlink = bad == 6 ? 1u + take(c) : 0;
+    f->nlink = bad == 6 ? 1u + byte(c) : 0;
     /* Two bytes of three bits each reach every seal even when the input's
      * bytes are small (the driver's are mostly 0..7); a third adds unknown bits. */
-    f->seals = (uint32_t)(take(c) & 7) | (uint32_t)(take(c) & 7) << 3;
-    f->seals |= (uint32_t)(take(c) & 0xf0) << 2;
-    switch (take(c) % 8) {
-    case 5: f->size = CM_VMO_MAX_SIZE - take(c); break;
-    case 6: f->size = CM_VMO_MAX_SIZE + take(c); break; /* + 0: the limit itself */
-    case 7: f->size = take64(c); break;
-    default: f->size = (uint64_t)take(c) * CM_PAGE_SIZE; break;
+    f->seals = (uint32_t)(byte(c) & 7) | (uint32_t)(byte(c) & 7) << 3;
+    f->seals |= (uint32_t)(byte(c) & 0xf0) << 2;
+    switch (byte(c) % 8) {
+    case 5: f->size = CM_VMO_MAX_SIZE - byte(c); break;
+    case 6: f->size = CM_VMO_MAX_SIZE + byte(c); break; /* + 0: the limit itself */
+    case 7: f->size = u64(c); break;
+    default: f->size = (uint64_t)byte(c) * CM_PAGE_SIZE; break;
     }
-    f->writable = take(c) & 1;
-    uint8_t k = take(c);
+    f->writable = byte(c) & 1;
+    uint8_t k = byte(c);
     if (k % 4 == 0)
         *claimed = CM_RIGHTS_SAME;
     else if (k % 4 == 1)
-        *claimed = (cm_rights_t)take(c) | (cm_rights_t)(take(c) & 0x80) << 24; /* stray bits */
+        *claimed = (cm_rights_t)byte(c) | (cm_rights_t)(byte(c) & 0x80) << 24; /* stray bits */
     else
-        *claimed = ((cm_rights_t)(take(c) & 7) | (cm_rights_t)(take(c) & 7) << 3) & CM_RIGHTS_ALL;
+        *claimed = ((cm_rights_t)(byte(c) & 7) | (cm_rights_t)(byte(c) & 7) << 3) & CM_RIGHTS_ALL;
 }
 
 /* docs/vmo.md's admission rule, restated independently of core/. */
@@ -140,7 +120,7 @@ static unsigned long runs, admitted, refused[32];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct cursor c = { data, size };
+    struct reader c = { data, size };
     struct cm__vmo_facts f;
     struct cm__vmo_verdict v, before;
     cm_rights_t claimed;

@@ -25,32 +25,12 @@
 #include <string.h>
 
 #include "../../host/wire.h"
+#include "fuzz_input.h"
 #include "fuzz_stage.h"
 
 FUZZ_STAGES("header", "counts", "lengths", "accepted");
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct reader {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t byte(struct reader *r)
-{
-    if (r->n == 0)
-        return 0;
-    r->n--;
-    return *r->p++;
-}
-
-static uint32_t u32(struct reader *r)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v = (v << 8) | byte(r);
-    return v;
-}
 
 static void put32(uint8_t *p, uint32_t v)
 {
