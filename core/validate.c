@@ -18,7 +18,8 @@ cm_status_t cm__handle_derive_check_args(int out_ok, cm_rights_t want)
 
 cm_status_t cm__vmo_create_check(uint64_t size, uint32_t options, int out_ok)
 {
-    if (!out_ok || (options & ~CM_VMO_COMMIT) != 0)
+    const uint32_t pages = CM_VMO_HUGE | CM_VMO_BASE_PAGES;
+    if (!out_ok || (options & ~(CM_VMO_COMMIT | pages)) != 0 || (options & pages) == pages)
         return CM_ERR_INVALID_ARGS;
     if (size > CM_VMO_MAX_SIZE)
         return CM_ERR_OUT_OF_RANGE;

@@ -617,6 +617,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
     if ((fl & O_ACCMODE) != O_RDWR || cm__vmo_write_drop_enforced((uint32_t)seals))
         rights &= ~CM_RIGHT_WRITE;
 facts:
+    info->page_size = CM_PAGE_SIZE;
     info->size = f.size;
     info->flags = cm__vmo_info_flags(&f);
     info->rights = cm__vmo_effective_rights(&f, rights);

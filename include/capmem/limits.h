@@ -7,6 +7,11 @@
 /* Page size of both targets (x86-64/arm64 Linux base pages, Sv39). */
 #define CM_PAGE_SIZE 4096u
 
+/* Huge page size a VMO may be backed by (x86-64/arm64 PMD-level pages,
+ * hugetlbfs default size). Also the threshold of the automatic huge-page
+ * policy of cm_vmo_create. Kernel target: never used yet (base pages). */
+#define CM_HUGE_PAGE_SIZE (2u * 1024u * 1024u)
+
 /* Largest VMO. 1 GiB covers the benchmarks' 256 MiB payload with room, and
  * keeps any single object well inside a 32-bit-safe page count and inside
  * what a test machine can commit. Larger requests: OUT_OF_RANGE. */

@@ -27,12 +27,17 @@ typedef enum cm_seal {
 #define CM_VMO_INFO_IMMUTABLE (1u << 0) /* platform guarantees content+size fixed */
 #define CM_VMO_INFO_READONLY  (1u << 1) /* sealed READONLY (or IMMUTABLE)          */
 #define CM_VMO_INFO_FILE      (1u << 2) /* window over a file range                */
+#define CM_VMO_INFO_HUGE      (1u << 3) /* backed by huge pages (page_size > 4 KiB) */
 
 typedef struct cm_vmo_info {
     uint64_t id;        /* object identity, stable while the object lives */
     uint64_t size;      /* bytes, as the platform reports it */
     uint32_t flags;     /* CM_VMO_INFO_* */
     cm_rights_t rights; /* rights of the handle queried, after seals */
+    uint32_t page_size; /* bytes per page backing the object: CM_PAGE_SIZE, or
+                           CM_HUGE_PAGE_SIZE for a huge-page VMO (memory used
+                           rounds up to it; `size` stays exact) */
+    uint32_t reserved;  /* 0 */
 } cm_vmo_info_t;
 
 /* cm_vmo_map flags. Mappings are never executable (W^X). */
@@ -49,10 +54,18 @@ typedef struct cm_vmo_info {
  * memory up front; makes the first write or mapping access cheaper, and a
  * commit failure surfaces here as NO_MEMORY instead of a fault later. */
 #define CM_VMO_COMMIT (1u << 0)
+/* Back the object with CM_HUGE_PAGE_SIZE pages when the system offers them,
+ * base pages otherwise (never an error by itself); cm_vmo_get_info says
+ * which it got. Without either page option, VMOs of CM_HUGE_PAGE_SIZE bytes
+ * and more get huge pages when available (automatic policy). See docs/vmo.md. */
+#define CM_VMO_HUGE (1u << 1)
+/* Base pages only: opts out of the automatic huge-page policy. */
+#define CM_VMO_BASE_PAGES (1u << 2)
 
 /* Creates a zero-filled VMO of `size` bytes (0 allowed) with
- * CM_VMO_DEFAULT_RIGHTS. `options`: 0 or CM_VMO_COMMIT.
- * Errors: INVALID_ARGS (out NULL, unknown options); OUT_OF_RANGE (size >
+ * CM_VMO_DEFAULT_RIGHTS. `options`: CM_VMO_COMMIT, and at most one of
+ * CM_VMO_HUGE and CM_VMO_BASE_PAGES.
+ * Errors: INVALID_ARGS (out NULL, unknown options, HUGE with BASE_PAGES); OUT_OF_RANGE (size >
  * CM_VMO_MAX_SIZE); NO_MEMORY; NO_RESOURCES (handle limit, RLIMIT_NOFILE;
  * host: size over RLIMIT_FSIZE, which would otherwise raise SIGXFSZ). */
 cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out);

@@ -300,6 +300,7 @@ int64_t sys_vmo_get_info(struct proc *p, const uint64_t *a)
     cm_vmo_info_t info = { 0 };
     info.id = v->obj.id;
     info.size = v->size;
+    info.page_size = CM_PAGE_SIZE; /* 4 KiB frames only: CM_VMO_HUGE falls back */
     info.flags = cm__vmo_info_flags(&f);
     info.rights = cm__vmo_effective_rights(&f, rights);
     return copyout(p, a[1], &info, sizeof(info));

@@ -31,6 +31,17 @@ static void test_vmo_create_arguments_before_limits(void **state)
     assert_status(cm__vmo_create_check(UINT64_MAX, 0, 0), CM_ERR_INVALID_ARGS);
 }
 
+static void test_vmo_create_page_options_exclusive(void **state)
+{
+    (void)state;
+    assert_status(cm__vmo_create_check(0, CM_VMO_HUGE | CM_VMO_COMMIT, 1), CM_OK);
+    assert_status(cm__vmo_create_check(0, CM_VMO_BASE_PAGES, 1), CM_OK);
+    assert_status(cm__vmo_create_check(0, CM_VMO_HUGE | CM_VMO_BASE_PAGES, 1),
+                  CM_ERR_INVALID_ARGS);
+    assert_status(cm__vmo_create_check(CM_VMO_MAX_SIZE + 1, CM_VMO_HUGE | CM_VMO_BASE_PAGES, 1),
+                  CM_ERR_INVALID_ARGS);
+}
+
 static void test_vmo_rw_range_before_seal(void **state)
 {
     (void)state;
@@ -143,6 +154,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_range_check_is_overflow_safe),
         cmocka_unit_test(test_vmo_create_arguments_before_limits),
+        cmocka_unit_test(test_vmo_create_page_options_exclusive),
         cmocka_unit_test(test_vmo_rw_range_before_seal),
         cmocka_unit_test(test_vmo_any_seal_fixes_size),
         cmocka_unit_test(test_vmo_seal_levels_and_file_windows),
