@@ -94,6 +94,8 @@ uint32_t cm__vmo_info_flags(const struct cm__vmo_state *f)
         flags |= CM_VMO_INFO_READONLY;
     if (f->seal == CM__SEAL_IMMUTABLE)
         flags |= CM_VMO_INFO_IMMUTABLE;
+    if (f->huge)
+        flags |= CM_VMO_INFO_HUGE;
     return flags;
 }
 

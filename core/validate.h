@@ -34,6 +34,7 @@ struct cm__vmo_state {
     uint64_t size;
     uint32_t seal;        /* enum cm__seal_level */
     int is_file;          /* a window over a file: never writable, never immutable */
+    int huge;             /* backed by CM_HUGE_PAGE_SIZE pages: CM_VMO_INFO_HUGE */
 };
 
 /* Rights a snapshot handle gets: it can never be written. */

@@ -9,7 +9,15 @@
  * fuzz target and any other target can drive it with arbitrary facts.
  *
  * What is admitted is exactly what docs/vmo.md promises: an unlinked shmem
- * file (a memfd) of at most CM_VMO_MAX_SIZE bytes, opened for reading. */
+ * file (a memfd), or an unlinked hugetlbfs file of CM_HUGE_PAGE_SIZE pages
+ * (a huge-page memfd), of at most CM_VMO_MAX_SIZE bytes, opened for reading.
+ *
+ * Exact size. A hugetlbfs file's size is a multiple of its page size, so a
+ * huge-page VMO's exact size is kept by the library and travels next to the
+ * fd (host/wire.h). It is the peer's claim, hostile input: admitted only in
+ * (file size - CM_HUGE_PAGE_SIZE, file size] (0 only with file size 0), so it
+ * never lets the receiver read or map past the file. A base-page memfd's
+ * size is the file's; a claim there must be "none" (0 on the wire). */
 
 #include <stdint.h>
 #include <capmem/limits.h>
@@ -33,6 +41,10 @@ enum cm__vmo_fs {
     CM__VMO_FS_HUGETLB = 2, /* hugetlbfs memfd (MFD_HUGETLB) */
 };
 
+/* `exact` argument of cm__vmo_admit_decide when no exact size came with
+ * the fd (cm_host_vmo_from_fd): a huge-page VMO's size is then its file's. */
+#define CM__VMO_EXACT_NONE UINT64_MAX
+
 /* Facts about an fd, in the order they must be read: `seals` first, since
  * it decides which of the others can still change. */
 struct cm__vmo_facts {
@@ -44,6 +56,7 @@ struct cm__vmo_facts {
     uint64_t size;      /* bytes, read after the seals */
     uint32_t readable;  /* the fd's access mode allows reading */
     uint32_t writable;  /* the fd's access mode allows writing */
+    uint32_t page_size; /* hugetlbfs: the file's page size (fstatfs f_bsize) */
 };
 
 /* What the host must do with an admitted fd. */
@@ -53,21 +66,38 @@ struct cm__vmo_verdict {
     uint32_t size_fixed;    /* GROW and SHRINK sealed: `size` is final */
     uint32_t size_floor;    /* SHRINK sealed: `size` is a lower bound forever */
     uint32_t immutable;     /* WRITE, GROW and SHRINK sealed */
-    uint64_t size;
+    uint32_t huge;          /* hugetlbfs, CM_HUGE_PAGE_SIZE pages */
+    uint64_t size;          /* the VMO's size: the file's, or a huge one's exact size */
 };
 
 /* Decides admission. `claimed` is CM_RIGHTS_SAME (no cap) or a mask of
- * CM_RIGHTS_ALL bits that can only reduce the rights.
+ * CM_RIGHTS_ALL bits that can only reduce the rights. `exact` is the exact
+ * size the peer sent with the fd (0: none, for a base-page VMO), or
+ * CM__VMO_EXACT_NONE when none can come (cm_host_vmo_from_fd).
  * Precedence, first match wins:
  *   INVALID_ARGS  claimed has an undefined bit
  *   WRONG_TYPE    seals unreadable, or not a regular file
- *   UNSUPPORTED   a hugetlbfs memfd (no huge-page VMOs yet)
- *   WRONG_TYPE    not on shmem, or linked (a named file others can open)
- *   OUT_OF_RANGE  size > CM_VMO_MAX_SIZE
+ *   UNSUPPORTED   a hugetlbfs file whose page size is not CM_HUGE_PAGE_SIZE
+ *   WRONG_TYPE    neither shmem nor hugetlbfs, or linked (a named file
+ *                 others can open), or a hugetlbfs size that is not a
+ *                 multiple of its page size
+ *   OUT_OF_RANGE  size > CM_VMO_MAX_SIZE; or `exact` not what the file
+ *                 allows: a base-page file with a claim other than 0 or
+ *                 NONE, a huge one with exact outside (size - huge page,
+ *                 size] (0 only with size 0)
  *   ACCESS_DENIED the fd cannot be read (O_WRONLY, O_PATH)
  * On error *out is untouched. */
 cm_status_t cm__vmo_admit_decide(const struct cm__vmo_facts *f, cm_rights_t claimed,
-                                 struct cm__vmo_verdict *out);
+                                 uint64_t exact, struct cm__vmo_verdict *out);
+
+/* Is `exact` a size a huge-page file of `file_size` bytes can hold? The
+ * one statement of the rule above; used by the fuzz oracle's statement too. */
+static inline int cm__vmo_exact_fits(uint64_t exact, uint64_t file_size)
+{
+    if (file_size == 0)
+        return exact == 0;
+    return exact <= file_size && exact > file_size - CM_HUGE_PAGE_SIZE;
+}
 
 /* True when `seals` make dropping WRITE real for every holder of the object:
  * any holder can reopen a memfd read-write, so only a write seal stops it. */

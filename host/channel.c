@@ -162,7 +162,7 @@ static cm_status_t take_handles(const cm_handle_t *handles, uint32_t n,
         cm_status_t st = cm__handle_take(handles[i], &obj, &rights);
         if (st == CM_OK) {
             objs[taken] = obj;
-            descs[taken] = (struct cm__wire_handle){ obj->type, rights };
+            descs[taken] = (struct cm__wire_handle){ obj->type, rights, cm__vmo_wire_size(obj) };
             taken++;
             if (!(rights & CM_RIGHT_TRANSFER))
                 st = CM_ERR_ACCESS_DENIED;
@@ -393,15 +393,17 @@ static void close_fds(const int *fds, uint32_t n)
 
 /* Is fd really the kind of object its descriptor claims? A VMO's facts
  * are kept in *facts for its admission (no second read). */
-static int fd_matches(int fd, uint32_t type, struct stat *sbp, struct cm__vmo_facts *facts)
+static int fd_matches(int fd, const struct cm__wire_handle *desc, struct stat *sbp,
+                      struct cm__vmo_facts *facts)
 {
+    uint32_t type = desc->type;
     struct stat sb;
     /* Exactly what cm_host_vmo_from_fd admits (host/vmo.c), from the same
      * facts the admission will use. */
     if (type == CM_OBJ_VMO) {
         struct cm__vmo_verdict d;
         cm__vmo_gather(fd, facts, sbp);
-        return cm__vmo_admit_decide(facts, CM_RIGHTS_SAME, &d) == CM_OK;
+        return cm__vmo_admit_decide(facts, CM_RIGHTS_SAME, desc->size, &d) == CM_OK;
     }
     if (fstat(fd, &sb) != 0)
         return 0;
@@ -601,7 +603,7 @@ static cm_status_t rx_judge(struct cm__pending *p, const struct rx *rx,
     if (nh > 0 && cm_host_live_handles() + nh > CM_MAX_HANDLES)
         return CM_ERR_NO_RESOURCES;
     for (uint32_t i = 0; i < nh; i++)
-        if (!fd_matches(p->fds[i], p->view.handles[i].type, &p->sb[i], &p->facts[i]))
+        if (!fd_matches(p->fds[i], &p->view.handles[i], &p->sb[i], &p->facts[i]))
             return CM_ERR_PROTOCOL;
     return CM_OK;
 }
@@ -666,7 +668,8 @@ static cm_status_t install_received(struct cm__pending *p, cm_handle_t *out)
     for (i = 0; i < p->view.num_handles && st == CM_OK; i++) {
         const struct cm__wire_handle *d = &p->view.handles[i];
         if (d->type == CM_OBJ_VMO) {
-            st = cm__vmo_receive(p->fds[i], &p->facts[i], &p->sb[i], d->rights, &out[i]);
+            st = cm__vmo_receive(p->fds[i], &p->facts[i], &p->sb[i], d->rights, d->size,
+                                 &out[i]);
         } else {
             st = endpoint_disarm(p->fds[i]);
             if (st == CM_OK)

@@ -173,6 +173,11 @@ struct cm__vmo {
     uint64_t file_off;   /* window start within fd (0 for memfds) */
     uint64_t file_len;   /* window length (file windows only) */
     int is_file;
+    /* Backed by hugetlbfs CM_HUGE_PAGE_SIZE pages (host/vmo_huge.c): the
+     * file's size is the exact size rounded up to a huge page, and the
+     * exact size lives in local_size (and frozen_size once frozen), for
+     * every holder, private or not. Set before publication, never changed. */
+    int huge;
     /* Another process may hold the object (it was admitted from outside, or
      * exported): unless F_SEAL_SHRINK is set, its size can drop under a
      * mapping, so cm_vmo_map refuses it. Set before publication or by
@@ -194,7 +199,10 @@ struct cm__vmo {
     /* The size while the object is private to this process (created here,
      * never exported, sent unfrozen or forked: cm__vmo_private): only this
      * process's set_size changes it then, and that stores it here under the
-     * mapping table's lock (cm__map_truncate), so no fstat is needed. */
+     * mapping table's lock (cm__map_truncate), so no fstat is needed.
+     * A huge VMO's exact size always (see huge): once shared, its size is
+     * min(local_size, the file's size), since another holder may shrink the
+     * file but no other holder's exact size reaches this process. */
     _Atomic uint64_t local_size;
 };
 
@@ -234,7 +242,7 @@ void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb);
  * (*took_fd = 0, the caller closes fd once nothing else can fail).
  * Errors: those of cm__vmo_admit. */
 cm_status_t cm__vmo_admit_gathered(int fd, const struct cm__vmo_facts *f,
-                                   const struct stat *sb, cm_rights_t claimed,
+                                   const struct stat *sb, cm_rights_t claimed, uint64_t exact,
                                    struct cm__vmo **out, cm_rights_t *rights, int *took_fd);
 /* Drops an admitted object whose install failed, leaving the fd it took
  * over (if any) open: the caller still owns it. */
@@ -253,7 +261,12 @@ static inline int cm__vmo_frozen(const struct cm__vmo *v)
  * keep their status. On success fd is closed or owned by the handle; on
  * failure the caller still owns it. */
 cm_status_t cm__vmo_receive(int fd, const struct cm__vmo_facts *f, const struct stat *sb,
-                            cm_rights_t claimed, cm_handle_t *out);
+                            cm_rights_t claimed, uint64_t exact, cm_handle_t *out);
+
+/* The size field of obj's channel descriptor (host/wire.h): a huge-page
+ * VMO's exact size, 0 for anything else (a base-page VMO's size comes from
+ * its fd at the receiver). */
+uint64_t cm__vmo_wire_size(const struct cm__hobj *obj);
 
 /* An fd of the VMO `obj` for another process, for a handle holding
  * `rights`: a new open file description (O_RDWR only with WRITE), so that

@@ -6,7 +6,8 @@
  * lets set_size refuse to cut under a mapping of this process: the size
  * check of a new mapping and a resize both run under map_lock, so neither
  * can slip between the other's check and its system call.
- * Invariant: total_bytes == sum of entries' page-rounded lengths.
+ * Invariant: total_bytes == sum of entries' real lengths (page-rounded; a
+ * huge-page VMO's rounded to the huge pages it covers).
  *
  * fork: map_lock is held across fork by a pthread_atfork handler (installed
  * once, on first use), so a child never inherits it locked by a thread that
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -22,10 +24,14 @@
 
 #include "internal.h"
 #include "mappings.h"
+#include "vmo_huge.h"
+#include "validate.h"
 
 struct mapping {
-    void *addr;
-    uint64_t len;       /* page-rounded */
+    void *addr;         /* the real mapping */
+    uint64_t len;       /* its length: page-rounded, or huge-page-rounded */
+    void *uaddr;        /* what cm_vmo_map returned (addr, or inside it) */
+    uint64_t ulen;      /* the requested length, page-rounded */
     uint64_t obj_end;   /* object offset + requested length */
     dev_t dev;
     ino_t ino;
@@ -109,9 +115,15 @@ void *cm__mmap_shared(int fd, uint64_t len, int prot, int flags, uint64_t offset
     return cm__mmap_ro_reopen(fd, len, flags, offset);
 }
 
+static uint64_t page_round(uint64_t n)
+{
+    return (n + CM_PAGE_SIZE - 1) & ~(uint64_t)(CM_PAGE_SIZE - 1);
+}
+
 cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
 {
-    uint64_t rounded = (req->len + CM_PAGE_SIZE - 1) & ~(uint64_t)(CM_PAGE_SIZE - 1);
+    uint64_t rounded = page_round(req->len);
+    uint64_t fd_off = req->fd_offset, delta = 0;
     cm_status_t st = CM_OK;
     uint64_t size = req->obj_size;
     dev_t dev = req->dev;
@@ -124,6 +136,8 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
             goto out;
         }
         size = (uint64_t)sb.st_size;
+        if (req->huge && atomic_load(req->exact) < size)
+            size = atomic_load(req->exact);
         dev = sb.st_dev;
         ino = sb.st_ino;
     }
@@ -131,19 +145,28 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
         st = CM_ERR_OUT_OF_RANGE;
         goto out;
     }
+    if (req->huge) {
+        /* hugetlbfs maps from a huge-page-aligned file offset only; the
+         * kernel aligns the address. obj_offset+len <= size <= the file
+         * size, itself a multiple of the huge page: the cover fits. */
+        fd_off = req->fd_offset & ~(uint64_t)(CM_HUGE_PAGE_SIZE - 1);
+        delta = req->fd_offset - fd_off;
+        rounded = cm__huge_round(delta + req->len);
+    }
     if (map_count >= CM_MAX_MAPPINGS || rounded > CM_MAX_MAPPED_BYTES - total_bytes) {
         st = CM_ERR_NO_RESOURCES;
         goto out;
     }
-    void *p = cm__mmap_shared(req->fd, rounded, req->prot, req->extra_flags,
-                              req->fd_offset);
+    void *p = cm__mmap_shared(req->fd, rounded, req->prot, req->extra_flags, fd_off);
     if (p == MAP_FAILED) {
         st = cm__status_from_errno(errno);
         goto out;
     }
-    maps[map_count++] = (struct mapping){ p, rounded, req->obj_offset + req->len, dev, ino };
+    void *user = (char *)p + delta;
+    maps[map_count++] = (struct mapping){ p, rounded, user, page_round(req->len),
+                                          req->obj_offset + req->len, dev, ino };
     total_bytes += rounded;
-    *addr = p;
+    *addr = user;
 out:
     pthread_mutex_unlock(&map_lock);
     return st;
@@ -151,19 +174,21 @@ out:
 
 cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
 {
-    uint64_t rounded = (len + CM_PAGE_SIZE - 1) & ~(uint64_t)(CM_PAGE_SIZE - 1);
     cm_status_t st = CM_ERR_INVALID_ARGS;
     if (addr == NULL || len == 0 || len > CM_MAX_MAPPED_BYTES)
         return CM_ERR_INVALID_ARGS;
+    uint64_t rounded = page_round(len);
     lock_table();
     for (uint32_t i = 0; i < map_count; i++) {
-        if (maps[i].addr != addr || maps[i].len != rounded)
+        if (maps[i].uaddr != addr || maps[i].ulen != rounded)
             continue;
-        if (munmap(addr, rounded) != 0) {
+        /* The real mapping: a huge-page one starts before addr and ends
+         * after addr+len. */
+        if (munmap(maps[i].addr, maps[i].len) != 0) {
             st = cm__status_from_errno(errno);
             break;
         }
-        total_bytes -= rounded;
+        total_bytes -= maps[i].len;
         maps[i] = maps[--map_count];
         st = CM_OK;
         break;
@@ -198,19 +223,75 @@ int cm__map_extends_past_in_child(dev_t dev, ino_t ino, uint64_t size)
     return extends_past_locked(dev, ino, size);
 }
 
-cm_status_t cm__map_truncate(int fd, uint64_t size, _Atomic uint64_t *tracked)
+/* The huge-page half of cm__map_truncate, under the lock: the exact size
+ * goes from *tracked to size, the file (file_now bytes) to size rounded up.
+ * The bytes past the smaller exact size that stay in the file are zeroed,
+ * so that growing later shows zeros (as a base-page memfd does): on a
+ * shrink only after the file was cut (a failed cut loses no byte), through
+ * a mapping made before it (so nothing can fail after the cut). */
+static cm_status_t huge_truncate_locked(int fd, uint64_t file_now, uint64_t size,
+                                        _Atomic uint64_t *tracked)
+{
+    uint64_t old = atomic_load(tracked);
+    uint64_t lo = old < size ? old : size, file = cm__huge_round(size);
+    uint64_t tail = cm__huge_round(lo) < file_now ? cm__huge_round(lo) : file_now;
+    uint64_t delta = 0, mlen = 0;
+    cm_status_t st = CM_OK;
+    char *p = NULL;
+    if (tail > lo && (p = cm__huge_map(fd, lo, tail - lo, &delta, &mlen, &st)) == NULL)
+        return st;
+    if (size >= old && p != NULL)
+        memset(p + delta, 0, tail - lo); /* past the old exact size: nobody's bytes */
+    if (ftruncate(fd, (off_t)file) != 0) {
+        st = cm__status_from_errno(errno); /* EPERM: sealed */
+    } else if (file > file_now && (st = cm__huge_reserve(fd, file_now, file)) != CM_OK) {
+        (void)ftruncate(fd, (off_t)file_now); /* back: a shrink needs no page */
+    } else {
+        if (size < old && p != NULL)
+            memset(p + delta, 0, tail - lo);
+        atomic_store(tracked, size);
+    }
+    if (p != NULL)
+        munmap(p, mlen);
+    return st;
+}
+
+cm_status_t cm__map_truncate(int fd, uint64_t size, int huge, _Atomic uint64_t *tracked)
 {
     struct stat sb;
     cm_status_t st = CM_OK;
     lock_table();
+    uint64_t now = huge ? atomic_load(tracked) : 0;
     if (fstat(fd, &sb) != 0)
         st = cm__status_from_errno(errno);
-    else if (size < (uint64_t)sb.st_size && extends_past_locked(sb.st_dev, sb.st_ino, size))
+    else if (size < (huge ? now : (uint64_t)sb.st_size) &&
+             extends_past_locked(sb.st_dev, sb.st_ino, size))
         st = CM_ERR_BAD_STATE;
+    else if (huge)
+        st = huge_truncate_locked(fd, (uint64_t)sb.st_size, size, tracked);
     else if (ftruncate(fd, (off_t)size) != 0)
         st = cm__status_from_errno(errno); /* EPERM: sealed */
     else
         atomic_store(tracked, size);
+    pthread_mutex_unlock(&map_lock);
+    return st;
+}
+
+cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
+                               uint64_t off, uint64_t len)
+{
+    struct stat sb;
+    cm_status_t st;
+    lock_table();
+    if (fstat(fd, &sb) != 0) {
+        st = cm__status_from_errno(errno);
+    } else {
+        uint64_t size = atomic_load(exact);
+        if (sb.st_size >= 0 && (uint64_t)sb.st_size < size)
+            size = (uint64_t)sb.st_size; /* another holder shrank the file */
+        st = cm__range_ok(off, len, size) ? cm__huge_copy_in(fd, off, buf, len)
+                                          : CM_ERR_OUT_OF_RANGE;
+    }
     pthread_mutex_unlock(&map_lock);
     return st;
 }

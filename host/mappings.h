@@ -21,10 +21,17 @@ struct cm__map_req {
     uint64_t obj_size;
     dev_t dev;
     ino_t ino;
+    /* A huge-page VMO (host/vmo_huge.h): the mapping covers the huge pages
+     * around the request (2 MiB-aligned file offset, rounded length) and
+     * the caller gets the interior pointer; with size_from_fd the size is
+     * min(file size, *exact), read under the table lock. */
+    int huge;
+    _Atomic uint64_t *exact;
 };
 
 /* Checks obj_offset+len against the object's size, the per-process mapping
- * bounds, maps, and records the mapping, all under the table lock.
+ * bounds, maps, and records the mapping, all under the table lock. The
+ * bounds are charged the real mapping's length (a huge one's rounded).
  * Errors: OUT_OF_RANGE (past the size); NO_RESOURCES (CM_MAX_MAPPINGS /
  * CM_MAX_MAPPED_BYTES, RLIMIT_NOFILE in the reopen fallback); NO_MEMORY
  * (RLIMIT_AS); ACCESS_DENIED for a sealed object. */
@@ -33,9 +40,23 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr);
 /* Resizes the memfd to `size` unless that would cut a mapping of this
  * process, atomically with respect to cm__map_create, and stores the new
  * size in *tracked under the same lock (struct cm__vmo, local_size).
+ * huge: *tracked is the exact size; the file becomes `size` rounded up to a
+ * huge page, grown pages are allocated now, and the bytes past the smaller
+ * of the old and new exact sizes in its last huge page are zeroed first
+ * (they stay in the file, and must read as zero after a later grow).
  * Errors: BAD_STATE (a mapping would be cut); ACCESS_DENIED (sealed);
- * NO_MEMORY; the ftruncate failure as a status. */
-cm_status_t cm__map_truncate(int fd, uint64_t size, _Atomic uint64_t *tracked);
+ * NO_MEMORY (also: no huge pages left for a growth); the ftruncate failure
+ * as a status. */
+cm_status_t cm__map_truncate(int fd, uint64_t size, int huge, _Atomic uint64_t *tracked);
+
+/* Writes len bytes at off into the huge-page VMO of fd whose exact size is
+ * *exact, through a temporary mapping, under the table lock: no
+ * cm__map_truncate of this process can cut the file meanwhile (another
+ * process cannot either: the caller made sure F_SEAL_SHRINK is set on a
+ * shared object). Errors: OUT_OF_RANGE (past min(file size, *exact));
+ * ACCESS_DENIED (write-sealed); NO_MEMORY. */
+cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
+                               uint64_t off, uint64_t len);
 
 /* mmap(MAP_SHARED) that, for a read-only request refused with EPERM (a
  * write-sealed memfd on Linux < 6.7), retries through a read-only reopen.

@@ -17,7 +17,11 @@
  * WRITE; it is never IMMUTABLE and never mapped, since the file can be
  * truncated underneath by whoever can write it.
  * RLIMIT_FSIZE applies to memfds: a write, ftruncate or fallocate past it
- * raises SIGXFSZ (fatal by default), so each is checked first. */
+ * raises SIGXFSZ (fatal by default), so each is checked first.
+ * Huge-page VMOs (v->huge, host/vmo_huge.h) are hugetlbfs memfds whose
+ * file is the exact size rounded up to CM_HUGE_PAGE_SIZE; the exact size is
+ * local_size (min the file's size once shared), and writes go through a
+ * mapping since hugetlbfs has no write(). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -34,6 +38,7 @@
 #include "validate.h"
 #include "mappings.h"
 #include "vmo_admit.h"
+#include "vmo_huge.h"
 
 _Static_assert(CM__SEAL_SEAL == F_SEAL_SEAL && CM__SEAL_SHRINK == F_SEAL_SHRINK &&
                CM__SEAL_GROW == F_SEAL_GROW && CM__SEAL_WRITE == F_SEAL_WRITE &&
@@ -145,8 +150,9 @@ static void shm_dev_probe(void)
     close(fd);
 }
 
-/* Which filesystem fd's file (fstat'ed into sb) is on. */
-static uint32_t fs_of(int fd, const struct stat *sb, int *ok)
+/* Which filesystem fd's file (fstat'ed into sb) is on; for hugetlbfs its
+ * page size (f_bsize) in *page_size. */
+static uint32_t fs_of(int fd, const struct stat *sb, int *ok, uint32_t *page_size)
 {
     struct statfs fs;
     pthread_once(&shm_dev_once, shm_dev_probe);
@@ -157,9 +163,12 @@ static uint32_t fs_of(int fd, const struct stat *sb, int *ok)
         *ok = 0;
         return CM__VMO_FS_OTHER;
     }
-    return fs.f_type == TMPFS_MAGIC     ? CM__VMO_FS_SHMEM
-         : fs.f_type == HUGETLBFS_MAGIC ? CM__VMO_FS_HUGETLB
-                                        : CM__VMO_FS_OTHER;
+    if (fs.f_type == HUGETLBFS_MAGIC) {
+        *page_size = fs.f_bsize > 0 && (unsigned long)fs.f_bsize <= UINT32_MAX
+                         ? (uint32_t)fs.f_bsize : 0;
+        return CM__VMO_FS_HUGETLB;
+    }
+    return fs.f_type == TMPFS_MAGIC ? CM__VMO_FS_SHMEM : CM__VMO_FS_OTHER;
 }
 
 void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb)
@@ -170,7 +179,7 @@ void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb)
     int fl = seals < 0 ? -1 : fcntl(fd, F_GETFL);
     if (seals < 0 || fl < 0 || fstat(fd, sb) != 0)
         return; /* seals_ok == 0: WRONG_TYPE */
-    f->fs = fs_of(fd, sb, &ok);
+    f->fs = fs_of(fd, sb, &ok, &f->page_size);
     if (!ok)
         return;
     f->seals_ok = 1;
@@ -227,13 +236,13 @@ static int admitted_fd(int fd, const struct cm__vmo_verdict *d, const struct sta
 }
 
 cm_status_t cm__vmo_admit_gathered(int fd, const struct cm__vmo_facts *f,
-                                   const struct stat *sb, cm_rights_t claimed,
+                                   const struct stat *sb, cm_rights_t claimed, uint64_t exact,
                                    struct cm__vmo **out, cm_rights_t *rights, int *took_fd)
 {
     struct cm__vmo_verdict d;
     struct cm__vmo *v;
     int own = 0;
-    cm_status_t st = cm__vmo_admit_decide(f, claimed, &d);
+    cm_status_t st = cm__vmo_admit_decide(f, claimed, exact, &d);
     if (st != CM_OK)
         return st;
     int mine = admitted_fd(fd, &d, sb, &own, &st);
@@ -246,6 +255,8 @@ cm_status_t cm__vmo_admit_gathered(int fd, const struct cm__vmo_facts *f,
         return st;
     }
     atomic_store(&v->shared, 1);
+    v->huge = (int)d.huge;
+    atomic_store(&v->local_size, d.size); /* used as the exact size when huge */
     atomic_store(&v->dev, (uint64_t)sb->st_dev);
     atomic_store(&v->ino, (uint64_t)sb->st_ino);
     atomic_store(&v->id_known, 1);
@@ -265,7 +276,9 @@ cm_status_t cm__vmo_admit(int fd, cm_rights_t claimed, struct cm__vmo **out,
     struct cm__vmo_facts f;
     struct stat sb;
     cm__vmo_gather(fd, &f, &sb);
-    return cm__vmo_admit_gathered(fd, &f, &sb, claimed, out, rights, took_fd);
+    /* No exact size comes with a bare fd: a huge one's is its file's. */
+    return cm__vmo_admit_gathered(fd, &f, &sb, claimed, CM__VMO_EXACT_NONE, out, rights,
+                                  took_fd);
 }
 
 /* After a failed install: drops an admitted object without closing the fd
@@ -278,12 +291,12 @@ void cm__vmo_admit_undo(struct cm__vmo *v, int took_fd)
 }
 
 cm_status_t cm__vmo_receive(int fd, const struct cm__vmo_facts *f, const struct stat *sb,
-                            cm_rights_t claimed, cm_handle_t *out)
+                            cm_rights_t claimed, uint64_t exact, cm_handle_t *out)
 {
     struct cm__vmo *v;
     cm_rights_t rights;
     int took = 0;
-    cm_status_t st = cm__vmo_admit_gathered(fd, f, sb, claimed, &v, &rights, &took);
+    cm_status_t st = cm__vmo_admit_gathered(fd, f, sb, claimed, exact, &v, &rights, &took);
     if (st == CM_ERR_WRONG_TYPE || st == CM_ERR_OUT_OF_RANGE || st == CM_ERR_ACCESS_DENIED ||
         st == CM_ERR_INVALID_ARGS || st == CM_ERR_SHOULD_WAIT)
         return CM_ERR_PROTOCOL; /* not what a channel carries as a VMO, or leased */
@@ -310,6 +323,14 @@ static cm_status_t get_vmo(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
     return st;
 }
 
+/* A huge VMO's size given its file's: the exact size, unless another
+ * holder cut the file below it. */
+static uint64_t huge_size(const struct cm__vmo *v, uint64_t file_size)
+{
+    uint64_t exact = atomic_load(&v->local_size);
+    return file_size < exact ? file_size : exact;
+}
+
 static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
 {
     struct stat st;
@@ -332,8 +353,17 @@ static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
      * not served: OUT_OF_RANGE, until someone shrinks it back. */
     if (st.st_size < 0 || (uint64_t)st.st_size > CM_VMO_MAX_SIZE)
         return CM_ERR_OUT_OF_RANGE;
-    *size = (uint64_t)st.st_size;
+    *size = v->huge ? huge_size(v, (uint64_t)st.st_size) : (uint64_t)st.st_size;
     return CM_OK;
+}
+
+uint64_t cm__vmo_wire_size(const struct cm__hobj *obj)
+{
+    const struct cm__vmo *v = (const struct cm__vmo *)obj;
+    uint64_t size = 0;
+    if (obj->type != CM_OBJ_VMO || !v->huge || vmo_size(v, &size) != CM_OK)
+        return 0; /* a huge one that cannot say its size: the receiver refuses */
+    return size;
 }
 
 /* Can this process make a memfd reach `end` bytes (write, ftruncate,
@@ -364,30 +394,58 @@ static int new_memfd(const char *name)
     return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 }
 
+/* A base-page memfd of size bytes (every page allocated with `commit`). */
+static int base_memfd(const char *name, uint64_t size, int commit, cm_status_t *st)
+{
+    int fd = new_memfd(name);
+    if (fd < 0) {
+        *st = cm__status_from_errno(errno);
+        return -1;
+    }
+    /* fallocate is the cheapest way Linux offers to obtain shmem pages
+     * (about 3x cheaper than faulting them in one by one). */
+    if (ftruncate(fd, (off_t)size) != 0 ||
+        (commit && size > 0 && fallocate(fd, 0, 0, (off_t)size) != 0)) {
+        *st = size_errno(errno);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The memfd of a new VMO: huge pages when wanted and the system has them
+ * (every page allocated now), else base pages; *huge says which. */
+static int vmo_memfd(const char *name, uint64_t size, int want_huge, int commit, int *huge,
+                     cm_status_t *st)
+{
+    *huge = 0;
+    if (want_huge) {
+        int fd = cm__huge_memfd(name, size);
+        if (fd >= 0) {
+            *huge = 1;
+            return fd;
+        }
+    }
+    return base_memfd(name, size, commit, st);
+}
+
 cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
 {
     struct cm__vmo *v;
     cm_status_t st;
+    int huge = 0;
     if ((st = cm__vmo_create_check(size, options, out != NULL)) != CM_OK)
         return st;
     if ((st = cm__fsize_allows(size)) != CM_OK)
         return st;
-    int fd = new_memfd("capmem-vmo");
+    int fd = vmo_memfd("capmem-vmo", size, cm__huge_wanted(size, options),
+                       (options & CM_VMO_COMMIT) != 0, &huge, &st);
     if (fd < 0)
-        return cm__status_from_errno(errno);
-    if (ftruncate(fd, (off_t)size) != 0) {
-        st = size_errno(errno);
-        goto bad;
-    }
-    /* fallocate is the cheapest way Linux offers to obtain shmem pages
-     * (about 3x cheaper than faulting them in one by one). */
-    if ((options & CM_VMO_COMMIT) && size > 0 && fallocate(fd, 0, 0, (off_t)size) != 0) {
-        st = size_errno(errno);
-        goto bad;
-    }
+        return st;
     st = vmo_alloc(fd, 0, &v);
     if (st != CM_OK)
         goto bad;
+    v->huge = huge;
     atomic_store(&v->local_size, size);
     st = cm__handle_install(&v->hdr, CM_VMO_DEFAULT_RIGHTS, out);
     if (st != CM_OK)
@@ -484,15 +542,37 @@ static cm_status_t rw_full(int fd, void *buf, uint64_t len, uint64_t at, int wri
 /* Copies len bytes between buf and the VMO at offset, after the checks
  * both directions share. A sealed memfd refuses pwrite with EPERM: the
  * kernel, not this library, is what stops a write. */
+static cm_status_t make_mappable(const struct cm__vmo *v, cm_rights_t rights);
+
+/* cm_vmo_write on a huge VMO (hugetlbfs has no write()): through a
+ * temporary mapping, made under the mapping table's lock so no set_size of
+ * this process cuts the file meanwhile, and, for a VMO another process may
+ * hold, only once F_SEAL_SHRINK is set (as for cm_vmo_map; the writer holds
+ * WRITE and sets it), so no other process can either: never a SIGBUS. */
+static cm_status_t huge_write(struct cm__vmo *v, cm_rights_t rights, const void *buf,
+                              uint64_t offset, uint64_t len)
+{
+    int seals = fcntl(v->fd, F_GET_SEALS);
+    if (seals < 0)
+        return CM_ERR_INTERNAL;
+    if (seals & SEALS_NO_WRITE)
+        return CM_ERR_ACCESS_DENIED; /* as pwrite's EPERM on a base-page memfd */
+    cm_status_t st = make_mappable(v, rights);
+    if (st != CM_OK)
+        return st;
+    return cm__map_huge_write(v->fd, &v->local_size, buf, offset, len);
+}
+
 static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len,
                           int write)
 {
     struct cm__vmo *v;
     uint64_t size = 0;
+    cm_rights_t rights = 0;
     cm_status_t st = cm__vmo_rw_check_args(buf != NULL, len);
     if (st != CM_OK)
         return st;
-    st = get_vmo(vmo, write ? CM_RIGHT_WRITE : CM_RIGHT_READ, &v, NULL);
+    st = get_vmo(vmo, write ? CM_RIGHT_WRITE : CM_RIGHT_READ, &v, &rights);
     if (st != CM_OK)
         return st;
     st = vmo_size(v, &size);
@@ -500,7 +580,9 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
         st = CM_ERR_OUT_OF_RANGE;
     if (st == CM_OK && write && len > 0)
         st = cm__fsize_allows(offset + len); /* <= size <= CM_VMO_MAX_SIZE: no overflow */
-    if (st == CM_OK)
+    if (st == CM_OK && write && v->huge)
+        st = len > 0 ? huge_write(v, rights, buf, offset, len) : CM_OK;
+    else if (st == CM_OK)
         st = rw_full(v->fd, buf, len, v->file_off + offset, write);
     cm__hobj_put(&v->hdr);
     return st;
@@ -546,10 +628,14 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
          * alone (F_SEAL_SHRINK, set by a mapping of shared memory) refuses
          * only its direction: ftruncate's EPERM below. */
         st = CM_ERR_ACCESS_DENIED;
-    } else if ((st = cm__fsize_allows(size)) == CM_OK) {
+    } else if (v->huge && !cm__vmo_private(v)) {
+        /* The exact size lives in each process's library, not in the file:
+         * another holder would never learn the new one. */
+        st = CM_ERR_UNSUPPORTED;
+    } else if ((st = cm__fsize_allows(v->huge ? cm__huge_round(size) : size)) == CM_OK) {
         /* Checked and cut under the mapping table's lock, so no cm_vmo_map
          * of this process can slip in between. */
-        st = cm__map_truncate(v->fd, size, &v->local_size);
+        st = cm__map_truncate(v->fd, size, v->huge, &v->local_size);
         if (st == CM_ERR_OUT_OF_RANGE)
             st = CM_ERR_NO_RESOURCES; /* EFBIG: RLIMIT_FSIZE with SIGXFSZ ignored */
     }
@@ -571,7 +657,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
     /* The host gathers the facts (the seal level from the Linux seals);
      * core/validate turns them into flags and effective rights, as on the
      * kernel target. */
-    struct cm__vmo_state f = { 0, CM__SEAL_IMMUTABLE, 0 };
+    struct cm__vmo_state f = { 0, CM__SEAL_IMMUTABLE, 0, v->huge };
     if (cm__vmo_frozen(v)) {
         uint64_t dev = 0, ino = 0;
         st = vmo_identity(v, &dev, &ino);
@@ -587,7 +673,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
             goto out;
         }
         info->id = ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
-        f = (struct cm__vmo_state){ v->file_len, CM__SEAL_NONE, 1 };
+        f = (struct cm__vmo_state){ v->file_len, CM__SEAL_NONE, 1, 0 };
         goto facts;
     }
     /* Seals first: the flags below claim only what the seals read here
@@ -603,7 +689,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
         st = CM_ERR_OUT_OF_RANGE; /* grown past the limit since admission: vmo_size */
         goto out;
     }
-    f.size = (uint64_t)sb.st_size;
+    f.size = v->huge ? huge_size(v, (uint64_t)sb.st_size) : (uint64_t)sb.st_size;
     /* IMMUTABLE only when the kernel forbids every change of content and
      * size for every holder; FUTURE_WRITE alone leaves old mappings live. */
     if (((uint32_t)seals & CM__SEALS_IMMUTABLE) == CM__SEALS_IMMUTABLE)
@@ -617,7 +703,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
     if ((fl & O_ACCMODE) != O_RDWR || cm__vmo_write_drop_enforced((uint32_t)seals))
         rights &= ~CM_RIGHT_WRITE;
 facts:
-    info->page_size = CM_PAGE_SIZE;
+    info->page_size = v->huge ? CM_HUGE_PAGE_SIZE : CM_PAGE_SIZE;
     info->size = f.size;
     info->flags = cm__vmo_info_flags(&f);
     info->rights = cm__vmo_effective_rights(&f, rights);
@@ -642,7 +728,7 @@ static void vmo_freeze(struct cm__vmo *v)
         /* Sealed, so no set_size can change it any more. */
         v->frozen_size = atomic_load(&v->local_size);
     } else if (fstat(v->fd, &sb) == 0) {
-        v->frozen_size = (uint64_t)sb.st_size;
+        v->frozen_size = v->huge ? huge_size(v, (uint64_t)sb.st_size) : (uint64_t)sb.st_size;
         vmo_note_identity(v, &sb);
     } else {
         atomic_store(&v->frozen, 0);
@@ -730,17 +816,27 @@ static cm_status_t make_mappable(const struct cm__vmo *v, cm_rights_t rights)
 /* Copies len bytes of v (from its start) into dst_fd at 0. Through a
  * read-only mapping of the source when `mappable` (size_guaranteed said so
  * BEFORE len was read: only a size read after the seals is a floor); one
- * copy, no bounce buffer. Else pread/pwrite through a bounded buffer, so
- * that a source that shrinks mid-copy gives OUT_OF_RANGE, not SIGBUS. */
-static cm_status_t copy_into(const struct cm__vmo *v, int mappable, uint64_t len, int dst_fd)
+ * copy, no bounce buffer. Else pread through a bounded buffer (or straight
+ * into a huge destination's mapping), so that a source that shrinks
+ * mid-copy gives OUT_OF_RANGE, not SIGBUS. A huge destination (a new
+ * object nobody else holds, its pages allocated) is written through a
+ * mapping: hugetlbfs has no write(). */
+static cm_status_t copy_into(const struct cm__vmo *v, int mappable, uint64_t len, int dst_fd,
+                             int dst_huge)
 {
+    cm_status_t st = CM_OK;
+    uint64_t delta = 0, dlen = 0;
+    char *dst = NULL;
     if (len == 0)
         return CM_OK;
-    if (!mappable) {
+    if (dst_huge && (dst = cm__huge_map(dst_fd, 0, len, &delta, &dlen, &st)) == NULL)
+        return st;
+    if (!mappable && dst != NULL) {
+        st = rw_full(v->fd, dst, len, v->file_off, 0);
+    } else if (!mappable) {
         char *buf = malloc(COPY_CHUNK);
         if (buf == NULL)
             return CM_ERR_NO_MEMORY;
-        cm_status_t st = CM_OK;
         for (uint64_t done = 0; st == CM_OK && done < len; done += COPY_CHUNK) {
             uint64_t n = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
             st = rw_full(v->fd, buf, n, v->file_off + done, 0);
@@ -748,13 +844,23 @@ static cm_status_t copy_into(const struct cm__vmo *v, int mappable, uint64_t len
                 st = rw_full(dst_fd, buf, n, done, 1);
         }
         free(buf);
-        return st;
+    } else {
+        /* A huge source maps whole huge pages (len <= its file size, a
+         * multiple of them). */
+        uint64_t slen = v->huge ? cm__huge_round(len) : len;
+        void *p = cm__mmap_shared(v->fd, slen, PROT_READ, 0, v->file_off);
+        if (p == MAP_FAILED) {
+            st = cm__status_from_errno(errno);
+        } else {
+            if (dst != NULL)
+                memcpy(dst, p, len);
+            else
+                st = rw_full(dst_fd, p, len, 0, 1);
+            munmap(p, slen);
+        }
     }
-    void *p = cm__mmap_shared(v->fd, len, PROT_READ, 0, v->file_off);
-    if (p == MAP_FAILED)
-        return cm__status_from_errno(errno);
-    cm_status_t st = rw_full(dst_fd, p, len, 0, 1);
-    munmap(p, len);
+    if (dst != NULL)
+        munmap(dst, dlen); /* before the IMMUTABLE seal: F_SEAL_WRITE needs no writable mapping */
     return st;
 }
 
@@ -762,7 +868,7 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
 {
     struct cm__vmo *v, *snap;
     uint64_t size = 0;
-    int fd = -1;
+    int fd = -1, huge = 0;
     if (out == NULL)
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = get_vmo(vmo, CM_RIGHT_READ, &v, NULL);
@@ -778,16 +884,13 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
         st = cm__fsize_allows(size);
     if (st != CM_OK)
         goto bad;
-    fd = new_memfd("capmem-snapshot");
-    if (fd < 0) {
-        st = cm__status_from_errno(errno);
+    /* A huge source's snapshot is huge when the system has the pages. */
+    fd = vmo_memfd("capmem-snapshot", size,
+                   cm__huge_wanted(size, v->huge ? CM_VMO_HUGE : CM_VMO_BASE_PAGES), 0, &huge,
+                   &st);
+    if (fd < 0)
         goto bad;
-    }
-    if (ftruncate(fd, (off_t)size) != 0) {
-        st = size_errno(errno);
-        goto bad;
-    }
-    st = copy_into(v, mappable, size, fd);
+    st = copy_into(v, mappable, size, fd, huge);
     if (st == CM_OK)
         st = add_seals(fd, SEALS_IMMUTABLE);
     if (st == CM_OK)
@@ -796,6 +899,7 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
         goto bad;
     fd = -1;
     /* Nobody else holds the snapshot and its seals can never be removed. */
+    snap->huge = huge;
     atomic_store(&snap->local_size, size);
     vmo_freeze(snap);
     /* A new object holding content READ already exposed: the snapshot
@@ -841,6 +945,7 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
             .extra_flags = (flags & CM_MAP_POPULATE) ? MAP_POPULATE : 0,
             .size_from_fd = !frozen, .obj_size = frozen ? v->frozen_size : 0,
             .dev = (dev_t)dev, .ino = (ino_t)ino,
+            .huge = v->huge, .exact = &v->local_size,
         };
         st = cm__map_create(&req, addr);
     }

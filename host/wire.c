@@ -39,6 +39,9 @@ cm_status_t cm__wire_parse(const uint8_t *buf, size_t len, struct cm__wire_view 
             return CM_ERR_PROTOCOL;
         if ((out->handles[i].rights & ~CM_RIGHTS_ALL) != 0)
             return CM_ERR_PROTOCOL;
+        uint64_t size = out->handles[i].size;
+        if (type == CM_OBJ_VMO ? size > CM_VMO_MAX_SIZE : size != 0)
+            return CM_ERR_PROTOCOL;
     }
     return CM_OK;
 }

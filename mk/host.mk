@@ -5,7 +5,7 @@
 # tests/host/common/*.c are linked into every test).
 
 HOST_LIB_SRCS += host/handles.c host/vmo.c host/mappings.c host/channel.c \
-                 host/wire.c host/listener.c host/vmo_fd.c
+                 host/wire.c host/listener.c host/vmo_fd.c host/vmo_huge.c
 
 HOST_TESTS += tests/host/core_handle_table.c tests/host/status.c \
               tests/host/handle.c tests/host/vmo_basic.c tests/host/vmo_seal.c \

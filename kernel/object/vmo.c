@@ -123,7 +123,7 @@ static int out_ok(struct proc *p, uint64_t uva, uint64_t len)
 /* The facts core/validate judges a VMO by. */
 static struct cm__vmo_state facts_of(const struct vmo *v)
 {
-    return (struct cm__vmo_state){ v->size, v->seal, 0 };
+    return (struct cm__vmo_state){ v->size, v->seal, 0, 0 }; /* 4 KiB frames only */
 }
 
 /* Resources for a new VMO of `size` bytes (stage 4; its arguments passed). */

@@ -26,7 +26,7 @@
 #include "common/leakcheck.h"
 
 #define WIRE_MAGIC   0x48434d43u /* "CMCH" */
-#define WIRE_VERSION 1u
+#define WIRE_VERSION 2u
 #define WAIT_NS (10ll * 1000000000)
 
 struct wire_hdr {
@@ -40,6 +40,7 @@ struct wire_hdr {
 struct wire_handle {
     uint32_t type;
     uint32_t rights;
+    uint64_t size; /* a huge-page VMO's exact size, else 0 */
 };
 
 _Static_assert(sizeof(struct wire_hdr) == 16, "wire header is 16 bytes");
@@ -184,7 +185,8 @@ static void test_garbage_records_are_protocol_errors(void **state)
         size_t len;
     } cases[] = {
         { "bad magic", { 0x4c4f4f46u, WIRE_VERSION, 0, 0, 0 }, 16 },
-        { "wrong version", { WIRE_MAGIC, 2, 0, 0, 0 }, 16 },
+        { "wrong version", { WIRE_MAGIC, 3, 0, 0, 0 }, 16 },
+        { "version 1 (no sizes)", { WIRE_MAGIC, 1, 0, 0, 0 }, 16 },
         { "version 0", { WIRE_MAGIC, 0, 0, 0, 0 }, 16 },
         { "reserved set", { WIRE_MAGIC, WIRE_VERSION, 0, 0, 1 }, 16 },
         { "short record", { WIRE_MAGIC, WIRE_VERSION, 0, 0, 0 }, 8 },
@@ -212,6 +214,10 @@ static void test_garbage_records_are_protocol_errors(void **state)
         { CM_OBJ_LISTENER, CM_RIGHT_READ },
         { 0x7fffffffu, CM_RIGHT_READ },
         { CM_OBJ_VMO, 0x80000000u },
+        { CM_OBJ_VMO, CM_RIGHT_READ, CM_VMO_MAX_SIZE + 1 }, /* size over the limit */
+        { CM_OBJ_VMO, CM_RIGHT_READ, UINT64_MAX },
+        { CM_OBJ_CHANNEL, CM_RIGHT_READ, 1 },              /* a size on a channel */
+        { CM_OBJ_VMO, CM_RIGHT_READ, CM_PAGE_SIZE },       /* a size on a base-page memfd */
     };
     for (size_t i = 0; i < sizeof(bad_descs) / sizeof(bad_descs[0]); i++) {
         int fd = make_memfd(CM_PAGE_SIZE);

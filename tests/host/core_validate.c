@@ -5,10 +5,10 @@
 #include "validate.h"
 #include "common/leakcheck.h"
 
-static const struct cm__vmo_state plain = { 2 * CM_PAGE_SIZE, CM__SEAL_NONE, 0 };
-static const struct cm__vmo_state ro = { 2 * CM_PAGE_SIZE, CM__SEAL_READONLY, 0 };
-static const struct cm__vmo_state imm = { 2 * CM_PAGE_SIZE, CM__SEAL_IMMUTABLE, 0 };
-static const struct cm__vmo_state file = { 2 * CM_PAGE_SIZE, CM__SEAL_NONE, 1 };
+static const struct cm__vmo_state plain = { 2 * CM_PAGE_SIZE, CM__SEAL_NONE, 0, 0 };
+static const struct cm__vmo_state ro = { 2 * CM_PAGE_SIZE, CM__SEAL_READONLY, 0, 0 };
+static const struct cm__vmo_state imm = { 2 * CM_PAGE_SIZE, CM__SEAL_IMMUTABLE, 0, 0 };
+static const struct cm__vmo_state file = { 2 * CM_PAGE_SIZE, CM__SEAL_NONE, 1, 0 };
 
 static void test_range_check_is_overflow_safe(void **state)
 {
@@ -110,6 +110,9 @@ static void test_vmo_info_flags_and_rights_after_seals(void **state)
     assert_int_equal(cm__vmo_info_flags(&ro), CM_VMO_INFO_READONLY);
     assert_int_equal(cm__vmo_info_flags(&imm), CM_VMO_INFO_READONLY | CM_VMO_INFO_IMMUTABLE);
     assert_int_equal(cm__vmo_info_flags(&file), CM_VMO_INFO_READONLY | CM_VMO_INFO_FILE);
+    const struct cm__vmo_state huge_imm = { 2 * CM_PAGE_SIZE, CM__SEAL_IMMUTABLE, 0, 1 };
+    assert_int_equal(cm__vmo_info_flags(&huge_imm),
+                     CM_VMO_INFO_READONLY | CM_VMO_INFO_IMMUTABLE | CM_VMO_INFO_HUGE);
     assert_int_equal(cm__vmo_effective_rights(&plain, CM_VMO_DEFAULT_RIGHTS), CM_VMO_DEFAULT_RIGHTS);
     assert_int_equal(cm__vmo_effective_rights(&ro, CM_VMO_DEFAULT_RIGHTS),
                      CM_VMO_DEFAULT_RIGHTS & ~CM_RIGHT_WRITE);

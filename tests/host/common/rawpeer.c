@@ -50,9 +50,14 @@ void raw_close(struct raw_peer *rp)
 
 int raw_send(int raw, int fd, uint32_t type, cm_rights_t rights)
 {
+    return raw_send_sized(raw, fd, type, rights, 0);
+}
+
+int raw_send_sized(int raw, int fd, uint32_t type, cm_rights_t rights, uint64_t size)
+{
     struct { uint32_t magic; uint16_t version, num_handles; uint32_t num_bytes, reserved;
-             uint32_t type, rights; char byte; } __attribute__((packed)) rec = {
-        0x48434d43u, 1, 1, 1, 0, type, rights, 'v' };
+             uint32_t type, rights; uint64_t size; char byte; } __attribute__((packed)) rec = {
+        0x48434d43u, 2, 1, 1, 0, type, rights, size, 'v' };
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];

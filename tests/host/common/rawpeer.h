@@ -30,6 +30,8 @@ void raw_close(struct raw_peer *rp);
 /* Sends one record of one byte carrying `fd` as an object of `type`
  * claiming `rights`. Returns 0, or -1 if the record was not sent whole. */
 int raw_send(int raw, int fd, uint32_t type, cm_rights_t rights);
+/* The same with the descriptor's size field (a huge-page VMO's exact size). */
+int raw_send_sized(int raw, int fd, uint32_t type, cm_rights_t rights, uint64_t size);
 
 /* Waits (up to 10 s) for one message on ch and reads it with room for one
  * handle, stored in *h (CM_HANDLE_INVALID if none). Returns the status of

@@ -1,0 +1,94 @@
+/* Huge-page VMOs: creation and the byte moves hugetlbfs has no system call
+ * for (see vmo_huge.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "vmo_huge.h"
+
+/* memfd_create's page-size selector for 2 MiB pages (linux/memfd.h, which
+ * clashes with glibc's own MFD_* definitions): log2(size) << MFD_HUGE_SHIFT. */
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21u << 26)
+#endif
+_Static_assert(CM_HUGE_PAGE_SIZE == 1u << 21, "MFD_HUGE_2MB selects CM_HUGE_PAGE_SIZE");
+
+int cm__huge_wanted(uint64_t size, uint32_t options)
+{
+    if (size == 0 || (options & CM_VMO_BASE_PAGES))
+        return 0;
+    return (options & CM_VMO_HUGE) || size >= CM_HUGE_PAGE_SIZE;
+}
+
+cm_status_t cm__huge_reserve(int fd, uint64_t from, uint64_t to)
+{
+    if (to <= from)
+        return CM_OK;
+    while (fallocate(fd, 0, (off_t)from, (off_t)(to - from)) != 0) {
+        if (errno == EINTR)
+            continue;
+        return errno == EFBIG ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+    }
+    return CM_OK;
+}
+
+int cm__huge_memfd(const char *name, uint64_t size)
+{
+    uint64_t file = cm__huge_round(size);
+    /* Past RLIMIT_FSIZE ftruncate raises SIGXFSZ: the rounded size is what
+     * the file gets, so it is what must fit. */
+    if (cm__fsize_allows(file) != CM_OK)
+        return -1;
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_HUGE_2MB);
+    if (fd < 0)
+        return -1;
+    if (ftruncate(fd, (off_t)file) != 0 || cm__huge_reserve(fd, 0, file) != CM_OK) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+char *cm__huge_map(int fd, uint64_t off, uint64_t len, uint64_t *delta, uint64_t *mlen,
+                       cm_status_t *st)
+{
+    uint64_t base = off & ~(uint64_t)(CM_HUGE_PAGE_SIZE - 1);
+    *delta = off - base;
+    *mlen = cm__huge_round(off + len) - base;
+    void *p = mmap(NULL, *mlen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)base);
+    if (p == MAP_FAILED) {
+        *st = errno == EPERM ? CM_ERR_ACCESS_DENIED : cm__status_from_errno(errno);
+        return NULL;
+    }
+    return p;
+}
+
+static cm_status_t move_in(int fd, uint64_t off, const void *buf, uint64_t len)
+{
+    uint64_t delta, mlen;
+    cm_status_t st = CM_OK;
+    if (len == 0)
+        return CM_OK;
+    char *p = cm__huge_map(fd, off, len, &delta, &mlen, &st);
+    if (p == NULL)
+        return st;
+    if (buf != NULL)
+        memcpy(p + delta, buf, len);
+    else
+        memset(p + delta, 0, len);
+    munmap(p, mlen);
+    return CM_OK;
+}
+
+cm_status_t cm__huge_copy_in(int fd, uint64_t off, const void *buf, uint64_t len)
+{
+    return move_in(fd, off, buf, len);
+}
+
+cm_status_t cm__huge_zero(int fd, uint64_t from, uint64_t to)
+{
+    return to > from ? move_in(fd, from, NULL, to - from) : CM_OK;
+}
