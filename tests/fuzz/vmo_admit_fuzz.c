@@ -17,7 +17,13 @@
  *   - reopen O_RDWR exactly when WRITE is granted;
  *   - IMMUTABLE exactly when WRITE|GROW|SHRINK are sealed; size_fixed exactly
  *     when GROW|SHRINK; size_floor exactly when SHRINK;
- *   - nothing over CM_VMO_MAX_SIZE, nothing unlinked, hugetlb, or not shmem.
+ *   - nothing over CM_VMO_MAX_SIZE, nothing linked, nothing neither shmem nor
+ *     hugetlbfs; hugetlbfs only with 2 MiB pages and a size that is a
+ *     multiple of them;
+ *   - the exact size a peer claims: a huge VMO's size is the claim only
+ *     inside (file size - 2 MiB, file size] (0 only for an empty file), the
+ *     file size when no claim can come; a base-page VMO's claim is 0 or
+ *     none, and its size is the file's. The size never exceeds the file's.
  * At exit it prints the share of inputs admitted and each refusal's count
  * (a TAP comment), so a target that stopped reaching the end shows. */
 #include <stddef.h>
@@ -39,14 +45,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Facts from input: which one fact is wrong (if any) is chosen first, so
  * that every refusal and acceptance are all common. */
-static void decode(struct reader *c, struct cm__vmo_facts *f, cm_rights_t *claimed)
+static void decode(struct reader *c, struct cm__vmo_facts *f, cm_rights_t *claimed,
+                   uint64_t *exact)
 {
     uint8_t bad = byte(c) % 16; /* 1..6: that fact is wrong; else all are right */
+    uint8_t huge = byte(c);
     memset(f, 0, sizeof(*f));
     f->seals_ok = bad != 1;
     f->is_reg = bad != 2;
     f->readable = bad != 3;
-    f->fs = bad == 4 ? CM__VMO_FS_HUGETLB : bad == 5 ? CM__VMO_FS_OTHER : CM__VMO_FS_SHMEM;
+    f->fs = bad == 5 ? CM__VMO_FS_OTHER : (huge & 1) ? CM__VMO_FS_HUGETLB : CM__VMO_FS_SHMEM;
+    /* bad 4: a hugetlbfs file of another page size (1 GiB, 64 KiB, 0). */
+    f->page_size = bad == 4 ? (huge & 2 ? 1u << 30 : huge & 4 ? 1u << 16 : 0)
+                            : CM_HUGE_PAGE_SIZE;
     f->nlink = bad == 6 ? 1u + byte(c) : 0;
     /* Two bytes of three bits each reach every seal even when the input's
      * bytes are small (the driver's are mostly 0..7); a third adds unknown bits. */
@@ -57,6 +68,20 @@ static void decode(struct reader *c, struct cm__vmo_facts *f, cm_rights_t *claim
     case 6: f->size = CM_VMO_MAX_SIZE + byte(c); break; /* + 0: the limit itself */
     case 7: f->size = u64(c); break;
     default: f->size = (uint64_t)byte(c) * CM_PAGE_SIZE; break;
+    }
+    /* Huge files are mostly whole huge pages, as hugetlbfs makes them. */
+    if ((huge & 1) && (huge & 0x70) != 0)
+        f->size = f->size / CM_HUGE_PAGE_SIZE * CM_HUGE_PAGE_SIZE;
+    /* The claimed exact size: none, 0, around the file size's edges, any. */
+    switch (byte(c) % 8) {
+    case 0: *exact = CM__VMO_EXACT_NONE; break;
+    case 1: *exact = 0; break;
+    case 2: *exact = f->size - byte(c); break;  /* wraps for a small size */
+    case 3: *exact = f->size + byte(c); break;
+    case 4: *exact = f->size - CM_HUGE_PAGE_SIZE + byte(c); break;
+    case 5: *exact = f->size - CM_HUGE_PAGE_SIZE - byte(c); break;
+    case 6: *exact = u64(c); break;
+    default: *exact = f->size - (uint64_t)byte(c) * CM_PAGE_SIZE; break;
     }
     f->writable = byte(c) & 1;
     uint8_t k = byte(c);
@@ -69,17 +94,30 @@ static void decode(struct reader *c, struct cm__vmo_facts *f, cm_rights_t *claim
 }
 
 /* docs/vmo.md's admission rule, restated independently of core/. */
-static cm_status_t expected(const struct cm__vmo_facts *f, cm_rights_t claimed)
+/* The claim fits a huge file of `size` bytes, stated without core's helper. */
+static int exact_ok(uint64_t exact, uint64_t size)
 {
+    if (size == 0)
+        return exact == 0;
+    return exact <= size && exact + CM_HUGE_PAGE_SIZE > size;
+}
+
+static cm_status_t expected(const struct cm__vmo_facts *f, cm_rights_t claimed, uint64_t exact)
+{
+    int huge = f->fs == CM__VMO_FS_HUGETLB;
     if (claimed != CM_RIGHTS_SAME && (claimed & ~CM_RIGHTS_ALL) != 0)
         return CM_ERR_INVALID_ARGS;
     if (!f->seals_ok || !f->is_reg)
         return CM_ERR_WRONG_TYPE;
-    if (f->fs == CM__VMO_FS_HUGETLB)
+    if (huge && f->page_size != 2u * 1024 * 1024)
         return CM_ERR_UNSUPPORTED;
-    if (f->fs != CM__VMO_FS_SHMEM || f->nlink != 0)
+    if ((f->fs != CM__VMO_FS_SHMEM && !huge) || f->nlink != 0)
+        return CM_ERR_WRONG_TYPE;
+    if (huge && f->size % (2u * 1024 * 1024) != 0)
         return CM_ERR_WRONG_TYPE;
     if (f->size > CM_VMO_MAX_SIZE)
+        return CM_ERR_OUT_OF_RANGE;
+    if (exact != UINT64_MAX && (huge ? !exact_ok(exact, f->size) : exact != 0))
         return CM_ERR_OUT_OF_RANGE;
     if (!f->readable)
         return CM_ERR_ACCESS_DENIED;
@@ -91,7 +129,7 @@ static uint32_t has_all(uint32_t v, uint32_t bits)
     return (v & bits) == bits ? 1u : 0u;
 }
 
-static void check_verdict(const struct cm__vmo_facts *f, cm_rights_t claimed,
+static void check_verdict(const struct cm__vmo_facts *f, cm_rights_t claimed, uint64_t exact,
                           const struct cm__vmo_verdict *v)
 {
     cm_rights_t r = v->rights;
@@ -110,13 +148,17 @@ static void check_verdict(const struct cm__vmo_facts *f, cm_rights_t claimed,
     if (v->size_fixed != has_all(f->seals, CM__SEAL_GROW | CM__SEAL_SHRINK) ||
         v->size_floor != ((f->seals & CM__SEAL_SHRINK) != 0u))
         abort();
-    if (v->size != f->size || v->size > CM_VMO_MAX_SIZE)
+    int huge = f->fs == CM__VMO_FS_HUGETLB;
+    uint64_t want = huge && exact != UINT64_MAX ? exact : f->size;
+    if (v->size != want || v->size > f->size || v->size > CM_VMO_MAX_SIZE)
+        abort(); /* never a size past the file, whatever the peer claimed */
+    if (v->huge != (uint32_t)huge || (huge && v->size + CM_HUGE_PAGE_SIZE <= f->size))
         abort();
-    if (f->fs != CM__VMO_FS_SHMEM || f->nlink != 0 || !f->seals_ok || !f->is_reg)
+    if ((f->fs != CM__VMO_FS_SHMEM && !huge) || f->nlink != 0 || !f->seals_ok || !f->is_reg)
         abort();
 }
 
-static unsigned long runs, admitted, refused[32];
+static unsigned long runs, admitted, admitted_huge, refused[32];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -124,11 +166,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cm__vmo_facts f;
     struct cm__vmo_verdict v, before;
     cm_rights_t claimed;
-    decode(&c, &f, &claimed);
+    uint64_t exact;
+    decode(&c, &f, &claimed, &exact);
     memset(&v, 0xa5, sizeof(v));
     before = v;
-    cm_status_t st = cm__vmo_admit_decide(&f, claimed, &v);
-    if (st != expected(&f, claimed))
+    cm_status_t st = cm__vmo_admit_decide(&f, claimed, exact, &v);
+    if (st != expected(&f, claimed, exact))
         abort();
     runs++;
     FUZZ_REACHED(0);
@@ -137,7 +180,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st == CM_OK) {
         FUZZ_REACHED(2);
         admitted++;
-        check_verdict(&f, claimed, &v);
+        check_verdict(&f, claimed, exact, &v);
+        if (v.huge)
+            admitted_huge++;
     } else {
         if (memcmp(&v, &before, sizeof(v)) != 0)
             abort(); /* an error left a partial verdict */
@@ -150,8 +195,8 @@ __attribute__((destructor)) static void report(void)
 {
     if (runs == 0)
         return;
-    printf("# vmo_admit: %lu of %lu inputs admitted (%.1f%%); refused:", admitted, runs,
-           100.0 * (double)admitted / (double)runs);
+    printf("# vmo_admit: %lu of %lu inputs admitted (%.1f%%, %lu huge); refused:", admitted,
+           runs, 100.0 * (double)admitted / (double)runs, admitted_huge);
     for (int s = 1; s < 32; s++)
         if (refused[s] > 0)
             printf(" [status %d] %lu", -s, refused[s]);

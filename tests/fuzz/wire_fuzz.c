@@ -8,10 +8,12 @@
  *               the record as is); otherwise a record is built:
  *   byte 1      number of descriptors (0..64, or 62..66 around the limit)
  *   bytes 2..3  payload length (small, or around CM_CHANNEL_MAX_BYTES)
- *   per descriptor: one byte, its type (VMO or CHANNEL) and rights
+ *   per descriptor: one byte, its type (VMO or CHANNEL) and rights, and
+ *               for a VMO one byte, its size (0, a few huge pages, the
+ *               limit, just past it)
  *   one byte    which field to break, if any (magic, version, reserved,
  *               either count, the record length, the fd count, one
- *               descriptor's type or rights), and a byte or word to break
+ *               descriptor's type, rights or size), and a byte or word to break
  *               it with
  *   the rest    payload bytes.
  * The record is a heap copy of exactly its length, so ASan catches any read
@@ -44,6 +46,18 @@ static uint32_t get32(const uint8_t *p)
     return v;
 }
 
+static void put64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
 static uint16_t get16(const uint8_t *p)
 {
     uint16_t v;
@@ -62,12 +76,16 @@ static int model_valid(const uint8_t *rec, size_t len, size_t nfds)
     if (nh > CM_CHANNEL_MAX_HANDLES || nb > CM_CHANNEL_MAX_BYTES)
         return 0;
     FUZZ_REACHED(1);
-    if (len != 16 + 8 * (size_t)nh + nb || nfds != nh)
+    if (len != 16 + 16 * (size_t)nh + nb || nfds != nh)
         return 0;
     FUZZ_REACHED(2);
     for (uint32_t i = 0; i < nh; i++) {
-        uint32_t type = get32(rec + 16 + 8 * i), rights = get32(rec + 20 + 8 * i);
+        uint32_t type = get32(rec + 16 + 16 * i), rights = get32(rec + 20 + 16 * i);
+        uint64_t sz = get64(rec + 24 + 16 * i);
         if ((type != CM_OBJ_VMO && type != CM_OBJ_CHANNEL) || (rights & ~CM_RIGHTS_ALL) != 0)
+            return 0;
+        /* A size only on a VMO (a huge one's exact size), within the limit. */
+        if (type == CM_OBJ_VMO ? sz > (1ull << 30) : sz != 0)
             return 0;
     }
     return 1;
@@ -122,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nh = (mode & 0x60) == 0x60 ? CM_CHANNEL_MAX_HANDLES - 2 + nh % 5 : nh % (CM_CHANNEL_MAX_HANDLES + 1);
     uint32_t nb = (uint32_t)byte(&r) << 8 | byte(&r);
     nb = (mode & 0x18) == 0x18 ? CM_CHANNEL_MAX_BYTES - 2 + nb % 5 : nb % 512;
-    memset(msg, 0, 16 + 8 * (size_t)nh);
+    memset(msg, 0, 16 + 16 * (size_t)nh);
     put32(msg, CM__WIRE_MAGIC);
     msg[4] = CM__WIRE_VERSION & 0xff;
     msg[5] = CM__WIRE_VERSION >> 8;
@@ -130,17 +148,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     put32(msg + 8, nb);
     for (uint32_t i = 0; i < nh; i++) {
         uint8_t kind = byte(&r);
-        put32(msg + 16 + 8 * i, (kind & 1) ? CM_OBJ_VMO : CM_OBJ_CHANNEL);
-        put32(msg + 20 + 8 * i, (kind >> 1) & CM_RIGHTS_ALL);
+        put32(msg + 16 + 16 * i, (kind & 1) ? CM_OBJ_VMO : CM_OBJ_CHANNEL);
+        put32(msg + 20 + 16 * i, (kind >> 1) & CM_RIGHTS_ALL);
+        if (kind & 1) {
+            uint8_t sz = byte(&r);
+            put64(msg + 24 + 16 * i, sz % 4 == 3 ? CM_VMO_MAX_SIZE - 1 + sz / 4 % 3
+                                                 : (uint64_t)sz * 4096u * 61u);
+        }
     }
-    size_t len = 16 + 8 * (size_t)nh + nb;
+    size_t len = 16 + 16 * (size_t)nh + nb;
     size_t nfds = nh;
 
     /* Break at most one field; half of the inputs break none. */
     uint8_t brk = byte(&r);
     uint32_t with = u32(&r);
     if (brk & 0x80) {
-        switch (brk % 10) {
+        switch (brk % 12) {
         case 0: put32(msg, CM__WIRE_MAGIC ^ (1u << (with % 32))); break;
         case 1: msg[4] = (uint8_t)with; msg[5] = (uint8_t)(with >> 8); break;
         case 2: put32(msg + 12, with | 1u << (with % 32)); break;
@@ -148,13 +171,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4: put32(msg + 8, (with & 1) ? with : CM_CHANNEL_MAX_BYTES + 1 + with % 16); break;
         case 5: len = with % 2 ? len - (with >> 1) % (len + 1) : len + (with >> 1) % 256; break;
         case 6: nfds = (with & 1) ? nfds + 1 + (with >> 1) % 8 : nfds - 1 - (with >> 1) % 8; break;
-        case 7: if (nh > 0) put32(msg + 16 + 8 * (with % nh), (with >> 8) % 512); break;
-        case 8: if (nh > 0) put32(msg + 20 + 8 * (with % nh), CM_RIGHTS_ALL + 1 + (with >> 8)); break;
+        case 7: if (nh > 0) put32(msg + 16 + 16 * (with % nh), (with >> 8) % 512); break;
+        case 8: if (nh > 0) put32(msg + 20 + 16 * (with % nh), CM_RIGHTS_ALL + 1 + (with >> 8)); break;
+        case 9: if (nh > 0) put64(msg + 24 + 16 * (with % nh), (uint64_t)with << (with % 40)); break;
+        case 10: if (nh > 0) put64(msg + 24 + 16 * (with % nh), 1u + (with >> 8) % 4); break;
         default: msg[6] = 0; msg[7] = 0; break; /* descriptors then count as payload */
         }
     }
     /* Payload: the rest of the input, then zeros. */
-    size_t hl = 16 + 8 * (size_t)nh;
+    size_t hl = 16 + 16 * (size_t)nh;
     if (len > hl) {
         size_t n = len - hl < r.n ? len - hl : r.n;
         memcpy(msg + hl, r.p, n);
