@@ -296,6 +296,14 @@ cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
     return st;
 }
 
+uint64_t cm__map_total_bytes(void)
+{
+    lock_table();
+    uint64_t n = total_bytes;
+    pthread_mutex_unlock(&map_lock);
+    return n;
+}
+
 uint32_t cm_host_live_mappings(void)
 {
     lock_table();

@@ -75,6 +75,10 @@ void *cm__mmap_ro_reopen(int fd, uint64_t len, int flags, uint64_t offset);
  * process holds a lease). */
 int cm__proc_reopen(int fd, int write);
 
+/* Bytes charged against CM_MAX_MAPPED_BYTES now (the real mappings'
+ * lengths). Exposed for tests. */
+uint64_t cm__map_total_bytes(void);
+
 /* True if a mapping of this process covers VMO bytes at or past `size`. */
 int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size);
 /* The same, in a forked child's fork handler only (reads without the lock). */

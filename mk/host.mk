@@ -61,3 +61,12 @@ $(HOST_BUILD)/syscall_share: $(HOST_BUILD)/obj/tests/host/syscall_share.o $(HOST
 ALL_TARGETS += $(HOST_BUILD)/syscall_share
 TEST_SUITES += tests/host/syscall_budget.sh
 HOST_TESTS += tests/host/vmo_fastpath.c
+
+# Huge-page VMOs need a hugetlb pool, which only root can provide: the
+# programs are built here and run by tests/host/vmo_huge_test.sh (plain and
+# ASan), which sets up a small pool and restores it on every exit path.
+# Required: CI runs as root and must not skip it.
+HUGE_TEST_BINS := $(HOST_BUILD)/tests/vmo_huge $(ASAN_BUILD)/tests/vmo_huge
+ALL_TARGETS += $(HUGE_TEST_BINS)
+TEST_SUITES += tests/host/vmo_huge_test.sh
+REQUIRED_SUITES += tests/host/vmo_huge_test.sh

@@ -1,0 +1,556 @@
+/* Huge-page VMOs on a real hugetlb pool (docs/vmo.md, "Huge pages").
+ *
+ * Needs free 2 MiB pages: run through tests/host/vmo_huge_test.sh, which
+ * provides a pool as root and restores it. Every test that expects huge
+ * pages checks that it really got them (page_size, and the memfd's
+ * filesystem); without a pool the program fails, never passes vacuously. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <linux/magic.h>
+#include <unistd.h>
+
+#include <capmem/host.h>
+#include "common/child.h"
+#include "common/leakcheck.h"
+#include "common/rawpeer.h"
+#include "../../host/mappings.h"
+
+#define HP ((uint64_t)CM_HUGE_PAGE_SIZE)
+#define PG ((uint64_t)CM_PAGE_SIZE)
+#define WAIT_NS (10ll * 1000000000)
+
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21u << 26)
+#endif
+
+static uint8_t pattern(uint64_t i)
+{
+    return (uint8_t)(i * 131u + (i >> 12) + 7u);
+}
+
+static void fill(uint8_t *p, uint64_t off, uint64_t len)
+{
+    for (uint64_t i = 0; i < len; i++)
+        p[i] = pattern(off + i);
+}
+
+/* A foreign hugetlb memfd of `size` bytes (a multiple of HP), pages allocated. */
+static int huge_memfd(uint64_t size)
+{
+    int fd = memfd_create("test-huge", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_HUGE_2MB);
+    if (fd >= 0 && (ftruncate(fd, (off_t)size) != 0 ||
+                    (size > 0 && fallocate(fd, 0, 0, (off_t)size) != 0))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int on_hugetlbfs(int fd)
+{
+    struct statfs fs;
+    return fstatfs(fd, &fs) == 0 && fs.f_type == HUGETLBFS_MAGIC;
+}
+
+/* Is the VMO's memfd really on hugetlbfs? Asked of an exported fd. */
+static int vmo_on_hugetlbfs(cm_handle_t h)
+{
+    int fd = -1;
+    assert_status(cm_host_vmo_export_fd(h, &fd), CM_OK);
+    int r = on_hugetlbfs(fd);
+    close(fd);
+    return r;
+}
+
+static void assert_huge(cm_handle_t h, uint64_t size)
+{
+    cm_vmo_info_t info;
+    assert_status(cm_vmo_get_info(h, &info), CM_OK);
+    assert_int_equal(info.size, size);
+    assert_int_equal(info.page_size, CM_HUGE_PAGE_SIZE);
+    assert_true(info.flags & CM_VMO_INFO_HUGE);
+    uint64_t got = 0;
+    assert_status(cm_vmo_get_size(h, &got), CM_OK);
+    assert_int_equal(got, size);
+}
+
+static void assert_base(cm_handle_t h)
+{
+    cm_vmo_info_t info;
+    assert_status(cm_vmo_get_info(h, &info), CM_OK);
+    assert_int_equal(info.page_size, CM_PAGE_SIZE);
+    assert_false(info.flags & CM_VMO_INFO_HUGE);
+}
+
+static long meminfo(const char *key)
+{
+    char line[128];
+    long v = -1;
+    size_t n = strlen(key);
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, key, n) == 0 && line[n] == ':')
+            v = strtol(line + n + 1, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+/* Huge pages nobody has allocated or reserved. */
+static long free_huge_pages(void)
+{
+    return meminfo("HugePages_Free") - meminfo("HugePages_Rsvd");
+}
+
+static void test_huge_option_gives_huge_pages_and_exact_size(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    uint64_t size = 3 * HP + 100; /* not a multiple of the huge page */
+    uint8_t b = 0x5a, r = 0;
+    assert_status(cm_vmo_create(size, CM_VMO_HUGE, &h), CM_OK);
+    assert_huge(h, size);
+    assert_true(vmo_on_hugetlbfs(h));
+    assert_status(cm_vmo_write(h, &b, size - 1, 1), CM_OK); /* hugetlbfs: no pwrite */
+    assert_status(cm_vmo_read(h, &r, size - 1, 1), CM_OK);
+    assert_int_equal(r, 0x5a);
+    /* The file is 4 huge pages; the VMO ends at its exact size. */
+    assert_status(cm_vmo_read(h, &r, size, 1), CM_ERR_OUT_OF_RANGE);
+    assert_status(cm_vmo_write(h, &b, size, 1), CM_ERR_OUT_OF_RANGE);
+    assert_status(cm_handle_close(h), CM_OK);
+}
+
+static void test_automatic_policy_uses_huge_pages_from_2mib(void **state)
+{
+    (void)state;
+    cm_handle_t a, b;
+    assert_status(cm_vmo_create(HP, 0, &a), CM_OK);
+    assert_huge(a, HP);
+    assert_status(cm_vmo_create(HP - PG, 0, &b), CM_OK);
+    assert_base(b);
+    assert_false(vmo_on_hugetlbfs(b));
+    assert_status(cm_handle_close(a), CM_OK);
+    assert_status(cm_handle_close(b), CM_OK);
+}
+
+static void test_base_pages_option_opts_out_of_huge_pages(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    assert_status(cm_vmo_create(2 * HP, CM_VMO_BASE_PAGES, &h), CM_OK);
+    assert_base(h);
+    assert_false(vmo_on_hugetlbfs(h));
+    assert_status(cm_handle_close(h), CM_OK);
+}
+
+static void test_huge_option_with_size_zero_gets_base_pages(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    assert_status(cm_vmo_create(0, CM_VMO_HUGE, &h), CM_OK);
+    assert_base(h);
+    assert_status(cm_handle_close(h), CM_OK);
+}
+
+/* Takes every free huge page, as another process might; returns the fd
+ * holding them. */
+static int hog_pool(void)
+{
+    long n = free_huge_pages();
+    assert_true(n > 0);
+    int hog = huge_memfd((uint64_t)n * HP);
+    assert_true(hog >= 0);
+    return hog;
+}
+
+static void test_empty_pool_falls_back_to_base_pages(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    int hog = hog_pool();
+    int fds = count_open_fds();
+    assert_status(cm_vmo_create(HP + 1, CM_VMO_HUGE, &h), CM_OK);
+    assert_base(h);
+    assert_false(vmo_on_hugetlbfs(h));
+    assert_int_equal(count_open_fds(), fds + 1); /* the VMO's memfd, nothing more */
+    uint8_t b = 1;
+    assert_status(cm_vmo_write(h, &b, HP, 1), CM_OK);
+    assert_status(cm_handle_close(h), CM_OK);
+    close(hog);
+    /* A snapshot of a huge VMO falls back the same way. */
+    cm_handle_t src, snap;
+    assert_status(cm_vmo_create(HP, CM_VMO_HUGE, &src), CM_OK);
+    assert_huge(src, HP);
+    hog = hog_pool();
+    assert_status(cm_vmo_snapshot(src, &snap), CM_OK);
+    assert_base(snap);
+    close(hog);
+    assert_status(cm_handle_close(snap), CM_OK);
+    assert_status(cm_handle_close(src), CM_OK);
+    /* Pages back: huge again. */
+    assert_status(cm_vmo_create(HP, CM_VMO_HUGE, &h), CM_OK);
+    assert_huge(h, HP);
+    assert_status(cm_handle_close(h), CM_OK);
+}
+
+/* Huge pages allocated to the VMO's file (hugetlbfs counts them in
+ * st_blocks), asked of an exported fd: per object, whatever other
+ * processes do with the pool meanwhile. */
+static uint64_t allocated_pages(cm_handle_t h)
+{
+    struct stat sb;
+    int fd = -1;
+    assert_status(cm_host_vmo_export_fd(h, &fd), CM_OK);
+    assert_int_equal(fstat(fd, &sb), 0);
+    close(fd);
+    return (uint64_t)sb.st_blocks * 512u / HP;
+}
+
+static void test_create_allocates_every_huge_page_at_once(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    assert_status(cm_vmo_create(2 * HP + 1, CM_VMO_HUGE, &h), CM_OK);
+    assert_huge(h, 2 * HP + 1);
+    assert_int_equal(allocated_pages(h), 3); /* now, not at a later fault */
+    assert_status(cm_handle_close(h), CM_OK);
+}
+
+static void test_map_at_interior_offset_returns_interior_pointer(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    uint64_t size = 5 * HP + 300;
+    uint8_t *buf = malloc(size);
+    assert_non_null(buf);
+    fill(buf, 0, size);
+    assert_status(cm_vmo_create(size, CM_VMO_HUGE, &h), CM_OK);
+    assert_huge(h, size);
+    assert_status(cm_vmo_write(h, buf, 0, size), CM_OK);
+    uint64_t charged = cm__map_total_bytes();
+    int maps = count_maps();
+    /* 3 pages before a huge-page boundary, across it: two huge pages. */
+    uint64_t off = 2 * HP - 3 * PG, len = 5 * PG;
+    uint8_t *p = NULL;
+    assert_status(cm_vmo_map(h, off, len, CM_MAP_READ, (void **)&p), CM_OK);
+    assert_int_equal(((uintptr_t)p) % PG, 0);
+    assert_int_equal(((uintptr_t)p) % HP, HP - 3 * PG); /* kernel-aligned cover */
+    assert_memory_equal(p, buf + off, len);
+    assert_int_equal(cm__map_total_bytes() - charged, 2 * HP); /* the real length */
+    /* Only the caller's (addr, len) names it; the cover's base does not. */
+    assert_status(cm_vmo_unmap(p - (HP - 3 * PG), 2 * HP), CM_ERR_INVALID_ARGS);
+    assert_status(cm_vmo_unmap(p, len), CM_OK);
+    assert_int_equal(cm__map_total_bytes(), charged);
+    assert_int_equal(count_maps(), maps); /* the whole cover is gone */
+    /* The tail: up to the exact size, never past it. */
+    off = 5 * HP;
+    assert_status(cm_vmo_map(h, off, 300, CM_MAP_READ | CM_MAP_WRITE, (void **)&p), CM_OK);
+    assert_memory_equal(p, buf + off, 300);
+    p[299] ^= 0xff;
+    uint8_t r = 0;
+    assert_status(cm_vmo_read(h, &r, size - 1, 1), CM_OK);
+    assert_int_equal(r, (uint8_t)(buf[size - 1] ^ 0xff));
+    assert_status(cm_vmo_unmap(p, 300), CM_OK);
+    assert_status(cm_vmo_map(h, off, 301, CM_MAP_READ, (void **)&p), CM_ERR_OUT_OF_RANGE);
+    assert_status(cm_handle_close(h), CM_OK);
+    free(buf);
+}
+
+static void test_shrink_then_grow_reads_zeros(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    uint64_t size = 3 * HP;
+    uint8_t *buf = malloc(size), *back = malloc(size);
+    assert_non_null(buf);
+    assert_non_null(back);
+    memset(buf, 0xff, size);
+    assert_status(cm_vmo_create(size, CM_VMO_HUGE, &h), CM_OK);
+    assert_status(cm_vmo_write(h, buf, 0, size), CM_OK);
+    /* Inside the last huge page: its tail stays in the file, zeroed. */
+    assert_status(cm_vmo_set_size(h, HP + 100), CM_OK);
+    assert_huge(h, HP + 100);
+    assert_status(cm_vmo_set_size(h, size), CM_OK);
+    assert_huge(h, size);
+    assert_status(cm_vmo_read(h, back, 0, size), CM_OK);
+    assert_memory_equal(back, buf, HP + 100);
+    for (uint64_t i = HP + 100; i < size; i++)
+        if (back[i] != 0)
+            fail_msg("byte %llu is %u after shrink and grow", (unsigned long long)i, back[i]);
+    /* Growing past the pages the file had allocates new ones. */
+    assert_status(cm_vmo_set_size(h, 4 * HP + 1), CM_OK);
+    uint8_t last = 9;
+    assert_status(cm_vmo_read(h, &last, 4 * HP, 1), CM_OK);
+    assert_int_equal(last, 0);
+    assert_status(cm_vmo_write(h, &last, 4 * HP, 1), CM_OK);
+    assert_status(cm_handle_close(h), CM_OK);
+    free(buf);
+    free(back);
+}
+
+static void test_set_size_never_cuts_a_huge_mapping(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    void *p;
+    assert_status(cm_vmo_create(2 * HP, CM_VMO_HUGE, &h), CM_OK);
+    assert_status(cm_vmo_map(h, HP, PG, CM_MAP_READ, &p), CM_OK);
+    assert_status(cm_vmo_set_size(h, HP + PG - 1), CM_ERR_BAD_STATE);
+    assert_status(cm_vmo_set_size(h, HP + PG), CM_OK);
+    assert_status(cm_vmo_unmap(p, PG), CM_OK);
+    assert_status(cm_handle_close(h), CM_OK);
+}
+
+static void test_write_sealed_huge_vmo_refuses_write(void **state)
+{
+    (void)state;
+    cm_handle_t h, snap;
+    uint8_t b = 3;
+    cm_vmo_info_t info;
+    void *p;
+    assert_status(cm_vmo_create(HP + 7, CM_VMO_HUGE, &h), CM_OK);
+    assert_status(cm_vmo_write(h, &b, HP + 6, 1), CM_OK);
+    assert_status(cm_vmo_seal(h, CM_SEAL_READONLY), CM_OK);
+    assert_status(cm_vmo_write(h, &b, 0, 1), CM_ERR_ACCESS_DENIED);
+    assert_status(cm_vmo_map(h, 0, PG, CM_MAP_READ | CM_MAP_WRITE, &p), CM_ERR_ACCESS_DENIED);
+    assert_status(cm_vmo_seal(h, CM_SEAL_IMMUTABLE), CM_OK);
+    assert_status(cm_vmo_write(h, &b, 0, 1), CM_ERR_ACCESS_DENIED);
+    assert_status(cm_vmo_get_info(h, &info), CM_OK);
+    assert_int_equal(info.flags, CM_VMO_INFO_IMMUTABLE | CM_VMO_INFO_READONLY | CM_VMO_INFO_HUGE);
+    assert_int_equal(info.size, HP + 7);
+    assert_status(cm_vmo_set_size(h, HP), CM_ERR_ACCESS_DENIED);
+    /* A snapshot of a huge VMO is huge, exact, IMMUTABLE. */
+    assert_status(cm_vmo_snapshot(h, &snap), CM_OK);
+    assert_huge(snap, HP + 7);
+    uint8_t r = 0;
+    assert_status(cm_vmo_read(snap, &r, HP + 6, 1), CM_OK);
+    assert_int_equal(r, 3);
+    assert_status(cm_vmo_get_info(snap, &info), CM_OK);
+    assert_true(info.flags & CM_VMO_INFO_IMMUTABLE);
+    assert_status(cm_handle_close(snap), CM_OK);
+    assert_status(cm_handle_close(h), CM_OK);
+}
+
+/* ---- transfer ---- */
+
+struct recv_arg {
+    cm_handle_t ch;
+    uint64_t size;
+};
+
+/* The receiver: exact size, huge pages, bytes through a mapping at an
+ * interior offset, nothing past the exact size. */
+static int receiver(void *argp)
+{
+    struct recv_arg *a = argp;
+    cm_handle_t h;
+    cm_vmo_info_t info;
+    if (recv_one(a->ch, &h) != CM_OK)
+        return 1;
+    if (cm_vmo_get_info(h, &info) != CM_OK || info.size != a->size ||
+        info.page_size != CM_HUGE_PAGE_SIZE || !(info.flags & CM_VMO_INFO_HUGE) ||
+        !(info.flags & CM_VMO_INFO_IMMUTABLE))
+        return 2;
+    uint8_t *p;
+    uint64_t off = HP + 5 * PG, len = a->size - off;
+    if (cm_vmo_map(h, off, len, CM_MAP_READ, (void **)&p) != CM_OK)
+        return 3;
+    for (uint64_t i = 0; i < len; i++)
+        if (p[i] != pattern(off + i))
+            return 4;
+    if (cm_vmo_unmap(p, len) != CM_OK)
+        return 5;
+    uint8_t b;
+    if (cm_vmo_read(h, &b, a->size, 1) != CM_ERR_OUT_OF_RANGE ||
+        cm_vmo_map(h, off, len + 1, CM_MAP_READ, (void **)&p) != CM_ERR_OUT_OF_RANGE)
+        return 6;
+    return cm_handle_close(h) == CM_OK ? 0 : 7;
+}
+
+static void test_transfer_to_forked_receiver_keeps_exact_size(void **state)
+{
+    (void)state;
+    cm_handle_t a, b, h;
+    uint64_t size = 3 * HP + 4321;
+    uint8_t *buf = malloc(size);
+    assert_non_null(buf);
+    fill(buf, 0, size);
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    assert_status(cm_vmo_create(size, 0, &h), CM_OK);
+    assert_huge(h, size);
+    assert_status(cm_vmo_write(h, buf, 0, size), CM_OK);
+    assert_status(cm_vmo_seal(h, CM_SEAL_IMMUTABLE), CM_OK);
+    assert_status(cm_channel_write(a, "v", 1, &h, 1), CM_OK);
+    struct recv_arg arg = { b, size };
+    assert_child_ok(in_child(receiver, &arg));
+    assert_status(cm_handle_close(a), CM_OK);
+    assert_status(cm_handle_close(b), CM_OK);
+    free(buf);
+}
+
+static void test_unsealed_huge_vmo_received_with_write_is_written_through_mapping(void **state)
+{
+    (void)state;
+    cm_handle_t a, b, h, got;
+    uint64_t size = HP + 10;
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    assert_status(cm_vmo_create(size, CM_VMO_HUGE, &h), CM_OK);
+    assert_status(cm_channel_write(a, "v", 1, &h, 1), CM_OK);
+    assert_status(recv_one(b, &got), CM_OK);
+    assert_huge(got, size);
+    uint8_t v = 0x77, r = 0;
+    assert_status(cm_vmo_write(got, &v, size - 1, 1), CM_OK);
+    assert_status(cm_vmo_read(got, &r, size - 1, 1), CM_OK);
+    assert_int_equal(r, 0x77);
+    assert_status(cm_vmo_write(got, &v, size, 1), CM_ERR_OUT_OF_RANGE);
+    /* Shared: the exact size is per process, so it does not change. */
+    assert_status(cm_vmo_set_size(got, size + 1), CM_ERR_UNSUPPORTED);
+    assert_status(cm_handle_close(got), CM_OK);
+    assert_status(cm_handle_close(a), CM_OK);
+    assert_status(cm_handle_close(b), CM_OK);
+}
+
+static void test_hostile_descriptor_sizes_are_protocol_and_close_the_fd(void **state)
+{
+    (void)state;
+    struct raw_peer rp;
+    cm_handle_t h;
+    raw_open(&rp);
+    const uint64_t bad[] = {
+        4 * HP + 1,           /* past the file */
+        2 * HP,               /* a whole huge page short: not the file's */
+        0,                    /* "none" on a huge file that is not empty */
+        1,
+        CM_VMO_MAX_SIZE,      /* within the wire's limit, past the file */
+        CM_VMO_MAX_SIZE + 1,  /* past the wire's limit */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int fd = huge_memfd(4 * HP);
+        assert_true(fd >= 0);
+        assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK), 0);
+        int fds = count_open_fds();
+        assert_int_equal(raw_send_sized(rp.raw, fd, CM_OBJ_VMO, CM_RIGHTS_ALL, bad[i]), 0);
+        close(fd);
+        assert_status(recv_one(rp.ch, &h), CM_ERR_PROTOCOL);
+        assert_int_equal(count_open_fds(), fds - 1); /* the one that came is closed */
+    }
+    /* The edges that fit: file size, and one byte past the previous page. */
+    const uint64_t good[] = { 4 * HP, 3 * HP + 1 };
+    for (size_t i = 0; i < 2; i++) {
+        int fd = huge_memfd(4 * HP);
+        assert_true(fd >= 0);
+        assert_int_equal(raw_send_sized(rp.raw, fd, CM_OBJ_VMO, CM_RIGHTS_ALL, good[i]), 0);
+        close(fd);
+        assert_status(recv_one(rp.ch, &h), CM_OK);
+        assert_huge(h, good[i]);
+        assert_status(cm_handle_close(h), CM_OK);
+    }
+    /* An empty huge file: exactly 0. */
+    int fd = huge_memfd(0);
+    assert_true(fd >= 0);
+    assert_int_equal(raw_send_sized(rp.raw, fd, CM_OBJ_VMO, CM_RIGHTS_ALL, 0), 0);
+    close(fd);
+    assert_status(recv_one(rp.ch, &h), CM_OK);
+    assert_huge(h, 0);
+    assert_status(cm_handle_close(h), CM_OK);
+    /* A base-page memfd claiming a size: refused, it carries nothing trusted. */
+    fd = memfd_create("base", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    assert_int_equal(ftruncate(fd, (off_t)HP), 0);
+    assert_int_equal(raw_send_sized(rp.raw, fd, CM_OBJ_VMO, CM_RIGHTS_ALL, HP), 0);
+    close(fd);
+    assert_status(recv_one(rp.ch, &h), CM_ERR_PROTOCOL);
+    raw_close(&rp);
+}
+
+static void test_foreign_hugetlb_memfd_from_fd_has_file_size(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    int fd = huge_memfd(2 * HP);
+    assert_true(fd >= 0);
+    int keep = dup(fd);
+    assert_status(cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &h), CM_OK);
+    assert_huge(h, 2 * HP);
+    /* Another process may hold it: a write sets the size floor first. */
+    assert_int_equal(fcntl(keep, F_GET_SEALS) & F_SEAL_SHRINK, 0);
+    uint8_t v = 1;
+    assert_status(cm_vmo_write(h, &v, 2 * HP - 1, 1), CM_OK);
+    assert_true(fcntl(keep, F_GET_SEALS) & F_SEAL_SHRINK);
+    assert_status(cm_vmo_set_size(h, HP), CM_ERR_UNSUPPORTED);
+    assert_status(cm_handle_close(h), CM_OK);
+    close(keep);
+    /* Exported and wrapped again: the exact size does not travel in an fd. */
+    assert_status(cm_vmo_create(HP + 5, CM_VMO_HUGE, &h), CM_OK);
+    cm_handle_t back;
+    assert_status(cm_host_vmo_export_fd(h, &fd), CM_OK);
+    assert_true(on_hugetlbfs(fd));
+    assert_status(cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &back), CM_OK);
+    assert_huge(back, 2 * HP);
+    assert_status(cm_handle_close(back), CM_OK);
+    assert_status(cm_handle_close(h), CM_OK);
+}
+
+static int forked_child(void *argp)
+{
+    cm_handle_t h = *(cm_handle_t *)argp;
+    uint64_t size = 0;
+    uint8_t r = 0;
+    if (cm_vmo_get_size(h, &size) != CM_OK || size != HP + 3)
+        return 1;
+    if (cm_vmo_read(h, &r, HP + 2, 1) != CM_OK || r != 0x42)
+        return 2;
+    if (cm_vmo_set_size(h, 1) != CM_ERR_UNSUPPORTED)
+        return 3;
+    return 0;
+}
+
+static void test_fork_child_reads_exact_size_and_cannot_resize(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    uint8_t v = 0x42;
+    void *p;
+    assert_status(cm_vmo_create(HP + 3, CM_VMO_HUGE, &h), CM_OK);
+    assert_status(cm_vmo_write(h, &v, HP + 2, 1), CM_OK);
+    assert_status(cm_vmo_map(h, HP, 3, CM_MAP_READ, &p), CM_OK);
+    assert_child_ok(in_child(forked_child, &h));
+    assert_int_equal(((uint8_t *)p)[2], 0x42);
+    assert_status(cm_vmo_unmap(p, 3), CM_OK);
+    assert_status(cm_vmo_set_size(h, 1), CM_ERR_UNSUPPORTED); /* not private since the fork */
+    assert_status(cm_handle_close(h), CM_OK);
+}
+
+int main(void)
+{
+    if (free_huge_pages() < 16) {
+        fprintf(stderr, "vmo_huge: needs 16 free 2 MiB pages (HugePages_Free %ld): "
+                        "run tests/host/vmo_huge_test.sh\n", meminfo("HugePages_Free"));
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        LEAK_TEST(test_huge_option_gives_huge_pages_and_exact_size),
+        LEAK_TEST(test_automatic_policy_uses_huge_pages_from_2mib),
+        LEAK_TEST(test_base_pages_option_opts_out_of_huge_pages),
+        LEAK_TEST(test_huge_option_with_size_zero_gets_base_pages),
+        LEAK_TEST(test_empty_pool_falls_back_to_base_pages),
+        LEAK_TEST(test_create_allocates_every_huge_page_at_once),
+        LEAK_TEST(test_map_at_interior_offset_returns_interior_pointer),
+        LEAK_TEST(test_shrink_then_grow_reads_zeros),
+        LEAK_TEST(test_set_size_never_cuts_a_huge_mapping),
+        LEAK_TEST(test_write_sealed_huge_vmo_refuses_write),
+        LEAK_TEST(test_transfer_to_forked_receiver_keeps_exact_size),
+        LEAK_TEST(test_unsealed_huge_vmo_received_with_write_is_written_through_mapping),
+        LEAK_TEST(test_hostile_descriptor_sizes_are_protocol_and_close_the_fd),
+        LEAK_TEST(test_foreign_hugetlb_memfd_from_fd_has_file_size),
+        LEAK_TEST(test_fork_child_reads_exact_size_and_cannot_resize),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
