@@ -278,6 +278,22 @@ static void test_shrink_then_grow_reads_zeros(void **state)
     /* Inside the last huge page: its tail stays in the file, zeroed. */
     assert_status(cm_vmo_set_size(h, HP + 100), CM_OK);
     assert_huge(h, HP + 100);
+    /* What another holder of the file sees past the exact size: zeros
+     * (a receiver's mapping covers the whole last huge page). */
+    int fd = -1;
+    assert_status(cm_host_vmo_export_fd(h, &fd), CM_OK);
+    assert_int_equal(pread(fd, back, HP - 100, (off_t)(HP + 100)), (ssize_t)(HP - 100));
+    close(fd);
+    for (uint64_t i = 0; i < HP - 100; i++)
+        if (back[i] != 0)
+            fail_msg("file byte %llu is %u past the exact size", (unsigned long long)(HP + 100 + i),
+                     back[i]);
+    /* Exported: no longer private, so no more resizing; a fresh one below. */
+    assert_status(cm_vmo_set_size(h, size), CM_ERR_UNSUPPORTED);
+    assert_status(cm_handle_close(h), CM_OK);
+    assert_status(cm_vmo_create(size, CM_VMO_HUGE, &h), CM_OK);
+    assert_status(cm_vmo_write(h, buf, 0, size), CM_OK);
+    assert_status(cm_vmo_set_size(h, HP + 100), CM_OK);
     assert_status(cm_vmo_set_size(h, size), CM_OK);
     assert_huge(h, size);
     assert_status(cm_vmo_read(h, back, 0, size), CM_OK);
