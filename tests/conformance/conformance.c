@@ -283,6 +283,60 @@ static int test_vmo_snapshot_is_an_immutable_copy(void)
     return 0;
 }
 
+/* CM_VMO_HUGE: huge pages where the target has them, base pages otherwise
+ * (never an error); the size stays exact and every operation works at any
+ * page-aligned offset either way. 2 MiB + a bit: modest for the kernel,
+ * which commits every frame at create. */
+static int test_vmo_huge_option_keeps_exact_size_and_every_operation(void)
+{
+    const uint64_t huge = CM_HUGE_PAGE_SIZE, size = huge + 3 * PAGE + 100;
+    cm_handle_t v, s;
+    cm_vmo_info_t info;
+    char b[8];
+    uint8_t *p;
+    CHECK_ST(cm_vmo_create(size, CM_VMO_HUGE, &v), CM_OK);
+    CHECK_ST(cm_vmo_get_info(v, &info), CM_OK);
+    CHECK(info.size == size);
+    CHECK(info.page_size == CM_PAGE_SIZE || info.page_size == CM_HUGE_PAGE_SIZE);
+    CHECK(((info.flags & CM_VMO_INFO_HUGE) != 0) == (info.page_size > CM_PAGE_SIZE));
+    CHECK_ST(cm_vmo_write(v, "last", size - 5, 5), CM_OK);
+    CHECK_ST(cm_vmo_read(v, b, size - 5, 5), CM_OK);
+    CHECK(memcmp(b, "last", 5) == 0);
+    CHECK_ST(cm_vmo_read(v, b, size - 4, 5), CM_ERR_OUT_OF_RANGE);
+    /* A page-aligned offset that is not huge-page-aligned. */
+    CHECK_ST(cm_vmo_write(v, "inside", huge + PAGE, 7), CM_OK);
+    CHECK_ST(cm_vmo_map(v, huge + PAGE, 2 * PAGE + 100, CM_MAP_READ, (void **)&p), CM_OK);
+    CHECK(((uintptr_t)p % PAGE) == 0);
+    CHECK(memcmp(p, "inside", 7) == 0);
+    CHECK(memcmp(p + 2 * PAGE + 95, "last", 5) == 0);
+    CHECK_ST(cm_vmo_unmap(p, 2 * PAGE + 100), CM_OK);
+    CHECK_ST(cm_vmo_map(v, huge + PAGE, 2 * PAGE + 101, CM_MAP_READ, (void **)&p),
+             CM_ERR_OUT_OF_RANGE);
+    /* Shrink inside the last page, grow back: zeros. */
+    CHECK_ST(cm_vmo_set_size(v, huge + PAGE + 3), CM_OK);
+    CHECK_ST(cm_vmo_set_size(v, size), CM_OK);
+    CHECK_ST(cm_vmo_get_size(v, &info.size), CM_OK);
+    CHECK(info.size == size);
+    CHECK_ST(cm_vmo_read(v, b, huge + PAGE, 7), CM_OK);
+    CHECK(memcmp(b, "ins\0\0\0\0", 7) == 0);
+    CHECK_ST(cm_vmo_read(v, b, size - 5, 5), CM_OK);
+    CHECK(memcmp(b, "\0\0\0\0\0", 5) == 0);
+    CHECK_ST(cm_vmo_seal(v, CM_SEAL_IMMUTABLE), CM_OK);
+    CHECK_ST(cm_vmo_write(v, "x", 0, 1), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmo_get_info(v, &info), CM_OK);
+    CHECK((info.flags & CM_VMO_INFO_IMMUTABLE) != 0 && info.size == size);
+    uint32_t page_size = info.page_size;
+    CHECK_ST(cm_vmo_snapshot(v, &s), CM_OK);
+    CHECK_ST(cm_vmo_get_info(s, &info), CM_OK);
+    CHECK(info.size == size && (info.flags & CM_VMO_INFO_IMMUTABLE) != 0);
+    CHECK(info.page_size == CM_PAGE_SIZE || info.page_size == page_size);
+    CHECK_ST(cm_vmo_read(s, b, huge + PAGE, 3), CM_OK);
+    CHECK(memcmp(b, "ins", 3) == 0);
+    CHECK_ST(cm_handle_close(s), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
 static int test_vmo_map_reads_content_in_place(void)
 {
     cm_handle_t v;
@@ -981,6 +1035,7 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_vmo_seal_immutable_is_reported_and_idempotent),
     CONF_TEST(test_vmo_seal_checks_level_and_write_right),
     CONF_TEST(test_vmo_snapshot_is_an_immutable_copy),
+    CONF_TEST(test_vmo_huge_option_keeps_exact_size_and_every_operation),
     CONF_TEST(test_vmo_map_reads_content_in_place),
     CONF_TEST(test_vmo_map_checks_flags_alignment_and_range),
     CONF_TEST(test_vmo_map_needs_rights_and_no_seal_for_write),
