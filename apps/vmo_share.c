@@ -148,9 +148,13 @@ static int producer(cm_handle_t ch, int argc, char **argv)
         goto out;
     }
     app_hex_digest(mine, hx);
-    if (!o.quiet)
-        printf("vmo: producer: %llu-byte VMO filled and sealed IMMUTABLE in %llu ms, sha256 %s\n",
-               (unsigned long long)size, (unsigned long long)((app_now_ns() - t0) / 1000000), hx);
+    cm_vmo_info_t pinfo;
+    if (!o.quiet && cm_vmo_get_info(vmo, &pinfo) == CM_OK)
+        printf("vmo: producer: %llu-byte VMO on %u-byte pages (%s) filled and sealed IMMUTABLE "
+               "in %llu ms, sha256 %s\n",
+               (unsigned long long)size, (unsigned)pinfo.page_size,
+               (pinfo.flags & CM_VMO_INFO_HUGE) ? "huge" : "base",
+               (unsigned long long)((app_now_ns() - t0) / 1000000), hx);
     /* Give the consumer less than we hold: no WRITE, no DUPLICATE. */
     st = cm_handle_duplicate(vmo, CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_TRANSFER, &shared);
     if (st != CM_OK) {
@@ -228,8 +232,9 @@ static int consumer(cm_handle_t ch, int argc, char **argv)
         goto out;
     }
     if (!o.quiet)
-        printf("vmo: consumer: got a %llu-byte VMO, IMMUTABLE guaranteed by the platform, "
-               "rights 0x%x\n", (unsigned long long)info.size, (unsigned)info.rights);
+        printf("vmo: consumer: got a %llu-byte VMO on %u-byte pages, IMMUTABLE guaranteed by "
+               "the platform, rights 0x%x\n", (unsigned long long)info.size,
+               (unsigned)info.page_size, (unsigned)info.rights);
     void *p = NULL;
     if (info.size > 0) {
         /* The whole mapping will be hashed: populate it in one pass. */

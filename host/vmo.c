@@ -884,10 +884,11 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
         st = cm__fsize_allows(size);
     if (st != CM_OK)
         goto bad;
-    /* A huge source's snapshot is huge when the system has the pages. */
-    fd = vmo_memfd("capmem-snapshot", size,
-                   cm__huge_wanted(size, v->huge ? CM_VMO_HUGE : CM_VMO_BASE_PAGES), 0, &huge,
-                   &st);
+    /* A snapshot keeps its source's page kind (huge when the system has
+     * the pages); a file window's, which has none, follows the automatic
+     * policy of cm_vmo_create. */
+    uint32_t pages = v->huge ? CM_VMO_HUGE : v->is_file ? 0 : CM_VMO_BASE_PAGES;
+    fd = vmo_memfd("capmem-snapshot", size, cm__huge_wanted(size, pages), 0, &huge, &st);
     if (fd < 0)
         goto bad;
     st = copy_into(v, mappable, size, fd, huge);

@@ -290,6 +290,8 @@ static int serve_one(cm_handle_t ch, int64_t timeout_ns)
     }
     app_hex_digest(digest, hx);
     printf("size: %llu\n", (unsigned long long)info.size);
+    printf("pages: %u bytes%s\n", (unsigned)info.page_size,
+           (info.flags & CM_VMO_INFO_HUGE) ? " (huge)" : "");
     printf("immutable: yes\n");
     printf("sender: pid %ld uid %ld gid %ld\n", (long)pid, (long)uid, (long)gid);
     printf("sha256: %s\n", hx);
@@ -503,6 +505,10 @@ static int cmd_send(int argc, char **argv)
     }
     app_hex_digest(mine, hx);
     printf("sent: %s (%llu bytes, immutable)\n", file, (unsigned long long)size);
+    cm_vmo_info_t info;
+    if (cm_vmo_get_info(vmo, &info) == CM_OK)
+        printf("pages: %u bytes%s\n", (unsigned)info.page_size,
+               (info.flags & CM_VMO_INFO_HUGE) ? " (huge)" : "");
     printf("sha256: %s\n", hx);
     int lost = report_lost();
     rc = check_reply(ch, o.timeout_ns, mine);

@@ -185,6 +185,10 @@ send_and_check() {
     has_line "$recv_out" "size: $size" || { note "recv size"; diag "$recv_out"; return 1; }
     has_line "$recv_out" "sha256: $want" || { note "recv digest"; diag "$recv_out"; return 1; }
     has_line "$recv_out" "immutable: yes" || { note "recv immutability"; return 1; }
+    grep -Eqx 'pages: (4096 bytes|2097152 bytes \(huge\))' "$recv_out" ||
+        { note "recv page size"; diag "$recv_out"; return 1; }
+    grep -Eqx 'pages: (4096 bytes|2097152 bytes \(huge\))' "$work/$name.out" ||
+        { note "send page size"; diag "$work/$name.out"; return 1; }
     grep -qx "sender: pid $send_pid uid $(id -u) gid [0-9]*" "$recv_out" ||
         { note "sender credentials are not the send process ($send_pid)"; diag "$recv_out"; return 1; }
 }
