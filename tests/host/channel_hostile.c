@@ -155,7 +155,7 @@ static cm_handle_t read_one_handle(void *bytes, uint32_t cap)
 static void assert_channel_still_works(void)
 {
     uint8_t rec[64], got[64];
-    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL, 0 };
     int fd = make_memfd(CM_PAGE_SIZE);
     assert_int_equal(pwrite(fd, "live", 4, 0), 4);
     raw_send(rec, build(rec, &d, 1, "valid", 5), &fd, 1);
@@ -210,10 +210,10 @@ static void test_garbage_records_are_protocol_errors(void **state)
 
     /* Descriptors that name no transferable type, or undefined rights. */
     struct wire_handle bad_descs[] = {
-        { CM_OBJ_NONE, CM_RIGHT_READ },
-        { CM_OBJ_LISTENER, CM_RIGHT_READ },
-        { 0x7fffffffu, CM_RIGHT_READ },
-        { CM_OBJ_VMO, 0x80000000u },
+        { CM_OBJ_NONE, CM_RIGHT_READ, 0 },
+        { CM_OBJ_LISTENER, CM_RIGHT_READ, 0 },
+        { 0x7fffffffu, CM_RIGHT_READ, 0 },
+        { CM_OBJ_VMO, 0x80000000u, 0 },
         { CM_OBJ_VMO, CM_RIGHT_READ, CM_VMO_MAX_SIZE + 1 }, /* size over the limit */
         { CM_OBJ_VMO, CM_RIGHT_READ, UINT64_MAX },
         { CM_OBJ_CHANNEL, CM_RIGHT_READ, 1 },              /* a size on a channel */
@@ -260,7 +260,7 @@ static void test_fd_count_disagreeing_with_header_is_protocol_and_fds_closed(voi
 {
     (void)state;
     uint8_t rec[128];
-    struct wire_handle d2[2] = { { CM_OBJ_VMO, CM_RIGHT_READ }, { CM_OBJ_VMO, CM_RIGHT_READ } };
+    struct wire_handle d2[2] = { { CM_OBJ_VMO, CM_RIGHT_READ, 0 }, { CM_OBJ_VMO, CM_RIGHT_READ, 0 } };
     int fds[3] = { make_memfd(CM_PAGE_SIZE), make_memfd(CM_PAGE_SIZE), make_memfd(CM_PAGE_SIZE) };
     conn_open();
 
@@ -303,7 +303,7 @@ static void test_vmo_descriptor_with_non_memfd_fd_is_protocol_and_closed(void **
     uint8_t rec[64];
     char path[128];
     int pipefd[2], sv[2];
-    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL, 0 };
     int file = make_regular_file(path, sizeof(path));
     assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
     assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
@@ -340,7 +340,7 @@ static void test_channel_descriptor_with_non_seqpacket_fd_is_protocol(void **sta
     (void)state;
     uint8_t rec[64];
     int st[2], dg[2];
-    struct wire_handle d = { CM_OBJ_CHANNEL, CM_RIGHTS_ALL };
+    struct wire_handle d = { CM_OBJ_CHANNEL, CM_RIGHTS_ALL, 0 };
     int memfd = make_memfd(CM_PAGE_SIZE);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st), 0);
     assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dg), 0);
@@ -356,7 +356,7 @@ static void test_channel_descriptor_with_non_seqpacket_fd_is_protocol(void **sta
     /* And a seqpacket socket claimed to be a VMO. */
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-    struct wire_handle dv = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    struct wire_handle dv = { CM_OBJ_VMO, CM_RIGHTS_ALL, 0 };
     raw_send(rec, build(rec, &dv, 1, "", 0), &sv[0], 1);
     read_expect("seqpacket as VMO", CM_ERR_PROTOCOL);
 
@@ -391,7 +391,7 @@ static void test_too_many_fds_is_protocol_and_leaks_nothing(void **state)
     uint8_t *rec = malloc(CM_PAGE_SIZE);
     assert_non_null(rec);
     for (uint32_t i = 0; i < CM_CHANNEL_MAX_HANDLES; i++)
-        descs[i] = (struct wire_handle){ CM_OBJ_VMO, CM_RIGHT_READ };
+        descs[i] = (struct wire_handle){ CM_OBJ_VMO, CM_RIGHT_READ, 0 };
     int memfd = make_memfd(CM_PAGE_SIZE);
     for (int i = 0; i < NFDS; i++) {
         fds[i] = dup(memfd);
@@ -424,7 +424,7 @@ static void test_wrong_size_claim_is_ignored_size_comes_from_object(void **state
     uint64_t claim = 1u << 20, size = 0;
     cm_vmo_info_t info;
     void *p;
-    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL, 0 };
     int fd = make_memfd(CM_PAGE_SIZE);
     assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK), 0);
     conn_open();
@@ -452,7 +452,7 @@ static void test_claimed_write_right_on_write_sealed_memfd_is_not_granted(void *
     void *p;
     cm_vmo_info_t info;
     cm_handle_info_t hinfo;
-    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL, 0 };
     int seals[] = { F_SEAL_FUTURE_WRITE, F_SEAL_WRITE };
     conn_open();
     for (size_t i = 0; i < 2; i++) {
@@ -490,7 +490,7 @@ static void test_claimed_immutability_comes_from_seals_not_words(void **state)
     (void)state;
     uint8_t rec[64], got[64];
     cm_vmo_info_t info;
-    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL, 0 };
     const char *claim = "IMMUTABLE";
     struct {
         int seals;
@@ -551,6 +551,7 @@ static void test_records_sent_to_a_peer_follow_the_wire_format(void **state)
     assert_int_equal(h.reserved, 0);
     assert_int_equal(d.type, CM_OBJ_VMO);
     assert_int_equal(d.rights, CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_TRANSFER);
+    assert_int_equal(d.size, 0); /* a base-page VMO: its size comes from the fd */
     assert_memory_equal(rec + sizeof(h) + sizeof(d), "abc", 3);
     struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
     assert_non_null(cm);
@@ -598,7 +599,7 @@ static int send_tagged(int sock, uint8_t tag)
 {
     uint8_t rec[64];
     char text[8] = "msg-0";
-    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL };
+    struct wire_handle d = { CM_OBJ_VMO, CM_RIGHTS_ALL, 0 };
     int fd = memfd_create("tagged", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0 || ftruncate(fd, CM_PAGE_SIZE) != 0 || pwrite(fd, &tag, 1, 0) != 1)
         return -1;
@@ -644,7 +645,7 @@ static void expect_read(cm_handle_t ch, cm_status_t expect, uint8_t tag, const c
 static cm_handle_t pass_endpoint(int x)
 {
     uint8_t rec[64];
-    struct wire_handle d = { CM_OBJ_CHANNEL, CM_RIGHTS_ALL };
+    struct wire_handle d = { CM_OBJ_CHANNEL, CM_RIGHTS_ALL, 0 };
     raw_send(rec, build(rec, &d, 1, "", 0), &x, 1);
     return read_one_handle(rec, sizeof(rec));
 }
@@ -769,7 +770,7 @@ static void hostile_child(const struct hostile_sender *hs, int go, int done)
     int sv[2];
     char c;
     uint8_t rec[64];
-    struct wire_handle d = { CM_OBJ_CHANNEL, CM_RIGHTS_ALL };
+    struct wire_handle d = { CM_OBJ_CHANNEL, CM_RIGHTS_ALL, 0 };
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         _exit(1);
     if (hs->before != NULL && hs->before(sv[0]) != 0)
