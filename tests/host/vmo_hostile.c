@@ -354,7 +354,7 @@ static void expect_from_fd(int fd, cm_status_t expect, const char *what)
                  cm_status_name(expect));
 }
 
-static void test_from_fd_rejects_hugetlb_and_regular_files(void **state)
+static void test_from_fd_rejects_regular_files_and_other_huge_page_sizes(void **state)
 {
     (void)state;
     char path[] = "/tmp/cm-vmo-hostile-file-XXXXXX";
@@ -389,12 +389,14 @@ static void test_from_fd_rejects_hugetlb_and_regular_files(void **state)
     expect_from_fd(opath, CM_ERR_WRONG_TYPE, "O_PATH memfd");
     expect_from_fd(fd, CM_OK, "memfd");
 
-    int huge = memfd_create("hostile-huge", MFD_CLOEXEC | MFD_HUGETLB | MFD_ALLOW_SEALING);
+    /* hugetlbfs: 2 MiB pages are huge-page VMOs (tests/host/vmo_huge.c);
+     * any other page size is not (mapping offsets would differ). */
+    int huge = memfd_create("hostile-huge", MFD_CLOEXEC | MFD_HUGETLB | MFD_ALLOW_SEALING |
+                                                (30u << 26) /* MFD_HUGE_1GB */);
     if (huge >= 0)
-        expect_from_fd(huge, CM_ERR_UNSUPPORTED, "hugetlbfs memfd");
+        expect_from_fd(huge, CM_ERR_UNSUPPORTED, "hugetlbfs memfd of 1 GiB pages");
     else
-        print_message("# hugetlbfs memfd not available here (errno %d): that case not run\n",
-                      errno);
+        print_message("# no 1 GiB hugetlb pages here (errno %d): that case not run\n", errno);
 }
 
 /* The channel admits exactly what from_fd admits; the rest is the peer's
@@ -414,9 +416,11 @@ static void test_channel_admits_exactly_what_from_fd_admits(void **state)
     assert_status(recv_one(rp.ch, &v), CM_ERR_PROTOCOL);
     assert_int_equal(raw_send(rp.raw, wo, CM_OBJ_VMO, CM_RIGHTS_ALL), 0);
     assert_status(recv_one(rp.ch, &v), CM_ERR_PROTOCOL);
+    /* An empty 2 MiB hugetlbfs memfd (no pool needed) claiming an exact
+     * size past its file. */
     int huge = memfd_create("hostile-huge", MFD_CLOEXEC | MFD_HUGETLB | MFD_ALLOW_SEALING);
     if (huge >= 0) {
-        assert_int_equal(raw_send(rp.raw, huge, CM_OBJ_VMO, CM_RIGHTS_ALL), 0);
+        assert_int_equal(raw_send_sized(rp.raw, huge, CM_OBJ_VMO, CM_RIGHTS_ALL, 1), 0);
         assert_status(recv_one(rp.ch, &v), CM_ERR_PROTOCOL);
         close(huge);
     }
@@ -877,7 +881,7 @@ int main(void)
         LEAK_TEST(test_sender_handle_unaffected_by_receiver_setfl_append),
         LEAK_TEST(test_received_rights_work_on_the_fd_held),
         LEAK_TEST(test_admission_without_proc_is_unsupported_not_shared),
-        LEAK_TEST(test_from_fd_rejects_hugetlb_and_regular_files),
+        LEAK_TEST(test_from_fd_rejects_regular_files_and_other_huge_page_sizes),
         LEAK_TEST(test_channel_admits_exactly_what_from_fd_admits),
         LEAK_TEST(test_export_then_from_fd_never_widens_duplicate_only_handle),
         LEAK_TEST(test_export_fd_never_grants_write_without_write_right),
