@@ -12,19 +12,20 @@
 # (prlimit64: SIGXFSZ is fatal) and reads the file's identity once for the
 # mapping table (map fill); the receiver peeks then takes the record (a
 # local shortage must leave it queued), reads the fd's access mode
-# (admission refuses an unreadable fd) and checks readiness before a read
-# (poll; blocking: poll, eventfd, poll, close). The test fails when a side exceeds the allowance below: any call
-# added to the share path shows. Lower an allowance with the change that
-# removes a call. Prints TAP; skips when strace cannot trace here.
+# (admission refuses an unreadable fd) and waits in one poll (blocking or
+# not: the channel handle keeps the eventfd its first blocking wait made).
+# The test fails when a side exceeds the allowance below: any call added to
+# the share path shows. Lower an allowance with the change that removes a
+# call. Prints TAP; skips when strace cannot trace here.
 set -u
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 PROG="$root/build/host/syscall_share"
 GOAL=1
-# Allowance above the floor, per side; a receiver that blocks first pays
-# the wait's poll + eventfd + poll + close besides (no blocking recvmsg:
-# closing a duplicate handle could not wake it; docs/channel.md).
-declare -A ALLOW=([sender]=2 [receiver]=3 [receiver-blocked]=6)
+# Allowance above the floor, per side. A receiver that blocks first has
+# the same one: its wait is one poll too (no blocking recvmsg: closing a
+# duplicate handle could not wake it; docs/channel.md).
+declare -A ALLOW=([sender]=2 [receiver]=3)
 work=$(mktemp -d "${TMPDIR:-/tmp}/cm-sysbudget.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
