@@ -29,6 +29,10 @@ struct mapping {
     uint64_t obj_end;   /* object offset + requested length */
     dev_t dev;
     ino_t ino;
+    /* Identity not read yet: the VMO mapped (alive: cm__map_owner_gone
+     * settles its entries before its fd closes). resolve() reads it. */
+    struct cm__vmo *owner;
+    int id_lost;        /* could not be read: matches every lookup */
 };
 
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -109,6 +113,59 @@ void *cm__mmap_shared(int fd, uint64_t len, int prot, int flags, uint64_t offset
     return cm__mmap_ro_reopen(fd, len, flags, offset);
 }
 
+/* Gives the entries of owner v the identity in *sb (read from v's fd), or
+ * marks them lost when sb is NULL (matched by every lookup, so a truncate
+ * that might cut them is refused). Records it in v too. */
+static void stamp_locked(struct cm__vmo *v, const struct stat *sb)
+{
+    for (uint32_t i = 0; i < map_count; i++) {
+        if (maps[i].owner != v)
+            continue;
+        maps[i].owner = NULL;
+        if (sb != NULL) {
+            maps[i].dev = sb->st_dev;
+            maps[i].ino = sb->st_ino;
+        } else {
+            maps[i].id_lost = 1;
+        }
+    }
+    if (sb != NULL) {
+        atomic_store(&v->dev, (uint64_t)sb->st_dev);
+        atomic_store(&v->ino, (uint64_t)sb->st_ino);
+        atomic_store(&v->id_known, 1);
+    }
+}
+
+/* Reads the identity of every entry that lacks it (one fstat per VMO; none
+ * for the VMO whose fd `fd` was just fstat'ed into *known). Caller holds
+ * map_lock, or is a forked child's fork handler. */
+static void resolve_locked(int fd, const struct stat *known)
+{
+    for (uint32_t i = 0; i < map_count; i++) {
+        struct cm__vmo *v = maps[i].owner;
+        struct stat sb;
+        if (v == NULL)
+            continue;
+        if (known != NULL && v->fd == fd)
+            stamp_locked(v, known);
+        else
+            stamp_locked(v, fstat(v->fd, &sb) == 0 ? &sb : NULL);
+    }
+}
+
+void cm__map_owner_gone(struct cm__vmo *v)
+{
+    lock_table();
+    for (uint32_t i = 0; i < map_count; i++) {
+        if (maps[i].owner == v) {
+            struct stat sb;
+            stamp_locked(v, fstat(v->fd, &sb) == 0 ? &sb : NULL);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&map_lock);
+}
+
 cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
 {
     uint64_t rounded = (req->len + CM_PAGE_SIZE - 1) & ~(uint64_t)(CM_PAGE_SIZE - 1);
@@ -126,6 +183,8 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
         size = (uint64_t)sb.st_size;
         dev = sb.st_dev;
         ino = sb.st_ino;
+    } else if (req->tracked != NULL) {
+        size = atomic_load(req->tracked);
     }
     if (req->obj_offset > size || req->len > size - req->obj_offset) {
         st = CM_ERR_OUT_OF_RANGE;
@@ -141,7 +200,8 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
         st = cm__status_from_errno(errno);
         goto out;
     }
-    maps[map_count++] = (struct mapping){ p, rounded, req->obj_offset + req->len, dev, ino };
+    maps[map_count++] = (struct mapping){ p, rounded, req->obj_offset + req->len, dev, ino,
+                                          req->size_from_fd ? NULL : req->owner, 0 };
     total_bytes += rounded;
     *addr = p;
 out:
@@ -172,11 +232,15 @@ cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
     return st;
 }
 
-/* Caller holds map_lock. */
-static int extends_past_locked(dev_t dev, ino_t ino, uint64_t size)
+/* Caller holds map_lock. Entries whose identity is not read yet are read
+ * first (resolve_locked; fd/known: see there). */
+static int extends_past_locked(dev_t dev, ino_t ino, uint64_t size, int fd,
+                               const struct stat *known)
 {
+    resolve_locked(fd, known);
     for (uint32_t i = 0; i < map_count; i++)
-        if (maps[i].dev == dev && maps[i].ino == ino && maps[i].obj_end > size)
+        if (((maps[i].dev == dev && maps[i].ino == ino) || maps[i].id_lost) &&
+            maps[i].obj_end > size)
             return 1;
     return 0;
 }
@@ -184,7 +248,7 @@ static int extends_past_locked(dev_t dev, ino_t ino, uint64_t size)
 int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size)
 {
     lock_table();
-    int found = extends_past_locked(dev, ino, size);
+    int found = extends_past_locked(dev, ino, size, -1, NULL);
     pthread_mutex_unlock(&map_lock);
     return found;
 }
@@ -195,7 +259,7 @@ int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size)
  * so the table is read without it. */
 int cm__map_extends_past_in_child(dev_t dev, ino_t ino, uint64_t size)
 {
-    return extends_past_locked(dev, ino, size);
+    return extends_past_locked(dev, ino, size, -1, NULL);
 }
 
 cm_status_t cm__map_truncate(int fd, uint64_t size, _Atomic uint64_t *tracked)
@@ -205,7 +269,8 @@ cm_status_t cm__map_truncate(int fd, uint64_t size, _Atomic uint64_t *tracked)
     lock_table();
     if (fstat(fd, &sb) != 0)
         st = cm__status_from_errno(errno);
-    else if (size < (uint64_t)sb.st_size && extends_past_locked(sb.st_dev, sb.st_ino, size))
+    else if (size < (uint64_t)sb.st_size &&
+             extends_past_locked(sb.st_dev, sb.st_ino, size, fd, &sb))
         st = CM_ERR_BAD_STATE;
     else if (ftruncate(fd, (off_t)size) != 0)
         st = cm__status_from_errno(errno); /* EPERM: sealed */
