@@ -24,9 +24,11 @@
  * handle that has one makes no eventfd call, and registers before its first
  * poll, which then both checks and sleeps. It never outlives its handle, and
  * a forked child closes its copies (they would be shared with the parent).
- * A wait on several objects makes one eventfd for itself. When a close removes an object's
- * last handle, the object is marked dead (no duplicate racing with the close
- * can name it again) and its on_last_handle hook makes it unusable at once.
+ * A wait on several objects makes one eventfd for itself.
+ *
+ * When a close removes an object's last handle, the object is marked dead
+ * (no duplicate racing with the close can name it again) and its
+ * on_last_handle hook makes it unusable at once.
  *
  * fork: a handler taken once keeps the table lock across fork(), so a child
  * never inherits it held by a thread it does not have (docs/fork.md). */
@@ -128,6 +130,16 @@ void cm__handle_table_hold(void)
 void cm__handle_table_release(void)
 {
     pthread_mutex_unlock(&table_lock);
+}
+
+int cm__handle_has_wake(cm_handle_t h)
+{
+    struct cm_htab_entry *e;
+    struct cm_htab *t = locked_table();
+    int has = cm__htab_lookup(t, h, CM_OBJ_NONE, 0, &e) == CM_OK &&
+              slot_wake[(h & ((1u << CM_HTAB_INDEX_BITS) - 1u)) - 1u] != NULL;
+    pthread_mutex_unlock(&table_lock);
+    return has;
 }
 
 uint64_t cm__now_ns(void)

@@ -142,6 +142,9 @@ cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_sign
  * in the middle of a handle call does, to fork while it is held. */
 void cm__handle_table_hold(void);
 void cm__handle_table_release(void);
+/* Tests only: 1 if live handle h has its wake-up eventfd (host/handles.c,
+ * struct cm__wake), 0 if not or if h is not live. */
+int cm__handle_has_wake(cm_handle_t h);
 
 /* CLOCK_MONOTONIC in nanoseconds: the clock of every host deadline. */
 uint64_t cm__now_ns(void);
