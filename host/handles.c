@@ -15,9 +15,20 @@
  * transfer, replace) cancels every waiter registered through it, by setting
  * its flag and writing its eventfd, which the waiter polls together with the
  * object's fd. No wake-up can be lost: either the close sees the node, or
- * the registration sees the value gone. When a close removes an object's
- * last handle, the object is marked dead (no duplicate racing with the close
- * can name it again) and its on_last_handle hook makes it unusable at once.
+ * the registration sees the value gone.
+ *
+ * The eventfd of a one-object wait is the handle's own (struct cm__wake):
+ * made by the first blocking wait through the handle, kept in the handle's
+ * slot while the handle lives, written only when the handle is removed, and
+ * closed then (or by the last waiter still polling it). So a wait through a
+ * handle that has one makes no eventfd call, and registers before its first
+ * poll, which then both checks and sleeps. It never outlives its handle, and
+ * a forked child closes its copies (they would be shared with the parent).
+ * A wait on several objects makes one eventfd for itself.
+ *
+ * When a close removes an object's last handle, the object is marked dead
+ * (no duplicate racing with the close can name it again) and its
+ * on_last_handle hook makes it unusable at once.
  *
  * fork: a handler taken once keeps the table lock across fork(), so a child
  * never inherits it held by a thread it does not have (docs/fork.md). */
@@ -39,6 +50,19 @@
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cm_htab_entry table_entries[CM_MAX_HANDLES];
 static struct cm_htab table;
+
+/* A handle's wake-up eventfd. Guarded by the table lock. Written only when
+ * its handle is removed (then it is an orphan): a live one is never
+ * readable, so a wait needs no drain and a wake-up is never spurious. */
+struct cm__wake {
+    int fd;
+    uint32_t users;            /* waiters registered with it */
+    int orphan;                /* its handle is gone: closed once users is 0 */
+    struct cm__wake *next, *prev; /* every wake of the process (fork_child) */
+};
+/* The live handle in slot i has wake slot_wake[i], or NULL (none yet). */
+static struct cm__wake *slot_wake[CM_MAX_HANDLES];
+static struct cm__wake *all_wakes;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 /* Forks seen by this process (and, copied, by its children): an object
  * made before the last fork may share its fds with another process. */
@@ -61,6 +85,17 @@ static void fork_parent(void)
  * this very thread), so unlocking it is valid. */
 static void fork_child(void)
 {
+    /* The wakes' eventfds are the parent's too: a close there would write
+     * one and wake (or spin) a wait here. The child makes its own. Those
+     * of the parent's blocked threads (orphans or not) go as well. */
+    while (all_wakes != NULL) {
+        struct cm__wake *k = all_wakes;
+        all_wakes = k->next;
+        close(k->fd);
+        free(k);
+    }
+    for (uint32_t i = 0; i < CM_MAX_HANDLES; i++)
+        slot_wake[i] = NULL;
     for (uint32_t i = 0; i < table.capacity; i++) {
         struct cm__hobj *obj = table_entries[i].object;
         if (obj == NULL)
@@ -95,6 +130,16 @@ void cm__handle_table_hold(void)
 void cm__handle_table_release(void)
 {
     pthread_mutex_unlock(&table_lock);
+}
+
+int cm__handle_has_wake(cm_handle_t h)
+{
+    struct cm_htab_entry *e;
+    struct cm_htab *t = locked_table();
+    int has = cm__htab_lookup(t, h, CM_OBJ_NONE, 0, &e) == CM_OK &&
+              slot_wake[(h & ((1u << CM_HTAB_INDEX_BITS) - 1u)) - 1u] != NULL;
+    pthread_mutex_unlock(&table_lock);
+    return has;
 }
 
 uint64_t cm__now_ns(void)
@@ -136,6 +181,45 @@ int cm__hobj_forked(const struct cm__hobj *obj)
 
 /* ---- waiters (all under the table lock) ---- */
 
+/* The table slot of a value cm__htab_lookup accepted (core/handle_table.h:
+ * bits 0..9 are the slot index + 1). */
+static uint32_t slot_of(cm_handle_t h)
+{
+    return (h & ((1u << CM_HTAB_INDEX_BITS) - 1u)) - 1u;
+}
+
+static void wake_free(struct cm__wake *k)
+{
+    if (k->prev != NULL)
+        k->prev->next = k->next;
+    else
+        all_wakes = k->next;
+    if (k->next != NULL)
+        k->next->prev = k->prev;
+    close(k->fd);
+    free(k);
+}
+
+/* Handle value h (in slot s) is being removed: its wake, if any, leaves the
+ * slot (a new handle there gets its own) and is returned to be released by
+ * wake_settle once the waiters through h have been written. */
+static struct cm__wake *wake_detach(uint32_t s)
+{
+    struct cm__wake *k = slot_wake[s];
+    slot_wake[s] = NULL;
+    if (k != NULL)
+        k->orphan = 1;
+    return k;
+}
+
+/* Closes a detached wake nobody polls any more; the last waiter closes one
+ * that is still polled (waiter_remove). */
+static void wake_settle(struct cm__wake *k)
+{
+    if (k != NULL && k->users == 0)
+        wake_free(k);
+}
+
 /* Cancels every wait registered through handle value h. */
 static void cancel_waiters(struct cm__hobj *obj, cm_handle_t h)
 {
@@ -144,9 +228,10 @@ static void cancel_waiters(struct cm__hobj *obj, cm_handle_t h)
         if (w->handle != h || atomic_load(&w->canceled))
             continue;
         atomic_store(&w->canceled, 1);
-        /* Written at most once per waiter, and one eventfd serves at most
-         * CM_WAIT_MANY_MAX waiters (a waitset): the counter stays tiny, so a
-         * write of 1 cannot fail (eventfd(2) refuses only an overflow). */
+        /* Written at most once per waiter, and one eventfd serves the
+         * waiters of one handle or of one wait set (blocked threads, or
+         * CM_WAIT_MANY_MAX): the counter stays tiny, so a write of 1
+         * cannot fail (eventfd(2) refuses only an overflow). */
         (void)!write(w->wake_fd, &one, sizeof(one));
     }
 }
@@ -159,6 +244,7 @@ static cm_status_t waiter_add(struct cm__hobj *obj, struct cm__waiter *w)
     cm_status_t st = cm__htab_lookup(t, w->handle, CM_OBJ_NONE, 0, &e);
     if (st == CM_OK && e->object != obj)
         st = CM_ERR_BAD_HANDLE;
+    w->wake = NULL;
     if (st == CM_OK) {
         w->prev = NULL;
         w->next = obj->waiters;
@@ -179,72 +265,131 @@ static void waiter_remove(struct cm__hobj *obj, struct cm__waiter *w)
         obj->waiters = w->next;
     if (w->next != NULL)
         w->next->prev = w->prev;
+    struct cm__wake *k = w->wake;
+    if (k != NULL && --k->users == 0 && k->orphan)
+        wake_free(k);
     pthread_mutex_unlock(&table_lock);
 }
 
-/* The blocking part: one poll on both fds per wake-up, re-armed only on
- * EINTR or when a deadline longer than poll's int milliseconds remains. */
-static cm_status_t wait_loop(struct cm__waiter *w, int fd, short events, uint64_t deadline,
-                             short *revents)
+/* Registers w (w->handle set) on obj, waking through the handle's own
+ * eventfd; with `make`, makes it if the handle has none yet (the eventfd
+ * call runs outside the lock; a wake another thread installed meanwhile is
+ * used instead). Errors: SHOULD_WAIT (none yet, `make` 0: nothing
+ * registered); BAD_HANDLE; NO_RESOURCES (no fd left); NO_MEMORY. */
+static cm_status_t waiter_add_keyed(struct cm__hobj *obj, struct cm__waiter *w, int make)
 {
+    struct cm__wake *fresh = NULL;
+    w->wake = NULL;
     for (;;) {
-        struct pollfd p[2] = { { fd, events, 0 }, { w->wake_fd, POLLIN, 0 } };
-        int r = poll(p, 2, cm__deadline_poll_ms(deadline, cm__now_ns(), INT_MAX));
-        if (atomic_load(&w->canceled))
-            return CM_ERR_BAD_HANDLE;
-        if (r < 0 && errno != EINTR)
-            return cm__status_from_errno(errno);
-        if (r > 0 && p[0].revents != 0) {
-            *revents = p[0].revents;
-            return CM_OK;
+        struct cm_htab_entry *e;
+        struct cm_htab *t = locked_table();
+        cm_status_t st = cm__htab_lookup(t, w->handle, CM_OBJ_NONE, 0, &e);
+        if (st == CM_OK && e->object != obj)
+            st = CM_ERR_BAD_HANDLE;
+        struct cm__wake **slot = st == CM_OK ? &slot_wake[slot_of(w->handle)] : NULL;
+        if (slot != NULL && *slot == NULL && fresh != NULL) {
+            fresh->next = all_wakes;
+            if (all_wakes != NULL)
+                all_wakes->prev = fresh;
+            all_wakes = fresh;
+            *slot = fresh;
+            fresh = NULL;
         }
-        if (cm__deadline_passed(deadline, cm__now_ns()))
-            return CM_ERR_TIMED_OUT;
+        if (slot != NULL && *slot != NULL) {
+            struct cm__wake *k = *slot;
+            k->users++;
+            w->wake = k;
+            w->wake_fd = k->fd;
+            w->prev = NULL;
+            w->next = obj->waiters;
+            if (w->next != NULL)
+                w->next->prev = w;
+            obj->waiters = w;
+        }
+        pthread_mutex_unlock(&table_lock);
+        if (fresh != NULL) {
+            close(fresh->fd);
+            free(fresh);
+        }
+        if (slot == NULL || w->wake != NULL)
+            return st;
+        if (!make)
+            return CM_ERR_SHOULD_WAIT;
+        fresh = calloc(1, sizeof(*fresh));
+        if (fresh == NULL)
+            return CM_ERR_NO_MEMORY;
+        fresh->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (fresh->fd < 0) {
+            int err = errno;
+            free(fresh);
+            return cm__status_from_errno(err);
+        }
+        make = 0;
     }
 }
 
 cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, short events,
                                uint64_t deadline, short *revents)
 {
-    /* Ready now, or a zero timeout: no eventfd, no registration. */
-    struct pollfd p = { fd, events, 0 };
-    int r;
-    do
-        r = poll(&p, 1, 0);
-    while (r < 0 && errno == EINTR);
-    if (atomic_load(&obj->dead))
-        return CM_ERR_BAD_HANDLE;
-    if (r < 0)
-        return cm__status_from_errno(errno);
-    if (r > 0) {
-        *revents = p.revents;
-        return CM_OK;
+    struct cm__waitset ws;
+    struct pollfd p[2];
+    /* The handle has its eventfd already: register, and let the sleep's
+     * poll check readiness too (one call, ready or not). */
+    cm_status_t st = CM_ERR_SHOULD_WAIT;
+    if (!cm__deadline_passed(deadline, cm__now_ns()))
+        st = cm__waitset_begin(&ws, 1, &h, &obj, 0);
+    if (st == CM_ERR_SHOULD_WAIT) {
+        /* Ready now, or a zero timeout: no eventfd, no registration. */
+        struct pollfd p0 = { fd, events, 0 };
+        int r;
+        do
+            r = poll(&p0, 1, 0);
+        while (r < 0 && errno == EINTR);
+        if (atomic_load(&obj->dead))
+            return CM_ERR_BAD_HANDLE;
+        if (r < 0)
+            return cm__status_from_errno(errno);
+        if (r > 0) {
+            *revents = p0.revents;
+            return CM_OK;
+        }
+        if (cm__deadline_passed(deadline, cm__now_ns()))
+            return CM_ERR_TIMED_OUT;
+        st = cm__waitset_begin(&ws, 1, &h, &obj, 1);
     }
-    if (cm__deadline_passed(deadline, cm__now_ns()))
-        return CM_ERR_TIMED_OUT;
-    /* One eventfd per blocking wait rather than one cached per thread: no
-     * hidden fd outlives the call (a process that closes fds it does not
-     * know, a fork, a leak count), for two system calls next to a sleep. */
-    struct cm__waiter w = { .handle = h };
-    atomic_init(&w.canceled, 0);
-    w.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (w.wake_fd < 0)
-        return cm__status_from_errno(errno);
-    cm_status_t st = waiter_add(obj, &w);
-    if (st == CM_OK) {
-        st = wait_loop(&w, fd, events, deadline, revents);
-        waiter_remove(obj, &w);
-    }
-    close(w.wake_fd);
+    if (st != CM_OK)
+        return st;
+    /* One poll on both fds per wake-up, re-armed only on EINTR or when a
+     * deadline longer than poll's int milliseconds remains. */
+    do {
+        p[0] = (struct pollfd){ fd, events, 0 };
+        st = cm__waitset_sleep(&ws, p, deadline);
+    } while (st == CM_OK && p[0].revents == 0);
+    if (st == CM_OK)
+        *revents = p[0].revents;
+    cm__waitset_end(&ws);
     return st;
 }
 
-/* ---- wait sets (cm_object_wait_many) ---- */
+/* ---- wait sets (cm_object_wait_many, and one-object waits) ---- */
 
 cm_status_t cm__waitset_begin(struct cm__waitset *ws, uint32_t n, const cm_handle_t *hs,
-                              struct cm__hobj *const *objs)
+                              struct cm__hobj *const *objs, int make)
 {
     ws->n = 0;
+    if (n == 1) {
+        /* The handle's own eventfd (struct cm__wake). */
+        struct cm__waiter *w = &ws->w[0];
+        w->handle = hs[0];
+        atomic_init(&w->canceled, 0);
+        w->obj = objs[0];
+        cm_status_t st = waiter_add_keyed(objs[0], w, make);
+        if (st != CM_OK)
+            return st;
+        ws->wake_fd = w->wake_fd;
+        ws->n = 1;
+        return CM_OK;
+    }
     ws->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (ws->wake_fd < 0)
         return cm__status_from_errno(errno);
@@ -281,10 +426,14 @@ cm_status_t cm__waitset_sleep(struct cm__waitset *ws, struct pollfd *fds, uint64
 
 void cm__waitset_end(struct cm__waitset *ws)
 {
+    /* A one-object set's eventfd is its handle's: waiter_remove closes it
+     * if the handle is gone and this was its last waiter. */
+    int own = ws->n == 0 || ws->w[0].wake == NULL;
     for (uint32_t i = 0; i < ws->n; i++)
         waiter_remove(ws->w[i].obj, &ws->w[i]);
     ws->n = 0;
-    close(ws->wake_fd);
+    if (own)
+        close(ws->wake_fd);
 }
 
 /* ---- handles ---- */
@@ -325,9 +474,11 @@ static cm_status_t remove_locked(struct cm_htab *t, cm_handle_t h, struct cm_hta
     cm_status_t st = cm__htab_remove(t, h, removed);
     if (st == CM_OK) {
         struct cm__hobj *obj = removed->object;
+        struct cm__wake *k = wake_detach(slot_of(h));
         obj->handles--;
         *last = obj->handles == 0;
         cancel_waiters(obj, h);
+        wake_settle(k);
     }
     return st;
 }
@@ -404,9 +555,12 @@ cm_status_t cm_handle_replace(cm_handle_t handle, cm_rights_t rights, cm_handle_
          * slot is immediately available again. */
         struct cm_htab_entry old;
         cm__htab_remove(t, handle, &old);
+        /* Detached before the alloc, which may reuse the same slot. */
+        struct cm__wake *k = wake_detach(slot_of(handle));
         st = cm__htab_alloc(t, old.object, old.type, derived, out);
         /* The value a waiter named is gone, as after a close. */
         cancel_waiters(old.object, handle);
+        wake_settle(k);
     }
     pthread_mutex_unlock(&table_lock);
     return st;

@@ -11,6 +11,7 @@
 
 struct cm__waiter;
 struct cm__hobj;
+struct cm__wake;
 
 /* Object signals (include/capmem/object.h), for objects that have them. */
 struct cm__signal_ops {
@@ -71,7 +72,8 @@ struct cm__hobj {
 struct cm__waiter {
     struct cm__waiter *next, *prev;
     cm_handle_t handle;
-    int wake_fd;              /* eventfd owned by the waiting call */
+    int wake_fd;              /* the handle's eventfd (wake), or the wait set's */
+    struct cm__wake *wake;    /* the handle's wake (host/handles.c), NULL for a set's */
     atomic_int canceled;
     struct cm__hobj *obj;     /* the object waited on (wait sets) */
 };
@@ -91,7 +93,8 @@ int cm__hobj_forked(const struct cm__hobj *obj);
  * deadline (core/deadline.h) passes (TIMED_OUT), or handle h, which named obj
  * when the caller looked it up, is removed from the table (BAD_HANDLE: the
  * wait is canceled). The caller holds a reference on obj. Blocks in one
- * poll(2) on fd and a private eventfd; no time slices.
+ * poll(2) on fd and h's eventfd (made by the first blocking wait through h,
+ * closed with h); no time slices.
  * Errors: TIMED_OUT; BAD_HANDLE; NO_RESOURCES (no fd left for the eventfd);
  * IO. */
 cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, short events,
@@ -99,7 +102,9 @@ cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, shor
 
 /* A wait on several objects at once (cm_object_wait_many): one waiter per
  * (handle, object) pair, all sharing one eventfd, so that removing any of
- * the handles from the table wakes the wait with BAD_HANDLE. */
+ * the handles from the table wakes the wait with BAD_HANDLE. A set of one
+ * uses its handle's own eventfd instead, kept with the handle, so that a
+ * handle's waits after its first blocking one make no eventfd call. */
 struct cm__waitset {
     uint32_t n;
     int wake_fd;
@@ -108,10 +113,12 @@ struct cm__waitset {
 
 /* Registers a waiter on objs[i] through hs[i] for each i < n (n <=
  * CM_WAIT_MANY_MAX). On failure nothing stays registered and no fd is left.
- * Errors: BAD_HANDLE (a handle no longer names its object); NO_RESOURCES
- * (no fd for the eventfd). */
+ * For n == 1 with `make` 0, a handle that has no eventfd yet is SHOULD_WAIT
+ * (nothing done: the caller checks readiness first, without one).
+ * Errors: SHOULD_WAIT; BAD_HANDLE (a handle no longer names its object);
+ * NO_RESOURCES (no fd for the eventfd); NO_MEMORY. */
 cm_status_t cm__waitset_begin(struct cm__waitset *ws, uint32_t n, const cm_handle_t *hs,
-                              struct cm__hobj *const *objs);
+                              struct cm__hobj *const *objs, int make);
 /* One sleep: poll(2) on fds[0..n) (fd -1 entries are ignored) plus the
  * eventfd, which this call puts in fds[n]. Returns OK when something may
  * have changed (an fd reported events, or a signal interrupted the poll:
@@ -135,6 +142,9 @@ cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_sign
  * in the middle of a handle call does, to fork while it is held. */
 void cm__handle_table_hold(void);
 void cm__handle_table_release(void);
+/* Tests only: 1 if live handle h has its wake-up eventfd (host/handles.c,
+ * struct cm__wake), 0 if not or if h is not live. */
+int cm__handle_has_wake(cm_handle_t h);
 
 /* CLOCK_MONOTONIC in nanoseconds: the clock of every host deadline. */
 uint64_t cm__now_ns(void);

@@ -35,6 +35,10 @@ struct mapping {
     uint64_t obj_end;   /* object offset + requested length */
     dev_t dev;
     ino_t ino;
+    /* Identity not read yet: the VMO mapped (alive: cm__map_owner_gone
+     * settles its entries before its fd closes). resolve() reads it. */
+    struct cm__vmo *owner;
+    int id_lost;        /* could not be read: matches every lookup */
 };
 
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -120,6 +124,59 @@ static uint64_t page_round(uint64_t n)
     return (n + CM_PAGE_SIZE - 1) & ~(uint64_t)(CM_PAGE_SIZE - 1);
 }
 
+/* Gives the entries of owner v the identity in *sb (read from v's fd), or
+ * marks them lost when sb is NULL (matched by every lookup, so a truncate
+ * that might cut them is refused). Records it in v too. */
+static void stamp_locked(struct cm__vmo *v, const struct stat *sb)
+{
+    for (uint32_t i = 0; i < map_count; i++) {
+        if (maps[i].owner != v)
+            continue;
+        maps[i].owner = NULL;
+        if (sb != NULL) {
+            maps[i].dev = sb->st_dev;
+            maps[i].ino = sb->st_ino;
+        } else {
+            maps[i].id_lost = 1;
+        }
+    }
+    if (sb != NULL) {
+        atomic_store(&v->dev, (uint64_t)sb->st_dev);
+        atomic_store(&v->ino, (uint64_t)sb->st_ino);
+        atomic_store(&v->id_known, 1);
+    }
+}
+
+/* Reads the identity of every entry that lacks it (one fstat per VMO; none
+ * for the VMO whose fd `fd` was just fstat'ed into *known). Caller holds
+ * map_lock, or is a forked child's fork handler. */
+static void resolve_locked(int fd, const struct stat *known)
+{
+    for (uint32_t i = 0; i < map_count; i++) {
+        struct cm__vmo *v = maps[i].owner;
+        struct stat sb;
+        if (v == NULL)
+            continue;
+        if (known != NULL && v->fd == fd)
+            stamp_locked(v, known);
+        else
+            stamp_locked(v, fstat(v->fd, &sb) == 0 ? &sb : NULL);
+    }
+}
+
+void cm__map_owner_gone(struct cm__vmo *v)
+{
+    lock_table();
+    for (uint32_t i = 0; i < map_count; i++) {
+        if (maps[i].owner == v) {
+            struct stat sb;
+            stamp_locked(v, fstat(v->fd, &sb) == 0 ? &sb : NULL);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&map_lock);
+}
+
 cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
 {
     uint64_t rounded = page_round(req->len);
@@ -140,6 +197,8 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
             size = atomic_load(req->exact);
         dev = sb.st_dev;
         ino = sb.st_ino;
+    } else if (req->tracked != NULL) {
+        size = atomic_load(req->tracked);
     }
     if (req->obj_offset > size || req->len > size - req->obj_offset) {
         st = CM_ERR_OUT_OF_RANGE;
@@ -164,7 +223,8 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
     }
     void *user = (char *)p + delta;
     maps[map_count++] = (struct mapping){ p, rounded, user, page_round(req->len),
-                                          req->obj_offset + req->len, dev, ino };
+                                          req->obj_offset + req->len, dev, ino,
+                                          req->size_from_fd ? NULL : req->owner, 0 };
     total_bytes += rounded;
     *addr = user;
 out:
@@ -197,11 +257,15 @@ cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
     return st;
 }
 
-/* Caller holds map_lock. */
-static int extends_past_locked(dev_t dev, ino_t ino, uint64_t size)
+/* Caller holds map_lock. Entries whose identity is not read yet are read
+ * first (resolve_locked; fd/known: see there). */
+static int extends_past_locked(dev_t dev, ino_t ino, uint64_t size, int fd,
+                               const struct stat *known)
 {
+    resolve_locked(fd, known);
     for (uint32_t i = 0; i < map_count; i++)
-        if (maps[i].dev == dev && maps[i].ino == ino && maps[i].obj_end > size)
+        if (((maps[i].dev == dev && maps[i].ino == ino) || maps[i].id_lost) &&
+            maps[i].obj_end > size)
             return 1;
     return 0;
 }
@@ -209,7 +273,7 @@ static int extends_past_locked(dev_t dev, ino_t ino, uint64_t size)
 int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size)
 {
     lock_table();
-    int found = extends_past_locked(dev, ino, size);
+    int found = extends_past_locked(dev, ino, size, -1, NULL);
     pthread_mutex_unlock(&map_lock);
     return found;
 }
@@ -220,7 +284,7 @@ int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size)
  * so the table is read without it. */
 int cm__map_extends_past_in_child(dev_t dev, ino_t ino, uint64_t size)
 {
-    return extends_past_locked(dev, ino, size);
+    return extends_past_locked(dev, ino, size, -1, NULL);
 }
 
 /* The huge-page half of cm__map_truncate, under the lock: the exact size
@@ -265,7 +329,7 @@ cm_status_t cm__map_truncate(int fd, uint64_t size, int huge, _Atomic uint64_t *
     if (fstat(fd, &sb) != 0)
         st = cm__status_from_errno(errno);
     else if (size < (huge ? now : (uint64_t)sb.st_size) &&
-             extends_past_locked(sb.st_dev, sb.st_ino, size))
+             extends_past_locked(sb.st_dev, sb.st_ino, size, fd, &sb))
         st = CM_ERR_BAD_STATE;
     else if (huge)
         st = huge_truncate_locked(fd, (uint64_t)sb.st_size, size, tracked);

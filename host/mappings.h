@@ -6,6 +6,8 @@
 #include <sys/types.h>
 #include <capmem/capmem.h>
 
+struct cm__vmo;
+
 struct cm__map_req {
     int fd;
     uint64_t fd_offset;  /* page-aligned offset within fd */
@@ -16,9 +18,15 @@ struct cm__map_req {
     /* Bytes of the object a mapping may cover, and the file's identity:
      * when size_from_fd, one fstat under the table lock (so that no
      * cm__map_truncate of this process can cut it between check and mmap);
-     * else obj_size, dev and ino (a frozen VMO's, read after its seals). */
+     * else the size is *tracked, read under the table lock (a VMO private
+     * to this process: cm__map_truncate stores it there), or obj_size (a
+     * frozen VMO's, read after its seals), and the identity is dev and
+     * ino, or, when owner is set, not known yet: read from owner's fd by
+     * the first lookup that needs it (cm__map_extends_past, truncate), so
+     * that a mapping nobody asks about costs no fstat. */
     int size_from_fd;
     uint64_t obj_size;
+    _Atomic uint64_t *tracked;
     dev_t dev;
     ino_t ino;
     /* A huge-page VMO (host/vmo_huge.h): the mapping covers the huge pages
@@ -27,6 +35,7 @@ struct cm__map_req {
      * min(file size, *exact), read under the table lock. */
     int huge;
     _Atomic uint64_t *exact;
+    struct cm__vmo *owner;
 };
 
 /* Checks obj_offset+len against the object's size, the per-process mapping
@@ -78,6 +87,10 @@ int cm__proc_reopen(int fd, int write);
 /* Bytes charged against CM_MAX_MAPPED_BYTES now (the real mappings'
  * lengths). Exposed for tests. */
 uint64_t cm__map_total_bytes(void);
+/* v is being destroyed (its fd is still open): mappings made through it
+ * whose identity was not read yet read it now, since v's fd is about to go.
+ * No system call when there are none. */
+void cm__map_owner_gone(struct cm__vmo *v);
 
 /* True if a mapping of this process covers VMO bytes at or past `size`. */
 int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size);

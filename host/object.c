@@ -7,7 +7,10 @@
  * wakes the wait with BAD_HANDLE) and sleeps in one poll(2) on the items'
  * fds plus an eventfd, then evaluates again. poll is level-triggered and
  * the registration happens before the first sleep, so a change between
- * the evaluation and the sleep is never lost. */
+ * the evaluation and the sleep is never lost. A one-item wait whose handle
+ * already has its eventfd, and whose object can read the waited signals
+ * from poll's result, registers first and lets that one poll do both the
+ * evaluation and the sleep. */
 #include <errno.h>
 #include <poll.h>
 #include <stddef.h>
@@ -100,29 +103,59 @@ static int settled_by_poll(const struct wait_req *r, const struct pollfd *fds, i
     return 1;
 }
 
+/* Can the first poll of a one-item wait both check and sleep? Only when
+ * its result alone can settle the item (settled_by_poll). */
+static int poll_can_settle(const struct wait_req *r)
+{
+    return r->n == 1 && r->report != CM_SIGNALS_ALL && r->objs[0]->signals->from_revents != NULL;
+}
+
 static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
 {
     struct cm__waitset ws;
     struct pollfd fds[CM_WAIT_MANY_MAX + 1];
-    int registered = 0, match, slept = 0;
+    int registered = 0, match, slept = 0, direct = 0;
     cm_status_t st;
+    /* A handle that has its eventfd already (an earlier blocking wait made
+     * it): register and sleep at once; that one poll also finds the item
+     * ready if it is, so a wait is one system call, blocking or not. */
+    if (poll_can_settle(r) && !cm__deadline_passed(deadline, cm__now_ns())) {
+        st = cm__waitset_begin(&ws, 1, r->handles, r->objs, 0);
+        if (st == CM_OK)
+            registered = direct = 1;
+        else if (st != CM_ERR_SHOULD_WAIT)
+            return st;
+    }
     for (;;) {
         if (slept && settled_by_poll(r, fds, &match) && match) {
             st = any_dead(r) ? CM_ERR_BAD_HANDLE : CM_OK;
             break;
         }
-        st = evaluate(r, fds, &match);
-        if (st == CM_OK && match && any_dead(r))
-            st = CM_ERR_BAD_HANDLE;
-        if (st != CM_OK || match)
-            break;
-        if (cm__deadline_passed(deadline, cm__now_ns())) {
-            st = CM_ERR_TIMED_OUT;
-            break;
+        if (direct) {
+            /* Nothing asserted assumed: a channel polls POLLIN and the
+             * hang-up, and anything the revents cannot settle is read
+             * again by evaluate after this sleep. */
+            struct cm__hobj *obj = r->objs[0];
+            int fd = -1;
+            r->pending[0] = 0;
+            short ev = obj->signals->poll_events(obj, r->waitfor[0], 0, &fd);
+            fds[0] = (struct pollfd){ ev != 0 ? fd : -1, ev, 0 };
+            direct = 0;
+        } else {
+            st = evaluate(r, fds, &match);
+            if (st == CM_OK && match && any_dead(r))
+                st = CM_ERR_BAD_HANDLE;
+            if (st != CM_OK || match)
+                break;
+            if (cm__deadline_passed(deadline, cm__now_ns())) {
+                st = CM_ERR_TIMED_OUT;
+                break;
+            }
         }
-        /* One eventfd per blocking wait, none for a poll (timeout 0). */
+        /* No eventfd for a poll (timeout 0); a one-item wait uses its
+         * handle's, made by its first blocking wait. */
         if (!registered) {
-            st = cm__waitset_begin(&ws, r->n, r->handles, r->objs);
+            st = cm__waitset_begin(&ws, r->n, r->handles, r->objs, 1);
             if (st != CM_OK)
                 break;
             registered = 1;

@@ -53,8 +53,10 @@ _Static_assert(CM__SEAL_SEAL == F_SEAL_SEAL && CM__SEAL_SHRINK == F_SEAL_SHRINK 
 static void vmo_destroy(struct cm__hobj *obj)
 {
     struct cm__vmo *v = (struct cm__vmo *)obj;
-    if (v->fd >= 0)
+    if (v->fd >= 0) {
+        cm__map_owner_gone(v); /* mappings that outlive v learn its identity */
         close(v->fd);
+    }
     free(v);
 }
 
@@ -930,13 +932,14 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
     if (st != CM_OK)
         return st;
     /* Seals (here) before the size (in cm__map_create): a size read after
-     * F_SEAL_SHRINK was seen can never shrink. A frozen object's size and
-     * identity were read at admission or seal and cannot change: no fstat. */
+     * F_SEAL_SHRINK was seen can never shrink. A frozen object's size was
+     * read at admission or seal and cannot change, a private one's is kept
+     * by its own set_size (local_size): no fstat. An identity not read yet
+     * is read by the first lookup of the mapping table that needs it. */
     st = make_mappable(v, rights);
     int frozen = st == CM_OK && cm__vmo_frozen(v);
-    uint64_t dev = 0, ino = 0;
-    if (frozen)
-        st = vmo_identity(v, &dev, &ino);
+    int private = st == CM_OK && !frozen && cm__vmo_private(v);
+    int id_known = atomic_load(&v->id_known);
     if (st == CM_OK) {
         /* Never PROT_EXEC: data mappings are W^X. A write mapping of a
          * sealed memfd is refused by mmap itself (EPERM). */
@@ -944,8 +947,10 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
             .fd = v->fd, .fd_offset = offset, .obj_offset = offset,
             .len = len, .prot = PROT_READ | ((flags & CM_MAP_WRITE) ? PROT_WRITE : 0),
             .extra_flags = (flags & CM_MAP_POPULATE) ? MAP_POPULATE : 0,
-            .size_from_fd = !frozen, .obj_size = frozen ? v->frozen_size : 0,
-            .dev = (dev_t)dev, .ino = (ino_t)ino,
+            .size_from_fd = !frozen && !private, .obj_size = frozen ? v->frozen_size : 0,
+            .tracked = private ? &v->local_size : NULL,
+            .dev = (dev_t)atomic_load(&v->dev), .ino = (ino_t)atomic_load(&v->ino),
+            .owner = id_known ? NULL : v,
             .huge = v->huge, .exact = &v->local_size,
         };
         st = cm__map_create(&req, addr);

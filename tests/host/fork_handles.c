@@ -191,6 +191,49 @@ static void test_parent_closing_a_waited_channel_after_fork_leaves_the_childs_co
     cm_handle_close(a);
 }
 
+/* A handle's eventfd (host/handles.c, struct cm__wake) would be shared
+ * with the parent after a fork: a close there writes it, and a wait here
+ * would wake for nothing and spin. The child closes its copy and makes its
+ * own at its first blocking wait. */
+static int child_wait_makes_its_own_eventfd(cm_handle_t a, int fds_at_fork)
+{
+    alarm(CHILD_LIMIT_S);
+    if (count_open_fds() != fds_at_fork - 1)
+        return 30; /* the parent's eventfd was kept */
+    if (cm__handle_has_wake(a))
+        return 34;
+    for (int i = 0; i < 1000 && !cm__handle_has_wake(a); i++)
+        if (cm_channel_wait_readable(a, 1000000) != CM_ERR_TIMED_OUT)
+            return 31;
+    if (count_open_fds() != fds_at_fork)
+        return 32;
+    if (cm_handle_close(a) != CM_OK || count_open_fds() != fds_at_fork - 2)
+        return 33; /* the child's eventfd goes with its handle */
+    return 0;
+}
+
+static void test_child_does_not_share_a_handles_eventfd_with_the_parent(void **state)
+{
+    (void)state;
+    cm_handle_t a, b;
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    for (int i = 0; i < 1000 && !cm__handle_has_wake(a); i++)
+        assert_status(cm_channel_wait_readable(a, 1000000), CM_ERR_TIMED_OUT);
+    assert_true(cm__handle_has_wake(a));
+    int fds = count_open_fds();
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(child_wait_makes_its_own_eventfd(a, fds));
+    assert_true(pid > 0);
+    assert_int_equal(wait_child(pid), 0);
+    /* The parent's is still there, and still works. */
+    assert_int_equal(count_open_fds(), fds);
+    assert_status(cm_channel_wait_readable(a, 1000000), CM_ERR_TIMED_OUT);
+    assert_int_equal(count_open_fds(), fds);
+    cm_handle_close(a);
+    cm_handle_close(b);
+}
+
 int main(void)
 {
     alarm(300);
@@ -198,6 +241,7 @@ int main(void)
         LEAK_TEST(test_fork_while_other_thread_holds_table_lock_child_can_use_handles),
         LEAK_TEST(test_child_closing_a_channel_a_parent_thread_waits_on_leaves_it_open),
         LEAK_TEST(test_parent_closing_a_waited_channel_after_fork_leaves_the_childs_copy),
+        LEAK_TEST(test_child_does_not_share_a_handles_eventfd_with_the_parent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -553,6 +553,76 @@ static void test_exported_fd_cannot_cut_a_local_mapping(void **state)
     assert_child_ok(in_child(export_while_mapped, NULL));
 }
 
+/* The fd of this process's newest capmem VMO (highest fd number whose
+ * link names a capmem-vmo memfd), or -1. */
+static int newest_vmo_fd(void)
+{
+    int best = -1;
+    for (int fd = 0; fd < 1024; fd++) {
+        char path[64], link[128];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(path, link, sizeof(link) - 1);
+        if (n <= 0)
+            continue;
+        link[n] = '\0';
+        if (strncmp(link, "/memfd:capmem-vmo", 17) == 0)
+            best = fd;
+    }
+    return best;
+}
+
+/* A mapping of a VMO private to this process does not read the file's
+ * identity (host/mappings.c: read by the first lookup that needs it). A
+ * second object of the same file, here admitted from a /proc/self/fd open
+ * of the first one's fd, must still find that mapping before it truncates:
+ * while the first object lives, and after its handle is closed (the
+ * identity is read before its fd goes). A wrong lookup is SIGBUS. */
+static int second_object_truncates(void *arg)
+{
+    int close_first = *(int *)arg;
+    cm_handle_t v, x, w;
+    void *p;
+    char path[64];
+    if (cm_vmo_create(2 * PAGE, 0, &v) != CM_OK ||
+        cm_vmo_map(v, 0, 2 * PAGE, CM_MAP_READ | CM_MAP_WRITE, &p) != CM_OK)
+        return 2;
+    int vfd = newest_vmo_fd();
+    if (vfd < 0)
+        return 3;
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", vfd);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return 4;
+    if (close_first && cm_handle_close(v) != CM_OK)
+        return 5;
+    if (cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &x) != CM_OK)
+        return 6;
+    cm_status_t st = cm_vmo_set_size(x, 0);
+    touch(p, 2 * PAGE); /* SIGBUS if the truncation went through */
+    if (st != CM_ERR_BAD_STATE)
+        return 7;
+    /* Another file's truncation is not refused by that mapping. */
+    if (cm_vmo_create(PAGE, 0, &w) != CM_OK || cm_vmo_set_size(w, 0) != CM_OK)
+        return 8;
+    cm_vmo_unmap(p, 2 * PAGE);
+    if (cm_vmo_set_size(x, 0) != CM_OK)
+        return 9; /* unmapped: now it may */
+    cm_handle_close(w);
+    cm_handle_close(x);
+    if (!close_first)
+        cm_handle_close(v);
+    return 0;
+}
+
+static void test_second_object_of_a_privately_mapped_vmo_cannot_cut_the_mapping(void **state)
+{
+    (void)state;
+    int close_first = 0;
+    assert_child_ok(in_child(second_object_truncates, &close_first));
+    close_first = 1;
+    assert_child_ok(in_child(second_object_truncates, &close_first));
+}
+
 /* ---- item 6: process limits give typed errors ---- */
 
 static int fsize_probe(void *arg)
@@ -887,6 +957,7 @@ int main(void)
         LEAK_TEST(test_export_fd_never_grants_write_without_write_right),
         LEAK_TEST(test_export_of_file_window_is_refused),
         LEAK_TEST(test_exported_fd_cannot_cut_a_local_mapping),
+        LEAK_TEST(test_second_object_of_a_privately_mapped_vmo_cannot_cut_the_mapping),
         LEAK_TEST(test_fsize_limit_gives_typed_error_not_sigxfsz),
         LEAK_TEST(test_nofile_limit_gives_typed_error),
         LEAK_TEST(test_address_space_limit_gives_typed_error),

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <capmem/host.h>
+#include "../../host/internal.h"
 #include "common/fd_limit.h"
 #include "common/leakcheck.h"
 #include "common/sockdir.h"
@@ -45,8 +46,31 @@ static void waiter_main(void *arg)
         w->st = cm_host_accept(w->h, w->timeout, &w->accepted);
 }
 
+/* Set by the _with_handle_eventfd variants: every waited handle has done a
+ * blocking wait already, so it keeps its eventfd and the wait registers
+ * before its first poll (host/handles.c, struct cm__wake). */
+static int arm_first;
+
+/* Blocking waits that time out until the handle has made its eventfd (a
+ * wait whose deadline passed before it slept, on a loaded machine, made
+ * none). */
+#define ARM_NS 1000000
+static void arm(int kind, cm_handle_t h)
+{
+    cm_handle_t got;
+    for (int i = 0; i < 1000 && !cm__handle_has_wake(h); i++) {
+        if (kind == WAIT_CHANNEL)
+            assert_status(cm_channel_wait_readable(h, ARM_NS), CM_ERR_TIMED_OUT);
+        else
+            assert_status(cm_host_accept(h, ARM_NS, &got), CM_ERR_TIMED_OUT);
+    }
+    assert_true(cm__handle_has_wake(h));
+}
+
 static void start_waiter(struct waiter *w, int kind, cm_handle_t h, int64_t timeout)
 {
+    if (arm_first)
+        arm(kind, h);
     memset(w, 0, sizeof(*w));
     w->kind = kind;
     w->h = h;
@@ -389,6 +413,94 @@ static void test_blocking_wait_without_a_free_fd_is_no_resources(void **state)
     cm_handle_close(b);
 }
 
+/* A handle's eventfd: made by its first blocking wait, used by every later
+ * one (no new fd), its own per handle (a duplicate makes another), and
+ * closed when the handle goes (close, replace), nowhere else. */
+static void test_handle_keeps_one_eventfd_for_its_waits_and_closes_it_with_itself(void **state)
+{
+    (void)state;
+    cm_handle_t a, b, a2, r;
+    int fds = count_open_fds();
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    fds += 2;
+    assert_status(cm_channel_wait_readable(a, 0), CM_ERR_TIMED_OUT); /* a poll: none */
+    assert_int_equal(count_open_fds(), fds);
+    arm(WAIT_CHANNEL, a);
+    assert_int_equal(count_open_fds(), fds + 1);
+    arm(WAIT_CHANNEL, a);
+    arm(WAIT_CHANNEL, a);
+    assert_int_equal(count_open_fds(), fds + 1);
+    assert_status(cm_handle_duplicate(a, CM_RIGHTS_SAME, &a2), CM_OK);
+    arm(WAIT_CHANNEL, a2);
+    assert_int_equal(count_open_fds(), fds + 2);
+    assert_status(cm_handle_close(a2), CM_OK);
+    assert_int_equal(count_open_fds(), fds + 1);
+    assert_status(cm_handle_replace(a, CM_RIGHTS_SAME, &r), CM_OK);
+    assert_int_equal(count_open_fds(), fds);
+    /* A ready wait through a handle with an eventfd is one poll, and OK. */
+    arm(WAIT_CHANNEL, r);
+    assert_status(cm_channel_write(b, "x", 1, NULL, 0), CM_OK);
+    assert_status(cm_channel_wait_readable(r, WAIT_NS), CM_OK);
+    /* After a hang-up: READABLE while a message is queued, then PEER_CLOSED. */
+    char buf[4];
+    uint32_t nb, nh;
+    arm(WAIT_CHANNEL, b);
+    assert_status(cm_channel_write(r, "y", 1, NULL, 0), CM_OK);
+    assert_status(cm_handle_close(r), CM_OK);
+    assert_status(cm_channel_wait_readable(b, WAIT_NS), CM_OK);
+    assert_status(cm_channel_read(b, buf, sizeof(buf), &nb, NULL, 0, &nh), CM_OK);
+    assert_status(cm_channel_wait_readable(b, WAIT_NS), CM_ERR_PEER_CLOSED);
+    assert_status(cm_handle_close(b), CM_OK);
+}
+
+/* Only the first blocking wait through a handle needs a free fd. */
+static void test_handle_with_its_eventfd_waits_without_a_free_fd(void **state)
+{
+    (void)state;
+    cm_handle_t a, b, a2;
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    assert_status(cm_handle_duplicate(a, CM_RIGHTS_SAME, &a2), CM_OK);
+    arm(WAIT_CHANNEL, a);
+    assert_int_equal(leave_fds(0), 0);
+    cm_status_t kept = cm_channel_wait_readable(a, ARM_NS);
+    cm_status_t fresh = cm_channel_wait_readable(a2, WAIT_NS); /* fails at once */
+    assert_int_equal(restore_fds(), 0);
+    assert_status(kept, CM_ERR_TIMED_OUT);
+    assert_status(fresh, CM_ERR_NO_RESOURCES);
+    cm_handle_close(a2);
+    cm_handle_close(a);
+    cm_handle_close(b);
+}
+
+static int armed_setup(void **state)
+{
+    arm_first = 1;
+    return leak_setup(state);
+}
+
+static int armed_teardown(void **state)
+{
+    arm_first = 0;
+    return leak_teardown(state);
+}
+
+static int armed_dir_setup(void **state)
+{
+    arm_first = 1;
+    return sockdir_setup(state);
+}
+
+static int armed_dir_teardown(void **state)
+{
+    arm_first = 0;
+    return sockdir_teardown(state);
+}
+
+/* The same test, each waited handle armed first (see arm_first). */
+#define ARMED_TEST(t) { #t "_with_handle_eventfd", t, armed_setup, armed_teardown, NULL }
+#define ARMED_DIR_TEST(t) \
+    { #t "_with_handle_eventfd", t, armed_dir_setup, armed_dir_teardown, NULL }
+
 int main(void)
 {
     alarm(300); /* nothing here may hang the suite */
@@ -408,6 +520,18 @@ int main(void)
         LEAK_TEST(test_huge_timeout_waits_until_peer_writes),
         DIR_TEST(test_huge_timeout_accept_waits_until_a_client_connects),
         LEAK_TEST(test_blocking_wait_without_a_free_fd_is_no_resources),
+        LEAK_TEST(test_handle_keeps_one_eventfd_for_its_waits_and_closes_it_with_itself),
+        LEAK_TEST(test_handle_with_its_eventfd_waits_without_a_free_fd),
+        ARMED_TEST(test_close_wakes_channel_waiter_with_bad_handle),
+        ARMED_DIR_TEST(test_close_wakes_accept_waiter),
+        ARMED_TEST(test_last_close_with_waiter_gives_peer_closed_now),
+        ARMED_TEST(test_close_of_duplicate_does_not_wake_other_handle_waiter),
+        ARMED_TEST(test_close_of_waited_duplicate_wakes_it_and_keeps_the_object),
+        ARMED_TEST(test_replace_wakes_waiter_on_the_old_value),
+        ARMED_TEST(test_transfer_of_waited_handle_wakes_waiter_and_endpoint_lives_on),
+        ARMED_TEST(test_close_wakes_every_waiter_on_the_handle),
+        ARMED_DIR_TEST(test_close_racing_with_wait_start_always_gives_bad_handle),
+        ARMED_TEST(test_huge_timeout_waits_until_peer_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

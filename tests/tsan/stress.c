@@ -156,6 +156,72 @@ static void test_tsan_handles_create_dup_replace_close_from_threads(void **state
     }
 }
 
+/* ---- waits through handles that keep their eventfd (host/handles.c,
+ * struct cm__wake), while other threads duplicate, replace and close those
+ * very handles: the wake records are made, shared, orphaned and freed under
+ * the table lock from every side. */
+
+#define WAIT_ITERS 1500
+#define SHORT_WAIT_NS 200000 /* 0.2 ms: waits mostly time out or are closed */
+
+static cm_handle_t wait_end, wait_peer;
+static _Atomic cm_handle_t wait_slots[SLOTS];
+
+static void *wait_worker(void *arg)
+{
+    uint64_t s = 0x2545f4914f6cdd1dull * (uint64_t)((intptr_t)arg + 1);
+    for (int i = 0; i < WAIT_ITERS; i++) {
+        uint32_t r = rnd(&s), k = (r >> 4) % SLOTS;
+        cm_handle_t h, d;
+        cm_status_t st;
+        switch (r % 4) {
+        case 0: /* a duplicate of the end into a slot, closing what it held */
+            if (!CHECK((st = cm_handle_duplicate(wait_end, CM_RIGHTS_SAME, &d)) == CM_OK,
+                       "duplicate %d", st))
+                break;
+            h = atomic_exchange(&wait_slots[k], d);
+            if (h != CM_HANDLE_INVALID)
+                CHECK((st = cm_handle_close(h)) == CM_OK, "close owned %d", st);
+            break;
+        case 1: /* take and close (wakes a waiter through it) */
+            h = atomic_exchange(&wait_slots[k], CM_HANDLE_INVALID);
+            if (h != CM_HANDLE_INVALID)
+                CHECK((st = cm_handle_close(h)) == CM_OK, "close taken %d", st);
+            break;
+        case 2: /* take, replace, put back (wakes a waiter on the old value) */
+            h = atomic_exchange(&wait_slots[k], CM_HANDLE_INVALID);
+            if (h == CM_HANDLE_INVALID)
+                break;
+            if (!CHECK((st = cm_handle_replace(h, CM_RIGHTS_SAME, &d)) == CM_OK, "replace %d", st))
+                break;
+            h = atomic_exchange(&wait_slots[k], d);
+            if (h != CM_HANDLE_INVALID)
+                CHECK((st = cm_handle_close(h)) == CM_OK, "close owned %d", st);
+            break;
+        default: /* wait through a handle another thread may remove */
+            h = atomic_load(&wait_slots[k]);
+            st = cm_channel_wait_readable(h, SHORT_WAIT_NS);
+            CHECK(st == CM_ERR_TIMED_OUT || st == CM_ERR_BAD_HANDLE, "wait %d", st);
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void test_tsan_waits_against_duplicate_replace_close_from_threads(void **state)
+{
+    (void)state;
+    assert_status(cm_channel_create(0, &wait_end, &wait_peer), CM_OK);
+    run_threads(THREADS, wait_worker);
+    for (int k = 0; k < SLOTS; k++) {
+        cm_handle_t h = atomic_exchange(&wait_slots[k], CM_HANDLE_INVALID);
+        if (h != CM_HANDLE_INVALID)
+            assert_status(cm_handle_close(h), CM_OK);
+    }
+    assert_status(cm_handle_close(wait_end), CM_OK);
+    assert_status(cm_handle_close(wait_peer), CM_OK);
+}
+
 /* ---- channels: concurrent writers and readers, a VMO in every message */
 
 static cm_handle_t ch_w, ch_r;
@@ -505,6 +571,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         LEAK_TEST(test_tsan_handles_create_dup_replace_close_from_threads),
+        LEAK_TEST(test_tsan_waits_against_duplicate_replace_close_from_threads),
         LEAK_TEST(test_tsan_channel_writers_and_readers_pass_handles),
         LEAK_TEST(test_tsan_map_unmap_from_threads),
         LEAK_TEST(test_tsan_set_size_against_map_from_threads),
