@@ -855,6 +855,15 @@ static int map_capmem(int i)
     return map_opts[i].capmem;
 }
 
+/* Rounds of interleaving: small shares in 4 batches per cell (a batch
+ * costs a command to the consumer and warm-up shares); from 16 MiB up one
+ * share per cell per round, so a burst of load from elsewhere on the
+ * machine hits every variant alike rather than one cell's whole batch. */
+static uint32_t rounds_for(uint64_t size, uint32_t reps)
+{
+    return size <= 2 * MiB || reps < 4 ? 4 : reps;
+}
+
 /* MFD_HUGETLB objects are whole huge pages (ftruncate to another size is
  * EINVAL) and must fit in the pool's free pages. */
 static int hugetlb_fits(const struct fill_avail *av, uint64_t size)
@@ -870,7 +879,7 @@ static void measure_options(const struct transports *t, const struct fill_avail 
                             struct size_result *sr, const struct size_result *prev,
                             uint32_t reps)
 {
-    uint32_t rounds = sr->size <= 1 * MiB ? 4 : 2;
+    uint32_t rounds = rounds_for(sr->size, reps / rep_div);
     int n = 0;
     struct cell cells[NFILL];
     int idx[NFILL];
@@ -910,7 +919,6 @@ static void measure_options(const struct transports *t, const struct fill_avail 
 static void measure_main(const struct transports *t, const struct comparison *cmp,
                          struct size_result *sr, uint32_t reps, int run)
 {
-    uint32_t rounds = sr->size <= 2 * MiB ? 4 : sr->size <= 16 * MiB ? 2 : 1;
     struct cell *m = sr->run[run].main;
     for (int h = 0; h < 2; h++) {
         cell_init(&m[C_A0 + h], V_CAPMEM, h, sr->fill_cm, sr->map_cm[h], reps, CELL_CAP_NS);
@@ -928,7 +936,7 @@ static void measure_main(const struct transports *t, const struct comparison *cm
     m[C_HA].flags = m[C_HAP].flags = SH_HASHCMP;
     if (!sr->plus_differs)
         m[C_AP0].want = m[C_AP1].want = 0;
-    run_cells(t, m, NMAIN, sr->size, rounds, run * 3);
+    run_cells(t, m, NMAIN, sr->size, rounds_for(sr->size, m[C_A0].want), run * 3);
 }
 
 /* ---- seal..map in one process, caches warm ----

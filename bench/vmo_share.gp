@@ -9,7 +9,9 @@ set logscale xy
 set xlabel "payload size (bytes)"
 set ylabel "cost per share, us (median of 3 runs; bars: min..max)"
 set xtics ("4 KiB" 4096, "64 KiB" 65536, "1 MiB" 1048576, "2 MiB" 2097152, \
-           "16 MiB" 16777216, "256 MiB" 268435456)
+           "16 MiB" 16777216, "256 MiB" 268435456) rotate by -45
+set xrange [3000:400000000]
+set format y "%.0f"
 set grid
 set key top left
 set bars small
