@@ -61,8 +61,13 @@ int hugepool_set(unsigned long pages)
         bench_on_exit(hugepool_restore);
     }
     int len = snprintf(text, sizeof(text), "%lu\n", pages);
+    sig_atomic_t before = changed;
     changed = 1; /* before the write: a signal during it must still restore */
-    return write_text(text, (size_t)len);
+    if (write_text(text, (size_t)len) != 0) {
+        changed = before; /* a refused write changed nothing */
+        return -1;
+    }
+    return 0;
 }
 
 uint64_t hugepool_free(void)

@@ -47,7 +47,7 @@ check() { # name, unused, actual status, expected status
 echo "1..8"
 "$driver" normal 5 >/dev/null 2>&1; check "restored after a normal end" x $? 0
 "$driver" fail 5 >/dev/null 2>&1; check "restored after bench_fail" x $? 1
-("$driver" term 5) >/dev/null 2>&1; check "restored after SIGTERM" x $? $((128 + 15))
+("$driver" term 5; exit $?) >/dev/null 2>&1; check "restored after SIGTERM" x $? $((128 + 15))
 "$driver" int 5 >/dev/null 2>&1; check "restored after SIGINT" x $? $((128 + 2))
 "$driver" deadline 5 >/dev/null 2>&1; check "restored after the deadline" x $? 1
 "$driver" child 5 >/dev/null 2>&1; check "a failing forked child leaves the pool set" x $? 0

@@ -1601,7 +1601,7 @@ static void probe_capmem_huge(struct comparison *cmp)
 /* Sets this comparison's pool (root only) and describes it. */
 static void setup_pool(struct comparison *cmp, long plan)
 {
-    const char *what = "the system's, as found";
+    const char *what = "as found";
     if (plan >= 0) {
         BENCH_CHECK(hugepool_set((unsigned long)plan) == 0, "setting the hugetlb pool to %ld: %s",
                     plan, strerror(errno));
