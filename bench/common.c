@@ -112,10 +112,51 @@ int bench_read_all(int fd, void *buf, size_t n)
     return 0;
 }
 
+/* ---- cleanup on every exit path ---- */
+
+#define MAX_ON_EXIT 4
+static void (*on_exit_fns[MAX_ON_EXIT])(void);
+static volatile sig_atomic_t n_on_exit;
+static pid_t on_exit_owner;
+
+static void run_on_exit(void)
+{
+    if (getpid() != on_exit_owner)
+        return;
+    for (int i = n_on_exit - 1; i >= 0; i--)
+        on_exit_fns[i]();
+}
+
+static void on_fatal_signal(int sig)
+{
+    run_on_exit();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void bench_on_exit(void (*fn)(void))
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    BENCH_CHECK(n_on_exit < MAX_ON_EXIT, "bench_on_exit: more than %d", MAX_ON_EXIT);
+    if (n_on_exit == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_fatal_signal;
+        sigfillset(&sa.sa_mask);
+        on_exit_owner = getpid();
+        BENCH_CHECK(atexit(run_on_exit) == 0, "atexit");
+        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+            BENCH_CHECK(sigaction(sigs[i], &sa, NULL) == 0, "sigaction: %s", strerror(errno));
+    }
+    on_exit_fns[n_on_exit] = fn;
+    n_on_exit++;
+}
+
 static void on_deadline(int sig)
 {
     static const char msg[] = "bench: FAILED: deadline passed, benchmark hung\n";
     (void)sig;
+    run_on_exit();
     (void)!write(2, msg, sizeof(msg) - 1);
     _exit(1);
 }
@@ -124,4 +165,32 @@ void bench_set_deadline(unsigned seconds)
 {
     signal(SIGALRM, on_deadline);
     alarm(seconds);
+}
+
+uint64_t bench_meminfo_kb(const char *key)
+{
+    char line[256];
+    uint64_t v = 0;
+    size_t klen = strlen(key);
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, key, klen) == 0 && line[klen] == ':')
+            v = strtoull(line + klen + 1, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+void bench_goal_line(const char *name, int met, struct bench_spread s, const char *unit,
+                     const char *note)
+{
+    printf("goal %s: %s %.2f%s [%.2f%s..%.2f%s]%s%s%s\n", name, met ? "met" : "NOT MET",
+           s.median, unit, s.min, unit, s.max, unit, note != NULL ? " (" : "",
+           note != NULL ? note : "", note != NULL ? ")" : "");
+}
+
+void bench_goal_unmeasured(const char *name, const char *why)
+{
+    printf("goal %s: NOT MET not measured (%s)\n", name, why);
 }

@@ -48,7 +48,29 @@ int bench_write_all(int fd, const void *buf, size_t n);
 int bench_read_all(int fd, void *buf, size_t n);
 
 /* Sets a deadline for the whole process: if it is still running after
- * `seconds`, it prints a failure and exits 1. Bounds a hung benchmark. */
+ * `seconds`, it runs the bench_on_exit functions, prints a failure and
+ * exits 1. Bounds a hung benchmark. */
 void bench_set_deadline(unsigned seconds);
+
+/* Registers `fn` to run on every way this process ends that a process can
+ * catch: return from main or exit() (bench_fail included), SIGINT, SIGTERM,
+ * SIGHUP and the deadline. For undoing a system-wide setting (hugepool.h).
+ * `fn` must be async-signal-safe and idempotent. It runs only in the
+ * process that registered it: a forked child inherits the registration and
+ * the handlers but never runs it. SIGKILL cannot be caught. At most 4. */
+void bench_on_exit(void (*fn)(void));
+
+/* A value of /proc/meminfo in kB ("HugePages_Free": in pages), 0 if absent. */
+uint64_t bench_meminfo_kb(const char *key);
+
+/* The goal line every bench ends with:
+ *   goal NAME: met|NOT MET <median><unit> [<min><unit>..<max><unit>][ (note)]
+ * The caller decides `met` (on the median, or on every repetition, as its
+ * goal says); `note` may be NULL. bench_goal_unmeasured prints
+ *   goal NAME: NOT MET not measured (why)
+ * for a goal the run could not measure: never a fake "met". */
+void bench_goal_line(const char *name, int met, struct bench_spread s, const char *unit,
+                     const char *note);
+void bench_goal_unmeasured(const char *name, const char *why);
 
 #endif

@@ -352,13 +352,13 @@ static void print_spread(const char *fmt, const double *v, int n)
     printf(fmt, s.min, s.median, s.max);
 }
 
-/* "goal NAME: met|NOT MET <median><unit> [<min>..<max>]" */
 static void goal_line(const char *name, uint32_t depth, const double *v, int n, double bound,
                       const char *unit)
 {
+    char full[96];
     struct bench_spread s = bench_spread(v, (uint32_t)n);
-    printf("goal %s_%u: %s %.2f%s [%.2f%s..%.2f%s]\n", name, depth,
-           s.median <= bound ? "met" : "NOT MET", s.median, unit, s.min, unit, s.max, unit);
+    snprintf(full, sizeof(full), "%s_%u", name, depth);
+    bench_goal_line(full, s.median <= bound, s, unit, NULL);
 }
 
 int main(void)

@@ -5,11 +5,23 @@
 # test, tests/host/syscall_budget.sh). Idempotent: packages already
 # present are not touched, and apt is only contacted when something is
 # missing. Must run as root (CI does).
+#
+# Usage: install-deps.sh [bench]
+#   (none)  what `make`, `make test` and `make run` need
+#   bench   that, plus what only `make bench` needs (gnuplot-nox: the plot
+#           bench/vmo_share_plot.sh draws), so `make test` never needs it
 set -eu
 
 PKGS="build-essential pkg-config libcmocka-dev libssl-dev liburing-dev \
 gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc opensbi \
 spin clang e2fsprogs strace"
+BENCH_PKGS="gnuplot-nox"
+
+case "${1:-}" in
+    "") ;;
+    bench) PKGS="$PKGS $BENCH_PKGS" ;;
+    *) echo "usage: $0 [bench]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PKGS; do
