@@ -465,7 +465,8 @@ int main(void)
            "rotating order; the whole comparison %d times;\n"
            "figures are min / median / max over the %d repetitions. Overhead and CPU ratio\n"
            "of a repetition: median over its pieces of the paired figure. Buffers touched\n"
-           "before timing on every side.\n\n",
+           "before timing on every side; io_uring, io_uring' and pool read into the same\n"
+           "pages (the piece's pool buffers), both take completions in submission order.\n\n",
            path, file_mib, SEGMENTS, REPS, REPS);
     fflush(stdout);
     static struct cost cost[REPS][NDEPTHS][SEGMENTS][NVARIANTS];
