@@ -42,8 +42,10 @@
  *
  * Interleaving: one comparison reads the whole file at each N; the file is
  * cut into SEGMENTS pieces and each piece is read by the five variants back
- * to back, the order rotating from piece to piece, so the virtual disk's
- * slow and fast phases fall on all of them alike. The whole comparison runs
+ * to back, the order changing from piece to piece (a Williams design: each
+ * variant in each position and after each other variant equally often), so
+ * the virtual disk's slow and fast phases, and what one variant leaves
+ * behind for the next, fall on all of them alike. The whole comparison runs
  * REPS times; every figure is reported as min / median / max over the
  * repetitions. GiB/s is bytes over summed wall time of the timed loops;
  * CPU time per I/O is user + system time of this process (getrusage, which
@@ -78,7 +80,7 @@
 #define FILE_MIB_DEFAULT 1536u
 #define BLOCK (1u << 20)
 #define REPS 3
-#define SEGMENTS 32
+#define SEGMENTS 30 /* a multiple of 2 * NVARIANTS: each repetition a whole Williams design */
 #define MAX_DEPTH 16
 
 static const uint32_t depths[] = { 1, 4, 16 };
@@ -394,9 +396,25 @@ static struct cost run_variant(int v, struct pool_set *shared, uint32_t first, u
     }
 }
 
+/* The variant run k-th in order q (0 .. 2 * NVARIANTS - 1) of a Williams
+ * design: every variant runs in every position equally often, and follows
+ * every other variant equally often, over the 2 * NVARIANTS orders. What a
+ * variant leaves behind (pread's readahead still in flight, a closed
+ * ring's teardown in a kernel worker) then falls on all the others alike;
+ * a plain rotation had io_uring' follow pread in half the pieces and
+ * io_uring and pool never. */
+static int williams(uint32_t q, int k)
+{
+    /* First row 0, 1, n-1, 2, n-2, ...; row i adds i; rows n..2n-1 are
+     * rows 0..n-1 reversed (n odd needs both). */
+    int pos = q >= NVARIANTS ? NVARIANTS - 1 - k : k;
+    int base = pos == 0 ? 0 : pos % 2 == 1 ? (pos + 1) / 2 : NVARIANTS - pos / 2;
+    return (int)((base + q % NVARIANTS) % NVARIANTS);
+}
+
 /* One comparison at one depth: the file in SEGMENTS pieces, each read by
- * every variant back to back, the order rotating per piece and per
- * repetition. Records each piece's cost per variant. Each piece gets a
+ * every variant back to back, in an order that changes per piece and per
+ * repetition (williams). Records each piece's cost per variant. Each piece gets a
  * fresh default pool whose pages the pool and both io_uring variants
  * share, so the physical layout of the buffers, which decides the
  * device's speed here (docs/dma.md), is the same on both sides. */
@@ -407,10 +425,9 @@ static void compare(uint32_t depth, int rep, struct cost seg[SEGMENTS][NVARIANTS
         uint32_t first = s * per, n = s + 1 == SEGMENTS ? nblocks - first : per;
         struct pool_set shared;
         pool_open(&shared, depth, 0);
+        uint32_t q = ((uint32_t)rep * SEGMENTS + s) % (2 * NVARIANTS);
         for (int k = 0; k < NVARIANTS; k++) {
-            int v = (int)((s + (uint32_t)rep + (uint32_t)k) % NVARIANTS);
-            if (s % 2 == 1)
-                v = NVARIANTS - 1 - v; /* also reverse who follows whom */
+            int v = williams(q, k);
             seg[s][v] = run_variant(v, &shared, first, n);
         }
         cm_handle_close(shared.pool);
@@ -462,7 +479,7 @@ int main(void)
            "(plain, registered buffers), pool (default capmem pool), guarded\n"
            "(CM_DMA_POOL_CPU_GUARD), pread (buffered) and io_uring' (the baseline again: the\n"
            "noise floor). %d segments per pass, each read by the 5 variants back to back in\n"
-           "rotating order; the whole comparison %d times;\n"
+           "an order balanced for position and predecessor; the whole comparison %d times;\n"
            "figures are min / median / max over the %d repetitions. Overhead and CPU ratio\n"
            "of a repetition: median over its pieces of the paired figure. Buffers touched\n"
            "before timing on every side; io_uring, io_uring' and pool read into the same\n"
