@@ -23,8 +23,9 @@
  * Same pages on both sides. The device's speed depends on the physical
  * layout of the buffers: a 1 MiB request goes to the (virtual) disk as one
  * scatter-gather segment per physically contiguous run of pages, and on a
- * virtio disk each segment costs the host real work (measured here: 1.2-1.5
- * GiB/s at 256 runs per buffer, 4.5-5.8 GiB/s at 25-35 runs, same code).
+ * virtio disk each segment costs the host real work (measured here with
+ * plain io_uring: 1.1-1.4 GiB/s at 255-256 runs per buffer, 4.2-5.6 GiB/s
+ * at 25-33 runs, same code, same file).
  * Which pages a buffer gets is up to the kernel's allocator and differs
  * from one allocation to the next, by far more than 5%. So io_uring,
  * io_uring' and pool read into the very same pages: each piece creates one
