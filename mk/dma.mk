@@ -12,7 +12,7 @@ HOST_TESTS += tests/host/dma_own.c tests/host/dma_own_exhaustive.c \
               tests/host/dma_pool.c tests/host/dma_quarantine.c
 HOST_APPS += dma_read_share
 
-# bench/dma.c (make bench only): pool, guarded pool, plain io_uring and pread,
+# bench/dma.c (make bench only): pool, guarded pool, plain io_uring (on the pool's pages) and pread,
 # interleaved, 3 repetitions, goal lines (docs/dma.md); about 2 minutes.
 $(HOST_BUILD)/bench/dma: $(HOST_BUILD)/obj/bench/dma.o $(HOST_BUILD)/obj/bench/common.o $(HOST_LIB)
 	@mkdir -p $(dir $@)
