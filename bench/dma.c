@@ -3,8 +3,9 @@
  * Reads a file (FILE_MIB MiB, $CAPMEM_BENCH_DMA_MIB to change it) in 1 MiB
  * blocks by five variants:
  *   io_uring   plain io_uring, O_DIRECT, 1 MiB fixed (registered) buffers,
- *              N requests kept in flight, completions reaped in any order:
- *              the device path with no ownership layer (the baseline);
+ *              N requests kept in flight (the first N submitted in one
+ *              call), completions taken in submission order: the device
+ *              path with no ownership layer (the baseline);
  *   pool       the same device path through a default capmem DMA pool:
  *              submit, wait on each fence in submission order, map,
  *              resubmit (ids, ownership checks, lock and fences included);
@@ -19,15 +20,33 @@
  * the file starts with its own offset), so a figure is only printed for
  * correct data, and every variant does the same CPU work on the data.
  *
- * Fair setup: each variant gets fresh buffers and touches every byte of
- * them (memset) before its timed loop, so no variant pays first-touch page
- * faults inside the timing (the pool's used to be inside, the baseline's
- * outside).
+ * Same pages on both sides. The device's speed depends on the physical
+ * layout of the buffers: a 1 MiB request goes to the (virtual) disk as one
+ * scatter-gather segment per physically contiguous run of pages, and on a
+ * virtio disk each segment costs the host real work (measured here with
+ * plain io_uring: 1.1-1.4 GiB/s at 255-256 runs per buffer, 4.2-5.6 GiB/s
+ * at 25-33 runs, same code, same file).
+ * Which pages a buffer gets is up to the kernel's allocator and differs
+ * from one allocation to the next, by far more than 5%. So io_uring,
+ * io_uring' and pool read into the very same pages: each piece creates one
+ * default pool, acquires and maps its buffers (CPU-owned, so the process
+ * may use them as it likes), and the io_uring variants register those
+ * pages in their own rings. The paired comparison then measures the
+ * library, not the allocator. The "phys runs" column is the number of
+ * physically contiguous runs per buffer (0 when page frame numbers are
+ * hidden: they need CAP_SYS_ADMIN); the runs-vs-throughput line shows the
+ * effect on io_uring alone. guarded needs pages of its own (its mappings
+ * change protection); pread has its own malloc'd buffer.
+ *
+ * Fair setup: every buffer is touched (memset) before any timed loop, so
+ * no variant pays first-touch page faults inside the timing.
  *
  * Interleaving: one comparison reads the whole file at each N; the file is
  * cut into SEGMENTS pieces and each piece is read by the five variants back
- * to back, the order rotating from piece to piece, so the virtual disk's
- * slow and fast phases fall on all of them alike. The whole comparison runs
+ * to back, the order changing from piece to piece (a Williams design: each
+ * variant in each position and after each other variant equally often), so
+ * the virtual disk's slow and fast phases, and what one variant leaves
+ * behind for the next, fall on all of them alike. The whole comparison runs
  * REPS times; every figure is reported as min / median / max over the
  * repetitions. GiB/s is bytes over summed wall time of the timed loops;
  * CPU time per I/O is user + system time of this process (getrusage, which
@@ -62,7 +81,7 @@
 #define FILE_MIB_DEFAULT 1536u
 #define BLOCK (1u << 20)
 #define REPS 3
-#define SEGMENTS 32
+#define SEGMENTS 30 /* a multiple of 2 * NVARIANTS: each repetition a whole Williams design */
 #define MAX_DEPTH 16
 
 static const uint32_t depths[] = { 1, 4, 16 };
@@ -151,7 +170,35 @@ static uint64_t cpu_ns(void)
 /* What one timed loop cost. */
 struct cost {
     uint64_t wall_ns, cpu_ns;
+    double runs; /* mean physical runs per buffer, 0 unknown */
 };
+
+/* Physically contiguous runs in a buffer's BLOCK bytes: the number of
+ * scatter-gather segments the device gets for one request. 0 when the
+ * page frame numbers are hidden (they need CAP_SYS_ADMIN). */
+static uint32_t phys_runs(const void *addr)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    uint64_t prev = 0;
+    uint32_t runs = 0;
+    for (uint32_t i = 0; i < BLOCK; i += 4096) {
+        uint64_t e = 0;
+        uintptr_t page = ((uintptr_t)addr + i) / 4096;
+        if (pread(fd, &e, sizeof(e), (off_t)(page * sizeof(e))) != (ssize_t)sizeof(e) ||
+            (e & (1ull << 63)) == 0 || (e & ((1ull << 55) - 1)) == 0) {
+            runs = 0; /* not present, or PFN hidden */
+            break;
+        }
+        uint64_t pfn = e & ((1ull << 55) - 1);
+        if (i == 0 || pfn != prev + 1)
+            runs++;
+        prev = pfn;
+    }
+    close(fd);
+    return runs;
+}
 
 /* ---- pread ---- */
 
@@ -174,6 +221,7 @@ static struct cost pread_range(uint32_t first, uint32_t n)
     }
     c.wall_ns = bench_now_ns() - t0;
     c.cpu_ns = cpu_ns() - c0;
+    c.runs = phys_runs(buf);
     free(buf);
     close(fd);
     return c;
@@ -188,15 +236,16 @@ struct uring_ctx {
     struct iovec iov[MAX_DEPTH];
 };
 
-static void uring_open(struct uring_ctx *u, uint32_t depth)
+/* A ring of its own over the given buffers (the piece's shared pages),
+ * registered as fixed buffers. */
+static void uring_open(struct uring_ctx *u, uint32_t depth, void *const *bufs)
 {
     u->depth = depth;
     BENCH_CHECK(io_uring_queue_init(MAX_DEPTH * 2, &u->ring, 0) == 0, "io_uring_queue_init");
     u->fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
     BENCH_CHECK(u->fd >= 0, "open O_DIRECT: %s", strerror(errno));
     for (uint32_t i = 0; i < depth; i++) {
-        BENCH_CHECK(posix_memalign(&u->iov[i].iov_base, 4096, BLOCK) == 0, "posix_memalign");
-        memset(u->iov[i].iov_base, 0, BLOCK); /* every page touched before timing */
+        u->iov[i].iov_base = bufs[i];
         u->iov[i].iov_len = BLOCK;
     }
     BENCH_CHECK(io_uring_register_buffers(&u->ring, u->iov, depth) == 0, "register buffers");
@@ -205,8 +254,6 @@ static void uring_open(struct uring_ctx *u, uint32_t depth)
 static void uring_close(struct uring_ctx *u)
 {
     io_uring_queue_exit(&u->ring);
-    for (uint32_t i = 0; i < u->depth; i++)
-        free(u->iov[i].iov_base);
     close(u->fd);
 }
 
@@ -218,13 +265,18 @@ static void uring_prep(struct uring_ctx *u, uint32_t i, uint64_t off)
     sqe->user_data = i;
 }
 
-/* Reads blocks [first, first+n) keeping `depth` in flight, completions in
- * any order. */
-static struct cost uring_range(uint32_t depth, uint32_t first, uint32_t n)
+/* Reads blocks [first, first+n) into bufs keeping `depth` in flight.
+ * Completions are taken in submission order, as the pool variant takes its
+ * fences: wait for the oldest request, noting any other completion that
+ * comes first (the pool's wait does the same inside: it drains every
+ * completion, then sleeps until the next one). Same order, same sleeps, so
+ * the comparison is of the ownership layer, not of two reaping orders. */
+static struct cost uring_range(uint32_t depth, void *const *bufs, uint32_t first, uint32_t n)
 {
     struct uring_ctx u;
-    uring_open(&u, depth);
+    uring_open(&u, depth, bufs);
     uint64_t off_of[MAX_DEPTH];
+    int done_of[MAX_DEPTH] = { 0 };
     uint32_t next = first, done = 0, end = first + n;
     struct cost c;
     uint64_t c0 = cpu_ns(), t0 = bench_now_ns();
@@ -233,12 +285,16 @@ static struct cost uring_range(uint32_t depth, uint32_t first, uint32_t n)
         uring_prep(&u, i, off_of[i]);
     }
     io_uring_submit(&u.ring);
-    while (done < n) {
-        struct io_uring_cqe *cqe;
-        BENCH_CHECK(io_uring_wait_cqe(&u.ring, &cqe) == 0, "wait_cqe");
-        uint32_t i = (uint32_t)cqe->user_data;
-        BENCH_CHECK(cqe->res == (int)BLOCK, "read returned %d", cqe->res);
-        io_uring_cqe_seen(&u.ring, cqe);
+    for (uint32_t i = 0; done < n; i = (i + 1) % depth) {
+        while (!done_of[i]) {
+            struct io_uring_cqe *cqe;
+            BENCH_CHECK(io_uring_wait_cqe(&u.ring, &cqe) == 0, "wait_cqe");
+            uint32_t j = (uint32_t)cqe->user_data;
+            BENCH_CHECK(j < depth && cqe->res == (int)BLOCK, "read returned %d", cqe->res);
+            done_of[j] = 1;
+            io_uring_cqe_seen(&u.ring, cqe);
+        }
+        done_of[i] = 0;
         verify_block(u.iov[i].iov_base, off_of[i], "io_uring");
         done++;
         if (next < end) {
@@ -249,28 +305,44 @@ static struct cost uring_range(uint32_t depth, uint32_t first, uint32_t n)
     }
     c.wall_ns = bench_now_ns() - t0;
     c.cpu_ns = cpu_ns() - c0;
+    c.runs = 0;
+    for (uint32_t i = 0; i < depth; i++)
+        c.runs += phys_runs(bufs[i]);
+    c.runs /= depth;
     uring_close(&u);
     return c;
 }
 
 /* ---- the capmem pool ---- */
 
-/* Same reads through a pool: `depth` buffers acquired and touched once
- * (map + memset) before timing; then submit, wait on each fence in order,
- * check the result, map (ownership is back), verify, resubmit. */
-static struct cost pool_range(uint32_t depth, uint32_t options, uint32_t first, uint32_t n)
-{
+/* A pool whose `depth` buffers are acquired, mapped and touched (memset)
+ * before any timing. */
+struct pool_set {
     cm_handle_t pool;
+    uint32_t depth;
     cm_dma_buffer_t buf[MAX_DEPTH];
+    void *addr[MAX_DEPTH];
+};
+
+static void pool_open(struct pool_set *ps, uint32_t depth, uint32_t options)
+{
     cm_dma_pool_config_t cfg = { depth, BLOCK, depth, options };
-    check(cm_dma_pool_create(&cfg, &pool), "pool create");
-    check(cm_dma_pool_attach(pool, path, CM_DMA_ATTACH_READ), "attach");
+    ps->depth = depth;
+    check(cm_dma_pool_create(&cfg, &ps->pool), "pool create");
+    check(cm_dma_pool_attach(ps->pool, path, CM_DMA_ATTACH_READ), "attach");
     for (uint32_t i = 0; i < depth; i++) {
-        void *p;
-        check(cm_dma_buffer_acquire(pool, &buf[i]), "acquire");
-        check(cm_dma_buffer_map(pool, buf[i], &p, NULL), "map");
-        memset(p, 0, BLOCK); /* every page touched before timing */
+        check(cm_dma_buffer_acquire(ps->pool, &ps->buf[i]), "acquire");
+        check(cm_dma_buffer_map(ps->pool, ps->buf[i], &ps->addr[i], NULL), "map");
+        memset(ps->addr[i], 0, BLOCK); /* every page touched before timing */
     }
+}
+
+/* The same reads through the pool: submit, wait on each fence in order,
+ * check the result, map (ownership is back), verify, resubmit. Every
+ * buffer is CPU-owned again at the end. */
+static struct cost pool_range(struct pool_set *ps, const char *who, uint32_t first, uint32_t n)
+{
+    const uint32_t depth = ps->depth;
     cm_dma_fence_t fence[MAX_DEPTH];
     uint64_t off_of[MAX_DEPTH];
     uint32_t next = first, done = 0, end = first + n;
@@ -279,54 +351,87 @@ static struct cost pool_range(uint32_t depth, uint32_t options, uint32_t first, 
     for (uint32_t i = 0; i < depth && next < end; i++, next++) {
         off_of[i] = (uint64_t)next * BLOCK;
         cm_dma_op_t op = { CM_DMA_OP_READ, 0, BLOCK, 0, off_of[i] };
-        check(cm_dma_submit(pool, buf[i], &op, &fence[i]), "submit");
+        check(cm_dma_submit(ps->pool, ps->buf[i], &op, &fence[i]), "submit");
     }
     for (uint32_t i = 0; done < n; i = (i + 1) % depth) {
         cm_dma_completion_t comp;
         void *p;
-        check(cm_dma_fence_wait(pool, fence[i], CM_TIMEOUT_INFINITE, &comp), "wait");
+        check(cm_dma_fence_wait(ps->pool, fence[i], CM_TIMEOUT_INFINITE, &comp), "wait");
         BENCH_CHECK(comp.status == CM_OK && comp.bytes == BLOCK, "read: %s, %u bytes",
                     cm_status_name(comp.status), comp.bytes);
-        check(cm_dma_buffer_map(pool, buf[i], &p, NULL), "map");
-        verify_block(p, off_of[i], options ? "guarded" : "pool");
+        check(cm_dma_buffer_map(ps->pool, ps->buf[i], &p, NULL), "map");
+        verify_block(p, off_of[i], who);
         done++;
         if (next < end) {
             off_of[i] = (uint64_t)next++ * BLOCK;
             cm_dma_op_t op = { CM_DMA_OP_READ, 0, BLOCK, 0, off_of[i] };
-            check(cm_dma_submit(pool, buf[i], &op, &fence[i]), "submit");
+            check(cm_dma_submit(ps->pool, ps->buf[i], &op, &fence[i]), "submit");
         }
     }
     c.wall_ns = bench_now_ns() - t0;
     c.cpu_ns = cpu_ns() - c0;
-    cm_handle_close(pool);
+    c.runs = 0;
+    for (uint32_t i = 0; i < depth; i++)
+        c.runs += phys_runs(ps->addr[i]);
+    c.runs /= depth;
     return c;
 }
 
-static struct cost run_variant(int v, uint32_t depth, uint32_t first, uint32_t n)
+/* `shared` is the piece's default pool: io_uring and io_uring' read into
+ * its (CPU-owned) buffers' pages, the pool variant through it. The guarded
+ * pool needs pages of its own (its mappings change protection). */
+static struct cost run_variant(int v, struct pool_set *shared, uint32_t first, uint32_t n)
 {
+    struct pool_set guarded;
+    struct cost c;
     switch (v) {
     case V_URING:
-    case V_URING2: return uring_range(depth, first, n);
-    case V_POOL: return pool_range(depth, 0, first, n);
-    case V_GUARD: return pool_range(depth, CM_DMA_POOL_CPU_GUARD, first, n);
+    case V_URING2: return uring_range(shared->depth, shared->addr, first, n);
+    case V_POOL: return pool_range(shared, "pool", first, n);
+    case V_GUARD:
+        pool_open(&guarded, shared->depth, CM_DMA_POOL_CPU_GUARD);
+        c = pool_range(&guarded, "guarded", first, n);
+        cm_handle_close(guarded.pool);
+        return c;
     default: return pread_range(first, n);
     }
 }
 
+/* The variant run k-th in order q (0 .. 2 * NVARIANTS - 1) of a Williams
+ * design: every variant runs in every position equally often, and follows
+ * every other variant equally often, over the 2 * NVARIANTS orders. What a
+ * variant leaves behind (pread's readahead still in flight, a closed
+ * ring's teardown in a kernel worker) then falls on all the others alike;
+ * a plain rotation had io_uring' follow pread in half the pieces and
+ * io_uring and pool never. */
+static int williams(uint32_t q, int k)
+{
+    /* First row 0, 1, n-1, 2, n-2, ...; row i adds i; rows n..2n-1 are
+     * rows 0..n-1 reversed (n odd needs both). */
+    int pos = q >= NVARIANTS ? NVARIANTS - 1 - k : k;
+    int base = pos == 0 ? 0 : pos % 2 == 1 ? (pos + 1) / 2 : NVARIANTS - pos / 2;
+    return (int)((base + q % NVARIANTS) % NVARIANTS);
+}
+
 /* One comparison at one depth: the file in SEGMENTS pieces, each read by
- * every variant back to back, the order rotating per piece and per
- * repetition. Records each piece's cost per variant. */
+ * every variant back to back, in an order that changes per piece and per
+ * repetition (williams). Records each piece's cost per variant. Each piece gets a
+ * fresh default pool whose pages the pool and both io_uring variants
+ * share, so the physical layout of the buffers, which decides the
+ * device's speed here (docs/dma.md), is the same on both sides. */
 static void compare(uint32_t depth, int rep, struct cost seg[SEGMENTS][NVARIANTS])
 {
     const uint32_t per = nblocks / SEGMENTS;
     for (uint32_t s = 0; s < SEGMENTS; s++) {
         uint32_t first = s * per, n = s + 1 == SEGMENTS ? nblocks - first : per;
+        struct pool_set shared;
+        pool_open(&shared, depth, 0);
+        uint32_t q = ((uint32_t)rep * SEGMENTS + s) % (2 * NVARIANTS);
         for (int k = 0; k < NVARIANTS; k++) {
-            int v = (int)((s + (uint32_t)rep + (uint32_t)k) % NVARIANTS);
-            if (s % 2 == 1)
-                v = NVARIANTS - 1 - v; /* also reverse who follows whom */
-            seg[s][v] = run_variant(v, depth, first, n);
+            int v = williams(q, k);
+            seg[s][v] = run_variant(v, &shared, first, n);
         }
+        cm_handle_close(shared.pool);
     }
 }
 
@@ -375,10 +480,11 @@ int main(void)
            "(plain, registered buffers), pool (default capmem pool), guarded\n"
            "(CM_DMA_POOL_CPU_GUARD), pread (buffered) and io_uring' (the baseline again: the\n"
            "noise floor). %d segments per pass, each read by the 5 variants back to back in\n"
-           "rotating order; the whole comparison %d times;\n"
+           "an order balanced for position and predecessor; the whole comparison %d times;\n"
            "figures are min / median / max over the %d repetitions. Overhead and CPU ratio\n"
            "of a repetition: median over its pieces of the paired figure. Buffers touched\n"
-           "before timing on every side.\n\n",
+           "before timing on every side; io_uring, io_uring' and pool read into the same\n"
+           "pages (the piece's pool buffers), both take completions in submission order.\n\n",
            path, file_mib, SEGMENTS, REPS, REPS);
     fflush(stdout);
     static struct cost cost[REPS][NDEPTHS][SEGMENTS][NVARIANTS];
@@ -389,12 +495,14 @@ int main(void)
 
     const double gib = (double)nblocks * BLOCK / (double)(1u << 30);
     double ovh[NDEPTHS][NVARIANTS][REPS], ratio[NDEPTHS][NVARIANTS][REPS];
-    printf("%-3s %-9s %-22s %-25s %-22s %s\n", "N", "variant", "GiB/s", "CPU us per 1 MiB I/O",
-           "tput overhead %", "CPU vs io_uring");
+    printf("%-3s %-9s %-22s %-25s %-22s %-22s %s\n", "N", "variant", "GiB/s",
+           "CPU us per 1 MiB I/O", "tput overhead %", "CPU vs io_uring", "phys runs");
     for (uint32_t d = 0; d < NDEPTHS; d++) {
         for (int v = 0; v < NVARIANTS; v++) {
-            double g[REPS], cpu[REPS];
+            double g[REPS], cpu[REPS], runs[REPS * SEGMENTS];
             for (int r = 0; r < REPS; r++) {
+                for (int k = 0; k < SEGMENTS; k++)
+                    runs[r * SEGMENTS + k] = cost[r][d][k][v].runs;
                 uint64_t wall = 0, cpu_sum = 0;
                 for (int k = 0; k < SEGMENTS; k++) {
                     wall += cost[r][d][k][v].wall_ns;
@@ -408,14 +516,37 @@ int main(void)
             print_spread("%5.2f %5.2f %5.2f       ", g, REPS);
             print_spread("%7.1f %7.1f %7.1f   ", cpu, REPS);
             if (v == V_URING) {
-                printf("%-22s %s\n", "(baseline)", "(baseline)");
+                printf("%-22s %-22s ", "(baseline)", "(baseline)");
             } else {
                 print_spread("%6.1f %6.1f %6.1f   ", ovh[d][v], REPS);
-                print_spread("%5.2fx %5.2fx %5.2fx\n", ratio[d][v], REPS);
+                print_spread("%5.2fx %5.2fx %5.2fx   ", ratio[d][v], REPS);
             }
+            print_spread("%3.0f %3.0f %3.0f\n", runs, REPS * SEGMENTS);
         }
     }
-    printf("\nguarded mode's cost vs plain io_uring (median): ");
+    printf("\nio_uring GiB/s by physical runs per buffer (median over pieces, all repetitions):");
+    for (uint32_t d = 0; d < NDEPTHS; d++) {
+        static const double lim[] = { 64, 192, 256 };
+        printf("\n  N=%-2u", depths[d]);
+        for (int b = 0; b < 3; b++) {
+            double g[REPS * SEGMENTS];
+            uint32_t k = 0;
+            for (int r = 0; r < REPS; r++)
+                for (int p = 0; p < SEGMENTS; p++) {
+                    const struct cost *c = &cost[r][d][p][V_URING];
+                    if (c->runs > (b ? lim[b - 1] : 0) && c->runs <= lim[b])
+                        g[k++] = (double)(p + 1 == SEGMENTS ? nblocks - p * (nblocks / SEGMENTS)
+                                                            : nblocks / SEGMENTS) *
+                                 BLOCK / (double)(1u << 30) / ((double)c->wall_ns / 1e9);
+                }
+            if (k == 0)
+                printf("  %3.0f..%3.0f runs: -", b ? lim[b - 1] + 1 : 1, lim[b]);
+            else
+                printf("  %3.0f..%3.0f runs: %5.2f (%u pieces)", b ? lim[b - 1] + 1 : 1, lim[b],
+                       bench_spread(g, k).median, k);
+        }
+    }
+    printf("\n\nguarded mode's cost vs plain io_uring (median): ");
     for (uint32_t d = 0; d < NDEPTHS; d++) {
         struct bench_spread o = bench_spread(ovh[d][V_GUARD], REPS);
         struct bench_spread x = bench_spread(ratio[d][V_GUARD], REPS);

@@ -12,7 +12,7 @@ HOST_TESTS += tests/host/dma_own.c tests/host/dma_own_exhaustive.c \
               tests/host/dma_pool.c tests/host/dma_quarantine.c
 HOST_APPS += dma_read_share
 
-# bench/dma.c (make bench only): pool, guarded pool, plain io_uring and pread,
+# bench/dma.c (make bench only): pool, guarded pool, plain io_uring (on the pool's pages) and pread,
 # interleaved, 3 repetitions, goal lines (docs/dma.md); about 2 minutes.
 $(HOST_BUILD)/bench/dma: $(HOST_BUILD)/obj/bench/dma.o $(HOST_BUILD)/obj/bench/common.o $(HOST_LIB)
 	@mkdir -p $(dir $@)
@@ -24,3 +24,9 @@ HOST_TESTS += tests/host/dma_fork.c
 HOST_TESTS += tests/host/dma_faults.c
 HOST_TESTS += tests/host/dma_limits.c
 HOST_TESTS += tests/host/app_platform_wait.c
+# System calls of one DMA read cycle, default and guarded pool against plain
+# io_uring (docs/dma.md): tests/host/syscall_dma.c, counted under strace.
+$(HOST_BUILD)/syscall_dma: $(HOST_BUILD)/obj/tests/host/syscall_dma.o $(HOST_LIB)
+	$(HOST_CC) -o $@ $< $(HOST_LIB) $(HOST_LIBS)
+ALL_TARGETS += $(HOST_BUILD)/syscall_dma
+TEST_SUITES += tests/host/dma_syscall_budget.sh
