@@ -367,8 +367,13 @@ static void test_release_of_a_slot_out_of_range_is_protocol(void **state)
     uint32_t a, b, slot;
     uint64_t seq;
     hostile_setup(&s, &a, &b, &seq, &slot);
+    /* A decoy just past the end of the slot table, as if it were a's
+     * message: only the range check stands between it and a release. */
+    struct cm_sbuf_slot decoy = { CM_SBUF_SLOT_PUBLISHED, 1, 8, 0, 1u << a, seq };
+    s.slots[s.cfg.slot_count] = decoy;
     sim_push_raw(&s, a, seq, s.cfg.slot_count, 0);
     expect_evicted(&s, a, b);
+    assert_int_equal(s.slots[s.cfg.slot_count].held, 1u << a);
 }
 
 static void test_release_with_reserved_bits_is_protocol(void **state)

@@ -19,9 +19,17 @@
 #include "sbuf_own.h"
 #include "sbuf_cons.h"
 
+/* A test may shrink these before including (the exhaustive walk copies
+ * whole worlds). */
+#ifndef SIM_SLOTS
 #define SIM_SLOTS 64u
+#endif
+#ifndef SIM_CONS
 #define SIM_CONS 4u
+#endif
+#ifndef SIM_RING
 #define SIM_RING 64u
+#endif
 
 struct sim_shared {
     struct cm_sbuf_prod_ctl p;
@@ -62,6 +70,17 @@ static inline cm_status_t sim_init(struct sim *s, const cm_sbuf_config_t *cfg, u
         return CM_ERR_OUT_OF_RANGE;
     return cm__sbuf_own_init(&s->own, s->slots, s->peers, s->mirror, cfg, first_seq,
                              index_base, 0);
+}
+
+/* A struct sim points into itself; after copying one, re-aim the copy. */
+static inline void sim_rebase(struct sim *s)
+{
+    s->own.slots = s->slots;
+    s->own.peers = s->peers;
+    for (uint32_t c = 0; c < SIM_CONS; c++) {
+        s->peers[c].ring = s->mirror + (uint64_t)c * s->ring;
+        s->cons[c].holds = s->holds[c];
+    }
 }
 
 /* The producer makes a consumer and publishes its control words. */
