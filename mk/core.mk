@@ -8,3 +8,4 @@ CORE_SRCS += core/vmo_admit.c
 CORE_SRCS += core/sbuf_ring.c core/sbuf_own.c core/sbuf_cons.c
 HOST_TESTS += tests/host/core_sbuf_own.c tests/host/core_sbuf_cons.c \
               tests/host/core_sbuf_exhaustive.c
+TEST_SUITES += tests/host/sbuf_spin_test.sh

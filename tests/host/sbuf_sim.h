@@ -205,6 +205,12 @@ static inline cm_status_t sim_receive(struct sim *s, uint32_t c, struct cm_sbuf_
 {
     struct cm_sbuf_cons *cs = &s->cons[c];
     struct sim_shared *sh = &s->sh[c];
+    if (out != NULL)
+        memset(out, 0, sizeof(*out));
+    if (gap != NULL)
+        *gap = 0;
+    if (intact != NULL)
+        *intact = 0;
     cm_status_t st = cm__sbuf_cons_can_receive(cs);
     if (st != CM_OK)
         return st;
