@@ -180,16 +180,17 @@ typedef struct cm_sbuf_info {
  * OUT_OF_RANGE (slot_count > CM_SBUF_MAX_SLOTS, slot_size >
  * CM_SBUF_MAX_SLOT_SIZE, max_consumers > CM_SBUF_MAX_CONSUMERS, max_loans >
  * CM_SBUF_MAX_LOANS, data size > CM_SBUF_MAX_DATA_SIZE, in that order);
- * NO_MEMORY; NO_RESOURCES (handle limit; host: fd or mapping limit). */
+ * NO_RESOURCES (handle limit; host: fd or mapping limit); NO_MEMORY. */
 cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer);
 
 /* Makes a new consumer of `buffer` with `rights` (a subset of
  * CM_SBUF_CONSUMER_DEFAULT_RIGHTS, or CM_RIGHTS_SAME for all of them). It
  * receives every message published after this call returns. Needs READ.
- * Errors: INVALID_ARGS (consumer NULL; rights not CM_RIGHTS_SAME and not a
- * subset of CM_SBUF_CONSUMER_DEFAULT_RIGHTS); BAD_HANDLE; WRONG_TYPE (not a
- * buffer); ACCESS_DENIED (no READ); NO_RESOURCES (max_consumers consumers
- * exist; handle limit; host: fd or mapping limit); NO_MEMORY. */
+ * Errors, in this order: INVALID_ARGS (consumer NULL; rights neither
+ * CM_RIGHTS_SAME nor a subset of CM_SBUF_CONSUMER_DEFAULT_RIGHTS);
+ * BAD_HANDLE; WRONG_TYPE (not a buffer); ACCESS_DENIED (no READ);
+ * NO_RESOURCES (max_consumers consumers exist; handle limit; host: fd or
+ * mapping limit); NO_MEMORY. */
 cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
                                     cm_handle_t *consumer);
 
@@ -197,11 +198,11 @@ cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
  * then publish or cancel. With BLOCK and every slot in use it waits for a
  * release; with DROP_OLDEST it takes back the oldest message nobody
  * received instead and never waits for a consumer. Needs WRITE.
- * Errors: INVALID_ARGS (loan NULL; unknown flag bits; negative timeout
- * other than CM_TIMEOUT_INFINITE); BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no
- * WRITE); NO_RESOURCES (the producer already holds max_loans loans: publish
- * or cancel one; waiting cannot help); SHOULD_WAIT (timeout 0, no slot
- * now); TIMED_OUT. */
+ * Errors, in this order: INVALID_ARGS (loan NULL; unknown flag bits;
+ * negative timeout other than CM_TIMEOUT_INFINITE); BAD_HANDLE;
+ * WRONG_TYPE; ACCESS_DENIED (no WRITE); NO_RESOURCES (the producer
+ * already holds max_loans loans: publish or cancel one; waiting cannot
+ * help); SHOULD_WAIT (timeout 0, no slot now); TIMED_OUT. */
 cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
                          cm_sbuf_loan_t *loan);
 
@@ -210,21 +211,22 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
  * written again (it is the consumers' now). *seq (may be NULL) gets its
  * sequence number. With no consumer the slot is free again at once.
  * Never waits: every consumer's ring has room for every slot. Needs WRITE.
- * Errors: BAD_HANDLE (buffer; or loan_id dead, never issued, another
- * buffer's); WRONG_TYPE; ACCESS_DENIED; OUT_OF_RANGE (len > slot_size: the
- * loan stays valid). */
+ * Errors, in this order: BAD_HANDLE (buffer); WRONG_TYPE; ACCESS_DENIED (no
+ * WRITE); BAD_HANDLE (loan_id dead, never issued, or another buffer's);
+ * OUT_OF_RANGE (len > slot_size: the loan stays valid). */
 cm_status_t cm_sbuf_publish(cm_handle_t buffer, uint64_t loan_id, uint32_t len, uint64_t *seq);
 
 /* Gives a loaned slot back unpublished; the loan id dies. Needs WRITE.
- * Errors: BAD_HANDLE (buffer or loan_id); WRONG_TYPE; ACCESS_DENIED. */
+ * Errors, in this order: BAD_HANDLE (buffer); WRONG_TYPE; ACCESS_DENIED;
+ * BAD_HANDLE (loan_id). */
 cm_status_t cm_sbuf_cancel(cm_handle_t buffer, uint64_t loan_id);
 
 /* Receives the next message in publication order, zero-copy: msg->data
  * points into this consumer's read-only mapping of the slot, which this
  * consumer holds until cm_sbuf_release(msg->seq). Needs READ|MAP.
- * Errors: INVALID_ARGS (msg NULL; unknown flag bits; bad timeout);
- * BAD_HANDLE; WRONG_TYPE (not a consumer); ACCESS_DENIED (no READ or no
- * MAP); PROTOCOL (the producer wrote an invalid descriptor or index: this
+ * Errors, in this order: INVALID_ARGS (msg NULL; unknown flag bits; bad
+ * timeout); BAD_HANDLE; WRONG_TYPE (not a consumer); ACCESS_DENIED (no
+ * READ or no MAP); PROTOCOL (the producer wrote an invalid descriptor or index: this
  * consumer is broken from now on, its held messages stay mapped until it
  * is closed); PEER_CLOSED (nothing left and the producer is gone, or this
  * consumer was evicted); NO_RESOURCES (it already holds max_held messages:
@@ -238,23 +240,25 @@ cm_status_t cm_sbuf_receive(cm_handle_t consumer, uint32_t flags, int64_t timeou
  * no longer change the bytes the caller validates. Needs READ.
  * Errors: as cm_sbuf_receive, except ACCESS_DENIED only without READ;
  * INVALID_ARGS also for buf NULL with buf_cap > 0; BUFFER_TOO_SMALL
- * (buf_cap below the message's length: the message stays queued and
- * msg->len tells the size needed). */
+ * (buf_cap below the message's length, a stage-3 fact right after
+ * PEER_CLOSED: the message stays queued and msg->len tells the size
+ * needed). */
 cm_status_t cm_sbuf_receive_copy(cm_handle_t consumer, uint32_t flags, int64_t timeout_ns,
                                  void *buf, uint32_t buf_cap, cm_sbuf_msg_t *msg);
 
 /* Releases the received message `seq`; its pointer must not be used again.
  * The slot returns to the producer once every consumer that received it
  * released it. Needs READ.
- * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; BAD_STATE (this consumer
- * does not hold `seq`: never received, released already, or another
- * consumer's); PROTOCOL (the producer's release index is invalid: the
- * consumer is broken, as for receive). */
+ * Errors, in this order: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; PROTOCOL
+ * (the consumer is broken, or the producer's release index is invalid,
+ * which breaks it as for receive); BAD_STATE (this consumer does not hold
+ * `seq`: never received, released already, or another consumer's). */
 cm_status_t cm_sbuf_release(cm_handle_t consumer, uint64_t seq);
 
 /* Configuration, slot counts and per-consumer counters, through either a
  * buffer or a consumer handle (see cm_sbuf_consumer_info). Needs no right.
- * Errors: INVALID_ARGS (info NULL); BAD_HANDLE; WRONG_TYPE. */
+ * Errors, in this order: INVALID_ARGS (info NULL); BAD_HANDLE; WRONG_TYPE
+ * (neither a buffer nor a consumer). */
 cm_status_t cm_sbuf_get_info(cm_handle_t handle, cm_sbuf_info_t *info);
 
 #endif
