@@ -46,7 +46,9 @@ struct cm_sbuf_cons {
 
 /* Prepares the consumer from the configuration and the control words the
  * producer published for it (join_seq, index_base), all read from shared
- * memory by the caller. Errors: INVALID_ARGS (NULL storage); PROTOCOL (the
+ * memory by the caller: copy the configuration out once, size `holds`
+ * (cfg->max_held entries) from that copy and pass the same copy, so that a
+ * producer rewriting it meanwhile cannot change the size used. Errors: INVALID_ARGS (NULL storage); PROTOCOL (the
  * configuration fails cm__sbuf_config_check: the producer's area is not
  * one an honest producer writes). */
 cm_status_t cm__sbuf_cons_init(struct cm_sbuf_cons *cs, struct cm_sbuf_hold *holds,
