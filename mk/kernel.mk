@@ -27,6 +27,9 @@ KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
                kernel/entry.S kernel/trapvec.S \
                core/handle_table.c core/interval.c core/deadline.c core/validate.c \
                core/dma_own.c  # compiled freestanding now; the virtio-blk driver will use it
+# SharedBuffer rules: compiled freestanding now; the kernel object (phase 2,
+# docs/sbuf.md) will use sbuf_own, the user runtime sbuf_cons.
+KERNEL_SRCS += core/sbuf_ring.c core/sbuf_own.c core/sbuf_cons.c
 KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 
 USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/platform_kernel.c \

@@ -17,3 +17,5 @@ TEST_SUITES += tests/runner/selftest.sh
 REQUIRED_SUITES += $(HOST_BUILD)/tests/dma_pool $(ASAN_BUILD)/tests/dma_pool \
                    $(HOST_BUILD)/tests/dma_quarantine $(ASAN_BUILD)/tests/dma_quarantine \
                    tests/host/dma_app_test.sh tests/host/dma_spin_test.sh
+# The Spin model of the SharedBuffer ring protocol and its mutants (docs/sbuf.md).
+REQUIRED_SUITES += tests/host/sbuf_spin_test.sh

@@ -11,5 +11,6 @@
 #include <capmem/vmo.h>
 #include <capmem/channel.h>
 #include <capmem/dma.h>
+#include <capmem/sbuf.h>
 
 #endif

@@ -21,6 +21,8 @@ typedef enum cm_obj_type {
     CM_OBJ_DMA_POOL = 4,
     CM_OBJ_MMIO = 5,
     CM_OBJ_VMAR = 6,
+    CM_OBJ_SBUF = 7,          /* SharedBuffer, producer role (capmem/sbuf.h) */
+    CM_OBJ_SBUF_CONSUMER = 8, /* one consumer of a SharedBuffer */
     CM_OBJ_TYPE_COUNT
 } cm_obj_type_t;
 

@@ -63,4 +63,36 @@
  * memory. Hitting it gives NO_RESOURCES, never a blocked submit. */
 #define CM_DMA_MAX_IN_FLIGHT 32u
 
+/* SharedBuffer (capmem/sbuf.h, docs/sbuf.md). */
+
+/* Consumers of one buffer at once. Holder sets are 32-bit masks (room to
+ * raise it), iceoryx2's default is 8 subscribers, and every publish writes
+ * one descriptor per consumer, so the producer's cost grows with it. On
+ * host each consumer also costs the producer two memfds (its control areas)
+ * and a mapping of each. Beyond: NO_RESOURCES at consumer_create, and
+ * OUT_OF_RANGE for a max_consumers above it at create. */
+#define CM_SBUF_MAX_CONSUMERS 16u
+
+/* Slots of one buffer. Slot numbers travel in 32-bit descriptor fields but
+ * are kept in 16-bit ring mirrors by the producer; each consumer's two rings
+ * have a power-of-two size >= slot_count (16 bytes an entry: 32 KiB of
+ * rings per consumer at this bound), and DROP_OLDEST scans the slots. */
+#define CM_SBUF_MAX_SLOTS 1024u
+
+/* Bytes in one slot: the largest message (bench/sbuf's 16 MiB). Larger
+ * messages are refused, never chained (capmem/sbuf.h explains why). */
+#define CM_SBUF_MAX_SLOT_SIZE (16u << 20)
+
+/* Slot stride alignment: one cache line, so that two slots never share a
+ * line (a producer filling one does not bounce a line a consumer reads). */
+#define CM_SBUF_SLOT_ALIGN 64u
+
+/* Bytes of one buffer's data VMO (slot_count x stride): a quarter of
+ * CM_VMO_MAX_SIZE, 16 slots of the largest size; bounds what one buffer
+ * pins in every process that maps it. */
+#define CM_SBUF_MAX_DATA_SIZE (256ull << 20)
+
+/* Slots the producer may hold loaned at once (its loan table). */
+#define CM_SBUF_MAX_LOANS 64u
+
 #endif

@@ -1,0 +1,133 @@
+#ifndef CAPMEM_CORE_SBUF_RING_H
+#define CAPMEM_CORE_SBUF_RING_H
+
+/* SharedBuffer: what both sides of the shared memory agree on, for both
+ * targets (docs/sbuf.md). Freestanding C11: no libc, no allocation, no
+ * locks, no globals; no atomics either (the targets do the loads and
+ * stores with the orderings docs/sbuf.md names, and pass the values here).
+ *
+ *  - the configuration rule of cm_sbuf_create (error precedence of
+ *    docs/api.md) and the layout it implies (slot stride, ring sizes,
+ *    control area sizes), overflow-checked;
+ *  - the descriptor formats of the two rings every consumer has: the
+ *    delivery ring (producer writes, consumer reads) and the release ring
+ *    (consumer writes, producer reads);
+ *  - ring index arithmetic. Indices and sequence numbers are free-running
+ *    64-bit counters compared by unsigned difference, so they wrap at 2^64
+ *    with no special case; a ring cell is index & (size - 1) (sizes are
+ *    powers of two, and 2^64 is a multiple of every one, so the cell
+ *    sequence stays contiguous across the wrap).
+ *
+ * Everything read from shared memory is a value the other side could have
+ * forged: checks return PROTOCOL for it, never trust it. */
+
+#include <stdint.h>
+#include <capmem/capmem.h>
+
+/* A delivery: "message seq is in slot, len bytes". Written by the producer
+ * into the consumer's delivery ring at index i, made visible by the
+ * release-store of the ring's tail. 16 bytes, no padding. */
+struct cm_sbuf_desc {
+    uint64_t seq;
+    uint32_t slot;
+    uint32_t len;
+};
+
+/* A release: "I am done with message seq in slot". Written by the consumer
+ * into its release ring, made visible by the release-store of rel_tail. */
+struct cm_sbuf_rel {
+    uint64_t seq;
+    uint32_t slot;
+    uint32_t reserved; /* 0; anything else is PROTOCOL */
+};
+
+/* Control words of one consumer. The producer area (struct
+ * cm_sbuf_prod_ctl, then the delivery ring) is written only by the
+ * producer and mapped read-only by the consumer; the consumer area (struct
+ * cm_sbuf_cons_ctl, then the release ring) is written by the consumer and
+ * read by the producer, which also CASes `read` forward to drop a message
+ * under DROP_OLDEST. Each struct starts a page; the fields a side writes
+ * often are on their own cache line. */
+struct cm_sbuf_prod_ctl {
+    uint64_t tail;        /* delivery entries written: [read, tail) pending */
+    uint32_t tail_word;   /* low 32 bits of tail: the futex/wait word */
+    uint32_t prod_waiting;/* producer sleeps on the consumer area's rel_word */
+    uint64_t rel_head;    /* release entries the producer has processed */
+    uint64_t join_seq;    /* first sequence number this consumer may see */
+    uint64_t index_base;  /* both rings' first index */
+    uint32_t state;       /* CM_SBUF_CTL_* */
+    uint32_t pad[5];
+};
+
+struct cm_sbuf_cons_ctl {
+    uint64_t read;        /* delivery entries received or dropped */
+    uint32_t cons_waiting;/* consumer sleeps on tail_word */
+    uint32_t pad0;
+    uint64_t rel_tail;    /* release entries written */
+    uint32_t rel_word;    /* low 32 bits of rel_tail: the producer's wait word */
+    uint32_t pad1[9];
+};
+
+/* cm_sbuf_prod_ctl.state */
+#define CM_SBUF_CTL_OPEN    1u
+#define CM_SBUF_CTL_CLOSED  2u /* the producer is gone: drain, then PEER_CLOSED */
+#define CM_SBUF_CTL_EVICTED 3u /* the producer evicted this consumer */
+
+/* What a configuration implies. Every size is exact and overflow-checked. */
+struct cm_sbuf_layout {
+    uint32_t stride;         /* slot_size rounded up to CM_SBUF_SLOT_ALIGN */
+    uint32_t ring_size;      /* entries of each ring: power of two >= slot_count */
+    uint64_t data_size;      /* slot_count * stride */
+    uint64_t prod_area_size; /* page-rounded: prod_ctl + delivery ring */
+    uint64_t cons_area_size; /* page-rounded: cons_ctl + release ring */
+};
+
+/* The rule of cm_sbuf_create's config, stage 1 of docs/api.md: every
+ * INVALID_ARGS first (config_ok, out_ok, options/reserved, policy, zero
+ * fields, max_held/max_loans above slot_count, the DROP_OLDEST bound), then
+ * OUT_OF_RANGE (slot_count, slot_size, max_consumers, max_loans, data
+ * size, in that order). Also the check a consumer applies to the
+ * configuration it reads from the producer's area (there, any error is the
+ * producer's: the caller maps it to PROTOCOL). */
+cm_status_t cm__sbuf_config_check(const cm_sbuf_config_t *cfg, int out_ok);
+
+/* The layout of a configuration that passed cm__sbuf_config_check.
+ * Errors: INVALID_ARGS (cfg or out NULL), or cm__sbuf_config_check's. */
+cm_status_t cm__sbuf_layout(const cm_sbuf_config_t *cfg, struct cm_sbuf_layout *out);
+
+/* Smallest power of two >= n, for 1 <= n <= 2^31; 0 otherwise. */
+uint32_t cm__sbuf_pow2(uint32_t n);
+
+/* The cell of ring index `index` in a ring of `size` (a power of two). */
+static inline uint32_t cm__sbuf_cell(uint64_t index, uint32_t size)
+{
+    return (uint32_t)(index & (uint64_t)(size - 1u));
+}
+
+/* Entries in [head, tail) with wrap: tail - head. */
+static inline uint64_t cm__sbuf_count(uint64_t head, uint64_t tail)
+{
+    return tail - head;
+}
+
+/* True if `x` lies in [lo, hi] on the 64-bit circle, hi reached from lo by
+ * going forward (hi - lo < 2^63). The one "index is within a window" test. */
+static inline int cm__sbuf_within(uint64_t lo, uint64_t x, uint64_t hi)
+{
+    return x - lo <= hi - lo;
+}
+
+/* True if b is a (possibly zero) step forward from a: b - a < 2^63. */
+static inline int cm__sbuf_forward(uint64_t a, uint64_t b)
+{
+    return b - a < (1ull << 63);
+}
+
+/* Age of sequence number `seq` relative to the next one to be issued:
+ * next - seq. The oldest message has the largest age. */
+static inline uint64_t cm__sbuf_age(uint64_t next_seq, uint64_t seq)
+{
+    return next_seq - seq;
+}
+
+#endif
