@@ -23,6 +23,7 @@
 
 #include <stdint.h>
 #include <capmem/capmem.h>
+#include <capmem/sbuf.h>
 
 /* A delivery: "message seq is in slot, len bytes". Written by the producer
  * into the consumer's delivery ring at index i, made visible by the

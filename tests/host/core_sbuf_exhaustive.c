@@ -27,6 +27,7 @@
 #define SIM_CONS 2u
 #define SIM_RING 4u
 #include <capmem/capmem.h>
+#include <capmem/sbuf.h>
 #include "sbuf_sim.h"
 #include "common/leakcheck.h"
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <capmem/capmem.h>
+#include <capmem/sbuf.h>
 #include "sbuf_sim.h"
 #include "common/leakcheck.h"
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <capmem/capmem.h>
+#include <capmem/sbuf.h>
 #include "sbuf_ring.h"
 #include "sbuf_own.h"
 #include "sbuf_cons.h"
