@@ -342,7 +342,7 @@ cm_status_t cm__map_truncate(int fd, uint64_t size, int huge, _Atomic uint64_t *
 }
 
 cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
-                               uint64_t off, uint64_t len)
+                               uint64_t off, uint64_t len, int fault_safe)
 {
     struct stat sb;
     cm_status_t st;
@@ -353,7 +353,7 @@ cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
         uint64_t size = atomic_load(exact);
         if (sb.st_size >= 0 && (uint64_t)sb.st_size < size)
             size = (uint64_t)sb.st_size; /* another holder shrank the file */
-        st = cm__range_ok(off, len, size) ? cm__huge_copy_in(fd, off, buf, len)
+        st = cm__range_ok(off, len, size) ? cm__huge_copy_in(fd, off, buf, len, fault_safe)
                                           : CM_ERR_OUT_OF_RANGE;
     }
     pthread_mutex_unlock(&map_lock);

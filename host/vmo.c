@@ -544,13 +544,17 @@ static cm_status_t rw_full(int fd, void *buf, uint64_t len, uint64_t at, int wri
 /* Copies len bytes between buf and the VMO at offset, after the checks
  * both directions share. A sealed memfd refuses pwrite with EPERM: the
  * kernel, not this library, is what stops a write. */
-static cm_status_t make_mappable(const struct cm__vmo *v, cm_rights_t rights);
+static cm_status_t size_floor(const struct cm__vmo *v, cm_rights_t rights, int *seals);
+static int pages_guaranteed(const struct cm__vmo *v, int seals);
 
 /* cm_vmo_write on a huge VMO (hugetlbfs has no write()): through a
  * temporary mapping, made under the mapping table's lock so no set_size of
  * this process cuts the file meanwhile, and, for a VMO another process may
  * hold, only once F_SEAL_SHRINK is set (as for cm_vmo_map; the writer holds
- * WRITE and sets it), so no other process can either: never a SIGBUS. */
+ * WRITE and sets it), so no other process can either. Such a VMO is not
+ * write-sealed (it is being written), so another holder can still punch
+ * its pages out (pages_guaranteed): the copy then goes through
+ * process_vm_writev, which reports the fault as an error: never a SIGBUS. */
 static cm_status_t huge_write(struct cm__vmo *v, cm_rights_t rights, const void *buf,
                               uint64_t offset, uint64_t len)
 {
@@ -559,10 +563,11 @@ static cm_status_t huge_write(struct cm__vmo *v, cm_rights_t rights, const void 
         return CM_ERR_INTERNAL;
     if (seals & SEALS_NO_WRITE)
         return CM_ERR_ACCESS_DENIED; /* as pwrite's EPERM on a base-page memfd */
-    cm_status_t st = make_mappable(v, rights);
+    cm_status_t st = size_floor(v, rights, &seals);
     if (st != CM_OK)
         return st;
-    return cm__map_huge_write(v->fd, &v->local_size, buf, offset, len);
+    return cm__map_huge_write(v->fd, &v->local_size, buf, offset, len,
+                              seals >= 0 && !pages_guaranteed(v, seals));
 }
 
 static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len,
@@ -778,38 +783,74 @@ cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
     return st;
 }
 
-/* Can v be mapped without a SIGBUS risk, as it is now? Only if no other
- * process can shrink it: v is private to this process (whose own set_size
- * refuses to cut a mapping), or F_SEAL_SHRINK is set. An object that
- * existed at a fork() is not private: the other process holds the same
- * memfd, and its set_size consults its own copy of the mapping table,
- * which lacks the mappings made here since. A file window never: anyone
- * who can write the file can truncate it.
- * Errors: UNSUPPORTED (file window); BAD_STATE (shrinkable). */
-static cm_status_t size_guaranteed(const struct cm__vmo *v)
+/* Are v's pages beyond another process's reach, given its seals? Only a
+ * huge-page VMO's can be taken (cm__vmo_huge_pages_fixed: a hole punched
+ * by any holder that can write the file, then a touch is SIGBUS once the
+ * pool is empty), and only by a process it was handed to (received,
+ * wrapped, exported, sent unfrozen): the library itself never punches, so
+ * a forked copy of this program does not either. */
+static int pages_guaranteed(const struct cm__vmo *v, int seals)
 {
+    return !v->huge || !atomic_load(&v->shared) || cm__vmo_huge_pages_fixed((uint32_t)seals);
+}
+
+/* Can v's size be cut by another process, as it is now? Not if v is
+ * private to this process (whose own set_size refuses to cut a mapping),
+ * or F_SEAL_SHRINK is set. An object that existed at a fork() is not
+ * private: the other process holds the same memfd, and its set_size
+ * consults its own copy of the mapping table, which lacks the mappings
+ * made here since. A file window always: anyone who can write the file
+ * can truncate it. *seals: the seals read, or -1 when none were needed.
+ * Errors: UNSUPPORTED (file window); BAD_STATE (shrinkable). */
+static cm_status_t size_guaranteed(const struct cm__vmo *v, int *seals)
+{
+    *seals = -1;
     if (v->is_file)
         return CM_ERR_UNSUPPORTED;
     if (cm__vmo_frozen(v) || (!atomic_load(&v->shared) && !cm__hobj_forked(&v->hdr)))
-        return CM_OK;
-    int seals = fcntl(v->fd, F_GET_SEALS);
-    if (seals < 0)
+        return CM_OK; /* frozen: write-sealed too, so its pages are fixed */
+    *seals = fcntl(v->fd, F_GET_SEALS);
+    if (*seals < 0)
         return CM_ERR_INTERNAL;
-    return (seals & F_SEAL_SHRINK) ? CM_OK : CM_ERR_BAD_STATE;
+    return (*seals & F_SEAL_SHRINK) ? CM_OK : CM_ERR_BAD_STATE;
 }
 
 /* size_guaranteed, and where only a missing F_SEAL_SHRINK stands in the
  * way and the handle has WRITE (so our fd is O_RDWR, as F_ADD_SEALS needs),
- * sets it: mapping shared memory freezes its floor for every holder, which
- * the holder who can write may decide. Errors: those of size_guaranteed. */
-static cm_status_t make_mappable(const struct cm__vmo *v, cm_rights_t rights)
+ * sets it: writing or mapping shared memory freezes its floor for every
+ * holder, which the holder who can write may decide. *seals as there
+ * (with the floor added). Errors: those of size_guaranteed. */
+static cm_status_t size_floor(const struct cm__vmo *v, cm_rights_t rights, int *seals)
 {
-    cm_status_t st = size_guaranteed(v);
+    cm_status_t st = size_guaranteed(v, seals);
     if (st != CM_ERR_BAD_STATE || !(rights & CM_RIGHT_WRITE))
         return st;
     if (fcntl(v->fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0)
         return CM_ERR_BAD_STATE; /* F_SEAL_SEAL: nobody can fix the size any more */
+    *seals |= F_SEAL_SHRINK;
     return CM_OK;
+}
+
+/* Can v be mapped without a SIGBUS risk? Its size cannot be cut
+ * (size_floor, which may set the floor) and its pages cannot be taken
+ * (pages_guaranteed: a write seal, which the library never sets on the
+ * caller's behalf; checked first, so a refused map adds no seal).
+ * Errors: UNSUPPORTED (file window); BAD_STATE. */
+static cm_status_t make_mappable(const struct cm__vmo *v, cm_rights_t rights)
+{
+    int seals = -1;
+    cm_status_t st = size_guaranteed(v, &seals);
+    if (seals >= 0 && !pages_guaranteed(v, seals))
+        return CM_ERR_BAD_STATE;
+    return st == CM_ERR_BAD_STATE ? size_floor(v, rights, &seals) : st;
+}
+
+/* make_mappable without setting anything: can v be read through a mapping
+ * now? (snapshot) */
+static int mappable_now(const struct cm__vmo *v)
+{
+    int seals = -1;
+    return size_guaranteed(v, &seals) == CM_OK && (seals < 0 || pages_guaranteed(v, seals));
 }
 
 /* Bounce buffer of copy_into when the source cannot be mapped safely. */
@@ -878,7 +919,7 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
         return st;
     /* Seals first, then the size: a sender that shrinks and seals between
      * the two must not leave us copying a length it no longer has. */
-    int mappable = size_guaranteed(v) == CM_OK;
+    int mappable = mappable_now(v);
     st = vmo_size(v, &size);
     if (st == CM_OK && size > CM_VMO_MAX_SIZE)
         st = CM_ERR_OUT_OF_RANGE;

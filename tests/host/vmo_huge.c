@@ -6,6 +6,8 @@
  * filesystem); without a pool the program fails, never passes vacuously. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <linux/falloc.h>
 #include <linux/magic.h>
 #include <unistd.h>
 
@@ -544,6 +547,175 @@ static void test_fork_child_reads_exact_size_and_cannot_resize(void **state)
     assert_status(cm_handle_close(h), CM_OK);
 }
 
+/* ---- a holder that punches holes (docs/vmo.md, "Huge pages") ----
+ * fallocate(PUNCH_HOLE) on a hugetlbfs file frees its pages and their
+ * reservation; a later touch of a mapping there needs a new huge page, and
+ * with the pool empty that touch is SIGBUS. Only a write seal refuses the
+ * punch, for every holder. */
+
+static int punch(int fd, uint64_t off, uint64_t len)
+{
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
+}
+
+/* Takes every free huge page into a new memfd (closing it gives them back). */
+static int drain_pool(void)
+{
+    int fd = memfd_create("test-drain", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB);
+    for (off_t n = 0; fd >= 0 && fallocate(fd, 0, n * (off_t)HP, (off_t)HP) == 0; n++)
+        ;
+    return fd;
+}
+
+static int punched_map_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h;
+    void *p = NULL;
+    int fd = huge_memfd(2 * HP);
+    int keep = fd >= 0 ? dup(fd) : -1;
+    if (keep < 0 || cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &h) != CM_OK)
+        return 2;
+    /* The holder of `keep` can still write the file: no mapping. */
+    cm_status_t st = cm_vmo_map(h, 0, HP, CM_MAP_READ, &p);
+    if (st == CM_OK) {
+        /* What the mapping would risk: the holder punches, drains the pool. */
+        if (punch(keep, 0, HP) != 0 || drain_pool() < 0)
+            return 3;
+        volatile uint8_t c = *(volatile uint8_t *)p; /* SIGBUS */
+        (void)c;
+        return 4;
+    }
+    if (st != CM_ERR_BAD_STATE)
+        return 5;
+    /* Under a write seal no holder can punch: mapped, and the touch is safe. */
+    if (fcntl(keep, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) != 0)
+        return 6;
+    if (cm_vmo_map(h, 0, HP, CM_MAP_READ, &p) != CM_OK)
+        return 7;
+    if (punch(keep, 0, HP) == 0 || errno != EPERM)
+        return 8;
+    int drained = drain_pool();
+    volatile uint8_t c = *(volatile uint8_t *)p;
+    (void)c;
+    close(drained);
+    if (cm_vmo_unmap(p, HP) != CM_OK || cm_handle_close(h) != CM_OK)
+        return 9;
+    close(keep);
+    return 0;
+}
+
+static void test_huge_vmo_another_process_can_punch_is_never_mapped(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(punched_map_child, NULL));
+}
+
+static int export_mapped_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h, a, b;
+    uint8_t *p;
+    int fd = -1;
+    if (cm_vmo_create(HP, CM_VMO_HUGE, &h) != CM_OK ||
+        cm_vmo_map(h, 0, HP, CM_MAP_READ | CM_MAP_WRITE, (void **)&p) != CM_OK)
+        return 2;
+    p[0] = 1;
+    cm_status_t st = cm_host_vmo_export_fd(h, &fd);
+    if (st == CM_OK) {
+        /* The fd's holder punches the page under our mapping. */
+        if (punch(fd, 0, HP) != 0 || drain_pool() < 0)
+            return 3;
+        p[0] = 2; /* SIGBUS */
+        return 4;
+    }
+    if (st != CM_ERR_BAD_STATE)
+        return 5;
+    /* Sent over a channel, the fd would reach a peer the same way. */
+    cm_handle_t dup_h;
+    if (cm_channel_create(0, &a, &b) != CM_OK ||
+        cm_handle_duplicate(h, CM_RIGHTS_SAME, &dup_h) != CM_OK)
+        return 6;
+    if (cm_channel_write(a, "v", 1, &dup_h, 1) != CM_ERR_BAD_STATE)
+        return 7;
+    /* Sealed READONLY no holder can punch: the export goes. */
+    if (cm_vmo_seal(h, CM_SEAL_READONLY) != CM_OK || cm_host_vmo_export_fd(h, &fd) != CM_OK)
+        return 8;
+    if (punch(fd, 0, HP) == 0 || errno != EPERM)
+        return 9;
+    close(fd);
+    if (cm_vmo_unmap(p, HP) != CM_OK)
+        return 10;
+    return 0;
+}
+
+static void test_mapped_huge_vmo_is_not_handed_out_punchable(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(export_mapped_child, NULL));
+}
+
+#define PUNCH_ROUNDS 400
+
+struct puncher {
+    int fd;
+    atomic_int stop;
+};
+
+static void *puncher_main(void *argp)
+{
+    struct puncher *pu = argp;
+    while (!atomic_load(&pu->stop)) {
+        /* The second page: the copy is still in the first one. */
+        (void)punch(pu->fd, HP, HP);
+        int d = drain_pool();
+        if (d >= 0)
+            close(d);
+    }
+    return NULL;
+}
+
+static int punching_holder_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h, snap;
+    static uint8_t buf[2 * HP];
+    memset(buf, 0x5a, sizeof(buf));
+    struct puncher pu = { -1, 0 };
+    pthread_t t;
+    int fd = huge_memfd(2 * HP);
+    pu.fd = fd >= 0 ? dup(fd) : -1;
+    if (pu.fd < 0 || cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &h) != CM_OK ||
+        fcntl(pu.fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0)
+        return 2;
+    if (pthread_create(&t, NULL, puncher_main, &pu) != 0)
+        return 3;
+    int bad = 0;
+    for (int i = 0; i < PUNCH_ROUNDS && !bad; i++) {
+        /* Each copy goes through the library's own mapping of the pages. */
+        cm_status_t st = cm_vmo_write(h, buf, 0, 2 * HP);
+        if (st != CM_OK && st != CM_ERR_NO_MEMORY)
+            bad = 10 + (int)-st;
+        st = cm_vmo_snapshot(h, &snap);
+        if (st == CM_OK)
+            st = cm_handle_close(snap);
+        if (st != CM_OK && st != CM_ERR_NO_MEMORY)
+            bad = 50 + (int)-st;
+    }
+    atomic_store(&pu.stop, 1);
+    pthread_join(t, NULL);
+    close(pu.fd);
+    if (cm_handle_close(h) != CM_OK)
+        return 4;
+    return bad;
+}
+
+static void test_write_and_snapshot_of_punched_huge_vmo_never_sigbus(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(punching_holder_child, NULL));
+}
+
 int main(void)
 {
     if (free_huge_pages() < 16) {
@@ -567,6 +739,9 @@ int main(void)
         LEAK_TEST(test_hostile_descriptor_sizes_are_protocol_and_close_the_fd),
         LEAK_TEST(test_foreign_hugetlb_memfd_from_fd_has_file_size),
         LEAK_TEST(test_fork_child_reads_exact_size_and_cannot_resize),
+        LEAK_TEST(test_huge_vmo_another_process_can_punch_is_never_mapped),
+        LEAK_TEST(test_mapped_huge_vmo_is_not_handed_out_punchable),
+        LEAK_TEST(test_write_and_snapshot_of_punched_huge_vmo_never_sigbus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
