@@ -177,7 +177,7 @@ void cm__map_owner_gone(struct cm__vmo *v)
     pthread_mutex_unlock(&map_lock);
 }
 
-cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
+cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retry)
 {
     uint64_t rounded = page_round(req->len);
     uint64_t fd_off = req->fd_offset, delta = 0;
@@ -186,7 +186,12 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
     dev_t dev = req->dev;
     ino_t ino = req->ino;
     struct stat sb;
+    *retry = 0;
     lock_table();
+    if (req->private_of != NULL && !cm__vmo_private(req->private_of)) {
+        *retry = 1; /* exported, sent or forked since the caller looked */
+        goto out;
+    }
     if (req->size_from_fd) {
         if (fstat(req->fd, &sb) != 0) {
             st = cm__status_from_errno(errno);
@@ -268,6 +273,25 @@ static int extends_past_locked(dev_t dev, ino_t ino, uint64_t size, int fd,
             maps[i].obj_end > size)
             return 1;
     return 0;
+}
+
+void cm__map_table_hold(void)
+{
+    lock_table();
+}
+
+void cm__map_table_release(void)
+{
+    pthread_mutex_unlock(&map_lock);
+}
+
+int cm__map_share(struct cm__vmo *v, dev_t dev, ino_t ino)
+{
+    lock_table();
+    atomic_store(&v->shared, 1);
+    int found = extends_past_locked(dev, ino, 0, -1, NULL);
+    pthread_mutex_unlock(&map_lock);
+    return found;
 }
 
 int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size)

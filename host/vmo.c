@@ -977,11 +977,16 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
      * read at admission or seal and cannot change, a private one's is kept
      * by its own set_size (local_size): no fstat. An identity not read yet
      * is read by the first lookup of the mapping table that needs it. */
-    st = make_mappable(v, rights);
-    int frozen = st == CM_OK && cm__vmo_frozen(v);
-    int private = st == CM_OK && !frozen && cm__vmo_private(v);
-    int id_known = atomic_load(&v->id_known);
-    if (st == CM_OK) {
+    int retry = 1;
+    for (int round = 0; st == CM_OK && retry && round < 2; round++) {
+        /* A second round only after v stopped being private (an export,
+         * a send, a fork since the first look): never again. */
+        st = make_mappable(v, rights);
+        int frozen = st == CM_OK && cm__vmo_frozen(v);
+        int private = st == CM_OK && !frozen && cm__vmo_private(v);
+        int id_known = atomic_load(&v->id_known);
+        if (st != CM_OK)
+            break;
         /* Never PROT_EXEC: data mappings are W^X. A write mapping of a
          * sealed memfd is refused by mmap itself (EPERM). */
         struct cm__map_req req = {
@@ -993,9 +998,12 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
             .dev = (dev_t)atomic_load(&v->dev), .ino = (ino_t)atomic_load(&v->ino),
             .owner = id_known ? NULL : v,
             .huge = v->huge, .exact = &v->local_size,
+            .private_of = private ? v : NULL,
         };
-        st = cm__map_create(&req, addr);
+        st = cm__map_create(&req, addr, &retry);
     }
+    if (st == CM_OK && retry)
+        st = CM_ERR_INTERNAL; /* privacy lost twice: cannot happen */
     cm__hobj_put(&v->hdr);
     return st;
 }
