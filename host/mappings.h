@@ -100,7 +100,10 @@ uint64_t cm__map_total_bytes(void);
  * No system call when there are none. */
 void cm__map_owner_gone(struct cm__vmo *v);
 
-/* Tests only: hold and release the mapping table's lock. */
+/* Holds and releases the mapping table's lock: cm_vmo_snapshot copies a
+ * private VMO under it (no set_size, export or fork meanwhile); tests use
+ * it to order racing calls. Nothing that takes the lock may be called in
+ * between. */
 void cm__map_table_hold(void);
 void cm__map_table_release(void);
 

@@ -907,6 +907,37 @@ static cm_status_t copy_into(const struct cm__vmo *v, int mappable, uint64_t len
     return st;
 }
 
+/* A new memfd with v's content, for a snapshot: the size read after the
+ * seals (a sender that shrinks and seals between the two must not leave us
+ * copying a length it no longer has), a memfd of v's page kind (huge when
+ * the system has the pages; a file window's, which has none, follows the
+ * automatic policy of cm_vmo_create), the copy. */
+static cm_status_t snapshot_fill(const struct cm__vmo *v, int *fd_out, uint64_t *size_out,
+                                 int *huge)
+{
+    uint64_t size = 0;
+    int mappable = mappable_now(v);
+    cm_status_t st = vmo_size(v, &size);
+    if (st == CM_OK && size > CM_VMO_MAX_SIZE)
+        st = CM_ERR_OUT_OF_RANGE;
+    if (st == CM_OK)
+        st = cm__fsize_allows(size);
+    if (st != CM_OK)
+        return st;
+    uint32_t pages = v->huge ? CM_VMO_HUGE : v->is_file ? 0 : CM_VMO_BASE_PAGES;
+    int fd = vmo_memfd("capmem-snapshot", size, cm__huge_wanted(size, pages), 0, huge, &st);
+    if (fd < 0)
+        return st;
+    st = copy_into(v, mappable, size, fd, *huge);
+    if (st != CM_OK) {
+        close(fd);
+        return st;
+    }
+    *fd_out = fd;
+    *size_out = size;
+    return CM_OK;
+}
+
 cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
 {
     struct cm__vmo *v, *snap;
@@ -917,24 +948,17 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
     cm_status_t st = get_vmo(vmo, CM_RIGHT_READ, &v, NULL);
     if (st != CM_OK)
         return st;
-    /* Seals first, then the size: a sender that shrinks and seals between
-     * the two must not leave us copying a length it no longer has. */
-    int mappable = mappable_now(v);
-    st = vmo_size(v, &size);
-    if (st == CM_OK && size > CM_VMO_MAX_SIZE)
-        st = CM_ERR_OUT_OF_RANGE;
-    if (st == CM_OK)
-        st = cm__fsize_allows(size);
-    if (st != CM_OK)
-        goto bad;
-    /* A snapshot keeps its source's page kind (huge when the system has
-     * the pages); a file window's, which has none, follows the automatic
-     * policy of cm_vmo_create. */
-    uint32_t pages = v->huge ? CM_VMO_HUGE : v->is_file ? 0 : CM_VMO_BASE_PAGES;
-    fd = vmo_memfd("capmem-snapshot", size, cm__huge_wanted(size, pages), 0, &huge, &st);
-    if (fd < 0)
-        goto bad;
-    st = copy_into(v, mappable, size, fd, huge);
+    /* A private source is copied through a mapping with no size floor:
+     * only this process can resize it, by a set_size that runs under the
+     * mapping table's lock, as do the export, send and fork that would end
+     * its privacy. Holding that lock over the size read and the copy keeps
+     * another thread from cutting the source under the copy (SIGBUS). */
+    int hold = cm__vmo_private(v);
+    if (hold)
+        cm__map_table_hold();
+    st = snapshot_fill(v, &fd, &size, &huge);
+    if (hold)
+        cm__map_table_release();
     if (st == CM_OK)
         st = add_seals(fd, SEALS_IMMUTABLE);
     if (st == CM_OK)
