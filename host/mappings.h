@@ -69,11 +69,14 @@ cm_status_t cm__map_truncate(int fd, uint64_t size, int huge, _Atomic uint64_t *
  * cm__map_truncate of this process can cut the file meanwhile (another
  * process cannot either: the caller made sure F_SEAL_SHRINK is set on a
  * shared object). fault_safe: as cm__huge_copy_in (another holder can
- * punch the pages). Errors: OUT_OF_RANGE (past min(file size, *exact));
+ * punch the pages). private_of: as in struct cm__map_req (the caller set
+ * no floor because the VMO was private; lost meanwhile: nothing written,
+ * *retry set). Errors: OUT_OF_RANGE (past min(file size, *exact));
  * ACCESS_DENIED (write-sealed); NO_MEMORY; UNSUPPORTED (fault_safe
  * without process_vm_writev). */
 cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
-                               uint64_t off, uint64_t len, int fault_safe);
+                               uint64_t off, uint64_t len, int fault_safe,
+                               const struct cm__vmo *private_of, int *retry);
 
 /* mmap(MAP_SHARED) that, for a read-only request refused with EPERM (a
  * write-sealed memfd on Linux < 6.7), retries through a read-only reopen.

@@ -563,11 +563,20 @@ static cm_status_t huge_write(struct cm__vmo *v, cm_rights_t rights, const void 
         return CM_ERR_INTERNAL;
     if (seals & SEALS_NO_WRITE)
         return CM_ERR_ACCESS_DENIED; /* as pwrite's EPERM on a base-page memfd */
-    cm_status_t st = size_floor(v, rights, &seals);
-    if (st != CM_OK)
-        return st;
-    return cm__map_huge_write(v->fd, &v->local_size, buf, offset, len,
-                              seals >= 0 && !pages_guaranteed(v, seals));
+    /* A second round only after v stopped being private between the look
+     * and the copy (an export, a send, a fork): never again. */
+    for (int round = 0; round < 2; round++) {
+        int retry = 0;
+        cm_status_t st = size_floor(v, rights, &seals); /* seals -1: private */
+        if (st != CM_OK)
+            return st;
+        st = cm__map_huge_write(v->fd, &v->local_size, buf, offset, len,
+                                seals >= 0 && !pages_guaranteed(v, seals),
+                                seals < 0 ? v : NULL, &retry);
+        if (!retry)
+            return st;
+    }
+    return CM_ERR_INTERNAL; /* privacy lost twice: cannot happen */
 }
 
 static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len,

@@ -27,6 +27,7 @@
 #include "common/child.h"
 #include "common/leakcheck.h"
 #include "common/rawpeer.h"
+#include "common/threads.h"
 #include "../../host/mappings.h"
 
 #define HP ((uint64_t)CM_HUGE_PAGE_SIZE)
@@ -835,6 +836,123 @@ static void test_snapshot_racing_set_size_of_private_huge_vmo_never_sigbus(void 
     assert_child_ok(in_child(snapshot_resize_child, NULL));
 }
 
+/* ---- a write racing the moment its VMO stops being private ----
+ * A write to a private huge VMO sets no size floor: only this process can
+ * cut it. An export landing between that look and the copy hands out an
+ * fd whose holder can. Ordered by the mapping table's lock (held here):
+ * the exporter comes up to it first, the writer (past its look) sleeps
+ * behind it; the copy then stalls at its second huge page (userfaultfd)
+ * while the fd's holder cuts the file. */
+
+struct racer {
+    cm_handle_t h;
+    atomic_int tid;
+    atomic_int done;
+    cm_status_t st;
+    int fd;
+    const uint8_t *buf;
+};
+
+static void await_racer(struct racer *r)
+{
+    for (int i = 0; i < 5000 && (atomic_load(&r->tid) == 0 || !task_sleeping(atomic_load(&r->tid)));
+         i++)
+        nap_ms(1);
+}
+
+static void *racing_exporter(void *arg)
+{
+    struct racer *r = arg;
+    atomic_store(&r->tid, (int)syscall(SYS_gettid));
+    r->st = cm_host_vmo_export_fd(r->h, &r->fd);
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+static void *racing_writer(void *arg)
+{
+    struct racer *r = arg;
+    atomic_store(&r->tid, (int)syscall(SYS_gettid));
+    r->st = cm_vmo_write(r->h, r->buf, 0, 2 * HP);
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+struct cutter {
+    int uffd;
+    struct racer *exporter;
+    atomic_int fired;
+};
+
+static void *cutter_main(void *argp)
+{
+    struct cutter *c = argp;
+    struct uffd_msg msg;
+    struct pollfd pf = { c->uffd, POLLIN, 0 };
+    if (poll(&pf, 1, 10000) != 1 || read(c->uffd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+        return NULL;
+    for (int i = 0; i < 5000 && !atomic_load(&c->exporter->done); i++)
+        nap_ms(1);
+    if (c->exporter->st == CM_OK)
+        (void)!ftruncate(c->exporter->fd, 0); /* refused under a size floor */
+    atomic_store(&c->fired, 1);
+    struct uffdio_zeropage z = { .range = { msg.arg.pagefault.address & ~(PG - 1), PG } };
+    (void)ioctl(c->uffd, UFFDIO_ZEROPAGE, &z);
+    return NULL;
+}
+
+static int export_write_race_child(void *arg)
+{
+    (void)arg;
+    struct racer e = { .fd = -1 }, w = { .fd = -1 };
+    struct cutter c = { -1, &e, 0 };
+    pthread_t te, tw, tc;
+    if (cm_vmo_create(2 * HP, CM_VMO_HUGE, &e.h) != CM_OK)
+        return 2;
+    w.h = e.h;
+    uint8_t *buf = mmap(NULL, 2 * HP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED)
+        return 3;
+    memset(buf, 0x5a, HP);
+    w.buf = buf;
+    c.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+    struct uffdio_api api = { .api = UFFD_API };
+    struct uffdio_register reg = { .range = { (uintptr_t)(buf + HP), PG },
+                                   .mode = UFFDIO_REGISTER_MODE_MISSING };
+    if (c.uffd < 0 || ioctl(c.uffd, UFFDIO_API, &api) != 0 ||
+        ioctl(c.uffd, UFFDIO_REGISTER, &reg) != 0)
+        return 4;
+    if (pthread_create(&tc, NULL, cutter_main, &c) != 0)
+        return 5;
+    cm__map_table_hold();
+    if (pthread_create(&te, NULL, racing_exporter, &e) != 0)
+        return 5;
+    await_racer(&e);
+    if (pthread_create(&tw, NULL, racing_writer, &w) != 0)
+        return 5;
+    await_racer(&w);
+    cm__map_table_release();
+    pthread_join(te, NULL);
+    pthread_join(tw, NULL); /* SIGBUS in the writer if the cut went through */
+    pthread_join(tc, NULL);
+    if (!atomic_load(&c.fired) || e.st != CM_OK)
+        return 6;
+    if (w.st != CM_OK) {
+        fprintf(stderr, "child: racing write: %s\n", cm_status_name(w.st));
+        return 7;
+    }
+    close(e.fd);
+    close(c.uffd);
+    munmap(buf, 2 * HP);
+    return cm_handle_close(e.h) == CM_OK ? 0 : 8;
+}
+
+static void test_write_racing_an_export_never_leaves_the_copy_cuttable(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(export_write_race_child, NULL));
+}
+
 int main(void)
 {
     if (free_huge_pages() < 16) {
@@ -863,6 +981,7 @@ int main(void)
         LEAK_TEST(test_write_to_huge_vmo_whose_pages_a_holder_punches_mid_copy_never_sigbus),
         LEAK_TEST(test_snapshot_of_punchable_huge_vmo_copies_by_pread_not_mapping),
         LEAK_TEST(test_snapshot_racing_set_size_of_private_huge_vmo_never_sigbus),
+        LEAK_TEST(test_write_racing_an_export_never_leaves_the_copy_cuttable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
