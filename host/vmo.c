@@ -792,15 +792,16 @@ cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
     return st;
 }
 
-/* Are v's pages beyond another process's reach, given its seals? Only a
+/* Are v's pages beyond another process's reach, given its seals (read
+ * because another process may hold v: not private, not frozen)? Only a
  * huge-page VMO's can be taken (cm__vmo_huge_pages_fixed: a hole punched
  * by any holder that can write the file, then a touch is SIGBUS once the
- * pool is empty), and only by a process it was handed to (received,
- * wrapped, exported, sent unfrozen): the library itself never punches, so
- * a forked copy of this program does not either. */
+ * pool is empty). A process v was handed to can punch; so can one that
+ * forked with it, after handing it out in turn: its table lacks the
+ * mappings made here since the fork, so its export guards none of them. */
 static int pages_guaranteed(const struct cm__vmo *v, int seals)
 {
-    return !v->huge || !atomic_load(&v->shared) || cm__vmo_huge_pages_fixed((uint32_t)seals);
+    return !v->huge || cm__vmo_huge_pages_fixed((uint32_t)seals);
 }
 
 /* Can v's size be cut by another process, as it is now? Not if v is

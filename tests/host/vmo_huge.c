@@ -953,6 +953,68 @@ static void test_write_racing_an_export_never_leaves_the_copy_cuttable(void **st
     assert_child_ok(in_child(export_write_race_child, NULL));
 }
 
+/* ---- after a fork, the other process may hand the pages out ----
+ * A huge VMO that existed at a fork is held by both processes; a mapping
+ * one makes after the fork is not in the other's table, so the other can
+ * export it unsealed, and the fd's holder can punch the pages out. */
+
+static int forked_punch_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h;
+    void *p;
+    int go[2], done[2];
+    if (cm_vmo_create(HP, CM_VMO_HUGE, &h) != CM_OK || pipe(go) != 0 || pipe(done) != 0)
+        return 2;
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* The other process: hands the object out, and its holder punches. */
+        char c;
+        int fd = -1;
+        alarm(20);
+        close(go[1]);
+        close(done[0]);
+        if (read(go[0], &c, 1) != 1)
+            _exit(0); /* the parent mapped nothing */
+        if (cm_host_vmo_export_fd(h, &fd) != CM_OK || punch(fd, 0, HP) != 0)
+            _exit(1);
+        int drained = drain_pool();
+        (void)!write(done[1], "d", 1);
+        (void)!read(go[0], &c, 1); /* until the parent is done */
+        close(drained);
+        _exit(0);
+    }
+    close(go[0]);
+    close(done[1]);
+    cm_status_t st = cm_vmo_map(h, 0, HP, CM_MAP_READ, &p);
+    if (st == CM_OK) {
+        char c;
+        (void)!write(go[1], "m", 1);
+        if (read(done[0], &c, 1) == 1) {
+            volatile uint8_t x = *(volatile uint8_t *)p; /* SIGBUS */
+            (void)x;
+        }
+        (void)!write(go[1], "x", 1);
+        cm_vmo_unmap(p, HP);
+    }
+    close(go[1]);
+    close(done[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    cm_handle_close(h);
+    if (st != CM_ERR_BAD_STATE) {
+        fprintf(stderr, "child: map after fork: %s\n", cm_status_name(st));
+        return 3;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 4;
+}
+
+static void test_huge_vmo_held_across_a_fork_is_not_mapped_unsealed(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(forked_punch_child, NULL));
+}
+
 int main(void)
 {
     if (free_huge_pages() < 16) {
@@ -982,6 +1044,7 @@ int main(void)
         LEAK_TEST(test_snapshot_of_punchable_huge_vmo_copies_by_pread_not_mapping),
         LEAK_TEST(test_snapshot_racing_set_size_of_private_huge_vmo_never_sigbus),
         LEAK_TEST(test_write_racing_an_export_never_leaves_the_copy_cuttable),
+        LEAK_TEST(test_huge_vmo_held_across_a_fork_is_not_mapped_unsealed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
