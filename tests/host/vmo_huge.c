@@ -12,13 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <linux/falloc.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/magic.h>
 #include <linux/userfaultfd.h>
 #include <unistd.h>
@@ -1015,6 +1019,43 @@ static void test_huge_vmo_held_across_a_fork_is_not_mapped_unsealed(void **state
     assert_child_ok(in_child(forked_punch_child, NULL));
 }
 
+/* A write to a huge VMO another process may hold copies with
+ * process_vm_writev; where a seccomp filter (or the kernel) refuses it the
+ * write is UNSUPPORTED, never a memcpy that could be SIGBUS. */
+static int no_pvw_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h;
+    uint8_t v = 7, r = 0;
+    int fd = huge_memfd(HP);
+    if (fd < 0 || cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &h) != CM_OK)
+        return 2;
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_writev, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+        return 3;
+    cm_status_t st = cm_vmo_write(h, &v, 0, 1);
+    if (st != CM_ERR_UNSUPPORTED) {
+        fprintf(stderr, "child: write without process_vm_writev: %s\n", cm_status_name(st));
+        return 4;
+    }
+    if (cm_vmo_read(h, &r, 0, 1) != CM_OK || r != 0)
+        return 5;
+    return cm_handle_close(h) == CM_OK ? 0 : 6;
+}
+
+static void test_write_to_shared_huge_vmo_without_process_vm_writev_is_unsupported(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(no_pvw_child, NULL));
+}
+
 int main(void)
 {
     if (free_huge_pages() < 16) {
@@ -1045,6 +1086,7 @@ int main(void)
         LEAK_TEST(test_snapshot_racing_set_size_of_private_huge_vmo_never_sigbus),
         LEAK_TEST(test_write_racing_an_export_never_leaves_the_copy_cuttable),
         LEAK_TEST(test_huge_vmo_held_across_a_fork_is_not_mapped_unsealed),
+        LEAK_TEST(test_write_to_shared_huge_vmo_without_process_vm_writev_is_unsupported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
