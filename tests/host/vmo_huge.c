@@ -173,13 +173,14 @@ static void test_huge_option_with_size_zero_gets_base_pages(void **state)
 }
 
 /* Takes every free huge page, as another process might; returns the fd
- * holding them. */
+ * holding them. Page by page until none is left, so that pages another
+ * process takes or gives back meanwhile change nothing. */
 static int hog_pool(void)
 {
-    long n = free_huge_pages();
-    assert_true(n > 0);
-    int hog = huge_memfd((uint64_t)n * HP);
+    int hog = memfd_create("test-hog", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB);
     assert_true(hog >= 0);
+    for (off_t n = 0; fallocate(hog, 0, n * (off_t)HP, (off_t)HP) == 0; n++)
+        ;
     return hog;
 }
 
