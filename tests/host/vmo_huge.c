@@ -1057,6 +1057,42 @@ static void test_write_to_shared_huge_vmo_without_process_vm_writev_is_unsupport
     assert_child_ok(in_child(no_pvw_child, NULL));
 }
 
+/* A foreign hugetlb fd whose creator allocated no page (a sparse file):
+ * this process's mapping reserves the pages it covers, so an empty pool is
+ * NO_MEMORY from map, never a fault at the touch. */
+static int sparse_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h;
+    void *p;
+    int fd = memfd_create("test-sparse", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_HUGE_2MB);
+    if (fd < 0 || ftruncate(fd, (off_t)(2 * HP)) != 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW) != 0 ||
+        cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &h) != CM_OK)
+        return 2;
+    int drained = drain_pool();
+    cm_status_t st = cm_vmo_map(h, 0, 2 * HP, CM_MAP_READ, &p);
+    if (st != CM_ERR_NO_MEMORY) {
+        fprintf(stderr, "child: map of a sparse file, pool empty: %s\n", cm_status_name(st));
+        return 3;
+    }
+    close(drained);
+    if (cm_vmo_map(h, 0, 2 * HP, CM_MAP_READ, &p) != CM_OK)
+        return 4;
+    drained = drain_pool(); /* the mapping's pages are reserved: not taken */
+    volatile uint8_t x = ((volatile uint8_t *)p)[HP];
+    close(drained);
+    if (x != 0 || cm_vmo_unmap(p, 2 * HP) != CM_OK)
+        return 5;
+    return cm_handle_close(h) == CM_OK ? 0 : 6;
+}
+
+static void test_sealed_sparse_huge_fd_is_reserved_at_map_never_faulted(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(sparse_child, NULL));
+}
+
 int main(void)
 {
     if (free_huge_pages() < 16) {
@@ -1088,6 +1124,7 @@ int main(void)
         LEAK_TEST(test_write_racing_an_export_never_leaves_the_copy_cuttable),
         LEAK_TEST(test_huge_vmo_held_across_a_fork_is_not_mapped_unsealed),
         LEAK_TEST(test_write_to_shared_huge_vmo_without_process_vm_writev_is_unsupported),
+        LEAK_TEST(test_sealed_sparse_huge_fd_is_reserved_at_map_never_faulted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
