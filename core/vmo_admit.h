@@ -106,4 +106,14 @@ static inline int cm__vmo_write_drop_enforced(uint32_t seals)
     return (seals & CM__SEALS_NO_WRITE) != 0;
 }
 
+/* True when `seals` keep a hugetlbfs file's pages in place for every
+ * holder: a holder that can write the file can punch a hole in it
+ * (fallocate PUNCH_HOLE), which frees the pages with their reservation, and
+ * a later touch of any mapping there needs a free huge page or is SIGBUS.
+ * Linux refuses the punch only under a write seal. */
+static inline int cm__vmo_huge_pages_fixed(uint32_t seals)
+{
+    return (seals & CM__SEALS_NO_WRITE) != 0;
+}
+
 #endif

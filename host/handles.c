@@ -22,9 +22,11 @@
  * slot while the handle lives, written only when the handle is removed, and
  * closed then (or by the last waiter still polling it). So a wait through a
  * handle that has one makes no eventfd call, and registers before its first
- * poll, which then both checks and sleeps. It never outlives its handle, and
- * a forked child closes its copies (they would be shared with the parent).
- * A wait on several objects makes one eventfd for itself.
+ * poll, which then both checks and sleeps. It never outlives its handle.
+ * A wait on several objects makes one eventfd for itself. Every such
+ * eventfd is made under the table lock and listed (all_wakes), so a forked
+ * child closes all of its copies: they would be shared with the parent, or
+ * belong to a parent thread the child does not have.
  *
  * When a close removes an object's last handle, the object is marked dead
  * (no duplicate racing with the close can name it again) and its
@@ -271,61 +273,61 @@ static void waiter_remove(struct cm__hobj *obj, struct cm__waiter *w)
     pthread_mutex_unlock(&table_lock);
 }
 
+/* A new wake, listed in all_wakes. Made with the table lock held: the
+ * fork handler holds that lock, so no child can inherit an eventfd that is
+ * not listed yet (fork_child closes every listed one). Errors: NO_MEMORY;
+ * NO_RESOURCES (no fd left). */
+static struct cm__wake *wake_new_locked(cm_status_t *st)
+{
+    struct cm__wake *k = calloc(1, sizeof(*k));
+    if (k == NULL) {
+        *st = CM_ERR_NO_MEMORY;
+        return NULL;
+    }
+    k->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (k->fd < 0) {
+        *st = cm__status_from_errno(errno);
+        free(k);
+        return NULL;
+    }
+    k->prev = NULL;
+    k->next = all_wakes;
+    if (all_wakes != NULL)
+        all_wakes->prev = k;
+    all_wakes = k;
+    return k;
+}
+
 /* Registers w (w->handle set) on obj, waking through the handle's own
- * eventfd; with `make`, makes it if the handle has none yet (the eventfd
- * call runs outside the lock; a wake another thread installed meanwhile is
- * used instead). Errors: SHOULD_WAIT (none yet, `make` 0: nothing
- * registered); BAD_HANDLE; NO_RESOURCES (no fd left); NO_MEMORY. */
+ * eventfd; with `make`, makes it if the handle has none yet. Errors:
+ * SHOULD_WAIT (none yet, `make` 0: nothing registered); BAD_HANDLE;
+ * NO_RESOURCES (no fd left); NO_MEMORY. */
 static cm_status_t waiter_add_keyed(struct cm__hobj *obj, struct cm__waiter *w, int make)
 {
-    struct cm__wake *fresh = NULL;
+    struct cm_htab_entry *e;
     w->wake = NULL;
-    for (;;) {
-        struct cm_htab_entry *e;
-        struct cm_htab *t = locked_table();
-        cm_status_t st = cm__htab_lookup(t, w->handle, CM_OBJ_NONE, 0, &e);
-        if (st == CM_OK && e->object != obj)
-            st = CM_ERR_BAD_HANDLE;
-        struct cm__wake **slot = st == CM_OK ? &slot_wake[slot_of(w->handle)] : NULL;
-        if (slot != NULL && *slot == NULL && fresh != NULL) {
-            fresh->next = all_wakes;
-            if (all_wakes != NULL)
-                all_wakes->prev = fresh;
-            all_wakes = fresh;
-            *slot = fresh;
-            fresh = NULL;
-        }
-        if (slot != NULL && *slot != NULL) {
-            struct cm__wake *k = *slot;
-            k->users++;
-            w->wake = k;
-            w->wake_fd = k->fd;
-            w->prev = NULL;
-            w->next = obj->waiters;
-            if (w->next != NULL)
-                w->next->prev = w;
-            obj->waiters = w;
-        }
-        pthread_mutex_unlock(&table_lock);
-        if (fresh != NULL) {
-            close(fresh->fd);
-            free(fresh);
-        }
-        if (slot == NULL || w->wake != NULL)
-            return st;
-        if (!make)
-            return CM_ERR_SHOULD_WAIT;
-        fresh = calloc(1, sizeof(*fresh));
-        if (fresh == NULL)
-            return CM_ERR_NO_MEMORY;
-        fresh->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (fresh->fd < 0) {
-            int err = errno;
-            free(fresh);
-            return cm__status_from_errno(err);
-        }
-        make = 0;
+    struct cm_htab *t = locked_table();
+    cm_status_t st = cm__htab_lookup(t, w->handle, CM_OBJ_NONE, 0, &e);
+    if (st == CM_OK && e->object != obj)
+        st = CM_ERR_BAD_HANDLE;
+    struct cm__wake **slot = st == CM_OK ? &slot_wake[slot_of(w->handle)] : NULL;
+    if (slot != NULL && *slot == NULL && !make)
+        st = CM_ERR_SHOULD_WAIT;
+    else if (slot != NULL && *slot == NULL)
+        *slot = wake_new_locked(&st); /* sets st when it fails */
+    if (st == CM_OK) {
+        struct cm__wake *k = *slot;
+        k->users++;
+        w->wake = k;
+        w->wake_fd = k->fd;
+        w->prev = NULL;
+        w->next = obj->waiters;
+        if (w->next != NULL)
+            w->next->prev = w;
+        obj->waiters = w;
     }
+    pthread_mutex_unlock(&table_lock);
+    return st;
 }
 
 cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, short events,
@@ -377,6 +379,7 @@ cm_status_t cm__waitset_begin(struct cm__waitset *ws, uint32_t n, const cm_handl
                               struct cm__hobj *const *objs, int make)
 {
     ws->n = 0;
+    ws->wake = NULL;
     if (n == 1) {
         /* The handle's own eventfd (struct cm__wake). */
         struct cm__waiter *w = &ws->w[0];
@@ -390,9 +393,15 @@ cm_status_t cm__waitset_begin(struct cm__waitset *ws, uint32_t n, const cm_handl
         ws->n = 1;
         return CM_OK;
     }
-    ws->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (ws->wake_fd < 0)
-        return cm__status_from_errno(errno);
+    /* The set's own eventfd, listed like a handle's so that a child forked
+     * while this thread sleeps closes its copy (fork_child). */
+    cm_status_t made = CM_OK;
+    locked_table();
+    ws->wake = wake_new_locked(&made);
+    pthread_mutex_unlock(&table_lock);
+    if (ws->wake == NULL)
+        return made;
+    ws->wake_fd = ws->wake->fd;
     for (uint32_t i = 0; i < n; i++) {
         struct cm__waiter *w = &ws->w[i];
         w->handle = hs[i];
@@ -428,12 +437,15 @@ void cm__waitset_end(struct cm__waitset *ws)
 {
     /* A one-object set's eventfd is its handle's: waiter_remove closes it
      * if the handle is gone and this was its last waiter. */
-    int own = ws->n == 0 || ws->w[0].wake == NULL;
     for (uint32_t i = 0; i < ws->n; i++)
         waiter_remove(ws->w[i].obj, &ws->w[i]);
     ws->n = 0;
-    if (own)
-        close(ws->wake_fd);
+    if (ws->wake != NULL) {
+        locked_table();
+        wake_free(ws->wake);
+        pthread_mutex_unlock(&table_lock);
+        ws->wake = NULL;
+    }
 }
 
 /* ---- handles ---- */

@@ -108,6 +108,7 @@ cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, shor
 struct cm__waitset {
     uint32_t n;
     int wake_fd;
+    struct cm__wake *wake;    /* a wait on several objects: its own (host/handles.c) */
     struct cm__waiter w[CM_WAIT_MANY_MAX];
 };
 

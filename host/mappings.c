@@ -177,7 +177,7 @@ void cm__map_owner_gone(struct cm__vmo *v)
     pthread_mutex_unlock(&map_lock);
 }
 
-cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
+cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retry)
 {
     uint64_t rounded = page_round(req->len);
     uint64_t fd_off = req->fd_offset, delta = 0;
@@ -186,7 +186,12 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr)
     dev_t dev = req->dev;
     ino_t ino = req->ino;
     struct stat sb;
+    *retry = 0;
     lock_table();
+    if (req->private_of != NULL && !cm__vmo_private(req->private_of)) {
+        *retry = 1; /* exported, sent or forked since the caller looked */
+        goto out;
+    }
     if (req->size_from_fd) {
         if (fstat(req->fd, &sb) != 0) {
             st = cm__status_from_errno(errno);
@@ -270,6 +275,25 @@ static int extends_past_locked(dev_t dev, ino_t ino, uint64_t size, int fd,
     return 0;
 }
 
+void cm__map_table_hold(void)
+{
+    lock_table();
+}
+
+void cm__map_table_release(void)
+{
+    pthread_mutex_unlock(&map_lock);
+}
+
+int cm__map_share(struct cm__vmo *v, dev_t dev, ino_t ino)
+{
+    lock_table();
+    atomic_store(&v->shared, 1);
+    int found = extends_past_locked(dev, ino, 0, -1, NULL);
+    pthread_mutex_unlock(&map_lock);
+    return found;
+}
+
 int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size)
 {
     lock_table();
@@ -342,18 +366,23 @@ cm_status_t cm__map_truncate(int fd, uint64_t size, int huge, _Atomic uint64_t *
 }
 
 cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
-                               uint64_t off, uint64_t len)
+                               uint64_t off, uint64_t len, int fault_safe,
+                               const struct cm__vmo *private_of, int *retry)
 {
     struct stat sb;
     cm_status_t st;
+    *retry = 0;
     lock_table();
-    if (fstat(fd, &sb) != 0) {
+    if (private_of != NULL && !cm__vmo_private(private_of)) {
+        *retry = 1; /* exported, sent or forked since the caller looked */
+        st = CM_OK;
+    } else if (fstat(fd, &sb) != 0) {
         st = cm__status_from_errno(errno);
     } else {
         uint64_t size = atomic_load(exact);
         if (sb.st_size >= 0 && (uint64_t)sb.st_size < size)
             size = (uint64_t)sb.st_size; /* another holder shrank the file */
-        st = cm__range_ok(off, len, size) ? cm__huge_copy_in(fd, off, buf, len)
+        st = cm__range_ok(off, len, size) ? cm__huge_copy_in(fd, off, buf, len, fault_safe)
                                           : CM_ERR_OUT_OF_RANGE;
     }
     pthread_mutex_unlock(&map_lock);

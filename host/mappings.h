@@ -36,6 +36,12 @@ struct cm__map_req {
     int huge;
     _Atomic uint64_t *exact;
     struct cm__vmo *owner;
+    /* Set when the caller found the VMO private to this process (so asked
+     * for no size floor, and may pass `tracked`): privacy ends with an
+     * export, a send or a fork, which can land between that check and the
+     * lock. It is checked again under the lock; lost, the call makes no
+     * mapping and sets *retry, and the caller decides again. */
+    const struct cm__vmo *private_of;
 };
 
 /* Checks obj_offset+len against the object's size, the per-process mapping
@@ -44,7 +50,7 @@ struct cm__map_req {
  * Errors: OUT_OF_RANGE (past the size); NO_RESOURCES (CM_MAX_MAPPINGS /
  * CM_MAX_MAPPED_BYTES, RLIMIT_NOFILE in the reopen fallback); NO_MEMORY
  * (RLIMIT_AS); ACCESS_DENIED for a sealed object. */
-cm_status_t cm__map_create(const struct cm__map_req *req, void **addr);
+cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retry);
 
 /* Resizes the memfd to `size` unless that would cut a mapping of this
  * process, atomically with respect to cm__map_create, and stores the new
@@ -62,10 +68,15 @@ cm_status_t cm__map_truncate(int fd, uint64_t size, int huge, _Atomic uint64_t *
  * *exact, through a temporary mapping, under the table lock: no
  * cm__map_truncate of this process can cut the file meanwhile (another
  * process cannot either: the caller made sure F_SEAL_SHRINK is set on a
- * shared object). Errors: OUT_OF_RANGE (past min(file size, *exact));
- * ACCESS_DENIED (write-sealed); NO_MEMORY. */
+ * shared object). fault_safe: as cm__huge_copy_in (another holder can
+ * punch the pages). private_of: as in struct cm__map_req (the caller set
+ * no floor because the VMO was private; lost meanwhile: nothing written,
+ * *retry set). Errors: OUT_OF_RANGE (past min(file size, *exact));
+ * ACCESS_DENIED (write-sealed); NO_MEMORY; UNSUPPORTED (fault_safe
+ * without process_vm_writev). */
 cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
-                               uint64_t off, uint64_t len);
+                               uint64_t off, uint64_t len, int fault_safe,
+                               const struct cm__vmo *private_of, int *retry);
 
 /* mmap(MAP_SHARED) that, for a read-only request refused with EPERM (a
  * write-sealed memfd on Linux < 6.7), retries through a read-only reopen.
@@ -91,6 +102,20 @@ uint64_t cm__map_total_bytes(void);
  * whose identity was not read yet read it now, since v's fd is about to go.
  * No system call when there are none. */
 void cm__map_owner_gone(struct cm__vmo *v);
+
+/* Holds and releases the mapping table's lock: cm_vmo_snapshot copies a
+ * private VMO under it (no set_size, export or fork meanwhile); tests use
+ * it to order racing calls. Nothing that takes the lock may be called in
+ * between. */
+void cm__map_table_hold(void);
+void cm__map_table_release(void);
+
+/* v is about to be handed to another process (export, send): marks it
+ * shared under the table's lock, so that a cm__map_create racing with this
+ * either is recorded already (and the return value says so) or sees v no
+ * longer private. Returns 1 if a mapping of this process covers v's file
+ * (dev, ino). */
+int cm__map_share(struct cm__vmo *v, dev_t dev, ino_t ino);
 
 /* True if a mapping of this process covers VMO bytes at or past `size`. */
 int cm__map_extends_past(dev_t dev, ino_t ino, uint64_t size);

@@ -544,13 +544,17 @@ static cm_status_t rw_full(int fd, void *buf, uint64_t len, uint64_t at, int wri
 /* Copies len bytes between buf and the VMO at offset, after the checks
  * both directions share. A sealed memfd refuses pwrite with EPERM: the
  * kernel, not this library, is what stops a write. */
-static cm_status_t make_mappable(const struct cm__vmo *v, cm_rights_t rights);
+static cm_status_t size_floor(const struct cm__vmo *v, cm_rights_t rights, int *seals);
+static int pages_guaranteed(const struct cm__vmo *v, int seals);
 
 /* cm_vmo_write on a huge VMO (hugetlbfs has no write()): through a
  * temporary mapping, made under the mapping table's lock so no set_size of
  * this process cuts the file meanwhile, and, for a VMO another process may
  * hold, only once F_SEAL_SHRINK is set (as for cm_vmo_map; the writer holds
- * WRITE and sets it), so no other process can either: never a SIGBUS. */
+ * WRITE and sets it), so no other process can either. Such a VMO is not
+ * write-sealed (it is being written), so another holder can still punch
+ * its pages out (pages_guaranteed): the copy then goes through
+ * process_vm_writev, which reports the fault as an error: never a SIGBUS. */
 static cm_status_t huge_write(struct cm__vmo *v, cm_rights_t rights, const void *buf,
                               uint64_t offset, uint64_t len)
 {
@@ -559,10 +563,20 @@ static cm_status_t huge_write(struct cm__vmo *v, cm_rights_t rights, const void 
         return CM_ERR_INTERNAL;
     if (seals & SEALS_NO_WRITE)
         return CM_ERR_ACCESS_DENIED; /* as pwrite's EPERM on a base-page memfd */
-    cm_status_t st = make_mappable(v, rights);
-    if (st != CM_OK)
-        return st;
-    return cm__map_huge_write(v->fd, &v->local_size, buf, offset, len);
+    /* A second round only after v stopped being private between the look
+     * and the copy (an export, a send, a fork): never again. */
+    for (int round = 0; round < 2; round++) {
+        int retry = 0;
+        cm_status_t st = size_floor(v, rights, &seals); /* seals -1: private */
+        if (st != CM_OK)
+            return st;
+        st = cm__map_huge_write(v->fd, &v->local_size, buf, offset, len,
+                                seals >= 0 && !pages_guaranteed(v, seals),
+                                seals < 0 ? v : NULL, &retry);
+        if (!retry)
+            return st;
+    }
+    return CM_ERR_INTERNAL; /* privacy lost twice: cannot happen */
 }
 
 static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len,
@@ -778,38 +792,75 @@ cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
     return st;
 }
 
-/* Can v be mapped without a SIGBUS risk, as it is now? Only if no other
- * process can shrink it: v is private to this process (whose own set_size
- * refuses to cut a mapping), or F_SEAL_SHRINK is set. An object that
- * existed at a fork() is not private: the other process holds the same
- * memfd, and its set_size consults its own copy of the mapping table,
- * which lacks the mappings made here since. A file window never: anyone
- * who can write the file can truncate it.
- * Errors: UNSUPPORTED (file window); BAD_STATE (shrinkable). */
-static cm_status_t size_guaranteed(const struct cm__vmo *v)
+/* Are v's pages beyond another process's reach, given its seals (read
+ * because another process may hold v: not private, not frozen)? Only a
+ * huge-page VMO's can be taken (cm__vmo_huge_pages_fixed: a hole punched
+ * by any holder that can write the file, then a touch is SIGBUS once the
+ * pool is empty). A process v was handed to can punch; so can one that
+ * forked with it, after handing it out in turn: its table lacks the
+ * mappings made here since the fork, so its export guards none of them. */
+static int pages_guaranteed(const struct cm__vmo *v, int seals)
 {
+    return !v->huge || cm__vmo_huge_pages_fixed((uint32_t)seals);
+}
+
+/* Can v's size be cut by another process, as it is now? Not if v is
+ * private to this process (whose own set_size refuses to cut a mapping),
+ * or F_SEAL_SHRINK is set. An object that existed at a fork() is not
+ * private: the other process holds the same memfd, and its set_size
+ * consults its own copy of the mapping table, which lacks the mappings
+ * made here since. A file window always: anyone who can write the file
+ * can truncate it. *seals: the seals read, or -1 when none were needed.
+ * Errors: UNSUPPORTED (file window); BAD_STATE (shrinkable). */
+static cm_status_t size_guaranteed(const struct cm__vmo *v, int *seals)
+{
+    *seals = -1;
     if (v->is_file)
         return CM_ERR_UNSUPPORTED;
     if (cm__vmo_frozen(v) || (!atomic_load(&v->shared) && !cm__hobj_forked(&v->hdr)))
-        return CM_OK;
-    int seals = fcntl(v->fd, F_GET_SEALS);
-    if (seals < 0)
+        return CM_OK; /* frozen: write-sealed too, so its pages are fixed */
+    *seals = fcntl(v->fd, F_GET_SEALS);
+    if (*seals < 0)
         return CM_ERR_INTERNAL;
-    return (seals & F_SEAL_SHRINK) ? CM_OK : CM_ERR_BAD_STATE;
+    return (*seals & F_SEAL_SHRINK) ? CM_OK : CM_ERR_BAD_STATE;
 }
 
 /* size_guaranteed, and where only a missing F_SEAL_SHRINK stands in the
  * way and the handle has WRITE (so our fd is O_RDWR, as F_ADD_SEALS needs),
- * sets it: mapping shared memory freezes its floor for every holder, which
- * the holder who can write may decide. Errors: those of size_guaranteed. */
-static cm_status_t make_mappable(const struct cm__vmo *v, cm_rights_t rights)
+ * sets it: writing or mapping shared memory freezes its floor for every
+ * holder, which the holder who can write may decide. *seals as there
+ * (with the floor added). Errors: those of size_guaranteed. */
+static cm_status_t size_floor(const struct cm__vmo *v, cm_rights_t rights, int *seals)
 {
-    cm_status_t st = size_guaranteed(v);
+    cm_status_t st = size_guaranteed(v, seals);
     if (st != CM_ERR_BAD_STATE || !(rights & CM_RIGHT_WRITE))
         return st;
     if (fcntl(v->fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0)
         return CM_ERR_BAD_STATE; /* F_SEAL_SEAL: nobody can fix the size any more */
+    *seals |= F_SEAL_SHRINK;
     return CM_OK;
+}
+
+/* Can v be mapped without a SIGBUS risk? Its size cannot be cut
+ * (size_floor, which may set the floor) and its pages cannot be taken
+ * (pages_guaranteed: a write seal, which the library never sets on the
+ * caller's behalf; checked first, so a refused map adds no seal).
+ * Errors: UNSUPPORTED (file window); BAD_STATE. */
+static cm_status_t make_mappable(const struct cm__vmo *v, cm_rights_t rights)
+{
+    int seals = -1;
+    cm_status_t st = size_guaranteed(v, &seals);
+    if (seals >= 0 && !pages_guaranteed(v, seals))
+        return CM_ERR_BAD_STATE;
+    return st == CM_ERR_BAD_STATE ? size_floor(v, rights, &seals) : st;
+}
+
+/* make_mappable without setting anything: can v be read through a mapping
+ * now? (snapshot) */
+static int mappable_now(const struct cm__vmo *v)
+{
+    int seals = -1;
+    return size_guaranteed(v, &seals) == CM_OK && (seals < 0 || pages_guaranteed(v, seals));
 }
 
 /* Bounce buffer of copy_into when the source cannot be mapped safely. */
@@ -866,6 +917,37 @@ static cm_status_t copy_into(const struct cm__vmo *v, int mappable, uint64_t len
     return st;
 }
 
+/* A new memfd with v's content, for a snapshot: the size read after the
+ * seals (a sender that shrinks and seals between the two must not leave us
+ * copying a length it no longer has), a memfd of v's page kind (huge when
+ * the system has the pages; a file window's, which has none, follows the
+ * automatic policy of cm_vmo_create), the copy. */
+static cm_status_t snapshot_fill(const struct cm__vmo *v, int *fd_out, uint64_t *size_out,
+                                 int *huge)
+{
+    uint64_t size = 0;
+    int mappable = mappable_now(v);
+    cm_status_t st = vmo_size(v, &size);
+    if (st == CM_OK && size > CM_VMO_MAX_SIZE)
+        st = CM_ERR_OUT_OF_RANGE;
+    if (st == CM_OK)
+        st = cm__fsize_allows(size);
+    if (st != CM_OK)
+        return st;
+    uint32_t pages = v->huge ? CM_VMO_HUGE : v->is_file ? 0 : CM_VMO_BASE_PAGES;
+    int fd = vmo_memfd("capmem-snapshot", size, cm__huge_wanted(size, pages), 0, huge, &st);
+    if (fd < 0)
+        return st;
+    st = copy_into(v, mappable, size, fd, *huge);
+    if (st != CM_OK) {
+        close(fd);
+        return st;
+    }
+    *fd_out = fd;
+    *size_out = size;
+    return CM_OK;
+}
+
 cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
 {
     struct cm__vmo *v, *snap;
@@ -876,24 +958,17 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
     cm_status_t st = get_vmo(vmo, CM_RIGHT_READ, &v, NULL);
     if (st != CM_OK)
         return st;
-    /* Seals first, then the size: a sender that shrinks and seals between
-     * the two must not leave us copying a length it no longer has. */
-    int mappable = size_guaranteed(v) == CM_OK;
-    st = vmo_size(v, &size);
-    if (st == CM_OK && size > CM_VMO_MAX_SIZE)
-        st = CM_ERR_OUT_OF_RANGE;
-    if (st == CM_OK)
-        st = cm__fsize_allows(size);
-    if (st != CM_OK)
-        goto bad;
-    /* A snapshot keeps its source's page kind (huge when the system has
-     * the pages); a file window's, which has none, follows the automatic
-     * policy of cm_vmo_create. */
-    uint32_t pages = v->huge ? CM_VMO_HUGE : v->is_file ? 0 : CM_VMO_BASE_PAGES;
-    fd = vmo_memfd("capmem-snapshot", size, cm__huge_wanted(size, pages), 0, &huge, &st);
-    if (fd < 0)
-        goto bad;
-    st = copy_into(v, mappable, size, fd, huge);
+    /* A private source is copied through a mapping with no size floor:
+     * only this process can resize it, by a set_size that runs under the
+     * mapping table's lock, as do the export, send and fork that would end
+     * its privacy. Holding that lock over the size read and the copy keeps
+     * another thread from cutting the source under the copy (SIGBUS). */
+    int hold = cm__vmo_private(v);
+    if (hold)
+        cm__map_table_hold();
+    st = snapshot_fill(v, &fd, &size, &huge);
+    if (hold)
+        cm__map_table_release();
     if (st == CM_OK)
         st = add_seals(fd, SEALS_IMMUTABLE);
     if (st == CM_OK)
@@ -936,11 +1011,16 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
      * read at admission or seal and cannot change, a private one's is kept
      * by its own set_size (local_size): no fstat. An identity not read yet
      * is read by the first lookup of the mapping table that needs it. */
-    st = make_mappable(v, rights);
-    int frozen = st == CM_OK && cm__vmo_frozen(v);
-    int private = st == CM_OK && !frozen && cm__vmo_private(v);
-    int id_known = atomic_load(&v->id_known);
-    if (st == CM_OK) {
+    int retry = 1;
+    for (int round = 0; st == CM_OK && retry && round < 2; round++) {
+        /* A second round only after v stopped being private (an export,
+         * a send, a fork since the first look): never again. */
+        st = make_mappable(v, rights);
+        int frozen = st == CM_OK && cm__vmo_frozen(v);
+        int private = st == CM_OK && !frozen && cm__vmo_private(v);
+        int id_known = atomic_load(&v->id_known);
+        if (st != CM_OK)
+            break;
         /* Never PROT_EXEC: data mappings are W^X. A write mapping of a
          * sealed memfd is refused by mmap itself (EPERM). */
         struct cm__map_req req = {
@@ -952,9 +1032,12 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
             .dev = (dev_t)atomic_load(&v->dev), .ino = (ino_t)atomic_load(&v->ino),
             .owner = id_known ? NULL : v,
             .huge = v->huge, .exact = &v->local_size,
+            .private_of = private ? v : NULL,
         };
-        st = cm__map_create(&req, addr);
+        st = cm__map_create(&req, addr, &retry);
     }
+    if (st == CM_OK && retry)
+        st = CM_ERR_INTERNAL; /* privacy lost twice: cannot happen */
     cm__hobj_put(&v->hdr);
     return st;
 }

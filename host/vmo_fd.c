@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "channel_internal.h"
 #include "mappings.h"
+#include "vmo_admit.h"
 
 cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out)
 {
@@ -37,16 +38,24 @@ cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out)
 
 /* A mapping of this process must not be cut by the process the fd goes
  * to: unless F_SEAL_SHRINK is set, a holder of WRITE sets it (the floor is
- * its decision to make), anyone else is refused. */
-static cm_status_t guard_mappings(const struct cm__vmo *v, cm_rights_t rights)
+ * its decision to make), anyone else is refused. A huge-page VMO's pages
+ * must not be punched out under it either (cm__vmo_huge_pages_fixed): only
+ * a write seal prevents that, and the library does not seal the caller's
+ * content on its behalf, so a mapped one without it is refused. */
+static cm_status_t guard_mappings(struct cm__vmo *v, cm_rights_t rights)
 {
     struct stat sb;
     int seals = fcntl(v->fd, F_GET_SEALS);
     if (seals < 0 || fstat(v->fd, &sb) != 0)
         return CM_ERR_INTERNAL;
-    if ((seals & F_SEAL_SHRINK) || !cm__map_extends_past(sb.st_dev, sb.st_ino, 0))
+    int punchable = v->huge && !cm__vmo_huge_pages_fixed((uint32_t)seals);
+    /* With the floor set (and the pages fixed) any mapping, made before or
+     * after, is safe. Else v stops being private under the table's lock
+     * (cm__map_share) before the look at the mappings: a cm_vmo_map
+     * racing with this is recorded already, or finds v shared. */
+    if ((!punchable && (seals & F_SEAL_SHRINK)) || !cm__map_share(v, sb.st_dev, sb.st_ino))
         return CM_OK;
-    if (!(rights & CM_RIGHT_WRITE) || fcntl(v->fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0)
+    if (punchable || !(rights & CM_RIGHT_WRITE) || fcntl(v->fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0)
         return CM_ERR_BAD_STATE;
     return CM_OK;
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -68,7 +69,30 @@ char *cm__huge_map(int fd, uint64_t off, uint64_t len, uint64_t *delta, uint64_t
     return p;
 }
 
-static cm_status_t move_in(int fd, uint64_t off, const void *buf, uint64_t len)
+/* Copies len bytes from buf to p, which maps pages another process can
+ * punch out (cm__vmo_huge_pages_fixed): process_vm_writev into our own
+ * address space faults the pages in through the kernel, which reports a
+ * page it cannot get (punched, the pool empty) as EFAULT where a memcpy
+ * would be killed by SIGBUS. */
+static cm_status_t fault_safe_copy(char *p, const void *buf, uint64_t len)
+{
+    pid_t self = getpid();
+    for (uint64_t done = 0; done < len;) {
+        struct iovec local = { (char *)(uintptr_t)buf + done, (size_t)(len - done) };
+        struct iovec remote = { p + done, (size_t)(len - done) };
+        ssize_t n = process_vm_writev(self, &local, 1, &remote, 1, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == ENOSYS || errno == EPERM))
+            return CM_ERR_UNSUPPORTED; /* not in this kernel, or a seccomp filter */
+        if (n <= 0)
+            return CM_ERR_NO_MEMORY; /* EFAULT: a page punched out, no huge page left */
+        done += (uint64_t)n;
+    }
+    return CM_OK;
+}
+
+static cm_status_t move_in(int fd, uint64_t off, const void *buf, uint64_t len, int fault_safe)
 {
     uint64_t delta, mlen;
     cm_status_t st = CM_OK;
@@ -77,20 +101,22 @@ static cm_status_t move_in(int fd, uint64_t off, const void *buf, uint64_t len)
     char *p = cm__huge_map(fd, off, len, &delta, &mlen, &st);
     if (p == NULL)
         return st;
-    if (buf != NULL)
+    if (fault_safe && buf != NULL)
+        st = fault_safe_copy(p + delta, buf, len);
+    else if (buf != NULL)
         memcpy(p + delta, buf, len);
     else
         memset(p + delta, 0, len);
     munmap(p, mlen);
-    return CM_OK;
+    return st;
 }
 
-cm_status_t cm__huge_copy_in(int fd, uint64_t off, const void *buf, uint64_t len)
+cm_status_t cm__huge_copy_in(int fd, uint64_t off, const void *buf, uint64_t len, int fault_safe)
 {
-    return move_in(fd, off, buf, len);
+    return move_in(fd, off, buf, len, fault_safe);
 }
 
 cm_status_t cm__huge_zero(int fd, uint64_t from, uint64_t to)
 {
-    return to > from ? move_in(fd, from, NULL, to - from) : CM_OK;
+    return to > from ? move_in(fd, from, NULL, to - from, 0) : CM_OK;
 }

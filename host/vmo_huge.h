@@ -39,9 +39,15 @@ cm_status_t cm__huge_reserve(int fd, uint64_t from, uint64_t to);
 
 /* Copies len bytes from buf into fd at off, through a temporary shared
  * writable mapping of the huge pages covering them. The caller guarantees
- * the range lies within the file and cannot shrink meanwhile.
- * Errors: ACCESS_DENIED (write-sealed: mmap's EPERM); NO_MEMORY. */
-cm_status_t cm__huge_copy_in(int fd, uint64_t off, const void *buf, uint64_t len);
+ * the range lies within the file and cannot shrink meanwhile. fault_safe:
+ * another process may punch the pages out meanwhile (the file is not
+ * write-sealed and others hold it): the copy is process_vm_writev, whose
+ * fault is an error, never a SIGBUS. Errors: ACCESS_DENIED (write-sealed:
+ * mmap's EPERM); NO_MEMORY (also: a page punched out with the pool empty,
+ * part of the bytes may be written); UNSUPPORTED (fault_safe, and
+ * process_vm_writev is unavailable). */
+cm_status_t cm__huge_copy_in(int fd, uint64_t off, const void *buf, uint64_t len,
+                             int fault_safe);
 
 /* Maps the huge pages covering [off, off+len) (len > 0) shared and
  * writable; *delta is off's place in the mapping, *mlen the mapping's

@@ -34,7 +34,10 @@ cm_status_t cm_channel_create(uint32_t options, cm_handle_t *end0, cm_handle_t *
  * handle array is INVALID_ARGS with nothing consumed, since the values
  * cannot be known.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no WRITE, no TRANSFER);
- * BAD_STATE (kernel target: an endpoint carrying endpoints);
+ * BAD_STATE (kernel target: an endpoint carrying endpoints; host: a VMO
+ * not frozen that this process maps and cm_host_vmo_export_fd would refuse
+ * for the same reason: size not sealed and no WRITE, or huge pages not
+ * write-sealed);
  * INVALID_ARGS (NULL with count > 0, duplicate handle); OUT_OF_RANGE
  * (num_bytes > CM_CHANNEL_MAX_BYTES, num_handles > CM_CHANNEL_MAX_HANDLES);
  * UNSUPPORTED (a right the target cannot enforce across processes would be

@@ -31,11 +31,14 @@ cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out);
  * memfd read-write. A file window is never exported (its fd would be the
  * whole file). If this process maps the VMO and its size is not sealed, the
  * export sets F_SEAL_SHRINK (needs WRITE) so that the fd's holder cannot cut
- * the mapping. Afterwards the VMO counts as shared (see cm_vmo_map).
+ * the mapping; a mapped huge-page VMO must be write-sealed as well, since
+ * the fd's holder could punch its pages out. Afterwards the VMO counts as
+ * shared (see cm_vmo_map).
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (a right above missing,
  * e.g. a DUPLICATE-only handle); UNSUPPORTED (WRITE dropped on an object no
  * seal protects; file window; /proc not mounted); BAD_STATE (mapped here,
- * size not sealed, no WRITE to seal it); NO_RESOURCES (RLIMIT_NOFILE). */
+ * size not sealed, no WRITE to seal it; or huge pages mapped here, not
+ * write-sealed); NO_RESOURCES (RLIMIT_NOFILE). */
 cm_status_t cm_host_vmo_export_fd(cm_handle_t vmo, int *fd_out);
 
 /* Listens for channel connections on a UNIX socket at `path` (created).

@@ -94,7 +94,10 @@ cm_status_t cm_vmo_create_from_file(const char *path, uint64_t offset, uint64_t 
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no READ / no WRITE, or
  * sealed for write); INVALID_ARGS (buf NULL with len > 0); OUT_OF_RANGE
  * (also: another holder shrank the object meanwhile); NO_RESOURCES (write:
- * host, offset+len over RLIMIT_FSIZE); IO. */
+ * host, offset+len over RLIMIT_FSIZE); NO_MEMORY (write, host huge pages:
+ * no huge page for a page another holder punched out); UNSUPPORTED (write,
+ * host huge pages another process may hold, without process_vm_writev);
+ * IO. */
 cm_status_t cm_vmo_read(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len);
 cm_status_t cm_vmo_write(cm_handle_t vmo, const void *buf, uint64_t offset, uint64_t len);
 
@@ -147,10 +150,14 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out);
  * process may hold (received, cm_host_vmo_from_fd, exported) is mapped only
  * if its size cannot shrink: with WRITE this call sets that floor
  * (F_SEAL_SHRINK, seen by every holder), without WRITE it refuses
- * (BAD_STATE). A file window is never mapped (UNSUPPORTED).
+ * (BAD_STATE). On huge pages such a VMO must also be write-sealed
+ * (READONLY or IMMUTABLE), else BAD_STATE: any holder that can write a
+ * hugetlbfs file can punch its pages out (docs/vmo.md, "Huge pages").
+ * A file window is never mapped (UNSUPPORTED).
  * Errors: BAD_HANDLE; WRONG_TYPE; INVALID_ARGS (flags, alignment, len 0,
  * addr NULL); ACCESS_DENIED; OUT_OF_RANGE (past the size, overflow);
- * BAD_STATE (shared and shrinkable, see above); UNSUPPORTED (file window);
+ * BAD_STATE (shared and shrinkable, or huge and not write-sealed, see
+ * above); UNSUPPORTED (file window);
  * NO_RESOURCES (CM_MAX_MAPPINGS or CM_MAX_MAPPED_BYTES); NO_MEMORY (also
  * RLIMIT_AS). */
 cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t flags,

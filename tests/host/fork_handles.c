@@ -234,6 +234,54 @@ static void test_child_does_not_share_a_handles_eventfd_with_the_parent(void **s
     cm_handle_close(b);
 }
 
+struct many_waiter {
+    struct test_thread t;
+    cm_handle_t h[2];
+    cm_status_t st;
+};
+
+static void many_waiter_main(void *arg)
+{
+    struct many_waiter *w = arg;
+    cm_wait_item_t items[2] = {
+        { w->h[0], CM_SIGNAL_READABLE, 0 },
+        { w->h[1], CM_SIGNAL_READABLE, 0 },
+    };
+    w->st = cm_object_wait_many(items, 2, WAIT_NS);
+}
+
+/* A wait on several objects makes an eventfd of its own; a child forked
+ * while a parent thread sleeps in one inherits it, and nothing in the child
+ * will ever use or close it: the child closes it at once, as it closes the
+ * handles' own. */
+static void test_child_closes_the_eventfd_of_a_parent_threads_wait_many(void **state)
+{
+    (void)state;
+    cm_handle_t a1, b1, a2, b2;
+    struct many_waiter w;
+    assert_status(cm_channel_create(0, &a1, &b1), CM_OK);
+    assert_status(cm_channel_create(0, &a2, &b2), CM_OK);
+    w.h[0] = a1;
+    w.h[1] = a2;
+    thread_start(&w.t, many_waiter_main, &w);
+    await_blocked(&w.t);
+    int fds = count_open_fds(); /* with the wait's eventfd */
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(CHILD_LIMIT_S);
+        _exit(count_open_fds() == fds - 1 ? 0 : 40);
+    }
+    assert_true(pid > 0);
+    assert_int_equal(wait_child(pid), 0);
+    assert_status(cm_channel_write(b2, "m", 1, NULL, 0), CM_OK);
+    thread_join(&w.t);
+    assert_status(w.st, CM_OK);
+    cm_handle_close(a1);
+    cm_handle_close(b1);
+    cm_handle_close(a2);
+    cm_handle_close(b2);
+}
+
 int main(void)
 {
     alarm(300);
@@ -242,6 +290,7 @@ int main(void)
         LEAK_TEST(test_child_closing_a_channel_a_parent_thread_waits_on_leaves_it_open),
         LEAK_TEST(test_parent_closing_a_waited_channel_after_fork_leaves_the_childs_copy),
         LEAK_TEST(test_child_does_not_share_a_handles_eventfd_with_the_parent),
+        LEAK_TEST(test_child_closes_the_eventfd_of_a_parent_threads_wait_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

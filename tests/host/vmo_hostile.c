@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +28,8 @@
 #include "common/leakcheck.h"
 #include "common/memfd.h"
 #include "common/rawpeer.h"
+#include "common/threads.h"
+#include "../../host/mappings.h"
 
 #define WAIT_NS (10ll * 1000000000)
 #define PAGE CM_PAGE_SIZE
@@ -940,6 +943,159 @@ static void test_fork_child_never_inherits_mapping_lock_held(void **state)
     assert_child_ok(in_child(fork_race, NULL));
 }
 
+/* ---- a map racing the moment its VMO stops being private ----
+ * A map of a VMO private to this process needs no size floor (no other
+ * process can cut it) and reads its size from the library's record. The
+ * check is made before the mapping table's lock; an export, a send or a
+ * fork that lands between the check and the mapping's record must not
+ * leave a mapping that another process can cut. The test holds the
+ * table's lock; the other side comes up to it first and sleeps, then the
+ * mapper passes its checks and sleeps behind it (Linux wakes a lock's
+ * sleepers in order), so on release the other side goes first. */
+
+#define SHARE_ROUNDS 16
+
+struct racer {
+    cm_handle_t v;
+    atomic_int tid;
+    atomic_int go;
+    cm_status_t st;
+    void *p;
+    int fd;
+};
+
+static void await_racer_sleeping(struct racer *r)
+{
+    for (int i = 0; i < 5000 && (atomic_load(&r->tid) == 0 || !task_sleeping(atomic_load(&r->tid)));
+         i++)
+        nap_ms(1);
+}
+
+static void *racing_mapper(void *arg)
+{
+    struct racer *r = arg;
+    while (!atomic_load(&r->go))
+        nap_ms(1);
+    atomic_store(&r->tid, (int)syscall(SYS_gettid));
+    r->st = cm_vmo_map(r->v, 0, 2 * PAGE, CM_MAP_READ, &r->p);
+    return NULL;
+}
+
+static void *racing_exporter(void *arg)
+{
+    struct racer *r = arg;
+    atomic_store(&r->tid, (int)syscall(SYS_gettid));
+    r->st = cm_host_vmo_export_fd(r->v, &r->fd);
+    return NULL;
+}
+
+static int export_race(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < SHARE_ROUNDS; i++) {
+        struct racer m = { .fd = -1 }, e = { .fd = -1 };
+        pthread_t tm, te;
+        if (cm_vmo_create(2 * PAGE, 0, &m.v) != CM_OK)
+            return 2;
+        e.v = m.v;
+        cm__map_table_hold();
+        if (pthread_create(&te, NULL, racing_exporter, &e) != 0)
+            return 3;
+        await_racer_sleeping(&e);
+        atomic_store(&m.go, 1);
+        if (pthread_create(&tm, NULL, racing_mapper, &m) != 0)
+            return 3;
+        await_racer_sleeping(&m);
+        cm__map_table_release();
+        pthread_join(tm, NULL);
+        pthread_join(te, NULL);
+        if (m.st == CM_OK && e.st == CM_OK && !(fcntl(e.fd, F_GET_SEALS) & F_SEAL_SHRINK)) {
+            fprintf(stderr, "# round %d: mapped, and handed out with no size floor\n", i);
+            if (ftruncate(e.fd, 0) == 0) /* what the fd's holder can do */
+                touch(m.p, 2 * PAGE);   /* SIGBUS */
+            return 4;
+        }
+        if (m.st == CM_OK)
+            cm_vmo_unmap(m.p, 2 * PAGE);
+        if (e.fd >= 0)
+            close(e.fd);
+        cm_handle_close(m.v);
+    }
+    return 0;
+}
+
+static void test_map_racing_an_export_never_leaves_a_mapping_the_fd_can_cut(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(export_race, NULL));
+}
+
+struct lock_holder {
+    atomic_int held, forking;
+    int main_tid;
+    struct racer *mapper;
+};
+
+/* Holds the mapping table's lock until the main thread sleeps in fork()
+ * (its fork handler waits for that lock) and the mapper sleeps behind it. */
+static void *hold_map_lock(void *arg)
+{
+    struct lock_holder *h = arg;
+    cm__map_table_hold();
+    atomic_store(&h->held, 1);
+    for (int i = 0; i < 5000 && !atomic_load(&h->forking); i++)
+        nap_ms(1);
+    for (int i = 0; i < 5000 && !task_sleeping(h->main_tid); i++)
+        nap_ms(1);
+    atomic_store(&h->mapper->go, 1);
+    await_racer_sleeping(h->mapper);
+    cm__map_table_release();
+    return NULL;
+}
+
+static int fork_map_race(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < SHARE_ROUNDS; i++) {
+        struct racer m = { .fd = -1 };
+        struct lock_holder h = { .main_tid = (int)syscall(SYS_gettid), .mapper = &m };
+        pthread_t tm, th;
+        if (cm_vmo_create(2 * PAGE, 0, &m.v) != CM_OK)
+            return 2;
+        if (pthread_create(&th, NULL, hold_map_lock, &h) != 0 ||
+            pthread_create(&tm, NULL, racing_mapper, &m) != 0)
+            return 3;
+        while (!atomic_load(&h.held))
+            nap_ms(1);
+        atomic_store(&h.forking, 1);
+        pid_t pid = fork();
+        if (pid == 0) {
+            /* The child's own copy of the table decides its set_size. */
+            alarm(10);
+            cm_status_t st = cm_vmo_set_size(m.v, 0);
+            _exit(st == CM_OK || st == CM_ERR_BAD_STATE || st == CM_ERR_ACCESS_DENIED ? 0 : 1);
+        }
+        pthread_join(th, NULL);
+        pthread_join(tm, NULL);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            return 5;
+        if (m.st == CM_OK) {
+            touch(m.p, 2 * PAGE); /* SIGBUS if the child cut it */
+            cm_vmo_unmap(m.p, 2 * PAGE);
+        }
+        cm_handle_close(m.v);
+    }
+    return 0;
+}
+
+static void test_map_racing_a_fork_never_leaves_a_mapping_the_child_can_cut(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(fork_map_race, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -964,6 +1120,8 @@ int main(void)
         LEAK_TEST(test_create_from_fifo_does_not_hang),
         LEAK_TEST(test_create_from_leased_file_does_not_block),
         LEAK_TEST(test_set_size_never_cuts_a_mapping_made_concurrently),
+        LEAK_TEST(test_map_racing_an_export_never_leaves_a_mapping_the_fd_can_cut),
+        LEAK_TEST(test_map_racing_a_fork_never_leaves_a_mapping_the_child_can_cut),
         LEAK_TEST(test_fork_child_never_inherits_mapping_lock_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

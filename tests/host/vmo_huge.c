@@ -6,20 +6,32 @@
  * filesystem); without a pool the program fails, never passes vacuously. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <linux/falloc.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/magic.h>
+#include <linux/userfaultfd.h>
 #include <unistd.h>
 
 #include <capmem/host.h>
 #include "common/child.h"
 #include "common/leakcheck.h"
 #include "common/rawpeer.h"
+#include "common/threads.h"
 #include "../../host/mappings.h"
 
 #define HP ((uint64_t)CM_HUGE_PAGE_SIZE)
@@ -161,13 +173,14 @@ static void test_huge_option_with_size_zero_gets_base_pages(void **state)
 }
 
 /* Takes every free huge page, as another process might; returns the fd
- * holding them. */
+ * holding them. Page by page until none is left, so that pages another
+ * process takes or gives back meanwhile change nothing. */
 static int hog_pool(void)
 {
-    long n = free_huge_pages();
-    assert_true(n > 0);
-    int hog = huge_memfd((uint64_t)n * HP);
+    int hog = memfd_create("test-hog", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB);
     assert_true(hog >= 0);
+    for (off_t n = 0; fallocate(hog, 0, n * (off_t)HP, (off_t)HP) == 0; n++)
+        ;
     return hog;
 }
 
@@ -544,6 +557,542 @@ static void test_fork_child_reads_exact_size_and_cannot_resize(void **state)
     assert_status(cm_handle_close(h), CM_OK);
 }
 
+/* ---- a holder that punches holes (docs/vmo.md, "Huge pages") ----
+ * fallocate(PUNCH_HOLE) on a hugetlbfs file frees its pages and their
+ * reservation; a later touch of a mapping there needs a new huge page, and
+ * with the pool empty that touch is SIGBUS. Only a write seal refuses the
+ * punch, for every holder. */
+
+static int punch(int fd, uint64_t off, uint64_t len)
+{
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
+}
+
+/* Takes every free huge page into a new memfd (closing it gives them back). */
+static int drain_pool(void)
+{
+    int fd = memfd_create("test-drain", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB);
+    for (off_t n = 0; fd >= 0 && fallocate(fd, 0, n * (off_t)HP, (off_t)HP) == 0; n++)
+        ;
+    return fd;
+}
+
+static int punched_map_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h;
+    void *p = NULL;
+    int fd = huge_memfd(2 * HP);
+    int keep = fd >= 0 ? dup(fd) : -1;
+    if (keep < 0 || cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &h) != CM_OK)
+        return 2;
+    /* The holder of `keep` can still write the file: no mapping. */
+    cm_status_t st = cm_vmo_map(h, 0, HP, CM_MAP_READ, &p);
+    if (st == CM_OK) {
+        /* What the mapping would risk: the holder punches, drains the pool. */
+        if (punch(keep, 0, HP) != 0 || drain_pool() < 0)
+            return 3;
+        volatile uint8_t c = *(volatile uint8_t *)p; /* SIGBUS */
+        (void)c;
+        return 4;
+    }
+    if (st != CM_ERR_BAD_STATE)
+        return 5;
+    /* Under a write seal no holder can punch: mapped, and the touch is safe. */
+    if (fcntl(keep, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) != 0)
+        return 6;
+    if (cm_vmo_map(h, 0, HP, CM_MAP_READ, &p) != CM_OK)
+        return 7;
+    if (punch(keep, 0, HP) == 0 || errno != EPERM)
+        return 8;
+    int drained = drain_pool();
+    volatile uint8_t c = *(volatile uint8_t *)p;
+    (void)c;
+    close(drained);
+    if (cm_vmo_unmap(p, HP) != CM_OK || cm_handle_close(h) != CM_OK)
+        return 9;
+    close(keep);
+    return 0;
+}
+
+static void test_huge_vmo_another_process_can_punch_is_never_mapped(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(punched_map_child, NULL));
+}
+
+static int export_mapped_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h, a, b;
+    uint8_t *p;
+    int fd = -1;
+    if (cm_vmo_create(HP, CM_VMO_HUGE, &h) != CM_OK ||
+        cm_vmo_map(h, 0, HP, CM_MAP_READ | CM_MAP_WRITE, (void **)&p) != CM_OK)
+        return 2;
+    p[0] = 1;
+    cm_status_t st = cm_host_vmo_export_fd(h, &fd);
+    if (st == CM_OK) {
+        /* The fd's holder punches the page under our mapping. */
+        if (punch(fd, 0, HP) != 0 || drain_pool() < 0)
+            return 3;
+        p[0] = 2; /* SIGBUS */
+        return 4;
+    }
+    if (st != CM_ERR_BAD_STATE)
+        return 5;
+    /* Sent over a channel, the fd would reach a peer the same way. */
+    cm_handle_t dup_h;
+    if (cm_channel_create(0, &a, &b) != CM_OK ||
+        cm_handle_duplicate(h, CM_RIGHTS_SAME, &dup_h) != CM_OK)
+        return 6;
+    if (cm_channel_write(a, "v", 1, &dup_h, 1) != CM_ERR_BAD_STATE)
+        return 7;
+    /* Sealed READONLY no holder can punch: the export goes. */
+    if (cm_vmo_seal(h, CM_SEAL_READONLY) != CM_OK || cm_host_vmo_export_fd(h, &fd) != CM_OK)
+        return 8;
+    if (punch(fd, 0, HP) == 0 || errno != EPERM)
+        return 9;
+    close(fd);
+    if (cm_vmo_unmap(p, HP) != CM_OK)
+        return 10;
+    return 0;
+}
+
+static void test_mapped_huge_vmo_is_not_handed_out_punchable(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(export_mapped_child, NULL));
+}
+
+/* A copy stalled where the test wants it: the source buffer's page at
+ * `HP` is registered with userfaultfd, and the first touch of it (the copy
+ * has filled the first huge page, not yet the second) runs the hostile
+ * holder: punch the second page, drain the pool; then the page is given. */
+struct stall {
+    int uffd;
+    int victim;
+    int drained;
+    atomic_int fired;
+};
+
+static void *stall_main(void *argp)
+{
+    struct stall *s = argp;
+    struct uffd_msg msg;
+    struct pollfd pf = { s->uffd, POLLIN, 0 };
+    if (poll(&pf, 1, 10000) != 1 || read(s->uffd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg) ||
+        msg.event != UFFD_EVENT_PAGEFAULT)
+        return NULL;
+    if (punch(s->victim, HP, HP) == 0)
+        s->drained = drain_pool();
+    atomic_store(&s->fired, 1);
+    struct uffdio_zeropage z = { .range = { msg.arg.pagefault.address & ~(PG - 1), PG } };
+    (void)ioctl(s->uffd, UFFDIO_ZEROPAGE, &z);
+    return NULL;
+}
+
+static int stalled_write_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h;
+    pthread_t t;
+    struct stall s = { -1, -1, -1, 0 };
+    int fd = huge_memfd(2 * HP);
+    s.victim = fd >= 0 ? dup(fd) : -1;
+    if (s.victim < 0 || cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &h) != CM_OK ||
+        fcntl(s.victim, F_ADD_SEALS, F_SEAL_SHRINK) != 0)
+        return 2;
+    uint8_t *buf = mmap(NULL, 2 * HP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED)
+        return 3;
+    memset(buf, 0x5a, HP);
+    s.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+    struct uffdio_api api = { .api = UFFD_API };
+    struct uffdio_register reg = { .range = { (uintptr_t)(buf + HP), PG },
+                                   .mode = UFFDIO_REGISTER_MODE_MISSING };
+    if (s.uffd < 0 || ioctl(s.uffd, UFFDIO_API, &api) != 0 ||
+        ioctl(s.uffd, UFFDIO_REGISTER, &reg) != 0) {
+        fprintf(stderr, "child: userfaultfd: %s\n", strerror(errno));
+        return 4;
+    }
+    if (pthread_create(&t, NULL, stall_main, &s) != 0)
+        return 5;
+    /* A memcpy into the library's mapping would be SIGBUS here. The copy
+     * may have got hold of the page before the punch (the bytes then go to
+     * the page the holder threw away, as a write racing the punch would),
+     * or not (NO_MEMORY): either way a status. */
+    cm_status_t st = cm_vmo_write(h, buf, 0, 2 * HP);
+    pthread_join(t, NULL);
+    if (!atomic_load(&s.fired) || s.drained < 0)
+        return 6;
+    if (st != CM_OK && st != CM_ERR_NO_MEMORY) {
+        fprintf(stderr, "child: stalled write: %s\n", cm_status_name(st));
+        return 7;
+    }
+    close(s.drained); /* the pages are back: the write goes through */
+    if (cm_vmo_write(h, buf, 0, 2 * HP) != CM_OK)
+        return 8;
+    close(s.uffd);
+    munmap(buf, 2 * HP);
+    close(s.victim);
+    return cm_handle_close(h) == CM_OK ? 0 : 9;
+}
+
+static void test_write_to_huge_vmo_whose_pages_a_holder_punches_mid_copy_never_sigbus(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(stalled_write_child, NULL));
+}
+
+static int punched_snapshot_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h, snap;
+    uint8_t v = 0x33, r = 0;
+    int fd = huge_memfd(2 * HP);
+    int keep = fd >= 0 ? dup(fd) : -1;
+    if (keep < 0 || cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &h) != CM_OK ||
+        cm_vmo_write(h, &v, 0, 1) != CM_OK)
+        return 2;
+    /* A hole, and no page left to fill it: a mapping of the source (which
+     * would have to reserve one) cannot be made, and one made before the
+     * punch would fault. pread reads the hole as zeros. */
+    int drained = -1;
+    if (punch(keep, HP, HP) != 0 || (drained = drain_pool()) < 0)
+        return 3;
+    cm_status_t st = cm_vmo_snapshot(h, &snap);
+    if (st != CM_OK) {
+        fprintf(stderr, "child: snapshot: %s\n", cm_status_name(st));
+        return 4;
+    }
+    uint64_t size = 0;
+    if (cm_vmo_get_size(snap, &size) != CM_OK || size != 2 * HP)
+        return 5;
+    if (cm_vmo_read(snap, &r, 0, 1) != CM_OK || r != v)
+        return 6;
+    if (cm_vmo_read(snap, &r, HP, 1) != CM_OK || r != 0)
+        return 7;
+    close(drained);
+    close(keep);
+    if (cm_handle_close(snap) != CM_OK)
+        return 8;
+    return cm_handle_close(h) == CM_OK ? 0 : 9;
+}
+
+static void test_snapshot_of_punchable_huge_vmo_copies_by_pread_not_mapping(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(punched_snapshot_child, NULL));
+}
+
+/* ---- snapshot racing set_size of a private huge VMO ----
+ * A snapshot of a VMO private to this process copies through a mapping
+ * of it, with no size floor: only this process can resize it. A set_size
+ * from another thread that cuts the file under that copy would be SIGBUS. */
+
+#define RESIZE_ROUNDS 300
+
+struct resizer {
+    cm_handle_t h;
+    atomic_int stop;
+};
+
+static void *resizer_main(void *argp)
+{
+    struct resizer *r = argp;
+    while (!atomic_load(&r->stop)) {
+        (void)cm_vmo_set_size(r->h, 1);
+        (void)cm_vmo_set_size(r->h, 3 * HP);
+    }
+    return NULL;
+}
+
+static int snapshot_resize_child(void *arg)
+{
+    (void)arg;
+    struct resizer r = { CM_HANDLE_INVALID, 0 };
+    pthread_t t;
+    if (cm_vmo_create(3 * HP, CM_VMO_HUGE, &r.h) != CM_OK)
+        return 2;
+    if (pthread_create(&t, NULL, resizer_main, &r) != 0)
+        return 3;
+    int bad = 0;
+    for (int i = 0; i < RESIZE_ROUNDS && !bad; i++) {
+        cm_handle_t snap;
+        cm_status_t st = cm_vmo_snapshot(r.h, &snap);
+        if (st == CM_OK)
+            st = cm_handle_close(snap);
+        /* A shrink the copy sees is OUT_OF_RANGE; no huge page left for
+         * the snapshot is a fallback, not an error. */
+        if (st != CM_OK && st != CM_ERR_OUT_OF_RANGE) {
+            fprintf(stderr, "child: snapshot: %s\n", cm_status_name(st));
+            bad = 1;
+        }
+    }
+    atomic_store(&r.stop, 1);
+    pthread_join(t, NULL);
+    return cm_handle_close(r.h) == CM_OK && !bad ? 0 : 4;
+}
+
+static void test_snapshot_racing_set_size_of_private_huge_vmo_never_sigbus(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(snapshot_resize_child, NULL));
+}
+
+/* ---- a write racing the moment its VMO stops being private ----
+ * A write to a private huge VMO sets no size floor: only this process can
+ * cut it. An export landing between that look and the copy hands out an
+ * fd whose holder can. Ordered by the mapping table's lock (held here):
+ * the exporter comes up to it first, the writer (past its look) sleeps
+ * behind it; the copy then stalls at its second huge page (userfaultfd)
+ * while the fd's holder cuts the file. */
+
+struct racer {
+    cm_handle_t h;
+    atomic_int tid;
+    atomic_int done;
+    cm_status_t st;
+    int fd;
+    const uint8_t *buf;
+};
+
+static void await_racer(struct racer *r)
+{
+    for (int i = 0; i < 5000 && (atomic_load(&r->tid) == 0 || !task_sleeping(atomic_load(&r->tid)));
+         i++)
+        nap_ms(1);
+}
+
+static void *racing_exporter(void *arg)
+{
+    struct racer *r = arg;
+    atomic_store(&r->tid, (int)syscall(SYS_gettid));
+    r->st = cm_host_vmo_export_fd(r->h, &r->fd);
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+static void *racing_writer(void *arg)
+{
+    struct racer *r = arg;
+    atomic_store(&r->tid, (int)syscall(SYS_gettid));
+    r->st = cm_vmo_write(r->h, r->buf, 0, 2 * HP);
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+struct cutter {
+    int uffd;
+    struct racer *exporter;
+    atomic_int fired;
+};
+
+static void *cutter_main(void *argp)
+{
+    struct cutter *c = argp;
+    struct uffd_msg msg;
+    struct pollfd pf = { c->uffd, POLLIN, 0 };
+    if (poll(&pf, 1, 10000) != 1 || read(c->uffd, &msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+        return NULL;
+    for (int i = 0; i < 5000 && !atomic_load(&c->exporter->done); i++)
+        nap_ms(1);
+    if (c->exporter->st == CM_OK)
+        (void)!ftruncate(c->exporter->fd, 0); /* refused under a size floor */
+    atomic_store(&c->fired, 1);
+    struct uffdio_zeropage z = { .range = { msg.arg.pagefault.address & ~(PG - 1), PG } };
+    (void)ioctl(c->uffd, UFFDIO_ZEROPAGE, &z);
+    return NULL;
+}
+
+static int export_write_race_child(void *arg)
+{
+    (void)arg;
+    struct racer e = { .fd = -1 }, w = { .fd = -1 };
+    struct cutter c = { -1, &e, 0 };
+    pthread_t te, tw, tc;
+    if (cm_vmo_create(2 * HP, CM_VMO_HUGE, &e.h) != CM_OK)
+        return 2;
+    w.h = e.h;
+    uint8_t *buf = mmap(NULL, 2 * HP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED)
+        return 3;
+    memset(buf, 0x5a, HP);
+    w.buf = buf;
+    c.uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+    struct uffdio_api api = { .api = UFFD_API };
+    struct uffdio_register reg = { .range = { (uintptr_t)(buf + HP), PG },
+                                   .mode = UFFDIO_REGISTER_MODE_MISSING };
+    if (c.uffd < 0 || ioctl(c.uffd, UFFDIO_API, &api) != 0 ||
+        ioctl(c.uffd, UFFDIO_REGISTER, &reg) != 0)
+        return 4;
+    if (pthread_create(&tc, NULL, cutter_main, &c) != 0)
+        return 5;
+    cm__map_table_hold();
+    if (pthread_create(&te, NULL, racing_exporter, &e) != 0)
+        return 5;
+    await_racer(&e);
+    if (pthread_create(&tw, NULL, racing_writer, &w) != 0)
+        return 5;
+    await_racer(&w);
+    cm__map_table_release();
+    pthread_join(te, NULL);
+    pthread_join(tw, NULL); /* SIGBUS in the writer if the cut went through */
+    pthread_join(tc, NULL);
+    if (!atomic_load(&c.fired) || e.st != CM_OK)
+        return 6;
+    if (w.st != CM_OK) {
+        fprintf(stderr, "child: racing write: %s\n", cm_status_name(w.st));
+        return 7;
+    }
+    close(e.fd);
+    close(c.uffd);
+    munmap(buf, 2 * HP);
+    return cm_handle_close(e.h) == CM_OK ? 0 : 8;
+}
+
+static void test_write_racing_an_export_never_leaves_the_copy_cuttable(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(export_write_race_child, NULL));
+}
+
+/* ---- after a fork, the other process may hand the pages out ----
+ * A huge VMO that existed at a fork is held by both processes; a mapping
+ * one makes after the fork is not in the other's table, so the other can
+ * export it unsealed, and the fd's holder can punch the pages out. */
+
+static int forked_punch_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h;
+    void *p;
+    int go[2], done[2];
+    if (cm_vmo_create(HP, CM_VMO_HUGE, &h) != CM_OK || pipe(go) != 0 || pipe(done) != 0)
+        return 2;
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* The other process: hands the object out, and its holder punches. */
+        char c;
+        int fd = -1;
+        alarm(20);
+        close(go[1]);
+        close(done[0]);
+        if (read(go[0], &c, 1) != 1)
+            _exit(0); /* the parent mapped nothing */
+        if (cm_host_vmo_export_fd(h, &fd) != CM_OK || punch(fd, 0, HP) != 0)
+            _exit(1);
+        int drained = drain_pool();
+        (void)!write(done[1], "d", 1);
+        (void)!read(go[0], &c, 1); /* until the parent is done */
+        close(drained);
+        _exit(0);
+    }
+    close(go[0]);
+    close(done[1]);
+    cm_status_t st = cm_vmo_map(h, 0, HP, CM_MAP_READ, &p);
+    if (st == CM_OK) {
+        char c;
+        (void)!write(go[1], "m", 1);
+        if (read(done[0], &c, 1) == 1) {
+            volatile uint8_t x = *(volatile uint8_t *)p; /* SIGBUS */
+            (void)x;
+        }
+        (void)!write(go[1], "x", 1);
+        cm_vmo_unmap(p, HP);
+    }
+    close(go[1]);
+    close(done[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    cm_handle_close(h);
+    if (st != CM_ERR_BAD_STATE) {
+        fprintf(stderr, "child: map after fork: %s\n", cm_status_name(st));
+        return 3;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 4;
+}
+
+static void test_huge_vmo_held_across_a_fork_is_not_mapped_unsealed(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(forked_punch_child, NULL));
+}
+
+/* A write to a huge VMO another process may hold copies with
+ * process_vm_writev; where a seccomp filter (or the kernel) refuses it the
+ * write is UNSUPPORTED, never a memcpy that could be SIGBUS. */
+static int no_pvw_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h;
+    uint8_t v = 7, r = 0;
+    int fd = huge_memfd(HP);
+    if (fd < 0 || cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &h) != CM_OK)
+        return 2;
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_writev, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+        return 3;
+    cm_status_t st = cm_vmo_write(h, &v, 0, 1);
+    if (st != CM_ERR_UNSUPPORTED) {
+        fprintf(stderr, "child: write without process_vm_writev: %s\n", cm_status_name(st));
+        return 4;
+    }
+    if (cm_vmo_read(h, &r, 0, 1) != CM_OK || r != 0)
+        return 5;
+    return cm_handle_close(h) == CM_OK ? 0 : 6;
+}
+
+static void test_write_to_shared_huge_vmo_without_process_vm_writev_is_unsupported(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(no_pvw_child, NULL));
+}
+
+/* A foreign hugetlb fd whose creator allocated no page (a sparse file):
+ * this process's mapping reserves the pages it covers, so an empty pool is
+ * NO_MEMORY from map, never a fault at the touch. */
+static int sparse_child(void *arg)
+{
+    (void)arg;
+    cm_handle_t h;
+    void *p;
+    int fd = memfd_create("test-sparse", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_HUGE_2MB);
+    if (fd < 0 || ftruncate(fd, (off_t)(2 * HP)) != 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW) != 0 ||
+        cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &h) != CM_OK)
+        return 2;
+    int drained = drain_pool();
+    cm_status_t st = cm_vmo_map(h, 0, 2 * HP, CM_MAP_READ, &p);
+    if (st != CM_ERR_NO_MEMORY) {
+        fprintf(stderr, "child: map of a sparse file, pool empty: %s\n", cm_status_name(st));
+        return 3;
+    }
+    close(drained);
+    if (cm_vmo_map(h, 0, 2 * HP, CM_MAP_READ, &p) != CM_OK)
+        return 4;
+    drained = drain_pool(); /* the mapping's pages are reserved: not taken */
+    volatile uint8_t x = ((volatile uint8_t *)p)[HP];
+    close(drained);
+    if (x != 0 || cm_vmo_unmap(p, 2 * HP) != CM_OK)
+        return 5;
+    return cm_handle_close(h) == CM_OK ? 0 : 6;
+}
+
+static void test_sealed_sparse_huge_fd_is_reserved_at_map_never_faulted(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(sparse_child, NULL));
+}
+
 int main(void)
 {
     if (free_huge_pages() < 16) {
@@ -567,6 +1116,15 @@ int main(void)
         LEAK_TEST(test_hostile_descriptor_sizes_are_protocol_and_close_the_fd),
         LEAK_TEST(test_foreign_hugetlb_memfd_from_fd_has_file_size),
         LEAK_TEST(test_fork_child_reads_exact_size_and_cannot_resize),
+        LEAK_TEST(test_huge_vmo_another_process_can_punch_is_never_mapped),
+        LEAK_TEST(test_mapped_huge_vmo_is_not_handed_out_punchable),
+        LEAK_TEST(test_write_to_huge_vmo_whose_pages_a_holder_punches_mid_copy_never_sigbus),
+        LEAK_TEST(test_snapshot_of_punchable_huge_vmo_copies_by_pread_not_mapping),
+        LEAK_TEST(test_snapshot_racing_set_size_of_private_huge_vmo_never_sigbus),
+        LEAK_TEST(test_write_racing_an_export_never_leaves_the_copy_cuttable),
+        LEAK_TEST(test_huge_vmo_held_across_a_fork_is_not_mapped_unsealed),
+        LEAK_TEST(test_write_to_shared_huge_vmo_without_process_vm_writev_is_unsupported),
+        LEAK_TEST(test_sealed_sparse_huge_fd_is_reserved_at_map_never_faulted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,15 @@ if [[ ! -w $knob || ! -d /sys/kernel/mm/hugepages/hugepages-2048kB ]]; then
     exit 0
 fi
 
+# The pool is machine-wide: two runs of this suite at once (parallel
+# builds, other checkouts) would each restore their own "before" and take
+# the pages from under the other's run. One run at a time.
+exec 9>"${TMPDIR:-/tmp}/capmem-hugetlb-pool.lock"
+if ! flock -w 900 9; then
+    echo "Bail out! another run has held the hugetlb pool lock for 900 s"
+    exit 1
+fi
+
 before=$(cat "$knob")
 restore() { echo "$before" >"$knob"; }
 trap restore EXIT
