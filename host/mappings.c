@@ -342,12 +342,12 @@ cm_status_t cm__map_truncate(int fd, uint64_t size, int huge, _Atomic uint64_t *
 }
 
 cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
-                               uint64_t off, uint64_t len)
+                               uint64_t off, uint64_t len, int alone)
 {
-    struct stat sb;
+    struct stat sb = { .st_size = -1 };
     cm_status_t st;
     lock_table();
-    if (fstat(fd, &sb) != 0) {
+    if (!alone && fstat(fd, &sb) != 0) {
         st = cm__status_from_errno(errno);
     } else {
         uint64_t size = atomic_load(exact);

@@ -63,9 +63,11 @@ cm_status_t cm__map_truncate(int fd, uint64_t size, int huge, _Atomic uint64_t *
  * cm__map_truncate of this process can cut the file meanwhile (another
  * process cannot either: the caller made sure F_SEAL_SHRINK is set on a
  * shared object). Errors: OUT_OF_RANGE (past min(file size, *exact));
- * ACCESS_DENIED (write-sealed); NO_MEMORY. */
+ * ACCESS_DENIED (write-sealed); NO_MEMORY. `alone`: no other process holds
+ * the file (cm__vmo_private), so its size is *exact rounded up and needs no
+ * fstat (only another holder can cut it below). */
 cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
-                               uint64_t off, uint64_t len);
+                               uint64_t off, uint64_t len, int alone);
 
 /* mmap(MAP_SHARED) that, for a read-only request refused with EPERM (a
  * write-sealed memfd on Linux < 6.7), retries through a read-only reopen.
