@@ -369,14 +369,14 @@ cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
                                uint64_t off, uint64_t len, int fault_safe,
                                const struct cm__vmo *private_of, int *retry)
 {
-    struct stat sb;
+    struct stat sb = { .st_size = -1 };
     cm_status_t st;
     *retry = 0;
     lock_table();
     if (private_of != NULL && !cm__vmo_private(private_of)) {
         *retry = 1; /* exported, sent or forked since the caller looked */
         st = CM_OK;
-    } else if (fstat(fd, &sb) != 0) {
+    } else if (private_of == NULL && fstat(fd, &sb) != 0) {
         st = cm__status_from_errno(errno);
     } else {
         uint64_t size = atomic_load(exact);

@@ -71,7 +71,8 @@ cm_status_t cm__map_truncate(int fd, uint64_t size, int huge, _Atomic uint64_t *
  * shared object). fault_safe: as cm__huge_copy_in (another holder can
  * punch the pages). private_of: as in struct cm__map_req (the caller set
  * no floor because the VMO was private; lost meanwhile: nothing written,
- * *retry set). Errors: OUT_OF_RANGE (past min(file size, *exact));
+ * *retry set); a private one's size is *exact and needs no fstat (only
+ * another holder can cut the file below it). Errors: OUT_OF_RANGE (past min(file size, *exact));
  * ACCESS_DENIED (write-sealed); NO_MEMORY; UNSUPPORTED (fault_safe
  * without process_vm_writev). */
 cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,

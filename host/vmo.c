@@ -152,6 +152,27 @@ static void shm_dev_probe(void)
     close(fd);
 }
 
+/* Likewise the device of the kernel's internal hugetlbfs mount of 2 MiB
+ * pages, where every MFD_HUGE_2MB memfd lives (one mount per huge page
+ * size, made at boot, never unmounted), learned from a memfd of our own
+ * (creating one needs no pool). A file there has 2 MiB pages by
+ * construction; st_blksize, which hugetlbfs sets to the page size, is
+ * checked per fd anyway. 0: unknown, fstatfs decides. A hugetlbfs mounted
+ * by an administrator has another device: fstatfs decides. */
+static pthread_once_t huge_dev_once = PTHREAD_ONCE_INIT;
+static dev_t huge_dev;
+
+static void huge_dev_probe(void)
+{
+    struct stat sb;
+    int fd = cm__huge_probe_memfd();
+    if (fd < 0)
+        return;
+    if (fstat(fd, &sb) == 0 && sb.st_dev != 0 && sb.st_blksize == CM_HUGE_PAGE_SIZE)
+        huge_dev = sb.st_dev;
+    close(fd);
+}
+
 /* Which filesystem fd's file (fstat'ed into sb) is on; for hugetlbfs its
  * page size (f_bsize) in *page_size. */
 static uint32_t fs_of(int fd, const struct stat *sb, int *ok, uint32_t *page_size)
@@ -161,6 +182,11 @@ static uint32_t fs_of(int fd, const struct stat *sb, int *ok, uint32_t *page_siz
     *ok = 1;
     if (shm_dev != 0 && sb->st_dev == shm_dev)
         return CM__VMO_FS_SHMEM;
+    pthread_once(&huge_dev_once, huge_dev_probe);
+    if (huge_dev != 0 && sb->st_dev == huge_dev && sb->st_blksize == CM_HUGE_PAGE_SIZE) {
+        *page_size = CM_HUGE_PAGE_SIZE;
+        return CM__VMO_FS_HUGETLB;
+    }
     if (fstatfs(fd, &fs) != 0) {
         *ok = 0;
         return CM__VMO_FS_OTHER;
@@ -416,7 +442,9 @@ static int base_memfd(const char *name, uint64_t size, int commit, cm_status_t *
 }
 
 /* The memfd of a new VMO: huge pages when wanted and the system has them
- * (every page allocated now), else base pages; *huge says which. */
+ * (every page allocated now), else base pages; *huge says which. Checks
+ * RLIMIT_FSIZE for the size it sets: the huge attempt for the rounded size
+ * (which covers size), the base one for size. */
 static int vmo_memfd(const char *name, uint64_t size, int want_huge, int commit, int *huge,
                      cm_status_t *st)
 {
@@ -428,6 +456,8 @@ static int vmo_memfd(const char *name, uint64_t size, int want_huge, int commit,
             return fd;
         }
     }
+    if ((*st = cm__fsize_allows(size)) != CM_OK)
+        return -1;
     return base_memfd(name, size, commit, st);
 }
 
@@ -437,8 +467,6 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
     cm_status_t st;
     int huge = 0;
     if ((st = cm__vmo_create_check(size, options, out != NULL)) != CM_OK)
-        return st;
-    if ((st = cm__fsize_allows(size)) != CM_OK)
         return st;
     int fd = vmo_memfd("capmem-vmo", size, cm__huge_wanted(size, options),
                        (options & CM_VMO_COMMIT) != 0, &huge, &st);
@@ -594,7 +622,9 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
     st = vmo_size(v, &size);
     if (st == CM_OK && !cm__range_ok(offset, len, size))
         st = CM_ERR_OUT_OF_RANGE;
-    if (st == CM_OK && write && len > 0)
+    /* A huge VMO is written through a mapping, which never changes the
+     * file's size: RLIMIT_FSIZE (SIGXFSZ) concerns write() only. */
+    if (st == CM_OK && write && len > 0 && !v->huge)
         st = cm__fsize_allows(offset + len); /* <= size <= CM_VMO_MAX_SIZE: no overflow */
     if (st == CM_OK && write && v->huge)
         st = len > 0 ? huge_write(v, rights, buf, offset, len) : CM_OK;
@@ -930,10 +960,9 @@ static cm_status_t snapshot_fill(const struct cm__vmo *v, int *fd_out, uint64_t 
     cm_status_t st = vmo_size(v, &size);
     if (st == CM_OK && size > CM_VMO_MAX_SIZE)
         st = CM_ERR_OUT_OF_RANGE;
-    if (st == CM_OK)
-        st = cm__fsize_allows(size);
     if (st != CM_OK)
         return st;
+    /* vmo_memfd checks RLIMIT_FSIZE for the size it sets. */
     uint32_t pages = v->huge ? CM_VMO_HUGE : v->is_file ? 0 : CM_VMO_BASE_PAGES;
     int fd = vmo_memfd("capmem-snapshot", size, cm__huge_wanted(size, pages), 0, huge, &st);
     if (fd < 0)

@@ -36,6 +36,11 @@ cm_status_t cm__huge_reserve(int fd, uint64_t from, uint64_t to)
     return CM_OK;
 }
 
+int cm__huge_probe_memfd(void)
+{
+    return memfd_create("capmem-probe", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB);
+}
+
 int cm__huge_memfd(const char *name, uint64_t size)
 {
     uint64_t file = cm__huge_round(size);
@@ -61,7 +66,13 @@ char *cm__huge_map(int fd, uint64_t off, uint64_t len, uint64_t *delta, uint64_t
     uint64_t base = off & ~(uint64_t)(CM_HUGE_PAGE_SIZE - 1);
     *delta = off - base;
     *mlen = cm__huge_round(off + len) - base;
-    void *p = mmap(NULL, *mlen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)base);
+    /* Every caller writes into each huge page it maps, and a VMO of ours has
+     * them allocated: populating maps them in the mmap, which measured
+     * cheaper than a fault per page during the copy. On a sparse (foreign)
+     * file it allocates what the write would have faulted in anyway; a
+     * failed populate is silent and leaves the fault to the write. */
+    void *p = mmap(NULL, *mlen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+                   (off_t)base);
     if (p == MAP_FAILED) {
         *st = errno == EPERM ? CM_ERR_ACCESS_DENIED : cm__status_from_errno(errno);
         return NULL;

@@ -33,6 +33,10 @@ int cm__huge_wanted(uint64_t size, uint32_t options);
  * falls back to base pages. Nothing is left open on failure. */
 int cm__huge_memfd(const char *name, uint64_t size);
 
+/* An empty 2 MiB hugetlbfs memfd (close-on-exec), or -1: to learn which
+ * device such files live on (needs no pool). */
+int cm__huge_probe_memfd(void);
+
 /* Allocates the pages of [from, to) of fd (both multiples of the huge page
  * size). Errors: NO_MEMORY (pool exhausted), NO_RESOURCES (RLIMIT_FSIZE). */
 cm_status_t cm__huge_reserve(int fd, uint64_t from, uint64_t to);

@@ -3,9 +3,9 @@
  * markers around each side's share so that tests/host/syscall_budget.sh can
  * count, under strace, the system calls each side makes for it.
  *
- *   syscall_share capmem|floor write|map [blocked]
+ *   syscall_share capmem|floor write|map|huge [blocked]
  *
- * The sender creates an object of SIZE bytes, fills it (write: one pwrite /
+ * The sender creates an object of size bytes, fills it (write: one pwrite /
  * cm_vmo_write; map: a writable mapping, memcpy, unmap), seals it immutable,
  * sends it with a small header and closes it. The receiver receives it (a
  * blocking receive: capmem's cm_channel_wait_readable + cm_channel_read),
@@ -35,12 +35,22 @@
 
 #include <capmem/capmem.h>
 
-#define SIZE (64u * 1024u)
 #define SEALS (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)
+/* memfd_create's 2 MiB page-size selector (linux/memfd.h clashes with
+ * glibc's MFD_* definitions). */
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21u << 26)
+#endif
 
+/* huge: one 2 MiB huge page, created with CM_VMO_HUGE and filled with
+ * cm_vmo_write (bench/vmo_share.c's A) against the floor's hugetlb memfd
+ * filled through a mapping (its fastest fill there); needs a hugetlb pool
+ * (the capmem side fails if its VMO gets base pages). */
+static uint32_t size = 64u * 1024u; /* bytes per share */
 static int use_map;
+static int use_huge;
 static int blocked;
-static unsigned char src[SIZE];
+static unsigned char src[CM_HUGE_PAGE_SIZE];
 
 #define CHECK(c)                                                              \
     do {                                                                      \
@@ -66,16 +76,16 @@ struct hdr {
 static void capmem_send(cm_handle_t ch, uint64_t seq)
 {
     cm_handle_t vmo;
-    struct hdr h = { SIZE, seq };
-    src[SIZE - 1] = (unsigned char)seq;
-    CHECK(cm_vmo_create(SIZE, 0, &vmo) == CM_OK);
+    struct hdr h = { size, seq };
+    src[size - 1] = (unsigned char)seq;
+    CHECK(cm_vmo_create(size, use_huge ? CM_VMO_HUGE : 0, &vmo) == CM_OK);
     if (use_map) {
         void *p;
-        CHECK(cm_vmo_map(vmo, 0, SIZE, CM_MAP_READ | CM_MAP_WRITE, &p) == CM_OK);
-        memcpy(p, src, SIZE);
-        CHECK(cm_vmo_unmap(p, SIZE) == CM_OK);
+        CHECK(cm_vmo_map(vmo, 0, size, CM_MAP_READ | CM_MAP_WRITE, &p) == CM_OK);
+        memcpy(p, src, size);
+        CHECK(cm_vmo_unmap(p, size) == CM_OK);
     } else {
-        CHECK(cm_vmo_write(vmo, src, 0, SIZE) == CM_OK);
+        CHECK(cm_vmo_write(vmo, src, 0, size) == CM_OK);
     }
     CHECK(cm_vmo_seal(vmo, CM_SEAL_IMMUTABLE) == CM_OK);
     CHECK(cm_channel_write(ch, &h, sizeof(h), &vmo, 1) == CM_OK);
@@ -94,6 +104,7 @@ static void capmem_recv(cm_handle_t ch, uint64_t seq)
     CHECK(cm_vmo_get_info(vmo, &info) == CM_OK);
     CHECK((info.flags & CM_VMO_INFO_IMMUTABLE) && info.size == h.size &&
           !(info.rights & CM_RIGHT_WRITE));
+    CHECK(!use_huge || info.page_size == CM_HUGE_PAGE_SIZE);
     CHECK(cm_vmo_map(vmo, 0, h.size, CM_MAP_READ, &p) == CM_OK);
     CHECK(((unsigned char *)p)[h.size - 1] == (unsigned char)seq);
     CHECK(cm_vmo_unmap(p, h.size) == CM_OK);
@@ -104,18 +115,19 @@ static void capmem_recv(cm_handle_t ch, uint64_t seq)
 
 static void floor_send(int sock, uint64_t seq)
 {
-    struct hdr h = { SIZE, seq };
-    src[SIZE - 1] = (unsigned char)seq;
-    int fd = memfd_create("floor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    struct hdr h = { size, seq };
+    src[size - 1] = (unsigned char)seq;
+    int fd = memfd_create("floor", MFD_CLOEXEC | MFD_ALLOW_SEALING |
+                                       (use_huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0));
     CHECK(fd >= 0);
-    CHECK(ftruncate(fd, SIZE) == 0);
+    CHECK(ftruncate(fd, size) == 0);
     if (use_map) {
-        void *p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         CHECK(p != MAP_FAILED);
-        memcpy(p, src, SIZE);
-        CHECK(munmap(p, SIZE) == 0);
+        memcpy(p, src, size);
+        CHECK(munmap(p, size) == 0);
     } else {
-        CHECK(pwrite(fd, src, SIZE, 0) == SIZE);
+        CHECK(pwrite(fd, src, size, 0) == size);
     }
     CHECK(fcntl(fd, F_ADD_SEALS, SEALS) == 0);
     union {
@@ -153,6 +165,7 @@ static void floor_recv(int sock, uint64_t seq)
     int seals = fcntl(fd, F_GET_SEALS);
     CHECK(fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size == h.size &&
           seals >= 0 && (seals & SEALS) == SEALS);
+    CHECK(!use_huge || sb.st_blksize == CM_HUGE_PAGE_SIZE);
     unsigned char *p = mmap(NULL, h.size, PROT_READ, MAP_SHARED, fd, 0);
     CHECK(p != MAP_FAILED);
     CHECK(p[h.size - 1] == (unsigned char)seq);
@@ -224,15 +237,20 @@ int main(int argc, char **argv)
 {
     struct ends e = { 0 };
     if (argc < 3 || argc > 4 || (strcmp(argv[1], "capmem") != 0 && strcmp(argv[1], "floor") != 0) ||
-        (strcmp(argv[2], "write") != 0 && strcmp(argv[2], "map") != 0) ||
+        (strcmp(argv[2], "write") != 0 && strcmp(argv[2], "map") != 0 &&
+         strcmp(argv[2], "huge") != 0) ||
         (argc == 4 && strcmp(argv[3], "blocked") != 0)) {
-        fprintf(stderr, "usage: syscall_share capmem|floor write|map [blocked]\n");
+        fprintf(stderr, "usage: syscall_share capmem|floor write|map|huge [blocked]\n");
         return 2;
     }
     blocked = argc == 4;
     e.capmem = strcmp(argv[1], "capmem") == 0;
-    use_map = strcmp(argv[2], "map") == 0;
-    for (uint32_t i = 0; i < SIZE; i++)
+    use_huge = strcmp(argv[2], "huge") == 0;
+    /* the floor fills a hugetlb memfd through a mapping (no pwrite there) */
+    use_map = strcmp(argv[2], "map") == 0 || (use_huge && !e.capmem);
+    if (use_huge)
+        size = CM_HUGE_PAGE_SIZE;
+    for (uint32_t i = 0; i < size; i++)
         src[i] = (unsigned char)(i * 7u);
     CHECK(pipe(e.go) == 0 && pipe(e.ready) == 0);
     if (e.capmem)

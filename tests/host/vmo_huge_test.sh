@@ -11,6 +11,9 @@ POOL=64   # 128 MiB: the tests use at most about 20 pages at once
 LIMIT=300
 knob=/proc/sys/vm/nr_hugepages
 bins=("$root/build/host/tests/vmo_huge" "$root/build/asan/tests/vmo_huge")
+# Also under the pool: the system-call budget of a huge-page share (a skip
+# there, e.g. strace missing, is a failure: this suite is required).
+budget="$root/tests/host/syscall_budget.sh"
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "1..0 # SKIP needs root to provide a hugetlb pool ($knob)"
@@ -35,7 +38,7 @@ restore() { echo "$before" >"$knob"; }
 trap restore EXIT
 trap 'exit 1' INT TERM HUP
 
-echo "1..${#bins[@]}"
+echo "1..$(( ${#bins[@]} + 1 ))"
 echo $((before + POOL)) >"$knob"
 free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
 echo "# nr_hugepages $before -> $(cat "$knob"), HugePages_Free $free"
@@ -57,3 +60,13 @@ for bin in "${bins[@]}"; do
         echo "not ok $n - $name (exit $rc)"
     fi
 done
+n=$((n + 1))
+out=$(timeout -k 10 "$LIMIT" bash "$budget" huge 2>&1)
+rc=$?
+sed 's/^/# /' <<<"$out"
+if [[ $rc -eq 0 ]] && ! grep -q '^not ok' <<<"$out" && ! grep -q SKIP <<<"$out" &&
+    [[ $(grep -c '^ok ' <<<"$out") -eq 2 ]]; then
+    echo "ok $n - syscall_budget.sh huge (a huge-page share's system calls)"
+else
+    echo "not ok $n - syscall_budget.sh huge (exit $rc)"
+fi
