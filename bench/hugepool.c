@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -50,9 +51,36 @@ static int write_text(const char *text, size_t len)
     return 0;
 }
 
+/* The lock tests/host/vmo_huge_test.sh also takes: one run at a time
+ * changes the system-wide pool, so no run's restore takes pages away from
+ * another's. Held until the process (and its forked consumer) ends. */
+static int take_pool_lock(void)
+{
+    static int lock_fd = -1;
+    char path[4096];
+    const char *dir = getenv("TMPDIR");
+    if (lock_fd >= 0)
+        return 0;
+    snprintf(path, sizeof(path), "%s/capmem-hugetlb-pool.lock", dir != NULL ? dir : "/tmp");
+    lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0)
+        return -1;
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "bench: waiting for the hugetlb pool lock %s\n", path);
+        if (flock(lock_fd, LOCK_EX) != 0) {
+            close(lock_fd);
+            lock_fd = -1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int hugepool_set(unsigned long pages)
 {
     char text[24];
+    if (take_pool_lock() != 0)
+        return -1;
     if (orig_len == 0) {
         long orig = hugepool_get();
         if (orig < 0)

@@ -7,7 +7,10 @@
  * registers hugepool_restore with bench_on_exit: the original value is
  * written back on a normal end, on bench_fail, on SIGINT / SIGTERM / SIGHUP
  * and on the bench deadline (only SIGKILL escapes; then write it back by
- * hand). Needs root. bench/hugepool_test.sh proves the restore on each path. */
+ * hand). Needs root. bench/hugepool_test.sh proves the restore on each path.
+ * The first hugepool_set also takes the pool lock that
+ * tests/host/vmo_huge_test.sh takes (an flock on
+ * $TMPDIR/capmem-hugetlb-pool.lock), waiting for a run that holds it. */
 
 #include <stdint.h>
 
