@@ -44,7 +44,10 @@ static void link_drop(struct cm__sbuf *b, uint32_t c)
 {
     struct cm__sbuf_link *l = &b->links[c];
     if (l->sock >= 0) {
-        (void)epoll_ctl(b->epfd, EPOLL_CTL_DEL, l->sock, NULL);
+        /* The epoll instance is shared with every forked copy: only the
+         * producer edits its interest list (a close elsewhere does not). */
+        if (!b->inert)
+            (void)epoll_ctl(b->epfd, EPOLL_CTL_DEL, l->sock, NULL);
         close(l->sock);
     }
     if (l->prod != NULL)

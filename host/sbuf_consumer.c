@@ -212,7 +212,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             msg->data = NULL;
             st = do_release(c, d.seq);
         }
-        if (st != CM_ERR_SHOULD_WAIT || slept)
+        if (st != CM_ERR_SHOULD_WAIT)
             SB_STORE_RLX(&c->cons->cons_waiting, 0u);
         if (st != CM_ERR_SHOULD_WAIT && spun)
             c->spin = cm__sbuf_spin_adapt(c->spin, !slept);
@@ -258,8 +258,9 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             break;
         spun = 1;
     }
-    if (st != CM_OK && st != CM_ERR_SHOULD_WAIT && st != CM_ERR_TIMED_OUT &&
-        st != CM_ERR_BUFFER_TOO_SMALL && st != CM_ERR_BAD_HANDLE) {
+    if (st == CM_ERR_SHOULD_WAIT || st == CM_ERR_BAD_HANDLE || st == CM_ERR_IO ||
+        st == CM_ERR_NO_RESOURCES) {
+        /* Leaving without a message: nobody sleeps here any more. */
         pthread_mutex_lock(&c->lock);
         SB_STORE_RLX(&c->cons->cons_waiting, 0u);
         pthread_mutex_unlock(&c->lock);

@@ -73,3 +73,4 @@ REQUIRED_SUITES += tests/host/vmo_huge_test.sh
 # SharedBuffer, host target (docs/sbuf.md).
 HOST_LIB_SRCS += host/sbuf.c host/sbuf_consumer.c host/sbuf_wait.c
 HOST_TESTS += tests/host/sbuf.c
+HOST_TESTS += tests/host/sbuf_proc.c

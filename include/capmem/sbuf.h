@@ -6,11 +6,12 @@
  * docs/sbuf.md has the design: memory layout, the ring protocol and its
  * memory ordering, notification, death of either side, trust.
  *
- * STATUS: phase 1. This header, the shared rules (core/sbuf_ring, core/
- * sbuf_own, core/sbuf_cons) and the Spin model exist; NO target implements
- * these functions yet. They are declared and deliberately not defined on
- * either target, so a program that calls one fails to link instead of
- * getting a fake success (phase 2: host/sbuf*.c, kernel/object/sbuf.c).
+ * STATUS: host target implemented (host/sbuf*.c, phase 2; consumer handles
+ * reach other processes by fork inheritance, not yet over a channel, and
+ * cm_object_wait_* does not know these types yet: docs/sbuf.md "Status").
+ * The kernel target does NOT implement these functions yet: they are
+ * declared and not defined there, so a kernel program that calls one fails
+ * to link instead of getting a fake success (kernel/object/sbuf.c, later).
  *
  * Objects and roles.
  *   A buffer (handle type CM_OBJ_SBUF) owns slot_count slots of slot_size
