@@ -14,6 +14,10 @@
 
 #include "sbuf_internal.h"
 
+#if defined(__SANITIZE_THREAD__)
+int cm__sbuf_fence_word;
+#endif
+
 void cm__sbuf_kick(int sock)
 {
     const char b = 1;
