@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -72,16 +73,28 @@ static void evict(struct cm__sbuf *b, uint32_t c)
     cm__sbuf_kick(b->links[c].sock);
 }
 
-/* Hang-ups and wake-up bytes of every consumer, without sleeping. */
+/* Hang-ups and wake-up bytes of every consumer, without sleeping.
+ * Wake-ups (consumer bytes, evfd) are drained only while no loan sleeps on
+ * epfd: a sleeper re-checks readiness when it runs, and a wake-up drained
+ * by another thread before then would leave it asleep with a slot free.
+ * A woken sleeper drains them itself once it is no longer counted. */
 static void check_sockets(struct cm__sbuf *b)
 {
-    struct epoll_event ev[CM_SBUF_MAX_CONSUMERS];
-    int n = epoll_wait(b->epfd, ev, CM_SBUF_MAX_CONSUMERS, 0);
+    struct epoll_event ev[CM_SBUF_MAX_CONSUMERS + 1];
+    const int drain = b->sleepers == 0;
+    int n = epoll_wait(b->epfd, ev, CM_SBUF_MAX_CONSUMERS + 1, 0);
     for (int i = 0; i < n; i++) {
         uint32_t c = ev[i].data.u32;
+        if (c == CM_SBUF_MAX_CONSUMERS) {
+            uint64_t v;
+            if (drain)
+                (void)!read(b->evfd, &v, sizeof(v));
+            continue;
+        }
         if (c >= b->cfg.max_consumers || b->links[c].sock < 0)
             continue;
-        if ((ev[i].events & (EPOLLHUP | EPOLLERR)) != 0 || cm__sbuf_drain(b->links[c].sock))
+        if ((ev[i].events & (EPOLLHUP | EPOLLERR)) != 0 ||
+            (drain && cm__sbuf_drain(b->links[c].sock)))
             consumer_gone(b, c);
     }
 }
@@ -124,6 +137,16 @@ static void reap_all(struct cm__sbuf *b)
     for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
         if ((b->own.active >> c) & 1u)
             reap(b, c);
+}
+
+/* A thread other than a sleeping loan's made slots FREE (its reap drained
+ * the wake-up bytes meant for the sleeper, its cancel or a leave freed
+ * one): wake the loans asleep on epfd, which would otherwise sleep on. */
+static void wake_loans(struct cm__sbuf *b, uint32_t free_before)
+{
+    const uint64_t one = 1;
+    if (b->sleepers > 0 && b->own.free > free_before)
+        (void)!write(b->evfd, &one, sizeof(one));
 }
 
 /* DROP_OLDEST: takes back pending messages, oldest first, until a slot is
@@ -188,6 +211,8 @@ static void sbuf_destroy(struct cm__hobj *obj)
         close(b->data_fd);
     if (b->epfd >= 0)
         close(b->epfd);
+    if (b->evfd >= 0)
+        close(b->evfd);
     pthread_mutex_destroy(&b->lock);
     free(b);
 }
@@ -220,7 +245,7 @@ cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
     pthread_mutex_init(&b->lock, NULL);
     b->cfg = cfg;
     b->lay = lay;
-    b->data_fd = b->epfd = -1;
+    b->data_fd = b->epfd = b->evfd = -1;
     b->owner = getpid();
     for (uint32_t c = 0; c < CM_SBUF_MAX_CONSUMERS; c++)
         b->links[c] = (struct cm__sbuf_link){ -1, NULL, NULL };
@@ -244,6 +269,14 @@ cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
         b->epfd = epoll_create1(EPOLL_CLOEXEC);
         if (b->epfd < 0)
             st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+    }
+    if (st == CM_OK) {
+        b->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = CM_SBUF_MAX_CONSUMERS };
+        if (b->evfd < 0)
+            st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+        else if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, b->evfd, &ev) != 0)
+            st = CM_ERR_NO_MEMORY;
     }
     if (st == CM_OK)
         st = cm__handle_install(&b->hdr, CM_SBUF_DEFAULT_RIGHTS, buffer);
@@ -326,7 +359,9 @@ cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
         goto out;
     }
     /* Positions of consumers that are gone come back first. */
+    uint32_t free_before = b->own.free;
     check_sockets(b);
+    wake_loans(b, free_before);
     if ((st = cm__sbuf_own_join(&b->own, &c)) != CM_OK)
         goto out;
     st = link_make(b, c, &prod_fd, &cons_fd, &csock);
@@ -396,6 +431,11 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
             SB_FENCE();
             st = try_loan(b, loan);
         }
+        if (st == CM_OK)
+            wake_loans(b, 0); /* our reap may have freed more than we took */
+        const int sleeping = st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy;
+        if (sleeping)
+            b->sleepers++;
         pthread_mutex_unlock(&b->lock);
         if (st != CM_ERR_SHOULD_WAIT || timeout_ns == 0)
             break;
@@ -409,7 +449,9 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
         }
         st = producer_sleep(buffer, b, deadline);
         pthread_mutex_lock(&b->lock);
-        set_prod_waiting(b, 0);
+        b->sleepers--;
+        if (b->sleepers == 0)
+            set_prod_waiting(b, 0);
         if (st == CM_ERR_TIMED_OUT) {
             /* One last look, so a slot freed at the deadline is not missed. */
             st = try_loan(b, loan);
@@ -471,7 +513,9 @@ cm_status_t cm_sbuf_cancel(cm_handle_t buffer, uint64_t loan_id)
     if (st != CM_OK)
         return st;
     pthread_mutex_lock(&b->lock);
+    uint32_t free_before = b->own.free;
     st = b->inert ? CM_ERR_BAD_STATE : cm__sbuf_own_cancel(&b->own, loan_id);
+    wake_loans(b, free_before);
     pthread_mutex_unlock(&b->lock);
     cm__hobj_put(&b->hdr);
     return st;
@@ -481,8 +525,10 @@ static void producer_info(struct cm__sbuf *b, cm_sbuf_info_t *info)
 {
     memset(info, 0, sizeof(*info));
     pthread_mutex_lock(&b->lock);
+    uint32_t free_before = b->own.free;
     if (!b->inert)
         reap_all(b);
+    wake_loans(b, free_before);
     info->config = b->cfg;
     info->free = b->own.free;
     info->loaned = b->own.loaned;

@@ -99,6 +99,11 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
             return st;
         uint64_t r = SB_LOAD_ACQ(&c->cons->read);
         uint64_t t = SB_LOAD_ACQ(&c->prod->tail);
+        /* DROP_OLDEST: the producer may move read between the two loads
+         * (take-backs, then publishes beyond the old read's window): only
+         * a read unchanged across the tail load pairs with it. */
+        if (c->cfg.policy == CM_SBUF_DROP_OLDEST && SB_LOAD_ACQ(&c->cons->read) != r)
+            continue;
         st = cm__sbuf_cons_poll(&c->cs, r, t);
         if (st == CM_ERR_SHOULD_WAIT) {
             if (state == CM_SBUF_CTL_CLOSED)
@@ -118,23 +123,39 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
         struct cm_sbuf_desc d = { SB_LOAD_RLX(&e->seq), SB_LOAD_RLX(&e->slot),
                                   SB_LOAD_RLX(&e->len) };
         uint64_t gap = 0;
-        if ((st = cm__sbuf_cons_check(&c->cs, &d, r, &gap)) != CM_OK)
-            return st;
-        if (d.len > cap) {
-            /* Not claimed: confirm the entry was not taken back meanwhile,
-             * so the length reported is the message's. */
-            if (SB_LOAD_ACQ(&c->cons->read) != r)
-                continue;
-            msg->len = d.len;
-            return CM_ERR_BUFFER_TOO_SMALL;
-        }
         if (c->cfg.policy == CM_SBUF_BLOCK) {
+            /* Nobody else moves read: the copy is the delivery at r. */
+            if ((st = cm__sbuf_cons_check(&c->cs, &d, r, &gap)) != CM_OK)
+                return st;
+            if (d.len > cap) {
+                msg->len = d.len;
+                return CM_ERR_BUFFER_TOO_SMALL;
+            }
             SB_STORE_REL(&c->cons->read, r + 1);
         } else {
+            /* DROP_OLDEST: until the claim succeeds the copy may be of a
+             * later delivery (the producer took r back and, with ring_size
+             * == slot_count, may have reused its cell): a failed check is
+             * PROTOCOL only once the CAS proved the copy genuine
+             * (docs/sbuf.md, "Host: what phase 2 decided"). */
+            if (d.len > cap) {
+                struct cm_sbuf_cons probe = c->cs; /* no side effect */
+                st = cm__sbuf_cons_check(&probe, &d, r, NULL);
+                if (SB_LOAD_ACQ(&c->cons->read) != r)
+                    continue;
+                if (st == CM_OK) {
+                    msg->len = d.len;
+                    return CM_ERR_BUFFER_TOO_SMALL;
+                }
+            }
             uint64_t expect = r;
             if (!__atomic_compare_exchange_n(&c->cons->read, &expect, r + 1, 0,
                                              __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
                 continue; /* taken back: the copy is discarded unused */
+            /* (A copy longer than cap reaches here only if the probe
+             * failed: the same check fails again, PROTOCOL.) */
+            if ((st = cm__sbuf_cons_check(&c->cs, &d, r, &gap)) != CM_OK)
+                return st;
         }
         if ((st = cm__sbuf_cons_received(&c->cs, &d, r)) != CM_OK)
             return CM_ERR_INTERNAL; /* core accepted it just above */

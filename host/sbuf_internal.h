@@ -49,7 +49,11 @@ struct cm__sbuf {
     struct cm_sbuf_layout lay;
     int data_fd;                   /* sealed FUTURE_WRITE|GROW|SHRINK|SEAL */
     uint8_t *data;                 /* read-write, made before the seal */
-    int epfd;                      /* every consumer socket: release or hang-up */
+    int epfd;                      /* every consumer socket (release or hang-up)
+                                      and evfd */
+    int evfd;                      /* wakes this process's sleeping loans when
+                                      another of its threads frees a slot */
+    uint32_t sleepers;             /* loans asleep on epfd (under lock) */
     pid_t owner;                   /* the creating process */
     int inert;                     /* a forked child's copy: no producer role */
     struct cm_sbuf_own own;
