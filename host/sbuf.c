@@ -452,6 +452,10 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
         b->sleepers--;
         if (b->sleepers == 0)
             set_prod_waiting(b, 0);
+        /* A wake-up that changed nothing (another thread's, a hang-up not
+         * yet handled) must not outlive the deadline. */
+        if (st == CM_OK && cm__deadline_passed(deadline, cm__now_ns()))
+            st = CM_ERR_TIMED_OUT;
         if (st == CM_ERR_TIMED_OUT) {
             /* One last look, so a slot freed at the deadline is not missed. */
             st = try_loan(b, loan);

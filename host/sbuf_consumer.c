@@ -259,6 +259,8 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         short rev;
         st = cm__handle_wait_fd(h, obj, c->sock, POLLIN, deadline, &rev);
         slept = 1;
+        if (st == CM_OK && cm__deadline_passed(deadline, cm__now_ns()))
+            st = CM_ERR_TIMED_OUT;
         if (st == CM_ERR_TIMED_OUT) {
             /* One last look, so a message published at the deadline is
              * not missed. */

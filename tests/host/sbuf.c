@@ -389,6 +389,41 @@ static void test_closed_producer_is_peer_closed_after_last_message(void **state)
     assert_status(cm_handle_close(con), CM_OK);
 }
 
+/* Forged indices in the consumer's own area: a release index far ahead, a
+ * read index moved backwards (BLOCK: the producer checks floor <= read). */
+static void test_forged_indices_evict_only_that_consumer(void **state)
+{
+    (void)state;
+    for (int variant = 0; variant < 2; variant++) {
+        cm_handle_t buf, bad, good;
+        cm_sbuf_config_t cfg = cfg_of(2, 64, 2, 1, 1, CM_SBUF_BLOCK);
+        assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+        assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &bad), CM_OK);
+        assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &good), CM_OK);
+        publish_one(buf, 8);
+        cm_sbuf_msg_t m;
+        assert_status(cm_sbuf_receive(bad, 0, 0, &m), CM_OK);
+        struct cm__sbuf_consumer *c = consumer_obj(bad);
+        cm_sbuf_info_t info;
+        assert_status(cm_sbuf_get_info(buf, &info), CM_OK); /* floor = read = 1 */
+        if (variant == 0)
+            __atomic_store_n(&c->cons->rel_tail, c->cons->rel_tail + 1000, __ATOMIC_RELEASE);
+        else
+            __atomic_store_n(&c->cons->read, c->cons->read - 1, __ATOMIC_RELEASE);
+        assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
+        assert_int_equal(info.consumers[0].state, CM_SBUF_CONSUMER_EVICTED);
+        assert_int_equal(info.consumers[1].state, CM_SBUF_CONSUMER_ACTIVE);
+        assert_int_equal(info.consumers[1].pending, 1);
+        assert_status(cm_sbuf_receive(good, 0, 0, &m), CM_OK);
+        assert_status(cm_sbuf_release(good, m.seq), CM_OK);
+        assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
+        assert_int_equal(info.free, 2); /* the evicted consumer's hold was reclaimed */
+        assert_status(cm_handle_close(bad), CM_OK);
+        assert_status(cm_handle_close(good), CM_OK);
+        assert_status(cm_handle_close(buf), CM_OK);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +435,7 @@ int main(void)
         LEAK_TEST(test_blocked_receive_and_loan_are_woken),
         LEAK_TEST(test_consumer_mapping_is_read_only),
         LEAK_TEST(test_garbage_in_release_ring_evicts_only_that_consumer),
+        LEAK_TEST(test_forged_indices_evict_only_that_consumer),
         LEAK_TEST(test_closed_producer_is_peer_closed_after_last_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
