@@ -13,6 +13,7 @@
 #include <capmem/capmem.h>
 #include <capmem/sbuf.h>
 #include "common/child.h"
+#include "common/fd_limit.h"
 #include "common/leakcheck.h"
 #include "common/threads.h"
 #include "../../host/sbuf_internal.h"
@@ -424,6 +425,71 @@ static void test_forged_indices_evict_only_that_consumer(void **state)
     }
 }
 
+/* Every fd count short of what create (data memfd, epoll, eventfd: 3) and
+ * consumer_create (two area memfds, a socketpair: 4 at once) need is
+ * NO_RESOURCES with nothing left behind; with enough, both succeed. */
+static void test_fd_exhaustion_is_no_resources_and_leaks_nothing(void **state)
+{
+    (void)state;
+    cm_sbuf_config_t cfg = cfg_of(2, 64, 1, 1, 1, CM_SBUF_BLOCK);
+    cm_handle_t buf, con;
+    int before = count_open_fds();
+    for (int spare = 0; spare < 3; spare++) {
+        assert_int_equal(leave_fds(spare), 0);
+        cm_status_t st = cm_sbuf_create(&cfg, &buf);
+        assert_int_equal(restore_fds(), 0);
+        assert_status(st, CM_ERR_NO_RESOURCES);
+        assert_int_equal(count_open_fds(), before);
+    }
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    int with_buf = count_open_fds();
+    for (int spare = 0; spare < 4; spare++) {
+        assert_int_equal(leave_fds(spare), 0);
+        cm_status_t st = cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con);
+        assert_int_equal(restore_fds(), 0);
+        assert_status(st, CM_ERR_NO_RESOURCES);
+        assert_int_equal(count_open_fds(), with_buf);
+        cm_sbuf_info_t info;
+        assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
+        assert_int_equal(info.consumers[0].state, CM_SBUF_CONSUMER_ABSENT);
+    }
+    assert_int_equal(leave_fds(4), 0);
+    cm_status_t st = cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con);
+    assert_int_equal(restore_fds(), 0);
+    assert_status(st, CM_OK);
+    publish_one(buf, 3);
+    cm_sbuf_msg_t m;
+    assert_status(cm_sbuf_receive(con, 0, 0, &m), CM_OK);
+    assert_status(cm_handle_close(con), CM_OK);
+    assert_status(cm_handle_close(buf), CM_OK);
+}
+
+/* Not yet (docs/sbuf.md "Status"): a consumer handle over a channel is
+ * UNSUPPORTED (and consumed, as every listed handle is), and the object
+ * waits do not know the two types. Typed refusals, not fake successes. */
+static void test_transfer_and_object_wait_are_refused_with_typed_errors(void **state)
+{
+    (void)state;
+    cm_handle_t buf, con, e0, e1;
+    cm_sbuf_config_t cfg = cfg_of(2, 64, 1, 1, 1, CM_SBUF_BLOCK);
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con), CM_OK);
+    cm_signals_t obs;
+    assert_status(cm_object_wait_one(con, CM_SIGNAL_READABLE, 0, &obs), CM_ERR_WRONG_TYPE);
+    assert_status(cm_object_wait_one(buf, CM_SIGNAL_WRITABLE, 0, &obs), CM_ERR_WRONG_TYPE);
+    assert_status(cm_channel_create(0, &e0, &e1), CM_OK);
+    assert_status(cm_channel_write(e0, "x", 1, &con, 1), CM_ERR_UNSUPPORTED);
+    assert_status(cm_sbuf_receive(con, 0, 0, NULL), CM_ERR_INVALID_ARGS);
+    cm_sbuf_msg_t m;
+    assert_status(cm_sbuf_receive(con, 0, 0, &m), CM_ERR_BAD_HANDLE); /* consumed */
+    cm_sbuf_info_t info;
+    assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
+    assert_int_equal(info.consumers[0].state, CM_SBUF_CONSUMER_ABSENT);
+    assert_status(cm_handle_close(e0), CM_OK);
+    assert_status(cm_handle_close(e1), CM_OK);
+    assert_status(cm_handle_close(buf), CM_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +502,8 @@ int main(void)
         LEAK_TEST(test_consumer_mapping_is_read_only),
         LEAK_TEST(test_garbage_in_release_ring_evicts_only_that_consumer),
         LEAK_TEST(test_forged_indices_evict_only_that_consumer),
+        LEAK_TEST(test_fd_exhaustion_is_no_resources_and_leaks_nothing),
+        LEAK_TEST(test_transfer_and_object_wait_are_refused_with_typed_errors),
         LEAK_TEST(test_closed_producer_is_peer_closed_after_last_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
