@@ -108,9 +108,10 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
         if (st == CM_ERR_SHOULD_WAIT) {
             if (state == CM_SBUF_CTL_CLOSED)
                 return CM_ERR_PEER_CLOSED;
-            /* Wake-up bytes go; a hang-up is the producer's death: its
-             * last tail is final, look once more. */
-            if (cm__sbuf_drain(c->sock)) {
+            /* Wake-up bytes go (unless another thread sleeps on them: it
+             * would miss its wake-up); a hang-up is the producer's death:
+             * its last tail is final, look once more. */
+            if (c->sleepers == 0 ? cm__sbuf_drain(c->sock) : cm__sbuf_hung_up(c->sock)) {
                 t = SB_LOAD_ACQ(&c->prod->tail);
                 st = cm__sbuf_cons_poll(&c->cs, r, t);
                 if (st == CM_ERR_SHOULD_WAIT)
@@ -220,36 +221,42 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
     for (;;) {
         pthread_mutex_lock(&c->lock);
         st = take(c, copy ? cap : UINT32_MAX, msg, &d);
-        if (st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy &&
-            (spun || !cm__sbuf_spin_useful())) {
+        int will_sleep = st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy &&
+                         (spun || !cm__sbuf_spin_useful()) &&
+                         !cm__deadline_passed(deadline, cm__now_ns());
+        if (will_sleep) {
             /* Dekker with publish (host/sbuf.c): announce, fence, look
              * again, then sleep. */
             SB_STORE_RLX(&c->cons->cons_waiting, 1u);
             SB_FENCE();
             st = take(c, copy ? cap : UINT32_MAX, msg, &d);
+            will_sleep = st == CM_ERR_SHOULD_WAIT;
         }
         if (st == CM_OK && copy) {
             memcpy(buf, msg->data, d.len);
             msg->data = NULL;
             st = do_release(c, d.seq);
         }
-        if (st != CM_ERR_SHOULD_WAIT)
+        /* The flag stays while another thread sleeps on it. */
+        if (st != CM_ERR_SHOULD_WAIT && c->sleepers == 0)
             SB_STORE_RLX(&c->cons->cons_waiting, 0u);
         if (st != CM_ERR_SHOULD_WAIT && spun)
             c->spin = cm__sbuf_spin_adapt(c->spin, !slept);
         uint32_t budget = c->spin;
+        if (will_sleep)
+            c->sleepers++;
         pthread_mutex_unlock(&c->lock);
         if (st != CM_ERR_SHOULD_WAIT || timeout_ns == 0)
             break;
-        if (cm__deadline_passed(deadline, cm__now_ns())) {
-            st = CM_ERR_TIMED_OUT;
-            break;
-        }
-        if (busy) {
-            cm__sbuf_relax();
-            continue;
-        }
-        if (!spun && cm__sbuf_spin_useful()) {
+        if (!will_sleep) {
+            if (cm__deadline_passed(deadline, cm__now_ns())) {
+                st = CM_ERR_TIMED_OUT;
+                break;
+            }
+            if (busy) {
+                cm__sbuf_relax();
+                continue;
+            }
             /* Spin on the tail (adaptive budget) before paying a sleep. */
             for (uint32_t i = 0; i < budget && !worth_a_look(c); i++)
                 cm__sbuf_relax();
@@ -258,34 +265,34 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         }
         short rev;
         st = cm__handle_wait_fd(h, obj, c->sock, POLLIN, deadline, &rev);
-        slept = 1;
+        slept = spun = 1;
         if (st == CM_OK && cm__deadline_passed(deadline, cm__now_ns()))
             st = CM_ERR_TIMED_OUT;
-        if (st == CM_ERR_TIMED_OUT) {
+        pthread_mutex_lock(&c->lock);
+        c->sleepers--;
+        const int last_look = st == CM_ERR_TIMED_OUT;
+        if (last_look) {
             /* One last look, so a message published at the deadline is
              * not missed. */
-            pthread_mutex_lock(&c->lock);
-            SB_STORE_RLX(&c->cons->cons_waiting, 0u);
             st = take(c, copy ? cap : UINT32_MAX, msg, &d);
             if (st == CM_OK && copy) {
                 memcpy(buf, msg->data, d.len);
                 msg->data = NULL;
                 st = do_release(c, d.seq);
             }
-            pthread_mutex_unlock(&c->lock);
             if (st == CM_ERR_SHOULD_WAIT)
                 st = CM_ERR_TIMED_OUT;
-            break;
         }
-        if (st != CM_OK)
+        pthread_mutex_unlock(&c->lock);
+        if (last_look || st != CM_OK)
             break;
-        spun = 1;
     }
-    if (st == CM_ERR_SHOULD_WAIT || st == CM_ERR_BAD_HANDLE || st == CM_ERR_IO ||
-        st == CM_ERR_NO_RESOURCES) {
-        /* Leaving without a message: nobody sleeps here any more. */
+    if (st != CM_OK) {
+        /* Leaving without a message: unless another thread sleeps, nobody
+         * needs the producer's wake-ups any more. */
         pthread_mutex_lock(&c->lock);
-        SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+        if (c->sleepers == 0)
+            SB_STORE_RLX(&c->cons->cons_waiting, 0u);
         pthread_mutex_unlock(&c->lock);
     }
     cm__hobj_put(obj);

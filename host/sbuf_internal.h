@@ -72,7 +72,8 @@ struct cm__sbuf_consumer {
     const uint8_t *data;           /* read-only mapping of the data */
     const struct cm_sbuf_prod_ctl *prod; /* read-only */
     struct cm_sbuf_cons_ctl *cons; /* read-write */
-    uint32_t spin;
+    uint32_t spin;                 /* adaptive spin budget (pauses) */
+    uint32_t sleepers;             /* receives asleep on sock (under lock) */
     struct cm_sbuf_cons cs;
     struct cm_sbuf_hold holds[];   /* cfg.max_held */
 };
@@ -94,6 +95,8 @@ static inline struct cm_sbuf_rel *cm__sbuf_rel_ring(const struct cm_sbuf_cons_ct
 void cm__sbuf_kick(int sock);
 /* Reads every pending wake-up byte; returns 1 if the peer hung up. */
 int cm__sbuf_drain(int sock);
+/* 1 if the peer hung up; reads nothing. */
+int cm__sbuf_hung_up(int sock);
 /* 1 if spinning can help: more than one CPU online. */
 int cm__sbuf_spin_useful(void);
 /* One pause of a spin loop. */

@@ -8,6 +8,7 @@
  * which a futex cannot (docs/sbuf.md says why the host does not sleep on a
  * futex). */
 #include <errno.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,6 +40,12 @@ int cm__sbuf_drain(int sock)
             continue;
         return errno == ECONNRESET;
     }
+}
+
+int cm__sbuf_hung_up(int sock)
+{
+    struct pollfd p = { sock, POLLIN, 0 };
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
 }
 
 int cm__sbuf_spin_useful(void)

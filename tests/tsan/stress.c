@@ -631,6 +631,66 @@ static void *sbuf_worker(void *arg)
     return NULL;
 }
 
+/* Two threads receiving through one consumer handle: each message goes to
+ * exactly one of them, in order per thread, none lost. */
+static atomic_uint sb_shared_got;
+static _Atomic uint64_t sb_shared_sum;
+
+static void *sbuf_shared_worker(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    if (id == 0) {
+        /* Two messages past the count, one stop for each receiver. */
+        for (uint64_t s = 0; s < SBUF_MESSAGES + 2; s++) {
+            cm_sbuf_loan_t l;
+            cm_status_t st = cm_sbuf_loan(sb_buf, 0, WAIT_NS, &l);
+            if (!CHECK(st == CM_OK, "loan %s", cm_status_name(st)))
+                break;
+            st = cm_sbuf_publish(sb_buf, l.id, 0, NULL);
+            if (!CHECK(st == CM_OK, "publish %s", cm_status_name(st)))
+                break;
+        }
+        return NULL;
+    }
+    uint64_t last = 0;
+    int first = 1;
+    for (;;) {
+        cm_sbuf_msg_t m;
+        /* A lost wake-up is a TIMED_OUT here: both threads wait as long
+         * as the stream lasts. */
+        cm_status_t st = cm_sbuf_receive(sb_con[0], 0, WAIT_NS, &m);
+        if (!CHECK(st == CM_OK, "shared receive %s", cm_status_name(st)))
+            break;
+        (void)CHECK(first || m.seq > last, "order %llu", (unsigned long long)m.seq);
+        first = 0;
+        last = m.seq;
+        (void)CHECK(cm_sbuf_release(sb_con[0], m.seq) == CM_OK, "shared release");
+        if (m.seq >= SBUF_MESSAGES)
+            break;
+        atomic_fetch_add(&sb_shared_sum, m.seq);
+        atomic_fetch_add(&sb_shared_got, 1);
+    }
+    return NULL;
+}
+
+static void test_tsan_sbuf_two_threads_share_one_consumer(void **state)
+{
+    (void)state;
+    cm_sbuf_config_t cfg = { 8, 128, 1, 4, 2, CM_SBUF_BLOCK, 0, 0 };
+    sb_policy = CM_SBUF_BLOCK;
+    atomic_store(&sb_done, 0);
+    atomic_store(&sb_shared_got, 0);
+    atomic_store(&sb_shared_sum, 0);
+    assert_int_equal(cm_sbuf_create(&cfg, &sb_buf), CM_OK);
+    assert_int_equal(cm_sbuf_consumer_create(sb_buf, CM_RIGHTS_SAME, &sb_con[0]), CM_OK);
+    run_threads(3, sbuf_shared_worker);
+    assert_int_equal(atomic_load(&sb_shared_got), SBUF_MESSAGES);
+    assert_true(atomic_load(&sb_shared_sum) ==
+                (uint64_t)SBUF_MESSAGES * (SBUF_MESSAGES - 1) / 2);
+    assert_int_equal(cm_handle_close(sb_con[0]), CM_OK);
+    assert_int_equal(cm_handle_close(sb_buf), CM_OK);
+}
+
 static void sbuf_stress(uint32_t policy)
 {
     cm_sbuf_config_t cfg = { 8, 128, 2, 2, 2, policy, 0, 0 };
@@ -669,6 +729,7 @@ int main(void)
         LEAK_TEST(test_tsan_dma_submit_and_fence_wait_from_threads),
         LEAK_TEST(test_tsan_sbuf_block_producer_and_two_consumers),
         LEAK_TEST(test_tsan_sbuf_drop_oldest_producer_and_two_consumers),
+        LEAK_TEST(test_tsan_sbuf_two_threads_share_one_consumer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
