@@ -148,15 +148,22 @@ static void test_killed_producer_is_peer_closed_after_last_message(void **state)
     close(verdict[0]);
 }
 
-static void stream_consumer(cm_handle_t con)
+/* BLOCK: every message, in order. DROP_OLDEST: an increasing subsequence
+ * ending with the last message, each gap equal to `dropped`. */
+static void stream_consumer(cm_handle_t con, int drop)
 {
     cm_sbuf_msg_t m;
+    uint64_t dropped = 0;
     for (uint64_t s = 0; s < STREAM_N; s++) {
         cm_status_t st = cm_sbuf_receive(con, 0, 10 * SEC, &m);
         CHILD_EXPECT(st, CM_OK);
         if (st != CM_OK)
             break;
-        CHILD_CHECK(m.seq == s && m.dropped == 0 && m.len == len_of(s));
+        if (drop && m.seq > s && m.seq - s == m.dropped) {
+            dropped += m.dropped;
+            s = m.seq;
+        }
+        CHILD_CHECK(m.seq == s && (drop || m.dropped == 0) && m.len == len_of(s));
         const uint8_t *d = m.data;
         int ok = 1;
         for (uint32_t i = 0; i < m.len && ok; i++)
@@ -166,14 +173,16 @@ static void stream_consumer(cm_handle_t con)
             break;
         CHILD_EXPECT(cm_sbuf_release(con, m.seq), CM_OK);
     }
+    cm_sbuf_info_t info;
+    CHILD_EXPECT(cm_sbuf_get_info(con, &info), CM_OK);
+    CHILD_CHECK(info.consumers[info.self].dropped == dropped);
     cm_handle_close(con);
 }
 
-static void test_two_consumer_processes_verify_10000_mixed_messages(void **state)
+static void stream(uint32_t policy)
 {
-    (void)state;
     cm_handle_t buf, c1, c2;
-    cm_sbuf_config_t cfg = { 8, STREAM_SLOT, 2, 4, 2, CM_SBUF_BLOCK, 0, 0 };
+    cm_sbuf_config_t cfg = { 8, STREAM_SLOT, 2, policy == CM_SBUF_BLOCK ? 4 : 3, 2, policy, 0, 0 };
     assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
     assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &c1), CM_OK);
     assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &c2), CM_OK);
@@ -182,7 +191,7 @@ static void test_two_consumer_processes_verify_10000_mixed_messages(void **state
         alarm(60);
         cm_handle_close(buf);
         cm_handle_close(c2);
-        stream_consumer(c1);
+        stream_consumer(c1, policy == CM_SBUF_DROP_OLDEST);
         child_exit();
     }
     pid_t p2 = fork_checked_child();
@@ -190,7 +199,7 @@ static void test_two_consumer_processes_verify_10000_mixed_messages(void **state
         alarm(60);
         cm_handle_close(buf);
         cm_handle_close(c1);
-        stream_consumer(c2);
+        stream_consumer(c2, policy == CM_SBUF_DROP_OLDEST);
         child_exit();
     }
     assert_status(cm_handle_close(c1), CM_OK);
@@ -204,6 +213,18 @@ static void test_two_consumer_processes_verify_10000_mixed_messages(void **state
     assert_int_equal(info.free, 8);
     assert_true(info.next_seq == STREAM_N);
     assert_status(cm_handle_close(buf), CM_OK);
+}
+
+static void test_two_consumer_processes_verify_10000_mixed_messages(void **state)
+{
+    (void)state;
+    stream(CM_SBUF_BLOCK);
+}
+
+static void test_drop_oldest_stream_to_two_processes_gaps_match_dropped(void **state)
+{
+    (void)state;
+    stream(CM_SBUF_DROP_OLDEST);
 }
 
 static int count_dev_shm(void)
@@ -422,6 +443,7 @@ int main(void)
         LEAK_TEST(test_consumer_killed_holding_slots_is_reclaimed),
         LEAK_TEST(test_killed_producer_is_peer_closed_after_last_message),
         LEAK_TEST(test_two_consumer_processes_verify_10000_mixed_messages),
+        LEAK_TEST(test_drop_oldest_stream_to_two_processes_gaps_match_dropped),
         LEAK_TEST(test_consumer_killed_at_any_step_leaves_nothing_held),
         LEAK_TEST(test_producer_killed_at_any_step_consumer_gets_prefix_then_peer_closed),
         LEAK_TEST(test_hostile_consumer_process_is_evicted_others_unaffected),
