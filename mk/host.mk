@@ -70,3 +70,7 @@ HUGE_TEST_BINS := $(HOST_BUILD)/tests/vmo_huge $(ASAN_BUILD)/tests/vmo_huge
 ALL_TARGETS += $(HUGE_TEST_BINS)
 TEST_SUITES += tests/host/vmo_huge_test.sh
 REQUIRED_SUITES += tests/host/vmo_huge_test.sh
+# SharedBuffer, host target (docs/sbuf.md).
+HOST_LIB_SRCS += host/sbuf.c host/sbuf_consumer.c host/sbuf_wait.c
+HOST_TESTS += tests/host/sbuf.c
+HOST_TESTS += tests/host/sbuf_proc.c

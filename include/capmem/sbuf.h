@@ -6,11 +6,12 @@
  * docs/sbuf.md has the design: memory layout, the ring protocol and its
  * memory ordering, notification, death of either side, trust.
  *
- * STATUS: phase 1. This header, the shared rules (core/sbuf_ring, core/
- * sbuf_own, core/sbuf_cons) and the Spin model exist; NO target implements
- * these functions yet. They are declared and deliberately not defined on
- * either target, so a program that calls one fails to link instead of
- * getting a fake success (phase 2: host/sbuf*.c, kernel/object/sbuf.c).
+ * STATUS: host target implemented (host/sbuf*.c, phase 2; consumer handles
+ * reach other processes by fork inheritance, not yet over a channel, and
+ * cm_object_wait_* does not know these types yet: docs/sbuf.md "Status").
+ * The kernel target does NOT implement these functions yet: they are
+ * declared and not defined there, so a kernel program that calls one fails
+ * to link instead of getting a fake success (kernel/object/sbuf.c, later).
  *
  * Objects and roles.
  *   A buffer (handle type CM_OBJ_SBUF) owns slot_count slots of slot_size
@@ -35,8 +36,12 @@
  *             no TRANSFER: the producer's writable mapping and its private
  *             bookkeeping stay in the creating process (host: the data
  *             memfd is sealed against new writable mappings once the
- *             producer's mapping exists; docs/sbuf.md "Layout").
+ *             producer's mapping exists; docs/sbuf.md "Layout"). On host
+ *             a forked child's copy of a buffer handle is inert: loan,
+ *             publish, cancel and consumer_create return BAD_STATE there.
  *   consumer  READ       receive (both forms), release, get_info
+ *             (host, for now: reaches another process by fork, not yet over
+ *             a channel, where sending it is UNSUPPORTED)
  *             MAP        cm_sbuf_receive (a pointer into the read-only
  *                        mapping); without MAP only cm_sbuf_receive_copy
  *             TRANSFER   send it over a channel to the consuming process
@@ -46,13 +51,17 @@
  * rule (core/deadline.h): CM_TIMEOUT_INFINITE waits forever, 0 does not
  * wait (SHOULD_WAIT when nothing is available now), a positive value waits
  * at most that long (TIMED_OUT when it passes), any other negative value is
- * INVALID_ARGS. A wait first spins briefly (adaptive, bounded), then sleeps
- * (host: futex on a word of the shared mapping; kernel: a wait keyed by the
- * control VMO's identity and offset, never a virtual address). With
+ * INVALID_ARGS. A wait first spins briefly (adaptive, bounded; host: the
+ * consumer's receive only), then sleeps (host: poll on the consumer's
+ * socket to the producer, written only when the sleeper said it sleeps,
+ * and hung up when the other side dies; docs/sbuf.md says why not a futex;
+ * kernel: a wait keyed by the control VMO's identity and offset, never a
+ * virtual address). Closing the handle wakes a sleeper (BAD_HANDLE). With
  * CM_SBUF_BUSY_POLL it never sleeps: it spins until the timeout (0 stays a
  * single check); for callers who dedicate a CPU to latency.
  *
- * Signals (cm_object_wait_one/many, include/capmem/object.h):
+ * Signals (cm_object_wait_one/many, include/capmem/object.h; not yet on
+ * host, where waiting on these handles is WRONG_TYPE):
  *   buffer    WRITABLE     a cm_sbuf_loan with timeout 0 would succeed
  *   consumer  READABLE     a message is waiting (including after the
  *                          producer left: it drains first)

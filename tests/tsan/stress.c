@@ -18,6 +18,7 @@
 
 #include <capmem/capmem.h>
 #include <capmem/host.h>
+#include <capmem/sbuf.h>
 #include "../host/dma_testutil.h"
 
 #define THREADS 4
@@ -567,6 +568,155 @@ static void test_tsan_dma_submit_and_fence_wait_from_threads(void **state)
     assert_status(cm_host_dma_quarantine_wait(WAIT_NS), CM_OK);
 }
 
+/* ---- SharedBuffer: one producer thread, two consumer threads, one thread
+ * reading get_info; both overflow policies. Every message's content is a
+ * function of its seq; consumers check order, content and (BLOCK) no gap. */
+
+#define SBUF_MESSAGES 20000u
+static cm_handle_t sb_buf, sb_con[2];
+static uint32_t sb_policy;
+static atomic_int sb_done;
+
+static uint8_t sb_byte(uint64_t seq, uint32_t i)
+{
+    return (uint8_t)(seq * 31u + i);
+}
+
+static void *sbuf_worker(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    if (id == 0) {
+        for (uint64_t s = 0; s < SBUF_MESSAGES; s++) {
+            cm_sbuf_loan_t l;
+            uint64_t got;
+            cm_status_t st = cm_sbuf_loan(sb_buf, 0, WAIT_NS, &l);
+            if (!CHECK(st == CM_OK, "loan %s", cm_status_name(st)))
+                break;
+            uint32_t len = (uint32_t)(s % 97);
+            for (uint32_t i = 0; i < len; i++)
+                ((uint8_t *)l.data)[i] = sb_byte(s, i);
+            st = cm_sbuf_publish(sb_buf, l.id, len, &got);
+            if (!CHECK(st == CM_OK && got == s, "publish %s", cm_status_name(st)))
+                break;
+        }
+        atomic_store(&sb_done, 1);
+    } else if (id == 1 || id == 2) {
+        cm_handle_t con = sb_con[id - 1];
+        uint64_t next = 0;
+        while (next < SBUF_MESSAGES) {
+            cm_sbuf_msg_t m;
+            cm_status_t st = cm_sbuf_receive(con, (next & 1) ? CM_SBUF_BUSY_POLL : 0, WAIT_NS, &m);
+            if (!CHECK(st == CM_OK, "receive %s", cm_status_name(st)))
+                break;
+            (void)CHECK(m.seq >= next && (sb_policy == CM_SBUF_DROP_OLDEST || m.seq == next) &&
+                      m.seq - next == m.dropped && m.len == m.seq % 97,
+                  "seq %llu expected %llu", (unsigned long long)m.seq, (unsigned long long)next);
+            for (uint32_t i = 0; i < m.len; i++)
+                if (((const uint8_t *)m.data)[i] != sb_byte(m.seq, i)) {
+                    (void)CHECK(0, "content of %llu", (unsigned long long)m.seq);
+                    break;
+                }
+            next = m.seq + 1;
+            st = cm_sbuf_release(con, m.seq);
+            (void)CHECK(st == CM_OK, "release %s", cm_status_name(st));
+        }
+    } else {
+        while (!atomic_load(&sb_done)) {
+            cm_sbuf_info_t info;
+            (void)CHECK(cm_sbuf_get_info(sb_buf, &info) == CM_OK, "get_info");
+            (void)CHECK(cm_sbuf_get_info(sb_con[0], &info) == CM_OK, "get_info consumer");
+            sched_yield();
+        }
+    }
+    return NULL;
+}
+
+/* Two threads receiving through one consumer handle: each message goes to
+ * exactly one of them, in order per thread, none lost. */
+static atomic_uint sb_shared_got;
+static _Atomic uint64_t sb_shared_sum;
+
+static void *sbuf_shared_worker(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    if (id == 0) {
+        /* Two messages past the count, one stop for each receiver. */
+        for (uint64_t s = 0; s < SBUF_MESSAGES + 2; s++) {
+            cm_sbuf_loan_t l;
+            cm_status_t st = cm_sbuf_loan(sb_buf, 0, WAIT_NS, &l);
+            if (!CHECK(st == CM_OK, "loan %s", cm_status_name(st)))
+                break;
+            st = cm_sbuf_publish(sb_buf, l.id, 0, NULL);
+            if (!CHECK(st == CM_OK, "publish %s", cm_status_name(st)))
+                break;
+        }
+        return NULL;
+    }
+    uint64_t last = 0;
+    int first = 1;
+    for (;;) {
+        cm_sbuf_msg_t m;
+        /* A lost wake-up is a TIMED_OUT here: both threads wait as long
+         * as the stream lasts. */
+        cm_status_t st = cm_sbuf_receive(sb_con[0], 0, WAIT_NS, &m);
+        if (!CHECK(st == CM_OK, "shared receive %s", cm_status_name(st)))
+            break;
+        (void)CHECK(first || m.seq > last, "order %llu", (unsigned long long)m.seq);
+        first = 0;
+        last = m.seq;
+        (void)CHECK(cm_sbuf_release(sb_con[0], m.seq) == CM_OK, "shared release");
+        if (m.seq >= SBUF_MESSAGES)
+            break;
+        atomic_fetch_add(&sb_shared_sum, m.seq);
+        atomic_fetch_add(&sb_shared_got, 1);
+    }
+    return NULL;
+}
+
+static void test_tsan_sbuf_two_threads_share_one_consumer(void **state)
+{
+    (void)state;
+    cm_sbuf_config_t cfg = { 8, 128, 1, 4, 2, CM_SBUF_BLOCK, 0, 0 };
+    sb_policy = CM_SBUF_BLOCK;
+    atomic_store(&sb_done, 0);
+    atomic_store(&sb_shared_got, 0);
+    atomic_store(&sb_shared_sum, 0);
+    assert_int_equal(cm_sbuf_create(&cfg, &sb_buf), CM_OK);
+    assert_int_equal(cm_sbuf_consumer_create(sb_buf, CM_RIGHTS_SAME, &sb_con[0]), CM_OK);
+    run_threads(3, sbuf_shared_worker);
+    assert_int_equal(atomic_load(&sb_shared_got), SBUF_MESSAGES);
+    assert_true(atomic_load(&sb_shared_sum) ==
+                (uint64_t)SBUF_MESSAGES * (SBUF_MESSAGES - 1) / 2);
+    assert_int_equal(cm_handle_close(sb_con[0]), CM_OK);
+    assert_int_equal(cm_handle_close(sb_buf), CM_OK);
+}
+
+static void sbuf_stress(uint32_t policy)
+{
+    cm_sbuf_config_t cfg = { 8, 128, 2, 2, 2, policy, 0, 0 };
+    sb_policy = policy;
+    atomic_store(&sb_done, 0);
+    assert_int_equal(cm_sbuf_create(&cfg, &sb_buf), CM_OK);
+    assert_int_equal(cm_sbuf_consumer_create(sb_buf, CM_RIGHTS_SAME, &sb_con[0]), CM_OK);
+    assert_int_equal(cm_sbuf_consumer_create(sb_buf, CM_RIGHTS_SAME, &sb_con[1]), CM_OK);
+    run_threads(4, sbuf_worker);
+    assert_int_equal(cm_handle_close(sb_con[0]), CM_OK);
+    assert_int_equal(cm_handle_close(sb_con[1]), CM_OK);
+    assert_int_equal(cm_handle_close(sb_buf), CM_OK);
+}
+
+static void test_tsan_sbuf_block_producer_and_two_consumers(void **state)
+{
+    (void)state;
+    sbuf_stress(CM_SBUF_BLOCK);
+}
+
+static void test_tsan_sbuf_drop_oldest_producer_and_two_consumers(void **state)
+{
+    (void)state;
+    sbuf_stress(CM_SBUF_DROP_OLDEST);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +727,9 @@ int main(void)
         LEAK_TEST(test_tsan_set_size_against_map_from_threads),
         LEAK_TEST(test_tsan_accept_and_connect_from_threads),
         LEAK_TEST(test_tsan_dma_submit_and_fence_wait_from_threads),
+        LEAK_TEST(test_tsan_sbuf_block_producer_and_two_consumers),
+        LEAK_TEST(test_tsan_sbuf_drop_oldest_producer_and_two_consumers),
+        LEAK_TEST(test_tsan_sbuf_two_threads_share_one_consumer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

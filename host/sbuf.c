@@ -1,0 +1,575 @@
+/* SharedBuffer on Linux, the producer role (include/capmem/sbuf.h,
+ * docs/sbuf.md). Slot ownership is core/sbuf_own.c; this file maps the
+ * areas, performs the shared loads and stores in the order docs/sbuf.md
+ * gives, and sleeps.
+ *
+ * Invariants:
+ *  - own (and the arrays after the object) is in this process's heap;
+ *    consumers influence it only through values loaded from their consumer
+ *    area and checked by core/sbuf_own.c.
+ *  - the data memfd and every producer area are sealed
+ *    FUTURE_WRITE|GROW|SHRINK|SEAL right after our writable mapping is
+ *    made: no one gets write access to them again, not even by reopening
+ *    /proc/<pid>/fd or /proc/<pid>/map_files. Consumer areas are sealed
+ *    GROW|SHRINK|SEAL, so a consumer cannot cut them under our mapping.
+ *  - a consumer position is reclaimed (cm__sbuf_own_leave) only when its
+ *    socket hangs up: every copy of the consumer's end is closed (handle
+ *    closed, process dead), whichever process held it.
+ *  - the producer role belongs to the creating process: a forked child's
+ *    copy is inert (BAD_STATE) and closing it writes nothing shared. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "deadline.h"
+#include "rights.h"
+#include "sbuf_internal.h"
+
+#define SEAL_RO (F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
+#define SEAL_SIZE (F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
+
+static struct cm_sbuf_slot *slots_of(struct cm__sbuf *b)
+{
+    return (struct cm_sbuf_slot *)(b + 1);
+}
+
+/* ---- consumer positions ---- */
+
+static void link_drop(struct cm__sbuf *b, uint32_t c)
+{
+    struct cm__sbuf_link *l = &b->links[c];
+    if (l->sock >= 0) {
+        /* The epoll instance is shared with every forked copy: only the
+         * producer edits its interest list (a close elsewhere does not). */
+        if (!b->inert)
+            (void)epoll_ctl(b->epfd, EPOLL_CTL_DEL, l->sock, NULL);
+        close(l->sock);
+    }
+    if (l->prod != NULL)
+        munmap(l->prod, b->lay.prod_area_size);
+    if (l->cons != NULL)
+        munmap(l->cons, b->lay.cons_area_size);
+    *l = (struct cm__sbuf_link){ -1, NULL, NULL };
+}
+
+/* The consumer's socket hung up: it is gone, everything it had returns. */
+static void consumer_gone(struct cm__sbuf *b, uint32_t c)
+{
+    (void)cm__sbuf_own_leave(&b->own, c, NULL);
+    link_drop(b, c);
+}
+
+static void evict(struct cm__sbuf *b, uint32_t c)
+{
+    (void)cm__sbuf_own_evict(&b->own, c, NULL);
+    SB_STORE_REL(&b->links[c].prod->state, CM_SBUF_CTL_EVICTED);
+    SB_FENCE();
+    cm__sbuf_kick(b->links[c].sock);
+}
+
+/* Hang-ups and wake-up bytes of every consumer, without sleeping.
+ * Wake-ups (consumer bytes, evfd) are drained only while no loan sleeps on
+ * epfd: a sleeper re-checks readiness when it runs, and a wake-up drained
+ * by another thread before then would leave it asleep with a slot free.
+ * A woken sleeper drains them itself once it is no longer counted. */
+static void check_sockets(struct cm__sbuf *b)
+{
+    struct epoll_event ev[CM_SBUF_MAX_CONSUMERS + 1];
+    const int drain = b->sleepers == 0;
+    int n = epoll_wait(b->epfd, ev, CM_SBUF_MAX_CONSUMERS + 1, 0);
+    for (int i = 0; i < n; i++) {
+        uint32_t c = ev[i].data.u32;
+        if (c == CM_SBUF_MAX_CONSUMERS) {
+            uint64_t v;
+            if (drain)
+                (void)!read(b->evfd, &v, sizeof(v));
+            continue;
+        }
+        if (c >= b->cfg.max_consumers || b->links[c].sock < 0)
+            continue;
+        if ((ev[i].events & (EPOLLHUP | EPOLLERR)) != 0 ||
+            (drain && cm__sbuf_drain(b->links[c].sock)))
+            consumer_gone(b, c);
+    }
+}
+
+/* Accounts consumer c's receives and releases (docs/sbuf.md, "Reap"). */
+static void reap(struct cm__sbuf *b, uint32_t c)
+{
+    struct cm__sbuf_link *l = &b->links[c];
+    uint64_t r1 = SB_LOAD_ACQ(&l->cons->read);
+    uint64_t t = SB_LOAD_ACQ(&l->cons->rel_tail);
+    uint64_t r2 = SB_LOAD_ACQ(&l->cons->read);
+    uint32_t nrel = 0;
+    if (cm__sbuf_own_reap_begin(&b->own, c, r1, t, r2, &nrel) != CM_OK) {
+        evict(b, c);
+        return;
+    }
+    const struct cm_sbuf_rel *ring = cm__sbuf_rel_ring(l->cons);
+    for (uint32_t k = 0; k < nrel; k++) {
+        const struct cm_sbuf_rel *e = &ring[cm__sbuf_cell(b->own.peers[c].rel_head,
+                                                          b->lay.ring_size)];
+        /* One copy; the checks and the use see only it. */
+        struct cm_sbuf_rel copy = { SB_LOAD_RLX(&e->seq), SB_LOAD_RLX(&e->slot),
+                                    SB_LOAD_RLX(&e->reserved) };
+        if (cm__sbuf_own_reap_release(&b->own, c, &copy, NULL) != CM_OK) {
+            evict(b, c);
+            return;
+        }
+    }
+    if (cm__sbuf_own_reap_end(&b->own, c) != CM_OK) {
+        evict(b, c);
+        return;
+    }
+    /* Frees the release ring's cells up to here for the consumer. */
+    SB_STORE_REL(&l->prod->rel_head, b->own.peers[c].rel_head);
+}
+
+static void reap_all(struct cm__sbuf *b)
+{
+    check_sockets(b);
+    for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
+        if ((b->own.active >> c) & 1u)
+            reap(b, c);
+}
+
+/* A thread other than a sleeping loan's made slots FREE (its reap drained
+ * the wake-up bytes meant for the sleeper, its cancel or a leave freed
+ * one): wake the loans asleep on epfd, which would otherwise sleep on. */
+static void wake_loans(struct cm__sbuf *b, uint32_t free_before)
+{
+    const uint64_t one = 1;
+    if (b->sleepers > 0 && b->own.free > free_before)
+        (void)!write(b->evfd, &one, sizeof(one));
+}
+
+/* DROP_OLDEST: takes back pending messages, oldest first, until a slot is
+ * FREE or nothing is pending. */
+static void take_back(struct cm__sbuf *b)
+{
+    while (b->own.free == 0) {
+        uint32_t c;
+        uint64_t idx;
+        if (cm__sbuf_own_drop_candidate(&b->own, &c, &idx) != CM_OK)
+            return;
+        uint64_t expect = idx;
+        if (__atomic_compare_exchange_n(&b->links[c].cons->read, &expect, idx + 1, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            (void)cm__sbuf_own_dropped(&b->own, c, idx, NULL);
+        else
+            reap(b, c); /* it received it first (or is evicted now) */
+    }
+}
+
+/* One attempt at a loan, under the lock. */
+static cm_status_t try_loan(struct cm__sbuf *b, cm_sbuf_loan_t *loan)
+{
+    uint64_t id;
+    uint32_t slot;
+    cm_status_t st = cm__sbuf_own_loan(&b->own, &id, &slot);
+    if (st == CM_ERR_SHOULD_WAIT) {
+        reap_all(b);
+        if (b->cfg.policy == CM_SBUF_DROP_OLDEST)
+            take_back(b);
+        st = cm__sbuf_own_loan(&b->own, &id, &slot);
+    }
+    if (st == CM_OK)
+        *loan = (cm_sbuf_loan_t){ id, b->data + (uint64_t)slot * b->lay.stride,
+                                  b->cfg.slot_size, 0 };
+    return st;
+}
+
+static void set_prod_waiting(struct cm__sbuf *b, uint32_t v)
+{
+    for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
+        if (b->links[c].prod != NULL)
+            SB_STORE_RLX(&b->links[c].prod->prod_waiting, v);
+}
+
+/* ---- object ---- */
+
+static void sbuf_destroy(struct cm__hobj *obj)
+{
+    struct cm__sbuf *b = (struct cm__sbuf *)obj;
+    int owner = !b->inert && b->owner == getpid();
+    for (uint32_t c = 0; c < b->cfg.max_consumers; c++) {
+        /* The producer leaves: consumers drain what is published, then see
+         * CLOSED (and the hang-up of the socket closed just below). */
+        if (owner && b->links[c].prod != NULL)
+            SB_STORE_REL(&b->links[c].prod->state, CM_SBUF_CTL_CLOSED);
+        link_drop(b, c);
+    }
+    if (b->data != NULL)
+        munmap(b->data, b->lay.data_size);
+    if (b->data_fd >= 0)
+        close(b->data_fd);
+    if (b->epfd >= 0)
+        close(b->epfd);
+    if (b->evfd >= 0)
+        close(b->evfd);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+static void sbuf_after_fork_child(struct cm__hobj *obj)
+{
+    struct cm__sbuf *b = (struct cm__sbuf *)obj;
+    pthread_mutex_init(&b->lock, NULL);
+    b->inert = 1;
+}
+
+cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
+{
+    struct cm_sbuf_layout lay;
+    cm_status_t st = cm__sbuf_config_check(config, buffer != NULL);
+    if (st != CM_OK)
+        return st;
+    cm_sbuf_config_t cfg = *config;
+    if ((st = cm__sbuf_layout(&cfg, &lay)) != CM_OK)
+        return st;
+    size_t nslots = cfg.slot_count, npeers = cfg.max_consumers;
+    size_t size = sizeof(struct cm__sbuf) + nslots * sizeof(struct cm_sbuf_slot) +
+                  npeers * sizeof(struct cm_sbuf_peer) +
+                  npeers * lay.ring_size * sizeof(uint16_t);
+    struct cm__sbuf *b = calloc(1, size);
+    if (b == NULL)
+        return CM_ERR_NO_MEMORY;
+    cm__hobj_init(&b->hdr, CM_OBJ_SBUF, sbuf_destroy);
+    b->hdr.after_fork_child = sbuf_after_fork_child;
+    pthread_mutex_init(&b->lock, NULL);
+    b->cfg = cfg;
+    b->lay = lay;
+    b->data_fd = b->epfd = b->evfd = -1;
+    b->owner = getpid();
+    for (uint32_t c = 0; c < CM_SBUF_MAX_CONSUMERS; c++)
+        b->links[c] = (struct cm__sbuf_link){ -1, NULL, NULL };
+    struct cm_sbuf_slot *slots = slots_of(b);
+    struct cm_sbuf_peer *peers = (struct cm_sbuf_peer *)(slots + nslots);
+    uint16_t *mirror = (uint16_t *)(peers + npeers);
+    st = cm__sbuf_own_init(&b->own, slots, peers, mirror, &cfg, 0, 0,
+                           (uint32_t)getpid() ^ (uint32_t)cm__now_ns());
+    void *data = NULL;
+    if (st == CM_OK)
+        st = cm__sbuf_memfd("capmem-sbuf-data", lay.data_size, &b->data_fd);
+    if (st == CM_OK)
+        st = cm__sbuf_map(b->data_fd, lay.data_size, PROT_READ | PROT_WRITE, &data);
+    if (st == CM_OK) {
+        b->data = data;
+        /* Our writable mapping exists: from now on nobody gets another. */
+        if (fcntl(b->data_fd, F_ADD_SEALS, SEAL_RO) != 0)
+            st = CM_ERR_IO;
+    }
+    if (st == CM_OK) {
+        b->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (b->epfd < 0)
+            st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+    }
+    if (st == CM_OK) {
+        b->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = CM_SBUF_MAX_CONSUMERS };
+        if (b->evfd < 0)
+            st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+        else if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, b->evfd, &ev) != 0)
+            st = CM_ERR_NO_MEMORY;
+    }
+    if (st == CM_OK)
+        st = cm__handle_install(&b->hdr, CM_SBUF_DEFAULT_RIGHTS, buffer);
+    if (st != CM_OK)
+        sbuf_destroy(&b->hdr);
+    return st;
+}
+
+/* Makes position c's producer area, consumer area and socketpair; the
+ * consumer's fds come back in prod_fd/cons_fd (read-only reopen not
+ * needed: they are only mapped, read-only for the producer area) and
+ * *csock. */
+static cm_status_t link_make(struct cm__sbuf *b, uint32_t c, int *prod_fd, int *cons_fd,
+                             int *csock)
+{
+    struct cm__sbuf_link *l = &b->links[c];
+    const struct cm_sbuf_peer *p = &b->own.peers[c];
+    int sv[2];
+    void *m;
+    *prod_fd = *cons_fd = *csock = -1;
+    cm_status_t st = cm__sbuf_memfd("capmem-sbuf-prod", b->lay.prod_area_size, prod_fd);
+    if (st == CM_OK)
+        st = cm__sbuf_map(*prod_fd, b->lay.prod_area_size, PROT_READ | PROT_WRITE, &m);
+    if (st == CM_OK) {
+        l->prod = m;
+        l->prod->tail = p->tail;
+        l->prod->tail_word = (uint32_t)p->tail;
+        l->prod->rel_head = p->rel_head;
+        l->prod->join_seq = p->join_seq;
+        l->prod->index_base = b->own.index_base;
+        l->prod->state = CM_SBUF_CTL_OPEN;
+        if (fcntl(*prod_fd, F_ADD_SEALS, SEAL_RO) != 0)
+            st = CM_ERR_IO;
+    }
+    if (st == CM_OK)
+        st = cm__sbuf_memfd("capmem-sbuf-cons", b->lay.cons_area_size, cons_fd);
+    if (st == CM_OK)
+        st = cm__sbuf_map(*cons_fd, b->lay.cons_area_size, PROT_READ | PROT_WRITE, &m);
+    if (st == CM_OK) {
+        l->cons = m;
+        l->cons->read = p->floor;
+        l->cons->rel_tail = p->rel_head;
+        l->cons->rel_word = (uint32_t)p->rel_head;
+        if (fcntl(*cons_fd, F_ADD_SEALS, SEAL_SIZE) != 0)
+            st = CM_ERR_IO;
+    }
+    if (st == CM_OK) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0) {
+            st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+        } else {
+            l->sock = sv[0];
+            *csock = sv[1];
+            struct epoll_event ev = { .events = EPOLLIN, .data.u32 = c };
+            if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, l->sock, &ev) != 0)
+                st = errno == ENOSPC ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+        }
+    }
+    return st;
+}
+
+cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
+                                    cm_handle_t *consumer)
+{
+    if (consumer == NULL ||
+        (rights != CM_RIGHTS_SAME && (rights & ~CM_SBUF_CONSUMER_DEFAULT_RIGHTS) != 0))
+        return CM_ERR_INVALID_ARGS;
+    if (rights == CM_RIGHTS_SAME)
+        rights = CM_SBUF_CONSUMER_DEFAULT_RIGHTS;
+    struct cm__hobj *obj;
+    cm_status_t st = cm__handle_get(buffer, CM_OBJ_SBUF, CM_RIGHT_READ, &obj, NULL);
+    if (st != CM_OK)
+        return st;
+    struct cm__sbuf *b = (struct cm__sbuf *)obj;
+    uint32_t c;
+    int prod_fd = -1, cons_fd = -1, csock = -1;
+    struct cm__sbuf_consumer *co = NULL;
+    pthread_mutex_lock(&b->lock);
+    if (b->inert) {
+        st = CM_ERR_BAD_STATE;
+        goto out;
+    }
+    /* Positions of consumers that are gone come back first. */
+    uint32_t free_before = b->own.free;
+    check_sockets(b);
+    wake_loans(b, free_before);
+    if ((st = cm__sbuf_own_join(&b->own, &c)) != CM_OK)
+        goto out;
+    st = link_make(b, c, &prod_fd, &cons_fd, &csock);
+    if (st == CM_OK)
+        st = cm__sbuf_consumer_make(&b->cfg, c, b->data_fd, prod_fd, cons_fd, csock, &co);
+    if (st == CM_OK) {
+        csock = -1; /* the consumer owns it */
+        st = cm__handle_install(&co->hdr, rights, consumer);
+        if (st != CM_OK)
+            cm__hobj_put(&co->hdr);
+    }
+    if (st != CM_OK) {
+        if (csock >= 0)
+            close(csock);
+        consumer_gone(b, c);
+    }
+out:
+    pthread_mutex_unlock(&b->lock);
+    if (prod_fd >= 0)
+        close(prod_fd);
+    if (cons_fd >= 0)
+        close(cons_fd);
+    cm__hobj_put(obj);
+    return st;
+}
+
+/* Looks up a buffer with WRITE that this process may produce on. */
+static cm_status_t get_producer(cm_handle_t h, struct cm__sbuf **out)
+{
+    struct cm__hobj *obj;
+    cm_status_t st = cm__handle_get(h, CM_OBJ_SBUF, CM_RIGHT_WRITE, &obj, NULL);
+    if (st != CM_OK)
+        return st;
+    *out = (struct cm__sbuf *)obj;
+    return CM_OK;
+}
+
+/* Sleeps until a consumer writes a wake-up byte or hangs up, the deadline,
+ * or h's close. */
+static cm_status_t producer_sleep(cm_handle_t h, struct cm__sbuf *b, uint64_t deadline)
+{
+    short rev;
+    return cm__handle_wait_fd(h, &b->hdr, b->epfd, POLLIN, deadline, &rev);
+}
+
+cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
+                         cm_sbuf_loan_t *loan)
+{
+    uint64_t deadline;
+    if (loan == NULL || (flags & ~CM_SBUF_BUSY_POLL) != 0)
+        return CM_ERR_INVALID_ARGS;
+    cm_status_t st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
+    if (st != CM_OK)
+        return st;
+    struct cm__sbuf *b;
+    if ((st = get_producer(buffer, &b)) != CM_OK)
+        return st;
+    const int busy = (flags & CM_SBUF_BUSY_POLL) != 0;
+    for (;;) {
+        pthread_mutex_lock(&b->lock);
+        st = b->inert ? CM_ERR_BAD_STATE : try_loan(b, loan);
+        if (st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy) {
+            /* Dekker with the consumers' release (host/sbuf_consumer.c):
+             * announce, fence, look again, then sleep. A BLOCK producer
+             * waits on slow consumers, not on latency: it does not spin. */
+            set_prod_waiting(b, 1);
+            SB_FENCE();
+            st = try_loan(b, loan);
+        }
+        if (st == CM_OK)
+            wake_loans(b, 0); /* our reap may have freed more than we took */
+        const int sleeping = st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy;
+        if (sleeping)
+            b->sleepers++;
+        pthread_mutex_unlock(&b->lock);
+        if (st != CM_ERR_SHOULD_WAIT || timeout_ns == 0)
+            break;
+        if (busy) {
+            if (cm__deadline_passed(deadline, cm__now_ns())) {
+                st = CM_ERR_TIMED_OUT;
+                break;
+            }
+            cm__sbuf_relax();
+            continue;
+        }
+        st = producer_sleep(buffer, b, deadline);
+        pthread_mutex_lock(&b->lock);
+        b->sleepers--;
+        if (b->sleepers == 0)
+            set_prod_waiting(b, 0);
+        /* A wake-up that changed nothing (another thread's, a hang-up not
+         * yet handled) must not outlive the deadline. */
+        if (st == CM_OK && cm__deadline_passed(deadline, cm__now_ns()))
+            st = CM_ERR_TIMED_OUT;
+        if (st == CM_ERR_TIMED_OUT) {
+            /* One last look, so a slot freed at the deadline is not missed. */
+            st = try_loan(b, loan);
+            if (st == CM_ERR_SHOULD_WAIT)
+                st = CM_ERR_TIMED_OUT;
+            pthread_mutex_unlock(&b->lock);
+            break;
+        }
+        pthread_mutex_unlock(&b->lock);
+        if (st != CM_OK)
+            break;
+    }
+    cm__hobj_put(&b->hdr);
+    return st;
+}
+
+cm_status_t cm_sbuf_publish(cm_handle_t buffer, uint64_t loan_id, uint32_t len, uint64_t *seq)
+{
+    struct cm__sbuf *b;
+    cm_status_t st = get_producer(buffer, &b);
+    if (st != CM_OK)
+        return st;
+    uint64_t s;
+    uint32_t slot, to = 0;
+    pthread_mutex_lock(&b->lock);
+    st = b->inert ? CM_ERR_BAD_STATE : cm__sbuf_own_publish(&b->own, loan_id, len, &s, &slot, &to);
+    if (st == CM_OK) {
+        for (uint32_t c = 0; c < b->cfg.max_consumers; c++) {
+            if (((to >> c) & 1u) == 0)
+                continue;
+            struct cm_sbuf_prod_ctl *p = b->links[c].prod;
+            uint64_t tail = b->own.peers[c].tail;
+            struct cm_sbuf_desc *d = &cm__sbuf_ring(p)[cm__sbuf_cell(tail - 1, b->lay.ring_size)];
+            SB_STORE_RLX(&d->seq, s);
+            SB_STORE_RLX(&d->slot, slot);
+            SB_STORE_RLX(&d->len, len);
+            /* Orders the payload and the descriptor before the new tail. */
+            SB_STORE_REL(&p->tail, tail);
+            SB_STORE_REL(&p->tail_word, (uint32_t)tail);
+        }
+        if (to != 0) {
+            SB_FENCE();
+            for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
+                if (((to >> c) & 1u) != 0 && SB_LOAD_RLX(&b->links[c].cons->cons_waiting) != 0)
+                    cm__sbuf_kick(b->links[c].sock);
+        }
+        if (seq != NULL)
+            *seq = s;
+    }
+    pthread_mutex_unlock(&b->lock);
+    cm__hobj_put(&b->hdr);
+    return st;
+}
+
+cm_status_t cm_sbuf_cancel(cm_handle_t buffer, uint64_t loan_id)
+{
+    struct cm__sbuf *b;
+    cm_status_t st = get_producer(buffer, &b);
+    if (st != CM_OK)
+        return st;
+    pthread_mutex_lock(&b->lock);
+    uint32_t free_before = b->own.free;
+    st = b->inert ? CM_ERR_BAD_STATE : cm__sbuf_own_cancel(&b->own, loan_id);
+    wake_loans(b, free_before);
+    pthread_mutex_unlock(&b->lock);
+    cm__hobj_put(&b->hdr);
+    return st;
+}
+
+static void producer_info(struct cm__sbuf *b, cm_sbuf_info_t *info)
+{
+    memset(info, 0, sizeof(*info));
+    pthread_mutex_lock(&b->lock);
+    uint32_t free_before = b->own.free;
+    if (!b->inert)
+        reap_all(b);
+    wake_loans(b, free_before);
+    info->config = b->cfg;
+    info->free = b->own.free;
+    info->loaned = b->own.loaned;
+    info->published = b->own.published;
+    info->self = UINT32_MAX;
+    info->next_seq = b->own.next_seq;
+    for (uint32_t c = 0; c < b->cfg.max_consumers; c++) {
+        const struct cm_sbuf_peer *p = &b->own.peers[c];
+        cm_sbuf_consumer_info_t *ci = &info->consumers[c];
+        ci->state = p->state == CM_SBUF_PEER_ACTIVE    ? CM_SBUF_CONSUMER_ACTIVE
+                    : p->state == CM_SBUF_PEER_EVICTED ? CM_SBUF_CONSUMER_EVICTED
+                                                       : CM_SBUF_CONSUMER_ABSENT;
+        if (p->state == CM_SBUF_PEER_ABSENT)
+            continue;
+        ci->held = p->held;
+        ci->pending = p->pending;
+        ci->received = p->received;
+        ci->released = p->released;
+        ci->dropped = p->dropped;
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+cm_status_t cm_sbuf_get_info(cm_handle_t handle, cm_sbuf_info_t *info)
+{
+    if (info == NULL)
+        return CM_ERR_INVALID_ARGS;
+    struct cm__hobj *obj;
+    cm_status_t st = cm__handle_get(handle, CM_OBJ_NONE, 0, &obj, NULL);
+    if (st != CM_OK)
+        return st;
+    if (obj->type == CM_OBJ_SBUF)
+        producer_info((struct cm__sbuf *)obj, info);
+    else if (obj->type == CM_OBJ_SBUF_CONSUMER)
+        cm__sbuf_consumer_info((struct cm__sbuf_consumer *)obj, info);
+    else
+        st = CM_ERR_WRONG_TYPE;
+    cm__hobj_put(obj);
+    return st;
+}

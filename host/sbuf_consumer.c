@@ -1,0 +1,346 @@
+/* SharedBuffer on Linux, the consumer role (include/capmem/sbuf.h,
+ * docs/sbuf.md "Receive", "Release"). The checks of everything the
+ * producer wrote are core/sbuf_cons.c; this file does the loads and stores
+ * in the order docs/sbuf.md gives, the adaptive spin and the sleep.
+ *
+ * The consumer's mappings: data and producer area read-only (their memfds
+ * are sealed FUTURE_WRITE, so not even mprotect can make them writable),
+ * its own consumer area read-write. They live as long as the object, so a
+ * message received before the producer died stays readable. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "deadline.h"
+#include "sbuf_internal.h"
+
+static void consumer_destroy(struct cm__hobj *obj)
+{
+    struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
+    if (c->data != NULL)
+        munmap((void *)c->data, c->lay.data_size);
+    if (c->prod != NULL)
+        munmap((void *)c->prod, c->lay.prod_area_size);
+    if (c->cons != NULL)
+        munmap(c->cons, c->lay.cons_area_size);
+    /* The producer sees the hang-up once every copy of this end is closed,
+     * and reclaims what this consumer held and had pending. */
+    if (c->sock >= 0)
+        close(c->sock);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+static void consumer_after_fork_child(struct cm__hobj *obj)
+{
+    pthread_mutex_init(&((struct cm__sbuf_consumer *)obj)->lock, NULL);
+}
+
+cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, int data_fd,
+                                   int prod_fd, int cons_fd, int sock,
+                                   struct cm__sbuf_consumer **out)
+{
+    struct cm_sbuf_layout lay;
+    cm_sbuf_config_t copy = *cfg;
+    if (cm__sbuf_layout(&copy, &lay) != CM_OK)
+        return CM_ERR_PROTOCOL;
+    struct cm__sbuf_consumer *c =
+        calloc(1, sizeof(*c) + (size_t)copy.max_held * sizeof(struct cm_sbuf_hold));
+    if (c == NULL)
+        return CM_ERR_NO_MEMORY;
+    cm__hobj_init(&c->hdr, CM_OBJ_SBUF_CONSUMER, consumer_destroy);
+    c->hdr.after_fork_child = consumer_after_fork_child;
+    pthread_mutex_init(&c->lock, NULL);
+    c->cfg = copy;
+    c->lay = lay;
+    c->pos = pos;
+    c->sock = -1;
+    c->spin = CM__SBUF_SPIN_MIN;
+    void *d = NULL, *p = NULL, *k = NULL;
+    cm_status_t st = cm__sbuf_map(data_fd, lay.data_size, PROT_READ, &d);
+    if (st == CM_OK) {
+        c->data = d;
+        st = cm__sbuf_map(prod_fd, lay.prod_area_size, PROT_READ, &p);
+    }
+    if (st == CM_OK) {
+        c->prod = p;
+        st = cm__sbuf_map(cons_fd, lay.cons_area_size, PROT_READ | PROT_WRITE, &k);
+    }
+    if (st == CM_OK) {
+        c->cons = k;
+        /* One copy of each producer word, checked by core. */
+        st = cm__sbuf_cons_init(&c->cs, c->holds, &c->cfg, SB_LOAD_RLX(&c->prod->join_seq),
+                                SB_LOAD_RLX(&c->prod->index_base));
+    }
+    if (st != CM_OK) {
+        consumer_destroy(&c->hdr);
+        return st;
+    }
+    c->sock = sock;
+    *out = c;
+    return CM_OK;
+}
+
+/* One receive attempt, under the lock. cap: the largest length accepted
+ * (UINT32_MAX for a zero-copy receive); a longer message stays queued and
+ * BUFFER_TOO_SMALL reports its length. */
+static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t *msg,
+                        struct cm_sbuf_desc *got)
+{
+    for (;;) {
+        /* state before tail: CLOSED is stored after the last tail. An
+         * evicted consumer's entries were reclaimed: nothing is left. */
+        uint32_t state = SB_LOAD_ACQ(&c->prod->state);
+        if (state == CM_SBUF_CTL_EVICTED && !c->cs.broken)
+            return CM_ERR_PEER_CLOSED;
+        cm_status_t st = cm__sbuf_cons_can_receive(&c->cs);
+        if (st != CM_OK)
+            return st;
+        uint64_t r = SB_LOAD_ACQ(&c->cons->read);
+        uint64_t t = SB_LOAD_ACQ(&c->prod->tail);
+        /* DROP_OLDEST: the producer may move read between the two loads
+         * (take-backs, then publishes beyond the old read's window): only
+         * a read unchanged across the tail load pairs with it. */
+        if (c->cfg.policy == CM_SBUF_DROP_OLDEST && SB_LOAD_ACQ(&c->cons->read) != r)
+            continue;
+        st = cm__sbuf_cons_poll(&c->cs, r, t);
+        if (st == CM_ERR_SHOULD_WAIT) {
+            if (state == CM_SBUF_CTL_CLOSED)
+                return CM_ERR_PEER_CLOSED;
+            /* Wake-up bytes go (unless another thread sleeps on them: it
+             * would miss its wake-up); a hang-up is the producer's death:
+             * its last tail is final, look once more. */
+            if (c->sleepers == 0 ? cm__sbuf_drain(c->sock) : cm__sbuf_hung_up(c->sock)) {
+                t = SB_LOAD_ACQ(&c->prod->tail);
+                st = cm__sbuf_cons_poll(&c->cs, r, t);
+                if (st == CM_ERR_SHOULD_WAIT)
+                    return CM_ERR_PEER_CLOSED;
+            }
+        }
+        if (st != CM_OK)
+            return st;
+        const struct cm_sbuf_desc *e = &cm__sbuf_ring(c->prod)[cm__sbuf_cell(r, c->lay.ring_size)];
+        struct cm_sbuf_desc d = { SB_LOAD_RLX(&e->seq), SB_LOAD_RLX(&e->slot),
+                                  SB_LOAD_RLX(&e->len) };
+        uint64_t gap = 0;
+        if (c->cfg.policy == CM_SBUF_BLOCK) {
+            /* Nobody else moves read: the copy is the delivery at r. */
+            if ((st = cm__sbuf_cons_check(&c->cs, &d, r, &gap)) != CM_OK)
+                return st;
+            if (d.len > cap) {
+                msg->len = d.len;
+                return CM_ERR_BUFFER_TOO_SMALL;
+            }
+            SB_STORE_REL(&c->cons->read, r + 1);
+        } else {
+            /* DROP_OLDEST: until the claim succeeds the copy may be of a
+             * later delivery (the producer took r back and, with ring_size
+             * == slot_count, may have reused its cell): a failed check is
+             * PROTOCOL only once the CAS proved the copy genuine
+             * (docs/sbuf.md, "Host: what phase 2 decided"). */
+            if (d.len > cap) {
+                struct cm_sbuf_cons probe = c->cs; /* no side effect */
+                st = cm__sbuf_cons_check(&probe, &d, r, NULL);
+                if (SB_LOAD_ACQ(&c->cons->read) != r)
+                    continue;
+                if (st == CM_OK) {
+                    msg->len = d.len;
+                    return CM_ERR_BUFFER_TOO_SMALL;
+                }
+            }
+            uint64_t expect = r;
+            if (!__atomic_compare_exchange_n(&c->cons->read, &expect, r + 1, 0,
+                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                continue; /* taken back: the copy is discarded unused */
+            /* (A copy longer than cap reaches here only if the probe
+             * failed: the same check fails again, PROTOCOL.) */
+            if ((st = cm__sbuf_cons_check(&c->cs, &d, r, &gap)) != CM_OK)
+                return st;
+        }
+        if ((st = cm__sbuf_cons_received(&c->cs, &d, r)) != CM_OK)
+            return CM_ERR_INTERNAL; /* core accepted it just above */
+        *got = d;
+        msg->data = c->data + (uint64_t)d.slot * c->lay.stride;
+        msg->len = d.len;
+        msg->reserved = 0;
+        msg->seq = d.seq;
+        msg->dropped = gap;
+        return CM_OK;
+    }
+}
+
+/* Under the lock. */
+static cm_status_t do_release(struct cm__sbuf_consumer *c, uint64_t seq)
+{
+    struct cm_sbuf_rel rel;
+    uint64_t idx;
+    cm_status_t st = cm__sbuf_cons_release(&c->cs, seq, SB_LOAD_ACQ(&c->prod->rel_head), &rel,
+                                           &idx);
+    if (st != CM_OK)
+        return st;
+    struct cm_sbuf_rel *e = &cm__sbuf_rel_ring(c->cons)[cm__sbuf_cell(idx, c->lay.ring_size)];
+    SB_STORE_RLX(&e->seq, rel.seq);
+    SB_STORE_RLX(&e->slot, rel.slot);
+    SB_STORE_RLX(&e->reserved, rel.reserved);
+    /* Orders every load of the payload and the entry before the slot can
+     * go back to the producer. */
+    SB_STORE_REL(&c->cons->rel_tail, idx + 1);
+    SB_STORE_REL(&c->cons->rel_word, (uint32_t)(idx + 1));
+    SB_FENCE();
+    if (SB_LOAD_RLX(&c->prod->prod_waiting) != 0)
+        cm__sbuf_kick(c->sock);
+    return CM_OK;
+}
+
+/* Something to look at: a delivery, a closed or evicted state. Lock-free:
+ * reads only this object's own mappings. */
+static int worth_a_look(const struct cm__sbuf_consumer *c)
+{
+    return SB_LOAD_RLX(&c->prod->tail) != SB_LOAD_RLX(&c->cons->read) ||
+           SB_LOAD_RLX(&c->prod->state) != CM_SBUF_CTL_OPEN;
+}
+
+static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, int copy,
+                           void *buf, uint32_t cap, cm_sbuf_msg_t *msg)
+{
+    uint64_t deadline;
+    if (msg == NULL || (flags & ~CM_SBUF_BUSY_POLL) != 0 || (copy && buf == NULL && cap > 0))
+        return CM_ERR_INVALID_ARGS;
+    cm_status_t st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
+    if (st != CM_OK)
+        return st;
+    struct cm__hobj *obj;
+    cm_rights_t need = copy ? CM_RIGHT_READ : CM_RIGHT_READ | CM_RIGHT_MAP;
+    if ((st = cm__handle_get(h, CM_OBJ_SBUF_CONSUMER, need, &obj, NULL)) != CM_OK)
+        return st;
+    struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
+    const int busy = (flags & CM_SBUF_BUSY_POLL) != 0;
+    int spun = 0, slept = 0;
+    struct cm_sbuf_desc d;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        st = take(c, copy ? cap : UINT32_MAX, msg, &d);
+        int will_sleep = st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy &&
+                         (spun || !cm__sbuf_spin_useful()) &&
+                         !cm__deadline_passed(deadline, cm__now_ns());
+        if (will_sleep) {
+            /* Dekker with publish (host/sbuf.c): announce, fence, look
+             * again, then sleep. */
+            SB_STORE_RLX(&c->cons->cons_waiting, 1u);
+            SB_FENCE();
+            st = take(c, copy ? cap : UINT32_MAX, msg, &d);
+            will_sleep = st == CM_ERR_SHOULD_WAIT;
+        }
+        if (st == CM_OK && copy) {
+            memcpy(buf, msg->data, d.len);
+            msg->data = NULL;
+            st = do_release(c, d.seq);
+        }
+        /* The flag stays while another thread sleeps on it. */
+        if (st != CM_ERR_SHOULD_WAIT && c->sleepers == 0)
+            SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+        if (st != CM_ERR_SHOULD_WAIT && spun)
+            c->spin = cm__sbuf_spin_adapt(c->spin, !slept);
+        uint32_t budget = c->spin;
+        if (will_sleep)
+            c->sleepers++;
+        pthread_mutex_unlock(&c->lock);
+        if (st != CM_ERR_SHOULD_WAIT || timeout_ns == 0)
+            break;
+        if (!will_sleep) {
+            if (cm__deadline_passed(deadline, cm__now_ns())) {
+                st = CM_ERR_TIMED_OUT;
+                break;
+            }
+            if (busy) {
+                cm__sbuf_relax();
+                continue;
+            }
+            /* Spin on the tail (adaptive budget) before paying a sleep. */
+            for (uint32_t i = 0; i < budget && !worth_a_look(c); i++)
+                cm__sbuf_relax();
+            spun = 1;
+            continue;
+        }
+        short rev;
+        st = cm__handle_wait_fd(h, obj, c->sock, POLLIN, deadline, &rev);
+        slept = spun = 1;
+        if (st == CM_OK && cm__deadline_passed(deadline, cm__now_ns()))
+            st = CM_ERR_TIMED_OUT;
+        pthread_mutex_lock(&c->lock);
+        c->sleepers--;
+        const int last_look = st == CM_ERR_TIMED_OUT;
+        if (last_look) {
+            /* One last look, so a message published at the deadline is
+             * not missed. */
+            st = take(c, copy ? cap : UINT32_MAX, msg, &d);
+            if (st == CM_OK && copy) {
+                memcpy(buf, msg->data, d.len);
+                msg->data = NULL;
+                st = do_release(c, d.seq);
+            }
+            if (st == CM_ERR_SHOULD_WAIT)
+                st = CM_ERR_TIMED_OUT;
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (last_look || st != CM_OK)
+            break;
+    }
+    if (st != CM_OK) {
+        /* Leaving without a message: unless another thread sleeps, nobody
+         * needs the producer's wake-ups any more. */
+        pthread_mutex_lock(&c->lock);
+        if (c->sleepers == 0)
+            SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+        pthread_mutex_unlock(&c->lock);
+    }
+    cm__hobj_put(obj);
+    return st;
+}
+
+cm_status_t cm_sbuf_receive(cm_handle_t consumer, uint32_t flags, int64_t timeout_ns,
+                            cm_sbuf_msg_t *msg)
+{
+    return receive(consumer, flags, timeout_ns, 0, NULL, 0, msg);
+}
+
+cm_status_t cm_sbuf_receive_copy(cm_handle_t consumer, uint32_t flags, int64_t timeout_ns,
+                                 void *buf, uint32_t buf_cap, cm_sbuf_msg_t *msg)
+{
+    return receive(consumer, flags, timeout_ns, 1, buf, buf_cap, msg);
+}
+
+cm_status_t cm_sbuf_release(cm_handle_t consumer, uint64_t seq)
+{
+    struct cm__hobj *obj;
+    cm_status_t st = cm__handle_get(consumer, CM_OBJ_SBUF_CONSUMER, CM_RIGHT_READ, &obj, NULL);
+    if (st != CM_OK)
+        return st;
+    struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
+    pthread_mutex_lock(&c->lock);
+    st = do_release(c, seq);
+    pthread_mutex_unlock(&c->lock);
+    cm__hobj_put(obj);
+    return st;
+}
+
+void cm__sbuf_consumer_info(struct cm__sbuf_consumer *c, cm_sbuf_info_t *info)
+{
+    memset(info, 0, sizeof(*info));
+    pthread_mutex_lock(&c->lock);
+    info->config = c->cfg;
+    info->self = c->pos;
+    cm_sbuf_consumer_info_t *ci = &info->consumers[c->pos];
+    uint32_t state = SB_LOAD_ACQ(&c->prod->state);
+    ci->state = state == CM_SBUF_CTL_EVICTED ? CM_SBUF_CONSUMER_EVICTED : CM_SBUF_CONSUMER_ACTIVE;
+    ci->held = c->cs.held;
+    /* Pending as this consumer sees it: deliveries not yet read (bounded
+     * by the ring; a hostile tail is not believed). */
+    uint64_t pend = SB_LOAD_ACQ(&c->prod->tail) - SB_LOAD_ACQ(&c->cons->read);
+    ci->pending = pend <= c->lay.ring_size ? (uint32_t)pend : 0;
+    ci->received = c->cs.received;
+    ci->released = c->cs.released;
+    ci->dropped = c->cs.dropped;
+    pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,127 @@
+#ifndef CAPMEM_HOST_SBUF_INTERNAL_H
+#define CAPMEM_HOST_SBUF_INTERNAL_H
+
+/* SharedBuffer on Linux (docs/sbuf.md, "Host"): what host/sbuf.c (the
+ * producer), host/sbuf_consumer.c and host/sbuf_wait.c share. Not
+ * installed. The rules are core/sbuf_{ring,own,cons}; these files only do
+ * the memory (memfds, seals, mappings), the atomics with the orderings of
+ * docs/sbuf.md, and the waiting. */
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <capmem/sbuf.h>
+#include "internal.h"
+#include "sbuf_cons.h"
+#include "sbuf_own.h"
+
+/* Shared words are accessed only through these (TSan sees them; a torn
+ * value from a hostile peer is then merely a wrong value, which the core
+ * checks reject). */
+#define SB_LOAD_ACQ(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define SB_LOAD_RLX(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
+#define SB_STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define SB_STORE_RLX(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#if defined(__SANITIZE_THREAD__)
+/* GCC refuses fences under TSan (-Wtsan): a seq_cst read-modify-write is a
+ * full barrier on every host architecture the library builds for. */
+extern int cm__sbuf_fence_word;
+#define SB_FENCE() ((void)__atomic_fetch_add(&cm__sbuf_fence_word, 0, __ATOMIC_SEQ_CST))
+#else
+#define SB_FENCE()         __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+
+/* The producer's view of consumer position c, valid while the core says
+ * the position is ACTIVE or EVICTED. */
+struct cm__sbuf_link {
+    int sock;                      /* our end of the consumer's socketpair */
+    struct cm_sbuf_prod_ctl *prod; /* producer area, read-write here */
+    struct cm_sbuf_cons_ctl *cons; /* consumer area, read-write (we CAS read) */
+};
+
+/* A buffer: the producer role. Its bookkeeping (own and the arrays it
+ * points to) is in this process's heap: no consumer can write it. */
+struct cm__sbuf {
+    struct cm__hobj hdr;
+    pthread_mutex_t lock;          /* serializes every use of own and links */
+    cm_sbuf_config_t cfg;
+    struct cm_sbuf_layout lay;
+    int data_fd;                   /* sealed FUTURE_WRITE|GROW|SHRINK|SEAL */
+    uint8_t *data;                 /* read-write, made before the seal */
+    int epfd;                      /* every consumer socket (release or hang-up)
+                                      and evfd */
+    int evfd;                      /* wakes this process's sleeping loans when
+                                      another of its threads frees a slot */
+    uint32_t sleepers;             /* loans asleep on epfd (under lock) */
+    pid_t owner;                   /* the creating process */
+    int inert;                     /* a forked child's copy: no producer role */
+    struct cm_sbuf_own own;
+    struct cm__sbuf_link links[CM_SBUF_MAX_CONSUMERS];
+    /* storage of own: slots, peers, mirror follow in the same allocation */
+};
+
+/* A consumer: one reader. */
+struct cm__sbuf_consumer {
+    struct cm__hobj hdr;
+    pthread_mutex_t lock;          /* serializes every use of cs */
+    cm_sbuf_config_t cfg;          /* the copy cs was sized from */
+    struct cm_sbuf_layout lay;
+    uint32_t pos;                  /* its position at the producer */
+    int sock;                      /* its end of the socketpair */
+    const uint8_t *data;           /* read-only mapping of the data */
+    const struct cm_sbuf_prod_ctl *prod; /* read-only */
+    struct cm_sbuf_cons_ctl *cons; /* read-write */
+    uint32_t spin;                 /* adaptive spin budget (pauses) */
+    uint32_t sleepers;             /* receives asleep on sock (under lock) */
+    struct cm_sbuf_cons cs;
+    struct cm_sbuf_hold holds[];   /* cfg.max_held */
+};
+
+static inline struct cm_sbuf_desc *cm__sbuf_ring(const struct cm_sbuf_prod_ctl *p)
+{
+    return (struct cm_sbuf_desc *)((uintptr_t)p + sizeof(*p));
+}
+
+static inline struct cm_sbuf_rel *cm__sbuf_rel_ring(const struct cm_sbuf_cons_ctl *c)
+{
+    return (struct cm_sbuf_rel *)((uintptr_t)c + sizeof(*c));
+}
+
+/* ---- host/sbuf_wait.c ---- */
+
+/* Tells the peer at the other end of `sock` to look (one byte, never
+ * blocks; a full socket already has a wake-up pending). */
+void cm__sbuf_kick(int sock);
+/* Reads every pending wake-up byte; returns 1 if the peer hung up. */
+int cm__sbuf_drain(int sock);
+/* 1 if the peer hung up; reads nothing. */
+int cm__sbuf_hung_up(int sock);
+/* 1 if spinning can help: more than one CPU online. */
+int cm__sbuf_spin_useful(void);
+/* One pause of a spin loop. */
+void cm__sbuf_relax(void);
+/* Adaptive spin budget: after a wait that a spin of `budget` settled
+ * (settled 1) or that had to sleep (0). */
+uint32_t cm__sbuf_spin_adapt(uint32_t budget, int settled);
+#define CM__SBUF_SPIN_MIN 64u
+#define CM__SBUF_SPIN_MAX 16384u
+
+/* A memfd of `size` bytes for an area. Errors: NO_RESOURCES, NO_MEMORY. */
+cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd);
+/* mmap MAP_SHARED of a whole fd. Errors: NO_RESOURCES, NO_MEMORY. */
+cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, void **out);
+
+/* ---- host/sbuf_consumer.c ---- */
+
+/* Builds a consumer object for position `pos` over the given areas (the
+ * consumer's own mappings are made from the fds here: data and producer
+ * area read-only, consumer area read-write) and `sock`, which it owns on
+ * success. cfg is the producer's configuration. Errors: NO_RESOURCES,
+ * NO_MEMORY, PROTOCOL (the producer area is not an honest one). */
+cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, int data_fd,
+                                   int prod_fd, int cons_fd, int sock,
+                                   struct cm__sbuf_consumer **out);
+void cm__sbuf_consumer_info(struct cm__sbuf_consumer *c, cm_sbuf_info_t *info);
+
+#endif

@@ -1,0 +1,105 @@
+/* SharedBuffer on Linux: wake-ups, spinning and the memfds of the areas
+ * (docs/sbuf.md, "Notification" and "Memory layout").
+ *
+ * A side that sleeps polls its end of the per-consumer SOCK_SEQPACKET pair;
+ * the other side writes one byte to it only when the sleeper's "waiting"
+ * word says it sleeps (Dekker, both sides fence seq_cst between their store
+ * and their load). The same socket reports the peer's death as a hang-up,
+ * which a futex cannot (docs/sbuf.md says why the host does not sleep on a
+ * futex). */
+#include <errno.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sbuf_internal.h"
+
+#if defined(__SANITIZE_THREAD__)
+int cm__sbuf_fence_word;
+#endif
+
+void cm__sbuf_kick(int sock)
+{
+    const char b = 1;
+    /* EAGAIN: the peer has unread bytes already, one wake-up is pending.
+     * EPIPE/ECONNRESET: it is gone; its hang-up says so elsewhere. */
+    (void)!send(sock, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+int cm__sbuf_drain(int sock)
+{
+    char buf[64];
+    for (;;) {
+        ssize_t n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n > 0)
+            continue;
+        if (n == 0)
+            return 1; /* orderly hang-up: every copy of the peer end closed */
+        if (errno == EINTR)
+            continue;
+        return errno == ECONNRESET;
+    }
+}
+
+int cm__sbuf_hung_up(int sock)
+{
+    struct pollfd p = { sock, POLLIN, 0 };
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+int cm__sbuf_spin_useful(void)
+{
+    static int cpus; /* racy but idempotent: every thread computes the same */
+    int n = __atomic_load_n(&cpus, __ATOMIC_RELAXED);
+    if (n == 0) {
+        long v = sysconf(_SC_NPROCESSORS_ONLN);
+        n = v > 1 ? 2 : 1;
+        __atomic_store_n(&cpus, n, __ATOMIC_RELAXED);
+    }
+    return n > 1;
+}
+
+void cm__sbuf_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#else
+    __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+uint32_t cm__sbuf_spin_adapt(uint32_t budget, int settled)
+{
+    if (settled)
+        return budget >= CM__SBUF_SPIN_MAX / 2 ? CM__SBUF_SPIN_MAX : budget * 2;
+    return budget <= CM__SBUF_SPIN_MIN * 2 ? CM__SBUF_SPIN_MIN : budget / 2;
+}
+
+cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd)
+{
+    cm_status_t st = cm__fsize_allows(size);
+    if (st != CM_OK)
+        return st;
+    int f = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (f < 0)
+        return errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+    if (ftruncate(f, (off_t)size) != 0) {
+        int e = errno;
+        close(f);
+        return e == EFBIG ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+    }
+    *fd = f;
+    return CM_OK;
+}
+
+cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, void **out)
+{
+    void *p = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return errno == ENOMEM ? CM_ERR_NO_RESOURCES : cm__status_from_errno(errno);
+    *out = p;
+    return CM_OK;
+}
