@@ -111,6 +111,11 @@ uint32_t cm__sbuf_spin_adapt(uint32_t budget, int settled);
 cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd);
 /* mmap MAP_SHARED of a whole fd. Errors: NO_RESOURCES, NO_MEMORY. */
 cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, void **out);
+/* The producer's read-write mapping of a whole fd, not inherited by fork:
+ * a forked child (a consumer process) must not write the data, any
+ * producer area or another consumer's area. Errors: those of
+ * cm__sbuf_map. */
+cm_status_t cm__sbuf_map_producer(int fd, uint64_t size, void **out);
 
 /* ---- host/sbuf_consumer.c ---- */
 

@@ -103,3 +103,14 @@ cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, void **out)
     *out = p;
     return CM_OK;
 }
+
+cm_status_t cm__sbuf_map_producer(int fd, uint64_t size, void **out)
+{
+    cm_status_t st = cm__sbuf_map(fd, size, PROT_READ | PROT_WRITE, out);
+    if (st == CM_OK && madvise(*out, size, MADV_DONTFORK) != 0) {
+        munmap(*out, size);
+        *out = NULL;
+        st = CM_ERR_NO_RESOURCES;
+    }
+    return st;
+}

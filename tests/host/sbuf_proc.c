@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -437,6 +438,61 @@ static void test_hostile_consumer_process_is_evicted_others_unaffected(void **st
     assert_status(cm_handle_close(buf), CM_OK);
 }
 
+/* A consumer process is a fork of the producer's: it must not inherit the
+ * producer's powers. The producer's writable mappings (data, producer
+ * areas, every consumer area) are absent in the child (a write there is
+ * SIGSEGV, and the parent's bytes stay), and its copies of the producer's
+ * fds (another consumer's socket end, the epoll set, the eventfd, the data
+ * memfd) are closed before fork returns. */
+struct fork_write { volatile uint8_t *p; };
+
+static int write_inherited(void *arg)
+{
+    *((struct fork_write *)arg)->p = 0x5a;
+    return 0;
+}
+
+static int fds_closed_in_child(void *arg)
+{
+    const int *fds = arg;
+    for (int i = 0; fds[i] >= 0; i++)
+        if (fcntl(fds[i], F_GETFD) != -1)
+            return 10 + i;
+    return 0;
+}
+
+static void test_forked_child_gets_no_producer_mapping_or_fd(void **state)
+{
+    (void)state;
+    cm_handle_t buf, con0, con1;
+    cm_sbuf_config_t cfg = { 2, 64, 2, 1, 1, CM_SBUF_BLOCK, 0, 0 };
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con0), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con1), CM_OK);
+    struct cm__hobj *obj;
+    assert_status(cm__handle_get(buf, CM_OBJ_SBUF, 0, &obj, NULL), CM_OK);
+    struct cm__sbuf *b = (struct cm__sbuf *)obj;
+    volatile uint8_t *targets[] = { b->data, (volatile uint8_t *)&b->links[0].prod->state,
+                                    (volatile uint8_t *)&b->links[1].cons->read };
+    for (unsigned i = 0; i < 3; i++) {
+        uint8_t before = *targets[i];
+        struct fork_write a = { targets[i] };
+        assert_int_equal(in_child(write_inherited, &a), 1000 + SIGSEGV);
+        assert_int_equal(*targets[i], before);
+    }
+    int fds[] = { b->links[0].sock, b->links[1].sock, b->epfd, b->evfd, b->data_fd, -1 };
+    assert_int_equal(in_child(fds_closed_in_child, fds), 0);
+    cm__hobj_put(obj);
+    /* The parent is still the producer; its consumers still work. */
+    produce(buf, 0, 10);
+    cm_sbuf_msg_t m;
+    assert_status(cm_sbuf_receive(con1, 0, 0, &m), CM_OK);
+    assert_status(cm_sbuf_release(con1, m.seq), CM_OK);
+    assert_status(cm_handle_close(con0), CM_OK);
+    assert_status(cm_handle_close(con1), CM_OK);
+    assert_status(cm_handle_close(buf), CM_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +503,7 @@ int main(void)
         LEAK_TEST(test_consumer_killed_at_any_step_leaves_nothing_held),
         LEAK_TEST(test_producer_killed_at_any_step_consumer_gets_prefix_then_peer_closed),
         LEAK_TEST(test_hostile_consumer_process_is_evicted_others_unaffected),
+        LEAK_TEST(test_forked_child_gets_no_producer_mapping_or_fd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
