@@ -93,8 +93,11 @@ static inline struct cm_sbuf_rel *cm__sbuf_rel_ring(const struct cm_sbuf_cons_ct
 /* Tells the peer at the other end of `sock` to look (one byte, never
  * blocks; a full socket already has a wake-up pending). */
 void cm__sbuf_kick(int sock);
-/* Reads every pending wake-up byte; returns 1 if the peer hung up. */
+/* Reads the pending wake-up bytes, at most CM__SBUF_DRAIN_MAX packets
+ * (a flooding peer cannot hold the caller); returns 1 if the peer hung
+ * up. */
 int cm__sbuf_drain(int sock);
+#define CM__SBUF_DRAIN_MAX 64u
 /* 1 if the peer hung up; reads nothing. */
 int cm__sbuf_hung_up(int sock);
 /* 1 if spinning can help: more than one CPU online. */

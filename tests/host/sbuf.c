@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <capmem/capmem.h>
@@ -490,6 +491,25 @@ static void test_transfer_and_object_wait_are_refused_with_typed_errors(void **s
     assert_status(cm_handle_close(buf), CM_OK);
 }
 
+/* A peer that sends wake-ups as fast as they are read cannot hold the
+ * side that drains them (under its lock): one drain reads at most
+ * CM__SBUF_DRAIN_MAX packets, what is left stays for the next look, and a
+ * hang-up behind the flood is still seen. */
+static void test_drain_is_bounded_and_still_sees_the_hang_up_behind_a_flood(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+    const uint32_t n = 3 * CM__SBUF_DRAIN_MAX;
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(send(sv[1], "x", 1, 0), 1);
+    close(sv[1]);
+    for (uint32_t i = 0; i < n / CM__SBUF_DRAIN_MAX; i++)
+        assert_int_equal(cm__sbuf_drain(sv[0]), 0);
+    assert_int_equal(cm__sbuf_drain(sv[0]), 1);
+    close(sv[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +525,7 @@ int main(void)
         LEAK_TEST(test_fd_exhaustion_is_no_resources_and_leaks_nothing),
         LEAK_TEST(test_transfer_and_object_wait_are_refused_with_typed_errors),
         LEAK_TEST(test_closed_producer_is_peer_closed_after_last_message),
+        LEAK_TEST(test_drain_is_bounded_and_still_sees_the_hang_up_behind_a_flood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
