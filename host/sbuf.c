@@ -217,11 +217,29 @@ static void sbuf_destroy(struct cm__hobj *obj)
     free(b);
 }
 
+/* The child is not the producer and gets none of its powers: its writable
+ * mappings were not inherited (MADV_DONTFORK), and its copies of the
+ * producer's fds close here, before fork() returns to code that could use
+ * them (another consumer's socket end, the shared epoll set, the data
+ * memfd). Only the bookkeeping snapshot get_info reports stays. */
 static void sbuf_after_fork_child(struct cm__hobj *obj)
 {
     struct cm__sbuf *b = (struct cm__sbuf *)obj;
     pthread_mutex_init(&b->lock, NULL);
     b->inert = 1;
+    for (uint32_t c = 0; c < CM_SBUF_MAX_CONSUMERS; c++) {
+        if (b->links[c].sock >= 0)
+            close(b->links[c].sock);
+        b->links[c] = (struct cm__sbuf_link){ -1, NULL, NULL };
+    }
+    b->data = NULL;
+    if (b->data_fd >= 0)
+        close(b->data_fd);
+    if (b->epfd >= 0)
+        close(b->epfd);
+    if (b->evfd >= 0)
+        close(b->evfd);
+    b->data_fd = b->epfd = b->evfd = -1;
 }
 
 cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
@@ -258,7 +276,7 @@ cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
     if (st == CM_OK)
         st = cm__sbuf_memfd("capmem-sbuf-data", lay.data_size, &b->data_fd);
     if (st == CM_OK)
-        st = cm__sbuf_map(b->data_fd, lay.data_size, PROT_READ | PROT_WRITE, &data);
+        st = cm__sbuf_map_producer(b->data_fd, lay.data_size, &data);
     if (st == CM_OK) {
         b->data = data;
         /* Our writable mapping exists: from now on nobody gets another. */
@@ -299,7 +317,7 @@ static cm_status_t link_make(struct cm__sbuf *b, uint32_t c, int *prod_fd, int *
     *prod_fd = *cons_fd = *csock = -1;
     cm_status_t st = cm__sbuf_memfd("capmem-sbuf-prod", b->lay.prod_area_size, prod_fd);
     if (st == CM_OK)
-        st = cm__sbuf_map(*prod_fd, b->lay.prod_area_size, PROT_READ | PROT_WRITE, &m);
+        st = cm__sbuf_map_producer(*prod_fd, b->lay.prod_area_size, &m);
     if (st == CM_OK) {
         l->prod = m;
         l->prod->tail = p->tail;
@@ -314,7 +332,7 @@ static cm_status_t link_make(struct cm__sbuf *b, uint32_t c, int *prod_fd, int *
     if (st == CM_OK)
         st = cm__sbuf_memfd("capmem-sbuf-cons", b->lay.cons_area_size, cons_fd);
     if (st == CM_OK)
-        st = cm__sbuf_map(*cons_fd, b->lay.cons_area_size, PROT_READ | PROT_WRITE, &m);
+        st = cm__sbuf_map_producer(*cons_fd, b->lay.cons_area_size, &m);
     if (st == CM_OK) {
         l->cons = m;
         l->cons->read = p->floor;

@@ -93,8 +93,11 @@ static inline struct cm_sbuf_rel *cm__sbuf_rel_ring(const struct cm_sbuf_cons_ct
 /* Tells the peer at the other end of `sock` to look (one byte, never
  * blocks; a full socket already has a wake-up pending). */
 void cm__sbuf_kick(int sock);
-/* Reads every pending wake-up byte; returns 1 if the peer hung up. */
+/* Reads the pending wake-up bytes, at most CM__SBUF_DRAIN_MAX packets
+ * (a flooding peer cannot hold the caller); returns 1 if the peer hung
+ * up. */
 int cm__sbuf_drain(int sock);
+#define CM__SBUF_DRAIN_MAX 64u
 /* 1 if the peer hung up; reads nothing. */
 int cm__sbuf_hung_up(int sock);
 /* 1 if spinning can help: more than one CPU online. */
@@ -111,6 +114,11 @@ uint32_t cm__sbuf_spin_adapt(uint32_t budget, int settled);
 cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd);
 /* mmap MAP_SHARED of a whole fd. Errors: NO_RESOURCES, NO_MEMORY. */
 cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, void **out);
+/* The producer's read-write mapping of a whole fd, not inherited by fork:
+ * a forked child (a consumer process) must not write the data, any
+ * producer area or another consumer's area. Errors: those of
+ * cm__sbuf_map. */
+cm_status_t cm__sbuf_map_producer(int fd, uint64_t size, void **out);
 
 /* ---- host/sbuf_consumer.c ---- */
 

@@ -30,7 +30,11 @@ void cm__sbuf_kick(int sock)
 int cm__sbuf_drain(int sock)
 {
     char buf[64];
-    for (;;) {
+    /* Bounded: a peer sending as fast as we read would otherwise hold us
+     * here (under our lock) for as long as it likes. What is left keeps
+     * the socket readable: the next look drains more. An honest peer
+     * sends one byte per sleep it sees announced. */
+    for (uint32_t i = 0; i < CM__SBUF_DRAIN_MAX; i++) {
         ssize_t n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
         if (n > 0)
             continue;
@@ -40,6 +44,7 @@ int cm__sbuf_drain(int sock)
             continue;
         return errno == ECONNRESET;
     }
+    return 0;
 }
 
 int cm__sbuf_hung_up(int sock)
@@ -102,4 +107,15 @@ cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, void **out)
         return errno == ENOMEM ? CM_ERR_NO_RESOURCES : cm__status_from_errno(errno);
     *out = p;
     return CM_OK;
+}
+
+cm_status_t cm__sbuf_map_producer(int fd, uint64_t size, void **out)
+{
+    cm_status_t st = cm__sbuf_map(fd, size, PROT_READ | PROT_WRITE, out);
+    if (st == CM_OK && madvise(*out, size, MADV_DONTFORK) != 0) {
+        munmap(*out, size);
+        *out = NULL;
+        st = CM_ERR_NO_RESOURCES;
+    }
+    return st;
 }

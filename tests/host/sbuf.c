@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <capmem/capmem.h>
@@ -490,6 +491,111 @@ static void test_transfer_and_object_wait_are_refused_with_typed_errors(void **s
     assert_status(cm_handle_close(buf), CM_OK);
 }
 
+/* A peer that sends wake-ups as fast as they are read cannot hold the
+ * side that drains them (under its lock): one drain reads at most
+ * CM__SBUF_DRAIN_MAX packets, what is left stays for the next look, and a
+ * hang-up behind the flood is still seen. */
+static void test_drain_is_bounded_and_still_sees_the_hang_up_behind_a_flood(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+    const uint32_t n = 3 * CM__SBUF_DRAIN_MAX;
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(send(sv[1], "x", 1, 0), 1);
+    close(sv[1]);
+    for (uint32_t i = 0; i < n / CM__SBUF_DRAIN_MAX; i++)
+        assert_int_equal(cm__sbuf_drain(sv[0]), 0);
+    assert_int_equal(cm__sbuf_drain(sv[0]), 1);
+    close(sv[0]);
+}
+
+/* A hostile producer writing garbage into one consumer's producer area
+ * (the test writes it through the producer's own mapping): a tail far
+ * ahead, a tail going backwards, a slot out of range, a length past the
+ * slot, a sequence jump under BLOCK, a rel_head ahead of rel_tail. Each is
+ * PROTOCOL for that consumer, for zero-copy and copying receives alike,
+ * and stays PROTOCOL; nothing crashes, and the other consumer, whose area
+ * is its own, receives normally. */
+static void test_hostile_producer_words_are_protocol_for_that_consumer_only(void **state)
+{
+    (void)state;
+    for (int variant = 0; variant < 6; variant++) {
+        cm_handle_t buf, vic, other;
+        cm_sbuf_config_t cfg = cfg_of(4, 64, 2, 2, 1, CM_SBUF_BLOCK);
+        assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+        assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &vic), CM_OK);
+        assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &other), CM_OK);
+        struct cm__hobj *obj;
+        assert_status(cm__handle_get(buf, CM_OBJ_SBUF, 0, &obj, NULL), CM_OK);
+        struct cm__sbuf *b = (struct cm__sbuf *)obj;
+        struct cm_sbuf_prod_ctl *p = b->links[0].prod;
+        cm_sbuf_msg_t m;
+        publish_one(buf, 8);
+        if (variant == 5) {
+            assert_status(cm_sbuf_receive(vic, 0, 0, &m), CM_OK);
+            __atomic_store_n(&p->rel_head, p->rel_head + 5, __ATOMIC_RELEASE);
+            assert_status(cm_sbuf_release(vic, m.seq), CM_ERR_PROTOCOL);
+        } else {
+            struct cm_sbuf_desc *d = &cm__sbuf_ring(p)[cm__sbuf_cell(p->tail - 1,
+                                                                     b->lay.ring_size)];
+            if (variant == 0)
+                __atomic_store_n(&p->tail, p->tail + 1000, __ATOMIC_RELEASE);
+            else if (variant == 1)
+                __atomic_store_n(&p->tail, p->tail - 2, __ATOMIC_RELEASE);
+            else if (variant == 2)
+                d->slot = 4;
+            else if (variant == 3)
+                d->len = 65;
+            else
+                d->seq += 1;
+            char copy[64];
+            assert_status(cm_sbuf_receive_copy(vic, 0, 0, copy, sizeof(copy), &m),
+                          CM_ERR_PROTOCOL);
+            assert_status(cm_sbuf_receive(vic, 0, 0, &m), CM_ERR_PROTOCOL);
+        }
+        assert_status(cm_sbuf_receive(vic, 0, SEC / 100, &m), CM_ERR_PROTOCOL);
+        assert_status(cm_sbuf_release(vic, 1), CM_ERR_PROTOCOL);
+        assert_status(cm_sbuf_receive(other, 0, 0, &m), CM_OK);
+        assert_true(filled(m.data, 8, m.seq));
+        assert_status(cm_sbuf_release(other, m.seq), CM_OK);
+        cm__hobj_put(obj);
+        assert_status(cm_handle_close(vic), CM_OK);
+        assert_status(cm_handle_close(other), CM_OK);
+        assert_status(cm_handle_close(buf), CM_OK);
+    }
+}
+
+/* A consumer that says it sleeps (cons_waiting stays 1) and never reads
+ * its socket: the producer kicks on every publish, the socket fills after
+ * a few hundred, and publish still never blocks (kicks are non-blocking:
+ * a full socket already has a wake-up pending). 5000 publishes under
+ * DROP_OLDEST all succeed; the consumer then sees the newest messages with
+ * the gap counted. */
+static void test_consumer_never_reading_its_socket_cannot_block_publish(void **state)
+{
+    (void)state;
+    cm_handle_t buf, con;
+    cm_sbuf_config_t cfg = cfg_of(3, 64, 1, 1, 1, CM_SBUF_DROP_OLDEST);
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con), CM_OK);
+    struct cm__sbuf_consumer *c = consumer_obj(con);
+    __atomic_store_n(&c->cons->cons_waiting, 1u, __ATOMIC_RELEASE);
+    for (int i = 0; i < 5000; i++)
+        publish_one(buf, 8);
+    cm_sbuf_info_t info;
+    assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
+    assert_int_equal(info.consumers[0].state, CM_SBUF_CONSUMER_ACTIVE);
+    assert_int_equal(info.consumers[0].pending + info.consumers[0].dropped, 5000);
+    cm_sbuf_msg_t m;
+    assert_status(cm_sbuf_receive(con, 0, 0, &m), CM_OK);
+    assert_true(m.dropped == info.consumers[0].dropped);
+    assert_true(filled(m.data, 8, m.seq));
+    assert_status(cm_sbuf_release(con, m.seq), CM_OK);
+    assert_status(cm_handle_close(con), CM_OK);
+    assert_status(cm_handle_close(buf), CM_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +611,9 @@ int main(void)
         LEAK_TEST(test_fd_exhaustion_is_no_resources_and_leaks_nothing),
         LEAK_TEST(test_transfer_and_object_wait_are_refused_with_typed_errors),
         LEAK_TEST(test_closed_producer_is_peer_closed_after_last_message),
+        LEAK_TEST(test_drain_is_bounded_and_still_sees_the_hang_up_behind_a_flood),
+        LEAK_TEST(test_hostile_producer_words_are_protocol_for_that_consumer_only),
+        LEAK_TEST(test_consumer_never_reading_its_socket_cannot_block_publish),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

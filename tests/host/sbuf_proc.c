@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -437,6 +440,145 @@ static void test_hostile_consumer_process_is_evicted_others_unaffected(void **st
     assert_status(cm_handle_close(buf), CM_OK);
 }
 
+/* A consumer process is a fork of the producer's: it must not inherit the
+ * producer's powers. The producer's writable mappings (data, producer
+ * areas, every consumer area) are absent in the child (a write there is
+ * SIGSEGV, and the parent's bytes stay), and its copies of the producer's
+ * fds (another consumer's socket end, the epoll set, the eventfd, the data
+ * memfd) are closed before fork returns. */
+struct fork_write { volatile uint8_t *p; };
+
+static int write_inherited(void *arg)
+{
+    *((struct fork_write *)arg)->p = 0x5a;
+    return 0;
+}
+
+static int fds_closed_in_child(void *arg)
+{
+    const int *fds = arg;
+    for (int i = 0; fds[i] >= 0; i++)
+        if (fcntl(fds[i], F_GETFD) != -1)
+            return 10 + i;
+    return 0;
+}
+
+static void test_forked_child_gets_no_producer_mapping_or_fd(void **state)
+{
+    (void)state;
+    cm_handle_t buf, con0, con1;
+    cm_sbuf_config_t cfg = { 2, 64, 2, 1, 1, CM_SBUF_BLOCK, 0, 0 };
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con0), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con1), CM_OK);
+    struct cm__hobj *obj;
+    assert_status(cm__handle_get(buf, CM_OBJ_SBUF, 0, &obj, NULL), CM_OK);
+    struct cm__sbuf *b = (struct cm__sbuf *)obj;
+    volatile uint8_t *targets[] = { b->data, (volatile uint8_t *)&b->links[0].prod->state,
+                                    (volatile uint8_t *)&b->links[1].cons->read };
+    for (unsigned i = 0; i < 3; i++) {
+        uint8_t before = *targets[i];
+        struct fork_write a = { targets[i] };
+        assert_int_equal(in_child(write_inherited, &a), 1000 + SIGSEGV);
+        assert_int_equal(*targets[i], before);
+    }
+    int fds[] = { b->links[0].sock, b->links[1].sock, b->epfd, b->evfd, b->data_fd, -1 };
+    assert_int_equal(in_child(fds_closed_in_child, fds), 0);
+    cm__hobj_put(obj);
+    /* The parent is still the producer; its consumers still work. */
+    produce(buf, 0, 10);
+    cm_sbuf_msg_t m;
+    assert_status(cm_sbuf_receive(con1, 0, 0, &m), CM_OK);
+    assert_status(cm_sbuf_release(con1, m.seq), CM_OK);
+    assert_status(cm_handle_close(con0), CM_OK);
+    assert_status(cm_handle_close(con1), CM_OK);
+    assert_status(cm_handle_close(buf), CM_OK);
+}
+
+/* A consumer process that floods its socket with wake-up bytes (and fds)
+ * from several processes cannot hold the producer: every get_info and
+ * loan returns, the fds it sent are not kept, and another consumer is
+ * served. Runs in a child so that a hang is SIGALRM, not a stuck test. */
+static void flood(int sock, int with_fd)
+{
+    for (;;) {
+        char b = 1;
+        struct iovec iov = { &b, 1 };
+        union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (with_fd) {
+            mh.msg_control = u.buf;
+            mh.msg_controllen = sizeof(u.buf);
+            struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+            cm->cmsg_level = SOL_SOCKET;
+            cm->cmsg_type = SCM_RIGHTS;
+            cm->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(cm), &sock, sizeof(int));
+        }
+        if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 && errno != EAGAIN)
+            _exit(0);
+    }
+}
+
+static int flooded_producer(void *arg)
+{
+    (void)arg;
+    cm_handle_t buf, bad, good;
+    int fds_before = count_open_fds();
+    /* DROP_OLDEST: the flooder never receives, and must not stall us. */
+    cm_sbuf_config_t cfg = { 3, 64, 2, 1, 1, CM_SBUF_DROP_OLDEST, 0, 0 };
+    if (cm_sbuf_create(&cfg, &buf) != CM_OK ||
+        cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &bad) != CM_OK ||
+        cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &good) != CM_OK)
+        return 1;
+    struct cm__hobj *obj;
+    if (cm__handle_get(bad, CM_OBJ_SBUF_CONSUMER, 0, &obj, NULL) != CM_OK)
+        return 2;
+    int sock = ((struct cm__sbuf_consumer *)obj)->sock;
+    cm__hobj_put(obj);
+    pid_t kids[3];
+    for (int i = 0; i < 3; i++) {
+        kids[i] = fork();
+        if (kids[i] < 0)
+            return 3;
+        if (kids[i] == 0)
+            flood(sock, i == 0);
+    }
+    cm_handle_close(bad); /* the flooders hold it */
+    int rc = 0;
+    for (uint64_t s = 0; s < 200 && rc == 0; s++) {
+        cm_sbuf_info_t info;
+        cm_sbuf_loan_t l;
+        cm_sbuf_msg_t m;
+        uint64_t seq;
+        if (cm_sbuf_get_info(buf, &info) != CM_OK)
+            rc = 4;
+        else if (cm_sbuf_loan(buf, 0, 5 * SEC, &l) != CM_OK)
+            rc = 5;
+        else if (cm_sbuf_publish(buf, l.id, 8, &seq) != CM_OK)
+            rc = 6;
+        else if (cm_sbuf_receive(good, 0, 0, &m) != CM_OK || m.seq != seq)
+            rc = 7;
+        else if (cm_sbuf_release(good, m.seq) != CM_OK)
+            rc = 8;
+    }
+    for (int i = 0; i < 3; i++) {
+        kill(kids[i], SIGKILL);
+        waitpid(kids[i], NULL, 0);
+    }
+    cm_handle_close(good);
+    cm_handle_close(buf);
+    if (rc == 0 && count_open_fds() != fds_before)
+        rc = 9; /* an fd the flooder sent was kept */
+    return rc;
+}
+
+static void test_consumer_flooding_its_socket_cannot_hold_the_producer(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child_alarm(flooded_producer, NULL, 20));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +589,8 @@ int main(void)
         LEAK_TEST(test_consumer_killed_at_any_step_leaves_nothing_held),
         LEAK_TEST(test_producer_killed_at_any_step_consumer_gets_prefix_then_peer_closed),
         LEAK_TEST(test_hostile_consumer_process_is_evicted_others_unaffected),
+        LEAK_TEST(test_forked_child_gets_no_producer_mapping_or_fd),
+        LEAK_TEST(test_consumer_flooding_its_socket_cannot_hold_the_producer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
