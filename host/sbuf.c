@@ -149,6 +149,21 @@ static void wake_loans(struct cm__sbuf *b, uint32_t free_before)
         (void)!write(b->evfd, &one, sizeof(one));
 }
 
+/* The consumer's read was not idx at the take-back's CAS: an honest one
+ * received idx (read only grows), so after the reap idx is no longer its
+ * oldest pending. If it still is, read moved away and back: a hostile
+ * consumer keeping the take-back loop going, evicted (no retry is left to
+ * its timing). */
+static void reap_after_lost_claim(struct cm__sbuf *b, uint32_t c, uint64_t idx)
+{
+    uint32_t c2;
+    uint64_t idx2;
+    reap(b, c); /* it received it first (or is evicted now) */
+    if (((b->own.active >> c) & 1u) && cm__sbuf_own_drop_candidate(&b->own, &c2, &idx2) == CM_OK &&
+        c2 == c && idx2 == idx)
+        evict(b, c);
+}
+
 /* DROP_OLDEST: takes back pending messages, oldest first, until a slot is
  * FREE or nothing is pending. */
 static void take_back(struct cm__sbuf *b)
@@ -163,7 +178,7 @@ static void take_back(struct cm__sbuf *b)
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             (void)cm__sbuf_own_dropped(&b->own, c, idx, NULL);
         else
-            reap(b, c); /* it received it first (or is evicted now) */
+            reap_after_lost_claim(b, c, idx);
     }
 }
 

@@ -88,7 +88,17 @@ cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, in
 static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t *msg,
                         struct cm_sbuf_desc *got)
 {
-    for (;;) {
+    /* DROP_OLDEST retries when the producer moves read under us. An honest
+     * producer moves it only by taking entries back; a hostile one could
+     * flip it forever, holding us in here. After this many the attempt is
+     * SHOULD_WAIT with c->contended set: the caller spins and checks its
+     * deadline, and never sleeps on it. */
+    c->contended = 0;
+    for (uint32_t round = 0;; round++) {
+        if (round == CM__SBUF_TAKE_RETRIES) {
+            c->contended = 1;
+            return CM_ERR_SHOULD_WAIT;
+        }
         /* state before tail: CLOSED is stored after the last tail. An
          * evicted consumer's entries were reclaimed: nothing is left. */
         uint32_t state = SB_LOAD_ACQ(&c->prod->state);
@@ -221,7 +231,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
     for (;;) {
         pthread_mutex_lock(&c->lock);
         st = take(c, copy ? cap : UINT32_MAX, msg, &d);
-        int will_sleep = st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy &&
+        int will_sleep = st == CM_ERR_SHOULD_WAIT && !c->contended && timeout_ns != 0 && !busy &&
                          (spun || !cm__sbuf_spin_useful()) &&
                          !cm__deadline_passed(deadline, cm__now_ns());
         if (will_sleep) {
@@ -230,7 +240,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             SB_STORE_RLX(&c->cons->cons_waiting, 1u);
             SB_FENCE();
             st = take(c, copy ? cap : UINT32_MAX, msg, &d);
-            will_sleep = st == CM_ERR_SHOULD_WAIT;
+            will_sleep = st == CM_ERR_SHOULD_WAIT && !c->contended;
         }
         if (st == CM_OK && copy) {
             memcpy(buf, msg->data, d.len);

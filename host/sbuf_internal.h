@@ -74,6 +74,11 @@ struct cm__sbuf_consumer {
     struct cm_sbuf_cons_ctl *cons; /* read-write */
     uint32_t spin;                 /* adaptive spin budget (pauses) */
     uint32_t sleepers;             /* receives asleep on sock (under lock) */
+    /* The last take gave up after CM__SBUF_TAKE_RETRIES moves of read under
+     * it (under lock): its SHOULD_WAIT is no reason to sleep (a message may
+     * be queued, and no wake-up may come for it): the receive spins and
+     * checks its deadline instead. */
+    int contended;
     struct cm_sbuf_cons cs;
     struct cm_sbuf_hold holds[];   /* cfg.max_held */
 };
@@ -98,6 +103,9 @@ void cm__sbuf_kick(int sock);
  * up. */
 int cm__sbuf_drain(int sock);
 #define CM__SBUF_DRAIN_MAX 64u
+/* Attempts of one receive before it reports SHOULD_WAIT while the producer
+ * keeps moving the read index under it (DROP_OLDEST; host/sbuf_consumer.c). */
+#define CM__SBUF_TAKE_RETRIES 64u
 /* 1 if the peer hung up; reads nothing. */
 int cm__sbuf_hung_up(int sock);
 /* 1 if spinning can help: more than one CPU online. */
