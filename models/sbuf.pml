@@ -312,27 +312,31 @@ proctype consumer(byte c)
     byte r, t, ds, dq;
     do
     :: hslot[c] == NONE ->              /* receive */
-#ifdef DROP
-        /* load read, load-acquire tail, load read again: the producer may
-         * take entries back and publish past the old read's window between
-         * the first two loads; only a read unchanged across the tail load
-         * pairs with it */
+#if defined(DROP) && (defined(SPLIT_LOADS) || defined(MUTANT_NO_READ_RELOAD))
+        /* DROP_OLDEST: load read, load-acquire tail, load read again. The
+         * producer may take entries back and publish past the old read's
+         * window between the first two loads; only a read unchanged across
+         * the tail load pairs with it. */
         r = rd[c];
         t = tail[c];
-#ifdef MUTANT_NO_READ_RELOAD
+#ifndef MUTANT_NO_READ_RELOAD
         if
-        :: true
-#else
-        if
-        :: rd[c] == r
+        :: rd[c] != r -> goto again     /* read moved: retry */
+        :: else -> skip
+        fi;
 #endif
-        ->
         /* cm__sbuf_cons_poll: never PROTOCOL for an honest producer */
         assert(DIST(r, t) <= D && DIST(myrd[c], r) < 128);
 #else
+        /* BLOCK: read is the consumer's own word, nobody else moves it.
+         * DROP_OLDEST without SPLIT_LOADS: the three loads above as one
+         * step; when the reload matches, (r, t) is what one atomic load of
+         * both at the tail load gives, and a mismatch only retries, so
+         * this is the same behaviour in fewer states. */
         atomic {
-            r = rd[c];                  /* own word: nobody else moves it */
-            t = tail[c]                 /* load-acquire */
+            r = rd[c];
+            t = tail[c];                /* load-acquire */
+            assert(DIST(r, t) <= D && DIST(myrd[c], r) < 128)
         };
 #endif
         if
@@ -342,11 +346,10 @@ proctype consumer(byte c)
             (tail[c] != t || rd[c] != r || npub == NMSG)
         :: else ->
             /* copy the descriptor once, field by field (relaxed loads:
-             * under DROP_OLDEST it may be torn by a reuse of the cell) */
-            dq = dseq[CELL(c, r)];
+             * under DROP_OLDEST a reuse of the cell can tear it) */
             ds = dslot[CELL(c, r)];
-#if !defined(DROP) || defined(MUTANT_CHECK_BEFORE_CLAIM)
-            /* BLOCK: check, then claim (nobody else moves read) */
+            dq = dseq[CELL(c, r)];
+#ifdef MUTANT_CHECK_BEFORE_CLAIM
             check_copy();
 #endif
 #ifdef MUTANT_CLAIM_WITHOUT_CAS
@@ -361,9 +364,12 @@ proctype consumer(byte c)
                 :: rd[c] == r ->
 #endif
                     rd[c] = r + 1;
-#if defined(DROP) && !defined(MUTANT_CHECK_BEFORE_CLAIM)
+#ifndef MUTANT_CHECK_BEFORE_CLAIM
                     /* DROP_OLDEST: check only once the claim proved the
-                     * copy genuine */
+                     * copy genuine. BLOCK checks before its store of read
+                     * (nobody else moves read, so the copy is the delivery
+                     * either way); the check reads only private state, so
+                     * checking in this step is the same. */
                     check_copy();
 #endif
                     /* what was accepted is this consumer's delivery at r,
@@ -380,12 +386,10 @@ proctype consumer(byte c)
             :: else -> skip
             fi
 #endif
-        fi
-#ifdef DROP
-        :: else -> skip                 /* read moved across the tail load: retry */
-        fi
+        fi;
+#if defined(DROP) && defined(SPLIT_LOADS) && !defined(MUTANT_NO_READ_RELOAD)
+again:  /* (only where a goto needs it: a label costs Spin's statement merging) */
 #endif
-        ;
         r = 0; t = 0; ds = 0; dq = 0
     :: hslot[c] != NONE ->              /* read the message, then release it */
         assert(data[hslot[c]] == hseq[c]);
