@@ -11,15 +11,27 @@
  * the read index when the producer moved it to drop) is checked here
  * before use: PROTOCOL for anything an honest producer cannot produce.
  * Receiving (the target's loop, for the delivery at shared index r):
- *   1. r = load_acquire(read); t = load_acquire(tail)
+ *   1. r = load_acquire(read); t = load_acquire(tail). DROP_OLDEST: load
+ *      read again and go to 1 if it moved (a take-back between the two
+ *      loads, then publishes, could put t more than ring_size past r)
  *   2. cm__sbuf_cons_poll(r, t): SHOULD_WAIT if empty, PROTOCOL if bad
  *   3. copy the descriptor at cell(r) once (relaxed loads)
+ *   BLOCK (nobody else moves read: the copy is the delivery at r):
  *   4. cm__sbuf_cons_check(desc, r): PROTOCOL if it is not the delivery an
  *      honest producer put at r
- *   5. BLOCK: store_release(read, r + 1). DROP_OLDEST: CAS(read, r, r + 1);
- *      on failure the producer took r back: go to 1 (the copy of step 3 may
- *      be torn and is discarded unused)
+ *   5. store_release(read, r + 1)
+ *   DROP_OLDEST (claim first, then check):
+ *   4. CAS(read, r, r + 1); on failure the producer took r back and may
+ *      already have rewritten cell(r) (the copy may be torn or a later
+ *      delivery): discard the copy unchecked and go to 1
+ *   5. cm__sbuf_cons_check(desc, r): the CAS proved read stayed r since
+ *      step 1, so the cell was not rewritten and the copy is genuine;
+ *      PROTOCOL only now. (Checked before the claim, an honest producer's
+ *      reuse would be a false PROTOCOL: Spin mutant
+ *      MUTANT_CHECK_BEFORE_CLAIM.)
  *   6. cm__sbuf_cons_received(desc, r).
+ * A check that must not claim (BUFFER_TOO_SMALL under DROP_OLDEST) runs on
+ * a scratch copy of the state and counts only if read is still r after it.
  * Releasing: cm__sbuf_cons_release gives the entry to write at rel_tail,
  * then store_release(rel_tail, rel_tail + 1). */
 

@@ -1,10 +1,16 @@
 /* Spin model of the SharedBuffer ring protocol (docs/sbuf.md, core/
  * sbuf_own.c, core/sbuf_cons.c): one producer, two consumers, three slots,
  * rings of four entries, one loan and one held message per consumer
- * (DROP_OLDEST's bound: 3 >= 2 x 1 + 1).
+ * (DROP_OLDEST's bound: 3 >= 2 x 1 + 1). The REUSE configuration
+ * (-DNC=1 -DNS=2 -DD=2 -DNMSG=6) is the host's ring_size == slot_count
+ * case, small enough to send enough messages that, under DROP_OLDEST, the
+ * producer takes entry r back and rewrites cell(r) (index r + D) while the
+ * consumer is still copying it; with D > NS that needs NMSG >= 5 and two
+ * take-backs, which the default configuration cannot afford.
  *
  * Granularity: every access to a shared word is its own step, in the
- * order the protocol prescribes; the only multi-word atomic step is the
+ * order the protocol prescribes (a descriptor is copied field by field,
+ * so a copy can be torn); the only multi-word atomic step is the
  * CAS on a consumer's read index. Spin interleaves sequentially
  * consistent steps, so the acquire/release pairs of docs/sbuf.md are
  * modelled by their effect: a step after a release-store or acquire-load
@@ -25,13 +31,24 @@
  *   MUTANT_REAP_LOADS_TAIL_FIRST   the producer loads rel_tail before read
  *   MUTANT_DROP_WITHOUT_CAS        DROP_OLDEST takes an entry back with a
  *                                  plain store, racing the consumer's claim
+ *   MUTANT_CHECK_BEFORE_CLAIM      DROP_OLDEST consumer checks its copy
+ *                                  before the CAS claims it (the host's old
+ *                                  order): a reused cell is a false PROTOCOL
+ *   MUTANT_NO_READ_RELOAD          DROP_OLDEST consumer does not load read
+ *                                  again after tail: tail - read can exceed
+ *                                  the ring, a false PROTOCOL
+ *   MUTANT_CLAIM_WITHOUT_CAS       DROP_OLDEST consumer compares read, then
+ *                                  stores it: it accepts a taken-back entry
  *
  * Checked in every interleaving (assertions):
  *   - no slot is loaned (written) while a consumer holds it or has it
  *     pending in its delivery ring;
  *   - a consumer's held message keeps its bytes until it releases it;
- *   - every descriptor a consumer takes is the one an honest producer put
- *     there: sequence number = expected + entries taken back (0 under BLOCK);
+ *   - a consumer's poll and check never fail on an honest producer (no
+ *     false PROTOCOL): tail - read <= D, read only forward, slot in range,
+ *     sequence number = expected + entries taken back (0 under BLOCK);
+ *   - what a consumer accepts is its own delivery at r, in a slot still
+ *     published with that message (not taken back, reclaimed or reloaned);
  *   - the producer never finds a hostile index (its own checks hold).
  * Liveness (-a; it holds without assuming fairness, because every process
  * blocks on a condition rather than spinning when it cannot progress),
@@ -40,11 +57,21 @@
  *   - DROP + STALL: every message gets published although consumer 1
  *     stopped: the producer never waits on a slow consumer. */
 
-#define NS 3       /* slots */
-#define NC 2       /* consumers */
+#ifndef NC
+#define NC 2       /* consumers: 1 or 2 */
+#endif
+#ifndef NS
+#define NS 3       /* slots: >= NC x 1 + 1 */
+#endif
+#ifndef D
 #define D 4        /* ring entries: power of two >= NS */
+#endif
+#ifndef NMSG
 #define NMSG 4     /* messages the producer sends: one more than the slots,
-                      so a DROP_OLDEST loan must take one back */
+                      so a DROP_OLDEST loan must take one back; REUSE
+                      runs with more, so that a cell is rewritten (index
+                      r + D published) while the consumer copies it */
+#endif
 #define NONE 255
 #define IBASE 254  /* first ring index */
 #define SBASE 254  /* first sequence number */
@@ -178,7 +205,11 @@ proctype producer()
          * none (the library reaps lazily, as here) */
         lowest_free(s);
         if
-        :: s == NONE -> reap(0); reap(1); lowest_free(s)
+        :: s == NONE -> reap(0);
+#if NC > 1
+            reap(1);
+#endif
+            lowest_free(s)
         :: else -> skip
         fi;
         if
@@ -193,7 +224,7 @@ proctype producer()
                 data[s] = (SBASE + npub) & 255 /* the producer writes the slot */
             };
             atomic {
-                st[s] = PUB; sseq[s] = (SBASE + npub) & 255; pend[s] = 3; hld[s] = 0;
+                st[s] = PUB; sseq[s] = (SBASE + npub) & 255; pend[s] = (1 << NC) - 1; hld[s] = 0;
                 npub++
             };
             for (c : 0 .. NC - 1) {
@@ -208,7 +239,11 @@ proctype producer()
 #endif
             };
 #ifdef MUTANT_TAIL_BEFORE_DESCRIPTOR
-            atomic { pslot[CELL(0, tail[0] - 1)] = s; pslot[CELL(1, tail[1] - 1)] = s };
+            atomic { pslot[CELL(0, tail[0] - 1)] = s;
+#if NC > 1
+                     pslot[CELL(1, tail[1] - 1)] = s
+#endif
+            };
 #endif
             c = 0; s = 0
         :: else ->
@@ -251,10 +286,25 @@ proctype producer()
             }
 #else
             /* BLOCK: sleep until some consumer writes a release */
-            (rel_tail[0] != rel_head[0] || rel_tail[1] != rel_head[1])
+            (rel_tail[0] != rel_head[0]
+#if NC > 1
+             || rel_tail[1] != rel_head[1]
+#endif
+            )
 #endif
         fi
     od
+}
+
+/* cm__sbuf_cons_check on the copy, then cm__sbuf_cons_received: an honest
+ * producer's delivery always passes (a failure here is a false PROTOCOL). */
+inline check_copy()
+{
+    assert(ds < NS);
+#ifndef DROP
+    assert(r == myrd[c]);
+#endif
+    assert(dq == ((expct[c] + DIST(myrd[c], r)) & 255))
 }
 
 proctype consumer(byte c)
@@ -262,35 +312,84 @@ proctype consumer(byte c)
     byte r, t, ds, dq;
     do
     :: hslot[c] == NONE ->              /* receive */
+#if defined(DROP) && (defined(SPLIT_LOADS) || defined(MUTANT_NO_READ_RELOAD))
+        /* DROP_OLDEST: load read, load-acquire tail, load read again. The
+         * producer may take entries back and publish past the old read's
+         * window between the first two loads; only a read unchanged across
+         * the tail load pairs with it. */
+        r = rd[c];
+        t = tail[c];
+#ifndef MUTANT_NO_READ_RELOAD
+        if
+        :: rd[c] != r -> goto again     /* read moved: retry */
+        :: else -> skip
+        fi;
+#endif
+        /* cm__sbuf_cons_poll: never PROTOCOL for an honest producer */
+        assert(DIST(r, t) <= D && DIST(myrd[c], r) < 128);
+#else
+        /* BLOCK: read is the consumer's own word, nobody else moves it.
+         * DROP_OLDEST without SPLIT_LOADS: the three loads above as one
+         * step; when the reload matches, (r, t) is what one atomic load of
+         * both at the tail load gives, and a mismatch only retries, so
+         * this is the same behaviour in fewer states. */
         atomic {
-            r = rd[c];                  /* own word: only a drop moves it */
-            t = tail[c]                 /* load-acquire */
+            r = rd[c];
+            t = tail[c];                /* load-acquire */
+            assert(DIST(r, t) <= D && DIST(myrd[c], r) < 128)
         };
+#endif
         if
         :: r == t ->
             /* empty: sleep on the tail word until it moves, or until the
              * producer is done (PEER_CLOSED once drained) */
             (tail[c] != t || rd[c] != r || npub == NMSG)
         :: else ->
-            ds = dslot[CELL(c, r)];     /* copy the descriptor once */
+            /* copy the descriptor once, field by field (relaxed loads:
+             * under DROP_OLDEST a reuse of the cell can tear it) */
+            ds = dslot[CELL(c, r)];
             dq = dseq[CELL(c, r)];
-            atomic {                    /* CAS(read, r, r + 1) */
+#ifdef MUTANT_CHECK_BEFORE_CLAIM
+            check_copy();
+#endif
+#ifdef MUTANT_CLAIM_WITHOUT_CAS
+            if                          /* compare, then a separate store */
+            :: rd[c] == r ->
+            atomic {
+                if
+                :: true ->
+#else
+            atomic {                    /* claim: CAS(read, r, r + 1) */
                 if
                 :: rd[c] == r ->
-                    rd[c] = r + 1;
-                    /* cm__sbuf_cons_check, on the copy */
-                    assert(ds < NS);
-#ifndef DROP
-                    assert(r == myrd[c]);
 #endif
-                    assert(dq == ((expct[c] + DIST(myrd[c], r)) & 255));
+                    rd[c] = r + 1;
+#ifndef MUTANT_CHECK_BEFORE_CLAIM
+                    /* DROP_OLDEST: check only once the claim proved the
+                     * copy genuine. BLOCK checks before its store of read
+                     * (nobody else moves read, so the copy is the delivery
+                     * either way); the check reads only private state, so
+                     * checking in this step is the same. */
+                    check_copy();
+#endif
+                    /* what was accepted is this consumer's delivery at r,
+                     * its slot still published with that message (not
+                     * taken back, reclaimed or reloaned) */
+                    assert(pslot[CELL(c, r)] == ds && st[ds] == PUB && sseq[ds] == dq);
                     hslot[c] = ds; hseq[c] = dq;
                     expct[c] = dq + 1;
                     myrd[c] = r + 1
                 :: else -> skip         /* taken back by the producer: retry */
                 fi
             }
+#ifdef MUTANT_CLAIM_WITHOUT_CAS
+            :: else -> skip
+            fi
+#endif
         fi;
+#if defined(DROP) && defined(SPLIT_LOADS) && !defined(MUTANT_NO_READ_RELOAD)
+again:  /* (only where a goto needs it: a label costs Spin's statement merging) */
+#endif
         r = 0; t = 0; ds = 0; dq = 0
     :: hslot[c] != NONE ->              /* read the message, then release it */
         assert(data[hslot[c]] == hseq[c]);
@@ -313,8 +412,10 @@ init
 {
     atomic {
         run producer();
-        run consumer(0);
-        run consumer(1)
+        run consumer(0)
+#if NC > 1
+        ; run consumer(1)
+#endif
     }
 }
 
