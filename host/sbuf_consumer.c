@@ -93,6 +93,7 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
      * flip it forever, holding us in here. After this many the attempt is
      * SHOULD_WAIT with c->contended set: the caller spins and checks its
      * deadline, and never sleeps on it. */
+    int looked_again = 0, hup = 0;
     c->contended = 0;
     for (uint32_t round = 0;; round++) {
         if (round == CM__SBUF_TAKE_RETRIES) {
@@ -116,16 +117,19 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
             continue;
         st = cm__sbuf_cons_poll(&c->cs, r, t);
         if (st == CM_ERR_SHOULD_WAIT) {
-            if (state == CM_SBUF_CTL_CLOSED)
+            if (state == CM_SBUF_CTL_CLOSED || hup)
                 return CM_ERR_PEER_CLOSED;
-            /* Wake-up bytes go (unless another thread sleeps on them: it
-             * would miss its wake-up); a hang-up is the producer's death:
-             * its last tail is final, look once more. */
-            if (c->sleepers == 0 ? cm__sbuf_drain(c->sock) : cm__sbuf_hung_up(c->sock)) {
-                t = SB_LOAD_ACQ(&c->prod->tail);
-                st = cm__sbuf_cons_poll(&c->cs, r, t);
-                if (st == CM_ERR_SHOULD_WAIT)
-                    return CM_ERR_PEER_CLOSED;
+            if (!looked_again) {
+                /* Wake-up bytes go (unless another thread sleeps on them:
+                 * it would miss its wake-up); a hang-up is the producer's
+                 * death: its last tail is final. Either way, look once
+                 * more: a byte drained here may be the kick of a publish
+                 * made after the tail load above, and the caller would
+                 * sleep through it (then a BLOCK producer waiting for our
+                 * release, and we for its publish, would both wait). */
+                hup = c->sleepers == 0 ? cm__sbuf_drain(c->sock) : cm__sbuf_hung_up(c->sock);
+                looked_again = 1;
+                continue;
             }
         }
         if (st != CM_OK)
