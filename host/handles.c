@@ -238,6 +238,16 @@ static void cancel_waiters(struct cm__hobj *obj, cm_handle_t h)
     }
 }
 
+/* Puts w at the head of obj's waiter list. Caller holds table_lock. */
+static void waiter_link_locked(struct cm__hobj *obj, struct cm__waiter *w)
+{
+    w->prev = NULL;
+    w->next = obj->waiters;
+    if (w->next != NULL)
+        w->next->prev = w;
+    obj->waiters = w;
+}
+
 /* Registers w if its handle value still names obj. Errors: BAD_HANDLE. */
 static cm_status_t waiter_add(struct cm__hobj *obj, struct cm__waiter *w)
 {
@@ -247,13 +257,8 @@ static cm_status_t waiter_add(struct cm__hobj *obj, struct cm__waiter *w)
     if (st == CM_OK && e->object != obj)
         st = CM_ERR_BAD_HANDLE;
     w->wake = NULL;
-    if (st == CM_OK) {
-        w->prev = NULL;
-        w->next = obj->waiters;
-        if (w->next != NULL)
-            w->next->prev = w;
-        obj->waiters = w;
-    }
+    if (st == CM_OK)
+        waiter_link_locked(obj, w);
     pthread_mutex_unlock(&table_lock);
     return st;
 }
@@ -320,11 +325,7 @@ static cm_status_t waiter_add_keyed(struct cm__hobj *obj, struct cm__waiter *w, 
         k->users++;
         w->wake = k;
         w->wake_fd = k->fd;
-        w->prev = NULL;
-        w->next = obj->waiters;
-        if (w->next != NULL)
-            w->next->prev = w;
-        obj->waiters = w;
+        waiter_link_locked(obj, w);
     }
     pthread_mutex_unlock(&table_lock);
     return st;

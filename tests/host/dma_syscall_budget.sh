@@ -24,18 +24,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/cm-dmabudget.XXXXXX")
 file=""
 trap 'rm -rf "$work"; [[ -n "$file" ]] && rm -f "$file"' EXIT
 
-if ! command -v strace >/dev/null 2>&1; then
-    echo "1..0 # SKIP strace not installed (scripts/install-deps.sh installs it)"
-    exit 0
-fi
-if [[ ! -x "$PROG" ]]; then
-    echo "Bail out! $PROG not built"
-    exit 1
-fi
-if ! strace -f -qq -o /dev/null true >/dev/null 2>&1; then
-    echo "1..0 # SKIP strace cannot trace in this environment"
-    exit 0
-fi
+# shellcheck source=common/strace_ready.sh
+source "$root/tests/host/common/strace_ready.sh"
 
 # The device file: the first directory where a pool accepts it.
 for d in ${CAPMEM_DMA_DIR:-} /var/tmp /tmp "$root/build"; do

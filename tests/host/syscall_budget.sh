@@ -39,18 +39,8 @@ declare -A ALLOW=([sender]=2 [sender-map]=1 [sender-map-blocked]=1 [receiver]=3)
 work=$(mktemp -d "${TMPDIR:-/tmp}/cm-sysbudget.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-if ! command -v strace >/dev/null 2>&1; then
-    echo "1..0 # SKIP strace not installed (scripts/install-deps.sh installs it)"
-    exit 0
-fi
-if [[ ! -x "$PROG" ]]; then
-    echo "Bail out! $PROG not built"
-    exit 1
-fi
-if ! strace -f -qq -o /dev/null true >/dev/null 2>&1; then
-    echo "1..0 # SKIP strace cannot trace in this environment"
-    exit 0
-fi
+# shellcheck source=common/strace_ready.sh
+source "$root/tests/host/common/strace_ready.sh"
 
 # count VARIANT CASE -> prints "SENDER RECEIVER" and saves the calls made
 # in $work/VARIANT-CASE.{sender,receiver}. CASE is a fill, "-blocked" added
