@@ -209,6 +209,17 @@ static void set_prod_waiting(struct cm__sbuf *b, uint32_t v)
 
 /* ---- object ---- */
 
+/* The buffer's own fds (data memfd, epoll set, eventfd), closed once. */
+static void close_own_fds(struct cm__sbuf *b)
+{
+    int *fds[] = { &b->data_fd, &b->epfd, &b->evfd };
+    for (size_t k = 0; k < sizeof(fds) / sizeof(fds[0]); k++) {
+        if (*fds[k] >= 0)
+            close(*fds[k]);
+        *fds[k] = -1;
+    }
+}
+
 static void sbuf_destroy(struct cm__hobj *obj)
 {
     struct cm__sbuf *b = (struct cm__sbuf *)obj;
@@ -222,12 +233,7 @@ static void sbuf_destroy(struct cm__hobj *obj)
     }
     if (b->data != NULL)
         munmap(b->data, b->lay.data_size);
-    if (b->data_fd >= 0)
-        close(b->data_fd);
-    if (b->epfd >= 0)
-        close(b->epfd);
-    if (b->evfd >= 0)
-        close(b->evfd);
+    close_own_fds(b);
     pthread_mutex_destroy(&b->lock);
     free(b);
 }
@@ -248,13 +254,7 @@ static void sbuf_after_fork_child(struct cm__hobj *obj)
         b->links[c] = (struct cm__sbuf_link){ -1, NULL, NULL };
     }
     b->data = NULL;
-    if (b->data_fd >= 0)
-        close(b->data_fd);
-    if (b->epfd >= 0)
-        close(b->epfd);
-    if (b->evfd >= 0)
-        close(b->evfd);
-    b->data_fd = b->epfd = b->evfd = -1;
+    close_own_fds(b);
 }
 
 cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
