@@ -21,6 +21,19 @@ typedef int (*app_role_fn)(cm_handle_t peer, int argc, char **argv);
  * process exits with status 0 if `second` returned 0, else 1. */
 int app_run_pair(app_role_fn first, app_role_fn second, int argc, char **argv);
 
+/* The most processes app_run_group starts. */
+#define APP_GROUP_MAX 4
+
+/* The first role of a group app: runs with one channel to each of the n
+ * processes started in the second role (peers[i] to the i-th). It owns the
+ * peers and closes them. */
+typedef int (*app_group_fn)(const cm_handle_t *peers, uint32_t n, int argc, char **argv);
+
+/* As app_run_pair, with n (1 .. APP_GROUP_MAX) processes in the second role,
+ * each with its own channel to `first`. Waits for all of them. Returns 0
+ * only if `first` and every second process succeeded. */
+int app_run_group(app_group_fn first, app_role_fn second, uint32_t n, int argc, char **argv);
+
 /* SHA-256 of len bytes. */
 void app_sha256(const void *data, size_t len, uint8_t digest[32]);
 

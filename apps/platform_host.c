@@ -28,55 +28,107 @@ static int wait_child(pid_t pid, int *status)
     return r == pid ? 0 : -1;
 }
 
-int app_run_pair(app_role_fn first, app_role_fn second, int argc, char **argv)
+/* Reaps one peer and says why it failed, if it did. Returns 0 if it exited
+ * with status 0. */
+static int peer_ok(pid_t pid)
 {
-    cm_handle_t a, b;
-    /* Both processes write to one terminal or pipe: line buffering keeps
-     * each marker line whole and in the order it was printed. */
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    /* A closed stdout pipe or RLIMIT_FSIZE would kill either process by a
-     * signal in the middle of a role (SIGPIPE, SIGXFSZ), leaving its peer
-     * to find a dead channel: as errors, they end in the exit status. */
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGXFSZ, SIG_IGN);
-    cm_status_t st = cm_channel_create(0, &a, &b);
-    if (st != CM_OK) {
-        fprintf(stderr, "cannot create channel: %s\n", cm_status_str(st));
-        return 1;
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("fork");
-        cm_handle_close(a);
-        cm_handle_close(b);
-        return 1;
-    }
-    if (pid == 0) {
-        cm_handle_close(a);
-        int rc = second(b, argc, argv);
-        if (stdout_lost())
-            rc = 1;
-        fflush(NULL);
-        _exit(rc == 0 ? 0 : 1);
-    }
-    cm_handle_close(b);
-    int rc = first(a, argc, argv);
-    if (stdout_lost())
-        rc = 1;
     int status;
     if (wait_child(pid, &status) != 0) {
         perror("waitpid");
-        return 1;
+        return 0;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFSIGNALED(status))
             fprintf(stderr, "peer process killed by signal %d\n", WTERMSIG(status));
         else
             fprintf(stderr, "peer process failed (exit status %d)\n", WEXITSTATUS(status));
+        return 0;
+    }
+    return 1;
+}
+
+int app_run_group(app_group_fn first, app_role_fn second, uint32_t n, int argc, char **argv)
+{
+    cm_handle_t mine[APP_GROUP_MAX], theirs[APP_GROUP_MAX];
+    pid_t pids[APP_GROUP_MAX];
+    uint32_t started = 0;
+    int rc = 1;
+
+    if (n == 0 || n > APP_GROUP_MAX) {
+        fprintf(stderr, "app_run_group: %u processes (1..%u)\n", n, APP_GROUP_MAX);
         return 1;
     }
+    /* Every process writes to one terminal or pipe: line buffering keeps
+     * each marker line whole and in the order it was printed. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    /* A closed stdout pipe or RLIMIT_FSIZE would kill a process by a signal
+     * in the middle of a role (SIGPIPE, SIGXFSZ), leaving its peers to find
+     * a dead channel: as errors, they end in the exit status. */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+    for (uint32_t i = 0; i < n; i++) {
+        cm_status_t st = cm_channel_create(0, &mine[i], &theirs[i]);
+        if (st != CM_OK) {
+            fprintf(stderr, "cannot create channel: %s\n", cm_status_str(st));
+            for (uint32_t k = 0; k < i; k++) {
+                cm_handle_close(mine[k]);
+                cm_handle_close(theirs[k]);
+            }
+            return 1;
+        }
+    }
+    fflush(NULL);
+    for (; started < n; started++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            perror("fork");
+            break;
+        }
+        if (pid == 0) {
+            /* The child keeps only its own end. */
+            for (uint32_t k = 0; k < n; k++) {
+                cm_handle_close(mine[k]);
+                if (k != started)
+                    cm_handle_close(theirs[k]);
+            }
+            int crc = second(theirs[started], argc, argv);
+            if (stdout_lost())
+                crc = 1;
+            fflush(NULL);
+            _exit(crc == 0 ? 0 : 1);
+        }
+        pids[started] = pid;
+    }
+    for (uint32_t k = 0; k < n; k++)
+        cm_handle_close(theirs[k]);
+    if (started == n) {
+        rc = first(mine, n, argc, argv);
+        if (stdout_lost())
+            rc = 1;
+    } else {
+        /* A partial group never runs: its peers see their channel close. */
+        for (uint32_t k = 0; k < n; k++)
+            cm_handle_close(mine[k]);
+    }
+    for (uint32_t k = 0; k < started; k++)
+        if (!peer_ok(pids[k]))
+            rc = 1;
     return rc == 0 ? 0 : 1;
+}
+
+/* app_run_pair is a group of one. */
+static app_role_fn pair_first;
+
+static int pair_adapter(const cm_handle_t *peers, uint32_t n, int argc, char **argv)
+{
+    (void)n;
+    return pair_first(peers[0], argc, argv);
+}
+
+int app_run_pair(app_role_fn first, app_role_fn second, int argc, char **argv)
+{
+    pair_first = first;
+    return app_run_group(pair_adapter, second, 1, argc, argv);
 }
 
 void app_sha256(const void *data, size_t len, uint8_t digest[32])

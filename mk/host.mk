@@ -30,7 +30,7 @@ HOST_TEST_BINS = $(patsubst tests/host/%.c,$(HOST_BUILD)/tests/%,$(HOST_TESTS))
 ASAN_TEST_BINS = $(patsubst tests/host/%.c,$(ASAN_BUILD)/tests/%,$(HOST_TESTS))
 
 # Apps: apps/NAME.c + apps/launch_host.c -> build/host/apps/NAME
-HOST_APPS += vmo_share
+HOST_APPS += vmo_share sbuf_stream
 $(HOST_BUILD)/apps/%: $(HOST_BUILD)/obj/apps/%.o $(HOST_BUILD)/obj/apps/platform_host.o $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) -o $@ $< $(HOST_BUILD)/obj/apps/platform_host.o $(HOST_LIB) $(HOST_LIBS)

@@ -1,9 +1,10 @@
 /* apps/platform.h on the kernel target.
  *
- * app_run_pair spawns this same program image (argv[0]) in the SECOND role
- * with one end of a fresh channel as its only start-up handle. In that
- * process, app_run_pair runs `second` and exits with its result, so an
- * app's main() never needs to know which role it is. */
+ * app_run_group (and app_run_pair, a group of one) spawns this same program
+ * image (argv[0]) in the SECOND role, each process with one end of a fresh
+ * channel as its only start-up handle. In that process, app_run_group runs
+ * `second` and exits with its result, so an app's main() never needs to know
+ * which role it is. */
 #include "platform.h"
 
 #include <stdio.h>
@@ -13,31 +14,68 @@
 #include "riscv_time.h"
 #include "sha256.h"
 
-int app_run_pair(app_role_fn first, app_role_fn second, int argc, char **argv)
+int app_run_group(app_group_fn first, app_role_fn second, uint32_t n, int argc, char **argv)
 {
     if (cmk_role() == CMK_ROLE_SECOND) {
         if (cmk_startup_handle_count() != 1)
             exit(3);
         exit(second(cmk_startup_handle(0), argc, argv) == 0 ? 0 : 1);
     }
-    cm_handle_t mine, theirs;
-    cm_status_t st = cm_channel_create(0, &mine, &theirs);
-    if (st != CM_OK)
-        return 1;
-    int32_t pid = cmk_spawn(cmk_program_name(), (const char *const *)(argv + 1),
-                            argc > 0 ? (uint32_t)(argc - 1) : 0, &theirs, 1, CMK_ROLE_SECOND);
-    if (pid < 0) {
-        printf("app_run_pair: spawn failed: %s\n", cm_status_name(pid));
-        cm_handle_close(mine);
-        cm_handle_close(theirs);
+    if (n == 0 || n > APP_GROUP_MAX) {
+        printf("app_run_group: %u processes (1..%u)\n", n, APP_GROUP_MAX);
         return 1;
     }
-    int rc = first(mine, argc, argv);
-    cmk_exit_info_t info;
-    st = cmk_wait(pid, &info);
-    if (st != CM_OK || info.reason != CMK_EXIT_NORMAL || info.code != 0)
-        return 1;
+    cm_handle_t mine[APP_GROUP_MAX];
+    int32_t pids[APP_GROUP_MAX];
+    uint32_t started = 0;
+    int rc = 1;
+    for (; started < n; started++) {
+        cm_handle_t theirs;
+        cm_status_t st = cm_channel_create(0, &mine[started], &theirs);
+        if (st != CM_OK) {
+            printf("app_run_group: channel: %s\n", cm_status_name(st));
+            break;
+        }
+        /* A failed spawn leaves the start-up handle here: closed below. */
+        int32_t pid = cmk_spawn(cmk_program_name(), (const char *const *)(argv + 1),
+                                argc > 0 ? (uint32_t)(argc - 1) : 0, &theirs, 1, CMK_ROLE_SECOND);
+        if (pid < 0) {
+            printf("app_run_group: spawn failed: %s\n", cm_status_name(pid));
+            cm_handle_close(mine[started]);
+            cm_handle_close(theirs);
+            break;
+        }
+        pids[started] = pid;
+    }
+    if (started == n) {
+        rc = first(mine, n, argc, argv);
+    } else {
+        /* A partial group never runs: its peers see their channel close. */
+        for (uint32_t k = 0; k < started; k++)
+            cm_handle_close(mine[k]);
+    }
+    for (uint32_t k = 0; k < started; k++) {
+        cmk_exit_info_t info;
+        cm_status_t st = cmk_wait(pids[k], &info);
+        if (st != CM_OK || info.reason != CMK_EXIT_NORMAL || info.code != 0)
+            rc = 1;
+    }
     return rc == 0 ? 0 : 1;
+}
+
+/* app_run_pair is a group of one. */
+static app_role_fn pair_first;
+
+static int pair_adapter(const cm_handle_t *peers, uint32_t n, int argc, char **argv)
+{
+    (void)n;
+    return pair_first(peers[0], argc, argv);
+}
+
+int app_run_pair(app_role_fn first, app_role_fn second, int argc, char **argv)
+{
+    pair_first = first;
+    return app_run_group(pair_adapter, second, 1, argc, argv);
 }
 
 void app_sha256(const void *data, size_t len, uint8_t digest[32])

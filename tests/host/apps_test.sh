@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the programs a user runs: apps/vmo_share (the
-# two-process proof) and the capmem command-line tool. Prints TAP ("1..N",
+# two-process proof), apps/sbuf_stream (the SharedBuffer streaming proof)
+# and the capmem command-line tool. Prints TAP ("1..N",
 # "ok N - name", "not ok N - name", "# ..." diagnostics) for
 # scripts/run-tests.sh. Needs build/host/apps/vmo_share and build/host/capmem.
 #
@@ -11,6 +12,7 @@ set -u
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 VMO_SHARE="$root/build/host/apps/vmo_share"
+SBUF_STREAM="$root/build/host/apps/sbuf_stream"
 CAPMEM="$root/build/host/capmem"
 LIMIT=120 # seconds any single command may take before it counts as hung
 
@@ -114,6 +116,55 @@ t_vmo_share_missing_file_fails() {
 t_vmo_share_bad_usage_exits_2() {
     run shareusage "$VMO_SHARE" --no-such-option
     ((rc == 2)) || { note "exit $rc"; return 1; }
+}
+
+# ---- sbuf_stream ----
+
+SBUF_OK="SELFTEST: sbuf stream ok"
+
+t_sbuf_stream_two_consumers_verify_every_message() {
+    run sbuf2 "$SBUF_STREAM" --count 2000
+    ((rc == 0)) || { note "exit $rc"; diag "$work/sbuf2.out" "$work/sbuf2.err"; return 1; }
+    has_line "$work/sbuf2.out" "$SBUF_OK" || { diag "$work/sbuf2.out"; return 1; }
+    has_line "$work/sbuf2.out" "sbuf: 2 consumers verified 2000 messages (sequence, length, sha256 of each)" ||
+        { note "no verification line"; diag "$work/sbuf2.out"; return 1; }
+    local c
+    for c in 0 1; do
+        has_line "$work/sbuf2.out" "sbuf: consumer $c: 2000 messages in order, each SHA-256 verified in place" ||
+            { note "consumer $c did not report"; diag "$work/sbuf2.out"; return 1; }
+    done
+}
+
+t_sbuf_stream_four_consumers_small_slots() {
+    run sbuf4 "$SBUF_STREAM" --count 3000 --consumers 4 --slot-size 100
+    ((rc == 0)) || { note "exit $rc"; diag "$work/sbuf4.out" "$work/sbuf4.err"; return 1; }
+    has_line "$work/sbuf4.out" "$SBUF_OK" || { diag "$work/sbuf4.out"; return 1; }
+}
+
+t_sbuf_stream_broken_hash_fails_without_success_marker() {
+    run sbufbroken "$SBUF_STREAM" --count 64 --break-hash
+    local bad=0
+    ((rc != 0 && rc != 124)) || { note "exit $rc despite a broken hash"; bad=1; }
+    if has_line "$work/sbufbroken.out" "$SBUF_OK"; then note "printed $SBUF_OK"; bad=1; fi
+    grep -q "DIGEST MISMATCH" "$work/sbufbroken.out" || { note "no mismatch reported"; bad=1; }
+    ((bad == 0)) || diag "$work/sbufbroken.out" "$work/sbufbroken.err"
+    return $bad
+}
+
+t_sbuf_stream_bad_usage_exits_2() {
+    local args
+    for args in "--no-such-option" "--consumers 0" "--consumers 5" "--slot-size 47" "--count x"; do
+        # shellcheck disable=SC2086
+        run sbufusage "$SBUF_STREAM" $args
+        ((rc == 2)) || { note "$args: exit $rc"; return 1; }
+    done
+}
+
+t_sbuf_stream_slot_over_the_limit_is_a_typed_error() {
+    run sbufbig "$SBUF_STREAM" --count 1 --slot-size 16777217
+    ((rc == 1)) || { note "exit $rc"; diag "$work/sbufbig.out"; return 1; }
+    grep -q "creating the SharedBuffer failed: CM_ERR_OUT_OF_RANGE" "$work/sbufbig.out" ||
+        { diag "$work/sbufbig.out"; return 1; }
 }
 
 # ---- capmem ----
@@ -264,6 +315,11 @@ tests=(
     t_vmo_share_file_payload_hashes_to_sha256sum
     t_vmo_share_missing_file_fails
     t_vmo_share_bad_usage_exits_2
+    t_sbuf_stream_two_consumers_verify_every_message
+    t_sbuf_stream_four_consumers_small_slots
+    t_sbuf_stream_broken_hash_fails_without_success_marker
+    t_sbuf_stream_bad_usage_exits_2
+    t_sbuf_stream_slot_over_the_limit_is_a_typed_error
     t_capmem_help_exits_0_and_documents_exit_codes
     t_capmem_bad_usage_exits_2_with_a_message
     t_capmem_send_missing_file_says_so_and_fails
@@ -284,6 +340,7 @@ for t in "${tests[@]}"; do
     name=${t#t_}
     missing=""
     [[ $t == t_vmo_share_* && ! -x "$VMO_SHARE" ]] && missing=$VMO_SHARE
+    [[ $t == t_sbuf_stream_* && ! -x "$SBUF_STREAM" ]] && missing=$SBUF_STREAM
     [[ $t == t_capmem_* && ! -x "$CAPMEM" ]] && missing=$CAPMEM
     if [[ -n $missing ]]; then
         echo "not ok $n - $name"
