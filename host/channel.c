@@ -30,6 +30,7 @@
 #include "validate.h"
 #include "vmo_admit.h"
 #include "wire.h"
+#include "sbuf_internal.h"
 #include "channel_internal.h"
 
 static const struct cm__signal_ops cm__channel_signal_ops;
@@ -40,11 +41,15 @@ static const struct cm__signal_ops cm__channel_signal_ops;
  * travels with the endpoint and dies with the socket. */
 struct cm__pending {
     struct cm__wire_view view;
-    int fds[CM_CHANNEL_MAX_HANDLES];
-    struct stat sb[CM_CHANNEL_MAX_HANDLES];   /* what fd_matches saw, per fd */
+    int fds[CM__WIRE_MAX_FDS];                /* every fd that arrived, in order */
+    uint32_t first_fd[CM_CHANNEL_MAX_HANDLES]; /* handle i's fds start at fds[first_fd[i]] */
+    struct stat sb[CM_CHANNEL_MAX_HANDLES];   /* what fd_matches saw, per handle */
     /* A VMO fd's admission facts, read once by fd_matches (seals first) and
      * used again by its admission in install_received. */
     struct cm__vmo_facts facts[CM_CHANNEL_MAX_HANDLES];
+    /* A consumer's metadata (copied out of buf once) and admission verdict. */
+    struct cm__sbuf_wire meta[CM_CHANNEL_MAX_HANDLES];
+    struct cm__sbuf_admit_verdict verdict[CM_CHANNEL_MAX_HANDLES];
     uint8_t buf[CM__WIRE_MAX_MSG + 1]; /* +1: an oversized record shows as too long */
 };
 
@@ -184,27 +189,49 @@ static cm_status_t take_handles(const cm_handle_t *handles, uint32_t n,
  * own (cm__vmo_fd_for_peer), so that a receiver's F_SETFL (O_APPEND) cannot
  * reach a handle we kept. opened[i] is the fd opened for object i, or -1;
  * the caller closes them (close_opened) whatever this returns. */
+struct outgoing {
+    int fds[CM__WIRE_MAX_FDS];
+    uint32_t nfds;
+    struct cm__sbuf_wire meta[CM_CHANNEL_MAX_HANDLES];
+    uint32_t nmeta;
+};
+
 static cm_status_t prepare_fds(struct cm__hobj **objs, const struct cm__wire_handle *descs,
-                               uint32_t n, int *fds, int *opened)
+                               uint32_t n, struct outgoing *out, int *opened)
 {
-    for (uint32_t i = 0; i < n; i++)
+    uint32_t need = 0;
+    for (uint32_t i = 0; i < n; i++) {
         opened[i] = -1;
+        need += cm__wire_fds_of(objs[i]->type);
+    }
+    /* Linux passes at most SCM_MAX_FD fds in one message (a consumer is
+     * four): a local limit of the host, not the peer's fault. */
+    if (need > CM__WIRE_MAX_FDS)
+        return CM_ERR_NO_RESOURCES;
+    out->nfds = out->nmeta = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (objs[i]->type == CM_OBJ_CHANNEL) {
-            fds[i] = ((struct cm__channel *)objs[i])->fd;
+            out->fds[out->nfds++] = ((struct cm__channel *)objs[i])->fd;
+            continue;
+        }
+        if (objs[i]->type == CM_OBJ_SBUF_CONSUMER) {
+            /* Moves it: its mappings go with this object, which the
+             * caller drops after sending. */
+            cm__sbuf_consumer_export(objs[i], &out->meta[out->nmeta++], &out->fds[out->nfds]);
+            out->nfds += CM__WIRE_CONSUMER_FDS;
             continue;
         }
         struct cm__vmo *v = (struct cm__vmo *)objs[i];
         if (objs[i]->type == CM_OBJ_VMO && cm__vmo_frozen(v)) {
-            fds[i] = v->fd;
+            out->fds[out->nfds++] = v->fd;
             continue;
         }
         if (objs[i]->type != CM_OBJ_VMO)
-            return CM_ERR_UNSUPPORTED; /* listeners, pools: process-local */
+            return CM_ERR_UNSUPPORTED; /* listeners, pools, producers: process-local */
         cm_status_t st = cm__vmo_fd_for_peer(objs[i], descs[i].rights, &opened[i]);
         if (st != CM_OK)
             return st;
-        fds[i] = opened[i];
+        out->fds[out->nfds++] = opened[i];
     }
     return CM_OK;
 }
@@ -218,7 +245,7 @@ static void close_opened(const int *opened, uint32_t n)
 
 cm_status_t cm__transfer_check(struct cm__hobj *obj, cm_rights_t rights)
 {
-    if (obj->type == CM_OBJ_CHANNEL)
+    if (obj->type == CM_OBJ_CHANNEL || obj->type == CM_OBJ_SBUF_CONSUMER)
         return CM_OK;
     if (obj->type != CM_OBJ_VMO)
         return CM_ERR_UNSUPPORTED; /* listeners, pools: process-local */
@@ -240,29 +267,31 @@ cm_status_t cm__transfer_check(struct cm__hobj *obj, cm_rights_t rights)
 
 /* Sends one record: header+descriptors, bytes, and the fds. */
 static cm_status_t send_record(int sock, const void *bytes, uint32_t num_bytes,
-                               const int *send_fds, const struct cm__wire_handle *descs,
+                               const struct outgoing *o, const struct cm__wire_handle *descs,
                                uint32_t num_handles)
 {
     uint8_t hdr[CM__WIRE_MAX_HDR];
     union {
         struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * CM_CHANNEL_MAX_HANDLES)];
+        char buf[CMSG_SPACE(sizeof(int) * CM__WIRE_MAX_FDS)];
     } ctl;
+    const int *send_fds = o->fds;
+    uint32_t nfds = o->nfds;
     struct iovec iov[2] = {
-        { hdr, cm__wire_encode(hdr, num_bytes, descs, num_handles) },
+        { hdr, cm__wire_encode(hdr, num_bytes, descs, num_handles, o->meta, o->nmeta) },
         { (void *)bytes, num_bytes },
     };
     struct msghdr msg = { .msg_iov = iov, .msg_iovlen = num_bytes > 0 ? 2 : 1 };
-    if (num_handles > 0) {
+    if (nfds > 0) {
         memset(&ctl, 0, sizeof(ctl));
         msg.msg_control = ctl.buf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * num_handles);
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
         struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int) * num_handles);
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
         int *fds = (int *)(void *)CMSG_DATA(cm);
-        memcpy(fds, send_fds, sizeof(int) * num_handles);
+        memcpy(fds, send_fds, sizeof(int) * nfds);
     }
     ssize_t n;
     do
@@ -290,7 +319,8 @@ cm_status_t cm_channel_write(cm_handle_t channel, const void *bytes, uint32_t nu
 {
     struct cm__hobj *objs[CM_CHANNEL_MAX_HANDLES];
     struct cm__wire_handle descs[CM_CHANNEL_MAX_HANDLES];
-    int fds[CM_CHANNEL_MAX_HANDLES], opened[CM_CHANNEL_MAX_HANDLES];
+    int opened[CM_CHANNEL_MAX_HANDLES];
+    struct outgoing out;
     struct cm__channel *c;
 
     /* Stage 1 (docs/api.md): the arguments alone, the same rule as the kernel. */
@@ -307,9 +337,9 @@ cm_status_t cm_channel_write(cm_handle_t channel, const void *bytes, uint32_t nu
         goto release;
     st = taken;
     if (st == CM_OK) {
-        st = prepare_fds(objs, descs, num_handles, fds, opened);
+        st = prepare_fds(objs, descs, num_handles, &out, opened);
         if (st == CM_OK)
-            st = send_record(c->fd, bytes, num_bytes, fds, descs, num_handles);
+            st = send_record(c->fd, bytes, num_bytes, &out, descs, num_handles);
         /* Sent or not: the peer holds its own references now. */
         close_opened(opened, num_handles);
     }
@@ -358,19 +388,19 @@ release:
 /* Room for control messages the library does not ask for (credentials, a
  * pidfd, timestamps, a security label), next to the fds of a full message.
  * It also holds more fds than SCM_MAX_FD (253): a peer that sends too many
- * fds shows as more than CM_CHANNEL_MAX_HANDLES, never as MSG_CTRUNC. */
+ * fds shows as more than CM__WIRE_MAX_FDS, never as MSG_CTRUNC. */
 #define CM__RX_FOREIGN_ROOM 1024
 
 union rx_ctl {
     struct cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(int) * CM_CHANNEL_MAX_HANDLES) + CM__RX_FOREIGN_ROOM];
+    char buf[CMSG_SPACE(sizeof(int) * CM__WIRE_MAX_FDS) + CM__RX_FOREIGN_ROOM];
 };
 
 /* What one peek found besides the bytes (in cm__pending.buf). */
 struct rx {
     size_t len;        /* the record's full length (MSG_TRUNC) */
     uint32_t nfds;     /* SCM_RIGHTS fds installed, in cm__pending.fds */
-    int extra_fds;     /* more fds than CM_CHANNEL_MAX_HANDLES: closed, the record is bad */
+    int extra_fds;     /* more fds than CM__WIRE_MAX_FDS: closed, the record is bad */
     int ctrunc;        /* the kernel could not deliver all control data */
     int foreign;       /* a control message the library did not ask for */
 };
@@ -393,6 +423,42 @@ static void close_fds(const int *fds, uint32_t n)
 
 /* Is fd really the kind of object its descriptor claims? A VMO's facts
  * are kept in *facts for its admission (no second read). */
+/* Facts of a consumer's socket fd (core/sbuf_admit.h). */
+static void sock_gather(int fd, struct cm__sbuf_sock_facts *f)
+{
+    struct stat sb;
+    int v;
+    socklen_t len = sizeof(v);
+    memset(f, 0, sizeof(*f));
+    if (fstat(fd, &sb) != 0 || !S_ISSOCK(sb.st_mode))
+        return;
+    f->is_sock = 1;
+    f->unix_domain = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 && v == AF_UNIX;
+    len = sizeof(v);
+    f->seqpacket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == SOCK_SEQPACKET;
+    len = sizeof(v);
+    f->listening = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) != 0 || v != 0;
+    struct sockaddr_un peer;
+    socklen_t plen = sizeof(peer);
+    f->connected = getpeername(fd, (struct sockaddr *)&peer, &plen) == 0;
+}
+
+/* A consumer's four fds and its metadata, judged by core/sbuf_admit.c. */
+static int consumer_matches(struct cm__pending *p, uint32_t i, uint32_t k)
+{
+    const int *fds = &p->fds[p->first_fd[i]];
+    struct cm__sbuf_admit_facts f;
+    struct stat sb;
+    memcpy(&p->meta[i], p->view.consumers + (size_t)k * sizeof(struct cm__sbuf_wire),
+           sizeof(struct cm__sbuf_wire));
+    cm__vmo_gather(fds[0], &f.data, &sb);
+    cm__vmo_gather(fds[1], &f.prod, &sb);
+    cm__vmo_gather(fds[2], &f.cons, &sb);
+    sock_gather(fds[3], &f.sock);
+    return cm__sbuf_admit_decide(&p->meta[i], &f, p->view.handles[i].rights,
+                                 &p->verdict[i]) == CM_OK;
+}
+
 static int fd_matches(int fd, const struct cm__wire_handle *desc, struct stat *sbp,
                       struct cm__vmo_facts *facts)
 {
@@ -428,7 +494,7 @@ static int fd_matches(int fd, const struct cm__wire_handle *desc, struct stat *s
 }
 
 /* Sorts the control messages of one recvmsg: SCM_RIGHTS fds go to fds[]
- * (those beyond CM_CHANNEL_MAX_HANDLES are closed and mark the record bad),
+ * (those beyond CM__WIRE_MAX_FDS are closed and mark the record bad),
  * anything else is foreign and ignored, and a foreign message that installed
  * an fd (SCM_PIDFD) has it closed. Never fails by itself: a peer, or a
  * holder of a dup of the socket (SO_PASSCRED and the like), decides what is
@@ -448,7 +514,7 @@ static void collect_control(struct msghdr *msg, int *fds, struct rx *rx)
         for (size_t i = 0; i < k; i++) {
             int fd;
             memcpy(&fd, data + i * sizeof(int), sizeof(int));
-            if (rights && rx->nfds < CM_CHANNEL_MAX_HANDLES) {
+            if (rights && rx->nfds < CM__WIRE_MAX_FDS) {
                 fds[rx->nfds++] = fd;
             } else {
                 close(fd);
@@ -594,17 +660,25 @@ static cm_status_t rx_judge(struct cm__pending *p, const struct rx *rx,
      * kernel could not install them all (no free slot under RLIMIT_NOFILE)
      * or foreign control messages took the room. Ours, not the peer's: a
      * peer that sends too many fds shows as extra_fds instead. */
-    if (rx->ctrunc && !rx->extra_fds && rx->nfds <= nh)
+    if (rx->ctrunc && !rx->extra_fds && rx->nfds <= p->view.num_fds)
         return CM_ERR_NO_RESOURCES;
-    if (rx->extra_fds || rx->nfds != nh)
+    if (rx->extra_fds || rx->nfds != p->view.num_fds)
         return CM_ERR_PROTOCOL;
     /* Installing can still fail (another thread), but then too before the
      * record is taken; this only spares the checks below. */
     if (nh > 0 && cm_host_live_handles() + nh > CM_MAX_HANDLES)
         return CM_ERR_NO_RESOURCES;
-    for (uint32_t i = 0; i < nh; i++)
-        if (!fd_matches(p->fds[i], &p->view.handles[i], &p->sb[i], &p->facts[i]))
+    for (uint32_t i = 0, f = 0, k = 0; i < nh; i++) {
+        p->first_fd[i] = f;
+        f += cm__wire_fds_of(p->view.handles[i].type);
+        if (p->view.handles[i].type == CM_OBJ_SBUF_CONSUMER) {
+            if (!consumer_matches(p, i, k++))
+                return CM_ERR_PROTOCOL;
+        } else if (!fd_matches(p->fds[p->first_fd[i]], &p->view.handles[i], &p->sb[i],
+                               &p->facts[i])) {
             return CM_ERR_PROTOCOL;
+        }
+    }
     return CM_OK;
 }
 
@@ -661,26 +735,49 @@ static cm_status_t endpoint_disarm(int fd)
 
 /* Turns each received fd into a handle. On failure closes everything that
  * arrived (installed handles and raw fds alike). */
+/* A sender that keeps a dup of a consumer's socket could have armed
+ * O_ASYNC with us as owner: every wake-up byte would signal this process
+ * (SIGIO kills by default). Undone, as for a channel end. */
+static cm_status_t consumer_sock_disarm(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return CM_ERR_INTERNAL;
+    if ((fl & O_ASYNC) &&
+        (fcntl(fd, F_SETFL, fl & ~O_ASYNC) != 0 || fcntl(fd, F_SETOWN, 0) != 0 ||
+         fcntl(fd, F_SETSIG, 0) != 0))
+        return CM_ERR_INTERNAL;
+    return CM_OK;
+}
+
+/* Turns each received fd (a consumer's four) into a handle. On failure
+ * closes everything that arrived (installed handles and raw fds alike). */
 static cm_status_t install_received(struct cm__pending *p, cm_handle_t *out)
 {
     cm_status_t st = CM_OK;
     uint32_t i;
     for (i = 0; i < p->view.num_handles && st == CM_OK; i++) {
         const struct cm__wire_handle *d = &p->view.handles[i];
+        const int *fds = &p->fds[p->first_fd[i]];
         if (d->type == CM_OBJ_VMO) {
-            st = cm__vmo_receive(p->fds[i], &p->facts[i], &p->sb[i], d->rights, d->size,
-                                 &out[i]);
-        } else {
-            st = endpoint_disarm(p->fds[i]);
+            st = cm__vmo_receive(fds[0], &p->facts[i], &p->sb[i], d->rights, d->size, &out[i]);
+        } else if (d->type == CM_OBJ_SBUF_CONSUMER) {
+            st = consumer_sock_disarm(fds[3]);
             if (st == CM_OK)
-                st = cm__channel_install(p->fds[i], d->rights & CM_CHANNEL_DEFAULT_RIGHTS,
+                st = cm__sbuf_consumer_receive(&p->meta[i], &p->verdict[i], fds, &out[i]);
+        } else {
+            st = endpoint_disarm(fds[0]);
+            if (st == CM_OK)
+                st = cm__channel_install(fds[0], d->rights & CM_CHANNEL_DEFAULT_RIGHTS,
                                          &out[i]);
         }
     }
     if (st != CM_OK) {
+        /* Handle i - 1 failed: its fds and every later one's are still raw. */
         for (uint32_t j = 0; j + 1 < i; j++)
             cm_handle_close(out[j]);
-        close_fds(p->fds + i - 1, p->view.num_handles - (i - 1));
+        uint32_t from = p->first_fd[i - 1];
+        close_fds(p->fds + from, p->view.num_fds - from);
     }
     return st;
 }

@@ -34,6 +34,13 @@ struct cm__signal_ops {
      * peer is gone), so that the wait sleeps until its deadline or a close
      * instead of spinning on a level-triggered hang-up. */
     short (*poll_events)(struct cm__hobj *obj, cm_signals_t waitfor, cm_signals_t now, int *fd);
+    /* Optional, for objects whose waker writes to the fd only when told
+     * that someone sleeps (a SharedBuffer: host/sbuf_wait.c). A blocking
+     * wait calls arm before each evaluation that may precede a sleep, and
+     * disarm after that sleep (or when it ends without one): an event
+     * after arm's return wakes the poll on poll_events' fd. */
+    void (*arm)(struct cm__hobj *obj);
+    void (*disarm)(struct cm__hobj *obj);
 };
 
 /* Every object a host handle names starts with this header. Each handle

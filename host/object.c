@@ -110,11 +110,24 @@ static int poll_can_settle(const struct wait_req *r)
     return r->n == 1 && r->report != CM_SIGNALS_ALL && r->objs[0]->signals->from_revents != NULL;
 }
 
+/* Announces (arm 1) or withdraws (arm 0) the wait to every object that
+ * wants to know before it sleeps (cm__signal_ops.arm). */
+static void arm_items(const struct wait_req *r, int arm)
+{
+    for (uint32_t i = 0; i < r->n; i++) {
+        const struct cm__signal_ops *ops = r->objs[i]->signals;
+        if (arm && ops->arm != NULL)
+            ops->arm(r->objs[i]);
+        else if (!arm && ops->disarm != NULL)
+            ops->disarm(r->objs[i]);
+    }
+}
+
 static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
 {
     struct cm__waitset ws;
     struct pollfd fds[CM_WAIT_MANY_MAX + 1];
-    int registered = 0, match, slept = 0, direct = 0;
+    int registered = 0, match, slept = 0, direct = 0, armed = 0;
     cm_status_t st;
     /* A handle that has its eventfd already (an earlier blocking wait made
      * it): register and sleep at once; that one poll also finds the item
@@ -142,6 +155,12 @@ static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
             fds[0] = (struct pollfd){ ev != 0 ? fd : -1, ev, 0 };
             direct = 0;
         } else {
+            /* Armed before the evaluation: an event it misses wakes the
+             * sleep after it. Not for a poll (deadline passed). */
+            if (!armed && !cm__deadline_passed(deadline, cm__now_ns())) {
+                arm_items(r, 1);
+                armed = 1;
+            }
             st = evaluate(r, fds, &match);
             if (st == CM_OK && match && any_dead(r))
                 st = CM_ERR_BAD_HANDLE;
@@ -161,11 +180,17 @@ static cm_status_t wait_items(const struct wait_req *r, uint64_t deadline)
             registered = 1;
         }
         st = cm__waitset_sleep(&ws, fds, deadline);
+        if (armed) {
+            arm_items(r, 0);
+            armed = 0;
+        }
         /* TIMED_OUT evaluates once more, so that pending is current. */
         if (st != CM_OK && st != CM_ERR_TIMED_OUT)
             break;
         slept = st == CM_OK;
     }
+    if (armed)
+        arm_items(r, 0);
     if (registered)
         cm__waitset_end(&ws);
     return st;

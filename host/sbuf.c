@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -257,6 +258,84 @@ static void sbuf_after_fork_child(struct cm__hobj *obj)
     close_own_fds(b);
 }
 
+/* ---- signals (include/capmem/sbuf.h "Signals") ----
+ *
+ * WRITABLE: a loan with timeout 0 would succeed now. Evaluated as that
+ * loan would (reap every consumer; hang-ups reclaimed), without its side
+ * effects on slots: under DROP_OLDEST a slot that only a take-back could
+ * free counts (a loan would take it back), but nothing is taken back here.
+ * A blocked object wait is a sleeping loan for the consumers: arm sets
+ * prod_waiting and fences before the evaluation reaps, so a release after
+ * it writes a wake-up byte to epfd's sockets; it counts in `sleepers`, so
+ * that no other reap drains that byte; and it drains itself first when
+ * nothing else sleeps, so that a stale byte cannot make it poll in a loop. */
+
+static cm_status_t buffer_signals(struct cm__hobj *obj, cm_signals_t *now)
+{
+    struct cm__sbuf *b = (struct cm__sbuf *)obj;
+    uint32_t c;
+    uint64_t idx;
+    *now = 0;
+    pthread_mutex_lock(&b->lock);
+    if (!b->inert && b->own.loaned < b->cfg.max_loans) {
+        uint32_t free_before = b->own.free;
+        if (b->own.free == 0)
+            reap_all(b);
+        wake_loans(b, free_before);
+        if (b->own.free > 0 || (b->cfg.policy == CM_SBUF_DROP_OLDEST &&
+                                cm__sbuf_own_drop_candidate(&b->own, &c, &idx) == CM_OK))
+            *now = CM_SIGNAL_WRITABLE;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return CM_OK;
+}
+
+static short buffer_poll_events(struct cm__hobj *obj, cm_signals_t waitfor, cm_signals_t now,
+                                int *fd)
+{
+    struct cm__sbuf *b = (struct cm__sbuf *)obj;
+    (void)now;
+    *fd = b->epfd;
+    /* A forked child's inert copy never becomes writable. */
+    if (b->inert || b->epfd < 0 || (waitfor & CM_SIGNAL_WRITABLE) == 0)
+        return 0;
+    return POLLIN;
+}
+
+static void buffer_arm(struct cm__hobj *obj)
+{
+    struct cm__sbuf *b = (struct cm__sbuf *)obj;
+    pthread_mutex_lock(&b->lock);
+    if (!b->inert) {
+        uint32_t free_before = b->own.free;
+        check_sockets(b); /* drains only while nothing else sleeps */
+        wake_loans(b, free_before);
+        b->sleepers++;
+        set_prod_waiting(b, 1);
+        SB_FENCE();
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void buffer_disarm(struct cm__hobj *obj)
+{
+    struct cm__sbuf *b = (struct cm__sbuf *)obj;
+    pthread_mutex_lock(&b->lock);
+    if (!b->inert) {
+        b->sleepers--;
+        if (b->sleepers == 0)
+            set_prod_waiting(b, 0);
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+static const struct cm__signal_ops buffer_signal_ops = {
+    .get = buffer_signals,
+    .poll_events = buffer_poll_events,
+    .arm = buffer_arm,
+    .disarm = buffer_disarm,
+};
+
 cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
 {
     struct cm_sbuf_layout lay;
@@ -275,6 +354,7 @@ cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
         return CM_ERR_NO_MEMORY;
     cm__hobj_init(&b->hdr, CM_OBJ_SBUF, sbuf_destroy);
     b->hdr.after_fork_child = sbuf_after_fork_child;
+    b->hdr.signals = &buffer_signal_ops;
     pthread_mutex_init(&b->lock, NULL);
     b->cfg = cfg;
     b->lay = lay;
@@ -384,7 +464,7 @@ cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
         return st;
     struct cm__sbuf *b = (struct cm__sbuf *)obj;
     uint32_t c;
-    int prod_fd = -1, cons_fd = -1, csock = -1;
+    int data_fd = -1, prod_fd = -1, cons_fd = -1, csock = -1;
     struct cm__sbuf_consumer *co = NULL;
     pthread_mutex_lock(&b->lock);
     if (b->inert) {
@@ -398,10 +478,13 @@ cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
     if ((st = cm__sbuf_own_join(&b->own, &c)) != CM_OK)
         goto out;
     st = link_make(b, c, &prod_fd, &cons_fd, &csock);
+    /* The consumer keeps its own copy of the data memfd, to travel with it. */
+    if (st == CM_OK && (data_fd = fcntl(b->data_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+        st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
     if (st == CM_OK)
-        st = cm__sbuf_consumer_make(&b->cfg, c, b->data_fd, prod_fd, cons_fd, csock, &co);
+        st = cm__sbuf_consumer_make(&b->cfg, c, data_fd, prod_fd, cons_fd, csock, &co);
     if (st == CM_OK) {
-        csock = -1; /* the consumer owns it */
+        data_fd = prod_fd = cons_fd = csock = -1; /* the consumer owns them */
         st = cm__handle_install(&co->hdr, rights, consumer);
         if (st != CM_OK)
             cm__hobj_put(&co->hdr);
@@ -413,6 +496,8 @@ cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
     }
 out:
     pthread_mutex_unlock(&b->lock);
+    if (data_fd >= 0)
+        close(data_fd);
     if (prod_fd >= 0)
         close(prod_fd);
     if (cons_fd >= 0)

@@ -9,6 +9,7 @@
  * message received before the producer died stays readable. */
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -24,10 +25,13 @@ static void consumer_destroy(struct cm__hobj *obj)
         munmap((void *)c->prod, c->lay.prod_area_size);
     if (c->cons != NULL)
         munmap(c->cons, c->lay.cons_area_size);
-    /* The producer sees the hang-up once every copy of this end is closed,
+    /* The producer sees the hang-up once every copy of this end is closed
+     * (one may be in flight in a channel message: then the receiver's),
      * and reclaims what this consumer held and had pending. */
-    if (c->sock >= 0)
-        close(c->sock);
+    int fds[] = { c->sock, c->data_fd, c->prod_fd, c->cons_fd };
+    for (size_t k = 0; k < sizeof(fds) / sizeof(fds[0]); k++)
+        if (fds[k] >= 0)
+            close(fds[k]);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -37,9 +41,11 @@ static void consumer_after_fork_child(struct cm__hobj *obj)
     pthread_mutex_init(&((struct cm__sbuf_consumer *)obj)->lock, NULL);
 }
 
-cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, int data_fd,
-                                   int prod_fd, int cons_fd, int sock,
-                                   struct cm__sbuf_consumer **out)
+static const struct cm__signal_ops consumer_signal_ops;
+
+/* The object and its three mappings; it owns no fd yet. */
+static cm_status_t consumer_map(const cm_sbuf_config_t *cfg, uint32_t pos, int data_fd,
+                                int prod_fd, int cons_fd, struct cm__sbuf_consumer **out)
 {
     struct cm_sbuf_layout lay;
     cm_sbuf_config_t copy = *cfg;
@@ -51,11 +57,12 @@ cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, in
         return CM_ERR_NO_MEMORY;
     cm__hobj_init(&c->hdr, CM_OBJ_SBUF_CONSUMER, consumer_destroy);
     c->hdr.after_fork_child = consumer_after_fork_child;
+    c->hdr.signals = &consumer_signal_ops;
     pthread_mutex_init(&c->lock, NULL);
     c->cfg = copy;
     c->lay = lay;
     c->pos = pos;
-    c->sock = -1;
+    c->sock = c->data_fd = c->prod_fd = c->cons_fd = -1;
     c->spin = CM__SBUF_SPIN_MIN;
     void *d = NULL, *p = NULL, *k = NULL;
     cm_status_t st = cm__sbuf_map(data_fd, lay.data_size, PROT_READ, &d);
@@ -67,17 +74,40 @@ cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, in
         c->prod = p;
         st = cm__sbuf_map(cons_fd, lay.cons_area_size, PROT_READ | PROT_WRITE, &k);
     }
-    if (st == CM_OK) {
+    if (st == CM_OK)
         c->cons = k;
-        /* One copy of each producer word, checked by core. */
-        st = cm__sbuf_cons_init(&c->cs, c->holds, &c->cfg, SB_LOAD_RLX(&c->prod->join_seq),
-                                SB_LOAD_RLX(&c->prod->index_base));
-    }
+    else
+        consumer_destroy(&c->hdr);
+    if (st == CM_OK)
+        *out = c;
+    return st;
+}
+
+static void consumer_own_fds(struct cm__sbuf_consumer *c, int data_fd, int prod_fd,
+                             int cons_fd, int sock)
+{
+    c->data_fd = data_fd;
+    c->prod_fd = prod_fd;
+    c->cons_fd = cons_fd;
+    c->sock = sock;
+}
+
+cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, int data_fd,
+                                   int prod_fd, int cons_fd, int sock,
+                                   struct cm__sbuf_consumer **out)
+{
+    struct cm__sbuf_consumer *c;
+    cm_status_t st = consumer_map(cfg, pos, data_fd, prod_fd, cons_fd, &c);
+    if (st != CM_OK)
+        return st;
+    /* One copy of each producer word, checked by core. */
+    st = cm__sbuf_cons_init(&c->cs, c->holds, &c->cfg, SB_LOAD_RLX(&c->prod->join_seq),
+                            SB_LOAD_RLX(&c->prod->index_base));
     if (st != CM_OK) {
         consumer_destroy(&c->hdr);
         return st;
     }
-    c->sock = sock;
+    consumer_own_fds(c, data_fd, prod_fd, cons_fd, sock);
     *out = c;
     return CM_OK;
 }
@@ -95,6 +125,8 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
      * deadline, and never sleeps on it. */
     int looked_again = 0, hup = 0;
     c->contended = 0;
+    if (c->moved)
+        return CM_ERR_BAD_HANDLE;
     for (uint32_t round = 0;; round++) {
         if (round == CM__SBUF_TAKE_RETRIES) {
             c->contended = 1;
@@ -127,7 +159,8 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
                  * made after the tail load above, and the caller would
                  * sleep through it (then a BLOCK producer waiting for our
                  * release, and we for its publish, would both wait). */
-                hup = c->sleepers == 0 ? cm__sbuf_drain(c->sock) : cm__sbuf_hung_up(c->sock);
+                hup = c->sleepers == 0 && c->owaiters == 0 ? cm__sbuf_drain(c->sock)
+                                                           : cm__sbuf_hung_up(c->sock);
                 looked_again = 1;
                 continue;
             }
@@ -189,6 +222,8 @@ static cm_status_t do_release(struct cm__sbuf_consumer *c, uint64_t seq)
 {
     struct cm_sbuf_rel rel;
     uint64_t idx;
+    if (c->moved)
+        return CM_ERR_BAD_HANDLE;
     cm_status_t st = cm__sbuf_cons_release(&c->cs, seq, SB_LOAD_ACQ(&c->prod->rel_head), &rel,
                                            &idx);
     if (st != CM_OK)
@@ -252,7 +287,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             st = do_release(c, d.seq);
         }
         /* The flag stays while another thread sleeps on it. */
-        if (st != CM_ERR_SHOULD_WAIT && c->sleepers == 0)
+        if (st != CM_ERR_SHOULD_WAIT && c->sleepers == 0 && c->owaiters == 0)
             SB_STORE_RLX(&c->cons->cons_waiting, 0u);
         if (st != CM_ERR_SHOULD_WAIT && spun)
             c->spin = cm__sbuf_spin_adapt(c->spin, !slept);
@@ -305,7 +340,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         /* Leaving without a message: unless another thread sleeps, nobody
          * needs the producer's wake-ups any more. */
         pthread_mutex_lock(&c->lock);
-        if (c->sleepers == 0)
+        if (c->sleepers == 0 && c->owaiters == 0)
             SB_STORE_RLX(&c->cons->cons_waiting, 0u);
         pthread_mutex_unlock(&c->lock);
     }
@@ -358,3 +393,138 @@ void cm__sbuf_consumer_info(struct cm__sbuf_consumer *c, cm_sbuf_info_t *info)
     ci->dropped = c->cs.dropped;
     pthread_mutex_unlock(&c->lock);
 }
+
+void cm__sbuf_consumer_export(struct cm__hobj *obj, struct cm__sbuf_wire *meta, int fds[4])
+{
+    struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
+    pthread_mutex_lock(&c->lock);
+    /* Its pointers die with this object: what it holds goes back now (a
+     * broken consumer cannot release; it stays broken at the receiver,
+     * which holds nothing). */
+    for (uint32_t i = 0; i < c->cfg.max_held && !c->cs.broken; i++)
+        if (c->holds[i].used)
+            (void)do_release(c, c->holds[i].seq);
+    c->moved = 1;
+    *meta = (struct cm__sbuf_wire){
+        .config = c->cfg, .pos = c->pos, .flags = c->cs.broken ? CM__SBUF_WIRE_BROKEN : 0,
+        .read = c->cs.read, .rel_tail = c->cs.rel_tail, .received = c->cs.received,
+        .released = c->cs.released, .dropped = c->cs.dropped,
+    };
+    if (c->sleepers == 0 && c->owaiters == 0)
+        SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+    pthread_mutex_unlock(&c->lock);
+    fds[0] = c->data_fd;
+    fds[1] = c->prod_fd;
+    fds[2] = c->cons_fd;
+    fds[3] = c->sock;
+}
+
+cm_status_t cm__sbuf_consumer_receive(const struct cm__sbuf_wire *meta,
+                                      const struct cm__sbuf_admit_verdict *v, const int fds[4],
+                                      cm_handle_t *out)
+{
+    struct cm__sbuf_consumer *c;
+    cm_status_t st = consumer_map(&meta->config, meta->pos, fds[0], fds[1], fds[2], &c);
+    if (st != CM_OK)
+        return st;
+    /* The configuration was checked on the copy in meta, which is ours. */
+    if (c->lay.data_size != v->lay.data_size || c->lay.prod_area_size != v->lay.prod_area_size ||
+        c->lay.cons_area_size != v->lay.cons_area_size) {
+        consumer_destroy(&c->hdr);
+        return CM_ERR_INTERNAL;
+    }
+    /* One load of each shared word; the sender may still hold the areas
+     * (a hostile one writes its consumer area at will): core judges the
+     * values, which can only break this consumer. */
+    st = cm__sbuf_cons_adopt(&c->cs, c->holds, meta, SB_LOAD_RLX(&c->prod->join_seq),
+                             SB_LOAD_RLX(&c->prod->index_base), SB_LOAD_ACQ(&c->cons->read),
+                             SB_LOAD_ACQ(&c->cons->rel_tail), SB_LOAD_ACQ(&c->prod->tail),
+                             SB_LOAD_ACQ(&c->prod->rel_head));
+    if (st == CM_OK)
+        st = cm__handle_install(&c->hdr, v->rights, out);
+    if (st != CM_OK) {
+        consumer_destroy(&c->hdr);
+        return st;
+    }
+    consumer_own_fds(c, fds[0], fds[1], fds[2], fds[3]);
+    return CM_OK;
+}
+
+/* ---- signals (include/capmem/sbuf.h "Signals") ----
+ *
+ * READABLE: a delivery is waiting (tail != read), unless this consumer was
+ * evicted (its entries were reclaimed) or is broken. PEER_CLOSED: the
+ * producer left (CLOSED), evicted it, or died (its socket end hung up);
+ * latched, so a hostile producer cannot clear it.
+ * A blocked object wait is a sleeper in the protocol of receive (host/
+ * sbuf_wait.c): arm announces it (cons_waiting) and fences before the
+ * wait's evaluation loads tail, so a publish after that evaluation sees
+ * the flag and writes a wake-up byte; while armed, no receive drains the
+ * bytes (it could take the one the wait needs). Bytes are drained by arm
+ * when no one else sleeps on the socket, before the evaluation, so a stale
+ * byte (its message received meanwhile) cannot make the wait poll in a
+ * loop. */
+
+static cm_status_t consumer_signals(struct cm__hobj *obj, cm_signals_t *now)
+{
+    struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
+    cm_signals_t s = 0;
+    uint32_t state = SB_LOAD_ACQ(&c->prod->state);
+    int closed = __atomic_load_n(&c->peer_closed, __ATOMIC_ACQUIRE) ||
+                 state == CM_SBUF_CTL_CLOSED || state == CM_SBUF_CTL_EVICTED ||
+                 cm__sbuf_hung_up(c->sock);
+    if (closed) {
+        __atomic_store_n(&c->peer_closed, 1, __ATOMIC_RELEASE);
+        s |= CM_SIGNAL_PEER_CLOSED;
+    }
+    pthread_mutex_lock(&c->lock);
+    int usable = !c->cs.broken && !c->moved;
+    pthread_mutex_unlock(&c->lock);
+    /* state before tail (CLOSED is stored after the last tail). */
+    if (usable && state != CM_SBUF_CTL_EVICTED &&
+        SB_LOAD_ACQ(&c->prod->tail) != SB_LOAD_ACQ(&c->cons->read))
+        s |= CM_SIGNAL_READABLE;
+    *now = s;
+    return CM_OK;
+}
+
+static short consumer_poll_events(struct cm__hobj *obj, cm_signals_t waitfor, cm_signals_t now,
+                                  int *fd)
+{
+    struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
+    *fd = c->sock;
+    /* After PEER_CLOSED nothing wakes a wait for READABLE any more (the
+     * hang-up is level-triggered: polling it would spin). */
+    if ((now & CM_SIGNAL_PEER_CLOSED) || (waitfor & (CM_SIGNAL_READABLE | CM_SIGNAL_PEER_CLOSED)) == 0)
+        return 0;
+    return POLLIN;
+}
+
+static void consumer_arm(struct cm__hobj *obj)
+{
+    struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
+    pthread_mutex_lock(&c->lock);
+    if (c->sleepers == 0 && c->owaiters == 0 && cm__sbuf_drain(c->sock))
+        __atomic_store_n(&c->peer_closed, 1, __ATOMIC_RELEASE);
+    c->owaiters++;
+    SB_STORE_RLX(&c->cons->cons_waiting, 1u);
+    SB_FENCE();
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void consumer_disarm(struct cm__hobj *obj)
+{
+    struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
+    pthread_mutex_lock(&c->lock);
+    c->owaiters--;
+    if (c->sleepers == 0 && c->owaiters == 0)
+        SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static const struct cm__signal_ops consumer_signal_ops = {
+    .get = consumer_signals,
+    .poll_events = consumer_poll_events,
+    .arm = consumer_arm,
+    .disarm = consumer_disarm,
+};

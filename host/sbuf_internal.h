@@ -13,6 +13,7 @@
 
 #include <capmem/sbuf.h>
 #include "internal.h"
+#include "sbuf_admit.h"
 #include "sbuf_cons.h"
 #include "sbuf_own.h"
 
@@ -69,11 +70,22 @@ struct cm__sbuf_consumer {
     struct cm_sbuf_layout lay;
     uint32_t pos;                  /* its position at the producer */
     int sock;                      /* its end of the socketpair */
+    /* The areas' fds, kept so that the consumer can travel over a channel
+     * (host/wire.h): the data memfd, the producer area, its own area. */
+    int data_fd, prod_fd, cons_fd;
     const uint8_t *data;           /* read-only mapping of the data */
     const struct cm_sbuf_prod_ctl *prod; /* read-only */
     struct cm_sbuf_cons_ctl *cons; /* read-write */
     uint32_t spin;                 /* adaptive spin budget (pauses) */
     uint32_t sleepers;             /* receives asleep on sock (under lock) */
+    uint32_t owaiters;             /* object waits armed on sock (under lock) */
+    /* Sent over a channel (under lock): its state is the receiver's now;
+     * a thread still inside a call through the old handle gets BAD_HANDLE
+     * and must not move it. */
+    int moved;
+    /* PEER_CLOSED was seen (latched, atomic): never cleared, whatever a
+     * hostile producer writes into its state word afterwards. */
+    int peer_closed;
     /* The last take gave up after CM__SBUF_TAKE_RETRIES moves of read under
      * it (under lock): its SHOULD_WAIT is no reason to sleep (a message may
      * be queued, and no wake-up may come for it): the receive spins and
@@ -132,12 +144,29 @@ cm_status_t cm__sbuf_map_producer(int fd, uint64_t size, void **out);
 
 /* Builds a consumer object for position `pos` over the given areas (the
  * consumer's own mappings are made from the fds here: data and producer
- * area read-only, consumer area read-write) and `sock`, which it owns on
- * success. cfg is the producer's configuration. Errors: NO_RESOURCES,
- * NO_MEMORY, PROTOCOL (the producer area is not an honest one). */
+ * area read-only, consumer area read-write) and `sock`; it owns all four
+ * fds on success (the caller keeps them on failure). cfg is the producer's
+ * configuration. Errors: NO_RESOURCES, NO_MEMORY, PROTOCOL (the producer
+ * area is not an honest one). */
 cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, int data_fd,
                                    int prod_fd, int cons_fd, int sock,
                                    struct cm__sbuf_consumer **out);
 void cm__sbuf_consumer_info(struct cm__sbuf_consumer *c, cm_sbuf_info_t *info);
+
+/* Sending consumer obj over a channel: releases what it holds (its
+ * pointers die with this object), marks it moved and fills the metadata
+ * and the four fds to send (still owned by obj: the caller sends them
+ * before dropping obj). */
+void cm__sbuf_consumer_export(struct cm__hobj *obj, struct cm__sbuf_wire *meta, int fds[4]);
+
+/* Installs a consumer that arrived with `meta` and fds[0..4) (data,
+ * producer area, consumer area, socket), judged admissible by
+ * cm__sbuf_admit_decide (verdict v). Maps, checks the shared words against
+ * the metadata (cm__sbuf_cons_adopt), installs a handle with v->rights.
+ * On success the fds belong to the consumer; on failure the caller still
+ * owns them. Errors: PROTOCOL; NO_RESOURCES; NO_MEMORY. */
+cm_status_t cm__sbuf_consumer_receive(const struct cm__sbuf_wire *meta,
+                                      const struct cm__sbuf_admit_verdict *v, const int fds[4],
+                                      cm_handle_t *out);
 
 #endif

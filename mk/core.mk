@@ -6,6 +6,8 @@ CORE_SRCS += core/vmo_admit.c
 # SharedBuffer rules shared by both targets (docs/sbuf.md): configuration
 # and layout, the producer's slot ownership, the consumer's checks.
 CORE_SRCS += core/sbuf_ring.c core/sbuf_own.c core/sbuf_cons.c
+# Admission of a consumer received from another process (host channels).
+CORE_SRCS += core/sbuf_admit.c
 HOST_TESTS += tests/host/core_sbuf_own.c tests/host/core_sbuf_cons.c \
               tests/host/core_sbuf_exhaustive.c
 TEST_SUITES += tests/host/sbuf_spin_test.sh

@@ -74,3 +74,4 @@ REQUIRED_SUITES += tests/host/vmo_huge_test.sh
 HOST_LIB_SRCS += host/sbuf.c host/sbuf_consumer.c host/sbuf_wait.c
 HOST_TESTS += tests/host/sbuf.c
 HOST_TESTS += tests/host/sbuf_proc.c
+HOST_TESTS += tests/host/sbuf_transfer.c

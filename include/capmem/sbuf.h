@@ -6,9 +6,10 @@
  * docs/sbuf.md has the design: memory layout, the ring protocol and its
  * memory ordering, notification, death of either side, trust.
  *
- * STATUS: host target implemented (host/sbuf*.c, phase 2; consumer handles
- * reach other processes by fork inheritance, not yet over a channel, and
- * cm_object_wait_* does not know these types yet: docs/sbuf.md "Status").
+ * STATUS: host target implemented (host/sbuf*.c, phase 2), including
+ * consumer handles over channels (host/wire.h version 3, admission by
+ * core/sbuf_admit.c) and cm_object_wait_* on both handle types
+ * (docs/sbuf.md "Status").
  * The kernel target does NOT implement these functions yet: they are
  * declared and not defined there, so a kernel program that calls one fails
  * to link instead of getting a fake success (kernel/object/sbuf.c, later).
@@ -40,8 +41,10 @@
  *             a forked child's copy of a buffer handle is inert: loan,
  *             publish, cancel and consumer_create return BAD_STATE there.
  *   consumer  READ       receive (both forms), release, get_info
- *             (host, for now: reaches another process by fork, not yet over
- *             a channel, where sending it is UNSUPPORTED)
+ *             (sending moves it: the sender's handle and mappings are gone,
+ *             what it held is released, its read position travels; the
+ *             receiver judges every fd and field as hostile, PROTOCOL for
+ *             a forged consumer: docs/sbuf.md "Consumers over a channel")
  *             MAP        cm_sbuf_receive (a pointer into the read-only
  *                        mapping); without MAP only cm_sbuf_receive_copy
  *             TRANSFER   send it over a channel to the consuming process
@@ -60,8 +63,9 @@
  * CM_SBUF_BUSY_POLL it never sleeps: it spins until the timeout (0 stays a
  * single check); for callers who dedicate a CPU to latency.
  *
- * Signals (cm_object_wait_one/many, include/capmem/object.h; not yet on
- * host, where waiting on these handles is WRONG_TYPE):
+ * Signals (cm_object_wait_one/many, include/capmem/object.h; host: a
+ * blocked wait sleeps in poll on the same socket or epoll set a receive or
+ * loan sleeps on, announced to the other side the same way):
  *   buffer    WRITABLE     a cm_sbuf_loan with timeout 0 would succeed
  *   consumer  READABLE     a message is waiting (including after the
  *                          producer left: it drains first)

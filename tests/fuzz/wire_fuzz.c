@@ -8,9 +8,10 @@
  *               the record as is); otherwise a record is built:
  *   byte 1      number of descriptors (0..64, or 62..66 around the limit)
  *   bytes 2..3  payload length (small, or around CM_CHANNEL_MAX_BYTES)
- *   per descriptor: one byte, its type (VMO or CHANNEL) and rights, and
- *               for a VMO one byte, its size (0, a few huge pages, the
- *               limit, just past it)
+ *   per descriptor: one byte, its type (VMO, CHANNEL or SBUF_CONSUMER)
+ *               and rights, and for a VMO one byte, its size (0, a few
+ *               huge pages, the limit, just past it); then one metadata
+ *               block (struct cm__sbuf_wire, input bytes) per consumer
  *   one byte    which field to break, if any (magic, version, reserved,
  *               either count, the record length, the fd count, one
  *               descriptor's type, rights or size), and a byte or word to break
@@ -76,18 +77,28 @@ static int model_valid(const uint8_t *rec, size_t len, size_t nfds)
     if (nh > CM_CHANNEL_MAX_HANDLES || nb > CM_CHANNEL_MAX_BYTES)
         return 0;
     FUZZ_REACHED(1);
-    if (len != 16 + 16 * (size_t)nh + nb || nfds != nh)
+    if (len < 16 + 16 * (size_t)nh)
         return 0;
-    FUZZ_REACHED(2);
+    size_t consumers = 0, fds = 0;
     for (uint32_t i = 0; i < nh; i++) {
         uint32_t type = get32(rec + 16 + 16 * i), rights = get32(rec + 20 + 16 * i);
         uint64_t sz = get64(rec + 24 + 16 * i);
-        if ((type != CM_OBJ_VMO && type != CM_OBJ_CHANNEL) || (rights & ~CM_RIGHTS_ALL) != 0)
+        if ((type != CM_OBJ_VMO && type != CM_OBJ_CHANNEL && type != CM_OBJ_SBUF_CONSUMER) ||
+            (rights & ~CM_RIGHTS_ALL) != 0)
             return 0;
         /* A size only on a VMO (a huge one's exact size), within the limit. */
         if (type == CM_OBJ_VMO ? sz > (1ull << 30) : sz != 0)
             return 0;
+        /* A consumer: four fds (data, producer area, consumer area,
+         * socket) and 80 bytes of metadata after the descriptors. */
+        consumers += type == CM_OBJ_SBUF_CONSUMER;
+        fds += type == CM_OBJ_SBUF_CONSUMER ? 4 : 1;
     }
+    if (fds > 253)
+        return 0;
+    FUZZ_REACHED(2);
+    if (len != 16 + 16 * (size_t)nh + 80 * consumers + nb || nfds != fds)
+        return 0;
     return 1;
 }
 
@@ -107,15 +118,24 @@ static void check(const uint8_t *data, size_t len, size_t nfds)
         FUZZ_REACHED(3);
         const uint8_t *end = rec + len;
         if (v.num_handles > CM_CHANNEL_MAX_HANDLES || v.num_bytes > CM_CHANNEL_MAX_BYTES ||
-            v.num_handles != nfds || v.bytes + v.num_bytes != end ||
-            (const uint8_t *)(v.handles + v.num_handles) != v.bytes)
+            v.num_fds != nfds || v.bytes + v.num_bytes != end)
             abort();
-        for (uint32_t i = 0; i < v.num_handles; i++)
-            if (v.handles[i].type != CM_OBJ_VMO && v.handles[i].type != CM_OBJ_CHANNEL)
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < v.num_handles; i++) {
+            if (v.handles[i].type != CM_OBJ_VMO && v.handles[i].type != CM_OBJ_CHANNEL &&
+                v.handles[i].type != CM_OBJ_SBUF_CONSUMER)
                 abort();
+            k += v.handles[i].type == CM_OBJ_SBUF_CONSUMER;
+        }
+        if (k != v.num_consumers || v.num_fds > 253 ||
+            v.consumers != (const uint8_t *)(v.handles + v.num_handles) ||
+            v.consumers + (size_t)k * sizeof(struct cm__sbuf_wire) != v.bytes)
+            abort();
         /* Re-encoding the accepted header reproduces the record's prefix. */
+        static struct cm__sbuf_wire meta[CM_CHANNEL_MAX_HANDLES];
+        memcpy(meta, v.consumers, (size_t)k * sizeof(meta[0]));
         uint8_t hdr[CM__WIRE_MAX_HDR];
-        size_t hl = cm__wire_encode(hdr, v.num_bytes, v.handles, v.num_handles);
+        size_t hl = cm__wire_encode(hdr, v.num_bytes, v.handles, v.num_handles, meta, k);
         if (hl > len || memcmp(hdr, rec, hl) != 0)
             abort();
     }
@@ -146,9 +166,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     msg[5] = CM__WIRE_VERSION >> 8;
     msg[6] = (uint8_t)nh; /* < 256 */
     put32(msg + 8, nb);
+    size_t consumers = 0;
     for (uint32_t i = 0; i < nh; i++) {
         uint8_t kind = byte(&r);
-        put32(msg + 16 + 16 * i, (kind & 1) ? CM_OBJ_VMO : CM_OBJ_CHANNEL);
+        uint32_t type = (kind & 1) ? CM_OBJ_VMO : (kind & 6) == 6 ? CM_OBJ_SBUF_CONSUMER
+                                                                  : CM_OBJ_CHANNEL;
+        consumers += type == CM_OBJ_SBUF_CONSUMER;
+        put32(msg + 16 + 16 * i, type);
         put32(msg + 20 + 16 * i, (kind >> 1) & CM_RIGHTS_ALL);
         if (kind & 1) {
             uint8_t sz = byte(&r);
@@ -156,8 +180,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                  : (uint64_t)sz * 4096u * 61u);
         }
     }
-    size_t len = 16 + 16 * (size_t)nh + nb;
-    size_t nfds = nh;
+    /* The consumers' metadata: input bytes (its contents are judged by
+     * core/sbuf_admit.c, not by the parser). */
+    size_t ml = 80 * consumers;
+    for (size_t i = 0; i < ml; i++)
+        msg[16 + 16 * (size_t)nh + i] = byte(&r);
+    size_t len = 16 + 16 * (size_t)nh + ml + nb;
+    size_t nfds = nh + 3 * consumers;
 
     /* Break at most one field; half of the inputs break none. */
     uint8_t brk = byte(&r);
@@ -171,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4: put32(msg + 8, (with & 1) ? with : CM_CHANNEL_MAX_BYTES + 1 + with % 16); break;
         case 5: len = with % 2 ? len - (with >> 1) % (len + 1) : len + (with >> 1) % 256; break;
         case 6: nfds = (with & 1) ? nfds + 1 + (with >> 1) % 8 : nfds - 1 - (with >> 1) % 8; break;
-        case 7: if (nh > 0) put32(msg + 16 + 16 * (with % nh), (with >> 8) % 512); break;
+        case 7: if (nh > 0) put32(msg + 16 + 16 * (with % nh), (with >> 8) % 512 < 256 ? CM_OBJ_SBUF_CONSUMER : (with >> 8) % 512); break;
         case 8: if (nh > 0) put32(msg + 20 + 16 * (with % nh), CM_RIGHTS_ALL + 1 + (with >> 8)); break;
         case 9: if (nh > 0) put64(msg + 24 + 16 * (with % nh), (uint64_t)with << (with % 40)); break;
         case 10: if (nh > 0) put64(msg + 24 + 16 * (with % nh), 1u + (with >> 8) % 4); break;
@@ -179,7 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     /* Payload: the rest of the input, then zeros. */
-    size_t hl = 16 + 16 * (size_t)nh;
+    size_t hl = 16 + 16 * (size_t)nh + ml;
     if (len > hl) {
         size_t n = len - hl < r.n ? len - hl : r.n;
         memcpy(msg + hl, r.p, n);

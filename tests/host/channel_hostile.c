@@ -26,7 +26,7 @@
 #include "common/leakcheck.h"
 
 #define WIRE_MAGIC   0x48434d43u /* "CMCH" */
-#define WIRE_VERSION 2u
+#define WIRE_VERSION 3u
 #define WAIT_NS (10ll * 1000000000)
 
 struct wire_hdr {
@@ -185,7 +185,8 @@ static void test_garbage_records_are_protocol_errors(void **state)
         size_t len;
     } cases[] = {
         { "bad magic", { 0x4c4f4f46u, WIRE_VERSION, 0, 0, 0 }, 16 },
-        { "wrong version", { WIRE_MAGIC, 3, 0, 0, 0 }, 16 },
+        { "wrong version", { WIRE_MAGIC, 4, 0, 0, 0 }, 16 },
+        { "version 2 (no consumers)", { WIRE_MAGIC, 2, 0, 0, 0 }, 16 },
         { "version 1 (no sizes)", { WIRE_MAGIC, 1, 0, 0, 0 }, 16 },
         { "version 0", { WIRE_MAGIC, 0, 0, 0, 0 }, 16 },
         { "reserved set", { WIRE_MAGIC, WIRE_VERSION, 0, 0, 1 }, 16 },
@@ -212,6 +213,8 @@ static void test_garbage_records_are_protocol_errors(void **state)
     struct wire_handle bad_descs[] = {
         { CM_OBJ_NONE, CM_RIGHT_READ, 0 },
         { CM_OBJ_LISTENER, CM_RIGHT_READ, 0 },
+        { CM_OBJ_SBUF, CM_RIGHT_READ, 0 },                 /* a producer never travels */
+        { CM_OBJ_SBUF_CONSUMER, CM_RIGHT_READ, 0 },        /* no metadata, one fd of four */
         { 0x7fffffffu, CM_RIGHT_READ, 0 },
         { CM_OBJ_VMO, 0x80000000u, 0 },
         { CM_OBJ_VMO, CM_RIGHT_READ, CM_VMO_MAX_SIZE + 1 }, /* size over the limit */

@@ -57,7 +57,7 @@ int raw_send_sized(int raw, int fd, uint32_t type, cm_rights_t rights, uint64_t 
 {
     struct { uint32_t magic; uint16_t version, num_handles; uint32_t num_bytes, reserved;
              uint32_t type, rights; uint64_t size; char byte; } __attribute__((packed)) rec = {
-        0x48434d43u, 2, 1, 1, 0, type, rights, size, 'v' };
+        0x48434d43u, 3, 1, 1, 0, type, rights, size, 'v' };
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];
