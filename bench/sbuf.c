@@ -25,7 +25,13 @@
  *                its figures mean nothing.
  *   --no-iox     skip iceoryx (its goals print NOT MET (not measured)).
  *   --break-sum  every consumer expects a wrong sum: the run must fail.
- *   --plot-data  write the medians and spreads for bench/sbuf.gp. */
+ *   --plot-data  write the medians and spreads for bench/sbuf.gp.
+ *   --cell VARIANT,SIZE,CPUS,METRIC,MODE[,busy]  runs one cell with the full
+ *                run's counts and prints its figure, for profiling one side
+ *                of a comparison (strace -f -c, valgrind): VARIANT capmem,
+ *                socket, iceoryx (a RouDi must run), futex or cacheline;
+ *                SIZE in bytes; CPUS 1 or 2; METRIC lat or tput; MODE copy
+ *                or inplace. */
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
@@ -343,8 +349,44 @@ static void machine_line(char *out, size_t len, int ncpu)
              sysconf(_SC_NPROCESSORS_ONLN), ncpu);
 }
 
+static int run_one(const char *spec, const int cpus[2], int ncpu)
+{
+    char v[16], metric[8], mode[16], busy[8] = "";
+    unsigned size, ncpus;
+    if (sscanf(spec, "%15[a-z],%u,%u,%7[a-z],%15[a-z],%7s", v, &size, &ncpus, metric, mode,
+               busy) < 5 || size == 0 || size % 8 != 0 || (ncpus != 1 && ncpus != 2) ||
+        (ncpus == 2 && ncpu < 2)) {
+        fprintf(stderr, "--cell: bad spec '%s' (or fewer than 2 CPUs)\n", spec);
+        return 2;
+    }
+    struct sb_cell c = { .mode = strcmp(mode, "copy") == 0 ? SB_COPY : SB_INPLACE,
+                         .metric = strcmp(metric, "lat") == 0 ? SB_LAT : SB_TPUT,
+                         .busy_poll = strcmp(busy, "busy") == 0, .size = size,
+                         .slots = TPUT_SLOTS, .cpu_p = cpus[0],
+                         .cpu_c = ncpus == 2 ? cpus[1] : cpus[0] };
+    void (*fn)(const struct sb_cell *, struct sb_shared *) = NULL;
+    for (int i = 0; i < SB_NVARIANT; i++)
+        if (strcmp(v, vnames[i]) == 0)
+            fn = run_fns[c.variant = i];
+    if (strcmp(v, "futex") == 0 || strcmp(v, "cacheline") == 0) {
+        fn = v[0] == 'f' ? sb_run_futex : sb_run_cacheline;
+        c.size = 64;
+        c.metric = SB_LAT;
+    }
+    BENCH_CHECK(fn != NULL, "--cell: unknown variant %s", v);
+    cell_counts(&c);
+    double r = run_cell(&c, fn);
+    if (c.metric == SB_LAT)
+        printf("%s: %.3f us (%s)\n", spec, r / 1e3,
+               fn == sb_run_futex || fn == sb_run_cacheline ? "round trip" : "round trip / 2");
+    else
+        printf("%s: %.0f MB/s\n", spec, r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    const char *one = NULL;
     const char *plot = NULL;
     int no_iox = 0;
     for (int i = 1; i < argc; i++) {
@@ -354,10 +396,12 @@ int main(int argc, char **argv)
             sb_break_sum = 1;
         else if (strcmp(argv[i], "--no-iox") == 0)
             no_iox = 1;
+        else if (strcmp(argv[i], "--cell") == 0 && i + 1 < argc)
+            one = argv[++i];
         else if (strcmp(argv[i], "--plot-data") == 0 && i + 1 < argc)
             plot = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--quick] [--no-iox] [--break-sum] [--plot-data FILE]\n",
+            fprintf(stderr, "usage: %s [--quick] [--no-iox] [--break-sum] [--plot-data FILE] [--cell SPEC]\n",
                     argv[0]);
             return 2;
         }
@@ -374,6 +418,8 @@ int main(int argc, char **argv)
     int cpus[2];
     int ncpu = pick_cpus(cpus);
     int nplc = ncpu >= 2 ? 2 : 1;
+    if (one != NULL)
+        return run_one(one, cpus, ncpu);
     char machine[256];
     machine_line(machine, sizeof(machine), ncpu);
     printf("bench/sbuf%s: %s\n", quick ? " --quick (figures not meaningful)" : "", machine);

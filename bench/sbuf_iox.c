@@ -219,6 +219,7 @@ static void iox_open(struct iox_side *s, const struct sb_cell *c, int producer)
     char name[64], inst[32];
     snprintf(name, sizeof(name), IOX_CLIENT_PREFIX "%d", (int)getpid());
     snprintf(inst, sizeof(inst), "c%u", c->id);
+    iox_set_loglevel(Iceoryx_LogLevel_Warn); /* its debug lines would bury the table */
     iox_runtime_init(name);
     int lat = c->metric == SB_LAT;
     s->pub = NULL;
