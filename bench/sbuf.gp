@@ -21,12 +21,12 @@ do for [p=0:1] {
         set title sprintf("%s, %s", (t == 0 ? "latency (round trip / 2)" : "one-way throughput"), \
                           (p == 0 ? "both processes on one CPU" : "producer and consumer on two CPUs"))
         set ylabel (t == 0 ? "us (median of 3; bars: min..max)" : "MB/s (median of 3; bars: min..max)")
-        set key (t == 0 ? "top left" : "bottom right")
+        if (t == 0) { set key top left } else { set key bottom right }
         o = 2 + t * 18
-        plot for [v=0:2] for [m=0:1] datafile index p \
-             using 1:(column(o + (v*2+m)*3)):(column(o + (v*2+m)*3 + 1)):(column(o + (v*2+m)*3 + 2)) \
-             with yerrorlines lw 2 lc (v+1) dt (m+1) pt (5+2*v) \
-             title sprintf("%s, %s", word(names, v+1), (m == 0 ? "copy" : "in place"))
+        plot for [k=0:5] datafile index p \
+             using 1:(column(o + k*3)):(column(o + k*3 + 1)):(column(o + k*3 + 2)) \
+             with yerrorlines lw 2 lt k/2+1 dt k%2+1 pt 5+2*(k/2) \
+             title sprintf("%s, %s", word(names, k/2 + 1), (k%2 == 0 ? "copy" : "in place"))
     }
 }
 unset multiplot
