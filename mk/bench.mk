@@ -1,6 +1,7 @@
 # Benchmarks: `make bench` builds and runs every BENCH_TARGETS entry; they
 # are not part of `make test` (which only builds them, so they keep
-# compiling). What each measures: docs/bench.md.
+# compiling), except bench/sbuf --quick, whose output's form is tested.
+# What each measures: docs/bench.md.
 #
 # bench/vmo_share.c + bench/common.c + bench/hugepool.c ->
 # build/host/bench/vmo_share, linked against the static host library, as
