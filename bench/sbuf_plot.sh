@@ -16,6 +16,10 @@ if ! command -v gnuplot >/dev/null 2>&1; then
     exit 1
 fi
 title=$(sed -n 's/^# title: //p' "$data" | tr -d "'")
-gnuplot -e "datafile='$data'; outfile='$out.tmp'; subtitle='$title'" bench/sbuf.gp
+if ! gnuplot -e "datafile='$data'; outfile='$out.tmp'; subtitle='$title'" bench/sbuf.gp; then
+    rm -f "$out.tmp"
+    echo "sbuf_plot: gnuplot failed; $out not redrawn" >&2
+    exit 1
+fi
 mv "$out.tmp" "$out"
 echo "sbuf_plot: wrote $out from $data"
