@@ -1,6 +1,7 @@
 # Benchmarks: `make bench` builds and runs every BENCH_TARGETS entry; they
 # are not part of `make test` (which only builds them, so they keep
-# compiling). What each measures: docs/bench.md.
+# compiling), except bench/sbuf --quick, whose output's form is tested.
+# What each measures: docs/bench.md.
 #
 # bench/vmo_share.c + bench/common.c + bench/hugepool.c ->
 # build/host/bench/vmo_share, linked against the static host library, as
@@ -42,3 +43,40 @@ bench-deps:
 # not in `make test` (bench/hugepool_test.sh says why).
 bench-hugepool-test: $(HOST_BUILD)/bench/hugepool_test $(HOST_BUILD)/bench/vmo_share
 	@bash bench/hugepool_test.sh $^
+
+# bench/sbuf: SharedBuffer against a UNIX socket and iceoryx (issue 10;
+# docs/bench.md "bench/sbuf"). iceoryx's C binding (libiceoryx-binding-c-dev,
+# `scripts/install-deps.sh bench`) is compiled in only where its header is
+# installed; without it the bench builds anyway and reports the iceoryx
+# goals as not measured. iox_flags records which it was, so installing or
+# removing iceoryx rebuilds bench/sbuf_iox.o.
+SBUF_IOX_API := $(firstword $(wildcard /usr/include/iceoryx/v*/iceoryx_binding_c/api.h))
+SBUF_IOX_CFLAGS := $(if $(SBUF_IOX_API),-DBENCH_HAVE_IOX -isystem $(patsubst %/iceoryx_binding_c/api.h,%,$(SBUF_IOX_API)))
+SBUF_IOX_LIBS := $(if $(SBUF_IOX_API),-liceoryx_binding_c)
+SBUF_OBJS := $(patsubst %,$(HOST_BUILD)/obj/bench/%.o,sbuf sbuf_run sbuf_floor sbuf_iox)
+
+$(HOST_BUILD)/bench/iox_flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SBUF_IOX_CFLAGS)' | cmp -s - $@ || echo '$(SBUF_IOX_CFLAGS)' > $@
+
+$(HOST_BUILD)/obj/bench/sbuf_iox.o: HOST_CFLAGS += $(SBUF_IOX_CFLAGS)
+$(HOST_BUILD)/obj/bench/sbuf_iox.o: $(HOST_BUILD)/bench/iox_flags
+
+$(HOST_BUILD)/bench/sbuf: $(SBUF_OBJS) $(BENCH_COMMON_OBJ) $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -o $@ $(SBUF_OBJS) $(BENCH_COMMON_OBJ) $(HOST_LIB) $(HOST_LIBS) $(SBUF_IOX_LIBS)
+
+$(HOST_BUILD)/bench/sbuf_and_plot: $(HOST_BUILD)/bench/sbuf bench/sbuf_plot.sh bench/sbuf.gp
+	@printf '#!/bin/sh\nexec sh bench/sbuf_plot.sh %s "$$@"\n' $< > $@
+	@chmod +x $@
+
+BENCH_TARGETS += $(HOST_BUILD)/bench/sbuf_and_plot
+ALL_TARGETS += $(HOST_BUILD)/bench/sbuf
+# Quick mode only: the bench runs and its output is well-formed.
+TEST_SUITES += tests/host/sbuf_bench_test.sh
+
+.PHONY: bench-sbuf FORCE
+FORCE:
+bench-sbuf: bench-deps
+	@$(MAKE) --no-print-directory $(HOST_BUILD)/bench/sbuf_and_plot
+	@./$(HOST_BUILD)/bench/sbuf_and_plot

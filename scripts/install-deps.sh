@@ -8,14 +8,16 @@
 #
 # Usage: install-deps.sh [bench]
 #   (none)  what `make`, `make test` and `make run` need
-#   bench   that, plus what only `make bench` needs (gnuplot-nox: the plot
-#           bench/vmo_share_plot.sh draws), so `make test` never needs it
+#   bench   that, plus what only `make bench` needs (gnuplot-nox: the plots
+#           bench/vmo_share_plot.sh and bench/sbuf_plot.sh draw; iceoryx +
+#           libiceoryx-binding-c-dev: bench/sbuf's third variant, RouDi and
+#           the C binding), so `make test` never needs them
 set -eu
 
 PKGS="build-essential pkg-config libcmocka-dev libssl-dev liburing-dev \
 gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc opensbi \
 spin clang e2fsprogs strace"
-BENCH_PKGS="gnuplot-nox"
+BENCH_PKGS="gnuplot-nox iceoryx libiceoryx-binding-c-dev"
 
 case "${1:-}" in
     "") ;;
