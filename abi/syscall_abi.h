@@ -51,6 +51,8 @@ enum cmk_sysno {
     CMK_SYS_YIELD = 24,          /* ()                                       */
     CMK_SYS_OBJECT_WAIT_ONE = 25, /* (h, signals, timeout_ns, *observed)     */
     CMK_SYS_OBJECT_WAIT_MANY = 26,/* (*cm_wait_item_t, count, timeout_ns)    */
+    CMK_SYS_WORD_WAIT = 27,      /* (uint32 *addr, expected, timeout_ns)     */
+    CMK_SYS_WORD_WAKE = 28,      /* (uint32 *addr, max) -> woken >= 0 or status */
     CMK_SYS_COUNT
 };
 

@@ -44,6 +44,11 @@ uint64_t proc_live_count(void)
     return live_procs;
 }
 
+uint32_t proc_index(const struct proc *p)
+{
+    return (uint32_t)(p - procs);
+}
+
 void proc_init(void)
 {
     memset(procs, 0, sizeof(procs));

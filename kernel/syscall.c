@@ -107,6 +107,8 @@ static const syscall_fn table[CMK_SYS_COUNT] = {
     [CMK_SYS_YIELD] = sys_yield,
     [CMK_SYS_OBJECT_WAIT_ONE] = sys_object_wait_one,
     [CMK_SYS_OBJECT_WAIT_MANY] = sys_object_wait_many,
+    [CMK_SYS_WORD_WAIT] = sys_word_wait,
+    [CMK_SYS_WORD_WAKE] = sys_word_wake,
 };
 
 void syscall_dispatch(struct proc *p)

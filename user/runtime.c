@@ -149,3 +149,13 @@ int putchar(int c)
     cmk_debug_write(&ch, 1);
     return c;
 }
+
+cm_status_t cmk_word_wait(const volatile uint32_t *word, uint32_t expected, int64_t timeout_ns)
+{
+    return (cm_status_t)CMK_SYS3(CMK_SYS_WORD_WAIT, word, expected, timeout_ns);
+}
+
+int32_t cmk_word_wake(const volatile uint32_t *word, uint32_t max)
+{
+    return (int32_t)CMK_SYS2(CMK_SYS_WORD_WAKE, word, max);
+}

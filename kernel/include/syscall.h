@@ -33,5 +33,7 @@ int64_t sys_channel_read(struct proc *p, const uint64_t *a);
 int64_t sys_channel_wait(struct proc *p, const uint64_t *a);
 int64_t sys_object_wait_one(struct proc *p, const uint64_t *a);
 int64_t sys_object_wait_many(struct proc *p, const uint64_t *a);
+int64_t sys_word_wait(struct proc *p, const uint64_t *a);
+int64_t sys_word_wake(struct proc *p, const uint64_t *a);
 
 #endif
