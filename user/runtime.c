@@ -6,6 +6,7 @@
 
 #include "cmk.h"
 #include "fmt.h"
+#include "sbuf_internal.h"
 #include "sys.h"
 
 int main(int argc, char **argv);
@@ -76,7 +77,10 @@ int32_t cmk_spawn(const char *name, const char *const *args, uint32_t nargs,
     }
     cmk_spawn_args_t a = { (uint64_t)(uintptr_t)name, (uint64_t)(uintptr_t)blob, len,
                            nhandles, (uint64_t)(uintptr_t)handles, role, 0 };
-    return (int32_t)CMK_SYS1(CMK_SYS_SPAWN, &a);
+    int32_t pid = (int32_t)CMK_SYS1(CMK_SYS_SPAWN, &a);
+    for (uint32_t i = 0; pid > 0 && cmk__sbuf_cached() && i < nhandles; i++)
+        cmk__sbuf_forget(handles[i]);
+    return pid;
 }
 
 cm_status_t cmk_wait(int32_t pid, cmk_exit_info_t *info)
