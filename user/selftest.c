@@ -1360,6 +1360,13 @@ static const struct test tests[] = {
     TEST(test_word_wait_returns_at_once_when_word_differs),
     TEST(test_word_wait_deadline_times_out),
     TEST(test_word_wait_rejects_bad_addresses),
+    TEST(test_sbuf_consumer_write_to_data_faults),
+    TEST(test_sbuf_killed_consumer_slots_reclaimed_and_loan_woken),
+    TEST(test_sbuf_producer_killed_consumer_drains_then_peer_closed),
+    TEST(test_sbuf_consumer_handle_travels_rights_only_shrink),
+    TEST(test_sbuf_object_signals),
+    TEST(test_sbuf_pool_exhaustion_is_no_resources),
+    TEST(test_sbuf_hostile_consumer_area_evicts_only_it),
 };
 
 /* Victims and helpers the tests spawn; never run by the runner. */
@@ -1377,6 +1384,9 @@ static const struct test helpers[] = {
     TEST(child_fp_after_preemption),
     TEST(child_read_one_then_wait),
     TEST(child_word_waiter),
+    TEST(child_sbuf_hold_then_write),
+    TEST(child_sbuf_producer_dies),
+    TEST(child_sbuf_copy_only),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))

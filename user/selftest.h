@@ -47,4 +47,16 @@ int test_word_wait_deadline_times_out(void);
 int test_word_wait_rejects_bad_addresses(void);
 int child_word_waiter(void);
 
+/* user/selftest_sbuf.c */
+int test_sbuf_consumer_write_to_data_faults(void);
+int test_sbuf_killed_consumer_slots_reclaimed_and_loan_woken(void);
+int test_sbuf_producer_killed_consumer_drains_then_peer_closed(void);
+int test_sbuf_consumer_handle_travels_rights_only_shrink(void);
+int test_sbuf_object_signals(void);
+int test_sbuf_pool_exhaustion_is_no_resources(void);
+int test_sbuf_hostile_consumer_area_evicts_only_it(void);
+int child_sbuf_hold_then_write(void);
+int child_sbuf_producer_dies(void);
+int child_sbuf_copy_only(void);
+
 #endif
