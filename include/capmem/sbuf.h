@@ -6,12 +6,13 @@
  * docs/sbuf.md has the design: memory layout, the ring protocol and its
  * memory ordering, notification, death of either side, trust.
  *
- * STATUS: host target implemented (host/sbuf*.c, phase 2; consumer handles
- * reach other processes by fork inheritance, not yet over a channel, and
- * cm_object_wait_* does not know these types yet: docs/sbuf.md "Status").
- * The kernel target does NOT implement these functions yet: they are
- * declared and not defined there, so a kernel program that calls one fails
- * to link instead of getting a fake success (kernel/object/sbuf.c, later).
+ * STATUS: implemented on both targets and part of <capmem/capmem.h>.
+ * Host: host/sbuf*.c (consumer handles reach other processes by fork
+ * inheritance, not yet over a channel; cm_object_wait_* does not know
+ * these types there yet: docs/sbuf.md "Status"). Kernel: kernel/object/
+ * sbuf.c, sbuf_consumer.c and the user runtime user/sbuf.c (consumer
+ * handles travel over channels and as spawn start-up handles; object
+ * waits work; docs/sbuf.md "Kernel target").
  *
  * Objects and roles.
  *   A buffer (handle type CM_OBJ_SBUF) owns slot_count slots of slot_size
@@ -41,7 +42,8 @@
  *             publish, cancel and consumer_create return BAD_STATE there.
  *   consumer  READ       receive (both forms), release, get_info
  *             (host, for now: reaches another process by fork, not yet over
- *             a channel, where sending it is UNSUPPORTED)
+ *             a channel, where sending it is UNSUPPORTED; kernel: over a
+ *             channel and as a spawn start-up handle)
  *             MAP        cm_sbuf_receive (a pointer into the read-only
  *                        mapping); without MAP only cm_sbuf_receive_copy
  *             TRANSFER   send it over a channel to the consuming process
@@ -60,8 +62,8 @@
  * CM_SBUF_BUSY_POLL it never sleeps: it spins until the timeout (0 stays a
  * single check); for callers who dedicate a CPU to latency.
  *
- * Signals (cm_object_wait_one/many, include/capmem/object.h; not yet on
- * host, where waiting on these handles is WRONG_TYPE):
+ * Signals (cm_object_wait_one/many, include/capmem/object.h; kernel
+ * target; not yet on host, where waiting on these handles is WRONG_TYPE):
  *   buffer    WRITABLE     a cm_sbuf_loan with timeout 0 would succeed
  *   consumer  READABLE     a message is waiting (including after the
  *                          producer left: it drains first)
