@@ -111,7 +111,7 @@ _Static_assert(offsetof(cmk_exit_info_t, fault_va) == 8, "exit info ABI");
 
 typedef struct cmk_counters {
     uint64_t free_frames;  /* frames in the physical allocator          */
-    uint64_t live_objects; /* VMOs + channel endpoints alive             */
+    uint64_t live_objects; /* kernel objects alive (VMOs, endpoints, sbufs) */
     uint64_t live_procs;   /* process slots in use (incl. zombies)       */
     uint64_t live_msgs;    /* channel messages queued anywhere           */
 } cmk_counters_t;

@@ -54,13 +54,16 @@
  * wait (SHOULD_WAIT when nothing is available now), a positive value waits
  * at most that long (TIMED_OUT when it passes), any other negative value is
  * INVALID_ARGS. A wait first spins briefly (adaptive, bounded; host: the
- * consumer's receive only), then sleeps (host: poll on the consumer's
- * socket to the producer, written only when the sleeper said it sleeps,
- * and hung up when the other side dies; docs/sbuf.md says why not a futex;
- * kernel: a wait keyed by the control VMO's identity and offset, never a
- * virtual address). Closing the handle wakes a sleeper (BAD_HANDLE). With
+ * consumer's receive only; kernel: never, one hart), then sleeps (host:
+ * poll on the consumer's socket to the producer, written only when the
+ * sleeper said it sleeps, and hung up when the other side dies;
+ * docs/sbuf.md says why not a futex; kernel: a receive sleeps on a word of
+ * its producer-area VMO keyed by the VMO and offset, never a virtual
+ * address, and a BLOCK loan sleeps in the kernel). Host: closing the
+ * handle from another thread wakes a sleeper (BAD_HANDLE). With
  * CM_SBUF_BUSY_POLL it never sleeps: it spins until the timeout (0 stays a
- * single check); for callers who dedicate a CPU to latency.
+ * single check; kernel: it yields the CPU between looks); for callers who
+ * dedicate a CPU to latency.
  *
  * Signals (cm_object_wait_one/many, include/capmem/object.h; kernel
  * target; not yet on host, where waiting on these handles is WRONG_TYPE):
