@@ -41,6 +41,8 @@ static int wait_exit(int32_t pid, uint32_t reason, int32_t code)
 {
     cmk_exit_info_t info;
     CHECK_ST(cmk_wait(pid, &info), CM_OK);
+    if (info.reason != reason || (reason == CMK_EXIT_NORMAL && info.code != code))
+        printf("# child ended: reason %u code %d\n", info.reason, info.code);
     CHECK(info.reason == reason);
     if (reason == CMK_EXIT_NORMAL)
         CHECK(info.code == code);
@@ -206,10 +208,12 @@ int child_sbuf_copy_only(void)
     CHECK(hi.rights == (CM_RIGHT_READ | CM_RIGHT_TRANSFER));
     CHECK_ST(cm_sbuf_receive(k, 0, 0, &m), CM_ERR_ACCESS_DENIED);
     int n = 0;
-    while (cm_sbuf_receive_copy(k, 0, 2 * SEC, buf, sizeof(buf), &m) == CM_OK) {
+    cm_status_t st;
+    while ((st = cm_sbuf_receive_copy(k, 0, 10 * SEC, buf, sizeof(buf), &m)) == CM_OK) {
         CHECK(m.data == NULL && m.len == 50 && buf[0] == 0x33 && buf[49] == 0x33);
         n++;
     }
+    CHECK_ST(st, CM_ERR_PEER_CLOSED);
     return 10 + n;
 }
 
