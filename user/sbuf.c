@@ -14,8 +14,9 @@
  * its entry (cmk__sbuf_forget, called by close, replace, channel write
  * and spawn), so a cached entry always names a live handle of this
  * process. The consumer's private state (struct cm_sbuf_cons) lives in
- * this process; a consumer attached in a new process starts from the
- * shared indices (see attach_consumer). */
+ * this process, with a resume record in its own consumer area so that a
+ * consumer moved to another process continues where it was (see
+ * attach_consumer). */
 #include <string.h>
 
 #include "cmk.h"
@@ -115,13 +116,45 @@ static struct cm_sbuf_cons_ctl *cons_of(const struct entry *e)
     return (struct cm_sbuf_cons_ctl *)(uintptr_t)e->at.cons;
 }
 
-/* A consumer's private state starts at the shared indices: delivery index
- * i carries sequence number join_seq + (i - index_base) (every message
- * published after the join is delivered to it, a take-back moves read
- * past its entry), so a consumer attached in a second process resumes at
- * `read`. Messages it held in the first process stay held until it
- * leaves, and take-backs before that resume are not in its own `dropped`
- * (the buffer's get_info has them) (docs/sbuf.md "Kernel target"). */
+/* The consumer's resume record: the last 64 bytes of its own consumer
+ * area, past the release ring (64 + 16 x ring_size is never a multiple of
+ * the page, so at least 1984 bytes are always spare there). Only the
+ * processes that held this consumer write it; the kernel never reads it.
+ * It carries the consumer's own position (where its next claim is, before
+ * any take-back moved the shared `read`) and its counters, so that a
+ * consumer handle moved to another process resumes exactly: the first
+ * receive there still reports the take-backs that happened meanwhile. */
+struct resume {
+    uint64_t magic;
+    uint64_t read, received, released, dropped;
+};
+#define RESUME_MAGIC 0x63736275666b7273ull
+
+static struct resume *resume_of(const struct entry *e)
+{
+    if (e->lay.cons_area_size - 64 < sizeof(struct cm_sbuf_cons_ctl) +
+                                         (uint64_t)e->lay.ring_size * sizeof(struct cm_sbuf_rel))
+        return NULL;
+    return (struct resume *)(uintptr_t)(e->at.cons + e->lay.cons_area_size - 64);
+}
+
+static void save_resume(const struct entry *e)
+{
+    struct resume *r = resume_of(e);
+    if (r == NULL)
+        return;
+    *r = (struct resume){ RESUME_MAGIC, e->cs.read, e->cs.received, e->cs.released,
+                          e->cs.dropped };
+}
+
+/* Delivery index i carries sequence number join_seq + (i - index_base)
+ * (every message published after the join is delivered to this consumer,
+ * and a take-back moves read past its entry), so the private state can be
+ * rebuilt at any index: at the resume record's position if there is one
+ * (a record written by another process is that process's word: a false one
+ * only breaks this consumer, PROTOCOL from core's checks), else at the
+ * shared `read`. Messages the consumer held in the previous process stay
+ * held until it leaves (docs/sbuf.md "Kernel target"). */
 static cm_status_t attach_consumer(struct entry *e)
 {
     const struct cm_sbuf_prod_ctl *p = prod_of(e);
@@ -140,11 +173,22 @@ static cm_status_t attach_consumer(struct entry *e)
         e->holds_va = NULL;
         return st;
     }
-    uint64_t read = LOAD(&k->read), base = LOAD(&p->index_base);
+    const struct resume *r = resume_of(e);
+    struct resume rec = { 0, 0, 0, 0, 0 };
+    if (r != NULL)
+        rec = *r;
+    uint64_t read = rec.magic == RESUME_MAGIC ? rec.read : LOAD(&k->read);
+    uint64_t base = LOAD(&p->index_base);
     st = cm__sbuf_cons_init(&e->cs, e->holds_va, &cfg, LOAD(&p->join_seq) + (read - base), read);
     if (st != CM_OK)
         return st;
     e->cs.rel_tail = LOAD(&k->rel_tail);
+    if (rec.magic == RESUME_MAGIC) {
+        e->cs.received = rec.received;
+        e->cs.released = rec.released;
+        e->cs.dropped = rec.dropped;
+    }
+    save_resume(e);
     return CM_OK;
 }
 
@@ -292,6 +336,7 @@ static cm_status_t take(struct entry *e, uint32_t cap, cm_sbuf_msg_t *msg,
         }
         if (cm__sbuf_cons_received(&e->cs, &d, r) != CM_OK)
             return CM_ERR_INTERNAL;
+        save_resume(e);
         *got = d;
         msg->data = e->at.data != 0
                         ? (const uint8_t *)(uintptr_t)e->at.data + (uint64_t)d.slot * e->lay.stride
@@ -320,6 +365,7 @@ static cm_status_t do_release(struct entry *e, uint64_t seq)
     __atomic_store_n(&c->reserved, rel.reserved, __ATOMIC_RELAXED);
     STORE(&k->rel_tail, idx + 1);
     STORE(&k->rel_word, (uint32_t)(idx + 1));
+    save_resume(e);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (LOAD(&p->prod_waiting) != 0)
         (void)CMK_SYS1(CMK_SYS_SBUF_KICK, e->h);

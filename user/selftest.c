@@ -1367,6 +1367,8 @@ static const struct test tests[] = {
     TEST(test_sbuf_object_signals),
     TEST(test_sbuf_pool_exhaustion_is_no_resources),
     TEST(test_sbuf_hostile_consumer_area_evicts_only_it),
+    TEST(test_sbuf_stream_to_two_consumer_processes_block),
+    TEST(test_sbuf_stream_to_two_consumer_processes_drop_oldest),
 };
 
 /* Victims and helpers the tests spawn; never run by the runner. */
@@ -1387,6 +1389,7 @@ static const struct test helpers[] = {
     TEST(child_sbuf_hold_then_write),
     TEST(child_sbuf_producer_dies),
     TEST(child_sbuf_copy_only),
+    TEST(child_sbuf_stream_consumer),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
