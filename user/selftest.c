@@ -21,26 +21,7 @@
 #include <capmem/capmem.h>
 
 #include "cmk.h"
-
-#define PAGE CM_PAGE_SIZE
-
-#define CHECK(cond)                                                    \
-    do {                                                               \
-        if (!(cond)) {                                                 \
-            printf("# %s:%d: check failed: %s\n", __func__, __LINE__, #cond); \
-            return 1;                                                  \
-        }                                                              \
-    } while (0)
-
-#define CHECK_ST(expr, want)                                           \
-    do {                                                               \
-        cm_status_t st__ = (expr);                                     \
-        if (st__ != (want)) {                                          \
-            printf("# %s:%d: %s returned %s, expected %s\n", __func__, __LINE__, #expr, \
-                   cm_status_name(st__), cm_status_name(want));        \
-            return 1;                                                  \
-        }                                                              \
-    } while (0)
+#include "selftest.h"
 
 static int is_live(cm_handle_t h)
 {
@@ -700,16 +681,6 @@ static int test_bad_user_pointers_rejected(void)
     CHECK(after.free_frames == before.free_frames && after.live_objects == before.live_objects);
     return 0;
 }
-
-static uint64_t now_ticks(void)
-{
-    uint64_t t;
-    __asm__ volatile("rdtime %0" : "=r"(t));
-    return t;
-}
-
-/* 10 MHz timebase: ticks per millisecond. */
-#define TICKS_PER_MS 10000ull
 
 /* Child: computes for 50 ms without a syscall, then reports. */
 static int child_spin_then_send(void)
@@ -1384,6 +1355,20 @@ static const struct test tests[] = {
     TEST(test_orphan_is_reaped),
     TEST(test_fp_instruction_kills_process),
     TEST(test_fp_registers_do_not_leak_between_processes),
+    TEST(test_word_wake_crosses_processes_at_different_addresses),
+    TEST(test_word_wait_keyed_by_vmo_not_address),
+    TEST(test_word_wait_returns_at_once_when_word_differs),
+    TEST(test_word_wait_deadline_times_out),
+    TEST(test_word_wait_rejects_bad_addresses),
+    TEST(test_sbuf_consumer_write_to_data_faults),
+    TEST(test_sbuf_killed_consumer_slots_reclaimed_and_loan_woken),
+    TEST(test_sbuf_producer_killed_consumer_drains_then_peer_closed),
+    TEST(test_sbuf_consumer_handle_travels_rights_only_shrink),
+    TEST(test_sbuf_object_signals),
+    TEST(test_sbuf_pool_exhaustion_is_no_resources),
+    TEST(test_sbuf_hostile_consumer_area_evicts_only_it),
+    TEST(test_sbuf_stream_to_two_consumer_processes_block),
+    TEST(test_sbuf_stream_to_two_consumer_processes_drop_oldest),
 };
 
 /* Victims and helpers the tests spawn; never run by the runner. */
@@ -1400,6 +1385,11 @@ static const struct test helpers[] = {
     TEST(child_fp_read),
     TEST(child_fp_after_preemption),
     TEST(child_read_one_then_wait),
+    TEST(child_word_waiter),
+    TEST(child_sbuf_hold_then_write),
+    TEST(child_sbuf_producer_dies),
+    TEST(child_sbuf_copy_only),
+    TEST(child_sbuf_stream_consumer),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
