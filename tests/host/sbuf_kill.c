@@ -38,6 +38,7 @@
 /* ---- the fault-injection point ---- */
 
 static uint32_t kill_point = CM__SBUF_TP_NONE, kill_nth, kill_seen;
+static int kill_sig = SIGKILL; /* SIGSTOP: stopped there, for the parent to look, then killed */
 static uint32_t hook_point = CM__SBUF_TP_NONE;
 static int hook_fd = -1;
 
@@ -50,7 +51,7 @@ void cm__sbuf_test_point(uint32_t where)
         hook_fd = -1; /* once; the test closes the pipe */
     }
     if (where == kill_point && ++kill_seen == kill_nth)
-        raise(SIGKILL);
+        raise(kill_sig);
 }
 
 static void arm_kill(uint32_t point, uint32_t nth)
@@ -136,6 +137,15 @@ static void expect_message(cm_handle_t con, uint64_t seq, uint64_t dropped)
     assert_status(cm_sbuf_release(con, m.seq), CM_OK);
 }
 
+/* Waits until pid stopped itself at its point (SIGSTOP), or fails. */
+static void assert_stopped(pid_t pid)
+{
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, WUNTRACED), pid);
+    if (!WIFSTOPPED(ws))
+        fail_msg("victim ended (status 0x%x) instead of stopping at its point", ws);
+}
+
 /* Waits for pid and fails unless SIGKILL ended it: the point was reached. */
 static void assert_killed(pid_t pid)
 {
@@ -161,15 +171,17 @@ static void assert_killed(pid_t pid)
  * first - WARM, then PEER_CLOSED. */
 struct pcase {
     uint32_t policy, point, nth, publish;
+    /* (run twice: killed at the point; stopped there, looked at, then killed) */
     int close;      /* P closes the buffer after publishing */
     int sleeper;    /* this process sleeps in receive on consumer 0 before P publishes */
     uint64_t first[2];
     uint32_t count[2];
 };
 
-static void producer_process(const struct pcase *pc, cm_handle_t e0, cm_handle_t e1,
+static void producer_process(const struct pcase *pc, int sig, cm_handle_t e0, cm_handle_t e1,
                              int ready, int go, int asleep)
 {
+    kill_sig = sig;
     cm_handle_t buf, con[2];
     cm_sbuf_config_t cfg = config(pc->policy);
     CHILD_EXPECT(cm_handle_close(e1), CM_OK);
@@ -193,10 +205,10 @@ static void producer_process(const struct pcase *pc, cm_handle_t e0, cm_handle_t
     child_exit(); /* alive: the point was missed, and the parent fails */
 }
 
-static void run_pcase(const struct pcase *pc)
+static void run_pcase(const struct pcase *pc, int sig)
 {
-    print_message("  producer killed at %s #%u, %s\n", point_name(pc->point), pc->nth,
-                  policy_name(pc->policy));
+    print_message("  producer %s at %s #%u, %s\n", sig == SIGKILL ? "killed" : "stopped, then killed",
+                  point_name(pc->point), pc->nth, policy_name(pc->policy));
     cm_handle_t e0, e1, con[2];
     int ready[2], go[2], asleep[2];
     assert_int_equal(pipe(ready), 0);
@@ -208,7 +220,7 @@ static void run_pcase(const struct pcase *pc)
         close(ready[0]);
         close(go[1]);
         close(asleep[1]);
-        producer_process(pc, e0, e1, ready[1], go[0], asleep[0]);
+        producer_process(pc, sig, e0, e1, ready[1], go[0], asleep[0]);
     }
     close(ready[1]);
     close(go[0]);
@@ -238,6 +250,17 @@ static void run_pcase(const struct pcase *pc)
         arm_hook(CM__SBUF_TP_NONE, -1);
         next[0]++;
     }
+    if (sig == SIGSTOP) {
+        /* Frozen at the point: what each consumer sees published is
+         * already exactly what it will receive (tail - read). */
+        assert_stopped(p);
+        for (int k = 0; k < 2; k++) {
+            cm_sbuf_info_t info;
+            assert_status(cm_sbuf_get_info(con[k], &info), CM_OK);
+            assert_int_equal(info.consumers[k].pending, pc->count[k]);
+        }
+        assert_int_equal(kill(p, SIGKILL), 0);
+    }
     assert_killed(p);
     for (int k = 0; k < 2; k++) {
         for (uint32_t i = 0; i < pc->count[k]; i++)
@@ -260,8 +283,11 @@ static void run_pcase(const struct pcase *pc)
 
 static void run_pcases(const struct pcase *pcs, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        run_pcase(&pcs[i]);
+    for (size_t i = 0; i < n; i++) {
+        run_pcase(&pcs[i], SIGKILL);
+        if (!pcs[i].sleeper)
+            run_pcase(&pcs[i], SIGSTOP);
+    }
 }
 
 #define B CM_SBUF_BLOCK
@@ -371,12 +397,18 @@ static void consumer_script(cm_handle_t con)
 
 struct ccase {
     uint32_t point, nth;
+    /* consumer 0 as the producer's reap sees it at the point */
+    uint32_t held, pending;
 };
 
-static void run_ccase(uint32_t policy, const struct ccase *cc)
+/* SIGKILL: it dies at the point, before the producer looked at it (the
+ * producer learns of its receives and death at once). SIGSTOP: it stops
+ * there, the producer's get_info reaps it (held and pending as expected:
+ * what it received before is held now), then it is killed. */
+static void run_ccase(uint32_t policy, const struct ccase *cc, int sig)
 {
-    print_message("  consumer killed at %s #%u, %s\n", point_name(cc->point), cc->nth,
-                  policy_name(policy));
+    print_message("  consumer %s at %s #%u, %s\n", sig == SIGKILL ? "killed" : "stopped, then killed",
+                  point_name(cc->point), cc->nth, policy_name(policy));
     cm_handle_t buf, con0, by, late;
     cm_sbuf_config_t cfg = config(policy);
     assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
@@ -388,18 +420,30 @@ static void run_ccase(uint32_t policy, const struct ccase *cc)
     if (pid == 0) {
         CHILD_EXPECT(cm_handle_close(buf), CM_OK);
         CHILD_EXPECT(cm_handle_close(by), CM_OK);
+        kill_sig = sig;
         arm_kill(cc->point, cc->nth);
         consumer_script(con0);
         arm_kill(CM__SBUF_TP_NONE, 0);
         child_exit();
     }
     assert_status(cm_handle_close(con0), CM_OK);
+    cm_sbuf_info_t info;
+    if (sig == SIGSTOP) {
+        assert_stopped(pid);
+        assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
+        assert_int_equal(info.consumers[0].state, CM_SBUF_CONSUMER_ACTIVE);
+        if (info.consumers[0].held != cc->held || info.consumers[0].pending != cc->pending)
+            fail_msg("victim held %u pending %u at the point, expected %u and %u",
+                     info.consumers[0].held, info.consumers[0].pending, cc->held, cc->pending);
+        assert_int_equal(info.consumers[1].pending, WARM);
+        assert_int_equal(info.free, SLOTS - WARM);
+        assert_int_equal(kill(pid, SIGKILL), 0);
+    }
     assert_killed(pid);
     /* The bystander: every message, intact. */
     for (uint64_t s = 0; s < WARM; s++)
         expect_message(by, s, 0);
     /* Everything the victim held or had pending is back. */
-    cm_sbuf_info_t info;
     assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
     assert_int_equal(info.consumers[0].state, CM_SBUF_CONSUMER_ABSENT);
     assert_int_equal(info.consumers[1].state, CM_SBUF_CONSUMER_ACTIVE);
@@ -435,21 +479,23 @@ static void run_ccases(const struct ccase *ccs, size_t n)
 {
     const uint32_t policies[] = { CM_SBUF_BLOCK, CM_SBUF_DROP_OLDEST };
     for (size_t p = 0; p < 2; p++)
-        for (size_t i = 0; i < n; i++)
-            run_ccase(policies[p], &ccs[i]);
+        for (size_t i = 0; i < n; i++) {
+            run_ccase(policies[p], &ccs[i], SIGKILL);
+            run_ccase(policies[p], &ccs[i], SIGSTOP);
+        }
 }
 
 static void test_consumer_killed_mid_receive_its_held_and_pending_slots_come_back(void **state)
 {
     (void)state;
     const struct ccase ccs[] = {
-        { CM__SBUF_TP_RECV_DESC_COPIED, 1 }, /* 3 pending, none held */
-        { CM__SBUF_TP_RECV_DESC_COPIED, 2 }, /* 1 held, 2 pending, copy unclaimed */
-        { CM__SBUF_TP_RECV_DESC_COPIED, 3 }, /* 1 held, 1 released, 1 pending */
-        { CM__SBUF_TP_RECV_CLAIMED, 1 },     /* read moved, hold not recorded */
-        { CM__SBUF_TP_RECV_CLAIMED, 2 },
-        { CM__SBUF_TP_RECV_CLAIMED, 3 },
-        { CM__SBUF_TP_RECV_SLEEP, 1 },       /* asleep holding 1 */
+        { CM__SBUF_TP_RECV_DESC_COPIED, 1, 0, 3 }, /* copy of 0 unclaimed */
+        { CM__SBUF_TP_RECV_DESC_COPIED, 2, 1, 2 },
+        { CM__SBUF_TP_RECV_DESC_COPIED, 3, 1, 1 }, /* 0 released */
+        { CM__SBUF_TP_RECV_CLAIMED, 1, 1, 2 },     /* read moved, its own hold not recorded */
+        { CM__SBUF_TP_RECV_CLAIMED, 2, 2, 1 },
+        { CM__SBUF_TP_RECV_CLAIMED, 3, 2, 0 },
+        { CM__SBUF_TP_RECV_SLEEP, 1, 1, 0 },       /* asleep holding 2 */
     };
     run_ccases(ccs, sizeof(ccs) / sizeof(ccs[0]));
 }
@@ -458,10 +504,10 @@ static void test_consumer_killed_mid_release_its_slots_come_back_exactly_once(vo
 {
     (void)state;
     const struct ccase ccs[] = {
-        { CM__SBUF_TP_RELEASE_ENTRY_WRITTEN, 1 }, /* entry written, not published */
-        { CM__SBUF_TP_RELEASE_ENTRY_WRITTEN, 2 },
-        { CM__SBUF_TP_RELEASE_TAIL_STORED, 1 },   /* published, no wake-up */
-        { CM__SBUF_TP_RELEASE_TAIL_STORED, 2 },
+        { CM__SBUF_TP_RELEASE_ENTRY_WRITTEN, 1, 2, 1 }, /* entry written, not published */
+        { CM__SBUF_TP_RELEASE_ENTRY_WRITTEN, 2, 2, 0 },
+        { CM__SBUF_TP_RELEASE_TAIL_STORED, 1, 1, 1 },   /* published, no wake-up */
+        { CM__SBUF_TP_RELEASE_TAIL_STORED, 2, 1, 0 },
     };
     run_ccases(ccs, sizeof(ccs) / sizeof(ccs[0]));
 }
