@@ -171,6 +171,7 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
         struct cm_sbuf_desc d = { SB_LOAD_RLX(&e->seq), SB_LOAD_RLX(&e->slot),
                                   SB_LOAD_RLX(&e->len) };
         uint64_t gap = 0;
+        cm__sbuf_test_point(CM__SBUF_TP_RECV_DESC_COPIED);
         if (c->cfg.policy == CM_SBUF_BLOCK) {
             /* Nobody else moves read: the copy is the delivery at r. */
             if ((st = cm__sbuf_cons_check(&c->cs, &d, r, &gap)) != CM_OK)
@@ -205,6 +206,7 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
             if ((st = cm__sbuf_cons_check(&c->cs, &d, r, &gap)) != CM_OK)
                 return st;
         }
+        cm__sbuf_test_point(CM__SBUF_TP_RECV_CLAIMED);
         if ((st = cm__sbuf_cons_received(&c->cs, &d, r)) != CM_OK)
             return CM_ERR_INTERNAL; /* core accepted it just above */
         *got = d;
@@ -232,10 +234,12 @@ static cm_status_t do_release(struct cm__sbuf_consumer *c, uint64_t seq)
     SB_STORE_RLX(&e->seq, rel.seq);
     SB_STORE_RLX(&e->slot, rel.slot);
     SB_STORE_RLX(&e->reserved, rel.reserved);
+    cm__sbuf_test_point(CM__SBUF_TP_RELEASE_ENTRY_WRITTEN);
     /* Orders every load of the payload and the entry before the slot can
      * go back to the producer. */
     SB_STORE_REL(&c->cons->rel_tail, idx + 1);
     SB_STORE_REL(&c->cons->rel_word, (uint32_t)(idx + 1));
+    cm__sbuf_test_point(CM__SBUF_TP_RELEASE_TAIL_STORED);
     SB_FENCE();
     if (SB_LOAD_RLX(&c->prod->prod_waiting) != 0)
         cm__sbuf_kick(c->sock);
@@ -313,6 +317,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             continue;
         }
         short rev;
+        cm__sbuf_test_point(CM__SBUF_TP_RECV_SLEEP);
         st = cm__handle_wait_fd(h, obj, c->sock, POLLIN, deadline, &rev);
         slept = spun = 1;
         if (st == CM_OK && cm__deadline_passed(deadline, cm__now_ns()))
