@@ -225,6 +225,8 @@ static int test_write_to_sealed_mapping_faults_process(void)
     CHECK(info.reason == CMK_EXIT_FAULTED);
     CHECK(info.code == 15); /* store/AMO page fault */
     CHECK(info.fault_va != 0);
+    /* Typed: the page is mapped, without the access (abi cmk_exit_info_t). */
+    CHECK(info.status == CM_ERR_ACCESS_DENIED);
     /* The kernel reaped it: the child's frames, handle and mapping are gone. */
     CHECK_ST(cmk_counters(&after), CM_OK);
     CHECK(after.free_frames == before.free_frames);
@@ -261,6 +263,7 @@ static int test_mapping_is_never_executable(void)
     CHECK(run_child("child_exec_vmo", CM_HANDLE_INVALID, &info) == 0);
     CHECK(info.reason == CMK_EXIT_FAULTED);
     CHECK(info.code == 12); /* instruction page fault */
+    CHECK(info.status == CM_ERR_ACCESS_DENIED); /* mapped, not executable */
     return 0;
 }
 
@@ -1345,6 +1348,19 @@ struct test {
 #define TEST(fn) { fn, #fn }
 
 static const struct test tests[] = {
+    TEST(test_ledger_charges_follow_creates_and_exit_returns_them),
+    TEST(test_child_quota_is_carved_and_returns),
+    TEST(test_spawn_quota_above_room_is_refused_typed),
+    TEST(test_spawn_handle_unpublishable_starts_nothing),
+    TEST(test_hostile_vmo_hog_gets_no_resources_and_all_returns_on_kill),
+    TEST(test_hostile_channel_hog_gets_no_resources_and_all_returns_on_kill),
+    TEST(test_hostile_message_hog_gets_no_resources_and_all_returns_on_kill),
+    TEST(test_hostile_commit_hog_gets_quota_commit_and_all_returns_on_kill),
+    TEST(test_hostile_sbuf_hog_gets_no_resources_and_all_returns_on_kill),
+    TEST(test_hostile_handle_hog_gets_publish_failed_with_rollback),
+    TEST(test_hostile_mapping_hog_gets_quota_virtual_under_lowered_limit),
+    TEST(test_hostile_spawner_gets_no_resources_and_kill_ends_its_tree),
+    TEST(test_fault_on_unmapped_page_exits_typed),
     TEST(test_vmo_share_proof),
     TEST(test_vmo_share_detects_corrupted_hash),
     TEST(test_sbuf_stream_proof),
@@ -1423,6 +1439,9 @@ static const struct test helpers[] = {
     TEST(child_sbuf_producer_dies),
     TEST(child_sbuf_copy_only),
     TEST(child_sbuf_stream_consumer),
+    TEST(child_hog),
+    TEST(child_sleeper),
+    TEST(child_touch_unmapped),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
