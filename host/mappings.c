@@ -221,9 +221,14 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retr
         st = CM_ERR_NO_RESOURCES;
         goto out;
     }
+    /* The ledger's VIRTUAL (docs/ledger.md): the same bytes as total_bytes,
+     * under a limit the process may have lowered (QUOTA_VIRTUAL). */
+    if ((st = cm__hledger_charge(CM_LEDGER_VIRTUAL, rounded)) != CM_OK)
+        goto out;
     void *p = cm__mmap_shared(req->fd, rounded, req->prot, req->extra_flags, fd_off);
     if (p == MAP_FAILED) {
         st = cm__status_from_errno(errno);
+        cm__hledger_uncharge(CM_LEDGER_VIRTUAL, rounded);
         goto out;
     }
     void *user = (char *)p + delta;
@@ -254,6 +259,7 @@ cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
             break;
         }
         total_bytes -= maps[i].len;
+        cm__hledger_uncharge(CM_LEDGER_VIRTUAL, maps[i].len);
         maps[i] = maps[--map_count];
         st = CM_OK;
         break;
