@@ -38,8 +38,17 @@ struct ksbuf_map {
     struct vmo *vmo;
 };
 
+/* Lifetime. The object (handles, kobj) is the producer's: its last
+ * reference is the producer leaving. The bookkeeping outlives it while a
+ * consumer remains (`gone`: producer left, `lingering`: the pool entry is
+ * still taken by consumers after kobj_reap marked the object dead), so
+ * every consumer-side check (sbuf_copy: "a message delivered to this
+ * consumer, not released") reads the same state before and after the
+ * producer's death. The entry is free again when the last consumer leaves. */
 struct ksbuf {
     struct kobj obj;
+    uint32_t gone;             /* the producer left; no loan, no publish */
+    uint32_t lingering;        /* pool entry kept for consumers (obj dead) */
     cm_sbuf_config_t cfg;
     struct cm_sbuf_layout lay;
     struct cm_sbuf_own own;
@@ -54,7 +63,7 @@ struct ksbuf {
 
 struct ksbuf_cons {
     struct kobj obj;
-    struct ksbuf *buf;         /* NULL once the producer is gone */
+    struct ksbuf *buf;         /* its buffer's bookkeeping, until it leaves */
     uint32_t pos;
     cm_sbuf_config_t cfg;
     struct cm_sbuf_layout lay;

@@ -218,16 +218,17 @@ int64_t sys_sbuf_kick(struct proc *p, const uint64_t *a)
 {
     struct ksbuf_cons *c;
     cm_status_t st = get_cons(p, a[0], CM_RIGHT_READ, &c);
-    if (st == CM_OK && c->buf != 0)
+    if (st == CM_OK && c->buf != 0 && !c->buf->gone)
         ksbuf_wake_producer(c->buf);
     return st;
 }
 
 /* (consumer, seq, slot, *buf, len): copies a message this consumer
- * received into buf, for a handle without MAP. While the producer lives,
- * the slot must be one this consumer holds with that seq (after a reap);
- * after it left, nothing is loaned any more and the slot range is the
- * check. */
+ * received into buf, for a handle without MAP. The slot must be one this
+ * consumer holds with that seq (after a reap), whether or not the producer
+ * still lives: the bookkeeping outlives it (ksbuf.h "Lifetime"), so a
+ * message published before this consumer joined, or a slot the producer
+ * was still filling when it died, is never copied out. */
 int64_t sys_sbuf_copy(struct proc *p, const uint64_t *a)
 {
     struct ksbuf_cons *c;
@@ -238,16 +239,14 @@ int64_t sys_sbuf_copy(struct proc *p, const uint64_t *a)
     if (slot >= c->cfg.slot_count || len > c->cfg.slot_size ||
         (len > 0 && !user_range_ok(p, uva, len, 1)))
         return CM_ERR_INVALID_ARGS;
-    if (c->buf != 0) {
-        struct ksbuf *b = c->buf;
-        ksbuf_reap(b, c->pos);
-        const struct cm_sbuf_slot *s = &b->own.slots[slot];
-        if (((b->own.active >> c->pos) & 1u) == 0)
-            return CM_ERR_PEER_CLOSED;
-        if (s->state != CM_SBUF_SLOT_PUBLISHED || s->seq != seq || ((s->held >> c->pos) & 1u) == 0 ||
-            len > s->len)
-            return CM_ERR_BAD_STATE;
-    }
+    struct ksbuf *b = c->buf;
+    ksbuf_reap(b, c->pos);
+    const struct cm_sbuf_slot *s = &b->own.slots[slot];
+    if (((b->own.active >> c->pos) & 1u) == 0)
+        return CM_ERR_PEER_CLOSED;
+    if (s->state != CM_SBUF_SLOT_PUBLISHED || s->seq != seq || ((s->held >> c->pos) & 1u) == 0 ||
+        len > s->len)
+        return CM_ERR_BAD_STATE;
     uint64_t off = slot * c->lay.stride;
     while (len > 0) {
         uint64_t n = CM_PAGE_SIZE - off % CM_PAGE_SIZE;
