@@ -1406,6 +1406,7 @@ static const struct test tests[] = {
     TEST(test_sbuf_raw_syscalls_with_hostile_arguments),
     TEST(test_sbuf_consumer_pool_exhaustion_is_no_resources),
     TEST(test_sbuf_producer_killed_at_each_step_leaves_nothing),
+    TEST(test_sbuf_mappings_revoked_when_handle_leaves_or_loses_right),
 };
 
 /* Victims and helpers the tests spawn; never run by the runner. */

@@ -383,3 +383,62 @@ int test_sbuf_producer_killed_at_each_step_leaves_nothing(void)
     }
     return 0;
 }
+
+/* Whether this process maps the word at va (a wake on an address no
+ * mapping covers is INVALID_ARGS; on a mapped one it wakes nobody here). */
+static int mapped(uint64_t va)
+{
+    return (int64_t)CMK_SYS2(CMK_SYS_WORD_WAKE, va, 0) == 0;
+}
+
+/* Rule: access leaves with the handle. A process that replaced its
+ * consumer handle without MAP kept reading the data through the mapping
+ * made for the old one; one that sent the consumer away kept reading and
+ * writing its areas (and the producer kept a writable data mapping after
+ * dropping WRITE) until somebody attached elsewhere. Now each mapping goes
+ * at the end of the call that took the right away. */
+int test_sbuf_mappings_revoked_when_handle_leaves_or_loses_right(void)
+{
+    cm_handle_t b, b2, k, k2, k3, dup, ch, peer;
+    cmk_sbuf_attach_t at, atb, at3;
+    cm_sbuf_msg_t m;
+    uint64_t seq;
+    uint32_t slot, nb, nh;
+    char bytes[64];
+    cm_sbuf_config_t c = cfg(2, 1);
+    CHECK_ST(cm_sbuf_create(&c, &b), CM_OK);
+    CHECK_ST(cm_sbuf_consumer_create(b, CM_RIGHTS_SAME, &k), CM_OK);
+    CHECK_ST(raw_attach(k, &at), CM_OK);
+    CHECK_ST(raw_attach(b, &atb), CM_OK);
+    CHECK(mapped(at.data) && mapped(at.prod) && mapped(at.cons) && mapped(atb.data));
+    /* Replaced with the same rights: the new handle has every right. */
+    CHECK_ST(cm_handle_replace(k, CM_RIGHTS_SAME, &dup), CM_OK);
+    k = dup;
+    CHECK(mapped(at.data) && mapped(at.prod) && mapped(at.cons));
+    /* MAP dropped: the data goes, the areas stay. */
+    CHECK_ST(cm_handle_replace(k, CM_RIGHT_READ | CM_RIGHT_TRANSFER, &k2), CM_OK);
+    CHECK(!mapped(at.data) && mapped(at.prod) && mapped(at.cons));
+    /* Sent away (in flight on our own channel, held by no process): the
+     * areas go. The bytes of that very message come from the area. */
+    CHECK_ST(cm_channel_create(0, &ch, &peer), CM_OK);
+    CHECK_ST(cm_channel_write(ch, (const void *)(uintptr_t)at.cons, 64, &k2, 1), CM_OK);
+    CHECK(!mapped(at.prod) && !mapped(at.cons));
+    /* Back here: attached afresh, it works. */
+    CHECK_ST(cm_channel_read(peer, bytes, sizeof(bytes), &nb, &k3, 1, &nh), CM_OK);
+    CHECK(nb == 64 && nh == 1);
+    CHECK(send(b, 0x42, 16, &seq, &slot) == 0);
+    uint8_t buf[16];
+    CHECK_ST(cm_sbuf_receive_copy(k3, 0, 0, buf, sizeof(buf), &m), CM_OK);
+    CHECK(m.seq == seq && buf[15] == 0x42);
+    CHECK_ST(raw_attach(k3, &at3), CM_OK);
+    CHECK(at3.data == 0 && mapped(at3.prod));
+    /* The buffer without WRITE: its data mapping goes. */
+    CHECK_ST(cm_handle_replace(b, CM_RIGHT_READ, &b2), CM_OK);
+    CHECK(!mapped(atb.data));
+    CHECK_ST(cm_handle_close(k3), CM_OK);
+    CHECK(!mapped(at3.prod));
+    CHECK_ST(cm_handle_close(b2), CM_OK);
+    CHECK_ST(cm_handle_close(ch), CM_OK);
+    CHECK_ST(cm_handle_close(peer), CM_OK);
+    return 0;
+}

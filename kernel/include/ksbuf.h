@@ -89,6 +89,22 @@ cm_status_t ksbuf_map(struct proc *p, struct vmo *v, uint64_t len, int writable,
 /* Removes the recorded mapping if its process still has it. */
 void ksbuf_unmap(struct ksbuf_map *m);
 
+/* Access leaves with the handle. A mapping an object made in a process
+ * lasts only while that process holds a handle to the object with the
+ * right the mapping needs (buffer data: WRITE; consumer data: MAP; a
+ * consumer's two areas: any handle). handle_take calls
+ * ksbuf_handle_dropped for a SharedBuffer handle leaving a table (close,
+ * replace, a move over a channel or to a child); ksbuf_revoke runs at the
+ * end of the system call (never in the middle of one: the call may still
+ * copy from that memory) and removes every mapping its process may no
+ * longer have. */
+void ksbuf_handle_dropped(void);
+void ksbuf_revoke(void);
+/* Buffer side of ksbuf_revoke: sbuf.c walks its pool, calling
+ * ksbuf_revoke_buffer on each live buffer. */
+void ksbuf_revoke_buffers(void);
+void ksbuf_revoke_buffer(struct ksbuf *b);
+
 void ksbuf_destroy(struct ksbuf *b);
 void ksbuf_cons_destroy(struct ksbuf_cons *c);
 cm_signals_t ksbuf_signals(struct ksbuf *b);

@@ -34,6 +34,13 @@ static struct ksbuf *slot_free(void)
     return 0;
 }
 
+void ksbuf_revoke_buffers(void)
+{
+    for (uint32_t i = 0; i < KOBJ_MAX_SBUFS; i++)
+        if (pool[i].obj.type == CM_OBJ_SBUF)
+            ksbuf_revoke_buffer(&pool[i]);
+}
+
 struct cm_sbuf_prod_ctl *ksbuf_prod_ctl(const struct ksbuf_cons *c)
 {
     return (struct cm_sbuf_prod_ctl *)vmo_kptr(c->prod, 0);

@@ -68,6 +68,52 @@ void ksbuf_unmap(struct ksbuf_map *m)
     *m = (struct ksbuf_map){ 0, 0, 0, 0 };
 }
 
+static int revoke_pending;
+
+void ksbuf_handle_dropped(void)
+{
+    revoke_pending = 1;
+}
+
+/* Whether q still holds a handle to o with every right in `need`. */
+static int holds(const struct proc *q, const struct kobj *o, cm_rights_t need)
+{
+    for (uint32_t i = 0; i < CM_MAX_HANDLES; i++) {
+        const struct cm_htab_entry *e = &q->hentries[i];
+        if (e->object == o && e->type != CM_OBJ_NONE && (e->rights & need) == need)
+            return 1;
+    }
+    return 0;
+}
+
+static void revoke_map(struct ksbuf_map *m, const struct kobj *o, cm_rights_t need)
+{
+    struct proc *q;
+    if (still_mapped(m, &q) != 0 && !holds(q, o, need))
+        ksbuf_unmap(m);
+}
+
+void ksbuf_revoke(void)
+{
+    if (!revoke_pending)
+        return;
+    revoke_pending = 0;
+    for (uint32_t i = 0; i < KOBJ_MAX_SBUF_CONSUMERS; i++) {
+        struct ksbuf_cons *c = &pool[i];
+        if (c->obj.type != CM_OBJ_SBUF_CONSUMER)
+            continue;
+        revoke_map(&c->maps[0], &c->obj, CM_RIGHT_MAP);
+        revoke_map(&c->maps[1], &c->obj, 0);
+        revoke_map(&c->maps[2], &c->obj, 0);
+    }
+    ksbuf_revoke_buffers();
+}
+
+void ksbuf_revoke_buffer(struct ksbuf *b)
+{
+    revoke_map(&b->pmap, &b->obj, CM_RIGHT_WRITE);
+}
+
 void ksbuf_cons_destroy(struct ksbuf_cons *c)
 {
     if (c->buf != 0)
