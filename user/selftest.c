@@ -1407,6 +1407,8 @@ static const struct test tests[] = {
     TEST(test_sbuf_consumer_pool_exhaustion_is_no_resources),
     TEST(test_sbuf_producer_killed_at_each_step_leaves_nothing),
     TEST(test_sbuf_mappings_revoked_when_handle_leaves_or_loses_right),
+    TEST(test_sbuf_consumer_area_garbage_of_each_kind_evicts_only_it),
+    TEST(test_sbuf_buffer_pool_entry_kept_until_last_consumer_leaves),
 };
 
 /* Victims and helpers the tests spawn; never run by the runner. */

@@ -69,6 +69,8 @@ int test_sbuf_raw_syscalls_with_hostile_arguments(void);
 int test_sbuf_consumer_pool_exhaustion_is_no_resources(void);
 int test_sbuf_producer_killed_at_each_step_leaves_nothing(void);
 int test_sbuf_mappings_revoked_when_handle_leaves_or_loses_right(void);
+int test_sbuf_consumer_area_garbage_of_each_kind_evicts_only_it(void);
+int test_sbuf_buffer_pool_entry_kept_until_last_consumer_leaves(void);
 int child_sbuf_spin_then_exit(void);
 int child_sbuf_die_mid_loan(void);
 int child_sbuf_die_holding(void);

@@ -442,3 +442,94 @@ int test_sbuf_mappings_revoked_when_handle_leaves_or_loses_right(void)
     CHECK_ST(cm_handle_close(peer), CM_OK);
     return 0;
 }
+
+/* Garbage a consumer may legally write into its own area, one kind per
+ * round; `held` says what it received before (0: nothing). */
+static void forge(struct cm_sbuf_cons_ctl *k, uint32_t kind, uint64_t seq0, uint32_t slot0)
+{
+    struct cm_sbuf_rel *ring = (struct cm_sbuf_rel *)(k + 1);
+    switch (kind) {
+    case 0: k->read += 3; break;                  /* past the tail */
+    case 1: k->read = UINT64_MAX; break;          /* far past, wrapping */
+    case 2: k->rel_tail += 1; ring[0] = (struct cm_sbuf_rel){ seq0, 0xffffu, 0 }; break;
+    case 3: k->rel_tail += 1; ring[0] = (struct cm_sbuf_rel){ seq0, slot0, 7 }; break;
+    case 4: k->rel_tail += 1; ring[0] = (struct cm_sbuf_rel){ seq0 + 100, slot0, 0 }; break;
+    case 5: k->rel_tail += 1; ring[0] = (struct cm_sbuf_rel){ seq0, slot0, 0 }; break; /* never received */
+    case 6: k->rel_tail -= 1; break;              /* backwards */
+    case 7: k->read += 2; break;                  /* two held, max_held 1: hoarding */
+    default: k->read -= 1; break;                 /* backwards after a reap */
+    }
+}
+
+/* Rule: everything a consumer writes is hostile input for the kernel. Each
+ * kind of garbage in a consumer's own area evicts that consumer only: no
+ * kernel fault, the other consumer's messages intact, the buffer usable. */
+int test_sbuf_consumer_area_garbage_of_each_kind_evicts_only_it(void)
+{
+    for (uint32_t kind = 0; kind < 9; kind++) {
+        cm_handle_t b, bad, good;
+        cmk_sbuf_attach_t at;
+        cm_sbuf_info_t info;
+        cm_sbuf_msg_t m;
+        uint64_t seq[2];
+        uint32_t slot[2];
+        cm_sbuf_config_t c = { 4, 256, 2, 1, 2, CM_SBUF_BLOCK, 0, 0 };
+        CHECK_ST(cm_sbuf_create(&c, &b), CM_OK);
+        CHECK_ST((cm_status_t)CMK_SYS3(CMK_SYS_SBUF_CONSUMER_CREATE, b, CM_RIGHTS_SAME, &bad),
+                 CM_OK);
+        CHECK_ST(cm_sbuf_consumer_create(b, CM_RIGHTS_SAME, &good), CM_OK);
+        CHECK_ST(raw_attach(bad, &at), CM_OK);
+        struct cm_sbuf_cons_ctl *k = (struct cm_sbuf_cons_ctl *)(uintptr_t)at.cons;
+        for (uint32_t i = 0; i < 2; i++)
+            CHECK(send(b, (uint8_t)(0x60 + i), 32, &seq[i], &slot[i]) == 0);
+        if (kind == 8) {
+            k->read += 1; /* an honest receive, accounted by the reap below */
+            CHECK_ST(cm_sbuf_get_info(b, &info), CM_OK);
+            CHECK(info.consumers[0].state == CM_SBUF_CONSUMER_ACTIVE);
+        }
+        forge(k, kind, seq[0], slot[0]);
+        CHECK_ST(cm_sbuf_get_info(b, &info), CM_OK);
+        if (info.consumers[0].state != CM_SBUF_CONSUMER_EVICTED)
+            printf("# kind %u: not evicted\n", kind);
+        CHECK(info.consumers[0].state == CM_SBUF_CONSUMER_EVICTED && info.consumers[0].held == 0);
+        CHECK(info.consumers[1].state == CM_SBUF_CONSUMER_ACTIVE && info.consumers[1].pending == 2);
+        CHECK_ST(raw_copy(bad, seq[0], slot[0], &m, 1), CM_ERR_PEER_CLOSED);
+        for (uint32_t i = 0; i < 2; i++) {
+            CHECK_ST(cm_sbuf_receive(good, 0, 0, &m), CM_OK);
+            CHECK(m.seq == seq[i] && m.len == 32 && ((const uint8_t *)m.data)[31] == 0x60 + i);
+            CHECK_ST(cm_sbuf_release(good, m.seq), CM_OK);
+        }
+        CHECK_ST(cm_sbuf_get_info(b, &info), CM_OK);
+        CHECK(info.free == 4);
+        CHECK_ST(cm_handle_close(bad), CM_OK);
+        CHECK_ST(cm_handle_close(good), CM_OK);
+        CHECK_ST(cm_handle_close(b), CM_OK);
+    }
+    return 0;
+}
+
+/* The bookkeeping of a buffer whose producer left stays while a consumer
+ * does: its pool entry is not free (a fifth buffer is NO_RESOURCES, with
+ * nothing left of the refused create), and is free again when the last
+ * consumer leaves. */
+int test_sbuf_buffer_pool_entry_kept_until_last_consumer_leaves(void)
+{
+    cm_handle_t b[4], k, extra;
+    cmk_counters_t before, after;
+    cm_sbuf_config_t c = cfg(1, 1);
+    CHECK_ST(cm_sbuf_create(&c, &b[0]), CM_OK);
+    CHECK_ST(cm_sbuf_consumer_create(b[0], CM_RIGHTS_SAME, &k), CM_OK);
+    CHECK_ST(cm_handle_close(b[0]), CM_OK);
+    for (uint32_t i = 1; i < 4; i++)
+        CHECK_ST(cm_sbuf_create(&c, &b[i]), CM_OK);
+    CHECK_ST(cmk_counters(&before), CM_OK);
+    CHECK_ST(cm_sbuf_create(&c, &extra), CM_ERR_NO_RESOURCES);
+    CHECK_ST(cmk_counters(&after), CM_OK);
+    CHECK(before.free_frames == after.free_frames && before.live_objects == after.live_objects);
+    CHECK_ST(cm_handle_close(k), CM_OK);
+    CHECK_ST(cm_sbuf_create(&c, &extra), CM_OK);
+    CHECK_ST(cm_handle_close(extra), CM_OK);
+    for (uint32_t i = 1; i < 4; i++)
+        CHECK_ST(cm_handle_close(b[i]), CM_OK);
+    return 0;
+}
