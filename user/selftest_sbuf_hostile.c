@@ -423,6 +423,11 @@ int test_sbuf_mappings_revoked_when_handle_leaves_or_loses_right(void)
     CHECK_ST(cm_channel_create(0, &ch, &peer), CM_OK);
     CHECK_ST(cm_channel_write(ch, (const void *)(uintptr_t)at.cons, 64, &k2, 1), CM_OK);
     CHECK(!mapped(at.prod) && !mapped(at.cons));
+    /* The old handle is gone for every call: attach, release, copy, kick. */
+    CHECK_ST(raw_attach(k2, &at3), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_sbuf_release(k2, 0), CM_ERR_BAD_HANDLE);
+    CHECK_ST(raw_copy(k2, 0, 0, bytes, 1), CM_ERR_BAD_HANDLE);
+    CHECK_ST((cm_status_t)CMK_SYS1(CMK_SYS_SBUF_KICK, k2), CM_ERR_BAD_HANDLE);
     /* Back here: attached afresh, it works. */
     CHECK_ST(cm_channel_read(peer, bytes, sizeof(bytes), &nb, &k3, 1, &nh), CM_OK);
     CHECK(nb == 64 && nh == 1);
