@@ -75,3 +75,4 @@ HOST_LIB_SRCS += host/sbuf.c host/sbuf_consumer.c host/sbuf_wait.c
 HOST_TESTS += tests/host/sbuf.c
 HOST_TESTS += tests/host/sbuf_proc.c
 HOST_TESTS += tests/host/sbuf_transfer.c
+HOST_TESTS += tests/host/sbuf_hostile.c
