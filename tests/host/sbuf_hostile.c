@@ -344,6 +344,7 @@ enum meta_forge {
     M_HONEST,
     M_SLOTS_MAX,          /* slot_count UINT32_MAX */
     M_SLOT_SIZE_MAX,
+    M_DATA_SIZE_OVER,     /* each field in range, slot_count x stride past the limit */
     M_HELD_ZERO,
     M_HELD_ABOVE_SLOTS,
     M_CONSUMERS_ZERO,
@@ -374,6 +375,10 @@ static void forge_meta(enum meta_forge f, struct cm__sbuf_wire *m, int fds[4])
     case M_HONEST: break;
     case M_SLOTS_MAX: m->config.slot_count = UINT32_MAX; break;
     case M_SLOT_SIZE_MAX: m->config.slot_size = UINT32_MAX; break;
+    case M_DATA_SIZE_OVER:
+        m->config.slot_count = CM_SBUF_MAX_SLOTS;
+        m->config.slot_size = CM_SBUF_MAX_SLOT_SIZE;
+        break;
     case M_HELD_ZERO: m->config.max_held = 0; break;
     case M_HELD_ABOVE_SLOTS: m->config.max_held = m->config.slot_count + 1; break;
     case M_CONSUMERS_ZERO: m->config.max_consumers = 0; break;
@@ -728,6 +733,150 @@ static void test_wait_many_with_a_consumer_listed_twice_wakes_once_and_then_slee
     assert_status(cm_handle_close(buf), CM_OK);
 }
 
+/* ---- a hostile producer: the sender of a forged consumer keeps a
+ * writable mapping of the producer area (made before the seal, as the real
+ * producer's is) and the producer end of the socket ---- */
+
+struct forged_producer {
+    cm_handle_t end, h;
+    int raw, peer;
+    struct cm_sbuf_prod_ctl *p;
+    struct cm_sbuf_layout lay;
+};
+
+static void forged_producer_open(struct forged_producer *fp, const cm_sbuf_config_t *cfg)
+{
+    int fds[4];
+    struct cm__sbuf_wire meta;
+    cm_sbuf_config_t c = *cfg;
+    assert_status(cm__sbuf_layout(&c, &fp->lay), CM_OK);
+    fp->end = raw_channel(&fp->raw);
+    forge_honest(cfg, fds, &meta, &fp->peer);
+    int fd = memfd_sized(fp->lay.prod_area_size, 0, 0);
+    fp->p = mmap(NULL, fp->lay.prod_area_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(fp->p != MAP_FAILED);
+    fp->p->state = CM_SBUF_CTL_OPEN;
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, RO_SEALS), 0);
+    replace_fd(fds, 1, fd);
+    send_record(fp->raw, &meta, 1, fds);
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    char b[4];
+    uint32_t nb, nh;
+    assert_status(cm_channel_read(fp->end, b, sizeof(b), &nb, &fp->h, 1, &nh), CM_OK);
+}
+
+static void forged_producer_close(struct forged_producer *fp)
+{
+    assert_status(cm_handle_close(fp->h), CM_OK);
+    munmap(fp->p, fp->lay.prod_area_size);
+    close(fp->peer);
+    close(fp->raw);
+    assert_status(cm_handle_close(fp->end), CM_OK);
+}
+
+/* Garbage deliveries (slot out of range, length past the slot, wrong seq,
+ * tail a ring and more ahead) are PROTOCOL for that consumer, then a
+ * CLOSED state is latched (writing OPEN back does not reopen it), and a
+ * wait for READABLE on the broken consumer sleeps to its deadline while
+ * wake-up bytes arrive one by one: typed, bounded, no crash. */
+static void test_hostile_producer_words_break_only_the_consumer_and_waits_end(void **state)
+{
+    (void)state;
+    cm_sbuf_config_t cfg = cfg_of(4, 128, 2, CM_SBUF_BLOCK);
+    static const struct {
+        uint64_t seq;
+        uint32_t slot, len;
+        uint64_t tail;
+    } bad[] = {
+        { 0, 4, 8, 1 },            /* slot past the table */
+        { 0, UINT32_MAX, 8, 1 },
+        { 0, 0, 129, 1 },          /* one byte past the slot */
+        { 0, 0, UINT32_MAX, 1 },
+        { 1, 0, 8, 1 },            /* wrong seq */
+        { UINT64_MAX, 0, 8, 1 },
+        { 0, 0, 8, 4 + 1 },        /* tail a ring and one ahead */
+        { 0, 0, 8, UINT64_MAX },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct forged_producer fp;
+        forged_producer_open(&fp, &cfg);
+        struct cm_sbuf_desc *ring = cm__sbuf_ring(fp.p);
+        ring[0] = (struct cm_sbuf_desc){ bad[i].seq, bad[i].slot, bad[i].len };
+        SB_STORE_REL(&fp.p->tail, bad[i].tail);
+        cm_sbuf_msg_t m;
+        char copy[256];
+        cm_status_t st = i & 1 ? cm_sbuf_receive(fp.h, 0, 0, &m)
+                               : cm_sbuf_receive_copy(fp.h, 0, 0, copy, sizeof(copy), &m);
+        if (st != CM_ERR_PROTOCOL)
+            fail_msg("bad delivery %zu: %s, expected PROTOCOL", i, cm_status_name(st));
+        assert_status(cm_sbuf_receive(fp.h, 0, 0, &m), CM_ERR_PROTOCOL);
+        fp.p->state = CM_SBUF_CTL_CLOSED;
+        cm_signals_t obs;
+        assert_status(cm_object_wait_one(fp.h, CM_SIGNAL_PEER_CLOSED, 0, &obs), CM_OK);
+        fp.p->state = CM_SBUF_CTL_OPEN;
+        assert_status(cm_object_wait_one(fp.h, CM_SIGNAL_PEER_CLOSED, 0, &obs), CM_OK);
+        assert_false(obs & CM_SIGNAL_READABLE); /* broken: nothing readable */
+        forged_producer_close(&fp);
+    }
+    /* An honest consumer of a producer that sends a wake-up byte now and
+     * then without publishing: the wait sleeps between them. */
+    struct forged_producer fp;
+    forged_producer_open(&fp, &cfg);
+    double t0 = cpu_s(RUSAGE_SELF);
+    struct waiter w = { fp.h, CM_SIGNAL_READABLE, 0, 400 * MS, CM_ERR_INTERNAL };
+    struct test_thread t;
+    thread_start(&t, wait_thread, &w);
+    for (int i = 0; i < 8; i++) {
+        (void)!send(fp.peer, "k", 1, MSG_DONTWAIT);
+        nap_ms(20);
+    }
+    thread_join(&t);
+    assert_status(w.st, CM_ERR_TIMED_OUT);
+    double used = cpu_s(RUSAGE_SELF) - t0;
+    if (used > 0.15)
+        fail_msg("8 spurious bytes cost a 0.4 s wait %.3f s of CPU", used);
+    forged_producer_close(&fp);
+}
+
+/* The buffer's WRITABLE wait while one consumer holds every slot and
+ * another consumer has died (its socket hung up, level-triggered): the
+ * dead one is reclaimed once and the wait sleeps (CPU time), then wakes on
+ * the holder's release. */
+static void test_buffer_wait_does_not_spin_on_a_dead_consumers_hang_up(void **state)
+{
+    (void)state;
+    cm_handle_t buf, holder, dead;
+    cm_sbuf_config_t cfg = cfg_of(2, 64, 2, CM_SBUF_BLOCK);
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &holder), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &dead), CM_OK);
+    produce(buf, 0, 0);
+    produce(buf, 1, 0);
+    cm_sbuf_msg_t m[2];
+    assert_status(cm_sbuf_receive(holder, 0, 0, &m[0]), CM_OK);
+    assert_status(cm_sbuf_receive(holder, 0, 0, &m[1]), CM_OK);
+    assert_status(cm_handle_close(dead), CM_OK);
+    struct waiter w = { buf, CM_SIGNAL_WRITABLE, 0, 300 * MS, CM_ERR_INTERNAL };
+    double t0 = cpu_s(RUSAGE_SELF);
+    struct test_thread t;
+    thread_start(&t, wait_thread, &w);
+    thread_join(&t);
+    double used = cpu_s(RUSAGE_SELF) - t0;
+    assert_status(w.st, CM_ERR_TIMED_OUT);
+    if (used > 0.1)
+        fail_msg("a WRITABLE wait next to a dead consumer used %.3f s of CPU in 0.3 s", used);
+    w = (struct waiter){ buf, CM_SIGNAL_WRITABLE, 0, 10 * SEC, CM_ERR_INTERNAL };
+    thread_start(&t, wait_thread, &w);
+    await_blocked(&t);
+    assert_status(cm_sbuf_release(holder, m[0].seq), CM_OK);
+    thread_join(&t);
+    assert_status(w.st, CM_OK);
+    assert_status(cm_sbuf_release(holder, m[1].seq), CM_OK);
+    assert_status(cm_handle_close(holder), CM_OK);
+    assert_status(cm_handle_close(buf), CM_OK);
+}
+
 struct looper {
     cm_handle_t h;
     int64_t timeout;
@@ -927,6 +1076,8 @@ int main(void)
         LEAK_TEST(test_death_watch_and_receiver_do_not_spin_on_stale_bytes),
         LEAK_TEST(test_waits_after_producer_death_are_peer_closed_and_do_not_spin),
         LEAK_TEST(test_wait_racing_a_transfer_loses_no_wake_up_of_the_receiver),
+        LEAK_TEST(test_hostile_producer_words_break_only_the_consumer_and_waits_end),
+        LEAK_TEST(test_buffer_wait_does_not_spin_on_a_dead_consumers_hang_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
