@@ -420,8 +420,10 @@ void cm__sbuf_consumer_export(struct cm__hobj *obj, struct cm__sbuf_wire *meta, 
         .read = c->cs.read, .rel_tail = c->cs.rel_tail, .received = c->cs.received,
         .released = c->cs.released, .dropped = c->cs.dropped,
     };
-    if (c->sleepers == 0 && c->owaiters == 0)
-        SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+    /* Whoever still sleeps here is woken by the handle's removal
+     * (BAD_HANDLE), never by the producer: the receiver starts with the flag
+     * down, or every publish would leave it a stale byte. */
+    SB_STORE_RLX(&c->cons->cons_waiting, 0u);
     pthread_mutex_unlock(&c->lock);
     fds[0] = c->data_fd;
     fds[1] = c->prod_fd;

@@ -668,6 +668,9 @@ static void test_moved_consumer_leaves_the_receivers_words_and_bytes_alone(void 
     uint32_t nb, nh;
     assert_status(cm_channel_read(e1, b, sizeof(b), &nb, &got, 1, &nh), CM_OK);
     struct cm__sbuf_consumer *now = consumer_of(got);
+    /* Nobody sleeps at the receiver yet: the flag the armed wait had raised
+     * went down with the move (else every publish leaves a stale byte). */
+    assert_int_equal(SB_LOAD_ACQ(&now->cons->cons_waiting), 0u);
     /* The receiver sleeps (its flag up) and a publish kicks it. */
     now->hdr.signals->arm(&now->hdr);
     produce(buf, 0, 0);
