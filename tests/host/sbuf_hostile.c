@@ -880,6 +880,92 @@ static void test_buffer_wait_does_not_spin_on_a_dead_consumers_hang_up(void **st
     assert_status(cm_handle_close(buf), CM_OK);
 }
 
+struct toggler {
+    volatile uint64_t *word;
+    atomic_int stop;
+    atomic_ulong flips;
+};
+
+static void toggle_thread(void *arg)
+{
+    struct toggler *t = arg;
+    uint64_t v = 0;
+    while (!atomic_load(&t->stop)) {
+        __atomic_store_n(t->word, v++ & 1 ? UINT64_MAX : 0, __ATOMIC_RELEASE);
+        atomic_fetch_add(&t->flips, 1);
+    }
+}
+
+/* DROP_OLDEST, a consumer flipping its `read` as fast as it can (the
+ * producer's take-back CAS and reap see it move under them): the producer
+ * still publishes every message within its deadline (it evicts the
+ * flipper) and an honest consumer receives them. */
+static void test_consumer_flipping_read_cannot_hold_the_producer(void **state)
+{
+    (void)state;
+    cm_handle_t buf, bad, honest;
+    cm_sbuf_config_t cfg = cfg_of(8, 64, 2, CM_SBUF_DROP_OLDEST);
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &bad), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &honest), CM_OK);
+    struct cm__sbuf_consumer *c = consumer_of(bad);
+    struct toggler tg = { &c->cons->read, 0, 0 };
+    struct test_thread t;
+    thread_start(&t, toggle_thread, &tg);
+    while (atomic_load(&tg.flips) < 1000)
+        nap_ms(1);
+    for (uint64_t s = 0; s < 50; s++) {
+        produce(buf, s, 2 * SEC);
+        cm_sbuf_msg_t m;
+        assert_status(cm_sbuf_receive(honest, 0, 2 * SEC, &m), CM_OK);
+        assert_true(m.seq == s);
+        assert_status(cm_sbuf_release(honest, m.seq), CM_OK);
+    }
+    atomic_store(&tg.stop, 1);
+    thread_join(&t);
+    cm__hobj_put(&c->hdr);
+    cm_sbuf_info_t info;
+    assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
+    assert_int_equal(info.consumers[0].state, CM_SBUF_CONSUMER_EVICTED);
+    assert_status(cm_handle_close(bad), CM_OK);
+    assert_status(cm_handle_close(honest), CM_OK);
+    assert_status(cm_handle_close(buf), CM_OK);
+}
+
+/* DROP_OLDEST, a hostile producer flipping the consumer's `read` (its
+ * take-back CAS) with a delivery pending: a receive with a deadline ends by
+ * it (TIMED_OUT, or PROTOCOL if a flip landed on a bad value) instead of
+ * looping under its lock for ever. */
+static void test_producer_flipping_read_cannot_hold_a_receive_past_its_deadline(void **state)
+{
+    (void)state;
+    cm_sbuf_config_t cfg = cfg_of(8, 64, 2, CM_SBUF_DROP_OLDEST);
+    struct forged_producer fp;
+    forged_producer_open(&fp, &cfg);
+    struct cm__sbuf_consumer *c = consumer_of(fp.h);
+    struct cm_sbuf_desc *ring = cm__sbuf_ring(fp.p);
+    ring[0] = (struct cm_sbuf_desc){ 0, 0, 8 };
+    SB_STORE_REL(&fp.p->tail, 1);
+    struct toggler tg = { &c->cons->read, 0, 0 };
+    struct test_thread t;
+    thread_start(&t, toggle_thread, &tg);
+    while (atomic_load(&tg.flips) < 1000)
+        nap_ms(1);
+    cm_sbuf_msg_t m;
+    cm_status_t st = CM_OK;
+    for (int i = 0; i < 20 && st == CM_OK; i++) {
+        st = cm_sbuf_receive(fp.h, 0, 50 * MS, &m);
+        if (st == CM_OK)
+            (void)cm_sbuf_release(fp.h, m.seq);
+    }
+    atomic_store(&tg.stop, 1);
+    thread_join(&t);
+    cm__hobj_put(&c->hdr);
+    if (st != CM_ERR_TIMED_OUT && st != CM_ERR_PROTOCOL)
+        fail_msg("a receive against a flipping producer: %s", cm_status_name(st));
+    forged_producer_close(&fp);
+}
+
 struct looper {
     cm_handle_t h;
     int64_t timeout;
@@ -1081,6 +1167,8 @@ int main(void)
         LEAK_TEST(test_wait_racing_a_transfer_loses_no_wake_up_of_the_receiver),
         LEAK_TEST(test_hostile_producer_words_break_only_the_consumer_and_waits_end),
         LEAK_TEST(test_buffer_wait_does_not_spin_on_a_dead_consumers_hang_up),
+        LEAK_TEST(test_consumer_flipping_read_cannot_hold_the_producer),
+        LEAK_TEST(test_producer_flipping_read_cannot_hold_a_receive_past_its_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
