@@ -168,6 +168,7 @@ enum fd_forge {
     FD_DATA_IS_CONS,      /* the consumer area listed again as data */
     FD_CONS_IS_DATA,      /* the data memfd listed again as the consumer area */
     FD_CONS_READ_ONLY,    /* consumer area reopened O_RDONLY */
+    FD_DATA_WRITE_ONLY,   /* data memfd reopened O_WRONLY: not readable */
     FD_CONS_ONE_BYTE_SHORT, /* consumer area one byte short */
     FD_PROD_ONE_BYTE_LONG,
     FD_SOCK_DGRAM,
@@ -235,6 +236,15 @@ static int forge_fd(enum fd_forge f, const cm_sbuf_config_t *cfg, int fds[4])
         char path[64];
         snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[2]);
         replace_fd(fds, 2, open(path, O_RDONLY | O_CLOEXEC));
+        return 1;
+    }
+    case FD_DATA_WRITE_ONLY: {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            return 0;
+        replace_fd(fds, 0, fd);
         return 1;
     }
     case FD_CONS_ONE_BYTE_SHORT:
