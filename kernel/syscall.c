@@ -10,6 +10,7 @@
 #include "khandle.h"
 #include "frame.h"
 #include "kobj.h"
+#include "ksbuf.h"
 #include "proc.h"
 #include "usercopy.h"
 
@@ -204,5 +205,6 @@ void syscall_dispatch(struct proc *p)
     if (n < CMK_SYS_COUNT && table[n] != 0)
         ret = table[n](p, args);
     kobj_reap();
+    ksbuf_revoke();
     p->tf.regs[REG_A0] = (uint64_t)ret;
 }
