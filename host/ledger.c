@@ -61,10 +61,18 @@ void cm__hledger_uncharge(cm_ledger_kind_t kind, uint64_t amount)
     pthread_mutex_unlock(&ledger_lock);
 }
 
-cm_status_t cm__hledger_resize(cm_ledger_kind_t kind, uint64_t *charged, uint64_t amount)
+cm_status_t cm__hledger_resize(cm_ledger_kind_t kind, uint64_t *charged, uint64_t expect,
+                               uint64_t amount, uint64_t *was)
 {
     struct cm__ledger *l = locked();
     cm_status_t st = CM_OK;
+    if (was != NULL)
+        *was = *charged;
+    if (expect != CM__HLEDGER_ANY && *charged != expect) {
+        /* Another thread resized meanwhile: its charge stands. */
+        pthread_mutex_unlock(&ledger_lock);
+        return CM_ERR_BAD_STATE;
+    }
     if (amount > *charged)
         st = cm__ledger_charge(l, kind, amount - *charged);
     else if (cm__ledger_uncharge(l, kind, *charged - amount) != CM_OK)

@@ -59,7 +59,8 @@ static void vmo_destroy(struct cm__hobj *obj)
     }
     if (v->counted) {
         cm__hledger_uncharge(CM_LEDGER_VMOS, 1);
-        (void)cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, 0);
+        (void)cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, CM__HLEDGER_ANY, 0,
+                                 NULL);
     }
     free(v);
 }
@@ -700,18 +701,21 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
     } else if ((st = cm__fsize_allows(v->huge ? cm__huge_round(size) : size)) == CM_OK) {
         /* A VMO this process created is charged its new size first, and
          * back to the old one if the cut fails. */
-        uint64_t old_backing = v->backing;
+        uint64_t old_backing = 0;
         uint64_t backing = (size + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE * CM_PAGE_SIZE;
         if (v->counted)
-            st = cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, backing);
+            st = cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, CM__HLEDGER_ANY,
+                                    backing, &old_backing);
         /* Checked and cut under the mapping table's lock, so no cm_vmo_map
          * of this process can slip in between. */
         if (st == CM_OK)
             st = cm__map_truncate(v->fd, size, v->huge, &v->local_size);
         if (st == CM_ERR_OUT_OF_RANGE)
             st = CM_ERR_NO_RESOURCES; /* EFBIG: RLIMIT_FSIZE with SIGXFSZ ignored */
-        if (st != CM_OK && v->counted && v->backing == backing)
-            (void)cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, old_backing);
+        /* Undone only if no other resize charged meanwhile. */
+        if (st != CM_OK && st != CM_ERR_QUOTA_COMMIT && v->counted)
+            (void)cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, backing,
+                                     old_backing, NULL);
     }
     cm__hobj_put(&v->hdr);
     return st;
