@@ -23,6 +23,26 @@ static int ledger_ready;
  * tests instead of crashing the application. */
 static uint64_t ledger_errors;
 
+/* fork: the lock is held across fork so a child never inherits it taken
+ * by a thread that does not exist there. It is a leaf (taken under
+ * table_lock and map_lock), so it must be taken after them: prepare
+ * handlers run in reverse order of registration, and this one registers
+ * at load time, before any lazily registered other. */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&ledger_lock);
+}
+
+static void fork_release(void)
+{
+    pthread_mutex_unlock(&ledger_lock);
+}
+
+__attribute__((constructor)) static void ledger_atfork(void)
+{
+    (void)pthread_atfork(fork_prepare, fork_release, fork_release);
+}
+
 static int enforced(uint32_t k)
 {
     return k == CM_LEDGER_HANDLES || k == CM_LEDGER_VIRTUAL || k == CM_LEDGER_VMOS ||
