@@ -147,7 +147,10 @@ _Static_assert(sizeof(cmk_sbuf_loan_out_t) == 16, "sbuf loan ABI");
  * the creating process). Consumer: `data` read-only (0 without MAP),
  * `prod` its producer area read-only, `cons` its consumer area read-write;
  * one set per consumer, in the process that attached last (attaching in
- * another process unmaps the previous set). */
+ * another process unmaps the previous set). A mapping lasts while its
+ * process holds a handle with the right it needs (data: WRITE for the
+ * buffer, MAP for a consumer; areas: any handle): the kernel removes it at
+ * the end of the call that dropped the right or moved the last handle. */
 typedef struct cmk_sbuf_attach {
     cm_sbuf_config_t config;
     uint64_t data;

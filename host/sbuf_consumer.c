@@ -112,6 +112,17 @@ cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, in
     return CM_OK;
 }
 
+/* Under the lock: drops the waiting flag once nobody sleeps on this
+ * object. Never for a moved consumer: its consumer area and socket are the
+ * receiver's now, and a store (or drain) through the sender's stale object
+ * would take the receiver's wake-up (rule: after the move, the old object
+ * touches no shared word and no byte). */
+static void waiting_clear(struct cm__sbuf_consumer *c)
+{
+    if (!c->moved && c->sleepers == 0 && c->owaiters == 0)
+        SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+}
+
 /* One receive attempt, under the lock. cap: the largest length accepted
  * (UINT32_MAX for a zero-copy receive); a longer message stays queued and
  * BUFFER_TOO_SMALL reports its length. */
@@ -291,8 +302,8 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             st = do_release(c, d.seq);
         }
         /* The flag stays while another thread sleeps on it. */
-        if (st != CM_ERR_SHOULD_WAIT && c->sleepers == 0 && c->owaiters == 0)
-            SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+        if (st != CM_ERR_SHOULD_WAIT)
+            waiting_clear(c);
         if (st != CM_ERR_SHOULD_WAIT && spun)
             c->spin = cm__sbuf_spin_adapt(c->spin, !slept);
         uint32_t budget = c->spin;
@@ -345,8 +356,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         /* Leaving without a message: unless another thread sleeps, nobody
          * needs the producer's wake-ups any more. */
         pthread_mutex_lock(&c->lock);
-        if (c->sleepers == 0 && c->owaiters == 0)
-            SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+        waiting_clear(c);
         pthread_mutex_unlock(&c->lock);
     }
     cm__hobj_put(obj);
@@ -415,8 +425,10 @@ void cm__sbuf_consumer_export(struct cm__hobj *obj, struct cm__sbuf_wire *meta, 
         .read = c->cs.read, .rel_tail = c->cs.rel_tail, .received = c->cs.received,
         .released = c->cs.released, .dropped = c->cs.dropped,
     };
-    if (c->sleepers == 0 && c->owaiters == 0)
-        SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+    /* Whoever still sleeps here is woken by the handle's removal
+     * (BAD_HANDLE), never by the producer: the receiver starts with the flag
+     * down, or every publish would leave it a stale byte. */
+    SB_STORE_RLX(&c->cons->cons_waiting, 0u);
     pthread_mutex_unlock(&c->lock);
     fds[0] = c->data_fd;
     fds[1] = c->prod_fd;
@@ -509,11 +521,13 @@ static void consumer_arm(struct cm__hobj *obj)
 {
     struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
     pthread_mutex_lock(&c->lock);
-    if (c->sleepers == 0 && c->owaiters == 0 && cm__sbuf_drain(c->sock))
-        __atomic_store_n(&c->peer_closed, 1, __ATOMIC_RELEASE);
     c->owaiters++;
-    SB_STORE_RLX(&c->cons->cons_waiting, 1u);
-    SB_FENCE();
+    if (!c->moved) { /* a moved one's socket and flag are the receiver's */
+        if (c->owaiters == 1 && c->sleepers == 0 && cm__sbuf_drain(c->sock))
+            __atomic_store_n(&c->peer_closed, 1, __ATOMIC_RELEASE);
+        SB_STORE_RLX(&c->cons->cons_waiting, 1u);
+        SB_FENCE();
+    }
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -522,8 +536,7 @@ static void consumer_disarm(struct cm__hobj *obj)
     struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
     pthread_mutex_lock(&c->lock);
     c->owaiters--;
-    if (c->sleepers == 0 && c->owaiters == 0)
-        SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+    waiting_clear(c);
     pthread_mutex_unlock(&c->lock);
 }
 

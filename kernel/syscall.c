@@ -9,6 +9,7 @@
 #include "channel.h"
 #include "frame.h"
 #include "kobj.h"
+#include "ksbuf.h"
 #include "proc.h"
 #include "usercopy.h"
 
@@ -130,5 +131,6 @@ void syscall_dispatch(struct proc *p)
     if (n < CMK_SYS_COUNT && table[n] != 0)
         ret = table[n](p, args);
     kobj_reap();
+    ksbuf_revoke();
     p->tf.regs[REG_A0] = (uint64_t)ret;
 }

@@ -79,3 +79,4 @@ HOST_TESTS += tests/host/sbuf.c
 HOST_TESTS += tests/host/sbuf_proc.c
 HOST_TESTS += tests/host/sbuf_transfer.c
 HOST_TESTS += tests/host/sbuf_kill.c
+HOST_TESTS += tests/host/sbuf_hostile.c

@@ -1401,6 +1401,14 @@ static const struct test tests[] = {
     TEST(test_sbuf_hostile_consumer_area_evicts_only_it),
     TEST(test_sbuf_stream_to_two_consumer_processes_block),
     TEST(test_sbuf_stream_to_two_consumer_processes_drop_oldest),
+    TEST(test_sbuf_copy_without_map_only_delivered_messages_after_producer_death),
+    TEST(test_sbuf_loan_out_pointer_unmapped_during_sleep_is_invalid_args),
+    TEST(test_sbuf_raw_syscalls_with_hostile_arguments),
+    TEST(test_sbuf_consumer_pool_exhaustion_is_no_resources),
+    TEST(test_sbuf_producer_killed_at_each_step_leaves_nothing),
+    TEST(test_sbuf_mappings_revoked_when_handle_leaves_or_loses_right),
+    TEST(test_sbuf_consumer_area_garbage_of_each_kind_evicts_only_it),
+    TEST(test_sbuf_buffer_pool_entry_kept_until_last_consumer_leaves),
 };
 
 /* Victims and helpers the tests spawn; never run by the runner. */
@@ -1422,6 +1430,10 @@ static const struct test helpers[] = {
     TEST(child_sbuf_producer_dies),
     TEST(child_sbuf_copy_only),
     TEST(child_sbuf_stream_consumer),
+    TEST(child_sbuf_spin_then_exit),
+    TEST(child_sbuf_die_mid_loan),
+    TEST(child_sbuf_die_holding),
+    TEST(child_sbuf_die_after_eviction),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))

@@ -62,4 +62,18 @@ int child_sbuf_hold_then_write(void);
 int child_sbuf_producer_dies(void);
 int child_sbuf_copy_only(void);
 
+/* user/selftest_sbuf_hostile.c */
+int test_sbuf_copy_without_map_only_delivered_messages_after_producer_death(void);
+int test_sbuf_loan_out_pointer_unmapped_during_sleep_is_invalid_args(void);
+int test_sbuf_raw_syscalls_with_hostile_arguments(void);
+int test_sbuf_consumer_pool_exhaustion_is_no_resources(void);
+int test_sbuf_producer_killed_at_each_step_leaves_nothing(void);
+int test_sbuf_mappings_revoked_when_handle_leaves_or_loses_right(void);
+int test_sbuf_consumer_area_garbage_of_each_kind_evicts_only_it(void);
+int test_sbuf_buffer_pool_entry_kept_until_last_consumer_leaves(void);
+int child_sbuf_spin_then_exit(void);
+int child_sbuf_die_mid_loan(void);
+int child_sbuf_die_holding(void);
+int child_sbuf_die_after_eviction(void);
+
 #endif

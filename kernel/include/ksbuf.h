@@ -38,8 +38,17 @@ struct ksbuf_map {
     struct vmo *vmo;
 };
 
+/* Lifetime. The object (handles, kobj) is the producer's: its last
+ * reference is the producer leaving. The bookkeeping outlives it while a
+ * consumer remains (`gone`: producer left, `lingering`: the pool entry is
+ * still taken by consumers after kobj_reap marked the object dead), so
+ * every consumer-side check (sbuf_copy: "a message delivered to this
+ * consumer, not released") reads the same state before and after the
+ * producer's death. The entry is free again when the last consumer leaves. */
 struct ksbuf {
     struct kobj obj;
+    uint32_t gone;             /* the producer left; no loan, no publish */
+    uint32_t lingering;        /* pool entry kept for consumers (obj dead) */
     cm_sbuf_config_t cfg;
     struct cm_sbuf_layout lay;
     struct cm_sbuf_own own;
@@ -54,7 +63,7 @@ struct ksbuf {
 
 struct ksbuf_cons {
     struct kobj obj;
-    struct ksbuf *buf;         /* NULL once the producer is gone */
+    struct ksbuf *buf;         /* its buffer's bookkeeping, until it leaves */
     uint32_t pos;
     cm_sbuf_config_t cfg;
     struct cm_sbuf_layout lay;
@@ -79,6 +88,22 @@ cm_status_t ksbuf_map(struct proc *p, struct vmo *v, uint64_t len, int writable,
                       struct ksbuf_map *m);
 /* Removes the recorded mapping if its process still has it. */
 void ksbuf_unmap(struct ksbuf_map *m);
+
+/* Access leaves with the handle. A mapping an object made in a process
+ * lasts only while that process holds a handle to the object with the
+ * right the mapping needs (buffer data: WRITE; consumer data: MAP; a
+ * consumer's two areas: any handle). handle_take calls
+ * ksbuf_handle_dropped for a SharedBuffer handle leaving a table (close,
+ * replace, a move over a channel or to a child); ksbuf_revoke runs at the
+ * end of the system call (never in the middle of one: the call may still
+ * copy from that memory) and removes every mapping its process may no
+ * longer have. */
+void ksbuf_handle_dropped(void);
+void ksbuf_revoke(void);
+/* Buffer side of ksbuf_revoke: sbuf.c walks its pool, calling
+ * ksbuf_revoke_buffer on each live buffer. */
+void ksbuf_revoke_buffers(void);
+void ksbuf_revoke_buffer(struct ksbuf *b);
 
 void ksbuf_destroy(struct ksbuf *b);
 void ksbuf_cons_destroy(struct ksbuf_cons *c);

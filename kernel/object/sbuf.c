@@ -29,9 +29,16 @@ static struct ksbuf pool[KOBJ_MAX_SBUFS];
 static struct ksbuf *slot_free(void)
 {
     for (uint32_t i = 0; i < KOBJ_MAX_SBUFS; i++)
-        if (pool[i].obj.type == CM_OBJ_NONE)
+        if (pool[i].obj.type == CM_OBJ_NONE && !pool[i].lingering)
             return &pool[i];
     return 0;
+}
+
+void ksbuf_revoke_buffers(void)
+{
+    for (uint32_t i = 0; i < KOBJ_MAX_SBUFS; i++)
+        if (pool[i].obj.type == CM_OBJ_SBUF)
+            ksbuf_revoke_buffer(&pool[i]);
 }
 
 struct cm_sbuf_prod_ctl *ksbuf_prod_ctl(const struct ksbuf_cons *c)
@@ -150,16 +157,33 @@ static cm_status_t try_loan(struct ksbuf *b, uint64_t *id, uint32_t *slot)
     return st;
 }
 
+static int any_consumer(const struct ksbuf *b)
+{
+    for (uint32_t i = 0; i < b->cfg.max_consumers; i++)
+        if (b->cons[i] != 0)
+            return 1;
+    return 0;
+}
+
 void ksbuf_consumer_left(struct ksbuf *b, uint32_t pos)
 {
     (void)cm__sbuf_own_leave(&b->own, pos, 0);
     b->cons[pos] = 0;
+    if (b->gone) {
+        if (!any_consumer(b))
+            b->lingering = 0; /* the last one: the pool entry is free */
+        return;
+    }
     ksbuf_wake_producer(b);
 }
 
 void ksbuf_destroy(struct ksbuf *b)
 {
-    /* The producer is gone: consumers drain, then PEER_CLOSED. */
+    /* The producer is gone: consumers drain, then PEER_CLOSED. The
+     * bookkeeping stays (frozen: nothing loans or publishes any more; a
+     * slot loaned at the death stays LOANED, so no consumer can copy it)
+     * until the last consumer leaves. */
+    b->gone = 1;
     for (uint32_t i = 0; i < b->cfg.max_consumers; i++) {
         struct ksbuf_cons *c = b->cons[i];
         if (c == 0)
@@ -168,10 +192,10 @@ void ksbuf_destroy(struct ksbuf *b)
         if (p->state == CM_SBUF_CTL_OPEN)
             p->state = CM_SBUF_CTL_CLOSED;
         p->prod_waiting = 0;
-        c->buf = 0;
         ksbuf_wake_consumer(c);
-        b->cons[i] = 0;
     }
+    b->waiting = 0;
+    b->lingering = any_consumer(b);
     ksbuf_unmap(&b->pmap);
     kobj_unref(&b->data->obj);
     b->data = 0;
@@ -270,8 +294,14 @@ int64_t sys_sbuf_loan(struct proc *p, const uint64_t *a)
     }
     if (b->waiting)
         set_waiting(b, 0);
-    if (st == CM_OK && copyout(p, a[3], &out, sizeof(out)) != CM_OK)
-        panic("sbuf_loan: probed copyout failed");
+    /* The out pointer was probed before the sleep, but memory can vanish
+     * during one: a consumer object dying or attaching elsewhere unmaps
+     * the mappings it made in this process. Then the loan is undone. */
+    if (st == CM_OK && copyout(p, a[3], &out, sizeof(out)) != CM_OK) {
+        (void)cm__sbuf_own_cancel(&b->own, out.id);
+        ksbuf_wake_producer(b);
+        st = CM_ERR_INVALID_ARGS;
+    }
     return st;
 }
 

@@ -68,6 +68,52 @@ void ksbuf_unmap(struct ksbuf_map *m)
     *m = (struct ksbuf_map){ 0, 0, 0, 0 };
 }
 
+static int revoke_pending;
+
+void ksbuf_handle_dropped(void)
+{
+    revoke_pending = 1;
+}
+
+/* Whether q still holds a handle to o with every right in `need`. */
+static int holds(const struct proc *q, const struct kobj *o, cm_rights_t need)
+{
+    for (uint32_t i = 0; i < CM_MAX_HANDLES; i++) {
+        const struct cm_htab_entry *e = &q->hentries[i];
+        if (e->object == o && e->type != CM_OBJ_NONE && (e->rights & need) == need)
+            return 1;
+    }
+    return 0;
+}
+
+static void revoke_map(struct ksbuf_map *m, const struct kobj *o, cm_rights_t need)
+{
+    struct proc *q;
+    if (still_mapped(m, &q) != 0 && !holds(q, o, need))
+        ksbuf_unmap(m);
+}
+
+void ksbuf_revoke(void)
+{
+    if (!revoke_pending)
+        return;
+    revoke_pending = 0;
+    for (uint32_t i = 0; i < KOBJ_MAX_SBUF_CONSUMERS; i++) {
+        struct ksbuf_cons *c = &pool[i];
+        if (c->obj.type != CM_OBJ_SBUF_CONSUMER)
+            continue;
+        revoke_map(&c->maps[0], &c->obj, CM_RIGHT_MAP);
+        revoke_map(&c->maps[1], &c->obj, 0);
+        revoke_map(&c->maps[2], &c->obj, 0);
+    }
+    ksbuf_revoke_buffers();
+}
+
+void ksbuf_revoke_buffer(struct ksbuf *b)
+{
+    revoke_map(&b->pmap, &b->obj, CM_RIGHT_WRITE);
+}
+
 void ksbuf_cons_destroy(struct ksbuf_cons *c)
 {
     if (c->buf != 0)
@@ -218,16 +264,17 @@ int64_t sys_sbuf_kick(struct proc *p, const uint64_t *a)
 {
     struct ksbuf_cons *c;
     cm_status_t st = get_cons(p, a[0], CM_RIGHT_READ, &c);
-    if (st == CM_OK && c->buf != 0)
+    if (st == CM_OK && c->buf != 0 && !c->buf->gone)
         ksbuf_wake_producer(c->buf);
     return st;
 }
 
 /* (consumer, seq, slot, *buf, len): copies a message this consumer
- * received into buf, for a handle without MAP. While the producer lives,
- * the slot must be one this consumer holds with that seq (after a reap);
- * after it left, nothing is loaned any more and the slot range is the
- * check. */
+ * received into buf, for a handle without MAP. The slot must be one this
+ * consumer holds with that seq (after a reap), whether or not the producer
+ * still lives: the bookkeeping outlives it (ksbuf.h "Lifetime"), so a
+ * message published before this consumer joined, or a slot the producer
+ * was still filling when it died, is never copied out. */
 int64_t sys_sbuf_copy(struct proc *p, const uint64_t *a)
 {
     struct ksbuf_cons *c;
@@ -238,16 +285,14 @@ int64_t sys_sbuf_copy(struct proc *p, const uint64_t *a)
     if (slot >= c->cfg.slot_count || len > c->cfg.slot_size ||
         (len > 0 && !user_range_ok(p, uva, len, 1)))
         return CM_ERR_INVALID_ARGS;
-    if (c->buf != 0) {
-        struct ksbuf *b = c->buf;
-        ksbuf_reap(b, c->pos);
-        const struct cm_sbuf_slot *s = &b->own.slots[slot];
-        if (((b->own.active >> c->pos) & 1u) == 0)
-            return CM_ERR_PEER_CLOSED;
-        if (s->state != CM_SBUF_SLOT_PUBLISHED || s->seq != seq || ((s->held >> c->pos) & 1u) == 0 ||
-            len > s->len)
-            return CM_ERR_BAD_STATE;
-    }
+    struct ksbuf *b = c->buf;
+    ksbuf_reap(b, c->pos);
+    const struct cm_sbuf_slot *s = &b->own.slots[slot];
+    if (((b->own.active >> c->pos) & 1u) == 0)
+        return CM_ERR_PEER_CLOSED;
+    if (s->state != CM_SBUF_SLOT_PUBLISHED || s->seq != seq || ((s->held >> c->pos) & 1u) == 0 ||
+        len > s->len)
+        return CM_ERR_BAD_STATE;
     uint64_t off = slot * c->lay.stride;
     while (len > 0) {
         uint64_t n = CM_PAGE_SIZE - off % CM_PAGE_SIZE;

@@ -80,7 +80,7 @@ int64_t sys_object_wait_one(struct proc *p, const uint64_t *a)
         int match = (now & signals) != 0;
         if (match || sleep_deadline_passed(deadline)) {
             if (copyout(p, observed, &now, sizeof(now)) != CM_OK)
-                return CM_ERR_INVALID_ARGS; /* probed above: cannot happen */
+                return CM_ERR_INVALID_ARGS; /* unmapped while asleep */
             return match ? CM_OK : CM_ERR_TIMED_OUT;
         }
         sleep_on(&signals_chan, deadline);
@@ -128,7 +128,7 @@ int64_t sys_object_wait_many(struct proc *p, const uint64_t *a)
         int match = evaluate(items, objs, n);
         if (match || sleep_deadline_passed(deadline)) {
             if (copyout(p, uva, items, len) != CM_OK)
-                return CM_ERR_INVALID_ARGS; /* probed above: cannot happen */
+                return CM_ERR_INVALID_ARGS; /* unmapped while asleep */
             return match ? CM_OK : CM_ERR_TIMED_OUT;
         }
         sleep_on(&signals_chan, deadline);
