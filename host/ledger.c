@@ -2,7 +2,7 @@
  * process holds through libcapmem, on the core/ledger rule.
  *
  * Enforced here: HANDLES (the handle table's live entries), VIRTUAL (bytes
- * of cm_vmo_map mappings), VMOS and OBJECT_BACKING (VMOs this process
+ * of cm_vmo_map mappings and of cm_vmar_reserve reservations), VMOS and OBJECT_BACKING (VMOs this process
  * created with cm_vmo_create, and their page-rounded size as resized by
  * this process). Not enforced (no CM_LEDGER_ENFORCED flag, set_limit
  * UNSUPPORTED): COMMIT (Linux commits memfd pages on touch, outside the
@@ -60,7 +60,9 @@ static struct cm__ledger *locked(void)
             flags[k] = enforced(k) ? CM_LEDGER_ENFORCED : 0;
         }
         limit[CM_LEDGER_HANDLES] = CM_MAX_HANDLES;
-        limit[CM_LEDGER_VIRTUAL] = CM_MAX_MAPPED_BYTES;
+        /* Both named limits first: the ledger refuses only under a limit
+         * the process lowered. */
+        limit[CM_LEDGER_VIRTUAL] = CM_MAX_MAPPED_BYTES + CM_MAX_RESERVED_BYTES;
         cm__ledger_init(&ledger, limit, flags);
         ledger_ready = 1;
     }

@@ -6,6 +6,9 @@ CORE_SRCS += core/vmo_admit.c
 # Ledgers and quotas (docs/ledger.md).
 CORE_SRCS += core/ledger.c
 HOST_TESTS += tests/host/core_ledger.c
+# Address-space regions and commit accounting (docs/memory-model.md).
+CORE_SRCS += core/vmar_rules.c core/commit_set.c
+HOST_TESTS += tests/host/core_vmar.c
 # SharedBuffer rules shared by both targets (docs/sbuf.md): configuration
 # and layout, the producer's slot ownership, the consumer's checks.
 CORE_SRCS += core/sbuf_ring.c core/sbuf_own.c core/sbuf_cons.c

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <capmem/capmem.h>
 #include <capmem/ledger.h>
+#include <capmem/vmar.h>
 
 #include "common/child.h"
 /* host/ledger.c: releases of more than was charged, counted. */
@@ -58,7 +59,7 @@ static int body_create_close_charges_and_releases_once(void *arg)
     CHILD_CHECK((a.entry[CM_LEDGER_HANDLES].flags & CM_LEDGER_ENFORCED) != 0);
     CHILD_CHECK((a.entry[CM_LEDGER_COMMIT].flags & CM_LEDGER_ENFORCED) == 0);
     CHILD_CHECK(a.entry[CM_LEDGER_HANDLES].limit == CM_MAX_HANDLES);
-    CHILD_CHECK(a.entry[CM_LEDGER_VIRTUAL].limit == CM_MAX_MAPPED_BYTES);
+    CHILD_CHECK(a.entry[CM_LEDGER_VIRTUAL].limit == CM_MAX_MAPPED_BYTES + CM_MAX_RESERVED_BYTES);
     CHILD_EXPECT(cm_vmo_create(3 * PAGE + 1, 0, &v), CM_OK);
     CHILD_EXPECT(cm_handle_duplicate(v, CM_RIGHTS_SAME, &dup), CM_OK);
     CHILD_EXPECT(cm_vmo_map(v, 0, 2 * PAGE, CM_MAP_READ, &p), CM_OK);
@@ -241,6 +242,40 @@ static void test_map_past_lowered_virtual_limit_is_quota_virtual(void **state)
     run(body_virtual_quota);
 }
 
+/* A reservation is charged VIRTUAL once, mappings inside it are not
+ * charged again, and its release returns it; under a lowered limit a
+ * reservation is QUOTA_VIRTUAL with nothing left behind. */
+static int body_reservation_virtual(void *arg)
+{
+    (void)arg;
+    cm_handle_t r, v;
+    void *base, *at;
+    CHILD_EXPECT(cm_vmo_create(2 * PAGE, 0, &v), CM_OK);
+    cm_ledger_info_t a = now();
+    CHILD_EXPECT(cm_vmar_reserve(NULL, 16 * PAGE, 0, &r, &base), CM_OK);
+    CHILD_CHECK(used(CM_LEDGER_VIRTUAL) == a.entry[CM_LEDGER_VIRTUAL].used + 16 * PAGE);
+    CHILD_EXPECT(cm_vmar_map(r, 0, v, 0, 2 * PAGE, CM_MAP_READ, &at), CM_OK);
+    CHILD_CHECK(used(CM_LEDGER_VIRTUAL) == a.entry[CM_LEDGER_VIRTUAL].used + 16 * PAGE);
+    CHILD_EXPECT(cm_handle_close(r), CM_OK);
+    cm_ledger_info_t b = now();
+    CHILD_CHECK(same_used(&a, &b));
+    CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_VIRTUAL, a.entry[CM_LEDGER_VIRTUAL].used + 8 * PAGE),
+                 CM_OK);
+    CHILD_EXPECT(cm_vmar_reserve(NULL, 16 * PAGE, 0, &r, &base), CM_ERR_QUOTA_VIRTUAL);
+    CHILD_EXPECT(cm_vmar_reserve(NULL, 8 * PAGE, 0, &r, &base), CM_OK);
+    CHILD_EXPECT(cm_handle_close(r), CM_OK);
+    b = now();
+    CHILD_CHECK(same_used(&a, &b));
+    CHILD_EXPECT(cm_handle_close(v), CM_OK);
+    child_exit();
+}
+
+static void test_reservation_charged_once_and_released_with_it(void **state)
+{
+    (void)state;
+    run(body_reservation_virtual);
+}
+
 static int body_handle_quota(void *arg)
 {
     (void)arg;
@@ -279,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_set_size_over_backing_quota_is_quota_commit_and_size_unchanged),
         cmocka_unit_test(test_map_past_lowered_virtual_limit_is_quota_virtual),
         cmocka_unit_test(test_handle_quota_refuses_new_handles_and_keeps_count),
+        cmocka_unit_test(test_reservation_charged_once_and_released_with_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
