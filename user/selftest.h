@@ -79,6 +79,8 @@ int child_hog(void);
 int child_sleeper(void);
 int child_touch_unmapped(void);
 int test_fault_on_unmapped_page_exits_typed(void);
+int test_kill_ends_a_tree_sleeping_in_the_kernel(void);
+int child_deep_sleeper(void);
 
 /* user/selftest_sbuf_hostile.c */
 int test_sbuf_copy_without_map_only_delivered_messages_after_producer_death(void);

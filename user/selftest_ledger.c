@@ -413,3 +413,56 @@ int test_fault_on_unmapped_page_exits_typed(void)
     CHECK(counters_same(&c0, &c1));
     return 0;
 }
+
+/* Child: sleeps where the kernel holds a reference for the sleep (a word
+ * wait holds its VMO) or waits for a child of its own by pid. */
+int child_deep_sleeper(void)
+{
+    cm_handle_t v;
+    void *va;
+    const char *args[1] = { "child_sleeper" };
+    /* A grandchild that never exits: killed with this process's tree. */
+    CHECK(cmk_spawn("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN) > 0);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_map(v, 0, PAGE, CM_MAP_READ | CM_MAP_WRITE, &va), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK); /* the mapping and the wait hold it */
+    CHECK_ST(cm_channel_write(cmk_startup_handle(0), "s", 1, NULL, 0), CM_OK);
+    cmk_word_wait((const volatile uint32_t *)va, 0, CM_TIMEOUT_INFINITE);
+    return 3;
+}
+
+/* A kill reaches a process in any kernel sleep: every sleeping loop ends
+ * at once for a killed process, releasing what its syscall held (here the
+ * word wait's VMO reference), and the whole tree (its sleeping grandchild)
+ * goes with it: frames, objects and processes all come back. */
+int test_kill_ends_a_tree_sleeping_in_the_kernel(void)
+{
+    cmk_counters_t c0, c1;
+    cm_ledger_info_t l0, l1;
+    cmk_exit_info_t info;
+    cm_handle_t mine, theirs, proc;
+    uint32_t nb, nh;
+    char c;
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cm_channel_create(0, &mine, &theirs), CM_OK);
+    const char *args[1] = { "child_deep_sleeper" };
+    CHECK(cmk_spawn_ex("selftest", args, 1, &theirs, 1, CMK_ROLE_MAIN, NULL, &proc) > 0);
+    CHECK_ST(cm_channel_wait_readable(mine, 5 * SECOND_NS), CM_OK);
+    CHECK_ST(cm_channel_read(mine, &c, 1, &nb, NULL, 0, &nh), CM_OK);
+    /* Let it reach the sleep. */
+    uint64_t end = now_ticks() + 30 * TICKS_PER_MS;
+    while (now_ticks() < end)
+        cmk__syscall(CMK_SYS_YIELD, 0, 0, 0, 0, 0, 0, 0);
+    CHECK_ST(cmk_proc_wait(proc, 10ll * 1000 * 1000, &info), CM_ERR_TIMED_OUT);
+    CHECK_ST(cmk_proc_kill(proc), CM_OK);
+    CHECK_ST(cmk_proc_wait(proc, 5 * SECOND_NS, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_KILLED);
+    CHECK_ST(cm_handle_close(proc), CM_OK);
+    CHECK_ST(cm_handle_close(mine), CM_OK);
+    settle(&c0, &c1);
+    CHECK(counters_same(&c0, &c1));
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK(ledger_used_same(&l0, &l1));
+    return 0;
+}
