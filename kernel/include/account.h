@@ -26,9 +26,9 @@
 
 #include "ledger.h"
 
-/* Quota for a child: limit per kind, CMK_QUOTA_DEFAULT for the default
- * (half, rounded up, of the parent's room for pool kinds; the parent's
- * limit for per-process kinds). */
+/* One account. A child's quota at kacct_new: a limit per kind, or
+ * CMK_QUOTA_DEFAULT for the default (half, rounded up, of the parent's room
+ * for pool kinds; the parent's limit for per-process kinds). */
 struct kacct {
     uint32_t live;
     uint32_t attached; /* its process has not ended yet */
