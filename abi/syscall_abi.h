@@ -69,6 +69,15 @@ enum cmk_sysno {
     CMK_SYS_PROC_KILL = 40,      /* (process h)                              */
     CMK_SYS_LEDGER_GET = 41,     /* (*cm_ledger_info_t)                      */
     CMK_SYS_LEDGER_SET_LIMIT = 42, /* (kind, limit)                          */
+    CMK_SYS_VMAR_RESERVE = 43,   /* (hint, len, flags, *out, *base)          */
+    CMK_SYS_VMAR_MAP = 44,       /* (vmar, vmar_off, vmo, vmo_off, len, flags, *addr) */
+    CMK_SYS_VMAR_UNMAP = 45,     /* (vmar, addr, len)                        */
+    CMK_SYS_VMAR_UNMAP_VMO = 46, /* (vmar, vmo, addr, len)                   */
+    CMK_SYS_VMAR_PROTECT = 47,   /* (vmar, addr, len, flags)                 */
+    CMK_SYS_VMAR_GET_INFO = 48,  /* (vmar, *cm_vmar_info_t)                  */
+    CMK_SYS_MAPPING_GET_INFO = 49, /* (addr, *cm_mapping_info_t)             */
+    CMK_SYS_VMO_OP_RANGE = 50,   /* (vmo, op, offset, len)                   */
+    CMK_SYS_VMO_GET_COMMITTED = 51, /* (vmo, *bytes)                         */
     CMK_SYS_COUNT
 };
 

@@ -12,6 +12,7 @@
 #include "console.h"
 #include "frame.h"
 #include "kobj.h"
+#include "kvmar.h"
 #include "memlayout.h"
 #include "riscv.h"
 #include "vm.h"
@@ -19,7 +20,9 @@
 
 cm_status_t as_init(struct addrspace *as, struct kacct *acct)
 {
+    static uint64_t next_as_gen;
     memset(as, 0, sizeof(*as));
+    as->gen = ++next_as_gen;
     if (cm__iv_init(&as->iv, as->nodes, AS_IV_NODES, USER_BASE, USER_TOP) != CM_OK)
         panic("as_init: interval map");
     as->acct = acct;
@@ -152,6 +155,8 @@ cm_status_t as_map_vmo(struct addrspace *as, struct vmo *vmo, uint64_t offset,
     m->offset = offset;
     m->vmo = vmo;
     m->writable = (uint32_t)writable;
+    m->gen = ++as->next_map_gen;
+    m->as = as;
     m->vmo_next = vmo->maps;
     vmo->maps = m;
     if (writable)
@@ -199,10 +204,48 @@ void as_unmap(struct addrspace *as, struct mapping *m)
     kobj_unref(&v->obj);
 }
 
+cm_status_t as_reserve_vmar(struct addrspace *as, uint64_t hint, uint64_t len, int fixed,
+                            uint32_t tag, uint64_t *start)
+{
+    return reserve(as, hint, len, fixed ? CM_IV_FIXED : 0, AS_KIND_VMAR, 0, tag, start);
+}
+
+void as_release_vmar(struct addrspace *as, uint64_t start, uint64_t len)
+{
+    release(as, start, len, "as_release_vmar");
+}
+
+cm_status_t as_fault(struct addrspace *as, uint64_t va, int write)
+{
+    uint64_t page = va & ~(uint64_t)(PGSIZE - 1);
+    const struct cm__iv_node *n = cm__iv_find(&as->iv, page);
+    if (n == 0)
+        return CM_ERR_INVALID_ARGS;
+    if (n->kind == AS_KIND_VMAR)
+        return kvmar_fault(as, n->tag, page, write);
+    if (uvm_mapped(as->root, page))
+        return CM_ERR_ACCESS_DENIED; /* a permission fault, not a missing page */
+    if (n->kind != AS_KIND_VMO || n->tag == 0 || n->tag > CM_MAX_MAPPINGS)
+        return CM_ERR_INVALID_ARGS;
+    struct mapping *m = &as->maps[n->tag - 1];
+    if (m->vmo == 0)
+        return CM_ERR_INVALID_ARGS;
+    if (write && !m->writable)
+        return CM_ERR_ACCESS_DENIED;
+    /* A page DECOMMIT took away: committed again (zeroed) and mapped. */
+    uint64_t i = m->offset / PGSIZE + (page - m->va) / PGSIZE;
+    cm_status_t st = vmo_commit(m->vmo, i, 1);
+    if (st != CM_OK)
+        return st;
+    return uvm_map_page(as->root, page, vmo_page(m->vmo, i), n->prot, as->acct);
+}
+
 void as_destroy(struct addrspace *as)
 {
     if (as->root == 0)
         return;
+    /* Reservations first: they hold VMO references and map borrowed frames. */
+    kvmar_release_all(as);
     for (uint32_t i = 0; i < CM_MAX_MAPPINGS; i++) {
         if (as->maps[i].vmo != 0)
             as_unmap(as, &as->maps[i]);

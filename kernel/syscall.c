@@ -11,6 +11,7 @@
 #include "frame.h"
 #include "kobj.h"
 #include "ksbuf.h"
+#include "kvmar.h"
 #include "proc.h"
 #include "usercopy.h"
 
@@ -193,6 +194,15 @@ static const syscall_fn table[CMK_SYS_COUNT] = {
     [CMK_SYS_PROC_KILL] = sys_proc_kill,
     [CMK_SYS_LEDGER_GET] = sys_ledger_get,
     [CMK_SYS_LEDGER_SET_LIMIT] = sys_ledger_set_limit,
+    [CMK_SYS_VMAR_RESERVE] = sys_vmar_reserve,
+    [CMK_SYS_VMAR_MAP] = sys_vmar_map,
+    [CMK_SYS_VMAR_UNMAP] = sys_vmar_unmap,
+    [CMK_SYS_VMAR_UNMAP_VMO] = sys_vmar_unmap_vmo,
+    [CMK_SYS_VMAR_PROTECT] = sys_vmar_protect,
+    [CMK_SYS_VMAR_GET_INFO] = sys_vmar_get_info,
+    [CMK_SYS_MAPPING_GET_INFO] = sys_mapping_get_info,
+    [CMK_SYS_VMO_OP_RANGE] = sys_vmo_op_range,
+    [CMK_SYS_VMO_GET_COMMITTED] = sys_vmo_get_committed,
 };
 
 void syscall_dispatch(struct proc *p)

@@ -64,9 +64,18 @@ void usertrap(void)
         yield();
     } else if ((scause & SCAUSE_INTR) == 0) {
         uint64_t stval = csr_read(stval);
+        cm_status_t st = CM_ERR_BAD_STATE;
+        if (scause == EXC_LOAD_PAGE_FAULT || scause == EXC_STORE_PAGE_FAULT) {
+            /* Demand commit and reservation mappings; else the typed status. */
+            st = as_fault(&p->as, stval, scause == EXC_STORE_PAGE_FAULT);
+            if (st == CM_OK)
+                usertrapret();
+        } else if (scause == EXC_INSN_PAGE_FAULT) {
+            st = fault_status(p, scause, stval);
+        }
         kprintf("capmem: pid %d (%s) killed: scause %lu at pc %lx, addr %lx\n", p->pid,
                 p->name, (unsigned long)scause, (unsigned long)p->tf.epc, (unsigned long)stval);
-        proc_exit_fault((int32_t)scause, stval, fault_status(p, scause, stval));
+        proc_exit_fault((int32_t)scause, stval, st);
     }
     usertrapret();
 }

@@ -18,6 +18,10 @@ static cm_status_t each_piece(struct proc *p, uint64_t uva, uint64_t len, int wr
         return CM_ERR_INVALID_ARGS;
     while (len > 0) {
         uint64_t pa = uvm_translate(p->as.root, uva, write);
+        /* A page not faulted in yet (reservation mapping, decommitted page)
+         * is made present as the user's own access would. */
+        if (pa == 0 && as_fault(&p->as, uva, write) == CM_OK)
+            pa = uvm_translate(p->as.root, uva, write);
         if (pa == 0)
             return CM_ERR_INVALID_ARGS;
         uint64_t n = PGSIZE - (uva & (PGSIZE - 1));

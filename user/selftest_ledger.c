@@ -75,7 +75,13 @@ static int hog_once(enum hog_kind kind, const cm_handle_t *scratch, cm_status_t 
     case HOG_VMOS: *st = cm_vmo_create(PAGE, 0, &h); break;
     case HOG_CHANNELS: *st = cm_channel_create(0, &h, &h2); break;
     case HOG_MESSAGES: *st = cm_channel_write(scratch[0], "m", 1, NULL, 0); break;
-    case HOG_COMMIT: *st = cm_vmo_create(64 * PAGE, 0, &h); break;
+    case HOG_COMMIT:
+        /* Pages are committed on demand: COMMIT them; a refused COMMIT
+         * takes the new object away again, so the refusal changes nothing. */
+        if ((*st = cm_vmo_create(64 * PAGE, 0, &h)) == CM_OK &&
+            (*st = cm_vmo_op_range(h, CM_VMO_OP_COMMIT, 0, 64 * PAGE)) != CM_OK)
+            (void)cm_handle_close(h);
+        break;
     case HOG_SBUFS: *st = cm_sbuf_create(&cfg, &h); break;
     case HOG_HANDLES: *st = cm_handle_duplicate(scratch[2], CM_RIGHTS_SAME, &h); break;
     case HOG_VIRTUAL: *st = cm_vmo_map(scratch[2], 0, PAGE, CM_MAP_READ, &va); break;
@@ -322,14 +328,23 @@ int test_ledger_charges_follow_creates_and_exit_returns_them(void)
     CHECK_ST(cm_channel_write(a, "x", 1, NULL, 0), CM_OK);
     CHECK_ST(cm_ledger_get(&l1), CM_OK);
     CHECK(l1.entry[CM_LEDGER_VMOS].used == l0.entry[CM_LEDGER_VMOS].used + 1);
-    /* 3 pages, their leaf and the directory frame; one frame for the message. */
-    CHECK(l1.entry[CM_LEDGER_COMMIT].used == l0.entry[CM_LEDGER_COMMIT].used + 6 * PAGE);
+    /* The leaf and the directory frame (pages are committed on demand); one
+     * frame for the message. */
+    CHECK(l1.entry[CM_LEDGER_COMMIT].used == l0.entry[CM_LEDGER_COMMIT].used + 3 * PAGE);
     CHECK(l1.entry[CM_LEDGER_OBJECT_BACKING].used ==
           l0.entry[CM_LEDGER_OBJECT_BACKING].used + 3 * PAGE);
     CHECK(l1.entry[CM_LEDGER_CHANNELS].used == l0.entry[CM_LEDGER_CHANNELS].used + 2);
     CHECK(l1.entry[CM_LEDGER_MESSAGES].used == l0.entry[CM_LEDGER_MESSAGES].used + 1);
     CHECK(l1.entry[CM_LEDGER_HANDLES].used == l0.entry[CM_LEDGER_HANDLES].used + 3);
     CHECK(l1.entry[CM_LEDGER_MESSAGES].peak >= 1);
+    /* COMMIT charges each page once, plus the commit set's word frame. */
+    uint64_t committed = 0;
+    CHECK_ST(cm_vmo_op_range(v, CM_VMO_OP_COMMIT, 0, 3 * PAGE), CM_OK);
+    CHECK_ST(cm_vmo_op_range(v, CM_VMO_OP_COMMIT, PAGE, 2 * PAGE), CM_OK);
+    CHECK_ST(cm_vmo_get_committed(v, &committed), CM_OK);
+    CHECK(committed == 3 * PAGE);
+    CHECK_ST(cm_ledger_get(&l2), CM_OK);
+    CHECK(l2.entry[CM_LEDGER_COMMIT].used == l1.entry[CM_LEDGER_COMMIT].used + 4 * PAGE);
     CHECK_ST(cm_handle_close(v), CM_OK);
     CHECK_ST(cm_handle_close(a), CM_OK);
     CHECK_ST(cm_handle_close(b), CM_OK);

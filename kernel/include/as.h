@@ -14,12 +14,13 @@
 
 #define AS_MAX_SEGMENTS 8u /* PT_LOAD segments accepted per image */
 /* Every reservation is one node (distinct tags), plus room for the stack. */
-#define AS_IV_NODES (CM_MAX_MAPPINGS + AS_MAX_SEGMENTS + 2u)
+#define AS_IV_NODES (CM_MAX_MAPPINGS + CM_MAX_VMARS + AS_MAX_SEGMENTS + 2u)
 
 enum as_kind {
     AS_KIND_IMAGE = 1, /* ELF segment, frames owned */
     AS_KIND_STACK = 2, /* stack, frames owned        */
     AS_KIND_VMO = 3,   /* VMO mapping, frames borrowed */
+    AS_KIND_VMAR = 4,  /* reservation (kernel/object/vmar.c), tag: its pool slot + 1 */
 };
 
 struct vmo;
@@ -33,6 +34,8 @@ struct mapping {
     struct vmo *vmo;   /* NULL when the slot is free; holds a reference */
     uint32_t writable;
     uint32_t slot;
+    uint64_t gen;             /* mapping generation (cm_mapping_info_t) */
+    struct addrspace *as;     /* whose page table maps it */
     struct mapping *vmo_next; /* the VMO's list of its mappings */
 };
 
@@ -45,8 +48,13 @@ struct addrspace {
     struct cm__iv_map iv;
     struct cm__iv_node nodes[AS_IV_NODES];
     struct mapping maps[CM_MAX_MAPPINGS];
-    uint32_t nmaps;
-    uint64_t mapped_bytes;
+    uint32_t nmaps;        /* cm_vmo_map mappings and reservation mappings */
+    uint64_t mapped_bytes; /* of both, against CM_MAX_MAPPED_BYTES */
+    uint64_t gen;          /* unique for the life of the system */
+    uint64_t next_map_gen; /* mapping generations, never reused here */
+    uint64_t next_vmar_id;
+    uint32_t nvmars;
+    uint64_t reserved_bytes; /* of live reservations, <= CM_MAX_RESERVED_BYTES */
 };
 
 /* QUOTA_COMMIT / MEMORY_PRESSURE: the root table could not be charged. */
@@ -72,6 +80,19 @@ cm_status_t as_map_vmo(struct addrspace *as, struct vmo *vmo, uint64_t offset,
                        uint64_t len, int writable, uint64_t *out_va);
 /* The live mapping at exactly (va, len), or NULL. */
 struct mapping *as_find_mapping(struct addrspace *as, uint64_t va, uint64_t len);
+
+/* A reservation's range in the interval map, charged VIRTUAL (placement
+ * as cm__iv_reserve). Its page-table entries are kernel/object/vmar.c's. */
+cm_status_t as_reserve_vmar(struct addrspace *as, uint64_t hint, uint64_t len, int fixed,
+                            uint32_t tag, uint64_t *start);
+void as_release_vmar(struct addrspace *as, uint64_t start, uint64_t len);
+
+/* A user page fault at va: commits and maps the page if a mapping allows
+ * the access (demand commit after DECOMMIT, reservation mappings, no-access
+ * protection restored). Otherwise the process's typed death status:
+ * INVALID_ARGS (nothing mapped), ACCESS_DENIED (mapped without the access),
+ * QUOTA_COMMIT / MEMORY_PRESSURE (the page cannot be committed). */
+cm_status_t as_fault(struct addrspace *as, uint64_t va, int write);
 void as_unmap(struct addrspace *as, struct mapping *m);
 
 #endif

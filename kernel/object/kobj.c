@@ -6,6 +6,7 @@
 #include "channel.h"
 #include "console.h"
 #include "ksbuf.h"
+#include "kvmar.h"
 #include "proc.h"
 #include "vmo.h"
 
@@ -85,6 +86,7 @@ void kobj_reap(void)
         case CM_OBJ_SBUF: ksbuf_destroy((struct ksbuf *)o); break;
         case CM_OBJ_SBUF_CONSUMER: ksbuf_cons_destroy((struct ksbuf_cons *)o); break;
         case CM_OBJ_PROCESS: proc_obj_destroy(o); break;
+        case CM_OBJ_VMAR: kvmar_destroy(o); break;
         default: panic("kobj_reap: object of type %u", o->type);
         }
         kobj_uncharge(o->acct, o->type);

@@ -20,6 +20,9 @@
 #include "syscall.h"
 #include "usercopy.h"
 #include "validate.h"
+#include "vm.h"
+#include "vmar_rules.h"
+#include "kvmar.h"
 
 static struct vmo vmo_pool[KOBJ_MAX_VMOS];
 
@@ -38,12 +41,13 @@ static uint64_t pages_for(uint64_t size)
     return (size + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE;
 }
 
-/* Frames needed to grow a VMO from `from` to `to` pages, leaves included. */
+/* Leaf frames needed to grow a VMO from `from` to `to` pages (the pages
+ * themselves are charged when committed). */
 static uint64_t frames_to_grow(uint64_t from, uint64_t to)
 {
     uint64_t leaves_from = (from + VMO_PER_LEAF - 1) / VMO_PER_LEAF;
     uint64_t leaves_to = (to + VMO_PER_LEAF - 1) / VMO_PER_LEAF;
-    return (to - from) + (leaves_to - leaves_from);
+    return leaves_to - leaves_from;
 }
 
 static uint64_t *leaf_of(const struct vmo *v, uint64_t i)
@@ -56,6 +60,101 @@ uint64_t vmo_page(const struct vmo *v, uint64_t i)
     if (i >= v->npages)
         panic("vmo_page: page %lu of %lu", (unsigned long)i, (unsigned long)v->npages);
     return leaf_of(v, i)[i % VMO_PER_LEAF];
+}
+
+uint64_t vmo_committed_pages(const struct vmo *v)
+{
+    uint64_t n = 0;
+    for (uint32_t c = 0; c < VMO_CS_CHUNKS; c++)
+        if (v->cs[c].words != 0)
+            n += cm__cs_count(&v->cs[c]);
+    return n;
+}
+
+/* Pages of [first, first+n) not committed, and chunks they need that have
+ * no words yet. */
+static void count_missing(const struct vmo *v, uint64_t first, uint64_t n, uint64_t *pages,
+                          uint64_t *chunks)
+{
+    *pages = 0;
+    *chunks = 0;
+    for (uint64_t i = first; i < first + n;) {
+        uint32_t c = (uint32_t)(i / VMO_CS_CHUNK_PAGES);
+        uint64_t lo = i - (uint64_t)c * VMO_CS_CHUNK_PAGES;
+        uint64_t k = VMO_CS_CHUNK_PAGES - lo;
+        if (k > first + n - i)
+            k = first + n - i;
+        uint64_t m = k;
+        if (v->cs[c].words != 0)
+            (void)cm__cs_missing(&v->cs[c], lo, k, &m);
+        else
+            (*chunks)++;
+        *pages += m;
+        i += k;
+    }
+}
+
+cm_status_t vmo_commit(struct vmo *v, uint64_t first, uint64_t n)
+{
+    uint64_t pages, chunks;
+    if (first > v->npages || n > v->npages - first)
+        return CM_ERR_OUT_OF_RANGE;
+    count_missing(v, first, n, &pages, &chunks);
+    /* All or nothing: charged (and the pool checked) before any change. */
+    cm_status_t st = kacct_charge_frames(v->obj.acct, pages + chunks);
+    if (st != CM_OK)
+        return st;
+    for (uint64_t i = first; i < first + n; i++) {
+        struct cm__commit_set *cs = &v->cs[i / VMO_CS_CHUNK_PAGES];
+        uint64_t bit = i % VMO_CS_CHUNK_PAGES, changed;
+        if (cs->words == 0) {
+            uint64_t w = frame_alloc();
+            if (w == 0 || cm__cs_init(cs, (uint64_t *)w, CM_PAGE_SIZE / 8u,
+                                      VMO_CS_CHUNK_PAGES) != CM_OK)
+                panic("vmo_commit: precounted chunk missing");
+        }
+        if (cm__cs_test(cs, bit))
+            continue;
+        uint64_t f = frame_alloc();
+        if (f == 0)
+            panic("vmo_commit: precounted frame missing");
+        leaf_of(v, i)[i % VMO_PER_LEAF] = f;
+        (void)cm__cs_apply(cs, 1, bit, 1, &changed);
+    }
+    return CM_OK;
+}
+
+/* Frees the committed frames of [first, first+n); the caller removed every
+ * page-table entry of them and flushed. */
+static void free_range(struct vmo *v, uint64_t first, uint64_t n)
+{
+    uint64_t freed = 0;
+    for (uint64_t i = first; i < first + n; i++) {
+        struct cm__commit_set *cs = &v->cs[i / VMO_CS_CHUNK_PAGES];
+        uint64_t bit = i % VMO_CS_CHUNK_PAGES, changed;
+        if (cs->words == 0 || !cm__cs_test(cs, bit))
+            continue;
+        uint64_t *leaf = leaf_of(v, i);
+        frame_free(leaf[i % VMO_PER_LEAF]);
+        leaf[i % VMO_PER_LEAF] = 0;
+        (void)cm__cs_apply(cs, 0, bit, 1, &changed);
+        freed += changed;
+    }
+    kacct_uncharge_frames(v->obj.acct, freed);
+}
+
+/* Removes every page-table entry that maps pages [first, first+n) of v,
+ * in every address space, and flushes the TLB. */
+static void shoot_down(struct vmo *v, uint64_t first, uint64_t n)
+{
+    for (struct mapping *m = v->maps; m != 0; m = m->vmo_next) {
+        uint64_t m0 = m->offset / CM_PAGE_SIZE;
+        for (uint64_t i = 0; i < m->npages; i++)
+            if (m0 + i >= first && m0 + i < first + n)
+                (void)uvm_unmap_page(m->as->root, m->va + i * CM_PAGE_SIZE);
+    }
+    kvmar_vmo_shoot_down(v, first, n);
+    sfence_vma();
 }
 
 /* Ledger of a VMO's pages (docs/ledger.md): growing from `from` to `to`
@@ -94,21 +193,17 @@ static void grow_pages(struct vmo *v, uint64_t n)
             if (dir[i / VMO_PER_LEAF] == 0)
                 panic("vmo: precounted leaf allocation failed");
         }
-        uint64_t f = frame_alloc();
-        if (f == 0)
-            panic("vmo: precounted frame allocation failed");
-        leaf_of(v, i)[i % VMO_PER_LEAF] = f;
         v->npages = i + 1;
     }
 }
 
 static void shrink_pages(struct vmo *v, uint64_t n)
 {
+    if (v->npages > n)
+        free_range(v, n, v->npages - n);
     while (v->npages > n) {
         uint64_t i = v->npages - 1;
         uint64_t *leaf = leaf_of(v, i);
-        frame_free(leaf[i % VMO_PER_LEAF]);
-        leaf[i % VMO_PER_LEAF] = 0;
         if (i % VMO_PER_LEAF == 0) {
             frame_free((uint64_t)leaf);
             ((uint64_t *)v->dir)[i / VMO_PER_LEAF] = 0;
@@ -125,7 +220,9 @@ static void zero_range(struct vmo *v, uint64_t from, uint64_t to)
         uint64_t n = CM_PAGE_SIZE - off;
         if (n > to - from)
             n = to - from;
-        memset((void *)(vmo_page(v, from / CM_PAGE_SIZE) + off), 0, n);
+        uint64_t pg = vmo_page(v, from / CM_PAGE_SIZE);
+        if (pg != 0) /* an uncommitted page reads as zero already */
+            memset((void *)(pg + off), 0, n);
         from += n;
     }
 }
@@ -138,6 +235,15 @@ void vmo_destroy(struct vmo *v)
     shrink_pages(v, 0);
     frame_free(v->dir);
     v->dir = 0;
+    uint64_t chunks = 0;
+    for (uint32_t c = 0; c < VMO_CS_CHUNKS; c++) {
+        if (v->cs[c].words != 0) {
+            frame_free((uint64_t)v->cs[c].words);
+            v->cs[c].words = 0;
+            chunks++;
+        }
+    }
+    kacct_uncharge_frames(v->obj.acct, chunks);
     uncharge_pages(v->obj.acct, 0, n, 1);
 }
 
@@ -190,6 +296,9 @@ static struct vmo *make_vmo(uint64_t size, struct kacct *a)
     v->seal = 0;
     v->nwritable = 0;
     v->maps = 0;
+    v->pinned = 0;
+    for (uint32_t c = 0; c < VMO_CS_CHUNKS; c++)
+        v->cs[c] = (struct cm__commit_set){ 0 };
     v->dir = frame_alloc();
     if (v->dir == 0)
         panic("vmo: precounted directory allocation failed");
@@ -202,12 +311,22 @@ cm_status_t vmo_make(uint64_t size, struct kacct *a, struct vmo **out)
     cm_status_t st = charge_new(a, size);
     if (st != CM_OK)
         return st;
-    *out = make_vmo(size, a);
+    struct vmo *v = make_vmo(size, a);
+    /* The kernel reads and writes these objects itself: always committed. */
+    v->pinned = 1;
+    st = vmo_commit(v, 0, v->npages);
+    if (st != CM_OK) {
+        kobj_unref(&v->obj); /* dies at the next reap, every charge with it */
+        return st;
+    }
+    *out = v;
     return CM_OK;
 }
 
 void *vmo_kptr(const struct vmo *v, uint64_t off)
 {
+    if (!v->pinned)
+        panic("vmo_kptr: object %lu is not pinned", (unsigned long)v->obj.id);
     return (void *)(vmo_page(v, off / CM_PAGE_SIZE) + off % CM_PAGE_SIZE);
 }
 
@@ -224,7 +343,7 @@ static cm_status_t publish(struct proc *p, struct vmo *v, cm_rights_t rights, ui
 int64_t sys_vmo_create(struct proc *p, const uint64_t *a)
 {
     uint64_t size = a[0];
-    /* Every VMO is committed at creation, so CM_VMO_COMMIT changes nothing. */
+    /* Pages are committed on demand; CM_VMO_COMMIT changes nothing. */
     uint32_t options = a[1] > UINT32_MAX ? UINT32_MAX : (uint32_t)a[1];
     cm_status_t st = cm__vmo_create_check(size, options, out_ok(p, a[2], sizeof(cm_handle_t)));
     if (st == CM_OK)
@@ -244,7 +363,10 @@ static cm_status_t get_vmo(struct proc *p, uint64_t h, cm_rights_t need, struct 
     return st;
 }
 
-/* Moves bytes between a VMO and user memory, one page piece at a time. */
+static const uint8_t zero_page[CM_PAGE_SIZE];
+
+/* Moves bytes between a VMO and user memory, one page piece at a time.
+ * An uncommitted page reads as zeros; a write commits it. */
 static cm_status_t transfer(struct proc *p, struct vmo *v, uint64_t uva, uint64_t off,
                             uint64_t len, int to_user)
 {
@@ -253,7 +375,14 @@ static cm_status_t transfer(struct proc *p, struct vmo *v, uint64_t uva, uint64_
         uint64_t n = CM_PAGE_SIZE - po;
         if (n > len)
             n = len;
-        uint64_t kva = vmo_page(v, off / CM_PAGE_SIZE) + po;
+        uint64_t pg = vmo_page(v, off / CM_PAGE_SIZE);
+        if (pg == 0 && !to_user) {
+            cm_status_t st = vmo_commit(v, off / CM_PAGE_SIZE, 1);
+            if (st != CM_OK)
+                return st;
+            pg = vmo_page(v, off / CM_PAGE_SIZE);
+        }
+        uint64_t kva = pg != 0 ? pg + po : (uint64_t)zero_page + po;
         cm_status_t st = to_user ? copyout(p, uva, (const void *)kva, n)
                                  : copyin(p, (void *)kva, uva, n);
         if (st != CM_OK)
@@ -328,6 +457,8 @@ int64_t sys_vmo_set_size(struct proc *p, const uint64_t *a)
         if (m->offset / CM_PAGE_SIZE + m->npages > n)
             return CM_ERR_BAD_STATE;
     }
+    if (kvmar_vmo_pinned_pages(v) > n)
+        return CM_ERR_BAD_STATE;
     /* The VMO's creator pays for its pages, whoever resizes it: the
      * charges stay with one account for the object's whole life. */
     if (n > v->npages && (st = charge_pages(v->obj.acct, v->npages, n, 0)) != CM_OK)
@@ -374,7 +505,7 @@ int64_t sys_vmo_seal(struct proc *p, const uint64_t *a)
         st = get_vmo(p, a[0], CM_RIGHT_WRITE, &v, 0);
     if (st != CM_OK)
         return st;
-    if (a[1] == CM_SEAL_IMMUTABLE && v->nwritable != 0)
+    if (a[1] == CM_SEAL_IMMUTABLE && (v->nwritable != 0 || kvmar_vmo_writable(v)))
         return CM_ERR_BAD_STATE;
     if (a[1] > v->seal)
         v->seal = (uint32_t)a[1];
@@ -396,8 +527,16 @@ int64_t sys_vmo_snapshot(struct proc *p, const uint64_t *a)
     if (st != CM_OK)
         return st;
     struct vmo *s = make_vmo(v->size, p->acct);
-    for (uint64_t i = 0; i < s->npages; i++)
+    /* The copy commits exactly the source's committed pages. */
+    for (uint64_t i = 0; i < s->npages; i++) {
+        if (vmo_page(v, i) == 0)
+            continue;
+        if ((st = vmo_commit(s, i, 1)) != CM_OK) {
+            kobj_unref(&s->obj);
+            return st;
+        }
         memcpy((void *)vmo_page(s, i), (const void *)vmo_page(v, i), CM_PAGE_SIZE);
+    }
     s->seal = CM_SEAL_IMMUTABLE;
     return publish(p, s, CM__SNAPSHOT_RIGHTS, a[1]);
 }
@@ -423,6 +562,9 @@ int64_t sys_vmo_map(struct proc *p, const uint64_t *a)
     if (p->as.nmaps >= CM_MAX_MAPPINGS || bytes > CM_MAX_MAPPED_BYTES - p->as.mapped_bytes)
         return CM_ERR_NO_RESOURCES;
     uint64_t va;
+    /* A whole-object mapping's pages are committed when it is made. */
+    if ((st = vmo_commit(v, off / CM_PAGE_SIZE, bytes / CM_PAGE_SIZE)) != CM_OK)
+        return st;
     st = as_map_vmo(&p->as, v, off, len, writable, &va);
     if (st != CM_OK)
         return st;
@@ -438,4 +580,39 @@ int64_t sys_vmo_unmap(struct proc *p, const uint64_t *a)
         return CM_ERR_INVALID_ARGS;
     as_unmap(&p->as, m);
     return CM_OK;
+}
+
+/* (h, op, offset, len): core/vmar_rules for every rule. A kernel-made
+ * (pinned) object is never decommitted: ACCESS_DENIED, as if sealed. */
+int64_t sys_vmo_op_range(struct proc *p, const uint64_t *a)
+{
+    struct vmo *v;
+    uint32_t op = a[1] > UINT32_MAX ? UINT32_MAX : (uint32_t)a[1];
+    cm_status_t st = cm__vmo_op_range_check_args(op, a[2], a[3]);
+    if (st == CM_OK)
+        st = get_vmo(p, a[0], CM_RIGHT_WRITE, &v, 0);
+    if (st == CM_OK)
+        st = cm__vmo_op_range_check_facts(v->size, v->seal != 0 || v->pinned, 0, op, a[2],
+                                          a[3]);
+    if (st != CM_OK)
+        return st;
+    uint64_t first = a[2] / CM_PAGE_SIZE, n = a[3] / CM_PAGE_SIZE;
+    if (op == CM_VMO_OP_COMMIT)
+        return vmo_commit(v, first, n);
+    shoot_down(v, first, n);
+    free_range(v, first, n);
+    return CM_OK;
+}
+
+/* (h, *bytes): no right needed. */
+int64_t sys_vmo_get_committed(struct proc *p, const uint64_t *a)
+{
+    struct vmo *v;
+    if (!out_ok(p, a[1], sizeof(uint64_t)))
+        return CM_ERR_INVALID_ARGS;
+    cm_status_t st = get_vmo(p, a[0], 0, &v, 0);
+    if (st != CM_OK)
+        return st;
+    uint64_t bytes = vmo_committed_pages(v) * CM_PAGE_SIZE;
+    return copyout(p, a[1], &bytes, sizeof(bytes));
 }

@@ -57,7 +57,10 @@ static cm_status_t resolve(struct proc *p, uint64_t uva, struct vmo **v, uint64_
 
 static uint32_t load_word(const struct vmo *v, uint64_t off)
 {
-    return *(volatile const uint32_t *)(vmo_page(v, off / CM_PAGE_SIZE) + off % CM_PAGE_SIZE);
+    uint64_t pg = vmo_page(v, off / CM_PAGE_SIZE);
+    if (pg == 0)
+        return 0; /* decommitted: reads as zero */
+    return *(volatile const uint32_t *)(pg + off % CM_PAGE_SIZE);
 }
 
 uint32_t word_wake_key(const struct vmo *v, uint64_t off, uint32_t max)
