@@ -62,6 +62,19 @@ int child_sbuf_hold_then_write(void);
 int child_sbuf_producer_dies(void);
 int child_sbuf_copy_only(void);
 
+/* user/selftest_vmar.c */
+int test_vmar_fixed_no_replace_over_image_and_reservation_typed(void);
+int test_vmar_unmap_and_protect_split_runs(void);
+int test_decommit_frees_frames_and_every_mapping_reads_zero(void);
+int test_committed_count_exact_under_partial_decommit(void);
+int test_unmap_vmo_of_another_object_removes_nothing(void);
+int test_vmar_close_returns_ledger_and_frames(void);
+int test_vmar_kill_returns_ledger_and_frames(void);
+int test_vmar_fault_deaths_are_typed(void);
+int child_vmar_holder(void);
+int child_vmar_fault_over_quota(void);
+int child_vmar_touch_no_access(void);
+
 /* user/selftest_ledger.c */
 int test_ledger_charges_follow_creates_and_exit_returns_them(void);
 int test_child_quota_is_carved_and_returns(void);
