@@ -157,12 +157,13 @@ static void shoot_down(struct vmo *v, uint64_t first, uint64_t n)
     sfence_vma();
 }
 
-/* Ledger of a VMO's pages (docs/ledger.md): growing from `from` to `to`
- * pages charges the frames (pages and leaves) to COMMIT and the pages to
- * OBJECT_BACKING, all or nothing; with_dir adds the directory frame
- * (create and destroy). Shrinking releases exactly the same amounts, so a
- * VMO's charges always equal frames_to_grow(0, npages) + 1 frames and
- * npages pages of backing. */
+/* Ledger of a VMO's table (docs/ledger.md): growing from `from` to `to`
+ * pages charges the leaf frames to COMMIT and the pages to OBJECT_BACKING,
+ * all or nothing; with_dir adds the directory frame (create and destroy).
+ * Shrinking releases exactly the same amounts, so these charges always
+ * equal frames_to_grow(0, npages) + 1 frames and npages pages of backing.
+ * Committed pages and commit-set words are charged apart (vmo_commit),
+ * one COMMIT frame each, released by free_range and vmo_destroy. */
 static cm_status_t charge_pages(struct kacct *a, uint64_t from, uint64_t to, int with_dir)
 {
     uint64_t frames = frames_to_grow(from, to) + (with_dir ? 1 : 0);
