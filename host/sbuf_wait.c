@@ -47,6 +47,20 @@ int cm__sbuf_drain(int sock)
     return 0;
 }
 
+int cm__sbuf_drain_one(int sock)
+{
+    char buf[64];
+    ssize_t n;
+    do
+        n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n > 0)
+        return 0;
+    if (n == 0)
+        return 1;
+    return errno == ECONNRESET ? 1 : -1;
+}
+
 int cm__sbuf_hung_up(int sock)
 {
     struct pollfd p = { sock, POLLIN, 0 };
@@ -76,11 +90,19 @@ void cm__sbuf_relax(void)
 #endif
 }
 
-uint32_t cm__sbuf_spin_adapt(uint32_t budget, int settled)
+void cm__sbuf_spin_adapt(struct cm__sbuf_spin *sp, int settled)
 {
+    if (sp->budget == 0) {
+        if (++sp->skipped >= CM__SBUF_SPIN_SKIP) {
+            sp->budget = CM__SBUF_SPIN_PROBE;
+            sp->skipped = 0;
+        }
+        return;
+    }
     if (settled)
-        return budget >= CM__SBUF_SPIN_MAX / 2 ? CM__SBUF_SPIN_MAX : budget * 2;
-    return budget <= CM__SBUF_SPIN_MIN * 2 ? CM__SBUF_SPIN_MIN : budget / 2;
+        sp->budget = sp->budget >= CM__SBUF_SPIN_MAX / 2 ? CM__SBUF_SPIN_MAX : sp->budget * 2;
+    else
+        sp->budget = sp->budget <= CM__SBUF_SPIN_PROBE ? 0 : sp->budget / 2;
 }
 
 cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd)
