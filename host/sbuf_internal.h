@@ -34,10 +34,11 @@ extern int cm__sbuf_fence_word;
 #endif
 
 /* Adaptive spin budget (pauses) of a waiting receive or loan, under the
- * object's lock. It doubles after a wait a spin settled and halves after
- * one that had to sleep anyway; a spin of CM__SBUF_SPIN_PROBE or less that
- * did not settle turns spinning off (budget 0) for the next
- * CM__SBUF_SPIN_SKIP waits, then one probes at CM__SBUF_SPIN_PROBE again.
+ * object's lock. It starts at CM__SBUF_SPIN_PROBE, doubles after a wait a
+ * spin settled and halves after one that had to sleep anyway; a spin of
+ * CM__SBUF_SPIN_MIN that did not settle (the fifth failure in a row from
+ * the probe) turns spinning off (budget 0) for the next CM__SBUF_SPIN_SKIP
+ * waits, then one probes at CM__SBUF_SPIN_PROBE again.
  * A spin cannot settle while the peer needs this CPU (both pinned to one, a
  * loaded machine), and there every pause is lost: about 28 ns each on the
  * test machine, so even 64 cost 1.8 us per wait. The probe is long enough
@@ -165,6 +166,7 @@ int cm__sbuf_spin_useful(void);
 /* One pause of a spin loop. */
 void cm__sbuf_relax(void);
 void cm__sbuf_spin_adapt(struct cm__sbuf_spin *sp, int settled);
+#define CM__SBUF_SPIN_MIN 64u
 #define CM__SBUF_SPIN_PROBE 1024u
 #define CM__SBUF_SPIN_SKIP 256u
 #define CM__SBUF_SPIN_MAX 16384u

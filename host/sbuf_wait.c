@@ -102,7 +102,7 @@ void cm__sbuf_spin_adapt(struct cm__sbuf_spin *sp, int settled)
     if (settled)
         sp->budget = sp->budget >= CM__SBUF_SPIN_MAX / 2 ? CM__SBUF_SPIN_MAX : sp->budget * 2;
     else
-        sp->budget = sp->budget <= CM__SBUF_SPIN_PROBE ? 0 : sp->budget / 2;
+        sp->budget = sp->budget <= CM__SBUF_SPIN_MIN ? 0 : sp->budget / 2;
 }
 
 cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd)
