@@ -22,6 +22,7 @@
 #include <capmem/handle.h>
 #include <capmem/object.h>
 #include <capmem/vmo.h>
+#include <capmem/sbuf.h>
 
 enum cmk_sysno {
     CMK_SYS_EXIT = 0,            /* (int32 code) -> never returns            */
@@ -51,6 +52,17 @@ enum cmk_sysno {
     CMK_SYS_YIELD = 24,          /* ()                                       */
     CMK_SYS_OBJECT_WAIT_ONE = 25, /* (h, signals, timeout_ns, *observed)     */
     CMK_SYS_OBJECT_WAIT_MANY = 26,/* (*cm_wait_item_t, count, timeout_ns)    */
+    CMK_SYS_WORD_WAIT = 27,      /* (uint32 *addr, expected, timeout_ns)     */
+    CMK_SYS_WORD_WAKE = 28,      /* (uint32 *addr, max) -> woken >= 0 or status */
+    CMK_SYS_SBUF_CREATE = 29,    /* (*cm_sbuf_config_t, *out)                */
+    CMK_SYS_SBUF_CONSUMER_CREATE = 30, /* (buffer, rights, *out)             */
+    CMK_SYS_SBUF_LOAN = 31,      /* (buffer, flags, timeout_ns, *cmk_sbuf_loan_out) */
+    CMK_SYS_SBUF_PUBLISH = 32,   /* (buffer, loan_id, len, *seq)             */
+    CMK_SYS_SBUF_CANCEL = 33,    /* (buffer, loan_id)                        */
+    CMK_SYS_SBUF_ATTACH = 34,    /* (h, *cmk_sbuf_attach_t)                  */
+    CMK_SYS_SBUF_GET_INFO = 35,  /* (buffer, *cm_sbuf_info_t)                */
+    CMK_SYS_SBUF_KICK = 36,      /* (consumer)                               */
+    CMK_SYS_SBUF_COPY = 37,      /* (consumer, seq, slot, *buf, len)         */
     CMK_SYS_COUNT
 };
 
@@ -99,7 +111,7 @@ _Static_assert(offsetof(cmk_exit_info_t, fault_va) == 8, "exit info ABI");
 
 typedef struct cmk_counters {
     uint64_t free_frames;  /* frames in the physical allocator          */
-    uint64_t live_objects; /* VMOs + channel endpoints alive             */
+    uint64_t live_objects; /* kernel objects alive (VMOs, endpoints, sbufs) */
     uint64_t live_procs;   /* process slots in use (incl. zombies)       */
     uint64_t live_msgs;    /* channel messages queued anywhere           */
 } cmk_counters_t;
@@ -120,6 +132,39 @@ _Static_assert(sizeof(cmk_startup_t) == 8 + 4 * CMK_SPAWN_MAX_HANDLES, "startup 
 _Static_assert(offsetof(cmk_startup_t, role) == 0, "startup ABI");
 _Static_assert(offsetof(cmk_startup_t, num_handles) == 4, "startup ABI");
 _Static_assert(offsetof(cmk_startup_t, handles) == 8, "startup ABI");
+
+/* SharedBuffer (docs/sbuf.md "Kernel target"). A loan as the kernel
+ * hands it out: the user runtime adds the slot's address in its mapping. */
+typedef struct cmk_sbuf_loan_out {
+    uint64_t id;
+    uint32_t slot;
+    uint32_t reserved;
+} cmk_sbuf_loan_out_t;
+_Static_assert(sizeof(cmk_sbuf_loan_out_t) == 16, "sbuf loan ABI");
+
+/* What sbuf_attach maps into the caller and tells it. Buffer: `data` is
+ * the producer's read-write mapping of the data VMO (one per buffer, in
+ * the creating process). Consumer: `data` read-only (0 without MAP),
+ * `prod` its producer area read-only, `cons` its consumer area read-write;
+ * one set per consumer, in the process that attached last (attaching in
+ * another process unmaps the previous set). A mapping lasts while its
+ * process holds a handle with the right it needs (data: WRITE for the
+ * buffer, MAP for a consumer; areas: any handle): the kernel removes it at
+ * the end of the call that dropped the right or moved the last handle. */
+typedef struct cmk_sbuf_attach {
+    cm_sbuf_config_t config;
+    uint64_t data;
+    uint64_t prod;
+    uint64_t cons;
+    uint32_t pos;      /* consumer position; UINT32_MAX for a buffer */
+    uint32_t reserved;
+} cmk_sbuf_attach_t;
+_Static_assert(sizeof(cmk_sbuf_attach_t) == 64, "sbuf attach ABI");
+_Static_assert(offsetof(cmk_sbuf_attach_t, data) == 32, "sbuf attach ABI");
+_Static_assert(offsetof(cmk_sbuf_attach_t, pos) == 56, "sbuf attach ABI");
+_Static_assert(sizeof(cm_sbuf_config_t) == 32, "cm_sbuf_config_t ABI");
+_Static_assert(sizeof(cm_sbuf_consumer_info_t) == 40, "cm_sbuf_consumer_info_t ABI");
+_Static_assert(sizeof(cm_sbuf_info_t) == 56 + 40 * CM_SBUF_MAX_CONSUMERS, "cm_sbuf_info_t ABI");
 
 /* Where user programs are linked (user/user.ld says the same number; the
  * kernel's loader refuses segments below it, kernel/elf.c). */

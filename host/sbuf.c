@@ -142,6 +142,7 @@ static void reap(struct cm__sbuf *b, uint32_t c)
         evict(b, c);
         return;
     }
+    cm__sbuf_test_point(CM__SBUF_TP_REAP_BEFORE_REL_HEAD);
     /* Frees the release ring's cells up to here for the consumer. */
     SB_STORE_REL(&l->prod->rel_head, b->own.peers[c].rel_head);
 }
@@ -195,9 +196,10 @@ static void take_back(struct cm__sbuf *b)
             return;
         uint64_t expect = idx;
         if (__atomic_compare_exchange_n(&b->links[c].cons->read, &expect, idx + 1, 0,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            cm__sbuf_test_point(CM__SBUF_TP_TAKE_BACK_CLAIMED);
             (void)cm__sbuf_own_dropped(&b->own, c, idx, NULL);
-        else
+        } else
             reap_after_lost_claim(b, c, idx);
     }
 }
@@ -218,9 +220,11 @@ static cm_status_t try_loan(struct cm__sbuf *b, cm_sbuf_loan_t *loan, int look)
             take_back(b);
         st = cm__sbuf_own_loan(&b->own, &id, &slot);
     }
-    if (st == CM_OK)
+    if (st == CM_OK) {
+        cm__sbuf_test_point(CM__SBUF_TP_LOAN_CHOSEN);
         *loan = (cm_sbuf_loan_t){ id, b->data + (uint64_t)slot * b->lay.stride,
                                   b->cfg.slot_size, 0 };
+    }
     return st;
 }
 
@@ -251,8 +255,10 @@ static void sbuf_destroy(struct cm__hobj *obj)
     for (uint32_t c = 0; c < b->cfg.max_consumers; c++) {
         /* The producer leaves: consumers drain what is published, then see
          * CLOSED (and the hang-up of the socket closed just below). */
-        if (owner && b->links[c].prod != NULL)
+        if (owner && b->links[c].prod != NULL) {
             SB_STORE_REL(&b->links[c].prod->state, CM_SBUF_CTL_CLOSED);
+            cm__sbuf_test_point(CM__SBUF_TP_CLOSE_STATE_STORED);
+        }
         link_drop(b, c);
     }
     if (b->data != NULL)
@@ -707,6 +713,7 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
             spun = 1;
             continue;
         }
+        cm__sbuf_test_point(CM__SBUF_TP_LOAN_SLEEP);
         st = producer_sleep(buffer, b, deadline);
         slept = spun = 1;
         pthread_mutex_lock(&b->lock);
@@ -752,18 +759,23 @@ cm_status_t cm_sbuf_publish(cm_handle_t buffer, uint64_t loan_id, uint32_t len, 
             uint64_t tail = b->own.peers[c].tail;
             struct cm_sbuf_desc *d = &cm__sbuf_ring(p)[cm__sbuf_cell(tail - 1, b->lay.ring_size)];
             SB_STORE_RLX(&d->seq, s);
+            cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_DESC_HALF);
             SB_STORE_RLX(&d->slot, slot);
             SB_STORE_RLX(&d->len, len);
+            cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_DESC_WRITTEN);
             /* Orders the payload and the descriptor before the new tail. */
             SB_STORE_REL(&p->tail, tail);
             SB_STORE_REL(&p->tail_word, (uint32_t)tail);
+            cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_TAIL_STORED);
         }
+        cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_TAILS_DONE);
         if (to != 0) {
             SB_FENCE();
             for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
                 if (((to >> c) & 1u) != 0 && SB_LOAD_RLX(&b->links[c].cons->cons_waiting) != 0)
                     cm__sbuf_kick(b->links[c].sock);
         }
+        cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_END);
         if (seq != NULL)
             *seq = s;
     }

@@ -112,6 +112,17 @@ cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, in
     return CM_OK;
 }
 
+/* Under the lock: drops the waiting flag once nobody sleeps on this
+ * object. Never for a moved consumer: its consumer area and socket are the
+ * receiver's now, and a store (or drain) through the sender's stale object
+ * would take the receiver's wake-up (rule: after the move, the old object
+ * touches no shared word and no byte). */
+static void waiting_clear(struct cm__sbuf_consumer *c)
+{
+    if (!c->moved && c->sleepers == 0 && c->owaiters == 0)
+        SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+}
+
 /* One receive attempt, under the lock. cap: the largest length accepted
  * (UINT32_MAX for a zero-copy receive); a longer message stays queued and
  * BUFFER_TOO_SMALL reports its length. `look`: an empty ring also looks
@@ -176,6 +187,7 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
         struct cm_sbuf_desc d = { SB_LOAD_RLX(&e->seq), SB_LOAD_RLX(&e->slot),
                                   SB_LOAD_RLX(&e->len) };
         uint64_t gap = 0;
+        cm__sbuf_test_point(CM__SBUF_TP_RECV_DESC_COPIED);
         if (c->cfg.policy == CM_SBUF_BLOCK) {
             /* Nobody else moves read: the copy is the delivery at r. */
             if ((st = cm__sbuf_cons_check(&c->cs, &d, r, &gap)) != CM_OK)
@@ -210,6 +222,7 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
             if ((st = cm__sbuf_cons_check(&c->cs, &d, r, &gap)) != CM_OK)
                 return st;
         }
+        cm__sbuf_test_point(CM__SBUF_TP_RECV_CLAIMED);
         if ((st = cm__sbuf_cons_received(&c->cs, &d, r)) != CM_OK)
             return CM_ERR_INTERNAL; /* core accepted it just above */
         *got = d;
@@ -237,10 +250,12 @@ static cm_status_t do_release(struct cm__sbuf_consumer *c, uint64_t seq)
     SB_STORE_RLX(&e->seq, rel.seq);
     SB_STORE_RLX(&e->slot, rel.slot);
     SB_STORE_RLX(&e->reserved, rel.reserved);
+    cm__sbuf_test_point(CM__SBUF_TP_RELEASE_ENTRY_WRITTEN);
     /* Orders every load of the payload and the entry before the slot can
      * go back to the producer. */
     SB_STORE_REL(&c->cons->rel_tail, idx + 1);
     SB_STORE_REL(&c->cons->rel_word, (uint32_t)(idx + 1));
+    cm__sbuf_test_point(CM__SBUF_TP_RELEASE_TAIL_STORED);
     SB_FENCE();
     if (SB_LOAD_RLX(&c->prod->prod_waiting) != 0)
         cm__sbuf_kick(c->sock);
@@ -257,9 +272,12 @@ static int worth_a_look(const struct cm__sbuf_consumer *c)
 
 /* Under the lock, after a sleep whose poll returned revents (the receive
  * no longer counted in sleepers): takes its wake-up, one packet, unless
- * another thread sleeps on the socket (the byte may be its wake-up). */
+ * another thread sleeps on the socket (the byte may be its wake-up) or the
+ * consumer moved. */
 static void after_wake(struct cm__sbuf_consumer *c, short rev)
 {
+    if (c->moved)
+        return; /* the socket is the receiver's now: take reports BAD_HANDLE */
     if (rev & (POLLHUP | POLLERR))
         c->hup = 1;
     else if (c->sleepers == 0 && c->owaiters == 0 && cm__sbuf_drain_one(c->sock) == 1)
@@ -314,8 +332,8 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             st = do_release(c, d.seq);
         }
         /* The flag stays while another thread sleeps on it. */
-        if (st != CM_ERR_SHOULD_WAIT && c->sleepers == 0 && c->owaiters == 0)
-            SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+        if (st != CM_ERR_SHOULD_WAIT)
+            waiting_clear(c);
         if (st != CM_ERR_SHOULD_WAIT && spun && !busy)
             cm__sbuf_spin_adapt(&c->spin, !slept);
         uint32_t budget = c->spin.budget;
@@ -357,6 +375,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             spun = 1;
             continue;
         }
+        cm__sbuf_test_point(CM__SBUF_TP_RECV_SLEEP);
         st = cm__handle_wait_fd(h, obj, c->sock, POLLIN, deadline, &rev);
         slept = spun = 1;
         if (st == CM_OK && cm__deadline_passed(deadline, cm__now_ns()))
@@ -385,8 +404,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         /* Leaving without a message: unless another thread sleeps, nobody
          * needs the producer's wake-ups any more. */
         pthread_mutex_lock(&c->lock);
-        if (c->sleepers == 0 && c->owaiters == 0)
-            SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+        waiting_clear(c);
         pthread_mutex_unlock(&c->lock);
     }
     cm__hobj_put(obj);
@@ -455,8 +473,10 @@ void cm__sbuf_consumer_export(struct cm__hobj *obj, struct cm__sbuf_wire *meta, 
         .read = c->cs.read, .rel_tail = c->cs.rel_tail, .received = c->cs.received,
         .released = c->cs.released, .dropped = c->cs.dropped,
     };
-    if (c->sleepers == 0 && c->owaiters == 0)
-        SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+    /* Whoever still sleeps here is woken by the handle's removal
+     * (BAD_HANDLE), never by the producer: the receiver starts with the flag
+     * down, or every publish would leave it a stale byte. */
+    SB_STORE_RLX(&c->cons->cons_waiting, 0u);
     pthread_mutex_unlock(&c->lock);
     fds[0] = c->data_fd;
     fds[1] = c->prod_fd;
@@ -549,11 +569,13 @@ static void consumer_arm(struct cm__hobj *obj)
 {
     struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
     pthread_mutex_lock(&c->lock);
-    if (c->sleepers == 0 && c->owaiters == 0 && cm__sbuf_drain(c->sock))
-        __atomic_store_n(&c->peer_closed, 1, __ATOMIC_RELEASE);
     c->owaiters++;
-    SB_STORE_RLX(&c->cons->cons_waiting, 1u);
-    SB_FENCE();
+    if (!c->moved) { /* a moved one's socket and flag are the receiver's */
+        if (c->owaiters == 1 && c->sleepers == 0 && cm__sbuf_drain(c->sock))
+            __atomic_store_n(&c->peer_closed, 1, __ATOMIC_RELEASE);
+        SB_STORE_RLX(&c->cons->cons_waiting, 1u);
+        SB_FENCE();
+    }
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -562,8 +584,7 @@ static void consumer_disarm(struct cm__hobj *obj)
     struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
     pthread_mutex_lock(&c->lock);
     c->owaiters--;
-    if (c->sleepers == 0 && c->owaiters == 0)
-        SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+    waiting_clear(c);
     pthread_mutex_unlock(&c->lock);
 }
 

@@ -135,6 +135,40 @@ static inline struct cm_sbuf_rel *cm__sbuf_rel_ring(const struct cm_sbuf_cons_ct
     return (struct cm_sbuf_rel *)((uintptr_t)c + sizeof(*c));
 }
 
+/* ---- host/sbuf_testpoint.c: deterministic fault injection ----
+ *
+ * cm__sbuf_test_point(where) is called at each step below where a death of
+ * the calling process would leave shared state half-written. The library's
+ * definition is a weak no-op (one call to an empty function per point, at
+ * most one per consumer in a publish); a test program defines a strong one
+ * that kills its process at a chosen point (tests/host/sbuf_kill.c). Not
+ * exported from libcapmem.so (host/libcapmem.map keeps cm__* local), so no
+ * other program can interpose it. Values are only for tests, not ABI. */
+enum cm__sbuf_point {
+    CM__SBUF_TP_NONE = 0,
+    /* producer (host/sbuf.c) */
+    CM__SBUF_TP_LOAN_CHOSEN,          /* a slot is the loan's, before return */
+    CM__SBUF_TP_LOAN_SLEEP,           /* blocked loan: prod_waiting set, about to sleep */
+    CM__SBUF_TP_TAKE_BACK_CLAIMED,    /* DROP_OLDEST: the CAS moved a consumer's read,
+                                         its drop not yet accounted */
+    CM__SBUF_TP_REAP_BEFORE_REL_HEAD, /* a consumer's releases accounted, rel_head not stored */
+    CM__SBUF_TP_PUBLISH_DESC_HALF,    /* one consumer's descriptor: seq stored, slot and len not */
+    CM__SBUF_TP_PUBLISH_DESC_WRITTEN, /* its descriptor complete, its tail not stored */
+    CM__SBUF_TP_PUBLISH_TAIL_STORED,  /* its tail stored, the next consumer's not */
+    CM__SBUF_TP_PUBLISH_TAILS_DONE,   /* every tail stored, no wake-up sent */
+    CM__SBUF_TP_PUBLISH_END,          /* wake-ups sent, before return */
+    CM__SBUF_TP_CLOSE_STATE_STORED,   /* buffer destroy: one consumer's CLOSED stored,
+                                         the next consumer's not */
+    /* consumer (host/sbuf_consumer.c) */
+    CM__SBUF_TP_RECV_DESC_COPIED,     /* descriptor copied, read not claimed */
+    CM__SBUF_TP_RECV_CLAIMED,         /* read moved past it, the hold not recorded */
+    CM__SBUF_TP_RECV_SLEEP,           /* cons_waiting set, about to sleep */
+    CM__SBUF_TP_RELEASE_ENTRY_WRITTEN, /* release entry written, rel_tail not stored */
+    CM__SBUF_TP_RELEASE_TAIL_STORED,  /* rel_tail stored, no wake-up sent */
+    CM__SBUF_TP_COUNT
+};
+void cm__sbuf_test_point(uint32_t where);
+
 /* ---- host/sbuf_wait.c ---- */
 
 /* Tells the peer at the other end of `sock` to look (one byte, never

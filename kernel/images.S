@@ -15,6 +15,7 @@ image_\name\()_name:
 
 IMAGE init
 IMAGE vmo_share
+IMAGE sbuf_stream
 IMAGE selftest
 IMAGE conformance
 
@@ -24,8 +25,9 @@ IMAGE conformance
 user_images:
     .dword image_init_name, image_init_start, image_init_end
     .dword image_vmo_share_name, image_vmo_share_start, image_vmo_share_end
+    .dword image_sbuf_stream_name, image_sbuf_stream_start, image_sbuf_stream_end
     .dword image_selftest_name, image_selftest_start, image_selftest_end
     .dword image_conformance_name, image_conformance_start, image_conformance_end
     .globl user_image_count
 user_image_count:
-    .dword 4
+    .dword 5

@@ -44,6 +44,22 @@ uint64_t proc_live_count(void)
     return live_procs;
 }
 
+uint32_t proc_index(const struct proc *p)
+{
+    return (uint32_t)(p - procs);
+}
+
+struct proc *proc_by_pid(int32_t pid)
+{
+    for (uint32_t i = 0; i < MAX_PROCS; i++) {
+        if (procs[i].pid == pid && (procs[i].state == PROC_RUNNABLE ||
+                                    procs[i].state == PROC_RUNNING ||
+                                    procs[i].state == PROC_SLEEPING))
+            return &procs[i];
+    }
+    return 0;
+}
+
 void proc_init(void)
 {
     memset(procs, 0, sizeof(procs));
@@ -82,6 +98,14 @@ void usertrapret(void)
     s &= ~(SSTATUS_FS | SSTATUS_VS);
     csr_write(sstatus, s);
     p->tf.kernel_sp = kstack_top(p);
+    /* Drop any LR reservation: a user LR/SC pair must not succeed across
+     * a trap, during which the kernel (or another process) may have
+     * stored to the word (SharedBuffer's take-back of `read`; the RISC-V
+     * spec asks this of context switches). */
+    static uint64_t sc_dummy;
+    uint64_t sc_fail;
+    __asm__ volatile("sc.d %0, zero, (%1)" : "=r"(sc_fail) : "r"(&sc_dummy) : "memory");
+    (void)sc_fail;
     userret(&p->tf);
 }
 

@@ -9,6 +9,7 @@
 #include "channel.h"
 #include "frame.h"
 #include "kobj.h"
+#include "ksbuf.h"
 #include "proc.h"
 #include "usercopy.h"
 
@@ -107,6 +108,17 @@ static const syscall_fn table[CMK_SYS_COUNT] = {
     [CMK_SYS_YIELD] = sys_yield,
     [CMK_SYS_OBJECT_WAIT_ONE] = sys_object_wait_one,
     [CMK_SYS_OBJECT_WAIT_MANY] = sys_object_wait_many,
+    [CMK_SYS_WORD_WAIT] = sys_word_wait,
+    [CMK_SYS_WORD_WAKE] = sys_word_wake,
+    [CMK_SYS_SBUF_CREATE] = sys_sbuf_create,
+    [CMK_SYS_SBUF_CONSUMER_CREATE] = sys_sbuf_consumer_create,
+    [CMK_SYS_SBUF_LOAN] = sys_sbuf_loan,
+    [CMK_SYS_SBUF_PUBLISH] = sys_sbuf_publish,
+    [CMK_SYS_SBUF_CANCEL] = sys_sbuf_cancel,
+    [CMK_SYS_SBUF_ATTACH] = sys_sbuf_attach,
+    [CMK_SYS_SBUF_GET_INFO] = sys_sbuf_get_info,
+    [CMK_SYS_SBUF_KICK] = sys_sbuf_kick,
+    [CMK_SYS_SBUF_COPY] = sys_sbuf_copy,
 };
 
 void syscall_dispatch(struct proc *p)
@@ -119,5 +131,6 @@ void syscall_dispatch(struct proc *p)
     if (n < CMK_SYS_COUNT && table[n] != 0)
         ret = table[n](p, args);
     kobj_reap();
+    ksbuf_revoke();
     p->tf.regs[REG_A0] = (uint64_t)ret;
 }

@@ -33,15 +33,18 @@ KERNEL_SRCS += core/sbuf_ring.c core/sbuf_own.c core/sbuf_cons.c
 KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 
 USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/platform_kernel.c \
+                user/sbuf.c core/sbuf_cons.c core/sbuf_ring.c core/deadline.c \
                 lib/fmt.c lib/string.c core/status.c core/sha256.c
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
 
 # Programs embedded in the kernel (kernel/images.S lists the same names).
-USER_PROGS := init vmo_share selftest conformance
+USER_PROGS := init vmo_share sbuf_stream selftest conformance
 USER_PROG_SRC_init      := user/init.c
 USER_PROG_SRC_vmo_share := apps/vmo_share.c
-USER_PROG_SRC_selftest  := user/selftest.c
+USER_PROG_SRC_sbuf_stream := apps/sbuf_stream.c
+USER_PROG_SRC_selftest  := user/selftest.c user/selftest_word.c user/selftest_sbuf.c user/selftest_sbuf_hostile.c
 USER_PROG_SRC_conformance := tests/conformance/conformance.c tests/conformance/harness.c \
+                             tests/conformance/sbuf_cases.c \
                              tests/conformance/target_kernel.c
 USER_ELFS := $(patsubst %,$(KBUILD)/user/%.elf,$(USER_PROGS))
 

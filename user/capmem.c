@@ -2,10 +2,12 @@
  * one syscall; the kernel does all validation and returns the status. */
 #include <capmem/capmem.h>
 
+#include "sbuf_internal.h"
 #include "sys.h"
 
 cm_status_t cm_handle_close(cm_handle_t h)
 {
+    cmk__sbuf_forget(h);
     return (cm_status_t)CMK_SYS1(CMK_SYS_HANDLE_CLOSE, h);
 }
 
@@ -16,7 +18,10 @@ cm_status_t cm_handle_duplicate(cm_handle_t h, cm_rights_t rights, cm_handle_t *
 
 cm_status_t cm_handle_replace(cm_handle_t h, cm_rights_t rights, cm_handle_t *out)
 {
-    return (cm_status_t)CMK_SYS3(CMK_SYS_HANDLE_REPLACE, h, rights, out);
+    cm_status_t st = (cm_status_t)CMK_SYS3(CMK_SYS_HANDLE_REPLACE, h, rights, out);
+    if (st == CM_OK)
+        cmk__sbuf_forget(h); /* the new value starts a fresh entry with its rights */
+    return st;
 }
 
 cm_status_t cm_handle_get_info(cm_handle_t h, cm_handle_info_t *info)
@@ -94,8 +99,16 @@ cm_status_t cm_channel_create(uint32_t options, cm_handle_t *end0, cm_handle_t *
 cm_status_t cm_channel_write(cm_handle_t channel, const void *bytes, uint32_t num_bytes,
                              const cm_handle_t *handles, uint32_t num_handles)
 {
-    return (cm_status_t)CMK_SYS5(CMK_SYS_CHANNEL_WRITE, channel, bytes, num_bytes, handles,
-                                 num_handles);
+    cm_status_t st = (cm_status_t)CMK_SYS5(CMK_SYS_CHANNEL_WRITE, channel, bytes, num_bytes,
+                                           handles, num_handles);
+    /* Every listed handle leaves the table whatever the outcome. The list
+     * is read only while the runtime caches SharedBuffer handles, so a
+     * caller that uses none never has its list read here (the kernel
+     * checks it: a bad pointer is INVALID_ARGS). */
+    for (uint32_t i = 0; cmk__sbuf_cached() && handles != NULL && i < num_handles &&
+                         i < CM_CHANNEL_MAX_HANDLES; i++)
+        cmk__sbuf_forget(handles[i]);
+    return st;
 }
 
 cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap,

@@ -20,6 +20,20 @@ cm_status_t cmk_counters(cmk_counters_t *c);
 /* Raw console write (len <= 1024). */
 cm_status_t cmk_debug_write(const void *buf, uint64_t len);
 
+/* Wait/wake on a 32-bit word of a mapped VMO (docs/sbuf.md "Kernel: word
+ * wait"). The kernel resolves `word`, at each call, through this process's
+ * mappings to (VMO object, offset in it): that pair is the key, never the
+ * address, so waiters in processes that map the same VMO at different
+ * addresses meet, and a different VMO later mapped at the same address
+ * never does. cmk_word_wait sleeps only if *word still equals `expected`
+ * (else BAD_STATE at once), until a wake on the same key (OK) or the
+ * timeout (TIMED_OUT; core/deadline.h's rule: CM_TIMEOUT_INFINITE, 0, or a
+ * positive ns count; other negatives INVALID_ARGS). cmk_word_wake wakes up
+ * to `max` waiters and returns how many (>= 0). A misaligned address, or
+ * one no VMO mapping of this process covers: INVALID_ARGS. */
+cm_status_t cmk_word_wait(const volatile uint32_t *word, uint32_t expected, int64_t timeout_ns);
+int32_t cmk_word_wake(const volatile uint32_t *word, uint32_t max);
+
 /* What the kernel handed this process at start. */
 uint32_t cmk_role(void);
 uint32_t cmk_startup_handle_count(void);

@@ -6,6 +6,7 @@
 
 #include "cmk.h"
 #include "fmt.h"
+#include "sbuf_internal.h"
 #include "sys.h"
 
 int main(int argc, char **argv);
@@ -76,7 +77,10 @@ int32_t cmk_spawn(const char *name, const char *const *args, uint32_t nargs,
     }
     cmk_spawn_args_t a = { (uint64_t)(uintptr_t)name, (uint64_t)(uintptr_t)blob, len,
                            nhandles, (uint64_t)(uintptr_t)handles, role, 0 };
-    return (int32_t)CMK_SYS1(CMK_SYS_SPAWN, &a);
+    int32_t pid = (int32_t)CMK_SYS1(CMK_SYS_SPAWN, &a);
+    for (uint32_t i = 0; pid > 0 && cmk__sbuf_cached() && i < nhandles; i++)
+        cmk__sbuf_forget(handles[i]);
+    return pid;
 }
 
 cm_status_t cmk_wait(int32_t pid, cmk_exit_info_t *info)
@@ -148,4 +152,14 @@ int putchar(int c)
     char ch = (char)c;
     cmk_debug_write(&ch, 1);
     return c;
+}
+
+cm_status_t cmk_word_wait(const volatile uint32_t *word, uint32_t expected, int64_t timeout_ns)
+{
+    return (cm_status_t)CMK_SYS3(CMK_SYS_WORD_WAIT, word, expected, timeout_ns);
+}
+
+int32_t cmk_word_wake(const volatile uint32_t *word, uint32_t max)
+{
+    return (int32_t)CMK_SYS2(CMK_SYS_WORD_WAKE, word, max);
 }

@@ -6,13 +6,13 @@
  * docs/sbuf.md has the design: memory layout, the ring protocol and its
  * memory ordering, notification, death of either side, trust.
  *
- * STATUS: host target implemented (host/sbuf*.c, phase 2), including
- * consumer handles over channels (host/wire.h version 3, admission by
- * core/sbuf_admit.c) and cm_object_wait_* on both handle types
- * (docs/sbuf.md "Status").
- * The kernel target does NOT implement these functions yet: they are
- * declared and not defined there, so a kernel program that calls one fails
- * to link instead of getting a fake success (kernel/object/sbuf.c, later).
+ * STATUS: implemented on both targets and part of <capmem/capmem.h>.
+ * Host: host/sbuf*.c, including consumer handles over channels
+ * (host/wire.h version 3, admission by core/sbuf_admit.c) and
+ * cm_object_wait_* on both handle types. Kernel: kernel/object/sbuf.c,
+ * sbuf_consumer.c and the user runtime user/sbuf.c (consumer handles travel
+ * over channels and as spawn start-up handles; object waits work;
+ * docs/sbuf.md "Kernel target").
  *
  * Objects and roles.
  *   A buffer (handle type CM_OBJ_SBUF) owns slot_count slots of slot_size
@@ -55,17 +55,21 @@
  * wait (SHOULD_WAIT when nothing is available now), a positive value waits
  * at most that long (TIMED_OUT when it passes), any other negative value is
  * INVALID_ARGS. A wait first spins briefly (adaptive, bounded; host: the
- * consumer's receive only), then sleeps (host: poll on the consumer's
- * socket to the producer, written only when the sleeper said it sleeps,
- * and hung up when the other side dies; docs/sbuf.md says why not a futex;
- * kernel: a wait keyed by the control VMO's identity and offset, never a
- * virtual address). Closing the handle wakes a sleeper (BAD_HANDLE). With
+ * consumer's receive only; kernel: never, one hart), then sleeps (host:
+ * poll on the consumer's socket to the producer, written only when the
+ * sleeper said it sleeps, and hung up when the other side dies;
+ * docs/sbuf.md says why not a futex; kernel: a receive sleeps on a word of
+ * its producer-area VMO keyed by the VMO and offset, never a virtual
+ * address, and a BLOCK loan sleeps in the kernel). Host: closing the
+ * handle from another thread wakes a sleeper (BAD_HANDLE). With
  * CM_SBUF_BUSY_POLL it never sleeps: it spins until the timeout (0 stays a
- * single check); for callers who dedicate a CPU to latency.
+ * single check; kernel: it yields the CPU between looks); for callers who
+ * dedicate a CPU to latency.
  *
  * Signals (cm_object_wait_one/many, include/capmem/object.h; host: a
  * blocked wait sleeps in poll on the same socket or epoll set a receive or
- * loan sleeps on, announced to the other side the same way):
+ * loan sleeps on, announced to the other side the same way; kernel: the
+ * kernel's object wait):
  *   buffer    WRITABLE     a cm_sbuf_loan with timeout 0 would succeed
  *   consumer  READABLE     a message is waiting (including after the
  *                          producer left: it drains first)

@@ -62,6 +62,10 @@ struct proc {
 void proc_init(void);
 struct proc *proc_current(void);
 uint64_t proc_live_count(void);
+/* p's slot in the process table, < MAX_PROCS (per-process kernel tables). */
+uint32_t proc_index(const struct proc *p);
+/* The live (not zombie) process with this pid, or NULL. */
+struct proc *proc_by_pid(int32_t pid);
 
 /* Creates a process running the built-in program `name`. Validates every
  * handle first (each needs TRANSFER, no repeats); on success moves them into

@@ -33,5 +33,16 @@ int64_t sys_channel_read(struct proc *p, const uint64_t *a);
 int64_t sys_channel_wait(struct proc *p, const uint64_t *a);
 int64_t sys_object_wait_one(struct proc *p, const uint64_t *a);
 int64_t sys_object_wait_many(struct proc *p, const uint64_t *a);
+int64_t sys_word_wait(struct proc *p, const uint64_t *a);
+int64_t sys_word_wake(struct proc *p, const uint64_t *a);
+int64_t sys_sbuf_create(struct proc *p, const uint64_t *a);
+int64_t sys_sbuf_consumer_create(struct proc *p, const uint64_t *a);
+int64_t sys_sbuf_loan(struct proc *p, const uint64_t *a);
+int64_t sys_sbuf_publish(struct proc *p, const uint64_t *a);
+int64_t sys_sbuf_cancel(struct proc *p, const uint64_t *a);
+int64_t sys_sbuf_attach(struct proc *p, const uint64_t *a);
+int64_t sys_sbuf_get_info(struct proc *p, const uint64_t *a);
+int64_t sys_sbuf_kick(struct proc *p, const uint64_t *a);
+int64_t sys_sbuf_copy(struct proc *p, const uint64_t *a);
 
 #endif

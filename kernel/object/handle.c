@@ -3,6 +3,7 @@
 #include "khandle.h"
 
 #include "console.h"
+#include "ksbuf.h"
 #include "kobj.h"
 #include "proc.h"
 #include "rights.h"
@@ -65,6 +66,8 @@ cm_status_t handle_take(struct proc *p, cm_handle_t h, struct kobj **o, uint32_t
     if (st != CM_OK)
         return st;
     *o = e.object;
+    if (e.type == CM_OBJ_SBUF || e.type == CM_OBJ_SBUF_CONSUMER)
+        ksbuf_handle_dropped();
     if (type != 0)
         *type = e.type;
     if (rights != 0)

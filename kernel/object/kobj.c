@@ -4,6 +4,7 @@
 
 #include "channel.h"
 #include "console.h"
+#include "ksbuf.h"
 #include "vmo.h"
 
 static struct kobj *dead_list;
@@ -48,6 +49,8 @@ void kobj_reap(void)
         switch (o->type) {
         case CM_OBJ_VMO: vmo_destroy((struct vmo *)o); break;
         case CM_OBJ_CHANNEL: channel_destroy((struct channel *)o); break;
+        case CM_OBJ_SBUF: ksbuf_destroy((struct ksbuf *)o); break;
+        case CM_OBJ_SBUF_CONSUMER: ksbuf_cons_destroy((struct ksbuf_cons *)o); break;
         default: panic("kobj_reap: object of type %u", o->type);
         }
         o->type = CM_OBJ_NONE;

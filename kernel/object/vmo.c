@@ -155,6 +155,21 @@ static struct vmo *make_vmo(uint64_t size)
     return v;
 }
 
+cm_status_t vmo_make(uint64_t size, struct vmo **out)
+{
+    if (vmo_slot() == 0)
+        return CM_ERR_NO_RESOURCES;
+    if (frames_to_grow(0, pages_for(size)) + 1 > frame_free_count())
+        return CM_ERR_NO_MEMORY;
+    *out = make_vmo(size);
+    return CM_OK;
+}
+
+void *vmo_kptr(const struct vmo *v, uint64_t off)
+{
+    return (void *)(vmo_page(v, off / CM_PAGE_SIZE) + off % CM_PAGE_SIZE);
+}
+
 /* Hands the new VMO's creation reference to a handle; if that fails, the
  * VMO dies at the next reap and the caller returns the status. */
 static cm_status_t publish(struct proc *p, struct vmo *v, cm_rights_t rights, uint64_t out_uva)

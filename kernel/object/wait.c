@@ -18,6 +18,7 @@
 
 #include "channel.h"
 #include "khandle.h"
+#include "ksbuf.h"
 #include "kobj.h"
 #include "objwait.h"
 #include "proc.h"
@@ -32,11 +33,16 @@ void object_signals_changed(void)
     wakeup(&signals_chan);
 }
 
-/* The signals of an object that passed cm__object_signals_type_check. The
- * kernel has no listeners, so that means a channel endpoint. */
-static cm_signals_t kobj_signals(const struct kobj *o)
+/* The signals of an object that passed cm__object_signals_type_check (the
+ * kernel has no listeners). A buffer's are computed after a reap, which is
+ * why the object is not const. */
+static cm_signals_t kobj_signals(struct kobj *o)
 {
-    return channel_signals((const struct channel *)o);
+    switch (o->type) {
+    case CM_OBJ_SBUF: return ksbuf_signals((struct ksbuf *)o);
+    case CM_OBJ_SBUF_CONSUMER: return ksbuf_cons_signals((const struct ksbuf_cons *)o);
+    default: return channel_signals((const struct channel *)o);
+    }
 }
 
 /* Looks up h and checks that its object has signals (stage 2 then 3). */
@@ -74,7 +80,7 @@ int64_t sys_object_wait_one(struct proc *p, const uint64_t *a)
         int match = (now & signals) != 0;
         if (match || sleep_deadline_passed(deadline)) {
             if (copyout(p, observed, &now, sizeof(now)) != CM_OK)
-                return CM_ERR_INVALID_ARGS; /* probed above: cannot happen */
+                return CM_ERR_INVALID_ARGS; /* unmapped while asleep */
             return match ? CM_OK : CM_ERR_TIMED_OUT;
         }
         sleep_on(&signals_chan, deadline);
@@ -122,7 +128,7 @@ int64_t sys_object_wait_many(struct proc *p, const uint64_t *a)
         int match = evaluate(items, objs, n);
         if (match || sleep_deadline_passed(deadline)) {
             if (copyout(p, uva, items, len) != CM_OK)
-                return CM_ERR_INVALID_ARGS; /* probed above: cannot happen */
+                return CM_ERR_INVALID_ARGS; /* unmapped while asleep */
             return match ? CM_OK : CM_ERR_TIMED_OUT;
         }
         sleep_on(&signals_chan, deadline);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "sbuf_cases.h"
 
 #define PAGE CM_PAGE_SIZE
 
@@ -1067,6 +1068,20 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_wait_many_reports_pending_of_every_item),
     CONF_TEST(test_wait_many_count_is_bounded),
     CONF_TEST(test_full_channel_becomes_writable_after_one_read),
+    CONF_TEST(test_sbuf_create_checks_config_in_order),
+    CONF_TEST(test_sbuf_each_limit_has_its_typed_error),
+    CONF_TEST(test_sbuf_order_and_content_across_ring_wrap),
+    CONF_TEST(test_sbuf_full_and_empty),
+    CONF_TEST(test_sbuf_fan_out_slot_returns_after_last_release),
+    CONF_TEST(test_sbuf_late_joiner_sees_only_later_messages),
+    CONF_TEST(test_sbuf_drop_oldest_gap_and_dropped_count),
+    CONF_TEST(test_sbuf_block_loan_should_wait_timed_out_and_loan_limit),
+    CONF_TEST(test_sbuf_producer_closed_drain_then_peer_closed),
+    CONF_TEST(test_sbuf_consumer_close_reclaims_its_slots),
+    CONF_TEST(test_sbuf_rights_map_and_write),
+    CONF_TEST(test_sbuf_publish_len_and_dead_loan_ids),
+    CONF_TEST(test_sbuf_get_info_counters),
+    CONF_TEST(test_sbuf_release_errors),
 };
 
 int main(void)

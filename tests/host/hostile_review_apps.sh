@@ -24,6 +24,25 @@ wait_for_socket() {
     return 1
 }
 
+# Runs CMD with its stdout on a pipe that has no reader left, so its first
+# write fails (EPIPE, or SIGPIPE if not ignored) whatever the timing. A
+# "| true" pipe is racy: a fast writer can finish before true exits.
+# Usage: into_closed_pipe ERRFILE CMD...; returns CMD's exit status.
+into_closed_pipe() {
+    local err=$1
+    shift
+    local fifo
+    fifo=$(mktemp -u "$work/fifo.XXXXXX")
+    mkfifo "$fifo" || return 125
+    (
+        # A read-write open never blocks and makes the write-only open
+        # succeed; closing it leaves the pipe with no reader.
+        exec 7<>"$fifo" 8>"$fifo" 7<&-
+        rm -f "$fifo"
+        exec timeout "$LIMIT" "$@" >&8 2>"$err"
+    )
+}
+
 # A status above 128 is death by a signal (bash: 128 + signal number).
 not_by_signal() {
     (($1 < 128)) || { note "$2 killed by signal $(($1 - 128))"; return 1; }
@@ -60,8 +79,8 @@ t_capmem_recv_into_a_closed_pipe_fails_by_status_and_cleans_up() {
     local sock="$work/s3.sock"
     printf 'payload\n' >"$work/f3"
     (
-        timeout "$LIMIT" "$CAPMEM" recv --timeout 60 "$sock" 2>"$work/r3.err" | true
-        echo "${PIPESTATUS[0]}" >"$work/r3.rc"
+        into_closed_pipe "$work/r3.err" "$CAPMEM" recv --timeout 60 "$sock"
+        echo "$?" >"$work/r3.rc"
     ) &
     local rp=$!
     wait_for_socket "$sock" || return 1
@@ -77,12 +96,8 @@ t_capmem_recv_into_a_closed_pipe_fails_by_status_and_cleans_up() {
 }
 
 t_vmo_share_into_a_closed_pipe_fails_by_status() {
-    (
-        timeout "$LIMIT" "$VMO_SHARE" --size 4096 2>"$work/v4.err" | true
-        echo "${PIPESTATUS[0]}" >"$work/v4.rc"
-    )
-    local rc
-    rc=$(cat "$work/v4.rc")
+    into_closed_pipe "$work/v4.err" "$VMO_SHARE" --size 4096
+    local rc=$?
     not_by_signal "$rc" vmo_share || return 1
     ((rc == 1)) || { note "vmo_share exit $rc, want 1"; return 1; }
     ! grep -q "killed by signal" "$work/v4.err" || { note "the peer was killed by a signal"; return 1; }

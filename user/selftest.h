@@ -1,0 +1,79 @@
+#ifndef CAPMEM_USER_SELFTEST_H
+#define CAPMEM_USER_SELFTEST_H
+
+/* Shared by the kernel selftest files (user/selftest*.c): the check
+ * macros and the tests that live outside user/selftest.c. Every test is
+ * listed once in the table of user/selftest.c. */
+#include <stdint.h>
+#include <stdio.h>
+
+#include <capmem/capmem.h>
+
+#define PAGE CM_PAGE_SIZE
+
+#define CHECK(cond)                                                    \
+    do {                                                               \
+        if (!(cond)) {                                                 \
+            printf("# %s:%d: check failed: %s\n", __func__, __LINE__, #cond); \
+            return 1;                                                  \
+        }                                                              \
+    } while (0)
+
+#define CHECK_ST(expr, want)                                           \
+    do {                                                               \
+        cm_status_t st__ = (expr);                                     \
+        if (st__ != (want)) {                                          \
+            printf("# %s:%d: %s returned %s, expected %s\n", __func__, __LINE__, #expr, \
+                   cm_status_name(st__), cm_status_name(want));        \
+            return 1;                                                  \
+        }                                                              \
+    } while (0)
+
+static inline uint64_t now_ticks(void)
+{
+    uint64_t t;
+    __asm__ volatile("rdtime %0" : "=r"(t));
+    return t;
+}
+
+/* 10 MHz timebase: ticks per millisecond. */
+#define TICKS_PER_MS 10000ull
+
+/* user/selftest_word.c */
+int test_word_wake_crosses_processes_at_different_addresses(void);
+int test_word_wait_keyed_by_vmo_not_address(void);
+int test_word_wait_returns_at_once_when_word_differs(void);
+int test_word_wait_deadline_times_out(void);
+int test_word_wait_rejects_bad_addresses(void);
+int child_word_waiter(void);
+
+/* user/selftest_sbuf.c */
+int test_sbuf_consumer_write_to_data_faults(void);
+int test_sbuf_killed_consumer_slots_reclaimed_and_loan_woken(void);
+int test_sbuf_producer_killed_consumer_drains_then_peer_closed(void);
+int test_sbuf_consumer_handle_travels_rights_only_shrink(void);
+int test_sbuf_object_signals(void);
+int test_sbuf_pool_exhaustion_is_no_resources(void);
+int test_sbuf_hostile_consumer_area_evicts_only_it(void);
+int test_sbuf_stream_to_two_consumer_processes_block(void);
+int test_sbuf_stream_to_two_consumer_processes_drop_oldest(void);
+int child_sbuf_stream_consumer(void);
+int child_sbuf_hold_then_write(void);
+int child_sbuf_producer_dies(void);
+int child_sbuf_copy_only(void);
+
+/* user/selftest_sbuf_hostile.c */
+int test_sbuf_copy_without_map_only_delivered_messages_after_producer_death(void);
+int test_sbuf_loan_out_pointer_unmapped_during_sleep_is_invalid_args(void);
+int test_sbuf_raw_syscalls_with_hostile_arguments(void);
+int test_sbuf_consumer_pool_exhaustion_is_no_resources(void);
+int test_sbuf_producer_killed_at_each_step_leaves_nothing(void);
+int test_sbuf_mappings_revoked_when_handle_leaves_or_loses_right(void);
+int test_sbuf_consumer_area_garbage_of_each_kind_evicts_only_it(void);
+int test_sbuf_buffer_pool_entry_kept_until_last_consumer_leaves(void);
+int child_sbuf_spin_then_exit(void);
+int child_sbuf_die_mid_loan(void);
+int child_sbuf_die_holding(void);
+int child_sbuf_die_after_eviction(void);
+
+#endif
