@@ -147,9 +147,9 @@ cm_status_t cm__iv_init(struct cm__iv_map *map, struct cm__iv_node *nodes,
     return CM_OK;
 }
 
-cm_status_t cm__iv_reserve(struct cm__iv_map *map, uint64_t hint, uint64_t len,
-                           uint32_t flags, uint32_t kind, uint32_t prot,
-                           uint64_t tag, uint64_t *out_start)
+static cm_status_t reserve_impl(struct cm__iv_map *map, uint64_t hint, uint64_t len,
+                                uint32_t flags, uint32_t kind, uint32_t prot,
+                                uint64_t tag, uint64_t *out_start, int commit)
 {
     if (map == 0 || out_start == 0 || (flags & ~CM_IV_FLAGS_ALL) != 0)
         return CM_ERR_INVALID_ARGS;
@@ -185,6 +185,10 @@ cm_status_t cm__iv_reserve(struct cm__iv_map *map, uint64_t hint, uint64_t len,
     int right = i < map->count && mergeable(&n, &map->nodes[i]);
     if (!left && !right && map->count == map->capacity)
         return CM_ERR_NO_RESOURCES;
+    if (!commit) {
+        *out_start = start;
+        return CM_OK;
+    }
 
     /* Commit. */
     if (left && right) {
@@ -201,6 +205,22 @@ cm_status_t cm__iv_reserve(struct cm__iv_map *map, uint64_t hint, uint64_t len,
     return CM_OK;
 }
 
+cm_status_t cm__iv_reserve(struct cm__iv_map *map, uint64_t hint, uint64_t len,
+                           uint32_t flags, uint32_t kind, uint32_t prot,
+                           uint64_t tag, uint64_t *out_start)
+{
+    return reserve_impl(map, hint, len, flags, kind, prot, tag, out_start, 1);
+}
+
+cm_status_t cm__iv_reserve_check(const struct cm__iv_map *map, uint64_t hint, uint64_t len,
+                                 uint32_t flags, uint32_t kind, uint32_t prot,
+                                 uint64_t tag, uint64_t *out_start)
+{
+    /* commit == 0 never writes through map. */
+    return reserve_impl((struct cm__iv_map *)map, hint, len, flags, kind, prot, tag,
+                        out_start, 0);
+}
+
 /* Validates [start, start+len) and finds the nodes i..j that cover it
  * entirely: the common first step of release and protect. */
 static cm_status_t locate(const struct cm__iv_map *map, uint64_t start, uint64_t len,
@@ -212,7 +232,8 @@ static cm_status_t locate(const struct cm__iv_map *map, uint64_t start, uint64_t
     return covering(map, start, *end, i, j);
 }
 
-cm_status_t cm__iv_release(struct cm__iv_map *map, uint64_t start, uint64_t len)
+static cm_status_t release_impl(struct cm__iv_map *map, uint64_t start, uint64_t len,
+                                int commit)
 {
     uint64_t end;
     uint32_t i, j;
@@ -229,6 +250,8 @@ cm_status_t cm__iv_release(struct cm__iv_map *map, uint64_t start, uint64_t len)
         /* Middle split: the only case that needs a new node. */
         if (map->count == map->capacity)
             return CM_ERR_NO_RESOURCES;
+        if (!commit)
+            return CM_OK;
         struct cm__iv_node t = map->nodes[i];
         t.start = end;
         map->nodes[i].end = start;
@@ -236,6 +259,8 @@ cm_status_t cm__iv_release(struct cm__iv_map *map, uint64_t start, uint64_t len)
         return CM_OK;
     }
 
+    if (!commit)
+        return CM_OK;
     if (head)
         map->nodes[i].end = start;
     if (tail)
@@ -246,6 +271,16 @@ cm_status_t cm__iv_release(struct cm__iv_map *map, uint64_t start, uint64_t len)
     uint32_t rm_end = j + 1 - (uint32_t)tail;
     remove_at(map, rm_first, rm_end - rm_first);
     return CM_OK;
+}
+
+cm_status_t cm__iv_release(struct cm__iv_map *map, uint64_t start, uint64_t len)
+{
+    return release_impl(map, start, len, 1);
+}
+
+cm_status_t cm__iv_release_check(const struct cm__iv_map *map, uint64_t start, uint64_t len)
+{
+    return release_impl((struct cm__iv_map *)map, start, len, 0);
 }
 
 /* Node k as it will be after protect sets prot on nodes i..j, clipping
@@ -265,8 +300,8 @@ static struct cm__iv_node protected_view(const struct cm__iv_map *map, uint32_t 
     return n;
 }
 
-cm_status_t cm__iv_protect(struct cm__iv_map *map, uint64_t start, uint64_t len,
-                           uint32_t prot)
+static cm_status_t protect_impl(struct cm__iv_map *map, uint64_t start, uint64_t len,
+                                uint32_t prot, int commit)
 {
     uint64_t end;
     uint32_t i, j;
@@ -299,6 +334,8 @@ cm_status_t cm__iv_protect(struct cm__iv_map *map, uint64_t start, uint64_t len,
     uint64_t final_count = (uint64_t)map->count - merges + (uint64_t)head + (uint64_t)tail;
     if (final_count > map->capacity)
         return CM_ERR_NO_RESOURCES;
+    if (!commit)
+        return CM_OK;
 
     /* Commit: rewrite i..j in place, coalesce lo..hi (only shrinks), then
      * insert the split pieces around the protected run. */
@@ -327,6 +364,18 @@ cm_status_t cm__iv_protect(struct cm__iv_map *map, uint64_t start, uint64_t len,
     if (tail)
         insert_at(map, w + 1, &tail_piece);
     return CM_OK;
+}
+
+cm_status_t cm__iv_protect(struct cm__iv_map *map, uint64_t start, uint64_t len,
+                           uint32_t prot)
+{
+    return protect_impl(map, start, len, prot, 1);
+}
+
+cm_status_t cm__iv_protect_check(const struct cm__iv_map *map, uint64_t start, uint64_t len,
+                                 uint32_t prot)
+{
+    return protect_impl((struct cm__iv_map *)map, start, len, prot, 0);
 }
 
 const struct cm__iv_node *cm__iv_find(const struct cm__iv_map *map, uint64_t addr)

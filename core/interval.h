@@ -102,6 +102,19 @@ cm_status_t cm__iv_release(struct cm__iv_map *map, uint64_t start, uint64_t len)
 cm_status_t cm__iv_protect(struct cm__iv_map *map, uint64_t start, uint64_t len,
                            uint32_t prot);
 
+/* The validate halves of reserve, release and protect: the status the
+ * operation would return, and for reserve the start it would choose, without
+ * changing the map. A caller that must act between deciding and recording
+ * (a system call, a page-table update) checks first, acts, then calls the
+ * operation itself, which then cannot fail if nothing changed the map in
+ * between (for reserve: called with CM_IV_FIXED at the start found). */
+cm_status_t cm__iv_reserve_check(const struct cm__iv_map *map, uint64_t hint, uint64_t len,
+                                 uint32_t flags, uint32_t kind, uint32_t prot,
+                                 uint64_t tag, uint64_t *out_start);
+cm_status_t cm__iv_release_check(const struct cm__iv_map *map, uint64_t start, uint64_t len);
+cm_status_t cm__iv_protect_check(const struct cm__iv_map *map, uint64_t start, uint64_t len,
+                                 uint32_t prot);
+
 /* Returns the node containing addr, or NULL if addr is not reserved.
  * The pointer is valid until the next mutation of the map. */
 const struct cm__iv_node *cm__iv_find(const struct cm__iv_map *map, uint64_t addr);

@@ -153,7 +153,9 @@ uint64_t cm__now_ns(void)
 
 void cm__hobj_init(struct cm__hobj *obj, uint32_t type, void (*destroy)(struct cm__hobj *))
 {
+    static _Atomic uint64_t serials;
     obj->type = type;
+    obj->serial = atomic_fetch_add(&serials, 1) + 1;
     atomic_init(&obj->refs, 1);
     obj->destroy = destroy;
     obj->on_last_handle = NULL;

@@ -71,6 +71,8 @@ struct cm__hobj {
     struct cm__waiter *waiters; /* blocked threads; nodes live on their stacks */
     atomic_int dead;          /* last handle closed: no handle may name it again */
     unsigned fork_gen;        /* cm__hobj_forked: value of the fork count at init */
+    uint64_t serial;          /* this process's instance number, never reused
+                                 (mapping identity's object generation) */
 };
 
 /* One thread blocked on an object through one handle value. Registered and
@@ -296,6 +298,17 @@ uint64_t cm__vmo_wire_size(const struct cm__hobj *obj);
  * /proc); BAD_STATE (mapped here, size not sealed, no WRITE to seal it);
  * NO_RESOURCES (RLIMIT_NOFILE). host/vmo_fd.c. */
 cm_status_t cm__vmo_fd_for_peer(struct cm__hobj *obj, cm_rights_t rights, int *fd_out);
+
+/* Maps [offset, offset+len) of v (looked up with `rights`) as cm_vmo_map
+ * does, at `fixed` (MAP_FIXED over the caller's reservation) when not NULL,
+ * recording mapping generation `gen` (host/vmo.c). */
+cm_status_t cm__vmo_map_at(struct cm__vmo *v, cm_rights_t rights, uint64_t offset,
+                           uint64_t len, uint32_t flags, void *fixed, uint64_t gen,
+                           void **addr);
+/* The VMO's identity as cm_vmo_info.id reports it. */
+cm_status_t cm__vmo_id(struct cm__vmo *v, uint64_t *id);
+/* A new mapping generation, never reused in this address space (host/vmar.c). */
+uint64_t cm__mapping_gen_next(void);
 
 /* ---- Channel internals (host/channel.c) ---- */
 struct cm__channel {

@@ -39,6 +39,10 @@ struct mapping {
      * settles its entries before its fd closes). resolve() reads it. */
     struct cm__vmo *owner;
     int id_lost;        /* could not be read: matches every lookup */
+    int in_vmar;        /* inside a reservation: cut, never cm_vmo_unmap'ed */
+    int prot;           /* PROT_* at map time (plain mappings never change it) */
+    uint64_t obj_gen;   /* mapping identity: object serial, mapping generation */
+    uint64_t gen;
 };
 
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -221,7 +225,27 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retr
         st = CM_ERR_NO_RESOURCES;
         goto out;
     }
-    void *p = cm__mmap_shared(req->fd, rounded, req->prot, req->extra_flags, fd_off);
+    void *p;
+    if (req->fixed != NULL) {
+        /* Over the caller's PROT_NONE reservation pages: MAP_FIXED replaces
+         * them atomically. A write-sealed memfd refuses even a read-only
+         * MAP_SHARED through a writable fd before Linux 6.7 (see
+         * cm__mmap_shared); read-only then goes through a read-only open. */
+        p = mmap(req->fixed, rounded, req->prot, MAP_SHARED | MAP_FIXED | req->extra_flags,
+                 req->fd, (off_t)fd_off);
+        if (p == MAP_FAILED && errno == EPERM && !(req->prot & PROT_WRITE)) {
+            int ro = cm__proc_reopen(req->fd, 0);
+            if (ro >= 0) {
+                p = mmap(req->fixed, rounded, PROT_READ,
+                         MAP_SHARED | MAP_FIXED | req->extra_flags, ro, (off_t)fd_off);
+                int err = errno;
+                close(ro);
+                errno = err;
+            }
+        }
+    } else {
+        p = cm__mmap_shared(req->fd, rounded, req->prot, req->extra_flags, fd_off);
+    }
     if (p == MAP_FAILED) {
         st = cm__status_from_errno(errno);
         goto out;
@@ -229,7 +253,9 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retr
     void *user = (char *)p + delta;
     maps[map_count++] = (struct mapping){ p, rounded, user, page_round(req->len),
                                           req->obj_offset + req->len, dev, ino,
-                                          req->size_from_fd ? NULL : req->owner, 0 };
+                                          req->size_from_fd ? NULL : req->owner, 0,
+                                          req->fixed != NULL, req->prot, req->obj_gen,
+                                          req->gen };
     total_bytes += rounded;
     *addr = user;
 out:
@@ -245,7 +271,7 @@ cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
     uint64_t rounded = page_round(len);
     lock_table();
     for (uint32_t i = 0; i < map_count; i++) {
-        if (maps[i].uaddr != addr || maps[i].ulen != rounded)
+        if (maps[i].uaddr != addr || maps[i].ulen != rounded || maps[i].in_vmar)
             continue;
         /* The real mapping: a huge-page one starts before addr and ends
          * after addr+len. */
@@ -384,6 +410,74 @@ cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
             size = (uint64_t)sb.st_size; /* another holder shrank the file */
         st = cm__range_ok(off, len, size) ? cm__huge_copy_in(fd, off, buf, len, fault_safe)
                                           : CM_ERR_OUT_OF_RANGE;
+    }
+    pthread_mutex_unlock(&map_lock);
+    return st;
+}
+
+cm_status_t cm__map_vmar_cut_locked(uint64_t addr, uint64_t len, int commit)
+{
+    uint64_t end = addr + len;
+    for (uint32_t i = 0; i < map_count; i++) {
+        uint64_t a = (uint64_t)(uintptr_t)maps[i].addr, e = a + maps[i].len;
+        if (!maps[i].in_vmar || e <= addr || a >= end)
+            continue;
+        int head = a < addr, tail = e > end;
+        if (head && tail) {
+            if (map_count >= CM_MAX_MAPPINGS)
+                return CM_ERR_NO_RESOURCES;
+            if (!commit)
+                return CM_OK;
+            struct mapping t = maps[i];
+            t.addr = t.uaddr = (void *)(uintptr_t)end;
+            t.len = t.ulen = e - end;
+            maps[i].len = maps[i].ulen = addr - a;
+            maps[i].obj_end -= e - addr;
+            maps[map_count++] = t;
+            total_bytes -= len;
+            return CM_OK;
+        }
+        if (!commit)
+            continue;
+        if (head) {
+            maps[i].len = maps[i].ulen = addr - a;
+            maps[i].obj_end -= e - addr;
+            total_bytes -= e - addr;
+        } else if (tail) {
+            maps[i].addr = maps[i].uaddr = (void *)(uintptr_t)end;
+            maps[i].len = maps[i].ulen = e - end;
+            total_bytes -= end - a;
+        } else {
+            total_bytes -= maps[i].len;
+            maps[i--] = maps[--map_count];
+        }
+    }
+    return CM_OK;
+}
+
+cm_status_t cm__map_lookup(uint64_t addr, uint64_t *obj_id, uint64_t *obj_gen,
+                           uint64_t *obj_off, uint64_t *gen, uint64_t *start,
+                           uint64_t *len, uint32_t *prot)
+{
+    cm_status_t st = CM_ERR_NOT_FOUND;
+    lock_table();
+    resolve_locked(-1, NULL);
+    for (uint32_t i = 0; i < map_count; i++) {
+        uint64_t a = (uint64_t)(uintptr_t)maps[i].uaddr;
+        if (maps[i].in_vmar || addr < a || addr - a >= maps[i].ulen)
+            continue;
+        uint64_t page = addr & ~(uint64_t)(CM_PAGE_SIZE - 1);
+        *obj_id = ((uint64_t)maps[i].dev << 40) ^ (uint64_t)maps[i].ino;
+        *obj_gen = maps[i].obj_gen;
+        /* obj_end - len, with len unknown: the offset is page-aligned. */
+        *obj_off = page_round(maps[i].obj_end) - maps[i].ulen + (page - a);
+        *gen = maps[i].gen;
+        *start = a;
+        *len = maps[i].ulen;
+        *prot = ((maps[i].prot & PROT_READ) ? CM_MAP_READ : 0) |
+                ((maps[i].prot & PROT_WRITE) ? CM_MAP_WRITE : 0);
+        st = CM_OK;
+        break;
     }
     pthread_mutex_unlock(&map_lock);
     return st;

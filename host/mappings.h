@@ -42,6 +42,14 @@ struct cm__map_req {
      * lock. It is checked again under the lock; lost, the call makes no
      * mapping and sets *retry, and the caller decides again. */
     const struct cm__vmo *private_of;
+    /* Inside a reservation (host/vmar.c): MAP_FIXED at this address, which
+     * the caller's reservation owns; the entry is then cut by
+     * cm__map_vmar_cut_locked, never removed by cm_vmo_unmap. NULL: anywhere. */
+    void *fixed;
+    /* Mapping identity (cm_mapping_get_info): the object's instance serial
+     * and the mapping's generation. */
+    uint64_t obj_gen;
+    uint64_t gen;
 };
 
 /* Checks obj_offset+len against the object's size, the per-process mapping
@@ -95,6 +103,22 @@ void *cm__mmap_ro_reopen(int fd, uint64_t len, int flags, uint64_t offset);
  * -1 with errno set (ENOENT: /proc is not mounted; EWOULDBLOCK: another
  * process holds a lease). */
 int cm__proc_reopen(int fd, int write);
+
+/* Removes [addr, addr+len) from the reservation entries it covers
+ * (fixed mappings: each page of the range must lie in one), splitting an
+ * entry cut in the middle. Caller holds the table lock (cm__map_table_hold)
+ * and has already replaced the pages (so the table never claims less than
+ * is mapped). commit 0: only checks that a split would find a slot
+ * (NO_RESOURCES: CM_MAX_MAPPINGS). */
+cm_status_t cm__map_vmar_cut_locked(uint64_t addr, uint64_t len, int commit);
+
+/* Identity of the cm_vmo_map mapping covering addr (not one in a
+ * reservation: host/vmar.c answers for those): object id and serial,
+ * object offset of addr's page, generation, run start and length, prot.
+ * NOT_FOUND if none. */
+cm_status_t cm__map_lookup(uint64_t addr, uint64_t *obj_id, uint64_t *obj_gen,
+                           uint64_t *obj_off, uint64_t *gen, uint64_t *start,
+                           uint64_t *len, uint32_t *prot);
 
 /* Bytes charged against CM_MAX_MAPPED_BYTES now (the real mappings'
  * lengths). Exposed for tests. */

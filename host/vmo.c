@@ -1035,6 +1035,25 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
     st = get_vmo(vmo, need, &v, &rights);
     if (st != CM_OK)
         return st;
+    st = cm__vmo_map_at(v, rights, offset, len, flags, NULL, cm__mapping_gen_next(), addr);
+    cm__hobj_put(&v->hdr);
+    return st;
+}
+
+cm_status_t cm__vmo_id(struct cm__vmo *v, uint64_t *id)
+{
+    uint64_t dev = 0, ino = 0;
+    cm_status_t st = vmo_identity(v, &dev, &ino);
+    if (st == CM_OK)
+        *id = (dev << 40) ^ ino;
+    return st;
+}
+
+cm_status_t cm__vmo_map_at(struct cm__vmo *v, cm_rights_t rights, uint64_t offset,
+                           uint64_t len, uint32_t flags, void *fixed, uint64_t gen,
+                           void **addr)
+{
+    cm_status_t st = CM_OK;
     /* Seals (here) before the size (in cm__map_create): a size read after
      * F_SEAL_SHRINK was seen can never shrink. A frozen object's size was
      * read at admission or seal and cannot change, a private one's is kept
@@ -1062,11 +1081,11 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
             .owner = id_known ? NULL : v,
             .huge = v->huge, .exact = &v->local_size,
             .private_of = private ? v : NULL,
+            .fixed = fixed, .obj_gen = v->hdr.serial, .gen = gen,
         };
         st = cm__map_create(&req, addr, &retry);
     }
     if (st == CM_OK && retry)
         st = CM_ERR_INTERNAL; /* privacy lost twice: cannot happen */
-    cm__hobj_put(&v->hdr);
     return st;
 }

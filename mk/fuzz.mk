@@ -9,18 +9,21 @@
 #   make fuzz   runs each under clang's libFuzzer for FUZZ_RUNS executions
 #               and prints libFuzzer's final stats (executions, cov, ft)
 #   make fuzz-coverage  line/branch coverage of FUZZ_SRCS_NAME by the corpus
-FUZZ_TARGETS := wire htab interval vmo_admit
+FUZZ_TARGETS := wire htab interval vmo_admit vmar
 FUZZ_SRCS_wire := host/wire.c
 FUZZ_SRCS_htab := core/handle_table.c
 FUZZ_SRCS_interval := core/interval.c
 FUZZ_SRCS_vmo_admit := core/vmo_admit.c
+FUZZ_SRCS_vmar := core/vmar_rules.c core/interval.c core/commit_set.c
 FUZZ_RUNS ?= 10000000
 # Driver inputs per target in make test (interval ops are costlier).
 FUZZ_ITERS_interval := 20000
+FUZZ_ITERS_vmar := 20000
 # Extra libFuzzer flags per target: interval inputs are operation lists
 # checked page by page after each op; 256 bytes (20-60 ops) reach every state
 # a 16-node map has and keep 10^7 runs near half an hour.
 FUZZ_OPTS_interval := -max_len=256
+FUZZ_OPTS_vmar := -max_len=260
 
 FUZZ_BUILT := $(foreach t,$(FUZZ_TARGETS),$(if $(wildcard tests/fuzz/$(t)_fuzz.c),$(t)))
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Icore -fno-omit-frame-pointer

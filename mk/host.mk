@@ -51,6 +51,9 @@ HOST_TESTS += tests/host/fork_handles.c
 HOST_TESTS += tests/host/vmo_hostile.c
 HOST_TESTS += tests/host/vmo_race.c
 HOST_LIB_SRCS += host/object.c
+# Address-space regions, commit/decommit, mapping identity (docs/memory-model.md).
+HOST_LIB_SRCS += host/vmar.c host/vmo_commit.c
+HOST_TESTS += tests/host/vmar.c
 HOST_TESTS += tests/host/object_wait.c
 TEST_SUITES += tests/host/hostile_review_apps.sh
 HOST_TESTS += tests/host/hostile_review.c

@@ -30,9 +30,12 @@ KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
 # SharedBuffer rules: compiled freestanding now; the kernel object (phase 2,
 # docs/sbuf.md) will use sbuf_own, the user runtime sbuf_cons.
 KERNEL_SRCS += core/sbuf_ring.c core/sbuf_own.c core/sbuf_cons.c
+# Address-space region rules and the committed-page set: compiled
+# freestanding now; the kernel's VMAR objects will use them (docs/memory-model.md).
+KERNEL_SRCS += core/vmar_rules.c core/commit_set.c
 KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 
-USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/platform_kernel.c \
+USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/vmar_unsupported.c user/platform_kernel.c \
                 user/sbuf.c core/sbuf_cons.c core/sbuf_ring.c core/deadline.c \
                 lib/fmt.c lib/string.c core/status.c core/sha256.c
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
@@ -44,7 +47,7 @@ USER_PROG_SRC_vmo_share := apps/vmo_share.c
 USER_PROG_SRC_sbuf_stream := apps/sbuf_stream.c
 USER_PROG_SRC_selftest  := user/selftest.c user/selftest_word.c user/selftest_sbuf.c user/selftest_sbuf_hostile.c
 USER_PROG_SRC_conformance := tests/conformance/conformance.c tests/conformance/harness.c \
-                             tests/conformance/sbuf_cases.c \
+                             tests/conformance/sbuf_cases.c tests/conformance/vmar_cases.c \
                              tests/conformance/target_kernel.c
 USER_ELFS := $(patsubst %,$(KBUILD)/user/%.elf,$(USER_PROGS))
 

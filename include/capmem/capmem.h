@@ -11,6 +11,7 @@
 #include <capmem/vmo.h>
 #include <capmem/channel.h>
 #include <capmem/dma.h>
+#include <capmem/vmar.h>
 #include <capmem/sbuf.h>
 /* <capmem/sbuf.h> joins this list when a target implements it (phase 2 of
  * SharedBuffer, docs/sbuf.md): until then a program must name it on purpose. */

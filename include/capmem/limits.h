@@ -95,4 +95,28 @@
 /* Slots the producer may hold loaned at once (its loan table). */
 #define CM_SBUF_MAX_LOANS 64u
 
+/* Address-space regions (capmem/vmar.h, docs/memory-model.md). */
+
+/* Live reservations (VMARs) per process. Each is one interval map with its
+ * own node arrays (kernel: carved from the process's budget), and on host
+ * one PROT_NONE mapping: 64 covers an allocator's arenas and a runtime's
+ * heaps with room, and bounds the bookkeeping a process can make us hold.
+ * Beyond: NO_RESOURCES. */
+#define CM_MAX_VMARS 64u
+
+/* Runs per reservation: maximal ranges of pages with one mapping and one
+ * protection (a mapping split by a middle unmap or protect counts twice).
+ * The run array is a fixed part of the reservation (core/vmar_rules.h), and
+ * each run is at least one Linux VMA on host, where vm.max_map_count
+ * (65530) is shared by the whole process. Beyond: NO_RESOURCES. */
+#define CM_VMAR_MAX_MAPPINGS 64u
+
+/* Bytes reserved by all of a process's live reservations together. A
+ * reservation costs no memory until mapped, but address space is finite
+ * (Sv39 user space: 256 GiB) and page tables grow with it: 64 GiB is a
+ * quarter of the kernel target's user space. Beyond: QUOTA_VIRTUAL (a
+ * single request above it: OUT_OF_RANGE). Bytes mapped into reservations
+ * count against CM_MAX_MAPPED_BYTES as well. */
+#define CM_MAX_RESERVED_BYTES (64ull << 30)
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "sbuf_cases.h"
+#include "vmar_cases.h"
 
 #define PAGE CM_PAGE_SIZE
 
@@ -1082,6 +1083,14 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_sbuf_publish_len_and_dead_loan_ids),
     CONF_TEST(test_sbuf_get_info_counters),
     CONF_TEST(test_sbuf_release_errors),
+    CONF_TEST(test_vmar_fixed_reserve_no_replace_and_release),
+    CONF_TEST(test_vmar_map_split_unmap_and_remap),
+    CONF_TEST(test_vmar_protect_none_and_back_keeps_content),
+    CONF_TEST(test_vmar_unmap_vmo_checks_provenance),
+    CONF_TEST(test_vmar_rights_bound_protection_never_execute),
+    CONF_TEST(test_vmo_decommit_zeroes_and_counts_exactly),
+    CONF_TEST(test_mapping_identity_names_object_and_offset),
+    CONF_TEST(test_vmar_limits_have_typed_errors),
 };
 
 int main(void)

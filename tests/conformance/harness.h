@@ -53,11 +53,25 @@ struct conf_target {
     const char *existing_file;  /* a readable regular file, if has_files */
     int unsealed_ro_transfer;   /* a VMO without WRITE can travel unsealed */
     int has_dma;                /* <capmem/dma.h> is implemented (else UNSUPPORTED) */
+    int has_vmar;               /* <capmem/vmar.h> is implemented (else its cases skip) */
     /* Live handles of this process, or -1 if the target cannot count them. */
     int (*live_handles)(void);
 };
 
 extern const struct conf_target conf_target;
+
+/* A test returns CONF_SKIP (after conf_skip_reason = "...") when the target
+ * lacks a capability the test needs: reported "ok N - name # SKIP reason",
+ * which the test runner counts as a skip, never a pass. */
+#define CONF_SKIP 77
+extern const char *conf_skip_reason;
+#define SKIP_UNLESS(cap, why)                                                  \
+    do {                                                                       \
+        if (!(cap)) {                                                          \
+            conf_skip_reason = (why);                                          \
+            return CONF_SKIP;                                                  \
+        }                                                                      \
+    } while (0)
 
 /* Runs every test in order; returns the number that failed. */
 int conf_run(const struct conf_test *tests, uint32_t n);

@@ -13,6 +13,7 @@ const struct conf_target conf_target = {
     .has_files = 1,
     .existing_file = "/proc/self/exe",
     .unsealed_ro_transfer = 0, /* /proc reopen: only seals enforce read-only */
+    .has_vmar = 1,
     .has_dma = 1,
     .live_handles = live_handles,
 };

@@ -12,6 +12,7 @@ const struct conf_target conf_target = {
     .has_files = 0,
     .existing_file = 0,
     .unsealed_ro_transfer = 1, /* the kernel enforces a handle's rights itself */
+    .has_vmar = 0,
     .has_dma = 0,
     .live_handles = live_handles,
 };

@@ -1,0 +1,84 @@
+/* Commit and decommit of VMO pages (cm_vmo_op_range), and the committed
+ * count (cm_vmo_get_committed), on a memfd. Linux keeps the truth: COMMIT
+ * is fallocate(mode 0), which allocates every missing page of the range and,
+ * on failure, frees again the pages it allocated (shmem_fallocate), so a
+ * failed COMMIT leaves the committed set as it was; DECOMMIT is
+ * fallocate(PUNCH_HOLE | KEEP_SIZE), which frees the pages and zaps them
+ * from every mapping (a later access faults in a zero page). The count is
+ * the memfd's allocated blocks (st_blocks, 512-byte units), which tmpfs
+ * keeps exact per page. Rules: core/vmar_rules.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+#include "vmar_rules.h"
+
+static cm_status_t get_vmo(cm_handle_t h, cm_rights_t need, struct cm__vmo **v)
+{
+    struct cm__hobj *obj;
+    cm_status_t st = cm__handle_get(h, CM_OBJ_VMO, need, &obj, NULL);
+    if (st == CM_OK)
+        *v = (struct cm__vmo *)obj;
+    return st;
+}
+
+cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint64_t len)
+{
+    struct cm__vmo *v;
+    struct stat sb;
+    cm_status_t st = cm__vmo_op_range_check_args(op, offset, len);
+    if (st != CM_OK)
+        return st;
+    if ((st = get_vmo(vmo, CM_RIGHT_WRITE, &v)) != CM_OK)
+        return st;
+    int seals = v->is_file ? 0 : fcntl(v->fd, F_GET_SEALS);
+    if (seals < 0 || fstat(v->fd, &sb) != 0) {
+        st = cm__status_from_errno(errno);
+        goto out;
+    }
+    uint64_t size = v->is_file ? v->file_len : (uint64_t)sb.st_size;
+    if (v->huge)
+        size = atomic_load(&v->local_size);
+    st = cm__vmo_op_range_check_facts(size, (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) != 0,
+                                      v->is_file, op, offset, len);
+    if (st == CM_OK && v->huge)
+        st = CM_ERR_UNSUPPORTED; /* punching hugetlbfs needs 2 MiB granules */
+    if (st != CM_OK)
+        goto out;
+    int mode = op == CM_VMO_OP_COMMIT ? 0 : FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+    int rc;
+    do
+        rc = fallocate(v->fd, mode, (off_t)offset, (off_t)len);
+    while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        if (errno == ENOSPC || errno == ENOMEM)
+            st = CM_ERR_MEMORY_PRESSURE; /* tmpfs found no memory for the pages */
+        else if (errno == EPERM)
+            st = CM_ERR_ACCESS_DENIED; /* sealed by another holder meanwhile */
+        else
+            st = cm__status_from_errno(errno);
+    }
+out:
+    cm__hobj_put(&v->hdr);
+    return st;
+}
+
+cm_status_t cm_vmo_get_committed(cm_handle_t vmo, uint64_t *bytes)
+{
+    struct cm__vmo *v;
+    struct stat sb;
+    if (bytes == NULL)
+        return CM_ERR_INVALID_ARGS;
+    cm_status_t st = get_vmo(vmo, 0, &v);
+    if (st != CM_OK)
+        return st;
+    if (v->is_file)
+        st = CM_ERR_UNSUPPORTED;
+    else if (fstat(v->fd, &sb) != 0)
+        st = cm__status_from_errno(errno);
+    else
+        *bytes = (uint64_t)sb.st_blocks * 512u;
+    cm__hobj_put(&v->hdr);
+    return st;
+}

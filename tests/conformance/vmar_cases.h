@@ -1,0 +1,16 @@
+#ifndef CAPMEM_CONFORMANCE_VMAR_CASES_H
+#define CAPMEM_CONFORMANCE_VMAR_CASES_H
+
+/* Address-space region cases (vmar_cases.c), listed in conformance.c's
+ * table. Skipped (reported as SKIP, never a pass) where conf_target.has_vmar
+ * is 0. */
+int test_vmar_fixed_reserve_no_replace_and_release(void);
+int test_vmar_map_split_unmap_and_remap(void);
+int test_vmar_protect_none_and_back_keeps_content(void);
+int test_vmar_unmap_vmo_checks_provenance(void);
+int test_vmar_rights_bound_protection_never_execute(void);
+int test_vmo_decommit_zeroes_and_counts_exactly(void);
+int test_mapping_identity_names_object_and_offset(void);
+int test_vmar_limits_have_typed_errors(void);
+
+#endif
