@@ -66,14 +66,18 @@ struct cm_sbuf_prod_ctl {
      * does not take line 0 away from a consumer spinning on it */
     uint64_t rel_head;    /* release entries the producer has processed */
     uint32_t prod_waiting;/* producer sleeps on the consumer area's rel_word */
-    uint32_t pad1[13];
+    uint32_t prod_cpu;    /* CPU + 1 the producer last waited on (0: unknown);
+                             a hint for spinning, never trusted */
+    uint32_t pad1[12];
 };
 
 struct cm_sbuf_cons_ctl {
     /* line 0: written when the consumer receives or sleeps */
     uint64_t read;        /* delivery entries received or dropped */
     uint32_t cons_waiting;/* consumer sleeps on tail_word */
-    uint32_t pad0[13];
+    uint32_t cons_cpu;    /* CPU + 1 the consumer last waited on (0: unknown);
+                             a hint for spinning, never trusted */
+    uint32_t pad0[12];
     /* line 1: what a waiting producer watches (written at release) */
     uint64_t rel_tail;    /* release entries written */
     uint32_t rel_word;    /* low 32 bits of rel_tail: the producer's wait word */

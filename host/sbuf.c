@@ -388,7 +388,7 @@ cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
     b->hdr.after_fork_child = sbuf_after_fork_child;
     b->hdr.signals = &buffer_signal_ops;
     pthread_mutex_init(&b->lock, NULL);
-    b->spin = (struct cm__sbuf_spin){ CM__SBUF_SPIN_PROBE, 0 };
+    b->spin = (struct cm__sbuf_spin){ CM__SBUF_SPIN_PROBE };
     b->cfg = cfg;
     b->lay = lay;
     b->data_fd = b->epfd = b->evfd = -1;
@@ -598,6 +598,25 @@ struct spin_watch {
     uint64_t seen[CM_SBUF_MAX_CONSUMERS];
 };
 
+/* Under the lock: records this thread's CPU in every consumer's producer
+ * area and says whether every active consumer last waited on the same one
+ * (then no release can come while this thread spins). A hint only. */
+static int peers_on_this_cpu(struct cm__sbuf *b)
+{
+    uint32_t me = cm__sbuf_cpu_tag();
+    int all = me != 0;
+    for (uint32_t c = 0; c < b->cfg.max_consumers; c++) {
+        struct cm__sbuf_link *l = &b->links[c];
+        if (l->prod == NULL)
+            continue;
+        if (SB_LOAD_RLX(&l->prod->prod_cpu) != me)
+            SB_STORE_RLX(&l->prod->prod_cpu, me);
+        if (((b->own.active >> c) & 1u) != 0 && SB_LOAD_RLX(&l->cons->cons_cpu) != me)
+            all = 0;
+    }
+    return all;
+}
+
 /* Under the lock, right after a failed try_loan (which reaped every active
  * consumer). Returns 0 if there is nothing to watch. */
 static int spin_begin(struct cm__sbuf *b, struct spin_watch *w)
@@ -626,16 +645,17 @@ static void spin_end(struct spin_watch *w)
 
 /* Without the lock: up to `budget` pauses until a watched rel_tail moves
  * (a hostile consumer moving it only ends the spin early: the locked reap
- * judges what it wrote). Returns 1 if one moved. */
-static int spin_releases(const struct spin_watch *w, uint32_t budget)
+ * judges what it wrote). Returns the pauses spent: `budget` if nothing
+ * moved. */
+static uint32_t spin_releases(const struct spin_watch *w, uint32_t budget)
 {
     for (uint32_t i = 0; i < budget; i++) {
         for (uint32_t k = 0; k < w->n; k++)
             if (SB_LOAD_RLX(w->word[k]) != w->seen[k])
-                return 1;
+                return i;
         cm__sbuf_relax();
     }
-    return 0;
+    return budget;
 }
 
 /* A loan that finds no slot: under BLOCK with more than one CPU it spins
@@ -661,6 +681,8 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
         return st;
     const int busy = (flags & CM_SBUF_BUSY_POLL) != 0;
     int look = timeout_ns == 0, woke = 0, spun = 0, slept = 0;
+    uint64_t wait0 = 0, spin_ns = 0; /* cm__sbuf_ticks */
+    uint32_t paused = 0;
     struct spin_watch w = { 0 };
     for (;;) {
         pthread_mutex_lock(&b->lock);
@@ -671,7 +693,7 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
         look = woke = 0;
         int spin = 0;
         if (st == CM_ERR_SHOULD_WAIT && timeout_ns != 0) {
-            if (busy || (!spun && b->spin.budget > 0 && cm__sbuf_spin_useful()))
+            if (busy || (!spun && cm__sbuf_spin_useful() && !peers_on_this_cpu(b)))
                 spin = spin_begin(b, &w);
             if (!busy && !spin) {
                 /* Dekker with the consumers' release (host/sbuf_consumer.c):
@@ -684,7 +706,8 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
         if (st == CM_OK)
             wake_loans(b, 0); /* our reap may have freed more than we took */
         if (st != CM_ERR_SHOULD_WAIT && spun && !busy)
-            cm__sbuf_spin_adapt(&b->spin, !slept);
+            cm__sbuf_spin_adapt(&b->spin, !slept, paused, spin_ns,
+                                wait0 != 0 ? cm__sbuf_ticks() - wait0 : 0);
         const uint32_t budget = busy ? CM__SBUF_BUSY_LOOK : b->spin.budget;
         const int sleeping = st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy && !spin;
         if (sleeping)
@@ -704,12 +727,14 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
             }
             if (!spin)
                 cm__sbuf_relax(); /* nothing to watch (no consumer) */
-            else if (!spin_releases(&w, budget))
+            else if (spin_releases(&w, budget) == budget)
                 look = 1; /* quiet for a while: look for dead consumers */
             continue;
         }
         if (spin) {
-            (void)spin_releases(&w, budget);
+            wait0 = cm__sbuf_ticks();
+            paused = spin_releases(&w, budget);
+            spin_ns = cm__sbuf_ticks() - wait0;
             spun = 1;
             continue;
         }

@@ -63,7 +63,7 @@ static cm_status_t consumer_map(const cm_sbuf_config_t *cfg, uint32_t pos, int d
     c->lay = lay;
     c->pos = pos;
     c->sock = c->data_fd = c->prod_fd = c->cons_fd = -1;
-    c->spin = (struct cm__sbuf_spin){ CM__SBUF_SPIN_PROBE, 0 };
+    c->spin = (struct cm__sbuf_spin){ CM__SBUF_SPIN_PROBE };
     void *d = NULL, *p = NULL, *k = NULL;
     cm_status_t st = cm__sbuf_map(data_fd, lay.data_size, PROT_READ, &d);
     if (st == CM_OK) {
@@ -270,6 +270,18 @@ static int worth_a_look(const struct cm__sbuf_consumer *c)
            SB_LOAD_RLX(&c->prod->state) != CM_SBUF_CTL_OPEN;
 }
 
+/* Under the lock: records this thread's CPU for the producer and says
+ * whether the producer last waited on the same one (then nothing can
+ * arrive while this thread spins). A hint only: a wrong value costs a
+ * spin or a sleep, nothing else. */
+static int peer_on_this_cpu(struct cm__sbuf_consumer *c)
+{
+    uint32_t me = cm__sbuf_cpu_tag();
+    if (!c->moved && SB_LOAD_RLX(&c->cons->cons_cpu) != me)
+        SB_STORE_RLX(&c->cons->cons_cpu, me);
+    return me != 0 && SB_LOAD_RLX(&c->prod->prod_cpu) == me;
+}
+
 /* Under the lock, after a sleep whose poll returned revents (the receive
  * no longer counted in sleepers): takes its wake-up, one packet, unless
  * another thread sleeps on the socket (the byte may be its wake-up) or the
@@ -307,6 +319,8 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
     struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
     const int busy = (flags & CM_SBUF_BUSY_POLL) != 0;
     int spun = 0, slept = 0, look = timeout_ns == 0, woke = 0;
+    uint64_t wait0 = 0, spin_ns = 0; /* cm__sbuf_ticks */
+    uint32_t paused = 0;
     short rev = 0;
     struct cm_sbuf_desc d;
     for (;;) {
@@ -316,8 +330,8 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         st = take(c, copy ? cap : UINT32_MAX, msg, &d, look);
         look = woke = 0;
         int will_sleep = st == CM_ERR_SHOULD_WAIT && !c->contended && timeout_ns != 0 && !busy &&
-                         (spun || c->spin.budget == 0 || !cm__sbuf_spin_useful()) &&
-                         !cm__deadline_passed(deadline, cm__now_ns());
+                         !cm__deadline_passed(deadline, cm__now_ns()) &&
+                         (spun || !cm__sbuf_spin_useful() || peer_on_this_cpu(c));
         if (will_sleep) {
             /* Dekker with publish (host/sbuf.c): announce, fence, look
              * again, then sleep. */
@@ -335,7 +349,8 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         if (st != CM_ERR_SHOULD_WAIT)
             waiting_clear(c);
         if (st != CM_ERR_SHOULD_WAIT && spun && !busy)
-            cm__sbuf_spin_adapt(&c->spin, !slept);
+            cm__sbuf_spin_adapt(&c->spin, !slept, paused, spin_ns,
+                                wait0 != 0 ? cm__sbuf_ticks() - wait0 : 0);
         uint32_t budget = c->spin.budget;
         if (will_sleep)
             c->sleepers++;
@@ -370,8 +385,12 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
                 continue;
             }
             /* Spin on the tail (adaptive budget) before paying a sleep. */
-            for (uint32_t i = 0; i < budget && !worth_a_look(c); i++)
+            wait0 = cm__sbuf_ticks();
+            while (paused < budget && !worth_a_look(c)) {
                 cm__sbuf_relax();
+                paused++;
+            }
+            spin_ns = cm__sbuf_ticks() - wait0;
             spun = 1;
             continue;
         }

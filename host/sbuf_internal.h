@@ -34,20 +34,40 @@ extern int cm__sbuf_fence_word;
 #endif
 
 /* Adaptive spin budget (pauses) of a waiting receive or loan, under the
- * object's lock. It starts at CM__SBUF_SPIN_PROBE, doubles after a wait a
- * spin settled and halves after one that had to sleep anyway; a spin of
- * CM__SBUF_SPIN_MIN that did not settle (the fifth failure in a row from
- * the probe) turns spinning off (budget 0) for the next CM__SBUF_SPIN_SKIP
- * waits, then one probes at CM__SBUF_SPIN_PROBE again.
- * A spin cannot settle while the peer needs this CPU (both pinned to one, a
- * loaded machine), and there every pause is lost: about 28 ns each on the
- * test machine, so even 64 cost 1.8 us per wait. The probe is long enough
- * to see a sleeping peer's wake-up and work (both sides off is otherwise a
- * state neither leaves). */
+ * object's lock. It starts at CM__SBUF_SPIN_PROBE and doubles after a wait
+ * a spin settled. After one that slept anyway it becomes what would have
+ * covered that whole wait (measured: spin and sleep), if at most
+ * CM__SBUF_SPIN_MAX, else it halves (not below CM__SBUF_SPIN_MIN). Sizing
+ * by the wait is what gets two sleeping sides out: each side's wait is
+ * the other's wake-up, so only a spin longer than a wake-up (60 us across
+ * CPUs on the loaded test machine: 2100 pauses) ever settles again. A
+ * side does not spin at all when the other last waited on the same CPU
+ * (cm__sbuf_cpu_tag in the control words): a pause costs about 28 ns here
+ * and nothing can arrive while it spins. */
 struct cm__sbuf_spin {
     uint32_t budget;
-    uint32_t skipped;
 };
+void cm__sbuf_spin_adapt(struct cm__sbuf_spin *sp, int settled, uint32_t pauses,
+                         uint64_t spin_ticks, uint64_t wait_ticks);
+/* A cheap clock for sizing spins (units cancel: only ratios of two
+ * readings on one thread are used): the cycle counter where there is one,
+ * else the monotonic clock. */
+static inline uint64_t cm__sbuf_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_ia32_rdtsc();
+#elif defined(__aarch64__)
+    uint64_t v;
+    __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
+    return v;
+#else
+    return cm__now_ns();
+#endif
+}
+/* This thread's CPU + 1 (0: unknown), for the prod_cpu/cons_cpu hints. */
+uint32_t cm__sbuf_cpu_tag(void);
+#define CM__SBUF_SPIN_MIN 64u
+#define CM__SBUF_SPIN_PROBE 1024u
 /* The producer's view of consumer position c, valid while the core says
  * the position is ACTIVE or EVICTED. */
 struct cm__sbuf_link {
@@ -199,10 +219,6 @@ int cm__sbuf_hung_up(int sock);
 int cm__sbuf_spin_useful(void);
 /* One pause of a spin loop. */
 void cm__sbuf_relax(void);
-void cm__sbuf_spin_adapt(struct cm__sbuf_spin *sp, int settled);
-#define CM__SBUF_SPIN_MIN 64u
-#define CM__SBUF_SPIN_PROBE 1024u
-#define CM__SBUF_SPIN_SKIP 256u
 #define CM__SBUF_SPIN_MAX 16384u
 
 /* A memfd of `size` bytes for an area. Errors: NO_RESOURCES, NO_MEMORY. */
