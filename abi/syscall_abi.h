@@ -23,6 +23,7 @@
 #include <capmem/object.h>
 #include <capmem/vmo.h>
 #include <capmem/sbuf.h>
+#include <capmem/ledger.h>
 
 enum cmk_sysno {
     CMK_SYS_EXIT = 0,            /* (int32 code) -> never returns            */
@@ -63,6 +64,11 @@ enum cmk_sysno {
     CMK_SYS_SBUF_GET_INFO = 35,  /* (buffer, *cm_sbuf_info_t)                */
     CMK_SYS_SBUF_KICK = 36,      /* (consumer)                               */
     CMK_SYS_SBUF_COPY = 37,      /* (consumer, seq, slot, *buf, len)         */
+    CMK_SYS_SPAWN_EX = 38,       /* (*cmk_spawn_ex_args) -> pid > 0 or status */
+    CMK_SYS_PROC_WAIT = 39,      /* (process h, timeout_ns, *cmk_exit_info)  */
+    CMK_SYS_PROC_KILL = 40,      /* (process h)                              */
+    CMK_SYS_LEDGER_GET = 41,     /* (*cm_ledger_info_t)                      */
+    CMK_SYS_LEDGER_SET_LIMIT = 42, /* (kind, limit)                          */
     CMK_SYS_COUNT
 };
 
@@ -95,19 +101,53 @@ _Static_assert(offsetof(cmk_spawn_args_t, handles) == 24, "spawn args ABI");
 _Static_assert(offsetof(cmk_spawn_args_t, role) == 32, "spawn args ABI");
 _Static_assert(offsetof(cmk_spawn_args_t, reserved) == 36, "spawn args ABI");
 
+/* Quotas a parent gives a child at spawn (docs/ledger.md): a limit per
+ * cm_ledger_kind_t, or CMK_QUOTA_DEFAULT. Pool kinds are carved from the
+ * parent's room (default: half of it, rounded up); per-process kinds
+ * (virtual, handles) are bounded by the parent's limit (default: it). */
+#define CMK_QUOTA_DEFAULT UINT64_MAX
+typedef struct cmk_quota {
+    uint64_t limit[CM_LEDGER_KIND_COUNT];
+} cmk_quota_t;
+_Static_assert(sizeof(cmk_quota_t) == 8 * CM_LEDGER_KIND_COUNT, "quota ABI");
+
+typedef struct cmk_spawn_ex_args {
+    cmk_spawn_args_t base;
+    uint64_t quota;    /* user pointer to cmk_quota_t, 0: every default   */
+    uint64_t proc_out; /* user pointer to a cm_handle_t for the process    */
+} cmk_spawn_ex_args_t;
+_Static_assert(sizeof(cmk_spawn_ex_args_t) == 56, "spawn ex args ABI");
+_Static_assert(offsetof(cmk_spawn_ex_args_t, quota) == 40, "spawn ex args ABI");
+_Static_assert(offsetof(cmk_spawn_ex_args_t, proc_out) == 48, "spawn ex args ABI");
+
+/* A process handle (CM_OBJ_PROCESS): SIGNAL to wait for it, WRITE to
+ * kill it. */
+#define CMK_PROC_DEFAULT_RIGHTS (CM_RIGHT_READ | CM_RIGHT_WRITE | CM_RIGHT_SIGNAL | \
+                                 CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER)
+
 /* How a process ended. */
 #define CMK_EXIT_NORMAL  1u /* called exit(code) or returned from main */
 #define CMK_EXIT_FAULTED 2u /* killed by the kernel for a fault        */
+#define CMK_EXIT_KILLED  3u /* killed through a process handle         */
 
 typedef struct cmk_exit_info {
     uint32_t reason;   /* CMK_EXIT_* */
     int32_t code;      /* exit code, or the scause of the fault     */
     uint64_t fault_va; /* stval of the fault (0 for a normal exit)   */
+    /* Typed class of a fault (0 otherwise): a memory fault (page fault
+     * scause 12/13/15) is ACCESS_DENIED when the page is mapped without
+     * the access, INVALID_ARGS when nothing is mapped there (and, with
+     * commit on demand, QUOTA_COMMIT or MEMORY_PRESSURE when the page could
+     * not be committed); any other fault (illegal instruction, misaligned
+     * access): BAD_STATE. */
+    int32_t status;
+    uint32_t reserved;
 } cmk_exit_info_t;
-_Static_assert(sizeof(cmk_exit_info_t) == 16, "exit info ABI");
+_Static_assert(sizeof(cmk_exit_info_t) == 24, "exit info ABI");
 _Static_assert(offsetof(cmk_exit_info_t, reason) == 0, "exit info ABI");
 _Static_assert(offsetof(cmk_exit_info_t, code) == 4, "exit info ABI");
 _Static_assert(offsetof(cmk_exit_info_t, fault_va) == 8, "exit info ABI");
+_Static_assert(offsetof(cmk_exit_info_t, status) == 16, "exit info ABI");
 
 typedef struct cmk_counters {
     uint64_t free_frames;  /* frames in the physical allocator          */

@@ -457,8 +457,13 @@ cm_status_t cm__handle_install(struct cm__hobj *obj, cm_rights_t rights, cm_hand
 {
     struct cm_htab *t = locked_table();
     cm_status_t st = CM_ERR_BAD_HANDLE;
-    if (!atomic_load(&obj->dead))
+    /* One HANDLES charge per live entry (docs/ledger.md), released by
+     * remove_locked; the ledger's lock is a leaf under table_lock. */
+    if (!atomic_load(&obj->dead) && (st = cm__hledger_charge(CM_LEDGER_HANDLES, 1)) == CM_OK) {
         st = cm__htab_alloc(t, obj, obj->type, rights, out);
+        if (st != CM_OK)
+            cm__hledger_uncharge(CM_LEDGER_HANDLES, 1);
+    }
     if (st == CM_OK)
         obj->handles++;
     pthread_mutex_unlock(&table_lock);
@@ -488,6 +493,7 @@ static cm_status_t remove_locked(struct cm_htab *t, cm_handle_t h, struct cm_hta
 {
     cm_status_t st = cm__htab_remove(t, h, removed);
     if (st == CM_OK) {
+        cm__hledger_uncharge(CM_LEDGER_HANDLES, 1);
         struct cm__hobj *obj = removed->object;
         struct cm__wake *k = wake_detach(slot_of(h));
         obj->handles--;

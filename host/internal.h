@@ -188,6 +188,11 @@ cm_status_t cm__fsize_allows(uint64_t end);
 /* ---- VMO internals (host/vmo.c) ---- */
 struct cm__vmo {
     struct cm__hobj hdr;
+    /* Ledger charges of a VMO this process created (cm_vmo_create): one
+     * VMOS and `backing` bytes of OBJECT_BACKING, released at destroy. 0
+     * for VMOs received or made otherwise (not charged here). */
+    int counted;
+    uint64_t backing;
     int fd;              /* memfd (our own open file description), or a regular
                           * file for file windows */
     uint64_t file_off;   /* window start within fd (0 for memfds) */
@@ -321,5 +326,20 @@ struct cm__channel {
 /* Wraps a connected seqpacket socket (owned) as a channel object.
  * On failure the fd is NOT closed. */
 cm_status_t cm__channel_wrap(int fd, struct cm__channel **out);
+
+/* host/ledger.c: the library's ledger (docs/ledger.md). Charges return
+ * the kind's typed status; a release of more than is charged is counted
+ * (cm__hledger_errors) instead of crashing. resize moves *charged (read
+ * and written only under the ledger's lock) to `amount`, charging or
+ * releasing the difference, if it still equals `expect`
+ * (CM__HLEDGER_ANY: whatever it is; else BAD_STATE, nothing changed);
+ * *was (if not NULL) gets the value it had. */
+#define CM__HLEDGER_ANY UINT64_MAX
+#include <capmem/ledger.h>
+cm_status_t cm__hledger_charge(cm_ledger_kind_t kind, uint64_t amount);
+void cm__hledger_uncharge(cm_ledger_kind_t kind, uint64_t amount);
+cm_status_t cm__hledger_resize(cm_ledger_kind_t kind, uint64_t *charged, uint64_t expect,
+                               uint64_t amount, uint64_t *was);
+uint64_t cm__hledger_errors(void);
 
 #endif

@@ -225,6 +225,11 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retr
         st = CM_ERR_NO_RESOURCES;
         goto out;
     }
+    /* The ledger's VIRTUAL (docs/ledger.md): a plain mapping's bytes, under
+     * a limit the process may have lowered (QUOTA_VIRTUAL). A mapping into
+     * a reservation is not charged again: its reservation is. */
+    if (req->fixed == NULL && (st = cm__hledger_charge(CM_LEDGER_VIRTUAL, rounded)) != CM_OK)
+        goto out;
     void *p;
     if (req->fixed != NULL) {
         /* Over the caller's PROT_NONE reservation pages: MAP_FIXED replaces
@@ -248,6 +253,8 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retr
     }
     if (p == MAP_FAILED) {
         st = cm__status_from_errno(errno);
+        if (req->fixed == NULL)
+            cm__hledger_uncharge(CM_LEDGER_VIRTUAL, rounded);
         goto out;
     }
     void *user = (char *)p + delta;
@@ -280,6 +287,7 @@ cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
             break;
         }
         total_bytes -= maps[i].len;
+        cm__hledger_uncharge(CM_LEDGER_VIRTUAL, maps[i].len);
         maps[i] = maps[--map_count];
         st = CM_OK;
         break;

@@ -115,6 +115,7 @@ static void release_locked(struct vmar *r)
     cm__vmar_clear(&r->core, dropped, &n);
     r->released = 1;
     reserved_bytes -= len;
+    cm__hledger_uncharge(CM_LEDGER_VIRTUAL, len);
     for (uint32_t i = 0; i < nlive; i++) {
         if (live[i] == r) {
             live[i] = live[--nlive];
@@ -172,6 +173,10 @@ cm_status_t cm_vmar_reserve(void *hint, uint64_t len, uint32_t flags, cm_handle_
         st = CM_ERR_QUOTA_VIRTUAL;
     else if (nlive >= CM_MAX_VMARS)
         st = CM_ERR_NO_RESOURCES;
+    /* The ledger's VIRTUAL (docs/ledger.md): the reserved bytes, released
+     * once by release_locked or below. */
+    if (st == CM_OK)
+        st = cm__hledger_charge(CM_LEDGER_VIRTUAL, len);
     if (st != CM_OK) {
         munmap(p, len);
         goto fail;
@@ -183,6 +188,7 @@ cm_status_t cm_vmar_reserve(void *hint, uint64_t len, uint32_t flags, cm_handle_
     st = cm__handle_install(&r->hdr, CM_VMAR_DEFAULT_RIGHTS, out);
     if (st != CM_OK) {
         munmap(p, len);
+        cm__hledger_uncharge(CM_LEDGER_VIRTUAL, len);
         goto fail;
     }
     live[nlive++] = r;

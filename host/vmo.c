@@ -57,6 +57,11 @@ static void vmo_destroy(struct cm__hobj *obj)
         cm__map_owner_gone(v); /* mappings that outlive v learn its identity */
         close(v->fd);
     }
+    if (v->counted) {
+        cm__hledger_uncharge(CM_LEDGER_VMOS, 1);
+        (void)cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, CM__HLEDGER_ANY, 0,
+                                 NULL);
+    }
     free(v);
 }
 
@@ -468,21 +473,36 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
     int huge = 0;
     if ((st = cm__vmo_create_check(size, options, out != NULL)) != CM_OK)
         return st;
+    /* Charged first (docs/ledger.md); each later failure releases both
+     * charges exactly once: before the object exists here, after it by
+     * its destroy. */
+    uint64_t backing = (size + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE * CM_PAGE_SIZE;
+    if ((st = cm__hledger_charge(CM_LEDGER_VMOS, 1)) != CM_OK)
+        return st;
+    if ((st = cm__hledger_charge(CM_LEDGER_OBJECT_BACKING, backing)) != CM_OK) {
+        cm__hledger_uncharge(CM_LEDGER_VMOS, 1);
+        return st;
+    }
     int fd = vmo_memfd("capmem-vmo", size, cm__huge_wanted(size, options),
                        (options & CM_VMO_COMMIT) != 0, &huge, &st);
     if (fd < 0)
-        return st;
+        goto uncharge;
     st = vmo_alloc(fd, 0, &v);
     if (st != CM_OK)
         goto bad;
+    v->counted = 1;
+    v->backing = backing;
     v->huge = huge;
     atomic_store(&v->local_size, size);
     st = cm__handle_install(&v->hdr, CM_VMO_DEFAULT_RIGHTS, out);
     if (st != CM_OK)
-        cm__hobj_put(&v->hdr); /* closes fd */
+        cm__hobj_put(&v->hdr); /* closes fd, releases the charges */
     return st;
 bad:
     close(fd);
+uncharge:
+    cm__hledger_uncharge(CM_LEDGER_OBJECT_BACKING, backing);
+    cm__hledger_uncharge(CM_LEDGER_VMOS, 1);
     return st;
 }
 
@@ -679,11 +699,23 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
          * another holder would never learn the new one. */
         st = CM_ERR_UNSUPPORTED;
     } else if ((st = cm__fsize_allows(v->huge ? cm__huge_round(size) : size)) == CM_OK) {
+        /* A VMO this process created is charged its new size first, and
+         * back to the old one if the cut fails. */
+        uint64_t old_backing = 0;
+        uint64_t backing = (size + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE * CM_PAGE_SIZE;
+        if (v->counted)
+            st = cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, CM__HLEDGER_ANY,
+                                    backing, &old_backing);
         /* Checked and cut under the mapping table's lock, so no cm_vmo_map
          * of this process can slip in between. */
-        st = cm__map_truncate(v->fd, size, v->huge, &v->local_size);
+        if (st == CM_OK)
+            st = cm__map_truncate(v->fd, size, v->huge, &v->local_size);
         if (st == CM_ERR_OUT_OF_RANGE)
             st = CM_ERR_NO_RESOURCES; /* EFBIG: RLIMIT_FSIZE with SIGXFSZ ignored */
+        /* Undone only if no other resize charged meanwhile. */
+        if (st != CM_OK && st != CM_ERR_QUOTA_COMMIT && v->counted)
+            (void)cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, backing,
+                                     old_backing, NULL);
     }
     cm__hobj_put(&v->hdr);
     return st;

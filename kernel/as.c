@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "account.h"
 #include "console.h"
 #include "frame.h"
 #include "kobj.h"
@@ -16,16 +17,37 @@
 #include "vm.h"
 #include "vmo.h"
 
-cm_status_t as_init(struct addrspace *as)
+cm_status_t as_init(struct addrspace *as, struct kacct *acct)
 {
     memset(as, 0, sizeof(*as));
     if (cm__iv_init(&as->iv, as->nodes, AS_IV_NODES, USER_BASE, USER_TOP) != CM_OK)
         panic("as_init: interval map");
-    as->root = uvm_create();
-    return as->root == 0 ? CM_ERR_NO_MEMORY : CM_OK;
+    as->acct = acct;
+    return uvm_create(acct, &as->root);
 }
 
-/* Unmaps and frees the owned frames of [va, va+len). */
+/* Every reservation is charged VIRTUAL for its length while it exists. */
+static cm_status_t reserve(struct addrspace *as, uint64_t hint, uint64_t len, uint32_t flags,
+                           enum as_kind kind, uint64_t perm, uint32_t tag, uint64_t *start)
+{
+    cm_status_t st = kacct_charge(as->acct, CM_LEDGER_VIRTUAL, len);
+    if (st != CM_OK)
+        return st;
+    st = cm__iv_reserve(&as->iv, hint, len, flags, kind, (uint32_t)perm, tag, start);
+    if (st != CM_OK)
+        kacct_uncharge(as->acct, CM_LEDGER_VIRTUAL, len);
+    return st;
+}
+
+static void release(struct addrspace *as, uint64_t start, uint64_t len, const char *who)
+{
+    if (cm__iv_release(&as->iv, start, len) != CM_OK)
+        panic("%s: release of a live reservation failed", who);
+    kacct_uncharge(as->acct, CM_LEDGER_VIRTUAL, len);
+}
+
+/* Unmaps and frees the owned frames of [va, va+len), each one COMMIT
+ * charge of the address space's account. */
 static void free_owned(struct addrspace *as, uint64_t va, uint64_t len)
 {
     for (uint64_t a = va; a < va + len; a += PGSIZE) {
@@ -33,6 +55,7 @@ static void free_owned(struct addrspace *as, uint64_t va, uint64_t len)
         if (pa != 0) {
             sfence_vma();
             frame_free(pa);
+            kacct_uncharge_frames(as->acct, 1);
         }
     }
 }
@@ -41,27 +64,27 @@ cm_status_t as_alloc_fixed(struct addrspace *as, uint64_t va, uint64_t len,
                            enum as_kind kind, uint64_t perm)
 {
     uint64_t start;
-    cm_status_t st = cm__iv_reserve(&as->iv, va, len, CM_IV_FIXED, kind, (uint32_t)perm,
-                                    kind, &start);
+    cm_status_t st = reserve(as, va, len, CM_IV_FIXED, kind, perm, kind, &start);
     if (st != CM_OK)
         return st;
     for (uint64_t a = start; a < start + len; a += PGSIZE) {
-        uint64_t pa = frame_alloc();
-        if (pa == 0) {
-            st = CM_ERR_NO_MEMORY;
+        st = kacct_charge_frames(as->acct, 1);
+        if (st != CM_OK)
             goto bad;
-        }
-        st = uvm_map_page(as->root, a, pa, perm);
+        uint64_t pa = frame_alloc();
+        if (pa == 0)
+            panic("as_alloc_fixed: charged frame missing");
+        st = uvm_map_page(as->root, a, pa, perm, as->acct);
         if (st != CM_OK) {
             frame_free(pa);
+            kacct_uncharge_frames(as->acct, 1);
             goto bad;
         }
     }
     return CM_OK;
 bad:
     free_owned(as, start, len);
-    if (cm__iv_release(&as->iv, start, len) != CM_OK)
-        panic("as_alloc_fixed: release of a fresh reservation failed");
+    release(as, start, len, "as_alloc_fixed");
     return st;
 }
 
@@ -112,14 +135,14 @@ cm_status_t as_map_vmo(struct addrspace *as, struct vmo *vmo, uint64_t offset,
     uint64_t perm = PTE_R | (writable ? PTE_W : 0);
     uint64_t va;
     /* Tag by slot + 1 so adjacent mappings never merge (interval.h I4). */
-    cm_status_t st = cm__iv_reserve(&as->iv, USER_MAP_BASE, npages * PGSIZE, 0, AS_KIND_VMO,
-                                    (uint32_t)perm, m->slot + 1u, &va);
+    cm_status_t st = reserve(as, USER_MAP_BASE, npages * PGSIZE, 0, AS_KIND_VMO, perm,
+                             m->slot + 1u, &va);
     if (st != CM_OK)
         return st;
     uint64_t done = 0;
     for (; done < npages; done++) {
         st = uvm_map_page(as->root, va + done * PGSIZE,
-                          vmo_page(vmo, offset / PGSIZE + done), perm);
+                          vmo_page(vmo, offset / PGSIZE + done), perm, as->acct);
         if (st != CM_OK)
             goto bad;
     }
@@ -140,8 +163,7 @@ cm_status_t as_map_vmo(struct addrspace *as, struct vmo *vmo, uint64_t offset,
     return CM_OK;
 bad:
     unmap_pages(as, va, done);
-    if (cm__iv_release(&as->iv, va, npages * PGSIZE) != CM_OK)
-        panic("as_map_vmo: release of a fresh reservation failed");
+    release(as, va, npages * PGSIZE, "as_map_vmo");
     return st;
 }
 
@@ -160,8 +182,7 @@ void as_unmap(struct addrspace *as, struct mapping *m)
 {
     struct vmo *v = m->vmo;
     unmap_pages(as, m->va, m->npages);
-    if (cm__iv_release(&as->iv, m->va, m->npages * PGSIZE) != CM_OK)
-        panic("as_unmap: mapping without reservation");
+    release(as, m->va, m->npages * PGSIZE, "as_unmap");
     struct mapping **pp = &v->maps;
     while (*pp != m) {
         if (*pp == 0)
@@ -193,9 +214,8 @@ void as_destroy(struct addrspace *as)
         if (n->kind == AS_KIND_VMO)
             panic("as_destroy: VMO reservation without mapping");
         free_owned(as, start, len);
-        if (cm__iv_release(&as->iv, start, len) != CM_OK)
-            panic("as_destroy: release");
+        release(as, start, len, "as_destroy");
     }
-    uvm_destroy(as->root);
+    uvm_destroy(as->root, as->acct);
     as->root = 0;
 }

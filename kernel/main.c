@@ -15,7 +15,7 @@ void kmain(void)
     trap_init();
     proc_init();
     kprintf("capmem kernel: %lu free frames\n", (unsigned long)frame_free_count());
-    int64_t pid = proc_spawn(0, "init", "", 0, 0, 0, CMK_ROLE_MAIN);
+    int64_t pid = proc_spawn(0, "init", "", 0, 0, 0, CMK_ROLE_MAIN, 0, 0);
     if (pid != 1)
         panic("cannot start init: %ld", (long)pid);
     scheduler();

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "account.h"
 #include "console.h"
 #include "deadline.h"
 #include "elf.h"
@@ -25,6 +26,9 @@
 #include "vm.h"
 
 static struct proc procs[MAX_PROCS];
+/* Process objects: each is one PROCESSES charge of its creator (kobj.c),
+ * so together with the accounts they never outnumber the budget. */
+static struct kproc_obj pobjs[MAX_PROCS];
 static struct proc *current;
 static struct context sched_ctx;
 static int32_t next_pid = 1;
@@ -84,6 +88,8 @@ static void kstack_check(struct proc *p)
 void usertrapret(void)
 {
     struct proc *p = current;
+    if (p->killed)
+        proc_exit(CMK_EXIT_KILLED, 0, 0);
     intr_off();
     kstack_check(p);
     csr_write(stvec, (uint64_t)uservec);
@@ -115,11 +121,19 @@ static void first_run(void)
     usertrapret();
 }
 
+/* The slot goes; so does the process's own PROCESSES charge, and its
+ * account ends once nothing it made is left (account.h). */
 static void free_slot(struct proc *p)
 {
+    if (p->pobj != 0)
+        p->pobj->p = 0;
+    p->pobj = 0;
     p->state = PROC_UNUSED;
     p->parent = 0;
     p->pid = 0;
+    kacct_uncharge(p->acct, CM_LEDGER_PROCESSES, 1);
+    kacct_detach(p->acct);
+    p->acct = 0;
     live_procs--;
 }
 
@@ -198,9 +212,36 @@ static struct proc *alloc_slot(void)
     return 0;
 }
 
+static struct kproc_obj *pobj_slot(void)
+{
+    for (uint32_t i = 0; i < MAX_PROCS; i++) {
+        if (pobjs[i].obj.type == CM_OBJ_NONE)
+            return &pobjs[i];
+    }
+    return 0;
+}
+
+/* The child's account and its first charges: its own PROCESSES slot, and
+ * room for the handles it is given (all or nothing). */
+static cm_status_t new_account(struct proc *parent, const uint64_t *quota, uint32_t nhandles,
+                               struct kacct **out)
+{
+    cm_status_t st = kacct_new(parent != 0 ? parent->acct : 0, quota, out);
+    if (st != CM_OK)
+        return st;
+    st = kacct_charge(*out, CM_LEDGER_PROCESSES, 1);
+    if (st == CM_OK && kacct_room(*out, CM_LEDGER_HANDLES) < nhandles) {
+        kacct_uncharge(*out, CM_LEDGER_PROCESSES, 1);
+        st = CM_ERR_NO_RESOURCES;
+    }
+    if (st != CM_OK)
+        kacct_detach(*out);
+    return st;
+}
+
 int64_t proc_spawn(struct proc *parent, const char *name, const char *argv,
                    uint32_t argv_len, const cm_handle_t *handles, uint32_t nhandles,
-                   uint32_t role)
+                   uint32_t role, const uint64_t *quota, uint64_t proc_out)
 {
     const struct user_image *img = image_find(name);
     if (img == 0)
@@ -214,12 +255,34 @@ int64_t proc_spawn(struct proc *parent, const char *name, const char *argv,
         if (hst != CM_OK)
             return hst;
     }
+    if (proc_out != 0 && handles_free(parent) == 0)
+        return CM_ERR_NO_RESOURCES;
+    struct kacct *acct;
+    cm_status_t st = new_account(parent, quota, nhandles, &acct);
+    if (st != CM_OK)
+        return st;
     struct proc *p = alloc_slot();
     if (p == 0)
-        return CM_ERR_NO_RESOURCES;
+        panic("spawn: process table full despite the PROCESSES budget");
+    struct kproc_obj *po = 0;
+    if (proc_out != 0) {
+        if ((st = kobj_charge(parent->acct, CM_OBJ_PROCESS)) != CM_OK) {
+            kacct_uncharge(acct, CM_LEDGER_PROCESSES, 1);
+            kacct_detach(acct);
+            return st;
+        }
+        po = pobj_slot();
+        if (po == 0)
+            panic("spawn: process objects full despite the PROCESSES budget");
+        kobj_init(&po->obj, CM_OBJ_PROCESS, parent->acct);
+        po->p = 0;
+        po->pid = 0;
+        po->exited = 0;
+    }
 
     memset(p, 0, offsetof(struct proc, kstack));
-    cm_status_t st = as_init(&p->as);
+    p->acct = acct;
+    st = as_init(&p->as, acct);
     uint64_t entry, startup_va;
     if (st != CM_OK)
         goto bad;
@@ -232,6 +295,11 @@ int64_t proc_spawn(struct proc *parent, const char *name, const char *argv,
         goto bad;
     st = build_stack(p, name, argv, argv_len, argc, &startup_va);
     if (st != CM_OK)
+        goto bad;
+    /* The last step that can fail: the parent's process handle. On failure
+     * the object dies at the next reap and releases its charge. */
+    if (po != 0 && (st = handle_publish(parent, &po->obj, CMK_PROC_DEFAULT_RIGHTS, proc_out,
+                                        0)) != CM_OK)
         goto bad;
 
     /* Commit: nothing below can fail. */
@@ -254,12 +322,22 @@ int64_t proc_spawn(struct proc *parent, const char *name, const char *argv,
     *(uint64_t *)(void *)p->kstack = KSTACK_CANARY;
     p->ctx.ra = (uint64_t)first_run;
     p->ctx.sp = kstack_top(p);
+    if (po != 0) {
+        po->p = p;
+        po->pid = p->pid;
+        p->pobj = po;
+    }
     p->state = PROC_RUNNABLE;
     live_procs++;
     return p->pid;
 bad:
     as_destroy(&p->as);
     p->state = PROC_UNUSED;
+    p->acct = 0;
+    if (po != 0)
+        kobj_unref(&po->obj);
+    kacct_uncharge(acct, CM_LEDGER_PROCESSES, 1);
+    kacct_detach(acct);
     return st;
 }
 
@@ -295,14 +373,27 @@ cm_status_t sleep_deadline(int64_t timeout_ns, uint64_t *deadline)
     return CM_OK;
 }
 
+/* A killed process's waits all end now: every sleeping loop in the
+ * kernel re-checks its deadline after sleep_on, so this one test makes
+ * each of them return and the process reach usertrapret, where it ends
+ * with every reference its syscall held released on the way out. */
 int sleep_deadline_passed(uint64_t deadline)
 {
+    if (current != 0 && current->killed)
+        return 1;
     return deadline != SLEEP_FOREVER && rdtime() >= deadline;
+}
+
+int proc_killed(const struct proc *p)
+{
+    return p->killed;
 }
 
 int sleep_on(const void *chan, uint64_t deadline)
 {
     struct proc *p = current;
+    if (p->killed)
+        return 1;
     p->wchan = chan;
     p->deadline = deadline;
     p->timed_out = 0;
@@ -341,17 +432,90 @@ cm_status_t proc_wait(struct proc *p, int32_t pid, cmk_exit_info_t *out)
     }
     if (child == 0)
         return CM_ERR_NOT_FOUND;
-    while (child->state != PROC_ZOMBIE)
+    while (child->state != PROC_ZOMBIE) {
+        if (sleep_deadline_passed(SLEEP_FOREVER))
+            return CM_ERR_TIMED_OUT; /* the waiter itself was killed */
         sleep_on(p, SLEEP_FOREVER);
+    }
     *out = child->exit;
     free_slot(child);
     return CM_OK;
 }
 
+cm_status_t proc_obj_wait(struct kproc_obj *o, uint64_t deadline, cmk_exit_info_t *out)
+{
+    while (!o->exited) {
+        if (sleep_deadline_passed(deadline))
+            return CM_ERR_TIMED_OUT;
+        sleep_on(o, deadline);
+    }
+    if (o->p != 0 && o->p->state == PROC_ZOMBIE)
+        free_slot(o->p);
+    *out = o->exit;
+    return CM_OK;
+}
+
+static void kill_tree(struct proc *p)
+{
+    /* Marks p and every live descendant; the table is small and a chain
+     * is at most MAX_PROCS long, so repeated sweeps are enough. */
+    p->killed = 1;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (uint32_t i = 0; i < MAX_PROCS; i++) {
+            struct proc *c = &procs[i];
+            if (c->state == PROC_UNUSED || c->state == PROC_ZOMBIE || c->killed ||
+                c->parent == 0 || !c->parent->killed)
+                continue;
+            c->killed = 1;
+            changed = 1;
+        }
+    }
+    for (uint32_t i = 0; i < MAX_PROCS; i++) {
+        if (procs[i].killed && procs[i].state == PROC_SLEEPING)
+            procs[i].state = PROC_RUNNABLE;
+    }
+}
+
+void proc_obj_kill(struct kproc_obj *o)
+{
+    struct proc *p = o->p;
+    if (p == 0 || p->state == PROC_ZOMBIE || p->state == PROC_UNUSED)
+        return;
+    kill_tree(p);
+}
+
+void proc_obj_destroy(struct kobj *obj)
+{
+    struct kproc_obj *o = (struct kproc_obj *)obj;
+    struct proc *p = o->p;
+    o->p = 0;
+    if (p == 0)
+        return;
+    p->pobj = 0;
+    /* An orphan zombie that only this object could have reaped. */
+    if (p->state == PROC_ZOMBIE && p->parent == 0)
+        free_slot(p);
+}
+
+static void exit_with(cmk_exit_info_t info) __attribute__((noreturn));
+
 void proc_exit(uint32_t reason, int32_t code, uint64_t fault_va)
 {
+    exit_with((cmk_exit_info_t){ reason, code, fault_va, 0, 0 });
+}
+
+void proc_exit_fault(int32_t scause, uint64_t stval, cm_status_t status)
+{
+    exit_with((cmk_exit_info_t){ CMK_EXIT_FAULTED, scause, stval, status, 0 });
+}
+
+static void exit_with(cmk_exit_info_t info)
+{
     struct proc *p = current;
-    p->exit = (cmk_exit_info_t){ reason, code, fault_va };
+    uint32_t reason = info.reason;
+    int32_t code = info.code;
+    p->exit = info;
     kvm_switch(); /* the process's table is about to be freed */
     as_destroy(&p->as);
     handles_close_all(p);
@@ -371,9 +535,16 @@ void proc_exit(uint32_t reason, int32_t code, uint64_t fault_va)
                 reason == CMK_EXIT_NORMAL ? "exited" : "faulted", code, pass ? "PASS" : "FAIL");
         poweroff(pass, reason == CMK_EXIT_NORMAL && code > 0 ? (unsigned)code : 2);
     }
-    if (p->parent != 0) {
+    if (p->pobj != 0) {
+        p->pobj->exited = 1;
+        p->pobj->exit = p->exit;
+        wakeup(p->pobj);
+    }
+    if (p->parent != 0 || p->pobj != 0) {
+        /* A zombie until its parent or a process handle reaps it. */
         p->state = PROC_ZOMBIE;
-        wakeup(p->parent);
+        if (p->parent != 0)
+            wakeup(p->parent);
     } else {
         free_slot(p); /* still on its kernel stack: nothing reuses it before sched() */
     }

@@ -7,6 +7,7 @@
 
 #include "console.h"
 #include "channel.h"
+#include "khandle.h"
 #include "frame.h"
 #include "kobj.h"
 #include "ksbuf.h"
@@ -34,21 +35,89 @@ static int64_t sys_debug_write(struct proc *p, const uint64_t *a)
     return CM_OK;
 }
 
-static int64_t sys_spawn(struct proc *p, const uint64_t *a)
+/* Spawn and spawn_ex: quota NULL is every default, proc_out 0 no handle. */
+static int64_t spawn_common(struct proc *p, const cmk_spawn_args_t *args, const uint64_t *quota,
+                            uint64_t proc_out)
 {
-    cmk_spawn_args_t args;
     char name[CMK_SPAWN_MAX_NAME];
     char argv[CMK_SPAWN_MAX_ARGV];
     cm_handle_t handles[CMK_SPAWN_MAX_HANDLES];
-    if (copyin(p, &args, a[0], sizeof(args)) != CM_OK || args.reserved != 0)
+    if (args->reserved != 0)
         return CM_ERR_INVALID_ARGS;
-    if (args.argv_len > CMK_SPAWN_MAX_ARGV || args.num_handles > CMK_SPAWN_MAX_HANDLES)
+    if (args->argv_len > CMK_SPAWN_MAX_ARGV || args->num_handles > CMK_SPAWN_MAX_HANDLES)
         return CM_ERR_OUT_OF_RANGE;
-    if (copyin_str(p, name, args.name, sizeof(name)) != CM_OK ||
-        copyin(p, argv, args.argv, args.argv_len) != CM_OK ||
-        copyin(p, handles, args.handles, args.num_handles * sizeof(cm_handle_t)) != CM_OK)
+    if (copyin_str(p, name, args->name, sizeof(name)) != CM_OK ||
+        copyin(p, argv, args->argv, args->argv_len) != CM_OK ||
+        copyin(p, handles, args->handles, args->num_handles * sizeof(cm_handle_t)) != CM_OK)
         return CM_ERR_INVALID_ARGS;
-    return proc_spawn(p, name, argv, args.argv_len, handles, args.num_handles, args.role);
+    return proc_spawn(p, name, argv, args->argv_len, handles, args->num_handles, args->role,
+                      quota, proc_out);
+}
+
+static int64_t sys_spawn(struct proc *p, const uint64_t *a)
+{
+    cmk_spawn_args_t args;
+    if (copyin(p, &args, a[0], sizeof(args)) != CM_OK)
+        return CM_ERR_INVALID_ARGS;
+    return spawn_common(p, &args, 0, 0);
+}
+
+static int64_t sys_spawn_ex(struct proc *p, const uint64_t *a)
+{
+    cmk_spawn_ex_args_t args;
+    cmk_quota_t quota;
+    if (copyin(p, &args, a[0], sizeof(args)) != CM_OK)
+        return CM_ERR_INVALID_ARGS;
+    if (args.quota != 0 && copyin(p, &quota, args.quota, sizeof(quota)) != CM_OK)
+        return CM_ERR_INVALID_ARGS;
+    if (args.proc_out != 0 && !user_range_ok(p, args.proc_out, sizeof(cm_handle_t), 1))
+        return CM_ERR_INVALID_ARGS;
+    return spawn_common(p, &args.base, args.quota != 0 ? quota.limit : 0, args.proc_out);
+}
+
+static cm_status_t get_proc(struct proc *p, uint64_t h, cm_rights_t need, struct kproc_obj **o)
+{
+    struct kobj *k;
+    cm_status_t st = handle_get(p, handle_arg(h), CM_OBJ_PROCESS, need, &k, 0);
+    if (st == CM_OK)
+        *o = (struct kproc_obj *)k;
+    return st;
+}
+
+/* (process h, timeout_ns, *info): SIGNAL right; TIMED_OUT at the deadline
+ * with the process still running. */
+static int64_t sys_proc_wait(struct proc *p, const uint64_t *a)
+{
+    uint64_t deadline;
+    struct kproc_obj *o;
+    cmk_exit_info_t info;
+    if (a[2] == 0 || !user_range_ok(p, a[2], sizeof(info), 1))
+        return CM_ERR_INVALID_ARGS;
+    cm_status_t st = sleep_deadline((int64_t)a[1], &deadline);
+    if (st == CM_OK)
+        st = get_proc(p, a[0], CM_RIGHT_SIGNAL, &o);
+    if (st != CM_OK)
+        return st;
+    /* The object lives while this syscall sleeps on it even if the
+     * handle is closed meanwhile (one hart: only by another process that
+     * holds a duplicate, which cannot close ours; still, hold it). */
+    kobj_ref(&o->obj);
+    st = proc_obj_wait(o, deadline, &info);
+    kobj_unref(&o->obj);
+    if (st != CM_OK)
+        return st;
+    return copyout(p, a[2], &info, sizeof(info));
+}
+
+/* (process h): WRITE right. */
+static int64_t sys_proc_kill(struct proc *p, const uint64_t *a)
+{
+    struct kproc_obj *o;
+    cm_status_t st = get_proc(p, a[0], CM_RIGHT_WRITE, &o);
+    if (st != CM_OK)
+        return st;
+    proc_obj_kill(o);
+    return CM_OK;
 }
 
 static int64_t sys_wait(struct proc *p, const uint64_t *a)
@@ -119,6 +188,11 @@ static const syscall_fn table[CMK_SYS_COUNT] = {
     [CMK_SYS_SBUF_GET_INFO] = sys_sbuf_get_info,
     [CMK_SYS_SBUF_KICK] = sys_sbuf_kick,
     [CMK_SYS_SBUF_COPY] = sys_sbuf_copy,
+    [CMK_SYS_SPAWN_EX] = sys_spawn_ex,
+    [CMK_SYS_PROC_WAIT] = sys_proc_wait,
+    [CMK_SYS_PROC_KILL] = sys_proc_kill,
+    [CMK_SYS_LEDGER_GET] = sys_ledger_get,
+    [CMK_SYS_LEDGER_SET_LIMIT] = sys_ledger_set_limit,
 };
 
 void syscall_dispatch(struct proc *p)

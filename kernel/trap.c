@@ -9,6 +9,7 @@
 #include "riscv.h"
 #include "sbi.h"
 #include "syscall.h"
+#include "vm.h"
 
 void usertrap(void);
 void kerneltrap(void);
@@ -36,6 +37,19 @@ static void timer_interrupt(void)
     proc_timer_tick(now);
 }
 
+/* The typed class of a fault (abi cmk_exit_info_t.status): a page fault
+ * on a page mapped without the access is ACCESS_DENIED, on nothing mapped
+ * INVALID_ARGS; every other fault BAD_STATE. */
+static cm_status_t fault_status(struct proc *p, uint64_t scause, uint64_t stval)
+{
+    if (scause != EXC_LOAD_PAGE_FAULT && scause != EXC_STORE_PAGE_FAULT &&
+        scause != EXC_INSN_PAGE_FAULT)
+        return CM_ERR_BAD_STATE;
+    return uvm_mapped(p->as.root, stval)
+               ? CM_ERR_ACCESS_DENIED
+               : CM_ERR_INVALID_ARGS;
+}
+
 void usertrap(void)
 {
     struct proc *p = proc_current();
@@ -52,7 +66,7 @@ void usertrap(void)
         uint64_t stval = csr_read(stval);
         kprintf("capmem: pid %d (%s) killed: scause %lu at pc %lx, addr %lx\n", p->pid,
                 p->name, (unsigned long)scause, (unsigned long)p->tf.epc, (unsigned long)stval);
-        proc_exit(CMK_EXIT_FAULTED, (int32_t)scause, stval);
+        proc_exit_fault((int32_t)scause, stval, fault_status(p, scause, stval));
     }
     usertrapret();
 }

@@ -1,5 +1,6 @@
 #include "vm.h"
 
+#include "account.h"
 #include "console.h"
 #include "frame.h"
 #include "memlayout.h"
@@ -10,8 +11,10 @@ extern char __kernel_start[], __text_end[], __rodata_end[];
 static uint64_t kernel_root;
 
 /* Returns the leaf PTE slot for va, allocating table pages when alloc is
- * set; 0 when a table page is missing (or cannot be allocated). */
-static uint64_t *walk(uint64_t root, uint64_t va, int alloc)
+ * set (charged to `a`; NULL: the kernel's own table at boot); 0 when a
+ * table page is missing or cannot be charged or allocated (*st says why). */
+static uint64_t *walk_charged(uint64_t root, uint64_t va, int alloc, struct kacct *a,
+                              cm_status_t *st)
 {
     uint64_t *table = (uint64_t *)root;
     for (int level = 2; level > 0; level--) {
@@ -24,13 +27,23 @@ static uint64_t *walk(uint64_t root, uint64_t va, int alloc)
         }
         if (!alloc)
             return 0;
-        uint64_t page = frame_alloc();
-        if (page == 0)
+        if (a != 0 && (*st = kacct_charge_frames(a, 1)) != CM_OK)
             return 0;
+        uint64_t page = frame_alloc();
+        if (page == 0) {
+            *st = CM_ERR_MEMORY_PRESSURE; /* only the uncharged boot table gets here */
+            return 0;
+        }
         *pte = PA_TO_PTE(page) | PTE_V;
         table = (uint64_t *)page;
     }
     return &table[VPN(va, 0)];
+}
+
+static uint64_t *walk(uint64_t root, uint64_t va, int alloc)
+{
+    cm_status_t st;
+    return walk_charged(root, va, alloc, 0, &st);
 }
 
 static void kmap_range(uint64_t start, uint64_t end, uint64_t perm)
@@ -72,18 +85,23 @@ uint64_t kvm_root(void)
     return kernel_root;
 }
 
-uint64_t uvm_create(void)
+cm_status_t uvm_create(struct kacct *a, uint64_t *out)
 {
+    cm_status_t st = kacct_charge_frames(a, 1);
+    if (st != CM_OK)
+        return st;
     uint64_t root = frame_alloc();
     if (root == 0)
-        return 0;
+        panic("uvm_create: charged frame missing");
     for (unsigned i = 0; i < KERNEL_ROOT_SLOTS; i++)
         ((uint64_t *)root)[i] = ((uint64_t *)kernel_root)[i];
-    return root;
+    *out = root;
+    return CM_OK;
 }
 
-void uvm_destroy(uint64_t root)
+void uvm_destroy(uint64_t root, struct kacct *a)
 {
+    uint64_t frames = 1;
     uint64_t *top = (uint64_t *)root;
     for (unsigned i = KERNEL_ROOT_SLOTS; i < 512; i++) {
         if ((top[i] & PTE_V) == 0)
@@ -98,10 +116,13 @@ void uvm_destroy(uint64_t root)
                     panic("uvm_destroy: page still mapped");
             }
             frame_free((uint64_t)leaf);
+            frames++;
         }
         frame_free((uint64_t)mid);
+        frames++;
     }
     frame_free(root);
+    kacct_uncharge_frames(a, frames);
 }
 
 static int is_user_va(uint64_t va)
@@ -109,14 +130,16 @@ static int is_user_va(uint64_t va)
     return va >= USER_BASE && va < USER_TOP;
 }
 
-cm_status_t uvm_map_page(uint64_t root, uint64_t va, uint64_t pa, uint64_t perm)
+cm_status_t uvm_map_page(uint64_t root, uint64_t va, uint64_t pa, uint64_t perm,
+                         struct kacct *a)
 {
     if (!is_user_va(va) || (perm & (PTE_W | PTE_X)) == (PTE_W | PTE_X) ||
         (perm & ~(PTE_R | PTE_W | PTE_X)) != 0)
         return CM_ERR_INTERNAL;
-    uint64_t *pte = walk(root, va, 1);
+    cm_status_t st = CM_ERR_INTERNAL;
+    uint64_t *pte = walk_charged(root, va, 1, a, &st);
     if (pte == 0)
-        return CM_ERR_NO_MEMORY;
+        return st;
     if ((*pte & PTE_V) != 0)
         return CM_ERR_INTERNAL;
     *pte = PA_TO_PTE(pa) | perm | PTE_U | PTE_V | PTE_A | PTE_D;
@@ -146,4 +169,12 @@ uint64_t uvm_translate(uint64_t root, uint64_t va, int write)
     if ((*pte & need) != need)
         return 0;
     return PTE_TO_PA(*pte) + (va & (PGSIZE - 1));
+}
+
+int uvm_mapped(uint64_t root, uint64_t va)
+{
+    if (!is_user_va(va))
+        return 0;
+    uint64_t *pte = walk(root, va, 0);
+    return pte != 0 && (*pte & (PTE_V | PTE_U)) == (PTE_V | PTE_U);
 }

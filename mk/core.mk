@@ -3,6 +3,9 @@ CORE_SRCS += core/status.c core/handle_table.c
 CORE_SRCS += core/sha256.c core/interval.c core/deadline.c core/validate.c
 HOST_TESTS += tests/host/core_sha256.c tests/host/core_interval.c tests/host/core_deadline.c tests/host/core_validate.c
 CORE_SRCS += core/vmo_admit.c
+# Ledgers and quotas (docs/ledger.md).
+CORE_SRCS += core/ledger.c
+HOST_TESTS += tests/host/core_ledger.c
 # Address-space regions and commit accounting (docs/memory-model.md).
 CORE_SRCS += core/vmar_rules.c core/commit_set.c
 HOST_TESTS += tests/host/core_vmar.c

@@ -4,7 +4,7 @@
 # HOST_TESTS (a path tests/host/NAME.c builds build/{host,asan}/tests/NAME;
 # tests/host/common/*.c are linked into every test).
 
-HOST_LIB_SRCS += host/handles.c host/vmo.c host/mappings.c host/channel.c \
+HOST_LIB_SRCS += host/ledger.c host/handles.c host/vmo.c host/mappings.c host/channel.c \
                  host/wire.c host/listener.c host/vmo_fd.c host/vmo_huge.c
 
 HOST_TESTS += tests/host/core_handle_table.c tests/host/status.c \
@@ -46,6 +46,7 @@ TEST_SUITES += $(HOST_TEST_BINS) $(ASAN_TEST_BINS) tests/host/apps_test.sh
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 HOST_TESTS += tests/host/channel_resource.c
+HOST_TESTS += tests/host/ledger.c
 HOST_TESTS += tests/host/wait_close.c
 HOST_TESTS += tests/host/fork_handles.c
 HOST_TESTS += tests/host/vmo_hostile.c

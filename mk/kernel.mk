@@ -25,7 +25,7 @@ USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps
 
 KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
                kernel/entry.S kernel/trapvec.S \
-               core/handle_table.c core/interval.c core/deadline.c core/validate.c \
+               core/handle_table.c core/interval.c core/deadline.c core/validate.c core/ledger.c \
                core/dma_own.c  # compiled freestanding now; the virtio-blk driver will use it
 # SharedBuffer rules: compiled freestanding now; the kernel object (phase 2,
 # docs/sbuf.md) will use sbuf_own, the user runtime sbuf_cons.
@@ -37,7 +37,7 @@ KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 
 USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/vmar_unsupported.c user/platform_kernel.c \
                 user/sbuf.c core/sbuf_cons.c core/sbuf_ring.c core/deadline.c \
-                lib/fmt.c lib/string.c core/status.c core/sha256.c
+                lib/fmt.c lib/string.c core/status.c core/sha256.c core/ledger.c
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
 
 # Programs embedded in the kernel (kernel/images.S lists the same names).
@@ -45,9 +45,10 @@ USER_PROGS := init vmo_share sbuf_stream selftest conformance
 USER_PROG_SRC_init      := user/init.c
 USER_PROG_SRC_vmo_share := apps/vmo_share.c
 USER_PROG_SRC_sbuf_stream := apps/sbuf_stream.c
-USER_PROG_SRC_selftest  := user/selftest.c user/selftest_word.c user/selftest_sbuf.c user/selftest_sbuf_hostile.c
+USER_PROG_SRC_selftest  := user/selftest.c user/selftest_word.c user/selftest_sbuf.c \
+                           user/selftest_sbuf_hostile.c user/selftest_ledger.c
 USER_PROG_SRC_conformance := tests/conformance/conformance.c tests/conformance/harness.c \
-                             tests/conformance/sbuf_cases.c tests/conformance/vmar_cases.c \
+                             tests/conformance/sbuf_cases.c tests/conformance/vmar_cases.c tests/conformance/ledger_cases.c \
                              tests/conformance/target_kernel.c
 USER_ELFS := $(patsubst %,$(KBUILD)/user/%.elf,$(USER_PROGS))
 

@@ -6,6 +6,7 @@
  * only user/ programs (init, selftest) and the platform layer do. */
 #include <stdint.h>
 #include <capmem/capmem.h>
+#include <capmem/ledger.h>
 
 #include "syscall_abi.h"
 
@@ -16,6 +17,31 @@ int32_t cmk_spawn(const char *name, const char *const *args, uint32_t nargs,
                   const cm_handle_t *handles, uint32_t nhandles, uint32_t role);
 /* Waits for child pid to end. */
 cm_status_t cmk_wait(int32_t pid, cmk_exit_info_t *info);
+
+/* cmk_spawn with quotas and a process handle (docs/ledger.md). quota NULL:
+ * every default (pool kinds: half of this process's room, rounded up;
+ * virtual and handles: this process's limit); an entry above this
+ * process's room in a pool kind fails the spawn with that kind's status
+ * (NO_RESOURCES, QUOTA_COMMIT). proc_out not NULL: receives a process
+ * handle (CM_OBJ_PROCESS, CMK_PROC_DEFAULT_RIGHTS); PUBLISH_FAILED if it
+ * cannot be installed, with no process started and every charge back. */
+int32_t cmk_spawn_ex(const char *name, const char *const *args, uint32_t nargs,
+                     const cm_handle_t *handles, uint32_t nhandles, uint32_t role,
+                     const cmk_quota_t *quota, cm_handle_t *proc_out);
+void cmk_quota_defaults(cmk_quota_t *q);
+/* A quota of 1/parts of this process's room in every pool kind (at least
+ * one process slot), defaults elsewhere: `parts` children started with it
+ * leave this process nothing; parts = n + 1 keeps it a share too. */
+cm_status_t cmk_quota_share(cmk_quota_t *q, uint32_t parts);
+/* Waits (SIGNAL right) until the process ends or timeout_ns passes
+ * (TIMED_OUT, the process still running; core/deadline.h rules). The first
+ * successful wait, by handle or by pid, reaps it; later handle waits still
+ * return its exit record. */
+cm_status_t cmk_proc_wait(cm_handle_t proc, int64_t timeout_ns, cmk_exit_info_t *info);
+/* Kills the process and every process it spawned (WRITE right): each
+ * ends with CMK_EXIT_KILLED, everything it held is released and its
+ * ledger with it. Already ended: OK. */
+cm_status_t cmk_proc_kill(cm_handle_t proc);
 cm_status_t cmk_counters(cmk_counters_t *c);
 /* Raw console write (len <= 1024). */
 cm_status_t cmk_debug_write(const void *buf, uint64_t len);

@@ -23,17 +23,24 @@ int main(int argc, char **argv)
     (void)argc;
     (void)argv;
     cmk_counters_t before, after;
-    cmk_exit_info_t info = { 0, 0, 0 };
+    cmk_exit_info_t info = { 0, 0, 0, 0, 0 };
     if (cmk_counters(&before) != CM_OK)
         return 1;
-    int32_t pid = cmk_spawn("selftest", NULL, 0, NULL, 0, CMK_ROLE_MAIN);
+    /* init only starts the two suites, one after the other: each gets all
+     * of init's room (docs/ledger.md). */
+    cmk_quota_t all;
+    if (cmk_quota_share(&all, 1) != CM_OK)
+        return 1;
+    int32_t pid = cmk_spawn_ex("selftest", NULL, 0, NULL, 0, CMK_ROLE_MAIN, &all, NULL);
     cm_status_t st = pid > 0 ? cmk_wait(pid, &info) : (cm_status_t)pid;
     if (st != CM_OK) {
         printf("# init: cannot run the selftests: %s\n", cm_status_name(st));
         return 1;
     }
-    cmk_exit_info_t conf = { 0, 0, 0 };
-    pid = cmk_spawn("conformance", NULL, 0, NULL, 0, CMK_ROLE_MAIN);
+    cmk_exit_info_t conf = { 0, 0, 0, 0, 0 };
+    if (cmk_quota_share(&all, 1) != CM_OK)
+        return 1;
+    pid = cmk_spawn_ex("conformance", NULL, 0, NULL, 0, CMK_ROLE_MAIN, &all, NULL);
     st = pid > 0 ? cmk_wait(pid, &conf) : (cm_status_t)pid;
     if (st != CM_OK) {
         printf("# init: cannot run the conformance suite: %s\n", cm_status_name(st));

@@ -36,9 +36,17 @@ int app_run_group(app_group_fn first, app_role_fn second, uint32_t n, int argc, 
             printf("app_run_group: channel: %s\n", cm_status_name(st));
             break;
         }
+        /* Each peer gets an equal share of this process's pools, the
+         * first role keeps one too (docs/ledger.md); the default (half of
+         * what is left) would starve the last of a group. */
+        cmk_quota_t share;
+        st = cmk_quota_share(&share, n + 1 - started);
         /* A failed spawn leaves the start-up handle here: closed below. */
-        int32_t pid = cmk_spawn(cmk_program_name(), (const char *const *)(argv + 1),
-                                argc > 0 ? (uint32_t)(argc - 1) : 0, &theirs, 1, CMK_ROLE_SECOND);
+        int32_t pid = st != CM_OK ? st
+                                  : cmk_spawn_ex(cmk_program_name(),
+                                                 (const char *const *)(argv + 1),
+                                                 argc > 0 ? (uint32_t)(argc - 1) : 0, &theirs, 1,
+                                                 CMK_ROLE_SECOND, &share, NULL);
         if (pid < 0) {
             printf("app_run_group: spawn failed: %s\n", cm_status_name(pid));
             cm_handle_close(mine[started]);

@@ -66,6 +66,13 @@ cm_status_t cmk_debug_write(const void *buf, uint64_t len)
 int32_t cmk_spawn(const char *name, const char *const *args, uint32_t nargs,
                   const cm_handle_t *handles, uint32_t nhandles, uint32_t role)
 {
+    return cmk_spawn_ex(name, args, nargs, handles, nhandles, role, 0, 0);
+}
+
+int32_t cmk_spawn_ex(const char *name, const char *const *args, uint32_t nargs,
+                     const cm_handle_t *handles, uint32_t nhandles, uint32_t role,
+                     const cmk_quota_t *quota, cm_handle_t *proc_out)
+{
     char blob[CMK_SPAWN_MAX_ARGV];
     uint32_t len = 0;
     for (uint32_t i = 0; i < nargs; i++) {
@@ -77,7 +84,13 @@ int32_t cmk_spawn(const char *name, const char *const *args, uint32_t nargs,
     }
     cmk_spawn_args_t a = { (uint64_t)(uintptr_t)name, (uint64_t)(uintptr_t)blob, len,
                            nhandles, (uint64_t)(uintptr_t)handles, role, 0 };
-    int32_t pid = (int32_t)CMK_SYS1(CMK_SYS_SPAWN, &a);
+    int32_t pid;
+    if (quota == 0 && proc_out == 0) {
+        pid = (int32_t)CMK_SYS1(CMK_SYS_SPAWN, &a);
+    } else {
+        cmk_spawn_ex_args_t ex = { a, (uint64_t)(uintptr_t)quota, (uint64_t)(uintptr_t)proc_out };
+        pid = (int32_t)CMK_SYS1(CMK_SYS_SPAWN_EX, &ex);
+    }
     for (uint32_t i = 0; pid > 0 && cmk__sbuf_cached() && i < nhandles; i++)
         cmk__sbuf_forget(handles[i]);
     return pid;
@@ -86,6 +99,55 @@ int32_t cmk_spawn(const char *name, const char *const *args, uint32_t nargs,
 cm_status_t cmk_wait(int32_t pid, cmk_exit_info_t *info)
 {
     return (cm_status_t)CMK_SYS2(CMK_SYS_WAIT, (int64_t)pid, info);
+}
+
+cm_status_t cmk_proc_wait(cm_handle_t proc, int64_t timeout_ns, cmk_exit_info_t *info)
+{
+    return (cm_status_t)CMK_SYS3(CMK_SYS_PROC_WAIT, proc, timeout_ns, info);
+}
+
+cm_status_t cmk_proc_kill(cm_handle_t proc)
+{
+    return (cm_status_t)CMK_SYS1(CMK_SYS_PROC_KILL, proc);
+}
+
+void cmk_quota_defaults(cmk_quota_t *q)
+{
+    for (uint32_t k = 0; k < CM_LEDGER_KIND_COUNT; k++)
+        q->limit[k] = CMK_QUOTA_DEFAULT;
+}
+
+cm_status_t cmk_quota_share(cmk_quota_t *q, uint32_t parts)
+{
+    cm_ledger_info_t info;
+    cm_status_t st = cm_ledger_get(&info);
+    if (st != CM_OK)
+        return st;
+    if (parts == 0)
+        return CM_ERR_INVALID_ARGS;
+    cmk_quota_defaults(q);
+    for (uint32_t k = 0; k < CM_LEDGER_KIND_COUNT; k++) {
+        const cm_ledger_entry_t *e = &info.entry[k];
+        if ((e->flags & CM_LEDGER_CARVED) == 0)
+            continue;
+        uint64_t room = e->limit - e->used - e->given;
+        q->limit[k] = room / parts;
+        if (k == CM_LEDGER_PROCESSES && q->limit[k] == 0 && room > 0)
+            q->limit[k] = 1; /* the child's own slot */
+    }
+    return CM_OK;
+}
+
+cm_status_t cm_ledger_get(cm_ledger_info_t *info)
+{
+    if (info == 0)
+        return CM_ERR_INVALID_ARGS;
+    return (cm_status_t)CMK_SYS1(CMK_SYS_LEDGER_GET, info);
+}
+
+cm_status_t cm_ledger_set_limit(cm_ledger_kind_t kind, uint64_t limit)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_LEDGER_SET_LIMIT, (uint64_t)(uint32_t)kind, limit);
 }
 
 cm_status_t cmk_counters(cmk_counters_t *c)

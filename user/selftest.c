@@ -225,6 +225,8 @@ static int test_write_to_sealed_mapping_faults_process(void)
     CHECK(info.reason == CMK_EXIT_FAULTED);
     CHECK(info.code == 15); /* store/AMO page fault */
     CHECK(info.fault_va != 0);
+    /* Typed: the page is mapped, without the access (abi cmk_exit_info_t). */
+    CHECK(info.status == CM_ERR_ACCESS_DENIED);
     /* The kernel reaped it: the child's frames, handle and mapping are gone. */
     CHECK_ST(cmk_counters(&after), CM_OK);
     CHECK(after.free_frames == before.free_frames);
@@ -261,6 +263,7 @@ static int test_mapping_is_never_executable(void)
     CHECK(run_child("child_exec_vmo", CM_HANDLE_INVALID, &info) == 0);
     CHECK(info.reason == CMK_EXIT_FAULTED);
     CHECK(info.code == 12); /* instruction page fault */
+    CHECK(info.status == CM_ERR_ACCESS_DENIED); /* mapped, not executable */
     return 0;
 }
 
@@ -365,8 +368,9 @@ static int test_vmo_bounds(void)
     char buf[8];
     CHECK_ST(cm_vmo_create(CM_VMO_MAX_SIZE + 1, 0, &big), CM_ERR_OUT_OF_RANGE);
     CHECK_ST(cm_vmo_create(PAGE, 0x80, &big), CM_ERR_INVALID_ARGS);
-    /* Larger than the machine's RAM: a typed error, not a crash. */
-    CHECK_ST(cm_vmo_create(CM_VMO_MAX_SIZE, 0, &big), CM_ERR_NO_MEMORY);
+    /* Larger than the machine's RAM, so above this process's commit quota
+     * (docs/ledger.md): a typed error, not a crash. */
+    CHECK_ST(cm_vmo_create(CM_VMO_MAX_SIZE, 0, &big), CM_ERR_QUOTA_COMMIT);
     CHECK_ST(cm_vmo_create(0, CM_VMO_COMMIT, &vmo), CM_OK);
     CHECK_ST(cm_vmo_read(vmo, buf, 0, 0), CM_OK);
     CHECK_ST(cm_vmo_read(vmo, buf, 0, 1), CM_ERR_OUT_OF_RANGE);
@@ -1344,6 +1348,20 @@ struct test {
 #define TEST(fn) { fn, #fn }
 
 static const struct test tests[] = {
+    TEST(test_ledger_charges_follow_creates_and_exit_returns_them),
+    TEST(test_child_quota_is_carved_and_returns),
+    TEST(test_spawn_quota_above_room_is_refused_typed),
+    TEST(test_spawn_handle_unpublishable_starts_nothing),
+    TEST(test_hostile_vmo_hog_gets_no_resources_and_all_returns_on_kill),
+    TEST(test_hostile_channel_hog_gets_no_resources_and_all_returns_on_kill),
+    TEST(test_hostile_message_hog_gets_no_resources_and_all_returns_on_kill),
+    TEST(test_hostile_commit_hog_gets_quota_commit_and_all_returns_on_kill),
+    TEST(test_hostile_sbuf_hog_gets_no_resources_and_all_returns_on_kill),
+    TEST(test_hostile_handle_hog_gets_publish_failed_with_rollback),
+    TEST(test_hostile_mapping_hog_gets_quota_virtual_under_lowered_limit),
+    TEST(test_hostile_spawner_gets_no_resources_and_kill_ends_its_tree),
+    TEST(test_fault_on_unmapped_page_exits_typed),
+    TEST(test_kill_ends_a_tree_sleeping_in_the_kernel),
     TEST(test_vmo_share_proof),
     TEST(test_vmo_share_detects_corrupted_hash),
     TEST(test_sbuf_stream_proof),
@@ -1430,6 +1448,10 @@ static const struct test helpers[] = {
     TEST(child_sbuf_producer_dies),
     TEST(child_sbuf_copy_only),
     TEST(child_sbuf_stream_consumer),
+    TEST(child_hog),
+    TEST(child_sleeper),
+    TEST(child_touch_unmapped),
+    TEST(child_deep_sleeper),
     TEST(child_sbuf_spin_then_exit),
     TEST(child_sbuf_die_mid_loan),
     TEST(child_sbuf_die_holding),
@@ -1448,11 +1470,16 @@ static long delta(uint64_t before, uint64_t after)
 static int run_one(uint32_t n, const struct test *t)
 {
     cmk_counters_t before, after;
-    cmk_exit_info_t info = { 0, 0, 0 };
+    cmk_exit_info_t info = { 0, 0, 0, 0, 0 };
     const char *args[1] = { t->name };
     cm_status_t st = cmk_counters(&before);
+    /* Each test runs alone while the runner waits: all of the runner's
+     * room is its quota (docs/ledger.md). */
+    cmk_quota_t all;
+    if (st == CM_OK)
+        st = cmk_quota_share(&all, 1);
     if (st == CM_OK) {
-        int32_t pid = cmk_spawn("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN);
+        int32_t pid = cmk_spawn_ex("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, &all, NULL);
         st = pid > 0 ? cmk_wait(pid, &info) : (cm_status_t)pid;
     }
     if (st == CM_OK)

@@ -62,6 +62,26 @@ int child_sbuf_hold_then_write(void);
 int child_sbuf_producer_dies(void);
 int child_sbuf_copy_only(void);
 
+/* user/selftest_ledger.c */
+int test_ledger_charges_follow_creates_and_exit_returns_them(void);
+int test_child_quota_is_carved_and_returns(void);
+int test_spawn_quota_above_room_is_refused_typed(void);
+int test_spawn_handle_unpublishable_starts_nothing(void);
+int test_hostile_vmo_hog_gets_no_resources_and_all_returns_on_kill(void);
+int test_hostile_channel_hog_gets_no_resources_and_all_returns_on_kill(void);
+int test_hostile_message_hog_gets_no_resources_and_all_returns_on_kill(void);
+int test_hostile_commit_hog_gets_quota_commit_and_all_returns_on_kill(void);
+int test_hostile_sbuf_hog_gets_no_resources_and_all_returns_on_kill(void);
+int test_hostile_handle_hog_gets_publish_failed_with_rollback(void);
+int test_hostile_mapping_hog_gets_quota_virtual_under_lowered_limit(void);
+int test_hostile_spawner_gets_no_resources_and_kill_ends_its_tree(void);
+int child_hog(void);
+int child_sleeper(void);
+int child_touch_unmapped(void);
+int test_fault_on_unmapped_page_exits_typed(void);
+int test_kill_ends_a_tree_sleeping_in_the_kernel(void);
+int child_deep_sleeper(void);
+
 /* user/selftest_sbuf_hostile.c */
 int test_sbuf_copy_without_map_only_delivered_messages_after_producer_death(void);
 int test_sbuf_loan_out_pointer_unmapped_during_sleep_is_invalid_args(void);

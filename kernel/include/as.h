@@ -36,7 +36,11 @@ struct mapping {
     struct mapping *vmo_next; /* the VMO's list of its mappings */
 };
 
+struct kacct;
+
 struct addrspace {
+    struct kacct *acct; /* charged VIRTUAL per reservation, COMMIT per owned
+                         * frame and page-table frame (docs/ledger.md) */
     uint64_t root;
     struct cm__iv_map iv;
     struct cm__iv_node nodes[AS_IV_NODES];
@@ -45,7 +49,8 @@ struct addrspace {
     uint64_t mapped_bytes;
 };
 
-cm_status_t as_init(struct addrspace *as);
+/* QUOTA_COMMIT / MEMORY_PRESSURE: the root table could not be charged. */
+cm_status_t as_init(struct addrspace *as, struct kacct *acct);
 /* Unmaps everything, returns owned frames, drops VMO references and frees
  * the page tables. The caller must not be running on this table. */
 void as_destroy(struct addrspace *as);

@@ -22,7 +22,10 @@ struct kmsg_handle {
     uint32_t rights;
 };
 
+struct kacct;
+
 struct kmsg {
+    struct kacct *acct; /* the sender's: charged MESSAGES 1 and the frames */
     uint32_t used;
     uint32_t nbytes;
     uint32_t nhandles;

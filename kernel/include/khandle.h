@@ -28,16 +28,18 @@ static inline cm_rights_t rights_arg(uint64_t reg)
 void handles_init(struct proc *p);
 /* Free slots left in p's table. */
 uint32_t handles_free(const struct proc *p);
-/* Installs a handle; takes over the caller's reference on success only. */
+/* Installs a handle (one HANDLES charge); takes over the caller's
+ * reference on success only. NO_RESOURCES: quota or table. */
 cm_status_t handle_install(struct proc *p, struct kobj *o, cm_rights_t rights,
                            cm_handle_t *out);
 /* Installs a handle and writes its value to user address out_uva (and to
- * *out if not NULL): the
- * one way a syscall hands a new handle out. On failure nothing is left in
- * the table and the caller keeps its reference. Callers validate out_uva
- * and the free slots first, so this fails only if core/handle_table
- * refuses a slot that handles_free() counted (e.g. one it retired): a
- * typed error then, never a panic. */
+ * *out if not NULL): the one way a syscall hands a new handle out. On
+ * failure (PUBLISH_FAILED) nothing is left in the table and the caller
+ * keeps its reference, so a new object dies at the next reap and every
+ * charge it took is released. Callers validate out_uva and the free slots
+ * first, so this fails when the process's HANDLES quota (below the table
+ * size) is spent, or core/handle_table refuses a slot that handles_free()
+ * counted (e.g. one it retired). */
 cm_status_t handle_publish(struct proc *p, struct kobj *o, cm_rights_t rights,
                            uint64_t out_uva, cm_handle_t *out);
 /* Looks up a live handle of `type` holding `need`. */

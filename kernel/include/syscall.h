@@ -44,5 +44,7 @@ int64_t sys_sbuf_attach(struct proc *p, const uint64_t *a);
 int64_t sys_sbuf_get_info(struct proc *p, const uint64_t *a);
 int64_t sys_sbuf_kick(struct proc *p, const uint64_t *a);
 int64_t sys_sbuf_copy(struct proc *p, const uint64_t *a);
+int64_t sys_ledger_get(struct proc *p, const uint64_t *a);
+int64_t sys_ledger_set_limit(struct proc *p, const uint64_t *a);
 
 #endif

@@ -13,21 +13,31 @@ void kvm_init(void);
 void kvm_switch(void);
 uint64_t kvm_root(void);
 
-/* A new user root table with the kernel slots filled in; 0 if out of frames. */
-uint64_t uvm_create(void);
+struct kacct;
+
+/* User page-table pages are frames charged to the address space's account
+ * (COMMIT), taken when allocated and released by uvm_destroy. */
+
+/* A new user root table with the kernel slots filled in, or the charge's
+ * status (QUOTA_COMMIT, MEMORY_PRESSURE). */
+cm_status_t uvm_create(struct kacct *a, uint64_t *root);
 /* Frees every page-table page of a user table (not the leaves' frames:
  * those belong to the address space's owners and are unmapped first). */
-void uvm_destroy(uint64_t root);
+void uvm_destroy(uint64_t root, struct kacct *a);
 
 /* Maps one user page. perm is a subset of PTE_R|PTE_W|PTE_X; PTE_U|PTE_V|
- * PTE_A|PTE_D are added. Returns NO_MEMORY when a table page cannot be
- * allocated, INTERNAL if the page is already mapped (reservation bug). */
-cm_status_t uvm_map_page(uint64_t root, uint64_t va, uint64_t pa, uint64_t perm);
+ * PTE_A|PTE_D are added. Returns QUOTA_COMMIT / MEMORY_PRESSURE when a
+ * table page cannot be charged or allocated, INTERNAL if the page is
+ * already mapped (reservation bug). */
+cm_status_t uvm_map_page(uint64_t root, uint64_t va, uint64_t pa, uint64_t perm,
+                         struct kacct *a);
 /* Unmaps one user page and returns its frame, or 0 if it was not mapped.
  * The caller flushes the TLB before the frame is reused. */
 uint64_t uvm_unmap_page(uint64_t root, uint64_t va);
 /* Physical address of the user page at va if its PTE is valid, user and
  * allows the access (write != 0: PTE_W; else PTE_R); else 0. */
 uint64_t uvm_translate(uint64_t root, uint64_t va, int write);
+/* Whether a user page is mapped at va, whatever its permissions. */
+int uvm_mapped(uint64_t root, uint64_t va);
 
 #endif

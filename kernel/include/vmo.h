@@ -34,9 +34,10 @@ struct vmo {
 uint64_t vmo_page(const struct vmo *v, uint64_t i);
 void vmo_destroy(struct vmo *v);
 /* A new zeroed VMO of `size` bytes (<= CM_VMO_MAX_SIZE) with one
- * reference, for kernel objects built on VMOs. Errors: NO_RESOURCES (pool),
- * NO_MEMORY (frames). */
-cm_status_t vmo_make(uint64_t size, struct vmo **out);
+ * reference, for kernel objects built on VMOs, charged to `a`. Errors:
+ * NO_RESOURCES (VMO share), QUOTA_COMMIT, MEMORY_PRESSURE (frames). */
+struct kacct;
+cm_status_t vmo_make(uint64_t size, struct kacct *a, struct vmo **out);
 /* Kernel address of byte `off` (< npages pages): valid for an object that
  * does not cross a page boundary. */
 void *vmo_kptr(const struct vmo *v, uint64_t off);

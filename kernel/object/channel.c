@@ -38,6 +38,7 @@
 #include <capmem/channel.h>
 #include <string.h>
 
+#include "account.h"
 #include "console.h"
 #include "frame.h"
 #include "khandle.h"
@@ -77,6 +78,13 @@ static struct kmsg *msg_slot(void)
     return 0;
 }
 
+/* A message's frames and its MESSAGES slot are charged to its sender
+ * (check_write) and released here, whoever reads or drops it. */
+static uint32_t msg_frames(uint64_t nbytes)
+{
+    return (uint32_t)((nbytes + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE);
+}
+
 static void msg_free(struct kmsg *m)
 {
     for (uint32_t i = 0; i < KMSG_MAX_FRAMES; i++) {
@@ -84,6 +92,9 @@ static void msg_free(struct kmsg *m)
             frame_free(m->frames[i]);
         m->frames[i] = 0;
     }
+    kacct_uncharge_frames(m->acct, msg_frames(m->nbytes));
+    kacct_uncharge(m->acct, CM_LEDGER_MESSAGES, 1);
+    m->acct = 0;
     for (uint32_t i = 0; i < m->nhandles; i++)
         kobj_unref(m->handles[i].obj);
     m->nhandles = 0;
@@ -149,11 +160,21 @@ int64_t sys_channel_create(struct proc *p, const uint64_t *a)
         return st;
     if (handles_free(p) < 2)
         return CM_ERR_NO_RESOURCES;
-    struct channel *c0 = chan_slot(0), *c1 = chan_slot(c0);
-    if (c0 == 0 || c1 == 0)
+    /* Both endpoints are charged to the creator, two of its CHANNELS. */
+    if (kobj_charge(p->acct, CM_OBJ_CHANNEL) != CM_OK)
         return CM_ERR_NO_RESOURCES;
-    kobj_init(&c0->obj, CM_OBJ_CHANNEL);
-    kobj_init(&c1->obj, CM_OBJ_CHANNEL);
+    if (kobj_charge(p->acct, CM_OBJ_CHANNEL) != CM_OK) {
+        kobj_uncharge(p->acct, CM_OBJ_CHANNEL);
+        return CM_ERR_NO_RESOURCES;
+    }
+    struct channel *c0 = chan_slot(0), *c1 = chan_slot(c0);
+    if (c0 == 0 || c1 == 0) {
+        kobj_uncharge(p->acct, CM_OBJ_CHANNEL);
+        kobj_uncharge(p->acct, CM_OBJ_CHANNEL);
+        return CM_ERR_NO_RESOURCES;
+    }
+    kobj_init(&c0->obj, CM_OBJ_CHANNEL, p->acct);
+    kobj_init(&c1->obj, CM_OBJ_CHANNEL, p->acct);
     c0->peer = c1;
     c1->peer = c0;
     c0->nendpoints = c1->nendpoints = 0;
@@ -222,8 +243,20 @@ static cm_status_t check_write(struct proc *p, const uint64_t *a, const cm_handl
         return CM_ERR_PEER_CLOSED;
     if (c->peer->count >= CM_CHANNEL_MAX_QUEUED)
         return CM_ERR_SHOULD_WAIT;
-    if (msg_slot() == 0 || (nbytes + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE > frame_free_count())
-        return CM_ERR_NO_MEMORY;
+    /* The last stage: the sender's charges, taken here and owned by the
+     * message from now on (msg_free releases them). */
+    st = kacct_charge(p->acct, CM_LEDGER_MESSAGES, 1);
+    if (st != CM_OK)
+        return st;
+    st = kacct_charge_frames(p->acct, msg_frames(nbytes));
+    if (st == CM_OK && msg_slot() == 0) {
+        kacct_uncharge_frames(p->acct, msg_frames(nbytes));
+        st = CM_ERR_NO_RESOURCES; /* the MESSAGES share makes this unreachable */
+    }
+    if (st != CM_OK) {
+        kacct_uncharge(p->acct, CM_LEDGER_MESSAGES, 1);
+        return st;
+    }
     *out = c;
     return CM_OK;
 }
@@ -261,6 +294,7 @@ int64_t sys_channel_write(struct proc *p, const uint64_t *a)
     struct kmsg *m = st == CM_OK ? msg_slot() : 0;
     if (m != 0) {
         m->used = 1;
+        m->acct = p->acct;
         msgs_live++;
         m->nbytes = (uint32_t)a[2];
         m->nhandles = 0;

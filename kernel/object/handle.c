@@ -2,6 +2,7 @@
  * every derived handle goes through cm__rights_derive. */
 #include "khandle.h"
 
+#include "account.h"
 #include "console.h"
 #include "ksbuf.h"
 #include "kobj.h"
@@ -22,10 +23,18 @@ uint32_t handles_free(const struct proc *p)
     return p->htab.capacity - p->htab.live;
 }
 
+/* Each live handle is one HANDLES charge of its process, taken here and
+ * released by handle_take (close, transfer, exit). */
 cm_status_t handle_install(struct proc *p, struct kobj *o, cm_rights_t rights,
                            cm_handle_t *out)
 {
-    return cm__htab_alloc(&p->htab, o, o->type, rights, out);
+    cm_status_t st = kacct_charge(p->acct, CM_LEDGER_HANDLES, 1);
+    if (st != CM_OK)
+        return st;
+    st = cm__htab_alloc(&p->htab, o, o->type, rights, out);
+    if (st != CM_OK)
+        kacct_uncharge(p->acct, CM_LEDGER_HANDLES, 1);
+    return st;
 }
 
 cm_status_t handle_publish(struct proc *p, struct kobj *o, cm_rights_t rights,
@@ -35,13 +44,15 @@ cm_status_t handle_publish(struct proc *p, struct kobj *o, cm_rights_t rights,
     struct kobj *back;
     cm_status_t st = handle_install(p, o, rights, &h);
     if (st != CM_OK)
-        return st;
+        return CM_ERR_PUBLISH_FAILED;
     st = copyout(p, out_uva, &h, sizeof(h));
-    if (st != CM_OK)
+    if (st != CM_OK) {
         handle_take(p, h, &back, 0, 0); /* the reference returns to the caller */
-    else if (out != 0)
+        return CM_ERR_PUBLISH_FAILED;
+    }
+    if (out != 0)
         *out = h;
-    return st;
+    return CM_OK;
 }
 
 cm_status_t handle_get(struct proc *p, cm_handle_t h, uint32_t type, cm_rights_t need,
@@ -65,6 +76,7 @@ cm_status_t handle_take(struct proc *p, cm_handle_t h, struct kobj **o, uint32_t
     cm_status_t st = cm__htab_remove(&p->htab, h, &e);
     if (st != CM_OK)
         return st;
+    kacct_uncharge(p->acct, CM_LEDGER_HANDLES, 1);
     *o = e.object;
     if (e.type == CM_OBJ_SBUF || e.type == CM_OBJ_SBUF_CONSUMER)
         ksbuf_handle_dropped();

@@ -2,17 +2,50 @@
 
 #include <capmem/handle.h>
 
+#include "account.h"
 #include "channel.h"
 #include "console.h"
 #include "ksbuf.h"
+#include "proc.h"
 #include "vmo.h"
 
 static struct kobj *dead_list;
 static uint64_t next_id = 1;
 static uint64_t live;
 
-void kobj_init(struct kobj *o, uint32_t type)
+/* The ledger kind of each object type's pool; KIND_NONE: not charged. */
+#define KIND_NONE CM_LEDGER_KIND_COUNT
+static cm_ledger_kind_t kind_of(uint32_t type)
 {
+    switch (type) {
+    case CM_OBJ_VMO: return CM_LEDGER_VMOS;
+    case CM_OBJ_CHANNEL: return CM_LEDGER_CHANNELS;
+    case CM_OBJ_SBUF: return CM_LEDGER_SBUFS;
+    case CM_OBJ_SBUF_CONSUMER: return CM_LEDGER_SBUF_CONSUMERS;
+    /* A process handle's object keeps an exit record after the process:
+     * one PROCESSES charge of its creator, so objects and accounts
+     * together never outnumber the PROCESSES budget (account.h). */
+    case CM_OBJ_PROCESS: return CM_LEDGER_PROCESSES;
+    default: return KIND_NONE;
+    }
+}
+
+cm_status_t kobj_charge(struct kacct *a, uint32_t type)
+{
+    cm_ledger_kind_t k = kind_of(type);
+    return k == KIND_NONE ? CM_OK : kacct_charge(a, k, 1);
+}
+
+void kobj_uncharge(struct kacct *a, uint32_t type)
+{
+    cm_ledger_kind_t k = kind_of(type);
+    if (k != KIND_NONE)
+        kacct_uncharge(a, k, 1);
+}
+
+void kobj_init(struct kobj *o, uint32_t type, struct kacct *a)
+{
+    o->acct = a;
     o->type = type;
     o->refs = 1;
     o->id = next_id++;
@@ -51,8 +84,11 @@ void kobj_reap(void)
         case CM_OBJ_CHANNEL: channel_destroy((struct channel *)o); break;
         case CM_OBJ_SBUF: ksbuf_destroy((struct ksbuf *)o); break;
         case CM_OBJ_SBUF_CONSUMER: ksbuf_cons_destroy((struct ksbuf_cons *)o); break;
+        case CM_OBJ_PROCESS: proc_obj_destroy(o); break;
         default: panic("kobj_reap: object of type %u", o->type);
         }
+        kobj_uncharge(o->acct, o->type);
+        o->acct = 0;
         o->type = CM_OBJ_NONE;
         live--;
     }

@@ -237,14 +237,18 @@ int64_t sys_sbuf_create(struct proc *p, const uint64_t *a)
     struct ksbuf *b = slot_free();
     if (handles_free(p) == 0 || b == 0)
         return CM_ERR_NO_RESOURCES;
-    struct vmo *data;
-    if ((st = vmo_make(lay.data_size, &data)) != CM_OK)
+    if ((st = kobj_charge(p->acct, CM_OBJ_SBUF)) != CM_OK)
         return st;
+    struct vmo *data;
+    if ((st = vmo_make(lay.data_size, p->acct, &data)) != CM_OK) {
+        kobj_uncharge(p->acct, CM_OBJ_SBUF);
+        return st;
+    }
     memset(b, 0, offsetof(struct ksbuf, slots));
     if (cm__sbuf_own_init(&b->own, b->slots, b->peers, b->mirror, &cfg, 0, 0,
                           (uint32_t)(data->obj.id * 2654435761u)) != CM_OK)
         panic("sbuf: checked configuration refused");
-    kobj_init(&b->obj, CM_OBJ_SBUF);
+    kobj_init(&b->obj, CM_OBJ_SBUF, p->acct);
     b->cfg = cfg;
     b->lay = lay;
     b->data = data;

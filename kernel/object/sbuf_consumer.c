@@ -163,17 +163,22 @@ int64_t sys_sbuf_consumer_create(struct proc *p, const uint64_t *a)
     if ((st = cm__sbuf_own_join(&b->own, &pos)) != CM_OK)
         return st;
     struct vmo *prod = 0, *cons = 0;
-    st = vmo_make(b->lay.prod_area_size, &prod);
+    st = kobj_charge(p->acct, CM_OBJ_SBUF_CONSUMER);
+    int charged = st == CM_OK;
     if (st == CM_OK)
-        st = vmo_make(b->lay.cons_area_size, &cons);
+        st = vmo_make(b->lay.prod_area_size, p->acct, &prod);
+    if (st == CM_OK)
+        st = vmo_make(b->lay.cons_area_size, p->acct, &cons);
     if (st != CM_OK) {
         if (prod != 0)
             kobj_unref(&prod->obj);
+        if (charged)
+            kobj_uncharge(p->acct, CM_OBJ_SBUF_CONSUMER);
         (void)cm__sbuf_own_leave(&b->own, pos, 0);
         return st;
     }
     memset(c, 0, sizeof(*c));
-    kobj_init(&c->obj, CM_OBJ_SBUF_CONSUMER);
+    kobj_init(&c->obj, CM_OBJ_SBUF_CONSUMER, p->acct);
     c->buf = b;
     c->pos = pos;
     c->cfg = b->cfg;

@@ -9,6 +9,7 @@
 #include <capmem/vmo.h>
 #include <string.h>
 
+#include "account.h"
 #include "as.h"
 #include "console.h"
 #include "frame.h"
@@ -55,6 +56,30 @@ uint64_t vmo_page(const struct vmo *v, uint64_t i)
     if (i >= v->npages)
         panic("vmo_page: page %lu of %lu", (unsigned long)i, (unsigned long)v->npages);
     return leaf_of(v, i)[i % VMO_PER_LEAF];
+}
+
+/* Ledger of a VMO's pages (docs/ledger.md): growing from `from` to `to`
+ * pages charges the frames (pages and leaves) to COMMIT and the pages to
+ * OBJECT_BACKING, all or nothing; with_dir adds the directory frame
+ * (create and destroy). Shrinking releases exactly the same amounts, so a
+ * VMO's charges always equal frames_to_grow(0, npages) + 1 frames and
+ * npages pages of backing. */
+static cm_status_t charge_pages(struct kacct *a, uint64_t from, uint64_t to, int with_dir)
+{
+    uint64_t frames = frames_to_grow(from, to) + (with_dir ? 1 : 0);
+    cm_status_t st = kacct_charge(a, CM_LEDGER_OBJECT_BACKING, (to - from) * CM_PAGE_SIZE);
+    if (st != CM_OK)
+        return st;
+    st = kacct_charge_frames(a, frames);
+    if (st != CM_OK)
+        kacct_uncharge(a, CM_LEDGER_OBJECT_BACKING, (to - from) * CM_PAGE_SIZE);
+    return st;
+}
+
+static void uncharge_pages(struct kacct *a, uint64_t to, uint64_t from, int with_dir)
+{
+    kacct_uncharge_frames(a, frames_to_grow(to, from) + (with_dir ? 1 : 0));
+    kacct_uncharge(a, CM_LEDGER_OBJECT_BACKING, (from - to) * CM_PAGE_SIZE);
 }
 
 /* Grows to n pages. The caller has checked frames_to_grow() against the
@@ -109,9 +134,11 @@ void vmo_destroy(struct vmo *v)
 {
     if (v->maps != 0 || v->nwritable != 0)
         panic("vmo_destroy: object %lu still mapped", (unsigned long)v->obj.id);
+    uint64_t n = v->npages;
     shrink_pages(v, 0);
     frame_free(v->dir);
     v->dir = 0;
+    uncharge_pages(v->obj.acct, 0, n, 1);
 }
 
 /* A writable user word for a result, as stage 1 of docs/api.md sees it. */
@@ -126,23 +153,38 @@ static struct cm__vmo_state facts_of(const struct vmo *v)
     return (struct cm__vmo_state){ v->size, v->seal, 0, 0 }; /* 4 KiB frames only */
 }
 
-/* Resources for a new VMO of `size` bytes (stage 4; its arguments passed). */
+/* Charges a new VMO of `size` bytes to `a`: one VMO, its backing and its
+ * frames, all or nothing (NO_RESOURCES, QUOTA_COMMIT, MEMORY_PRESSURE).
+ * The account's VMO share is never more than the pool's free slots. */
+static cm_status_t charge_new(struct kacct *a, uint64_t size)
+{
+    cm_status_t st = kobj_charge(a, CM_OBJ_VMO);
+    if (st != CM_OK)
+        return st;
+    if (vmo_slot() == 0) {
+        kobj_uncharge(a, CM_OBJ_VMO);
+        return CM_ERR_NO_RESOURCES;
+    }
+    st = charge_pages(a, 0, pages_for(size), 1);
+    if (st != CM_OK)
+        kobj_uncharge(a, CM_OBJ_VMO);
+    return st;
+}
+
+/* Resources for a new VMO of `size` bytes (stage 4; its arguments passed);
+ * on success the charges are taken and make_vmo must follow. */
 static cm_status_t check_new(struct proc *p, uint64_t size)
 {
     if (handles_free(p) == 0)
         return CM_ERR_NO_RESOURCES;
-    if (vmo_slot() == 0)
-        return CM_ERR_NO_RESOURCES;
-    if (frames_to_grow(0, pages_for(size)) + 1 > frame_free_count())
-        return CM_ERR_NO_MEMORY;
-    return CM_OK;
+    return charge_new(p->acct, size);
 }
 
 /* Commit half of create/snapshot: cannot fail after check_new. */
-static struct vmo *make_vmo(uint64_t size)
+static struct vmo *make_vmo(uint64_t size, struct kacct *a)
 {
     struct vmo *v = vmo_slot();
-    kobj_init(&v->obj, CM_OBJ_VMO);
+    kobj_init(&v->obj, CM_OBJ_VMO, a);
     v->size = size;
     v->npages = 0;
     v->seal = 0;
@@ -155,13 +197,12 @@ static struct vmo *make_vmo(uint64_t size)
     return v;
 }
 
-cm_status_t vmo_make(uint64_t size, struct vmo **out)
+cm_status_t vmo_make(uint64_t size, struct kacct *a, struct vmo **out)
 {
-    if (vmo_slot() == 0)
-        return CM_ERR_NO_RESOURCES;
-    if (frames_to_grow(0, pages_for(size)) + 1 > frame_free_count())
-        return CM_ERR_NO_MEMORY;
-    *out = make_vmo(size);
+    cm_status_t st = charge_new(a, size);
+    if (st != CM_OK)
+        return st;
+    *out = make_vmo(size, a);
     return CM_OK;
 }
 
@@ -190,7 +231,7 @@ int64_t sys_vmo_create(struct proc *p, const uint64_t *a)
         st = check_new(p, size);
     if (st != CM_OK)
         return st;
-    return publish(p, make_vmo(size), CM_VMO_DEFAULT_RIGHTS, a[2]);
+    return publish(p, make_vmo(size, p->acct), CM_VMO_DEFAULT_RIGHTS, a[2]);
 }
 
 static cm_status_t get_vmo(struct proc *p, uint64_t h, cm_rights_t need, struct vmo **v,
@@ -287,8 +328,12 @@ int64_t sys_vmo_set_size(struct proc *p, const uint64_t *a)
         if (m->offset / CM_PAGE_SIZE + m->npages > n)
             return CM_ERR_BAD_STATE;
     }
-    if (n > v->npages && frames_to_grow(v->npages, n) > frame_free_count())
-        return CM_ERR_NO_MEMORY;
+    /* The VMO's creator pays for its pages, whoever resizes it: the
+     * charges stay with one account for the object's whole life. */
+    if (n > v->npages && (st = charge_pages(v->obj.acct, v->npages, n, 0)) != CM_OK)
+        return st;
+    if (n < v->npages)
+        uncharge_pages(v->obj.acct, n, v->npages, 0);
     /* Bytes a writable mapping left past the old size must not reappear. */
     if (size > v->size)
         zero_range(v, v->size, v->npages * CM_PAGE_SIZE < size ? v->npages * CM_PAGE_SIZE : size);
@@ -350,7 +395,7 @@ int64_t sys_vmo_snapshot(struct proc *p, const uint64_t *a)
     st = check_new(p, v->size);
     if (st != CM_OK)
         return st;
-    struct vmo *s = make_vmo(v->size);
+    struct vmo *s = make_vmo(v->size, p->acct);
     for (uint64_t i = 0; i < s->npages; i++)
         memcpy((void *)vmo_page(s, i), (const void *)vmo_page(v, i), CM_PAGE_SIZE);
     s->seal = CM_SEAL_IMMUTABLE;

@@ -1,0 +1,198 @@
+/* Accounts: carving, charging and the end of an account (account.h). */
+#include "account.h"
+
+#include <capmem/limits.h>
+
+#include "channel.h"
+#include "console.h"
+#include "frame.h"
+#include "ksbuf.h"
+#include "memlayout.h"
+#include "proc.h"
+#include "syscall.h"
+#include "syscall_abi.h"
+#include "usercopy.h"
+#include "vmo.h"
+
+/* See account.h: the PROCESSES budget bounds the live accounts. */
+#define KACCT_MAX MAX_PROCS
+
+static struct kacct accts[KACCT_MAX];
+static uint64_t live_accts;
+
+int kacct_kind_carved(cm_ledger_kind_t kind)
+{
+    return kind != CM_LEDGER_VIRTUAL && kind != CM_LEDGER_HANDLES && kind != CM_LEDGER_PINS;
+}
+
+uint64_t kacct_live_count(void)
+{
+    return live_accts;
+}
+
+/* The first account: the kernel's pools, every frame free now. */
+static void root_limits(uint64_t *limit, uint32_t *flags)
+{
+    uint64_t frames = frame_free_count() * CM_PAGE_SIZE;
+    limit[CM_LEDGER_VIRTUAL] = USER_TOP - USER_BASE;
+    limit[CM_LEDGER_COMMIT] = frames;
+    limit[CM_LEDGER_OBJECT_BACKING] = frames;
+    limit[CM_LEDGER_PINS] = 0;
+    limit[CM_LEDGER_HANDLES] = CM_MAX_HANDLES;
+    limit[CM_LEDGER_CHANNELS] = KOBJ_MAX_CHANNELS;
+    limit[CM_LEDGER_MESSAGES] = KMSG_MAX;
+    limit[CM_LEDGER_VMOS] = KOBJ_MAX_VMOS;
+    limit[CM_LEDGER_PROCESSES] = KACCT_MAX;
+    limit[CM_LEDGER_SBUFS] = KOBJ_MAX_SBUFS;
+    limit[CM_LEDGER_SBUF_CONSUMERS] = KOBJ_MAX_SBUF_CONSUMERS;
+    for (uint32_t k = 0; k < CM__LEDGER_KINDS; k++) {
+        /* No pins on this target: no device DMA yet (docs/ledger.md). */
+        flags[k] = k == CM_LEDGER_PINS ? 0
+                                       : CM_LEDGER_ENFORCED |
+                                             (kacct_kind_carved(k) ? CM_LEDGER_CARVED : 0);
+    }
+}
+
+static struct kacct *slot(void)
+{
+    for (uint32_t i = 0; i < KACCT_MAX; i++) {
+        if (!accts[i].live)
+            return &accts[i];
+    }
+    return 0;
+}
+
+cm_status_t kacct_new(struct kacct *parent, const uint64_t *quota, struct kacct **out)
+{
+    uint64_t limit[CM__LEDGER_KINDS];
+    uint32_t flags[CM__LEDGER_KINDS];
+    root_limits(limit, flags);
+    if (parent != 0) {
+        for (uint32_t k = 0; k < CM__LEDGER_KINDS; k++) {
+            uint64_t want = quota != 0 ? quota[k] : CMK_QUOTA_DEFAULT;
+            flags[k] = parent->l.flags[k];
+            if (kacct_kind_carved(k)) {
+                uint64_t room = kacct_room(parent, k);
+                limit[k] = want == CMK_QUOTA_DEFAULT ? room / 2 + room % 2 : want;
+            } else {
+                uint64_t cap = parent->l.limit[k];
+                limit[k] = want == CMK_QUOTA_DEFAULT || want > cap ? cap : want;
+            }
+        }
+        /* Carve every pool kind or none. */
+        for (uint32_t k = 0; k < CM__LEDGER_KINDS; k++) {
+            if (!kacct_kind_carved(k))
+                continue;
+            cm_status_t st = cm__ledger_give(&parent->l, k, limit[k]);
+            if (st != CM_OK) {
+                while (k-- > 0) {
+                    if (kacct_kind_carved(k))
+                        (void)cm__ledger_take_back(&parent->l, k, limit[k]);
+                }
+                return st;
+            }
+        }
+    }
+    struct kacct *a = slot();
+    if (a == 0)
+        panic("kacct_new: account table full despite the PROCESSES budget");
+    a->live = 1;
+    a->attached = 1;
+    a->parent = parent;
+    cm__ledger_init(&a->l, limit, flags);
+    live_accts++;
+    *out = a;
+    return CM_OK;
+}
+
+/* Ends an account with nothing charged and no process: its carved budget
+ * returns to the parent, which may end in turn. */
+static void maybe_end(struct kacct *a)
+{
+    while (a != 0 && a->live && !a->attached && cm__ledger_empty(&a->l)) {
+        struct kacct *parent = a->parent;
+        if (parent != 0) {
+            for (uint32_t k = 0; k < CM__LEDGER_KINDS; k++) {
+                if (kacct_kind_carved(k) &&
+                    cm__ledger_take_back(&parent->l, k, a->l.limit[k]) != CM_OK)
+                    panic("kacct: parent gave less than the child holds");
+            }
+        }
+        a->live = 0;
+        a->parent = 0;
+        live_accts--;
+        a = parent;
+    }
+}
+
+void kacct_detach(struct kacct *a)
+{
+    if (!a->attached)
+        panic("kacct_detach: twice");
+    a->attached = 0;
+    maybe_end(a);
+}
+
+cm_status_t kacct_charge(struct kacct *a, cm_ledger_kind_t kind, uint64_t amount)
+{
+    return cm__ledger_charge(&a->l, kind, amount);
+}
+
+void kacct_uncharge(struct kacct *a, cm_ledger_kind_t kind, uint64_t amount)
+{
+    if (cm__ledger_uncharge(&a->l, kind, amount) != CM_OK)
+        panic("kacct: %s released %lu of %lu charged", cm_ledger_kind_name(kind),
+              (unsigned long)amount, (unsigned long)a->l.used[kind]);
+    maybe_end(a);
+}
+
+cm_status_t kacct_lower(struct kacct *a, cm_ledger_kind_t kind, uint64_t limit)
+{
+    uint64_t freed = 0;
+    cm_status_t st = cm__ledger_lower_limit(&a->l, kind, limit, &freed);
+    if (st == CM_OK && a->parent != 0 && kacct_kind_carved(kind) &&
+        cm__ledger_take_back(&a->parent->l, kind, freed) != CM_OK)
+        panic("kacct_lower: parent gave less than the child holds");
+    return st;
+}
+
+uint64_t kacct_room(const struct kacct *a, cm_ledger_kind_t kind)
+{
+    return cm__ledger_available(&a->l, kind);
+}
+
+cm_status_t kacct_charge_frames(struct kacct *a, uint64_t n)
+{
+    if (n > UINT64_MAX / CM_PAGE_SIZE)
+        return CM_ERR_QUOTA_COMMIT;
+    cm_status_t st = cm__ledger_charge(&a->l, CM_LEDGER_COMMIT, n * CM_PAGE_SIZE);
+    if (st != CM_OK)
+        return st;
+    if (n > frame_free_count()) {
+        kacct_uncharge(a, CM_LEDGER_COMMIT, n * CM_PAGE_SIZE);
+        return cm__ledger_pressure_status();
+    }
+    return CM_OK;
+}
+
+void kacct_uncharge_frames(struct kacct *a, uint64_t n)
+{
+    kacct_uncharge(a, CM_LEDGER_COMMIT, n * CM_PAGE_SIZE);
+}
+
+/* The ledger syscalls: the caller's own account only. */
+int64_t sys_ledger_get(struct proc *p, const uint64_t *a)
+{
+    cm_ledger_info_t info;
+    if (a[0] == 0 || !user_range_ok(p, a[0], sizeof(info), 1))
+        return CM_ERR_INVALID_ARGS;
+    cm__ledger_info(&p->acct->l, &info);
+    return copyout(p, a[0], &info, sizeof(info));
+}
+
+int64_t sys_ledger_set_limit(struct proc *p, const uint64_t *a)
+{
+    if (a[0] >= CM__LEDGER_KINDS)
+        return CM_ERR_OUT_OF_RANGE;
+    return kacct_lower(p->acct, (cm_ledger_kind_t)a[0], a[1]);
+}
