@@ -1,9 +1,15 @@
+#include <stddef.h>
+
 #include "sbuf_ring.h"
 
 _Static_assert(sizeof(struct cm_sbuf_desc) == 16, "delivery descriptor is ABI");
 _Static_assert(sizeof(struct cm_sbuf_rel) == 16, "release descriptor is ABI");
-_Static_assert(sizeof(struct cm_sbuf_prod_ctl) == 64, "producer control line");
-_Static_assert(sizeof(struct cm_sbuf_cons_ctl) == 64, "consumer control line");
+_Static_assert(sizeof(struct cm_sbuf_prod_ctl) == 128, "producer control lines");
+_Static_assert(sizeof(struct cm_sbuf_cons_ctl) == 128, "consumer control lines");
+/* The word each side spins on is alone on its line with what is written
+ * together with it (docs/sbuf.md, "Memory layout"). */
+_Static_assert(offsetof(struct cm_sbuf_prod_ctl, rel_head) == 64, "rel_head off tail's line");
+_Static_assert(offsetof(struct cm_sbuf_cons_ctl, rel_tail) == 64, "rel_tail off read's line");
 _Static_assert(CM_SBUF_MAX_SLOTS <= 0xffffu, "slot numbers fit the 16-bit ring mirror");
 _Static_assert(CM_SBUF_MAX_CONSUMERS <= 32u, "holder sets are 32-bit masks");
 _Static_assert((CM_SBUF_SLOT_ALIGN & (CM_SBUF_SLOT_ALIGN - 1u)) == 0, "alignment is a power of two");

@@ -42,6 +42,15 @@ static struct cm_sbuf_slot *slots_of(struct cm__sbuf *b)
 
 /* ---- consumer positions ---- */
 
+/* Under the lock. */
+static void area_put(struct cm__sbuf_area *a)
+{
+    if (--a->refs == 0) {
+        munmap(a->addr, a->size);
+        free(a);
+    }
+}
+
 static void link_drop(struct cm__sbuf *b, uint32_t c)
 {
     struct cm__sbuf_link *l = &b->links[c];
@@ -54,9 +63,11 @@ static void link_drop(struct cm__sbuf *b, uint32_t c)
     }
     if (l->prod != NULL)
         munmap(l->prod, b->lay.prod_area_size);
-    if (l->cons != NULL)
+    if (l->cons_map != NULL)
+        area_put(l->cons_map);
+    else if (l->cons != NULL)
         munmap(l->cons, b->lay.cons_area_size);
-    *l = (struct cm__sbuf_link){ -1, NULL, NULL };
+    *l = (struct cm__sbuf_link){ -1, NULL, NULL, NULL };
 }
 
 /* The consumer's socket hung up: it is gone, everything it had returns. */
@@ -78,8 +89,10 @@ static void evict(struct cm__sbuf *b, uint32_t c)
  * Wake-ups (consumer bytes, evfd) are drained only while no loan sleeps on
  * epfd: a sleeper re-checks readiness when it runs, and a wake-up drained
  * by another thread before then would leave it asleep with a slot free.
- * A woken sleeper drains them itself once it is no longer counted. */
-static void check_sockets(struct cm__sbuf *b)
+ * A woken sleeper drains them itself once it is no longer counted: one
+ * packet per ready socket (`one`: its poll just said there is one), or up
+ * to CM__SBUF_DRAIN_MAX (a look that must leave no stale byte behind). */
+static void check_sockets(struct cm__sbuf *b, int one)
 {
     struct epoll_event ev[CM_SBUF_MAX_CONSUMERS + 1];
     const int drain = b->sleepers == 0;
@@ -95,7 +108,8 @@ static void check_sockets(struct cm__sbuf *b)
         if (c >= b->cfg.max_consumers || b->links[c].sock < 0)
             continue;
         if ((ev[i].events & (EPOLLHUP | EPOLLERR)) != 0 ||
-            (drain && cm__sbuf_drain(b->links[c].sock)))
+            (drain && (one ? cm__sbuf_drain_one(b->links[c].sock) == 1
+                           : cm__sbuf_drain(b->links[c].sock))))
             consumer_gone(b, c);
     }
 }
@@ -133,12 +147,17 @@ static void reap(struct cm__sbuf *b, uint32_t c)
     SB_STORE_REL(&l->prod->rel_head, b->own.peers[c].rel_head);
 }
 
-static void reap_all(struct cm__sbuf *b)
+static void reap_active(struct cm__sbuf *b)
 {
-    check_sockets(b);
     for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
         if ((b->own.active >> c) & 1u)
             reap(b, c);
+}
+
+static void reap_all(struct cm__sbuf *b)
+{
+    check_sockets(b, 0);
+    reap_active(b);
 }
 
 /* A thread other than a sleeping loan's made slots FREE (its reap drained
@@ -185,14 +204,18 @@ static void take_back(struct cm__sbuf *b)
     }
 }
 
-/* One attempt at a loan, under the lock. */
-static cm_status_t try_loan(struct cm__sbuf *b, cm_sbuf_loan_t *loan)
+/* One attempt at a loan, under the lock. `look`: also look for consumers
+ * that died (one epoll_wait), for a loan that will not sleep: a sleeping
+ * one learns of a death from its poll, which a hang-up wakes at once. */
+static cm_status_t try_loan(struct cm__sbuf *b, cm_sbuf_loan_t *loan, int look)
 {
     uint64_t id;
     uint32_t slot;
     cm_status_t st = cm__sbuf_own_loan(&b->own, &id, &slot);
     if (st == CM_ERR_SHOULD_WAIT) {
-        reap_all(b);
+        if (look)
+            check_sockets(b, 0);
+        reap_active(b);
         if (b->cfg.policy == CM_SBUF_DROP_OLDEST)
             take_back(b);
         st = cm__sbuf_own_loan(&b->own, &id, &slot);
@@ -258,7 +281,10 @@ static void sbuf_after_fork_child(struct cm__hobj *obj)
     for (uint32_t c = 0; c < CM_SBUF_MAX_CONSUMERS; c++) {
         if (b->links[c].sock >= 0)
             close(b->links[c].sock);
-        b->links[c] = (struct cm__sbuf_link){ -1, NULL, NULL };
+        /* The mapping is not here (MADV_DONTFORK); a spinning thread's
+         * references stayed in the parent with the thread. */
+        free(b->links[c].cons_map);
+        b->links[c] = (struct cm__sbuf_link){ -1, NULL, NULL, NULL };
     }
     b->data = NULL;
     close_own_fds(b);
@@ -314,7 +340,7 @@ static void buffer_arm(struct cm__hobj *obj)
     pthread_mutex_lock(&b->lock);
     if (!b->inert) {
         uint32_t free_before = b->own.free;
-        check_sockets(b); /* drains only while nothing else sleeps */
+        check_sockets(b, 0); /* drains only while nothing else sleeps */
         wake_loans(b, free_before);
         b->sleepers++;
         set_prod_waiting(b, 1);
@@ -362,12 +388,13 @@ cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
     b->hdr.after_fork_child = sbuf_after_fork_child;
     b->hdr.signals = &buffer_signal_ops;
     pthread_mutex_init(&b->lock, NULL);
+    b->spin = (struct cm__sbuf_spin){ CM__SBUF_SPIN_PROBE };
     b->cfg = cfg;
     b->lay = lay;
     b->data_fd = b->epfd = b->evfd = -1;
     b->owner = getpid();
     for (uint32_t c = 0; c < CM_SBUF_MAX_CONSUMERS; c++)
-        b->links[c] = (struct cm__sbuf_link){ -1, NULL, NULL };
+        b->links[c] = (struct cm__sbuf_link){ -1, NULL, NULL, NULL };
     struct cm_sbuf_slot *slots = slots_of(b);
     struct cm_sbuf_peer *peers = (struct cm_sbuf_peer *)(slots + nslots);
     uint16_t *mirror = (uint16_t *)(peers + npeers);
@@ -436,6 +463,13 @@ static cm_status_t link_make(struct cm__sbuf *b, uint32_t c, int *prod_fd, int *
         st = cm__sbuf_map_producer(*cons_fd, b->lay.cons_area_size, &m);
     if (st == CM_OK) {
         l->cons = m;
+        l->cons_map = malloc(sizeof(*l->cons_map));
+        if (l->cons_map == NULL)
+            st = CM_ERR_NO_MEMORY; /* link_drop unmaps l->cons */
+        else
+            *l->cons_map = (struct cm__sbuf_area){ m, b->lay.cons_area_size, 1 };
+    }
+    if (st == CM_OK) {
         l->cons->read = p->floor;
         l->cons->rel_tail = p->rel_head;
         l->cons->rel_word = (uint32_t)p->rel_head;
@@ -479,7 +513,7 @@ cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
     }
     /* Positions of consumers that are gone come back first. */
     uint32_t free_before = b->own.free;
-    check_sockets(b);
+    check_sockets(b, 0);
     wake_loans(b, free_before);
     if ((st = cm__sbuf_own_join(&b->own, &c)) != CM_OK)
         goto out;
@@ -531,6 +565,108 @@ static cm_status_t producer_sleep(cm_handle_t h, struct cm__sbuf *b, uint64_t de
     return cm__handle_wait_fd(h, &b->hdr, b->epfd, POLLIN, deadline, &rev);
 }
 
+/* Under the lock, after a sleep whose poll said epfd is readable (the loan
+ * no longer counted in sleepers): takes the wake-up that woke it. With one
+ * consumer and nothing else asleep, that is one recv on its socket, no
+ * epoll_wait; nothing there means another source (the eventfd, a hang-up
+ * already read): the full look. */
+static void after_wake(struct cm__sbuf *b)
+{
+    uint32_t only = CM_SBUF_MAX_CONSUMERS, n = 0;
+    for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
+        if (b->links[c].sock >= 0) {
+            only = c;
+            n++;
+        }
+    if (b->sleepers == 0 && n == 1) {
+        int r = cm__sbuf_drain_one(b->links[only].sock);
+        if (r == 1)
+            consumer_gone(b, only);
+        if (r >= 0)
+            return;
+    }
+    check_sockets(b, 1);
+}
+
+/* What a spinning loan watches: each active consumer's rel_tail as the last
+ * reap left it (a release is what frees a slot under BLOCK), through
+ * references that keep the areas mapped while it spins without the lock. */
+struct spin_watch {
+    uint32_t n;
+    struct cm__sbuf_area *area[CM_SBUF_MAX_CONSUMERS];
+    const uint64_t *word[CM_SBUF_MAX_CONSUMERS];
+    uint64_t seen[CM_SBUF_MAX_CONSUMERS];
+};
+
+/* Under the lock: records this thread's CPU in every consumer's producer
+ * area and says whether every active consumer last waited on the same one
+ * (then no release can come while this thread spins). A hint only. */
+static int peers_on_this_cpu(struct cm__sbuf *b)
+{
+    uint32_t me = cm__sbuf_cpu_tag();
+    int all = me != 0;
+    for (uint32_t c = 0; c < b->cfg.max_consumers; c++) {
+        struct cm__sbuf_link *l = &b->links[c];
+        if (l->prod == NULL)
+            continue;
+        if (SB_LOAD_RLX(&l->prod->prod_cpu) != me)
+            SB_STORE_RLX(&l->prod->prod_cpu, me);
+        if (((b->own.active >> c) & 1u) != 0 && SB_LOAD_RLX(&l->cons->cons_cpu) != me)
+            all = 0;
+    }
+    return all;
+}
+
+/* Under the lock, right after a failed try_loan (which reaped every active
+ * consumer). Returns 0 if there is nothing to watch. */
+static int spin_begin(struct cm__sbuf *b, struct spin_watch *w)
+{
+    w->n = 0;
+    for (uint32_t c = 0; c < b->cfg.max_consumers; c++) {
+        struct cm__sbuf_link *l = &b->links[c];
+        if (((b->own.active >> c) & 1u) == 0 || l->cons_map == NULL)
+            continue;
+        l->cons_map->refs++;
+        w->area[w->n] = l->cons_map;
+        w->word[w->n] = &l->cons->rel_tail;
+        w->seen[w->n] = b->own.peers[c].rel_head;
+        w->n++;
+    }
+    return w->n > 0;
+}
+
+/* Under the lock. */
+static void spin_end(struct spin_watch *w)
+{
+    for (uint32_t k = 0; k < w->n; k++)
+        area_put(w->area[k]);
+    w->n = 0;
+}
+
+/* Without the lock: up to `budget` pauses until a watched rel_tail moves
+ * (a hostile consumer moving it only ends the spin early: the locked reap
+ * judges what it wrote). Returns the pauses spent: `budget` if nothing
+ * moved. */
+static uint32_t spin_releases(const struct spin_watch *w, uint32_t budget)
+{
+    for (uint32_t i = 0; i < budget; i++) {
+        for (uint32_t k = 0; k < w->n; k++)
+            if (SB_LOAD_RLX(w->word[k]) != w->seen[k])
+                return i;
+        cm__sbuf_relax();
+    }
+    return budget;
+}
+
+/* A loan that finds no slot: under BLOCK with more than one CPU it spins
+ * (adaptive budget, as the consumer's receive) on the consumers' release
+ * words without the lock, then sleeps once per wait: announce
+ * (prod_waiting), fence, look again, poll epfd, which a release byte, a
+ * hang-up or the eventfd wakes; on waking it takes that one wake-up and
+ * looks again. Busy-poll spins the same way until the deadline, taking the
+ * lock only when a release word moved or every CM__SBUF_BUSY_LOOK pauses
+ * (then it also looks for dead consumers). A loan that will not sleep
+ * (timeout 0, busy) looks for dead consumers itself. */
 cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
                          cm_sbuf_loan_t *loan)
 {
@@ -544,35 +680,67 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
     if ((st = get_producer(buffer, &b)) != CM_OK)
         return st;
     const int busy = (flags & CM_SBUF_BUSY_POLL) != 0;
+    int look = timeout_ns == 0, woke = 0, spun = 0, slept = 0;
+    uint64_t wait0 = 0, spin_ns = 0; /* cm__sbuf_ticks */
+    uint32_t paused = 0;
+    struct spin_watch w = { 0 };
     for (;;) {
         pthread_mutex_lock(&b->lock);
-        st = b->inert ? CM_ERR_BAD_STATE : try_loan(b, loan);
-        if (st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy) {
-            /* Dekker with the consumers' release (host/sbuf_consumer.c):
-             * announce, fence, look again, then sleep. A BLOCK producer
-             * waits on slow consumers, not on latency: it does not spin. */
-            set_prod_waiting(b, 1);
-            SB_FENCE();
-            st = try_loan(b, loan);
+        spin_end(&w);
+        if (woke && !b->inert)
+            after_wake(b);
+        st = b->inert ? CM_ERR_BAD_STATE : try_loan(b, loan, look);
+        look = woke = 0;
+        int spin = 0;
+        if (st == CM_ERR_SHOULD_WAIT && timeout_ns != 0) {
+            if (busy || (!spun && cm__sbuf_spin_useful() && !peers_on_this_cpu(b)))
+                spin = spin_begin(b, &w);
+            if (!busy && !spin) {
+                /* Dekker with the consumers' release (host/sbuf_consumer.c):
+                 * announce, fence, look again, then sleep. */
+                set_prod_waiting(b, 1);
+                SB_FENCE();
+                st = try_loan(b, loan, 0);
+            }
         }
         if (st == CM_OK)
             wake_loans(b, 0); /* our reap may have freed more than we took */
-        const int sleeping = st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy;
+        if (st != CM_ERR_SHOULD_WAIT && spun && !busy)
+            cm__sbuf_spin_adapt(&b->spin, !slept, paused, spin_ns,
+                                wait0 != 0 ? cm__sbuf_ticks() - wait0 : 0);
+        const uint32_t budget = busy ? CM__SBUF_BUSY_LOOK : b->spin.budget;
+        const int sleeping = st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy && !spin;
         if (sleeping)
             b->sleepers++;
+        if (st != CM_ERR_SHOULD_WAIT)
+            spin_end(&w);
         pthread_mutex_unlock(&b->lock);
         if (st != CM_ERR_SHOULD_WAIT || timeout_ns == 0)
             break;
         if (busy) {
             if (cm__deadline_passed(deadline, cm__now_ns())) {
+                pthread_mutex_lock(&b->lock);
+                spin_end(&w);
+                pthread_mutex_unlock(&b->lock);
                 st = CM_ERR_TIMED_OUT;
                 break;
             }
-            cm__sbuf_relax();
+            if (!spin)
+                cm__sbuf_relax(); /* nothing to watch (no consumer) */
+            else if (spin_releases(&w, budget) == budget)
+                look = 1; /* quiet for a while: look for dead consumers */
+            continue;
+        }
+        if (spin) {
+            wait0 = cm__sbuf_ticks();
+            paused = spin_releases(&w, budget);
+            spin_ns = cm__sbuf_ticks() - wait0;
+            spun = 1;
             continue;
         }
         cm__sbuf_test_point(CM__SBUF_TP_LOAN_SLEEP);
         st = producer_sleep(buffer, b, deadline);
+        slept = spun = 1;
         pthread_mutex_lock(&b->lock);
         b->sleepers--;
         if (b->sleepers == 0)
@@ -583,7 +751,7 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
             st = CM_ERR_TIMED_OUT;
         if (st == CM_ERR_TIMED_OUT) {
             /* One last look, so a slot freed at the deadline is not missed. */
-            st = try_loan(b, loan);
+            st = try_loan(b, loan, 1);
             if (st == CM_ERR_SHOULD_WAIT)
                 st = CM_ERR_TIMED_OUT;
             pthread_mutex_unlock(&b->lock);
@@ -592,6 +760,7 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
         pthread_mutex_unlock(&b->lock);
         if (st != CM_OK)
             break;
+        woke = 1;
     }
     cm__hobj_put(&b->hdr);
     return st;

@@ -63,7 +63,7 @@ static cm_status_t consumer_map(const cm_sbuf_config_t *cfg, uint32_t pos, int d
     c->lay = lay;
     c->pos = pos;
     c->sock = c->data_fd = c->prod_fd = c->cons_fd = -1;
-    c->spin = CM__SBUF_SPIN_MIN;
+    c->spin = (struct cm__sbuf_spin){ CM__SBUF_SPIN_PROBE };
     void *d = NULL, *p = NULL, *k = NULL;
     cm_status_t st = cm__sbuf_map(data_fd, lay.data_size, PROT_READ, &d);
     if (st == CM_OK) {
@@ -125,16 +125,20 @@ static void waiting_clear(struct cm__sbuf_consumer *c)
 
 /* One receive attempt, under the lock. cap: the largest length accepted
  * (UINT32_MAX for a zero-copy receive); a longer message stays queued and
- * BUFFER_TOO_SMALL reports its length. */
+ * BUFFER_TOO_SMALL reports its length. `look`: an empty ring also looks
+ * at the socket (drains it, or sees the hang-up) and then at the ring once
+ * more, for a receive that will not sleep (timeout 0, deadline reached,
+ * busy-poll now and then): one that sleeps learns the same from its poll,
+ * and its wake-up was drained before this attempt (c->hup). */
 static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t *msg,
-                        struct cm_sbuf_desc *got)
+                        struct cm_sbuf_desc *got, int look)
 {
     /* DROP_OLDEST retries when the producer moves read under us. An honest
      * producer moves it only by taking entries back; a hostile one could
      * flip it forever, holding us in here. After this many the attempt is
      * SHOULD_WAIT with c->contended set: the caller spins and checks its
      * deadline, and never sleeps on it. */
-    int looked_again = 0, hup = 0;
+    int looked_again = !look, hup = c->hup;
     c->contended = 0;
     if (c->moved)
         return CM_ERR_BAD_HANDLE;
@@ -172,6 +176,7 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
                  * release, and we for its publish, would both wait). */
                 hup = c->sleepers == 0 && c->owaiters == 0 ? cm__sbuf_drain(c->sock)
                                                            : cm__sbuf_hung_up(c->sock);
+                c->hup |= hup;
                 looked_again = 1;
                 continue;
             }
@@ -265,6 +270,39 @@ static int worth_a_look(const struct cm__sbuf_consumer *c)
            SB_LOAD_RLX(&c->prod->state) != CM_SBUF_CTL_OPEN;
 }
 
+/* Under the lock: records this thread's CPU for the producer and says
+ * whether the producer last waited on the same one (then nothing can
+ * arrive while this thread spins). A hint only: a wrong value costs a
+ * spin or a sleep, nothing else. */
+static int peer_on_this_cpu(struct cm__sbuf_consumer *c)
+{
+    uint32_t me = cm__sbuf_cpu_tag();
+    if (!c->moved && SB_LOAD_RLX(&c->cons->cons_cpu) != me)
+        SB_STORE_RLX(&c->cons->cons_cpu, me);
+    return me != 0 && SB_LOAD_RLX(&c->prod->prod_cpu) == me;
+}
+
+/* Under the lock, after a sleep whose poll returned revents (the receive
+ * no longer counted in sleepers): takes its wake-up, one packet, unless
+ * another thread sleeps on the socket (the byte may be its wake-up) or the
+ * consumer moved. */
+static void after_wake(struct cm__sbuf_consumer *c, short rev)
+{
+    if (c->moved)
+        return; /* the socket is the receiver's now: take reports BAD_HANDLE */
+    if (rev & (POLLHUP | POLLERR))
+        c->hup = 1;
+    else if (c->sleepers == 0 && c->owaiters == 0 && cm__sbuf_drain_one(c->sock) == 1)
+        c->hup = 1;
+}
+
+/* Empty ring: spin on the tail lock-free (adaptive budget; more than one
+ * CPU), then sleep once per wait: announce (cons_waiting), fence, look
+ * again, poll the socket, which a publish's byte or the producer's death
+ * wakes; on waking take that one wake-up and look again. Busy-poll spins
+ * lock-free until the deadline, taking the lock when the tail or state
+ * moved, or every CM__SBUF_BUSY_LOOK pauses (then it also looks at the
+ * socket for the producer's death). */
 static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, int copy,
                            void *buf, uint32_t cap, cm_sbuf_msg_t *msg)
 {
@@ -280,20 +318,26 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         return st;
     struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
     const int busy = (flags & CM_SBUF_BUSY_POLL) != 0;
-    int spun = 0, slept = 0;
+    int spun = 0, slept = 0, look = timeout_ns == 0, woke = 0;
+    uint64_t wait0 = 0, spin_ns = 0; /* cm__sbuf_ticks */
+    uint32_t paused = 0;
+    short rev = 0;
     struct cm_sbuf_desc d;
     for (;;) {
         pthread_mutex_lock(&c->lock);
-        st = take(c, copy ? cap : UINT32_MAX, msg, &d);
+        if (woke)
+            after_wake(c, rev);
+        st = take(c, copy ? cap : UINT32_MAX, msg, &d, look);
+        look = woke = 0;
         int will_sleep = st == CM_ERR_SHOULD_WAIT && !c->contended && timeout_ns != 0 && !busy &&
-                         (spun || !cm__sbuf_spin_useful()) &&
-                         !cm__deadline_passed(deadline, cm__now_ns());
+                         !cm__deadline_passed(deadline, cm__now_ns()) &&
+                         (spun || !cm__sbuf_spin_useful() || peer_on_this_cpu(c));
         if (will_sleep) {
             /* Dekker with publish (host/sbuf.c): announce, fence, look
              * again, then sleep. */
             SB_STORE_RLX(&c->cons->cons_waiting, 1u);
             SB_FENCE();
-            st = take(c, copy ? cap : UINT32_MAX, msg, &d);
+            st = take(c, copy ? cap : UINT32_MAX, msg, &d, 0);
             will_sleep = st == CM_ERR_SHOULD_WAIT && !c->contended;
         }
         if (st == CM_OK && copy) {
@@ -304,9 +348,10 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         /* The flag stays while another thread sleeps on it. */
         if (st != CM_ERR_SHOULD_WAIT)
             waiting_clear(c);
-        if (st != CM_ERR_SHOULD_WAIT && spun)
-            c->spin = cm__sbuf_spin_adapt(c->spin, !slept);
-        uint32_t budget = c->spin;
+        if (st != CM_ERR_SHOULD_WAIT && spun && !busy)
+            cm__sbuf_spin_adapt(&c->spin, !slept, paused, spin_ns,
+                                wait0 != 0 ? cm__sbuf_ticks() - wait0 : 0);
+        uint32_t budget = c->spin.budget;
         if (will_sleep)
             c->sleepers++;
         pthread_mutex_unlock(&c->lock);
@@ -314,20 +359,41 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             break;
         if (!will_sleep) {
             if (cm__deadline_passed(deadline, cm__now_ns())) {
-                st = CM_ERR_TIMED_OUT;
+                /* One last look (with the socket), as after a sleep. */
+                pthread_mutex_lock(&c->lock);
+                st = take(c, copy ? cap : UINT32_MAX, msg, &d, 1);
+                if (st == CM_OK && copy) {
+                    memcpy(buf, msg->data, d.len);
+                    msg->data = NULL;
+                    st = do_release(c, d.seq);
+                }
+                pthread_mutex_unlock(&c->lock);
+                if (st == CM_ERR_SHOULD_WAIT)
+                    st = CM_ERR_TIMED_OUT;
                 break;
             }
             if (busy) {
-                cm__sbuf_relax();
+                /* Lock-free on this object's own mappings; a hostile
+                 * producer moving tail only brings us to the locked take,
+                 * which judges it. */
+                uint32_t i = 0;
+                while (i < CM__SBUF_BUSY_LOOK && !worth_a_look(c)) {
+                    cm__sbuf_relax();
+                    i++;
+                }
+                look = i == CM__SBUF_BUSY_LOOK;
                 continue;
             }
             /* Spin on the tail (adaptive budget) before paying a sleep. */
-            for (uint32_t i = 0; i < budget && !worth_a_look(c); i++)
+            wait0 = cm__sbuf_ticks();
+            while (paused < budget && !worth_a_look(c)) {
                 cm__sbuf_relax();
+                paused++;
+            }
+            spin_ns = cm__sbuf_ticks() - wait0;
             spun = 1;
             continue;
         }
-        short rev;
         cm__sbuf_test_point(CM__SBUF_TP_RECV_SLEEP);
         st = cm__handle_wait_fd(h, obj, c->sock, POLLIN, deadline, &rev);
         slept = spun = 1;
@@ -339,7 +405,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         if (last_look) {
             /* One last look, so a message published at the deadline is
              * not missed. */
-            st = take(c, copy ? cap : UINT32_MAX, msg, &d);
+            st = take(c, copy ? cap : UINT32_MAX, msg, &d, 1);
             if (st == CM_OK && copy) {
                 memcpy(buf, msg->data, d.len);
                 msg->data = NULL;
@@ -351,6 +417,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         pthread_mutex_unlock(&c->lock);
         if (last_look || st != CM_OK)
             break;
+        woke = 1;
     }
     if (st != CM_OK) {
         /* Leaving without a message: unless another thread sleeps, nobody

@@ -33,12 +33,58 @@ extern int cm__sbuf_fence_word;
 #define SB_FENCE()         __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
 
+/* Adaptive spin budget (pauses) of a waiting receive or loan, under the
+ * object's lock. It starts at CM__SBUF_SPIN_PROBE and doubles after a wait
+ * a spin settled. After one that slept anyway it becomes what would have
+ * covered that whole wait (measured: spin and sleep), if at most
+ * CM__SBUF_SPIN_MAX, else it halves (not below CM__SBUF_SPIN_MIN). Sizing
+ * by the wait is what gets two sleeping sides out: each side's wait is
+ * the other's wake-up, so only a spin longer than a wake-up (60 us across
+ * CPUs on the loaded test machine: 2100 pauses) ever settles again. A
+ * side does not spin at all when the other last waited on the same CPU
+ * (cm__sbuf_cpu_tag in the control words): a pause costs about 28 ns here
+ * and nothing can arrive while it spins. */
+struct cm__sbuf_spin {
+    uint32_t budget;
+};
+void cm__sbuf_spin_adapt(struct cm__sbuf_spin *sp, int settled, uint32_t pauses,
+                         uint64_t spin_ticks, uint64_t wait_ticks);
+/* A cheap clock for sizing spins (units cancel: only ratios of two
+ * readings on one thread are used): the cycle counter where there is one,
+ * else the monotonic clock. */
+static inline uint64_t cm__sbuf_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_ia32_rdtsc();
+#elif defined(__aarch64__)
+    uint64_t v;
+    __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
+    return v;
+#else
+    return cm__now_ns();
+#endif
+}
+/* This thread's CPU + 1 (0: unknown), for the prod_cpu/cons_cpu hints. */
+uint32_t cm__sbuf_cpu_tag(void);
+#define CM__SBUF_SPIN_MIN 64u
+#define CM__SBUF_SPIN_PROBE 1024u
 /* The producer's view of consumer position c, valid while the core says
  * the position is ACTIVE or EVICTED. */
 struct cm__sbuf_link {
     int sock;                      /* our end of the consumer's socketpair */
     struct cm_sbuf_prod_ctl *prod; /* producer area, read-write here */
     struct cm_sbuf_cons_ctl *cons; /* consumer area, read-write (we CAS read) */
+    struct cm__sbuf_area *cons_map; /* owns the cons mapping (NULL: none) */
+};
+
+/* A mapping of a consumer area, counted (under the buffer's lock): the
+ * link holds one reference, and each loan spinning without the lock on
+ * the area's rel_tail holds one, so a consumer that dies meanwhile cannot
+ * have its area unmapped under the spin; the last reference unmaps. */
+struct cm__sbuf_area {
+    void *addr;
+    uint64_t size;
+    uint32_t refs;
 };
 
 /* A buffer: the producer role. Its bookkeeping (own and the arrays it
@@ -55,6 +101,7 @@ struct cm__sbuf {
     int evfd;                      /* wakes this process's sleeping loans when
                                       another of its threads frees a slot */
     uint32_t sleepers;             /* loans asleep on epfd (under lock) */
+    struct cm__sbuf_spin spin;     /* adaptive spin of a BLOCK loan (under lock) */
     pid_t owner;                   /* the creating process */
     int inert;                     /* a forked child's copy: no producer role */
     struct cm_sbuf_own own;
@@ -76,7 +123,7 @@ struct cm__sbuf_consumer {
     const uint8_t *data;           /* read-only mapping of the data */
     const struct cm_sbuf_prod_ctl *prod; /* read-only */
     struct cm_sbuf_cons_ctl *cons; /* read-write */
-    uint32_t spin;                 /* adaptive spin budget (pauses) */
+    struct cm__sbuf_spin spin;     /* adaptive spin (under lock) */
     uint32_t sleepers;             /* receives asleep on sock (under lock) */
     uint32_t owaiters;             /* object waits armed on sock (under lock) */
     /* Sent over a channel (under lock): its state is the receiver's now;
@@ -91,6 +138,9 @@ struct cm__sbuf_consumer {
      * be queued, and no wake-up may come for it): the receive spins and
      * checks its deadline instead. */
     int contended;
+    /* Its socket hung up (under lock): the producer is gone, its last
+     * tail is final. Latched when a look or a woken sleep sees it. */
+    int hup;
     struct cm_sbuf_cons cs;
     struct cm_sbuf_hold holds[];   /* cfg.max_held */
 };
@@ -149,6 +199,17 @@ void cm__sbuf_kick(int sock);
  * up. */
 int cm__sbuf_drain(int sock);
 #define CM__SBUF_DRAIN_MAX 64u
+/* Reads one wake-up packet (one recv): for a side whose poll just reported
+ * the socket readable. An honest peer sends one byte per announced sleep;
+ * a byte left over only makes the next sleep's poll return at once (a
+ * spurious wake-up, never a lost one: bytes are drained before the
+ * condition is looked at again, never between that look and the sleep).
+ * Returns 1 if the peer hung up, 0 if it read a packet, -1 if there was
+ * none. */
+int cm__sbuf_drain_one(int sock);
+/* Pauses a busy-poll loan or receive spins without the lock before it
+ * looks for the peer's death (one system call) and at its deadline. */
+#define CM__SBUF_BUSY_LOOK 1024u
 /* Attempts of one receive before it reports SHOULD_WAIT while the producer
  * keeps moving the read index under it (DROP_OLDEST; host/sbuf_consumer.c). */
 #define CM__SBUF_TAKE_RETRIES 64u
@@ -158,10 +219,6 @@ int cm__sbuf_hung_up(int sock);
 int cm__sbuf_spin_useful(void);
 /* One pause of a spin loop. */
 void cm__sbuf_relax(void);
-/* Adaptive spin budget: after a wait that a spin of `budget` settled
- * (settled 1) or that had to sleep (0). */
-uint32_t cm__sbuf_spin_adapt(uint32_t budget, int settled);
-#define CM__SBUF_SPIN_MIN 64u
 #define CM__SBUF_SPIN_MAX 16384u
 
 /* A memfd of `size` bytes for an area. Errors: NO_RESOURCES, NO_MEMORY. */

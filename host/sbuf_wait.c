@@ -47,6 +47,20 @@ int cm__sbuf_drain(int sock)
     return 0;
 }
 
+int cm__sbuf_drain_one(int sock)
+{
+    char buf[64];
+    ssize_t n;
+    do
+        n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n > 0)
+        return 0;
+    if (n == 0)
+        return 1;
+    return errno == ECONNRESET ? 1 : -1;
+}
+
 int cm__sbuf_hung_up(int sock)
 {
     struct pollfd p = { sock, POLLIN, 0 };
@@ -76,11 +90,32 @@ void cm__sbuf_relax(void)
 #endif
 }
 
-uint32_t cm__sbuf_spin_adapt(uint32_t budget, int settled)
+void cm__sbuf_spin_adapt(struct cm__sbuf_spin *sp, int settled, uint32_t pauses,
+                         uint64_t spin_ticks, uint64_t wait_ticks)
 {
-    if (settled)
-        return budget >= CM__SBUF_SPIN_MAX / 2 ? CM__SBUF_SPIN_MAX : budget * 2;
-    return budget <= CM__SBUF_SPIN_MIN * 2 ? CM__SBUF_SPIN_MIN : budget / 2;
+    if (settled) {
+        sp->budget = sp->budget >= CM__SBUF_SPIN_MAX / 2 ? CM__SBUF_SPIN_MAX : sp->budget * 2;
+        return;
+    }
+    /* The pauses that would have covered this whole wait, and a quarter
+     * more: a wait that a spin of at most MAX would have settled is spun
+     * next time (wait_ticks / spin_ticks < 2^32 / pauses: no overflow). */
+    if (pauses > 0 && spin_ticks > 0 && wait_ticks / spin_ticks < CM__SBUF_SPIN_MAX) {
+        uint64_t need = wait_ticks / spin_ticks * pauses +
+                        wait_ticks % spin_ticks * pauses / spin_ticks;
+        need += need / 4;
+        if (need <= CM__SBUF_SPIN_MAX) {
+            sp->budget = need < CM__SBUF_SPIN_MIN ? CM__SBUF_SPIN_MIN : (uint32_t)need;
+            return;
+        }
+    }
+    sp->budget = sp->budget <= CM__SBUF_SPIN_MIN * 2 ? CM__SBUF_SPIN_MIN : sp->budget / 2;
+}
+
+uint32_t cm__sbuf_cpu_tag(void)
+{
+    int c = sched_getcpu();
+    return c >= 0 ? (uint32_t)c + 1u : 0u;
 }
 
 cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd)

@@ -123,7 +123,7 @@ static void test_layout_rounds_stride_to_a_line_and_rings_to_a_power_of_two(void
     c.slot_count = CM_SBUF_MAX_SLOTS;
     assert_status(cm__sbuf_layout(&c, &l), CM_OK);
     assert_int_equal(l.ring_size, CM_SBUF_MAX_SLOTS);
-    /* 64-byte control line + 1024 x 16-byte entries, page-rounded. */
+    /* 128-byte control block + 1024 x 16-byte entries, page-rounded. */
     assert_int_equal(l.prod_area_size, 5 * CM_PAGE_SIZE);
     assert_status(cm__sbuf_layout(&c, NULL), CM_ERR_INVALID_ARGS);
     assert_int_equal(cm__sbuf_pow2(1), 1);

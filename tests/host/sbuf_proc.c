@@ -18,6 +18,7 @@
 #include <capmem/sbuf.h>
 #include "common/child.h"
 #include "common/leakcheck.h"
+#include "common/threads.h"
 #include "../../host/sbuf_internal.h"
 
 #define SEC (1000000000ll)
@@ -45,9 +46,31 @@ static void produce(cm_handle_t buf, uint64_t seq, uint32_t len)
     assert_true(got == seq);
 }
 
-static void test_consumer_killed_holding_slots_is_reclaimed(void **state)
+/* The consumer process is killed holding every slot, either before the
+ * loan (the loan looks for deaths) or, with `during`, while the loan
+ * already waits: spinning without the lock on the consumer's release word
+ * (busy-poll, or the adaptive spin of a blocking loan) or asleep. The loan
+ * must get the slot back, not time out (a busy-poll loan looks for deaths
+ * itself every CM__SBUF_BUSY_LOOK pauses; at its deadline it does not).
+ * With `info`, another thread calls get_info meanwhile, which notices the
+ * death too and drops the consumer's area: the spinning loan holds a
+ * reference on it (a spin on an unmapped area is SIGSEGV). */
+struct info_loop {
+    cm_handle_t buf;
+    atomic_int stop;
+};
+
+static void info_loop_fn(void *arg)
 {
-    (void)state;
+    struct info_loop *il = arg;
+    while (!atomic_load(&il->stop)) {
+        cm_sbuf_info_t info;
+        (void)cm_sbuf_get_info(il->buf, &info);
+    }
+}
+
+static void consumer_killed_holding_slots(uint32_t loan_flags, int during, int info_thread)
+{
     cm_handle_t buf, con;
     cm_sbuf_config_t cfg = { 3, 64, 1, 3, 1, CM_SBUF_BLOCK, 0, 0 };
     assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
@@ -76,11 +99,33 @@ static void test_consumer_killed_holding_slots_is_reclaimed(void **state)
     assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
     assert_int_equal(info.consumers[0].held, 3);
     cm_sbuf_loan_t l;
-    assert_status(cm_sbuf_loan(buf, 0, 0, &l), CM_ERR_SHOULD_WAIT);
-    kill(pid, SIGKILL);
+    assert_status(cm_sbuf_loan(buf, loan_flags, 0, &l), CM_ERR_SHOULD_WAIT);
+    pid_t killer = -1;
+    struct info_loop il = { buf, 0 };
+    struct test_thread t;
+    if (info_thread)
+        thread_start(&t, info_loop_fn, &il);
+    if (during) {
+        fflush(NULL);
+        killer = fork();
+        assert_true(killer >= 0);
+        if (killer == 0) {
+            usleep(100 * 1000); /* the loan below is waiting by then */
+            kill(pid, SIGKILL);
+            _exit(0);
+        }
+    } else {
+        kill(pid, SIGKILL);
+    }
+    assert_status(cm_sbuf_loan(buf, loan_flags, 5 * SEC, &l), CM_OK);
+    if (info_thread) {
+        atomic_store(&il.stop, 1);
+        thread_join(&t);
+    }
     int ws;
     assert_int_equal(waitpid(pid, &ws, 0), pid);
-    assert_status(cm_sbuf_loan(buf, 0, 5 * SEC, &l), CM_OK);
+    if (killer > 0)
+        assert_int_equal(waitpid(killer, &ws, 0), killer);
     assert_status(cm_sbuf_cancel(buf, l.id), CM_OK);
     assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
     assert_int_equal(info.free, 3);
@@ -88,13 +133,36 @@ static void test_consumer_killed_holding_slots_is_reclaimed(void **state)
     assert_status(cm_handle_close(buf), CM_OK);
 }
 
+static void test_consumer_killed_holding_slots_is_reclaimed(void **state)
+{
+    (void)state;
+    consumer_killed_holding_slots(0, 0, 0);
+}
+
+static void test_consumer_killed_while_a_loan_waits_is_reclaimed(void **state)
+{
+    (void)state;
+    consumer_killed_holding_slots(0, 1, 1);
+}
+
+static void test_consumer_killed_while_a_busy_poll_loan_spins_is_reclaimed(void **state)
+{
+    (void)state;
+    consumer_killed_holding_slots(CM_SBUF_BUSY_POLL, 1, 0);
+}
+
+static void test_consumer_killed_while_a_busy_poll_loan_spins_and_info_reaps_it(void **state)
+{
+    (void)state;
+    consumer_killed_holding_slots(CM_SBUF_BUSY_POLL, 1, 1);
+}
+
 /* Producer process P (forked from the test) makes the buffer and a
  * consumer, forks the consumer process C, publishes 3 messages, says so,
  * and is killed. C, blocked in receive, must get the 3 messages, then
  * PEER_CLOSED, and reports through a pipe (it is P's child). */
-static void test_killed_producer_is_peer_closed_after_last_message(void **state)
+static void killed_producer_is_peer_closed(uint32_t recv_flags)
 {
-    (void)state;
     int ready[2], verdict[2];
     assert_int_equal(pipe(ready), 0);
     assert_int_equal(pipe(verdict), 0);
@@ -109,16 +177,19 @@ static void test_killed_producer_is_peer_closed_after_last_message(void **state)
         fflush(NULL);
         pid_t c = fork();
         if (c == 0) {
+            alarm(20); /* a hang below closes the verdict pipe: 'n' */
             close(ready[1]);
             cm_handle_close(buf);
             char v = 'y';
             cm_sbuf_msg_t m;
             for (uint64_t s = 0; s < 3; s++) {
-                if (cm_sbuf_receive(con, 0, 10 * SEC, &m) != CM_OK || m.seq != s ||
+                if (cm_sbuf_receive(con, recv_flags, 10 * SEC, &m) != CM_OK || m.seq != s ||
                     m.len != 100 || ((const uint8_t *)m.data)[99] != byte_of(s, 99))
                     v = 'n';
             }
-            if (cm_sbuf_receive(con, 0, 10 * SEC, &m) != CM_ERR_PEER_CLOSED)
+            /* Waiting (busy: spinning without the lock on tail) when P
+             * is killed; no deadline, whose last look would see it. */
+            if (cm_sbuf_receive(con, recv_flags, CM_TIMEOUT_INFINITE, &m) != CM_ERR_PEER_CLOSED)
                 v = 'n';
             if (((const uint8_t *)m.data)[0] != byte_of(2, 0)) /* still mapped */
                 v = 'n';
@@ -149,6 +220,69 @@ static void test_killed_producer_is_peer_closed_after_last_message(void **state)
     assert_int_equal(b, 'y');
     close(ready[0]);
     close(verdict[0]);
+}
+
+static void test_killed_producer_is_peer_closed_after_last_message(void **state)
+{
+    (void)state;
+    killed_producer_is_peer_closed(0);
+}
+
+static void test_killed_producer_is_peer_closed_for_a_busy_poll_receive(void **state)
+{
+    (void)state;
+    killed_producer_is_peer_closed(CM_SBUF_BUSY_POLL);
+}
+
+/* One slot, both sides busy-polling (each spins without the lock on the
+ * other's word: the producer on rel_tail, the consumer on tail): every
+ * message arrives, in order, intact, and every slot comes back. Proves the
+ * lock-free paths correct, not fast (bench/sbuf measures that). */
+static void test_busy_poll_ping_pong_between_processes_loses_nothing(void **state)
+{
+    (void)state;
+    cm_handle_t buf, con;
+    cm_sbuf_config_t cfg = { 1, 256, 1, 1, 1, CM_SBUF_BLOCK, 0, 0 };
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con), CM_OK);
+    pid_t pid = fork_checked_child();
+    if (pid == 0) {
+        alarm(60);
+        CHILD_EXPECT(cm_handle_close(buf), CM_OK);
+        for (uint64_t s = 0; s < 2000; s++) {
+            cm_sbuf_msg_t m;
+            cm_status_t st = cm_sbuf_receive(con, CM_SBUF_BUSY_POLL, 10 * SEC, &m);
+            CHILD_EXPECT(st, CM_OK);
+            if (st != CM_OK)
+                break;
+            uint32_t len = (uint32_t)(s % 257);
+            int ok = m.seq == s && m.len == len;
+            for (uint32_t i = 0; i < len && ok; i++)
+                ok = ((const uint8_t *)m.data)[i] == byte_of(s, i);
+            CHILD_CHECK(ok);
+            CHILD_EXPECT(cm_sbuf_release(con, m.seq), CM_OK);
+        }
+        cm_handle_close(con);
+        child_exit();
+    }
+    assert_status(cm_handle_close(con), CM_OK);
+    for (uint64_t s = 0; s < 2000; s++) {
+        cm_sbuf_loan_t l;
+        uint32_t len = (uint32_t)(s % 257);
+        assert_status(cm_sbuf_loan(buf, CM_SBUF_BUSY_POLL, 10 * SEC, &l), CM_OK);
+        for (uint32_t i = 0; i < len; i++)
+            ((uint8_t *)l.data)[i] = byte_of(s, i);
+        assert_status(cm_sbuf_publish(buf, l.id, len, NULL), CM_OK);
+    }
+    assert_child_passed(pid);
+    cm_sbuf_loan_t l;
+    assert_status(cm_sbuf_loan(buf, CM_SBUF_BUSY_POLL, 5 * SEC, &l), CM_OK);
+    assert_status(cm_sbuf_cancel(buf, l.id), CM_OK);
+    cm_sbuf_info_t info;
+    assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
+    assert_int_equal(info.free, 1);
+    assert_true(info.next_seq == 2000);
+    assert_status(cm_handle_close(buf), CM_OK);
 }
 
 /* BLOCK: every message, in order. DROP_OLDEST: an increasing subsequence
@@ -583,7 +717,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         LEAK_TEST(test_consumer_killed_holding_slots_is_reclaimed),
+        LEAK_TEST(test_consumer_killed_while_a_loan_waits_is_reclaimed),
+        LEAK_TEST(test_consumer_killed_while_a_busy_poll_loan_spins_is_reclaimed),
+        LEAK_TEST(test_consumer_killed_while_a_busy_poll_loan_spins_and_info_reaps_it),
         LEAK_TEST(test_killed_producer_is_peer_closed_after_last_message),
+        LEAK_TEST(test_killed_producer_is_peer_closed_for_a_busy_poll_receive),
+        LEAK_TEST(test_busy_poll_ping_pong_between_processes_loses_nothing),
         LEAK_TEST(test_two_consumer_processes_verify_10000_mixed_messages),
         LEAK_TEST(test_drop_oldest_stream_to_two_processes_gaps_match_dropped),
         LEAK_TEST(test_consumer_killed_at_any_step_leaves_nothing_held),

@@ -93,13 +93,15 @@ static void test_sent_consumer_gets_every_message_in_order_and_its_releases_retu
     (void)state;
     cm_handle_t buf, con, e0, e1;
     cm_sbuf_config_t cfg = cfg_of(4, 256, 2, CM_SBUF_BLOCK);
-    int done[2];
+    int done[2], go[2];
     assert_int_equal(pipe(done), 0);
+    assert_int_equal(pipe(go), 0);
     assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
     assert_status(cm_channel_create(0, &e0, &e1), CM_OK);
     pid_t pid = fork_checked_child();
     if (pid == 0) {
         close(done[0]);
+        close(go[1]);
         CHILD_EXPECT(cm_handle_close(buf), CM_OK); /* its copy is inert */
         CHILD_EXPECT(cm_handle_close(e0), CM_OK);
         cm_handle_t h = 0;
@@ -107,6 +109,10 @@ static void test_sent_consumer_gets_every_message_in_order_and_its_releases_retu
         cm_handle_info_t hi;
         CHILD_EXPECT(cm_handle_get_info(h, &hi), CM_OK);
         CHILD_CHECK(hi.type == CM_OBJ_SBUF_CONSUMER && hi.rights == CM_SBUF_CONSUMER_DEFAULT_RIGHTS);
+        /* Not before the producer has counted what the send gave back. */
+        char g;
+        CHILD_CHECK(read(go[0], &g, 1) == 1);
+        close(go[0]);
         for (uint64_t s = 1; s < STREAM_N; s++) {
             cm_sbuf_msg_t m;
             CHILD_EXPECT(cm_sbuf_receive(h, 0, 10 * SEC, &m), CM_OK);
@@ -128,6 +134,7 @@ static void test_sent_consumer_gets_every_message_in_order_and_its_releases_retu
     }
     assert_status(cm_handle_close(e1), CM_OK);
     close(done[1]);
+    close(go[0]);
     assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con), CM_OK);
     for (uint64_t s = 0; s < 3; s++)
         produce(buf, s);
@@ -142,6 +149,8 @@ static void test_sent_consumer_gets_every_message_in_order_and_its_releases_retu
     assert_int_equal(info.consumers[0].state, CM_SBUF_CONSUMER_ACTIVE);
     assert_int_equal(info.consumers[0].held, 0);
     assert_int_equal(info.consumers[0].released, 1);
+    assert_int_equal(write(go[1], "g", 1), 1);
+    close(go[1]);
     for (uint64_t s = 3; s < STREAM_N; s++)
         produce(buf, s);
     /* Every slot comes back once the receiver released the last one. */
