@@ -310,6 +310,11 @@ cm_status_t cm__vmo_fd_for_peer(struct cm__hobj *obj, cm_rights_t rights, int *f
 cm_status_t cm__vmo_map_at(struct cm__vmo *v, cm_rights_t rights, uint64_t offset,
                            uint64_t len, uint32_t flags, void *fixed, uint64_t gen,
                            void **addr);
+/* Looks up a VMO handle needing `need`; on success *v holds a reference
+ * the caller puts, and *rights (may be NULL) the handle's rights
+ * (host/vmo.c). */
+cm_status_t cm__vmo_get(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
+                        cm_rights_t *rights);
 /* The VMO's identity as cm_vmo_info.id reports it. */
 cm_status_t cm__vmo_id(struct cm__vmo *v, uint64_t *id);
 /* A new mapping generation, never reused in this address space (host/vmar.c). */

@@ -215,16 +215,6 @@ static cm_status_t get_vmar(cm_handle_t h, cm_rights_t need, struct vmar **r,
     return st;
 }
 
-static cm_status_t get_vmo(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
-                           cm_rights_t *rights)
-{
-    struct cm__hobj *obj;
-    cm_status_t st = cm__handle_get(h, CM_OBJ_VMO, need, &obj, rights);
-    if (st == CM_OK)
-        *v = (struct cm__vmo *)obj;
-    return st;
-}
-
 static int vmo_writable(const struct cm__vmo *v)
 {
     if (v->is_file)
@@ -245,7 +235,7 @@ cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
         return st;
     if ((st = get_vmar(vmar, vneed, &r, &vrights)) != CM_OK)
         return st;
-    if ((st = get_vmo(vmo, oneed, &v, &orights)) != CM_OK) {
+    if ((st = cm__vmo_get(vmo, oneed, &v, &orights)) != CM_OK) {
         cm__hobj_put(&r->hdr);
         return st;
     }
@@ -329,7 +319,7 @@ static cm_status_t unmap_common(cm_handle_t vmar, int match, cm_handle_t vmo, vo
         return st;
     if (match) {
         struct cm__vmo *v;
-        if ((st = get_vmo(vmo, 0, &v, NULL)) == CM_OK) {
+        if ((st = cm__vmo_get(vmo, 0, &v, NULL)) == CM_OK) {
             st = cm__vmo_id(v, &id);
             cm__hobj_put(&v->hdr);
         }

@@ -345,9 +345,8 @@ cm_status_t cm__vmo_receive(int fd, const struct cm__vmo_facts *f, const struct 
     return CM_OK;
 }
 
-/* Looks up a VMO handle needing `need`; returns a reference in *v. */
-static cm_status_t get_vmo(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
-                           cm_rights_t *rights)
+cm_status_t cm__vmo_get(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
+                        cm_rights_t *rights)
 {
     struct cm__hobj *obj;
     cm_status_t st = cm__handle_get(h, CM_OBJ_VMO, need, &obj, rights);
@@ -636,7 +635,7 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
     cm_status_t st = cm__vmo_rw_check_args(buf != NULL, len);
     if (st != CM_OK)
         return st;
-    st = get_vmo(vmo, write ? CM_RIGHT_WRITE : CM_RIGHT_READ, &v, &rights);
+    st = cm__vmo_get(vmo, write ? CM_RIGHT_WRITE : CM_RIGHT_READ, &v, &rights);
     if (st != CM_OK)
         return st;
     st = vmo_size(v, &size);
@@ -669,7 +668,7 @@ cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size)
     struct cm__vmo *v;
     if (size == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = get_vmo(vmo, 0, &v, NULL);
+    cm_status_t st = cm__vmo_get(vmo, 0, &v, NULL);
     if (st != CM_OK)
         return st;
     st = vmo_size(v, size);
@@ -683,7 +682,7 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
     cm_status_t st = cm__vmo_set_size_check_args(size);
     if (st != CM_OK)
         return st;
-    st = get_vmo(vmo, CM_RIGHT_WRITE, &v, NULL);
+    st = cm__vmo_get(vmo, CM_RIGHT_WRITE, &v, NULL);
     if (st != CM_OK)
         return st;
     int seals = v->is_file ? -1 : fcntl(v->fd, F_GET_SEALS);
@@ -728,7 +727,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
     cm_rights_t rights;
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = get_vmo(vmo, 0, &v, &rights);
+    cm_status_t st = cm__vmo_get(vmo, 0, &v, &rights);
     if (st != CM_OK)
         return st;
     memset(info, 0, sizeof(*info));
@@ -840,7 +839,7 @@ cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
     if (st != CM_OK)
         return st;
     int seals = level == CM_SEAL_READONLY ? SEALS_READONLY : SEALS_IMMUTABLE;
-    st = get_vmo(vmo, CM_RIGHT_WRITE, &v, NULL);
+    st = cm__vmo_get(vmo, CM_RIGHT_WRITE, &v, NULL);
     if (st != CM_OK)
         return st;
     if (v->is_file) {
@@ -1016,7 +1015,7 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
     int fd = -1, huge = 0;
     if (out == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = get_vmo(vmo, CM_RIGHT_READ, &v, NULL);
+    cm_status_t st = cm__vmo_get(vmo, CM_RIGHT_READ, &v, NULL);
     if (st != CM_OK)
         return st;
     /* A private source is copied through a mapping with no size floor:
@@ -1064,7 +1063,7 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
     cm_status_t st = cm__vmo_map_check_args(offset, len, flags, addr != NULL, &need);
     if (st != CM_OK)
         return st;
-    st = get_vmo(vmo, need, &v, &rights);
+    st = cm__vmo_get(vmo, need, &v, &rights);
     if (st != CM_OK)
         return st;
     st = cm__vmo_map_at(v, rights, offset, len, flags, NULL, cm__mapping_gen_next(), addr);

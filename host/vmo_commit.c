@@ -14,15 +14,6 @@
 #include "internal.h"
 #include "vmar_rules.h"
 
-static cm_status_t get_vmo(cm_handle_t h, cm_rights_t need, struct cm__vmo **v)
-{
-    struct cm__hobj *obj;
-    cm_status_t st = cm__handle_get(h, CM_OBJ_VMO, need, &obj, NULL);
-    if (st == CM_OK)
-        *v = (struct cm__vmo *)obj;
-    return st;
-}
-
 cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint64_t len)
 {
     struct cm__vmo *v;
@@ -30,7 +21,7 @@ cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint6
     cm_status_t st = cm__vmo_op_range_check_args(op, offset, len);
     if (st != CM_OK)
         return st;
-    if ((st = get_vmo(vmo, CM_RIGHT_WRITE, &v)) != CM_OK)
+    if ((st = cm__vmo_get(vmo, CM_RIGHT_WRITE, &v, NULL)) != CM_OK)
         return st;
     int seals = v->is_file ? 0 : fcntl(v->fd, F_GET_SEALS);
     if (seals < 0 || fstat(v->fd, &sb) != 0) {
@@ -70,7 +61,7 @@ cm_status_t cm_vmo_get_committed(cm_handle_t vmo, uint64_t *bytes)
     struct stat sb;
     if (bytes == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = get_vmo(vmo, 0, &v);
+    cm_status_t st = cm__vmo_get(vmo, 0, &v, NULL);
     if (st != CM_OK)
         return st;
     if (v->is_file)
