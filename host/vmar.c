@@ -31,9 +31,16 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-/* Linux x86-64/arm64 user space without 5-level paging: 128 TiB. A FIXED
- * range past it cannot exist (OUT_OF_RANGE). */
+/* The top of the user window without 5-level paging. x86-64: TASK_SIZE_MAX,
+ * 128 TiB less one page (the last page below 2^47 is never user memory, so
+ * a range ending at 2^47 is outside too); arm64 (48-bit VA): 128 TiB is a
+ * conservative bound. A FIXED range past it cannot exist: OUT_OF_RANGE, as
+ * for a range below mmap_min_addr (mmap's EPERM), never NO_MEMORY. */
+#if defined(__x86_64__)
+#define USER_TOP ((1ull << 47) - CM_PAGE_SIZE)
+#else
 #define USER_TOP (1ull << 47)
+#endif
 
 struct vmar {
     struct cm__hobj hdr;
@@ -160,7 +167,12 @@ cm_status_t cm_vmar_reserve(void *hint, uint64_t len, uint32_t flags, cm_handle_
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (fixed ? MAP_FIXED_NOREPLACE : 0),
                    -1, 0);
     if (p == MAP_FAILED) {
-        st = errno == EEXIST ? CM_ERR_ALREADY_EXISTS : cm__status_from_errno(errno);
+        if (errno == EEXIST)
+            st = CM_ERR_ALREADY_EXISTS;
+        else if (fixed && errno == EPERM)
+            st = CM_ERR_OUT_OF_RANGE; /* below mmap_min_addr: outside the window */
+        else
+            st = cm__status_from_errno(errno);
         goto fail;
     }
     if (fixed && p != hint) {

@@ -81,3 +81,4 @@ HOST_TESTS += tests/host/sbuf_proc.c
 HOST_TESTS += tests/host/sbuf_transfer.c
 HOST_TESTS += tests/host/sbuf_kill.c
 HOST_TESTS += tests/host/sbuf_hostile.c
+HOST_TESTS += tests/host/vmar_hostile.c
