@@ -265,6 +265,25 @@ cm_status_t cm__vmar_protect_plan(const struct cm__vmar *v, uint64_t addr, uint6
     return cm__iv_protect_check(&v->map, addr, len, prot);
 }
 
+cm_status_t cm__vmar_protect_check_gain(const struct cm__vmar *v, uint64_t addr, uint64_t len,
+                                        uint32_t prot, int (*writable)(void *obj))
+{
+    if (!(prot & CM_MAP_WRITE))
+        return CM_OK;
+    for (uint64_t at = addr; at < addr + len;) {
+        const struct cm__iv_node *n = cm__iv_find(&v->map, at);
+        if (n == 0)
+            return CM_ERR_NOT_FOUND;
+        const struct cm__vmar_rec *r = rec_of(v, n->tag);
+        if (r == 0)
+            return CM_ERR_INTERNAL;
+        if (!(n->prot & CM_MAP_WRITE) && !writable(r->obj))
+            return CM_ERR_ACCESS_DENIED;
+        at = n->end;
+    }
+    return CM_OK;
+}
+
 void cm__vmar_protect_commit(struct cm__vmar *v, uint64_t addr, uint64_t len, uint32_t prot)
 {
     (void)cm__iv_protect(&v->map, addr, len, prot);

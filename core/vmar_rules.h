@@ -133,6 +133,15 @@ void cm__vmar_unmap_commit(struct cm__vmar *v, uint64_t addr, uint64_t len, void
 cm_status_t cm__vmar_protect_plan(const struct cm__vmar *v, uint64_t addr, uint64_t len,
                                   uint32_t prot);
 void cm__vmar_protect_commit(struct cm__vmar *v, uint64_t addr, uint64_t len, uint32_t prot);
+/* After cm__vmar_protect_plan: a page may gain WRITE only while its object
+ * can be written now. max_prot is fixed at map time, but a write seal that
+ * lands later (READONLY: no new writable mapping, existing ones keep
+ * working) must stop every page that is not writable now from becoming
+ * so. writable(obj) is the target's check of the object's seals now.
+ * ACCESS_DENIED if a page of [addr, addr+len) without WRITE maps an object
+ * writable() refuses. */
+cm_status_t cm__vmar_protect_check_gain(const struct cm__vmar *v, uint64_t addr, uint64_t len,
+                                        uint32_t prot, int (*writable)(void *obj));
 
 /* Every mapping dropped (release of the whole reservation): as unmap_commit
  * over all runs. */

@@ -235,6 +235,13 @@ static int vmo_writable(const struct cm__vmo *v)
     return seals >= 0 && !(seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
 }
 
+/* A READONLY seal (F_SEAL_FUTURE_WRITE) keeps VM_MAYWRITE on mappings made
+ * before it, so mprotect alone would let such a page become writable. */
+static int obj_writable(void *obj)
+{
+    return vmo_writable((const struct cm__vmo *)obj);
+}
+
 cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
                         uint64_t vmo_offset, uint64_t len, uint32_t flags, void **addr)
 {
@@ -383,6 +390,8 @@ cm_status_t cm_vmar_protect(cm_handle_t vmar, void *addr, uint64_t len, uint32_t
         return st;
     lock();
     st = r->released ? CM_ERR_BAD_HANDLE : cm__vmar_protect_plan(&r->core, a, len, flags);
+    if (st == CM_OK)
+        st = cm__vmar_protect_check_gain(&r->core, a, len, flags, obj_writable);
     if (st == CM_OK) {
         int prot = ((flags & CM_MAP_READ) ? PROT_READ : 0) |
                    ((flags & CM_MAP_WRITE) ? PROT_WRITE : 0);

@@ -186,6 +186,29 @@ static void test_protect_is_bounded_by_max_prot_and_restores_the_layout(void **s
     assert_int_equal(cm__vmar_protect_plan(&f.v, BASE + P(7), P(2), 0), CM_ERR_NOT_FOUND);
 }
 
+static int only_obj1_writable(void *obj)
+{
+    return obj == &objs[1];
+}
+
+static void test_protect_gains_write_only_on_objects_writable_now(void **s)
+{
+    (void)s;
+    struct fx f;
+    fx_init(&f, 8);
+    map_at(&f, 0, 2, 0, 0, RW, RW);          /* object 0: write-sealed later */
+    map_at(&f, 2, 2, 0, 2, CM_MAP_READ, RW);
+    map_at(&f, 4, 2, 1, 0, CM_MAP_READ, RW); /* object 1: still writable */
+    /* Already writable pages stay so; read-only pages of object 0 never gain it. */
+    assert_int_equal(cm__vmar_protect_check_gain(&f.v, BASE, P(2), RW, only_obj1_writable), CM_OK);
+    assert_int_equal(cm__vmar_protect_check_gain(&f.v, BASE + P(1), P(2), RW, only_obj1_writable),
+                     CM_ERR_ACCESS_DENIED);
+    assert_int_equal(cm__vmar_protect_check_gain(&f.v, BASE + P(4), P(2), RW, only_obj1_writable),
+                     CM_OK);
+    assert_int_equal(cm__vmar_protect_check_gain(&f.v, BASE, P(6), CM_MAP_READ, only_obj1_writable),
+                     CM_OK);
+}
+
 static void test_run_limit_is_no_resources_and_changes_nothing(void **s)
 {
     (void)s;
@@ -275,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_object_unmap_rejects_a_different_backing_object),
         cmocka_unit_test(test_protect_is_bounded_by_max_prot_and_restores_the_layout),
         cmocka_unit_test(test_run_limit_is_no_resources_and_changes_nothing),
+        cmocka_unit_test(test_protect_gains_write_only_on_objects_writable_now),
         cmocka_unit_test(test_rights_give_max_prot_write_implies_read_never_execute),
         cmocka_unit_test(test_committed_count_is_exact_under_partial_decommit),
         cmocka_unit_test(test_op_range_rules_in_precedence_order),

@@ -616,6 +616,29 @@ static void test_concurrent_charges_lose_no_update_and_release_once(void **s)
     assert_ledger_same(&l);
 }
 
+static void test_protect_never_adds_write_after_a_readonly_seal(void **s)
+{
+    (void)s;
+    cm_handle_t r, v = vmo_of(2);
+    void *b, *p;
+    assert_status(cm_vmar_reserve(NULL, P(2), 0, &r, &b), CM_OK);
+    /* Page 0 mapped writable, page 1 read-only: both may be writable
+     * (maximum protection RW) while the VMO is unsealed. */
+    assert_status(cm_vmar_map(r, 0, v, 0, P(2), RW | SPEC, &p), CM_OK);
+    assert_status(cm_vmar_protect(r, AT(p, 1), PG, CM_MAP_READ), CM_OK);
+    assert_status(cm_vmo_seal(v, CM_SEAL_READONLY), CM_OK);
+    /* The writable page keeps working (docs/vmo.md); no page gains WRITE. */
+    ((char *)p)[0] = 1;
+    assert_status(cm_vmar_protect(r, AT(p, 1), PG, RW), CM_ERR_ACCESS_DENIED);
+    assert_int_equal(prot_at(AT(p, 1)), CM_MAP_READ);
+    assert_status(cm_vmar_protect(r, p, PG, RW), CM_OK); /* already writable: no change */
+    assert_status(cm_vmar_protect(r, p, PG, CM_MAP_READ), CM_OK);
+    assert_status(cm_vmar_protect(r, p, P(2), RW), CM_ERR_ACCESS_DENIED);
+    assert_int_equal(prot_at(p), CM_MAP_READ);
+    cm_handle_close(r);
+    cm_handle_close(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -624,6 +647,7 @@ int main(void)
         LEAK_TEST(test_reduced_rights_on_either_handle_bound_map_and_protect),
         LEAK_TEST(test_protect_and_unmap_across_runs_gaps_and_the_edge_are_all_or_nothing),
         LEAK_TEST(test_unmap_vmo_with_the_wrong_object_or_a_straddle_unmaps_nothing),
+        LEAK_TEST(test_protect_never_adds_write_after_a_readonly_seal),
         LEAK_TEST(test_vmo_unmap_and_vmar_unmap_never_cross_into_each_other),
         LEAK_TEST(test_mapping_info_on_gaps_unmapped_and_freshly_unmapped_is_not_found),
         LEAK_TEST(test_closing_the_vmar_under_threads_mapping_in_it_is_clean),
