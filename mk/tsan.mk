@@ -29,3 +29,10 @@ ALL_TARGETS += $(TSAN_LIB) $(TSAN_BUILD)/tests/stress
 TEST_SUITES += $(TSAN_BUILD)/tests/stress
 # Its DMA test needs the real device path, like the DMA suites.
 REQUIRED_SUITES += $(TSAN_BUILD)/tests/stress
+# The host memory-authority attacks (tests/host/vmar_hostile.c) include a
+# VMAR closed under threads mapping in it: run under TSan as well.
+$(TSAN_BUILD)/tests/vmar_hostile: $(TSAN_BUILD)/obj/tests/host/vmar_hostile.o $(TSAN_TEST_COMMON) $(TSAN_LIB)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) -fsanitize=thread -o $@ $< $(TSAN_TEST_COMMON) $(TSAN_LIB) -lcmocka $(HOST_LIBS)
+ALL_TARGETS += $(TSAN_BUILD)/tests/vmar_hostile
+TEST_SUITES += $(TSAN_BUILD)/tests/vmar_hostile

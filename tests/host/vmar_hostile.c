@@ -330,6 +330,10 @@ static void *race_body(void *arg)
         st = cm_vmar_protect(t->r, AT(t->b, t->id * 4 + i % 4), PG, CM_MAP_READ);
         if (!expected_race_status(st))
             t->bad++;
+        cm_mapping_info_t mi;
+        st = cm_mapping_get_info(AT(t->b, t->id * 4 + (i + 1) % 4), &mi);
+        if (st != CM_OK && st != CM_ERR_NOT_FOUND)
+            t->bad++;
         st = cm_vmar_unmap(t->r, AT(t->b, t->id * 4 + i % 4), PG);
         if (!expected_race_status(st))
             t->bad++;
@@ -639,6 +643,160 @@ static void test_protect_never_adds_write_after_a_readonly_seal(void **s)
     cm_handle_close(v);
 }
 
+static void test_mapping_table_full_refuses_a_middle_cut_and_changes_nothing(void **s)
+{
+    (void)s;
+    static void *plain[CM_MAX_MAPPINGS];
+    cm_handle_t r, v = vmo_of(4);
+    void *b, *p;
+    uint32_t n = 0;
+    assert_status(cm_vmar_reserve(NULL, P(4), 0, &r, &b), CM_OK);
+    assert_status(cm_vmar_map(r, 0, v, 0, P(4), RW | SPEC, &p), CM_OK);
+    while (n < CM_MAX_MAPPINGS && cm_vmo_map(v, 0, PG, CM_MAP_READ, &plain[n]) == CM_OK)
+        n++;
+    assert_int_equal(n, CM_MAX_MAPPINGS - 1); /* the reservation's mapping holds a slot */
+    ((char *)p)[P(2)] = 4;
+    cm_vmar_info_t before = vinfo(r);
+    assert_status(cm_vmar_unmap(r, AT(p, 1), PG), CM_ERR_NO_RESOURCES);
+    cm_vmar_info_t after = vinfo(r);
+    assert_memory_equal(&before, &after, sizeof(before));
+    assert_int_equal(((char *)p)[P(2)], 4);
+    /* Head and tail cuts need no slot. */
+    assert_status(cm_vmar_unmap(r, p, PG), CM_OK);
+    assert_status(cm_vmar_unmap(r, AT(p, 3), PG), CM_OK);
+    assert_status(cm_vmo_unmap(plain[--n], PG), CM_OK);
+    assert_status(cm_vmar_unmap(r, AT(p, 1), PG), CM_OK); /* now a slot is free */
+    cm_mapping_info_t mi;
+    assert_status(cm_mapping_get_info(AT(p, 2), &mi), CM_OK);
+    assert_int_equal(mi.object_offset, P(2));
+    while (n > 0)
+        assert_status(cm_vmo_unmap(plain[--n], PG), CM_OK);
+    cm_handle_close(r);
+    cm_handle_close(v);
+}
+
+static void test_mapped_bytes_limit_bounds_reservation_mappings(void **s)
+{
+    (void)s;
+    cm_handle_t r, v;
+    void *b, *p, *q;
+    const uint64_t n = CM_MAX_MAPPED_BYTES / CM_VMO_MAX_SIZE;
+    assert_status(cm_vmo_create(CM_VMO_MAX_SIZE, CM_VMO_BASE_PAGES, &v), CM_OK);
+    assert_status(cm_vmar_reserve(NULL, CM_MAX_MAPPED_BYTES + P(2), 0, &r, &b), CM_OK);
+    for (uint64_t i = 0; i < n; i++)
+        assert_status(cm_vmar_map(r, i * CM_VMO_MAX_SIZE, v, 0, CM_VMO_MAX_SIZE,
+                                  CM_MAP_READ | SPEC, &p),
+                      CM_OK);
+    cm_ledger_info_t l = ledger();
+    cm_vmar_info_t before = vinfo(r);
+    assert_status(cm_vmar_map(r, CM_MAX_MAPPED_BYTES, v, 0, PG, CM_MAP_READ | SPEC, &q),
+                  CM_ERR_NO_RESOURCES);
+    assert_status(cm_vmo_map(v, 0, PG, CM_MAP_READ, &q), CM_ERR_NO_RESOURCES);
+    cm_vmar_info_t after = vinfo(r);
+    assert_memory_equal(&before, &after, sizeof(before));
+    assert_ledger_same(&l);
+    assert_int_equal(((volatile char *)p)[CM_VMO_MAX_SIZE - 1], 0);
+    /* A page back frees a page of room, exactly. */
+    assert_status(cm_vmar_unmap(r, p, PG), CM_OK);
+    assert_status(cm_vmar_map(r, CM_MAX_MAPPED_BYTES, v, 0, P(2), CM_MAP_READ | SPEC, &q),
+                  CM_ERR_NO_RESOURCES);
+    assert_status(cm_vmar_map(r, CM_MAX_MAPPED_BYTES, v, 0, PG, CM_MAP_READ | SPEC, &q), CM_OK);
+    cm_handle_close(r);
+    assert_status(cm_vmo_map(v, 0, PG, CM_MAP_READ, &q), CM_OK);
+    assert_status(cm_vmo_unmap(q, PG), CM_OK);
+    cm_handle_close(v);
+}
+
+static void test_seal_immutable_with_only_read_mappings_in_a_reservation(void **s)
+{
+    (void)s;
+    cm_handle_t r, v = vmo_of(2);
+    void *b, *p;
+    assert_status(cm_vmar_reserve(NULL, P(2), 0, &r, &b), CM_OK);
+    assert_status(cm_vmar_map(r, 0, v, 0, P(2), CM_MAP_READ | SPEC, &p), CM_OK);
+    cm_status_t st = cm_vmo_seal(v, CM_SEAL_IMMUTABLE);
+    /* Either sealed (and then nothing here may become writable) or typed. */
+    if (st == CM_OK) {
+        assert_status(cm_vmar_protect(r, p, P(2), RW), CM_ERR_ACCESS_DENIED);
+        assert_status(cm_vmo_write(v, "x", 0, 1), CM_ERR_ACCESS_DENIED);
+    } else {
+        assert_status(st, CM_ERR_BAD_STATE);
+    }
+    assert_int_equal(prot_at(p), CM_MAP_READ);
+    cm_handle_close(r);
+    cm_handle_close(v);
+}
+
+static void test_handles_of_the_wrong_type_or_more_rights_are_refused(void **s)
+{
+    (void)s;
+    cm_handle_t r, v = vmo_of(1), x, c0, c1;
+    void *b, *p;
+    cm_vmar_info_t vi;
+    uint64_t c;
+    assert_status(cm_vmar_reserve(NULL, P(2), 0, &r, &b), CM_OK);
+    assert_status(cm_vmar_map(v, 0, v, 0, PG, CM_MAP_READ, &p), CM_ERR_WRONG_TYPE);
+    assert_status(cm_vmar_map(r, 0, r, 0, PG, CM_MAP_READ, &p), CM_ERR_WRONG_TYPE);
+    assert_status(cm_vmar_get_info(v, &vi), CM_ERR_WRONG_TYPE);
+    assert_status(cm_vmar_protect(v, b, PG, 0), CM_ERR_WRONG_TYPE);
+    assert_status(cm_vmar_unmap(v, b, PG), CM_ERR_WRONG_TYPE);
+    assert_status(cm_vmo_op_range(r, CM_VMO_OP_COMMIT, 0, PG), CM_ERR_WRONG_TYPE);
+    assert_status(cm_vmo_get_committed(r, &c), CM_ERR_WRONG_TYPE);
+    assert_status(cm_vmo_map(r, 0, PG, CM_MAP_READ, &p), CM_ERR_WRONG_TYPE);
+    assert_status(cm_handle_replace(r, CM_VMAR_DEFAULT_RIGHTS | CM_RIGHT_DUPLICATE, &x),
+                  CM_ERR_INVALID_ARGS);
+    /* A VMAR names this address space: it never travels. The listed
+     * handle is consumed all the same (cm_channel_write), so the
+     * reservation is released, its range free again. */
+    assert_status(cm_channel_create(0, &c0, &c1), CM_OK);
+    assert_status(cm_channel_write(c0, "m", 1, &r, 1), CM_ERR_ACCESS_DENIED);
+    assert_status(cm_vmar_get_info(r, &vi), CM_ERR_BAD_HANDLE);
+    assert_status(cm_vmar_reserve(b, P(2), CM_VMAR_FIXED, &r, &p), CM_OK);
+    cm_handle_close(c0);
+    cm_handle_close(c1);
+    cm_handle_close(r);
+    cm_handle_close(v);
+}
+
+static void body_lowered_virtual_limit_refuses_reserve_and_keeps_the_ledger(void *arg)
+{
+    (void)arg;
+    cm_ledger_info_t a;
+    cm_handle_t r, r2, v;
+    void *b, *p;
+    CHILD_EXPECT(cm_vmo_create(PG, CM_VMO_BASE_PAGES, &v), CM_OK);
+    CHILD_EXPECT(cm_vmar_reserve(NULL, P(4), 0, &r, &b), CM_OK);
+    CHILD_EXPECT(cm_ledger_get(&a), CM_OK);
+    uint64_t u = a.entry[CM_LEDGER_VIRTUAL].used;
+    CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_VIRTUAL, u - 1), CM_ERR_BAD_STATE);
+    CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_VIRTUAL, u), CM_OK);
+    CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_VIRTUAL, u + PG), CM_ERR_ACCESS_DENIED);
+    CHILD_EXPECT(cm_vmar_reserve(NULL, PG, 0, &r2, &b), CM_ERR_QUOTA_VIRTUAL);
+    CHILD_EXPECT(cm_vmo_map(v, 0, PG, CM_MAP_READ, &p), CM_ERR_QUOTA_VIRTUAL);
+    /* Inside the reservation: its bytes are charged already. */
+    CHILD_EXPECT(cm_vmar_map(r, 0, v, 0, PG, CM_MAP_READ, &p), CM_OK);
+    cm_ledger_info_t c;
+    CHILD_EXPECT(cm_ledger_get(&c), CM_OK);
+    CHILD_CHECK(c.entry[CM_LEDGER_VIRTUAL].used == u);
+    CHILD_EXPECT(cm_handle_close(r), CM_OK);
+    CHILD_EXPECT(cm_ledger_get(&c), CM_OK);
+    CHILD_CHECK(c.entry[CM_LEDGER_VIRTUAL].used == u - P(4));
+    CHILD_EXPECT(cm_vmar_reserve(NULL, P(4), 0, &r2, &b), CM_OK);
+    CHILD_EXPECT(cm_vmar_reserve(NULL, PG, 0, &r, &b), CM_ERR_QUOTA_VIRTUAL);
+    CHILD_EXPECT(cm_handle_close(r2), CM_OK);
+    CHILD_EXPECT(cm_handle_close(v), CM_OK);
+    child_exit();
+}
+
+static void test_lowered_virtual_limit_is_exact_at_the_boundary(void **s)
+{
+    (void)s;
+    pid_t pid = fork_checked_child();
+    if (pid == 0)
+        body_lowered_virtual_limit_refuses_reserve_and_keeps_the_ledger(NULL);
+    assert_child_passed(pid);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -659,6 +817,11 @@ int main(void)
         LEAK_TEST(test_commit_past_rlimit_fsize_is_typed_not_a_signal),
         LEAK_TEST(test_ledger_limits_never_rise_and_failed_calls_charge_nothing),
         LEAK_TEST(test_concurrent_charges_lose_no_update_and_release_once),
+        LEAK_TEST(test_mapping_table_full_refuses_a_middle_cut_and_changes_nothing),
+        LEAK_TEST(test_mapped_bytes_limit_bounds_reservation_mappings),
+        LEAK_TEST(test_seal_immutable_with_only_read_mappings_in_a_reservation),
+        LEAK_TEST(test_handles_of_the_wrong_type_or_more_rights_are_refused),
+        LEAK_TEST(test_lowered_virtual_limit_is_exact_at_the_boundary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
