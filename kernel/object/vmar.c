@@ -336,6 +336,12 @@ int64_t sys_vmar_unmap_vmo(struct proc *p, const uint64_t *a)
 
 /* (vmar, addr, len, flags): the PTEs of the range go; faults make them
  * again with the new protection. */
+/* cm__vmar_protect_check_gain's question about a run's object. */
+static int vmo_unsealed(void *obj)
+{
+    return ((const struct vmo *)obj)->seal == 0;
+}
+
 int64_t sys_vmar_protect(struct proc *p, const uint64_t *a)
 {
     struct kvmar *k;
@@ -346,6 +352,9 @@ int64_t sys_vmar_protect(struct proc *p, const uint64_t *a)
         st = get_vmar(p, a[0], need, &k, 0);
     if (st == CM_OK)
         st = cm__vmar_protect_plan(&k->core, a[1], a[2], flags);
+    /* A sealed VMO's pages never gain WRITE (the same rule as the host's). */
+    if (st == CM_OK)
+        st = cm__vmar_protect_check_gain(&k->core, a[1], a[2], flags, vmo_unsealed);
     if (st != CM_OK)
         return st;
     unmap_ptes(&p->as, a[1], a[2]);

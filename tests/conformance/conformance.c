@@ -1092,6 +1092,7 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_vmo_decommit_zeroes_and_counts_exactly),
     CONF_TEST(test_mapping_identity_names_object_and_offset),
     CONF_TEST(test_vmar_limits_have_typed_errors),
+    CONF_TEST(test_vmar_protect_never_regains_write_after_readonly_seal),
     CONF_TEST(test_ledger_reports_every_kind_within_its_limit),
     CONF_TEST(test_ledger_limit_never_rises_and_unknown_kind_is_out_of_range),
     CONF_TEST(test_ledger_vmo_create_and_close_charge_and_release_once),

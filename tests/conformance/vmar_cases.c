@@ -131,6 +131,31 @@ int test_vmar_rights_bound_protection_never_execute(void)
     return 0;
 }
 
+/* After a READONLY seal no page gains WRITE: protect cannot give back what
+ * a run had dropped, while a run still writable keeps working (the seal's
+ * rule, docs/vmo.md). */
+int test_vmar_protect_never_regains_write_after_readonly_seal(void)
+{
+    SKIP_UNLESS(conf_target.has_vmar, NO_VMAR);
+    cm_handle_t v, r;
+    void *base, *p;
+    CHECK_ST(cm_vmo_create(P(2), 0, &v), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, P(2), 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_map(r, 0, v, 0, P(2), RW, &p), CM_OK);
+    CHECK_ST(cm_vmar_protect(r, p, PG, CM_MAP_READ), CM_OK);
+    CHECK_ST(cm_vmo_seal(v, CM_SEAL_READONLY), CM_OK);
+    CHECK_ST(cm_vmar_protect(r, p, PG, RW), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmar_protect(r, p, P(2), RW), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmar_protect(r, (char *)p + PG, PG, RW), CM_OK); /* was writable */
+    ((volatile uint8_t *)p)[PG] = 7;
+    uint8_t byte = 0;
+    CHECK_ST(cm_vmo_read(v, &byte, PG, 1), CM_OK);
+    CHECK(byte == 7);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
 int test_vmo_decommit_zeroes_and_counts_exactly(void)
 {
     SKIP_UNLESS(conf_target.has_vmar, NO_VMAR);

@@ -9,6 +9,7 @@ int test_vmar_map_split_unmap_and_remap(void);
 int test_vmar_protect_none_and_back_keeps_content(void);
 int test_vmar_unmap_vmo_checks_provenance(void);
 int test_vmar_rights_bound_protection_never_execute(void);
+int test_vmar_protect_never_regains_write_after_readonly_seal(void);
 int test_vmo_decommit_zeroes_and_counts_exactly(void);
 int test_mapping_identity_names_object_and_offset(void);
 int test_vmar_limits_have_typed_errors(void);
