@@ -109,4 +109,11 @@ int child_sbuf_die_mid_loan(void);
 int child_sbuf_die_holding(void);
 int child_sbuf_die_after_eviction(void);
 
+/* user/selftest_vmar_hostile.c */
+int test_vmar_raw_syscalls_with_hostile_arguments_typed(void);
+int test_vmar_mapped_vmo_close_shrink_seal_typed(void);
+int test_vmar_reservation_pool_hogs_leave_others_room(void);
+int test_spawn_quota_extremes_typed_and_returned(void);
+int child_vmar_reserve_hog(void);
+
 #endif

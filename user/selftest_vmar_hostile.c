@@ -1,0 +1,306 @@
+/* Kernel selftests: a hostile process attacks the memory-authority calls
+ * (reservations, op_range, ledgers, process handles) with raw syscalls and
+ * extreme arguments. Each attack gets a typed error, never a panic or a
+ * hang, and afterwards the counters and this process's ledger are where
+ * they were (docs/memory-model.md "Hostile callers"). */
+#include <string.h>
+
+#include "cmk.h"
+#include "selftest.h"
+#include "sys.h"
+
+#define SECOND_NS (1000ll * 1000 * 1000)
+#define RW (CM_MAP_READ | CM_MAP_WRITE)
+#define KADDR 0xffffffc080200000ull /* a kernel address */
+#define BIG UINT64_MAX
+
+static int same_state(const cmk_counters_t *c0, const cm_ledger_info_t *l0)
+{
+    cmk_counters_t c;
+    cm_ledger_info_t l;
+    uint64_t end = now_ticks() + 2000 * TICKS_PER_MS;
+    do {
+        cmk__syscall(CMK_SYS_YIELD, 0, 0, 0, 0, 0, 0, 0);
+        CHECK_ST(cmk_counters(&c), CM_OK);
+    } while (!(c.live_procs == c0->live_procs && c.live_objects == c0->live_objects &&
+               c.free_frames == c0->free_frames) &&
+             now_ticks() < end);
+    if (c.live_procs != c0->live_procs || c.live_objects != c0->live_objects ||
+        c.free_frames != c0->free_frames || c.live_msgs != c0->live_msgs) {
+        printf("# counters: frames %lu -> %lu, objects %lu -> %lu, procs %lu -> %lu\n",
+               (unsigned long)c0->free_frames, (unsigned long)c.free_frames,
+               (unsigned long)c0->live_objects, (unsigned long)c.live_objects,
+               (unsigned long)c0->live_procs, (unsigned long)c.live_procs);
+        return 1;
+    }
+    CHECK_ST(cm_ledger_get(&l), CM_OK);
+    for (uint32_t k = 0; k < CM_LEDGER_KIND_COUNT; k++) {
+        if (l.entry[k].used != l0->entry[k].used || l.entry[k].given != l0->entry[k].given ||
+            l.entry[k].limit != l0->entry[k].limit) {
+            printf("# ledger %s: used %lu -> %lu given %lu -> %lu\n",
+                   cm_ledger_kind_name((cm_ledger_kind_t)k), (unsigned long)l0->entry[k].used,
+                   (unsigned long)l.entry[k].used, (unsigned long)l0->entry[k].given,
+                   (unsigned long)l.entry[k].given);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#define ST(call) ((cm_status_t)(call))
+
+/* Makes the page-table frames of the place the next 8-page reservation
+ * lands (first fit: the same place each time) once, before the counters
+ * are read; they stay with the address space. */
+static int warm(void)
+{
+    cm_handle_t v, r;
+    void *base, *p;
+    CHECK_ST(cm_vmo_create(8 * PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, 8 * PAGE, 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_map(r, 0, v, 0, 8 * PAGE, RW, &p), CM_OK);
+    for (int i = 0; i < 8; i++)
+        ((volatile uint8_t *)p)[i * PAGE] = 1;
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+/* Every reservation, op_range, ledger and process-handle syscall with
+ * extreme arguments: wrapping ranges, kernel and unaligned addresses, zero
+ * and huge lengths, handles of the wrong type, stale handles. */
+int test_vmar_raw_syscalls_with_hostile_arguments_typed(void)
+{
+    cmk_counters_t c0;
+    cm_ledger_info_t l0;
+    CHECK(warm() == 0);
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    cm_handle_t v, r, h;
+    void *base, *p;
+    uint64_t out64 = 0;
+    CHECK_ST(cm_vmo_create(4 * PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, 8 * PAGE, 0, &r, &base), CM_OK);
+    uint64_t b = (uint64_t)(uintptr_t)base;
+    /* reserve */
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, 0, 0, 0, &h, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, 0, BIG, 0, &h, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, 0, BIG - PAGE + 1, 0, &h, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, 0, PAGE + 1, 0, &h, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, BIG - PAGE + 1, 2 * PAGE, CM_VMAR_FIXED, &h,
+                      &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, KADDR, PAGE, CM_VMAR_FIXED, &h, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, 0x3000000001ull, PAGE, CM_VMAR_FIXED, &h, &out64)) !=
+          CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, 0, PAGE, 0xffffffffull, &h, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, 0, PAGE, 1ull << 40, &h, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, 0, PAGE, 0, 0, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, 0, PAGE, 0, KADDR, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, 0, PAGE, 0, &h, KADDR)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, 0, PAGE, 0, &h, b)) != CM_OK); /* unmapped out */
+    /* The stack, the image and the start page: FIXED over them is refused. */
+    uint64_t sp = (uint64_t)(uintptr_t)&out64 & ~(uint64_t)(PAGE - 1);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, sp, PAGE, CM_VMAR_FIXED, &h, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, CMK_USER_IMAGE_BASE, PAGE, CM_VMAR_FIXED, &h,
+                      &out64)) != CM_OK);
+    uint64_t code = (uint64_t)(uintptr_t)&test_vmar_raw_syscalls_with_hostile_arguments_typed &
+                    ~(uint64_t)(PAGE - 1);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, code, PAGE, CM_VMAR_FIXED, &h, &out64)) != CM_OK);
+    /* map: wrong types, stale, wrapping offsets */
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, v, 0, v, 0, PAGE, RW, &out64)) == CM_ERR_WRONG_TYPE);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, r, 0, PAGE, RW, &out64)) == CM_ERR_WRONG_TYPE);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, 0, 0, v, 0, PAGE, RW, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, BIG, 0, v, 0, PAGE, RW, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, BIG - PAGE + 1, v, 0, PAGE, RW | CM_VMAR_MAP_SPECIFIC,
+                      &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 7 * PAGE, v, 0, 2 * PAGE, RW | CM_VMAR_MAP_SPECIFIC,
+                      &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, BIG - PAGE + 1, 2 * PAGE, RW, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, 3 * PAGE, 2 * PAGE, RW, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, 0, 0, RW, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, 0, BIG, RW, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 1, v, 0, PAGE, RW, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, 1, PAGE, RW, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, 0, PAGE, 0xffffffffull, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, 0, PAGE, RW, KADDR)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, 0, PAGE, RW, 0)) != CM_OK);
+    /* unmap / protect / get_info: wrapping, outside, unaligned */
+    CHECK(ST(CMK_SYS3(CMK_SYS_VMAR_UNMAP, r, BIG - PAGE + 1, 2 * PAGE)) != CM_OK);
+    CHECK(ST(CMK_SYS3(CMK_SYS_VMAR_UNMAP, r, b + 1, PAGE)) != CM_OK);
+    CHECK(ST(CMK_SYS3(CMK_SYS_VMAR_UNMAP, r, b, 0)) != CM_OK);
+    CHECK(ST(CMK_SYS3(CMK_SYS_VMAR_UNMAP, r, b - PAGE, 2 * PAGE)) != CM_OK);
+    CHECK(ST(CMK_SYS3(CMK_SYS_VMAR_UNMAP, r, KADDR, PAGE)) != CM_OK);
+    CHECK(ST(CMK_SYS3(CMK_SYS_VMAR_UNMAP, v, b, PAGE)) == CM_ERR_WRONG_TYPE);
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMAR_UNMAP_VMO, r, r, b, PAGE)) != CM_OK);
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMAR_UNMAP_VMO, r, v, BIG - PAGE + 1, 2 * PAGE)) != CM_OK);
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMAR_PROTECT, r, BIG - PAGE + 1, 2 * PAGE, CM_MAP_READ)) != CM_OK);
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMAR_PROTECT, r, b, BIG, CM_MAP_READ)) != CM_OK);
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMAR_PROTECT, r, b, PAGE, 0xffffffffull)) != CM_OK);
+    CHECK(ST(CMK_SYS2(CMK_SYS_VMAR_GET_INFO, r, KADDR)) != CM_OK);
+    CHECK(ST(CMK_SYS2(CMK_SYS_VMAR_GET_INFO, r, 0)) != CM_OK);
+    CHECK(ST(CMK_SYS2(CMK_SYS_VMAR_GET_INFO, v, &out64)) != CM_OK);
+    cm_mapping_info_t mi;
+    CHECK(ST(CMK_SYS2(CMK_SYS_MAPPING_GET_INFO, KADDR, &mi)) == CM_ERR_NOT_FOUND);
+    CHECK(ST(CMK_SYS2(CMK_SYS_MAPPING_GET_INFO, BIG, &mi)) == CM_ERR_NOT_FOUND);
+    CHECK(ST(CMK_SYS2(CMK_SYS_MAPPING_GET_INFO, b, KADDR)) != CM_OK);
+    /* op_range / get_committed */
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMO_OP_RANGE, v, 0xffffffffull, 0, PAGE)) != CM_OK);
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMO_OP_RANGE, v, BIG, 0, PAGE)) != CM_OK);
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMO_OP_RANGE, v, CM_VMO_OP_DECOMMIT, BIG - PAGE + 1, 2 * PAGE)) !=
+          CM_OK);
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMO_OP_RANGE, v, CM_VMO_OP_COMMIT, PAGE, BIG)) != CM_OK);
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMO_OP_RANGE, v, CM_VMO_OP_COMMIT, 4 * PAGE, PAGE)) != CM_OK);
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMO_OP_RANGE, r, CM_VMO_OP_COMMIT, 0, PAGE)) == CM_ERR_WRONG_TYPE);
+    CHECK(ST(CMK_SYS2(CMK_SYS_VMO_GET_COMMITTED, v, KADDR)) != CM_OK);
+    CHECK(ST(CMK_SYS2(CMK_SYS_VMO_GET_COMMITTED, r, &out64)) == CM_ERR_WRONG_TYPE);
+    /* ledger */
+    CHECK(ST(CMK_SYS1(CMK_SYS_LEDGER_GET, KADDR)) != CM_OK);
+    CHECK(ST(CMK_SYS1(CMK_SYS_LEDGER_GET, b)) != CM_OK);
+    CHECK(ST(CMK_SYS2(CMK_SYS_LEDGER_SET_LIMIT, BIG, 0)) == CM_ERR_OUT_OF_RANGE);
+    CHECK(ST(CMK_SYS2(CMK_SYS_LEDGER_SET_LIMIT, 1ull << 32, 0)) == CM_ERR_OUT_OF_RANGE);
+    CHECK(ST(CMK_SYS2(CMK_SYS_LEDGER_SET_LIMIT, CM_LEDGER_VMOS, BIG)) == CM_ERR_ACCESS_DENIED);
+    CHECK(ST(CMK_SYS2(CMK_SYS_LEDGER_SET_LIMIT, CM_LEDGER_VMOS, 0)) == CM_ERR_BAD_STATE);
+    /* process handles of the wrong type */
+    cmk_exit_info_t info;
+    CHECK(ST(CMK_SYS3(CMK_SYS_PROC_WAIT, v, 0, &info)) == CM_ERR_WRONG_TYPE);
+    CHECK(ST(CMK_SYS1(CMK_SYS_PROC_KILL, v)) == CM_ERR_WRONG_TYPE);
+    CHECK(ST(CMK_SYS1(CMK_SYS_PROC_KILL, 0)) != CM_OK);
+    CHECK(ST(CMK_SYS3(CMK_SYS_PROC_WAIT, BIG, 0, &info)) != CM_OK);
+    /* A real mapping still works after all that, then everything goes. */
+    CHECK_ST(cm_vmar_map(r, 0, v, 0, 4 * PAGE, RW, &p), CM_OK);
+    ((volatile uint8_t *)p)[0] = 1;
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    /* stale handles */
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, 0, PAGE, RW, &out64)) == CM_ERR_BAD_HANDLE);
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMO_OP_RANGE, v, CM_VMO_OP_COMMIT, 0, PAGE)) == CM_ERR_BAD_HANDLE);
+    return same_state(&c0, &l0);
+}
+
+/* A mapped VMO: closing its handle keeps the mapping, shrinking below a
+ * mapped page is refused, sealing immutable under a writable mapping is
+ * refused; after unmap all three work. */
+int test_vmar_mapped_vmo_close_shrink_seal_typed(void)
+{
+    cmk_counters_t c0;
+    cm_ledger_info_t l0;
+    CHECK(warm() == 0);
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    cm_handle_t v, d, r;
+    void *base, *p;
+    CHECK_ST(cm_vmo_create(4 * PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHTS_SAME, &d), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, 8 * PAGE, 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_map(r, 4 * PAGE, v, 0, 4 * PAGE, RW | CM_VMAR_MAP_SPECIFIC, &p), CM_OK);
+    volatile uint8_t *b = p;
+    b[3 * PAGE] = 7;
+    CHECK(cm_vmo_set_size(d, PAGE) != CM_OK);
+    CHECK(cm_vmo_seal(d, CM_SEAL_IMMUTABLE) != CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    CHECK(b[3 * PAGE] == 7);
+    b[2 * PAGE] = 9; /* a demand fault after the handle closed */
+    CHECK_ST(cm_vmar_unmap(r, p, 4 * PAGE), CM_OK);
+    CHECK_ST(cm_vmo_set_size(d, PAGE), CM_OK);
+    CHECK_ST(cm_vmo_seal(d, CM_SEAL_IMMUTABLE), CM_OK);
+    /* A sealed object: writable map refused, DECOMMIT refused. */
+    CHECK(cm_vmar_map(r, 0, d, 0, PAGE, RW, &p) != CM_OK);
+    CHECK(cm_vmo_op_range(d, CM_VMO_OP_DECOMMIT, 0, PAGE) != CM_OK);
+    CHECK_ST(cm_handle_close(d), CM_OK);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    return same_state(&c0, &l0);
+}
+
+/* Child: reserves one page at a time until refused, reports the count and
+ * status on its startup channel, then holds them until killed. */
+int child_vmar_reserve_hog(void)
+{
+    cm_handle_t ch = cmk_startup_handle(0);
+    int32_t rep[2] = { CM_OK, 0 };
+    while (rep[1] < 4096) {
+        cm_handle_t r;
+        void *base;
+        rep[0] = cm_vmar_reserve(0, PAGE, 0, &r, &base);
+        if (rep[0] != CM_OK)
+            break;
+        rep[1]++;
+    }
+    CHECK_ST(cm_channel_write(ch, rep, sizeof(rep), NULL, 0), CM_OK);
+    cm_channel_wait_readable(ch, CM_TIMEOUT_INFINITE);
+    return 3;
+}
+
+/* Two hostile children each reserve until refused: each is stopped at its
+ * own share, and this process can still reserve (the kernel's reservation
+ * pool is carved like every other pool: no process can exhaust a pool
+ * another process needs). */
+int test_vmar_reservation_pool_hogs_leave_others_room(void)
+{
+    cmk_counters_t c0;
+    cm_ledger_info_t l0;
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    cm_handle_t mine[3], theirs[3], proc[3];
+    const char *args[1] = { "child_vmar_reserve_hog" };
+    for (int i = 0; i < 3; i++) {
+        CHECK_ST(cm_channel_create(0, &mine[i], &theirs[i]), CM_OK);
+        CHECK(cmk_spawn_ex("selftest", args, 1, &theirs[i], 1, CMK_ROLE_MAIN, NULL, &proc[i]) >
+              0);
+        int32_t rep[2];
+        uint32_t nb, nh;
+        CHECK_ST(cm_channel_wait_readable(mine[i], 10 * SECOND_NS), CM_OK);
+        CHECK_ST(cm_channel_read(mine[i], rep, sizeof(rep), &nb, NULL, 0, &nh), CM_OK);
+        printf("# reservation hog %d: %d made, then %s\n", i, (int)rep[1],
+               cm_status_name((cm_status_t)rep[0]));
+        CHECK(rep[1] > 0);
+        CHECK(rep[0] == CM_ERR_NO_RESOURCES);
+    }
+    cm_handle_t r;
+    void *base;
+    CHECK_ST(cm_vmar_reserve(0, PAGE, 0, &r, &base), CM_OK);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    for (int i = 0; i < 3; i++) {
+        cmk_exit_info_t info;
+        CHECK_ST(cmk_proc_kill(proc[i]), CM_OK);
+        CHECK_ST(cmk_proc_wait(proc[i], 5 * SECOND_NS, &info), CM_OK);
+        CHECK(info.reason == CMK_EXIT_KILLED);
+        CHECK_ST(cmk_proc_wait(proc[i], 0, &info), CM_OK); /* twice: the record */
+        CHECK_ST(cmk_proc_kill(proc[i]), CM_OK);           /* dead: nothing */
+        CHECK_ST(cm_handle_close(proc[i]), CM_OK);
+        CHECK_ST(cm_handle_close(mine[i]), CM_OK);
+    }
+    return same_state(&c0, &l0);
+}
+
+/* Quota tables at the extremes: above the room, overflowing, zero in each
+ * kind. Each spawn starts a child or fails typed, and every charge comes
+ * back. */
+int test_spawn_quota_extremes_typed_and_returned(void)
+{
+    cmk_counters_t c0;
+    cm_ledger_info_t l0;
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    const char *args[1] = { "child_spin_then_exit" };
+    for (uint32_t k = 0; k < CM_LEDGER_KIND_COUNT; k++) {
+        uint64_t vals[3] = { 0, BIG - 1, l0.entry[k].limit };
+        for (int j = 0; j < 3; j++) {
+            cmk_quota_t q;
+            cm_handle_t proc;
+            cmk_quota_defaults(&q);
+            q.limit[k] = vals[j];
+            int32_t pid = cmk_spawn_ex("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, &q, &proc);
+            if (pid > 0) {
+                cmk_exit_info_t info;
+                CHECK_ST(cmk_proc_kill(proc), CM_OK);
+                CHECK_ST(cmk_proc_wait(proc, 5 * SECOND_NS, &info), CM_OK);
+                CHECK_ST(cm_handle_close(proc), CM_OK);
+            } else {
+                cm_status_t st = (cm_status_t)pid;
+                CHECK(st == CM_ERR_NO_RESOURCES || st == CM_ERR_QUOTA_COMMIT ||
+                      st == CM_ERR_QUOTA_VIRTUAL || st == CM_ERR_INVALID_ARGS);
+            }
+        }
+    }
+    return same_state(&c0, &l0);
+}
