@@ -115,5 +115,11 @@ int test_vmar_mapped_vmo_close_shrink_seal_typed(void);
 int test_vmar_reservation_pool_hogs_leave_others_room(void);
 int test_spawn_quota_extremes_typed_and_returned(void);
 int child_vmar_reserve_hog(void);
+int test_decommit_under_another_process_word_waiter(void);
+int child_decommit_word_waiter(void);
+int test_copyout_into_decommitted_page_over_quota_is_typed(void);
+int child_copyout_into_decommitted_over_quota(void);
+int test_process_handle_sent_away_kills_self_and_sibling(void);
+int child_kill_by_received_handle(void);
 
 #endif

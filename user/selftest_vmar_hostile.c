@@ -304,3 +304,187 @@ int test_spawn_quota_extremes_typed_and_returned(void)
     }
     return same_state(&c0, &l0);
 }
+
+/* Child: maps the VMO it was given, tells the parent the word is ready and
+ * sleeps in a word wait on it; after the wake the word must read 1 (the
+ * page was decommitted and committed again under it). */
+int child_decommit_word_waiter(void)
+{
+    cm_handle_t ch = cmk_startup_handle(0), vmo = cmk_startup_handle(1);
+    void *va;
+    CHECK_ST(cm_vmo_map(vmo, 0, 2 * PAGE, RW, &va), CM_OK);
+    volatile uint32_t *w = va;
+    w[0] = 0;
+    ((volatile uint8_t *)va)[PAGE] = 5;
+    uint8_t go = 1;
+    CHECK_ST(cm_channel_write(ch, &go, 1, NULL, 0), CM_OK);
+    CHECK_ST(cmk_word_wait(w, 0, 10 * SECOND_NS), CM_OK);
+    CHECK(w[0] == 1);
+    CHECK(((volatile uint8_t *)va)[PAGE] == 0); /* decommitted: zero */
+    return 0;
+}
+
+/* DECOMMIT of pages another process maps, touches and sleeps on in a word
+ * wait: its frames go at once, the sleeper stays asleep on its key, the
+ * next touch commits a zero page, and a wake through another mapping of
+ * the same VMO still meets it. */
+int test_decommit_under_another_process_word_waiter(void)
+{
+    cmk_counters_t c0, c1;
+    cm_ledger_info_t l0;
+    cm_handle_t w;
+    void *wva;
+    /* The page-table frames of the cm_vmo_map place used below, made once. */
+    CHECK_ST(cm_vmo_create(PAGE, 0, &w), CM_OK);
+    CHECK_ST(cm_vmo_map(w, 0, PAGE, RW, &wva), CM_OK);
+    *(volatile uint32_t *)wva = 1;
+    CHECK_ST(cm_vmo_unmap(wva, PAGE), CM_OK);
+    CHECK_ST(cm_handle_close(w), CM_OK);
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    cm_handle_t v, dup, mine, theirs, proc;
+    CHECK_ST(cm_vmo_create(2 * PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_handle_duplicate(v, CM_RIGHTS_SAME, &dup), CM_OK);
+    CHECK_ST(cm_channel_create(0, &mine, &theirs), CM_OK);
+    cm_handle_t hs[2] = { theirs, dup };
+    const char *args[1] = { "child_decommit_word_waiter" };
+    CHECK(cmk_spawn_ex("selftest", args, 1, hs, 2, CMK_ROLE_MAIN, NULL, &proc) > 0);
+    uint8_t go;
+    uint32_t nb, nh;
+    CHECK_ST(cm_channel_wait_readable(mine, 10 * SECOND_NS), CM_OK);
+    CHECK_ST(cm_channel_read(mine, &go, 1, &nb, NULL, 0, &nh), CM_OK);
+    /* Let it reach its sleep. */
+    uint64_t end = now_ticks() + 50 * TICKS_PER_MS;
+    while (now_ticks() < end)
+        cmk__syscall(CMK_SYS_YIELD, 0, 0, 0, 0, 0, 0, 0);
+    uint64_t committed = 0;
+    CHECK_ST(cm_vmo_get_committed(v, &committed), CM_OK);
+    CHECK(committed == 2 * PAGE);
+    CHECK_ST(cmk_counters(&c1), CM_OK);
+    CHECK_ST(cm_vmo_op_range(v, CM_VMO_OP_DECOMMIT, 0, 2 * PAGE), CM_OK);
+    CHECK_ST(cm_vmo_get_committed(v, &committed), CM_OK);
+    CHECK(committed == 0);
+    cmk_counters_t c2;
+    CHECK_ST(cmk_counters(&c2), CM_OK);
+    CHECK(c2.free_frames >= c1.free_frames + 2);
+    void *va;
+    CHECK_ST(cm_vmo_map(v, 0, PAGE, RW, &va), CM_OK);
+    *(volatile uint32_t *)va = 1;
+    int32_t woken = -1;
+    for (int i = 0; i < 100 && woken <= 0; i++) {
+        woken = cmk_word_wake((volatile uint32_t *)va, 1);
+        cmk__syscall(CMK_SYS_YIELD, 0, 0, 0, 0, 0, 0, 0);
+    }
+    CHECK(woken == 1);
+    cmk_exit_info_t info;
+    CHECK_ST(cmk_proc_wait(proc, 10 * SECOND_NS, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_NORMAL && info.code == 0);
+    CHECK_ST(cm_vmo_unmap(va, PAGE), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    CHECK_ST(cm_handle_close(proc), CM_OK);
+    CHECK_ST(cm_handle_close(mine), CM_OK);
+    return same_state(&c0, &l0);
+}
+
+/* Child: with its COMMIT limit lowered to what it holds, a kernel copyout
+ * (channel read, VMO read, ledger read) into a page it decommitted cannot
+ * commit it: each is a typed error with nothing consumed; the same copy
+ * into a still-committed page works. */
+int child_copyout_into_decommitted_over_quota(void)
+{
+    cm_handle_t v, a, b;
+    void *va;
+    CHECK_ST(cm_vmo_create(2 * PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_map(v, 0, 2 * PAGE, RW, &va), CM_OK);
+    volatile uint8_t *p = va;
+    p[0] = 1;
+    p[PAGE] = 1;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_write(a, "hostile", 7, NULL, 0), CM_OK);
+    CHECK_ST(cm_vmo_op_range(v, CM_VMO_OP_DECOMMIT, 0, PAGE), CM_OK);
+    cm_ledger_info_t l;
+    CHECK_ST(cm_ledger_get(&l), CM_OK);
+    CHECK_ST(cm_ledger_set_limit(CM_LEDGER_COMMIT,
+                                 l.entry[CM_LEDGER_COMMIT].used + l.entry[CM_LEDGER_COMMIT].given),
+             CM_OK);
+    uint32_t nb = 0, nh = 0;
+    cm_status_t st = cm_channel_read(b, va, 64, &nb, NULL, 0, &nh);
+    CHECK(st != CM_OK);
+    printf("# copyout into a decommitted page over quota: %s\n", cm_status_name(st));
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMO_READ, v, va, PAGE, 16)) != CM_OK);
+    CHECK(ST(CMK_SYS1(CMK_SYS_LEDGER_GET, va)) != CM_OK);
+    uint64_t committed = 1;
+    CHECK(ST(CMK_SYS2(CMK_SYS_VMO_GET_COMMITTED, v, va)) != CM_OK);
+    CHECK_ST(cm_vmo_get_committed(v, &committed), CM_OK);
+    CHECK(committed == PAGE);
+    /* The message was not consumed: it reads into the committed page. */
+    CHECK_ST(cm_channel_read(b, (char *)va + PAGE, 64, &nb, NULL, 0, &nh), CM_OK);
+    CHECK(nb == 7 && p[PAGE] == 'h');
+    return 0;
+}
+
+int test_copyout_into_decommitted_page_over_quota_is_typed(void)
+{
+    cmk_counters_t c0;
+    cm_ledger_info_t l0;
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    cm_handle_t proc;
+    const char *args[1] = { "child_copyout_into_decommitted_over_quota" };
+    CHECK(cmk_spawn_ex("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, NULL, &proc) > 0);
+    cmk_exit_info_t info;
+    CHECK_ST(cmk_proc_wait(proc, 10 * SECOND_NS, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_NORMAL && info.code == 0);
+    CHECK_ST(cm_handle_close(proc), CM_OK);
+    return same_state(&c0, &l0);
+}
+
+/* Child: sleeps until its startup channel carries a process handle, then
+ * kills that process (itself, or a sibling). */
+int child_kill_by_received_handle(void)
+{
+    cm_handle_t ch = cmk_startup_handle(0), h;
+    uint8_t b;
+    uint32_t nb, nh;
+    CHECK_ST(cm_channel_wait_readable(ch, 10 * SECOND_NS), CM_OK);
+    CHECK_ST(cm_channel_read(ch, &b, 1, &nb, &h, 1, &nh), CM_OK);
+    CHECK(nh == 1);
+    CHECK_ST(cmk_proc_kill(h), CM_OK);
+    return b == 's' ? 4 : 0; /* killing itself never returns */
+}
+
+/* Process handles as weapons: a process kills itself through its own
+ * handle sent to it; a process kills a sibling through a handle sent over
+ * a channel; waits twice and kills of the dead stay typed. */
+int test_process_handle_sent_away_kills_self_and_sibling(void)
+{
+    cmk_counters_t c0;
+    cm_ledger_info_t l0;
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    cm_handle_t m1, t1, m2, t2, p1, p2, d1;
+    cmk_exit_info_t info;
+    const char *args[1] = { "child_kill_by_received_handle" };
+    CHECK_ST(cm_channel_create(0, &m1, &t1), CM_OK);
+    CHECK_ST(cm_channel_create(0, &m2, &t2), CM_OK);
+    CHECK(cmk_spawn_ex("selftest", args, 1, &t1, 1, CMK_ROLE_MAIN, NULL, &p1) > 0);
+    CHECK(cmk_spawn_ex("selftest", args, 1, &t2, 1, CMK_ROLE_MAIN, NULL, &p2) > 0);
+    /* p1 gets its own handle: it kills itself. */
+    CHECK_ST(cm_handle_duplicate(p1, CM_RIGHTS_SAME, &d1), CM_OK);
+    CHECK_ST(cm_channel_write(m1, "s", 1, &d1, 1), CM_OK);
+    CHECK_ST(cmk_proc_wait(p1, 10 * SECOND_NS, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_KILLED);
+    /* p2 gets the dead p1's handle: killing the dead is OK, p2 exits 0. */
+    CHECK_ST(cm_handle_duplicate(p1, CM_RIGHTS_SAME, &d1), CM_OK);
+    CHECK_ST(cm_channel_write(m2, "o", 1, &d1, 1), CM_OK);
+    CHECK_ST(cmk_proc_wait(p2, 10 * SECOND_NS, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_NORMAL && info.code == 0);
+    CHECK_ST(cmk_proc_wait(p2, 0, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_NORMAL);
+    CHECK_ST(cmk_proc_kill(p2), CM_OK);
+    CHECK_ST(cm_handle_close(p1), CM_OK);
+    CHECK_ST(cm_handle_close(p2), CM_OK);
+    CHECK_ST(cm_handle_close(m1), CM_OK);
+    CHECK_ST(cm_handle_close(m2), CM_OK);
+    return same_state(&c0, &l0);
+}
