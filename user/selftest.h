@@ -121,5 +121,9 @@ int test_copyout_into_decommitted_page_over_quota_is_typed(void);
 int child_copyout_into_decommitted_over_quota(void);
 int test_process_handle_sent_away_kills_self_and_sibling(void);
 int child_kill_by_received_handle(void);
+int test_sbuf_areas_refuse_unmap_decommit_and_fixed_reserve(void);
+int test_child_spends_share_then_grandchild_gets_nothing_of_others(void);
+int child_spend_then_spawn(void);
+int child_vmo_create_must_fail(void);
 
 #endif

@@ -488,3 +488,113 @@ int test_process_handle_sent_away_kills_self_and_sibling(void)
     CHECK_ST(cm_handle_close(m2), CM_OK);
     return same_state(&c0, &l0);
 }
+
+/* A SharedBuffer's areas are kernel-made: no handle to their VMOs ever
+ * reaches a process (so no DECOMMIT or op_range can name them), and the
+ * memory calls that take an address refuse them: cm_vmo_unmap, reservation
+ * unmap/protect, FIXED reservation over them. */
+int test_sbuf_areas_refuse_unmap_decommit_and_fixed_reserve(void)
+{
+    cmk_counters_t c0;
+    cm_ledger_info_t l0;
+    cm_sbuf_config_t c = { 2, 256, 1, 1, 1, CM_SBUF_BLOCK, 0, 0 };
+    cm_handle_t b, r, h;
+    void *base;
+    uint64_t out64;
+    cmk_sbuf_attach_t at;
+    /* The page-table frames of the places used below, made once. */
+    CHECK_ST(cm_sbuf_create(&c, &b), CM_OK);
+    CHECK_ST((cm_status_t)CMK_SYS2(CMK_SYS_SBUF_ATTACH, b, &at), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, PAGE, 0, &r, &base), CM_OK);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cm_sbuf_create(&c, &b), CM_OK);
+    CHECK_ST((cm_status_t)CMK_SYS2(CMK_SYS_SBUF_ATTACH, b, &at), CM_OK);
+    uint64_t areas[2] = { at.data, at.prod };
+    CHECK_ST(cm_vmar_reserve(0, PAGE, 0, &r, &base), CM_OK);
+    for (int i = 0; i < 2; i++) {
+        uint64_t a = areas[i];
+        if (a == 0)
+            continue;
+        CHECK(ST(CMK_SYS2(CMK_SYS_VMO_UNMAP, a, PAGE)) != CM_OK);
+        CHECK(ST(CMK_SYS3(CMK_SYS_VMAR_UNMAP, r, a, PAGE)) != CM_OK);
+        CHECK(ST(CMK_SYS4(CMK_SYS_VMAR_PROTECT, r, a, PAGE, CM_MAP_READ)) != CM_OK);
+        CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_RESERVE, a, PAGE, CM_VMAR_FIXED, &h, &out64)) != CM_OK);
+        cm_mapping_info_t mi;
+        (void)CMK_SYS2(CMK_SYS_MAPPING_GET_INFO, a, &mi);
+    }
+    /* The buffer handle itself is no VMO: op_range refuses its type. */
+    CHECK(ST(CMK_SYS4(CMK_SYS_VMO_OP_RANGE, b, CM_VMO_OP_DECOMMIT, 0, PAGE)) ==
+          CM_ERR_WRONG_TYPE);
+    /* Still intact: the producer loans, writes and publishes. */
+    cm_sbuf_loan_t loan;
+    CHECK_ST(cm_sbuf_loan(b, 0, 0, &loan), CM_OK);
+    ((volatile uint8_t *)loan.data)[0] = 1;
+    CHECK_ST(cm_sbuf_publish(b, loan.id, 1, NULL), CM_OK);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return same_state(&c0, &l0);
+}
+
+/* Child: spends its whole VMOS share, then spawns a grandchild with every
+ * default: the grandchild gets no VMO room (half of nothing), cannot take
+ * any from its parent's siblings, and all returns at exit. */
+int child_spend_then_spawn(void)
+{
+    cm_ledger_info_t l;
+    cm_handle_t vs[64], proc;
+    uint32_t n = 0;
+    CHECK_ST(cm_ledger_get(&l), CM_OK);
+    while (n < 64 && cm_vmo_create(PAGE, 0, &vs[n]) == CM_OK)
+        n++;
+    CHECK(n > 0 && n < 64);
+    CHECK_ST(cm_ledger_get(&l), CM_OK);
+    CHECK(l.entry[CM_LEDGER_VMOS].used + l.entry[CM_LEDGER_VMOS].given ==
+          l.entry[CM_LEDGER_VMOS].limit);
+    const char *args[1] = { "child_vmo_create_must_fail" };
+    int32_t pid = cmk_spawn_ex("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, NULL, &proc);
+    CHECK(pid > 0);
+    cmk_exit_info_t info;
+    CHECK_ST(cmk_proc_wait(proc, 10 * SECOND_NS, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_NORMAL && info.code == 0);
+    /* A quota above the (empty) room: typed, nothing started. */
+    cmk_quota_t q;
+    cmk_quota_defaults(&q);
+    q.limit[CM_LEDGER_VMOS] = 1;
+    CHECK(cmk_spawn_ex("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, &q, &proc) ==
+          CM_ERR_NO_RESOURCES);
+    return 0;
+}
+
+int child_vmo_create_must_fail(void)
+{
+    cm_handle_t v;
+    cm_ledger_info_t l;
+    CHECK_ST(cm_ledger_get(&l), CM_OK);
+    CHECK(l.entry[CM_LEDGER_VMOS].limit == 0);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_ERR_NO_RESOURCES);
+    return 0;
+}
+
+int test_child_spends_share_then_grandchild_gets_nothing_of_others(void)
+{
+    cmk_counters_t c0;
+    cm_ledger_info_t l0;
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    cmk_quota_t q;
+    cmk_quota_defaults(&q);
+    q.limit[CM_LEDGER_VMOS] = 8;
+    cm_handle_t proc, v;
+    const char *args[1] = { "child_spend_then_spawn" };
+    CHECK(cmk_spawn_ex("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, &q, &proc) > 0);
+    cmk_exit_info_t info;
+    CHECK_ST(cmk_proc_wait(proc, 20 * SECOND_NS, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_NORMAL && info.code == 0);
+    CHECK_ST(cm_handle_close(proc), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK); /* this process's own room */
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return same_state(&c0, &l0);
+}
