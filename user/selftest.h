@@ -125,5 +125,7 @@ int test_sbuf_areas_refuse_unmap_decommit_and_fixed_reserve(void);
 int test_child_spends_share_then_grandchild_gets_nothing_of_others(void);
 int child_spend_then_spawn(void);
 int child_vmo_create_must_fail(void);
+int test_kill_in_each_sleeping_syscall_returns_everything(void);
+int child_sleep_in(void);
 
 #endif

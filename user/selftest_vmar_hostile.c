@@ -598,3 +598,94 @@ int test_child_spends_share_then_grandchild_gets_nothing_of_others(void)
     CHECK_ST(cm_handle_close(v), CM_OK);
     return same_state(&c0, &l0);
 }
+
+/* The sleeps a hostile child can be killed in (each holds something for
+ * its sleep: a wait-many array, a process object, a loan slot wait). */
+enum sleep_kind {
+    SLEEP_CHANNEL = 1,
+    SLEEP_WAIT_MANY,
+    SLEEP_PROC_WAIT,
+    SLEEP_SBUF_LOAN,
+    SLEEP_WORD,
+    SLEEP_COUNT
+};
+
+int child_sleep_in(void)
+{
+    cm_handle_t ch = cmk_startup_handle(0), a, b, proc, v;
+    uint8_t kind;
+    uint32_t nb, nh;
+    CHECK_ST(cm_channel_wait_readable(ch, 10 * SECOND_NS), CM_OK);
+    CHECK_ST(cm_channel_read(ch, &kind, 1, &nb, NULL, 0, &nh), CM_OK);
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    cm_sbuf_config_t c = { 1, 256, 1, 1, 1, CM_SBUF_BLOCK, 0, 0 };
+    cm_sbuf_loan_t loan;
+    void *va;
+    if (kind == SLEEP_PROC_WAIT) {
+        const char *args[1] = { "child_sleeper" };
+        CHECK(cmk_spawn_ex("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, NULL, &proc) > 0);
+    } else if (kind == SLEEP_SBUF_LOAN) {
+        cm_handle_t k;
+        CHECK_ST(cm_sbuf_create(&c, &v), CM_OK);
+        CHECK_ST(cm_sbuf_consumer_create(v, CM_RIGHTS_SAME, &k), CM_OK);
+        /* The one slot published to a consumer that never receives. */
+        CHECK_ST(cm_sbuf_loan(v, 0, 0, &loan), CM_OK);
+        CHECK_ST(cm_sbuf_publish(v, loan.id, 1, NULL), CM_OK);
+        CHECK_ST(cm_sbuf_loan(v, 0, 0, &loan), CM_ERR_SHOULD_WAIT);
+    } else if (kind == SLEEP_WORD) {
+        CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+        CHECK_ST(cm_vmo_map(v, 0, PAGE, RW, &va), CM_OK);
+    }
+    CHECK_ST(cm_channel_write(ch, "s", 1, NULL, 0), CM_OK);
+    cm_wait_item_t items[3] = { { a, CM_SIGNAL_READABLE, 0 }, { b, CM_SIGNAL_READABLE, 0 },
+                                { ch, CM_SIGNAL_READABLE, 0 } };
+    cmk_exit_info_t info;
+    switch (kind) {
+    case SLEEP_CHANNEL: cm_channel_wait_readable(a, CM_TIMEOUT_INFINITE); break;
+    case SLEEP_WAIT_MANY: cm_object_wait_many(items, 2, CM_TIMEOUT_INFINITE); break;
+    case SLEEP_PROC_WAIT: cmk_proc_wait(proc, CM_TIMEOUT_INFINITE, &info); break;
+    case SLEEP_SBUF_LOAN: cm_sbuf_loan(v, 0, CM_TIMEOUT_INFINITE, &loan); break;
+    case SLEEP_WORD: cmk_word_wait(va, 0, CM_TIMEOUT_INFINITE); break;
+    default: break;
+    }
+    return 3; /* a sleep broke */
+}
+
+/* A kill reaches a child in each kind of kernel sleep: it ends KILLED,
+ * its tree with it, and every frame, object and ledger charge returns. */
+int test_kill_in_each_sleeping_syscall_returns_everything(void)
+{
+    for (uint8_t k = SLEEP_CHANNEL; k < SLEEP_COUNT; k++) {
+        cmk_counters_t c0;
+        cm_ledger_info_t l0;
+        CHECK_ST(cmk_counters(&c0), CM_OK);
+        CHECK_ST(cm_ledger_get(&l0), CM_OK);
+        cm_handle_t mine, theirs, proc;
+        const char *args[1] = { "child_sleep_in" };
+        CHECK_ST(cm_channel_create(0, &mine, &theirs), CM_OK);
+        CHECK(cmk_spawn_ex("selftest", args, 1, &theirs, 1, CMK_ROLE_MAIN, NULL, &proc) > 0);
+        CHECK_ST(cm_channel_write(mine, &k, 1, NULL, 0), CM_OK);
+        uint8_t s;
+        uint32_t nb, nh;
+        CHECK_ST(cm_channel_wait_readable(mine, 10 * SECOND_NS), CM_OK);
+        CHECK_ST(cm_channel_read(mine, &s, 1, &nb, NULL, 0, &nh), CM_OK);
+        cmk_exit_info_t info;
+        /* Asleep, not ended: the wait times out. */
+        cm_status_t early = cmk_proc_wait(proc, 30ll * 1000 * 1000, &info);
+        if (early != CM_ERR_TIMED_OUT)
+            printf("# sleep %u ended by itself: reason %u code %d\n", k, info.reason, info.code);
+        CHECK_ST(early, CM_ERR_TIMED_OUT);
+        CHECK_ST(cmk_proc_kill(proc), CM_OK);
+        CHECK_ST(cmk_proc_wait(proc, 5 * SECOND_NS, &info), CM_OK);
+        if (info.reason != CMK_EXIT_KILLED)
+            printf("# sleep %u: reason %u code %d\n", k, info.reason, info.code);
+        CHECK(info.reason == CMK_EXIT_KILLED);
+        CHECK_ST(cm_handle_close(proc), CM_OK);
+        CHECK_ST(cm_handle_close(mine), CM_OK);
+        if (same_state(&c0, &l0) != 0) {
+            printf("# sleep %u\n", k);
+            return 1;
+        }
+    }
+    return 0;
+}
