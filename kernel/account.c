@@ -7,6 +7,7 @@
 #include "console.h"
 #include "frame.h"
 #include "ksbuf.h"
+#include "kvmar.h"
 #include "memlayout.h"
 #include "proc.h"
 #include "syscall.h"
@@ -45,6 +46,7 @@ static void root_limits(uint64_t *limit, uint32_t *flags)
     limit[CM_LEDGER_PROCESSES] = KACCT_MAX;
     limit[CM_LEDGER_SBUFS] = KOBJ_MAX_SBUFS;
     limit[CM_LEDGER_SBUF_CONSUMERS] = KOBJ_MAX_SBUF_CONSUMERS;
+    limit[CM_LEDGER_VMARS] = KVMAR_POOL;
     for (uint32_t k = 0; k < CM__LEDGER_KINDS; k++) {
         /* No pins on this target: no device DMA yet (docs/ledger.md). */
         flags[k] = k == CM_LEDGER_PINS ? 0

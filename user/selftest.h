@@ -109,4 +109,23 @@ int child_sbuf_die_mid_loan(void);
 int child_sbuf_die_holding(void);
 int child_sbuf_die_after_eviction(void);
 
+/* user/selftest_vmar_hostile.c */
+int test_vmar_raw_syscalls_with_hostile_arguments_typed(void);
+int test_vmar_mapped_vmo_close_shrink_seal_typed(void);
+int test_vmar_reservation_pool_hogs_leave_others_room(void);
+int test_spawn_quota_extremes_typed_and_returned(void);
+int child_vmar_reserve_hog(void);
+int test_decommit_under_another_process_word_waiter(void);
+int child_decommit_word_waiter(void);
+int test_copyout_into_decommitted_page_over_quota_is_typed(void);
+int child_copyout_into_decommitted_over_quota(void);
+int test_process_handle_sent_away_kills_self_and_sibling(void);
+int child_kill_by_received_handle(void);
+int test_sbuf_areas_refuse_unmap_decommit_and_fixed_reserve(void);
+int test_child_spends_share_then_grandchild_gets_nothing_of_others(void);
+int child_spend_then_spawn(void);
+int child_vmo_create_must_fail(void);
+int test_kill_in_each_sleeping_syscall_returns_everything(void);
+int child_sleep_in(void);
+
 #endif

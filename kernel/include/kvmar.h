@@ -15,7 +15,10 @@ struct addrspace;
 struct vmo;
 struct kobj;
 
-#define KVMAR_POOL 128u /* reservations in the whole kernel (NO_RESOURCES past) */
+/* Reservations in the whole kernel: the root of the carved CM_LEDGER_VMARS
+ * budget (kernel/account.c), so a process past its share gets NO_RESOURCES
+ * and the pool itself is never found full. */
+#define KVMAR_POOL 128u
 
 cm_status_t kvmar_fault(struct addrspace *as, uint64_t tag, uint64_t page, int write);
 /* Releases every reservation of `as` (process teardown). */

@@ -207,13 +207,21 @@ int64_t sys_vmar_reserve(struct proc *p, const uint64_t *a)
     for (uint32_t i = 0; i < KVMAR_POOL && k == 0; i++)
         if (pool[i].obj.type == CM_OBJ_NONE)
             k = &pool[i];
-    if (as->nvmars >= CM_MAX_VMARS || k == 0 || handles_free(p) == 0)
+    if (as->nvmars >= CM_MAX_VMARS || handles_free(p) == 0)
         return CM_ERR_NO_RESOURCES;
+    /* The kernel's pool is carved (CM_LEDGER_VMARS): this process's share
+     * first, so no process can take the slots another one needs. */
+    if ((st = kobj_charge(p->acct, CM_OBJ_VMAR)) != CM_OK)
+        return st;
+    if (k == 0)
+        panic("vmar_reserve: pool full despite the carved VMARS budget");
     uint32_t tag = (uint32_t)(k - pool) + 1u;
     /* No hint: above the image, where cm_vmo_map places too. */
     st = as_reserve_vmar(as, hint != 0 ? hint : USER_MAP_BASE, len, fixed, tag, &at);
-    if (st != CM_OK)
+    if (st != CM_OK) {
+        kobj_uncharge(p->acct, CM_OBJ_VMAR);
         return st;
+    }
     kobj_init(&k->obj, CM_OBJ_VMAR, p->acct);
     k->as = as;
     k->released = 0;
