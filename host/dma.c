@@ -136,6 +136,7 @@ struct dma_pool {
     int guarded;             /* CM_DMA_POOL_CPU_GUARD */
     int ring_ok;
     uint32_t table;          /* fixed-buffer table entries (registered_buffers) */
+    uint64_t pins;           /* pages charged to CM_LEDGER_PINS, 0 when none */
     int efd;                 /* eventfd the ring signals per completion, -1 when none */
     struct io_uring ring;
 };
@@ -600,6 +601,10 @@ static void pool_free(struct dma_pool *p)
     if (p->dev_fd >= 0)
         close(p->dev_fd);
     pthread_mutex_unlock(&g_lock);
+    /* Unpinned above (ring exit, unmap): the charge goes, once. */
+    if (p->pins != 0)
+        cm__hledger_uncharge(CM_LEDGER_PINS, p->pins);
+    p->pins = 0;
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     free(p);
@@ -611,6 +616,11 @@ static void pool_free(struct dma_pool *p)
  * on this process's copy of the list: close its fds, keep the memory. */
 static void husk_free(struct dma_pool *p)
 {
+    /* The child's copy of the ledger holds the parent's pin charge until
+     * here: release it in this process, once (the parent's stands). */
+    if (p->pins != 0)
+        cm__hledger_uncharge(CM_LEDGER_PINS, p->pins);
+    p->pins = 0;
     if (p->inherited) {
         free(p);
         return;
@@ -814,6 +824,13 @@ static cm_status_t pool_build(struct dma_pool *p, const cm_dma_pool_config_t *co
                                       config->max_in_flight, seed);
     if (st != CM_OK)
         return st;
+    /* Charged before anything is pinned, for the pool's whole pin capacity
+     * (a detached slot is pinned again at its next submit), until
+     * pool_free. config_ok bounds both factors: no overflow. */
+    uint64_t pins = (uint64_t)config->buffer_count * (config->buffer_size / CM_PAGE_SIZE);
+    if ((st = cm__hledger_charge(CM_LEDGER_PINS, pins)) != CM_OK)
+        return st;
+    p->pins = pins;
     if ((st = ring_create(p, config)) != CM_OK)
         return st;
     for (uint32_t i = 0; i < config->buffer_count; i++) {

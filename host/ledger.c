@@ -4,9 +4,11 @@
  * Enforced here: HANDLES (the handle table's live entries), VIRTUAL (bytes
  * of cm_vmo_map mappings and of cm_vmar_reserve reservations), VMOS and OBJECT_BACKING (VMOs this process
  * created with cm_vmo_create, and their page-rounded size as resized by
- * this process). Not enforced (no CM_LEDGER_ENFORCED flag, set_limit
+ * this process), PINS (pages of DMA pool buffers registered with
+ * io_uring: a pool's whole pin capacity, from creation until it is freed,
+ * quarantine included). Not enforced (no CM_LEDGER_ENFORCED flag, set_limit
  * UNSUPPORTED): COMMIT (Linux commits memfd pages on touch, outside the
- * library's sight), PINS, CHANNELS, MESSAGES (socket buffers are the
+ * library's sight), CHANNELS, MESSAGES (socket buffers are the
  * kernel's), PROCESSES, SBUFS, SBUF_CONSUMERS. One lock; it is a leaf:
  * nothing else is taken while it is held. */
 #include <pthread.h>
@@ -46,7 +48,7 @@ __attribute__((constructor)) static void ledger_atfork(void)
 static int enforced(uint32_t k)
 {
     return k == CM_LEDGER_HANDLES || k == CM_LEDGER_VIRTUAL || k == CM_LEDGER_VMOS ||
-           k == CM_LEDGER_OBJECT_BACKING;
+           k == CM_LEDGER_OBJECT_BACKING || k == CM_LEDGER_PINS;
 }
 
 static struct cm__ledger *locked(void)

@@ -2,6 +2,7 @@
  * through libcapmem, limits that only go down, typed refusals, and every
  * charge released exactly once on success and on each failure path.
  * Limits never go back up, so each test runs in a forked child. */
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,8 +10,10 @@
 #include <capmem/capmem.h>
 #include <capmem/ledger.h>
 #include <capmem/vmar.h>
+#include <capmem/dma.h>
 
 #include "common/child.h"
+#include "../../host/dma_internal.h"
 /* host/ledger.c: releases of more than was charged, counted. */
 uint64_t cm__hledger_errors(void);
 
@@ -58,6 +61,7 @@ static int body_create_close_charges_and_releases_once(void *arg)
     CHILD_CHECK(a.kinds == CM_LEDGER_KIND_COUNT);
     CHILD_CHECK((a.entry[CM_LEDGER_HANDLES].flags & CM_LEDGER_ENFORCED) != 0);
     CHILD_CHECK((a.entry[CM_LEDGER_COMMIT].flags & CM_LEDGER_ENFORCED) == 0);
+    CHILD_CHECK((a.entry[CM_LEDGER_PINS].flags & CM_LEDGER_ENFORCED) != 0);
     CHILD_CHECK(a.entry[CM_LEDGER_HANDLES].limit == CM_MAX_HANDLES);
     CHILD_CHECK(a.entry[CM_LEDGER_VIRTUAL].limit == CM_MAX_MAPPED_BYTES + CM_MAX_RESERVED_BYTES);
     CHILD_EXPECT(cm_vmo_create(3 * PAGE + 1, 0, &v), CM_OK);
@@ -102,7 +106,7 @@ static int body_set_limit_rules(void *arg)
     CHILD_EXPECT(cm_vmo_create(PAGE, 0, &v), CM_OK);
     CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_HANDLES, h), CM_ERR_BAD_STATE);
     CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_COMMIT, 0), CM_ERR_UNSUPPORTED);
-    CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_PINS, 0), CM_ERR_UNSUPPORTED);
+    CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_CHANNELS, 0), CM_ERR_UNSUPPORTED);
     CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_KIND_COUNT, 0), CM_ERR_OUT_OF_RANGE);
     CHILD_EXPECT(cm_ledger_set_limit((cm_ledger_kind_t)-1, 0), CM_ERR_OUT_OF_RANGE);
     CHILD_EXPECT(cm_ledger_get(NULL), CM_ERR_INVALID_ARGS);
@@ -304,6 +308,147 @@ static void test_handle_quota_refuses_new_handles_and_keeps_count(void **state)
     run(body_handle_quota);
 }
 
+/* ---- PINS: DMA pool buffers registered (pinned) with io_uring ---- */
+
+/* 3 buffers of 2 pages: 6 pages pinned. */
+static const cm_dma_pool_config_t pin_pool = { 3, 2 * PAGE, 1, 0 };
+#define PIN_POOL_PAGES 6u
+
+/* Creates pin_pool; a child without io_uring (seccomp, sysctl) skips. */
+static cm_status_t pin_pool_create(cm_handle_t *pool)
+{
+    cm_status_t st = cm_dma_pool_create(&pin_pool, pool);
+    if (st == CM_ERR_UNSUPPORTED) {
+        fprintf(stderr, "child: io_uring unavailable: skipped\n");
+        _exit(CHILD_SKIP);
+    }
+    return st;
+}
+
+static void run_maybe_skip(int (*body)(void *), void *arg)
+{
+    int rc = in_child(body, arg);
+    if (rc == CHILD_SKIP)
+        skip();
+    assert_child_ok(rc);
+}
+
+static int body_pool_pins(void *arg)
+{
+    (void)arg;
+    cm_ledger_info_t a = now();
+    cm_handle_t pool = CM_HANDLE_INVALID, dup;
+    CHILD_EXPECT(pin_pool_create(&pool), CM_OK);
+    cm_ledger_info_t b = now();
+    CHILD_CHECK(b.entry[CM_LEDGER_PINS].used == a.entry[CM_LEDGER_PINS].used + PIN_POOL_PAGES);
+    CHILD_CHECK(b.entry[CM_LEDGER_PINS].peak >= b.entry[CM_LEDGER_PINS].used);
+    /* A second handle pins nothing more; the charge goes with the pool. */
+    CHILD_EXPECT(cm_handle_duplicate(pool, CM_RIGHTS_SAME, &dup), CM_OK);
+    CHILD_CHECK(used(CM_LEDGER_PINS) == b.entry[CM_LEDGER_PINS].used);
+    CHILD_EXPECT(cm_handle_close(pool), CM_OK);
+    CHILD_CHECK(used(CM_LEDGER_PINS) == b.entry[CM_LEDGER_PINS].used);
+    CHILD_EXPECT(cm_handle_close(dup), CM_OK);
+    cm_ledger_info_t c = now();
+    CHILD_CHECK(same_used(&a, &c));
+    child_exit();
+}
+
+static void test_dma_pool_charges_its_pinned_pages_until_destroyed(void **state)
+{
+    (void)state;
+    run_maybe_skip(body_pool_pins, NULL);
+}
+
+/* A PINS limit below the pool's need: NO_RESOURCES (core/ledger's status
+ * of a count kind), no pool, nothing charged; what fits is still made. */
+static int body_pool_over_pin_limit(void *arg)
+{
+    (void)arg;
+    cm_ledger_info_t a = now();
+    uint64_t p0 = a.entry[CM_LEDGER_PINS].used;
+    cm_handle_t pool = CM_HANDLE_INVALID;
+    /* Unsupported io_uring is found by a pool that fits the limit. */
+    CHILD_EXPECT(pin_pool_create(&pool), CM_OK);
+    CHILD_EXPECT(cm_handle_close(pool), CM_OK);
+    CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_PINS, p0 + PIN_POOL_PAGES - 1), CM_OK);
+    pool = CM_HANDLE_INVALID;
+    CHILD_EXPECT(cm_dma_pool_create(&pin_pool, &pool), CM_ERR_NO_RESOURCES);
+    CHILD_CHECK(pool == CM_HANDLE_INVALID);
+    cm_ledger_info_t b = now();
+    CHILD_CHECK(same_used(&a, &b));
+    CHILD_CHECK(cm__dma_registered_buffers() == 0);
+    /* Exactly the limit fits, and a live pool's pins keep the limit from
+     * going under them. */
+    const cm_dma_pool_config_t fits = { PIN_POOL_PAGES - 1, PAGE, 1, 0 };
+    CHILD_EXPECT(cm_dma_pool_create(&fits, &pool), CM_OK);
+    CHILD_CHECK(used(CM_LEDGER_PINS) == p0 + PIN_POOL_PAGES - 1);
+    CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_PINS, p0), CM_ERR_BAD_STATE);
+    CHILD_EXPECT(cm_handle_close(pool), CM_OK);
+    cm_ledger_info_t c = now();
+    CHILD_CHECK(same_used(&a, &c));
+    child_exit();
+}
+
+static void test_dma_pool_over_lowered_pin_limit_is_no_resources_and_charges_nothing(void **state)
+{
+    (void)state;
+    run_maybe_skip(body_pool_over_pin_limit, NULL);
+}
+
+/* Failures after the PINS charge: a system call failing at each site of
+ * the pool's build (host/dma.c's fault hook), and the handle refused by
+ * the HANDLES limit once the pool is built. Each gives back the pins,
+ * once. */
+static int fail_site;
+static int fail_hook(int site)
+{
+    return site == fail_site ? ENOMEM : 0;
+}
+
+static int body_pool_fails_after_charging(void *arg)
+{
+    (void)arg;
+    static const int sites[] = { CM__DMA_SITE_RING, CM__DMA_SITE_EVENTFD, CM__DMA_SITE_MEMFD,
+                                 CM__DMA_SITE_MMAP, CM__DMA_SITE_REGISTER };
+    cm_handle_t pool = CM_HANDLE_INVALID;
+    CHILD_EXPECT(pin_pool_create(&pool), CM_OK);
+    CHILD_EXPECT(cm_handle_close(pool), CM_OK);
+    cm_ledger_info_t a = now();
+    for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++) {
+        fail_site = sites[i];
+        cm__dma_fault_hook = fail_hook;
+        pool = CM_HANDLE_INVALID;
+        cm_status_t st = cm_dma_pool_create(&pin_pool, &pool);
+        cm__dma_fault_hook = NULL;
+        if (st == CM_OK) {
+            fprintf(stderr, "child: site %d: created\n", sites[i]);
+            child_failures++;
+            (void)cm_handle_close(pool);
+        }
+        cm_ledger_info_t b = now();
+        if (!same_used(&a, &b)) {
+            fprintf(stderr, "child: site %d left the ledger changed\n", sites[i]);
+            child_failures++;
+        }
+    }
+    CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_HANDLES, a.entry[CM_LEDGER_HANDLES].used), CM_OK);
+    pool = CM_HANDLE_INVALID;
+    CHILD_EXPECT(cm_dma_pool_create(&pin_pool, &pool), CM_ERR_NO_RESOURCES);
+    CHILD_CHECK(pool == CM_HANDLE_INVALID);
+    cm_ledger_info_t c = now();
+    CHILD_CHECK(same_used(&a, &c));
+    CHILD_CHECK(c.entry[CM_LEDGER_PINS].peak >= a.entry[CM_LEDGER_PINS].used + PIN_POOL_PAGES);
+    CHILD_CHECK(cm__dma_registered_buffers() == 0);
+    CHILD_CHECK(cm__hledger_errors() == 0);
+    child_exit();
+}
+
+static void test_dma_pool_failing_after_pin_charge_releases_it_once(void **state)
+{
+    (void)state;
+    run_maybe_skip(body_pool_fails_after_charging, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +460,9 @@ int main(void)
         cmocka_unit_test(test_map_past_lowered_virtual_limit_is_quota_virtual),
         cmocka_unit_test(test_handle_quota_refuses_new_handles_and_keeps_count),
         cmocka_unit_test(test_reservation_charged_once_and_released_with_it),
+        cmocka_unit_test(test_dma_pool_charges_its_pinned_pages_until_destroyed),
+        cmocka_unit_test(test_dma_pool_over_lowered_pin_limit_is_no_resources_and_charges_nothing),
+        cmocka_unit_test(test_dma_pool_failing_after_pin_charge_releases_it_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
