@@ -34,6 +34,19 @@ static uint64_t page_round(uint64_t n)
     return (n + CM_PAGE_SIZE - 1u) & ~(uint64_t)(CM_PAGE_SIZE - 1u);
 }
 
+cm_status_t cm__sbuf_loan_check_args(int loan_ok, uint32_t flags)
+{
+    return !loan_ok || (flags & ~CM_SBUF_BUSY_POLL) != 0 ? CM_ERR_INVALID_ARGS : CM_OK;
+}
+
+cm_status_t cm__sbuf_receive_check_args(int msg_ok, uint32_t flags, int copy, int buf_ok,
+                                        uint32_t cap)
+{
+    if (!msg_ok || (flags & ~CM_SBUF_BUSY_POLL) != 0 || (copy && !buf_ok && cap > 0))
+        return CM_ERR_INVALID_ARGS;
+    return CM_OK;
+}
+
 cm_status_t cm__sbuf_config_check(const cm_sbuf_config_t *cfg, int out_ok)
 {
     if (cfg == 0 || !out_ok)

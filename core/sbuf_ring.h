@@ -107,6 +107,16 @@ struct cm_sbuf_layout {
  * producer's: the caller maps it to PROTOCOL). */
 cm_status_t cm__sbuf_config_check(const cm_sbuf_config_t *cfg, int out_ok);
 
+/* Stage 1 of cm_sbuf_loan (INVALID_ARGS): the loan out-pointer, unknown
+ * flag bits. The timeout is core/deadline.h's rule. */
+cm_status_t cm__sbuf_loan_check_args(int loan_ok, uint32_t flags);
+
+/* Stage 1 of cm_sbuf_receive (copy 0) and cm_sbuf_receive_copy (copy 1)
+ * (INVALID_ARGS): msg, unknown flag bits, a NULL buffer with a non-zero
+ * capacity. The timeout is core/deadline.h's rule. */
+cm_status_t cm__sbuf_receive_check_args(int msg_ok, uint32_t flags, int copy, int buf_ok,
+                                        uint32_t cap);
+
 /* The layout of a configuration that passed cm__sbuf_config_check.
  * Errors: INVALID_ARGS (cfg or out NULL), or cm__sbuf_config_check's. */
 cm_status_t cm__sbuf_layout(const cm_sbuf_config_t *cfg, struct cm_sbuf_layout *out);

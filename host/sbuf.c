@@ -494,10 +494,8 @@ cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
                                     cm_handle_t *consumer)
 {
     if (consumer == NULL ||
-        (rights != CM_RIGHTS_SAME && (rights & ~CM_SBUF_CONSUMER_DEFAULT_RIGHTS) != 0))
+        cm__rights_derive(CM_SBUF_CONSUMER_DEFAULT_RIGHTS, rights, &rights) != CM_OK)
         return CM_ERR_INVALID_ARGS;
-    if (rights == CM_RIGHTS_SAME)
-        rights = CM_SBUF_CONSUMER_DEFAULT_RIGHTS;
     struct cm__hobj *obj;
     cm_status_t st = cm__handle_get(buffer, CM_OBJ_SBUF, CM_RIGHT_READ, &obj, NULL);
     if (st != CM_OK)
@@ -671,9 +669,10 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
                          cm_sbuf_loan_t *loan)
 {
     uint64_t deadline;
-    if (loan == NULL || (flags & ~CM_SBUF_BUSY_POLL) != 0)
-        return CM_ERR_INVALID_ARGS;
-    cm_status_t st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
+    cm_status_t st = cm__sbuf_loan_check_args(loan != NULL, flags);
+    if (st != CM_OK)
+        return st;
+    st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
     if (st != CM_OK)
         return st;
     struct cm__sbuf *b;

@@ -307,8 +307,9 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
                            void *buf, uint32_t cap, cm_sbuf_msg_t *msg)
 {
     uint64_t deadline;
-    if (msg == NULL || (flags & ~CM_SBUF_BUSY_POLL) != 0 || (copy && buf == NULL && cap > 0))
-        return CM_ERR_INVALID_ARGS;
+    cm_status_t ast = cm__sbuf_receive_check_args(msg != NULL, flags, copy, buf != NULL, cap);
+    if (ast != CM_OK)
+        return ast;
     cm_status_t st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
     if (st != CM_OK)
         return st;

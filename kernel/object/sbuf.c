@@ -271,8 +271,10 @@ static cm_status_t get_buf(struct proc *p, uint64_t h, cm_rights_t need, struct 
 int64_t sys_sbuf_loan(struct proc *p, const uint64_t *a)
 {
     uint64_t deadline;
-    if (!out_ok(p, a[3], sizeof(cmk_sbuf_loan_out_t)) || (a[1] & ~(uint64_t)CM_SBUF_BUSY_POLL) != 0)
-        return CM_ERR_INVALID_ARGS;
+    cm_status_t ast = cm__sbuf_loan_check_args(out_ok(p, a[3], sizeof(cmk_sbuf_loan_out_t)),
+                                               a[1] > UINT32_MAX ? ~0u : (uint32_t)a[1]);
+    if (ast != CM_OK)
+        return ast;
     cm_status_t st = sleep_deadline((int64_t)a[2], &deadline);
     struct ksbuf *b;
     if (st == CM_OK)

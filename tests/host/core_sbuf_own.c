@@ -636,6 +636,22 @@ static void test_state_counters_match_a_recount_after_every_step(void **state)
     assert_int_equal(s.evictions, 0);
 }
 
+/* The stage-1 argument rules both targets call (core/sbuf_ring.c). */
+static void test_loan_and_receive_stage1_args_are_invalid_args(void **state)
+{
+    (void)state;
+    assert_int_equal(cm__sbuf_loan_check_args(1, 0), CM_OK);
+    assert_int_equal(cm__sbuf_loan_check_args(1, CM_SBUF_BUSY_POLL), CM_OK);
+    assert_int_equal(cm__sbuf_loan_check_args(0, 0), CM_ERR_INVALID_ARGS);
+    assert_int_equal(cm__sbuf_loan_check_args(1, 2), CM_ERR_INVALID_ARGS);
+    assert_int_equal(cm__sbuf_loan_check_args(1, ~0u), CM_ERR_INVALID_ARGS);
+    assert_int_equal(cm__sbuf_receive_check_args(1, CM_SBUF_BUSY_POLL, 0, 0, 5), CM_OK);
+    assert_int_equal(cm__sbuf_receive_check_args(1, 0, 1, 0, 0), CM_OK);
+    assert_int_equal(cm__sbuf_receive_check_args(1, 0, 1, 0, 1), CM_ERR_INVALID_ARGS);
+    assert_int_equal(cm__sbuf_receive_check_args(0, 0, 0, 1, 0), CM_ERR_INVALID_ARGS);
+    assert_int_equal(cm__sbuf_receive_check_args(1, 1u << 31, 0, 1, 0), CM_ERR_INVALID_ARGS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -666,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_drop_oldest_takes_back_the_oldest_unreceived_and_never_waits),
         cmocka_unit_test(test_drop_candidate_is_the_oldest_message_across_consumers),
         cmocka_unit_test(test_state_counters_match_a_recount_after_every_step),
+        cmocka_unit_test(test_loan_and_receive_stage1_args_are_invalid_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
