@@ -50,4 +50,13 @@ const char *cm_status_str(cm_status_t status);
 /* Returns the symbolic name ("CM_ERR_ACCESS_DENIED", "CM_OK"); never NULL. */
 const char *cm_status_name(cm_status_t status);
 
+/* A diagnostic for the last failed capmem call on this thread: the system
+ * call and errno behind it, the limit that was hit, or a hint of what to do
+ * ("seal the VMO READONLY or IMMUTABLE before sending it without WRITE").
+ * For people, not programs: the status code stays the API and the text may
+ * change between versions. "" when the last call recorded nothing (it
+ * succeeded, or its status says all there is); never NULL. The string is
+ * this thread's and is overwritten by its next capmem call. */
+const char *cm_status_detail(void);
+
 #endif
