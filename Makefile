@@ -10,7 +10,19 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
-HOST_CC     ?= gcc
+# The usual user variables are honoured: CC (default gcc), CPPFLAGS, CFLAGS
+# and LDFLAGS append to the project's own flags (which keep -Werror), e.g.
+# `make CC=clang CFLAGS=-O3`. HOST_CC stays the name the fragments use.
+# V=1 shows every command; by default the build prints none ($(Q) prefix).
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+HOST_CC     ?= $(CC)
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
 BUILD       := build
 HOST_BUILD  := $(BUILD)/host
 ASAN_BUILD  := $(BUILD)/asan
@@ -18,10 +30,10 @@ HOST_LIB    := $(HOST_BUILD)/libcapmem.a
 ASAN_LIB    := $(ASAN_BUILD)/libcapmem.a
 
 WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
-HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Icore -D_GNU_SOURCE -fPIC
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Icore -D_GNU_SOURCE -fPIC $(CPPFLAGS) $(CFLAGS)
 ASAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -Icore -D_GNU_SOURCE \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-               -fno-omit-frame-pointer
+               -fno-omit-frame-pointer $(CPPFLAGS) $(CFLAGS)
 
 # Fragments append: sources of the host library, test programs (each prints
 # TAP through cmocka), suites run by scripts/run-tests.sh, the suites among
@@ -30,7 +42,14 @@ ASAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -Icore -D_GNU_SOURCE \
 # is complete when a rule in mk/rules.mk (included last) expands it.
 CORE_SRCS =
 HOST_LIB_SRCS =
-HOST_LIBS := -lcrypto -luring -lpthread
+# LIB_LIBS: what libcapmem itself needs (the .so's DT_NEEDED, capmem.pc's
+# Libs.private); programs here also hash with OpenSSL (HOST_LIBS).
+LIB_LIBS := -luring -lpthread
+HOST_LIBS := -lcrypto $(LIB_LIBS)
+# MAJOR.MINOR.PATCH from include/capmem/version.h, the one place it is written.
+CAPMEM_VERSION := $(shell awk '/^\#define CAPMEM_VERSION_(MAJOR|MINOR|PATCH) /{v = v s $$3; s = "."} END {print v}' include/capmem/version.h)
+HOST_SONAME  := libcapmem.so.$(firstword $(subst ., ,$(CAPMEM_VERSION)))
+HOST_SO_REAL := $(HOST_BUILD)/libcapmem.so.$(CAPMEM_VERSION)
 HOST_TESTS =
 HOST_APPS =
 TEST_SUITES =
@@ -43,6 +62,8 @@ include mk/host.mk
 include mk/fuzz.mk
 include mk/conformance.mk
 include mk/testinfra.mk
+include mk/install.mk
+include mk/package.mk
 -include mk/dma.mk
 -include mk/kernel.mk
 -include mk/bench.mk

@@ -15,13 +15,13 @@ BENCH_POOL_OBJ := $(HOST_BUILD)/obj/bench/hugepool.o
 $(HOST_BUILD)/bench/vmo_share: $(HOST_BUILD)/obj/bench/vmo_share.o $(BENCH_COMMON_OBJ) \
                                $(BENCH_POOL_OBJ) $(HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -o $@ $< $(BENCH_COMMON_OBJ) $(BENCH_POOL_OBJ) $(HOST_LIB) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(BENCH_COMMON_OBJ) $(BENCH_POOL_OBJ) $(HOST_LIB) $(HOST_LIBS)
 
 # Driver of bench/hugepool_test.sh (the pool is restored on every exit path).
 $(HOST_BUILD)/bench/hugepool_test: $(HOST_BUILD)/obj/bench/hugepool_test.o \
                                    $(BENCH_COMMON_OBJ) $(BENCH_POOL_OBJ)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -o $@ $^ $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 # What `make bench` runs: the bench, then the plot from its data. A
 # generated one-line wrapper, so the loop in the Makefile can run it as is.
@@ -64,7 +64,7 @@ $(HOST_BUILD)/obj/bench/sbuf_iox.o: $(HOST_BUILD)/bench/iox_flags
 
 $(HOST_BUILD)/bench/sbuf: $(SBUF_OBJS) $(BENCH_COMMON_OBJ) $(HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -o $@ $(SBUF_OBJS) $(BENCH_COMMON_OBJ) $(HOST_LIB) $(HOST_LIBS) $(SBUF_IOX_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $(SBUF_OBJS) $(BENCH_COMMON_OBJ) $(HOST_LIB) $(HOST_LIBS) $(SBUF_IOX_LIBS)
 
 $(HOST_BUILD)/bench/sbuf_and_plot: $(HOST_BUILD)/bench/sbuf bench/sbuf_plot.sh bench/sbuf.gp
 	@printf '#!/bin/sh\nexec sh bench/sbuf_plot.sh %s "$$@"\n' $< > $@

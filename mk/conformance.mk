@@ -8,11 +8,11 @@ CONF_HOST_SRCS := $(CONF_SRCS) tests/conformance/target_host.c
 
 $(HOST_BUILD)/tests/conformance: $(patsubst %.c,$(HOST_BUILD)/obj/%.o,$(CONF_HOST_SRCS)) $(HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -o $@ $(filter %.o,$^) $(HOST_LIB) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(HOST_LIB) $(HOST_LIBS)
 
 $(ASAN_BUILD)/tests/conformance: $(patsubst %.c,$(ASAN_BUILD)/obj/%.o,$(CONF_HOST_SRCS)) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -fsanitize=address,undefined -o $@ $(filter %.o,$^) $(ASAN_LIB) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -fsanitize=address,undefined -o $@ $(filter %.o,$^) $(ASAN_LIB) $(HOST_LIBS)
 
 ALL_TARGETS += $(HOST_BUILD)/tests/conformance $(ASAN_BUILD)/tests/conformance
 TEST_SUITES += $(HOST_BUILD)/tests/conformance $(ASAN_BUILD)/tests/conformance

@@ -17,3 +17,4 @@ CORE_SRCS += core/sbuf_admit.c
 HOST_TESTS += tests/host/core_sbuf_own.c tests/host/core_sbuf_cons.c \
               tests/host/core_sbuf_exhaustive.c
 TEST_SUITES += tests/host/sbuf_spin_test.sh
+CORE_SRCS += core/version.c

@@ -16,7 +16,7 @@ HOST_APPS += dma_read_share
 # interleaved, 3 repetitions, goal lines (docs/dma.md); about 2 minutes.
 $(HOST_BUILD)/bench/dma: $(HOST_BUILD)/obj/bench/dma.o $(HOST_BUILD)/obj/bench/common.o $(HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -o $@ $< $(HOST_BUILD)/obj/bench/common.o $(HOST_LIB) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(HOST_BUILD)/obj/bench/common.o $(HOST_LIB) $(HOST_LIBS)
 
 TEST_SUITES += tests/host/dma_app_test.sh tests/host/dma_spin_test.sh
 BENCH_TARGETS += $(HOST_BUILD)/bench/dma
@@ -27,6 +27,6 @@ HOST_TESTS += tests/host/app_platform_wait.c
 # System calls of one DMA read cycle, default and guarded pool against plain
 # io_uring (docs/dma.md): tests/host/syscall_dma.c, counted under strace.
 $(HOST_BUILD)/syscall_dma: $(HOST_BUILD)/obj/tests/host/syscall_dma.o $(HOST_LIB)
-	$(HOST_CC) -o $@ $< $(HOST_LIB) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(HOST_LIB) $(HOST_LIBS)
 ALL_TARGETS += $(HOST_BUILD)/syscall_dma
 TEST_SUITES += tests/host/dma_syscall_budget.sh

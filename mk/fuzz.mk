@@ -34,19 +34,19 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Icore -fno-omit-frame-
 define FUZZ_RULES
 $(ASAN_BUILD)/fuzz/$(1): tests/fuzz/$(1)_fuzz.c tests/fuzz/driver.c $(FUZZ_SRCS_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(HOST_CC) $$(ASAN_CFLAGS) -MM -MP -MT $$@ $$(filter %.c,$$^) >$$@.d
-	$$(HOST_CC) $$(ASAN_CFLAGS) -DDRIVER_ITERATIONS=$$(or $$(FUZZ_ITERS_$(1)),200000) \
+	$$(Q)$$(HOST_CC) $$(ASAN_CFLAGS) -MM -MP -MT $$@ $$(filter %.c,$$^) >$$@.d
+	$$(Q)$$(HOST_CC) $$(ASAN_CFLAGS) -DDRIVER_ITERATIONS=$$(or $$(FUZZ_ITERS_$(1)),200000) \
 	    -o $$@ $$(filter %.c,$$^)
 
 $(BUILD)/fuzzcov/$(1): tests/fuzz/$(1)_fuzz.c $(FUZZ_SRCS_$(1))
 	@mkdir -p $$(dir $$@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
+	$$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
 	    -o $$@ $$(filter %.c,$$^)
 
 $(BUILD)/libfuzzer/$(1): tests/fuzz/$(1)_fuzz.c $(FUZZ_SRCS_$(1))
 	@mkdir -p $$(dir $$@)
-	clang $(FUZZ_CFLAGS) -MM -MP -MT $$@ $$(filter %.c,$$^) >$$@.d
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	$$(Q)clang $(FUZZ_CFLAGS) -MM -MP -MT $$@ $$(filter %.c,$$^) >$$@.d
+	$$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    -o $$@ $$(filter %.c,$$^)
 endef
 $(foreach t,$(FUZZ_BUILT),$(eval $(call FUZZ_RULES,$(t))))

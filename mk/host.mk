@@ -20,11 +20,11 @@ TEST_COMMON_ASAN = $(patsubst %.c,$(ASAN_BUILD)/obj/%.o,$(TEST_COMMON_SRCS))
 
 $(HOST_BUILD)/tests/%: $(HOST_BUILD)/obj/tests/host/%.o $(TEST_COMMON_HOST) $(HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -o $@ $< $(TEST_COMMON_HOST) $(HOST_LIB) -lcmocka $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_HOST) $(HOST_LIB) -lcmocka $(HOST_LIBS)
 
 $(ASAN_BUILD)/tests/%: $(ASAN_BUILD)/obj/tests/host/%.o $(TEST_COMMON_ASAN) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -fsanitize=address,undefined -o $@ $< $(TEST_COMMON_ASAN) $(ASAN_LIB) -lcmocka $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -fsanitize=address,undefined -o $@ $< $(TEST_COMMON_ASAN) $(ASAN_LIB) -lcmocka $(HOST_LIBS)
 
 HOST_TEST_BINS = $(patsubst tests/host/%.c,$(HOST_BUILD)/tests/%,$(HOST_TESTS))
 ASAN_TEST_BINS = $(patsubst tests/host/%.c,$(ASAN_BUILD)/tests/%,$(HOST_TESTS))
@@ -33,12 +33,12 @@ ASAN_TEST_BINS = $(patsubst tests/host/%.c,$(ASAN_BUILD)/tests/%,$(HOST_TESTS))
 HOST_APPS += vmo_share sbuf_stream
 $(HOST_BUILD)/apps/%: $(HOST_BUILD)/obj/apps/%.o $(HOST_BUILD)/obj/apps/platform_host.o $(HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -o $@ $< $(HOST_BUILD)/obj/apps/platform_host.o $(HOST_LIB) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(HOST_BUILD)/obj/apps/platform_host.o $(HOST_LIB) $(HOST_LIBS)
 
 $(HOST_BUILD)/capmem: $(HOST_BUILD)/obj/tools/capmem.o $(HOST_LIB)
-	$(HOST_CC) -o $@ $< $(HOST_LIB) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(HOST_LIB) $(HOST_LIBS)
 
-ALL_TARGETS += $(HOST_LIB) $(ASAN_LIB) $(HOST_BUILD)/libcapmem.so $(HOST_BUILD)/capmem.pc \
+ALL_TARGETS += $(HOST_LIB) $(ASAN_LIB) $(HOST_BUILD)/libcapmem.so $(HOST_BUILD)/$(HOST_SONAME) $(HOST_BUILD)/capmem.pc \
                $(HOST_TEST_BINS) $(ASAN_TEST_BINS) \
                $(patsubst %,$(HOST_BUILD)/apps/%,$(HOST_APPS)) $(HOST_BUILD)/capmem
 TEST_SUITES += $(HOST_TEST_BINS) $(ASAN_TEST_BINS) tests/host/apps_test.sh
@@ -61,7 +61,7 @@ HOST_TESTS += tests/host/hostile_review.c
 # System calls per one-shot share, capmem against the bare-syscall floor
 # (docs/bench.md): tests/host/syscall_share.c, counted under strace.
 $(HOST_BUILD)/syscall_share: $(HOST_BUILD)/obj/tests/host/syscall_share.o $(HOST_LIB)
-	$(HOST_CC) -o $@ $< $(HOST_LIB) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(HOST_LIB) $(HOST_LIBS)
 ALL_TARGETS += $(HOST_BUILD)/syscall_share
 TEST_SUITES += tests/host/syscall_budget.sh
 HOST_TESTS += tests/host/vmo_fastpath.c

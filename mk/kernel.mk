@@ -57,36 +57,36 @@ KERNEL_ELF := $(KBUILD)/capmem.elf
 
 $(KBUILD)/k/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(KCC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(KCC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(KBUILD)/k/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(KCC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(KCC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(KBUILD)/u/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(KCC) $(USER_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(KCC) $(USER_CFLAGS) -MMD -MP -c $< -o $@
 
 $(KBUILD)/u/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(KCC) $(USER_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(KCC) $(USER_CFLAGS) -MMD -MP -c $< -o $@
 
 # One link rule per program (no .SECONDEXPANSION: it would apply to every
 # fragment included after this one).
 define USER_PROG_RULE
 $(KBUILD)/user/$(1).elf: $(patsubst %,$(KBUILD)/u/%.o,$(USER_PROG_SRC_$(1))) $(USER_RT_OBJS) user/user.ld
 	@mkdir -p $$(dir $$@)
-	$(KCC) $(KARCH) -nostdlib -static -T user/user.ld -Wl,--no-relax -o $$@ \
+	$(Q)$(KCC) $(KARCH) -nostdlib -static -T user/user.ld -Wl,--no-relax -o $$@ \
 	    $(USER_RT_OBJS) $(patsubst %,$(KBUILD)/u/%.o,$(USER_PROG_SRC_$(1))) $(KLIBGCC)
 endef
 $(foreach p,$(USER_PROGS),$(eval $(call USER_PROG_RULE,$(p))))
 
 $(KBUILD)/k/images.o: kernel/images.S $(USER_ELFS)
 	@mkdir -p $(dir $@)
-	$(KCC) $(KERNEL_CFLAGS) -I$(KBUILD)/user -c $< -o $@
+	$(Q)$(KCC) $(KERNEL_CFLAGS) -I$(KBUILD)/user -c $< -o $@
 
 $(KERNEL_ELF): $(KERNEL_OBJS) $(KBUILD)/k/images.o kernel/kernel.ld
-	$(KCC) $(KARCH) -nostdlib -static -T kernel/kernel.ld -Wl,--no-relax -o $@ \
+	$(Q)$(KCC) $(KARCH) -nostdlib -static -T kernel/kernel.ld -Wl,--no-relax -o $@ \
 	    $(KERNEL_OBJS) $(KBUILD)/k/images.o $(KLIBGCC)
 
 QEMU_KERNEL := qemu-system-riscv64 -machine virt -m 128M -smp 1 -nographic -bios default

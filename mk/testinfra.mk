@@ -6,7 +6,7 @@
 
 $(HOST_BUILD)/runner/cmocka_fake: tests/runner/cmocka_fake.c
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ $< -lcmocka
+	$(Q)$(HOST_CC) $(LDFLAGS) $(HOST_CFLAGS) -o $@ $< -lcmocka
 
 ALL_TARGETS += $(HOST_BUILD)/runner/cmocka_fake
 TEST_SUITES += tests/runner/selftest.sh

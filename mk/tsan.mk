@@ -13,17 +13,17 @@ TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -Icore -D_GNU_SOURCE \
 
 $(TSAN_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(TSAN_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(HOST_CC) $(TSAN_CFLAGS) -MMD -MP -c $< -o $@
 
 $(TSAN_LIB): $(patsubst %.c,$(TSAN_BUILD)/obj/%.o,$(LIB_SRCS))
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 TSAN_TEST_COMMON := $(patsubst %.c,$(TSAN_BUILD)/obj/%.o,$(TEST_COMMON_SRCS))
 
 $(TSAN_BUILD)/tests/stress: $(TSAN_BUILD)/obj/tests/tsan/stress.o $(TSAN_TEST_COMMON) $(TSAN_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -fsanitize=thread -o $@ $< $(TSAN_TEST_COMMON) $(TSAN_LIB) -lcmocka $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -fsanitize=thread -o $@ $< $(TSAN_TEST_COMMON) $(TSAN_LIB) -lcmocka $(HOST_LIBS)
 
 ALL_TARGETS += $(TSAN_LIB) $(TSAN_BUILD)/tests/stress
 TEST_SUITES += $(TSAN_BUILD)/tests/stress
@@ -33,6 +33,6 @@ REQUIRED_SUITES += $(TSAN_BUILD)/tests/stress
 # VMAR closed under threads mapping in it: run under TSan as well.
 $(TSAN_BUILD)/tests/vmar_hostile: $(TSAN_BUILD)/obj/tests/host/vmar_hostile.o $(TSAN_TEST_COMMON) $(TSAN_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -fsanitize=thread -o $@ $< $(TSAN_TEST_COMMON) $(TSAN_LIB) -lcmocka $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(LDFLAGS) -fsanitize=thread -o $@ $< $(TSAN_TEST_COMMON) $(TSAN_LIB) -lcmocka $(HOST_LIBS)
 ALL_TARGETS += $(TSAN_BUILD)/tests/vmar_hostile
 TEST_SUITES += $(TSAN_BUILD)/tests/vmar_hostile

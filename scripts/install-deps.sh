@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs every Debian package capmem needs to build, test and benchmark
-# (spin: the DMA model check, required in CI; e2fsprogs: .ci/run's ext4
+# (g++: the C++ test program and the install test; spin: the DMA model check, required in CI; e2fsprogs: .ci/run's ext4
 # image when no directory here does O_DIRECT; strace: the system-call budget
 # test, tests/host/syscall_budget.sh). Idempotent: packages already
 # present are not touched, and apt is only contacted when something is
@@ -14,7 +14,7 @@
 #           the C binding), so `make test` never needs them
 set -eu
 
-PKGS="build-essential pkg-config libcmocka-dev libssl-dev liburing-dev \
+PKGS="build-essential g++ pkg-config libcmocka-dev libssl-dev liburing-dev \
 gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc opensbi \
 spin clang e2fsprogs strace"
 BENCH_PKGS="gnuplot-nox iceoryx libiceoryx-binding-c-dev"

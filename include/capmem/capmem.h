@@ -3,6 +3,7 @@
 
 /* The capmem public API. Applications include only this header; the same
  * source builds for the host (Linux) and kernel (QEMU riscv64) targets. */
+#include <capmem/version.h>
 #include <capmem/status.h>
 #include <capmem/rights.h>
 #include <capmem/limits.h>

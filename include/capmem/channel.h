@@ -4,6 +4,10 @@
 #include <stdint.h>
 #include <capmem/handle.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Channels: a connected pair of endpoints carrying messages of bytes plus
  * handles. Bounded by CM_CHANNEL_MAX_BYTES and CM_CHANNEL_MAX_HANDLES.
  * A received object's size, immutability and rights come from the platform,
@@ -77,5 +81,9 @@ cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap
  * waiting); WRONG_TYPE; NO_RESOURCES (host: no fd left for the wake-up of a
  * wait that must block). */
 cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

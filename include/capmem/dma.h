@@ -6,6 +6,10 @@
 #include <capmem/limits.h>
 #include <capmem/channel.h> /* CM_TIMEOUT_INFINITE */
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* DMA buffers with ownership and fences. See docs/dma.md.
  *
  * A pool (a handle of type CM_OBJ_DMA_POOL) owns a bounded number of
@@ -244,5 +248,9 @@ cm_status_t cm_dma_buffer_release(cm_handle_t pool, cm_dma_buffer_t buffer);
  * fd limit; host: RLIMIT_FSIZE below buffer_size). */
 cm_status_t cm_dma_buffer_detach_vmo(cm_handle_t pool, cm_dma_buffer_t buffer,
                                      cm_handle_t *vmo);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -5,6 +5,10 @@
 #include <capmem/status.h>
 #include <capmem/rights.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A handle is a process-local name for an object plus a rights mask.
  * Values carry generation bits: a closed handle's value is not silently
  * reissued for another object soon after. 0 is never a valid handle. */
@@ -59,5 +63,9 @@ cm_status_t cm_handle_replace(cm_handle_t handle, cm_rights_t rights, cm_handle_
 
 /* Type and rights of a handle. Errors: BAD_HANDLE; INVALID_ARGS (info NULL). */
 cm_status_t cm_handle_get_info(cm_handle_t handle, cm_handle_info_t *info);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

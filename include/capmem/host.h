@@ -5,6 +5,10 @@
 #include <sys/types.h>
 #include <capmem/capmem.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Wraps an existing memfd as a VMO handle, taking ownership of `fd` on
  * success (on failure the caller keeps it). Admits exactly what a channel
  * admits (docs/vmo.md "Admission"): an unlinked shmem file (memfd) of at
@@ -79,5 +83,9 @@ cm_status_t cm_host_channel_peer_cred(cm_handle_t channel, pid_t *pid, uid_t *ui
 /* Number of live handles and mappings in this process (leak checks). */
 uint32_t cm_host_live_handles(void);
 uint32_t cm_host_live_mappings(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

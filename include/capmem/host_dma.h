@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <capmem/dma.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Makes a duplicate of `fd` the pool's device (the caller keeps `fd`). For
  * an fd without O_DIRECT, or one that is not a file or block device (a pipe
  * in tests: a device whose completion the test controls), operations still
@@ -33,5 +37,9 @@ uint32_t cm_host_dma_quarantined(void);
  * Errors: TIMED_OUT; INVALID_ARGS (timeout negative and not
  * CM_TIMEOUT_INFINITE). */
 cm_status_t cm_host_dma_quarantine_wait(int64_t timeout_ns);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

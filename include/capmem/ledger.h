@@ -26,6 +26,10 @@
 #include <stdint.h>
 #include <capmem/status.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum cm_ledger_kind {
     CM_LEDGER_VIRTUAL = 0,        /* bytes of address space reserved or mapped   */
     CM_LEDGER_COMMIT = 1,         /* bytes of memory committed (kernel: frames)  */
@@ -73,5 +77,9 @@ cm_status_t cm_ledger_set_limit(cm_ledger_kind_t kind, uint64_t limit);
 
 /* Name of a kind ("virtual", "commit", ...), "unknown" otherwise. */
 const char *cm_ledger_kind_name(cm_ledger_kind_t kind);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

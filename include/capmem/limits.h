@@ -1,6 +1,10 @@
 #ifndef CAPMEM_LIMITS_H
 #define CAPMEM_LIMITS_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Every bound capmem enforces, in one place, with the reason for the number.
  * Both targets enforce the same values; each has a test that hits it. */
 
@@ -118,5 +122,9 @@
  * single request above it: OUT_OF_RANGE). Bytes mapped into reservations
  * count against CM_MAX_MAPPED_BYTES as well. */
 #define CM_MAX_RESERVED_BYTES (64ull << 30)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -34,6 +34,10 @@
 #include <capmem/handle.h>
 #include <capmem/status.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef uint32_t cm_signals_t;
 
 /* Values are ABI. */
@@ -83,5 +87,9 @@ typedef struct cm_wait_item {
  * cm_object_wait_one); kernel target: INVALID_ARGS if `items` is not readable and
  * writable memory. */
 cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t timeout_ns);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -3,6 +3,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Rights carried by a handle. They only shrink: duplicate, replace and
  * transfer produce a subset (AND mask) of the source handle's rights.
  * Values are ABI, shared with the kernel target. */
@@ -20,5 +24,9 @@ typedef uint32_t cm_rights_t;
 
 /* Pass as the rights argument to keep the source handle's rights. */
 #define CM_RIGHTS_SAME ((cm_rights_t)0x80000000u)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

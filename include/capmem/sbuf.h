@@ -100,6 +100,10 @@
 #include <capmem/limits.h>
 #include <capmem/channel.h> /* CM_TIMEOUT_INFINITE */
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Rights of a new buffer handle, and the most a new consumer handle gets. */
 #define CM_SBUF_DEFAULT_RIGHTS (CM_RIGHT_READ | CM_RIGHT_WRITE | CM_RIGHT_MAP | \
                                 CM_RIGHT_DUPLICATE)
@@ -277,5 +281,9 @@ cm_status_t cm_sbuf_release(cm_handle_t consumer, uint64_t seq);
  * Errors, in this order: INVALID_ARGS (info NULL); BAD_HANDLE; WRONG_TYPE
  * (neither a buffer nor a consumer). */
 cm_status_t cm_sbuf_get_info(cm_handle_t handle, cm_sbuf_info_t *info);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

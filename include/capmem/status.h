@@ -3,6 +3,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Every capmem function returns a cm_status_t: 0 on success, a negative
  * CM_ERR_* code otherwise. errno is never the error channel. */
 typedef int32_t cm_status_t;
@@ -58,5 +62,9 @@ const char *cm_status_name(cm_status_t status);
  * succeeded, or its status says all there is); never NULL. The string is
  * this thread's and is overwritten by its next capmem call. */
 const char *cm_status_detail(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -4,6 +4,10 @@
 #include <stdint.h>
 #include <capmem/handle.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Address-space regions (VMARs), commit/decommit, and mapping identity.
  * Zircon's VMAR is the model; see docs/memory-model.md for the state
  * transitions, what each target enforces and the ledger effect of each call.
@@ -204,5 +208,9 @@ cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint6
  * Errors: INVALID_ARGS (bytes NULL); BAD_HANDLE; WRONG_TYPE; UNSUPPORTED
  * (file window). No right needed. */
 cm_status_t cm_vmo_get_committed(cm_handle_t vmo, uint64_t *bytes);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -5,6 +5,10 @@
 #include <stdint.h>
 #include <capmem/handle.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Virtual memory objects: page-granular memory a process fills, seals and
  * hands to another process, which maps it without a copy.
  * See docs/vmo.md for semantics and what each target enforces. */
@@ -166,5 +170,9 @@ cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t 
 /* Removes a mapping made by cm_vmo_map: addr and len must be exactly those of
  * one live mapping. Errors: INVALID_ARGS (no such mapping). */
 cm_status_t cm_vmo_unmap(void *addr, uint64_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
