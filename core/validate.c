@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "validate.h"
 
 #include "deadline.h"
