@@ -1,4 +1,3 @@
-# SPDX-License-Identifier: MIT
 # capmem top-level build. Plain make; each part of the tree has its own
 # fragment in mk/ that adds to the variables below.
 #

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_ABI_SYSCALL_ABI_H
 #define CAPMEM_ABI_SYSCALL_ABI_H
 

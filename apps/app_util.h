@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_APPS_APP_UTIL_H
 #define CAPMEM_APPS_APP_UTIL_H
 

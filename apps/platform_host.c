@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* apps/platform.h on Linux: fork for the peer, OpenSSL for SHA-256. */
 #include <errno.h>
 #include <signal.h>

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* The two-process VMO sharing proof, written once for both targets.
  *
  * producer: creates a VMO, fills it (a generated pattern, or a file's bytes),

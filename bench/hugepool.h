@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_BENCH_HUGEPOOL_H
 #define CAPMEM_BENCH_HUGEPOOL_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_BENCH_SBUF_H
 #define CAPMEM_BENCH_SBUF_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* bench/sbuf: the payload, the per-cell plumbing, and two of the three
  * variants: (a) capmem SharedBuffer and (b) a UNIX stream socket.
  *

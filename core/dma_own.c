@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include "dma_own.h"
 
 /* The whole ownership model is this table; everything else is id decoding

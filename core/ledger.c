@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* core/ledger: charge/uncharge/carve with overflow-safe arithmetic. */
 #include "ledger.h"
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* Admission of a SharedBuffer consumer from another process: the decision
  * only (see sbuf_admit.h). */
 #include "sbuf_admit.h"

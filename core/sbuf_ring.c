@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include <stddef.h>
 
 #include "sbuf_ring.h"

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include <capmem/status.h>
 
 const char *cm_status_str(cm_status_t status)

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CORE_STATUS_DETAIL_H
 #define CAPMEM_CORE_STATUS_DETAIL_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include "validate.h"
 
 #include "deadline.h"

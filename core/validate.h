@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CORE_VALIDATE_H
 #define CAPMEM_CORE_VALIDATE_H
 

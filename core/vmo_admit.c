@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* Admission of a foreign fd as a VMO: the decision only (see vmo_admit.h). */
 #include "vmo_admit.h"
 

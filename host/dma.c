@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* DMA pools on Linux: core/dma_own.c's ownership model over a real device.
  *
  * Device path. Each pool has its own io_uring. Every buffer is one memfd,

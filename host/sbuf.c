@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* SharedBuffer on Linux, the producer role (include/capmem/sbuf.h,
  * docs/sbuf.md). Slot ownership is core/sbuf_own.c; this file maps the
  * areas, performs the shared loads and stores in the order docs/sbuf.md

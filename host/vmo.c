@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* VMOs on Linux: a memfd per object.
  *
  * Everything a receiver relies on is enforced by the Linux kernel, not by

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_HOST_VMO_HUGE_H
 #define CAPMEM_HOST_VMO_HUGE_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include <string.h>
 
 #include "wire.h"

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* Accounts: carving, charging and the end of an account (account.h). */
 #include "account.h"
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* User address spaces on the core/interval reservation map.
  *
  * The interval map is the authority on what a range of user VA is: image,

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* UART console (ns16550a at UART0_BASE, polled) and the sifive_test power
  * device. Output only: capmem has no interactive input. */
 #include "console.h"

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* A free list threaded through the free frames themselves. Single hart and
  * interrupts off in the kernel: no lock needed. */
 #include "frame.h"

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* The user programs, built separately (user/user.ld) and embedded whole.
  * The assembler finds them through -I$(KBUILD)/user. Table layout matches
  * struct user_image in images.h: name, start, end. */

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include "images.h"
 
 #include <string.h>

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include "console.h"
 #include "frame.h"
 #include "proc.h"

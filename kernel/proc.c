@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* Processes and the scheduler.
  *
  * One hart, and the kernel runs with interrupts off, so kernel code is never

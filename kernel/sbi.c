@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include "sbi.h"
 
 #define SBI_EXT_TIME 0x54494d45ul

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include "usercopy.h"
 
 #include <string.h>

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include "vm.h"
 
 #include "account.h"

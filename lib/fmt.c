@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include "fmt.h"
 
 #include <stdint.h>

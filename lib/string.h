@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_LIB_STRING_H
 #define CAPMEM_LIB_STRING_H
 

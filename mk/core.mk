@@ -1,4 +1,3 @@
-# SPDX-License-Identifier: MIT
 # core/: freestanding object model shared by both targets (docs/core.md).
 CORE_SRCS += core/status.c core/status_detail.c core/handle_table.c
 CORE_SRCS += core/sha256.c core/interval.c core/deadline.c core/validate.c

@@ -1,4 +1,3 @@
-# SPDX-License-Identifier: MIT
 # kernel/ and user/: the capmem microkernel for QEMU riscv64 `virt` and its
 # user programs. Everything lands in build/kernel/.
 #

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* capmem: share a file's bytes with another process as an immutable VMO.
  *
  *   capmem recv [--count N] [--timeout SECONDS] PATH

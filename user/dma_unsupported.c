@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* <capmem/dma.h> on the kernel target, today: the kernel has no DMA device
  * path yet (the virtio-blk driver and kernel DMA buffers are their own
  * work), so every call is the typed UNSUPPORTED, never a link error and

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* apps/platform.h on the kernel target.
  *
  * app_run_group (and app_run_pair, a group of one) spawns this same program

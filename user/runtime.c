@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* Process start-up, exit, console output and the kernel-target extras. */
 #include <stdarg.h>
 #include <stdio.h>

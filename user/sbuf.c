@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* SharedBuffer on the kernel target, the user runtime side
  * (include/capmem/sbuf.h; docs/sbuf.md "Kernel target").
  *

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_USER_SYS_H
 #define CAPMEM_USER_SYS_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* What the producer and the consumer of this example agree on. */
 #ifndef SHARE_H
 #define SHARE_H

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CAPMEM_H
 #define CAPMEM_CAPMEM_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CHANNEL_H
 #define CAPMEM_CHANNEL_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_DMA_H
 #define CAPMEM_DMA_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_HANDLE_H
 #define CAPMEM_HANDLE_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_HOST_H
 #define CAPMEM_HOST_H
 

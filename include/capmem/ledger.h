@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_LEDGER_H
 #define CAPMEM_LEDGER_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_LIMITS_H
 #define CAPMEM_LIMITS_H
 

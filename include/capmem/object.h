@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_OBJECT_H
 #define CAPMEM_OBJECT_H
 

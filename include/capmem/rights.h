@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_RIGHTS_H
 #define CAPMEM_RIGHTS_H
 

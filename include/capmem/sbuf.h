@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_SBUF_H
 #define CAPMEM_SBUF_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_STATUS_H
 #define CAPMEM_STATUS_H
 

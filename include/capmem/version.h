@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_VERSION_H
 #define CAPMEM_VERSION_H
 

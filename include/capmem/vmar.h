@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_VMAR_H
 #define CAPMEM_VMAR_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_VMO_H
 #define CAPMEM_VMO_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_KERNEL_ACCOUNT_H
 #define CAPMEM_KERNEL_ACCOUNT_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_KERNEL_KOBJ_H
 #define CAPMEM_KERNEL_KOBJ_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* Channels: pairs of endpoints carrying bytes plus handles.
  *
  * A queued message holds its bytes in frames and a reference to every

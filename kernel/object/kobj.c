@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include "kobj.h"
 
 #include <capmem/handle.h>

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* Reservations (CM_OBJ_VMAR) and their syscalls; see kvmar.h.
  *
  * Every rule (arguments, rights -> maximum protection, placement, runs,

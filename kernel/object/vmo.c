@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* VMO objects and their syscalls.
  *
  * Every call validates first (handle, rights, seals, ranges, user pointers,

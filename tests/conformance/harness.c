@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include "harness.h"
 
 const char *conf_skip_reason;

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CONFORMANCE_HARNESS_H
 #define CAPMEM_CONFORMANCE_HARNESS_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* The conformance suite's shim for the capmem kernel target. */
 #include "harness.h"
 

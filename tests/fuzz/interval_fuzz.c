@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for core/interval.
  *
  *   make build/libfuzzer/interval && build/libfuzzer/interval -runs=10000000

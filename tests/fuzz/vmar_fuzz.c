@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for core/vmar_rules and core/commit_set, against a
  * page-level reference model.
  *

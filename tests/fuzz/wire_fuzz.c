@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* Fuzz target for the host channel record decoder (host/wire.c): the one
  * parser of bytes a peer process controls.
  *

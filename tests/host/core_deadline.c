@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* core/deadline: the one timeout rule of every wait on both targets. */
 #include <stdint.h>
 #include <capmem/capmem.h>

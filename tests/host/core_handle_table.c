@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* core/handle_table: generations, types, rights, exhaustion. */
 #include <string.h>
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* core/ledger: the one charge/uncharge/carve rule of both targets. */
 #include <stdint.h>
 #include <capmem/capmem.h>

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* core/sha256: FIPS 180-4 vectors and a randomized comparison against
  * OpenSSL over lengths, split points and alignments. */
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* core/vmar_rules and core/commit_set: every interval case the seed names
  * (fixed no-replace, overlap rejection, middle/tail/head/adjacent splits,
  * full-range release), provenance, maximum protection, exact committed-page

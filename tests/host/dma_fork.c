@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* fork() and DMA pools: a child must never crash, hang or disturb its
  * parent's pool (docs/dma.md, "Fork").
  *

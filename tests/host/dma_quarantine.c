@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* Quarantine: a buffer the device holds when its owner goes away is not
  * reused, and not freed, until the device has completed it.
  *

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_TESTS_DMA_TESTUTIL_H
 #define CAPMEM_TESTS_DMA_TESTUTIL_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_TESTS_SBUF_SIM_H
 #define CAPMEM_TESTS_SBUF_SIM_H
 

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* VMO create/read/write/size/snapshot/file windows: happy and error paths. */
 #include <fcntl.h>
 #include <stdlib.h>

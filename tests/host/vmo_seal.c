@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* Seal levels: what each forbids, enforced by the Linux kernel. */
 #include <errno.h>
 #include <string.h>

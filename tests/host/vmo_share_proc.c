@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 /* Integration: real processes (fork) sharing VMOs over a channel.
  *
  * Children never use cmocka asserts (a failed assert would unwind into the

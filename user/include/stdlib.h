@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_USER_STDLIB_H
 #define CAPMEM_USER_STDLIB_H
 

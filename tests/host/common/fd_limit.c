@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_TESTS_FD_LIMIT_H
 #define CAPMEM_TESTS_FD_LIMIT_H
 

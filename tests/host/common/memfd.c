@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>

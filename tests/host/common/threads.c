@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_TESTS_THREADS_H
 #define CAPMEM_TESTS_THREADS_H
 

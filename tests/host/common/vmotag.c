@@ -1,4 +1,3 @@
-/* SPDX-License-Identifier: MIT */
 #include "vmotag.h"
 
 cm_handle_t tagged_vmo(uint8_t tag)

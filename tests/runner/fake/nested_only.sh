@@ -1,5 +1,4 @@
 #!/bin/sh
-# SPDX-License-Identifier: MIT
 # Only indented or prefixed lines that look like results.
 echo '1..2'
 echo '  ok 1 - indented'
