@@ -44,7 +44,7 @@ include mk/host.mk
 include mk/fuzz.mk
 include mk/conformance.mk
 include mk/testinfra.mk
-include mk/man.mk
+include mk/docs.mk
 -include mk/dma.mk
 -include mk/kernel.mk
 -include mk/bench.mk
