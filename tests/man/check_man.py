@@ -135,7 +135,8 @@ def errors_of(rendered, fn):
     return out
 
 
-CHECKS = ["gen", "decls", "onepage", "documented", "render", "errors", "cli"]
+CHECKS = ["gen", "decls", "onepage", "documented", "render", "errors", "cli", "limits"]
+CONTRACTS = "docs/contracts.md"
 
 
 def check(include_dir, docs_dir, out, cli, keys=CHECKS, only=None):
@@ -270,6 +271,20 @@ def check(include_dir, docs_dir, out, cli, keys=CHECKS, only=None):
             bad += [f"capmem(7) does not list {p}(3)" for p in sorted(family) if p + "(3)" not in man7]
         t("cli", not bad,
           "capmem(1) covers every command and option of capmem --help; capmem(7) lists every man3 page", bad)
+    if "limits" in keys:
+        bad = []
+        with open(os.path.join(include_dir, "limits.h")) as f:
+            limits = re.findall(r"^#define\s+(CM_\w+)\s+(.*?)\s*(?:/\*.*)?$", f.read(), re.M)
+        with open(CONTRACTS) as f:
+            doc = f.read()
+        for name, value in limits:
+            row = re.search(r"^\| `" + re.escape(name) + r"` \| `([^`]*)` \|", doc, re.M)
+            if row is None:
+                bad.append(f"{name} (limits.h) has no row in {CONTRACTS}, 'Limits'")
+            elif row.group(1) != value:
+                bad.append(f"{name} is {value} in limits.h but {row.group(1)} in {CONTRACTS}")
+        t("limits", not bad and len(limits) > 0,
+          f"each of the {len(limits)} limits of limits.h is described in {CONTRACTS} with its value", bad)
     return res
 
 
@@ -341,6 +356,20 @@ def controls(cli):
         control("a documented new function is picked up with no edit to the generator",
                 res, {"gen": True, "onepage": True, "documented": True, "errors": True,
                       "picked": True})
+
+        inc = copy_tree(os.path.join(tmp, "d"))
+        with open(os.path.join(inc, "limits.h")) as f:
+            src = f.read()
+        src = src.replace("#define CM_MAX_HANDLES 512u", "#define CM_MAX_HANDLES 1024u")
+        src = src.replace("#define CM_PAGE_SIZE", "#define CM_SELFTEST_MAX_THINGS 7u\n#define CM_PAGE_SIZE")
+        with open(os.path.join(inc, "limits.h"), "w") as f:
+            f.write(src)
+        res = check(inc, "docs/man", os.path.join(tmp, "d/man"), cli, ["limits"], only=[])
+        diag = res.get("limits", (None, "", []))[2]
+        res["both"] = (any("CM_SELFTEST_MAX_THINGS" in d for d in diag) and
+                       any("CM_MAX_HANDLES" in d for d in diag), "", [])
+        control("a limit added or changed in limits.h but not in docs/contracts.md fails the check",
+                res, {"limits": False, "both": True})
 
         base = os.path.join(tmp, "c/man")
         generate("include/capmem", "docs/man", base)
