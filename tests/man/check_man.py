@@ -405,6 +405,35 @@ def check_pages_only(out, cli, keys, only):
             GEN = saved
 
 
+def readme_example():
+    """The README's C example compiles against the tree and runs."""
+    with open("README.md") as f:
+        m = re.search(r"^```c\n(.*?)^```$", f.read(), re.S | re.M)
+    if not m:
+        tap(False, "README.md has a C example", ["no ```c block"])
+        return
+    lib = "build/host/libcapmem.a"
+    if not os.path.exists(lib):
+        tap(False, "the README's example compiles and runs", [f"{lib} not built"])
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        src, exe = os.path.join(tmp, "example.c"), os.path.join(tmp, "example")
+        with open(src, "w") as f:
+            f.write(m.group(1))
+        r = run(["gcc", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Iinclude", src, lib,
+                 "-lcrypto", "-luring", "-lpthread", "-o", exe])
+        diag = r.stderr.strip().splitlines()
+        ok = r.returncode == 0
+        if ok:
+            try:
+                r = run([exe], timeout=60)
+                ok = r.returncode == 0 and "immutable bytes: hello" in r.stdout
+                diag = [f"exit {r.returncode}", *r.stdout.splitlines(), *r.stderr.splitlines()]
+            except subprocess.TimeoutExpired:
+                ok, diag = False, ["the example did not finish within 60 s"]
+    tap(ok, "the README's example compiles with -Wall -Wextra -Werror and runs: the consumer gets the sealed VMO", diag)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", default="build/host/capmem")
@@ -421,6 +450,7 @@ def main():
             tap(*res[key])
         else:
             tap(False, f"check '{key}' did not run (the generator failed)")
+    readme_example()
     if not a.no_controls:
         controls(a.cli)
     print(f"1..{len(results)}")
