@@ -374,6 +374,24 @@ def inherited(doc):
     return m.group(1) if m else None
 
 
+def wrap_proto(proto, width=78):
+    """A long prototype broken after commas, continuation lines aligned
+    after its opening parenthesis (as the headers write them)."""
+    if len(proto) <= width or "(" not in proto:
+        return [proto]
+    indent = " " * (proto.index("(") + 1)
+    lines, cur = [], ""
+    for part in re.split(r"(?<=,) ", proto):
+        cand = part if not cur else cur + " " + part
+        if cur and len(cand) > width:
+            lines.append(cur)
+            cur = indent + part
+        else:
+            cur = cand
+    lines.append(cur)
+    return lines
+
+
 def family_page(h, statuses, all_docs):
     page = "capmem_" + h.name
     out = [f'.TH {page.upper()} 3 "{DATE}" "capmem" "capmem manual"', ".nh", ".ad l"]
@@ -382,7 +400,8 @@ def family_page(h, statuses, all_docs):
     out += [".SH SYNOPSIS", ".nf", f".B #include <capmem/{h.name}.h>", ".PP"]
     for names, protos, _, _ in h.functions:
         for p in protos:
-            out.append(".BI \"" + p.replace("\\", "\\e").replace('"', '\\(dq') + "\"")
+            for l in wrap_proto(p):
+                out.append(".BI \"" + l.replace("\\", "\\e").replace('"', '\\(dq') + "\"")
     out += [".fi"]
     if not h.functions:
         out += [".PP", "This header declares no functions."]
@@ -390,7 +409,7 @@ def family_page(h, statuses, all_docs):
     out += text_block(h.intro) if h.intro else [".PP", f"<capmem/{h.name}.h>."]
     for names, protos, doc, _ in h.functions:
         out.append(".SS " + ", ".join(n + "()" for n in names))
-        out += code_lines(protos)
+        out += code_lines([l for p in protos for l in wrap_proto(p)])
         out += text_block(doc) if doc else [".PP", "(undocumented)"]
     if h.status_table:
         out += [".SH STATUS CODES", ".PP",
