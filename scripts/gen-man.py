@@ -238,10 +238,20 @@ STRIP_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 ATTRS = re.compile(r"__attribute__\s*\(\(.*?\)\)|\b__extension__\b|\bCM_API\b|\bextern\b", re.S)
 
 
+def strip_macro_calls(code):
+    """Removes upper-case macro calls before the declarator, such as
+    CM_DEPRECATED("use x"), so that they are not taken for the function."""
+    m = re.search(r"\b[a-z_]\w*\s*\(", code)
+    if not m:
+        return code
+    head = re.sub(r"\b[A-Z][A-Z0-9_]*\s*\((?:[^()]|\([^()]*\))*\)", " ", code[:m.start()])
+    return head + code[m.start():]
+
+
 def function_name(stmt):
     """The name a declaration declares as a function, or None."""
     code = STRIP_COMMENTS.sub(" ", stmt)
-    code = ATTRS.sub(" ", code).strip()
+    code = strip_macro_calls(ATTRS.sub(" ", code)).strip()
     if code.startswith("typedef") or "(" not in code:
         return None
     if re.match(r"(struct|union|enum)\b[^(]*\{", code):
@@ -258,6 +268,7 @@ def function_name(stmt):
 def prototype(stmt):
     code = STRIP_COMMENTS.sub(" ", stmt)
     code = re.sub(r"\b__attribute__\s*\(\(.*?\)\)", " ", code, flags=re.S)
+    code = strip_macro_calls(code)
     if "{" in code:
         code = code[:code.index("{")].rstrip() + ";"
     code = re.sub(r"\s+", " ", code).strip()
