@@ -6,6 +6,7 @@
 #               (CAPMEM_TEST_REQUIRE=1: a skip in a REQUIRED_SUITES suite fails; CI sets it)
 #   make fuzz   every fuzz target under libFuzzer, FUZZ_RUNS executions each
 #   make bench  run the benchmarks (not part of make test)
+#   make man    the man pages into build/man/man{1,3,7} (also built by make)
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
@@ -64,6 +65,7 @@ include mk/conformance.mk
 include mk/testinfra.mk
 include mk/install.mk
 include mk/package.mk
+include mk/docs.mk
 -include mk/dma.mk
 -include mk/kernel.mk
 -include mk/bench.mk
