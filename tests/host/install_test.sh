@@ -36,7 +36,7 @@ if install_copy "$work/root"; then
             printf '%s\n' ./usr/bin/capmem ./usr/lib/libcapmem.a ./usr/lib/libcapmem.so \
                 ./usr/lib/libcapmem.so."$major" ./usr/lib/libcapmem.so."$version" \
                 ./usr/lib/pkgconfig/capmem.pc
-            [[ -d "$here/build/man" ]] && (cd "$here/build" && find man -type f |
+            [[ -d "$here/build/man" ]] && (cd "$here/build" && find man/man1 man/man3 man/man7 -type f 2>/dev/null |
                 sed 's|^|./usr/share/|') )
     want=$(sort <<<"$want")
     [[ "$got" == "$want" ]] && ok=1
