@@ -26,7 +26,7 @@ USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps
 KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
                kernel/entry.S kernel/trapvec.S \
                core/handle_table.c core/interval.c core/deadline.c core/validate.c core/ledger.c \
-               core/dma_own.c  # compiled freestanding now; the virtio-blk driver will use it
+               core/dma_own.c core/dma_rules.c  # DMA pools (kernel/object/dma_pool.c)
 # SharedBuffer rules: compiled freestanding now; the kernel object (phase 2,
 # docs/sbuf.md) will use sbuf_own, the user runtime sbuf_cons.
 KERNEL_SRCS += core/sbuf_ring.c core/sbuf_own.c core/sbuf_cons.c
