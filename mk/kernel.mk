@@ -35,7 +35,7 @@ KERNEL_SRCS += core/sbuf_ring.c core/sbuf_own.c core/sbuf_cons.c
 KERNEL_SRCS += core/vmar_rules.c core/commit_set.c
 KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 
-USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/mmio.c user/vmar.c user/platform_kernel.c \
+USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma.c user/mmio.c user/vmar.c user/platform_kernel.c \
                 user/sbuf.c core/sbuf_cons.c core/sbuf_ring.c core/deadline.c \
                 lib/fmt.c lib/string.c core/status.c core/status_detail.c core/sha256.c core/ledger.c
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
