@@ -144,4 +144,13 @@ int child_mmio_read_status(void);
 int child_mmio_close_then_touch(void);
 int child_mmio_queue_then_exit(void);
 
+/* user/selftest_kdma.c */
+int test_kdma_ownership_with_fake_driver_process(void);
+int test_kdma_kept_pointer_faults_and_dead_pool_quarantines_until_completion(void);
+int test_kdma_driver_killed_mid_flight_quiesces_and_fails_requests(void);
+int test_kdma_device_registry_bounds_and_errors(void);
+int test_kdma_pool_pins_and_request_limits(void);
+int child_kdma_fake_driver(void);
+int child_kdma_kept_pointer(void);
+
 #endif
