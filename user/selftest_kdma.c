@@ -37,6 +37,7 @@ struct drv_reply {
     uint32_t segs_ok;    /* every segment in RAM, none crossing a page */
     uint32_t signals;
     uint64_t device_offset;
+    uint64_t seg0;       /* device address of the first segment */
 };
 
 static cmk_dma_request_t req; /* 4 KiB: not on the stack */
@@ -54,6 +55,7 @@ static void drv_answer(cm_handle_t dev, const struct drv_cmd *c, struct drv_repl
         r->length = req.length;
         r->device_offset = req.device_offset;
         r->segments = req.segment_count;
+        r->seg0 = req.segments[0].addr;
         r->segs_ok = req.segment_count >= 1 && req.segment_count <= CMK_DMA_MAX_SEGMENTS;
         for (uint32_t i = 0; i < req.segment_count && i < CMK_DMA_MAX_SEGMENTS; i++) {
             const cmk_dma_segment_t *s = &req.segments[i];
@@ -87,7 +89,8 @@ int child_kdma_fake_driver(void)
     *(volatile uint32_t *)((volatile uint8_t *)regs + 0x70) = 3;
     CHECK_ST(cmk_dma_device_create(win, "fake0", 512, DEV_SIZE,
                                    CM_DMA_ATTACH_READ | CM_DMA_ATTACH_WRITE, &dev), CM_OK);
-    struct drv_reply r = { 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+    struct drv_reply r;
+    memset(&r, 0, sizeof(r));
     CHECK_ST(cm_channel_write(ch, &r, sizeof(r), NULL, 0), CM_OK);
     for (;;) {
         struct drv_cmd c;
@@ -250,7 +253,7 @@ int test_kdma_ownership_with_fake_driver_process(void)
     CHECK_ST(r.st, CM_OK);
     CHECK(r.kind == CM_DMA_OP_READ && r.length == PAGE && r.device_offset == 512);
     CHECK(r.segments == 1 && r.seg_total == PAGE && r.segs_ok);
-    uint64_t id = r.id;
+    uint64_t id = r.id, first_seg = r.seg0;
     CHECK(drv_call(&d, DRV_NEXT, 0, 0, 0, &r) == 0);
     CHECK_ST(r.st, CM_ERR_SHOULD_WAIT);
     /* Completions: typed refusals, one success, then duplicates/stale. */
@@ -269,6 +272,21 @@ int test_kdma_ownership_with_fake_driver_process(void)
     CHECK_ST(cm_dma_fence_wait(pool, f, SECOND_NS, &c), CM_OK);
     CHECK(c.buffer == b && c.status == CM_OK && c.bytes == PAGE);
     CHECK_ST(cm_dma_fence_wait(pool, f, 0, &c), CM_ERR_BAD_HANDLE);
+    /* Device addresses follow the window: page 0 of the buffer is another
+     * frame than page 1, and the same window gives the same frame again
+     * (pinned). */
+    uint64_t page1 = first_seg;
+    for (uint32_t k = 0; k < 2; k++) {
+        cm_dma_op_t op0 = { CM_DMA_OP_READ, k == 0 ? 0 : PAGE, PAGE, 0, 0 };
+        CHECK_ST(cm_dma_submit(pool, b, &op0, &f), CM_OK);
+        CHECK(drv_call(&d, DRV_NEXT, 0, 0, 0, &r) == 0);
+        CHECK_ST(r.st, CM_OK);
+        CHECK(r.segments == 1 && r.seg_total == PAGE && r.segs_ok);
+        CHECK(k == 0 ? r.seg0 != page1 : r.seg0 == page1);
+        CHECK(drv_call(&d, DRV_COMPLETE, r.id, CM_OK, PAGE, &r) == 0);
+        CHECK_ST(r.st, CM_OK);
+        CHECK_ST(cm_dma_fence_wait(pool, f, SECOND_NS, &c), CM_OK);
+    }
     /* Back to the CPU, same frames and bytes (the fake device wrote none). */
     CHECK_ST(cm_dma_buffer_map(pool, b, &p2, &size), CM_OK);
     CHECK(((volatile uint8_t *)p2)[0] == 0x5a && ((volatile uint8_t *)p2)[size - 1] == 0x5a);
