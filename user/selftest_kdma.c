@@ -346,7 +346,8 @@ int test_kdma_kept_pointer_faults_and_dead_pool_quarantines_until_completion(voi
     return 0;
 }
 
-/* The driver dies with a request in flight: its window is quiesced (the
+/* The pool's in-flight bound holds (NO_RESOURCES). The driver dies with a
+ * request in flight: its window is quiesced (the
  * device reset: Status reads 0), the request completes with IO, the buffer
  * returns to its owner, further submits fail with IO, and every frame and
  * object comes back. */
@@ -356,7 +357,7 @@ int test_kdma_driver_killed_mid_flight_quiesces_and_fails_requests(void)
     cmk_counters_t c0, c1;
     cmk_exit_info_t info;
     cm_handle_t pool;
-    cm_dma_pool_config_t cfg = { 2, PAGE, 2, 0 };
+    cm_dma_pool_config_t cfg = { 2, PAGE, 1, 0 }; /* max_in_flight 1 of 2 */
     cm_dma_buffer_t b, b2;
     cm_dma_fence_t f, f2;
     cm_dma_completion_t c;
@@ -371,6 +372,7 @@ int test_kdma_driver_killed_mid_flight_quiesces_and_fails_requests(void)
     CHECK_ST(cm_dma_submit(pool, b, &op, &f), CM_ERR_ACCESS_DENIED); /* attached READ only */
     op.kind = CM_DMA_OP_READ;
     CHECK_ST(cm_dma_submit(pool, b, &op, &f), CM_OK);
+    CHECK_ST(cm_dma_submit(pool, b2, &op, &f2), CM_ERR_NO_RESOURCES); /* in-flight bound */
     CHECK_ST(cmk_proc_kill(d.proc), CM_OK);
     CHECK_ST(cmk_proc_wait(d.proc, 10 * SECOND_NS, &info), CM_OK);
     CHECK(info.reason == CMK_EXIT_KILLED);
