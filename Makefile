@@ -45,6 +45,7 @@ include mk/conformance.mk
 include mk/testinfra.mk
 -include mk/dma.mk
 -include mk/kernel.mk
+-include mk/virtio_blk.mk
 -include mk/bench.mk
 include mk/rules.mk
 include mk/tsan.mk
