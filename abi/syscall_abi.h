@@ -24,6 +24,7 @@
 #include <capmem/vmo.h>
 #include <capmem/sbuf.h>
 #include <capmem/ledger.h>
+#include <capmem/mmio.h>
 
 enum cmk_sysno {
     CMK_SYS_EXIT = 0,            /* (int32 code) -> never returns            */
@@ -78,6 +79,11 @@ enum cmk_sysno {
     CMK_SYS_MAPPING_GET_INFO = 49, /* (addr, *cm_mapping_info_t)             */
     CMK_SYS_VMO_OP_RANGE = 50,   /* (vmo, op, offset, len)                   */
     CMK_SYS_VMO_GET_COMMITTED = 51, /* (vmo, *bytes)                         */
+    /* 52..69: device windows, DMA devices and pools (docs/mmio.md). */
+    CMK_SYS_MMIO_GET_INFO = 52,  /* (mmio, *cm_mmio_info_t)                  */
+    CMK_SYS_MMIO_MAP = 53,       /* (mmio, offset, len, flags, *addr)        */
+    CMK_SYS_MMIO_UNMAP = 54,     /* (mmio, addr, len)                        */
+    CMK_SYS_MMIO_QUEUE_ALLOC = 55, /* (mmio, pages, *va, *device_addrs)      */
     CMK_SYS_COUNT
 };
 
@@ -232,6 +238,9 @@ _Static_assert(offsetof(cm_vmo_info_t, size) == 8, "cm_vmo_info_t ABI");
 _Static_assert(offsetof(cm_vmo_info_t, flags) == 16, "cm_vmo_info_t ABI");
 _Static_assert(offsetof(cm_vmo_info_t, rights) == 20, "cm_vmo_info_t ABI");
 _Static_assert(offsetof(cm_vmo_info_t, page_size) == 24, "cm_vmo_info_t ABI");
+_Static_assert(sizeof(cm_mmio_info_t) == 32, "cm_mmio_info_t ABI");
+_Static_assert(offsetof(cm_mmio_info_t, kind) == 16, "cm_mmio_info_t ABI");
+_Static_assert(offsetof(cm_mmio_info_t, slot) == 28, "cm_mmio_info_t ABI");
 _Static_assert(sizeof(cm_signals_t) == 4, "cm_signals_t ABI");
 _Static_assert(sizeof(cm_wait_item_t) == 12, "cm_wait_item_t ABI");
 _Static_assert(offsetof(cm_wait_item_t, handle) == 0, "cm_wait_item_t ABI");

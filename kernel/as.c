@@ -204,6 +204,41 @@ void as_unmap(struct addrspace *as, struct mapping *m)
     kobj_unref(&v->obj);
 }
 
+cm_status_t as_map_dev(struct addrspace *as, uint64_t pa0, const uint64_t *pas, uint64_t npages,
+                       int writable, uint32_t tag, uint64_t *out_va)
+{
+    uint64_t bytes = npages * PGSIZE;
+    if (as->nmaps >= CM_MAX_MAPPINGS || bytes > CM_MAX_MAPPED_BYTES - as->mapped_bytes)
+        return CM_ERR_NO_RESOURCES;
+    uint64_t perm = PTE_R | (writable ? PTE_W : 0);
+    uint64_t va;
+    cm_status_t st = reserve(as, USER_MAP_BASE, bytes, 0, AS_KIND_DEV, perm, tag, &va);
+    if (st != CM_OK)
+        return st;
+    uint64_t done = 0;
+    for (; done < npages; done++) {
+        uint64_t pa = pas != 0 ? pas[done] : pa0 + done * PGSIZE;
+        st = uvm_map_page(as->root, va + done * PGSIZE, pa, perm, as->acct);
+        if (st != CM_OK) {
+            unmap_pages(as, va, done);
+            release(as, va, bytes, "as_map_dev");
+            return st;
+        }
+    }
+    as->nmaps++;
+    as->mapped_bytes += bytes;
+    *out_va = va;
+    return CM_OK;
+}
+
+void as_unmap_dev(struct addrspace *as, uint64_t va, uint64_t npages)
+{
+    unmap_pages(as, va, npages);
+    release(as, va, npages * PGSIZE, "as_unmap_dev");
+    as->nmaps--;
+    as->mapped_bytes -= npages * PGSIZE;
+}
+
 cm_status_t as_reserve_vmar(struct addrspace *as, uint64_t hint, uint64_t len, int fixed,
                             uint32_t tag, uint64_t *start)
 {
@@ -256,6 +291,8 @@ void as_destroy(struct addrspace *as)
         uint64_t start = n->start, len = n->end - n->start;
         if (n->kind == AS_KIND_VMO)
             panic("as_destroy: VMO reservation without mapping");
+        if (n->kind == AS_KIND_DEV)
+            panic("as_destroy: device mapping left (kmmio_proc_exit runs first)");
         free_owned(as, start, len);
         release(as, start, len, "as_destroy");
     }

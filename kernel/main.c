@@ -1,5 +1,6 @@
 #include "console.h"
 #include "frame.h"
+#include "kmmio.h"
 #include "proc.h"
 #include "vm.h"
 
@@ -14,9 +15,11 @@ void kmain(void)
     kvm_init();
     trap_init();
     proc_init();
+    kmmio_init();
     kprintf("capmem kernel: %lu free frames\n", (unsigned long)frame_free_count());
     int64_t pid = proc_spawn(0, "init", "", 0, 0, 0, CMK_ROLE_MAIN, 0, 0);
     if (pid != 1)
         panic("cannot start init: %ld", (long)pid);
+    kmmio_give_to_init(proc_by_pid(1)); /* the device windows: init's only */
     scheduler();
 }

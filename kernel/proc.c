@@ -19,6 +19,7 @@
 #include "elf.h"
 #include "images.h"
 #include "khandle.h"
+#include "kmmio.h"
 #include "kobj.h"
 #include "memlayout.h"
 #include "riscv.h"
@@ -517,6 +518,7 @@ static void exit_with(cmk_exit_info_t info)
     int32_t code = info.code;
     p->exit = info;
     kvm_switch(); /* the process's table is about to be freed */
+    kmmio_proc_exit(p); /* device reset before its queue memory is freed */
     as_destroy(&p->as);
     handles_close_all(p);
     kobj_reap();

@@ -9,6 +9,7 @@
 #include "channel.h"
 #include "khandle.h"
 #include "frame.h"
+#include "kmmio.h"
 #include "kobj.h"
 #include "ksbuf.h"
 #include "kvmar.h"
@@ -203,6 +204,10 @@ static const syscall_fn table[CMK_SYS_COUNT] = {
     [CMK_SYS_MAPPING_GET_INFO] = sys_mapping_get_info,
     [CMK_SYS_VMO_OP_RANGE] = sys_vmo_op_range,
     [CMK_SYS_VMO_GET_COMMITTED] = sys_vmo_get_committed,
+    [CMK_SYS_MMIO_GET_INFO] = sys_mmio_get_info,
+    [CMK_SYS_MMIO_MAP] = sys_mmio_map,
+    [CMK_SYS_MMIO_UNMAP] = sys_mmio_unmap,
+    [CMK_SYS_MMIO_QUEUE_ALLOC] = sys_mmio_queue_alloc,
 };
 
 void syscall_dispatch(struct proc *p)
@@ -214,6 +219,7 @@ void syscall_dispatch(struct proc *p)
     int64_t ret = CM_ERR_UNSUPPORTED;
     if (n < CMK_SYS_COUNT && table[n] != 0)
         ret = table[n](p, args);
+    kmmio_revoke();
     kobj_reap();
     ksbuf_revoke();
     p->tf.regs[REG_A0] = (uint64_t)ret;

@@ -22,7 +22,9 @@ static cm_status_t each_piece(struct proc *p, uint64_t uva, uint64_t len, int wr
          * is made present as the user's own access would. */
         if (pa == 0 && as_fault(&p->as, uva, write) == CM_OK)
             pa = uvm_translate(p->as.root, uva, write);
-        if (pa == 0)
+        /* Only RAM: a user buffer in a device window (cm_mmio_map) is
+         * refused, so no syscall makes the kernel touch device registers. */
+        if (pa < RAM_BASE || pa >= PHYS_TOP)
             return CM_ERR_INVALID_ARGS;
         uint64_t n = PGSIZE - (uva & (PGSIZE - 1));
         if (n > len)

@@ -64,6 +64,8 @@ void kvm_init(void)
         panic("kvm_init: no root");
     kmap_range(SIFIVE_TEST_BASE, SIFIVE_TEST_BASE + PGSIZE, PTE_R | PTE_W);
     kmap_range(UART0_BASE, UART0_BASE + PGSIZE, PTE_R | PTE_W);
+    kmap_range(VIRTIO_MMIO_BASE, VIRTIO_MMIO_BASE + VIRTIO_MMIO_SLOTS * VIRTIO_MMIO_STRIDE,
+               PTE_R | PTE_W);
     kmap_range((uint64_t)__kernel_start, (uint64_t)__text_end, PTE_R | PTE_X);
     kmap_range((uint64_t)__text_end, (uint64_t)__rodata_end, PTE_R);
     kmap_range((uint64_t)__rodata_end, PHYS_TOP, PTE_R | PTE_W);

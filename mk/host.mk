@@ -54,6 +54,7 @@ HOST_TESTS += tests/host/vmo_race.c
 HOST_LIB_SRCS += host/object.c
 # Address-space regions, commit/decommit, mapping identity (docs/memory-model.md).
 HOST_LIB_SRCS += host/vmar.c host/vmo_commit.c
+HOST_LIB_SRCS += host/mmio.c
 HOST_TESTS += tests/host/vmar.c
 HOST_TESTS += tests/host/object_wait.c
 TEST_SUITES += tests/host/hostile_review_apps.sh

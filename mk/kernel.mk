@@ -35,7 +35,7 @@ KERNEL_SRCS += core/sbuf_ring.c core/sbuf_own.c core/sbuf_cons.c
 KERNEL_SRCS += core/vmar_rules.c core/commit_set.c
 KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 
-USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/vmar.c user/platform_kernel.c \
+USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/mmio.c user/vmar.c user/platform_kernel.c \
                 user/sbuf.c core/sbuf_cons.c core/sbuf_ring.c core/deadline.c \
                 lib/fmt.c lib/string.c core/status.c core/status_detail.c core/sha256.c core/ledger.c
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
@@ -47,7 +47,7 @@ USER_PROG_SRC_vmo_share := apps/vmo_share.c
 USER_PROG_SRC_sbuf_stream := apps/sbuf_stream.c
 USER_PROG_SRC_selftest  := user/selftest.c user/selftest_word.c user/selftest_sbuf.c \
                            user/selftest_sbuf_hostile.c user/selftest_ledger.c \
-                           user/selftest_vmar.c user/selftest_vmar_hostile.c
+                           user/selftest_vmar.c user/selftest_vmar_hostile.c user/selftest_mmio.c
 USER_PROG_SRC_conformance := tests/conformance/conformance.c tests/conformance/harness.c \
                              tests/conformance/sbuf_cases.c tests/conformance/vmar_cases.c tests/conformance/ledger_cases.c \
                              tests/conformance/target_kernel.c
@@ -89,21 +89,28 @@ $(KERNEL_ELF): $(KERNEL_OBJS) $(KBUILD)/k/images.o kernel/kernel.ld
 	$(KCC) $(KARCH) -nostdlib -static -T kernel/kernel.ld -Wl,--no-relax -o $@ \
 	    $(KERNEL_OBJS) $(KBUILD)/k/images.o $(KLIBGCC)
 
-QEMU_KERNEL := qemu-system-riscv64 -machine virt -m 128M -smp 1 -nographic -bios default
+# The virtio-blk test disk (content: scripts/mkdisk.sh); modern virtio-mmio.
+KDISK := $(KBUILD)/disk.img
+$(KDISK): scripts/mkdisk.sh
+	bash scripts/mkdisk.sh $@
+
+QEMU_KERNEL := qemu-system-riscv64 -machine virt -m 128M -smp 1 -nographic -bios default \
+               -global virtio-mmio.force-legacy=false \
+               -drive file=$(KDISK),format=raw,if=none,id=hd0 -device virtio-blk-device,drive=hd0
 
 .PHONY: kernel qemu qemu-gdb qemu-test
 kernel: $(KERNEL_ELF)
 
-qemu: $(KERNEL_ELF)
+qemu: $(KERNEL_ELF) $(KDISK)
 	$(QEMU_KERNEL) -kernel $(KERNEL_ELF)
 
-qemu-gdb: $(KERNEL_ELF)
+qemu-gdb: $(KERNEL_ELF) $(KDISK)
 	@echo "gdb-multiarch $(KERNEL_ELF) -ex 'target remote :1234'"
 	$(QEMU_KERNEL) -kernel $(KERNEL_ELF) -s -S
 
-qemu-test: $(KERNEL_ELF)
+qemu-test: $(KERNEL_ELF) $(KDISK)
 	@bash scripts/qemu-test.sh $(KERNEL_ELF)
 
-ALL_TARGETS += $(KERNEL_ELF)
+ALL_TARGETS += $(KERNEL_ELF) $(KDISK)
 TEST_SUITES += scripts/qemu-test.sh
 TEST_SUITES += scripts/qemu-tap-check-test.sh

@@ -56,12 +56,21 @@ if ! command -v "$qemu" >/dev/null 2>&1; then
     exit 1
 fi
 
+# The virtio-blk test disk next to the kernel image (scripts/mkdisk.sh says
+# its content; make builds it, and a bare run makes it here).
+disk=$(dirname "$kernel")/disk.img
+if [[ ! -f "$disk" ]]; then
+    bash "$(dirname "$0")/mkdisk.sh" "$disk" || { echo "Bail out! qemu-test: cannot write $disk"; exit 1; }
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 start=$(date +%s.%N)
 timeout --foreground -k 5 "$limit" "$qemu" -machine virt -m 128M -smp 1 -nographic \
-    -bios default -kernel "$kernel" </dev/null 2>&1 | tr -d '\r' | tee "$log"
+    -bios default -kernel "$kernel" -global virtio-mmio.force-legacy=false \
+    -drive file="$disk",format=raw,if=none,id=hd0 -device virtio-blk-device,drive=hd0 \
+    </dev/null 2>&1 | tr -d '\r' | tee "$log"
 rc=${PIPESTATUS[0]}
 elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <capmem/capmem.h>
 #include <capmem/ledger.h>
+#include <capmem/mmio.h>
 
 #include "syscall_abi.h"
 
@@ -59,6 +60,19 @@ cm_status_t cmk_debug_write(const void *buf, uint64_t len);
  * one no VMO mapping of this process covers: INVALID_ARGS. */
 cm_status_t cmk_word_wait(const volatile uint32_t *word, uint32_t expected, int64_t timeout_ns);
 int32_t cmk_word_wake(const volatile uint32_t *word, uint32_t max);
+
+/* Device drivers (docs/mmio.md). Device-visible memory for queues, bound
+ * to the MMIO window: `pages` zeroed frames mapped into the caller RW (not
+ * X) at *va, contiguous in the caller's address space, with each page's
+ * device (physical) address in device_addrs[i] (no contiguity promised
+ * beyond one page). Binds the window like cm_mmio_map; freed only after
+ * the device is reset (quiesce, kmmio.h). Charged COMMIT to the caller.
+ * Rights: MAP, READ, WRITE. Errors: BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED;
+ * INVALID_ARGS (pages 0, a bad out pointer); NO_RESOURCES (more than
+ * CMK_MMIO_MAX_QUEUE_PAGES on the window, the mapping table); BAD_STATE
+ * (bound to another process); QUOTA_COMMIT, MEMORY_PRESSURE. */
+cm_status_t cmk_mmio_queue_alloc(cm_handle_t mmio, uint32_t pages, void **va,
+                                 uint64_t *device_addrs);
 
 /* What the kernel handed this process at start. */
 uint32_t cmk_role(void);

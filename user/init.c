@@ -6,7 +6,11 @@
  * TAP stream (tests/conformance/compare.sh reads them). init then checks that the
  * kernel is back where it was before the run (free frames, live objects,
  * processes, queued messages). Its exit code is the run's verdict: the
- * kernel powers QEMU off with "pass" only if init exits 0. */
+ * kernel powers QEMU off with "pass" only if init exits 0.
+ *
+ * init's start-up handles are the device windows (docs/mmio.md), the only
+ * ones in the system. The selftest runner gets duplicates for the MMIO
+ * selftests; init keeps the originals for the drivers it starts. */
 #include <stdio.h>
 
 #include "cmk.h"
@@ -31,7 +35,13 @@ int main(int argc, char **argv)
     cmk_quota_t all;
     if (cmk_quota_share(&all, 1) != CM_OK)
         return 1;
-    int32_t pid = cmk_spawn_ex("selftest", NULL, 0, NULL, 0, CMK_ROLE_MAIN, &all, NULL);
+    cm_handle_t win[CMK_SPAWN_MAX_HANDLES];
+    uint32_t nwin = cmk_startup_handle_count();
+    for (uint32_t i = 0; i < nwin && i < CMK_SPAWN_MAX_HANDLES; i++) {
+        if (cm_handle_duplicate(cmk_startup_handle(i), CM_RIGHTS_SAME, &win[i]) != CM_OK)
+            return 1;
+    }
+    int32_t pid = cmk_spawn_ex("selftest", NULL, 0, win, nwin, CMK_ROLE_MAIN, &all, NULL);
     cm_status_t st = pid > 0 ? cmk_wait(pid, &info) : (cm_status_t)pid;
     if (st != CM_OK) {
         printf("# init: cannot run the selftests: %s\n", cm_status_name(st));

@@ -1348,6 +1348,11 @@ struct test {
 #define TEST(fn) { fn, #fn }
 
 static const struct test tests[] = {
+    TEST(test_mmio_map_reads_virtio_blk_identity),
+    TEST(test_mmio_map_refuses_bad_arguments_typed),
+    TEST(test_mmio_second_process_without_capability_cannot_reach_device),
+    TEST(test_mmio_driver_exit_or_close_resets_device),
+    TEST(test_mmio_queue_alloc_bounds_and_frames),
     TEST(test_ledger_charges_follow_creates_and_exit_returns_them),
     TEST(test_child_quota_is_carved_and_returns),
     TEST(test_spawn_quota_above_room_is_refused_typed),
@@ -1449,6 +1454,15 @@ static const struct test tests[] = {
 
 /* Victims and helpers the tests spawn; never run by the runner. */
 static const struct test helpers[] = {
+    TEST(child_mmio_no_capability),
+    TEST(child_mmio_touch_physical),
+    TEST(child_mmio_bound_elsewhere),
+    TEST(child_mmio_write_read_only),
+    TEST(child_mmio_set_status_then_exit),
+    TEST(child_mmio_find_block),
+    TEST(child_mmio_read_status),
+    TEST(child_mmio_close_then_touch),
+    TEST(child_mmio_queue_then_exit),
     TEST(child_random_syscalls),
     TEST(child_orphan_maker),
     TEST(child_orphan),
@@ -1506,8 +1520,20 @@ static int run_one(uint32_t n, const struct test *t)
     cmk_quota_t all;
     if (st == CM_OK)
         st = cmk_quota_share(&all, 1);
+    /* The device windows init gave the runner: duplicates for the tests
+     * that drive devices (named test_mmio_* / test_kdma_*), none for the
+     * others, so every other test runs without any device capability. */
+    cm_handle_t win[CMK_SPAWN_MAX_HANDLES];
+    uint32_t nwin = 0;
+    if (strncmp(t->name, "test_mmio_", 10) == 0 || strncmp(t->name, "test_kdma_", 10) == 0) {
+        for (; st == CM_OK && nwin < cmk_startup_handle_count() && nwin < CMK_SPAWN_MAX_HANDLES;
+             nwin++)
+            st = cm_handle_duplicate(cmk_startup_handle(nwin), CM_RIGHTS_SAME, &win[nwin]);
+    }
     if (st == CM_OK) {
-        int32_t pid = cmk_spawn_ex("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, &all, NULL);
+        int32_t pid = cmk_spawn_ex("selftest", args, 1, win, nwin, CMK_ROLE_MAIN, &all, NULL);
+        for (uint32_t i = 0; pid <= 0 && i < nwin; i++)
+            (void)cm_handle_close(win[i]); /* a failed spawn leaves them here */
         st = pid > 0 ? cmk_wait(pid, &info) : (cm_status_t)pid;
     }
     if (st == CM_OK)

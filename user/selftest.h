@@ -128,4 +128,20 @@ int child_vmo_create_must_fail(void);
 int test_kill_in_each_sleeping_syscall_returns_everything(void);
 int child_sleep_in(void);
 
+/* user/selftest_mmio.c */
+int test_mmio_map_reads_virtio_blk_identity(void);
+int test_mmio_map_refuses_bad_arguments_typed(void);
+int test_mmio_second_process_without_capability_cannot_reach_device(void);
+int test_mmio_driver_exit_or_close_resets_device(void);
+int test_mmio_queue_alloc_bounds_and_frames(void);
+int child_mmio_no_capability(void);
+int child_mmio_touch_physical(void);
+int child_mmio_bound_elsewhere(void);
+int child_mmio_write_read_only(void);
+int child_mmio_set_status_then_exit(void);
+int child_mmio_find_block(void);
+int child_mmio_read_status(void);
+int child_mmio_close_then_touch(void);
+int child_mmio_queue_then_exit(void);
+
 #endif

@@ -13,6 +13,7 @@
 #include <capmem/dma.h>
 #include <capmem/vmar.h>
 #include <capmem/sbuf.h>
+#include <capmem/mmio.h>
 /* <capmem/sbuf.h> joins this list when a target implements it (phase 2 of
  * SharedBuffer, docs/sbuf.md): until then a program must name it on purpose. */
 

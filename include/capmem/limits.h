@@ -119,4 +119,31 @@
  * count against CM_MAX_MAPPED_BYTES as well. */
 #define CM_MAX_RESERVED_BYTES (64ull << 30)
 
+/* Device MMIO windows and kernel DMA devices (capmem/mmio.h, user/cmk.h,
+ * docs/mmio.md). Kernel target only; each bounds a fixed per-window or
+ * kernel-wide array. */
+
+/* Live cm_mmio_map mappings of one window: a driver maps its window once;
+ * 4 leaves room for a split register/notify mapping. Beyond: NO_RESOURCES. */
+#define CM_MMIO_MAX_MAPPINGS 4u
+
+/* Pages of queue memory (cmk_mmio_queue_alloc) bound to one window: a
+ * virtio split queue of 256 entries needs 3 pages (descriptors, available,
+ * used) and a driver's request headers one more; 16 leaves room for a few
+ * queues. Beyond: NO_RESOURCES. */
+#define CMK_MMIO_MAX_QUEUE_PAGES 16u
+
+/* Registered DMA devices in the kernel (cmk_dma_device_create): one per
+ * virtio window at most. Beyond: NO_RESOURCES. */
+#define CMK_DMA_MAX_DEVICES 8u
+
+/* Bytes of a DMA device name, NUL included ("virtio-blk0"). Longer:
+ * OUT_OF_RANGE. */
+#define CMK_DMA_MAX_NAME 32u
+
+/* Requests queued on one DMA device (submitted, not yet completed): the
+ * in-flight bound of every pool attached to it together, each pool being
+ * bounded by CM_DMA_MAX_IN_FLIGHT. Beyond: NO_RESOURCES at submit. */
+#define CMK_DMA_DEVICE_MAX_REQUESTS 64u
+
 #endif

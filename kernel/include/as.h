@@ -21,6 +21,8 @@ enum as_kind {
     AS_KIND_STACK = 2, /* stack, frames owned        */
     AS_KIND_VMO = 3,   /* VMO mapping, frames borrowed */
     AS_KIND_VMAR = 4,  /* reservation (kernel/object/vmar.c), tag: its pool slot + 1 */
+    AS_KIND_DEV = 5,   /* device window or queue pages (kernel/object/mmio.c): the
+                        * MMIO object owns the pages; it unmaps them before teardown */
 };
 
 struct vmo;
@@ -94,5 +96,14 @@ void as_release_vmar(struct addrspace *as, uint64_t start, uint64_t len);
  * QUOTA_COMMIT / MEMORY_PRESSURE (the page cannot be committed). */
 cm_status_t as_fault(struct addrspace *as, uint64_t va, int write);
 void as_unmap(struct addrspace *as, struct mapping *m);
+
+/* Device mappings (kernel/object/mmio.c): npages pages at physical
+ * pas[i] (pas NULL: contiguous from pa0), user R or RW, never X. Each
+ * counts as one mapping (CM_MAX_MAPPINGS, CM_MAX_MAPPED_BYTES: NO_RESOURCES)
+ * and is charged VIRTUAL. The pages are not the address space's: teardown
+ * panics on one left mapped, so the owner unmaps first (kmmio_proc_exit). */
+cm_status_t as_map_dev(struct addrspace *as, uint64_t pa0, const uint64_t *pas, uint64_t npages,
+                       int writable, uint32_t tag, uint64_t *out_va);
+void as_unmap_dev(struct addrspace *as, uint64_t va, uint64_t npages);
 
 #endif

@@ -13,6 +13,15 @@
 
 #define SIFIVE_TEST_BASE 0x00100000ul
 #define UART0_BASE       0x10000000ul
+/* virtio-mmio transports: VIRTIO_MMIO_SLOTS windows of VIRTIO_MMIO_STRIDE
+ * bytes from VIRTIO_MMIO_BASE, slot i on PLIC source VIRTIO_MMIO_IRQ0 + i
+ * (hw/riscv/virt.c: VIRT_VIRTIO, VIRTIO_IRQ, VIRTIO_COUNT). The kernel maps
+ * them for itself (device reset, kernel/object/mmio.c) and users reach them
+ * only through an MMIO handle (docs/mmio.md). */
+#define VIRTIO_MMIO_BASE   0x10001000ul
+#define VIRTIO_MMIO_STRIDE 0x1000ul
+#define VIRTIO_MMIO_SLOTS  8u
+#define VIRTIO_MMIO_IRQ0   1u
 #define RAM_BASE         0x80000000ul
 #define KERNEL_BASE      0x80200000ul  /* OpenSBI fw_dynamic jumps here */
 /* The harness boots with -m 128M; the kernel uses exactly that much. */

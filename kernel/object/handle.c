@@ -4,6 +4,7 @@
 
 #include "account.h"
 #include "console.h"
+#include "kmmio.h"
 #include "ksbuf.h"
 #include "kobj.h"
 #include "proc.h"
@@ -80,6 +81,8 @@ cm_status_t handle_take(struct proc *p, cm_handle_t h, struct kobj **o, uint32_t
     *o = e.object;
     if (e.type == CM_OBJ_SBUF || e.type == CM_OBJ_SBUF_CONSUMER)
         ksbuf_handle_dropped();
+    if (e.type == CM_OBJ_MMIO)
+        kmmio_handle_dropped();
     if (type != 0)
         *type = e.type;
     if (rights != 0)

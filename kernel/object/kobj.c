@@ -4,6 +4,8 @@
 
 #include "account.h"
 #include "channel.h"
+#include "kdma.h"
+#include "kmmio.h"
 #include "console.h"
 #include "ksbuf.h"
 #include "kvmar.h"
@@ -88,6 +90,8 @@ void kobj_reap(void)
         case CM_OBJ_SBUF_CONSUMER: ksbuf_cons_destroy((struct ksbuf_cons *)o); break;
         case CM_OBJ_PROCESS: proc_obj_destroy(o); break;
         case CM_OBJ_VMAR: kvmar_destroy(o); break;
+        case CM_OBJ_MMIO: kmmio_destroy(o); break;
+        case CM_OBJ_DMA_DEVICE: kdma_device_destroy(o); break;
         default: panic("kobj_reap: object of type %u", o->type);
         }
         kobj_uncharge(o->acct, o->type);

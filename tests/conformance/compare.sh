@@ -27,8 +27,13 @@ bail() {
 
 timeout -k 5 "$limit" "$host_bin" >"$dir/host" 2>&1
 host_rc=$?
+# The same machine as scripts/qemu-test.sh: the selftests in the same boot
+# read the virtio-blk test disk.
+disk=$(dirname "$kernel")/disk.img
+[[ -f "$disk" ]] || bash "$(dirname "$0")/../../scripts/mkdisk.sh" "$disk" || bail "cannot write $disk"
 timeout --foreground -k 5 "$limit" qemu-system-riscv64 -machine virt -m 128M -smp 1 \
-    -nographic -bios default -kernel "$kernel" </dev/null 2>&1 | tr -d '\r' >"$dir/raw"
+    -nographic -bios default -kernel "$kernel" -global virtio-mmio.force-legacy=false \
+    -drive file="$disk",format=raw,if=none,id=hd0 -device virtio-blk-device,drive=hd0 </dev/null 2>&1 | tr -d '\r' >"$dir/raw"
 sed -n 's/^conformance: //p' "$dir/raw" >"$dir/kernel"
 
 # "ok N - name" lines of a report, as "name" in report order.
