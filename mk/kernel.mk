@@ -21,7 +21,7 @@ KCOMMON    := -std=gnu11 -O2 -g $(WARN) $(KARCH) -ffreestanding -nostdlib \
 # the freestanding string and format code; both sides compile them, and the
 # user side sees nothing else of kernel/ (no -Ikernel/...).
 KERNEL_CFLAGS := $(KCOMMON) -Ikernel/include -Ikernel/object
-USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps
+USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps -Idrivers/virtio_blk
 
 KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
                kernel/entry.S kernel/trapvec.S \

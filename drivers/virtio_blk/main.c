@@ -323,13 +323,16 @@ static void serve_request(const cmk_dma_request_t *r)
 }
 
 /* Serves every request queued now (timeout 0) or waits up to timeout_ns
- * for the first one. */
-static void serve_queued(int64_t timeout_ns)
+ * for the first one. Returns SHOULD_WAIT/TIMED_OUT once the queue is
+ * empty, anything else if the device object itself failed. */
+static cm_status_t serve_queued(int64_t timeout_ns)
 {
-    while (cmk_dma_device_next(g.dev, timeout_ns, &g_req) == CM_OK) {
+    cm_status_t st;
+    while ((st = cmk_dma_device_next(g.dev, timeout_ns, &g_req)) == CM_OK) {
         serve_request(&g_req);
         timeout_ns = 0;
     }
+    return st;
 }
 
 /* Submits an operation on the driver's own pool and serves the device
@@ -342,8 +345,16 @@ static cm_status_t own_io(cm_dma_buffer_t b, uint32_t kind, uint64_t offset, uin
     cm_status_t st = cm_dma_submit(g.pool, b, &op, &f);
     if (st != CM_OK)
         return st;
-    while ((st = cm_dma_fence_poll(g.pool, f, &c)) == CM_ERR_SHOULD_WAIT)
-        serve_queued(CM_TIMEOUT_INFINITE);
+    while ((st = cm_dma_fence_poll(g.pool, f, &c)) == CM_ERR_SHOULD_WAIT) {
+        /* Our own request is queued on our own device: serve until it is
+         * done. Should the device object fail, wait for the fence (the
+         * kernel completes it when the device goes) instead of spinning. */
+        cm_status_t q = serve_queued(100ll * 1000 * 1000);
+        if (q != CM_ERR_SHOULD_WAIT && q != CM_ERR_TIMED_OUT) {
+            st = cm_dma_fence_wait(g.pool, f, CM_TIMEOUT_INFINITE, &c);
+            break;
+        }
+    }
     if (st != CM_OK)
         return st;
     return c.status != CM_OK ? c.status : (c.bytes == length ? CM_OK : CM_ERR_IO);
@@ -361,12 +372,10 @@ static void reply(cm_handle_t ch, const struct vblk_request *rq, cm_status_t st,
     rp.tag = rq != NULL ? rq->tag : 0;
     rp.capacity = g.capacity;
     rp.block_size = VBLK_BLOCK_SIZE;
-    /* Never blocks on a client that does not read: the reply is dropped
-     * (its handle with it) rather than stall the driver. */
-    cm_status_t w = cm_channel_write(ch, &rp, sizeof(rp), vmo != CM_HANDLE_INVALID ? &vmo : NULL,
-                                     vmo != CM_HANDLE_INVALID ? 1 : 0);
-    if (w != CM_OK && vmo != CM_HANDLE_INVALID)
-        cm_handle_close(vmo); /* consumed on failure too; harmless if gone */
+    /* Never blocks on a client that does not read: on SHOULD_WAIT the
+     * reply is dropped (a write consumes its handles whatever happens). */
+    (void)cm_channel_write(ch, &rp, sizeof(rp), vmo != CM_HANDLE_INVALID ? &vmo : NULL,
+                           vmo != CM_HANDLE_INVALID ? 1 : 0);
 }
 
 static cm_status_t client_read(const struct vblk_request *rq, cm_handle_t *out)
@@ -446,10 +455,10 @@ static int serve_client(cm_handle_t ch)
     uint32_t n = 0, nh = 0;
     cm_status_t st = cm_channel_read(ch, g_msg, sizeof(g_msg), &n, g_handles,
                                      CM_CHANNEL_MAX_HANDLES, &nh);
-    if (st == CM_ERR_SHOULD_WAIT)
-        return 0;
+    if (st == CM_ERR_SHOULD_WAIT || st == CM_ERR_PROTOCOL)
+        return 0; /* nothing, or a malformed message the kernel dropped */
     if (st != CM_OK)
-        return -1; /* peer closed (or worse): this client is done */
+        return -1; /* peer closed, or a message this process cannot take */
     struct vblk_request rq;
     memset(&rq, 0, sizeof(rq));
     memcpy(&rq, g_msg, n < sizeof(rq) ? n : sizeof(rq));
@@ -526,7 +535,7 @@ int main(int argc, char **argv)
         if (cm_object_wait_many(it, 2, CM_TIMEOUT_INFINITE) != CM_OK)
             break;
         if (it[0].pending & CM_SIGNAL_READABLE)
-            serve_queued(0);
+            (void)serve_queued(0);
         if (it[1].pending & CM_SIGNAL_READABLE) {
             if (serve_client(ch) != 0)
                 break;
