@@ -25,6 +25,7 @@
 #include <capmem/sbuf.h>
 #include <capmem/ledger.h>
 #include <capmem/mmio.h>
+#include <capmem/dma.h>
 
 enum cmk_sysno {
     CMK_SYS_EXIT = 0,            /* (int32 code) -> never returns            */
@@ -84,6 +85,19 @@ enum cmk_sysno {
     CMK_SYS_MMIO_MAP = 53,       /* (mmio, offset, len, flags, *addr)        */
     CMK_SYS_MMIO_UNMAP = 54,     /* (mmio, addr, len)                        */
     CMK_SYS_MMIO_QUEUE_ALLOC = 55, /* (mmio, pages, *va, *device_addrs)      */
+    CMK_SYS_DMA_DEVICE_CREATE = 56, /* (mmio, name, block_size, device_size, flags, *out) */
+    CMK_SYS_DMA_DEVICE_NEXT = 57,   /* (device, timeout_ns, *cmk_dma_request_t) */
+    CMK_SYS_DMA_DEVICE_COMPLETE = 58, /* (device, id, status, bytes)          */
+    CMK_SYS_DMA_POOL_CREATE = 59,   /* (*cm_dma_pool_config_t, *out)          */
+    CMK_SYS_DMA_POOL_ATTACH = 60,   /* (pool, name, flags)                    */
+    CMK_SYS_DMA_POOL_GET_INFO = 61, /* (pool, *cm_dma_pool_info_t)            */
+    CMK_SYS_DMA_BUFFER_ACQUIRE = 62, /* (pool, *buffer)                       */
+    CMK_SYS_DMA_BUFFER_MAP = 63,    /* (pool, buffer, *addr, *size)           */
+    CMK_SYS_DMA_BUFFER_RW = 64,     /* (pool, buffer, offset, buf, len, write) */
+    CMK_SYS_DMA_SUBMIT = 65,        /* (pool, buffer, *op, *fence)            */
+    CMK_SYS_DMA_FENCE_WAIT = 66,    /* (pool, fence, timeout_ns, *completion, poll) */
+    CMK_SYS_DMA_BUFFER_RELEASE = 67, /* (pool, buffer)                        */
+    CMK_SYS_DMA_BUFFER_DETACH_VMO = 68, /* (pool, buffer, *vmo)               */
     CMK_SYS_COUNT
 };
 
@@ -220,6 +234,32 @@ _Static_assert(offsetof(cmk_sbuf_attach_t, pos) == 56, "sbuf attach ABI");
 _Static_assert(sizeof(cm_sbuf_config_t) == 32, "cm_sbuf_config_t ABI");
 _Static_assert(sizeof(cm_sbuf_consumer_info_t) == 40, "cm_sbuf_consumer_info_t ABI");
 _Static_assert(sizeof(cm_sbuf_info_t) == 56 + 40 * CM_SBUF_MAX_CONSUMERS, "cm_sbuf_info_t ABI");
+
+/* A DMA device's request as cmk_dma_device_next hands it to its driver
+ * (user/cmk.h). segments[] are device (physical) addresses of the buffer
+ * window in flight, page pieces (adjacent frames merged). */
+#define CMK_DMA_MAX_SEGMENTS ((CM_DMA_MAX_BUFFER_SIZE / 4096u) + 1u)
+typedef struct cmk_dma_segment {
+    uint64_t addr;
+    uint32_t len;
+    uint32_t reserved;
+} cmk_dma_segment_t;
+typedef struct cmk_dma_request {
+    uint64_t id;            /* generation-tagged; stale/duplicate ids are BAD_HANDLE */
+    uint32_t kind;          /* CM_DMA_OP_READ / CM_DMA_OP_WRITE */
+    uint32_t length;        /* bytes, multiple of block_size, > 0 */
+    uint64_t device_offset; /* bytes, multiple of block_size */
+    uint32_t segment_count;
+    uint32_t reserved;
+    cmk_dma_segment_t segments[CMK_DMA_MAX_SEGMENTS];
+} cmk_dma_request_t;
+_Static_assert(sizeof(cmk_dma_segment_t) == 16, "dma segment ABI");
+_Static_assert(offsetof(cmk_dma_request_t, segment_count) == 24, "dma request ABI");
+_Static_assert(offsetof(cmk_dma_request_t, segments) == 32, "dma request ABI");
+_Static_assert(sizeof(cm_dma_pool_config_t) == 16, "cm_dma_pool_config_t ABI");
+_Static_assert(sizeof(cm_dma_op_t) == 24, "cm_dma_op_t ABI");
+_Static_assert(sizeof(cm_dma_completion_t) == 16, "cm_dma_completion_t ABI");
+_Static_assert(sizeof(cm_dma_pool_info_t) == 48, "cm_dma_pool_info_t ABI");
 
 /* Where user programs are linked (user/user.ld says the same number; the
  * kernel's loader refuses segments below it, kernel/elf.c). */

@@ -177,7 +177,7 @@ cm_status_t cm__object_wait_items_check(const cm_wait_item_t *items, uint32_t co
 cm_status_t cm__object_signals_type_check(uint32_t type)
 {
     return type == CM_OBJ_CHANNEL || type == CM_OBJ_LISTENER || type == CM_OBJ_SBUF ||
-                   type == CM_OBJ_SBUF_CONSUMER
+                   type == CM_OBJ_SBUF_CONSUMER || type == CM_OBJ_DMA_DEVICE
                ? CM_OK
                : CM_ERR_WRONG_TYPE;
 }

@@ -91,6 +91,7 @@
 #include <capmem/vmo.h>
 #include "deadline.h"
 #include "dma_own.h"
+#include "dma_rules.h"
 #include "internal.h"
 #include "dma_internal.h"
 
@@ -763,22 +764,6 @@ static uint32_t ring_entries(uint32_t max_in_flight)
     return n;
 }
 
-static cm_status_t config_ok(const cm_dma_pool_config_t *c)
-{
-    const uint32_t guard = CM_DMA_POOL_CPU_GUARD | CM_DMA_POOL_NO_CPU_GUARD;
-    if ((c->options & ~guard) != 0 || (c->options & guard) == guard)
-        return CM_ERR_INVALID_ARGS; /* unknown, or both guard and no guard */
-    if (c->buffer_count == 0 || c->buffer_count > CM_DMA_MAX_BUFFERS)
-        return CM_ERR_INVALID_ARGS;
-    if (c->buffer_size == 0 || c->buffer_size > CM_DMA_MAX_BUFFER_SIZE ||
-        c->buffer_size % CM_PAGE_SIZE != 0)
-        return CM_ERR_INVALID_ARGS;
-    if (c->max_in_flight == 0 || c->max_in_flight > CM_DMA_MAX_IN_FLIGHT ||
-        c->max_in_flight > c->buffer_count)
-        return CM_ERR_INVALID_ARGS;
-    return CM_OK;
-}
-
 /* The ring, its eventfd and memory a child does not inherit. On failure
  * the caller's pool_free undoes what was made (ring_ok says if the ring
  * exists). */
@@ -826,7 +811,7 @@ static cm_status_t pool_build(struct dma_pool *p, const cm_dma_pool_config_t *co
         return st;
     /* Charged before anything is pinned, for the pool's whole pin capacity
      * (a detached slot is pinned again at its next submit), until
-     * pool_free. config_ok bounds both factors: no overflow. */
+     * pool_free. cm__dma_config_check bounds both factors: no overflow. */
     uint64_t pins = (uint64_t)config->buffer_count * (config->buffer_size / CM_PAGE_SIZE);
     if ((st = cm__hledger_charge(CM_LEDGER_PINS, pins)) != CM_OK)
         return st;
@@ -847,7 +832,7 @@ cm_status_t cm_dma_pool_create(const cm_dma_pool_config_t *config, cm_handle_t *
 {
     if (config == NULL || pool == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = config_ok(config);
+    cm_status_t st = cm__dma_config_check(config);
     if (st != CM_OK || (st = fork_ready()) != CM_OK)
         return st;
     struct dma_pool *p = calloc(1, sizeof(*p));
@@ -988,11 +973,6 @@ static cm_status_t attach(cm_handle_t pool, int fd, uint32_t flags, int direct)
     return st;
 }
 
-static int flags_ok(uint32_t flags)
-{
-    return flags != 0 && (flags & ~(CM_DMA_ATTACH_READ | CM_DMA_ATTACH_WRITE)) == 0;
-}
-
 /* Checks handle type and right before touching the filesystem, so a bad
  * handle never opens a file. */
 static cm_status_t precheck(cm_handle_t pool)
@@ -1006,7 +986,7 @@ static cm_status_t precheck(cm_handle_t pool)
 
 cm_status_t cm_dma_pool_attach(cm_handle_t pool, const char *device, uint32_t flags)
 {
-    if (device == NULL || !flags_ok(flags))
+    if (device == NULL || !cm__dma_attach_flags_ok(flags))
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = precheck(pool);
     if (st != CM_OK)
@@ -1043,7 +1023,7 @@ cm_status_t cm_dma_pool_attach(cm_handle_t pool, const char *device, uint32_t fl
 
 cm_status_t cm_host_dma_attach_fd(cm_handle_t pool, int fd, uint32_t flags)
 {
-    if (fd < 0 || !flags_ok(flags))
+    if (fd < 0 || !cm__dma_attach_flags_ok(flags))
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = precheck(pool);
     if (st != CM_OK)
@@ -1289,22 +1269,6 @@ out:
 
 /* ---- submit and fences ---- */
 
-static cm_status_t op_ok(const struct dma_pool *p, const cm_dma_op_t *op)
-{
-    if (op->kind != CM_DMA_OP_READ && op->kind != CM_DMA_OP_WRITE)
-        return CM_ERR_INVALID_ARGS;
-    if (op->reserved != 0 || op->length == 0)
-        return CM_ERR_INVALID_ARGS;
-    if (op->length > p->size || op->buffer_offset > p->size - op->length)
-        return CM_ERR_OUT_OF_RANGE;
-    if (op->device_offset > (uint64_t)INT64_MAX - op->length)
-        return CM_ERR_OUT_OF_RANGE;
-    if (op->buffer_offset % p->block != 0 || op->length % p->block != 0 ||
-        op->device_offset % p->block != 0)
-        return CM_ERR_INVALID_ARGS;
-    return CM_OK;
-}
-
 /* io_uring_submit, retried while the kernel is only briefly short of
  * request memory or interrupted. */
 static int submit_ring(struct dma_pool *p)
@@ -1326,7 +1290,7 @@ static cm_status_t submit_check(struct dma_pool *p, cm_dma_buffer_t buffer,
     if (p->dev_fd < 0)
         return CM_ERR_BAD_STATE;
     cm_status_t st = cm__dma_own_submit_check(&p->own, buffer, slot, fence);
-    if (st != CM_OK || (st = op_ok(p, op)) != CM_OK)
+    if (st != CM_OK || (st = cm__dma_op_check(p->size, p->block, op)) != CM_OK)
         return st;
     uint32_t need = op->kind == CM_DMA_OP_READ ? CM_DMA_ATTACH_READ : CM_DMA_ATTACH_WRITE;
     return (p->dev_flags & need) == 0 ? CM_ERR_ACCESS_DENIED : CM_OK;

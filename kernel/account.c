@@ -38,7 +38,7 @@ static void root_limits(uint64_t *limit, uint32_t *flags)
     limit[CM_LEDGER_VIRTUAL] = USER_TOP - USER_BASE;
     limit[CM_LEDGER_COMMIT] = frames;
     limit[CM_LEDGER_OBJECT_BACKING] = frames;
-    limit[CM_LEDGER_PINS] = 0;
+    limit[CM_LEDGER_PINS] = frame_free_count(); /* pages of DMA pool buffers */
     limit[CM_LEDGER_HANDLES] = CM_MAX_HANDLES;
     limit[CM_LEDGER_CHANNELS] = KOBJ_MAX_CHANNELS;
     limit[CM_LEDGER_MESSAGES] = KMSG_MAX;
@@ -48,10 +48,9 @@ static void root_limits(uint64_t *limit, uint32_t *flags)
     limit[CM_LEDGER_SBUF_CONSUMERS] = KOBJ_MAX_SBUF_CONSUMERS;
     limit[CM_LEDGER_VMARS] = KVMAR_POOL;
     for (uint32_t k = 0; k < CM__LEDGER_KINDS; k++) {
-        /* No pins on this target: no device DMA yet (docs/ledger.md). */
-        flags[k] = k == CM_LEDGER_PINS ? 0
-                                       : CM_LEDGER_ENFORCED |
-                                             (kacct_kind_carved(k) ? CM_LEDGER_CARVED : 0);
+        /* PINS: pages of DMA pool buffers (kernel/object/dma_pool.c),
+         * bounded per process like VIRTUAL (docs/ledger.md). */
+        flags[k] = CM_LEDGER_ENFORCED | (kacct_kind_carved(k) ? CM_LEDGER_CARVED : 0);
     }
 }
 

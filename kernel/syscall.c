@@ -9,6 +9,7 @@
 #include "channel.h"
 #include "khandle.h"
 #include "frame.h"
+#include "kdma.h"
 #include "kmmio.h"
 #include "kobj.h"
 #include "ksbuf.h"
@@ -208,6 +209,19 @@ static const syscall_fn table[CMK_SYS_COUNT] = {
     [CMK_SYS_MMIO_MAP] = sys_mmio_map,
     [CMK_SYS_MMIO_UNMAP] = sys_mmio_unmap,
     [CMK_SYS_MMIO_QUEUE_ALLOC] = sys_mmio_queue_alloc,
+    [CMK_SYS_DMA_DEVICE_CREATE] = sys_dma_device_create,
+    [CMK_SYS_DMA_DEVICE_NEXT] = sys_dma_device_next,
+    [CMK_SYS_DMA_DEVICE_COMPLETE] = sys_dma_device_complete,
+    [CMK_SYS_DMA_POOL_CREATE] = sys_dma_pool_create,
+    [CMK_SYS_DMA_POOL_ATTACH] = sys_dma_pool_attach,
+    [CMK_SYS_DMA_POOL_GET_INFO] = sys_dma_pool_get_info,
+    [CMK_SYS_DMA_BUFFER_ACQUIRE] = sys_dma_buffer_acquire,
+    [CMK_SYS_DMA_BUFFER_MAP] = sys_dma_buffer_map,
+    [CMK_SYS_DMA_BUFFER_RW] = sys_dma_buffer_rw,
+    [CMK_SYS_DMA_SUBMIT] = sys_dma_submit,
+    [CMK_SYS_DMA_FENCE_WAIT] = sys_dma_fence_wait,
+    [CMK_SYS_DMA_BUFFER_RELEASE] = sys_dma_buffer_release,
+    [CMK_SYS_DMA_BUFFER_DETACH_VMO] = sys_dma_buffer_detach_vmo,
 };
 
 void syscall_dispatch(struct proc *p)

@@ -5,7 +5,7 @@
 # The tests join HOST_TESTS (built and run as build/{host,asan}/tests/NAME by
 # mk/host.mk), the proof app joins HOST_APPS; the two scripts print TAP.
 
-CORE_SRCS += core/dma_own.c
+CORE_SRCS += core/dma_own.c core/dma_rules.c
 HOST_LIB_SRCS += host/dma.c
 
 HOST_TESTS += tests/host/dma_own.c tests/host/dma_own_exhaustive.c \

@@ -26,7 +26,7 @@ USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps -Idrivers/virtio_blk
 KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
                kernel/entry.S kernel/trapvec.S \
                core/handle_table.c core/interval.c core/deadline.c core/validate.c core/ledger.c \
-               core/dma_own.c  # compiled freestanding now; the virtio-blk driver will use it
+               core/dma_own.c core/dma_rules.c  # DMA pools (kernel/object/dma_pool.c)
 # SharedBuffer rules: compiled freestanding now; the kernel object (phase 2,
 # docs/sbuf.md) will use sbuf_own, the user runtime sbuf_cons.
 KERNEL_SRCS += core/sbuf_ring.c core/sbuf_own.c core/sbuf_cons.c
@@ -35,7 +35,7 @@ KERNEL_SRCS += core/sbuf_ring.c core/sbuf_own.c core/sbuf_cons.c
 KERNEL_SRCS += core/vmar_rules.c core/commit_set.c
 KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 
-USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/mmio.c user/vmar.c user/platform_kernel.c \
+USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma.c user/mmio.c user/vmar.c user/platform_kernel.c \
                 user/sbuf.c core/sbuf_cons.c core/sbuf_ring.c core/deadline.c \
                 lib/fmt.c lib/string.c core/status.c core/status_detail.c core/sha256.c core/ledger.c
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))

@@ -74,6 +74,35 @@ int32_t cmk_word_wake(const volatile uint32_t *word, uint32_t max);
 cm_status_t cmk_mmio_queue_alloc(cm_handle_t mmio, uint32_t pages, void **va,
                                  uint64_t *device_addrs);
 
+/* DMA devices (kernel/include/kdma.h, docs/mmio.md). A driver registers
+ * the device behind an MMIO window it holds (MAP and WRITE rights; binds
+ * the window) under `name` (at most CMK_DMA_MAX_NAME bytes with the NUL);
+ * pools attach to the name (cm_dma_pool_attach) with a subset of `flags`
+ * (CM_DMA_ATTACH_*). block_size: a power of two, 512..4096; device_size a
+ * non-zero multiple of it. The device stays registered while the window
+ * is bound; quiesce completes every outstanding request with IO.
+ * Errors: INVALID_ARGS (a bad argument or pointer, empty name);
+ * OUT_OF_RANGE (name too long); BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED;
+ * BAD_STATE (window bound elsewhere, or already has a device);
+ * ALREADY_EXISTS (name registered); NO_RESOURCES (CMK_DMA_MAX_DEVICES,
+ * handle table); PUBLISH_FAILED. */
+cm_status_t cmk_dma_device_create(cm_handle_t mmio, const char *name, uint32_t block_size,
+                                  uint64_t device_size, uint32_t flags, cm_handle_t *device);
+/* Next submitted request for this device, oldest first (READ right). The
+ * device handle is waitable: READABLE while a request is queued that next
+ * has not handed out; PEER_CLOSED once quiesced. timeout: -1 forever, 0
+ * poll (SHOULD_WAIT), else TIMED_OUT. Device addresses are handed out only
+ * here, only for the buffer window of a request in flight to this device.
+ * Errors: INVALID_ARGS (req not writable, bad timeout); BAD_HANDLE,
+ * WRONG_TYPE, ACCESS_DENIED; BAD_STATE (quiesced); SHOULD_WAIT; TIMED_OUT. */
+cm_status_t cmk_dma_device_next(cm_handle_t device, int64_t timeout_ns, cmk_dma_request_t *req);
+/* Completes a request next handed out (WRITE right): the submitting pool's
+ * fence becomes done with (status, bytes). status OK, IO or INVALID_ARGS;
+ * bytes <= length; else INVALID_ARGS. A stale, duplicate or never handed
+ * out id: BAD_HANDLE. */
+cm_status_t cmk_dma_device_complete(cm_handle_t device, uint64_t id, cm_status_t status,
+                                    uint32_t bytes);
+
 /* What the kernel handed this process at start. */
 uint32_t cmk_role(void);
 uint32_t cmk_startup_handle_count(void);

@@ -133,9 +133,16 @@
  * queues. Beyond: NO_RESOURCES. */
 #define CMK_MMIO_MAX_QUEUE_PAGES 16u
 
-/* Registered DMA devices in the kernel (cmk_dma_device_create): one per
- * virtio window at most. Beyond: NO_RESOURCES. */
-#define CMK_DMA_MAX_DEVICES 8u
+/* Registered DMA devices in the kernel (cmk_dma_device_create): a fixed
+ * table; QEMU virt's harness has one disk, 4 leaves room for a few and
+ * stays below the 8 windows so the bound is reachable. Beyond:
+ * NO_RESOURCES. */
+#define CMK_DMA_MAX_DEVICES 4u
+
+/* DMA pools alive in the kernel at once (a fixed table of pool objects,
+ * each up to CM_DMA_MAX_BUFFERS buffer VMOs, which are also charged to the
+ * VMOS ledger). Beyond: NO_RESOURCES. */
+#define CMK_DMA_MAX_POOLS 8u
 
 /* Bytes of a DMA device name, NUL included ("virtio-blk0"). Longer:
  * OUT_OF_RANGE. */

@@ -92,6 +92,7 @@ void kobj_reap(void)
         case CM_OBJ_VMAR: kvmar_destroy(o); break;
         case CM_OBJ_MMIO: kmmio_destroy(o); break;
         case CM_OBJ_DMA_DEVICE: kdma_device_destroy(o); break;
+        case CM_OBJ_DMA_POOL: kdma_pool_destroy(o); break;
         default: panic("kobj_reap: object of type %u", o->type);
         }
         kobj_uncharge(o->acct, o->type);

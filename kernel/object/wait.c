@@ -17,6 +17,7 @@
 #include <capmem/object.h>
 
 #include "channel.h"
+#include "kdma.h"
 #include "khandle.h"
 #include "ksbuf.h"
 #include "kobj.h"
@@ -41,6 +42,7 @@ static cm_signals_t kobj_signals(struct kobj *o)
     switch (o->type) {
     case CM_OBJ_SBUF: return ksbuf_signals((struct ksbuf *)o);
     case CM_OBJ_SBUF_CONSUMER: return ksbuf_cons_signals((const struct ksbuf_cons *)o);
+    case CM_OBJ_DMA_DEVICE: return kdma_device_signals((const struct kdma_dev *)o);
     default: return channel_signals((const struct channel *)o);
     }
 }

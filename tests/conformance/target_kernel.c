@@ -13,6 +13,6 @@ const struct conf_target conf_target = {
     .existing_file = 0,
     .unsealed_ro_transfer = 1, /* the kernel enforces a handle's rights itself */
     .has_vmar = 1,
-    .has_dma = 0,
+    .has_dma = 1, /* kernel/object/dma_pool.c */
     .live_handles = live_handles,
 };
