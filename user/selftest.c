@@ -1456,6 +1456,7 @@ static const struct test tests[] = {
     TEST(test_kdma_vblk_driver_killed_mid_request_fails_the_fence_with_io),
     TEST(test_kdma_vblk_buffers_quarantined_until_quiesced_then_reclaimed),
     TEST(test_kdma_vblk_kept_pointer_faults_while_in_flight),
+    TEST(test_kdma_vblk_request_split_across_chains_reads_the_right_sectors),
     TEST(test_kdma_vblk_dma_read_share_app_runs_unchanged),
     TEST(test_kdma_vblk_dma_read_share_app_detects_corrupted_hash),
 };

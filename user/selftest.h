@@ -153,6 +153,7 @@ int test_kdma_vblk_buffers_quarantined_until_quiesced_then_reclaimed(void);
 int test_kdma_vblk_dma_read_share_app_runs_unchanged(void);
 int test_kdma_vblk_dma_read_share_app_detects_corrupted_hash(void);
 int test_kdma_vblk_kept_pointer_faults_while_in_flight(void);
+int test_kdma_vblk_request_split_across_chains_reads_the_right_sectors(void);
 int child_vblk_reader(void);
 int child_vblk_touch_in_flight(void);
 

@@ -15,9 +15,12 @@
  * capability yet. The driver exits when its service channel's peer closes;
  * the kernel then resets the device (quiesce) before freeing queue memory.
  *
- * Usage: virtio_blk [--stall]
- *   --stall   test-only: take the first device request, start it on the
- *             device, and then never complete it (the kill test). */
+ * Usage: virtio_blk [--stall] [--chain-segs N]
+ *   --stall          test-only: take the first device request, start it on
+ *                    the device, and then never complete it (the kill test).
+ *   --chain-segs N   test-only: no merging of contiguous segments, and at
+ *                    most N (1 .. queue size - 2) per chain, so a request
+ *                    is split into several chains (the split test). */
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +84,7 @@ struct vblk {
     cm_handle_t pool;  /* the driver's own pool, for the block service */
     int broken;
     int stall;
+    uint32_t chain_segs; /* 0: queue size - 2, with merging */
 };
 
 static struct vblk g;
@@ -302,8 +306,11 @@ static void serve_request(const cmk_dma_request_t *r)
             g_seg[i].addr = r->segments[i].addr;
             g_seg[i].len = r->segments[i].len;
         }
-        uint32_t n = virtq_coalesce(g_seg, r->segment_count);
+        uint32_t n = g.chain_segs != 0 ? r->segment_count
+                                       : virtq_coalesce(g_seg, r->segment_count);
         uint32_t per_chain = (uint32_t)g.q.size - 2u;
+        if (g.chain_segs != 0 && g.chain_segs < per_chain)
+            per_chain = g.chain_segs;
         uint64_t sector = r->device_offset / VIRTQ_SECTOR_SIZE;
         for (uint32_t i = 0; i < n && st == CM_OK; i += per_chain) {
             uint32_t k = n - i < per_chain ? n - i : per_chain;
@@ -518,8 +525,21 @@ static int setup(void)
 
 int main(int argc, char **argv)
 {
-    g.stall = argc > 1 && strcmp(argv[1], "--stall") == 0;
     g.pool = CM_HANDLE_INVALID;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--stall") == 0) {
+            g.stall = 1;
+        } else if (strcmp(argv[i], "--chain-segs") == 0 && i + 1 < argc) {
+            g.chain_segs = 0;
+            for (const char *c = argv[++i]; *c >= '0' && *c <= '9' && g.chain_segs < 1000; c++)
+                g.chain_segs = g.chain_segs * 10 + (uint32_t)(*c - '0');
+            if (g.chain_segs == 0)
+                return 2;
+        } else {
+            printf("usage: virtio_blk [--stall] [--chain-segs N]\n");
+            return 2;
+        }
+    }
     if (cmk_startup_handle_count() < 2)
         return 2;
     cm_handle_t ch = cmk_startup_handle(0);
