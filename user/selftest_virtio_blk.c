@@ -54,6 +54,25 @@ struct driver {
     cm_handle_t proc; /* the driver process */
 };
 
+/* The driver this test started and has not stopped yet: a test that fails
+ * half-way kills it (with_cleanup) rather than leave an orphan holding
+ * the runner's quota and the device name for the next test. */
+static cm_handle_t running_driver = CM_HANDLE_INVALID;
+
+static int with_cleanup(int (*body)(void))
+{
+    int rc = body();
+    if (running_driver != CM_HANDLE_INVALID) {
+        cmk_exit_info_t info;
+        (void)cmk_proc_kill(running_driver);
+        (void)cmk_proc_wait(running_driver, CM_TIMEOUT_INFINITE, &info);
+        (void)cm_handle_close(running_driver);
+        running_driver = CM_HANDLE_INVALID;
+        rc = 1;
+    }
+    return rc;
+}
+
 /* Starts the driver with `args`, its service channel's other end given to
  * whoever `peer_out` is for (NULL: this process reads the ready message).
  * Windows are passed highest slot first (QEMU plugs the first device into
@@ -98,6 +117,7 @@ static int driver_start(const char *const *args, uint32_t nargs, struct driver *
     CHECK_ST(cmk_quota_share(&q, 2), CM_OK);
     int32_t pid = cmk_spawn_ex("virtio_blk", args, nargs, h, n, CMK_ROLE_MAIN, &q, &d->proc);
     CHECK(pid > 0);
+    running_driver = d->proc;
     if (peer_out != NULL) {
         *peer_out = mine;
         d->ch = CM_HANDLE_INVALID;
@@ -120,6 +140,7 @@ static int driver_stop(struct driver *d)
     if (d->ch != CM_HANDLE_INVALID)
         CHECK_ST(cm_handle_close(d->ch), CM_OK);
     CHECK_ST(cmk_proc_wait(d->proc, CM_TIMEOUT_INFINITE, &info), CM_OK);
+    running_driver = CM_HANDLE_INVALID;
     CHECK_ST(cm_handle_close(d->proc), CM_OK);
     CHECK(info.reason == CMK_EXIT_NORMAL && info.code == 0);
     return 0;
@@ -146,7 +167,7 @@ static int call(cm_handle_t ch, const struct vblk_request *rq, cm_handle_t *send
  * while the device holds it: no CPU access, no second submit; the fence is
  * consumed by its wait (a stale fence is refused); the bytes are the
  * image's. */
-int test_kdma_vblk_dma_read_matches_image_with_ownership_rules(void)
+static int test_kdma_vblk_dma_read_matches_image_with_ownership_rules_body(void)
 {
     struct driver d;
     CHECK(driver_start(NULL, 0, &d, NULL) == 0);
@@ -205,7 +226,7 @@ int test_kdma_vblk_dma_read_matches_image_with_ownership_rules(void)
 
 /* The block service: a second process reads through the driver's channel
  * and hashes the sealed VMO it receives (child_vblk_reader). */
-int test_kdma_vblk_read_served_to_second_process_as_sealed_vmo(void)
+static int test_kdma_vblk_read_served_to_second_process_as_sealed_vmo_body(void)
 {
     struct driver d;
     cm_handle_t peer;
@@ -317,7 +338,7 @@ static int write_and_check(cm_handle_t ch, const uint8_t *data, uint32_t len, ui
     return 0;
 }
 
-int test_kdma_vblk_write_then_read_back(void)
+static int test_kdma_vblk_write_then_read_back_body(void)
 {
     static uint8_t pattern[SCRATCH_LEN], original[SCRATCH_LEN];
     uint64_t seed = now_ticks();
@@ -359,6 +380,7 @@ static int kill_driver(struct driver *d)
     cmk_exit_info_t info;
     CHECK_ST(cmk_proc_kill(d->proc), CM_OK);
     CHECK_ST(cmk_proc_wait(d->proc, CM_TIMEOUT_INFINITE, &info), CM_OK);
+    running_driver = CM_HANDLE_INVALID;
     CHECK(info.reason == CMK_EXIT_KILLED);
     CHECK_ST(cm_handle_close(d->proc), CM_OK);
     CHECK_ST(cm_handle_close(d->ch), CM_OK);
@@ -367,7 +389,7 @@ static int kill_driver(struct driver *d)
 
 /* The pool's owner keeps waiting: killing the driver quiesces the device
  * and the fence returns the buffer with IO. */
-int test_kdma_vblk_driver_killed_mid_request_fails_the_fence_with_io(void)
+static int test_kdma_vblk_driver_killed_mid_request_fails_the_fence_with_io_body(void)
 {
     struct driver d;
     cm_handle_t pool;
@@ -398,7 +420,7 @@ int test_kdma_vblk_driver_killed_mid_request_fails_the_fence_with_io(void)
 /* The pool is destroyed while the device holds a buffer: its frames stay
  * out of the free list (quarantined) until the driver dies and the kernel
  * has reset the device; then every frame is back. */
-int test_kdma_vblk_buffers_quarantined_until_quiesced_then_reclaimed(void)
+static int test_kdma_vblk_buffers_quarantined_until_quiesced_then_reclaimed_body(void)
 {
     cmk_counters_t c0, cd, c1, c2, c3;
     struct driver d;
@@ -440,7 +462,7 @@ static int run_dma_read_share(const char *const *args, uint32_t nargs, cmk_exit_
     return 0;
 }
 
-int test_kdma_vblk_dma_read_share_app_runs_unchanged(void)
+static int test_kdma_vblk_dma_read_share_app_runs_unchanged_body(void)
 {
     static const char *const args[] = { DEV, "--offset", "131072", "--length", "98304" };
     cmk_exit_info_t info;
@@ -449,7 +471,7 @@ int test_kdma_vblk_dma_read_share_app_runs_unchanged(void)
     return 0;
 }
 
-int test_kdma_vblk_dma_read_share_app_detects_corrupted_hash(void)
+static int test_kdma_vblk_dma_read_share_app_detects_corrupted_hash_body(void)
 {
     static const char *const args[] = { DEV, "--offset", "4096", "--length", "8192",
                                         "--break-hash" };
@@ -464,7 +486,7 @@ int test_kdma_vblk_dma_read_share_app_detects_corrupted_hash(void)
  * before the submit faults (the kernel removed the owner's PTEs), and the
  * child's death with its buffer held by the device leaves nothing behind
  * once the driver completes it (the runner's counter check). */
-int test_kdma_vblk_kept_pointer_faults_while_in_flight(void)
+static int test_kdma_vblk_kept_pointer_faults_while_in_flight_body(void)
 {
     struct driver d;
     cmk_exit_info_t info;
@@ -504,7 +526,7 @@ int child_vblk_touch_in_flight(void)
  * bytes into its buffer (16 segments: 3584, 14 x 4096, 512) takes 6
  * chains, each with its own sector; and the whole disk (1 MiB, 256 pages)
  * takes 86. Every byte is the image's. */
-int test_kdma_vblk_request_split_across_chains_reads_the_right_sectors(void)
+static int test_kdma_vblk_request_split_across_chains_reads_the_right_sectors_body(void)
 {
     static const char *const args[] = { "--chain-segs", "3" };
     struct driver d;
@@ -538,4 +560,50 @@ int test_kdma_vblk_request_split_across_chains_reads_the_right_sectors(void)
     CHECK_ST(cm_handle_close(pool), CM_OK);
     CHECK(driver_stop(&d) == 0);
     return 0;
+}
+
+/* The tests (user/selftest.c lists them), each with its driver cleanup. */
+int test_kdma_vblk_dma_read_matches_image_with_ownership_rules(void)
+{
+    return with_cleanup(test_kdma_vblk_dma_read_matches_image_with_ownership_rules_body);
+}
+
+int test_kdma_vblk_read_served_to_second_process_as_sealed_vmo(void)
+{
+    return with_cleanup(test_kdma_vblk_read_served_to_second_process_as_sealed_vmo_body);
+}
+
+int test_kdma_vblk_write_then_read_back(void)
+{
+    return with_cleanup(test_kdma_vblk_write_then_read_back_body);
+}
+
+int test_kdma_vblk_driver_killed_mid_request_fails_the_fence_with_io(void)
+{
+    return with_cleanup(test_kdma_vblk_driver_killed_mid_request_fails_the_fence_with_io_body);
+}
+
+int test_kdma_vblk_buffers_quarantined_until_quiesced_then_reclaimed(void)
+{
+    return with_cleanup(test_kdma_vblk_buffers_quarantined_until_quiesced_then_reclaimed_body);
+}
+
+int test_kdma_vblk_dma_read_share_app_runs_unchanged(void)
+{
+    return with_cleanup(test_kdma_vblk_dma_read_share_app_runs_unchanged_body);
+}
+
+int test_kdma_vblk_dma_read_share_app_detects_corrupted_hash(void)
+{
+    return with_cleanup(test_kdma_vblk_dma_read_share_app_detects_corrupted_hash_body);
+}
+
+int test_kdma_vblk_kept_pointer_faults_while_in_flight(void)
+{
+    return with_cleanup(test_kdma_vblk_kept_pointer_faults_while_in_flight_body);
+}
+
+int test_kdma_vblk_request_split_across_chains_reads_the_right_sectors(void)
+{
+    return with_cleanup(test_kdma_vblk_request_split_across_chains_reads_the_right_sectors_body);
 }
