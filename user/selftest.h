@@ -157,4 +157,13 @@ int test_kdma_vblk_request_split_across_chains_reads_the_right_sectors(void);
 int child_vblk_reader(void);
 int child_vblk_touch_in_flight(void);
 
+/* user/selftest_kdma.c */
+int test_kdma_ownership_with_fake_driver_process(void);
+int test_kdma_kept_pointer_faults_and_dead_pool_quarantines_until_completion(void);
+int test_kdma_driver_killed_mid_flight_quiesces_and_fails_requests(void);
+int test_kdma_device_registry_bounds_and_errors(void);
+int test_kdma_pool_pins_and_request_limits(void);
+int child_kdma_fake_driver(void);
+int child_kdma_kept_pointer(void);
+
 #endif
