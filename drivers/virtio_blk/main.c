@@ -22,6 +22,7 @@
  *                    most N (1 .. queue size - 2) per chain, so a request
  *                    is split into several chains (the split test). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <capmem/capmem.h>
@@ -229,12 +230,19 @@ static int device_init(void)
 }
 
 /* The device broke a rule or stopped answering: stop it before anything
- * its queue names is reused. Every later request fails with IO. */
+ * its queue names is reused. Every later request fails with IO. A device
+ * that does not even reset may still write into the buffers its queue
+ * names: completing their requests would hand those frames back, so the
+ * driver exits instead and leaves them to the kernel's quiesce (which
+ * keeps them quarantined if the device does not stop for it either). */
 static void device_broken(const char *why)
 {
     printf("virtio_blk: device %s: resetting it\n", why);
     g.broken = 1;
-    (void)device_reset();
+    if (device_reset() != 0) {
+        printf("virtio_blk: the device does not reset: leaving it to the kernel\n");
+        exit(1);
+    }
 }
 
 /* Runs one chain to completion by polling the used ring. */
