@@ -3,7 +3,7 @@
 # embeds the same sources as the user program `conformance` (mk/kernel.mk).
 
 CONF_SRCS := tests/conformance/conformance.c tests/conformance/harness.c tests/conformance/sbuf_cases.c \
-             tests/conformance/vmar_cases.c tests/conformance/ledger_cases.c
+             tests/conformance/vmar_cases.c tests/conformance/ledger_cases.c tests/conformance/dma_cases.c
 CONF_HOST_SRCS := $(CONF_SRCS) tests/conformance/target_host.c
 
 $(HOST_BUILD)/tests/conformance: $(patsubst %.c,$(HOST_BUILD)/obj/%.o,$(CONF_HOST_SRCS)) $(HOST_LIB)

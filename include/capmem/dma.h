@@ -28,10 +28,11 @@
  * with the pool's buffers registered (pinned), so the storage controller DMAs
  * into them. <capmem/host_dma.h> adds host-only extras.
  *
- * Targets today: the host implements every call below. The kernel target
- * has no DMA device path yet: every call there returns UNSUPPORTED (typed,
- * documented in docs/api.md), so a program written against this header
- * builds for both targets and learns at run time, never at link time.
+ * Targets: both implement every call below on the same state machine
+ * (core/dma_own.c). The kernel target's device is one a user-space driver
+ * registered by name (docs/mmio.md, docs/dma.md "Kernel target"); its
+ * buffers are unmapped from the CPU whenever they are not CPU-owned, with or
+ * without CM_DMA_POOL_CPU_GUARD.
  *
  * Fork (host). A pool belongs to the process that created it. A child made
  * by fork() inherits the handle value but nothing behind it: every call

@@ -9,6 +9,7 @@
 #include "harness.h"
 #include "sbuf_cases.h"
 #include "vmar_cases.h"
+#include "dma_cases.h"
 #include "ledger_cases.h"
 
 #define PAGE CM_PAGE_SIZE
@@ -1063,6 +1064,11 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_channel_wait_rejects_negative_timeouts),
     CONF_TEST(test_channel_closed_handles_are_bad_handles),
     CONF_TEST(test_dma_pool_or_unsupported),
+    CONF_TEST(test_dma_pool_config_bounds_are_invalid_args),
+    CONF_TEST(test_dma_buffer_ids_die_and_release_scrubs),
+    CONF_TEST(test_dma_submit_needs_a_device_and_names_are_resolved),
+    CONF_TEST(test_dma_detach_vmo_keeps_bytes_and_frees_the_slot),
+    CONF_TEST(test_mmio_map_needs_a_window_capability),
     CONF_TEST(test_wait_one_observes_every_asserted_signal),
     CONF_TEST(test_wait_one_peer_closed_clears_writable),
     CONF_TEST(test_wait_one_checks_arguments_first),

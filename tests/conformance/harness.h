@@ -54,6 +54,7 @@ struct conf_target {
     int unsealed_ro_transfer;   /* a VMO without WRITE can travel unsealed */
     int has_dma;                /* <capmem/dma.h> is implemented (else UNSUPPORTED) */
     int has_vmar;               /* <capmem/vmar.h> is implemented (else its cases skip) */
+    int has_mmio;               /* <capmem/mmio.h> is implemented (else UNSUPPORTED) */
     /* Live handles of this process, or -1 if the target cannot count them. */
     int (*live_handles)(void);
 };

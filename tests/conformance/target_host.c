@@ -15,5 +15,6 @@ const struct conf_target conf_target = {
     .unsealed_ro_transfer = 0, /* /proc reopen: only seals enforce read-only */
     .has_vmar = 1,
     .has_dma = 1,
+    .has_mmio = 0, /* no device windows on Linux (docs/mmio.md) */
     .live_handles = live_handles,
 };

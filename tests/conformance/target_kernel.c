@@ -14,5 +14,6 @@ const struct conf_target conf_target = {
     .unsealed_ro_transfer = 1, /* the kernel enforces a handle's rights itself */
     .has_vmar = 1,
     .has_dma = 1, /* kernel/object/dma_pool.c */
+    .has_mmio = 1,
     .live_handles = live_handles,
 };
