@@ -68,6 +68,7 @@ include mk/package.mk
 include mk/docs.mk
 -include mk/dma.mk
 -include mk/kernel.mk
+-include mk/virtio_blk.mk
 -include mk/bench.mk
 include mk/rules.mk
 include mk/tsan.mk

@@ -24,7 +24,6 @@
  * a multiple of the device block size. A device the target cannot do DMA
  * with (host: a tmpfs file) is refused: the app says so and fails. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <capmem/capmem.h>
@@ -81,24 +80,27 @@ static int fail(const char *role, const char *what, cm_status_t st)
     return 1;
 }
 
-/* The reference: the same range read by the CPU through a file window VMO
- * (host: pread), never through the DMA path. */
+/* The reference: the same range read by the target's ordinary path (host:
+ * pread through a file window VMO; kernel: the driver's block service),
+ * never through this pool. */
 static cm_status_t plain_read_hash(const struct options *o, uint8_t digest[32])
 {
-    cm_handle_t win;
-    cm_status_t st = cm_vmo_create_from_file(o->device, o->offset, o->length, &win);
+    /* Scratch memory from a VMO: the same on both targets (the kernel's
+     * user runtime has no malloc). */
+    uint64_t size = (o->length + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE * CM_PAGE_SIZE;
+    cm_handle_t scratch;
+    void *buf;
+    cm_status_t st = cm_vmo_create(size, 0, &scratch);
     if (st != CM_OK)
         return st;
-    uint8_t *buf = malloc((size_t)o->length);
-    if (buf == NULL) {
-        cm_handle_close(win);
-        return CM_ERR_NO_MEMORY;
+    st = cm_vmo_map(scratch, 0, size, CM_MAP_READ | CM_MAP_WRITE, &buf);
+    if (st == CM_OK) {
+        st = app_plain_read(o->device, o->offset, buf, o->length);
+        if (st == CM_OK)
+            app_sha256(buf, (size_t)o->length, digest);
+        cm_vmo_unmap(buf, size);
     }
-    st = cm_vmo_read(win, buf, 0, o->length);
-    if (st == CM_OK)
-        app_sha256(buf, (size_t)o->length, digest);
-    free(buf);
-    cm_handle_close(win);
+    cm_handle_close(scratch);
     return st;
 }
 

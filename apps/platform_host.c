@@ -143,3 +143,14 @@ uint64_t app_now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+cm_status_t app_plain_read(const char *device, uint64_t offset, void *buf, uint64_t len)
+{
+    cm_handle_t win;
+    cm_status_t st = cm_vmo_create_from_file(device, offset, len, &win);
+    if (st != CM_OK)
+        return st;
+    st = cm_vmo_read(win, buf, 0, len);
+    cm_handle_close(win);
+    return st;
+}

@@ -18,6 +18,8 @@ IMAGE vmo_share
 IMAGE sbuf_stream
 IMAGE selftest
 IMAGE conformance
+IMAGE virtio_blk
+IMAGE dma_read_share
 
     .section .rodata
     .balign 8
@@ -28,6 +30,8 @@ user_images:
     .dword image_sbuf_stream_name, image_sbuf_stream_start, image_sbuf_stream_end
     .dword image_selftest_name, image_selftest_start, image_selftest_end
     .dword image_conformance_name, image_conformance_start, image_conformance_end
+    .dword image_virtio_blk_name, image_virtio_blk_start, image_virtio_blk_end
+    .dword image_dma_read_share_name, image_dma_read_share_start, image_dma_read_share_end
     .globl user_image_count
 user_image_count:
-    .dword 5
+    .dword 7

@@ -21,7 +21,7 @@ KCOMMON    := -std=gnu11 -O2 -g $(WARN) $(KARCH) -ffreestanding -nostdlib \
 # the freestanding string and format code; both sides compile them, and the
 # user side sees nothing else of kernel/ (no -Ikernel/...).
 KERNEL_CFLAGS := $(KCOMMON) -Ikernel/include -Ikernel/object
-USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps
+USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps -Idrivers/virtio_blk
 
 KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
                kernel/entry.S kernel/trapvec.S \
@@ -41,13 +41,16 @@ USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma.c user/mmio.c 
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
 
 # Programs embedded in the kernel (kernel/images.S lists the same names).
-USER_PROGS := init vmo_share sbuf_stream selftest conformance
+USER_PROGS := init vmo_share sbuf_stream selftest conformance virtio_blk dma_read_share
 USER_PROG_SRC_init      := user/init.c
 USER_PROG_SRC_vmo_share := apps/vmo_share.c
 USER_PROG_SRC_sbuf_stream := apps/sbuf_stream.c
+USER_PROG_SRC_virtio_blk := drivers/virtio_blk/main.c drivers/virtio_blk/virtq.c
+USER_PROG_SRC_dma_read_share := apps/dma_read_share.c
 USER_PROG_SRC_selftest  := user/selftest.c user/selftest_word.c user/selftest_sbuf.c \
                            user/selftest_sbuf_hostile.c user/selftest_ledger.c \
-                           user/selftest_vmar.c user/selftest_vmar_hostile.c user/selftest_mmio.c user/selftest_kdma.c
+                           user/selftest_vmar.c user/selftest_vmar_hostile.c user/selftest_mmio.c user/selftest_kdma.c \
+                           user/selftest_virtio_blk.c
 USER_PROG_SRC_conformance := tests/conformance/conformance.c tests/conformance/harness.c \
                              tests/conformance/sbuf_cases.c tests/conformance/vmar_cases.c tests/conformance/ledger_cases.c tests/conformance/dma_cases.c \
                              tests/conformance/target_kernel.c

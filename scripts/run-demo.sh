@@ -70,7 +70,10 @@ run as processes of the capmem microkernel under QEMU (4 MiB payload; 300
 streamed messages). There the seal, the read-only mappings and the rights
 are enforced by our own kernel's page tables and objects, and a sleeping
 consumer waits on a word of a VMO, keyed by the VMO, not by an address.
-The kernel's selftests run in the same boot.
+apps/dma_read_share.c reads a disk range by DMA through the user-space
+virtio-blk driver (drivers/virtio_blk/, an MMIO window capability and the
+DMA device calls, nothing more) and hands the buffer's own pages over as a
+sealed VMO. The kernel's selftests run in the same boot.
 
 TXT
 log=$(mktemp)
@@ -80,6 +83,8 @@ bash scripts/qemu-test.sh >"$log" 2>&1 || krc=$?
 grep -E '^(vmo: |SELFTEST)' "$log" | head -n 9
 # The first stream proof (the one after it is the deliberately broken run).
 sed -n '/^sbuf: producer: /,/^SELFTEST: sbuf stream ok$/p' "$log" | head -n 6
+# apps/dma_read_share against the user-space virtio-blk driver (the first run).
+sed -n '/^dma: device virtio-blk0/,/^SELFTEST: dmabuffer ownership ok$/p' "$log" | head -n 7
 echo
 npass=$(grep -c '^ok ' "$log" || true)
 nfail=$(grep -c '^not ok' "$log" || true)

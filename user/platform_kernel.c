@@ -13,6 +13,7 @@
 #include "cmk.h"
 #include "riscv_time.h"
 #include "sha256.h"
+#include "vblk_proto.h"
 
 int app_run_group(app_group_fn first, app_role_fn second, uint32_t n, int argc, char **argv)
 {
@@ -94,4 +95,58 @@ void app_sha256(const void *data, size_t len, uint8_t digest[32])
 uint64_t app_now_ns(void)
 {
     return cmk_rdtime_ns();
+}
+
+/* One VBLK_OP_READ of at most VBLK_MAX_IO bytes; the data is copied out of
+ * the sealed VMO the driver sends. Replies with another tag (the driver's
+ * unasked ready message) are skipped, their handles closed. */
+static cm_status_t plain_read_chunk(cm_handle_t ch, uint64_t offset, uint8_t *buf, uint32_t len,
+                                    uint64_t tag)
+{
+    struct vblk_request rq = { VBLK_MAGIC, VBLK_OP_READ, offset, len, 0, tag };
+    cm_status_t st = cm_channel_write(ch, &rq, sizeof(rq), NULL, 0);
+    if (st != CM_OK)
+        return st;
+    for (;;) {
+        struct vblk_reply rp;
+        cm_handle_t vmo = CM_HANDLE_INVALID;
+        uint32_t nb = 0, nh = 0;
+        if ((st = cm_channel_wait_readable(ch, CM_TIMEOUT_INFINITE)) != CM_OK ||
+            (st = cm_channel_read(ch, &rp, sizeof(rp), &nb, &vmo, 1, &nh)) != CM_OK)
+            return st;
+        if (nb != sizeof(rp) || rp.magic != VBLK_MAGIC || rp.tag != tag) {
+            if (nh == 1)
+                cm_handle_close(vmo);
+            if (nb == sizeof(rp) && rp.magic == VBLK_MAGIC && rp.op == VBLK_OP_INFO)
+                continue;
+            return CM_ERR_IO;
+        }
+        if (rp.status != CM_OK || nh != 1 || rp.bytes != len) {
+            if (nh == 1)
+                cm_handle_close(vmo);
+            return rp.status != CM_OK ? (cm_status_t)rp.status : CM_ERR_IO;
+        }
+        st = cm_vmo_read(vmo, buf, 0, len);
+        cm_handle_close(vmo);
+        return st;
+    }
+}
+
+cm_status_t app_plain_read(const char *device, uint64_t offset, void *buf, uint64_t len)
+{
+    (void)device; /* the spawner gave the channel of the driver serving it */
+    cm_handle_info_t hi;
+    if (cmk_role() != CMK_ROLE_MAIN || cmk_startup_handle_count() < 1 ||
+        cm_handle_get_info(cmk_startup_handle(0), &hi) != CM_OK || hi.type != CM_OBJ_CHANNEL)
+        return CM_ERR_NOT_FOUND;
+    cm_handle_t ch = cmk_startup_handle(0);
+    uint8_t *p = buf;
+    for (uint64_t done = 0, tag = 1; done < len; tag++) {
+        uint32_t n = len - done < VBLK_MAX_IO ? (uint32_t)(len - done) : VBLK_MAX_IO;
+        cm_status_t st = plain_read_chunk(ch, offset + done, p + done, n, tag);
+        if (st != CM_OK)
+            return st;
+        done += n;
+    }
+    return CM_OK;
 }

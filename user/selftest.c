@@ -1455,6 +1455,15 @@ static const struct test tests[] = {
     TEST(test_sbuf_mappings_revoked_when_handle_leaves_or_loses_right),
     TEST(test_sbuf_consumer_area_garbage_of_each_kind_evicts_only_it),
     TEST(test_sbuf_buffer_pool_entry_kept_until_last_consumer_leaves),
+    TEST(test_kdma_vblk_dma_read_matches_image_with_ownership_rules),
+    TEST(test_kdma_vblk_read_served_to_second_process_as_sealed_vmo),
+    TEST(test_kdma_vblk_write_then_read_back),
+    TEST(test_kdma_vblk_driver_killed_mid_request_fails_the_fence_with_io),
+    TEST(test_kdma_vblk_buffers_quarantined_until_quiesced_then_reclaimed),
+    TEST(test_kdma_vblk_kept_pointer_faults_while_in_flight),
+    TEST(test_kdma_vblk_request_split_across_chains_reads_the_right_sectors),
+    TEST(test_kdma_vblk_dma_read_share_app_runs_unchanged),
+    TEST(test_kdma_vblk_dma_read_share_app_detects_corrupted_hash),
 };
 
 /* Victims and helpers the tests spawn; never run by the runner. */
@@ -1505,6 +1514,8 @@ static const struct test helpers[] = {
     TEST(child_sbuf_die_mid_loan),
     TEST(child_sbuf_die_holding),
     TEST(child_sbuf_die_after_eviction),
+    TEST(child_vblk_reader),
+    TEST(child_vblk_touch_in_flight),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))

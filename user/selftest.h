@@ -144,6 +144,19 @@ int child_mmio_read_status(void);
 int child_mmio_close_then_touch(void);
 int child_mmio_queue_then_exit(void);
 
+/* user/selftest_virtio_blk.c */
+int test_kdma_vblk_dma_read_matches_image_with_ownership_rules(void);
+int test_kdma_vblk_read_served_to_second_process_as_sealed_vmo(void);
+int test_kdma_vblk_write_then_read_back(void);
+int test_kdma_vblk_driver_killed_mid_request_fails_the_fence_with_io(void);
+int test_kdma_vblk_buffers_quarantined_until_quiesced_then_reclaimed(void);
+int test_kdma_vblk_dma_read_share_app_runs_unchanged(void);
+int test_kdma_vblk_dma_read_share_app_detects_corrupted_hash(void);
+int test_kdma_vblk_kept_pointer_faults_while_in_flight(void);
+int test_kdma_vblk_request_split_across_chains_reads_the_right_sectors(void);
+int child_vblk_reader(void);
+int child_vblk_touch_in_flight(void);
+
 /* user/selftest_kdma.c */
 int test_kdma_ownership_with_fake_driver_process(void);
 int test_kdma_kept_pointer_faults_and_dead_pool_quarantines_until_completion(void);
