@@ -78,8 +78,13 @@ enum cmk_sysno {
     CMK_SYS_MAPPING_GET_INFO = 49, /* (addr, *cm_mapping_info_t)             */
     CMK_SYS_VMO_OP_RANGE = 50,   /* (vmo, op, offset, len)                   */
     CMK_SYS_VMO_GET_COMMITTED = 51, /* (vmo, *bytes)                         */
+    /* 52..75: reserved for calls being added in parallel; never reuse. */
+    CMK_SYS_CONSOLE_READ = 76,   /* (buf, cap, timeout_ns) -> bytes > 0 or status */
     CMK_SYS_COUNT
 };
+
+/* Bytes one console read returns at most (the UART's receive FIFO is 16). */
+#define CMK_CONSOLE_READ_MAX 256u
 
 /* Bounds of the spawn call, each small because init only passes a few
  * short options and a peer channel. */

@@ -203,6 +203,7 @@ static const syscall_fn table[CMK_SYS_COUNT] = {
     [CMK_SYS_MAPPING_GET_INFO] = sys_mapping_get_info,
     [CMK_SYS_VMO_OP_RANGE] = sys_vmo_op_range,
     [CMK_SYS_VMO_GET_COMMITTED] = sys_vmo_get_committed,
+    [CMK_SYS_CONSOLE_READ] = sys_console_read,
 };
 
 void syscall_dispatch(struct proc *p)
