@@ -113,6 +113,8 @@ static int read_line(struct line *l)
         }
         if (r != LINE_OK)
             continue;
+        if (c == '\t')
+            c = ' ';
         if (c == KEY_DELETE || c == KEY_BACKSPACE) {
             if (l->len > 0) {
                 l->len--;
