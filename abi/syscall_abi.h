@@ -98,8 +98,13 @@ enum cmk_sysno {
     CMK_SYS_DMA_FENCE_WAIT = 66,    /* (pool, fence, timeout_ns, *completion, poll) */
     CMK_SYS_DMA_BUFFER_RELEASE = 67, /* (pool, buffer)                        */
     CMK_SYS_DMA_BUFFER_DETACH_VMO = 68, /* (pool, buffer, *vmo)               */
+    /* 69..75: reserved (never reuse a number). */
+    CMK_SYS_CONSOLE_READ = 76,   /* (buf, cap, timeout_ns) -> bytes > 0 or status */
     CMK_SYS_COUNT
 };
+
+/* Bytes one console read returns at most (the UART's receive FIFO is 16). */
+#define CMK_CONSOLE_READ_MAX 256u
 
 /* Bounds of the spawn call, each small because init only passes a few
  * short options and a peer channel. */

@@ -1,5 +1,6 @@
 /* UART console (ns16550a at UART0_BASE, polled) and the sifive_test power
- * device. Output only: capmem has no interactive input. */
+ * device. Input is polled too (console_read_avail, behind the console-read
+ * syscall that the shell uses): no UART interrupt is ever enabled. */
 #include "console.h"
 
 #include <stdarg.h>
@@ -8,16 +9,36 @@
 #include "fmt.h"
 #include "memlayout.h"
 
+#define UART_RBR 0
 #define UART_THR 0
 #define UART_IER 1
+#define UART_IIR 2 /* read */
+#define UART_FCR 2 /* write */
 #define UART_LSR 5
+#define UART_LSR_DR 0x01
 #define UART_LSR_THRE 0x20
+#define UART_IIR_FIFO_ON 0xc0
+#define UART_FCR_ENABLE 0x01
 
 static volatile uint8_t *const uart = (volatile uint8_t *)UART0_BASE;
 
 void console_init(void)
 {
     uart[UART_IER] = 0; /* polled: no UART interrupts */
+    /* A 16-byte receive FIFO, so pasted or piped input waits in the UART
+     * between two polls. OpenSBI normally enabled it already; turning it
+     * on again would be harmless but turning it on from off flushes what
+     * arrived meanwhile, so only then. */
+    if ((uart[UART_IIR] & UART_IIR_FIFO_ON) != UART_IIR_FIFO_ON)
+        uart[UART_FCR] = UART_FCR_ENABLE;
+}
+
+size_t console_read_avail(char *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap && (uart[UART_LSR] & UART_LSR_DR) != 0)
+        buf[n++] = (char)uart[UART_RBR];
+    return n;
 }
 
 static void uart_putc(char c)

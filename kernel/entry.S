@@ -11,7 +11,7 @@ _start:
     sd zero, 0(t0)
     addi t0, t0, 8
     j 1b
-2:  call kmain
+2:  call kmain /* a0, a1 untouched since entry */
 3:  wfi
     j 3b
 

@@ -1,6 +1,9 @@
 /* The user programs, built separately (user/user.ld) and embedded whole.
- * The assembler finds them through -I$(KBUILD)/user. Table layout matches
- * struct user_image in images.h: name, start, end. */
+ * The list is CMK_USER_PROGS from the generated user_progs.h (USER_PROGS in
+ * mk/kernel.mk: add a program there, not here). The assembler finds the
+ * ELF files through -I$(KBUILD)/user. Table layout matches struct
+ * user_image in images.h: name, start, end. */
+#include "user_progs.h"
 
 .macro IMAGE name
     .section .rodata
@@ -13,25 +16,18 @@ image_\name\()_name:
     .asciz "\name"
 .endm
 
-IMAGE init
-IMAGE vmo_share
-IMAGE sbuf_stream
-IMAGE selftest
-IMAGE conformance
-IMAGE virtio_blk
-IMAGE dma_read_share
+.irp name, CMK_USER_PROGS
+IMAGE \name
+.endr
 
     .section .rodata
     .balign 8
     .globl user_images
 user_images:
-    .dword image_init_name, image_init_start, image_init_end
-    .dword image_vmo_share_name, image_vmo_share_start, image_vmo_share_end
-    .dword image_sbuf_stream_name, image_sbuf_stream_start, image_sbuf_stream_end
-    .dword image_selftest_name, image_selftest_start, image_selftest_end
-    .dword image_conformance_name, image_conformance_start, image_conformance_end
-    .dword image_virtio_blk_name, image_virtio_blk_start, image_virtio_blk_end
-    .dword image_dma_read_share_name, image_dma_read_share_start, image_dma_read_share_end
+.irp name, CMK_USER_PROGS
+    .dword image_\name\()_name, image_\name\()_start, image_\name\()_end
+.endr
+user_images_end:
     .globl user_image_count
 user_image_count:
-    .dword 7
+    .dword (user_images_end - user_images) / 24

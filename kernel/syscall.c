@@ -222,6 +222,7 @@ static const syscall_fn table[CMK_SYS_COUNT] = {
     [CMK_SYS_DMA_FENCE_WAIT] = sys_dma_fence_wait,
     [CMK_SYS_DMA_BUFFER_RELEASE] = sys_dma_buffer_release,
     [CMK_SYS_DMA_BUFFER_DETACH_VMO] = sys_dma_buffer_detach_vmo,
+    [CMK_SYS_CONSOLE_READ] = sys_console_read,
 };
 
 void syscall_dispatch(struct proc *p)

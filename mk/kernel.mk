@@ -2,11 +2,18 @@
 # user programs. Everything lands in build/kernel/.
 #
 #   make build/kernel/capmem.elf   the kernel image (user programs embedded)
-#   make qemu                      boot it interactively (Ctrl-A X quits)
-#   make qemu-gdb                  same, halted, gdb stub on tcp::1234
+#   make qemu                      boot to the interactive shell (Ctrl-A X quits)
+#   make qemu-gdb                  same, halted, gdb stub on localhost:$(GDB_PORT)
+#   make gdb                       attach gdb-multiarch to it (another terminal)
 #   make qemu-test                 the selftest run; verdict = QEMU exit status
+#
+# The mode is init's command line, which the kernel reads from the device
+# tree (/chosen/bootargs, QEMU -append): none runs the selftests, "shell"
+# the shell (docs/kernel.md "The shell").
 
 KBUILD     := $(BUILD)/kernel
+comma      := ,
+space      := $(subst x, ,x)
 KCC        ?= riscv64-unknown-elf-gcc
 # No FPU use anywhere (the kernel does not save FP state), so the soft-float
 # ABI, and the kernel turns the FPU off for itself and for user mode
@@ -21,7 +28,9 @@ KCOMMON    := -std=gnu11 -O2 -g $(WARN) $(KARCH) -ffreestanding -nostdlib \
 # the freestanding string and format code; both sides compile them, and the
 # user side sees nothing else of kernel/ (no -Ikernel/...).
 KERNEL_CFLAGS := $(KCOMMON) -Ikernel/include -Ikernel/object
-USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps -Idrivers/virtio_blk
+# Generated from USER_PROGS below: $(KGEN)/user_progs.h.
+KGEN          := $(KBUILD)/gen
+USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps -Idrivers/virtio_blk -I$(KGEN)
 
 KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
                kernel/entry.S kernel/trapvec.S \
@@ -40,8 +49,11 @@ USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma.c user/mmio.c 
                 lib/fmt.c lib/string.c core/status.c core/status_detail.c core/sha256.c core/ledger.c
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
 
-# Programs embedded in the kernel (kernel/images.S lists the same names).
-USER_PROGS := init vmo_share sbuf_stream selftest conformance virtio_blk dma_read_share
+# Programs embedded in the kernel: this list is the only one. kernel/images.S
+# embeds each and the shell's `ls` lists them, both through the generated
+# $(KGEN)/user_progs.h. A program's sources are USER_PROG_SRC_<name>, by
+# default user/<name>.c alone (docs/kernel.md "Adding a program").
+USER_PROGS := init vmo_share sbuf_stream selftest conformance shell virtio_blk dma_read_share
 USER_PROG_SRC_init      := user/init.c
 USER_PROG_SRC_vmo_share := apps/vmo_share.c
 USER_PROG_SRC_sbuf_stream := apps/sbuf_stream.c
@@ -50,11 +62,34 @@ USER_PROG_SRC_dma_read_share := apps/dma_read_share.c
 USER_PROG_SRC_selftest  := user/selftest.c user/selftest_word.c user/selftest_sbuf.c \
                            user/selftest_sbuf_hostile.c user/selftest_ledger.c \
                            user/selftest_vmar.c user/selftest_vmar_hostile.c user/selftest_mmio.c user/selftest_kdma.c \
-                           user/selftest_virtio_blk.c
+                           user/selftest_virtio_blk.c user/selftest_console.c
 USER_PROG_SRC_conformance := tests/conformance/conformance.c tests/conformance/harness.c \
                              tests/conformance/sbuf_cases.c tests/conformance/vmar_cases.c tests/conformance/ledger_cases.c tests/conformance/dma_cases.c \
                              tests/conformance/target_kernel.c
+$(foreach p,$(USER_PROGS),$(if $(USER_PROG_SRC_$(p)),,$(eval USER_PROG_SRC_$(p) := user/$(p).c)))
 USER_ELFS := $(patsubst %,$(KBUILD)/user/%.elf,$(USER_PROGS))
+
+# The list as C and assembler see it, rewritten only when it changes (the
+# recipe runs every time; the file's date moves only with its content).
+# Names become assembler symbols and spawn names: [A-Za-z0-9_], at most
+# CMK_SPAWN_MAX_NAME - 1 = 31 bytes, each once.
+USER_PROGS_H := $(KGEN)/user_progs.h
+.PHONY: user-progs-force
+$(USER_PROGS_H): user-progs-force
+	@mkdir -p $(dir $@)
+	@seen=" "; for p in $(USER_PROGS); do \
+	    case "$$p" in *[!A-Za-z0-9_]*) echo "mk/kernel.mk: USER_PROGS: bad name '$$p' ([A-Za-z0-9_] only)" >&2; exit 1;; esac; \
+	    [ $${#p} -le 31 ] || { echo "mk/kernel.mk: USER_PROGS: '$$p' longer than 31 bytes" >&2; exit 1; }; \
+	    case "$$seen" in *" $$p "*) echo "mk/kernel.mk: USER_PROGS: '$$p' listed twice" >&2; exit 1;; esac; \
+	    seen="$$seen$$p "; \
+	done
+	@{ echo '/* Generated from USER_PROGS in mk/kernel.mk: edit that list, not this file. */'; \
+	   echo '#define CMK_USER_PROGS $(subst $(space),$(comma),$(strip $(USER_PROGS)))'; \
+	   echo '#define CMK_USER_PROG_NAMES $(subst $(space),$(comma) ,$(patsubst %,"%",$(strip $(USER_PROGS))))'; \
+	} > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(KBUILD)/u/user/shell.c.o: $(USER_PROGS_H)
 
 KERNEL_ELF := $(KBUILD)/capmem.elf
 
@@ -84,9 +119,9 @@ $(KBUILD)/user/$(1).elf: $(patsubst %,$(KBUILD)/u/%.o,$(USER_PROG_SRC_$(1))) $(U
 endef
 $(foreach p,$(USER_PROGS),$(eval $(call USER_PROG_RULE,$(p))))
 
-$(KBUILD)/k/images.o: kernel/images.S $(USER_ELFS)
+$(KBUILD)/k/images.o: kernel/images.S $(USER_PROGS_H) $(USER_ELFS)
 	@mkdir -p $(dir $@)
-	$(Q)$(KCC) $(KERNEL_CFLAGS) -I$(KBUILD)/user -c $< -o $@
+	$(Q)$(KCC) $(KERNEL_CFLAGS) -I$(KGEN) -I$(KBUILD)/user -c $< -o $@
 
 $(KERNEL_ELF): $(KERNEL_OBJS) $(KBUILD)/k/images.o kernel/kernel.ld
 	$(Q)$(KCC) $(KARCH) -nostdlib -static -T kernel/kernel.ld -Wl,--no-relax -o $@ \
@@ -95,21 +130,27 @@ $(KERNEL_ELF): $(KERNEL_OBJS) $(KBUILD)/k/images.o kernel/kernel.ld
 # The virtio-blk test disk (content: scripts/mkdisk.sh); modern virtio-mmio.
 KDISK := $(KBUILD)/disk.img
 $(KDISK): scripts/mkdisk.sh
-	bash scripts/mkdisk.sh $@
+	$(Q)bash scripts/mkdisk.sh $@
 
 QEMU_KERNEL := qemu-system-riscv64 -machine virt -m 128M -smp 1 -nographic -bios default \
                -global virtio-mmio.force-legacy=false \
                -drive file=$(KDISK),format=raw,if=none,id=hd0 -device virtio-blk-device,drive=hd0
+GDB_PORT    ?= 1234
 
-.PHONY: kernel qemu qemu-gdb qemu-test
+.PHONY: kernel qemu qemu-gdb gdb qemu-test
 kernel: $(KERNEL_ELF)
 
 qemu: $(KERNEL_ELF) $(KDISK)
-	$(QEMU_KERNEL) -kernel $(KERNEL_ELF)
+	@echo "capmem: booting the shell; Ctrl-A X quits QEMU"
+	$(QEMU_KERNEL) -kernel $(KERNEL_ELF) -append shell
 
 qemu-gdb: $(KERNEL_ELF) $(KDISK)
-	@echo "gdb-multiarch $(KERNEL_ELF) -ex 'target remote :1234'"
-	$(QEMU_KERNEL) -kernel $(KERNEL_ELF) -s -S
+	@echo "capmem: QEMU halted at reset, gdb stub on localhost:$(GDB_PORT)."
+	@echo "capmem: in another terminal: make gdb GDB_PORT=$(GDB_PORT)   (or scripts/gdb.sh $(KERNEL_ELF) $(GDB_PORT))"
+	$(QEMU_KERNEL) -kernel $(KERNEL_ELF) -append shell -S -gdb tcp:localhost:$(GDB_PORT)
+
+gdb: $(KERNEL_ELF)
+	@bash scripts/gdb.sh $(KERNEL_ELF) $(GDB_PORT)
 
 qemu-test: $(KERNEL_ELF) $(KDISK)
 	@bash scripts/qemu-test.sh $(KERNEL_ELF)
@@ -117,3 +158,5 @@ qemu-test: $(KERNEL_ELF) $(KDISK)
 ALL_TARGETS += $(KERNEL_ELF) $(KDISK)
 TEST_SUITES += scripts/qemu-test.sh
 TEST_SUITES += scripts/qemu-tap-check-test.sh
+TEST_SUITES += scripts/qemu-shell-test.sh
+TEST_SUITES += scripts/qemu-gdb-test.sh

@@ -46,6 +46,12 @@ cm_status_t cmk_proc_kill(cm_handle_t proc);
 cm_status_t cmk_counters(cmk_counters_t *c);
 /* Raw console write (len <= 1024). */
 cm_status_t cmk_debug_write(const void *buf, uint64_t len);
+/* Console input: the bytes that arrived (1..cap, cap <= CMK_CONSOLE_READ_MAX),
+ * waiting up to timeout_ns for the first (core/deadline.h rules; 0 polls).
+ * Returns the count (> 0) or a negative status: TIMED_OUT, INVALID_ARGS
+ * (cap 0, bad buffer), OUT_OF_RANGE (cap too big). Raw bytes: no echo, no
+ * line editing (the shell does both); the terminal sends '\r' for Enter. */
+int64_t cmk_console_read(void *buf, uint32_t cap, int64_t timeout_ns);
 
 /* Wait/wake on a 32-bit word of a mapped VMO (docs/sbuf.md "Kernel: word
  * wait"). The kernel resolves `word`, at each call, through this process's

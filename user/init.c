@@ -8,10 +8,16 @@
  * processes, queued messages). Its exit code is the run's verdict: the
  * kernel powers QEMU off with "pass" only if init exits 0.
  *
+ * That is init without arguments, the run `make qemu-test` makes. With
+ * the one argument "shell" (the kernel command line, QEMU `-append shell`,
+ * as `make qemu` boots), init starts the interactive shell (user/shell.c)
+ * instead and exits with its exit code; any other argument is refused.
+ *
  * init's start-up handles are the device windows (docs/mmio.md), the only
  * ones in the system. The selftest runner gets duplicates for the MMIO
  * selftests; init keeps the originals for the drivers it starts. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmk.h"
 
@@ -22,10 +28,28 @@ static void print_counters(const char *when, const cmk_counters_t *c)
            (unsigned long)c->live_procs, (unsigned long)c->live_msgs);
 }
 
-int main(int argc, char **argv)
+/* The shell gets all of init's room, as each suite does. */
+static int run_shell(void)
 {
-    (void)argc;
-    (void)argv;
+    cmk_exit_info_t info = { 0, 0, 0, 0, 0 };
+    cmk_quota_t all;
+    if (cmk_quota_share(&all, 1) != CM_OK)
+        return 1;
+    int32_t pid = cmk_spawn_ex("shell", NULL, 0, NULL, 0, CMK_ROLE_MAIN, &all, NULL);
+    cm_status_t st = pid > 0 ? cmk_wait(pid, &info) : (cm_status_t)pid;
+    if (st != CM_OK) {
+        printf("# init: cannot run the shell: %s\n", cm_status_name(st));
+        return 1;
+    }
+    if (info.reason != CMK_EXIT_NORMAL) {
+        printf("# init: the shell was killed (scause %d)\n", info.code);
+        return 1;
+    }
+    return info.code;
+}
+
+static int run_suites(void)
+{
     cmk_counters_t before, after;
     cmk_exit_info_t info = { 0, 0, 0, 0, 0 };
     if (cmk_counters(&before) != CM_OK)
@@ -72,4 +96,17 @@ int main(int argc, char **argv)
         printf("# init: the selftest runner was killed (scause %d)\n", info.code);
     int conf_ok = conf.reason == CMK_EXIT_NORMAL && conf.code == 0;
     return info.reason == CMK_EXIT_NORMAL && info.code == 0 && conf_ok && !leak ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 1)
+        return run_suites();
+    if (argc == 2 && strcmp(argv[1], "shell") == 0)
+        return run_shell();
+    printf("# init: unknown command line (expected nothing, or \"shell\"):");
+    for (int i = 1; i < argc; i++)
+        printf(" '%s'", argv[i]);
+    printf("\n");
+    return 2;
 }

@@ -63,6 +63,11 @@ cm_status_t cmk_debug_write(const void *buf, uint64_t len)
     return (cm_status_t)CMK_SYS2(CMK_SYS_DEBUG_WRITE, buf, len);
 }
 
+int64_t cmk_console_read(void *buf, uint32_t cap, int64_t timeout_ns)
+{
+    return CMK_SYS3(CMK_SYS_CONSOLE_READ, buf, cap, timeout_ns);
+}
+
 int32_t cmk_spawn(const char *name, const char *const *args, uint32_t nargs,
                   const cm_handle_t *handles, uint32_t nhandles, uint32_t role)
 {

@@ -1433,6 +1433,8 @@ static const struct test tests[] = {
     TEST(test_orphan_is_reaped),
     TEST(test_fp_instruction_kills_process),
     TEST(test_fp_registers_do_not_leak_between_processes),
+    TEST(test_console_read_bounds_are_typed),
+    TEST(test_console_read_times_out_without_input),
     TEST(test_word_wake_crosses_processes_at_different_addresses),
     TEST(test_word_wait_keyed_by_vmo_not_address),
     TEST(test_word_wait_returns_at_once_when_word_differs),

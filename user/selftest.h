@@ -39,6 +39,10 @@ static inline uint64_t now_ticks(void)
 /* 10 MHz timebase: ticks per millisecond. */
 #define TICKS_PER_MS 10000ull
 
+/* user/selftest_console.c */
+int test_console_read_bounds_are_typed(void);
+int test_console_read_times_out_without_input(void);
+
 /* user/selftest_word.c */
 int test_word_wake_crosses_processes_at_different_addresses(void);
 int test_word_wait_keyed_by_vmo_not_address(void);

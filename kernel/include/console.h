@@ -5,6 +5,9 @@
 
 void console_init(void);
 void console_write(const char *s, size_t len);
+/* Takes up to cap bytes the UART has received, without waiting; returns
+ * how many (0: nothing pending). Polled: the UART raises no interrupts. */
+size_t console_read_avail(char *buf, size_t cap);
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Kernel invariant violated: prints and powers off with a failure code.

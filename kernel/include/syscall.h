@@ -46,5 +46,6 @@ int64_t sys_sbuf_kick(struct proc *p, const uint64_t *a);
 int64_t sys_sbuf_copy(struct proc *p, const uint64_t *a);
 int64_t sys_ledger_get(struct proc *p, const uint64_t *a);
 int64_t sys_ledger_set_limit(struct proc *p, const uint64_t *a);
+int64_t sys_console_read(struct proc *p, const uint64_t *a);
 
 #endif
