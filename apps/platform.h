@@ -34,6 +34,12 @@ typedef int (*app_group_fn)(const cm_handle_t *peers, uint32_t n, int argc, char
  * only if `first` and every second process succeeded. */
 int app_run_group(app_group_fn first, app_role_fn second, uint32_t n, int argc, char **argv);
 
+/* Reads len bytes at offset of the file or block device at path with the
+ * CPU (no DMA): the reference an app compares a DMA read with. len bytes
+ * must exist there. Errors: NOT_FOUND, ACCESS_DENIED, OUT_OF_RANGE (fewer
+ * bytes there), IO; UNSUPPORTED where the target has no such read. */
+cm_status_t app_read_range(const char *path, uint64_t offset, uint64_t len, void *buf);
+
 /* SHA-256 of len bytes. */
 void app_sha256(const void *data, size_t len, uint8_t digest[32]);
 

@@ -95,3 +95,14 @@ uint64_t app_now_ns(void)
 {
     return cmk_rdtime_ns();
 }
+
+/* No plain (non-DMA) read of a device here yet: apps fall back to it only
+ * for what is not a regular file. */
+cm_status_t app_read_range(const char *path, uint64_t offset, uint64_t len, void *buf)
+{
+    (void)path;
+    (void)offset;
+    (void)len;
+    (void)buf;
+    return CM_ERR_UNSUPPORTED;
+}
