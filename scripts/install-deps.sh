@@ -2,7 +2,8 @@
 # Installs every Debian package capmem needs to build, test and benchmark
 # (spin: the DMA model check, required in CI; e2fsprogs: .ci/run's ext4
 # image when no directory here does O_DIRECT; strace: the system-call budget
-# test, tests/host/syscall_budget.sh). Idempotent: packages already
+# test, tests/host/syscall_budget.sh; jq: parses `capmem info --json` in
+# tests/host/apps_test.sh). Idempotent: packages already
 # present are not touched, and apt is only contacted when something is
 # missing. Must run as root (CI does).
 #
@@ -16,7 +17,7 @@ set -eu
 
 PKGS="build-essential pkg-config libcmocka-dev libssl-dev liburing-dev \
 gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc opensbi \
-spin clang e2fsprogs strace"
+spin clang e2fsprogs strace jq"
 BENCH_PKGS="gnuplot-nox iceoryx libiceoryx-binding-c-dev"
 
 case "${1:-}" in

@@ -82,6 +82,10 @@ int cmd_info(int argc, char **argv, const struct opts *o);
 int cli_load(int fd, const char *name, int no_progress, cm_handle_t *vmo, uint64_t *size,
              uint8_t digest[32]);
 
+/* "NAME: larger than the largest object (CM_VMO_MAX_SIZE, N bytes)";
+ * returns EXIT_FAIL. */
+int cli_too_large(const char *name);
+
 uint64_t cli_now_ns(void);
 
 #endif

@@ -15,7 +15,7 @@
 #define LOAD_MIN_CAP (64u << 10) /* first capacity when the size is unknown */
 #define READ_CHUNK (8u << 20)    /* bytes per read(2): progress granularity */
 
-static int too_large(const char *name)
+int cli_too_large(const char *name)
 {
     fprintf(stderr, "capmem: %s: larger than the largest object (CM_VMO_MAX_SIZE, %llu bytes)\n",
             name, (unsigned long long)CM_VMO_MAX_SIZE);
@@ -43,7 +43,7 @@ int cli_load(int fd, const char *name, int no_progress, cm_handle_t *out, uint64
     }
     uint64_t hint = S_ISREG(sb.st_mode) && sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
     if (hint > CM_VMO_MAX_SIZE)
-        return too_large(name);
+        return cli_too_large(name);
     uint64_t cap = hint > 0 ? hint : LOAD_MIN_CAP, done = 0;
     /* Unknown size: base pages, since the object is resized as it fills. */
     cm_handle_t vmo;
@@ -79,7 +79,7 @@ int cli_load(int fd, const char *name, int no_progress, cm_handle_t *out, uint64
                 break;
             if (cap == CM_VMO_MAX_SIZE) {
                 progress_end(&pr);
-                too_large(name);
+                cli_too_large(name);
                 goto out;
             }
             uint64_t next = cap > CM_VMO_MAX_SIZE / 2 ? CM_VMO_MAX_SIZE : cap * 2;

@@ -88,6 +88,12 @@ static int open_input(const char *file, int *fd)
         close(f);
         return EXIT_FAIL;
     }
+    /* Refused before any receiver is bothered; a file that grows past the
+     * limit while it is read is refused by cli_load. */
+    if ((uint64_t)sb.st_size > CM_VMO_MAX_SIZE) {
+        close(f);
+        return cli_too_large(file);
+    }
     *fd = f;
     return EXIT_OK;
 }
@@ -142,7 +148,7 @@ int cmd_send(int argc, char **argv, const struct opts *o)
     uint64_t size = 0;
     uint8_t mine[32];
     char hx[65];
-    int fd;
+    int fd = -1;
     int rc = open_input(file, &fd);
     if (rc != EXIT_OK)
         return rc;
