@@ -102,38 +102,42 @@ void progress_end(struct progress *p)
 /* ---- hashing ---- */
 
 #define HASH_CHUNK (16ull << 20)
+/* Bytes mapped at a time: bounded (CM_MAX_MAPPED_BYTES) whatever the
+ * object's size; a multiple of the huge page size. */
+#define MAP_WINDOW (256ull << 20)
 
 cm_status_t cli_hash_vmo(cm_handle_t vmo, uint64_t size, uint8_t digest[32],
                          const char *label, int no_progress)
 {
     unsigned int n = 32;
-    void *p = NULL;
     cm_status_t st = CM_OK;
-    if (size > 0 && (st = cm_vmo_map(vmo, 0, size, CM_MAP_READ, &p)) != CM_OK)
-        return st;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-        st = CM_ERR_NO_MEMORY;
-        goto out;
+        EVP_MD_CTX_free(ctx);
+        return CM_ERR_NO_MEMORY;
     }
     struct progress pr;
     progress_start(&pr, label, size, no_progress);
-    for (uint64_t done = 0; done < size;) {
-        uint64_t k = size - done < HASH_CHUNK ? size - done : HASH_CHUNK;
-        if (EVP_DigestUpdate(ctx, (const char *)p + done, (size_t)k) != 1) {
-            st = CM_ERR_INTERNAL;
+    for (uint64_t woff = 0; st == CM_OK && woff < size; woff += MAP_WINDOW) {
+        uint64_t wlen = size - woff < MAP_WINDOW ? size - woff : MAP_WINDOW;
+        void *p;
+        if ((st = cm_vmo_map(vmo, woff, wlen, CM_MAP_READ, &p)) != CM_OK)
             break;
+        for (uint64_t done = 0; done < wlen;) {
+            uint64_t k = wlen - done < HASH_CHUNK ? wlen - done : HASH_CHUNK;
+            if (EVP_DigestUpdate(ctx, (const char *)p + done, (size_t)k) != 1) {
+                st = CM_ERR_INTERNAL;
+                break;
+            }
+            done += k;
+            progress_update(&pr, woff + done);
         }
-        done += k;
-        progress_update(&pr, done);
+        cm_vmo_unmap(p, wlen);
     }
     progress_end(&pr);
     if (st == CM_OK && EVP_DigestFinal_ex(ctx, digest, &n) != 1)
         st = CM_ERR_INTERNAL;
-out:
     EVP_MD_CTX_free(ctx);
-    if (p != NULL)
-        cm_vmo_unmap(p, size);
     return st;
 }
 

@@ -66,7 +66,10 @@ struct received {
 
 /* ---- --output ---- */
 
-static int write_all(int fd, const char *p, uint64_t len, struct progress *pr)
+/* Bytes mapped at a time: bounded whatever the object's size. */
+#define MAP_WINDOW (256ull << 20)
+
+static int write_all(int fd, const char *p, uint64_t len, uint64_t base, struct progress *pr)
 {
     for (uint64_t done = 0; done < len;) {
         size_t want = len - done < WRITE_CHUNK ? (size_t)(len - done) : WRITE_CHUNK;
@@ -76,29 +79,34 @@ static int write_all(int fd, const char *p, uint64_t len, struct progress *pr)
         if (k <= 0)
             return -1;
         done += (uint64_t)k;
-        progress_update(pr, done);
+        progress_update(pr, base + done);
     }
     return 0;
 }
 
-/* Writes the object's bytes to fd from a read-only mapping. On failure
- * errno says why, or *st is a capmem status. */
+/* Writes the object's bytes to fd from read-only mappings, a window at a
+ * time. On failure errno says why, or *st is a capmem status. */
 static int write_object(const struct received *r, int fd, const struct opts *o, cm_status_t *st)
 {
-    void *p = NULL;
+    uint64_t size = r->info.size;
+    int bad = 0, saved = 0;
     *st = CM_OK;
-    if (r->info.size == 0)
-        return 0;
-    if ((*st = cm_vmo_map(r->vmo, 0, r->info.size, CM_MAP_READ, &p)) != CM_OK)
-        return -1;
     struct progress pr;
-    progress_start(&pr, "writing", r->info.size, o->no_progress);
-    int bad = write_all(fd, p, r->info.size, &pr);
-    int saved = errno;
+    progress_start(&pr, "writing", size, o->no_progress);
+    for (uint64_t woff = 0; !bad && woff < size; woff += MAP_WINDOW) {
+        uint64_t wlen = size - woff < MAP_WINDOW ? size - woff : MAP_WINDOW;
+        void *p;
+        if ((*st = cm_vmo_map(r->vmo, woff, wlen, CM_MAP_READ, &p)) != CM_OK) {
+            bad = 1;
+            break;
+        }
+        bad = write_all(fd, p, wlen, woff, &pr) != 0;
+        saved = errno;
+        cm_vmo_unmap(p, wlen);
+    }
     progress_end(&pr);
-    cm_vmo_unmap(p, r->info.size);
     errno = saved;
-    return bad;
+    return bad ? -1 : 0;
 }
 
 /* An existing FILE that is not a regular file (a FIFO, /dev/null, a tty)
