@@ -89,7 +89,7 @@ static int socket_listening(const struct stat *sb)
         close(nl);
         return -1;
     }
-    static long buf[8192 / sizeof(long)];
+    static long buf[32768 / sizeof(long)]; /* more than a dump message needs */
     int found = 0, done = 0, bad = 0;
     while (!done && !bad) {
         ssize_t n = recv(nl, buf, sizeof(buf), 0);
