@@ -20,9 +20,15 @@
  *   SELFTEST: dmabuffer ownership ok (the other process saw the same bytes)
  *
  * Usage: dma_read_share DEVICE [--offset BYTES] [--length BYTES] [--break-hash]
- * offset: a multiple of CM_PAGE_SIZE; length: 1 block .. CM_DMA_MAX_BUFFER_SIZE,
- * a multiple of the device block size. A device the target cannot do DMA
- * with (host: a tmpfs file) is refused: the app says so and fails. */
+ * DEVICE: a file or a block device. offset: a multiple of CM_PAGE_SIZE,
+ * inside the device; length: 1 .. CM_DMA_MAX_BUFFER_SIZE bytes, at most what
+ * the device holds past offset (default: that, capped at 256 KiB). The read
+ * covers whole device blocks; a range ending at the end of a file whose size
+ * is not a multiple of the block comes back short, as the device returns it,
+ * and only the requested bytes are shared. A device the target cannot do
+ * DMA with (host: a tmpfs file) is refused: the app says so and fails.
+ * Options are checked before the second process starts: a usage error is
+ * reported once, on stderr, with exit status 2. */
 #include <stdio.h>
 #include <string.h>
 
@@ -32,11 +38,12 @@
 
 #define HELLO "dma-share v1"
 #define DEFAULT_LENGTH (256u * 1024u)
+#define USAGE "usage: dma_read_share DEVICE [--offset BYTES] [--length BYTES] [--break-hash]\n"
 
 struct options {
     const char *device;
     uint64_t offset;
-    uint64_t length;
+    uint64_t length; /* 0: min(what the device holds past offset, DEFAULT_LENGTH) */
     int break_hash;
 };
 
@@ -51,14 +58,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
     o->device = NULL;
     o->offset = 0;
-    o->length = DEFAULT_LENGTH;
+    o->length = 0;
     o->break_hash = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--offset") == 0 && i + 1 < argc) {
             if (app_parse_u64(argv[++i], &o->offset) != 0)
                 return -1;
         } else if (strcmp(argv[i], "--length") == 0 && i + 1 < argc) {
-            if (app_parse_u64(argv[++i], &o->length) != 0)
+            if (app_parse_u64(argv[++i], &o->length) != 0 || o->length == 0)
                 return -1;
         } else if (strcmp(argv[i], "--break-hash") == 0) {
             o->break_hash = 1;
@@ -68,10 +75,34 @@ static int parse_options(int argc, char **argv, struct options *o)
             return -1;
         }
     }
-    if (o->device == NULL || o->length == 0 || o->length > CM_DMA_MAX_BUFFER_SIZE ||
-        o->offset % CM_PAGE_SIZE != 0)
+    if (o->device == NULL || o->length > CM_DMA_MAX_BUFFER_SIZE || o->offset % CM_PAGE_SIZE != 0)
         return -1;
     return 0;
+}
+
+/* The byte count to share: --length, or the default, checked against what
+ * the device holds past the offset. 0 after saying why there is none. */
+static uint64_t effective_length(const struct options *o, uint64_t device_size)
+{
+    if (device_size == 0) {
+        printf("dma: %s is empty (0 bytes): nothing to read\n", o->device);
+        return 0;
+    }
+    if (o->offset >= device_size) {
+        printf("dma: %s: offset %llu is not inside the device (%llu bytes)\n", o->device,
+               (unsigned long long)o->offset, (unsigned long long)device_size);
+        return 0;
+    }
+    uint64_t room = device_size - o->offset;
+    if (o->length > room) {
+        printf("dma: %s: --length %llu runs past the end of the device (%llu bytes from "
+               "offset %llu)\n", o->device, (unsigned long long)o->length,
+               (unsigned long long)room, (unsigned long long)o->offset);
+        return 0;
+    }
+    if (o->length != 0)
+        return o->length;
+    return room < DEFAULT_LENGTH ? room : DEFAULT_LENGTH;
 }
 
 static int fail(const char *role, const char *what, cm_status_t st)
@@ -81,13 +112,13 @@ static int fail(const char *role, const char *what, cm_status_t st)
 }
 
 /* The reference: the same range read by the target's ordinary path (host:
- * pread through a file window VMO; kernel: the driver's block service),
+ * pread of the file or block device; kernel: the driver's block service),
  * never through this pool. */
-static cm_status_t plain_read_hash(const struct options *o, uint8_t digest[32])
+static cm_status_t plain_read_hash(const struct options *o, uint64_t length, uint8_t digest[32])
 {
     /* Scratch memory from a VMO: the same on both targets (the kernel's
      * user runtime has no malloc). */
-    uint64_t size = (o->length + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE * CM_PAGE_SIZE;
+    uint64_t size = (length + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE * CM_PAGE_SIZE;
     cm_handle_t scratch;
     void *buf;
     cm_status_t st = cm_vmo_create(size, 0, &scratch);
@@ -95,17 +126,19 @@ static cm_status_t plain_read_hash(const struct options *o, uint8_t digest[32])
         return st;
     st = cm_vmo_map(scratch, 0, size, CM_MAP_READ | CM_MAP_WRITE, &buf);
     if (st == CM_OK) {
-        st = app_plain_read(o->device, o->offset, buf, o->length);
+        st = app_plain_read(o->device, o->offset, buf, length);
         if (st == CM_OK)
-            app_sha256(buf, (size_t)o->length, digest);
+            app_sha256(buf, (size_t)length, digest);
         cm_vmo_unmap(buf, size);
     }
     cm_handle_close(scratch);
     return st;
 }
 
-/* Reads the range by DMA; on success *vmo holds the buffer's pages, sealed. */
-static int dma_read(const struct options *o, const uint8_t want[32], cm_handle_t *vmo)
+/* Reads the range by DMA; on success *vmo holds the buffer's pages, sealed,
+ * *length the bytes shared and want[] the plain read's digest of them. */
+static int dma_read(const struct options *o, uint8_t want[32], cm_handle_t *vmo,
+                    uint64_t *length)
 {
     const char *r = "producer";
     cm_handle_t pool;
@@ -115,7 +148,8 @@ static int dma_read(const struct options *o, const uint8_t want[32], cm_handle_t
     cm_dma_completion_t c;
     void *p;
     uint8_t got[32];
-    uint32_t bsize = (uint32_t)((o->length + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE * CM_PAGE_SIZE);
+    uint64_t cap = o->length != 0 ? o->length : DEFAULT_LENGTH;
+    uint32_t bsize = (uint32_t)((cap + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE * CM_PAGE_SIZE);
     cm_dma_pool_config_t cfg = { 1, bsize, 1, 0 };
     cm_status_t st = cm_dma_pool_create(&cfg, &pool);
     if (st != CM_OK)
@@ -136,11 +170,25 @@ static int dma_read(const struct options *o, const uint8_t want[32], cm_handle_t
     }
     printf("dma: device %s, block %u bytes, %llu bytes, direct DMA into registered buffers\n",
            o->device, info.device_block_size, (unsigned long long)info.device_size);
+    uint64_t len = effective_length(o, info.device_size);
+    if (len == 0)
+        goto out;
+    /* Whole blocks (the block divides the page, so this fits the buffer). */
+    uint32_t blk = info.device_block_size ? info.device_block_size : 1;
+    uint64_t op_len = (len + blk - 1) / blk * blk;
+    if (op_len > bsize) {
+        printf("dma: %s: block size %u does not fit a %u-byte buffer\n", o->device, blk, bsize);
+        goto out;
+    }
+    if ((st = plain_read_hash(o, len, want)) != CM_OK) {
+        fail(r, "plain read of the device", st);
+        goto out;
+    }
     if ((st = cm_dma_buffer_acquire(pool, &b)) != CM_OK) {
         fail(r, "acquire", st);
         goto out;
     }
-    cm_dma_op_t op = { CM_DMA_OP_READ, 0, (uint32_t)o->length, 0, o->offset };
+    cm_dma_op_t op = { CM_DMA_OP_READ, 0, (uint32_t)op_len, 0, o->offset };
     if ((st = cm_dma_submit(pool, b, &op, &f)) != CM_OK) {
         fail(r, "submit", st);
         goto out;
@@ -160,9 +208,10 @@ static int dma_read(const struct options *o, const uint8_t want[32], cm_handle_t
         fail(r, "fence wait", st);
         goto out;
     }
-    if (c.buffer != b || c.status != CM_OK || c.bytes != o->length) {
+    /* At least the bytes asked for: more up to the block, fewer never. */
+    if (c.buffer != b || c.status != CM_OK || c.bytes < len || c.bytes > op_len) {
         printf("dma: producer: device result %s, %u of %llu bytes\n", cm_status_name(c.status),
-               c.bytes, (unsigned long long)o->length);
+               c.bytes, (unsigned long long)len);
         goto out;
     }
     printf("dma: fence signaled\n");
@@ -175,7 +224,7 @@ static int dma_read(const struct options *o, const uint8_t want[32], cm_handle_t
         fail(r, "map after wait", st);
         goto out;
     }
-    app_sha256(p, (size_t)o->length, got);
+    app_sha256(p, (size_t)len, got);
     if (memcmp(got, want, 32) != 0) {
         printf("dma: producer: DMA data differs from a plain read of the device\n");
         goto out;
@@ -192,6 +241,7 @@ static int dma_read(const struct options *o, const uint8_t want[32], cm_handle_t
         fail(r, "seal", st);
         goto out;
     }
+    *length = len;
     rc = 0;
 out:
     cm_handle_close(pool);
@@ -206,16 +256,11 @@ static int producer(cm_handle_t peer, int argc, char **argv)
     char h1[65], h2[65];
     cm_handle_t vmo, ro;
     cm_status_t st;
+    uint64_t length = 0;
     int rc = 1;
-    if (parse_options(argc, argv, &o) != 0) {
-        printf("usage: dma_read_share DEVICE [--offset BYTES] [--length BYTES] [--break-hash]\n");
+    if (parse_options(argc, argv, &o) != 0) /* main checked them: not reached */
         goto out;
-    }
-    if ((st = plain_read_hash(&o, want)) != CM_OK) {
-        fail(r, "plain read of the device", st);
-        goto out;
-    }
-    if (dma_read(&o, want, &vmo) != 0)
+    if (dma_read(&o, want, &vmo, &length) != 0)
         goto out;
     st = cm_handle_replace(vmo, CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_TRANSFER, &ro);
     if (st != CM_OK) {
@@ -226,7 +271,7 @@ static int producer(cm_handle_t peer, int argc, char **argv)
     struct msg m;
     memset(&m, 0, sizeof(m));
     memcpy(m.hello, HELLO, sizeof(HELLO));
-    m.length = o.length;
+    m.length = length;
     if ((st = cm_channel_write(peer, &m, sizeof(m), &ro, 1)) != CM_OK) {
         fail(r, "send", st);
         goto out;
@@ -309,5 +354,14 @@ out:
 
 int main(int argc, char **argv)
 {
+    struct options o;
+    /* Before the second process exists: one message, one exit status. */
+    if (parse_options(argc, argv, &o) != 0) {
+        fputs(USAGE, stderr);
+        fprintf(stderr, "DEVICE: a file or block device; --offset: a multiple of %u; "
+                        "--length: 1 to %u bytes (default: up to %u)\n",
+                CM_PAGE_SIZE, CM_DMA_MAX_BUFFER_SIZE, DEFAULT_LENGTH);
+        return 2;
+    }
     return app_run_pair(producer, consumer, argc, argv);
 }

@@ -37,11 +37,12 @@ int app_run_group(app_group_fn first, app_role_fn second, uint32_t n, int argc, 
 /* Reads len bytes at `offset` of block device `device` (the name an app
  * gives cm_dma_pool_attach) by the target's ordinary read path, never
  * through the caller's DMA pool: the reference a DMA read is compared with.
- * Host: a file window VMO (pread). Kernel: the block service of the
+ * Host: pread of the file or block device (len bytes must be there,
+ * else OUT_OF_RANGE). Kernel: the block service of the
  * driver that registered `device` (drivers/virtio_blk/vblk_proto.h), on the
  * channel the spawner gave this process as start-up handle 0; the driver
- * reads into its own buffers with its own requests. Errors: as
- * cm_vmo_create_from_file / cm_vmo_read on host; kernel: NOT_FOUND (no
+ * reads into its own buffers with its own requests. Errors: host
+ * NOT_FOUND, ACCESS_DENIED, OUT_OF_RANGE, IO; kernel: NOT_FOUND (no
  * service channel), the driver's status, IO (a malformed reply). */
 cm_status_t app_plain_read(const char *device, uint64_t offset, void *buf, uint64_t len);
 

@@ -1,5 +1,7 @@
 /* apps/platform.h on Linux: fork for the peer, OpenSSL for SHA-256. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <signal.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -144,13 +146,26 @@ uint64_t app_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-cm_status_t app_plain_read(const char *device, uint64_t offset, void *buf, uint64_t len)
+cm_status_t app_plain_read(const char *path, uint64_t offset, void *buf, uint64_t len)
 {
-    cm_handle_t win;
-    cm_status_t st = cm_vmo_create_from_file(device, offset, len, &win);
-    if (st != CM_OK)
-        return st;
-    st = cm_vmo_read(win, buf, 0, len);
-    cm_handle_close(win);
+    if (offset > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - offset)
+        return CM_ERR_OUT_OF_RANGE;
+    /* O_NONBLOCK: a FIFO cannot hold the open; it then fails the read. */
+    int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return errno == ENOENT ? CM_ERR_NOT_FOUND : errno == EACCES || errno == EPERM
+                                                        ? CM_ERR_ACCESS_DENIED : CM_ERR_IO;
+    cm_status_t st = CM_OK;
+    for (uint64_t done = 0; done < len;) {
+        ssize_t n = pread(fd, (char *)buf + done, (size_t)(len - done), (off_t)(offset + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            st = n == 0 ? CM_ERR_OUT_OF_RANGE : CM_ERR_IO;
+            break;
+        }
+        done += (uint64_t)n;
+    }
+    close(fd);
     return st;
 }

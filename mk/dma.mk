@@ -19,6 +19,8 @@ $(HOST_BUILD)/bench/dma: $(HOST_BUILD)/obj/bench/dma.o $(HOST_BUILD)/obj/bench/c
 	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(HOST_BUILD)/obj/bench/common.o $(HOST_LIB) $(HOST_LIBS)
 
 TEST_SUITES += tests/host/dma_app_test.sh tests/host/dma_spin_test.sh
+# What a user points dma_read_share at: any file size, block devices, usage.
+TEST_SUITES += tests/host/dma_app_sizes_test.sh
 BENCH_TARGETS += $(HOST_BUILD)/bench/dma
 HOST_TESTS += tests/host/dma_fork.c
 HOST_TESTS += tests/host/dma_faults.c

@@ -35,8 +35,10 @@ $(HOST_BUILD)/apps/%: $(HOST_BUILD)/obj/apps/%.o $(HOST_BUILD)/obj/apps/platform
 	@mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(HOST_BUILD)/obj/apps/platform_host.o $(HOST_LIB) $(HOST_LIBS)
 
-$(HOST_BUILD)/capmem: $(HOST_BUILD)/obj/tools/capmem.o $(HOST_LIB)
-	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(HOST_LIB) $(HOST_LIBS)
+# The capmem CLI: tools/capmem.c (command line) and tools/cli_*.c (commands).
+CLI_OBJS = $(patsubst %.c,$(HOST_BUILD)/obj/%.o,$(wildcard tools/*.c))
+$(HOST_BUILD)/capmem: $(CLI_OBJS) $(HOST_LIB)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(HOST_LIB) $(HOST_LIBS)
 
 ALL_TARGETS += $(HOST_LIB) $(ASAN_LIB) $(HOST_BUILD)/libcapmem.so $(HOST_BUILD)/$(HOST_SONAME) $(HOST_BUILD)/capmem.pc \
                $(HOST_TEST_BINS) $(ASAN_TEST_BINS) \

@@ -4,7 +4,8 @@
 # image when no directory here does O_DIRECT; strace: the system-call budget
 # test, tests/host/syscall_budget.sh; python3, groff-base, man-db: the man
 # pages, scripts/gen-man.py, and their check, tests/man/check_man.py;
-# gdb-multiarch: `make gdb` and scripts/qemu-gdb-test.sh). Idempotent: packages already
+# gdb-multiarch: `make gdb` and scripts/qemu-gdb-test.sh; jq: parses
+# `capmem info --json` in tests/host/apps_test.sh). Idempotent: packages already
 # present are not touched, and apt is only contacted when something is
 # missing. Must run as root (CI does).
 #
@@ -18,7 +19,7 @@ set -eu
 
 PKGS="build-essential g++ pkg-config libcmocka-dev libssl-dev liburing-dev \
 gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc opensbi \
-spin clang e2fsprogs strace python3 groff-base man-db gdb-multiarch"
+spin clang e2fsprogs strace python3 groff-base man-db gdb-multiarch jq"
 BENCH_PKGS="gnuplot-nox iceoryx libiceoryx-binding-c-dev"
 
 case "${1:-}" in

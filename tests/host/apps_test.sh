@@ -196,7 +196,7 @@ t_capmem_bad_usage_exits_2_with_a_message() {
 t_capmem_send_missing_file_says_so_and_fails() {
     run missing "$CAPMEM" send "$work/nobody.sock" "$work/no-such-file"
     ((rc == 1)) || { note "exit $rc"; return 1; }
-    grep -q "^capmem: .*no-such-file.*does not exist" "$work/missing.err" ||
+    grep -q "^capmem: cannot open .*no-such-file: No such file or directory" "$work/missing.err" ||
         { note "unclear message:"; diag "$work/missing.err"; return 1; }
 }
 
@@ -308,6 +308,399 @@ t_capmem_recv_removes_its_socket_when_terminated() {
     [[ ! -e "$sock" ]] || { note "socket file left behind"; return 1; }
 }
 
+# ---- capmem: new commands and options (transcripts as tests) ----
+
+# The version the tool prints is the library's, written once in
+# include/capmem/version.h.
+t_capmem_version_prints_the_one_defined_version() {
+    local want
+    want=$(awk '/^#define CAPMEM_VERSION_(MAJOR|MINOR|PATCH) /{v=v (v==""?"":".") $3} END{print v}' \
+        "$root/include/capmem/version.h")
+    [[ $want =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { note "no version in include/capmem/version.h"; return 1; }
+    local args
+    for args in "--version" "recv --version" "send p f --version"; do
+        # shellcheck disable=SC2086
+        run version "$CAPMEM" $args
+        ((rc == 0)) || { note "'$args': exit $rc"; return 1; }
+        [[ $(cat "$work/version.out") == "capmem $want" ]] ||
+            { note "'$args' printed:"; diag "$work/version.out"; return 1; }
+        [[ ! -s "$work/version.err" ]] || { note "'$args' wrote to stderr"; return 1; }
+    done
+}
+
+t_capmem_new_usage_errors_exit_2_on_stderr_only() {
+    local -a cases=("send --output x p f" "send --exec true p f" "recv --wait p" "recv --json p"
+                    "info" "info a b" "info --fd x" "info --fd 1 p" "info --count 2 p"
+                    "send --wait=x p f" "send --wait=-1 p f" "recv --output= p"
+                    "recv --exec= p" "recv --count 2 --output - p" "send --no-such p f")
+    local args
+    for args in "${cases[@]}"; do
+        # shellcheck disable=SC2086
+        run usage "$CAPMEM" $args
+        ((rc == 2)) || { note "'capmem $args': exit $rc, expected 2"; return 1; }
+        grep -q "^capmem: " "$work/usage.err" || { note "'capmem $args': no message"; return 1; }
+        grep -q "^Try 'capmem --help'" "$work/usage.err" || { note "'capmem $args': no hint"; return 1; }
+        [[ ! -s "$work/usage.out" ]] || { note "'capmem $args': wrote to stdout"; return 1; }
+    done
+}
+
+# GNU order: options after the operands; "--" ends the options, so a file
+# named like an option can be sent.
+t_capmem_options_after_operands_and_double_dash() {
+    local sock="$work/gnu.sock" f="$work/-x"
+    head -c 12345 /dev/urandom >"$f"
+    start_recv gnurecv "$sock" --timeout 60 --count 1
+    run gnusend "$CAPMEM" send --wait=60 -- "$sock" "$f"
+    ((rc == 0)) || { note "send exit $rc"; diag "$work/gnusend.err"; return 1; }
+    wait "$recv_pid" || { note "recv failed"; diag "$work/gnurecv.err"; return 1; }
+    has_line "$work/gnurecv.out" "sha256: $(sha256sum <"$f" | cut -d' ' -f1)" ||
+        { diag "$work/gnurecv.out"; return 1; }
+    has_line "$work/gnurecv.out" "size: 12345" || return 1
+}
+
+# The docs' example in a script: a receiver started in the background just
+# before the sender, no sleep between. --wait makes it reliable: 50 in a row.
+t_capmem_send_wait_never_loses_the_race_with_a_recv_started_just_before() {
+    local sock="$work/race.sock" f="$work/race.bin" i src rrc
+    head -c 4096 /dev/urandom >"$f"
+    for ((i = 0; i < 50; i++)); do
+        "$CAPMEM" recv --timeout 60 "$sock" >"$work/race.rout" 2>"$work/race.rerr" &
+        local rpid=$!
+        bg_pids+=("$rpid")
+        timeout "$LIMIT" "$CAPMEM" send --wait=60 "$sock" "$f" >"$work/race.sout" 2>"$work/race.serr"
+        src=$?
+        wait "$rpid"
+        rrc=$?
+        if ((src != 0 || rrc != 0)); then
+            note "round $i: send exit $src, recv exit $rrc"
+            diag "$work/race.serr" "$work/race.rerr"
+            return 1
+        fi
+        has_line "$work/race.sout" "receiver: sha256 ok" || { note "round $i: no confirmation"; return 1; }
+    done
+}
+
+t_capmem_send_wait_waits_for_a_receiver_that_starts_later() {
+    local sock="$work/late.sock" f="$work/late.bin"
+    head -c 70000 /dev/urandom >"$f"
+    timeout "$LIMIT" "$CAPMEM" send --wait=60 "$sock" "$f" >"$work/late.out" 2>"$work/late.err" &
+    local spid=$!
+    bg_pids+=("$spid")
+    # Give the sender time to find nobody at least once (not a race: it
+    # must keep waiting however long this takes).
+    sleep 0.5
+    kill -0 "$spid" 2>/dev/null || { note "send gave up without a receiver"; diag "$work/late.err"; return 1; }
+    start_recv laterecv --timeout 60 "$sock"
+    wait "$spid" || { note "send failed"; diag "$work/late.err"; return 1; }
+    wait "$recv_pid" || { note "recv failed"; diag "$work/laterecv.err"; return 1; }
+    has_line "$work/late.out" "receiver: sha256 ok" || return 1
+}
+
+t_capmem_send_wait_gives_up_at_its_limit_naming_the_path() {
+    echo data >"$work/w.txt"
+    run waitlimit "$CAPMEM" send --wait=0.3 "$work/never.sock" "$work/w.txt"
+    ((rc == 1)) || { note "exit $rc"; return 1; }
+    grep -q "^capmem: no receiver appeared at .*never.sock within 0.3 s (--wait)" "$work/waitlimit.err" ||
+        { diag "$work/waitlimit.err"; return 1; }
+}
+
+t_capmem_send_without_receiver_suggests_wait() {
+    echo data >"$work/w2.txt"
+    run nowait "$CAPMEM" send "$work/nobody2.sock" "$work/w2.txt"
+    ((rc == 1)) || { note "exit $rc"; return 1; }
+    grep -q "send --wait' waits for it" "$work/nowait.err" || { diag "$work/nowait.err"; return 1; }
+}
+
+t_capmem_send_stdin_dash_round_trips() {
+    local sock="$work/stdin.sock"
+    seq 1 200000 >"$work/seq.txt"
+    start_recv stdinrecv --timeout 60 "$sock"
+    timeout "$LIMIT" "$CAPMEM" send --wait=60 "$sock" - <"$work/seq.txt" >"$work/stdin.out" \
+        2>"$work/stdin.err"
+    local src=$?
+    # A pipe, not a file: the size cannot come from fstat.
+    ((src == 0)) || { note "send exit $src"; diag "$work/stdin.err"; return 1; }
+    wait "$recv_pid" || { note "recv failed"; diag "$work/stdinrecv.err"; return 1; }
+    local want size
+    want=$(sha256sum <"$work/seq.txt" | cut -d' ' -f1)
+    size=$(stat -c %s "$work/seq.txt")
+    has_line "$work/stdin.out" "sent: stdin ($size bytes, immutable)" || { diag "$work/stdin.out"; return 1; }
+    has_line "$work/stdinrecv.out" "sha256: $want" || { diag "$work/stdinrecv.out"; return 1; }
+    has_line "$work/stdinrecv.out" "size: $size" || return 1
+    # Through a real pipe as well.
+    start_recv piperecv --timeout 60 "$sock"
+    seq 1 200000 | timeout "$LIMIT" "$CAPMEM" send --wait=60 "$sock" - >"$work/pipe.out" 2>"$work/pipe.err" ||
+        { diag "$work/pipe.err"; return 1; }
+    wait "$recv_pid" || return 1
+    has_line "$work/piperecv.out" "sha256: $want" || { diag "$work/piperecv.out"; return 1; }
+}
+
+# stdin of unknown size grows the object past the 256 MiB the tool maps at a
+# time: every byte lands at its place (a repeating 292-byte pattern, so a
+# misplaced window changes the digest).
+t_capmem_send_stdin_past_a_mapping_window_round_trips() {
+    local sock="$work/win.sock" want
+    want=$(yes "$(seq 100)" | head -c $((300 << 20)) | sha256sum | cut -d' ' -f1)
+    start_recv winrecv --timeout 60 "$sock" --output "$work/win.out"
+    yes "$(seq 100)" | head -c $((300 << 20)) |
+        timeout "$LIMIT" "$CAPMEM" send --wait=60 "$sock" - >"$work/winsend.out" 2>"$work/winsend.err" ||
+        { diag "$work/winsend.err"; return 1; }
+    wait "$recv_pid" || { diag "$work/winrecv.err"; return 1; }
+    has_line "$work/winrecv.out" "sha256: $want" || { diag "$work/winrecv.out"; return 1; }
+    [[ $(sha256sum <"$work/win.out" | cut -d' ' -f1) == "$want" ]] || { note "--output differs"; return 1; }
+    rm -f "$work/win.out"
+}
+
+# procfs reports st_size 0 for files with content: read to EOF, never
+# "0 bytes, sha256 ok".
+t_capmem_send_procfs_file_is_read_to_its_end() {
+    local sock="$work/proc.sock" pf=/proc/version
+    [[ -r $pf ]] || { note "no $pf"; return 1; }
+    local size want
+    size=$(wc -c <"$pf")
+    want=$(sha256sum <"$pf" | cut -d' ' -f1)
+    [[ $(stat -c %s "$pf") == 0 && $size -gt 0 ]] || { note "$pf is not a size-less procfs file here"; return 1; }
+    start_recv procrecv --timeout 60 "$sock"
+    run procsend "$CAPMEM" send --wait=60 "$sock" "$pf"
+    ((rc == 0)) || { note "exit $rc"; diag "$work/procsend.err"; return 1; }
+    wait "$recv_pid" || return 1
+    has_line "$work/procsend.out" "sent: $pf ($size bytes, immutable)" || { diag "$work/procsend.out"; return 1; }
+    has_line "$work/procrecv.out" "size: $size" || { diag "$work/procrecv.out"; return 1; }
+    has_line "$work/procrecv.out" "sha256: $want" || return 1
+}
+
+t_capmem_send_refuses_fifo_and_directory_without_blocking() {
+    mkfifo "$work/fifo"
+    local x
+    for x in "$work/fifo" "$work"; do
+        run nonreg "$CAPMEM" send "$work/nobody.sock" "$x"
+        ((rc == 1)) || { note "$x: exit $rc"; return 1; }
+        grep -q "^capmem: .*: not a regular file (use '-'" "$work/nonreg.err" ||
+            { diag "$work/nonreg.err"; return 1; }
+    done
+}
+
+t_capmem_send_refuses_a_file_over_the_object_limit_naming_it() {
+    local f="$work/huge.sparse"
+    truncate -s 8T "$f" 2>/dev/null || { note "cannot make a sparse 8 TiB file here"; return 1; }
+    run toolarge "$CAPMEM" send "$work/nobody.sock" "$f"
+    rm -f "$f"
+    ((rc == 1)) || { note "exit $rc"; return 1; }
+    grep -q "^capmem: .*huge.sparse: larger than the largest object (CM_VMO_MAX_SIZE, [0-9]* bytes)" \
+        "$work/toolarge.err" || { diag "$work/toolarge.err"; return 1; }
+}
+
+# --output replaces FILE by a rename (a new inode), never leaves a
+# temporary file, and gives it the mode a shell redirection would.
+t_capmem_recv_output_replaces_the_file_atomically() {
+    local sock="$work/out.sock" f="$work/src.bin" out="$work/dst.bin"
+    head -c 2000003 /dev/urandom >"$f"
+    echo old >"$out"
+    local ino_before
+    ino_before=$(stat -c %i "$out")
+    (umask 027; timeout "$LIMIT" "$CAPMEM" recv --timeout 60 "$sock" --output "$out" \
+        >"$work/outrecv.out" 2>"$work/outrecv.err") &
+    recv_pid=$!
+    bg_pids+=("$recv_pid")
+    run outsend "$CAPMEM" send --wait=60 "$sock" "$f"
+    ((rc == 0)) || { note "send exit $rc"; diag "$work/outsend.err"; return 1; }
+    wait "$recv_pid" || { note "recv failed"; diag "$work/outrecv.err"; return 1; }
+    cmp -s "$f" "$out" || { note "output differs from the source"; return 1; }
+    [[ $(stat -c %i "$out") != "$ino_before" ]] || { note "written in place, not renamed"; return 1; }
+    [[ $(stat -c %a "$out") == 640 ]] || { note "mode $(stat -c %a "$out"), want 640 (umask 027)"; return 1; }
+    has_line "$work/outrecv.out" "output: $out" || { diag "$work/outrecv.out"; return 1; }
+    if compgen -G "$work/.dst.bin.capmem-*" >/dev/null; then note "temporary file left"; return 1; fi
+}
+
+t_capmem_recv_output_dash_writes_bytes_to_stdout_and_report_to_stderr() {
+    local sock="$work/dash.sock" f="$work/dash.bin"
+    head -c 300001 /dev/urandom >"$f"
+    start_recv dashrecv --timeout 60 -o - "$sock"
+    run dashsend "$CAPMEM" send --wait=60 "$sock" "$f"
+    ((rc == 0)) || { diag "$work/dashsend.err"; return 1; }
+    wait "$recv_pid" || { diag "$work/dashrecv.err"; return 1; }
+    cmp -s "$f" "$work/dashrecv.out" || { note "stdout is not the bytes"; return 1; }
+    has_line "$work/dashrecv.err" "sha256: $(sha256sum <"$f" | cut -d' ' -f1)" ||
+        { diag "$work/dashrecv.err"; return 1; }
+}
+
+# A FIFO (like /dev/null or a tty) is written in place: renaming over it
+# would replace the special file itself.
+t_capmem_recv_output_into_a_fifo_keeps_the_fifo() {
+    local sock="$work/ff.sock" f="$work/ff.bin" ff="$work/out.fifo"
+    head -c 100000 /dev/urandom >"$f"
+    mkfifo "$ff"
+    timeout "$LIMIT" cat "$ff" >"$work/ff.got" &
+    local cat_pid=$!
+    bg_pids+=("$cat_pid")
+    start_recv ffrecv --timeout 60 --output "$ff" "$sock"
+    run ffsend "$CAPMEM" send --wait=60 "$sock" "$f"
+    ((rc == 0)) || { diag "$work/ffsend.err"; return 1; }
+    wait "$recv_pid" || { diag "$work/ffrecv.err"; return 1; }
+    wait "$cat_pid"
+    [[ -p $ff ]] || { note "the FIFO was replaced"; return 1; }
+    cmp -s "$f" "$work/ff.got" || { note "the reader got other bytes"; return 1; }
+}
+
+t_capmem_recv_output_failure_names_the_file_and_tells_the_sender() {
+    local sock="$work/bad.sock"
+    echo data >"$work/bad.txt"
+    start_recv badrecv --timeout 60 --output "$work/no-such-dir/x.bin" "$sock"
+    run badsend "$CAPMEM" send --wait=60 "$sock" "$work/bad.txt"
+    ((rc == 1)) || { note "send exit $rc"; return 1; }
+    grep -q "^capmem: the receiver refused the object: the receiver could not write its output" \
+        "$work/badsend.err" || { diag "$work/badsend.err"; return 1; }
+    wait "$recv_pid"
+    local r=$?
+    ((r == 1)) || { note "recv exit $r"; return 1; }
+    grep -q "^capmem: --output .*no-such-dir/x.bin: cannot create a temporary file beside it: No such file or directory" \
+        "$work/badrecv.err" || { diag "$work/badrecv.err"; return 1; }
+}
+
+# --exec: CMD gets the object as a read-only, sealed fd: "{}" and
+# $CAPMEM_PATH name it, the environment describes it, writes fail, and
+# `capmem info` on it says immutable without WRITE.
+t_capmem_recv_exec_gets_a_sealed_read_only_fd() {
+    local sock="$work/exec.sock" f="$work/exec.bin"
+    head -c 65537 /dev/urandom >"$f"
+    local want
+    want=$(sha256sum <"$f" | cut -d' ' -f1)
+    local cmd
+    cmd="sha256sum < {} > '$work/exec.sum'; "
+    cmd+="echo \"\$CAPMEM_FD \$CAPMEM_PATH \$CAPMEM_SIZE \$CAPMEM_SHA256 \$CAPMEM_SENDER_PID\" > '$work/exec.env'; "
+    cmd+="'$CAPMEM' info --json {} > '$work/exec.json'; "
+    cmd+="(printf x >> \"\$CAPMEM_PATH\") 2>/dev/null; echo \$? > '$work/exec.wrc'; "
+    cmd+="sha256sum < {} > '$work/exec.sum2'"
+    start_recv execrecv --timeout 60 "$sock" --exec "$cmd"
+    "$CAPMEM" send --wait=60 "$sock" "$f" >"$work/execsend.out" 2>"$work/execsend.err" &
+    local spid=$!
+    wait "$spid" || { diag "$work/execsend.err"; return 1; }
+    wait "$recv_pid" || { note "recv failed"; diag "$work/execrecv.err"; return 1; }
+    [[ $(cut -d' ' -f1 "$work/exec.sum") == "$want" ]] || { note "CMD read other bytes"; return 1; }
+    local fd path size sha pid
+    read -r fd path size sha pid <"$work/exec.env"
+    [[ $path == "/proc/self/fd/$fd" && $size == 65537 && $sha == "$want" && $pid == "$spid" ]] ||
+        { note "environment:"; diag "$work/exec.env"; return 1; }
+    [[ $(cat "$work/exec.wrc") != 0 ]] || { note "CMD could write the object"; return 1; }
+    [[ $(cut -d' ' -f1 "$work/exec.sum2") == "$want" ]] || { note "the object changed"; return 1; }
+    jq -e '.type == "vmo" and .immutable == true and .size == 65537 and
+           (.rights | index("WRITE") | not) and (.seals | index("write"))' \
+        "$work/exec.json" >/dev/null || { diag "$work/exec.json"; return 1; }
+}
+
+t_capmem_recv_exec_failure_is_exit_1_and_named() {
+    local sock="$work/ex3.sock"
+    echo data >"$work/ex3.txt"
+    start_recv ex3recv --timeout 60 --exec 'exit 3' "$sock"
+    run ex3send "$CAPMEM" send --wait=60 "$sock" "$work/ex3.txt"
+    # The sender got its digest: CMD runs after the reply.
+    ((rc == 0)) || { note "send exit $rc"; diag "$work/ex3send.err"; return 1; }
+    wait "$recv_pid"
+    local r=$?
+    ((r == 1)) || { note "recv exit $r"; return 1; }
+    grep -q "^capmem: --exec command exited with status 3: exit 3" "$work/ex3recv.err" ||
+        { diag "$work/ex3recv.err"; return 1; }
+}
+
+# info never connects: a waiting receiver is not disturbed by it.
+t_capmem_info_socket_says_whether_a_receiver_listens() {
+    local sock="$work/info.sock"
+    start_recv inforecv --timeout 60 "$sock"
+    wait_for_socket "$sock" || return 1
+    local i
+    for ((i = 0; i < 500; i++)); do # listening follows the bind
+        run infosock "$CAPMEM" info "$sock"
+        has_line "$work/infosock.out" "listening: yes" && break
+        sleep 0.01
+    done
+    has_line "$work/infosock.out" "type: socket" || { diag "$work/infosock.out"; return 1; }
+    has_line "$work/infosock.out" "listening: yes" || { diag "$work/infosock.out"; return 1; }
+    (cd "$work/.." && "$CAPMEM" info --json "$(basename "$work")/info.sock") >"$work/infosock.json" ||
+        return 1
+    jq -e '.type == "socket" and .listening == true and .vmo == false' "$work/infosock.json" \
+        >/dev/null || { diag "$work/infosock.json"; return 1; }
+    echo data >"$work/i.txt"
+    run infosend "$CAPMEM" send "$sock" "$work/i.txt"
+    ((rc == 0)) || { note "the receiver was disturbed: send exit $rc"; diag "$work/infosend.err"; return 1; }
+    wait "$recv_pid" || return 1
+    # A receiver killed by SIGKILL leaves its file: nobody listens there.
+    "$CAPMEM" recv "$work/stale.sock" >/dev/null 2>&1 &
+    local kpid=$!
+    wait_for_socket "$work/stale.sock" || return 1
+    kill -KILL "$kpid"
+    wait "$kpid" 2>/dev/null
+    run infostale "$CAPMEM" info "$work/stale.sock"
+    ((rc == 0)) || return 1
+    has_line "$work/infostale.out" "listening: no (nobody accepts connections there)" ||
+        { diag "$work/infostale.out"; return 1; }
+    run recvstale "$CAPMEM" recv --timeout 1 "$work/stale.sock"
+    grep -q "'capmem info .*stale.sock' tells" "$work/recvstale.err" || { diag "$work/recvstale.err"; return 1; }
+}
+
+t_capmem_info_json_parses_for_files_procfs_fds_and_odd_names() {
+    local f="$work/plain.bin"
+    head -c 5000 /dev/urandom >"$f"
+    run infofile "$CAPMEM" info --json "$f"
+    ((rc == 0)) || return 1
+    jq -e '.type == "file" and .vmo == true and .size == 5000 and .immutable == false and
+           .seals == null and (.rights | index("WRITE") | not)' "$work/infofile.out" >/dev/null ||
+        { diag "$work/infofile.out"; return 1; }
+    run infoproc "$CAPMEM" info --json /proc/version
+    jq -e '.size == 0 and (.note | test("reads to the end"))' "$work/infoproc.out" >/dev/null ||
+        { diag "$work/infoproc.out"; return 1; }
+    run infofd "$CAPMEM" info --json --fd 0 </dev/null
+    jq -e '.target == "fd 0" and .type == "character device" and .vmo == false' \
+        "$work/infofd.out" >/dev/null || { diag "$work/infofd.out"; return 1; }
+    # A quote, a backslash, a newline, UTF-8 and a byte that is not UTF-8.
+    local odd
+    odd="$work/q\"b\\n"$'\n'"é"$'\xff'
+    echo x >"$odd"
+    run infoodd "$CAPMEM" info --json "$odd"
+    ((rc == 0)) || { diag "$work/infoodd.err"; return 1; }
+    jq -e . "$work/infoodd.out" >/dev/null || { note "not JSON:"; diag "$work/infoodd.out"; return 1; }
+    [[ $(jq -r .target "$work/infoodd.out") == "$work/q\"b\\n"$'\n'"éÿ" ]] ||
+        { note "name did not round-trip"; diag "$work/infoodd.out"; return 1; }
+}
+
+t_capmem_info_errors_name_the_path_or_fd() {
+    run infomissing "$CAPMEM" info "$work/absent"
+    ((rc == 1)) || return 1
+    grep -qx "capmem: info $work/absent: No such file or directory" "$work/infomissing.err" ||
+        { diag "$work/infomissing.err"; return 1; }
+    run infobadfd "$CAPMEM" info --fd 99
+    ((rc == 1)) || return 1
+    grep -qx "capmem: info --fd 99: Bad file descriptor" "$work/infobadfd.err" ||
+        { diag "$work/infobadfd.err"; return 1; }
+}
+
+# A progress bar on a terminal for a transfer of 256 MiB or more; never
+# when stderr is a file or a pipe, nor with --no-progress.
+t_capmem_progress_bar_only_when_stderr_is_a_terminal() {
+    command -v script >/dev/null || { note "script(1) is missing (util-linux)"; return 1; }
+    local f="$work/big.bin" sock="$work/big.sock"
+    head -c $((300 << 20)) /dev/zero >"$f"
+    start_recv bigrecv1 --timeout 60 "$sock"
+    run bigpipe "$CAPMEM" send --wait=60 "$sock" "$f"
+    ((rc == 0)) || { diag "$work/bigpipe.err"; return 1; }
+    wait "$recv_pid" || return 1
+    if grep -q $'\r\|%' "$work/bigpipe.err" "$work/bigrecv1.err"; then
+        note "progress drawn on a file"; diag "$work/bigpipe.err"; return 1
+    fi
+    start_recv bigrecv2 --timeout 60 "$sock"
+    timeout "$LIMIT" script -qec "'$CAPMEM' send --wait=60 '$sock' '$f'" /dev/null >"$work/bigtty.out"
+    ((rc = $?)) && { note "send on a tty: exit $rc"; return 1; }
+    wait "$recv_pid" || return 1
+    grep -q $'\rreading \[#*\.*\] *[0-9]*% [0-9]*/300 MiB' "$work/bigtty.out" ||
+        { note "no progress bar on a terminal"; head -c 600 "$work/bigtty.out" | cat -A | diag; return 1; }
+    grep -q "100% 300/300 MiB" "$work/bigtty.out" || { note "bar never reached 100%"; return 1; }
+    start_recv bigrecv3 --timeout 60 "$sock"
+    timeout "$LIMIT" script -qec "'$CAPMEM' send --no-progress --wait=60 '$sock' '$f'" /dev/null \
+        >"$work/bignp.out" || return 1
+    wait "$recv_pid" || return 1
+    if grep -q "reading \[" "$work/bignp.out"; then note "--no-progress drew a bar"; return 1; fi
+    rm -f "$f"
+}
+
 tests=(
     t_vmo_share_small_payload_prints_every_marker
     t_vmo_share_default_64mib_payload_prints_every_marker
@@ -330,8 +723,34 @@ tests=(
     t_capmem_recv_times_out_without_a_sender
     t_capmem_recv_refuses_an_existing_path_and_leaves_it
     t_capmem_recv_removes_its_socket_when_terminated
+    t_capmem_version_prints_the_one_defined_version
+    t_capmem_new_usage_errors_exit_2_on_stderr_only
+    t_capmem_options_after_operands_and_double_dash
+    t_capmem_send_wait_never_loses_the_race_with_a_recv_started_just_before
+    t_capmem_send_wait_waits_for_a_receiver_that_starts_later
+    t_capmem_send_wait_gives_up_at_its_limit_naming_the_path
+    t_capmem_send_without_receiver_suggests_wait
+    t_capmem_send_stdin_dash_round_trips
+    t_capmem_send_stdin_past_a_mapping_window_round_trips
+    t_capmem_send_procfs_file_is_read_to_its_end
+    t_capmem_send_refuses_fifo_and_directory_without_blocking
+    t_capmem_send_refuses_a_file_over_the_object_limit_naming_it
+    t_capmem_recv_output_replaces_the_file_atomically
+    t_capmem_recv_output_dash_writes_bytes_to_stdout_and_report_to_stderr
+    t_capmem_recv_output_into_a_fifo_keeps_the_fifo
+    t_capmem_recv_output_failure_names_the_file_and_tells_the_sender
+    t_capmem_recv_exec_gets_a_sealed_read_only_fd
+    t_capmem_recv_exec_failure_is_exit_1_and_named
+    t_capmem_info_socket_says_whether_a_receiver_listens
+    t_capmem_info_json_parses_for_files_procfs_fds_and_odd_names
+    t_capmem_info_errors_name_the_path_or_fd
+    t_capmem_progress_bar_only_when_stderr_is_a_terminal
 )
 
+# An argument keeps only the tests whose name matches it (a grep -E pattern).
+if (($# > 0)); then
+    mapfile -t tests < <(printf '%s\n' "${tests[@]}" | grep -E -- "$1")
+fi
 echo "1..${#tests[@]}"
 n=0
 failed=0
