@@ -357,8 +357,8 @@ int main(int argc, char **argv)
     struct options o;
     /* Before the second process exists: one message, one exit status. */
     if (parse_options(argc, argv, &o) != 0) {
-        fputs(USAGE, stderr);
-        fprintf(stderr, "DEVICE: a file or block device; --offset: a multiple of %u; "
+        app_eprintf("%s", USAGE);
+        app_eprintf("DEVICE: a file or block device; --offset: a multiple of %u; "
                         "--length: 1 to %u bytes (default: up to %u)\n",
                 CM_PAGE_SIZE, CM_DMA_MAX_BUFFER_SIZE, DEFAULT_LENGTH);
         return 2;

@@ -46,6 +46,10 @@ int app_run_group(app_group_fn first, app_role_fn second, uint32_t n, int argc, 
  * service channel), the driver's status, IO (a malformed reply). */
 cm_status_t app_plain_read(const char *device, uint64_t offset, void *buf, uint64_t len);
 
+/* Prints a diagnostic where the target's errors go: host stderr, kernel
+ * the console (the only output there). */
+void app_eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* SHA-256 of len bytes. */
 void app_sha256(const void *data, size_t len, uint8_t digest[32]);
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <signal.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -168,4 +169,12 @@ cm_status_t app_plain_read(const char *path, uint64_t offset, void *buf, uint64_
     }
     close(fd);
     return st;
+}
+
+void app_eprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
 }

@@ -5,6 +5,7 @@
  * channel as its only start-up handle. In that process, app_run_group runs
  * `second` and exits with its result, so an app's main() never needs to know
  * which role it is. */
+#include <stdarg.h>
 #include "platform.h"
 
 #include <stdio.h>
@@ -149,4 +150,14 @@ cm_status_t app_plain_read(const char *device, uint64_t offset, void *buf, uint6
         done += n;
     }
     return CM_OK;
+}
+
+void app_eprintf(const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    printf("%s", line);
 }
