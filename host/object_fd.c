@@ -1,0 +1,65 @@
+/* cm_host_object_fd: an object's signals as an fd for an event loop
+ * (docs/integration.md).
+ *
+ * The fd is the object's own socket, whose poll(2) state is exactly what
+ * cm_object_wait_one sleeps on for that object (host/object.c): a channel's
+ * POLLIN (a record queued, or the hang-up), POLLOUT, POLLRDHUP; a
+ * listener's POLLIN. Those are level-triggered facts of the kernel's socket
+ * state, so a caller that drains until SHOULD_WAIT and then waits loses no
+ * wake-up. SharedBuffer handles are UNSUPPORTED: their peer writes a
+ * wake-up byte only while a sleeper has announced itself (host/sbuf_wait.c,
+ * arm/disarm), and only a blocked wait drains those bytes; an fd left in an
+ * event loop would need a permanent announcement (a byte per publish) and
+ * a drain inside the non-blocking calls, which do not exist yet. */
+#include <poll.h>
+
+#include <capmem/host.h>
+#include "internal.h"
+#include "status_detail.h"
+
+int cm__listener_fd(struct cm__hobj *obj); /* host/listener.c */
+
+cm_status_t cm_host_object_fd(cm_handle_t handle, cm_signals_t signals, int *fd,
+                              uint32_t *events)
+{
+    struct cm__hobj *obj;
+    cm__detail_clear();
+    if (fd == NULL || events == NULL || signals == 0 || (signals & ~CM_SIGNALS_ALL) != 0)
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "cm_host_object_fd: %s",
+                              fd == NULL || events == NULL ? "fd or events is NULL"
+                              : signals == 0 ? "signals is 0"
+                                             : "signals has bits outside CM_SIGNALS_ALL");
+    cm_status_t st = cm__handle_get(handle, CM_OBJ_NONE, 0, &obj, NULL);
+    if (st != CM_OK)
+        return st;
+    uint32_t ev = 0;
+    switch (obj->type) {
+    case CM_OBJ_CHANNEL:
+        *fd = ((struct cm__channel *)obj)->fd;
+        if (signals & CM_SIGNAL_READABLE)
+            ev |= POLLIN;
+        if (signals & CM_SIGNAL_WRITABLE)
+            ev |= POLLOUT;
+        if (signals & CM_SIGNAL_PEER_CLOSED)
+            ev |= POLLRDHUP;
+        break;
+    case CM_OBJ_LISTENER:
+        *fd = cm__listener_fd(obj);
+        if (signals & CM_SIGNAL_READABLE)
+            ev |= POLLIN; /* a listener asserts nothing else */
+        break;
+    case CM_OBJ_SBUF:
+    case CM_OBJ_SBUF_CONSUMER:
+        st = cm__detail_set(CM_ERR_UNSUPPORTED, "cm_host_object_fd: SharedBuffer handles have "
+                            "no event-loop fd yet: wait in a thread with cm_object_wait_one");
+        break;
+    default:
+        st = cm__detail_set(CM_ERR_WRONG_TYPE, "cm_host_object_fd: object type %u has no "
+                            "signals", obj->type);
+        break;
+    }
+    if (st == CM_OK)
+        *events = ev;
+    cm__hobj_put(obj);
+    return st;
+}
