@@ -32,7 +32,9 @@ struct listener {
     ino_t ino;                      /* never unlink a newer listener's file */
     atomic_int unlinked;            /* set once the path is ours no more (always, for
                                        an abstract name: no file) */
-    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    /* The caller's name: a path (< sun_path) or "@" and up to sun_path - 1
+     * abstract bytes, so one more than sun_path with the NUL. */
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
 };
 
 /* Removes the socket file, once, if this process bound it and it is still
