@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/vm_sockets.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -495,6 +496,14 @@ static void test_adopting_anything_but_a_connected_seqpacket_socket_is_refused(v
     close(c);
     close(s);
     close(l);
+    /* Seqpacket of another family (vsock, where the kernel has it): the
+     * family is checked, not only the type. */
+    int v = socket(AF_VSOCK, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (v >= 0) {
+        expect_refused(v, CM_ERR_WRONG_TYPE);
+        assert_non_null(strstr(cm_status_detail(), "AF_UNIX"));
+        close(v);
+    }
     /* AF_UNIX, but a byte stream or datagrams: no message boundaries/peer. */
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
     expect_refused(sv[0], CM_ERR_WRONG_TYPE);
@@ -528,6 +537,33 @@ static void test_adopting_anything_but_a_connected_seqpacket_socket_is_refused(v
     assert_status(cm_host_channel_from_fd(-1, CM_RIGHTS_SAME, &h), CM_ERR_INVALID_ARGS);
 }
 
+/* A full handle table: NO_RESOURCES, and the fd is the caller's again,
+ * open, with the flags it had (O_NONBLOCK set back). */
+static void test_adoption_failing_for_the_handle_limit_gives_the_fd_back_unchanged(void **state)
+{
+    (void)state;
+    static cm_handle_t dups[CM_MAX_HANDLES];
+    cm_handle_t a, b;
+    int sv[2];
+    uint32_t n = 0;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    while (n < CM_MAX_HANDLES && cm_handle_duplicate(a, CM_RIGHTS_SAME, &dups[n]) == CM_OK)
+        n++;
+    assert_true(n < CM_MAX_HANDLES);
+    expect_refused(sv[0], CM_ERR_NO_RESOURCES);
+    while (n > 0)
+        cm_handle_close(dups[--n]);
+    cm_handle_t x, y;
+    assert_status(cm_host_channel_from_fd(sv[0], CM_RIGHTS_SAME, &x), CM_OK);
+    assert_status(cm_host_channel_from_fd(sv[1], CM_RIGHTS_SAME, &y), CM_OK);
+    roundtrip(x, y);
+    cm_handle_close(x);
+    cm_handle_close(y);
+    cm_handle_close(a);
+    cm_handle_close(b);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -544,6 +580,7 @@ int main(void)
         LEAK_TEST(test_adopted_socketpair_ends_are_a_working_channel_owning_their_fds),
         LEAK_TEST(test_adoption_rights_only_reduce),
         DIR_TEST(test_adopting_anything_but_a_connected_seqpacket_socket_is_refused),
+        LEAK_TEST(test_adoption_failing_for_the_handle_limit_gives_the_fd_back_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
