@@ -15,6 +15,7 @@
 
 #include <capmem/host.h>
 #include "internal.h"
+#include "sbuf_internal.h"
 #include "status_detail.h"
 
 int cm__listener_fd(struct cm__hobj *obj); /* host/listener.c */
@@ -48,10 +49,17 @@ cm_status_t cm_host_object_fd(cm_handle_t handle, cm_signals_t signals, int *fd,
         if (signals & CM_SIGNAL_READABLE)
             ev |= POLLIN; /* a listener asserts nothing else */
         break;
-    case CM_OBJ_SBUF:
     case CM_OBJ_SBUF_CONSUMER:
-        st = cm__detail_set(CM_ERR_UNSUPPORTED, "cm_host_object_fd: SharedBuffer handles have "
-                            "no event-loop fd yet: wait in a thread with cm_object_wait_one");
+        /* READABLE and PEER_CLOSED both arrive as POLLIN (a wake-up byte,
+         * or the hang-up of the producer's end); it asserts nothing else. */
+        st = cm__sbuf_consumer_event_fd(obj, fd);
+        if (signals & (CM_SIGNAL_READABLE | CM_SIGNAL_PEER_CLOSED))
+            ev |= POLLIN;
+        break;
+    case CM_OBJ_SBUF:
+        st = cm__detail_set(CM_ERR_UNSUPPORTED, "cm_host_object_fd: a SharedBuffer producer "
+                            "has no event-loop fd yet: wait for WRITABLE in a thread "
+                            "(cm_object_wait_one or cm_sbuf_loan with a timeout)");
         break;
     default:
         st = cm__detail_set(CM_ERR_WRONG_TYPE, "cm_host_object_fd: object type %u has no "

@@ -110,8 +110,11 @@ static void test_object_fd_refuses_bad_arguments_and_objects_without_fds(void **
     assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
     assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &cons), CM_OK);
     assert_status(cm_host_object_fd(buf, CM_SIGNAL_WRITABLE, &fd, &ev), CM_ERR_UNSUPPORTED);
-    assert_non_null(strstr(cm_status_detail(), "SharedBuffer"));
-    assert_status(cm_host_object_fd(cons, CM_SIGNAL_READABLE, &fd, &ev), CM_ERR_UNSUPPORTED);
+    assert_non_null(strstr(cm_status_detail(), "SharedBuffer producer"));
+    assert_status(cm_host_object_fd(cons, CM_SIGNAL_READABLE, &fd, &ev), CM_OK);
+    assert_int_equal(ev, POLLIN);
+    assert_status(cm_host_object_fd(cons, CM_SIGNAL_WRITABLE, &fd, &ev), CM_OK);
+    assert_int_equal(ev, 0); /* a consumer is never WRITABLE */
     cm_handle_close(cons);
     cm_handle_close(buf);
     cm_handle_close(vmo);
@@ -377,6 +380,102 @@ static void test_epoll_and_io_uring_on_a_listener_fd_wake_on_connect(void **stat
     cm_handle_close(lis);
 }
 
+/* ---- SharedBuffer consumers ---- */
+
+static void publish(cm_handle_t buf, const char *text)
+{
+    cm_sbuf_loan_t loan;
+    assert_status(cm_sbuf_loan(buf, 0, 0, &loan), CM_OK);
+    memcpy(loan.data, text, strlen(text));
+    assert_status(cm_sbuf_publish(buf, loan.id, (uint32_t)strlen(text), NULL), CM_OK);
+}
+
+/* The contract's loop for a consumer: receive (timeout 0) and release
+ * until SHOULD_WAIT. */
+static int drain_consumer(cm_handle_t cons, cm_status_t *end)
+{
+    cm_sbuf_msg_t m;
+    int n = 0;
+    cm_status_t st;
+    while ((st = cm_sbuf_receive(cons, 0, 0, &m)) == CM_OK) {
+        assert_status(cm_sbuf_release(cons, m.seq), CM_OK);
+        n++;
+    }
+    *end = st;
+    return n;
+}
+
+static void make_sbuf(cm_handle_t *buf, cm_handle_t *cons)
+{
+    cm_sbuf_config_t cfg = { .slot_count = 4, .slot_size = 64, .max_consumers = 1,
+                             .max_held = 4, .max_loans = 2, .policy = CM_SBUF_BLOCK };
+    assert_status(cm_sbuf_create(&cfg, buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(*buf, CM_RIGHTS_SAME, cons), CM_OK);
+}
+
+/* Every publish wakes the fd (the consumer stays announced as a sleeper);
+ * a receive that finds nothing drains the wake-ups, so after SHOULD_WAIT
+ * the level-triggered fd is quiet until the next publish; a blocking wait
+ * that comes and goes does not take the announcement down; the
+ * producer's close wakes it for good and the receive says PEER_CLOSED. */
+static void test_epoll_on_a_consumer_fd_wakes_on_publish_and_producer_close(void **state)
+{
+    (void)state;
+    cm_handle_t buf, cons;
+    int fd;
+    uint32_t ev;
+    cm_status_t end;
+    cm_signals_t seen;
+    make_sbuf(&buf, &cons);
+    assert_status(cm_host_object_fd(cons, CM_SIGNAL_READABLE | CM_SIGNAL_PEER_CLOSED, &fd, &ev),
+                  CM_OK);
+    int ep = epoll_of(fd, ev);
+    assert_int_equal(epoll_events(ep, 0), 0);
+    publish(buf, "one");
+    assert_true(epoll_events(ep, HANG_MS) & EPOLLIN);
+    publish(buf, "two");
+    assert_int_equal(drain_consumer(cons, &end), 2);
+    assert_status(end, CM_ERR_SHOULD_WAIT);
+    assert_int_equal(epoll_events(ep, 0), 0);
+    /* A wait that sleeps and gives up (armed, then disarmed). */
+    assert_status(cm_object_wait_one(cons, CM_SIGNAL_READABLE, 1000000, &seen),
+                  CM_ERR_TIMED_OUT);
+    publish(buf, "three");
+    assert_true(epoll_events(ep, HANG_MS) & EPOLLIN);
+    assert_int_equal(drain_consumer(cons, &end), 1);
+    assert_int_equal(epoll_events(ep, 0), 0);
+    cm_handle_close(buf);
+    assert_true(epoll_events(ep, HANG_MS) & (EPOLLIN | EPOLLHUP));
+    assert_int_equal(drain_consumer(cons, &end), 0);
+    assert_status(end, CM_ERR_PEER_CLOSED);
+    close(ep);
+    cm_handle_close(cons);
+}
+
+static void test_io_uring_poll_on_a_consumer_fd_wakes_on_publish(void **state)
+{
+    (void)state;
+    struct io_uring ring;
+    cm_handle_t buf, cons;
+    int fd;
+    uint32_t ev;
+    cm_status_t end;
+    uring_init_or_skip(&ring);
+    make_sbuf(&buf, &cons);
+    assert_status(cm_host_object_fd(cons, CM_SIGNAL_READABLE, &fd, &ev), CM_OK);
+    for (int round = 0; round < 20; round++) {
+        uring_poll_submit(&ring, fd, ev);
+        assert_int_equal(uring_poll_result(&ring, 0), 0);
+        publish(buf, "m");
+        assert_true(uring_poll_result(&ring, 1) & POLLIN);
+        assert_int_equal(drain_consumer(cons, &end), 1);
+        assert_status(end, CM_ERR_SHOULD_WAIT);
+    }
+    io_uring_queue_exit(&ring);
+    cm_handle_close(cons);
+    cm_handle_close(buf);
+}
+
 /* ---- cm_host_channel_from_fd ---- */
 
 static void roundtrip(cm_handle_t x, cm_handle_t y)
@@ -577,6 +676,8 @@ int main(void)
         LEAK_TEST(test_io_uring_poll_on_a_channel_fd_wakes_on_send_and_on_peer_close),
         LEAK_TEST(test_io_uring_poll_armed_after_a_send_completes_at_once),
         DIR_TEST(test_epoll_and_io_uring_on_a_listener_fd_wake_on_connect),
+        LEAK_TEST(test_epoll_on_a_consumer_fd_wakes_on_publish_and_producer_close),
+        LEAK_TEST(test_io_uring_poll_on_a_consumer_fd_wakes_on_publish),
         LEAK_TEST(test_adopted_socketpair_ends_are_a_working_channel_owning_their_fds),
         LEAK_TEST(test_adoption_rights_only_reduce),
         DIR_TEST(test_adopting_anything_but_a_connected_seqpacket_socket_is_refused),
