@@ -134,14 +134,17 @@ cm_status_t cm_host_channel_from_fd(int fd, cm_rights_t rights, cm_handle_t *out
  * until this process's last handle to the object is closed or sent away.
  * The caller must not close, read, write, or change its flags; remove it
  * from the event loop before closing, sending or replacing the handle.
- * Supported: channels (READABLE, WRITABLE, PEER_CLOSED) and listeners
- * (READABLE). Needs no right, like cm_object_wait_one.
+ * Supported: channels (READABLE: POLLIN, WRITABLE: POLLOUT, PEER_CLOSED:
+ * POLLRDHUP), listeners (READABLE: POLLIN) and SharedBuffer consumers
+ * (READABLE and PEER_CLOSED: POLLIN; the draining call is cm_sbuf_receive
+ * or cm_sbuf_receive_copy with timeout 0; from the first call on, every
+ * publish to that consumer costs the producer one send(2)). A signal the
+ * object never asserts adds no event (*events may be 0). Needs no right,
+ * like cm_object_wait_one.
  * Errors: INVALID_ARGS (fd or events NULL; signals 0 or undefined bits);
  * BAD_HANDLE; WRONG_TYPE (an object without signals: VMO, DMA pool);
- * UNSUPPORTED (SharedBuffer producers and consumers: their wake-ups are
- * sent only to sleepers that announced themselves, docs/integration.md;
- * use a thread that blocks in cm_object_wait_one). See
- * docs/integration.md for epoll and io_uring examples. */
+ * UNSUPPORTED (a SharedBuffer producer: wait for WRITABLE in a thread).
+ * docs/integration.md: the contract, epoll, io_uring and libuv. */
 cm_status_t cm_host_object_fd(cm_handle_t handle, cm_signals_t signals, int *fd,
                               uint32_t *events);
 
