@@ -6,11 +6,12 @@
  * POLLIN (a record queued, or the hang-up), POLLOUT, POLLRDHUP; a
  * listener's POLLIN. Those are level-triggered facts of the kernel's socket
  * state, so a caller that drains until SHOULD_WAIT and then waits loses no
- * wake-up. SharedBuffer handles are UNSUPPORTED: their peer writes a
- * wake-up byte only while a sleeper has announced itself (host/sbuf_wait.c,
- * arm/disarm), and only a blocked wait drains those bytes; an fd left in an
- * event loop would need a permanent announcement (a byte per publish) and
- * a drain inside the non-blocking calls, which do not exist yet. */
+ * wake-up. A SharedBuffer consumer's producer writes a wake-up byte only
+ * while a sleeper has announced itself (host/sbuf_wait.c): the event loop
+ * is announced for good (cm__sbuf_consumer_event_fd), and a receive that
+ * finds nothing drains the bytes before its last look. A producer is
+ * UNSUPPORTED: its loan drains the consumers' bytes only on some paths
+ * (docs/integration.md says what it would take). */
 #include <poll.h>
 
 #include <capmem/host.h>
@@ -52,9 +53,9 @@ cm_status_t cm_host_object_fd(cm_handle_t handle, cm_signals_t signals, int *fd,
     case CM_OBJ_SBUF_CONSUMER:
         /* READABLE and PEER_CLOSED both arrive as POLLIN (a wake-up byte,
          * or the hang-up of the producer's end); it asserts nothing else. */
-        st = cm__sbuf_consumer_event_fd(obj, fd);
         if (signals & (CM_SIGNAL_READABLE | CM_SIGNAL_PEER_CLOSED))
             ev |= POLLIN;
+        st = cm__sbuf_consumer_event_fd(obj, ev != 0, fd);
         break;
     case CM_OBJ_SBUF:
         st = cm__detail_set(CM_ERR_UNSUPPORTED, "cm_host_object_fd: a SharedBuffer producer "

@@ -129,7 +129,7 @@ static void waiting_clear(struct cm__sbuf_consumer *c)
  * are drained by a receive that finds the ring empty (take, look), which
  * then looks once more: after its SHOULD_WAIT, a readable socket means a
  * publish (or the producer's death) since. */
-cm_status_t cm__sbuf_consumer_event_fd(struct cm__hobj *obj, int *fd)
+cm_status_t cm__sbuf_consumer_event_fd(struct cm__hobj *obj, int announce, int *fd)
 {
     struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
     cm_status_t st = CM_OK;
@@ -137,9 +137,11 @@ cm_status_t cm__sbuf_consumer_event_fd(struct cm__hobj *obj, int *fd)
     if (c->moved) {
         st = CM_ERR_BAD_HANDLE;
     } else {
-        c->evloop = 1;
-        SB_STORE_RLX(&c->cons->cons_waiting, 1u);
-        SB_FENCE();
+        if (announce) {
+            c->evloop = 1;
+            SB_STORE_RLX(&c->cons->cons_waiting, 1u);
+            SB_FENCE();
+        }
         *fd = c->sock;
     }
     pthread_mutex_unlock(&c->lock);

@@ -246,10 +246,11 @@ cm_status_t cm__sbuf_map_producer(int fd, uint64_t size, void **out);
 cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, int data_fd,
                                    int prod_fd, int cons_fd, int sock,
                                    struct cm__sbuf_consumer **out);
-/* cm_host_object_fd for a consumer: keeps cons_waiting up for good (the
- * event loop is a sleeper that never leaves) and gives its socket.
+/* cm_host_object_fd for a consumer: gives its socket and, with
+ * `announce` (READABLE or PEER_CLOSED asked), keeps cons_waiting up for
+ * good (the event loop is a sleeper that never leaves).
  * Errors: BAD_HANDLE (sent away meanwhile). */
-cm_status_t cm__sbuf_consumer_event_fd(struct cm__hobj *obj, int *fd);
+cm_status_t cm__sbuf_consumer_event_fd(struct cm__hobj *obj, int announce, int *fd);
 void cm__sbuf_consumer_info(struct cm__sbuf_consumer *c, cm_sbuf_info_t *info);
 
 /* Sending consumer obj over a channel: releases what it holds (its

@@ -476,7 +476,7 @@ static int cmd_send(int argc, char **argv)
         nanosleep(&(struct timespec){ 0, CONNECT_RETRY_NS }, NULL);
         st = cm_host_connect(path, &ch);
     }
-    if (st == CM_ERR_NOT_FOUND) {
+    if (st == CM_ERR_NOT_FOUND || st == CM_ERR_CONNECTION_REFUSED) {
         fprintf(stderr, "capmem: cannot connect to %s: %s (is 'capmem recv %s' running?)\n",
                 path, cm_status_str(st), path);
         cm_handle_close(win);

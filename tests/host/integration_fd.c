@@ -452,6 +452,27 @@ static void test_epoll_on_a_consumer_fd_wakes_on_publish_and_producer_close(void
     cm_handle_close(cons);
 }
 
+/* Asking a consumer only for a signal it never asserts announces nothing:
+ * publishes cost the producer no wake-up byte. */
+static void test_a_consumer_fd_for_writable_alone_announces_no_sleeper(void **state)
+{
+    (void)state;
+    cm_handle_t buf, cons;
+    int fd;
+    uint32_t ev;
+    cm_status_t end;
+    make_sbuf(&buf, &cons);
+    assert_status(cm_host_object_fd(cons, CM_SIGNAL_WRITABLE, &fd, &ev), CM_OK);
+    assert_int_equal(ev, 0);
+    int ep = epoll_of(fd, EPOLLIN);
+    publish(buf, "quiet");
+    assert_int_equal(epoll_events(ep, 0), 0);
+    assert_int_equal(drain_consumer(cons, &end), 1);
+    close(ep);
+    cm_handle_close(cons);
+    cm_handle_close(buf);
+}
+
 static void test_io_uring_poll_on_a_consumer_fd_wakes_on_publish(void **state)
 {
     (void)state;
@@ -677,6 +698,7 @@ int main(void)
         LEAK_TEST(test_io_uring_poll_armed_after_a_send_completes_at_once),
         DIR_TEST(test_epoll_and_io_uring_on_a_listener_fd_wake_on_connect),
         LEAK_TEST(test_epoll_on_a_consumer_fd_wakes_on_publish_and_producer_close),
+        LEAK_TEST(test_a_consumer_fd_for_writable_alone_announces_no_sleeper),
         LEAK_TEST(test_io_uring_poll_on_a_consumer_fd_wakes_on_publish),
         LEAK_TEST(test_adopted_socketpair_ends_are_a_working_channel_owning_their_fds),
         LEAK_TEST(test_adoption_rights_only_reduce),
