@@ -9,9 +9,9 @@
  * wake-up. A SharedBuffer consumer's producer writes a wake-up byte only
  * while a sleeper has announced itself (host/sbuf_wait.c): the event loop
  * is announced for good (cm__sbuf_consumer_event_fd), and a receive that
- * finds nothing drains the bytes before its last look. A producer is
- * UNSUPPORTED: its loan drains the consumers' bytes only on some paths
- * (docs/integration.md says what it would take). */
+ * finds nothing drains the bytes before its last look. A producer's fd is
+ * its epoll set of the consumers' sockets and its eventfd, announced the
+ * same way (cm__sbuf_producer_event_fd). */
 #include <poll.h>
 
 #include <capmem/host.h>
@@ -58,9 +58,14 @@ cm_status_t cm_host_object_fd(cm_handle_t handle, cm_signals_t signals, int *fd,
         st = cm__sbuf_consumer_event_fd(obj, ev != 0, fd);
         break;
     case CM_OBJ_SBUF:
-        st = cm__detail_set(CM_ERR_UNSUPPORTED, "cm_host_object_fd: a SharedBuffer producer "
-                            "has no event-loop fd yet: wait for WRITABLE in a thread "
-                            "(cm_object_wait_one or cm_sbuf_loan with a timeout)");
+        /* WRITABLE arrives as POLLIN on the epoll set of the consumers'
+         * sockets and the eventfd; a producer asserts nothing else. */
+        if (signals & CM_SIGNAL_WRITABLE)
+            ev |= POLLIN;
+        st = cm__sbuf_producer_event_fd(obj, ev != 0, fd);
+        if (st != CM_OK)
+            cm__detail_set(st, "cm_host_object_fd: a forked child's copy of a SharedBuffer "
+                           "has no producer role");
         break;
     default:
         st = cm__detail_set(CM_ERR_WRONG_TYPE, "cm_host_object_fd: object type %u has no "

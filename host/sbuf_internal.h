@@ -101,6 +101,12 @@ struct cm__sbuf {
     int evfd;                      /* wakes this process's sleeping loans when
                                       another of its threads frees a slot */
     uint32_t sleepers;             /* loans asleep on epfd (under lock) */
+    /* cm_host_object_fd gave epfd to an event loop (under lock; never
+     * cleared): prod_waiting stays up at every consumer, also ones that
+     * join later, and evfd is written whenever a slot frees, so the loop
+     * is a sleeping loan that never leaves; a loan that finds no slot
+     * drains before its last look (try_loan, look). */
+    int evloop;
     struct cm__sbuf_spin spin;     /* adaptive spin of a BLOCK loan (under lock) */
     pid_t owner;                   /* the creating process */
     int inert;                     /* a forked child's copy: no producer role */
@@ -246,6 +252,10 @@ cm_status_t cm__sbuf_map_producer(int fd, uint64_t size, void **out);
 cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, int data_fd,
                                    int prod_fd, int cons_fd, int sock,
                                    struct cm__sbuf_consumer **out);
+/* cm_host_object_fd for a producer: gives epfd and, with `announce`
+ * (WRITABLE asked), makes the event loop a sleeper for good (evloop).
+ * Errors: BAD_STATE (a forked child's inert copy). */
+cm_status_t cm__sbuf_producer_event_fd(struct cm__hobj *obj, int announce, int *fd);
 /* cm_host_object_fd for a consumer: gives its socket and, with
  * `announce` (READABLE or PEER_CLOSED asked), keeps cons_waiting up for
  * good (the event loop is a sleeper that never leaves).
