@@ -548,6 +548,9 @@ static void test_epoll_on_a_producer_fd_wakes_when_a_slot_frees(void **state)
     assert_int_equal(epoll_events(ep, 0), 0);
     /* A blocking wait that sleeps and gives up (armed, disarmed). */
     assert_status(cm_object_wait_one(buf, CM_SIGNAL_WRITABLE, 1000000, &seen), CM_ERR_TIMED_OUT);
+    /* A loan that sleeps and times out (spins first on several CPUs). */
+    cm_sbuf_loan_t late;
+    assert_status(cm_sbuf_loan(buf, 0, 20000000, &late), CM_ERR_TIMED_OUT);
     receive_release_one(cons);
     assert_true(epoll_events(ep, HANG_MS) & EPOLLIN);
     /* A cancel frees the slot a loan held. */
