@@ -135,15 +135,18 @@ cm_status_t cm_host_channel_from_fd(int fd, cm_rights_t rights, cm_handle_t *out
  * The caller must not close, read, write, or change its flags; remove it
  * from the event loop before closing, sending or replacing the handle.
  * Supported: channels (READABLE: POLLIN, WRITABLE: POLLOUT, PEER_CLOSED:
- * POLLRDHUP), listeners (READABLE: POLLIN) and SharedBuffer consumers
- * (READABLE and PEER_CLOSED: POLLIN; the draining call is cm_sbuf_receive
- * or cm_sbuf_receive_copy with timeout 0; from the first call on, every
- * publish to that consumer costs the producer one send(2)). A signal the
- * object never asserts adds no event (*events may be 0). Needs no right,
- * like cm_object_wait_one.
+ * POLLRDHUP), listeners (READABLE: POLLIN), SharedBuffer consumers
+ * (READABLE and PEER_CLOSED: POLLIN; draining call: cm_sbuf_receive or
+ * cm_sbuf_receive_copy with timeout 0) and producers (WRITABLE: POLLIN on
+ * an epoll fd; draining call: cm_sbuf_loan with timeout 0). A SharedBuffer
+ * fd reports wake-ups since the last draining call, not state: drain once
+ * before the first wait. From the first call on, every publish to that
+ * consumer (every release to that producer) costs the peer one send(2).
+ * A signal the object never asserts adds no event (*events may be 0).
+ * Needs no right, like cm_object_wait_one.
  * Errors: INVALID_ARGS (fd or events NULL; signals 0 or undefined bits);
  * BAD_HANDLE; WRONG_TYPE (an object without signals: VMO, DMA pool);
- * UNSUPPORTED (a SharedBuffer producer: wait for WRITABLE in a thread).
+ * BAD_STATE (a forked child's copy of a SharedBuffer producer).
  * docs/integration.md: the contract, epoll, io_uring and libuv. */
 cm_status_t cm_host_object_fd(cm_handle_t handle, cm_signals_t signals, int *fd,
                               uint32_t *events);
