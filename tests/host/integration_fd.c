@@ -576,6 +576,28 @@ static void test_epoll_on_a_producer_fd_wakes_when_a_slot_frees(void **state)
     cm_handle_close(buf);
 }
 
+/* A consumer that leaves holding every slot frees them: the hang-up wakes
+ * the producer's fd, and the next loan succeeds. */
+static void test_a_consumer_leaving_wakes_the_producer_fd(void **state)
+{
+    (void)state;
+    cm_handle_t buf, cons;
+    int fd;
+    uint32_t ev;
+    cm_sbuf_loan_t loan;
+    make_sbuf(&buf, &cons);
+    assert_status(cm_host_object_fd(buf, CM_SIGNAL_WRITABLE, &fd, &ev), CM_OK);
+    int ep = epoll_of(fd, ev);
+    assert_int_equal(fill(buf), 4);
+    assert_int_equal(epoll_events(ep, 0), 0);
+    cm_handle_close(cons);
+    assert_true(epoll_events(ep, HANG_MS) & EPOLLIN);
+    assert_status(cm_sbuf_loan(buf, 0, 0, &loan), CM_OK);
+    assert_status(cm_sbuf_cancel(buf, loan.id), CM_OK);
+    close(ep);
+    cm_handle_close(buf);
+}
+
 static void test_io_uring_poll_on_a_producer_fd_wakes_on_release(void **state)
 {
     (void)state;
@@ -809,6 +831,7 @@ int main(void)
         LEAK_TEST(test_a_consumer_fd_for_writable_alone_announces_no_sleeper),
         LEAK_TEST(test_io_uring_poll_on_a_consumer_fd_wakes_on_publish),
         LEAK_TEST(test_epoll_on_a_producer_fd_wakes_when_a_slot_frees),
+        LEAK_TEST(test_a_consumer_leaving_wakes_the_producer_fd),
         LEAK_TEST(test_io_uring_poll_on_a_producer_fd_wakes_on_release),
         LEAK_TEST(test_adopted_socketpair_ends_are_a_working_channel_owning_their_fds),
         LEAK_TEST(test_adoption_rights_only_reduce),
