@@ -166,7 +166,7 @@ static void reap_all(struct cm__sbuf *b)
 static void wake_loans(struct cm__sbuf *b, uint32_t free_before)
 {
     const uint64_t one = 1;
-    if (b->sleepers > 0 && b->own.free > free_before)
+    if ((b->sleepers > 0 || b->evloop) && b->own.free > free_before)
         (void)!write(b->evfd, &one, sizeof(one));
 }
 
@@ -355,10 +355,36 @@ static void buffer_disarm(struct cm__hobj *obj)
     pthread_mutex_lock(&b->lock);
     if (!b->inert) {
         b->sleepers--;
-        if (b->sleepers == 0)
+        if (b->sleepers == 0 && !b->evloop)
             set_prod_waiting(b, 0);
     }
     pthread_mutex_unlock(&b->lock);
+}
+
+/* The loop sleeps on epfd at any time: every consumer's prod_waiting goes
+ * up for good, fenced before the caller's next loan reaps (Dekker with the
+ * release's store of rel_tail, fence, load of prod_waiting). A loan with
+ * timeout 0 that finds no slot drains the bytes and evfd (check_sockets,
+ * nothing else asleep) before it reaps once more, so after its SHOULD_WAIT
+ * epfd is readable only for a later release, a slot freed by another
+ * thread (evfd: wake_loans), or a consumer's hang-up. */
+cm_status_t cm__sbuf_producer_event_fd(struct cm__hobj *obj, int announce, int *fd)
+{
+    struct cm__sbuf *b = (struct cm__sbuf *)obj;
+    cm_status_t st = CM_OK;
+    pthread_mutex_lock(&b->lock);
+    if (b->inert || b->epfd < 0) {
+        st = CM_ERR_BAD_STATE;
+    } else {
+        if (announce && !b->evloop) {
+            b->evloop = 1;
+            set_prod_waiting(b, 1);
+            SB_FENCE();
+        }
+        *fd = b->epfd;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return st;
 }
 
 static const struct cm__signal_ops buffer_signal_ops = {
@@ -454,6 +480,7 @@ static cm_status_t link_make(struct cm__sbuf *b, uint32_t c, int *prod_fd, int *
         l->prod->join_seq = p->join_seq;
         l->prod->index_base = b->own.index_base;
         l->prod->state = CM_SBUF_CTL_OPEN;
+        l->prod->prod_waiting = b->evloop ? 1u : 0u; /* the loop waits on it too */
         if (fcntl(*prod_fd, F_ADD_SEALS, SEAL_RO) != 0)
             st = CM_ERR_IO;
     }
@@ -742,7 +769,7 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
         slept = spun = 1;
         pthread_mutex_lock(&b->lock);
         b->sleepers--;
-        if (b->sleepers == 0)
+        if (b->sleepers == 0 && !b->evloop)
             set_prod_waiting(b, 0);
         /* A wake-up that changed nothing (another thread's, a hang-up not
          * yet handled) must not outlive the deadline. */

@@ -119,8 +119,33 @@ cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, in
  * touches no shared word and no byte). */
 static void waiting_clear(struct cm__sbuf_consumer *c)
 {
-    if (!c->moved && c->sleepers == 0 && c->owaiters == 0)
+    if (!c->moved && c->sleepers == 0 && c->owaiters == 0 && !c->evloop)
         SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+}
+
+/* The event loop sleeps on sock at any time, so the flag stays up from
+ * here on, fenced before the caller's first receive loads tail (Dekker,
+ * host/sbuf_wait.c): a publish after that load writes a byte. The bytes
+ * are drained by a receive that finds the ring empty (take, look), which
+ * then looks once more: after its SHOULD_WAIT, a readable socket means a
+ * publish (or the producer's death) since. */
+cm_status_t cm__sbuf_consumer_event_fd(struct cm__hobj *obj, int announce, int *fd)
+{
+    struct cm__sbuf_consumer *c = (struct cm__sbuf_consumer *)obj;
+    cm_status_t st = CM_OK;
+    pthread_mutex_lock(&c->lock);
+    if (c->moved) {
+        st = CM_ERR_BAD_HANDLE;
+    } else {
+        if (announce) {
+            c->evloop = 1;
+            SB_STORE_RLX(&c->cons->cons_waiting, 1u);
+            SB_FENCE();
+        }
+        *fd = c->sock;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return st;
 }
 
 /* One receive attempt, under the lock. cap: the largest length accepted

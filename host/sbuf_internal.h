@@ -101,6 +101,12 @@ struct cm__sbuf {
     int evfd;                      /* wakes this process's sleeping loans when
                                       another of its threads frees a slot */
     uint32_t sleepers;             /* loans asleep on epfd (under lock) */
+    /* cm_host_object_fd gave epfd to an event loop (under lock; never
+     * cleared): prod_waiting stays up at every consumer, also ones that
+     * join later, and evfd is written whenever a slot frees, so the loop
+     * is a sleeping loan that never leaves; a loan that finds no slot
+     * drains before its last look (try_loan, look). */
+    int evloop;
     struct cm__sbuf_spin spin;     /* adaptive spin of a BLOCK loan (under lock) */
     pid_t owner;                   /* the creating process */
     int inert;                     /* a forked child's copy: no producer role */
@@ -126,6 +132,10 @@ struct cm__sbuf_consumer {
     struct cm__sbuf_spin spin;     /* adaptive spin (under lock) */
     uint32_t sleepers;             /* receives asleep on sock (under lock) */
     uint32_t owaiters;             /* object waits armed on sock (under lock) */
+    /* cm_host_object_fd gave sock to an event loop (under lock; never
+     * cleared): cons_waiting stays up, so every publish writes a wake-up
+     * byte, and a receive that finds nothing drains them (take's look). */
+    int evloop;
     /* Sent over a channel (under lock): its state is the receiver's now;
      * a thread still inside a call through the old handle gets BAD_HANDLE
      * and must not move it. */
@@ -242,6 +252,15 @@ cm_status_t cm__sbuf_map_producer(int fd, uint64_t size, void **out);
 cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, int data_fd,
                                    int prod_fd, int cons_fd, int sock,
                                    struct cm__sbuf_consumer **out);
+/* cm_host_object_fd for a producer: gives epfd and, with `announce`
+ * (WRITABLE asked), makes the event loop a sleeper for good (evloop).
+ * Errors: BAD_STATE (a forked child's inert copy). */
+cm_status_t cm__sbuf_producer_event_fd(struct cm__hobj *obj, int announce, int *fd);
+/* cm_host_object_fd for a consumer: gives its socket and, with
+ * `announce` (READABLE or PEER_CLOSED asked), keeps cons_waiting up for
+ * good (the event loop is a sleeper that never leaves).
+ * Errors: BAD_HANDLE (sent away meanwhile). */
+cm_status_t cm__sbuf_consumer_event_fd(struct cm__hobj *obj, int announce, int *fd);
 void cm__sbuf_consumer_info(struct cm__sbuf_consumer *c, cm_sbuf_info_t *info);
 
 /* Sending consumer obj over a channel: releases what it holds (its

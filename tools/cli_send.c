@@ -20,7 +20,7 @@
  * cm_host_connect reports as NOT_FOUND; a full queue is SHOULD_WAIT. */
 static int not_there_yet(cm_status_t st)
 {
-    return st == CM_ERR_NOT_FOUND;
+    return st == CM_ERR_NOT_FOUND || st == CM_ERR_CONNECTION_REFUSED;
 }
 
 static void pause_ns(int64_t ns)

@@ -37,7 +37,8 @@ typedef int32_t cm_status_t;
     X(QUOTA_COMMIT,    -19, "committed-memory quota exhausted")                   \
     X(MEMORY_PRESSURE, -20, "global memory pressure: no frames available")        \
     X(PUBLISH_FAILED,  -21, "result handle could not be published to the caller") \
-    X(INTERNAL,        -22, "internal invariant violated (a capmem bug)")
+    X(INTERNAL,        -22, "internal invariant violated (a capmem bug)")          \
+    X(CONNECTION_REFUSED, -23, "nothing listens at that name (a stale socket file?)")
 
 enum {
 #define CM__STATUS_ENUM(name, value, msg) CM_ERR_##name = (value),

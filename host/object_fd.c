@@ -1,0 +1,79 @@
+/* cm_host_object_fd: an object's signals as an fd for an event loop
+ * (docs/integration.md).
+ *
+ * The fd is the object's own socket, whose poll(2) state is exactly what
+ * cm_object_wait_one sleeps on for that object (host/object.c): a channel's
+ * POLLIN (a record queued, or the hang-up), POLLOUT, POLLRDHUP; a
+ * listener's POLLIN. Those are level-triggered facts of the kernel's socket
+ * state, so a caller that drains until SHOULD_WAIT and then waits loses no
+ * wake-up. A SharedBuffer consumer's producer writes a wake-up byte only
+ * while a sleeper has announced itself (host/sbuf_wait.c): the event loop
+ * is announced for good (cm__sbuf_consumer_event_fd), and a receive that
+ * finds nothing drains the bytes before its last look. A producer's fd is
+ * its epoll set of the consumers' sockets and its eventfd, announced the
+ * same way (cm__sbuf_producer_event_fd). */
+#include <poll.h>
+
+#include <capmem/host.h>
+#include "internal.h"
+#include "sbuf_internal.h"
+#include "status_detail.h"
+
+int cm__listener_fd(struct cm__hobj *obj); /* host/listener.c */
+
+cm_status_t cm_host_object_fd(cm_handle_t handle, cm_signals_t signals, int *fd,
+                              uint32_t *events)
+{
+    struct cm__hobj *obj;
+    cm__detail_clear();
+    if (fd == NULL || events == NULL || signals == 0 || (signals & ~CM_SIGNALS_ALL) != 0)
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "cm_host_object_fd: %s",
+                              fd == NULL || events == NULL ? "fd or events is NULL"
+                              : signals == 0 ? "signals is 0"
+                                             : "signals has bits outside CM_SIGNALS_ALL");
+    cm_status_t st = cm__handle_get(handle, CM_OBJ_NONE, 0, &obj, NULL);
+    if (st != CM_OK)
+        return st;
+    uint32_t ev = 0;
+    switch (obj->type) {
+    case CM_OBJ_CHANNEL:
+        *fd = ((struct cm__channel *)obj)->fd;
+        if (signals & CM_SIGNAL_READABLE)
+            ev |= POLLIN;
+        if (signals & CM_SIGNAL_WRITABLE)
+            ev |= POLLOUT;
+        if (signals & CM_SIGNAL_PEER_CLOSED)
+            ev |= POLLRDHUP;
+        break;
+    case CM_OBJ_LISTENER:
+        *fd = cm__listener_fd(obj);
+        if (signals & CM_SIGNAL_READABLE)
+            ev |= POLLIN; /* a listener asserts nothing else */
+        break;
+    case CM_OBJ_SBUF_CONSUMER:
+        /* READABLE and PEER_CLOSED both arrive as POLLIN (a wake-up byte,
+         * or the hang-up of the producer's end); it asserts nothing else. */
+        if (signals & (CM_SIGNAL_READABLE | CM_SIGNAL_PEER_CLOSED))
+            ev |= POLLIN;
+        st = cm__sbuf_consumer_event_fd(obj, ev != 0, fd);
+        break;
+    case CM_OBJ_SBUF:
+        /* WRITABLE arrives as POLLIN on the epoll set of the consumers'
+         * sockets and the eventfd; a producer asserts nothing else. */
+        if (signals & CM_SIGNAL_WRITABLE)
+            ev |= POLLIN;
+        st = cm__sbuf_producer_event_fd(obj, ev != 0, fd);
+        if (st != CM_OK)
+            cm__detail_set(st, "cm_host_object_fd: a forked child's copy of a SharedBuffer "
+                           "has no producer role");
+        break;
+    default:
+        st = cm__detail_set(CM_ERR_WRONG_TYPE, "cm_host_object_fd: object type %u has no "
+                            "signals", obj->type);
+        break;
+    }
+    if (st == CM_OK)
+        *events = ev;
+    cm__hobj_put(obj);
+    return st;
+}
