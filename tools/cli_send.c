@@ -17,7 +17,7 @@
 
 /* Statuses that mean "no receiver there yet": nothing at the path, or a
  * socket nobody listens on yet (recv binds the file, then listens), which
- * cm_host_connect reports as NOT_FOUND; a full queue is SHOULD_WAIT. */
+ * cm_host_connect reports as CONNECTION_REFUSED; a full queue is SHOULD_WAIT. */
 static int not_there_yet(cm_status_t st)
 {
     return st == CM_ERR_NOT_FOUND || st == CM_ERR_CONNECTION_REFUSED;
