@@ -19,4 +19,20 @@ cm_status_t cm__detail_set(cm_status_t status, const char *fmt, ...)
 
 void cm__detail_clear(void);
 
+/* The first statement of every public host function that returns a
+ * cm_status_t (tests/host/status_detail_entry.sh checks each exported one):
+ * a detail describes the call that set it and nothing later. Internal
+ * helpers never clear, so that a failure deep in a call keeps its detail
+ * up to the public return; a public function never calls another public
+ * one (it would clear its own detail): internal code uses cm__ versions. */
+#define CM__ENTRY() cm__detail_clear()
+
+/* The kernel itself records nothing (its callers are other processes; the
+ * status crosses the syscall boundary alone): core rules compiled into it
+ * keep their detail calls, which cost nothing there. */
+#ifdef CM__KERNEL
+#define cm__detail_set(status, ...) (status)
+#define cm__detail_clear() ((void)0)
+#endif
+
 #endif

@@ -1,6 +1,7 @@
 /* Address-space region rules. See vmar_rules.h for the model and V1..V6. */
 #include <capmem/limits.h>
 
+#include "limits_info.h"
 #include "vmar_rules.h"
 
 #define PAGE_MASK ((uint64_t)CM_PAGE_SIZE - 1u)
@@ -50,7 +51,7 @@ cm_status_t cm__vmar_map_check_args(uint64_t vmar_off, uint64_t vmo_off, uint64_
         return CM_ERR_INVALID_ARGS;
     if (!aligned(vmar_off) || !aligned(vmo_off) || len == 0 || !aligned(len))
         return CM_ERR_INVALID_ARGS;
-    if (len > CM_VMO_MAX_SIZE)
+    if (len > CM__VMO_MAX_SIZE)
         return CM_ERR_OUT_OF_RANGE;
     *vmar_need = CM_RIGHT_MAP | prot_rights(flags);
     *vmo_need = CM_RIGHT_MAP | (prot_rights(flags) & (CM_RIGHT_READ | CM_RIGHT_WRITE));

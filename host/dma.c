@@ -93,6 +93,7 @@
 #include "dma_own.h"
 #include "internal.h"
 #include "dma_internal.h"
+#include "status_detail.h"
 
 /* Fallback direct-I/O alignment when the kernel does not report one: the
  * largest logical block size in common use (4Kn disks). */
@@ -845,6 +846,7 @@ static cm_status_t pool_build(struct dma_pool *p, const cm_dma_pool_config_t *co
 
 cm_status_t cm_dma_pool_create(const cm_dma_pool_config_t *config, cm_handle_t *pool)
 {
+    CM__ENTRY();
     if (config == NULL || pool == NULL)
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = config_ok(config);
@@ -1006,6 +1008,7 @@ static cm_status_t precheck(cm_handle_t pool)
 
 cm_status_t cm_dma_pool_attach(cm_handle_t pool, const char *device, uint32_t flags)
 {
+    CM__ENTRY();
     if (device == NULL || !flags_ok(flags))
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = precheck(pool);
@@ -1043,6 +1046,7 @@ cm_status_t cm_dma_pool_attach(cm_handle_t pool, const char *device, uint32_t fl
 
 cm_status_t cm_host_dma_attach_fd(cm_handle_t pool, int fd, uint32_t flags)
 {
+    CM__ENTRY();
     if (fd < 0 || !flags_ok(flags))
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = precheck(pool);
@@ -1071,6 +1075,7 @@ cm_status_t cm_host_dma_attach_fd(cm_handle_t pool, int fd, uint32_t flags)
 
 cm_status_t cm_dma_pool_get_info(cm_handle_t pool, cm_dma_pool_info_t *info)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;
@@ -1098,6 +1103,7 @@ cm_status_t cm_dma_pool_get_info(cm_handle_t pool, cm_dma_pool_info_t *info)
 
 cm_status_t cm_dma_buffer_acquire(cm_handle_t pool, cm_dma_buffer_t *buffer)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     if (buffer == NULL)
         return CM_ERR_INVALID_ARGS;
@@ -1134,6 +1140,7 @@ static cm_status_t cpu_buffer(struct dma_pool *p, cm_dma_buffer_t buffer, uint32
 cm_status_t cm_dma_buffer_map(cm_handle_t pool, cm_dma_buffer_t buffer, void **addr,
                               uint32_t *size)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     uint32_t slot;
     if (addr == NULL)
@@ -1185,6 +1192,7 @@ static cm_status_t copy(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_t offse
 cm_status_t cm_dma_buffer_read(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_t offset,
                                void *dst, uint32_t len)
 {
+    CM__ENTRY();
     if (dst == NULL && len > 0)
         return CM_ERR_INVALID_ARGS;
     static uint8_t none;
@@ -1194,6 +1202,7 @@ cm_status_t cm_dma_buffer_read(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_
 cm_status_t cm_dma_buffer_write(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_t offset,
                                 const void *src, uint32_t len)
 {
+    CM__ENTRY();
     if (src == NULL && len > 0)
         return CM_ERR_INVALID_ARGS;
     static const uint8_t none;
@@ -1206,6 +1215,7 @@ cm_status_t cm_dma_buffer_write(cm_handle_t pool, cm_dma_buffer_t buffer, uint32
  * possibly zeroed), and no client ever acquires an unscrubbed slot. */
 cm_status_t cm_dma_buffer_release(cm_handle_t pool, cm_dma_buffer_t buffer)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     uint32_t slot;
     cm_status_t st = get_pool(pool, CM_RIGHT_WRITE, &p);
@@ -1234,6 +1244,7 @@ out:
 cm_status_t cm_dma_buffer_detach_vmo(cm_handle_t pool, cm_dma_buffer_t buffer,
                                      cm_handle_t *vmo)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     struct dma_mem fresh = { -1, NULL, 1, 0 };
     struct cm__vmo *v = NULL;
@@ -1351,6 +1362,7 @@ static void submit_undo(struct dma_pool *p, struct io_uring_sqe *sqe, uint64_t f
 cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma_op_t *op,
                           cm_dma_fence_t *fence)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     uint32_t slot;
     uint64_t f;
@@ -1471,12 +1483,14 @@ static cm_status_t wait_fence(cm_handle_t pool, cm_dma_fence_t fence, int64_t ti
 cm_status_t cm_dma_fence_wait(cm_handle_t pool, cm_dma_fence_t fence, int64_t timeout_ns,
                               cm_dma_completion_t *completion)
 {
+    CM__ENTRY();
     return wait_fence(pool, fence, timeout_ns, completion);
 }
 
 cm_status_t cm_dma_fence_poll(cm_handle_t pool, cm_dma_fence_t fence,
                               cm_dma_completion_t *completion)
 {
+    CM__ENTRY();
     cm_status_t st = wait_fence(pool, fence, 0, completion);
     return st == CM_ERR_TIMED_OUT ? CM_ERR_SHOULD_WAIT : st;
 }
@@ -1493,6 +1507,7 @@ uint32_t cm_host_dma_quarantined(void)
  * reaped here, on its own eventfd, to the same deadline. */
 cm_status_t cm_host_dma_quarantine_wait(int64_t timeout_ns)
 {
+    CM__ENTRY();
     uint64_t deadline;
     cm_status_t st = cm__deadline_from_timeout(now_ns(), timeout_ns, &deadline);
     if (st != CM_OK)

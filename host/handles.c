@@ -39,6 +39,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,7 @@
 #include "rights.h"
 #include "internal.h"
 #include "validate.h"
+#include "status_detail.h"
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cm_htab_entry table_entries[CM_MAX_HANDLES];
@@ -293,7 +295,7 @@ static struct cm__wake *wake_new_locked(cm_status_t *st)
     }
     k->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (k->fd < 0) {
-        *st = cm__status_from_errno(errno);
+        *st = cm__errno_detail("eventfd", errno);
         free(k);
         return NULL;
     }
@@ -353,7 +355,7 @@ cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, shor
         if (atomic_load(&obj->dead))
             return CM_ERR_BAD_HANDLE;
         if (r < 0)
-            return cm__status_from_errno(errno);
+            return cm__errno_detail("poll", errno);
         if (r > 0) {
             *revents = p0.revents;
             return CM_OK;
@@ -430,7 +432,7 @@ cm_status_t cm__waitset_sleep(struct cm__waitset *ws, struct pollfd *fds, uint64
             return CM_ERR_BAD_HANDLE;
     }
     if (r < 0)
-        return errno == EINTR ? CM_OK : cm__status_from_errno(errno);
+        return errno == EINTR ? CM_OK : cm__errno_detail("poll", errno);
     if (r == 0 && cm__deadline_passed(deadline, cm__now_ns()))
         return CM_ERR_TIMED_OUT;
     return CM_OK;
@@ -521,6 +523,12 @@ cm_status_t cm__handle_take(cm_handle_t h, struct cm__hobj **obj, cm_rights_t *r
 
 cm_status_t cm_handle_close(cm_handle_t handle)
 {
+    CM__ENTRY();
+    return cm__handle_close(handle);
+}
+
+cm_status_t cm__handle_close(cm_handle_t handle)
+{
     struct cm_htab_entry removed;
     int last = 0;
     if (handle == CM_HANDLE_INVALID)
@@ -544,6 +552,7 @@ cm_status_t cm_handle_close(cm_handle_t handle)
 
 cm_status_t cm_handle_duplicate(cm_handle_t handle, cm_rights_t rights, cm_handle_t *out)
 {
+    CM__ENTRY();
     struct cm__hobj *obj;
     cm_rights_t have, derived;
     cm_status_t st = cm__handle_derive_check_args(out != NULL, rights);
@@ -562,6 +571,7 @@ cm_status_t cm_handle_duplicate(cm_handle_t handle, cm_rights_t rights, cm_handl
 
 cm_status_t cm_handle_replace(cm_handle_t handle, cm_rights_t rights, cm_handle_t *out)
 {
+    CM__ENTRY();
     struct cm_htab_entry *e;
     cm_rights_t derived;
     cm_status_t st = cm__handle_derive_check_args(out != NULL, rights);
@@ -589,6 +599,7 @@ cm_status_t cm_handle_replace(cm_handle_t handle, cm_rights_t rights, cm_handle_
 
 cm_status_t cm_handle_get_info(cm_handle_t handle, cm_handle_info_t *info)
 {
+    CM__ENTRY();
     struct cm__hobj *obj;
     cm_rights_t rights;
     if (info == NULL)
@@ -608,6 +619,15 @@ uint32_t cm_host_live_handles(void)
     uint32_t n = t->live;
     pthread_mutex_unlock(&table_lock);
     return n;
+}
+
+cm_status_t cm__errno_detail(const char *call, int err)
+{
+    const char *name = strerrorname_np(err);
+    const char *desc = strerrordesc_np(err);
+    return cm__detail_set(cm__status_from_errno(err), "%s failed: %s (%s)", call,
+                          name != NULL ? name : "unknown errno",
+                          desc != NULL ? desc : "no description");
 }
 
 cm_status_t cm__status_from_errno(int err)

@@ -31,6 +31,7 @@
 #include "deadline.h"
 #include "rights.h"
 #include "sbuf_internal.h"
+#include "status_detail.h"
 
 #define SEAL_RO (F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
 #define SEAL_SIZE (F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
@@ -370,6 +371,7 @@ static const struct cm__signal_ops buffer_signal_ops = {
 
 cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
 {
+    CM__ENTRY();
     struct cm_sbuf_layout lay;
     cm_status_t st = cm__sbuf_config_check(config, buffer != NULL);
     if (st != CM_OK)
@@ -493,6 +495,7 @@ static cm_status_t link_make(struct cm__sbuf *b, uint32_t c, int *prod_fd, int *
 cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
                                     cm_handle_t *consumer)
 {
+    CM__ENTRY();
     if (consumer == NULL ||
         cm__rights_derive(CM_SBUF_CONSUMER_DEFAULT_RIGHTS, rights, &rights) != CM_OK)
         return CM_ERR_INVALID_ARGS;
@@ -668,6 +671,7 @@ static uint32_t spin_releases(const struct spin_watch *w, uint32_t budget)
 cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
                          cm_sbuf_loan_t *loan)
 {
+    CM__ENTRY();
     uint64_t deadline;
     cm_status_t st = cm__sbuf_loan_check_args(loan != NULL, flags);
     if (st != CM_OK)
@@ -767,6 +771,7 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
 
 cm_status_t cm_sbuf_publish(cm_handle_t buffer, uint64_t loan_id, uint32_t len, uint64_t *seq)
 {
+    CM__ENTRY();
     struct cm__sbuf *b;
     cm_status_t st = get_producer(buffer, &b);
     if (st != CM_OK)
@@ -810,6 +815,7 @@ cm_status_t cm_sbuf_publish(cm_handle_t buffer, uint64_t loan_id, uint32_t len, 
 
 cm_status_t cm_sbuf_cancel(cm_handle_t buffer, uint64_t loan_id)
 {
+    CM__ENTRY();
     struct cm__sbuf *b;
     cm_status_t st = get_producer(buffer, &b);
     if (st != CM_OK)
@@ -856,6 +862,7 @@ static void producer_info(struct cm__sbuf *b, cm_sbuf_info_t *info)
 
 cm_status_t cm_sbuf_get_info(cm_handle_t handle, cm_sbuf_info_t *info)
 {
+    CM__ENTRY();
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;
     struct cm__hobj *obj;

@@ -26,6 +26,7 @@
 #include "internal.h"
 #include "mappings.h"
 #include "vmar_rules.h"
+#include "status_detail.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -152,6 +153,7 @@ static void vmar_last_handle(struct cm__hobj *obj)
 cm_status_t cm_vmar_reserve(void *hint, uint64_t len, uint32_t flags, cm_handle_t *out,
                             void **base)
 {
+    CM__ENTRY();
     uint64_t h = (uint64_t)(uintptr_t)hint;
     cm_status_t st = cm__vmar_reserve_check_args(h, len, flags, out != NULL, base != NULL);
     if (st != CM_OK)
@@ -245,6 +247,7 @@ static int obj_writable(void *obj)
 cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
                         uint64_t vmo_offset, uint64_t len, uint32_t flags, void **addr)
 {
+    CM__ENTRY();
     cm_rights_t vneed, oneed, vrights, orights;
     struct vmar *r;
     struct cm__vmo *v;
@@ -265,7 +268,7 @@ cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
     struct stat sb;
     uint64_t id;
     if (fstat(v->fd, &sb) != 0) {
-        st = cm__status_from_errno(errno);
+        st = cm__errno_detail("fstat", errno);
         goto out;
     }
     uint64_t size = v->is_file ? v->file_len : (uint64_t)sb.st_size;
@@ -355,7 +358,7 @@ static cm_status_t unmap_common(cm_handle_t vmar, int match, cm_handle_t vmo, vo
         cm__map_table_hold();
         st = cm__map_vmar_cut_locked(a, len, 0);
         if (st == CM_OK && put_back(a, len) != 0)
-            st = cm__status_from_errno(errno);
+            st = cm__errno_detail("mmap(PROT_NONE) over the unmapped range", errno);
         if (st == CM_OK)
             (void)cm__map_vmar_cut_locked(a, len, 1);
         cm__map_table_release();
@@ -370,16 +373,19 @@ static cm_status_t unmap_common(cm_handle_t vmar, int match, cm_handle_t vmo, vo
 
 cm_status_t cm_vmar_unmap(cm_handle_t vmar, void *addr, uint64_t len)
 {
+    CM__ENTRY();
     return unmap_common(vmar, 0, CM_HANDLE_INVALID, addr, len);
 }
 
 cm_status_t cm_vmar_unmap_vmo(cm_handle_t vmar, cm_handle_t vmo, void *addr, uint64_t len)
 {
+    CM__ENTRY();
     return unmap_common(vmar, 1, vmo, addr, len);
 }
 
 cm_status_t cm_vmar_protect(cm_handle_t vmar, void *addr, uint64_t len, uint32_t flags)
 {
+    CM__ENTRY();
     uint64_t a = (uint64_t)(uintptr_t)addr;
     cm_rights_t need;
     struct vmar *r;
@@ -396,7 +402,7 @@ cm_status_t cm_vmar_protect(cm_handle_t vmar, void *addr, uint64_t len, uint32_t
         int prot = ((flags & CM_MAP_READ) ? PROT_READ : 0) |
                    ((flags & CM_MAP_WRITE) ? PROT_WRITE : 0);
         if (mprotect(addr, len, prot) != 0)
-            st = cm__status_from_errno(errno);
+            st = cm__errno_detail("mprotect", errno);
         else
             cm__vmar_protect_commit(&r->core, a, len, flags);
     }
@@ -407,6 +413,7 @@ cm_status_t cm_vmar_protect(cm_handle_t vmar, void *addr, uint64_t len, uint32_t
 
 cm_status_t cm_vmar_get_info(cm_handle_t vmar, cm_vmar_info_t *info)
 {
+    CM__ENTRY();
     struct vmar *r;
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;
@@ -441,6 +448,7 @@ static uint64_t aspace_generation(void)
 
 cm_status_t cm_mapping_get_info(const void *addr, cm_mapping_info_t *info)
 {
+    CM__ENTRY();
     uint64_t a = (uint64_t)(uintptr_t)addr;
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;

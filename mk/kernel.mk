@@ -20,7 +20,9 @@ KCOMMON    := -std=gnu11 -O2 -g $(WARN) $(KARCH) -ffreestanding -nostdlib \
 # abi/ is the kernel/user boundary (syscall numbers and structures) and lib/
 # the freestanding string and format code; both sides compile them, and the
 # user side sees nothing else of kernel/ (no -Ikernel/...).
-KERNEL_CFLAGS := $(KCOMMON) -Ikernel/include -Ikernel/object
+# CM__KERNEL: core rules built for the kernel itself (core/status_detail.h,
+# core/target_limits.h); the user runtime is not the kernel.
+KERNEL_CFLAGS := $(KCOMMON) -DCM__KERNEL -Ikernel/include -Ikernel/object
 USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps
 
 KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
@@ -37,7 +39,7 @@ KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 
 USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma_unsupported.c user/vmar.c user/platform_kernel.c \
                 user/sbuf.c core/sbuf_cons.c core/sbuf_ring.c core/deadline.c \
-                lib/fmt.c lib/string.c core/status.c core/status_detail.c core/sha256.c core/ledger.c
+                lib/fmt.c lib/string.c core/status.c core/status_detail.c core/limits_info.c core/sha256.c core/ledger.c
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
 
 # Programs embedded in the kernel (kernel/images.S lists the same names).
