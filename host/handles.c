@@ -472,6 +472,32 @@ cm_status_t cm__handle_install(struct cm__hobj *obj, cm_rights_t rights, cm_hand
     return st;
 }
 
+static const char *type_name(uint32_t type)
+{
+    static const char *const names[] = { "none", "VMO", "channel", "listener", "DMA pool",
+                                         "MMIO region", "VMAR", "SharedBuffer",
+                                         "SharedBuffer consumer", "process" };
+    return type < sizeof names / sizeof names[0] ? names[type] : "unknown object";
+}
+
+/* Names what a looked-up handle lacked: the type it names, or the rights
+ * it misses (by name, so that the fix is plain). */
+static cm_status_t lookup_detail(cm_status_t st, cm_handle_t h, uint32_t want_type,
+                                 uint32_t has_type, cm_rights_t need, cm_rights_t has)
+{
+    if (st == CM_ERR_WRONG_TYPE)
+        return cm__detail_set(st, "handle 0x%x names a %s, not a %s", h, type_name(has_type),
+                              type_name(want_type));
+    cm_rights_t miss = need & ~has;
+    return cm__detail_set(st, "handle 0x%x lacks %s%s%s%s%s%s(has 0x%x, needs 0x%x)", h,
+                          miss & CM_RIGHT_READ ? "CM_RIGHT_READ " : "",
+                          miss & CM_RIGHT_WRITE ? "CM_RIGHT_WRITE " : "",
+                          miss & CM_RIGHT_MAP ? "CM_RIGHT_MAP " : "",
+                          miss & CM_RIGHT_DUPLICATE ? "CM_RIGHT_DUPLICATE " : "",
+                          miss & CM_RIGHT_TRANSFER ? "CM_RIGHT_TRANSFER " : "",
+                          miss & CM_RIGHT_SIGNAL ? "CM_RIGHT_SIGNAL " : "", has, need);
+}
+
 cm_status_t cm__handle_get(cm_handle_t h, uint32_t type, cm_rights_t need,
                            struct cm__hobj **obj, cm_rights_t *rights)
 {
@@ -483,8 +509,16 @@ cm_status_t cm__handle_get(cm_handle_t h, uint32_t type, cm_rights_t need,
         cm__hobj_ref(*obj);
         if (rights != NULL)
             *rights = e->rights;
+    } else if (st != CM_ERR_BAD_HANDLE && cm__htab_lookup(t, h, CM_OBJ_NONE, 0, &e) == CM_OK) {
+        uint32_t has_type = e->type;
+        cm_rights_t has = e->rights;
+        pthread_mutex_unlock(&table_lock);
+        return lookup_detail(st, h, type, has_type, need, has);
     }
     pthread_mutex_unlock(&table_lock);
+    if (st == CM_ERR_BAD_HANDLE)
+        return cm__detail_set(st, "handle 0x%x is not live in this process (never issued, "
+                              "closed, or moved by a send)", h);
     return st;
 }
 
