@@ -77,8 +77,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 static int fail(const char *role, const char *what, cm_status_t st)
 {
-    printf("dma: %s: %s failed: %s (%s)\n", role, what, cm_status_name(st), cm_status_str(st));
-    return 1;
+    return app_fail("dma", role, what, st);
 }
 
 /* The reference: the same range read by the CPU through a file window VMO
@@ -125,7 +124,9 @@ static int dma_read(const struct options *o, const uint8_t want[32], cm_handle_t
         goto out;
     }
     if (st != CM_OK || (st = cm_dma_pool_get_info(pool, &info)) != CM_OK) {
-        fail(r, "attach", st);
+        char what[320];
+        snprintf(what, sizeof what, "attaching \"%s\"", o->device);
+        fail(r, what, st);
         goto out;
     }
     if ((info.flags & CM_DMA_INFO_DIRECT) == 0) {
@@ -210,7 +211,10 @@ static int producer(cm_handle_t peer, int argc, char **argv)
         goto out;
     }
     if ((st = plain_read_hash(&o, want)) != CM_OK) {
-        fail(r, "plain read of the device", st);
+        char what[320];
+        snprintf(what, sizeof what, "plain read of \"%s\" (offset %llu, %llu bytes)", o.device,
+                 (unsigned long long)o.offset, (unsigned long long)o.length);
+        fail(r, what, st);
         goto out;
     }
     if (dma_read(&o, want, &vmo) != 0)

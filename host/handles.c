@@ -555,10 +555,17 @@ cm_status_t cm__handle_take(cm_handle_t h, struct cm__hobj **obj, cm_rights_t *r
     return st;
 }
 
+/* The one public call that does not clear the status detail on entry
+ * (capmem/status.h): closing is the cleanup a program does between a
+ * failure and its report, and must not wipe the report. Its own failure
+ * replaces the detail. */
 cm_status_t cm_handle_close(cm_handle_t handle)
 {
-    CM__ENTRY();
-    return cm__handle_close(handle);
+    cm_status_t st = cm__handle_close(handle);
+    if (st == CM_ERR_BAD_HANDLE)
+        return cm__detail_set(st, "handle 0x%x is not live in this process (never issued, "
+                              "closed already, or moved by a send)", handle);
+    return st;
 }
 
 cm_status_t cm__handle_close(cm_handle_t handle)

@@ -77,6 +77,19 @@ static void test_failure_without_a_detail_does_not_show_an_older_one(void **stat
     cm_handle_close(v);
 }
 
+static void test_close_after_a_failure_keeps_the_detail(void **state)
+{
+    (void)state;
+    cm_handle_t v = new_vmo(PAGE);
+    void *p;
+    EXPECT(cm_vmo_map(v, 0, 0, CM_MAP_READ, &p), CM_ERR_INVALID_ARGS, "length 0");
+    /* The cleanup a program does before it reports the failure. */
+    assert_status(cm_handle_close(v), CM_OK);
+    assert_non_null(strstr(cm_status_detail(), "length 0"));
+    /* A close that fails says why, in place of the older detail. */
+    EXPECT(cm_handle_close(v), CM_ERR_BAD_HANDLE, "not live");
+}
+
 struct other_thread {
     char seen_at_start[256];
     char seen_after_own_failure[256];
@@ -345,6 +358,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         LEAK_TEST(test_detail_is_empty_after_a_successful_call),
         LEAK_TEST(test_failure_without_a_detail_does_not_show_an_older_one),
+        LEAK_TEST(test_close_after_a_failure_keeps_the_detail),
         LEAK_TEST(test_detail_is_per_thread),
         LEAK_TEST(test_long_detail_is_truncated_and_terminated),
         LEAK_TEST(test_sending_read_only_unsealed_vmo_says_to_seal),
