@@ -27,10 +27,12 @@ void cm__detail_clear(void);
  * one (it would clear its own detail): internal code uses cm__ versions. */
 #define CM__ENTRY() cm__detail_clear()
 
-/* The kernel itself records nothing (its callers are other processes; the
- * status crosses the syscall boundary alone): core rules compiled into it
- * keep their detail calls, which cost nothing there. */
-#ifdef CM__KERNEL
+/* The kernel target records nothing: the kernel's callers are other
+ * processes and only the status crosses the syscall boundary (CM__KERNEL),
+ * and its user runtime (CM__NO_DETAIL) does not record the few checks it
+ * makes itself, so that cm_status_detail() there is always "" rather than
+ * sometimes stale. Core rules keep their detail calls, which cost nothing. */
+#if defined(CM__KERNEL) || defined(CM__NO_DETAIL)
 #define cm__detail_set(status, ...) (status)
 #define cm__detail_clear() ((void)0)
 #endif

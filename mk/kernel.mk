@@ -23,7 +23,8 @@ KCOMMON    := -std=gnu11 -O2 -g $(WARN) $(KARCH) -ffreestanding -nostdlib \
 # CM__KERNEL: core rules built for the kernel itself (core/status_detail.h,
 # core/target_limits.h); the user runtime is not the kernel.
 KERNEL_CFLAGS := $(KCOMMON) -DCM__KERNEL -Ikernel/include -Ikernel/object
-USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps
+# CM__NO_DETAIL: the user runtime records no status detail (core/status_detail.h).
+USER_CFLAGS   := $(KCOMMON) -DCM__NO_DETAIL -Iuser/include -Iuser -Iapps
 
 KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
                kernel/entry.S kernel/trapvec.S \
