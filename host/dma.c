@@ -217,7 +217,8 @@ static cm_status_t cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock,
 
 static cm_status_t status_from_errno(int err)
 {
-    return err == ENOMEM ? CM_ERR_NO_MEMORY : cm__status_from_errno(err);
+    cm_status_t st = cm__errno_detail("io_uring/mmap", err);
+    return err == ENOMEM ? CM_ERR_NO_MEMORY : st;
 }
 
 /* madvise(MADV_DONTFORK): a forked child gets no view of this range (and
@@ -296,9 +297,14 @@ static cm_status_t ring_register(struct dma_pool *p, uint32_t slot, const struct
     __u64 tag = 0;
     int e = fault(CM__DMA_SITE_REGISTER);
     int r = e != 0 ? -e : io_uring_register_buffers_update_tag(&p->ring, slot, &iov, &tag, 1);
+    if (r == -ENOMEM)
+        return cm__detail_set(CM_ERR_NO_RESOURCES, "io_uring_register_buffers_update: ENOMEM "
+                              "(pinned pages above RLIMIT_MEMLOCK? raise it: ulimit -l)");
     if (r < 0)
-        return r == -ENOMEM ? CM_ERR_NO_RESOURCES : status_from_errno(-r);
-    return r == 1 ? CM_OK : CM_ERR_IO;
+        return status_from_errno(-r);
+    return r == 1 ? CM_OK
+                  : cm__detail_set(CM_ERR_IO, "io_uring_register_buffers_update registered "
+                                   "%d buffers, not 1", r);
 }
 
 /* The slot's current memory is what the device will use. */
@@ -746,11 +752,15 @@ static cm_status_t ring_status(int r)
     switch (-r) {
     case ENOSYS:
     case EPERM: /* io_uring disabled by sysctl or seccomp */
-        return CM_ERR_UNSUPPORTED;
+        return cm__detail_set(CM_ERR_UNSUPPORTED, "io_uring_setup: %s: io_uring is disabled "
+                              "here (kernel.io_uring_disabled, seccomp) or missing",
+                              cm__errname(-r));
     case ENOMEM: /* also RLIMIT_MEMLOCK for pinned buffers */
     case EMFILE:
     case ENFILE:
-        return CM_ERR_NO_RESOURCES;
+        return cm__detail_set(CM_ERR_NO_RESOURCES, "io_uring_setup: %s (%s)%s",
+                              cm__errname(-r), cm__errdesc(-r),
+                              -r == ENOMEM ? "; RLIMIT_MEMLOCK may be too low (ulimit -l)" : "");
     default:
         return status_from_errno(-r);
     }
@@ -768,15 +778,21 @@ static cm_status_t config_ok(const cm_dma_pool_config_t *c)
 {
     const uint32_t guard = CM_DMA_POOL_CPU_GUARD | CM_DMA_POOL_NO_CPU_GUARD;
     if ((c->options & ~guard) != 0 || (c->options & guard) == guard)
-        return CM_ERR_INVALID_ARGS; /* unknown, or both guard and no guard */
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "options 0x%x: unknown bits, or both "
+                              "CM_DMA_POOL_CPU_GUARD and CM_DMA_POOL_NO_CPU_GUARD", c->options);
     if (c->buffer_count == 0 || c->buffer_count > CM_DMA_MAX_BUFFERS)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "buffer_count %u: 1 to CM_DMA_MAX_BUFFERS "
+                              "(%u)", c->buffer_count, CM_DMA_MAX_BUFFERS);
     if (c->buffer_size == 0 || c->buffer_size > CM_DMA_MAX_BUFFER_SIZE ||
         c->buffer_size % CM_PAGE_SIZE != 0)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "buffer_size %u: a multiple of CM_PAGE_SIZE "
+                              "(%u) from 1 page to CM_DMA_MAX_BUFFER_SIZE (%u bytes)",
+                              c->buffer_size, CM_PAGE_SIZE, CM_DMA_MAX_BUFFER_SIZE);
     if (c->max_in_flight == 0 || c->max_in_flight > CM_DMA_MAX_IN_FLIGHT ||
         c->max_in_flight > c->buffer_count)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "max_in_flight %u: 1 to buffer_count (%u) "
+                              "and CM_DMA_MAX_IN_FLIGHT (%u)", c->max_in_flight,
+                              c->buffer_count, CM_DMA_MAX_IN_FLIGHT);
     return CM_OK;
 }
 
@@ -937,18 +953,21 @@ static cm_status_t probe_direct(int fd, uint32_t *block, uint64_t *size)
         return CM_OK;
     }
     if (!S_ISREG(sb.st_mode))
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "not a block device or regular file");
     /* tmpfs accepts O_DIRECT since Linux 6.6 but has no device behind it:
      * the "DMA" would be a memcpy. Refuse rather than fake the device. */
     if (memory_fs(fd))
-        return CM_ERR_UNSUPPORTED;
+        return cm__detail_set(CM_ERR_UNSUPPORTED, "the file is on a memory filesystem (tmpfs, "
+                              "ramfs): no device would do the DMA");
     uint32_t align = DMA_DEFAULT_BLOCK;
 #ifdef STATX_DIOALIGN
     struct statx sx;
     if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
         (sx.stx_mask & STATX_DIOALIGN) != 0) {
         if (sx.stx_dio_offset_align == 0)
-            return CM_ERR_UNSUPPORTED; /* the filesystem says: no direct I/O */
+            return cm__detail_set(CM_ERR_UNSUPPORTED, /* the filesystem says so */
+                                  "the filesystem does not support direct I/O (statx "
+                                  "STATX_DIOALIGN offset alignment 0)");
         align = sx.stx_dio_offset_align > sx.stx_dio_mem_align ? sx.stx_dio_offset_align
                                                                 : sx.stx_dio_mem_align;
     }
@@ -956,7 +975,8 @@ static cm_status_t probe_direct(int fd, uint32_t *block, uint64_t *size)
     /* Buffers are page aligned, so any alignment up to a page is met by the
      * memory side; a larger one cannot be, by construction of the pool. */
     if (align > CM_PAGE_SIZE || (align & (align - 1)) != 0)
-        return CM_ERR_UNSUPPORTED;
+        return cm__detail_set(CM_ERR_UNSUPPORTED, "direct I/O alignment %u is not a power of "
+                              "two up to CM_PAGE_SIZE (%u)", align, CM_PAGE_SIZE);
     *block = align;
     *size = (uint64_t)sb.st_size;
     return CM_OK;
@@ -1117,7 +1137,8 @@ cm_status_t cm_dma_buffer_acquire(cm_handle_t pool, cm_dma_buffer_t *buffer)
     while (slot < p->own.count && p->slots[slot].state != CM_DMA_FREE)
         slot++;
     if (slot == p->own.count) {
-        st = CM_ERR_NO_RESOURCES;
+        st = cm__detail_set(CM_ERR_NO_RESOURCES, "every one of the pool's %u buffers is "
+                            "acquired, in flight or quarantined: release one", p->own.count);
     } else if ((st = open_cpu(p, slot)) == CM_OK) {
         uint32_t got;
         st = cm__dma_own_acquire(&p->own, buffer, &got);
@@ -1380,7 +1401,7 @@ cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma
         goto out;
     struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
     if (sqe == NULL) {
-        st = CM_ERR_NO_RESOURCES;
+        st = cm__detail_set(CM_ERR_NO_RESOURCES, "the io_uring submission queue is full");
         goto out;
     }
     /* Take the memory away from the CPU before the device gets it. */
@@ -1402,9 +1423,11 @@ cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma
         st = CM_ERR_INTERNAL;
         goto out;
     }
-    if (submit_ring(p) < 0) {
+    int sr = submit_ring(p);
+    if (sr < 0) {
         submit_undo(p, sqe, f);
-        st = CM_ERR_IO;
+        st = cm__detail_set(CM_ERR_IO, "io_uring_submit failed: %s (%s)", cm__errname(-sr),
+                            cm__errdesc(-sr));
         goto out;
     }
     *fence = f;

@@ -662,13 +662,22 @@ uint32_t cm_host_live_handles(void)
     return n;
 }
 
-cm_status_t cm__errno_detail(const char *call, int err)
+const char *cm__errname(int err)
 {
     const char *name = strerrorname_np(err);
+    return name != NULL ? name : "unknown errno";
+}
+
+const char *cm__errdesc(int err)
+{
     const char *desc = strerrordesc_np(err);
+    return desc != NULL ? desc : "no description";
+}
+
+cm_status_t cm__errno_detail(const char *call, int err)
+{
     return cm__detail_set(cm__status_from_errno(err), "%s failed: %s (%s)", call,
-                          name != NULL ? name : "unknown errno",
-                          desc != NULL ? desc : "no description");
+                          cm__errname(err), cm__errdesc(err));
 }
 
 cm_status_t cm__status_from_errno(int err)

@@ -187,6 +187,10 @@ cm_status_t cm__status_from_errno(int err);
  * caller records that instead. */
 cm_status_t cm__errno_detail(const char *call, int err);
 
+/* "EMFILE" / "Too many open files" for err, never NULL (for details). */
+const char *cm__errname(int err);
+const char *cm__errdesc(int err);
+
 /* cm_handle_close without clearing the status detail: for library code that
  * closes handles on a failure path after recording why (CM__ENTRY). */
 cm_status_t cm__handle_close(cm_handle_t handle);

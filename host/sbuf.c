@@ -36,6 +36,16 @@
 #define SEAL_RO (F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
 #define SEAL_SIZE (F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
 
+
+/* A failed call that makes an fd: out of fds (EMFILE, ENFILE) is the
+ * process's limit, anything else memory; the detail names the call. */
+static cm_status_t fd_fail(const char *call, int err)
+{
+    cm_status_t st = err == EMFILE || err == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+    return cm__detail_set(st, "%s failed: %s (%s)%s", call, cm__errname(err), cm__errdesc(err),
+                          st == CM_ERR_NO_RESOURCES ? "; raise RLIMIT_NOFILE (ulimit -n)" : "");
+}
+
 static struct cm_sbuf_slot *slots_of(struct cm__sbuf *b)
 {
     return (struct cm_sbuf_slot *)(b + 1);
@@ -416,13 +426,13 @@ cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
     if (st == CM_OK) {
         b->epfd = epoll_create1(EPOLL_CLOEXEC);
         if (b->epfd < 0)
-            st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+            st = fd_fail("epoll_create1", errno);
     }
     if (st == CM_OK) {
         b->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = CM_SBUF_MAX_CONSUMERS };
         if (b->evfd < 0)
-            st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+            st = fd_fail("eventfd", errno);
         else if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, b->evfd, &ev) != 0)
             st = CM_ERR_NO_MEMORY;
     }
@@ -480,7 +490,7 @@ static cm_status_t link_make(struct cm__sbuf *b, uint32_t c, int *prod_fd, int *
     }
     if (st == CM_OK) {
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0) {
-            st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+            st = fd_fail("socketpair", errno);
         } else {
             l->sock = sv[0];
             *csock = sv[1];
@@ -516,12 +526,16 @@ cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
     uint32_t free_before = b->own.free;
     check_sockets(b, 0);
     wake_loans(b, free_before);
-    if ((st = cm__sbuf_own_join(&b->own, &c)) != CM_OK)
+    if ((st = cm__sbuf_own_join(&b->own, &c)) != CM_OK) {
+        if (st == CM_ERR_NO_RESOURCES)
+            cm__detail_set(st, "the buffer has its max_consumers (%u) consumers already: close "
+                           "one first", b->cfg.max_consumers);
         goto out;
+    }
     st = link_make(b, c, &prod_fd, &cons_fd, &csock);
     /* The consumer keeps its own copy of the data memfd, to travel with it. */
     if (st == CM_OK && (data_fd = fcntl(b->data_fd, F_DUPFD_CLOEXEC, 0)) < 0)
-        st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+        st = fd_fail("fcntl", errno);
     if (st == CM_OK)
         st = cm__sbuf_consumer_make(&b->cfg, c, data_fd, prod_fd, cons_fd, csock, &co);
     if (st == CM_OK) {

@@ -522,8 +522,8 @@ static cm_status_t open_regular(const char *path, int *fd_out, struct stat *st)
     struct stat before;
     if (stat(path, &before) != 0) {
         int err = errno;
-        return cm__detail_set(cm__status_from_errno(err), "stat(\"%s\") failed: %s (%s)", path, strerrorname_np(err),
-                              strerrordesc_np(err));
+        return cm__detail_set(cm__status_from_errno(err), "stat(\"%s\") failed: %s (%s)", path, cm__errname(err),
+                              cm__errdesc(err));
     }
     if (!S_ISREG(before.st_mode))
         return cm__detail_set(CM_ERR_INVALID_ARGS,
@@ -533,7 +533,7 @@ static cm_status_t open_regular(const char *path, int *fd_out, struct stat *st)
     if (fd < 0) {
         int err = errno;
         return cm__detail_set(cm__status_from_errno(err), "open(\"%s\", O_RDONLY) failed: %s (%s)", path,
-                              strerrorname_np(err), strerrordesc_np(err));
+                              cm__errname(err), cm__errdesc(err));
     }
     cm_status_t rc = CM_OK;
     int fl = fcntl(fd, F_GETFL);
