@@ -690,7 +690,22 @@ static void test_mapped_bytes_limit_bounds_reservation_mappings(void **s)
     assert_status(cm_vmo_create(CM_VMO_MAX_SIZE, CM_VMO_BASE_PAGES, &v), CM_OK);
     for (uint64_t left = CM_MAX_MAPPED_BYTES - rlen; left > 0; np++) {
         plen[np] = left < CM_VMO_MAX_SIZE ? left : CM_VMO_MAX_SIZE;
-        assert_status(cm_vmo_map(v, 0, plen[np], CM_MAP_READ, &plain[np]), CM_OK);
+        cm_status_t st = cm_vmo_map(v, 0, plen[np], CM_MAP_READ, &plain[np]);
+        if (st == CM_ERR_NO_MEMORY) {
+            /* The address space ran out before the limit (TSan's layout
+             * leaves about 1.5 TiB for mmap; a 39-bit-VA arm64 has 256 GiB):
+             * the bound cannot be reached here. A typed refusal, not a
+             * pass: skipped, with the reason. */
+            print_message("mmap of %llu bytes: %s; CM_MAX_MAPPED_BYTES unreachable here\n",
+                          (unsigned long long)plen[np], cm_status_detail());
+            while (np > 0) {
+                np--;
+                assert_status(cm_vmo_unmap(plain[np], plen[np]), CM_OK);
+            }
+            cm_handle_close(v);
+            skip();
+        }
+        assert_status(st, CM_OK);
         left -= plen[np];
     }
     assert_status(cm_vmar_reserve(NULL, rlen + P(2), 0, &r, &b), CM_OK);
