@@ -12,9 +12,11 @@ int cm__range_ok(uint64_t offset, uint64_t len, uint64_t size)
 cm_status_t cm__handle_derive_check_args(int out_ok, cm_rights_t want)
 {
     if (!out_ok)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "out is NULL");
     if (want != CM_RIGHTS_SAME && (want & ~CM_RIGHTS_ALL) != 0)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "unknown rights bits 0x%x (CM_RIGHTS_ALL is "
+                              "0x%x; CM_RIGHTS_SAME keeps the handle's)",
+                              (unsigned)(want & ~CM_RIGHTS_ALL), (unsigned)CM_RIGHTS_ALL);
     return CM_OK;
 }
 

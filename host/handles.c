@@ -603,6 +603,9 @@ cm_status_t cm_handle_duplicate(cm_handle_t handle, cm_rights_t rights, cm_handl
     if (st != CM_OK)
         return st;
     st = cm__rights_derive(have, rights, &derived);
+    if (st != CM_OK)
+        cm__detail_set(st, "rights 0x%x are not a subset of the handle's 0x%x: a derived "
+                       "handle never gains a right", rights, have);
     if (st == CM_OK)
         st = cm__handle_install(obj, derived, out);
     if (st != CM_OK)
@@ -620,8 +623,16 @@ cm_status_t cm_handle_replace(cm_handle_t handle, cm_rights_t rights, cm_handle_
         return st;
     struct cm_htab *t = locked_table();
     st = cm__htab_lookup(t, handle, CM_OBJ_NONE, 0, &e);
-    if (st == CM_OK)
-        st = cm__rights_derive(e->rights, rights, &derived);
+    if (st == CM_OK) {
+        cm_rights_t have = e->rights;
+        st = cm__rights_derive(have, rights, &derived);
+        if (st != CM_OK)
+            cm__detail_set(st, "rights 0x%x are not a subset of the handle's 0x%x: a derived "
+                           "handle never gains a right", rights, have);
+    } else {
+        cm__detail_set(st, "handle 0x%x is not live in this process (never issued, closed, or "
+                       "moved by a send)", handle);
+    }
     if (st == CM_OK) {
         /* Validated: removing then re-adding cannot fail, since the freed
          * slot is immediately available again. */

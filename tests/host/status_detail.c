@@ -206,6 +206,16 @@ static void test_missing_right_is_named(void **state)
     assert_status(cm_channel_create(0, &a, &b), CM_OK);
     EXPECT(cm_vmo_map(a, 0, PAGE, CM_MAP_READ, &p), CM_ERR_WRONG_TYPE, "names a channel",
            "not a VMO");
+    cm_handle_t rd, more;
+    assert_status(cm_handle_duplicate(v, CM_RIGHT_READ | CM_RIGHT_DUPLICATE, &rd), CM_OK);
+    EXPECT(cm_handle_duplicate(rd, CM_RIGHT_READ | CM_RIGHT_WRITE, &more), CM_ERR_INVALID_ARGS,
+           "not a subset", "never gains a right");
+    EXPECT(cm_handle_replace(rd, CM_RIGHT_READ | CM_RIGHT_WRITE, &more), CM_ERR_INVALID_ARGS,
+           "not a subset");
+    EXPECT(cm_handle_duplicate(rd, 1u << 20, &more), CM_ERR_INVALID_ARGS, "unknown rights bits");
+    EXPECT(cm_handle_duplicate(ro, CM_RIGHT_READ, &more), CM_ERR_ACCESS_DENIED,
+           "lacks CM_RIGHT_DUPLICATE");
+    cm_handle_close(rd);
     cm_handle_close(a);
     cm_handle_close(b);
     cm_handle_close(ro);
