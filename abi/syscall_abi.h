@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <capmem/status.h>
+#include <capmem/limits.h>
 #include <capmem/handle.h>
 #include <capmem/object.h>
 #include <capmem/vmo.h>
@@ -265,6 +266,18 @@ _Static_assert(sizeof(cm_dma_pool_config_t) == 16, "cm_dma_pool_config_t ABI");
 _Static_assert(sizeof(cm_dma_op_t) == 24, "cm_dma_op_t ABI");
 _Static_assert(sizeof(cm_dma_completion_t) == 16, "cm_dma_completion_t ABI");
 _Static_assert(sizeof(cm_dma_pool_info_t) == 48, "cm_dma_pool_info_t ABI");
+
+/* The kernel target's effective limits below the ABI maxima of
+ * capmem/limits.h (cm_limits_get reports them; no syscall: they are fixed
+ * at build time). A VMO's frames are found through a two-level table of
+ * 512 x 512 page entries (kernel/include/vmo.h), so a VMO covers at most
+ * 2^18 pages, 1 GiB; with 128 MiB of RAM under QEMU the commit quota
+ * (CM_LEDGER_OBJECT_BACKING) refuses long before. Mapped bytes: 4 GiB per
+ * process of a 252 GiB Sv39 user space. */
+#define CMK_VMO_MAX_SIZE (1ull << 30)
+#define CMK_MAX_MAPPED_BYTES (4ull << 30)
+_Static_assert(CMK_VMO_MAX_SIZE <= CM_VMO_MAX_SIZE, "effective limits are below the ABI's");
+_Static_assert(CMK_MAX_MAPPED_BYTES <= CM_MAX_MAPPED_BYTES, "effective limits are below the ABI's");
 
 /* Where user programs are linked (user/user.ld says the same number; the
  * kernel's loader refuses segments below it, kernel/elf.c). */

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <capmem/status.h>
 
 /* Parses a decimal u64; -1 on empty input, a non-digit, or overflow. */
 static inline int app_parse_u64(const char *s, uint64_t *out)
@@ -31,6 +33,19 @@ static inline void app_hex_digest(const uint8_t d[32], char out[65])
         out[2 * i + 1] = digits[d[i] & 15];
     }
     out[64] = '\0';
+}
+
+/* Reports a failed call on stdout as "APP: ROLE: WHAT failed: NAME
+ * (message)", followed by the library's detail when it recorded one (the
+ * system call and errno, the limit and its value, a hint: capmem/status.h).
+ * Call it before any other capmem call but cm_handle_close, which keeps the
+ * detail. Returns 1, an app's failure exit code. */
+static inline int app_fail(const char *app, const char *role, const char *what, cm_status_t st)
+{
+    const char *detail = cm_status_detail();
+    printf("%s: %s: %s failed: %s (%s)%s%s\n", app, role, what, cm_status_name(st),
+           cm_status_str(st), detail[0] != '\0' ? ": " : "", detail);
+    return 1;
 }
 
 #endif

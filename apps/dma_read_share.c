@@ -107,8 +107,7 @@ static uint64_t effective_length(const struct options *o, uint64_t device_size)
 
 static int fail(const char *role, const char *what, cm_status_t st)
 {
-    printf("dma: %s: %s failed: %s (%s)\n", role, what, cm_status_name(st), cm_status_str(st));
-    return 1;
+    return app_fail("dma", role, what, st);
 }
 
 /* The reference: the same range read by the target's ordinary path (host:
@@ -161,7 +160,9 @@ static int dma_read(const struct options *o, uint8_t want[32], cm_handle_t *vmo,
         goto out;
     }
     if (st != CM_OK || (st = cm_dma_pool_get_info(pool, &info)) != CM_OK) {
-        fail(r, "attach", st);
+        char what[320];
+        snprintf(what, sizeof what, "attaching \"%s\"", o->device);
+        fail(r, what, st);
         goto out;
     }
     if ((info.flags & CM_DMA_INFO_DIRECT) == 0) {
@@ -181,7 +182,10 @@ static int dma_read(const struct options *o, uint8_t want[32], cm_handle_t *vmo,
         goto out;
     }
     if ((st = plain_read_hash(o, len, want)) != CM_OK) {
-        fail(r, "plain read of the device", st);
+        char what[320];
+        snprintf(what, sizeof what, "plain read of \"%s\" (offset %llu, %llu bytes)", o->device,
+                 (unsigned long long)o->offset, (unsigned long long)len);
+        fail(r, what, st);
         goto out;
     }
     if ((st = cm_dma_buffer_acquire(pool, &b)) != CM_OK) {

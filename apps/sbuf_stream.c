@@ -97,8 +97,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 static int fail(const char *role, const char *what, cm_status_t st)
 {
-    printf("sbuf: %s: %s failed: %s (%s)\n", role, what, cm_status_name(st), cm_status_str(st));
-    return 1;
+    return app_fail("sbuf", role, what, st);
 }
 
 /* A message's total length: a mix that hits the header alone, odd sizes,

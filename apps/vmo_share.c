@@ -54,8 +54,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 static int fail(const char *role, const char *what, cm_status_t st)
 {
-    printf("vmo: %s: %s failed: %s (%s)\n", role, what, cm_status_name(st), cm_status_str(st));
-    return 1;
+    return app_fail("vmo", role, what, st);
 }
 
 /* Hashes the whole VMO through a read-only mapping (size 0: empty input). */
@@ -142,8 +141,16 @@ static int producer(cm_handle_t ch, int argc, char **argv)
     st = make_payload(&o, &vmo, &size);
     uint64_t t_made = app_now_ns();
     if (st != CM_OK) {
+        /* Names the input: the file, or the size asked for (the detail
+         * names the limit it broke, if one). */
+        char what[320];
+        if (o.file != NULL)
+            snprintf(what, sizeof what, "making the payload from file \"%s\"", o.file);
+        else
+            snprintf(what, sizeof what, "creating the payload VMO of %llu bytes",
+                     (unsigned long long)o.size);
         cm_handle_close(ch);
-        return fail("producer", "creating the payload VMO", st);
+        return fail("producer", what, st);
     }
     st = hash_vmo(vmo, size, mine);
     uint64_t t_hashed = app_now_ns();

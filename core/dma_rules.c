@@ -1,18 +1,25 @@
 #include "dma_rules.h"
+#include "status_detail.h"
 
 cm_status_t cm__dma_config_check(const cm_dma_pool_config_t *c)
 {
     const uint32_t guard = CM_DMA_POOL_CPU_GUARD | CM_DMA_POOL_NO_CPU_GUARD;
     if ((c->options & ~guard) != 0 || (c->options & guard) == guard)
-        return CM_ERR_INVALID_ARGS; /* unknown, or both guard and no guard */
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "options 0x%x: unknown bits, or both "
+                              "CM_DMA_POOL_CPU_GUARD and CM_DMA_POOL_NO_CPU_GUARD", c->options);
     if (c->buffer_count == 0 || c->buffer_count > CM_DMA_MAX_BUFFERS)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "buffer_count %u: 1 to CM_DMA_MAX_BUFFERS "
+                              "(%u)", c->buffer_count, CM_DMA_MAX_BUFFERS);
     if (c->buffer_size == 0 || c->buffer_size > CM_DMA_MAX_BUFFER_SIZE ||
         c->buffer_size % CM_PAGE_SIZE != 0)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "buffer_size %u: a multiple of CM_PAGE_SIZE "
+                              "(%u) from 1 page to CM_DMA_MAX_BUFFER_SIZE (%u bytes)",
+                              c->buffer_size, CM_PAGE_SIZE, CM_DMA_MAX_BUFFER_SIZE);
     if (c->max_in_flight == 0 || c->max_in_flight > CM_DMA_MAX_IN_FLIGHT ||
         c->max_in_flight > c->buffer_count)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "max_in_flight %u: 1 to buffer_count (%u) "
+                              "and CM_DMA_MAX_IN_FLIGHT (%u)", c->max_in_flight,
+                              c->buffer_count, CM_DMA_MAX_IN_FLIGHT);
     return CM_OK;
 }
 

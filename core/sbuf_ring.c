@@ -1,6 +1,7 @@
 #include <stddef.h>
 
 #include "sbuf_ring.h"
+#include "status_detail.h"
 
 _Static_assert(sizeof(struct cm_sbuf_desc) == 16, "delivery descriptor is ABI");
 _Static_assert(sizeof(struct cm_sbuf_rel) == 16, "release descriptor is ABI");
@@ -50,31 +51,48 @@ cm_status_t cm__sbuf_receive_check_args(int msg_ok, uint32_t flags, int copy, in
 cm_status_t cm__sbuf_config_check(const cm_sbuf_config_t *cfg, int out_ok)
 {
     if (cfg == 0 || !out_ok)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "config or the out-pointer is NULL");
     if (cfg->options != 0 || cfg->reserved != 0)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "options and reserved must be 0");
     if (cfg->policy != CM_SBUF_BLOCK && cfg->policy != CM_SBUF_DROP_OLDEST)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS,
+                              "policy %u: use CM_SBUF_BLOCK or CM_SBUF_DROP_OLDEST", cfg->policy);
     if (cfg->slot_count == 0 || cfg->slot_size == 0 || cfg->max_consumers == 0 ||
         cfg->max_held == 0 || cfg->max_loans == 0)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "slot_count, slot_size, max_consumers, "
+                              "max_held and max_loans must all be above 0");
     if (cfg->max_held > cfg->slot_count || cfg->max_loans > cfg->slot_count)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS,
+                              "max_held %u or max_loans %u above slot_count %u", cfg->max_held,
+                              cfg->max_loans, cfg->slot_count);
     /* 32 x 32 bits cannot overflow 64. */
     if (cfg->policy == CM_SBUF_DROP_OLDEST &&
         (uint64_t)cfg->slot_count < (uint64_t)cfg->max_consumers * cfg->max_held + cfg->max_loans)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS,
+                              "DROP_OLDEST needs slot_count >= max_consumers x max_held + "
+                              "max_loans (%u < %u x %u + %u)", cfg->slot_count,
+                              cfg->max_consumers, cfg->max_held, cfg->max_loans);
     if (cfg->slot_count > CM_SBUF_MAX_SLOTS)
-        return CM_ERR_OUT_OF_RANGE;
+        return cm__detail_set(CM_ERR_OUT_OF_RANGE, "slot_count %u above CM_SBUF_MAX_SLOTS (%u)",
+                              cfg->slot_count, CM_SBUF_MAX_SLOTS);
     if (cfg->slot_size > CM_SBUF_MAX_SLOT_SIZE)
-        return CM_ERR_OUT_OF_RANGE;
+        return cm__detail_set(CM_ERR_OUT_OF_RANGE,
+                              "slot_size %u above CM_SBUF_MAX_SLOT_SIZE (%u bytes): larger "
+                              "messages go in a VMO", cfg->slot_size, CM_SBUF_MAX_SLOT_SIZE);
     if (cfg->max_consumers > CM_SBUF_MAX_CONSUMERS)
-        return CM_ERR_OUT_OF_RANGE;
+        return cm__detail_set(CM_ERR_OUT_OF_RANGE,
+                              "max_consumers %u above CM_SBUF_MAX_CONSUMERS (%u)",
+                              cfg->max_consumers, CM_SBUF_MAX_CONSUMERS);
     if (cfg->max_loans > CM_SBUF_MAX_LOANS)
-        return CM_ERR_OUT_OF_RANGE;
+        return cm__detail_set(CM_ERR_OUT_OF_RANGE, "max_loans %u above CM_SBUF_MAX_LOANS (%u)",
+                              cfg->max_loans, CM_SBUF_MAX_LOANS);
     /* Both factors are bounded above (2^10 and 2^24 + 63): no overflow. */
     if ((uint64_t)cfg->slot_count * stride_of(cfg->slot_size) > CM_SBUF_MAX_DATA_SIZE)
-        return CM_ERR_OUT_OF_RANGE;
+        return cm__detail_set(CM_ERR_OUT_OF_RANGE,
+                              "slot_count %u x stride %llu above CM_SBUF_MAX_DATA_SIZE (%llu "
+                              "bytes)", cfg->slot_count,
+                              (unsigned long long)stride_of(cfg->slot_size),
+                              (unsigned long long)CM_SBUF_MAX_DATA_SIZE);
     return CM_OK;
 }
 

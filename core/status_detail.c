@@ -15,6 +15,13 @@
 #define CM__DETAIL_VFMT cm__vsnprintf
 #endif
 
+#ifdef CM__NO_DETAIL
+/* Kernel target's user runtime: nothing is recorded (status_detail.h). */
+const char *cm_status_detail(void)
+{
+    return "";
+}
+#else
 static CM__DETAIL_TLS char detail_text[CM__DETAIL_MAX];
 
 cm_status_t cm__detail_set(cm_status_t status, const char *fmt, ...)
@@ -37,3 +44,4 @@ const char *cm_status_detail(void)
 {
     return detail_text;
 }
+#endif

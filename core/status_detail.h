@@ -19,4 +19,22 @@ cm_status_t cm__detail_set(cm_status_t status, const char *fmt, ...)
 
 void cm__detail_clear(void);
 
+/* The first statement of every public host function that returns a
+ * cm_status_t (tests/host/status_detail_entry.sh checks each exported one):
+ * a detail describes the call that set it and nothing later. Internal
+ * helpers never clear, so that a failure deep in a call keeps its detail
+ * up to the public return; a public function never calls another public
+ * one (it would clear its own detail): internal code uses cm__ versions. */
+#define CM__ENTRY() cm__detail_clear()
+
+/* The kernel target records nothing: the kernel's callers are other
+ * processes and only the status crosses the syscall boundary (CM__KERNEL),
+ * and its user runtime (CM__NO_DETAIL) does not record the few checks it
+ * makes itself, so that cm_status_detail() there is always "" rather than
+ * sometimes stale. Core rules keep their detail calls, which cost nothing. */
+#if defined(CM__KERNEL) || defined(CM__NO_DETAIL)
+#define cm__detail_set(status, ...) (status)
+#define cm__detail_clear() ((void)0)
+#endif
+
 #endif

@@ -1,6 +1,8 @@
 /* Address-space region rules. See vmar_rules.h for the model and V1..V6. */
 #include <capmem/limits.h>
 
+#include "limits_info.h"
+#include "status_detail.h"
 #include "vmar_rules.h"
 
 #define PAGE_MASK ((uint64_t)CM_PAGE_SIZE - 1u)
@@ -13,14 +15,21 @@ static int aligned(uint64_t x)
 cm_status_t cm__vmar_reserve_check_args(uint64_t hint, uint64_t len, uint32_t flags,
                                         int out_ok, int base_ok)
 {
-    if (!out_ok || !base_ok || (flags & ~CM_VMAR_FIXED) != 0)
-        return CM_ERR_INVALID_ARGS;
+    if (!out_ok || !base_ok)
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "out or base is NULL");
+    if ((flags & ~CM_VMAR_FIXED) != 0)
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "unknown flags 0x%x (known: CM_VMAR_FIXED)",
+                              (unsigned)(flags & ~CM_VMAR_FIXED));
     if (len == 0 || !aligned(len) || !aligned(hint))
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "len %llu or hint 0x%llx is 0 or not a "
+                              "multiple of CM_PAGE_SIZE (%u bytes)", (unsigned long long)len,
+                              (unsigned long long)hint, CM_PAGE_SIZE);
     if ((flags & CM_VMAR_FIXED) && hint == 0)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "CM_VMAR_FIXED needs a hint address");
     if (len > CM_MAX_RESERVED_BYTES)
-        return CM_ERR_OUT_OF_RANGE;
+        return cm__detail_set(CM_ERR_OUT_OF_RANGE, "len %llu above CM_MAX_RESERVED_BYTES (%llu "
+                              "bytes)", (unsigned long long)len,
+                              (unsigned long long)CM_MAX_RESERVED_BYTES);
     if ((flags & CM_VMAR_FIXED) && hint + len < hint)
         return CM_ERR_OUT_OF_RANGE;
     return CM_OK;
@@ -46,12 +55,24 @@ cm_status_t cm__vmar_map_check_args(uint64_t vmar_off, uint64_t vmo_off, uint64_
 {
     const uint32_t known = CM_MAP_READ | CM_MAP_WRITE | CM_MAP_POPULATE | CM_MAP_EXECUTE |
                            CM_VMAR_MAP_SPECIFIC;
-    if (!addr_ok || (flags & ~known) != 0 || !(flags & CM_MAP_READ))
-        return CM_ERR_INVALID_ARGS;
-    if (!aligned(vmar_off) || !aligned(vmo_off) || len == 0 || !aligned(len))
-        return CM_ERR_INVALID_ARGS;
-    if (len > CM_VMO_MAX_SIZE)
-        return CM_ERR_OUT_OF_RANGE;
+    if (!addr_ok)
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "addr (the out-pointer) is NULL");
+    if ((flags & ~known) != 0)
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "unknown map flags 0x%x",
+                              (unsigned)(flags & ~known));
+    if (!(flags & CM_MAP_READ))
+        return cm__detail_set(CM_ERR_INVALID_ARGS,
+                              "flags lack CM_MAP_READ: every mapping is readable");
+    if (len == 0)
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "length 0: a mapping needs at least one page");
+    if (!aligned(vmar_off) || !aligned(vmo_off) || !aligned(len))
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "vmar_offset %llu, vmo_offset %llu and len "
+                              "%llu must be multiples of CM_PAGE_SIZE (%u bytes)",
+                              (unsigned long long)vmar_off, (unsigned long long)vmo_off,
+                              (unsigned long long)len, CM_PAGE_SIZE);
+    if (len > CM__VMO_MAX_SIZE)
+        return cm__detail_set(CM_ERR_OUT_OF_RANGE, "len %llu above CM_VMO_MAX_SIZE (%llu bytes)",
+                              (unsigned long long)len, (unsigned long long)CM__VMO_MAX_SIZE);
     *vmar_need = CM_RIGHT_MAP | prot_rights(flags);
     *vmo_need = CM_RIGHT_MAP | (prot_rights(flags) & (CM_RIGHT_READ | CM_RIGHT_WRITE));
     return CM_OK;
@@ -60,7 +81,9 @@ cm_status_t cm__vmar_map_check_args(uint64_t vmar_off, uint64_t vmo_off, uint64_
 cm_status_t cm__vmar_range_check_args(uint64_t addr, uint64_t len)
 {
     if (len == 0 || !aligned(addr) || !aligned(len))
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "addr 0x%llx or len %llu is 0 or not a "
+                              "multiple of CM_PAGE_SIZE (%u bytes)", (unsigned long long)addr,
+                              (unsigned long long)len, CM_PAGE_SIZE);
     return CM_OK;
 }
 

@@ -1,4 +1,5 @@
 /* Admission of a foreign fd as a VMO: the decision only (see vmo_admit.h). */
+#include "limits_info.h"
 #include "vmo_admit.h"
 
 #define VMO_FD_RIGHTS (CM_RIGHT_READ | CM_RIGHT_MAP | CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER)
@@ -17,7 +18,7 @@ static cm_status_t check_object(const struct cm__vmo_facts *f, uint64_t exact)
         return CM_ERR_WRONG_TYPE;
     if (huge && f->size % CM_HUGE_PAGE_SIZE != 0)
         return CM_ERR_WRONG_TYPE; /* not what hugetlbfs makes */
-    if (f->size > CM_VMO_MAX_SIZE)
+    if (f->size > CM__VMO_MAX_SIZE)
         return CM_ERR_OUT_OF_RANGE;
     if (exact != CM__VMO_EXACT_NONE &&
         (huge ? !cm__vmo_exact_fits(exact, f->size) : exact != 0))

@@ -32,6 +32,7 @@
 #include "wire.h"
 #include "sbuf_internal.h"
 #include "channel_internal.h"
+#include "status_detail.h"
 
 static const struct cm__signal_ops cm__channel_signal_ops;
 
@@ -116,19 +117,20 @@ cm_status_t cm__channel_install(int fd, cm_rights_t rights, cm_handle_t *out)
 
 cm_status_t cm_channel_create(uint32_t options, cm_handle_t *end0, cm_handle_t *end1)
 {
+    CM__ENTRY();
     int sv[2];
     cm_status_t st;
     st = cm__channel_create_check(options, end0 != NULL, end1 != NULL);
     if (st != CM_OK)
         return st;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-        return cm__status_from_errno(errno);
+        return cm__errno_detail("socketpair", errno);
     st = cm__channel_install(sv[0], CM_CHANNEL_DEFAULT_RIGHTS, end0);
     if (st != CM_OK)
         goto bad_both;
     st = cm__channel_install(sv[1], CM_CHANNEL_DEFAULT_RIGHTS, end1);
     if (st != CM_OK) {
-        cm_handle_close(*end0); /* closes sv[0] */
+        cm__handle_close(*end0); /* closes sv[0] */
         close(sv[1]);
         return st;
     }
@@ -207,7 +209,10 @@ static cm_status_t prepare_fds(struct cm__hobj **objs, const struct cm__wire_han
     /* Linux passes at most SCM_MAX_FD fds in one message (a consumer is
      * four): a local limit of the host, not the peer's fault. */
     if (need > CM__WIRE_MAX_FDS)
-        return CM_ERR_NO_RESOURCES;
+        return cm__detail_set(CM_ERR_NO_RESOURCES,
+                              "the message needs %u fds, above Linux's SCM_MAX_FD (%u per "
+                              "message; a consumer travels as four): send fewer handles",
+                              need, (unsigned)CM__WIRE_MAX_FDS);
     out->nfds = out->nmeta = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (objs[i]->type == CM_OBJ_CHANNEL) {
@@ -227,7 +232,10 @@ static cm_status_t prepare_fds(struct cm__hobj **objs, const struct cm__wire_han
             continue;
         }
         if (objs[i]->type != CM_OBJ_VMO)
-            return CM_ERR_UNSUPPORTED; /* listeners, pools, producers: process-local */
+            return cm__detail_set(CM_ERR_UNSUPPORTED, /* listeners, pools, producers */
+                                  "handles[%u] names a process-local object (type %u): only "
+                                  "VMOs, channels and sbuf consumers travel", i,
+                                  (unsigned)objs[i]->type);
         cm_status_t st = cm__vmo_fd_for_peer(objs[i], descs[i].rights, &opened[i]);
         if (st != CM_OK)
             return st;
@@ -248,20 +256,28 @@ cm_status_t cm__transfer_check(struct cm__hobj *obj, cm_rights_t rights)
     if (obj->type == CM_OBJ_CHANNEL || obj->type == CM_OBJ_SBUF_CONSUMER)
         return CM_OK;
     if (obj->type != CM_OBJ_VMO)
-        return CM_ERR_UNSUPPORTED; /* listeners, pools: process-local */
+        return cm__detail_set(CM_ERR_UNSUPPORTED, /* listeners, pools: process-local */
+                              "a process-local object (type %u) cannot be transferred: only "
+                              "VMOs, channels and sbuf consumers travel", (unsigned)obj->type);
     struct cm__vmo *v = (struct cm__vmo *)obj;
-    if (v->is_file)
-        return CM_ERR_UNSUPPORTED; /* a window is (fd, offset, len): the offset is not the fd's */
+    if (v->is_file) /* a window is (fd, offset, len): the offset is not the fd's */
+        return cm__detail_set(CM_ERR_UNSUPPORTED,
+                              "a file-window VMO (cm_vmo_create_from_file) cannot be "
+                              "transferred: cm_vmo_snapshot it and send the snapshot");
     if (rights & CM_RIGHT_WRITE)
         return CM_OK; /* nothing dropped: nothing for Linux to enforce */
     int seals = fcntl(v->fd, F_GET_SEALS);
     if (seals < 0)
-        return CM_ERR_INTERNAL;
+        return cm__detail_set(CM_ERR_INTERNAL, "fcntl(F_GET_SEALS) of a VMO failed: errno %d",
+                              errno);
     /* The receiver can reopen any memfd read-write through /proc, whatever
      * the access mode of the fd it got: dropping WRITE is only real when a
      * seal already forbids writing. */
     if (!(rights & CM_RIGHT_WRITE) && !(seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
-        return CM_ERR_UNSUPPORTED;
+        return cm__detail_set(CM_ERR_UNSUPPORTED,
+                              "a handle without WRITE to an unsealed VMO cannot be enforced "
+                              "on Linux (the receiver could reopen it writable): seal the VMO "
+                              "READONLY or IMMUTABLE before sending it without WRITE");
     return CM_OK;
 }
 
@@ -297,7 +313,10 @@ static cm_status_t send_record(int sock, const void *bytes, uint32_t num_bytes,
     do
         n = sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    return n < 0 ? cm__status_from_errno(errno) : CM_OK;
+    if (n < 0 && errno == EAGAIN)
+        return cm__detail_set(CM_ERR_SHOULD_WAIT, "the peer's receive queue is full "
+                              "(socket buffer): wait for CM_SIGNAL_WRITABLE");
+    return n < 0 ? cm__errno_detail("sendmsg", errno) : CM_OK;
 }
 
 /* Closes the listed handles a failed stage-1 check leaves to consume:
@@ -311,12 +330,13 @@ static void consume_listed(cm_handle_t channel, const cm_handle_t *handles, uint
         n = CM_MAX_HANDLES;
     for (uint32_t i = 0; i < n; i++)
         if (handles[i] != channel)
-            (void)cm_handle_close(handles[i]);
+            (void)cm__handle_close(handles[i]);
 }
 
 cm_status_t cm_channel_write(cm_handle_t channel, const void *bytes, uint32_t num_bytes,
                              const cm_handle_t *handles, uint32_t num_handles)
 {
+    CM__ENTRY();
     struct cm__hobj *objs[CM_CHANNEL_MAX_HANDLES];
     struct cm__wire_handle descs[CM_CHANNEL_MAX_HANDLES];
     int opened[CM_CHANNEL_MAX_HANDLES];
@@ -775,7 +795,7 @@ static cm_status_t install_received(struct cm__pending *p, cm_handle_t *out)
     if (st != CM_OK) {
         /* Handle i - 1 failed: its fds and every later one's are still raw. */
         for (uint32_t j = 0; j + 1 < i; j++)
-            cm_handle_close(out[j]);
+            cm__handle_close(out[j]);
         uint32_t from = p->first_fd[i - 1];
         close_fds(p->fds + from, p->view.num_fds - from);
     }
@@ -826,7 +846,7 @@ static cm_status_t read_locked(struct cm__channel *c, const struct read_req *r)
                 /* Another holder of the socket disturbed the queue: what
                  * was taken is not what was checked. Deliver neither. */
                 for (uint32_t i = 0; i < p->view.num_handles; i++)
-                    cm_handle_close(r->handles[i]);
+                    cm__handle_close(r->handles[i]);
                 (void)peek_off_reset(c->fd);
                 return CM_ERR_PROTOCOL;
             }
@@ -887,6 +907,7 @@ cm_status_t cm_channel_read(cm_handle_t channel, void *bytes, uint32_t bytes_cap
                             uint32_t *actual_bytes, cm_handle_t *handles,
                             uint32_t handles_cap, uint32_t *actual_handles)
 {
+    CM__ENTRY();
     struct cm__channel *c;
     struct read_req r = { bytes, bytes_cap, actual_bytes, handles, handles_cap, actual_handles };
     cm_status_t st = cm__channel_read_check_args(bytes != NULL, bytes_cap, handles != NULL,
@@ -916,7 +937,7 @@ static cm_status_t send_room(int fd, int *room)
     socklen_t len = sizeof(sndbuf);
     if (ioctl(fd, SIOCOUTQ, &outq) < 0 ||
         getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) < 0)
-        return cm__status_from_errno(errno);
+        return cm__errno_detail("ioctl(SIOCOUTQ)/getsockopt(SO_SNDBUF)", errno);
     *room = outq < sndbuf;
     return CM_OK;
 }
@@ -934,7 +955,7 @@ static cm_status_t channel_signals_wanted(struct cm__hobj *obj, cm_signals_t wan
         r = poll(&p, 1, 0);
     while (r < 0 && errno == EINTR);
     if (r < 0)
-        return cm__status_from_errno(errno);
+        return cm__errno_detail("poll", errno);
     int hup = (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
     int queued = (p.revents & POLLIN) != 0;
     cm_status_t st = CM_OK;
@@ -1000,6 +1021,7 @@ static const struct cm__signal_ops cm__channel_signal_ops = {
  * handle: a bad timeout is INVALID_ARGS whatever the handle. */
 cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns)
 {
+    CM__ENTRY();
     cm_signals_t observed;
     const cm_signals_t rp = CM_SIGNAL_READABLE | CM_SIGNAL_PEER_CLOSED;
     cm_status_t st = cm__object_wait_one_typed(channel, CM_OBJ_CHANNEL, rp, rp, timeout_ns,
@@ -1011,6 +1033,7 @@ cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns)
 
 cm_status_t cm_host_channel_peer_cred(cm_handle_t channel, pid_t *pid, uid_t *uid, gid_t *gid)
 {
+    CM__ENTRY();
     struct cm__channel *c;
     struct ucred cred;
     socklen_t len = sizeof(cred);
@@ -1020,7 +1043,7 @@ cm_status_t cm_host_channel_peer_cred(cm_handle_t channel, pid_t *pid, uid_t *ui
     if (st != CM_OK)
         return st;
     if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-        st = cm__status_from_errno(errno);
+        st = cm__errno_detail("getsockopt", errno);
     } else {
         *pid = cred.pid;
         *uid = cred.uid;

@@ -94,6 +94,7 @@
 #include "dma_rules.h"
 #include "internal.h"
 #include "dma_internal.h"
+#include "status_detail.h"
 
 /* Fallback direct-I/O alignment when the kernel does not report one: the
  * largest logical block size in common use (4Kn disks). */
@@ -217,7 +218,8 @@ static cm_status_t cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock,
 
 static cm_status_t status_from_errno(int err)
 {
-    return err == ENOMEM ? CM_ERR_NO_MEMORY : cm__status_from_errno(err);
+    cm_status_t st = cm__errno_detail("io_uring/mmap", err);
+    return err == ENOMEM ? CM_ERR_NO_MEMORY : st;
 }
 
 /* madvise(MADV_DONTFORK): a forked child gets no view of this range (and
@@ -296,9 +298,14 @@ static cm_status_t ring_register(struct dma_pool *p, uint32_t slot, const struct
     __u64 tag = 0;
     int e = fault(CM__DMA_SITE_REGISTER);
     int r = e != 0 ? -e : io_uring_register_buffers_update_tag(&p->ring, slot, &iov, &tag, 1);
+    if (r == -ENOMEM)
+        return cm__detail_set(CM_ERR_NO_RESOURCES, "io_uring_register_buffers_update: ENOMEM "
+                              "(pinned pages above RLIMIT_MEMLOCK? raise it: ulimit -l)");
     if (r < 0)
-        return r == -ENOMEM ? CM_ERR_NO_RESOURCES : status_from_errno(-r);
-    return r == 1 ? CM_OK : CM_ERR_IO;
+        return status_from_errno(-r);
+    return r == 1 ? CM_OK
+                  : cm__detail_set(CM_ERR_IO, "io_uring_register_buffers_update registered "
+                                   "%d buffers, not 1", r);
 }
 
 /* The slot's current memory is what the device will use. */
@@ -746,11 +753,15 @@ static cm_status_t ring_status(int r)
     switch (-r) {
     case ENOSYS:
     case EPERM: /* io_uring disabled by sysctl or seccomp */
-        return CM_ERR_UNSUPPORTED;
+        return cm__detail_set(CM_ERR_UNSUPPORTED, "io_uring_setup: %s: io_uring is disabled "
+                              "here (kernel.io_uring_disabled, seccomp) or missing",
+                              cm__errname(-r));
     case ENOMEM: /* also RLIMIT_MEMLOCK for pinned buffers */
     case EMFILE:
     case ENFILE:
-        return CM_ERR_NO_RESOURCES;
+        return cm__detail_set(CM_ERR_NO_RESOURCES, "io_uring_setup: %s (%s)%s",
+                              cm__errname(-r), cm__errdesc(-r),
+                              -r == ENOMEM ? "; RLIMIT_MEMLOCK may be too low (ulimit -l)" : "");
     default:
         return status_from_errno(-r);
     }
@@ -830,6 +841,7 @@ static cm_status_t pool_build(struct dma_pool *p, const cm_dma_pool_config_t *co
 
 cm_status_t cm_dma_pool_create(const cm_dma_pool_config_t *config, cm_handle_t *pool)
 {
+    CM__ENTRY();
     if (config == NULL || pool == NULL)
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = cm__dma_config_check(config);
@@ -920,18 +932,21 @@ static cm_status_t probe_direct(int fd, uint32_t *block, uint64_t *size)
         return CM_OK;
     }
     if (!S_ISREG(sb.st_mode))
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "not a block device or regular file");
     /* tmpfs accepts O_DIRECT since Linux 6.6 but has no device behind it:
      * the "DMA" would be a memcpy. Refuse rather than fake the device. */
     if (memory_fs(fd))
-        return CM_ERR_UNSUPPORTED;
+        return cm__detail_set(CM_ERR_UNSUPPORTED, "the file is on a memory filesystem (tmpfs, "
+                              "ramfs): no device would do the DMA");
     uint32_t align = DMA_DEFAULT_BLOCK;
 #ifdef STATX_DIOALIGN
     struct statx sx;
     if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
         (sx.stx_mask & STATX_DIOALIGN) != 0) {
         if (sx.stx_dio_offset_align == 0)
-            return CM_ERR_UNSUPPORTED; /* the filesystem says: no direct I/O */
+            return cm__detail_set(CM_ERR_UNSUPPORTED, /* the filesystem says so */
+                                  "the filesystem does not support direct I/O (statx "
+                                  "STATX_DIOALIGN offset alignment 0)");
         align = sx.stx_dio_offset_align > sx.stx_dio_mem_align ? sx.stx_dio_offset_align
                                                                 : sx.stx_dio_mem_align;
     }
@@ -939,7 +954,8 @@ static cm_status_t probe_direct(int fd, uint32_t *block, uint64_t *size)
     /* Buffers are page aligned, so any alignment up to a page is met by the
      * memory side; a larger one cannot be, by construction of the pool. */
     if (align > CM_PAGE_SIZE || (align & (align - 1)) != 0)
-        return CM_ERR_UNSUPPORTED;
+        return cm__detail_set(CM_ERR_UNSUPPORTED, "direct I/O alignment %u is not a power of "
+                              "two up to CM_PAGE_SIZE (%u)", align, CM_PAGE_SIZE);
     *block = align;
     *size = (uint64_t)sb.st_size;
     return CM_OK;
@@ -986,6 +1002,7 @@ static cm_status_t precheck(cm_handle_t pool)
 
 cm_status_t cm_dma_pool_attach(cm_handle_t pool, const char *device, uint32_t flags)
 {
+    CM__ENTRY();
     if (device == NULL || !cm__dma_attach_flags_ok(flags))
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = precheck(pool);
@@ -1023,6 +1040,7 @@ cm_status_t cm_dma_pool_attach(cm_handle_t pool, const char *device, uint32_t fl
 
 cm_status_t cm_host_dma_attach_fd(cm_handle_t pool, int fd, uint32_t flags)
 {
+    CM__ENTRY();
     if (fd < 0 || !cm__dma_attach_flags_ok(flags))
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = precheck(pool);
@@ -1051,6 +1069,7 @@ cm_status_t cm_host_dma_attach_fd(cm_handle_t pool, int fd, uint32_t flags)
 
 cm_status_t cm_dma_pool_get_info(cm_handle_t pool, cm_dma_pool_info_t *info)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;
@@ -1078,6 +1097,7 @@ cm_status_t cm_dma_pool_get_info(cm_handle_t pool, cm_dma_pool_info_t *info)
 
 cm_status_t cm_dma_buffer_acquire(cm_handle_t pool, cm_dma_buffer_t *buffer)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     if (buffer == NULL)
         return CM_ERR_INVALID_ARGS;
@@ -1091,7 +1111,8 @@ cm_status_t cm_dma_buffer_acquire(cm_handle_t pool, cm_dma_buffer_t *buffer)
     while (slot < p->own.count && p->slots[slot].state != CM_DMA_FREE)
         slot++;
     if (slot == p->own.count) {
-        st = CM_ERR_NO_RESOURCES;
+        st = cm__detail_set(CM_ERR_NO_RESOURCES, "every one of the pool's %u buffers is "
+                            "acquired, in flight or quarantined: release one", p->own.count);
     } else if ((st = open_cpu(p, slot)) == CM_OK) {
         uint32_t got;
         st = cm__dma_own_acquire(&p->own, buffer, &got);
@@ -1114,6 +1135,7 @@ static cm_status_t cpu_buffer(struct dma_pool *p, cm_dma_buffer_t buffer, uint32
 cm_status_t cm_dma_buffer_map(cm_handle_t pool, cm_dma_buffer_t buffer, void **addr,
                               uint32_t *size)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     uint32_t slot;
     if (addr == NULL)
@@ -1165,6 +1187,7 @@ static cm_status_t copy(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_t offse
 cm_status_t cm_dma_buffer_read(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_t offset,
                                void *dst, uint32_t len)
 {
+    CM__ENTRY();
     if (dst == NULL && len > 0)
         return CM_ERR_INVALID_ARGS;
     static uint8_t none;
@@ -1174,6 +1197,7 @@ cm_status_t cm_dma_buffer_read(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_
 cm_status_t cm_dma_buffer_write(cm_handle_t pool, cm_dma_buffer_t buffer, uint32_t offset,
                                 const void *src, uint32_t len)
 {
+    CM__ENTRY();
     if (src == NULL && len > 0)
         return CM_ERR_INVALID_ARGS;
     static const uint8_t none;
@@ -1186,6 +1210,7 @@ cm_status_t cm_dma_buffer_write(cm_handle_t pool, cm_dma_buffer_t buffer, uint32
  * possibly zeroed), and no client ever acquires an unscrubbed slot. */
 cm_status_t cm_dma_buffer_release(cm_handle_t pool, cm_dma_buffer_t buffer)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     uint32_t slot;
     cm_status_t st = get_pool(pool, CM_RIGHT_WRITE, &p);
@@ -1214,6 +1239,7 @@ out:
 cm_status_t cm_dma_buffer_detach_vmo(cm_handle_t pool, cm_dma_buffer_t buffer,
                                      cm_handle_t *vmo)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     struct dma_mem fresh = { -1, NULL, 1, 0 };
     struct cm__vmo *v = NULL;
@@ -1315,6 +1341,7 @@ static void submit_undo(struct dma_pool *p, struct io_uring_sqe *sqe, uint64_t f
 cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma_op_t *op,
                           cm_dma_fence_t *fence)
 {
+    CM__ENTRY();
     struct dma_pool *p;
     uint32_t slot;
     uint64_t f;
@@ -1332,7 +1359,7 @@ cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma
         goto out;
     struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
     if (sqe == NULL) {
-        st = CM_ERR_NO_RESOURCES;
+        st = cm__detail_set(CM_ERR_NO_RESOURCES, "the io_uring submission queue is full");
         goto out;
     }
     /* Take the memory away from the CPU before the device gets it. */
@@ -1354,9 +1381,11 @@ cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma
         st = CM_ERR_INTERNAL;
         goto out;
     }
-    if (submit_ring(p) < 0) {
+    int sr = submit_ring(p);
+    if (sr < 0) {
         submit_undo(p, sqe, f);
-        st = CM_ERR_IO;
+        st = cm__detail_set(CM_ERR_IO, "io_uring_submit failed: %s (%s)", cm__errname(-sr),
+                            cm__errdesc(-sr));
         goto out;
     }
     *fence = f;
@@ -1435,12 +1464,14 @@ static cm_status_t wait_fence(cm_handle_t pool, cm_dma_fence_t fence, int64_t ti
 cm_status_t cm_dma_fence_wait(cm_handle_t pool, cm_dma_fence_t fence, int64_t timeout_ns,
                               cm_dma_completion_t *completion)
 {
+    CM__ENTRY();
     return wait_fence(pool, fence, timeout_ns, completion);
 }
 
 cm_status_t cm_dma_fence_poll(cm_handle_t pool, cm_dma_fence_t fence,
                               cm_dma_completion_t *completion)
 {
+    CM__ENTRY();
     cm_status_t st = wait_fence(pool, fence, 0, completion);
     return st == CM_ERR_TIMED_OUT ? CM_ERR_SHOULD_WAIT : st;
 }
@@ -1457,6 +1488,7 @@ uint32_t cm_host_dma_quarantined(void)
  * reaped here, on its own eventfd, to the same deadline. */
 cm_status_t cm_host_dma_quarantine_wait(int64_t timeout_ns)
 {
+    CM__ENTRY();
     uint64_t deadline;
     cm_status_t st = cm__deadline_from_timeout(now_ns(), timeout_ns, &deadline);
     if (st != CM_OK)

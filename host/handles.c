@@ -39,6 +39,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,7 @@
 #include "rights.h"
 #include "internal.h"
 #include "validate.h"
+#include "status_detail.h"
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cm_htab_entry table_entries[CM_MAX_HANDLES];
@@ -293,7 +295,7 @@ static struct cm__wake *wake_new_locked(cm_status_t *st)
     }
     k->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (k->fd < 0) {
-        *st = cm__status_from_errno(errno);
+        *st = cm__errno_detail("eventfd", errno);
         free(k);
         return NULL;
     }
@@ -353,7 +355,7 @@ cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, shor
         if (atomic_load(&obj->dead))
             return CM_ERR_BAD_HANDLE;
         if (r < 0)
-            return cm__status_from_errno(errno);
+            return cm__errno_detail("poll", errno);
         if (r > 0) {
             *revents = p0.revents;
             return CM_OK;
@@ -430,7 +432,7 @@ cm_status_t cm__waitset_sleep(struct cm__waitset *ws, struct pollfd *fds, uint64
             return CM_ERR_BAD_HANDLE;
     }
     if (r < 0)
-        return errno == EINTR ? CM_OK : cm__status_from_errno(errno);
+        return errno == EINTR ? CM_OK : cm__errno_detail("poll", errno);
     if (r == 0 && cm__deadline_passed(deadline, cm__now_ns()))
         return CM_ERR_TIMED_OUT;
     return CM_OK;
@@ -470,6 +472,32 @@ cm_status_t cm__handle_install(struct cm__hobj *obj, cm_rights_t rights, cm_hand
     return st;
 }
 
+static const char *type_name(uint32_t type)
+{
+    static const char *const names[] = { "none", "VMO", "channel", "listener", "DMA pool",
+                                         "MMIO region", "VMAR", "SharedBuffer",
+                                         "SharedBuffer consumer", "process" };
+    return type < sizeof names / sizeof names[0] ? names[type] : "unknown object";
+}
+
+/* Names what a looked-up handle lacked: the type it names, or the rights
+ * it misses (by name, so that the fix is plain). */
+static cm_status_t lookup_detail(cm_status_t st, cm_handle_t h, uint32_t want_type,
+                                 uint32_t has_type, cm_rights_t need, cm_rights_t has)
+{
+    if (st == CM_ERR_WRONG_TYPE)
+        return cm__detail_set(st, "handle 0x%x names a %s, not a %s", h, type_name(has_type),
+                              type_name(want_type));
+    cm_rights_t miss = need & ~has;
+    return cm__detail_set(st, "handle 0x%x lacks %s%s%s%s%s%s(has 0x%x, needs 0x%x)", h,
+                          miss & CM_RIGHT_READ ? "CM_RIGHT_READ " : "",
+                          miss & CM_RIGHT_WRITE ? "CM_RIGHT_WRITE " : "",
+                          miss & CM_RIGHT_MAP ? "CM_RIGHT_MAP " : "",
+                          miss & CM_RIGHT_DUPLICATE ? "CM_RIGHT_DUPLICATE " : "",
+                          miss & CM_RIGHT_TRANSFER ? "CM_RIGHT_TRANSFER " : "",
+                          miss & CM_RIGHT_SIGNAL ? "CM_RIGHT_SIGNAL " : "", has, need);
+}
+
 cm_status_t cm__handle_get(cm_handle_t h, uint32_t type, cm_rights_t need,
                            struct cm__hobj **obj, cm_rights_t *rights)
 {
@@ -481,8 +509,16 @@ cm_status_t cm__handle_get(cm_handle_t h, uint32_t type, cm_rights_t need,
         cm__hobj_ref(*obj);
         if (rights != NULL)
             *rights = e->rights;
+    } else if (st != CM_ERR_BAD_HANDLE && cm__htab_lookup(t, h, CM_OBJ_NONE, 0, &e) == CM_OK) {
+        uint32_t has_type = e->type;
+        cm_rights_t has = e->rights;
+        pthread_mutex_unlock(&table_lock);
+        return lookup_detail(st, h, type, has_type, need, has);
     }
     pthread_mutex_unlock(&table_lock);
+    if (st == CM_ERR_BAD_HANDLE)
+        return cm__detail_set(st, "handle 0x%x is not live in this process (never issued, "
+                              "closed, or moved by a send)", h);
     return st;
 }
 
@@ -519,7 +555,20 @@ cm_status_t cm__handle_take(cm_handle_t h, struct cm__hobj **obj, cm_rights_t *r
     return st;
 }
 
+/* The one public call that does not clear the status detail on entry
+ * (capmem/status.h): closing is the cleanup a program does between a
+ * failure and its report, and must not wipe the report. Its own failure
+ * replaces the detail. */
 cm_status_t cm_handle_close(cm_handle_t handle)
+{
+    cm_status_t st = cm__handle_close(handle);
+    if (st == CM_ERR_BAD_HANDLE)
+        return cm__detail_set(st, "handle 0x%x is not live in this process (never issued, "
+                              "closed already, or moved by a send)", handle);
+    return st;
+}
+
+cm_status_t cm__handle_close(cm_handle_t handle)
 {
     struct cm_htab_entry removed;
     int last = 0;
@@ -544,6 +593,7 @@ cm_status_t cm_handle_close(cm_handle_t handle)
 
 cm_status_t cm_handle_duplicate(cm_handle_t handle, cm_rights_t rights, cm_handle_t *out)
 {
+    CM__ENTRY();
     struct cm__hobj *obj;
     cm_rights_t have, derived;
     cm_status_t st = cm__handle_derive_check_args(out != NULL, rights);
@@ -553,6 +603,9 @@ cm_status_t cm_handle_duplicate(cm_handle_t handle, cm_rights_t rights, cm_handl
     if (st != CM_OK)
         return st;
     st = cm__rights_derive(have, rights, &derived);
+    if (st != CM_OK)
+        cm__detail_set(st, "rights 0x%x are not a subset of the handle's 0x%x: a derived "
+                       "handle never gains a right", rights, have);
     if (st == CM_OK)
         st = cm__handle_install(obj, derived, out);
     if (st != CM_OK)
@@ -562,6 +615,7 @@ cm_status_t cm_handle_duplicate(cm_handle_t handle, cm_rights_t rights, cm_handl
 
 cm_status_t cm_handle_replace(cm_handle_t handle, cm_rights_t rights, cm_handle_t *out)
 {
+    CM__ENTRY();
     struct cm_htab_entry *e;
     cm_rights_t derived;
     cm_status_t st = cm__handle_derive_check_args(out != NULL, rights);
@@ -569,8 +623,16 @@ cm_status_t cm_handle_replace(cm_handle_t handle, cm_rights_t rights, cm_handle_
         return st;
     struct cm_htab *t = locked_table();
     st = cm__htab_lookup(t, handle, CM_OBJ_NONE, 0, &e);
-    if (st == CM_OK)
-        st = cm__rights_derive(e->rights, rights, &derived);
+    if (st == CM_OK) {
+        cm_rights_t have = e->rights;
+        st = cm__rights_derive(have, rights, &derived);
+        if (st != CM_OK)
+            cm__detail_set(st, "rights 0x%x are not a subset of the handle's 0x%x: a derived "
+                           "handle never gains a right", rights, have);
+    } else {
+        cm__detail_set(st, "handle 0x%x is not live in this process (never issued, closed, or "
+                       "moved by a send)", handle);
+    }
     if (st == CM_OK) {
         /* Validated: removing then re-adding cannot fail, since the freed
          * slot is immediately available again. */
@@ -589,6 +651,7 @@ cm_status_t cm_handle_replace(cm_handle_t handle, cm_rights_t rights, cm_handle_
 
 cm_status_t cm_handle_get_info(cm_handle_t handle, cm_handle_info_t *info)
 {
+    CM__ENTRY();
     struct cm__hobj *obj;
     cm_rights_t rights;
     if (info == NULL)
@@ -608,6 +671,24 @@ uint32_t cm_host_live_handles(void)
     uint32_t n = t->live;
     pthread_mutex_unlock(&table_lock);
     return n;
+}
+
+const char *cm__errname(int err)
+{
+    const char *name = strerrorname_np(err);
+    return name != NULL ? name : "unknown errno";
+}
+
+const char *cm__errdesc(int err)
+{
+    const char *desc = strerrordesc_np(err);
+    return desc != NULL ? desc : "no description";
+}
+
+cm_status_t cm__errno_detail(const char *call, int err)
+{
+    return cm__detail_set(cm__status_from_errno(err), "%s failed: %s (%s)", call,
+                          cm__errname(err), cm__errdesc(err));
 }
 
 cm_status_t cm__status_from_errno(int err)

@@ -181,6 +181,20 @@ cm_status_t cm__handle_take(cm_handle_t h, struct cm__hobj **obj, cm_rights_t *r
 /* Converts errno to a status for failed Linux calls. */
 cm_status_t cm__status_from_errno(int err);
 
+/* cm__status_from_errno(err), recording "CALL failed: ENAME (description)"
+ * as the call's detail (core/status_detail.h). For a failed system call
+ * whose errno is the whole story; where a limit or a hint says more, the
+ * caller records that instead. */
+cm_status_t cm__errno_detail(const char *call, int err);
+
+/* "EMFILE" / "Too many open files" for err, never NULL (for details). */
+const char *cm__errname(int err);
+const char *cm__errdesc(int err);
+
+/* cm_handle_close without clearing the status detail: for library code that
+ * closes handles on a failure path after recording why (CM__ENTRY). */
+cm_status_t cm__handle_close(cm_handle_t handle);
+
 /* NO_RESOURCES if a memfd may not grow to `end` bytes under RLIMIT_FSIZE
  * (Linux would raise SIGXFSZ, fatal by default), else OK (host/vmo.c). */
 cm_status_t cm__fsize_allows(uint64_t end);

@@ -17,6 +17,7 @@
 
 #include "internal.h"
 #include "ledger.h"
+#include "status_detail.h"
 
 static pthread_mutex_t ledger_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cm__ledger ledger;
@@ -71,9 +72,26 @@ static struct cm__ledger *locked(void)
     return &ledger;
 }
 
+static const char *const kind_names[CM__LEDGER_KINDS] = {
+    "CM_LEDGER_VIRTUAL", "CM_LEDGER_COMMIT", "CM_LEDGER_OBJECT_BACKING", "CM_LEDGER_PINS",
+    "CM_LEDGER_HANDLES", "CM_LEDGER_CHANNELS", "CM_LEDGER_MESSAGES", "CM_LEDGER_VMOS",
+    "CM_LEDGER_PROCESSES", "CM_LEDGER_SBUFS", "CM_LEDGER_SBUF_CONSUMERS", "CM_LEDGER_VMARS",
+};
+
 cm_status_t cm__hledger_charge(cm_ledger_kind_t kind, uint64_t amount)
 {
-    cm_status_t st = cm__ledger_charge(locked(), kind, amount);
+    struct cm__ledger *l = locked();
+    cm_status_t st = cm__ledger_charge(l, kind, amount);
+    if (st != CM_OK && (uint32_t)kind < CM__LEDGER_KINDS) {
+        /* The named limits behind a kind (CM_MAX_HANDLES for HANDLES...)
+         * are its default: the detail names the kind and the numbers. */
+        uint64_t used = l->used[kind], limit = l->limit[kind];
+        pthread_mutex_unlock(&ledger_lock);
+        return cm__detail_set(st, "%s limit %llu reached (in use %llu, asked %llu; "
+                              "cm_ledger_get shows every kind)", kind_names[kind],
+                              (unsigned long long)limit, (unsigned long long)used,
+                              (unsigned long long)amount);
+    }
     pthread_mutex_unlock(&ledger_lock);
     return st;
 }
@@ -117,6 +135,7 @@ uint64_t cm__hledger_errors(void)
 
 cm_status_t cm_ledger_get(cm_ledger_info_t *info)
 {
+    CM__ENTRY();
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;
     cm__ledger_info(locked(), info);
@@ -126,6 +145,7 @@ cm_status_t cm_ledger_get(cm_ledger_info_t *info)
 
 cm_status_t cm_ledger_set_limit(cm_ledger_kind_t kind, uint64_t limit)
 {
+    CM__ENTRY();
     cm_status_t st = cm__ledger_lower_limit(locked(), kind, limit, NULL);
     pthread_mutex_unlock(&ledger_lock);
     return st;

@@ -26,6 +26,7 @@
 #include "mappings.h"
 #include "vmo_huge.h"
 #include "validate.h"
+#include "status_detail.h"
 
 struct mapping {
     void *addr;         /* the real mapping */
@@ -198,7 +199,7 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retr
     }
     if (req->size_from_fd) {
         if (fstat(req->fd, &sb) != 0) {
-            st = cm__status_from_errno(errno);
+            st = cm__errno_detail("fstat of the VMO's memfd", errno);
             goto out;
         }
         size = (uint64_t)sb.st_size;
@@ -210,7 +211,10 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retr
         size = atomic_load(req->tracked);
     }
     if (req->obj_offset > size || req->len > size - req->obj_offset) {
-        st = CM_ERR_OUT_OF_RANGE;
+        st = cm__detail_set(CM_ERR_OUT_OF_RANGE,
+                            "range offset %llu + len %llu is past the VMO's size %llu",
+                            (unsigned long long)req->obj_offset, (unsigned long long)req->len,
+                            (unsigned long long)size);
         goto out;
     }
     if (req->huge) {
@@ -221,8 +225,17 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retr
         delta = req->fd_offset - fd_off;
         rounded = cm__huge_round(delta + req->len);
     }
-    if (map_count >= CM_MAX_MAPPINGS || rounded > CM_MAX_MAPPED_BYTES - total_bytes) {
-        st = CM_ERR_NO_RESOURCES;
+    if (map_count >= CM_MAX_MAPPINGS) {
+        st = cm__detail_set(CM_ERR_NO_RESOURCES,
+                            "CM_MAX_MAPPINGS (%u live mappings per process) reached: unmap first",
+                            CM_MAX_MAPPINGS);
+        goto out;
+    }
+    if (rounded > CM_MAX_MAPPED_BYTES - total_bytes) {
+        st = cm__detail_set(CM_ERR_NO_RESOURCES,
+                            "CM_MAX_MAPPED_BYTES (%llu bytes per process) reached: %llu mapped, "
+                            "%llu more asked", (unsigned long long)CM_MAX_MAPPED_BYTES,
+                            (unsigned long long)total_bytes, (unsigned long long)rounded);
         goto out;
     }
     /* The ledger's VIRTUAL (docs/ledger.md): a plain mapping's bytes, under
@@ -252,7 +265,12 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retr
         p = cm__mmap_shared(req->fd, rounded, req->prot, req->extra_flags, fd_off);
     }
     if (p == MAP_FAILED) {
-        st = cm__status_from_errno(errno);
+        if (errno == EPERM && (req->prot & PROT_WRITE))
+            st = cm__detail_set(CM_ERR_ACCESS_DENIED,
+                                "CM_MAP_WRITE of a write-sealed VMO (mmap PROT_WRITE: EPERM): "
+                                "map it with CM_MAP_READ only");
+        else
+            st = cm__errno_detail("mmap", errno);
         if (req->fixed == NULL)
             cm__hledger_uncharge(CM_LEDGER_VIRTUAL, rounded);
         goto out;
@@ -272,9 +290,11 @@ out:
 
 cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
 {
+    CM__ENTRY();
     cm_status_t st = CM_ERR_INVALID_ARGS;
     if (addr == NULL || len == 0 || len > CM_MAX_MAPPED_BYTES)
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "addr is NULL, or len is 0 or above "
+                              "CM_MAX_MAPPED_BYTES");
     uint64_t rounded = page_round(len);
     lock_table();
     for (uint32_t i = 0; i < map_count; i++) {
@@ -283,7 +303,7 @@ cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
         /* The real mapping: a huge-page one starts before addr and ends
          * after addr+len. */
         if (munmap(maps[i].addr, maps[i].len) != 0) {
-            st = cm__status_from_errno(errno);
+            st = cm__errno_detail("munmap", errno);
             break;
         }
         total_bytes -= maps[i].len;
@@ -293,6 +313,10 @@ cm_status_t cm_vmo_unmap(void *addr, uint64_t len)
         break;
     }
     pthread_mutex_unlock(&map_lock);
+    if (st == CM_ERR_INVALID_ARGS)
+        cm__detail_set(st, "no cm_vmo_map mapping starts at %p with length %llu: pass the "
+                       "address and length cm_vmo_map gave (reservation mappings: cm_vmar_unmap)",
+                       addr, (unsigned long long)len);
     return st;
 }
 
@@ -365,7 +389,7 @@ static cm_status_t huge_truncate_locked(int fd, uint64_t file_now, uint64_t size
     if (size >= old && p != NULL)
         memset(p + delta, 0, tail - lo); /* past the old exact size: nobody's bytes */
     if (ftruncate(fd, (off_t)file) != 0) {
-        st = cm__status_from_errno(errno); /* EPERM: sealed */
+        st = cm__errno_detail("ftruncate", errno); /* EPERM: sealed */
     } else if (file > file_now && (st = cm__huge_reserve(fd, file_now, file)) != CM_OK) {
         (void)ftruncate(fd, (off_t)file_now); /* back: a shrink needs no page */
     } else {
@@ -385,14 +409,14 @@ cm_status_t cm__map_truncate(int fd, uint64_t size, int huge, _Atomic uint64_t *
     lock_table();
     uint64_t now = huge ? atomic_load(tracked) : 0;
     if (fstat(fd, &sb) != 0)
-        st = cm__status_from_errno(errno);
+        st = cm__errno_detail("fstat", errno);
     else if (size < (huge ? now : (uint64_t)sb.st_size) &&
              extends_past_locked(sb.st_dev, sb.st_ino, size, fd, &sb))
         st = CM_ERR_BAD_STATE;
     else if (huge)
         st = huge_truncate_locked(fd, (uint64_t)sb.st_size, size, tracked);
     else if (ftruncate(fd, (off_t)size) != 0)
-        st = cm__status_from_errno(errno); /* EPERM: sealed */
+        st = cm__errno_detail("ftruncate", errno); /* EPERM: sealed */
     else
         atomic_store(tracked, size);
     pthread_mutex_unlock(&map_lock);
@@ -411,7 +435,7 @@ cm_status_t cm__map_huge_write(int fd, _Atomic uint64_t *exact, const void *buf,
         *retry = 1; /* exported, sent or forked since the caller looked */
         st = CM_OK;
     } else if (private_of == NULL && fstat(fd, &sb) != 0) {
-        st = cm__status_from_errno(errno);
+        st = cm__errno_detail("fstat", errno);
     } else {
         uint64_t size = atomic_load(exact);
         if (sb.st_size >= 0 && (uint64_t)sb.st_size < size)

@@ -18,6 +18,7 @@
 #include "deadline.h"
 #include "internal.h"
 #include "validate.h"
+#include "status_detail.h"
 
 /* Looks h up (stage 2) and checks that its object has signals (stage 3).
  * On success the caller owns a reference in *obj. */
@@ -221,12 +222,14 @@ cm_status_t cm__object_wait_one_typed(cm_handle_t handle, uint32_t type, cm_sign
 cm_status_t cm_object_wait_one(cm_handle_t handle, cm_signals_t signals, int64_t timeout_ns,
                                cm_signals_t *observed)
 {
+    CM__ENTRY();
     return cm__object_wait_one_typed(handle, CM_OBJ_NONE, signals, CM_SIGNALS_ALL, timeout_ns,
                                      observed);
 }
 
 cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t timeout_ns)
 {
+    CM__ENTRY();
     uint64_t deadline;
     cm_status_t st = cm__object_wait_many_check_args(items != NULL, count, timeout_ns);
     if (st == CM_OK)

@@ -31,9 +31,20 @@
 #include "deadline.h"
 #include "rights.h"
 #include "sbuf_internal.h"
+#include "status_detail.h"
 
 #define SEAL_RO (F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
 #define SEAL_SIZE (F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
+
+
+/* A failed call that makes an fd: out of fds (EMFILE, ENFILE) is the
+ * process's limit, anything else memory; the detail names the call. */
+static cm_status_t fd_fail(const char *call, int err)
+{
+    cm_status_t st = err == EMFILE || err == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+    return cm__detail_set(st, "%s failed: %s (%s)%s", call, cm__errname(err), cm__errdesc(err),
+                          st == CM_ERR_NO_RESOURCES ? "; raise RLIMIT_NOFILE (ulimit -n)" : "");
+}
 
 static struct cm_sbuf_slot *slots_of(struct cm__sbuf *b)
 {
@@ -396,6 +407,7 @@ static const struct cm__signal_ops buffer_signal_ops = {
 
 cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
 {
+    CM__ENTRY();
     struct cm_sbuf_layout lay;
     cm_status_t st = cm__sbuf_config_check(config, buffer != NULL);
     if (st != CM_OK)
@@ -440,13 +452,13 @@ cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
     if (st == CM_OK) {
         b->epfd = epoll_create1(EPOLL_CLOEXEC);
         if (b->epfd < 0)
-            st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+            st = fd_fail("epoll_create1", errno);
     }
     if (st == CM_OK) {
         b->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = CM_SBUF_MAX_CONSUMERS };
         if (b->evfd < 0)
-            st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+            st = fd_fail("eventfd", errno);
         else if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, b->evfd, &ev) != 0)
             st = CM_ERR_NO_MEMORY;
     }
@@ -505,7 +517,7 @@ static cm_status_t link_make(struct cm__sbuf *b, uint32_t c, int *prod_fd, int *
     }
     if (st == CM_OK) {
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0) {
-            st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+            st = fd_fail("socketpair", errno);
         } else {
             l->sock = sv[0];
             *csock = sv[1];
@@ -520,6 +532,7 @@ static cm_status_t link_make(struct cm__sbuf *b, uint32_t c, int *prod_fd, int *
 cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
                                     cm_handle_t *consumer)
 {
+    CM__ENTRY();
     if (consumer == NULL ||
         cm__rights_derive(CM_SBUF_CONSUMER_DEFAULT_RIGHTS, rights, &rights) != CM_OK)
         return CM_ERR_INVALID_ARGS;
@@ -540,12 +553,16 @@ cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
     uint32_t free_before = b->own.free;
     check_sockets(b, 0);
     wake_loans(b, free_before);
-    if ((st = cm__sbuf_own_join(&b->own, &c)) != CM_OK)
+    if ((st = cm__sbuf_own_join(&b->own, &c)) != CM_OK) {
+        if (st == CM_ERR_NO_RESOURCES)
+            cm__detail_set(st, "the buffer has its max_consumers (%u) consumers already: close "
+                           "one first", b->cfg.max_consumers);
         goto out;
+    }
     st = link_make(b, c, &prod_fd, &cons_fd, &csock);
     /* The consumer keeps its own copy of the data memfd, to travel with it. */
     if (st == CM_OK && (data_fd = fcntl(b->data_fd, F_DUPFD_CLOEXEC, 0)) < 0)
-        st = errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+        st = fd_fail("fcntl", errno);
     if (st == CM_OK)
         st = cm__sbuf_consumer_make(&b->cfg, c, data_fd, prod_fd, cons_fd, csock, &co);
     if (st == CM_OK) {
@@ -695,6 +712,7 @@ static uint32_t spin_releases(const struct spin_watch *w, uint32_t budget)
 cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
                          cm_sbuf_loan_t *loan)
 {
+    CM__ENTRY();
     uint64_t deadline;
     cm_status_t st = cm__sbuf_loan_check_args(loan != NULL, flags);
     if (st != CM_OK)
@@ -794,6 +812,7 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
 
 cm_status_t cm_sbuf_publish(cm_handle_t buffer, uint64_t loan_id, uint32_t len, uint64_t *seq)
 {
+    CM__ENTRY();
     struct cm__sbuf *b;
     cm_status_t st = get_producer(buffer, &b);
     if (st != CM_OK)
@@ -837,6 +856,7 @@ cm_status_t cm_sbuf_publish(cm_handle_t buffer, uint64_t loan_id, uint32_t len, 
 
 cm_status_t cm_sbuf_cancel(cm_handle_t buffer, uint64_t loan_id)
 {
+    CM__ENTRY();
     struct cm__sbuf *b;
     cm_status_t st = get_producer(buffer, &b);
     if (st != CM_OK)
@@ -883,6 +903,7 @@ static void producer_info(struct cm__sbuf *b, cm_sbuf_info_t *info)
 
 cm_status_t cm_sbuf_get_info(cm_handle_t handle, cm_sbuf_info_t *info)
 {
+    CM__ENTRY();
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;
     struct cm__hobj *obj;

@@ -15,6 +15,7 @@
 
 #include "deadline.h"
 #include "sbuf_internal.h"
+#include "status_detail.h"
 
 static void consumer_destroy(struct cm__hobj *obj)
 {
@@ -459,17 +460,20 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
 cm_status_t cm_sbuf_receive(cm_handle_t consumer, uint32_t flags, int64_t timeout_ns,
                             cm_sbuf_msg_t *msg)
 {
+    CM__ENTRY();
     return receive(consumer, flags, timeout_ns, 0, NULL, 0, msg);
 }
 
 cm_status_t cm_sbuf_receive_copy(cm_handle_t consumer, uint32_t flags, int64_t timeout_ns,
                                  void *buf, uint32_t buf_cap, cm_sbuf_msg_t *msg)
 {
+    CM__ENTRY();
     return receive(consumer, flags, timeout_ns, 1, buf, buf_cap, msg);
 }
 
 cm_status_t cm_sbuf_release(cm_handle_t consumer, uint64_t seq)
 {
+    CM__ENTRY();
     struct cm__hobj *obj;
     cm_status_t st = cm__handle_get(consumer, CM_OBJ_SBUF_CONSUMER, CM_RIGHT_READ, &obj, NULL);
     if (st != CM_OK)

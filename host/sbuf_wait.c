@@ -139,7 +139,7 @@ cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, void **out)
 {
     void *p = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
-        return errno == ENOMEM ? CM_ERR_NO_RESOURCES : cm__status_from_errno(errno);
+        return errno == ENOMEM ? CM_ERR_NO_RESOURCES : cm__errno_detail("mmap", errno);
     *out = p;
     return CM_OK;
 }

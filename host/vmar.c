@@ -26,6 +26,7 @@
 #include "internal.h"
 #include "mappings.h"
 #include "vmar_rules.h"
+#include "status_detail.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -152,27 +153,31 @@ static void vmar_last_handle(struct cm__hobj *obj)
 cm_status_t cm_vmar_reserve(void *hint, uint64_t len, uint32_t flags, cm_handle_t *out,
                             void **base)
 {
+    CM__ENTRY();
     uint64_t h = (uint64_t)(uintptr_t)hint;
     cm_status_t st = cm__vmar_reserve_check_args(h, len, flags, out != NULL, base != NULL);
     if (st != CM_OK)
         return st;
     int fixed = (flags & CM_VMAR_FIXED) != 0;
     if (fixed && h + len > USER_TOP)
-        return CM_ERR_OUT_OF_RANGE;
+        return cm__detail_set(CM_ERR_OUT_OF_RANGE, "CM_VMAR_FIXED range ends past the user "
+                              "address space (0x%llx)", (unsigned long long)USER_TOP);
     struct vmar *r = calloc(1, sizeof(*r));
     if (r == NULL)
-        return CM_ERR_NO_MEMORY;
+        return cm__detail_set(CM_ERR_NO_MEMORY, "calloc of the reservation's bookkeeping");
     lock();
     void *p = mmap(hint, len, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (fixed ? MAP_FIXED_NOREPLACE : 0),
                    -1, 0);
     if (p == MAP_FAILED) {
         if (errno == EEXIST)
-            st = CM_ERR_ALREADY_EXISTS;
-        else if (fixed && errno == EPERM)
-            st = CM_ERR_OUT_OF_RANGE; /* below mmap_min_addr: outside the window */
+            st = cm__detail_set(CM_ERR_ALREADY_EXISTS, "CM_VMAR_FIXED: something is mapped "
+                                "in [%p, +%llu) already", hint, (unsigned long long)len);
+        else if (fixed && errno == EPERM) /* below mmap_min_addr: outside the window */
+            st = cm__detail_set(CM_ERR_OUT_OF_RANGE, "CM_VMAR_FIXED address %p is below "
+                                "vm.mmap_min_addr", hint);
         else
-            st = cm__status_from_errno(errno);
+            st = cm__errno_detail("mmap(PROT_NONE) of the reservation", errno);
         goto fail;
     }
     if (fixed && p != hint) {
@@ -182,9 +187,13 @@ cm_status_t cm_vmar_reserve(void *hint, uint64_t len, uint32_t flags, cm_handle_
         goto fail;
     }
     if (len > CM_MAX_RESERVED_BYTES - reserved_bytes)
-        st = CM_ERR_QUOTA_VIRTUAL;
+        st = cm__detail_set(CM_ERR_QUOTA_VIRTUAL,
+                            "CM_MAX_RESERVED_BYTES (%llu bytes per process): %llu reserved, "
+                            "%llu more asked", (unsigned long long)CM_MAX_RESERVED_BYTES,
+                            (unsigned long long)reserved_bytes, (unsigned long long)len);
     else if (nlive >= CM_MAX_VMARS)
-        st = CM_ERR_NO_RESOURCES;
+        st = cm__detail_set(CM_ERR_NO_RESOURCES, "CM_MAX_VMARS (%u live reservations per "
+                            "process) reached", CM_MAX_VMARS);
     /* The ledger's VIRTUAL (docs/ledger.md): the reserved bytes, released
      * once by release_locked or below. */
     if (st == CM_OK)
@@ -245,6 +254,7 @@ static int obj_writable(void *obj)
 cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
                         uint64_t vmo_offset, uint64_t len, uint32_t flags, void **addr)
 {
+    CM__ENTRY();
     cm_rights_t vneed, oneed, vrights, orights;
     struct vmar *r;
     struct cm__vmo *v;
@@ -265,20 +275,28 @@ cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
     struct stat sb;
     uint64_t id;
     if (fstat(v->fd, &sb) != 0) {
-        st = cm__status_from_errno(errno);
+        st = cm__errno_detail("fstat", errno);
         goto out;
     }
     uint64_t size = v->is_file ? v->file_len : (uint64_t)sb.st_size;
     if (v->huge)
         size = atomic_load(&v->local_size);
     if (vmo_offset > size || len > size - vmo_offset)
-        st = CM_ERR_OUT_OF_RANGE;
+        st = cm__detail_set(CM_ERR_OUT_OF_RANGE,
+                            "VMO range offset %llu + len %llu is past the VMO's size %llu",
+                            (unsigned long long)vmo_offset, (unsigned long long)len,
+                            (unsigned long long)size);
     else if ((flags & CM_MAP_WRITE) && !vmo_writable(v))
-        st = CM_ERR_ACCESS_DENIED;
+        st = cm__detail_set(CM_ERR_ACCESS_DENIED, "CM_MAP_WRITE of a sealed or file-window "
+                            "VMO: map it with CM_MAP_READ only");
     else if (v->is_file || v->huge)
         /* A file window is never mapped; a huge-page mapping needs a 2 MiB
          * aligned address the reservation's runs do not promise. */
-        st = CM_ERR_UNSUPPORTED;
+        st = cm__detail_set(CM_ERR_UNSUPPORTED, v->is_file
+                            ? "a file-window VMO cannot be mapped into a reservation: "
+                              "cm_vmo_snapshot it first"
+                            : "a huge-page VMO cannot be mapped into a reservation: create "
+                              "it with CM_VMO_BASE_PAGES (or map it with cm_vmo_map)");
     else
         st = cm__vmo_id(v, &id);
     if (st != CM_OK)
@@ -287,7 +305,9 @@ cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
     if (!r->released) {
         uint64_t b = cm__vmar_base(&r->core), rl = cm__vmar_len(&r->core);
         if ((flags & CM_VMAR_MAP_SPECIFIC) && (vmar_offset > rl || len > rl - vmar_offset))
-            st = CM_ERR_OUT_OF_RANGE;
+            st = cm__detail_set(CM_ERR_OUT_OF_RANGE, "vmar_offset %llu + len %llu is past the "
+                                "reservation's %llu bytes", (unsigned long long)vmar_offset,
+                                (unsigned long long)len, (unsigned long long)rl);
         (void)b;
     }
     unlock();
@@ -355,7 +375,7 @@ static cm_status_t unmap_common(cm_handle_t vmar, int match, cm_handle_t vmo, vo
         cm__map_table_hold();
         st = cm__map_vmar_cut_locked(a, len, 0);
         if (st == CM_OK && put_back(a, len) != 0)
-            st = cm__status_from_errno(errno);
+            st = cm__errno_detail("mmap(PROT_NONE) over the unmapped range", errno);
         if (st == CM_OK)
             (void)cm__map_vmar_cut_locked(a, len, 1);
         cm__map_table_release();
@@ -370,16 +390,19 @@ static cm_status_t unmap_common(cm_handle_t vmar, int match, cm_handle_t vmo, vo
 
 cm_status_t cm_vmar_unmap(cm_handle_t vmar, void *addr, uint64_t len)
 {
+    CM__ENTRY();
     return unmap_common(vmar, 0, CM_HANDLE_INVALID, addr, len);
 }
 
 cm_status_t cm_vmar_unmap_vmo(cm_handle_t vmar, cm_handle_t vmo, void *addr, uint64_t len)
 {
+    CM__ENTRY();
     return unmap_common(vmar, 1, vmo, addr, len);
 }
 
 cm_status_t cm_vmar_protect(cm_handle_t vmar, void *addr, uint64_t len, uint32_t flags)
 {
+    CM__ENTRY();
     uint64_t a = (uint64_t)(uintptr_t)addr;
     cm_rights_t need;
     struct vmar *r;
@@ -396,7 +419,7 @@ cm_status_t cm_vmar_protect(cm_handle_t vmar, void *addr, uint64_t len, uint32_t
         int prot = ((flags & CM_MAP_READ) ? PROT_READ : 0) |
                    ((flags & CM_MAP_WRITE) ? PROT_WRITE : 0);
         if (mprotect(addr, len, prot) != 0)
-            st = cm__status_from_errno(errno);
+            st = cm__errno_detail("mprotect", errno);
         else
             cm__vmar_protect_commit(&r->core, a, len, flags);
     }
@@ -407,6 +430,7 @@ cm_status_t cm_vmar_protect(cm_handle_t vmar, void *addr, uint64_t len, uint32_t
 
 cm_status_t cm_vmar_get_info(cm_handle_t vmar, cm_vmar_info_t *info)
 {
+    CM__ENTRY();
     struct vmar *r;
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;
@@ -441,6 +465,7 @@ static uint64_t aspace_generation(void)
 
 cm_status_t cm_mapping_get_info(const void *addr, cm_mapping_info_t *info)
 {
+    CM__ENTRY();
     uint64_t a = (uint64_t)(uintptr_t)addr;
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;

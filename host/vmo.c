@@ -39,6 +39,7 @@
 #include "mappings.h"
 #include "vmo_admit.h"
 #include "vmo_huge.h"
+#include "status_detail.h"
 
 _Static_assert(CM__SEAL_SEAL == F_SEAL_SEAL && CM__SEAL_SHRINK == F_SEAL_SHRINK &&
                CM__SEAL_GROW == F_SEAL_GROW && CM__SEAL_WRITE == F_SEAL_WRITE &&
@@ -113,7 +114,7 @@ static cm_status_t vmo_identity(struct cm__vmo *v, uint64_t *dev, uint64_t *ino)
     struct stat sb;
     if (!atomic_load(&v->id_known)) {
         if (fstat(v->fd, &sb) != 0)
-            return cm__status_from_errno(errno);
+            return cm__errno_detail("fstat", errno);
         vmo_note_identity(v, &sb);
     }
     *dev = atomic_load(&v->dev);
@@ -379,7 +380,7 @@ static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
         return CM_OK;
     }
     if (fstat(v->fd, &st) != 0)
-        return cm__status_from_errno(errno);
+        return cm__errno_detail("fstat", errno);
     /* Admission checked the size once; a holder of an unsealed VMO can
      * grow it since (sparse, to any size). Past the documented limit it is
      * not served: OUT_OF_RANGE, until someone shrinks it back. */
@@ -407,7 +408,11 @@ cm_status_t cm__fsize_allows(uint64_t end)
     struct rlimit rl;
     if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
         return CM_OK;
-    return end > (uint64_t)rl.rlim_cur ? CM_ERR_NO_RESOURCES : CM_OK;
+    if (end > (uint64_t)rl.rlim_cur)
+        return cm__detail_set(CM_ERR_NO_RESOURCES,
+                              "%llu bytes above RLIMIT_FSIZE (%llu bytes): raise it (ulimit -f)",
+                              (unsigned long long)end, (unsigned long long)rl.rlim_cur);
+    return CM_OK;
 }
 
 /* errno of a failed size change or write: EFBIG is RLIMIT_FSIZE (when
@@ -415,10 +420,11 @@ cm_status_t cm__fsize_allows(uint64_t end)
 static cm_status_t size_errno(int err)
 {
     if (err == EFBIG)
-        return CM_ERR_NO_RESOURCES;
+        return cm__detail_set(CM_ERR_NO_RESOURCES, "EFBIG: the size is above RLIMIT_FSIZE");
     if (err == ENOSPC)
-        return CM_ERR_NO_MEMORY;
-    return cm__status_from_errno(err);
+        return cm__detail_set(CM_ERR_NO_MEMORY, "ENOSPC: no memory (or shmem space) for the "
+                              "VMO's pages");
+    return cm__errno_detail("ftruncate/fallocate/write of a memfd", err);
 }
 
 static int new_memfd(const char *name)
@@ -431,7 +437,7 @@ static int base_memfd(const char *name, uint64_t size, int commit, cm_status_t *
 {
     int fd = new_memfd(name);
     if (fd < 0) {
-        *st = cm__status_from_errno(errno);
+        *st = cm__errno_detail("memfd_create", errno);
         return -1;
     }
     /* fallocate is the cheapest way Linux offers to obtain shmem pages
@@ -467,6 +473,7 @@ static int vmo_memfd(const char *name, uint64_t size, int want_huge, int commit,
 
 cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
 {
+    CM__ENTRY();
     struct cm__vmo *v;
     cm_status_t st;
     int huge = 0;
@@ -513,21 +520,29 @@ uncharge:
 static cm_status_t open_regular(const char *path, int *fd_out, struct stat *st)
 {
     struct stat before;
-    if (stat(path, &before) != 0)
-        return cm__status_from_errno(errno);
+    if (stat(path, &before) != 0) {
+        int err = errno;
+        return cm__detail_set(cm__status_from_errno(err), "stat(\"%s\") failed: %s (%s)", path, cm__errname(err),
+                              cm__errdesc(err));
+    }
     if (!S_ISREG(before.st_mode))
-        return CM_ERR_INVALID_ARGS;
+        return cm__detail_set(CM_ERR_INVALID_ARGS,
+                              "\"%s\" is not a regular file: only regular files can back a "
+                              "file-window VMO (copy a device or pipe into cm_vmo_create)", path);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return cm__status_from_errno(errno);
+    if (fd < 0) {
+        int err = errno;
+        return cm__detail_set(cm__status_from_errno(err), "open(\"%s\", O_RDONLY) failed: %s (%s)", path,
+                              cm__errname(err), cm__errdesc(err));
+    }
     cm_status_t rc = CM_OK;
     int fl = fcntl(fd, F_GETFL);
     if (fstat(fd, st) != 0 || fl < 0)
-        rc = cm__status_from_errno(errno);
+        rc = cm__errno_detail("fstat/fcntl(F_GETFL)", errno);
     else if (!S_ISREG(st->st_mode) || st->st_dev != before.st_dev || st->st_ino != before.st_ino)
         rc = CM_ERR_INVALID_ARGS; /* replaced between stat and open */
     else if (fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
-        rc = cm__status_from_errno(errno);
+        rc = cm__errno_detail("fcntl", errno);
     if (rc != CM_OK) {
         close(fd);
         return rc;
@@ -539,20 +554,30 @@ static cm_status_t open_regular(const char *path, int *fd_out, struct stat *st)
 cm_status_t cm_vmo_create_from_file(const char *path, uint64_t offset, uint64_t len,
                                     cm_handle_t *out)
 {
+    CM__ENTRY();
     struct stat st;
     struct cm__vmo *v;
     int fd = -1;
-    if (path == NULL || out == NULL || offset % CM_PAGE_SIZE != 0)
-        return CM_ERR_INVALID_ARGS;
+    if (path == NULL || out == NULL)
+        return cm__detail_set(CM_ERR_INVALID_ARGS, "path or out is NULL");
+    if (offset % CM_PAGE_SIZE != 0)
+        return cm__detail_set(CM_ERR_INVALID_ARGS,
+                              "offset %llu is not a multiple of CM_PAGE_SIZE (%u bytes)",
+                              (unsigned long long)offset, CM_PAGE_SIZE);
     if (len > CM_VMO_MAX_SIZE && len != CM_VMO_TO_END)
-        return CM_ERR_OUT_OF_RANGE;
+        return cm__detail_set(CM_ERR_OUT_OF_RANGE, "len %llu above CM_VMO_MAX_SIZE (%llu bytes)",
+                              (unsigned long long)len, (unsigned long long)CM_VMO_MAX_SIZE);
     cm_status_t rc = open_regular(path, &fd, &st);
     if (rc != CM_OK)
         return rc;
     if (len == CM_VMO_TO_END && offset <= (uint64_t)st.st_size)
         len = (uint64_t)st.st_size - offset;
     if (!cm__range_ok(offset, len, (uint64_t)st.st_size) || len > CM_VMO_MAX_SIZE) {
-        rc = CM_ERR_OUT_OF_RANGE;
+        rc = cm__detail_set(CM_ERR_OUT_OF_RANGE,
+                            "\"%s\": offset %llu + len %llu is past the file's %llu bytes or "
+                            "above CM_VMO_MAX_SIZE (%llu bytes)", path,
+                            (unsigned long long)offset, (unsigned long long)len,
+                            (unsigned long long)st.st_size, (unsigned long long)CM_VMO_MAX_SIZE);
         goto bad;
     }
     rc = vmo_alloc(fd, 1, &v);
@@ -655,16 +680,19 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
 
 cm_status_t cm_vmo_read(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len)
 {
+    CM__ENTRY();
     return vmo_rw(vmo, buf, offset, len, 0);
 }
 
 cm_status_t cm_vmo_write(cm_handle_t vmo, const void *buf, uint64_t offset, uint64_t len)
 {
+    CM__ENTRY();
     return vmo_rw(vmo, (void *)(uintptr_t)buf, offset, len, 1);
 }
 
 cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size)
 {
+    CM__ENTRY();
     struct cm__vmo *v;
     if (size == NULL)
         return CM_ERR_INVALID_ARGS;
@@ -678,6 +706,7 @@ cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size)
 
 cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
 {
+    CM__ENTRY();
     struct cm__vmo *v;
     cm_status_t st = cm__vmo_set_size_check_args(size);
     if (st != CM_OK)
@@ -722,6 +751,7 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
 
 cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
 {
+    CM__ENTRY();
     struct cm__vmo *v;
     struct stat sb;
     cm_rights_t rights;
@@ -746,7 +776,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
     }
     if (v->is_file) {
         if (fstat(v->fd, &sb) != 0) {
-            st = cm__status_from_errno(errno);
+            st = cm__errno_detail("fstat", errno);
             goto out;
         }
         info->id = ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
@@ -827,13 +857,14 @@ static cm_status_t add_seals(int fd, int seals)
         if (fcntl(fd, F_ADD_SEALS, seals) == 0)
             return CM_OK;
         if (errno != EBUSY)
-            return cm__status_from_errno(errno);
+            return cm__errno_detail("fcntl", errno);
     }
     return CM_ERR_BAD_STATE; /* writable mapping, or pages pinned (e.g. by DMA) */
 }
 
 cm_status_t cm_vmo_seal(cm_handle_t vmo, cm_seal_t level)
 {
+    CM__ENTRY();
     struct cm__vmo *v;
     cm_status_t st = cm__vmo_seal_check_args((uint32_t)level);
     if (st != CM_OK)
@@ -964,7 +995,7 @@ static cm_status_t copy_into(const struct cm__vmo *v, int mappable, uint64_t len
         uint64_t slen = v->huge ? cm__huge_round(len) : len;
         void *p = cm__mmap_shared(v->fd, slen, PROT_READ, 0, v->file_off);
         if (p == MAP_FAILED) {
-            st = cm__status_from_errno(errno);
+            st = cm__errno_detail("mmap", errno);
         } else {
             if (dst != NULL)
                 memcpy(dst, p, len);
@@ -1010,6 +1041,7 @@ static cm_status_t snapshot_fill(const struct cm__vmo *v, int *fd_out, uint64_t 
 
 cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
 {
+    CM__ENTRY();
     struct cm__vmo *v, *snap;
     uint64_t size = 0;
     int fd = -1, huge = 0;
@@ -1057,6 +1089,7 @@ bad:
 cm_status_t cm_vmo_map(cm_handle_t vmo, uint64_t offset, uint64_t len, uint32_t flags,
                        void **addr)
 {
+    CM__ENTRY();
     struct cm__vmo *v;
     cm_rights_t rights;
     cm_rights_t need = 0;

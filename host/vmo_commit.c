@@ -13,9 +13,11 @@
 
 #include "internal.h"
 #include "vmar_rules.h"
+#include "status_detail.h"
 
 cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint64_t len)
 {
+    CM__ENTRY();
     struct cm__vmo *v;
     struct stat sb;
     cm_status_t st = cm__vmo_op_range_check_args(op, offset, len);
@@ -25,7 +27,7 @@ cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint6
         return st;
     int seals = v->is_file ? 0 : fcntl(v->fd, F_GET_SEALS);
     if (seals < 0 || fstat(v->fd, &sb) != 0) {
-        st = cm__status_from_errno(errno);
+        st = cm__errno_detail("fstat", errno);
         goto out;
     }
     uint64_t size = v->is_file ? v->file_len : (uint64_t)sb.st_size;
@@ -48,7 +50,7 @@ cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint6
         else if (errno == EPERM)
             st = CM_ERR_ACCESS_DENIED; /* sealed by another holder meanwhile */
         else
-            st = cm__status_from_errno(errno);
+            st = cm__errno_detail("fallocate", errno);
     }
 out:
     cm__hobj_put(&v->hdr);
@@ -57,6 +59,7 @@ out:
 
 cm_status_t cm_vmo_get_committed(cm_handle_t vmo, uint64_t *bytes)
 {
+    CM__ENTRY();
     struct cm__vmo *v;
     struct stat sb;
     if (bytes == NULL)
@@ -67,7 +70,7 @@ cm_status_t cm_vmo_get_committed(cm_handle_t vmo, uint64_t *bytes)
     if (v->is_file)
         st = CM_ERR_UNSUPPORTED;
     else if (fstat(v->fd, &sb) != 0)
-        st = cm__status_from_errno(errno);
+        st = cm__errno_detail("fstat", errno);
     else
         *bytes = (uint64_t)sb.st_blocks * 512u;
     cm__hobj_put(&v->hdr);

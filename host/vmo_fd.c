@@ -15,9 +15,11 @@
 #include "channel_internal.h"
 #include "mappings.h"
 #include "vmo_admit.h"
+#include "status_detail.h"
 
 cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out)
 {
+    CM__ENTRY();
     struct cm__vmo *v;
     cm_rights_t granted;
     int took = 0;
@@ -72,7 +74,7 @@ cm_status_t cm__vmo_fd_for_peer(struct cm__hobj *obj, cm_rights_t rights, int *f
         return st;
     int fd = cm__proc_reopen(v->fd, (rights & CM_RIGHT_WRITE) != 0);
     if (fd < 0)
-        return errno == ENOENT ? CM_ERR_UNSUPPORTED : cm__status_from_errno(errno);
+        return errno == ENOENT ? CM_ERR_UNSUPPORTED : cm__errno_detail("open of /proc/self/fd/N (reopen for the peer)", errno);
     /* From now on another process may hold it and shrink it. */
     atomic_store(&v->shared, 1);
     *fd_out = fd;
@@ -85,6 +87,7 @@ cm_status_t cm__vmo_fd_for_peer(struct cm__hobj *obj, cm_rights_t rights, int *f
 
 cm_status_t cm_host_vmo_export_fd(cm_handle_t vmo, int *fd_out)
 {
+    CM__ENTRY();
     struct cm__hobj *obj;
     cm_rights_t rights;
     if (fd_out == NULL)

@@ -74,7 +74,7 @@ char *cm__huge_map(int fd, uint64_t off, uint64_t len, uint64_t *delta, uint64_t
     void *p = mmap(NULL, *mlen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
                    (off_t)base);
     if (p == MAP_FAILED) {
-        *st = errno == EPERM ? CM_ERR_ACCESS_DENIED : cm__status_from_errno(errno);
+        *st = errno == EPERM ? CM_ERR_ACCESS_DENIED : cm__errno_detail("mmap", errno);
         return NULL;
     }
     return p;

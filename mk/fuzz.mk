@@ -14,7 +14,7 @@ FUZZ_SRCS_wire := host/wire.c
 FUZZ_SRCS_htab := core/handle_table.c
 FUZZ_SRCS_interval := core/interval.c
 FUZZ_SRCS_vmo_admit := core/vmo_admit.c
-FUZZ_SRCS_vmar := core/vmar_rules.c core/interval.c core/commit_set.c
+FUZZ_SRCS_vmar := core/vmar_rules.c core/interval.c core/commit_set.c core/status_detail.c
 FUZZ_RUNS ?= 10000000
 # Driver inputs per target in make test (interval ops are costlier).
 FUZZ_ITERS_interval := 20000

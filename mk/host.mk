@@ -12,6 +12,10 @@ HOST_TESTS += tests/host/core_handle_table.c tests/host/status.c \
               tests/host/vmo_map.c tests/host/vmo_limits.c tests/host/channel.c \
               tests/host/channel_hostile.c tests/host/transfer.c \
               tests/host/listener.c tests/host/vmo_share_proc.c
+# cm_status_detail and cm_limits_get (docs/api.md "Errors", docs/vmo.md "Limits").
+HOST_LIB_SRCS += host/limits.c
+HOST_TESTS += tests/host/status_detail.c
+TEST_SUITES += tests/host/status_detail_entry.sh
 
 TEST_COMMON_SRCS := $(wildcard tests/host/common/*.c)
 

@@ -27,10 +27,13 @@ KCOMMON    := -std=gnu11 -O2 -g $(WARN) $(KARCH) -ffreestanding -nostdlib \
 # abi/ is the kernel/user boundary (syscall numbers and structures) and lib/
 # the freestanding string and format code; both sides compile them, and the
 # user side sees nothing else of kernel/ (no -Ikernel/...).
-KERNEL_CFLAGS := $(KCOMMON) -Ikernel/include -Ikernel/object
+# CM__KERNEL: core rules built for the kernel itself (core/status_detail.h,
+# core/target_limits.h); the user runtime is not the kernel.
+KERNEL_CFLAGS := $(KCOMMON) -DCM__KERNEL -Ikernel/include -Ikernel/object
 # Generated from USER_PROGS below: $(KGEN)/user_progs.h.
 KGEN          := $(KBUILD)/gen
-USER_CFLAGS   := $(KCOMMON) -Iuser/include -Iuser -Iapps -Idrivers/virtio_blk -I$(KGEN)
+# CM__NO_DETAIL: the user runtime records no status detail (core/status_detail.h).
+USER_CFLAGS   := $(KCOMMON) -DCM__NO_DETAIL -Iuser/include -Iuser -Iapps -Idrivers/virtio_blk -I$(KGEN)
 
 KERNEL_SRCS := $(wildcard kernel/*.c kernel/object/*.c lib/*.c) \
                kernel/entry.S kernel/trapvec.S \
@@ -46,7 +49,7 @@ KERNEL_OBJS := $(patsubst %,$(KBUILD)/k/%.o,$(KERNEL_SRCS))
 
 USER_RT_SRCS := user/crt0.S user/runtime.c user/capmem.c user/dma.c user/mmio.c user/vmar.c user/platform_kernel.c \
                 user/sbuf.c core/sbuf_cons.c core/sbuf_ring.c core/deadline.c \
-                lib/fmt.c lib/string.c core/status.c core/status_detail.c core/sha256.c core/ledger.c
+                lib/fmt.c lib/string.c core/status.c core/status_detail.c core/limits_info.c core/sha256.c core/ledger.c core/version.c
 USER_RT_OBJS := $(patsubst %,$(KBUILD)/u/%.o,$(USER_RT_SRCS))
 
 # Programs embedded in the kernel: this list is the only one. kernel/images.S

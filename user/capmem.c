@@ -2,6 +2,7 @@
  * one syscall; the kernel does all validation and returns the status. */
 #include <capmem/capmem.h>
 
+#include "limits_info.h"
 #include "sbuf_internal.h"
 #include "sys.h"
 
@@ -140,4 +141,22 @@ cm_status_t cm_object_wait_one(cm_handle_t handle, cm_signals_t signals, int64_t
 cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t timeout_ns)
 {
     return (cm_status_t)CMK_SYS3(CMK_SYS_OBJECT_WAIT_MANY, items, count, timeout_ns);
+}
+
+/* The kernel's limits are fixed at build time (abi/syscall_abi.h): no
+ * syscall. Kept in step with core/limits_info.h's CM__KERNEL values. */
+cm_status_t cm_limits_get(cm_limits_t *out)
+{
+    static const cm_limits_t eff = {
+        .struct_size = sizeof(cm_limits_t),
+        .version = CM_LIMITS_VERSION,
+        .vmo_max_size = CMK_VMO_MAX_SIZE,
+        .max_mapped_bytes = CMK_MAX_MAPPED_BYTES,
+        .max_reserved_bytes = CM_MAX_RESERVED_BYTES,
+        .max_handles = CM_MAX_HANDLES,
+        .max_mappings = CM_MAX_MAPPINGS,
+        .channel_max_bytes = CM_CHANNEL_MAX_BYTES,
+        .channel_max_handles = CM_CHANNEL_MAX_HANDLES,
+    };
+    return cm__limits_report(out, &eff);
 }

@@ -358,6 +358,7 @@ static int test_set_size_rules(void)
     CHECK_ST(cm_vmo_read(vmo, buf, 0, 10), CM_OK);
     CHECK(memcmp(buf, "01234\0\0\0\0\0", 10) == 0);
     CHECK_ST(cm_vmo_set_size(vmo, CM_VMO_MAX_SIZE + 1), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_set_size(vmo, CMK_VMO_MAX_SIZE + 1), CM_ERR_OUT_OF_RANGE);
     cm_handle_close(vmo);
     return 0;
 }
@@ -366,11 +367,20 @@ static int test_vmo_bounds(void)
 {
     cm_handle_t vmo, big;
     char buf[8];
-    CHECK_ST(cm_vmo_create(CM_VMO_MAX_SIZE + 1, 0, &big), CM_ERR_OUT_OF_RANGE);
+    cm_limits_t lim = { .struct_size = sizeof lim };
+    CHECK_ST(cm_limits_get(&lim), CM_OK);
+    /* The kernel's effective limits (abi/syscall_abi.h), below the ABI's. */
+    CHECK(lim.vmo_max_size == CMK_VMO_MAX_SIZE && lim.vmo_max_size < CM_VMO_MAX_SIZE);
+    CHECK(lim.max_mapped_bytes == CMK_MAX_MAPPED_BYTES);
+    CHECK(lim.struct_size == sizeof lim && lim.version == CM_LIMITS_VERSION);
+    CHECK_ST(cm_vmo_create(lim.vmo_max_size + 1, 0, &big), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_create(CM_VMO_MAX_SIZE, 0, &big), CM_ERR_OUT_OF_RANGE);
     CHECK_ST(cm_vmo_create(PAGE, 0x80, &big), CM_ERR_INVALID_ARGS);
-    /* Larger than the machine's RAM, so above this process's commit quota
-     * (docs/ledger.md): a typed error, not a crash. */
-    CHECK_ST(cm_vmo_create(CM_VMO_MAX_SIZE, 0, &big), CM_ERR_QUOTA_COMMIT);
+    /* At the effective limit: larger than the machine's RAM, so above this
+     * process's commit quota (docs/ledger.md): a typed error, not a crash. */
+    CHECK_ST(cm_vmo_create(lim.vmo_max_size, 0, &big), CM_ERR_QUOTA_COMMIT);
+    /* The kernel target records no detail (docs/api.md "Errors"). */
+    CHECK(cm_status_detail()[0] == '\0');
     CHECK_ST(cm_vmo_create(0, CM_VMO_COMMIT, &vmo), CM_OK);
     CHECK_ST(cm_vmo_read(vmo, buf, 0, 0), CM_OK);
     CHECK_ST(cm_vmo_read(vmo, buf, 0, 1), CM_ERR_OUT_OF_RANGE);
@@ -837,7 +847,7 @@ static uint64_t pick_len(void)
 {
     static const uint64_t fixed[] = {
         0, 1, 4, 8, 24, 4096, 3 * 4096 + 5, 65536, 65537, 1u << 20,
-        CM_VMO_MAX_SIZE + 1, 1ull << 32, UINT64_MAX, UINT64_MAX - 4095,
+        CMK_VMO_MAX_SIZE + 1, CM_VMO_MAX_SIZE + 1, 1ull << 32, UINT64_MAX, UINT64_MAX - 4095,
     };
     return rng() % 4 == 0 ? rng() : fixed[rng() % (sizeof(fixed) / sizeof(fixed[0]))];
 }

@@ -7,6 +7,7 @@
 #include <capmem/status.h>
 #include <capmem/rights.h>
 #include <capmem/limits.h>
+#include <capmem/limits_info.h>
 #include <capmem/handle.h>
 #include <capmem/object.h>
 #include <capmem/vmo.h>

@@ -6,7 +6,10 @@ extern "C" {
 #endif
 
 /* Every bound capmem enforces, in one place, with the reason for the number.
- * Both targets enforce the same values; each has a test that hits it. */
+ * These are the ABI maxima: a target never accepts more, and may enforce a
+ * lower effective value, which cm_limits_get (capmem/limits_info.h) reports
+ * at run time (the kernel target does for CM_VMO_MAX_SIZE and
+ * CM_MAX_MAPPED_BYTES). Each has a test that hits it. */
 
 /* Page size of both targets (x86-64/arm64 Linux base pages, Sv39). */
 #define CM_PAGE_SIZE 4096u
@@ -16,10 +19,17 @@ extern "C" {
  * policy of cm_vmo_create. Kernel target: never used yet (base pages). */
 #define CM_HUGE_PAGE_SIZE (2u * 1024u * 1024u)
 
-/* Largest VMO. 1 GiB covers the benchmarks' 256 MiB payload with room, and
- * keeps any single object well inside a 32-bit-safe page count and inside
- * what a test machine can commit. Larger requests: OUT_OF_RANGE. */
-#define CM_VMO_MAX_SIZE (1ull << 30)
+/* Largest VMO: 1 TiB. Tensors and video need far more than a test
+ * machine's RAM could once commit; a VMO is committed lazily, so the bound
+ * is about address space and arithmetic, not memory: 1 TiB fits the user
+ * address space of every 64-bit Linux (x86-64 128 TiB, arm64 with 48-bit VA
+ * 256 TiB; a 39-bit-VA arm64 kernel cannot map all of it at once), keeps a
+ * page count inside 32 bits (2^28 pages) and byte offsets far from
+ * overflow. Host: the effective value (RLIMIT_FSIZE refuses first where it
+ * is lower). Kernel target: 1 GiB effective (a two-level frame table,
+ * cm_limits_get), and its commit quota refuses earlier. Larger requests:
+ * OUT_OF_RANGE. */
+#define CM_VMO_MAX_SIZE (1ull << 40)
 
 /* Live handles per process. Each host handle owns one file descriptor, so
  * this stays well under the default RLIMIT_NOFILE soft limit (1024):
@@ -45,8 +55,9 @@ extern "C" {
 #define CM_WAIT_MANY_MAX 64u
 
 /* Bytes of VMO mappings live in one process at once. Bounds the address
- * space a process can pin through capmem (4x the largest VMO). */
-#define CM_MAX_MAPPED_BYTES (4ull << 30)
+ * space a process can pin through capmem (4x the largest VMO). Kernel
+ * target: 4 GiB effective (cm_limits_get; Sv39 gives user space 252 GiB). */
+#define CM_MAX_MAPPED_BYTES (4ull << 40)
 
 /* Live mappings per process: the mapping table is a fixed array. */
 #define CM_MAX_MAPPINGS 256u
@@ -91,9 +102,10 @@ extern "C" {
  * line (a producer filling one does not bounce a line a consumer reads). */
 #define CM_SBUF_SLOT_ALIGN 64u
 
-/* Bytes of one buffer's data VMO (slot_count x stride): a quarter of
- * CM_VMO_MAX_SIZE, 16 slots of the largest size; bounds what one buffer
- * pins in every process that maps it. */
+/* Bytes of one buffer's data VMO (slot_count x stride): 16 slots of the
+ * largest size (a quarter of the kernel target's effective VMO size, where
+ * it was first chosen); bounds what one buffer pins in every process that
+ * maps it. Independent of CM_VMO_MAX_SIZE. */
 #define CM_SBUF_MAX_DATA_SIZE (256ull << 20)
 
 /* Slots the producer may hold loaned at once (its loan table). */

@@ -56,12 +56,20 @@ const char *cm_status_str(cm_status_t status);
 const char *cm_status_name(cm_status_t status);
 
 /* A diagnostic for the last failed capmem call on this thread: the system
- * call and errno behind it, the limit that was hit, or a hint of what to do
- * ("seal the VMO READONLY or IMMUTABLE before sending it without WRITE").
- * For people, not programs: the status code stays the API and the text may
- * change between versions. "" when the last call recorded nothing (it
- * succeeded, or its status says all there is); never NULL. The string is
- * this thread's and is overwritten by its next capmem call. */
+ * call and errno behind it, the limit that was hit (by name and value), or a
+ * hint of what to do ("seal the VMO READONLY or IMMUTABLE before sending it
+ * without WRITE"). For people, not programs: the status code stays the API
+ * and the text may change between versions; never parse it.
+ * - Per thread: other threads' calls never change it.
+ * - Every call that returns a cm_status_t clears it on entry, except
+ *   cm_handle_close (the cleanup between a failure and its report), which
+ *   keeps it and replaces it only when the close itself fails. So it is ""
+ *   after a call that succeeded or whose status says all there is
+ *   (SHOULD_WAIT, TIMED_OUT...). Read it right after the failed call.
+ * - At most 255 bytes, truncated; never NULL; the pointer is valid for the
+ *   thread's life, its text changes with the thread's next call.
+ * - Kernel target: always "" (only the status crosses the syscall).
+ * Thread-safe; like every capmem call, not async-signal-safe. */
 const char *cm_status_detail(void);
 
 #ifdef __cplusplus

@@ -51,7 +51,7 @@ struct addrspace {
     struct cm__iv_node nodes[AS_IV_NODES];
     struct mapping maps[CM_MAX_MAPPINGS];
     uint32_t nmaps;        /* cm_vmo_map mappings and reservation mappings */
-    uint64_t mapped_bytes; /* of both, against CM_MAX_MAPPED_BYTES */
+    uint64_t mapped_bytes; /* of both, against CMK_MAX_MAPPED_BYTES */
     uint64_t gen;          /* unique for the life of the system */
     uint64_t next_map_gen; /* mapping generations, never reused here */
     uint64_t next_vmar_id;

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <capmem/limits.h>
 #include <capmem/status.h>
+#include "syscall_abi.h"
 
 #include "commit_set.h"
 #include "kobj.h"
@@ -15,7 +16,7 @@
  * every page-table entry that pointed at them. Frames are found through a
  * two-level table: a directory frame of 512 leaf-frame addresses, each leaf
  * holding 512 frame addresses (0: not committed), which covers exactly
- * CM_VMO_MAX_SIZE. Which pages are committed, and how many, is
+ * CMK_VMO_MAX_SIZE (abi/syscall_abi.h), the kernel's effective VMO limit. Which pages are committed, and how many, is
  * core/commit_set's, in chunks of VMO_CS_CHUNK_PAGES pages whose words are
  * one frame each, allocated with the chunk's first commit.
  * Invariants: a page is committed iff its leaf entry is non-zero iff its
@@ -25,7 +26,7 @@
 
 #define KOBJ_MAX_VMOS 256u /* live VMOs in the whole kernel */
 #define VMO_PER_LEAF 512u
-#define VMO_MAX_PAGES (CM_VMO_MAX_SIZE / CM_PAGE_SIZE)
+#define VMO_MAX_PAGES (CMK_VMO_MAX_SIZE / CM_PAGE_SIZE)
 _Static_assert(VMO_MAX_PAGES == VMO_PER_LEAF * VMO_PER_LEAF, "two levels cover the max size");
 
 #define VMO_CS_CHUNK_PAGES (CM_PAGE_SIZE * 8u) /* one frame of bits */
@@ -54,7 +55,7 @@ cm_status_t vmo_commit(struct vmo *v, uint64_t first, uint64_t n);
 /* Committed pages. */
 uint64_t vmo_committed_pages(const struct vmo *v);
 void vmo_destroy(struct vmo *v);
-/* A new zeroed VMO of `size` bytes (<= CM_VMO_MAX_SIZE) with one
+/* A new zeroed VMO of `size` bytes (<= CMK_VMO_MAX_SIZE) with one
  * reference, for kernel objects built on VMOs, charged to `a`. Errors:
  * NO_RESOURCES (VMO share), QUOTA_COMMIT, MEMORY_PRESSURE (frames). */
 struct kacct;

@@ -35,7 +35,7 @@ cm_status_t ksbuf_map(struct proc *p, struct vmo *v, uint64_t len, int writable,
                       struct ksbuf_map *m)
 {
     if (p->as.nmaps >= CM_MAX_MAPPINGS ||
-        len > CM_MAX_MAPPED_BYTES - p->as.mapped_bytes)
+        len > CMK_MAX_MAPPED_BYTES - p->as.mapped_bytes)
         return CM_ERR_NO_RESOURCES;
     uint64_t va;
     cm_status_t st = as_map_vmo(&p->as, v, 0, len, writable, &va);

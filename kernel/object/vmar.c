@@ -289,7 +289,7 @@ int64_t sys_vmar_map(struct proc *p, const uint64_t *a)
     if (st != CM_OK)
         return st;
     struct addrspace *as = &p->as;
-    if (as->nmaps >= CM_MAX_MAPPINGS || len > CM_MAX_MAPPED_BYTES - as->mapped_bytes)
+    if (as->nmaps >= CM_MAX_MAPPINGS || len > CMK_MAX_MAPPED_BYTES - as->mapped_bytes)
         return CM_ERR_NO_RESOURCES;
     uint32_t max = cm__vmar_max_prot(vr, orr, v->seal == 0);
     kobj_ref(&v->obj); /* the mapping's reference */

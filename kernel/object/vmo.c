@@ -560,7 +560,7 @@ int64_t sys_vmo_map(struct proc *p, const uint64_t *a)
         return st;
     int writable = (flags & CM_MAP_WRITE) != 0;
     uint64_t bytes = pages_for(len) * CM_PAGE_SIZE;
-    if (p->as.nmaps >= CM_MAX_MAPPINGS || bytes > CM_MAX_MAPPED_BYTES - p->as.mapped_bytes)
+    if (p->as.nmaps >= CM_MAX_MAPPINGS || bytes > CMK_MAX_MAPPED_BYTES - p->as.mapped_bytes)
         return CM_ERR_NO_RESOURCES;
     uint64_t va;
     /* A whole-object mapping's pages are committed when it is made. */

@@ -136,6 +136,40 @@ static int test_vmo_create_checks_arguments(void)
     return 0;
 }
 
+/* The effective limits a target reports (capmem/limits_info.h) are at
+ * most the ABI's, and are the ones it enforces: one byte more is
+ * OUT_OF_RANGE for create and set_size. At the limit, a VMO is created
+ * where memory allows it without touching a page (host), or refused by the
+ * commit quota (kernel: 1 GiB is above its 128 MiB), never OUT_OF_RANGE. */
+static int test_vmo_effective_limit_is_reported_and_enforced(void)
+{
+    cm_limits_t l = { .struct_size = sizeof l };
+    cm_handle_t v, small;
+    uint64_t size;
+    CHECK_ST(cm_limits_get(&l), CM_OK);
+    CHECK(l.struct_size == sizeof l && l.version == CM_LIMITS_VERSION);
+    CHECK(l.vmo_max_size > 0 && l.vmo_max_size <= CM_VMO_MAX_SIZE);
+    CHECK(l.vmo_max_size % PAGE == 0);
+    CHECK(l.max_mapped_bytes >= l.vmo_max_size && l.max_mapped_bytes <= CM_MAX_MAPPED_BYTES);
+    CHECK(l.max_handles == CM_MAX_HANDLES && l.max_mappings == CM_MAX_MAPPINGS);
+    CHECK(l.channel_max_bytes == CM_CHANNEL_MAX_BYTES);
+    CHECK_ST(cm_vmo_create(l.vmo_max_size + 1, 0, &v), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &small), CM_OK);
+    CHECK_ST(cm_vmo_set_size(small, l.vmo_max_size + 1), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_handle_close(small), CM_OK);
+    cm_status_t st = cm_vmo_create(l.vmo_max_size, CM_VMO_BASE_PAGES, &v);
+    CHECK(st == CM_OK || st == CM_ERR_QUOTA_COMMIT);
+    if (st == CM_OK) {
+        CHECK_ST(cm_vmo_get_size(v, &size), CM_OK);
+        CHECK(size == l.vmo_max_size);
+        CHECK_ST(cm_handle_close(v), CM_OK);
+    }
+    cm_limits_t bad = { .struct_size = 8 };
+    CHECK_ST(cm_limits_get(&bad), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_limits_get(NULL), CM_ERR_INVALID_ARGS);
+    return 0;
+}
+
 static int test_vmo_zero_size_is_allowed(void)
 {
     cm_handle_t v;
@@ -1030,6 +1064,7 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_replace_invalidates_source_and_keeps_object),
     CONF_TEST(test_replace_with_more_rights_fails_and_keeps_source),
     CONF_TEST(test_vmo_create_checks_arguments),
+    CONF_TEST(test_vmo_effective_limit_is_reported_and_enforced),
     CONF_TEST(test_vmo_zero_size_is_allowed),
     CONF_TEST(test_vmo_is_zero_filled_and_round_trips),
     CONF_TEST(test_vmo_rw_bounds_are_overflow_safe),

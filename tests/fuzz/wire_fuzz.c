@@ -86,8 +86,9 @@ static int model_valid(const uint8_t *rec, size_t len, size_t nfds)
         if ((type != CM_OBJ_VMO && type != CM_OBJ_CHANNEL && type != CM_OBJ_SBUF_CONSUMER) ||
             (rights & ~CM_RIGHTS_ALL) != 0)
             return 0;
-        /* A size only on a VMO (a huge one's exact size), within the limit. */
-        if (type == CM_OBJ_VMO ? sz > (1ull << 30) : sz != 0)
+        /* A size only on a VMO (a huge one's exact size), within the limit
+         * (CM_VMO_MAX_SIZE, spelled out: this model is the oracle). */
+        if (type == CM_OBJ_VMO ? sz > (1ull << 40) : sz != 0)
             return 0;
         /* A consumer: four fds (data, producer area, consumer area,
          * socket) and 80 bytes of metadata after the descriptors. */

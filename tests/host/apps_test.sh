@@ -110,7 +110,17 @@ t_vmo_share_file_payload_hashes_to_sha256sum() {
 t_vmo_share_missing_file_fails() {
     run sharemissing "$VMO_SHARE" --file "$work/no-such-file"
     ((rc != 0 && rc != 124)) || { note "exit $rc"; return 1; }
-    ! has_line "$work/sharemissing.out" "SELFTEST: vmo share ok"
+    ! has_line "$work/sharemissing.out" "SELFTEST: vmo share ok" || return 1
+    # The report names the file and why (cm_status_detail: the call, errno).
+    grep -q "from file \"$work/no-such-file\" failed: CM_ERR_NOT_FOUND.*ENOENT" \
+        "$work/sharemissing.out" || { diag "$work/sharemissing.out"; return 1; }
+}
+
+t_vmo_share_size_over_the_limit_names_the_limit() {
+    run sharebig "$VMO_SHARE" --size $(( (1 << 40) + 1 ))
+    ((rc == 1)) || { note "exit $rc"; diag "$work/sharebig.out"; return 1; }
+    grep -q "of 1099511627777 bytes failed: CM_ERR_OUT_OF_RANGE.*CM_VMO_MAX_SIZE (1099511627776 bytes" \
+        "$work/sharebig.out" || { diag "$work/sharebig.out"; return 1; }
 }
 
 t_vmo_share_bad_usage_exits_2() {
@@ -163,7 +173,8 @@ t_sbuf_stream_bad_usage_exits_2() {
 t_sbuf_stream_slot_over_the_limit_is_a_typed_error() {
     run sbufbig "$SBUF_STREAM" --count 1 --slot-size 16777217
     ((rc == 1)) || { note "exit $rc"; diag "$work/sbufbig.out"; return 1; }
-    grep -q "creating the SharedBuffer failed: CM_ERR_OUT_OF_RANGE" "$work/sbufbig.out" ||
+    grep -q "creating the SharedBuffer failed: CM_ERR_OUT_OF_RANGE.*CM_SBUF_MAX_SLOT_SIZE (16777216 bytes)" \
+        "$work/sbufbig.out" ||
         { diag "$work/sbufbig.out"; return 1; }
 }
 
@@ -708,6 +719,7 @@ tests=(
     t_vmo_share_file_payload_hashes_to_sha256sum
     t_vmo_share_missing_file_fails
     t_vmo_share_bad_usage_exits_2
+    t_vmo_share_size_over_the_limit_names_the_limit
     t_sbuf_stream_two_consumers_verify_every_message
     t_sbuf_stream_four_consumers_small_slots
     t_sbuf_stream_broken_hash_fails_without_success_marker

@@ -22,8 +22,20 @@ static void test_mapped_bytes_limit_gives_no_resources(void **state)
     cm_handle_t v;
     void *p[N], *extra;
     assert_status(cm_vmo_create(CM_VMO_MAX_SIZE, 0, &v), CM_OK);
-    for (int i = 0; i < N; i++)
-        assert_status(cm_vmo_map(v, 0, CM_VMO_MAX_SIZE, CM_MAP_READ, &p[i]), CM_OK);
+    for (int i = 0; i < N; i++) {
+        cm_status_t st = cm_vmo_map(v, 0, CM_VMO_MAX_SIZE, CM_MAP_READ, &p[i]);
+        if (st == CM_ERR_NO_MEMORY) {
+            /* The address space ran out before the limit (a sanitizer's
+             * layout, a 39-bit-VA arm64): unreachable here, skipped. */
+            print_message("mmap: %s; CM_MAX_MAPPED_BYTES unreachable here\n",
+                          cm_status_detail());
+            while (i > 0)
+                assert_status(cm_vmo_unmap(p[--i], CM_VMO_MAX_SIZE), CM_OK);
+            cm_handle_close(v);
+            skip();
+        }
+        assert_status(st, CM_OK);
+    }
     assert_status(cm_vmo_map(v, 0, 4096, CM_MAP_READ, &extra), CM_ERR_NO_RESOURCES);
     assert_status(cm_vmo_unmap(p[0], CM_VMO_MAX_SIZE), CM_OK);
     assert_status(cm_vmo_map(v, 0, 4096, CM_MAP_READ, &extra), CM_OK);

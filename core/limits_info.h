@@ -1,0 +1,25 @@
+#ifndef CAPMEM_CORE_LIMITS_INFO_H
+#define CAPMEM_CORE_LIMITS_INFO_H
+
+#include <capmem/limits.h>
+#include <capmem/limits_info.h>
+
+/* The effective limits of the target this file is compiled for, where they
+ * are below the ABI maxima of capmem/limits.h. The kernel's (CM__KERNEL)
+ * live in abi/syscall_abi.h, where its user runtime reads them too. Core
+ * rules check against these, never against the ABI constant directly. */
+#ifdef CM__KERNEL
+#include "syscall_abi.h"
+#define CM__VMO_MAX_SIZE CMK_VMO_MAX_SIZE
+#define CM__MAX_MAPPED_BYTES CMK_MAX_MAPPED_BYTES
+#else
+#define CM__VMO_MAX_SIZE CM_VMO_MAX_SIZE
+#define CM__MAX_MAPPED_BYTES CM_MAX_MAPPED_BYTES
+#endif
+
+/* cm_limits_get's copy rule, once for both targets: checks out, fills
+ * what the caller's struct_size holds of *eff, sets struct_size and
+ * version. */
+cm_status_t cm__limits_report(cm_limits_t *out, const cm_limits_t *eff);
+
+#endif
