@@ -64,7 +64,7 @@ static cm_status_t check_socket(int fd)
 
 cm_status_t cm_host_channel_from_fd(int fd, cm_rights_t rights, cm_handle_t *out)
 {
-    cm__detail_clear();
+    CM__ENTRY();
     if (fd < 0 || out == NULL || (rights != CM_RIGHTS_SAME && (rights & ~CM_RIGHTS_ALL)))
         return cm__detail_set(CM_ERR_INVALID_ARGS, "cm_host_channel_from_fd: %s",
                               fd < 0 ? "fd < 0" : out == NULL ? "out is NULL"

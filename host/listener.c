@@ -123,9 +123,9 @@ static cm_status_t bind_listen(struct listener *l, const struct cm__unix_addr *a
 
 cm_status_t cm_host_listen_opts(const char *path, uint32_t options, cm_handle_t *out)
 {
+    CM__ENTRY();
     struct cm__unix_addr a;
     cm_status_t st;
-    cm__detail_clear();
     if (out == NULL)
         return cm__detail_set(CM_ERR_INVALID_ARGS, "cm_host_listen: listener is NULL");
     if (options & ~CM_HOST_LISTEN_OPTIONS_ALL)
@@ -157,6 +157,7 @@ cm_status_t cm_host_listen_opts(const char *path, uint32_t options, cm_handle_t 
 
 cm_status_t cm_host_listen(const char *path, cm_handle_t *out)
 {
+    CM__ENTRY();
     return cm_host_listen_opts(path, 0, out);
 }
 
@@ -223,9 +224,9 @@ static const struct cm__signal_ops listener_signal_ops = {
 
 cm_status_t cm_host_accept(cm_handle_t listener, int64_t timeout_ns, cm_handle_t *channel)
 {
+    CM__ENTRY();
     struct cm__hobj *obj;
     uint64_t deadline;
-    cm__detail_clear();
     if (channel == NULL)
         return CM_ERR_INVALID_ARGS;
     cm_status_t st = cm__deadline_from_timeout(cm__now_ns(), timeout_ns, &deadline);
@@ -273,9 +274,9 @@ static cm_status_t refused(const struct cm__unix_addr *a, const char *path)
  * long as nobody accepts. */
 cm_status_t cm_host_connect(const char *path, cm_handle_t *channel)
 {
+    CM__ENTRY();
     struct cm__unix_addr a;
     cm_status_t st;
-    cm__detail_clear();
     if (channel == NULL)
         return cm__detail_set(CM_ERR_INVALID_ARGS, "cm_host_connect: channel is NULL");
     if ((st = cm__unix_addr("cm_host_connect", path, &a)) != CM_OK)

@@ -2,9 +2,11 @@
  * to hand out (docs/mmio.md), so every call is a typed UNSUPPORTED, after
  * the arguments a caller could get wrong on any target are ignored. */
 #include <capmem/mmio.h>
+#include "status_detail.h"
 
 cm_status_t cm_mmio_get_info(cm_handle_t mmio, cm_mmio_info_t *info)
 {
+    CM__ENTRY();
     (void)mmio;
     (void)info;
     return CM_ERR_UNSUPPORTED;
@@ -13,6 +15,7 @@ cm_status_t cm_mmio_get_info(cm_handle_t mmio, cm_mmio_info_t *info)
 cm_status_t cm_mmio_map(cm_handle_t mmio, uint64_t offset, uint64_t length, uint32_t flags,
                         volatile void **addr)
 {
+    CM__ENTRY();
     (void)mmio;
     (void)offset;
     (void)length;
@@ -23,6 +26,7 @@ cm_status_t cm_mmio_map(cm_handle_t mmio, uint64_t offset, uint64_t length, uint
 
 cm_status_t cm_mmio_unmap(cm_handle_t mmio, volatile void *addr, uint64_t length)
 {
+    CM__ENTRY();
     (void)mmio;
     (void)addr;
     (void)length;

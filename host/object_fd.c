@@ -24,8 +24,8 @@ int cm__listener_fd(struct cm__hobj *obj); /* host/listener.c */
 cm_status_t cm_host_object_fd(cm_handle_t handle, cm_signals_t signals, int *fd,
                               uint32_t *events)
 {
+    CM__ENTRY();
     struct cm__hobj *obj;
-    cm__detail_clear();
     if (fd == NULL || events == NULL || signals == 0 || (signals & ~CM_SIGNALS_ALL) != 0)
         return cm__detail_set(CM_ERR_INVALID_ARGS, "cm_host_object_fd: %s",
                               fd == NULL || events == NULL ? "fd or events is NULL"
