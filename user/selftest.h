@@ -170,4 +170,7 @@ int test_kdma_pool_pins_and_request_limits(void);
 int child_kdma_fake_driver(void);
 int child_kdma_kept_pointer(void);
 
+/* user/selftest_kdma_hostile.c */
+int test_kdma_hostile_buffer_rw_half_bad_user_range_copies_nothing(void);
+
 #endif

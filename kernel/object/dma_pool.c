@@ -265,6 +265,10 @@ int64_t sys_dma_buffer_rw(struct proc *p, const uint64_t *a)
         return st;
     if (len > pl->cfg.buffer_size || off > pl->cfg.buffer_size - len)
         return CM_ERR_OUT_OF_RANGE;
+    /* The whole user range first: a bad page halfway must not leave the
+     * buffer (or the caller's memory) half-copied. */
+    if (!user_range_ok(p, uva, len, !write))
+        return CM_ERR_INVALID_ARGS;
     struct vmo *v = pl->bufs[slot];
     while (len > 0) {
         uint64_t piece = CM_PAGE_SIZE - off % CM_PAGE_SIZE;
