@@ -1358,6 +1358,7 @@ static const struct test tests[] = {
     TEST(test_kdma_driver_killed_mid_flight_quiesces_and_fails_requests),
     TEST(test_kdma_device_registry_bounds_and_errors),
     TEST(test_kdma_pool_pins_and_request_limits),
+    TEST(test_kdma_hostile_submit_fence_pointer_in_its_own_buffer_is_typed_and_undone),
     TEST(test_kdma_hostile_buffer_rw_half_bad_user_range_copies_nothing),
     TEST(test_ledger_charges_follow_creates_and_exit_returns_them),
     TEST(test_child_quota_is_carved_and_returns),

@@ -10,6 +10,65 @@
 #include "cmk.h"
 #include "selftest.h"
 
+#define SECOND_NS (1000ll * 1000 * 1000)
+#define DEV_SIZE (1ull << 20)
+#define RW (CM_DMA_ATTACH_READ | CM_DMA_ATTACH_WRITE)
+
+static cmk_dma_request_t hreq; /* 4 KiB: not on the stack */
+
+static cm_handle_t window_of_slot(uint32_t slot)
+{
+    for (uint32_t i = 0; i < cmk_startup_handle_count(); i++) {
+        cm_mmio_info_t info;
+        if (cm_mmio_get_info(cmk_startup_handle(i), &info) == CM_OK && info.slot == slot)
+            return cmk_startup_handle(i);
+    }
+    return CM_HANDLE_INVALID;
+}
+
+/* submit's fence out pointer inside the very buffer being submitted, with
+ * a device attached (so the call reaches the commit, which unmaps that
+ * buffer): INVALID_ARGS with the buffer still CPU-owned, mapped and not
+ * queued; once a kernel panic ("validated copyout failed"). */
+int test_kdma_hostile_submit_fence_pointer_in_its_own_buffer_is_typed_and_undone(void)
+{
+    cm_handle_t dev, pool;
+    cm_dma_pool_config_t cfg = { 1, PAGE, 1, 0 };
+    cm_dma_pool_info_t info;
+    cm_dma_buffer_t b;
+    cm_dma_fence_t f;
+    cm_dma_completion_t c;
+    void *p, *p2;
+    uint32_t size;
+    cm_dma_op_t op = { CM_DMA_OP_WRITE, 0, PAGE, 0, 0 };
+    CHECK_ST(cmk_dma_device_create(window_of_slot(3), "hs0", 512, DEV_SIZE, RW, &dev), CM_OK);
+    CHECK_ST(cm_dma_pool_create(&cfg, &pool), CM_OK);
+    CHECK_ST(cm_dma_pool_attach(pool, "hs0", RW), CM_OK);
+    CHECK_ST(cm_dma_buffer_acquire(pool, &b), CM_OK);
+    CHECK_ST(cm_dma_buffer_map(pool, b, &p, &size), CM_OK);
+    memset(p, 0x5a, size);
+    /* The fence would land in the buffer the submit unmaps: refused
+     * (core/dma_rules), not a kernel panic on the copy-out. */
+    CHECK_ST(cm_dma_submit(pool, b, &op, (cm_dma_fence_t *)p), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_dma_submit(pool, b, &op, (cm_dma_fence_t *)((uint8_t *)p + PAGE - 8)),
+             CM_ERR_INVALID_ARGS);
+    /* Nothing happened: still CPU-owned, still mapped, nothing queued. */
+    CHECK_ST(cm_dma_pool_get_info(pool, &info), CM_OK);
+    CHECK(info.in_flight == 0 && info.free == 0);
+    CHECK_ST(cmk_dma_device_next(dev, 0, &hreq), CM_ERR_SHOULD_WAIT);
+    CHECK_ST(cm_dma_buffer_map(pool, b, &p2, &size), CM_OK);
+    CHECK(p2 == p);
+    /* A proper submit still works and completes. */
+    CHECK_ST(cm_dma_submit(pool, b, &op, &f), CM_OK);
+    CHECK_ST(cmk_dma_device_next(dev, 0, &hreq), CM_OK);
+    CHECK_ST(cmk_dma_device_complete(dev, hreq.id, CM_OK, PAGE), CM_OK);
+    CHECK_ST(cm_dma_fence_wait(pool, f, 0, &c), CM_OK);
+    CHECK(c.buffer == b && c.status == CM_OK && c.bytes == PAGE);
+    CHECK_ST(cm_dma_buffer_release(pool, b), CM_OK);
+    CHECK_ST(cm_handle_close(pool), CM_OK);
+    CHECK_ST(cm_handle_close(dev), CM_OK);
+    return 0;
+}
 
 /* cm_dma_buffer_write/read with a user range whose second half is an
  * unmapped page of a reservation: INVALID_ARGS, and neither the buffer
