@@ -173,5 +173,6 @@ int child_kdma_kept_pointer(void);
 /* user/selftest_kdma_hostile.c */
 int test_kdma_hostile_submit_fence_pointer_in_its_own_buffer_is_typed_and_undone(void);
 int test_kdma_hostile_buffer_rw_half_bad_user_range_copies_nothing(void);
+int test_kdma_hostile_pool_and_device_stay_home_and_a_moved_window_unbinds(void);
 
 #endif

@@ -110,3 +110,58 @@ int test_kdma_hostile_buffer_rw_half_bad_user_range_copies_nothing(void)
     return 0;
 }
 
+/* What may leave a process. Pool and DMA device handles have no TRANSFER
+ * right and cannot gain one (duplicate: INVALID_ARGS, not a subset;
+ * channel write and spawn: ACCESS_DENIED, the
+ * written duplicate consumed as the channel rules say). An MMIO handle may
+ * move, but the binding does not go with it: moving the driver's only
+ * handle quiesces the window at once (device reset, its DMA device
+ * unregistered), and whoever holds the handle next binds it afresh.
+ * (The window is the disk's: a slot without a device ignores Status.) */
+int test_kdma_hostile_pool_and_device_stay_home_and_a_moved_window_unbinds(void)
+{
+    cm_handle_t pool, dev, dup, a, b, moved, dev2;
+    cm_dma_pool_config_t cfg = { 1, PAGE, 1, 0 };
+    cm_handle_info_t hi;
+    volatile void *w;
+    cm_handle_t win = window_of_slot(7); /* QEMU plugs the disk in the highest slot */
+    uint32_t n, nh;
+    char byte;
+    CHECK_ST(cm_dma_pool_create(&cfg, &pool), CM_OK);
+    CHECK_ST(cmk_dma_device_create(win, "ht0", 512, DEV_SIZE, RW, &dev), CM_OK);
+    CHECK_ST(cm_mmio_map(win, 0, PAGE, CM_MMIO_MAP_READ | CM_MMIO_MAP_WRITE, &w), CM_OK);
+    CHECK(*(volatile uint32_t *)((volatile uint8_t *)w + 0x008) == 2); /* a block device */
+    *(volatile uint32_t *)((volatile uint8_t *)w + 0x70) = 3; /* ACKNOWLEDGE | DRIVER */
+    CHECK(*(volatile uint32_t *)((volatile uint8_t *)w + 0x70) == 3);
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    /* Pool and device: no TRANSFER, none to be had. */
+    CHECK_ST(cm_handle_duplicate(pool, CM_DMA_POOL_DEFAULT_RIGHTS | CM_RIGHT_TRANSFER, &dup),
+             CM_ERR_INVALID_ARGS); /* not a subset */
+    CHECK_ST(cm_handle_duplicate(pool, CM_RIGHTS_SAME, &dup), CM_OK);
+    CHECK_ST(cm_channel_write(a, "p", 1, &dup, 1), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_handle_get_info(dup, &hi), CM_ERR_BAD_HANDLE); /* consumed */
+    CHECK_ST(cm_handle_duplicate(dev, CM_RIGHTS_SAME, &dup), CM_OK);
+    CHECK_ST(cm_channel_write(a, "d", 1, &dup, 1), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_handle_get_info(dup, &hi), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_handle_duplicate(pool, CM_RIGHTS_SAME, &dup), CM_OK);
+    const char *args[1] = { "child_kdma_fake_driver" };
+    CHECK(cmk_spawn_ex("selftest", args, 1, &dup, 1, CMK_ROLE_MAIN, NULL, NULL) ==
+          CM_ERR_ACCESS_DENIED);
+    (void)cm_handle_close(dup);
+    /* The window moves; the binding ends with the mover's last handle. */
+    CHECK_ST(cm_channel_write(a, "w", 1, &win, 1), CM_OK);
+    CHECK_ST(cmk_dma_device_next(dev, 0, &hreq), CM_ERR_BAD_STATE); /* quiesced */
+    CHECK_ST(cm_dma_pool_attach(pool, "ht0", RW), CM_ERR_NOT_FOUND);
+    CHECK_ST(cm_channel_read(b, &byte, 1, &n, &moved, 1, &nh), CM_OK);
+    CHECK(nh == 1);
+    CHECK_ST(cm_mmio_map(moved, 0, PAGE, CM_MMIO_MAP_READ, &w), CM_OK);
+    CHECK(*(volatile uint32_t *)((volatile uint8_t *)w + 0x70) == 0); /* reset */
+    CHECK_ST(cmk_dma_device_create(moved, "ht0", 512, DEV_SIZE, RW, &dev2), CM_OK);
+    CHECK_ST(cm_dma_pool_attach(pool, "ht0", RW), CM_OK);
+    CHECK_ST(cm_handle_close(dev2), CM_OK);
+    CHECK_ST(cm_handle_close(dev), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    CHECK_ST(cm_handle_close(pool), CM_OK);
+    return 0;
+}
