@@ -1361,6 +1361,7 @@ static const struct test tests[] = {
     TEST(test_kdma_hostile_submit_fence_pointer_in_its_own_buffer_is_typed_and_undone),
     TEST(test_kdma_hostile_buffer_rw_half_bad_user_range_copies_nothing),
     TEST(test_kdma_hostile_pool_and_device_stay_home_and_a_moved_window_unbinds),
+    TEST(test_kdma_hostile_raw_arguments_and_device_side_misuse_are_typed),
     TEST(test_ledger_charges_follow_creates_and_exit_returns_them),
     TEST(test_child_quota_is_carved_and_returns),
     TEST(test_spawn_quota_above_room_is_refused_typed),

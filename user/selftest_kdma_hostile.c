@@ -9,6 +9,7 @@
 
 #include "cmk.h"
 #include "selftest.h"
+#include "sys.h"
 
 #define SECOND_NS (1000ll * 1000 * 1000)
 #define DEV_SIZE (1ull << 20)
@@ -163,5 +164,128 @@ int test_kdma_hostile_pool_and_device_stay_home_and_a_moved_window_unbinds(void)
     CHECK_ST(cm_handle_close(a), CM_OK);
     CHECK_ST(cm_handle_close(b), CM_OK);
     CHECK_ST(cm_handle_close(pool), CM_OK);
+    return 0;
+}
+
+/* Raw arguments (high bits, overflowing ranges, kernel addresses) and
+ * device-window addresses handed to other calls; device-side misuse
+ * (another device's id, a bad status or byte count, twice, after the
+ * quiesce; a request buffer too small). Attacks that held when written:
+ * each is typed, and nothing is lost or half done (a request next could
+ * not write stays queued). */
+int test_kdma_hostile_raw_arguments_and_device_side_misuse_are_typed(void)
+{
+    cm_handle_t w5 = window_of_slot(5), w6 = window_of_slot(6), da, db, pool, vmo, a, b;
+    cm_dma_pool_config_t cfg = { 2, PAGE, 2, 0 };
+    cm_dma_op_t op = { CM_DMA_OP_READ, 0, PAGE, 0, 0 };
+    cm_dma_buffer_t x, y;
+    cm_dma_fence_t fx;
+    cm_dma_completion_t c;
+    volatile void *w;
+    uint64_t va, addrs[2];
+    const uint64_t kernel_va = 0x80200000ull;
+    const uint32_t R = CM_MMIO_MAP_READ;
+    /* cm_mmio_map: high bits, overflow, misalignment, kernel out pointer. */
+    CHECK_ST(CMK_SYS5(CMK_SYS_MMIO_MAP, w5, 1ull << 63, PAGE, R, &va), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(CMK_SYS5(CMK_SYS_MMIO_MAP, w5, 0, 1ull << 63, R, &va), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(CMK_SYS5(CMK_SYS_MMIO_MAP, w5, PAGE, 0 - (uint64_t)PAGE, R, &va),
+             CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(CMK_SYS5(CMK_SYS_MMIO_MAP, w5, 8, PAGE, R, &va), CM_ERR_INVALID_ARGS);
+    CHECK_ST(CMK_SYS5(CMK_SYS_MMIO_MAP, w5, 0, PAGE, R | (1ull << 40), &va),
+             CM_ERR_INVALID_ARGS);
+    CHECK_ST(CMK_SYS5(CMK_SYS_MMIO_MAP, w5, 0, PAGE, R, kernel_va), CM_ERR_INVALID_ARGS);
+    CHECK_ST(CMK_SYS5(CMK_SYS_MMIO_MAP, (uint64_t)w5 | (1ull << 32), 0, PAGE, R, &va),
+             CM_ERR_BAD_HANDLE);
+    CHECK_ST(CMK_SYS4(CMK_SYS_MMIO_QUEUE_ALLOC, w5, (1ull << 61) + 1, &va, addrs),
+             CM_ERR_NO_RESOURCES); /* pages * 8 would wrap: the bound comes first */
+    CHECK_ST(CMK_SYS4(CMK_SYS_MMIO_QUEUE_ALLOC, w5, 2, &va, kernel_va), CM_ERR_INVALID_ARGS);
+    /* Nothing above bound the window: another process could still take it. */
+    CHECK_ST(cm_mmio_map(w5, 0, PAGE, R, &w), CM_OK);
+    /* Unmap: only the exact mapping, through its own window's handle. */
+    CHECK_ST(cm_mmio_unmap(w6, w, PAGE), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_mmio_unmap(w5, w, 2 * PAGE), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_mmio_unmap(w5, (volatile uint8_t *)w + 8, PAGE), CM_ERR_INVALID_ARGS);
+    /* A device window is not memory any other call reads or writes. */
+    CHECK_ST(cm_vmo_create(PAGE, 0, &vmo), CM_OK);
+    CHECK_ST(cm_vmo_write(vmo, (const void *)w, 0, 16), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmo_read(vmo, (void *)w, 0, 16), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_write(a, (const void *)w, 16, NULL, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cmk_word_wait((const volatile uint32_t *)w, 0, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cmk_dma_device_create(w5, (const char *)w, 512, DEV_SIZE, RW, &da),
+             CM_ERR_INVALID_ARGS);
+    CHECK_ST(cmk_dma_device_next(CM_HANDLE_INVALID, 0, (cmk_dma_request_t *)w),
+             CM_ERR_INVALID_ARGS);
+    /* Device registration: bits above 32 in block size or flags. */
+    const char *hr0 = "hr0";
+    CHECK_ST(cmk__syscall(CMK_SYS_DMA_DEVICE_CREATE, w5, (uint64_t)(uintptr_t)hr0,
+                          (1ull << 32) | 512, DEV_SIZE, RW, (uint64_t)(uintptr_t)&da, 0),
+             CM_ERR_INVALID_ARGS);
+    CHECK_ST(cmk__syscall(CMK_SYS_DMA_DEVICE_CREATE, w5, (uint64_t)(uintptr_t)hr0, 512, DEV_SIZE,
+                          (1ull << 32) | RW, (uint64_t)(uintptr_t)&da, 0),
+             CM_ERR_INVALID_ARGS);
+    CHECK_ST(cmk_dma_device_create(w5, "hr0", 512, DEV_SIZE, RW, &da), CM_OK);
+    CHECK_ST(cmk_dma_device_create(w6, "hr1", 512, DEV_SIZE, RW, &db), CM_OK);
+    /* Pool side: high bits. */
+    CHECK_ST(cm_dma_pool_create(&cfg, &pool), CM_OK);
+    CHECK_ST(CMK_SYS3(CMK_SYS_DMA_POOL_ATTACH, pool, "hr0", (1ull << 32) | RW),
+             CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_dma_pool_attach(pool, "hr0", RW), CM_OK);
+    CHECK_ST(cm_dma_buffer_acquire(pool, &x), CM_OK);
+    CHECK_ST(cm_dma_buffer_acquire(pool, &y), CM_OK);
+    uint8_t byte = 0;
+    CHECK_ST(cmk__syscall(CMK_SYS_DMA_BUFFER_RW, pool, x, 1ull << 32, (uint64_t)(uintptr_t)&byte,
+                          1, 0, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cmk__syscall(CMK_SYS_DMA_BUFFER_RW, pool, x, PAGE, (uint64_t)(uintptr_t)&byte,
+                          0 - 1ull, 0, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(CMK_SYS5(CMK_SYS_DMA_FENCE_WAIT, pool, 0x10001, INT64_MIN, &c, 0),
+             CM_ERR_INVALID_ARGS);
+    /* A buffer in flight is no source for a channel write either. */
+    void *px;
+    uint32_t size;
+    CHECK_ST(cm_dma_buffer_map(pool, x, &px, &size), CM_OK);
+    CHECK_ST(cm_dma_submit(pool, x, &op, &fx), CM_OK);
+    CHECK_ST(cm_channel_write(a, px, 16, NULL, 0), CM_ERR_INVALID_ARGS);
+    /* next into a request buffer too small for a request: typed, and the
+     * request stays queued for the next good call. */
+    void *small;
+    CHECK_ST(cm_vmo_map(vmo, 0, PAGE, CM_MAP_READ | CM_MAP_WRITE, &small), CM_OK);
+    CHECK_ST(cmk_dma_device_next(da, 0, (cmk_dma_request_t *)small), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cmk_dma_device_next(da, 0, &hreq), CM_OK);
+    uint64_t id = hreq.id;
+    CHECK(hreq.length == PAGE && hreq.segment_count >= 1);
+    /* Completion: another device's handle, bad status or bytes, twice. */
+    CHECK_ST(cmk_dma_device_complete(db, id, CM_OK, PAGE), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cmk_dma_device_complete(da, id, CM_ERR_TIMED_OUT, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(CMK_SYS4(CMK_SYS_DMA_DEVICE_COMPLETE, da, id, (uint32_t)CM_ERR_IO, 0),
+             CM_ERR_INVALID_ARGS); /* not sign-extended: not a status */
+    CHECK_ST(CMK_SYS4(CMK_SYS_DMA_DEVICE_COMPLETE, da, id, 5, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cmk_dma_device_complete(da, id, CM_OK, PAGE + 1), CM_ERR_INVALID_ARGS);
+    CHECK_ST(CMK_SYS4(CMK_SYS_DMA_DEVICE_COMPLETE, da, id, CM_OK, (1ull << 32) | 1),
+             CM_ERR_INVALID_ARGS);
+    CHECK_ST(CMK_SYS4(CMK_SYS_DMA_DEVICE_COMPLETE, da, id | (1ull << 16), CM_OK, 0),
+             CM_ERR_BAD_HANDLE);
+    CHECK_ST(cm_dma_fence_poll(pool, fx, &c), CM_ERR_SHOULD_WAIT); /* none of those counted */
+    CHECK_ST(cmk_dma_device_complete(da, id, CM_ERR_IO, 0), CM_OK);
+    CHECK_ST(cmk_dma_device_complete(da, id, CM_OK, 0), CM_ERR_BAD_HANDLE); /* twice */
+    CHECK_ST(cm_dma_fence_wait(pool, fx, 0, &c), CM_OK);
+    CHECK(c.buffer == x && c.status == CM_ERR_IO && c.bytes == 0);
+    /* After the quiesce (last window handle moved away): ids stale, next
+     * BAD_STATE, submit IO, the buffer back to its owner with IO. */
+    cm_dma_fence_t fy;
+    CHECK_ST(cm_dma_submit(pool, y, &op, &fy), CM_OK);
+    CHECK_ST(cmk_dma_device_next(da, 0, &hreq), CM_OK);
+    CHECK_ST(cm_channel_write(a, "w", 1, &w5, 1), CM_OK);
+    CHECK_ST(cmk_dma_device_complete(da, hreq.id, CM_OK, PAGE), CM_ERR_BAD_HANDLE);
+    CHECK_ST(cmk_dma_device_next(da, 0, &hreq), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_dma_fence_wait(pool, fy, 0, &c), CM_OK);
+    CHECK(c.buffer == y && c.status == CM_ERR_IO);
+    CHECK_ST(cm_dma_submit(pool, y, &op, &fy), CM_ERR_IO);
+    CHECK_ST(cm_handle_close(da), CM_OK);
+    CHECK_ST(cm_handle_close(db), CM_OK);
+    CHECK_ST(cm_handle_close(pool), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    CHECK_ST(cm_handle_close(vmo), CM_OK);
     return 0;
 }
