@@ -43,3 +43,10 @@ cm_status_t cm__dma_op_check(uint32_t size, uint32_t block, const cm_dma_op_t *o
         return CM_ERR_INVALID_ARGS;
     return CM_OK;
 }
+
+int cm__dma_out_in_buffer(uint64_t out, uint64_t out_len, uint64_t base, uint64_t len)
+{
+    if (out_len == 0 || len == 0)
+        return 0;
+    return out < base ? base - out < out_len : out - base < len;
+}

@@ -19,4 +19,13 @@ int cm__dma_attach_flags_ok(uint32_t flags);
  * OUT_OF_RANGE (window past the buffer, device offset overflow). */
 cm_status_t cm__dma_op_check(uint32_t size, uint32_t block, const cm_dma_op_t *op);
 
+/* A submit's fence out pointer must not lie in the CPU mapping of the
+ * buffer being submitted: the submit takes that memory from the CPU
+ * (kernel: unmapped; host: PROT_NONE under the CPU guard) and gives it to
+ * the device, so the fence would fault or be overwritten. 1 if
+ * [out, out + out_len) overlaps [base, base + len) (no overflow); len 0
+ * (no mapping): 0. Both targets answer INVALID_ARGS, before any state
+ * check, with nothing changed. */
+int cm__dma_out_in_buffer(uint64_t out, uint64_t out_len, uint64_t base, uint64_t len);
+
 #endif

@@ -1338,19 +1338,27 @@ static void submit_undo(struct dma_pool *p, struct io_uring_sqe *sqe, uint64_t f
         (void)open_cpu(p, slot); /* recorded either way */
 }
 
-cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma_op_t *op,
+cm_status_t cm_dma_submit(cm_handle_t pool, cm_dma_buffer_t buffer, const cm_dma_op_t *op_in,
                           cm_dma_fence_t *fence)
 {
     CM__ENTRY();
     struct dma_pool *p;
     uint32_t slot;
     uint64_t f;
-    if (op == NULL || fence == NULL)
+    if (op_in == NULL || fence == NULL)
         return CM_ERR_INVALID_ARGS;
+    /* Read once: *op may lie in the buffer the CPU loses below. */
+    const cm_dma_op_t op_copy = *op_in, *op = &op_copy;
     cm_status_t st = get_pool(pool, CM_RIGHT_SIGNAL, &p);
     if (st != CM_OK)
         return st;
     pthread_mutex_lock(&p->lock);
+    if (cm__dma_own_buffer(&p->own, buffer, &slot) == CM_OK && p->mem[slot].addr != NULL &&
+        cm__dma_out_in_buffer((uint64_t)(uintptr_t)fence, sizeof(*fence),
+                              (uint64_t)(uintptr_t)p->mem[slot].addr, p->size)) {
+        st = CM_ERR_INVALID_ARGS;
+        goto out;
+    }
     /* Reap first: finished requests free in-flight capacity and ring room. */
     (void)drain(p);
     if ((st = submit_check(p, buffer, op, &slot, &f)) != CM_OK)

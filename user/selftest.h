@@ -170,4 +170,10 @@ int test_kdma_pool_pins_and_request_limits(void);
 int child_kdma_fake_driver(void);
 int child_kdma_kept_pointer(void);
 
+/* user/selftest_kdma_hostile.c */
+int test_kdma_hostile_submit_fence_pointer_in_its_own_buffer_is_typed_and_undone(void);
+int test_kdma_hostile_buffer_rw_half_bad_user_range_copies_nothing(void);
+int test_kdma_hostile_pool_and_device_stay_home_and_a_moved_window_unbinds(void);
+int test_kdma_hostile_raw_arguments_and_device_side_misuse_are_typed(void);
+
 #endif

@@ -198,9 +198,12 @@ cm_status_t cm_dma_buffer_write(cm_handle_t pool, cm_dma_buffer_t buffer, uint32
 /* Hands a CPU-owned buffer and an operation to the device. On OK the
  * buffer belongs to *fence: no CPU access, no second submit, no release,
  * until a wait on the fence returns it. On error nothing changed. Needs
- * SIGNAL. Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no SIGNAL, or the
- * device was attached without the operation's direction); INVALID_ARGS (op
- * or fence NULL, unknown kind, reserved set, length 0, misaligned);
+ * SIGNAL. *op is read once, at entry (it may lie in the buffer); *fence
+ * must not: the submit takes that memory from the CPU. Errors: BAD_HANDLE;
+ * WRONG_TYPE; ACCESS_DENIED (no SIGNAL, or the device was attached without
+ * the operation's direction); INVALID_ARGS (op or fence NULL, fence inside
+ * the mapping of the buffer being submitted (checked before the state),
+ * unknown kind, reserved set, length 0, misaligned);
  * OUT_OF_RANGE (window past the buffer, device offset overflow);
  * BAD_STATE (already submitted: double submit; or no device attached;
  * inherited); NO_RESOURCES (max_in_flight buffers held by the device, after

@@ -293,9 +293,14 @@ int64_t sys_dma_device_complete(struct proc *p, const uint64_t *a)
     struct kdma_req *r = &d->reqs[idx - 1];
     if (r->id == 0 || r->id != id || !r->delivered)
         return CM_ERR_BAD_HANDLE; /* stale, duplicate, never handed out */
-    /* A status travels sign-extended (cm_status_t is negative). */
+    /* A status travels sign-extended (cm_status_t is negative). A value
+     * outside int32 is refused, never mapped to a status: mapping it to
+     * INVALID_ARGS once made it a status the driver may report, so any
+     * 64-bit garbage completed the request. */
     int64_t sv = (int64_t)a[2];
-    int32_t status = sv < INT32_MIN || sv > INT32_MAX ? CM_ERR_INVALID_ARGS : (int32_t)sv;
+    if (sv < INT32_MIN || sv > INT32_MAX)
+        return CM_ERR_INVALID_ARGS;
+    int32_t status = (int32_t)sv;
     if ((status != CM_OK && status != CM_ERR_IO && status != CM_ERR_INVALID_ARGS) ||
         a[3] > r->length)
         return CM_ERR_INVALID_ARGS;

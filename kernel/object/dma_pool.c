@@ -67,6 +67,16 @@ static void unmap_slot(struct kdma_pool *pl, uint32_t i)
     ksbuf_unmap(&pl->maps[i]);
 }
 
+/* Whether slot i's recorded CPU mapping is live in p (not unmapped by
+ * the owner, nor something else mapped at that address since). */
+static int mapped_in(struct kdma_pool *pl, uint32_t i, struct proc *p)
+{
+    const struct ksbuf_map *m = &pl->maps[i];
+    const struct mapping *found;
+    return m->pid == p->pid && (found = as_find_mapping(&p->as, m->va, m->len)) != 0 &&
+           found->vmo == pl->bufs[i];
+}
+
 static void zero_vmo(struct vmo *v)
 {
     for (uint64_t i = 0; i < v->npages; i++)
@@ -236,8 +246,7 @@ int64_t sys_dma_buffer_map(struct proc *p, const uint64_t *a)
     if (st != CM_OK)
         return st;
     struct ksbuf_map *m = &pl->maps[slot];
-    if (m->pid != p->pid || as_find_mapping(&p->as, m->va, m->len) == 0 ||
-        as_find_mapping(&p->as, m->va, m->len)->vmo != pl->bufs[slot]) {
+    if (!mapped_in(pl, slot, p)) {
         unmap_slot(pl, slot);
         if ((st = ksbuf_map(p, pl->bufs[slot], pl->cfg.buffer_size, 1, m)) != CM_OK)
             return st;
@@ -265,6 +274,10 @@ int64_t sys_dma_buffer_rw(struct proc *p, const uint64_t *a)
         return st;
     if (len > pl->cfg.buffer_size || off > pl->cfg.buffer_size - len)
         return CM_ERR_OUT_OF_RANGE;
+    /* The whole user range first: a bad page halfway must not leave the
+     * buffer (or the caller's memory) half-copied. */
+    if (!user_range_ok(p, uva, len, !write))
+        return CM_ERR_INVALID_ARGS;
     struct vmo *v = pl->bufs[slot];
     while (len > 0) {
         uint64_t piece = CM_PAGE_SIZE - off % CM_PAGE_SIZE;
@@ -292,10 +305,13 @@ int64_t sys_dma_submit(struct proc *p, const uint64_t *a)
     cm_status_t st = get_pool(p, a[0], CM_RIGHT_SIGNAL, &pl);
     if (st != CM_OK)
         return st;
-    if (pl->dev == 0)
-        return CM_ERR_BAD_STATE;
     uint32_t slot;
     uint64_t fence;
+    if (cm__dma_own_buffer(&pl->own, a[1], &slot) == CM_OK && mapped_in(pl, slot, p) &&
+        cm__dma_out_in_buffer(a[3], sizeof(fence), pl->maps[slot].va, pl->maps[slot].len))
+        return CM_ERR_INVALID_ARGS;
+    if (pl->dev == 0)
+        return CM_ERR_BAD_STATE;
     if ((st = cm__dma_own_submit_check(&pl->own, a[1], &slot, &fence)) != CM_OK ||
         (st = cm__dma_op_check(pl->cfg.buffer_size, pl->dev->block_size, &op)) != CM_OK)
         return st;
@@ -309,13 +325,17 @@ int64_t sys_dma_submit(struct proc *p, const uint64_t *a)
         return CM_ERR_IO; /* the driver is gone */
     if (pl->dev->queued >= CMK_DMA_DEVICE_MAX_REQUESTS)
         return CM_ERR_NO_RESOURCES;
+    /* The fence goes out before the commit changes the address space (the
+     * rule above keeps *fence out of the buffer the commit unmaps; this
+     * order keeps any failure typed, with nothing changed). */
+    if (copyout(p, a[3], &fence, sizeof(fence)) != CM_OK)
+        return CM_ERR_INVALID_ARGS;
     /* Commit. The CPU loses the buffer before the device can see it. */
     unmap_slot(pl, slot);
-    if (cm__dma_own_submit(&pl->own, a[1], &slot, &fence) != CM_OK ||
+    uint64_t committed;
+    if (cm__dma_own_submit(&pl->own, a[1], &slot, &committed) != CM_OK || committed != fence ||
         kdma_device_queue(pl->dev, pl, slot, fence, pl->bufs[slot], &op) != CM_OK)
         panic("dma_submit: validated submit failed");
-    if (copyout(p, a[3], &fence, sizeof(fence)) != CM_OK)
-        panic("dma_submit: validated copyout failed");
     return CM_OK;
 }
 

@@ -1102,6 +1102,7 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_dma_pool_config_bounds_are_invalid_args),
     CONF_TEST(test_dma_buffer_ids_die_and_release_scrubs),
     CONF_TEST(test_dma_submit_needs_a_device_and_names_are_resolved),
+    CONF_TEST(test_dma_submit_fence_inside_the_submitted_buffer_is_invalid_args),
     CONF_TEST(test_dma_detach_vmo_keeps_bytes_and_frees_the_slot),
     CONF_TEST(test_mmio_map_needs_a_window_capability),
     CONF_TEST(test_wait_one_observes_every_asserted_signal),

@@ -80,6 +80,39 @@ int test_dma_submit_needs_a_device_and_names_are_resolved(void)
     return 0;
 }
 
+/* A fence out pointer inside the buffer being submitted is refused
+ * (core/dma_rules: the submit takes that memory from the CPU), before the
+ * device check and with nothing changed; an op read from the buffer is
+ * fine (read once, at entry). */
+int test_dma_submit_fence_inside_the_submitted_buffer_is_invalid_args(void)
+{
+    cm_dma_pool_config_t cfg = { 2, PAGE, 2, 0 };
+    cm_dma_pool_info_t info;
+    cm_handle_t pool;
+    cm_dma_buffer_t b, other;
+    void *p, *q;
+    uint32_t size;
+    CHECK_ST(cm_dma_pool_create(&cfg, &pool), CM_OK);
+    CHECK_ST(cm_dma_buffer_acquire(pool, &b), CM_OK);
+    CHECK_ST(cm_dma_buffer_acquire(pool, &other), CM_OK);
+    CHECK_ST(cm_dma_buffer_map(pool, b, &p, &size), CM_OK);
+    CHECK_ST(cm_dma_buffer_map(pool, other, &q, &size), CM_OK);
+    cm_dma_op_t *op = (cm_dma_op_t *)p;
+    *op = (cm_dma_op_t){ CM_DMA_OP_READ, 0, PAGE, 0, 0 };
+    uint8_t *u = p;
+    CHECK_ST(cm_dma_submit(pool, b, op, (cm_dma_fence_t *)(u + 64)), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_dma_submit(pool, b, op, (cm_dma_fence_t *)(u + PAGE - 8)), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_dma_submit(pool, b, op, (cm_dma_fence_t *)(u + PAGE - 4)), CM_ERR_INVALID_ARGS);
+    /* Elsewhere (another buffer): past this rule, to the device check. */
+    CHECK_ST(cm_dma_submit(pool, b, op, (cm_dma_fence_t *)q), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_dma_pool_get_info(pool, &info), CM_OK);
+    CHECK(info.in_flight == 0 && info.free == 0);
+    u[PAGE - 1] = 0x5a; /* still the CPU's */
+    CHECK(u[PAGE - 1] == 0x5a);
+    CHECK_ST(cm_handle_close(pool), CM_OK);
+    return 0;
+}
+
 int test_dma_detach_vmo_keeps_bytes_and_frees_the_slot(void)
 {
     cm_dma_pool_config_t cfg = { 1, 2 * PAGE, 1, 0 };

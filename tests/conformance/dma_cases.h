@@ -8,6 +8,7 @@
 int test_dma_pool_config_bounds_are_invalid_args(void);
 int test_dma_buffer_ids_die_and_release_scrubs(void);
 int test_dma_submit_needs_a_device_and_names_are_resolved(void);
+int test_dma_submit_fence_inside_the_submitted_buffer_is_invalid_args(void);
 int test_dma_detach_vmo_keeps_bytes_and_frees_the_slot(void);
 int test_mmio_map_needs_a_window_capability(void);
 

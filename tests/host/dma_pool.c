@@ -310,6 +310,53 @@ static void test_default_pool_has_no_cpu_guard_and_keeps_api_checks(void **state
     }
 }
 
+/* Arguments in the buffer being submitted, on a guarded pool (the submit
+ * makes that memory PROT_NONE): the op is read once at entry, so an op
+ * kept there works; a fence out pointer there is INVALID_ARGS with the
+ * buffer still the CPU's (core/dma_rules cm__dma_out_in_buffer), not a
+ * SIGSEGV inside the library. In a child: the failure mode is a signal. */
+static void test_guarded_submit_reads_op_once_and_refuses_fence_in_the_buffer(void **state)
+{
+    (void)state;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        cm_handle_t pool;
+        cm_dma_pool_config_t cfg = { 1, CM_PAGE_SIZE, 1, CM_DMA_POOL_CPU_GUARD };
+        int p[2];
+        if (pipe(p) != 0 || cm_dma_pool_create(&cfg, &pool) != CM_OK ||
+            cm_host_dma_attach_fd(pool, p[0], CM_DMA_ATTACH_READ) != CM_OK)
+            _exit(2);
+        cm_dma_buffer_t b;
+        uint8_t *ptr;
+        const cm_dma_op_t op = { CM_DMA_OP_READ, 0, 16, 0, 0 };
+        cm_dma_fence_t f;
+        cm_dma_completion_t c;
+        if (cm_dma_buffer_acquire(pool, &b) != CM_OK ||
+            cm_dma_buffer_map(pool, b, (void **)&ptr, NULL) != CM_OK)
+            _exit(3);
+        memcpy(ptr + 128, &op, sizeof(op));
+        signal(SIGSEGV, SIG_DFL);
+        if (cm_dma_submit(pool, b, (cm_dma_op_t *)(ptr + 128), (cm_dma_fence_t *)(ptr + 64)) !=
+            CM_ERR_INVALID_ARGS)
+            _exit(4);
+        ptr[0] = 1; /* still CPU-owned and mapped */
+        if (cm_dma_submit(pool, b, (cm_dma_op_t *)(ptr + 128), &f) != CM_OK)
+            _exit(5);
+        if (write(p[1], "0123456789abcdef", 16) != 16 ||
+            cm_dma_fence_wait(pool, f, CM_TIMEOUT_INFINITE, &c) != CM_OK || c.status != CM_OK ||
+            cm_dma_buffer_map(pool, b, (void **)&ptr, NULL) != CM_OK ||
+            memcmp(ptr, "0123456789abcdef", 16) != 0)
+            _exit(6);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* The API gives no pointer while in flight; in the debugging mode a
  * pointer kept from before submit faults too (the mapping is PROT_NONE),
  * so the CPU cannot race the device even by mistake. Checked in a child,
@@ -975,6 +1022,7 @@ int main(void)
         T(test_cpu_access_while_in_flight_refused_in_guarded_mode),
         T(test_cpu_access_while_in_flight_refused_with_eventfd_wait),
         T(test_guarded_pool_pointer_kept_across_submit_faults),
+        T(test_guarded_submit_reads_op_once_and_refuses_fence_in_the_buffer),
         T(test_default_pool_has_no_cpu_guard_and_keeps_api_checks),
         T(test_in_flight_bound_enforced),
         T(test_in_flight_bound_enforced_in_guarded_mode),
