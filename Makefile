@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # capmem top-level build. Plain make; each part of the tree has its own
 # fragment in mk/ that adds to the variables below.
 #

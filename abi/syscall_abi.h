@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_ABI_SYSCALL_ABI_H
 #define CAPMEM_ABI_SYSCALL_ABI_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_APPS_APP_UTIL_H
 #define CAPMEM_APPS_APP_UTIL_H
 

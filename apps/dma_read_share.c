@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DMA ownership proof, written once for both targets: a block range is read
  * from a real device by DMA into a pool buffer, the buffer's own pages
  * become an IMMUTABLE VMO without a copy, and another process verifies them.

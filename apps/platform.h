@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_APPS_PLATFORM_H
 #define CAPMEM_APPS_PLATFORM_H
 

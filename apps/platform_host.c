@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* apps/platform.h on Linux: fork for the peer, OpenSSL for SHA-256. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SharedBuffer streaming proof, written once for both targets.
  *
  * producer:  creates a SharedBuffer, makes one consumer per consumer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The two-process VMO sharing proof, written once for both targets.
  *
  * producer: creates a VMO, fills it (a generated pattern, or a file's bytes),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the host benchmarks (see common.h). */
 #include <errno.h>
 #include <openssl/evp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_BENCH_COMMON_H
 #define CAPMEM_BENCH_COMMON_H
 

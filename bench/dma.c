@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DMA pool against plain io_uring, in one run, with a verdict per goal.
  *
  * Reads a file (FILE_MIB MiB, $CAPMEM_BENCH_DMA_MIB to change it) in 1 MiB

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The hugetlb pool for a bench run, restored on every exit path (hugepool.h). */
 #include <errno.h>
 #include <fcntl.h>

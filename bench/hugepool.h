@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_BENCH_HUGEPOOL_H
 #define CAPMEM_BENCH_HUGEPOOL_H
 

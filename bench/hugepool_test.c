@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Driver for bench/hugepool_test.sh: sets the hugetlb pool to argv[2]
  * pages, checks the kernel took it, then ends the way argv[1] names, so
  * the script can check the original value came back on that path:

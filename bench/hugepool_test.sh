@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Proves that a bench puts the hugetlb pool back on every way it ends
 # (bench/hugepool.h). Needs root; changes /proc/sys/vm/nr_hugepages for a
 # few seconds, so it is not part of `make test` (tests of huge-page VMOs

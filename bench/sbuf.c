@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/sbuf: SharedBuffer against a UNIX stream socket and iceoryx, with
  * the raw futex and cache-line floors (issue 10). Method, figures and
  * their reading: docs/bench.md "bench/sbuf".

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Latency and throughput against payload size for capmem SharedBuffer, a
 # UNIX stream socket and iceoryx, one CPU and two CPUs, from bench/sbuf's
 # --plot-data file (bench/sbuf_plot.sh sets datafile, outfile, subtitle).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_BENCH_SBUF_H
 #define CAPMEM_BENCH_SBUF_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/sbuf: the floors the goals compare against, measured in the same
  * run and with the same payload work as the variants: 64 B copied from a
  * private buffer into shared memory, summed and checked by the consumer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/sbuf: (c) iceoryx (Debian `iceoryx` + `libiceoryx-binding-c-dev`,
  * installed by `scripts/install-deps.sh bench`), and its daemon RouDi.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `make bench` / `make bench-sbuf` for bench/sbuf: runs it (arguments after
 # the binary are passed on), keeps its data next to the binary, and renders
 # docs/sbuf_bench.png from it with bench/sbuf.gp. A failed run leaves the

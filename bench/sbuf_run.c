@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/sbuf: the payload, the per-cell plumbing, and two of the three
  * variants: (a) capmem SharedBuffer and (b) a UNIX stream socket.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/vmo_share: the cost of sharing a sealed VMO once, between two
  * processes, against the bare-syscall floor and against copying the bytes;
  * with and without a hugetlb pool. Method and figures: docs/bench.md.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cost per one-shot share against payload size, from bench/vmo_share's
 # --plot-data file (bench/vmo_share_plot.sh sets datafile, outfile and
 # subtitle). Points: median over the 3 runs; error bars: min..max.

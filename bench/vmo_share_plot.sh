@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `make bench` for bench/vmo_share: runs it (arguments after the binary are
 # passed on), keeps its per-size data next to the binary, and renders
 # docs/vmo_share.png from it with bench/vmo_share.gp. A failed run leaves

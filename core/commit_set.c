@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Committed-page set. See commit_set.h for C1. Bit loops rather than
  * __builtin_popcount: freestanding builds link no libgcc popcount helper on
  * every target, and the sets are walked only by commit/decommit and checks. */

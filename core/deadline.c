@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "deadline.h"
 
 cm_status_t cm__timeout_check(int64_t timeout_ns)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "dma_own.h"
 
 /* The whole ownership model is this table; everything else is id decoding

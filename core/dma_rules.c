@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "dma_rules.h"
 #include "status_detail.h"
 

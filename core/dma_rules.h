@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CORE_DMA_RULES_H
 #define CAPMEM_CORE_DMA_RULES_H
 

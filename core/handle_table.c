@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "handle_table.h"
 
 #define INDEX_MASK ((1u << CM_HTAB_INDEX_BITS) - 1u)

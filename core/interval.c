@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Interval map over a caller-provided node array. See interval.h for the
  * invariants I1..I4 and the error order.
  *

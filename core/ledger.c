@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/ledger: charge/uncharge/carve with overflow-safe arithmetic. */
 #include "ledger.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CORE_LEDGER_H
 #define CAPMEM_CORE_LEDGER_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Admission of a SharedBuffer consumer from another process: the decision
  * only (see sbuf_admit.h). */
 #include "sbuf_admit.h"

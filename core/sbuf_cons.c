@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "sbuf_cons.h"
 
 cm_status_t cm__sbuf_cons_init(struct cm_sbuf_cons *cs, struct cm_sbuf_hold *holds,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "sbuf_own.h"
 
 #define ID_SLOT_MASK 0xffffffffull

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SHA-256 from FIPS 180-4.
  *
  * The constants below are defined by the standard: K are the first 32 bits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CORE_SHA256_H
 #define CAPMEM_CORE_SHA256_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <capmem/status.h>
 
 const char *cm_status_str(cm_status_t status)

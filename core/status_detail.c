@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cm_status_detail: one bounded buffer per thread on host (_Thread_local);
  * kernel-target processes have one thread, so one static buffer there. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CORE_STATUS_DETAIL_H
 #define CAPMEM_CORE_STATUS_DETAIL_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "limits_info.h"
 #include "validate.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <capmem/version.h>
 
 /* Compiled into the library, so these report the version it was built as,

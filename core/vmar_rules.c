@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Address-space region rules. See vmar_rules.h for the model and V1..V6. */
 #include <capmem/limits.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Admission of a foreign fd as a VMO: the decision only (see vmo_admit.h). */
 #include "limits_info.h"
 #include "vmo_admit.h"

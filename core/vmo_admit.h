@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CORE_VMO_ADMIT_H
 #define CAPMEM_CORE_VMO_ADMIT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Channels on Linux: one AF_UNIX SOCK_SEQPACKET socket per endpoint.
  *
  * SEQPACKET keeps message boundaries and carries fds with SCM_RIGHTS, so a

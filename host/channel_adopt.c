@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cm_host_channel_from_fd: an already-connected socket as a channel.
  *
  * Rule (as for cm_host_vmo_from_fd, host/vmo_fd.c): rights come from what

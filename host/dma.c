@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DMA pools on Linux: core/dma_own.c's ownership model over a real device.
  *
  * Device path. Each pool has its own io_uring. Every buffer is one memfd,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_HOST_DMA_INTERNAL_H
 #define CAPMEM_HOST_DMA_INTERNAL_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process-wide handle table of the host library.
  *
  * One core/handle_table with CM_MAX_HANDLES slots, guarded by one mutex.

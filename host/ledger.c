@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The host ledger (docs/ledger.md): a library-level ledger of what this
  * process holds through libcapmem, on the core/ledger rule.
  *

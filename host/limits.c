@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cm_limits_get on host: the ABI maxima are the effective limits. */
 #include <capmem/capmem.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connecting unrelated processes: a listener is a bound SOCK_SEQPACKET
  * AF_UNIX socket at a filesystem path; accept/connect yield ordinary
  * channels. Access control is the path's filesystem permissions, and the

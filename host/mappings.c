@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process's table of VMO mappings made through cm_vmo_map.
  *
  * Bounds the number of mappings (CM_MAX_MAPPINGS) and their total size

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_HOST_MAPPINGS_H
 #define CAPMEM_HOST_MAPPINGS_H
 

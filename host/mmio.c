@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* <capmem/mmio.h> on host: a Linux process has no device window capability
  * to hand out (docs/mmio.md), so every call is a typed UNSUPPORTED, after
  * the arguments a caller could get wrong on any target are ignored. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cm_object_wait_one / cm_object_wait_many on Linux (include/capmem/object.h).
  *
  * Each object with signals computes them on demand from its fd

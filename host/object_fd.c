@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cm_host_object_fd: an object's signals as an fd for an event loop
  * (docs/integration.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer on Linux, the producer role (include/capmem/sbuf.h,
  * docs/sbuf.md). Slot ownership is core/sbuf_own.c; this file maps the
  * areas, performs the shared loads and stores in the order docs/sbuf.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer on Linux, the consumer role (include/capmem/sbuf.h,
  * docs/sbuf.md "Receive", "Release"). The checks of everything the
  * producer wrote are core/sbuf_cons.c; this file does the loads and stores

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer on Linux: wake-ups, spinning and the memfds of the areas
  * (docs/sbuf.md, "Notification" and "Memory layout").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listener names on Linux: filesystem paths, abstract names ("@name"), and
  * the replacement of a socket file left by a listener that died
  * (docs/integration.md, "Listen options"). */

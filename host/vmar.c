@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Address-space regions on Linux (include/capmem/vmar.h).
  *
  * A reservation is one PROT_NONE, MAP_NORESERVE anonymous mapping: it costs

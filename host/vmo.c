@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* VMOs on Linux: a memfd per object.
  *
  * Everything a receiver relies on is enforced by the Linux kernel, not by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Commit and decommit of VMO pages (cm_vmo_op_range), and the committed
  * count (cm_vmo_get_committed), on a memfd. Linux keeps the truth: COMMIT
  * is fallocate(mode 0), which allocates every missing page of the range and,

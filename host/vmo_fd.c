@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Host-only bridges between VMO handles and Linux file descriptors.
  *
  * Rule: no sequence of public calls yields a handle with a right its source

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Huge-page VMOs: creation and the byte moves hugetlbfs has no system call
  * for (see vmo_huge.h). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_HOST_VMO_HUGE_H
 #define CAPMEM_HOST_VMO_HUGE_H
 

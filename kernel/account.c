@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Accounts: carving, charging and the end of an account (account.h). */
 #include "account.h"
 

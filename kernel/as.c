@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* User address spaces on the core/interval reservation map.
  *
  * The interval map is the authority on what a range of user VA is: image,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Just enough of the flattened device tree format (devicetree spec v0.4,
  * chapter 5) to find /chosen/bootargs. The tree comes from firmware, but
  * every offset and length is still checked against the header's sizes and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* UART console (ns16550a at UART0_BASE, polled) and the sifive_test power
  * device. Input is polled too (console_read_avail, behind the console-read
  * syscall that the shell uses): no UART interrupt is ever enabled. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The console-read syscall, the input of the interactive shell
  * (user/shell.c, docs/kernel.md "The shell"). The UART raises no interrupt
  * (console.c), so a reader with nothing to read sleeps about one scheduler

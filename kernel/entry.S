@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* First instructions: OpenSBI enters in S-mode with a0 = hartid,
  * a1 = device tree, MMU off. Only hart 0 is booted (-smp 1). */
     .section .text.entry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A free list threaded through the free frames themselves. Single hart and
  * interrupts off in the kernel: no lock needed. */
 #include "frame.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The user programs, built separately (user/user.ld) and embedded whole.
  * The list is CMK_USER_PROGS from the generated user_progs.h (USER_PROGS in
  * mk/kernel.mk: add a program there, not here). The assembler finds the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Processes and the scheduler.
  *
  * One hart, and the kernel runs with interrupts off, so kernel code is never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "sbi.h"
 
 #define SBI_EXT_TIME 0x54494d45ul

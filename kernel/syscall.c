@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Syscall dispatch and the process-level calls. Object calls live with
  * their objects (kernel/object/). The table is indexed by number; an unknown
  * number is UNSUPPORTED. */

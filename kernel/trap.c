@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Trap handling. A user trap is a syscall, a timer tick (preemption) or a
  * fault; a fault ends the process (recorded as CMK_EXIT_FAULTED with scause
  * and stval) and never reaches the kernel's own state. A trap taken in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Trap entry and exit.
  *
  * User traps enter at uservec with sscratch holding the current process's

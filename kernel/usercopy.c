@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "usercopy.h"
 
 #include <string.h>

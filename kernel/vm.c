@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "vm.h"
 
 #include "account.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The few libc string functions both the kernel and the user runtime need
  * (GCC also emits calls to memcpy/memset/memmove for struct copies). */
 #include <stddef.h>

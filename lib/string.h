@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_LIB_STRING_H
 #define CAPMEM_LIB_STRING_H
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Benchmarks: `make bench` builds and runs every BENCH_TARGETS entry; they
 # are not part of `make test` (which only builds them, so they keep
 # compiling), except bench/sbuf --quick, whose output's form is tested.

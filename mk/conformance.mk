@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/conformance/: the API's semantics written once, run on both targets
 # (docs/api.md). Host: build/{host,asan}/tests/conformance. The kernel build
 # embeds the same sources as the user program `conformance` (mk/kernel.mk).

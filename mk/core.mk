@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # core/: freestanding object model shared by both targets (docs/core.md).
 CORE_SRCS += core/status.c core/status_detail.c core/limits_info.c core/handle_table.c
 CORE_SRCS += core/sha256.c core/interval.c core/deadline.c core/validate.c

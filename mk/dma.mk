@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # DMA buffers with ownership and fences (docs/dma.md).
 #
 # core/dma_own.c is the ownership state machine shared with the kernel target;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Fuzz targets (tests/fuzz/NAME_fuzz.c, one parser or state machine of
 # outside input each). Adding one: a word in FUZZ_TARGETS and its
 # FUZZ_SRCS_NAME line (the sources it tests); a name whose source file is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # host/: the Linux implementation, its tests, apps and tools.
 #
 # Fragments add library sources to HOST_LIB_SRCS and cmocka test programs to

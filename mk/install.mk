@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make install / make uninstall, GNU-style: PREFIX (default /usr/local),
 # BINDIR, LIBDIR, INCLUDEDIR, MANDIR, PKGCONFIGDIR and DESTDIR (a staging
 # root prepended to all of them; the installed files name the paths without

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # kernel/ and user/: the capmem microkernel for QEMU riscv64 `virt` and its
 # user programs. Everything lands in build/kernel/.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Packaging checks (mk/install.mk has install/uninstall): the version test,
 # a C++ program against the public headers and libcapmem.so, and two suites
 # that `make install` into a staging directory and build against that copy

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Rules whose prerequisites are lists every fragment appends to: included
 # last, so the lists are complete when these lines are read.
 LIB_SRCS = $(CORE_SRCS) $(HOST_LIB_SRCS)

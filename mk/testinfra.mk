@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The test runner's own self-test and the list of suites CI must not skip.
 #
 # tests/runner/selftest.sh runs scripts/run-tests.sh on crafted suites

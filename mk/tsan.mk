@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ThreadSanitizer: the host library built a third time, with
 # -fsanitize=thread (build/tsan/libcapmem.a, same sources as the other two),
 # and a threaded stress suite linked against it (tests/tsan/stress.c: handles,

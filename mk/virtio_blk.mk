@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # drivers/virtio_blk/: the user-space virtio-blk driver of the kernel target
 # (docs/virtio-blk.md). Its split-virtqueue module is portable: the host test
 # tests/host/virtq.c links it with a fake device model.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spin model of the DMA buffer ownership protocol (core/dma_own.c,
  * docs/dma.md). Two clients share a pool of two slots with an in-flight
  * bound of one; a device completes submissions in any order, may deliver a

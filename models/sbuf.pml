@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spin model of the SharedBuffer ring protocol (docs/sbuf.md, core/
  * sbuf_own.c, core/sbuf_cons.c): one producer, two consumers, three slots,
  * rings of four entries, one loan and one held message per consumer

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Attaches gdb-multiarch (Debian's gdb for foreign architectures; the host
 # gdb cannot debug riscv64) to a QEMU started by `make qemu-gdb`, with the
 # kernel's symbols. Extra arguments go to gdb (e.g. -ex 'break kmain').

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs every Debian package capmem needs to build, test and benchmark
 # (g++: the C++ test program and the install test; spin: the DMA model check, required in CI; e2fsprogs: .ci/run's ext4
 # image when no directory here does O_DIRECT; strace: the system-call budget

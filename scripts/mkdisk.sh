@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Writes the raw virtio-blk test disk the kernel selftests and the
 # virtio-blk driver read (QEMU: -drive file=IMG,format=raw,if=none,id=hd0
 # -device virtio-blk-device,drive=hd0).

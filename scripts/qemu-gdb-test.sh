@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Proves the debugger path `make qemu-gdb` + `make gdb` documents: QEMU
 # starts halted at reset (-S) with a gdb stub on a free local port,
 # gdb-multiarch attaches in batch mode with the kernel's symbols, sets a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Drives the kernel's interactive shell (user/shell.c) headless, as `make
 # qemu` boots it (QEMU -append shell), and checks what it prints. Three
 # boots: one session of commands and hostile lines ending in `poweroff`,

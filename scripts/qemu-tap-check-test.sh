@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Proves that scripts/qemu-test.sh's TAP check refuses every incomplete
 # report, on synthetic logs: a kernel run that exits 0 is still a failure
 # if its report is short, duplicated, unplanned or has a "not ok".

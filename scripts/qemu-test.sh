@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Boots the capmem kernel headless under QEMU and streams its TAP output.
 # The selftest runner (user/selftest.c, started by init) prints the plan
 # "1..N" from its one test table, then "ok N - name" / "not ok N - name"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The end-to-end demonstration behind `make run`: two real processes share a
 # 64 MiB memory object without copying it, and prove it with SHA-256.
 # An optional payload file: `make run PAYLOAD=path/to/file`.

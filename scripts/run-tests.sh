@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs every test suite given as an argument (an executable or script that
 # prints TAP) and prints one summary line "N passed, N failed, N skipped".
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Mutation check of the SharedBuffer core tests (docs/sbuf.md "Verification"):
 # applies each deliberate break of core/sbuf_{own,cons,ring}.c to a copy of
 # core/, builds tests/host/core_sbuf_{own,cons,exhaustive}.c against it and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Mutation check of the virtqueue's device checks (docs/virtio-blk.md
 # "Tests"): applies each deliberate break of drivers/virtio_blk/virtq.c to a
 # copy, builds tests/host/virtq.c against it and reports which tests fail.

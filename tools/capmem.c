@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* capmem: share a file's bytes with another process as an immutable VMO.
  *
  *   capmem recv [--count N] [--timeout SECS] [--output FILE] [--exec CMD] PATH

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_TOOLS_CLI_H
 #define CAPMEM_TOOLS_CLI_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Messages, progress bar, hashing and JSON helpers of the capmem tool. */
 #include <errno.h>
 #include <string.h>

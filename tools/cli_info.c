@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* capmem info: what a path or an fd is to capmem: a VMO (memfd) with its
  * size, seals, immutability and the rights capmem derives for it; a regular
  * file (what send would snapshot); or a socket (is a receiver listening?).

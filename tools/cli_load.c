@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reads a file or a pipe to EOF into a VMO sealed IMMUTABLE, hashing the
  * bytes as they arrive: one copy (read(2) straight into a mapping of the
  * object, a window at a time) and one pass. The size is what was read, never what fstat said:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* capmem recv: listen at a socket path, verify what each sender sends from
  * the object itself, hash it in place, reply the digest; optionally write
  * the bytes to a file (--output) or hand the object to a command (--exec). */

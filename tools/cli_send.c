@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* capmem send: snapshot a file (or stdin) into an immutable VMO, send it to
  * the receiver at a socket path and check the digest it replies. */
 #include <errno.h>

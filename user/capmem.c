@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The public API (include/capmem/) on the kernel target: each function is
  * one syscall; the kernel does all validation and returns the status. */
 #include <capmem/capmem.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Process entry. The kernel starts us with a0 = argc, a1 = argv,
  * a2 = start-up block (initial handles), a3 = role, sp 16-byte aligned.
  * BSS is zero: the loader maps fresh zeroed frames. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* <capmem/dma.h> and the DMA-device extras of user/cmk.h on the kernel
  * target: one syscall each (kernel/object/dma_pool.c, dma_device.c). */
 #include <capmem/capmem.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* init: the first process. Starts the selftest runner (user/selftest.c run
  * without arguments), which prints the TAP plan and one line per test from
  * its one table, each test in its own process; then the conformance suite

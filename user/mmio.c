@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* <capmem/mmio.h> and the driver extras of user/cmk.h on the kernel target:
  * one syscall each; the kernel validates (kernel/object/mmio.c). */
 #include <capmem/mmio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* apps/platform.h on the kernel target.
  *
  * app_run_group (and app_run_pair, a group of one) spawns this same program

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Process start-up, exit, console output and the kernel-target extras. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer on the kernel target, the user runtime side
  * (include/capmem/sbuf.h; docs/sbuf.md "Kernel target").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Kernel selftests, xv6 usertests style: every test is a function listed
  * once in `tests[]` at the bottom, and that table is the only list there
  * is. Run without arguments, this program is the runner: it prints the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Console read (syscall 76, kernel/console_read.c): the argument checks
  * come before any byte is taken from the UART, so these tests never eat
  * input typed at a shell that runs them (`run selftest`). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DMA on the kernel target (docs/dma.md "Kernel target"): the device
  * registry, pools on core/dma_own, and a fake driver process standing in
  * for the virtio-blk driver: it registers a device on an MMIO window and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Kernel DMA and device windows against hostile callers (docs/dma.md
  * "Kernel target", docs/mmio.md): arguments that the call itself makes
  * bad (an out pointer in the memory the call unmaps, a user range that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Selftests of the ledgers (docs/ledger.md, kernel/account.c) and process
  * handles: a hostile child exhausts one quota at a time and gets that
  * kind's typed error while this process keeps working; its wait times out

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device MMIO windows (docs/mmio.md): the capability, its bounds, who can
  * reach a device and the reset when its driver goes. The runner gives
  * test_mmio_* processes duplicates of every window as start-up handles. */

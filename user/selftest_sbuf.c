@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Kernel selftests of the SharedBuffer across processes (docs/sbuf.md
  * "Kernel target"): page-table enforcement of the consumer's read-only
  * mapping, death of either side, consumer handles travelling as start-up

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Kernel selftests of the SharedBuffer against a hostile process: raw
  * system calls with bad arguments, consumers without MAP asking for slots
  * they were never given, memory that vanishes under a sleeping call, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The virtio-blk driver (drivers/virtio_blk/) under QEMU, against the disk
  * scripts/mkdisk.sh writes: sector n holds n as a little-endian 64-bit
  * integer in bytes 0..7 and (n + i) mod 256 in byte i >= 8, so every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Kernel selftests of reservations, demand commit and decommit
  * (include/capmem/vmar.h; kernel/object/vmar.c, kernel/object/vmo.c):
  * what the conformance cases cannot see from the public API alone, the

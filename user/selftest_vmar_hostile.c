@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Kernel selftests: a hostile process attacks the memory-authority calls
  * (reservations, op_range, ledgers, process handles) with raw syscalls and
  * extreme arguments. Each attack gets a typed error, never a panic or a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Selftests of the word wait (user/cmk.h cmk_word_wait / cmk_word_wake,
  * kernel/object/word.c): the key is (VMO, offset), never an address. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shell: the interactive console `make qemu` boots into (init started with
  * the command line "shell"; docs/kernel.md "The shell"). It reads lines from
  * the console through the console-read syscall, echoes and edits them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* <capmem/vmar.h> on the kernel target: each call is one system call
  * (kernel/object/vmar.c, kernel/object/vmo.c); the kernel validates
  * everything through core/vmar_rules. */

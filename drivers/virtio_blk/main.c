@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* virtio-blk driver: a user process of the capmem kernel, built only on the
  * MMIO window capability and the DMA device API (docs/virtio-blk.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_DRIVERS_VBLK_PROTO_H
 #define CAPMEM_DRIVERS_VBLK_PROTO_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Split virtqueue for virtio-blk, driver side (virtq.h has the layout and
  * the trust rules). */
 #include "virtq.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dma_read FILE: reads the first 256 KiB of FILE (or all of it, if shorter)
  * by DMA into a registered buffer of a capmem DMA pool, then checks the
  * bytes against a plain pread() of the same range. On Linux the device is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream [COUNT]: a producer streams COUNT messages (default 10000) of
  * varying length through a SharedBuffer to a consumer process. The buffer
  * is a pool of pre-faulted slots: the producer loans a slot, writes the

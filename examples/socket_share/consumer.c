@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* consumer SOCKET: accepts one producer on SOCKET, receives a memory object,
  * checks that it can no longer change, hashes it in place through a
  * read-only mapping and replies with the checksum. Exit 0 when it matches

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* producer SOCKET [MIB]: fills a memory object (VMO) with MIB MiB (default
  * 16), seals it so nobody can change it any more, and sends a read-only
  * handle to the consumer listening on SOCKET. The bytes are never copied:

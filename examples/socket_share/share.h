@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the producer and the consumer of this example agree on. */
 #ifndef SHARE_H
 #define SHARE_H

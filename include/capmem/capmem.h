@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CAPMEM_H
 #define CAPMEM_CAPMEM_H
 

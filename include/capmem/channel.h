@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CHANNEL_H
 #define CAPMEM_CHANNEL_H
 

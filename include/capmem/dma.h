@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_DMA_H
 #define CAPMEM_DMA_H
 

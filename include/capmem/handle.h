@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_HANDLE_H
 #define CAPMEM_HANDLE_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_HOST_H
 #define CAPMEM_HOST_H
 

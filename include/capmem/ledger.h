@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_LEDGER_H
 #define CAPMEM_LEDGER_H
 

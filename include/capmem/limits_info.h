@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_LIMITS_INFO_H
 #define CAPMEM_LIMITS_INFO_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_MMIO_H
 #define CAPMEM_MMIO_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_OBJECT_H
 #define CAPMEM_OBJECT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_RIGHTS_H
 #define CAPMEM_RIGHTS_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_SBUF_H
 #define CAPMEM_SBUF_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_STATUS_H
 #define CAPMEM_STATUS_H
 

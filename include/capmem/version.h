@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_VERSION_H
 #define CAPMEM_VERSION_H
 

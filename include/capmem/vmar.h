@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_VMAR_H
 #define CAPMEM_VMAR_H
 

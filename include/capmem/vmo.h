@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_VMO_H
 #define CAPMEM_VMO_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_KERNEL_CONSOLE_H
 #define CAPMEM_KERNEL_CONSOLE_H
 

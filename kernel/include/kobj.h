@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_KERNEL_KOBJ_H
 #define CAPMEM_KERNEL_KOBJ_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_KERNEL_OBJWAIT_H
 #define CAPMEM_KERNEL_OBJWAIT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Channels: pairs of endpoints carrying bytes plus handles.
  *
  * A queued message holds its bytes in frames and a reference to every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DMA devices (CM_OBJ_DMA_DEVICE): the registry drivers put their device
  * in, and the request queue between pools and the driver. kernel/include/
  * kdma.h; docs/mmio.md "DMA devices".

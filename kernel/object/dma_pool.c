@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DMA pools on the kernel target (include/capmem/dma.h; CM_OBJ_DMA_POOL).
  *
  * The ownership rules are core/dma_own's (the host's state machine) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Per-process handle tables and the handle syscalls. Rights only shrink:
  * every derived handle goes through cm__rights_derive. */
 #include "khandle.h"

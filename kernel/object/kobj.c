@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "kobj.h"
 
 #include <capmem/handle.h>

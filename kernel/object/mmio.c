@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device MMIO windows (CM_OBJ_MMIO): kernel/include/kmmio.h, docs/mmio.md.
  *
  * The window list is fixed: QEMU virt's eight virtio-mmio transports

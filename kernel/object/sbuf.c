@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer, the buffer object (producer role) and its system calls
  * (include/capmem/sbuf.h; docs/sbuf.md "Kernel target").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer, the consumer object and the calls that serve the user
  * runtime's receive path (user/sbuf.c; docs/sbuf.md "Kernel target").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reservations (CM_OBJ_VMAR) and their syscalls; see kvmar.h.
  *
  * Every rule (arguments, rights -> maximum protection, placement, runs,

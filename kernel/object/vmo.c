@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* VMO objects and their syscalls.
  *
  * Every call validates first (handle, rights, seals, ranges, user pointers,

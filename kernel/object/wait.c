@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cm_object_wait_one / cm_object_wait_many (include/capmem/object.h).
  *
  * Signals are not stored: each is computed from the object's state when a

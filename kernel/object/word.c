@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmk_word_wait / cmk_word_wake (user/cmk.h): a futex-like wait on a 32-bit
  * word of a VMO, for user-space protocols on shared mappings (SharedBuffer,
  * docs/sbuf.md "Notification").

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The conformance suite on the kernel target, and the check that both
 # targets run the same tests. Boots the capmem kernel under QEMU (init runs
 # tests/conformance as the user program `conformance`, whose report lines

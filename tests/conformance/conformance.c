@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The API's semantics, written once and run on both targets: on host as a
  * test program, on the capmem kernel as a user program under QEMU. Every
  * public function of the shared API: its happy path and each documented

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DMA pool and MMIO window cases the two targets share (docs/dma.md,
  * docs/mmio.md). None needs a device: the pools' rules (core/dma_own,
  * core/dma_rules) are the same code on both targets, and these cases show

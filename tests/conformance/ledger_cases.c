@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Ledger cases on both targets (docs/ledger.md): what the shared API
  * promises whatever the target enforces. */
 #include <capmem/capmem.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer semantics (include/capmem/sbuf.h), the same on both
  * targets: configuration checks in their documented order, each limit's
  * typed error, order across the ring wrap, full and empty, fan-out, late

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_CONFORMANCE_SBUF_CASES_H
 #define CAPMEM_CONFORMANCE_SBUF_CASES_H
 

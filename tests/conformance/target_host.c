@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The conformance suite's host shim: facts about the Linux target. */
 #include <capmem/host.h>
 #include "harness.h"

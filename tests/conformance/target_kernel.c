@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The conformance suite's shim for the capmem kernel target. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Address-space regions, commit/decommit and mapping identity
  * (include/capmem/vmar.h), the same on both targets. Written against the
  * public API only; addresses are only compared and dereferenced inside

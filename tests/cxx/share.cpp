@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The public headers from C++: this file is compiled with
 // g++ -std=c++17 -Wall -Wextra -Werror -pedantic and linked to libcapmem.so,
 // so a header that is not valid C++ fails the build and a function without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runs a libFuzzer target without libFuzzer, so `make test` exercises every
  * fuzz target under ASan+UBSan with gcc: a fixed-seed stream of random
  * inputs (deterministic: the same inputs on every run). The targets read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fuzz target for core/handle_table: arbitrary sequences of operations on a
  * table of arbitrary capacity, against a shadow model.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for core/interval.
  *
  *   make build/libfuzzer/interval && build/libfuzzer/interval -runs=10000000

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for core/vmar_rules and core/commit_set, against a
  * page-level reference model.
  *

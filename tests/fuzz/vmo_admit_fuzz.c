@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fuzz target for received-VMO validation (core/vmo_admit.c): the one rule
  * deciding whether an fd from another process is admitted as a VMO, and
  * with which rights.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fuzz target for the host channel record decoder (host/wire.c): the one
  * parser of bytes a peer process controls.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* apps/platform_host.c's wait for the peer process ends on every waitpid
  * failure but EINTR: ECHILD (the peer was reaped elsewhere, here because
  * the process ignores SIGCHLD) is an error, not an endless retry. The

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # End-to-end tests of the programs a user runs: apps/vmo_share (the
 # two-process proof), apps/sbuf_stream (the SharedBuffer streaming proof)
 # and the capmem command-line tool. Prints TAP ("1..N",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Channels within one process: messages of bytes plus handles, the named
  * limits, BUFFER_TOO_SMALL leaving the message queued, peer close, waiting,
  * and cm_channel_write consuming the listed handles whatever happens. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cm_host_channel_from_fd (docs/integration.md, "Adopting a connected
  * socket"): what is adopted works and is owned; rights only reduce;
  * anything but a connected AF_UNIX seqpacket socket is refused with the fd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A hostile peer: the far end of a channel is a raw SOCK_SEQPACKET socket
  * driven with sendmsg, so it can send anything Linux lets it send. The
  * capmem end must answer every malformed record with PROTOCOL, close every

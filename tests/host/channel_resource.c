@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A receiver short of a local resource (fd slots under RLIMIT_NOFILE,
  * handle slots) gets NO_RESOURCES and the message stays queued, intact, for
  * a retry once there is room; a message left queued by BUFFER_TOO_SMALL goes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/deadline: the one timeout rule of every wait on both targets. */
 #include <stdint.h>
 #include <capmem/capmem.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/handle_table: generations, types, rights, exhaustion. */
 #include <string.h>
 

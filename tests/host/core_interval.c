@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/interval: the address-space reservation model. Directed tests for
  * each split/merge case and error, then a randomized comparison against a
  * page-array model that predicts every status, placement and node count. */

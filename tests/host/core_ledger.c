@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/ledger: the one charge/uncharge/carve rule of both targets. */
 #include <stdint.h>
 #include <capmem/capmem.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer, the consumer's side (core/sbuf_cons.c): every value a
  * hostile producer can write into the shared control area or the delivery
  * ring is refused with PROTOCOL, and honest streams are received in order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Exhaustive check of the SharedBuffer rules (core/sbuf_own.c and
  * core/sbuf_cons.c driven as tests/host/sbuf_sim.h drives them): every
  * sequence of operations up to DEPTH steps, over 3 slots, 2 consumer

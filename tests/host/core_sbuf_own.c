@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer configuration, layout and the producer's slot ownership
  * (core/sbuf_ring.c, core/sbuf_own.c): every limit with its typed error,
  * loans and their ids, fan-out, late join, leave, both overflow policies,

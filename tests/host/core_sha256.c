@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/sha256: FIPS 180-4 vectors and a randomized comparison against
  * OpenSSL over lengths, split points and alignments. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/validate: the validate step of every operation, and the documented
  * precedence of its errors (docs/api.md). */
 #include <stdint.h>

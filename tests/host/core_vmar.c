@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/vmar_rules and core/commit_set: every interval case the seed names
  * (fixed no-replace, overlap rejection, middle/tail/head/adjacent splits,
  * full-range release), provenance, maximum protection, exact committed-page

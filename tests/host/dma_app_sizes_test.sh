@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # apps/dma_read_share on what a user points it at: files of any size (the
 # default length is min(file size, 256 KiB)), lengths that are not a
 # multiple of the device block, a block device (a loop device, root only),

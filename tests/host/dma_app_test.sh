@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the DMA ownership proof (apps/dma_read_share) against a real device
 # file and prints TAP. The file must live on a filesystem whose O_DIRECT I/O
 # reaches a block device: directories are tried in order ($CAPMEM_DMA_DIR,

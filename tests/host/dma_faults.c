@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DMA pool rules that only a failing system call or an exact ordering can
  * show: reap before refusing for capacity, publish a detached VMO last,
  * never report a release that did not scrub, never hand back a buffer the

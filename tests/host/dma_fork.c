@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork() and DMA pools: a child must never crash, hang or disturb its
  * parent's pool (docs/dma.md, "Fork").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Process limits and a missing io_uring give DMA pool creation a typed
  * error and leave nothing behind (include/capmem/dma.h says which):
  *   RLIMIT_MEMLOCK below what the registered (pinned) buffers need:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The DMA ownership state machine (core/dma_own.c), one test per cell of the
  * transition table, legal and illegal, plus the guards and the id rules.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Exhaustive check of the DMA ownership state machine: every sequence of
  * operations up to DEPTH steps, over a 2-slot pool with an in-flight bound
  * of 1, is run against core/dma_own.c and against a reference model written

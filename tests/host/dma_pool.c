@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DMA pools on the host: ownership and fences over a real device (an
  * O_DIRECT file read through io_uring into registered buffers), and over a
  * pipe where a test needs an operation to stay in flight as long as it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Quarantine: a buffer the device holds when its owner goes away is not
  * reused, and not freed, until the device has completed it.
  *

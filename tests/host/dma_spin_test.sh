@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Model-checks the DMA ownership protocol (models/dma.pml) with Spin and
 # prints TAP. Three checks:
 #   1. safety: every assertion and no invalid end state, exhaustive search;

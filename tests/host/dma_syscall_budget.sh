@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # System calls of one DMA read cycle (issue 9): the default capmem pool
 # and the guarded pool against plain io_uring on the same kind of buffer
 # (the floor). Runs build/host/syscall_dma (tests/host/syscall_dma.c says

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pollable fds of channels and listeners (docs/integration.md): epoll
  * level- and edge-triggered, io_uring IORING_OP_POLL_ADD, a peer in
  * another process, POLLOUT after a full channel. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pollable fds of SharedBuffer consumers and producers
  * (docs/integration.md, docs/sbuf.md "Object waits"): every publish or
  * release after the announcement wakes the fd; the draining call (receive

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The examples as a user meets them: each examples/NAME directory is copied
 # out of the tree and built with its own Makefile and `pkg-config capmem`
 # against a `make install DESTDIR=... PREFIX=/usr` copy only (see

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork() and handles (docs/fork.md): a child forked while another thread of
  * the parent is inside a handle call can still use every inherited handle,
  * and what one process does with its copy of a channel never shuts the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Public handle operations: close, duplicate, replace, get_info. */
 #include <capmem/capmem.h>
 #include "common/leakcheck.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hostile review after issue 7's hardening: what a hostile peer, thread,
  * limit or process can still do to a capmem user. Each test is named after
  * the rule it proves. Code that could die of a signal or hang runs in a

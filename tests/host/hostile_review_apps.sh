@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Hostile review of the programs a user runs (capmem CLI, apps/vmo_share):
 # what a closed pipe, a limit or a plain file does to them. Prints TAP for
 # scripts/run-tests.sh. Needs build/host/capmem and build/host/apps/vmo_share.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make install as a distribution or a user runs it, checked from the
 # installed copy only: `make install DESTDIR=tmp PREFIX=/usr`, then the file
 # list, the shared library's SONAME and symlinks, the symbol map against the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The host ledger (host/ledger.c, docs/ledger.md): what this process holds
  * through libcapmem, limits that only go down, typed refusals, and every
  * charge released exactly once on success and on each failure path.

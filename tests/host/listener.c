@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listeners: connecting channels between processes by a filesystem path,
  * and the kernel-recorded credentials of the process at the other end. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listener names (docs/integration.md, "Listen options"): a stale socket
  * file left by a killed listener, replaced only with
  * CM_HOST_LISTEN_REPLACE_STALE and only when nobody listens; Linux abstract

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cm_object_wait_one / cm_object_wait_many with threads (host only; the
  * single-threaded semantics are in tests/conformance/, run on both
  * targets): closing a waited handle wakes the wait with BAD_HANDLE, closing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer on host, in one process (and forked children only where a
  * fault must be observed): the real implementation, not the core rules
  * (those are tests/host/core_sbuf_*.c). Every test runs under the leak

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/sbuf --quick runs and its output is well-formed (TAP). No figure is
 # judged: the quick mode's numbers mean nothing and tests have no
 # wall-clock thresholds. What is checked:

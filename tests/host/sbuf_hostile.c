@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Attacks on the host SharedBuffer by a hostile peer (docs/sbuf.md "Host:
  * attacks tried"): forged consumer records and fds of the wrong kind sent
  * to a receiver over a raw socket, a sender that keeps dups of what it

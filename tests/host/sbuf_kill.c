@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer: a peer SIGKILLed inside a call, at a chosen step
  * (host/sbuf_internal.h, enum cm__sbuf_point), for both overflow policies.
  *

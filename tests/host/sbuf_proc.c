@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer across processes (fork-inherited consumer handles): a
  * consumer killed while holding slots has them reclaimed, a killed
  * producer is PEER_CLOSED for its consumer after the last message, and a

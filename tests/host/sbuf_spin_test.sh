@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Model-checks the SharedBuffer ring protocol (models/sbuf.pml) with Spin and
 # prints TAP:
 #   1-2. safety, exhaustive: BLOCK; DROP_OLDEST with a consumer that may stall

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedBuffer consumers over a channel, and the object waits on the two
  * SharedBuffer handle types (host). A consumer is sent to a forked process
  * that never inherited it (the channel is its only way in); forged

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The status table: every code has a distinct name and message. */
 #include <capmem/capmem.h>
 #include "common/leakcheck.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cm_status_detail (capmem/status.h): per thread, cleared by the next call,
  * bounded, and for each failure the issue named, a detail that says what
  * happened and what to do. The words checked are the ones a user needs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every exported function of libcapmem.so that returns a cm_status_t clears
 # the status detail first (core/status_detail.h, CM__ENTRY): otherwise a
 # call that fails without recording a detail would show the detail of an

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # System-call budget of one one-shot VMO share (issue 9): capmem against
 # the bare-syscall floor (bench/vmo_share.c's variant b), per side. Runs
 # build/host/syscall_share (the share, once per variant and fill) under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One DMA read cycle, for tests/host/dma_syscall_budget.sh to count its
  * system calls under strace: plain io_uring (the floor), the default capmem
  * pool and the guarded pool (CM_DMA_POOL_CPU_GUARD), on the same kind of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One one-shot VMO share between two processes, through capmem and through
  * the bare system calls of bench/vmo_share.c's variant b (the floor), with
  * markers around each side's share so that tests/host/syscall_budget.sh can

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Moving handles over channels: who may send what, and what arrives.
  * The receiver's rights are (sent rights AND what the platform enforces);
  * flags and size come from the object. Receiving into a full handle table

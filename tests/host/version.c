@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The version: one source (include/capmem/version.h), and the library
  * reports the one it was built with. Here library and headers come from the
  * same tree; tests/host/install_test.sh checks an installed copy, whose

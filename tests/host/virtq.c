@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* drivers/virtio_blk/virtq.c, the split virtqueue the kernel's virtio-blk
  * driver uses, against a fake device model: queue pages and data buffers are
  * host memory whose "device addresses" are their host addresses, and the

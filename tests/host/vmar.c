@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Address-space regions on Linux: reservations, mappings inside them,
  * splits, provenance, commit/decommit with exact counts, mapping identity,
  * each named limit, and error precedence (include/capmem/vmar.h). Every test

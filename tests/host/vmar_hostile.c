@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The host memory-authority calls (reservations, mappings in them,
  * commit/decommit, mapping identity, the ledger) driven by a hostile caller:
  * every argument at its extremes, rights reduced on either handle, ranges

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* VMO create/read/write/size/snapshot/file windows: happy and error paths. */
 #include <fcntl.h>
 #include <stdlib.h>

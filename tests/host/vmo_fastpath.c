@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The share's fast paths (issue 9, "no wasted work per share") keep every
  * guarantee they skip a system call for:
  *  - a frozen, read-only VMO admitted from outside keeps the fd it came in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A VMO from another process, or under a hostile process limit, must never
  * crash, hang, or out-right a capmem user (issue 7). Each test is named
  * after the rule it proves. Where a real second process is the point, it is

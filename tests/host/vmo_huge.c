@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Huge-page VMOs on a real hugetlb pool (docs/vmo.md, "Huge pages").
  *
  * Needs free 2 MiB pages: run through tests/host/vmo_huge_test.sh, which

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the huge-page VMO tests (build/{host,asan}/tests/vmo_huge) on a real
 # hugetlb pool and prints TAP. The pool is a machine-wide setting only root
 # can change: this raises /proc/sys/vm/nr_hugepages by POOL pages (2 MiB

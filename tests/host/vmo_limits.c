@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Each VMO bound is hit, refused with a typed error, and recovered from. */
 #include <capmem/host.h>
 #include "common/leakcheck.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cm_vmo_map / cm_vmo_unmap: rights, bounds, W^X, identity of mappings. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A sender that shrinks and seals a VMO while the receiver admits it
  * (issue 7, item 1). Rule: facts are read only after the seals that freeze
  * them, and a mapping never extends past what the seals guarantee.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Seal levels: what each forbids, enforced by the Linux kernel. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Integration: real processes (fork) sharing VMOs over a channel.
  *
  * Children never use cmocka asserts (a failed assert would unwind into the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Zero-size VMOs: what each call does with size 0 (docs/contracts.md,
  * "Zero-size VMOs"). A zero-size VMO is a valid object: it can be created,
  * queried, sealed, snapshotted and sent, but it has no page to map or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Waiting and closing: a thread blocked on a handle is woken when that handle
  * is closed (BAD_HANDLE), the object dies with its last handle even while a
  * waiter still holds a reference, closing another handle to the same object

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The man pages match the headers and the CLI (tests/man/check_man.py,
 # docs/man.md). Run from the top of the tree, after the CLI is built.
 set -u

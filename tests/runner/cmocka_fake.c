@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A cmocka program for the runner's self-test (tests/runner/selftest.sh):
  * cmocka 1.1.5 prints a skip()ped test as "not ok N # SKIP name", and the
  * runner accepts that form as a skip only from a program linked against

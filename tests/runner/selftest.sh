@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Self-test of scripts/run-tests.sh: runs it on crafted suites (tests/runner/
 # fake/*.sh and the cmocka program build/host/runner/cmocka_fake) and checks
 # that every way a suite can hide a failure is reported as a failure, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Threaded stress of the host library, built with -fsanitize=thread over a
  * library built the same way (build/tsan, mk/tsan.mk). Several threads use
  * the same handles, channels, mappings and DMA pool at once; ThreadSanitizer

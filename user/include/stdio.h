@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_USER_STDIO_H
 #define CAPMEM_USER_STDIO_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event-loop helpers (evloop.h). */
 #include <errno.h>
 #include <sys/epoll.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by tests/host/install_test.sh and examples_test.sh: installs the
 # built tree into a fresh staging directory (DESTDIR, PREFIX=/usr) and points
 # pkg-config, the compiler driver and the loader at that copy only:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_TESTS_SOCKDIR_H
 #define CAPMEM_TESTS_SOCKDIR_H
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by the strace-counting suites (syscall_budget.sh,
 # dma_syscall_budget.sh) after they set PROG: ends the suite with a TAP skip
 # when strace is missing or cannot trace here, and bails out when PROG was

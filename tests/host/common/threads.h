@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef CAPMEM_TESTS_THREADS_H
 #define CAPMEM_TESTS_THREADS_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "vmotag.h"
 
 cm_handle_t tagged_vmo(uint8_t tag)

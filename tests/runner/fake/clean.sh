@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A clean suite: a pass, a described pass, a skip; noise that must be ignored.
 echo 'TAP version 13'
 echo '1..3'

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # As many results as planned, but one number twice and one never.
 echo '1..2'
 echo 'ok 1 - a'

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fewer results than planned (a crash after test 2 would look like this).
 echo '1..3'
 echo 'ok 1 - a'

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # More results than planned.
 echo '1..2'
 echo 'ok 1 - a'

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Only indented or prefixed lines that look like results.
 echo '1..2'
 echo '  ok 1 - indented'

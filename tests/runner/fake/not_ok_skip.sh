@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A failure dressed as a skip.
 echo '1..2'
 echo 'ok 1 - a'

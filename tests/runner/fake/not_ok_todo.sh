@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A failure dressed as a TODO.
 echo '1..2'
 echo 'ok 1 - a'

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Numbers outside 1..N.
 echo '1..2'
 echo 'ok 0 - zero'
