@@ -279,6 +279,9 @@ def prototype(stmt):
 def parse_header(path):
     with open(path, encoding="utf-8") as f:
         text = f.read()
+    # The licence line (scripts/spdx.sh) is not the header's documentation;
+    # blank it, keeping line numbers.
+    text = re.sub(r"\A/\* SPDX-License-Identifier: [^*]*\*/", "", text)
     h = Header(path)
     items = split_items(text, path)
     pending = None      # lines of the comment just read, not yet attached
