@@ -18,9 +18,10 @@
 #define CM__MAX_MAPPED_BYTES CM_MAX_MAPPED_BYTES
 #endif
 
-/* cm_limits_get's copy rule, once for both targets: checks out, fills
- * what the caller's struct_size holds of *eff, sets struct_size and
+/* cm_limits_get, once for both targets: the limits every target shares
+ * from capmem/limits.h plus the target's two effective ones; checks out,
+ * fills what the caller's struct_size holds, sets struct_size and
  * version. */
-cm_status_t cm__limits_report(cm_limits_t *out, const cm_limits_t *eff);
+cm_status_t cm__limits_report(cm_limits_t *out, uint64_t vmo_max_size, uint64_t max_mapped_bytes);
 
 #endif

@@ -148,16 +148,5 @@ cm_status_t cm_object_wait_many(cm_wait_item_t *items, uint32_t count, int64_t t
  * syscall. Kept in step with core/limits_info.h's CM__KERNEL values. */
 cm_status_t cm_limits_get(cm_limits_t *out)
 {
-    static const cm_limits_t eff = {
-        .struct_size = sizeof(cm_limits_t),
-        .version = CM_LIMITS_VERSION,
-        .vmo_max_size = CMK_VMO_MAX_SIZE,
-        .max_mapped_bytes = CMK_MAX_MAPPED_BYTES,
-        .max_reserved_bytes = CM_MAX_RESERVED_BYTES,
-        .max_handles = CM_MAX_HANDLES,
-        .max_mappings = CM_MAX_MAPPINGS,
-        .channel_max_bytes = CM_CHANNEL_MAX_BYTES,
-        .channel_max_handles = CM_CHANNEL_MAX_HANDLES,
-    };
-    return cm__limits_report(out, &eff);
+    return cm__limits_report(out, CMK_VMO_MAX_SIZE, CMK_MAX_MAPPED_BYTES);
 }
