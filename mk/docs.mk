@@ -11,7 +11,7 @@ MAN_STAMP := $(MAN_DIR)/.stamp
 
 $(MAN_STAMP): scripts/gen-man.py $(wildcard include/capmem/*.h) $(wildcard docs/man/*.md)
 	@mkdir -p $(MAN_DIR)
-	python3 scripts/gen-man.py --include include/capmem --docs docs/man --out $(MAN_DIR)
+	$(Q)python3 scripts/gen-man.py --include include/capmem --docs docs/man --out $(MAN_DIR)
 	@touch $@
 
 .PHONY: man
