@@ -41,6 +41,6 @@ TEST_SUITES += $(TSAN_BUILD)/tests/vmar_hostile
 # thread that fails while the first holds a detail): run under TSan as well.
 $(TSAN_BUILD)/tests/status_detail: $(TSAN_BUILD)/obj/tests/host/status_detail.o $(TSAN_TEST_COMMON) $(TSAN_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -fsanitize=thread -o $@ $< $(TSAN_TEST_COMMON) $(TSAN_LIB) -lcmocka $(HOST_LIBS)
+	$(Q)$(HOST_CC) -fsanitize=thread -o $@ $< $(TSAN_TEST_COMMON) $(TSAN_LIB) -lcmocka $(HOST_LIBS)
 ALL_TARGETS += $(TSAN_BUILD)/tests/status_detail
 TEST_SUITES += $(TSAN_BUILD)/tests/status_detail

@@ -6,8 +6,8 @@ HOST_TESTS += tests/host/virtq.c
 $(HOST_BUILD)/tests/virtq: $(HOST_BUILD)/obj/tests/host/virtq.o \
                            $(HOST_BUILD)/obj/drivers/virtio_blk/virtq.o $(TEST_COMMON_HOST) $(HOST_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -o $@ $(filter %.o,$^) $(HOST_LIB) -lcmocka $(HOST_LIBS)
+	$(Q)$(HOST_CC) -o $@ $(filter %.o,$^) $(HOST_LIB) -lcmocka $(HOST_LIBS)
 $(ASAN_BUILD)/tests/virtq: $(ASAN_BUILD)/obj/tests/host/virtq.o \
                            $(ASAN_BUILD)/obj/drivers/virtio_blk/virtq.o $(TEST_COMMON_ASAN) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -fsanitize=address,undefined -o $@ $(filter %.o,$^) $(ASAN_LIB) -lcmocka $(HOST_LIBS)
+	$(Q)$(HOST_CC) -fsanitize=address,undefined -o $@ $(filter %.o,$^) $(ASAN_LIB) -lcmocka $(HOST_LIBS)
