@@ -161,7 +161,7 @@ const char *cm_ledger_kind_name(cm_ledger_kind_t kind)
 {
     static const char *const names[CM__LEDGER_KINDS] = {
         "virtual", "commit", "object_backing", "pins", "handles", "channels",
-        "messages", "vmos", "processes", "sbufs", "sbuf_consumers", "vmars",
+        "messages", "vmos", "processes", "sbufs", "sbuf_consumers", "vmars", "dma_pools",
     };
     return kind_ok(kind) ? names[kind] : "unknown";
 }

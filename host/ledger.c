@@ -10,7 +10,9 @@
  * quarantine included). Not enforced (no CM_LEDGER_ENFORCED flag, set_limit
  * UNSUPPORTED): COMMIT (Linux commits memfd pages on touch, outside the
  * library's sight), CHANNELS, MESSAGES (socket buffers are the
- * kernel's), PROCESSES, SBUFS, SBUF_CONSUMERS. One lock; it is a leaf:
+ * kernel's), PROCESSES, SBUFS, SBUF_CONSUMERS, VMARS, DMA_POOLS (a host pool
+ * is bounded by the process's fds and io_uring limits, not by a count the
+ * library keeps). One lock; it is a leaf:
  * nothing else is taken while it is held. */
 #include <pthread.h>
 #include <capmem/ledger.h>
@@ -77,6 +79,7 @@ static const char *const kind_names[CM__LEDGER_KINDS] = {
     "CM_LEDGER_VIRTUAL", "CM_LEDGER_COMMIT", "CM_LEDGER_OBJECT_BACKING", "CM_LEDGER_PINS",
     "CM_LEDGER_HANDLES", "CM_LEDGER_CHANNELS", "CM_LEDGER_MESSAGES", "CM_LEDGER_VMOS",
     "CM_LEDGER_PROCESSES", "CM_LEDGER_SBUFS", "CM_LEDGER_SBUF_CONSUMERS", "CM_LEDGER_VMARS",
+    "CM_LEDGER_DMA_POOLS",
 };
 
 cm_status_t cm__hledger_charge(cm_ledger_kind_t kind, uint64_t amount)

@@ -48,6 +48,7 @@ static void root_limits(uint64_t *limit, uint32_t *flags)
     limit[CM_LEDGER_SBUFS] = KOBJ_MAX_SBUFS;
     limit[CM_LEDGER_SBUF_CONSUMERS] = KOBJ_MAX_SBUF_CONSUMERS;
     limit[CM_LEDGER_VMARS] = KVMAR_POOL;
+    limit[CM_LEDGER_DMA_POOLS] = CMK_DMA_MAX_POOLS;
     for (uint32_t k = 0; k < CM__LEDGER_KINDS; k++) {
         /* PINS: pages of DMA pool buffers (kernel/object/dma_pool.c),
          * bounded per process like VIRTUAL (docs/ledger.md). */

@@ -168,6 +168,9 @@ int test_kdma_kept_pointer_faults_and_dead_pool_quarantines_until_completion(voi
 int test_kdma_driver_killed_mid_flight_quiesces_and_fails_requests(void);
 int test_kdma_device_registry_bounds_and_errors(void);
 int test_kdma_pool_pins_and_request_limits(void);
+int test_kdma_pool_quota_child_cannot_starve_parent(void);
+int test_kdma_dead_pool_returns_its_pool_charge_while_buffer_quarantined(void);
+int child_kdma_pool_quota_hog(void);
 int child_kdma_fake_driver(void);
 int child_kdma_kept_pointer(void);
 

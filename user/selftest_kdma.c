@@ -510,3 +510,128 @@ int test_kdma_pool_pins_and_request_limits(void)
      * the pools die, the frames come back (the runner's counters). */
     return 0;
 }
+
+/* Child: creates one-page pools until refused, reports (status, made),
+ * then shows a destroyed pool's charge comes back (close one, create one:
+ * both OK), reports that and holds its pools until killed. */
+int child_kdma_pool_quota_hog(void)
+{
+    cm_handle_t ch = cmk_startup_handle(0);
+    cm_dma_pool_config_t one = { 1, PAGE, 1, 0 };
+    cm_handle_t pools[CMK_DMA_MAX_POOLS + 1];
+    int32_t rep[4] = { CM_OK, 0, CM_ERR_INTERNAL, CM_ERR_INTERNAL };
+    while (rep[1] <= (int32_t)CMK_DMA_MAX_POOLS) {
+        rep[0] = cm_dma_pool_create(&one, &pools[rep[1]]);
+        if (rep[0] != CM_OK)
+            break;
+        rep[1]++;
+    }
+    if (rep[1] > 0) {
+        rep[2] = cm_handle_close(pools[0]);
+        rep[3] = cm_dma_pool_create(&one, &pools[0]);
+    }
+    CHECK_ST(cm_channel_write(ch, rep, sizeof(rep), NULL, 0), CM_OK);
+    cm_channel_wait_readable(ch, CM_TIMEOUT_INFINITE);
+    return 3;
+}
+
+/* The kernel's CMK_DMA_MAX_POOLS table is carved per process
+ * (CM_LEDGER_DMA_POOLS, docs/ledger.md): a child given a quota of one pool
+ * is refused its second (NO_RESOURCES) while its parent still creates
+ * every pool of its own share; the child's share comes back when it is
+ * killed (ledger given, frames, objects). */
+int test_kdma_pool_quota_child_cannot_starve_parent(void)
+{
+    cmk_counters_t c0, c1;
+    cm_ledger_info_t l0, l1;
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    const cm_ledger_entry_t *e0 = &l0.entry[CM_LEDGER_DMA_POOLS];
+    CHECK((e0->flags & (CM_LEDGER_ENFORCED | CM_LEDGER_CARVED)) ==
+          (CM_LEDGER_ENFORCED | CM_LEDGER_CARVED));
+    /* The runner gives each test all of init's room: the whole table. */
+    CHECK(e0->used == 0 && e0->given == 0 && e0->limit == CMK_DMA_MAX_POOLS);
+    cmk_quota_t q;
+    cmk_quota_defaults(&q);
+    q.limit[CM_LEDGER_DMA_POOLS] = 1;
+    cm_handle_t mine, theirs, proc;
+    const char *args[1] = { "child_kdma_pool_quota_hog" };
+    CHECK_ST(cm_channel_create(0, &mine, &theirs), CM_OK);
+    CHECK(cmk_spawn_ex("selftest", args, 1, &theirs, 1, CMK_ROLE_MAIN, &q, &proc) > 0);
+    int32_t rep[4];
+    uint32_t nb, nh;
+    CHECK_ST(cm_channel_wait_readable(mine, 10 * SECOND_NS), CM_OK);
+    CHECK_ST(cm_channel_read(mine, rep, sizeof(rep), &nb, NULL, 0, &nh), CM_OK);
+    printf("# pool hog: %d made, then %s; close %s, create again %s\n", (int)rep[1],
+           cm_status_name((cm_status_t)rep[0]), cm_status_name((cm_status_t)rep[2]),
+           cm_status_name((cm_status_t)rep[3]));
+    CHECK(nb == sizeof(rep));
+    CHECK(rep[1] == 1 && rep[0] == CM_ERR_NO_RESOURCES);
+    CHECK(rep[2] == CM_OK && rep[3] == CM_OK);
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK(l1.entry[CM_LEDGER_DMA_POOLS].given == 1 && l1.entry[CM_LEDGER_DMA_POOLS].used == 0);
+    /* The child holds its pool: this process still has the rest. */
+    cm_dma_pool_config_t one = { 1, PAGE, 1, 0 };
+    cm_handle_t pools[CMK_DMA_MAX_POOLS];
+    for (uint32_t i = 0; i < CMK_DMA_MAX_POOLS - 1; i++)
+        CHECK_ST(cm_dma_pool_create(&one, &pools[i]), CM_OK);
+    CHECK_ST(cm_dma_pool_create(&one, &pools[CMK_DMA_MAX_POOLS - 1]), CM_ERR_NO_RESOURCES);
+    cmk_exit_info_t info;
+    CHECK_ST(cmk_proc_kill(proc), CM_OK);
+    CHECK_ST(cmk_proc_wait(proc, 5 * SECOND_NS, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_KILLED);
+    CHECK_ST(cm_handle_close(proc), CM_OK);
+    CHECK_ST(cm_handle_close(mine), CM_OK);
+    /* The child's pool died with it and its share came back. */
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK(l1.entry[CM_LEDGER_DMA_POOLS].given == 0);
+    CHECK_ST(cm_dma_pool_create(&one, &pools[CMK_DMA_MAX_POOLS - 1]), CM_OK);
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK(l1.entry[CM_LEDGER_DMA_POOLS].used == CMK_DMA_MAX_POOLS);
+    for (uint32_t i = 0; i < CMK_DMA_MAX_POOLS; i++)
+        CHECK_ST(cm_handle_close(pools[i]), CM_OK);
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK(l1.entry[CM_LEDGER_DMA_POOLS].used == 0 && l1.entry[CM_LEDGER_PINS].used == 0);
+    CHECK_ST(cmk_counters(&c1), CM_OK);
+    CHECK(c1.free_frames == c0.free_frames && c1.live_objects == c0.live_objects &&
+          c1.live_procs == c0.live_procs);
+    return 0;
+}
+
+/* A pool destroyed with a buffer in flight: its DMA_POOLS charge goes
+ * with the pool object at once (the table slot is free again), while the
+ * quarantined buffer keeps its PINS (and frames) until the device
+ * completes the request. */
+int test_kdma_dead_pool_returns_its_pool_charge_while_buffer_quarantined(void)
+{
+    struct driver d;
+    struct drv_reply r;
+    cm_ledger_info_t l0, l1, l2;
+    cm_dma_pool_config_t cfg = { 1, 2 * PAGE, 1, 0 };
+    cm_dma_op_t op = { CM_DMA_OP_WRITE, 0, 2 * PAGE, 0, 4096 };
+    cm_handle_t pool;
+    cm_dma_buffer_t b;
+    cm_dma_fence_t f;
+    CHECK(drv_start(1, &d) == 0);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cm_dma_pool_create(&cfg, &pool), CM_OK);
+    CHECK_ST(cm_dma_pool_attach(pool, "fake0", CM_DMA_ATTACH_WRITE), CM_OK);
+    CHECK_ST(cm_dma_buffer_acquire(pool, &b), CM_OK);
+    CHECK_ST(cm_dma_submit(pool, b, &op, &f), CM_OK);
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK(l1.entry[CM_LEDGER_DMA_POOLS].used == l0.entry[CM_LEDGER_DMA_POOLS].used + 1);
+    CHECK(l1.entry[CM_LEDGER_PINS].used == l0.entry[CM_LEDGER_PINS].used + 2);
+    CHECK_ST(cm_handle_close(pool), CM_OK);
+    CHECK_ST(cm_ledger_get(&l2), CM_OK);
+    CHECK(l2.entry[CM_LEDGER_DMA_POOLS].used == l0.entry[CM_LEDGER_DMA_POOLS].used);
+    CHECK(l2.entry[CM_LEDGER_PINS].used == l1.entry[CM_LEDGER_PINS].used);
+    CHECK(drv_call(&d, DRV_NEXT, 0, 0, 0, &r) == 0);
+    CHECK_ST(r.st, CM_OK);
+    CHECK(drv_call(&d, DRV_COMPLETE, r.id, CM_OK, 2 * PAGE, &r) == 0);
+    CHECK_ST(r.st, CM_OK);
+    CHECK_ST(cm_ledger_get(&l2), CM_OK);
+    for (uint32_t k = 0; k < CM_LEDGER_KIND_COUNT; k++)
+        CHECK(l2.entry[k].used == l0.entry[k].used);
+    CHECK(drv_stop(&d) == 0);
+    return 0;
+}

@@ -44,7 +44,8 @@ typedef enum cm_ledger_kind {
     CM_LEDGER_SBUFS = 9,          /* SharedBuffers created                        */
     CM_LEDGER_SBUF_CONSUMERS = 10,/* SharedBuffer consumers created               */
     CM_LEDGER_VMARS = 11,         /* reservations (VMARs) created                 */
-    CM_LEDGER_KIND_COUNT = 12
+    CM_LEDGER_DMA_POOLS = 12,     /* DMA pools created                            */
+    CM_LEDGER_KIND_COUNT = 13
 } cm_ledger_kind_t;
 
 /* cm_ledger_entry_t.flags */

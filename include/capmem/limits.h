@@ -158,7 +158,9 @@ extern "C" {
 
 /* DMA pools alive in the kernel at once (a fixed table of pool objects,
  * each up to CM_DMA_MAX_BUFFERS buffer VMOs, which are also charged to the
- * VMOS ledger). Beyond: NO_RESOURCES. */
+ * VMOS ledger). The table is the root of the carved CM_LEDGER_DMA_POOLS
+ * budget: a process past its share (at most this many) gets NO_RESOURCES
+ * while others keep theirs. */
 #define CMK_DMA_MAX_POOLS 8u
 
 /* Bytes of a DMA device name, NUL included ("virtio-blk0"). Longer:

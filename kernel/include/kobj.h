@@ -22,7 +22,7 @@ struct kobj {
 };
 
 /* Charges one object of `type` to `a` (its ledger kind: VMOS, CHANNELS,
- * SBUFS, SBUF_CONSUMERS, PROCESSES). NO_RESOURCES past the account's share of the pool. */
+ * SBUFS, SBUF_CONSUMERS, VMARS, DMA_POOLS, PROCESSES). NO_RESOURCES past the account's share of the pool. */
 cm_status_t kobj_charge(struct kacct *a, uint32_t type);
 /* Releases a charge of kobj_charge whose object was never made. */
 void kobj_uncharge(struct kacct *a, uint32_t type);

@@ -134,15 +134,22 @@ int64_t sys_dma_pool_create(struct proc *p, const uint64_t *a)
         return st;
     if (handles_free(p) == 0)
         return CM_ERR_NO_RESOURCES;
+    /* The kernel's table is carved (CM_LEDGER_DMA_POOLS): this process's
+     * share first, so no process can take the pools another one needs.
+     * kobj_reap releases the charge with the object, once. */
+    if ((st = kobj_charge(p->acct, CM_OBJ_DMA_POOL)) != CM_OK)
+        return st;
     struct kdma_pool *pl = 0;
     for (uint32_t i = 0; i < CMK_DMA_MAX_POOLS && pl == 0; i++)
         if (pools[i].obj.type == CM_OBJ_NONE)
             pl = &pools[i];
     if (pl == 0)
-        return CM_ERR_NO_RESOURCES;
+        panic("dma_pool_create: table full despite the carved DMA_POOLS budget");
     uint64_t pages = (uint64_t)cfg.buffer_count * (cfg.buffer_size / CM_PAGE_SIZE);
-    if ((st = kacct_charge(p->acct, CM_LEDGER_PINS, pages)) != CM_OK)
+    if ((st = kacct_charge(p->acct, CM_LEDGER_PINS, pages)) != CM_OK) {
+        kobj_uncharge(p->acct, CM_OBJ_DMA_POOL);
         return st;
+    }
     memset(pl, 0, sizeof(*pl));
     kobj_init(&pl->obj, CM_OBJ_DMA_POOL, p->acct);
     pl->acct = p->acct;

@@ -27,6 +27,7 @@ static cm_ledger_kind_t kind_of(uint32_t type)
     case CM_OBJ_SBUF: return CM_LEDGER_SBUFS;
     case CM_OBJ_SBUF_CONSUMER: return CM_LEDGER_SBUF_CONSUMERS;
     case CM_OBJ_VMAR: return CM_LEDGER_VMARS;
+    case CM_OBJ_DMA_POOL: return CM_LEDGER_DMA_POOLS;
     /* A process handle's object keeps an exit record after the process:
      * one PROCESSES charge of its creator, so objects and accounts
      * together never outnumber the PROCESSES budget (account.h). */

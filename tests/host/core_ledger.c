@@ -73,6 +73,8 @@ static void test_unknown_kind_is_out_of_range(void **state)
                      CM_ERR_OUT_OF_RANGE);
     assert_string_equal(cm_ledger_kind_name((cm_ledger_kind_t)99), "unknown");
     assert_string_equal(cm_ledger_kind_name(CM_LEDGER_COMMIT), "commit");
+    assert_string_equal(cm_ledger_kind_name(CM_LEDGER_VMARS), "vmars");
+    assert_string_equal(cm_ledger_kind_name(CM_LEDGER_DMA_POOLS), "dma_pools");
 }
 
 /* A refused entry of a multi-kind charge leaves every earlier one

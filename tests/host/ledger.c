@@ -63,6 +63,10 @@ static int body_create_close_charges_and_releases_once(void *arg)
     CHILD_CHECK((a.entry[CM_LEDGER_HANDLES].flags & CM_LEDGER_ENFORCED) != 0);
     CHILD_CHECK((a.entry[CM_LEDGER_COMMIT].flags & CM_LEDGER_ENFORCED) == 0);
     CHILD_CHECK((a.entry[CM_LEDGER_PINS].flags & CM_LEDGER_ENFORCED) != 0);
+    /* Host pools are bounded by fds and io_uring, not by a count: the
+     * kind is reported, unenforced, never charged (docs/ledger.md). */
+    CHILD_CHECK((a.entry[CM_LEDGER_DMA_POOLS].flags & CM_LEDGER_ENFORCED) == 0);
+    CHILD_CHECK(a.entry[CM_LEDGER_DMA_POOLS].used == 0);
     CHILD_CHECK(a.entry[CM_LEDGER_HANDLES].limit == CM_MAX_HANDLES);
     CHILD_CHECK(a.entry[CM_LEDGER_VIRTUAL].limit == CM_MAX_MAPPED_BYTES + CM_MAX_RESERVED_BYTES);
     CHILD_EXPECT(cm_vmo_create(3 * PAGE + 1, 0, &v), CM_OK);
@@ -108,6 +112,7 @@ static int body_set_limit_rules(void *arg)
     CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_HANDLES, h), CM_ERR_BAD_STATE);
     CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_COMMIT, 0), CM_ERR_UNSUPPORTED);
     CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_CHANNELS, 0), CM_ERR_UNSUPPORTED);
+    CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_DMA_POOLS, 0), CM_ERR_UNSUPPORTED);
     CHILD_EXPECT(cm_ledger_set_limit(CM_LEDGER_KIND_COUNT, 0), CM_ERR_OUT_OF_RANGE);
     CHILD_EXPECT(cm_ledger_set_limit((cm_ledger_kind_t)-1, 0), CM_ERR_OUT_OF_RANGE);
     CHILD_EXPECT(cm_ledger_get(NULL), CM_ERR_INVALID_ARGS);
