@@ -451,11 +451,35 @@ static int test_kdma_vblk_buffers_quarantined_until_quiesced_then_reclaimed_body
 /* apps/dma_read_share.c, unchanged from the host, against "virtio-blk0":
  * its reference read goes through the driver's block service (the channel
  * given as its start-up handle 0, apps/platform.h app_plain_read). */
+/* The driver registers DEV after its device handshake, and the app
+ * attaches to DEV as soon as it starts: without this wait the app could
+ * run first and fail with NOT_FOUND (seen under load). Polls every 10 ms
+ * with a probe pool, for at most READY_TIMEOUT_NS. */
+static int wait_registered(void)
+{
+    cm_dma_pool_config_t one = { 1, CM_PAGE_SIZE, 1, 0 };
+    cm_handle_t pool, a, b;
+    cm_status_t st = CM_ERR_NOT_FOUND;
+    CHECK_ST(cm_dma_pool_create(&one, &pool), CM_OK);
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    for (int i = 0; i < (int)(READY_TIMEOUT_NS / 10000000) && st == CM_ERR_NOT_FOUND; i++) {
+        st = cm_dma_pool_attach(pool, DEV, CM_DMA_ATTACH_READ);
+        if (st == CM_ERR_NOT_FOUND)
+            CHECK_ST(cm_channel_wait_readable(a, 10000000), CM_ERR_TIMED_OUT);
+    }
+    CHECK_ST(st, CM_OK);
+    CHECK_ST(cm_handle_close(pool), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
 static int run_dma_read_share(const char *const *args, uint32_t nargs, cmk_exit_info_t *info)
 {
     struct driver d;
     cm_handle_t peer;
     CHECK(driver_start(NULL, 0, &d, &peer) == 0);
+    CHECK(wait_registered() == 0);
     int32_t pid = cmk_spawn("dma_read_share", args, nargs, &peer, 1, CMK_ROLE_MAIN);
     CHECK(pid > 0);
     CHECK_ST(cmk_wait(pid, info), CM_OK);
