@@ -94,4 +94,4 @@ HOST_TESTS += tests/host/vmar_hostile.c
 # connected socket, listener names and stale socket files.
 HOST_LIB_SRCS += host/unix_addr.c host/channel_adopt.c host/object_fd.c
 HOST_TESTS += tests/host/event_fd.c tests/host/event_fd_sbuf.c tests/host/channel_adopt.c \
-              tests/host/listener_names.c
+              tests/host/listener_names.c tests/host/integration_hostile.c
