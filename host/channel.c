@@ -27,6 +27,7 @@
 
 #include <capmem/host.h>
 #include "deadline.h"
+#include "fd_owned.h"
 #include "internal.h"
 #include "validate.h"
 #include "vmo_admit.h"
@@ -60,8 +61,10 @@ static void channel_destroy(struct cm__hobj *obj)
     struct cm__channel *c = (struct cm__channel *)obj;
     free(c->pending);
     pthread_mutex_destroy(&c->lock);
-    if (c->fd >= 0)
+    if (c->fd >= 0) {
+        cm__fd_disown(c->fd);
         close(c->fd);
+    }
     free(c);
 }
 
@@ -89,9 +92,15 @@ static void channel_after_fork_child(struct cm__hobj *obj)
 
 cm_status_t cm__channel_wrap(int fd, struct cm__channel **out)
 {
-    struct cm__channel *c = calloc(1, sizeof(*c));
-    if (c == NULL)
+    /* Marked owned (host/fd_owned.h); already marked only for an fd that
+     * cm_host_channel_from_fd claimed just before. */
+    if (fd >= 0 && cm__fd_own(fd) < 0)
         return CM_ERR_NO_MEMORY;
+    struct cm__channel *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        cm__fd_disown(fd);
+        return CM_ERR_NO_MEMORY;
+    }
     cm__hobj_init(&c->hdr, CM_OBJ_CHANNEL, channel_destroy);
     c->hdr.on_last_handle = channel_last_handle;
     c->hdr.after_fork_child = channel_after_fork_child;
@@ -110,6 +119,7 @@ cm_status_t cm__channel_install(int fd, cm_rights_t rights, cm_handle_t *out)
         return st;
     st = cm__handle_install(&c->hdr, rights, out);
     if (st != CM_OK) {
+        cm__fd_disown(fd);
         c->fd = -1; /* caller keeps the fd on failure */
         cm__hobj_put(&c->hdr);
     }

@@ -16,6 +16,7 @@
 
 #include <capmem/host.h>
 #include "channel_internal.h"
+#include "fd_owned.h"
 #include "status_detail.h"
 
 static cm_status_t sockopt(int fd, int opt, const char *name, int *val)
@@ -73,13 +74,23 @@ cm_status_t cm_host_channel_from_fd(int fd, cm_rights_t rights, cm_handle_t *out
     cm_status_t st = check_socket(fd);
     if (st != CM_OK)
         return st;
+    /* Rule: one fd, one owner (host/fd_owned.h). Claimed before any change,
+     * atomically, so two threads adopting one number cannot both win. */
+    int owned = cm__fd_own(fd);
+    if (owned != 0)
+        return owned < 0 ? CM_ERR_NO_MEMORY
+                         : cm__detail_set(CM_ERR_ALREADY_EXISTS, "cm_host_channel_from_fd: fd %d "
+                                          "is owned by a capmem object already (adopted "
+                                          "before, or given out by cm_host_object_fd)", fd);
     cm_rights_t granted = CM_CHANNEL_DEFAULT_RIGHTS;
     if (rights != CM_RIGHTS_SAME)
         granted &= rights;
     int fdfl = fcntl(fd, F_GETFD), fl = fcntl(fd, F_GETFL);
-    if (fdfl < 0 || fl < 0)
+    if (fdfl < 0 || fl < 0) {
+        cm__fd_disown(fd);
         return cm__detail_set(cm__status_from_errno(errno), "cm_host_channel_from_fd: "
                               "fcntl(F_GETFD/F_GETFL): %s", strerror(errno));
+    }
     /* Blocking like every channel fd (calls use MSG_DONTWAIT); not passed
      * to exec'd programs, like every fd the library makes. */
     if (fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) != 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
@@ -92,6 +103,7 @@ cm_status_t cm_host_channel_from_fd(int fd, cm_rights_t rights, cm_handle_t *out
         return CM_OK;
     cm__detail_set(st, "cm_host_channel_from_fd: no handle for the channel");
 restore:
+    cm__fd_disown(fd); /* the caller's again (install forgot it already, if it got there) */
     (void)fcntl(fd, F_SETFL, fl);
     (void)fcntl(fd, F_SETFD, fdfl);
     return st;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "deadline.h"
+#include "fd_owned.h"
 #include "sbuf_internal.h"
 #include "status_detail.h"
 
@@ -30,6 +31,7 @@ static void consumer_destroy(struct cm__hobj *obj)
     /* The producer sees the hang-up once every copy of this end is closed
      * (one may be in flight in a channel message: then the receiver's),
      * and reclaims what this consumer held and had pending. */
+    cm__fd_disown(c->sock);
     int fds[] = { c->sock, c->data_fd, c->prod_fd, c->cons_fd };
     for (size_t k = 0; k < sizeof(fds) / sizeof(fds[0]); k++)
         if (fds[k] >= 0)
@@ -92,6 +94,10 @@ static void consumer_own_fds(struct cm__sbuf_consumer *c, int data_fd, int prod_
     c->prod_fd = prod_fd;
     c->cons_fd = cons_fd;
     c->sock = sock;
+    /* cm_host_object_fd gives this socket out, and it is a connected
+     * seqpacket socket: marked so that cm_host_channel_from_fd refuses it
+     * (host/fd_owned.h). A mark that finds no memory only loses that check. */
+    (void)cm__fd_own(sock);
 }
 
 cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, int data_fd,

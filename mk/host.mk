@@ -92,6 +92,6 @@ HOST_TESTS += tests/host/sbuf_hostile.c
 HOST_TESTS += tests/host/vmar_hostile.c
 # Event-loop integration (docs/integration.md): pollable fds, adopting a
 # connected socket, listener names and stale socket files.
-HOST_LIB_SRCS += host/unix_addr.c host/channel_adopt.c host/object_fd.c
+HOST_LIB_SRCS += host/unix_addr.c host/channel_adopt.c host/object_fd.c host/fd_owned.c
 HOST_TESTS += tests/host/event_fd.c tests/host/event_fd_sbuf.c tests/host/channel_adopt.c \
               tests/host/listener_names.c tests/host/integration_hostile.c

@@ -113,6 +113,56 @@ static void test_object_fd_in_a_forked_child_is_typed(void **state)
 
 /* ---- cm_host_channel_from_fd ---- */
 
+/* Rule: one fd, one owner. An fd the library already owns (adopted before,
+ * or given out by cm_host_object_fd) adopted again would be closed twice,
+ * the second time under whatever reused the number. */
+static void test_adopting_an_fd_the_library_already_owns_is_refused(void **state)
+{
+    (void)state;
+    int sv[2];
+    cm_handle_t x, x2, a, b, dup_;
+    int fd;
+    uint32_t ev;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    assert_status(cm_host_channel_from_fd(sv[0], CM_RIGHTS_SAME, &x), CM_OK);
+    x2 = CM_HANDLE_INVALID;
+    assert_status(cm_host_channel_from_fd(sv[0], CM_RIGHTS_SAME, &x2), CM_ERR_ALREADY_EXISTS);
+    assert_int_equal(x2, CM_HANDLE_INVALID);
+    /* The fd given out by object_fd, for a created channel. */
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    assert_status(cm_host_object_fd(a, CM_SIGNAL_READABLE, &fd, &ev), CM_OK);
+    assert_status(cm_host_channel_from_fd(fd, CM_RIGHTS_SAME, &x2), CM_ERR_ALREADY_EXISTS);
+    /* A duplicate handle is the same object: still owned once. */
+    assert_status(cm_handle_duplicate(a, CM_RIGHTS_SAME, &dup_), CM_OK);
+    cm_handle_close(a);
+    assert_status(cm_host_channel_from_fd(fd, CM_RIGHTS_SAME, &x2), CM_ERR_ALREADY_EXISTS);
+    cm_handle_close(dup_);
+    /* A SharedBuffer consumer's socket, given out by object_fd. */
+    cm_handle_t sb, cons;
+    cm_sbuf_config_t cfg = { .slot_count = 4, .slot_size = 64, .max_consumers = 1,
+                             .max_held = 4, .max_loans = 2, .policy = CM_SBUF_BLOCK };
+    assert_status(cm_sbuf_create(&cfg, &sb), CM_OK);
+    assert_status(cm_sbuf_consumer_create(sb, CM_RIGHTS_SAME, &cons), CM_OK);
+    assert_status(cm_host_object_fd(cons, CM_SIGNAL_READABLE, &fd, &ev), CM_OK);
+    assert_status(cm_host_channel_from_fd(fd, CM_RIGHTS_SAME, &x2), CM_ERR_ALREADY_EXISTS);
+    cm_handle_close(cons);
+    cm_handle_close(sb);
+    /* Once the owner closed it, the number is free and adoptable again. */
+    int s2[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s2), 0);
+    cm_handle_t y;
+    assert_status(cm_host_channel_from_fd(s2[0], CM_RIGHTS_SAME, &y), CM_OK);
+    cm_handle_close(y);
+    close(s2[1]);
+    /* The owned one still works and closes its fd exactly once. */
+    assert_int_equal(send(sv[1], "z", 1, 0), 1);
+    assert_status(cm_channel_wait_readable(x, (int64_t)HANG_MS * 1000000), CM_OK);
+    cm_handle_close(x);
+    assert_int_equal(fcntl(sv[0], F_GETFD), -1);
+    close(sv[1]);
+    cm_handle_close(b);
+}
+
 /* A socketpair end whose peer is already gone is still connected as far as
  * getpeername goes: adopted, it says PEER_CLOSED at once, never blocks. */
 static void test_adopting_an_end_whose_peer_is_gone_reports_peer_closed(void **state)
@@ -398,6 +448,7 @@ int main(void)
         LEAK_TEST(test_object_fd_bad_signals_null_outs_and_dead_handles_are_typed),
         LEAK_TEST(test_closing_a_handle_whose_fd_is_in_epoll_leaves_the_set_quiet),
         LEAK_TEST(test_object_fd_in_a_forked_child_is_typed),
+        LEAK_TEST(test_adopting_an_fd_the_library_already_owns_is_refused),
         LEAK_TEST(test_adopting_an_end_whose_peer_is_gone_reports_peer_closed),
         LEAK_TEST(test_adopting_numbers_beyond_the_fd_limit_is_invalid_args),
         LEAK_TEST(test_degenerate_names_are_invalid_args),
