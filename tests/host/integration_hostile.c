@@ -442,6 +442,188 @@ static void test_a_flooding_producer_never_hangs_the_consumer_and_its_fd_settles
     cm_handle_close(buf);
 }
 
+/* A consumer that floods the producer with wake-up bytes, junk and fds
+ * (through its end of its socket): every loan with timeout 0 returns at
+ * once, the fds are not installed, the producer's loop fd settles once the
+ * flood stops, and publishing goes on. */
+static void test_a_flooding_consumer_never_hangs_the_producer_and_its_fd_settles(void **state)
+{
+    (void)state;
+    cm_handle_t buf, cons;
+    int pfd, cfd;
+    uint32_t pev, cev;
+    cm_sbuf_loan_t loans[4];
+    cm_sbuf_msg_t m;
+    cm_sbuf_config_t cfg = { .slot_count = 2, .slot_size = 64, .max_consumers = 1,
+                             .max_held = 2, .max_loans = 2, .policy = CM_SBUF_BLOCK };
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &cons), CM_OK);
+    assert_status(cm_host_object_fd(buf, CM_SIGNAL_WRITABLE, &pfd, &pev), CM_OK);
+    assert_status(cm_host_object_fd(cons, CM_SIGNAL_WRITABLE, &cfd, &cev), CM_OK);
+    int ep = epoll_of(pfd, pev);
+    /* Both slots published and held: the producer has nothing to lend. */
+    publish(buf, "a");
+    publish(buf, "b");
+    assert_status(cm_sbuf_loan(buf, 0, 0, &loans[0]), CM_ERR_SHOULD_WAIT);
+    int fds_before = count_open_fds();
+    int junkfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    for (int i = 0; i < 8; i++)
+        send_fd(cfd, junkfd);
+    close(junkfd);
+    char junk[512];
+    memset(junk, 0x5a, sizeof(junk));
+    assert_int_equal(send(cfd, junk, sizeof(junk), MSG_DONTWAIT | MSG_NOSIGNAL),
+                     (ssize_t)sizeof(junk));
+    int sent = 0;
+    while (send(cfd, "\1", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1)
+        sent++;
+    assert_true(sent > 64);
+    int rounds = 0;
+    while (epoll_events(ep, 0) != 0) {
+        assert_true(++rounds < 10000);
+        assert_status(cm_sbuf_loan(buf, 0, 0, &loans[0]), CM_ERR_SHOULD_WAIT);
+    }
+    assert_int_equal(count_open_fds(), fds_before);
+    /* The consumer is still a consumer: its releases free slots. */
+    assert_status(cm_sbuf_receive(cons, 0, 0, &m), CM_OK);
+    assert_status(cm_sbuf_release(cons, m.seq), CM_OK);
+    assert_true(epoll_events(ep, HANG_MS) & EPOLLIN);
+    assert_status(cm_sbuf_loan(buf, 0, 0, &loans[0]), CM_OK);
+    assert_status(cm_sbuf_cancel(buf, loans[0].id), CM_OK);
+    close(ep);
+    cm_handle_close(cons);
+    cm_handle_close(buf);
+}
+
+/* An empty packet reads as 0 bytes, as a hang-up does: a consumer that
+ * sends one on its socket is taken for gone by the producer. That harms only
+ * itself: the other consumer keeps receiving everything, the producer keeps
+ * publishing, and the liar gets typed statuses, never a crash or a hang. */
+static void test_a_consumers_empty_packet_evicts_only_itself(void **state)
+{
+    (void)state;
+    cm_handle_t buf, liar, honest;
+    int cfd;
+    uint32_t cev;
+    cm_sbuf_msg_t m;
+    cm_sbuf_config_t cfg = { .slot_count = 4, .slot_size = 64, .max_consumers = 2,
+                             .max_held = 4, .max_loans = 2, .policy = CM_SBUF_BLOCK };
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &liar), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &honest), CM_OK);
+    assert_status(cm_host_object_fd(liar, CM_SIGNAL_WRITABLE, &cfd, &cev), CM_OK);
+    assert_int_equal(send(cfd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL), 0);
+    for (int i = 0; i < 12; i++) {
+        publish(buf, "m");
+        assert_status(cm_sbuf_receive(honest, 0, 0, &m), CM_OK);
+        assert_status(cm_sbuf_release(honest, m.seq), CM_OK);
+        cm_status_t st = cm_sbuf_receive(liar, 0, 0, &m);
+        assert_true(st <= 0);
+        if (st == CM_OK)
+            assert_true(cm_sbuf_release(liar, m.seq) <= 0);
+    }
+    cm_handle_close(liar);
+    cm_handle_close(honest);
+    cm_handle_close(buf);
+}
+
+/* A plain listen and a REPLACE_STALE listen race on one path (empty, or
+ * holding a stale file): exactly one wins and stays reachable; the
+ * replacer never takes the plain listener between its bind and its listen
+ * (the directory lock) for a stale socket. */
+static void *race_listen_plain(void *arg)
+{
+    struct race *r = arg;
+    pthread_barrier_wait(r->bar);
+    r->st = cm_host_listen(sock_path, &r->l);
+    return NULL;
+}
+
+static void test_a_replacing_listen_never_takes_a_plain_listen_being_made_for_stale(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 300; i++) {
+        pthread_barrier_t bar;
+        pthread_t t[2];
+        struct race r[2];
+        if (i % 2)
+            make_stale(sock_path);
+        pthread_barrier_init(&bar, NULL, 2);
+        for (int k = 0; k < 2; k++)
+            r[k] = (struct race){ .bar = &bar, .st = 1, .l = CM_HANDLE_INVALID };
+        assert_int_equal(pthread_create(&t[0], NULL, race_listen_plain, &r[0]), 0);
+        assert_int_equal(pthread_create(&t[1], NULL, race_listen, &r[1]), 0);
+        for (int k = 0; k < 2; k++)
+            pthread_join(t[k], NULL);
+        pthread_barrier_destroy(&bar);
+        for (int k = 0; k < 2; k++)
+            if (r[k].st != CM_OK)
+                assert_status(r[k].st, CM_ERR_ALREADY_EXISTS);
+        int wins = (r[0].st == CM_OK) + (r[1].st == CM_OK);
+        assert_int_equal(wins, 1);
+        cm_handle_t c;
+        assert_status(cm_host_connect(sock_path, &c), CM_OK);
+        cm_handle_close(c);
+        cm_handle_close(r[0].st == CM_OK ? r[0].l : r[1].l);
+        unlink(sock_path); /* the plain loser may leave the stale file of odd rounds */
+    }
+}
+
+/* A listener whose file was replaced by another's (removed by hand, then a
+ * new listen) must not unlink the newcomer's file when it closes; nor does
+ * a forked child that closes its copy unlink the parent's. */
+static void test_closing_a_listener_never_unlinks_a_file_it_did_not_bind(void **state)
+{
+    (void)state;
+    cm_handle_t a, b, c;
+    struct stat sb;
+    assert_status(cm_host_listen(sock_path, &a), CM_OK);
+    assert_int_equal(unlink(sock_path), 0);
+    assert_status(cm_host_listen(sock_path, &b), CM_OK);
+    cm_handle_close(a);
+    assert_int_equal(lstat(sock_path, &sb), 0);
+    assert_status(cm_host_connect(sock_path, &c), CM_OK);
+    cm_handle_close(c);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        cm_handle_close(b);
+        _exit(0);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_int_equal(lstat(sock_path, &sb), 0);
+    assert_status(cm_host_connect(sock_path, &c), CM_OK);
+    cm_handle_close(c);
+    cm_handle_close(b);
+    assert_int_equal(lstat(sock_path, &sb), -1);
+}
+
+/* A live listener whose queue is full answers the probe with EAGAIN: still
+ * live, never replaced. */
+static void test_replace_stale_leaves_a_live_listener_with_a_full_queue(void **state)
+{
+    (void)state;
+    cm_handle_t live, l, cs[64];
+    int n = 0;
+    cm_status_t st;
+    assert_status(cm_host_listen(sock_path, &live), CM_OK);
+    while (n < 64 && (st = cm_host_connect(sock_path, &cs[n])) == CM_OK)
+        n++;
+    assert_status(st, CM_ERR_SHOULD_WAIT);
+    ino_t ino;
+    struct stat sb;
+    assert_int_equal(lstat(sock_path, &sb), 0);
+    ino = sb.st_ino;
+    assert_status(cm_host_listen_opts(sock_path, CM_HOST_LISTEN_REPLACE_STALE, &l),
+                  CM_ERR_ALREADY_EXISTS);
+    assert_int_equal(lstat(sock_path, &sb), 0);
+    assert_int_equal(sb.st_ino, ino);
+    for (int k = 0; k < n; k++)
+        cm_handle_close(cs[k]);
+    cm_handle_close(live);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,7 +637,12 @@ int main(void)
         DIR_TEST(test_listening_where_no_socket_can_be_made_is_typed),
         DIR_TEST(test_replace_stale_never_removes_a_directory_or_a_link_to_a_live_listener),
         DIR_TEST(test_racing_replace_stale_listens_leave_one_reachable_winner),
+        DIR_TEST(test_a_replacing_listen_never_takes_a_plain_listen_being_made_for_stale),
+        DIR_TEST(test_closing_a_listener_never_unlinks_a_file_it_did_not_bind),
+        DIR_TEST(test_replace_stale_leaves_a_live_listener_with_a_full_queue),
         LEAK_TEST(test_a_flooding_producer_never_hangs_the_consumer_and_its_fd_settles),
+        LEAK_TEST(test_a_flooding_consumer_never_hangs_the_producer_and_its_fd_settles),
+        LEAK_TEST(test_a_consumers_empty_packet_evicts_only_itself),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
