@@ -35,6 +35,7 @@
 #include <linux/magic.h>
 #include <unistd.h>
 
+#include "fd_owned.h"
 #include "internal.h"
 #include "validate.h"
 #include "mappings.h"
@@ -57,6 +58,7 @@ static void vmo_destroy(struct cm__hobj *obj)
     struct cm__vmo *v = (struct cm__vmo *)obj;
     if (v->fd >= 0) {
         cm__map_owner_gone(v); /* mappings that outlive v learn its identity */
+        cm__fd_disown(v->fd); /* marked if cm_host_vmo_from_fd kept it */
         close(v->fd);
     }
     if (v->counted) {

@@ -14,6 +14,7 @@
 #include <capmem/host.h>
 #include "internal.h"
 #include "channel_internal.h"
+#include "fd_owned.h"
 #include "mappings.h"
 #include "vmo_admit.h"
 #include "status_detail.h"
@@ -29,8 +30,20 @@ cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out)
     cm_status_t st = cm__vmo_admit(fd, rights, &v, &granted, &took);
     if (st != CM_OK)
         return st;
+    /* Kept as it is (a frozen read-only fd, not reopened): rule "one fd, one
+     * owner" (host/fd_owned.h), as for cm_host_channel_from_fd. A number
+     * the library holds already would be closed twice. */
+    int owned = took ? cm__fd_own(fd) : 0;
+    if (owned != 0) {
+        cm__vmo_admit_undo(v, took);
+        return owned < 0 ? CM_ERR_NO_MEMORY
+                         : cm__detail_set(CM_ERR_ALREADY_EXISTS, "cm_host_vmo_from_fd: fd %d is "
+                                          "held by a capmem VMO already", fd);
+    }
     st = cm__handle_install(&v->hdr, granted, out);
     if (st != CM_OK) {
+        if (took)
+            cm__fd_disown(fd);
         cm__vmo_admit_undo(v, took); /* the caller keeps fd */
         return st;
     }

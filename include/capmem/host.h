@@ -25,7 +25,9 @@ extern "C" {
  * memfd: no huge-page VMOs yet; /proc not mounted); OUT_OF_RANGE (larger
  * than CM_VMO_MAX_SIZE); ACCESS_DENIED (fd not readable: O_WRONLY);
  * NO_RESOURCES (handle limit, RLIMIT_NOFILE); NO_MEMORY; SHOULD_WAIT
- * (another process holds a lease on the file: never waited for). */
+ * (another process holds a lease on the file: never waited for);
+ * ALREADY_EXISTS (a frozen read-only fd is kept as it is, not reopened:
+ * the same number given again while a VMO holds it). */
 cm_status_t cm_host_vmo_from_fd(int fd, cm_rights_t rights, cm_handle_t *out);
 
 /* Returns a new fd (O_CLOEXEC, its own open file description) for the VMO,
@@ -118,8 +120,10 @@ cm_status_t cm_host_connect(const char *path, cm_handle_t *channel);
  * caller keeps `fd`, unchanged.
  * Errors: INVALID_ARGS (fd < 0 or not open; out NULL; undefined rights
  * bits); WRONG_TYPE (not a socket; not AF_UNIX; not SOCK_SEQPACKET);
- * BAD_STATE (a listening socket; not connected); NO_RESOURCES (handle
- * limit); NO_MEMORY. cm_status_detail() says which check failed. */
+ * BAD_STATE (a listening socket; not connected); ALREADY_EXISTS (the
+ * library owns that fd number already: adopted before, or a channel's or
+ * consumer's fd from cm_host_object_fd); NO_RESOURCES (handle limit);
+ * NO_MEMORY. cm_status_detail() says which check failed. */
 cm_status_t cm_host_channel_from_fd(int fd, cm_rights_t rights, cm_handle_t *out);
 
 /* An fd for an event loop (epoll, poll, io_uring IORING_OP_POLL_ADD, libuv

@@ -22,6 +22,7 @@
 #include <capmem/host.h>
 #include "common/evloop.h"
 #include "common/leakcheck.h"
+#include "common/memfd.h"
 #include "common/sockdir.h"
 
 /* ---- cm_host_object_fd: careless arguments ---- */
@@ -624,6 +625,26 @@ static void test_replace_stale_leaves_a_live_listener_with_a_full_queue(void **s
     cm_handle_close(live);
 }
 
+/* The same rule for cm_host_vmo_from_fd, which keeps the caller's own fd
+ * number for a frozen read-only memfd (no reopen): adopting that number
+ * again would give two VMOs one fd, each closing it. */
+static void test_adopting_a_frozen_vmo_fd_twice_is_refused(void **state)
+{
+    (void)state;
+    cm_handle_t v1, v2 = CM_HANDLE_INVALID;
+    cm_vmo_info_t info;
+    int fd = memfd_of(4096);
+    assert_int_equal(write(fd, "frozen", 6), 6);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK), 0);
+    assert_status(cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &v1), CM_OK);
+    assert_true(fcntl(fd, F_GETFD) >= 0); /* kept, not closed: the case at stake */
+    assert_status(cm_host_vmo_from_fd(fd, CM_RIGHTS_SAME, &v2), CM_ERR_ALREADY_EXISTS);
+    assert_int_equal(v2, CM_HANDLE_INVALID);
+    assert_status(cm_vmo_get_info(v1, &info), CM_OK);
+    cm_handle_close(v1);
+    assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed once, by its one owner */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -631,6 +652,7 @@ int main(void)
         LEAK_TEST(test_closing_a_handle_whose_fd_is_in_epoll_leaves_the_set_quiet),
         LEAK_TEST(test_object_fd_in_a_forked_child_is_typed),
         LEAK_TEST(test_adopting_an_fd_the_library_already_owns_is_refused),
+        LEAK_TEST(test_adopting_a_frozen_vmo_fd_twice_is_refused),
         LEAK_TEST(test_adopting_an_end_whose_peer_is_gone_reports_peer_closed),
         LEAK_TEST(test_adopting_numbers_beyond_the_fd_limit_is_invalid_args),
         LEAK_TEST(test_degenerate_names_are_invalid_args),
