@@ -32,9 +32,27 @@ cm_status_t cm_host_object_fd(cm_handle_t handle, cm_signals_t signals, int *fd,
                               fd == NULL || events == NULL ? "fd or events is NULL"
                               : signals == 0 ? "signals is 0"
                                              : "signals has bits outside CM_SIGNALS_ALL");
-    cm_status_t st = cm__handle_get(handle, CM_OBJ_NONE, 0, &obj, NULL);
+    cm_rights_t have;
+    cm_status_t st = cm__handle_get(handle, CM_OBJ_NONE, 0, &obj, &have);
     if (st != CM_OK)
         return st;
+    /* Rule (as for cm_host_vmo_export_fd): no sequence of public calls
+     * yields a right the handle lacks. The fd can be read, written, dup'ed,
+     * sent and adopted (cm_host_channel_from_fd) by whoever holds it, so it
+     * is given only to a handle that may already do what the fd does with
+     * the object: all of a channel's rights; a consumer's READ (the fd drains
+     * its wake-ups); a producer's WRITE (the fd is its epoll set, whose
+     * interest list its holder can edit); nothing for a listener (accept
+     * needs no right). */
+    cm_rights_t need = obj->type == CM_OBJ_CHANNEL         ? CM_CHANNEL_DEFAULT_RIGHTS
+                       : obj->type == CM_OBJ_SBUF_CONSUMER ? CM_RIGHT_READ
+                       : obj->type == CM_OBJ_SBUF          ? CM_RIGHT_WRITE
+                                                           : 0;
+    if ((have & need) != need) {
+        cm__hobj_put(obj);
+        return cm__detail_set(CM_ERR_ACCESS_DENIED, "cm_host_object_fd: the fd can do what "
+                              "rights 0x%x allow; the handle has 0x%x", need, have);
+    }
     uint32_t ev = 0;
     switch (obj->type) {
     case CM_OBJ_CHANNEL:

@@ -152,9 +152,12 @@ cm_status_t cm_host_channel_from_fd(int fd, cm_rights_t rights, cm_handle_t *out
  * before the first wait. From the first call on, every publish to that
  * consumer (every release to that producer) costs the peer one send(2).
  * A signal the object never asserts adds no event (*events may be 0).
- * Needs no right, like cm_object_wait_one.
+ * Needs the rights of what the fd lets its holder do (read, write, dup,
+ * send, adopt it): a channel all of CM_CHANNEL_DEFAULT_RIGHTS, a consumer
+ * READ, a producer WRITE, a listener none.
  * Errors: INVALID_ARGS (fd or events NULL; signals 0 or undefined bits);
- * BAD_HANDLE; WRONG_TYPE (an object without signals: VMO, DMA pool);
+ * BAD_HANDLE; ACCESS_DENIED (a right above missing);
+ * WRONG_TYPE (an object without signals: VMO, DMA pool);
  * BAD_STATE (a forked child's copy of a SharedBuffer producer).
  * docs/integration.md: the contract, epoll, io_uring and libuv. */
 cm_status_t cm_host_object_fd(cm_handle_t handle, cm_signals_t signals, int *fd,

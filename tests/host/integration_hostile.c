@@ -645,10 +645,48 @@ static void test_adopting_a_frozen_vmo_fd_twice_is_refused(void **state)
     assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed once, by its one owner */
 }
 
+/* Rule: no sequence of public calls yields a right the handle lacks. A
+ * channel's fd read, written, or dup'ed and adopted gives every channel
+ * right, so a handle without all of them gets no fd (else: a READ-only
+ * duplicate, object_fd, dup, cm_host_channel_from_fd = a handle with
+ * WRITE). A consumer's fd needs READ, a producer's (its epoll set, whose
+ * interest list the holder can edit) WRITE. */
+static void test_object_fd_never_widens_a_reduced_handle(void **state)
+{
+    (void)state;
+    cm_handle_t a, b, ro, buf, cons, weak;
+    int fd = -7;
+    uint32_t ev;
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    assert_status(cm_handle_duplicate(a, CM_RIGHT_READ, &ro), CM_OK);
+    assert_status(cm_host_object_fd(ro, CM_SIGNAL_READABLE, &fd, &ev), CM_ERR_ACCESS_DENIED);
+    assert_int_equal(fd, -7);
+    cm_handle_close(ro);
+    assert_status(cm_handle_duplicate(a, CM_CHANNEL_DEFAULT_RIGHTS & ~CM_RIGHT_TRANSFER, &ro),
+                  CM_OK);
+    assert_status(cm_host_object_fd(ro, CM_SIGNAL_READABLE, &fd, &ev), CM_ERR_ACCESS_DENIED);
+    cm_handle_close(ro);
+    assert_status(cm_host_object_fd(a, CM_SIGNAL_READABLE, &fd, &ev), CM_OK);
+    cm_sbuf_config_t cfg = { .slot_count = 4, .slot_size = 64, .max_consumers = 1,
+                             .max_held = 4, .max_loans = 2, .policy = CM_SBUF_BLOCK };
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHT_MAP | CM_RIGHT_TRANSFER, &cons), CM_OK);
+    assert_status(cm_host_object_fd(cons, CM_SIGNAL_READABLE, &fd, &ev), CM_ERR_ACCESS_DENIED);
+    assert_status(cm_handle_duplicate(buf, CM_RIGHT_READ, &weak), CM_OK);
+    assert_status(cm_host_object_fd(weak, CM_SIGNAL_WRITABLE, &fd, &ev), CM_ERR_ACCESS_DENIED);
+    assert_status(cm_host_object_fd(buf, CM_SIGNAL_WRITABLE, &fd, &ev), CM_OK);
+    cm_handle_close(weak);
+    cm_handle_close(cons);
+    cm_handle_close(buf);
+    cm_handle_close(a);
+    cm_handle_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         LEAK_TEST(test_object_fd_bad_signals_null_outs_and_dead_handles_are_typed),
+        LEAK_TEST(test_object_fd_never_widens_a_reduced_handle),
         LEAK_TEST(test_closing_a_handle_whose_fd_is_in_epoll_leaves_the_set_quiet),
         LEAK_TEST(test_object_fd_in_a_forked_child_is_typed),
         LEAK_TEST(test_adopting_an_fd_the_library_already_owns_is_refused),
