@@ -682,6 +682,57 @@ static void test_object_fd_never_widens_a_reduced_handle(void **state)
     cm_handle_close(b);
 }
 
+/* Two threads adopt one fd at once, many times: exactly one owns it. */
+struct adopt_race {
+    pthread_barrier_t *bar;
+    int fd;
+    cm_status_t st;
+    cm_handle_t h;
+};
+
+static void *adopt_one(void *arg)
+{
+    struct adopt_race *r = arg;
+    pthread_barrier_wait(r->bar);
+    r->st = cm_host_channel_from_fd(r->fd, CM_RIGHTS_SAME, &r->h);
+    return NULL;
+}
+
+static void test_racing_adoptions_of_one_fd_leave_one_owner(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 300; i++) {
+        int sv[2];
+        pthread_barrier_t bar;
+        pthread_t t[2];
+        struct adopt_race r[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+        pthread_barrier_init(&bar, NULL, 2);
+        for (int k = 0; k < 2; k++) {
+            r[k] = (struct adopt_race){ .bar = &bar, .fd = sv[0], .st = 1,
+                                        .h = CM_HANDLE_INVALID };
+            assert_int_equal(pthread_create(&t[k], NULL, adopt_one, &r[k]), 0);
+        }
+        for (int k = 0; k < 2; k++)
+            pthread_join(t[k], NULL);
+        pthread_barrier_destroy(&bar);
+        assert_int_equal((r[0].st == CM_OK) + (r[1].st == CM_OK), 1);
+        struct adopt_race *lo = r[0].st == CM_OK ? &r[1] : &r[0];
+        assert_status(lo->st, CM_ERR_ALREADY_EXISTS);
+        cm_handle_close(r[0].st == CM_OK ? r[0].h : r[1].h);
+        assert_int_equal(fcntl(sv[0], F_GETFD), -1);
+        close(sv[1]);
+    }
+    /* A listener's fd, as object_fd gives it: a listening socket. */
+    cm_handle_t l, x;
+    int fd;
+    uint32_t ev;
+    assert_status(cm_host_listen("@cm-hostile-adopt-listener", &l), CM_OK);
+    assert_status(cm_host_object_fd(l, CM_SIGNAL_READABLE, &fd, &ev), CM_OK);
+    assert_status(cm_host_channel_from_fd(fd, CM_RIGHTS_SAME, &x), CM_ERR_BAD_STATE);
+    cm_handle_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -691,6 +742,7 @@ int main(void)
         LEAK_TEST(test_object_fd_in_a_forked_child_is_typed),
         LEAK_TEST(test_adopting_an_fd_the_library_already_owns_is_refused),
         LEAK_TEST(test_adopting_a_frozen_vmo_fd_twice_is_refused),
+        LEAK_TEST(test_racing_adoptions_of_one_fd_leave_one_owner),
         LEAK_TEST(test_adopting_an_end_whose_peer_is_gone_reports_peer_closed),
         LEAK_TEST(test_adopting_numbers_beyond_the_fd_limit_is_invalid_args),
         LEAK_TEST(test_degenerate_names_are_invalid_args),
