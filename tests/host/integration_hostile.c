@@ -733,6 +733,35 @@ static void test_racing_adoptions_of_one_fd_leave_one_owner(void **state)
     cm_handle_close(l);
 }
 
+/* REPLACE_STALE at the longest path (107 bytes: the directory lock's copy
+ * of the directory must fit) and at a bare relative name (the directory is
+ * "."): a stale file replaced, the new listener reachable. */
+static void test_replace_stale_at_the_longest_and_a_relative_path(void **state)
+{
+    (void)state;
+    char p[108], cwd[256];
+    cm_handle_t l, c;
+    int n = snprintf(p, sizeof(p), "%s/", sock_dir);
+    memset(p + n, 'z', (size_t)(107 - n));
+    p[107] = '\0';
+    assert_int_equal(strlen(p), 107);
+    make_stale(p);
+    assert_status(cm_host_listen(p, &l), CM_ERR_ALREADY_EXISTS);
+    assert_status(cm_host_connect(p, &c), CM_ERR_CONNECTION_REFUSED);
+    assert_status(cm_host_listen_opts(p, CM_HOST_LISTEN_REPLACE_STALE, &l), CM_OK);
+    assert_status(cm_host_connect(p, &c), CM_OK);
+    cm_handle_close(c);
+    cm_handle_close(l);
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir(sock_dir), 0);
+    make_stale("rel");
+    assert_status(cm_host_listen_opts("rel", CM_HOST_LISTEN_REPLACE_STALE, &l), CM_OK);
+    assert_status(cm_host_connect("rel", &c), CM_OK);
+    cm_handle_close(c);
+    cm_handle_close(l);
+    assert_int_equal(chdir(cwd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -750,6 +779,7 @@ int main(void)
         DIR_TEST(test_replace_stale_never_removes_a_directory_or_a_link_to_a_live_listener),
         DIR_TEST(test_racing_replace_stale_listens_leave_one_reachable_winner),
         DIR_TEST(test_a_replacing_listen_never_takes_a_plain_listen_being_made_for_stale),
+        DIR_TEST(test_replace_stale_at_the_longest_and_a_relative_path),
         DIR_TEST(test_closing_a_listener_never_unlinks_a_file_it_did_not_bind),
         DIR_TEST(test_replace_stale_leaves_a_live_listener_with_a_full_queue),
         LEAK_TEST(test_a_flooding_producer_never_hangs_the_consumer_and_its_fd_settles),
