@@ -20,18 +20,27 @@
 /* The socket file to remove if a signal ends us (set while listening). */
 static char listen_path[4096];
 static volatile sig_atomic_t listening;
+/* The --output temporary file to remove if a signal ends us (set while it
+ * exists: a signal never leaves a partial hidden file beside FILE). */
+static const char *volatile output_tmp;
+/* The signals on_signal handles: blocked while listening or output_tmp
+ * changes. */
+static sigset_t cleanup_set;
 
 static void on_signal(int sig)
 {
     if (listening)
         unlink(listen_path);
+    if (output_tmp != NULL)
+        unlink(output_tmp);
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
 static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
-/* Installs on_signal and fills *set with the signals it handles. */
+/* Installs on_signal and fills *set (and cleanup_set) with the signals it
+ * handles. */
 static void catch_signals(sigset_t *set)
 {
     struct sigaction sa;
@@ -43,6 +52,7 @@ static void catch_signals(sigset_t *set)
         sigaction(cleanup_signals[i], &sa, NULL);
         sigaddset(set, cleanup_signals[i]);
     }
+    cleanup_set = *set;
 }
 
 static void reply_error(cm_handle_t ch, const char *reason)
@@ -172,7 +182,12 @@ static const char *write_output(const struct received *r, const struct opts *o)
         goto done;
     }
     snprintf(tmp, n + 32, "%s/.%s.capmem-XXXXXX", dirname(dcopy), basename(bcopy));
+    sigset_t old_mask;
+    sigprocmask(SIG_BLOCK, &cleanup_set, &old_mask);
     fd = mkstemp(tmp);
+    if (fd >= 0)
+        output_tmp = tmp;
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     if (fd < 0) {
         fprintf(stderr, "capmem: --output %s: cannot create a temporary file beside it: %s\n",
                 out, strerror(errno));
@@ -186,18 +201,27 @@ static const char *write_output(const struct received *r, const struct opts *o)
             cli_fail("mapping the object for", out, st);
         else
             fprintf(stderr, "capmem: writing %s: %s\n", tmp, strerror(errno));
-        unlink(tmp);
         goto done;
     }
-    if (close(fd) != 0 || rename(tmp, out) != 0) {
-        fd = -1;
-        fprintf(stderr, "capmem: --output: renaming %s to %s: %s\n", tmp, out, strerror(errno));
-        unlink(tmp);
-        goto done;
-    }
+    sigprocmask(SIG_BLOCK, &cleanup_set, &old_mask);
+    int renamed = close(fd) == 0 && rename(tmp, out) == 0;
+    int saved = errno;
     fd = -1;
+    if (renamed)
+        output_tmp = NULL;
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    if (!renamed) {
+        fprintf(stderr, "capmem: --output: renaming %s to %s: %s\n", tmp, out, strerror(saved));
+        goto done;
+    }
     reason = NULL;
 done:
+    if (output_tmp != NULL) {
+        sigprocmask(SIG_BLOCK, &cleanup_set, &old_mask);
+        unlink(tmp);
+        output_tmp = NULL;
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    }
     if (fd >= 0)
         close(fd);
     free(dcopy);
