@@ -338,6 +338,12 @@ static int receive_one(cm_handle_t ch, const struct opts *o, struct received *r,
     }
     if (st == CM_OK)
         st = cm_channel_read(ch, msg, sizeof(msg), &nb, &r->vmo, 1, &nh);
+    if (st == CM_ERR_BUFFER_TOO_SMALL) {
+        /* More bytes or handles than a send carries: left queued, never
+         * taken, so nothing of it is held. */
+        reply_error(ch, "not a capmem send message (more bytes or handles than one send)");
+        return EXIT_FAIL;
+    }
     if (st != CM_OK) {
         char who[32];
         snprintf(who, sizeof(who), "pid %ld", (long)r->pid);

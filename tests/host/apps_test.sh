@@ -359,6 +359,74 @@ t_capmem_recv_removes_its_output_temp_file_when_terminated() {
     [[ -z $left ]] || { note "left behind: $left"; return 1; }
 }
 
+# A hostile sender (tests/host/capmem_peer.py speaks the wire format
+# itself) sends what `capmem send` never would: recv refuses each with a
+# message, within --timeout, exit 1; --output FILE is untouched, no
+# temporary file is left and --exec never runs.
+t_capmem_recv_refuses_hostile_senders_without_output_or_exec() {
+    local m d="$work/hostile" sock="$work/hostile.sock"
+    mkdir -p "$d"
+    local -A want=(
+        [unsealed]="capmem: refused: the object is not sealed immutable by the kernel"
+        [shrinkable]="capmem: refused: the object is not sealed immutable by the kernel"
+        [pipe]="capmem: receiving from pid [0-9]*: peer sent a malformed or inconsistent message"
+        [two]="capmem: refused: not a capmem send message (more bytes or handles than one send)"
+        [nohandle]="capmem: refused: not a capmem send message"
+        [garbage]="capmem: receiving from pid [0-9]*: peer sent a malformed or inconsistent message"
+        [hangup]="capmem: receiving from pid [0-9]*: the other end of the channel is closed"
+        [silent]="capmem: timed out waiting for a message from pid [0-9]* (--timeout)"
+    )
+    for m in unsealed shrinkable pipe two nohandle garbage hangup silent; do
+        echo precious >"$d/out.bin"
+        rm -f "$d/ran"
+        start_recv "h-$m" --timeout 2 --output "$d/out.bin" --exec "touch '$d/ran'" "$sock"
+        wait_for_socket "$sock" || return 1
+        timeout 60 python3 "$root/tests/host/capmem_peer.py" send "$m" "$sock" \
+            >"$work/hp-$m.out" 2>"$work/hp-$m.err" &
+        local ppid=$!
+        bg_pids+=("$ppid")
+        wait "$recv_pid"
+        local r=$?
+        kill "$ppid" 2>/dev/null
+        wait "$ppid" 2>/dev/null
+        ((r == 1)) || { note "$m: recv exit $r"; diag "$work/h-$m.err"; return 1; }
+        grep -qx "${want[$m]}" "$work/h-$m.err" ||
+            { note "$m: want ${want[$m]}"; diag "$work/h-$m.err"; return 1; }
+        [[ $(cat "$d/out.bin") == precious ]] || { note "$m: FILE was changed"; return 1; }
+        [[ ! -e "$d/ran" ]] || { note "$m: --exec ran on a refused object"; return 1; }
+        [[ $(ls -A "$d") == out.bin ]] || { note "$m: left behind:"; ls -A "$d" | diag; return 1; }
+        [[ ! -e "$sock" ]] || { note "$m: socket file left behind"; return 1; }
+    done
+}
+
+# A hostile receiver replies a wrong digest, garbage or nothing: send says
+# which, exit 1, within its --timeout.
+t_capmem_send_reports_a_wrong_garbage_or_missing_reply() {
+    local m sock="$work/hrecv.sock"
+    echo data >"$work/hrecv.txt"
+    local -A want=(
+        [wrongdigest]="capmem: DIGEST MISMATCH: the receiver hashed 4242424242424242424242424242424242424242424242424242424242424242"
+        [garbage]="capmem: reading the receiver's reply: peer sent a malformed or inconsistent message"
+        [silent]="capmem: timed out waiting for the receiver's reply (--timeout)"
+    )
+    for m in wrongdigest garbage silent; do
+        rm -f "$sock"
+        timeout 60 python3 "$root/tests/host/capmem_peer.py" recv "$m" "$sock" \
+            >"$work/hr-$m.out" 2>"$work/hr-$m.err" &
+        local ppid=$!
+        bg_pids+=("$ppid")
+        wait_for_socket "$sock" || return 1
+        run "hs-$m" "$CAPMEM" send --timeout 2 "$sock" "$work/hrecv.txt"
+        kill "$ppid" 2>/dev/null
+        wait "$ppid" 2>/dev/null
+        ((rc == 1)) || { note "$m: send exit $rc"; diag "$work/hs-$m.err"; return 1; }
+        grep -qxF "${want[$m]}" "$work/hs-$m.err" ||
+            { note "$m: want ${want[$m]}"; diag "$work/hs-$m.err"; return 1; }
+        has_line "$work/hs-$m.out" "receiver: sha256 ok" && { note "$m: claimed ok"; return 1; }
+    done
+    rm -f "$sock"
+}
+
 # ---- capmem: new commands and options (transcripts as tests) ----
 
 # The version the tool prints is the library's, written once in
@@ -776,6 +844,8 @@ tests=(
     t_capmem_recv_refuses_an_existing_path_and_leaves_it
     t_capmem_recv_removes_its_socket_when_terminated
     t_capmem_recv_removes_its_output_temp_file_when_terminated
+    t_capmem_recv_refuses_hostile_senders_without_output_or_exec
+    t_capmem_send_reports_a_wrong_garbage_or_missing_reply
     t_capmem_version_prints_the_one_defined_version
     t_capmem_new_usage_errors_exit_2_on_stderr_only
     t_capmem_options_after_operands_and_double_dash
