@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,13 +82,36 @@ struct received {
 /* Bytes mapped at a time: bounded whatever the object's size. */
 #define MAP_WINDOW (256ull << 20)
 
-static int write_all(int fd, const char *p, uint64_t len, uint64_t base, struct progress *pr)
+/* Milliseconds for poll(2) from --timeout: -1 (indefinitely) without it. */
+static int timeout_ms(const struct opts *o)
+{
+    if (o->timeout_ns == CM_TIMEOUT_INFINITE)
+        return -1;
+    int64_t ms = (o->timeout_ns + 999999) / 1000000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* A non-blocking fd (a FIFO, a tty) that accepts nothing for --timeout
+ * fails with ETIMEDOUT: a reader that stops reading cannot hold us. */
+static int write_all(int fd, const char *p, uint64_t len, uint64_t base, struct progress *pr,
+                     const struct opts *o)
 {
     for (uint64_t done = 0; done < len;) {
         size_t want = len - done < WRITE_CHUNK ? (size_t)(len - done) : WRITE_CHUNK;
         ssize_t k = write(fd, p + done, want);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pf = { .fd = fd, .events = POLLOUT };
+            int n = poll(&pf, 1, timeout_ms(o));
+            if (n == 0) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+            if (n < 0 && errno != EINTR)
+                return -1;
+            continue;
+        }
         if (k <= 0)
             return -1;
         done += (uint64_t)k;
@@ -111,7 +136,7 @@ static int write_object(const struct received *r, int fd, const struct opts *o, 
             bad = 1;
             break;
         }
-        bad = write_all(fd, p, wlen, woff, &pr) != 0;
+        bad = write_all(fd, p, wlen, woff, &pr, o) != 0;
         saved = errno;
         cm_vmo_unmap(p, wlen);
     }
@@ -125,7 +150,19 @@ static int write_object(const struct received *r, int fd, const struct opts *o, 
 static const char *write_special(const struct received *r, const struct opts *o, const char *out)
 {
     cm_status_t st;
-    int fd = open(out, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    /* Non-blocking: a FIFO nobody opens for reading (ENXIO) is retried
+     * until --timeout, never waited on past it. */
+    uint64_t start = cli_now_ns();
+    int fd;
+    while ((fd = open(out, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0 && errno == ENXIO &&
+           (o->timeout_ns == CM_TIMEOUT_INFINITE ||
+            cli_now_ns() - start < (uint64_t)o->timeout_ns))
+        poll(NULL, 0, 10);
+    if (fd < 0 && errno == ENXIO) {
+        fprintf(stderr, "capmem: --output %s: no reader opened it within %.3g s (--timeout)\n",
+                out, (double)o->timeout_ns / 1e9);
+        return "the receiver could not write its output";
+    }
     if (fd < 0) {
         fprintf(stderr, "capmem: --output: cannot open %s: %s\n", out, strerror(errno));
         return "the receiver could not write its output";
@@ -138,6 +175,9 @@ static const char *write_special(const struct received *r, const struct opts *o,
         return NULL;
     if (st != CM_OK)
         cli_fail("mapping the object for", out, st);
+    else if (saved == ETIMEDOUT)
+        fprintf(stderr, "capmem: writing %s: nothing was read from it for %.3g s (--timeout)\n",
+                out, (double)o->timeout_ns / 1e9);
     else
         fprintf(stderr, "capmem: writing %s: %s\n", out, strerror(saved));
     return "the receiver could not write its output";

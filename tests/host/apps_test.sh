@@ -661,6 +661,39 @@ t_capmem_recv_output_into_a_fifo_keeps_the_fifo() {
     cmp -s "$f" "$work/ff.got" || { note "the reader got other bytes"; return 1; }
 }
 
+# --output into a FIFO nobody reads: recv gives up at --timeout (no reader
+# ever opens it; a reader that opens it and never reads), tells the sender,
+# exit 1: it is not held forever.
+t_capmem_recv_output_fifo_without_a_reader_gives_up_at_timeout() {
+    local sock="$work/nofifo.sock" fifo="$work/nofifo" m
+    mkfifo "$fifo" || return 1
+    head -c 1000000 /dev/urandom >"$work/nofifo.bin" # more than a pipe holds
+    local -A want=(
+        [noreader]="capmem: --output $fifo: no reader opened it within 1 s (--timeout)"
+        [stalled]="capmem: writing $fifo: nothing was read from it for 1 s (--timeout)"
+    )
+    for m in noreader stalled; do
+        local hold=""
+        if [[ $m == stalled ]]; then
+            sleep 60 <>"$fifo" & # open for reading (and writing: no wait), never reads
+            hold=$!
+            bg_pids+=("$hold")
+        fi
+        start_recv "nf-$m" --timeout 1 --output "$fifo" "$sock"
+        wait_for_socket "$sock" || return 1
+        run "nfs-$m" "$CAPMEM" send --timeout 60 "$sock" "$work/nofifo.bin"
+        wait "$recv_pid"
+        local r=$?
+        [[ -n $hold ]] && kill "$hold" 2>/dev/null
+        ((r == 1)) || { note "$m: recv exit $r"; diag "$work/nf-$m.err"; return 1; }
+        ((rc == 1)) || { note "$m: send exit $rc"; return 1; }
+        grep -qxF "${want[$m]}" "$work/nf-$m.err" || { note "$m"; diag "$work/nf-$m.err"; return 1; }
+        grep -q "^capmem: the receiver refused the object: the receiver could not write its output" \
+            "$work/nfs-$m.err" || { diag "$work/nfs-$m.err"; return 1; }
+        [[ -p $fifo ]] || { note "$m: the FIFO was replaced"; return 1; }
+    done
+}
+
 t_capmem_recv_output_failure_names_the_file_and_tells_the_sender() {
     local sock="$work/bad.sock"
     echo data >"$work/bad.txt"
@@ -862,6 +895,7 @@ tests=(
     t_capmem_recv_output_dash_writes_bytes_to_stdout_and_report_to_stderr
     t_capmem_recv_output_into_a_fifo_keeps_the_fifo
     t_capmem_recv_output_failure_names_the_file_and_tells_the_sender
+    t_capmem_recv_output_fifo_without_a_reader_gives_up_at_timeout
     t_capmem_recv_exec_gets_a_sealed_read_only_fd
     t_capmem_recv_exec_failure_is_exit_1_and_named
     t_capmem_info_socket_says_whether_a_receiver_listens
