@@ -407,6 +407,15 @@ static int receive_one(cm_handle_t ch, const struct opts *o, struct received *r,
         reply_error(ch, "the handle does not allow a read-only mapping");
         return EXIT_FAIL;
     }
+    /* Before any work: a sparse sealed object costs its sender nothing,
+     * hashing or writing it costs us time and disk. */
+    if (r->info.size > o->max_size) {
+        fprintf(stderr, "capmem: pid %ld sent %llu bytes, more than --max-size %llu\n",
+                (long)r->pid, (unsigned long long)r->info.size,
+                (unsigned long long)o->max_size);
+        reply_error(ch, "the object is larger than the receiver's --max-size");
+        return EXIT_FAIL;
+    }
     st = cli_hash_vmo(r->vmo, r->info.size, digest, "hashing", o->no_progress);
     if (st != CM_OK) {
         cli_fail("hashing the received object", NULL, st);

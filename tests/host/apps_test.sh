@@ -399,6 +399,37 @@ t_capmem_recv_refuses_hostile_senders_without_output_or_exec() {
     done
 }
 
+# A sealed sparse object is free to send and costly to hash or write:
+# --max-size refuses it before either (a 1 TiB one would otherwise take
+# hours), names the sizes, leaves --output untouched, never runs --exec;
+# an object of exactly --max-size is accepted.
+t_capmem_recv_max_size_refuses_a_larger_object_before_hashing() {
+    local d="$work/maxsz" sock="$work/maxsz.sock"
+    mkdir -p "$d"
+    echo precious >"$d/out.bin"
+    start_recv maxsz --timeout 60 --max-size 1048576 --output "$d/out.bin" \
+        --exec "touch '$d/ran'" "$sock"
+    wait_for_socket "$sock" || return 1
+    run maxszp python3 "$root/tests/host/capmem_peer.py" send huge1099511627776 "$sock"
+    wait "$recv_pid"
+    local r=$?
+    ((r == 1)) || { note "recv exit $r"; diag "$work/maxsz.err"; return 1; }
+    grep -qx "capmem: pid [0-9]* sent 1099511627776 bytes, more than --max-size 1048576" \
+        "$work/maxsz.err" || { diag "$work/maxsz.err"; return 1; }
+    grep -qF "error:the object is larger than the receiver's --max-size" "$work/maxszp.out" ||
+        { note "sender not told"; diag "$work/maxszp.out"; return 1; }
+    [[ $(cat "$d/out.bin") == precious && ! -e "$d/ran" ]] || { note "output or exec"; return 1; }
+    head -c 1048576 /dev/zero >"$work/maxsz.in"
+    start_recv maxsz2 --timeout 60 --max-size 1048576 "$sock"
+    send_and_check maxszs "$sock" "$work/maxsz.in" "$work/maxsz2.out" || return 1
+    wait "$recv_pid" || { note "exactly --max-size refused"; diag "$work/maxsz2.err"; return 1; }
+    local a
+    for a in -1 1e3 "" 1099511627777 99999999999999999999999; do
+        run maxszu "$CAPMEM" recv --max-size "$a" "$sock"
+        ((rc == 2)) || { note "--max-size '$a': exit $rc"; return 1; }
+    done
+}
+
 # A hostile receiver replies a wrong digest, garbage or nothing: send says
 # which, exit 1, within its --timeout.
 t_capmem_send_reports_a_wrong_garbage_or_missing_reply() {
@@ -879,6 +910,7 @@ tests=(
     t_capmem_recv_removes_its_output_temp_file_when_terminated
     t_capmem_recv_refuses_hostile_senders_without_output_or_exec
     t_capmem_send_reports_a_wrong_garbage_or_missing_reply
+    t_capmem_recv_max_size_refuses_a_larger_object_before_hashing
     t_capmem_version_prints_the_one_defined_version
     t_capmem_new_usage_errors_exit_2_on_stderr_only
     t_capmem_options_after_operands_and_double_dash

@@ -59,6 +59,14 @@ def hostile_send(mode, path):
     elif mode == "two":
         full = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL
         send_record(s, HELLO, [(OBJ_VMO, rw, memfd(data, full)), (OBJ_VMO, rw, memfd(data, full))])
+    elif mode.startswith("huge"):
+        # A sealed, sparse object of the size after "huge": costs the
+        # sender nothing; hashing or writing it costs the receiver.
+        fd = os.memfd_create("peer", os.MFD_ALLOW_SEALING)
+        os.ftruncate(fd, int(mode[4:]))
+        full = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, full)
+        send_record(s, HELLO, [(OBJ_VMO, rw, fd)])
     elif mode == "nohandle":
         send_record(s, HELLO, [])
     elif mode == "garbage":
