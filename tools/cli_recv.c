@@ -407,6 +407,13 @@ static int receive_one(cm_handle_t ch, const struct opts *o, struct received *r,
         reply_error(ch, "the handle does not allow a read-only mapping");
         return EXIT_FAIL;
     }
+    /* --exec hands the object on as an fd (cm_host_vmo_export_fd): found
+     * out now, not after the sender was told all is well. */
+    const cm_rights_t hand_on = CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER;
+    if (o->exec_cmd != NULL && (r->info.rights & hand_on) != hand_on) {
+        reply_error(ch, "the handle cannot be handed to --exec (no DUPLICATE or TRANSFER right)");
+        return EXIT_FAIL;
+    }
     /* Before any work: a sparse sealed object costs its sender nothing,
      * hashing or writing it costs us time and disk. */
     if (r->info.size > o->max_size) {

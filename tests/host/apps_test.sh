@@ -375,8 +375,9 @@ t_capmem_recv_refuses_hostile_senders_without_output_or_exec() {
         [garbage]="capmem: receiving from pid [0-9]*: peer sent a malformed or inconsistent message"
         [hangup]="capmem: receiving from pid [0-9]*: the other end of the channel is closed"
         [silent]="capmem: timed out waiting for a message from pid [0-9]* (--timeout)"
+        [readmaponly]="capmem: refused: the handle cannot be handed to --exec (no DUPLICATE or TRANSFER right)"
     )
-    for m in unsealed shrinkable pipe two nohandle garbage hangup silent; do
+    for m in unsealed shrinkable pipe two nohandle garbage hangup silent readmaponly; do
         echo precious >"$d/out.bin"
         rm -f "$d/ran"
         start_recv "h-$m" --timeout 2 --output "$d/out.bin" --exec "touch '$d/ran'" "$sock"
@@ -392,6 +393,10 @@ t_capmem_recv_refuses_hostile_senders_without_output_or_exec() {
         ((r == 1)) || { note "$m: recv exit $r"; diag "$work/h-$m.err"; return 1; }
         grep -qx "${want[$m]}" "$work/h-$m.err" ||
             { note "$m: want ${want[$m]}"; diag "$work/h-$m.err"; return 1; }
+        case $m in unsealed | shrinkable | nohandle | readmaponly)
+            grep -q "error:" "$work/hp-$m.out" && ! grep -q "sha256:" "$work/hp-$m.out" ||
+                { note "$m: the sender was not told of the refusal"; diag "$work/hp-$m.out"; return 1; }
+        esac
         [[ $(cat "$d/out.bin") == precious ]] || { note "$m: FILE was changed"; return 1; }
         [[ ! -e "$d/ran" ]] || { note "$m: --exec ran on a refused object"; return 1; }
         [[ $(ls -A "$d") == out.bin ]] || { note "$m: left behind:"; ls -A "$d" | diag; return 1; }

@@ -8,6 +8,7 @@ capmem tool never would.
   capmem_peer.py recv MODE SOCK    listen at SOCK as a `capmem send`'s receiver
 
 send MODEs: unsealed, shrinkable (sealed write only), pipe, two, nohandle,
+readmaponly (no DUPLICATE/TRANSFER right), hugeBYTES (sealed, sparse),
 garbage, silent (connect, say nothing, stay), hangup (connect, close).
 recv MODEs: wrongdigest, garbage, silent.
 """
@@ -67,6 +68,11 @@ def hostile_send(mode, path):
         full = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL
         fcntl.fcntl(fd, fcntl.F_ADD_SEALS, full)
         send_record(s, HELLO, [(OBJ_VMO, rw, fd)])
+    elif mode == "readmaponly":
+        # Sealed and readable, but the handle may not be duplicated or
+        # transferred: it cannot be handed on to an --exec command.
+        full = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL
+        send_record(s, HELLO, [(OBJ_VMO, R_READ | R_MAP, memfd(data, full))])
     elif mode == "nohandle":
         send_record(s, HELLO, [])
     elif mode == "garbage":
