@@ -72,6 +72,8 @@ static const char usage_text[] =
     "                       path /proc/self/fd/N replaces '{}' in CMD and is in\n"
     "                       $CAPMEM_PATH; also $CAPMEM_FD, $CAPMEM_SIZE,\n"
     "                       $CAPMEM_SHA256, $CAPMEM_SENDER_PID, $CAPMEM_SENDER_UID\n"
+    "      --max-size BYTES (recv) refuse an object larger than BYTES before\n"
+    "                       hashing or writing it (default: CM_VMO_MAX_SIZE)\n"
     "  -w, --wait[=SECS]    (send) wait for a receiver to appear at PATH (up to\n"
     "                       SECS seconds; no limit without =SECS) instead of\n"
     "                       failing at once when there is none yet\n"
@@ -110,14 +112,14 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-enum { OPT_JSON = 256, OPT_FD, OPT_NO_PROGRESS, OPT_VERSION };
+enum { OPT_JSON = 256, OPT_FD, OPT_NO_PROGRESS, OPT_VERSION, OPT_MAX_SIZE };
 
 /* Which command each option belongs to ("" = every command). */
 static const struct { int opt; const char *name; const char *cmd; } owners[] = {
     { 'c', "--count", "recv" },  { 'o', "--output", "recv" }, { 'e', "--exec", "recv" },
     { 'w', "--wait", "send" },   { 't', "--timeout", "recv send" },
     { OPT_JSON, "--json", "info" }, { OPT_FD, "--fd", "info" },
-    { OPT_NO_PROGRESS, "--no-progress", "recv send" },
+    { OPT_NO_PROGRESS, "--no-progress", "recv send" }, { OPT_MAX_SIZE, "--max-size", "recv" },
 };
 
 static int belongs(int opt, const char *cmd, const char **name, const char **cmds)
@@ -147,6 +149,7 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
         { "json", no_argument, NULL, OPT_JSON },
         { "fd", required_argument, NULL, OPT_FD },
         { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+        { "max-size", required_argument, NULL, OPT_MAX_SIZE },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
         { NULL, 0, NULL, 0 },
@@ -156,6 +159,7 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
     o->wait_ns = CM_TIMEOUT_INFINITE;
     o->count = 1;
     o->fd = -1;
+    o->max_size = CM_VMO_MAX_SIZE;
     opterr = 0;
     optind = 1;
     for (;;) {
@@ -222,11 +226,25 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct opts *o)
         case OPT_NO_PROGRESS:
             o->no_progress = 1;
             break;
+        case OPT_MAX_SIZE: {
+            char *end;
+            errno = 0;
+            unsigned long long b = strtoull(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || errno != 0 || *end != '\0' ||
+                b > CM_VMO_MAX_SIZE) {
+                cli_usage_error("invalid --max-size '%s' (bytes, 0 to CM_VMO_MAX_SIZE)", optarg);
+                return -1;
+            }
+            o->max_size = b;
+            break;
+        }
         default:
             if (optopt != 0 && strchr("cteo", optopt) != NULL)
                 cli_usage_error("option requires an argument: %s", argv[optind - 1]);
             else if (optopt == OPT_FD)
                 cli_usage_error("%s", "option requires an argument: --fd");
+            else if (optopt == OPT_MAX_SIZE)
+                cli_usage_error("%s", "option requires an argument: --max-size");
             else
                 cli_usage_error("unknown option '%s'", argv[optind - 1]);
             return -1;

@@ -32,6 +32,7 @@ struct opts {
     int json;                /* info --json */
     int fd;                  /* info --fd N, or -1 */
     int no_progress;         /* --no-progress */
+    uint64_t max_size;       /* recv --max-size: CM_VMO_MAX_SIZE unless given */
 };
 
 /* Prints "capmem: WHAT[ ARG]: <status message>[ (<detail>)]" and returns

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +22,27 @@
 /* The socket file to remove if a signal ends us (set while listening). */
 static char listen_path[4096];
 static volatile sig_atomic_t listening;
+/* The --output temporary file to remove if a signal ends us (set while it
+ * exists: a signal never leaves a partial hidden file beside FILE). */
+static const char *volatile output_tmp;
+/* The signals on_signal handles: blocked while listening or output_tmp
+ * changes. */
+static sigset_t cleanup_set;
 
 static void on_signal(int sig)
 {
     if (listening)
         unlink(listen_path);
+    if (output_tmp != NULL)
+        unlink(output_tmp);
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
 static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
-/* Installs on_signal and fills *set with the signals it handles. */
+/* Installs on_signal and fills *set (and cleanup_set) with the signals it
+ * handles. */
 static void catch_signals(sigset_t *set)
 {
     struct sigaction sa;
@@ -43,6 +54,7 @@ static void catch_signals(sigset_t *set)
         sigaction(cleanup_signals[i], &sa, NULL);
         sigaddset(set, cleanup_signals[i]);
     }
+    cleanup_set = *set;
 }
 
 static void reply_error(cm_handle_t ch, const char *reason)
@@ -70,13 +82,36 @@ struct received {
 /* Bytes mapped at a time: bounded whatever the object's size. */
 #define MAP_WINDOW (256ull << 20)
 
-static int write_all(int fd, const char *p, uint64_t len, uint64_t base, struct progress *pr)
+/* Milliseconds for poll(2) from --timeout: -1 (indefinitely) without it. */
+static int timeout_ms(const struct opts *o)
+{
+    if (o->timeout_ns == CM_TIMEOUT_INFINITE)
+        return -1;
+    int64_t ms = (o->timeout_ns + 999999) / 1000000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* A non-blocking fd (a FIFO, a tty) that accepts nothing for --timeout
+ * fails with ETIMEDOUT: a reader that stops reading cannot hold us. */
+static int write_all(int fd, const char *p, uint64_t len, uint64_t base, struct progress *pr,
+                     const struct opts *o)
 {
     for (uint64_t done = 0; done < len;) {
         size_t want = len - done < WRITE_CHUNK ? (size_t)(len - done) : WRITE_CHUNK;
         ssize_t k = write(fd, p + done, want);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pf = { .fd = fd, .events = POLLOUT };
+            int n = poll(&pf, 1, timeout_ms(o));
+            if (n == 0) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+            if (n < 0 && errno != EINTR)
+                return -1;
+            continue;
+        }
         if (k <= 0)
             return -1;
         done += (uint64_t)k;
@@ -101,7 +136,7 @@ static int write_object(const struct received *r, int fd, const struct opts *o, 
             bad = 1;
             break;
         }
-        bad = write_all(fd, p, wlen, woff, &pr) != 0;
+        bad = write_all(fd, p, wlen, woff, &pr, o) != 0;
         saved = errno;
         cm_vmo_unmap(p, wlen);
     }
@@ -115,7 +150,19 @@ static int write_object(const struct received *r, int fd, const struct opts *o, 
 static const char *write_special(const struct received *r, const struct opts *o, const char *out)
 {
     cm_status_t st;
-    int fd = open(out, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    /* Non-blocking: a FIFO nobody opens for reading (ENXIO) is retried
+     * until --timeout, never waited on past it. */
+    uint64_t start = cli_now_ns();
+    int fd;
+    while ((fd = open(out, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0 && errno == ENXIO &&
+           (o->timeout_ns == CM_TIMEOUT_INFINITE ||
+            cli_now_ns() - start < (uint64_t)o->timeout_ns))
+        poll(NULL, 0, 10);
+    if (fd < 0 && errno == ENXIO) {
+        fprintf(stderr, "capmem: --output %s: no reader opened it within %.3g s (--timeout)\n",
+                out, (double)o->timeout_ns / 1e9);
+        return "the receiver could not write its output";
+    }
     if (fd < 0) {
         fprintf(stderr, "capmem: --output: cannot open %s: %s\n", out, strerror(errno));
         return "the receiver could not write its output";
@@ -128,6 +175,9 @@ static const char *write_special(const struct received *r, const struct opts *o,
         return NULL;
     if (st != CM_OK)
         cli_fail("mapping the object for", out, st);
+    else if (saved == ETIMEDOUT)
+        fprintf(stderr, "capmem: writing %s: nothing was read from it for %.3g s (--timeout)\n",
+                out, (double)o->timeout_ns / 1e9);
     else
         fprintf(stderr, "capmem: writing %s: %s\n", out, strerror(saved));
     return "the receiver could not write its output";
@@ -172,7 +222,12 @@ static const char *write_output(const struct received *r, const struct opts *o)
         goto done;
     }
     snprintf(tmp, n + 32, "%s/.%s.capmem-XXXXXX", dirname(dcopy), basename(bcopy));
+    sigset_t old_mask;
+    sigprocmask(SIG_BLOCK, &cleanup_set, &old_mask);
     fd = mkstemp(tmp);
+    if (fd >= 0)
+        output_tmp = tmp;
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     if (fd < 0) {
         fprintf(stderr, "capmem: --output %s: cannot create a temporary file beside it: %s\n",
                 out, strerror(errno));
@@ -186,18 +241,27 @@ static const char *write_output(const struct received *r, const struct opts *o)
             cli_fail("mapping the object for", out, st);
         else
             fprintf(stderr, "capmem: writing %s: %s\n", tmp, strerror(errno));
-        unlink(tmp);
         goto done;
     }
-    if (close(fd) != 0 || rename(tmp, out) != 0) {
-        fd = -1;
-        fprintf(stderr, "capmem: --output: renaming %s to %s: %s\n", tmp, out, strerror(errno));
-        unlink(tmp);
-        goto done;
-    }
+    sigprocmask(SIG_BLOCK, &cleanup_set, &old_mask);
+    int renamed = close(fd) == 0 && rename(tmp, out) == 0;
+    int saved = errno;
     fd = -1;
+    if (renamed)
+        output_tmp = NULL;
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    if (!renamed) {
+        fprintf(stderr, "capmem: --output: renaming %s to %s: %s\n", tmp, out, strerror(saved));
+        goto done;
+    }
     reason = NULL;
 done:
+    if (output_tmp != NULL) {
+        sigprocmask(SIG_BLOCK, &cleanup_set, &old_mask);
+        unlink(tmp);
+        output_tmp = NULL;
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    }
     if (fd >= 0)
         close(fd);
     free(dcopy);
@@ -314,6 +378,12 @@ static int receive_one(cm_handle_t ch, const struct opts *o, struct received *r,
     }
     if (st == CM_OK)
         st = cm_channel_read(ch, msg, sizeof(msg), &nb, &r->vmo, 1, &nh);
+    if (st == CM_ERR_BUFFER_TOO_SMALL) {
+        /* More bytes or handles than a send carries: left queued, never
+         * taken, so nothing of it is held. */
+        reply_error(ch, "not a capmem send message (more bytes or handles than one send)");
+        return EXIT_FAIL;
+    }
     if (st != CM_OK) {
         char who[32];
         snprintf(who, sizeof(who), "pid %ld", (long)r->pid);
@@ -335,6 +405,22 @@ static int receive_one(cm_handle_t ch, const struct opts *o, struct received *r,
     }
     if ((r->info.rights & (CM_RIGHT_READ | CM_RIGHT_MAP)) != (CM_RIGHT_READ | CM_RIGHT_MAP)) {
         reply_error(ch, "the handle does not allow a read-only mapping");
+        return EXIT_FAIL;
+    }
+    /* --exec hands the object on as an fd (cm_host_vmo_export_fd): found
+     * out now, not after the sender was told all is well. */
+    const cm_rights_t hand_on = CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER;
+    if (o->exec_cmd != NULL && (r->info.rights & hand_on) != hand_on) {
+        reply_error(ch, "the handle cannot be handed to --exec (no DUPLICATE or TRANSFER right)");
+        return EXIT_FAIL;
+    }
+    /* Before any work: a sparse sealed object costs its sender nothing,
+     * hashing or writing it costs us time and disk. */
+    if (r->info.size > o->max_size) {
+        fprintf(stderr, "capmem: pid %ld sent %llu bytes, more than --max-size %llu\n",
+                (long)r->pid, (unsigned long long)r->info.size,
+                (unsigned long long)o->max_size);
+        reply_error(ch, "the object is larger than the receiver's --max-size");
         return EXIT_FAIL;
     }
     st = cli_hash_vmo(r->vmo, r->info.size, digest, "hashing", o->no_progress);
