@@ -69,6 +69,18 @@ cm_status_t cli_hash_vmo(cm_handle_t vmo, uint64_t size, uint8_t digest[32],
 void json_string(FILE *f, const char *s);
 
 /* "READ MAP ..." (sep " ") or "\"READ\", \"MAP\"" (json) into buf. */
+/* A bit's name, for cli_flags_str. */
+struct cli_flag {
+    uint64_t bit;
+    const char *name;
+};
+
+/* The names of the bits set in `bits`, space-separated ("none" if none), or
+ * as JSON array elements with json (the caller writes the brackets);
+ * truncated at a whole name to fit n bytes. */
+void cli_flags_str(const struct cli_flag *names, size_t count, uint64_t bits, int json,
+                   char *buf, size_t n);
+
 void cli_rights_str(cm_rights_t r, int json, char *buf, size_t n);
 
 int cmd_send(int argc, char **argv, const struct opts *o);

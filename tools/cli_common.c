@@ -188,17 +188,13 @@ void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void cli_rights_str(cm_rights_t r, int json, char *buf, size_t n)
+void cli_flags_str(const struct cli_flag *names, size_t count, uint64_t bits, int json,
+                   char *buf, size_t n)
 {
-    static const struct { cm_rights_t bit; const char *name; } names[] = {
-        { CM_RIGHT_READ, "READ" },         { CM_RIGHT_WRITE, "WRITE" },
-        { CM_RIGHT_MAP, "MAP" },           { CM_RIGHT_DUPLICATE, "DUPLICATE" },
-        { CM_RIGHT_TRANSFER, "TRANSFER" }, { CM_RIGHT_SIGNAL, "SIGNAL" },
-    };
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (!(r & names[i].bit))
+    for (size_t i = 0; i < count; i++) {
+        if (!(bits & names[i].bit))
             continue;
         int k = snprintf(buf + used, n - used, json ? "%s\"%s\"" : "%s%s",
                          used > 0 ? (json ? ", " : " ") : "", names[i].name);
@@ -208,4 +204,14 @@ void cli_rights_str(cm_rights_t r, int json, char *buf, size_t n)
     }
     if (used == 0 && !json)
         snprintf(buf, n, "none");
+}
+
+void cli_rights_str(cm_rights_t r, int json, char *buf, size_t n)
+{
+    static const struct cli_flag names[] = {
+        { CM_RIGHT_READ, "READ" },         { CM_RIGHT_WRITE, "WRITE" },
+        { CM_RIGHT_MAP, "MAP" },           { CM_RIGHT_DUPLICATE, "DUPLICATE" },
+        { CM_RIGHT_TRANSFER, "TRANSFER" }, { CM_RIGHT_SIGNAL, "SIGNAL" },
+    };
+    cli_flags_str(names, sizeof(names) / sizeof(names[0]), r, json, buf, n);
 }

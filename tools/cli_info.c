@@ -45,24 +45,13 @@ static const char *type_of(mode_t m)
 
 static void seals_str(int seals, int json, char *buf, size_t n)
 {
-    static const struct { int bit; const char *name; } names[] = {
+    static const struct cli_flag names[] = {
         { F_SEAL_SEAL, "seal" },   { F_SEAL_SHRINK, "shrink" },
         { F_SEAL_GROW, "grow" },   { F_SEAL_WRITE, "write" },
         { F_SEAL_FUTURE_WRITE, "future_write" },
     };
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; seals > 0 && i < sizeof(names) / sizeof(names[0]); i++) {
-        if (!(seals & names[i].bit))
-            continue;
-        int k = snprintf(buf + used, n - used, json ? "%s\"%s\"" : "%s%s",
-                         used > 0 ? (json ? ", " : " ") : "", names[i].name);
-        if (k < 0 || (size_t)k >= n - used)
-            return;
-        used += (size_t)k;
-    }
-    if (used == 0 && !json)
-        snprintf(buf, n, "none");
+    cli_flags_str(names, sizeof(names) / sizeof(names[0]), seals > 0 ? (uint64_t)seals : 0, json,
+                  buf, n);
 }
 
 /* Is a socket bound at the file `sb` names listening? Asked of the kernel

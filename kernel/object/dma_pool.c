@@ -56,6 +56,15 @@ static cm_status_t get_pool(struct proc *p, uint64_t h, cm_rights_t need, struct
     return st;
 }
 
+/* The pool behind handle h, with rights `need`, and the slot of `buffer`,
+ * which must be CPU-owned by the caller's pool (core/dma_own rules). */
+static cm_status_t get_cpu_buffer(struct proc *p, uint64_t h, cm_rights_t need, uint64_t buffer,
+                                  struct kdma_pool **pl, uint32_t *slot)
+{
+    cm_status_t st = get_pool(p, h, need, pl);
+    return st != CM_OK ? st : cm__dma_own_check_cpu(&(*pl)->own, buffer, slot);
+}
+
 static int out_ok(struct proc *p, uint64_t uva, uint64_t len)
 {
     return uva != 0 && user_range_ok(p, uva, len, 1);
@@ -247,10 +256,8 @@ int64_t sys_dma_buffer_map(struct proc *p, const uint64_t *a)
         (a[3] != 0 && !out_ok(p, a[3], sizeof(uint32_t))))
         return CM_ERR_INVALID_ARGS;
     struct kdma_pool *pl;
-    cm_status_t st = get_pool(p, a[0], CM_RIGHT_READ | CM_RIGHT_WRITE, &pl);
     uint32_t slot;
-    if (st == CM_OK)
-        st = cm__dma_own_check_cpu(&pl->own, a[1], &slot);
+    cm_status_t st = get_cpu_buffer(p, a[0], CM_RIGHT_READ | CM_RIGHT_WRITE, a[1], &pl, &slot);
     if (st != CM_OK)
         return st;
     struct ksbuf_map *m = &pl->maps[slot];
@@ -274,10 +281,9 @@ int64_t sys_dma_buffer_rw(struct proc *p, const uint64_t *a)
     if ((uva == 0 && len > 0) || off > UINT32_MAX || len > UINT32_MAX)
         return CM_ERR_INVALID_ARGS;
     struct kdma_pool *pl;
-    cm_status_t st = get_pool(p, a[0], write ? CM_RIGHT_WRITE : CM_RIGHT_READ, &pl);
     uint32_t slot;
-    if (st == CM_OK)
-        st = cm__dma_own_check_cpu(&pl->own, a[1], &slot);
+    cm_status_t st =
+        get_cpu_buffer(p, a[0], write ? CM_RIGHT_WRITE : CM_RIGHT_READ, a[1], &pl, &slot);
     if (st != CM_OK)
         return st;
     if (len > pl->cfg.buffer_size || off > pl->cfg.buffer_size - len)
@@ -384,10 +390,8 @@ int64_t sys_dma_fence_wait(struct proc *p, const uint64_t *a)
 int64_t sys_dma_buffer_release(struct proc *p, const uint64_t *a)
 {
     struct kdma_pool *pl;
-    cm_status_t st = get_pool(p, a[0], CM_RIGHT_WRITE, &pl);
     uint32_t slot;
-    if (st == CM_OK)
-        st = cm__dma_own_check_cpu(&pl->own, a[1], &slot);
+    cm_status_t st = get_cpu_buffer(p, a[0], CM_RIGHT_WRITE, a[1], &pl, &slot);
     if (st != CM_OK)
         return st;
     unmap_slot(pl, slot);
@@ -404,10 +408,8 @@ int64_t sys_dma_buffer_detach_vmo(struct proc *p, const uint64_t *a)
     if (!out_ok(p, a[2], sizeof(cm_handle_t)))
         return CM_ERR_INVALID_ARGS;
     struct kdma_pool *pl;
-    cm_status_t st = get_pool(p, a[0], CM_RIGHT_READ | CM_RIGHT_WRITE, &pl);
     uint32_t slot;
-    if (st == CM_OK)
-        st = cm__dma_own_check_cpu(&pl->own, a[1], &slot);
+    cm_status_t st = get_cpu_buffer(p, a[0], CM_RIGHT_READ | CM_RIGHT_WRITE, a[1], &pl, &slot);
     if (st != CM_OK)
         return st;
     if (handles_free(p) == 0)
