@@ -256,9 +256,9 @@ static cm_status_t mem_create(uint32_t size, struct dma_mem *m)
         goto bad;
     if ((e = fault(CM__DMA_SITE_FTRUNCATE)) != 0 || ftruncate(m->fd, size) != 0) {
         e = e != 0 ? e : errno;
-        st = e == ENOSPC ? CM_ERR_NO_MEMORY
-             : e == EFBIG ? CM_ERR_NO_RESOURCES /* RLIMIT_FSIZE, SIGXFSZ ignored */
-                          : status_from_errno(e);
+        /* ENOSPC (shmem space): the VMO rule, MEMORY_PRESSURE; EFBIG is
+         * RLIMIT_FSIZE with SIGXFSZ ignored (NO_RESOURCES). */
+        st = cm__vmo_pages_errno("ftruncate of the pool's memfd", e);
         goto bad;
     }
     void *a = MAP_FAILED;

@@ -200,6 +200,14 @@ cm_status_t cm__handle_close(cm_handle_t handle);
  * (Linux would raise SIGXFSZ, fatal by default), else OK (host/vmo.c). */
 cm_status_t cm__fsize_allows(uint64_t end);
 
+/* The status of a failed call that gives a VMO's memfd pages (fallocate,
+ * pwrite, ftruncate): ENOSPC / ENOMEM mean Linux found no memory for the
+ * object's pages (shmem space, overcommit or memory cgroup limit), which is
+ * MEMORY_PRESSURE on both targets, never the library's own NO_MEMORY;
+ * EFBIG is RLIMIT_FSIZE (NO_RESOURCES); anything else as errno says. One
+ * rule for every commit path (host/vmo.c, host/vmo_commit.c). */
+cm_status_t cm__vmo_pages_errno(const char *call, int err);
+
 /* ---- VMO internals (host/vmo.c) ---- */
 struct cm__vmo {
     struct cm__hobj hdr;

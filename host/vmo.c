@@ -418,16 +418,17 @@ cm_status_t cm__fsize_allows(uint64_t end)
     return CM_OK;
 }
 
-/* errno of a failed size change or write: EFBIG is RLIMIT_FSIZE (when
- * SIGXFSZ is ignored), a process limit like the one fsize_allows checks. */
-static cm_status_t size_errno(int err)
+cm_status_t cm__vmo_pages_errno(const char *call, int err)
 {
     if (err == EFBIG)
-        return cm__detail_set(CM_ERR_NO_RESOURCES, "EFBIG: the size is above RLIMIT_FSIZE");
-    if (err == ENOSPC)
-        return cm__detail_set(CM_ERR_NO_MEMORY, "ENOSPC: no memory (or shmem space) for the "
-                              "VMO's pages");
-    return cm__errno_detail("ftruncate/fallocate/write of a memfd", err);
+        return cm__detail_set(CM_ERR_NO_RESOURCES, "%s: EFBIG: the size is above RLIMIT_FSIZE",
+                              call);
+    if (err == ENOSPC || err == ENOMEM)
+        return cm__detail_set(CM_ERR_MEMORY_PRESSURE,
+                              "%s: %s: Linux has no memory for the VMO's pages (shmem space, "
+                              "overcommit or memory cgroup limit)",
+                              call, cm__errname(err));
+    return cm__errno_detail(call, err);
 }
 
 static int new_memfd(const char *name)
@@ -447,7 +448,7 @@ static int base_memfd(const char *name, uint64_t size, int commit, cm_status_t *
      * (about 3x cheaper than faulting them in one by one). */
     if (ftruncate(fd, (off_t)size) != 0 ||
         (commit && size > 0 && fallocate(fd, 0, 0, (off_t)size) != 0)) {
-        *st = size_errno(errno);
+        *st = cm__vmo_pages_errno(commit ? "ftruncate/fallocate of a new memfd" : "ftruncate of a new memfd", errno);
         close(fd);
         return -1;
     }
@@ -608,7 +609,8 @@ static cm_status_t rw_full(int fd, void *buf, uint64_t len, uint64_t at, int wri
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return size_errno(errno);
+            return write ? cm__vmo_pages_errno("pwrite to a memfd", errno)
+                         : cm__errno_detail("pread", errno);
         if (n == 0)
             return CM_ERR_OUT_OF_RANGE;
         done += (uint64_t)n;

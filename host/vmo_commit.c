@@ -46,12 +46,10 @@ cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint6
         rc = fallocate(v->fd, mode, (off_t)offset, (off_t)len);
     while (rc != 0 && errno == EINTR);
     if (rc != 0) {
-        if (errno == ENOSPC || errno == ENOMEM)
-            st = CM_ERR_MEMORY_PRESSURE; /* tmpfs found no memory for the pages */
-        else if (errno == EPERM)
+        if (errno == EPERM)
             st = CM_ERR_ACCESS_DENIED; /* sealed by another holder meanwhile */
         else
-            st = cm__errno_detail("fallocate", errno);
+            st = cm__vmo_pages_errno("fallocate", errno);
     }
 out:
     cm__hobj_put(&v->hdr);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "status_detail.h"
 #include "vmo_huge.h"
 
 /* memfd_create's page-size selector for 2 MiB pages (linux/memfd.h, which
@@ -32,7 +33,7 @@ cm_status_t cm__huge_reserve(int fd, uint64_t from, uint64_t to)
     while (fallocate(fd, 0, (off_t)from, (off_t)(to - from)) != 0) {
         if (errno == EINTR)
             continue;
-        return errno == EFBIG ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
+        return cm__vmo_pages_errno("fallocate of huge pages", errno);
     }
     return CM_OK;
 }
@@ -98,7 +99,9 @@ static cm_status_t fault_safe_copy(char *p, const void *buf, uint64_t len)
         if (n < 0 && (errno == ENOSYS || errno == EPERM))
             return CM_ERR_UNSUPPORTED; /* not in this kernel, or a seccomp filter */
         if (n <= 0)
-            return CM_ERR_NO_MEMORY; /* EFAULT: a page punched out, no huge page left */
+            /* EFAULT: a page punched out, no huge page left to fault in. */
+            return cm__detail_set(CM_ERR_MEMORY_PRESSURE,
+                                  "no huge page left for a page punched out of the VMO");
         done += (uint64_t)n;
     }
     return CM_OK;

@@ -57,7 +57,7 @@ typedef struct cm_vmo_info {
 /* cm_vmo_create options */
 /* Commit (allocate) every page now instead of on first touch. Costs the
  * memory up front; makes the first write or mapping access cheaper, and a
- * commit failure surfaces here as NO_MEMORY instead of a fault later. */
+ * commit failure surfaces here as MEMORY_PRESSURE instead of a fault later. */
 #define CM_VMO_COMMIT (1u << 0)
 /* Back the object with CM_HUGE_PAGE_SIZE pages when the system offers them,
  * base pages otherwise (never an error by itself); cm_vmo_get_info says
@@ -71,8 +71,10 @@ typedef struct cm_vmo_info {
  * CM_VMO_DEFAULT_RIGHTS. `options`: CM_VMO_COMMIT, and at most one of
  * CM_VMO_HUGE and CM_VMO_BASE_PAGES.
  * Errors: INVALID_ARGS (out NULL, unknown options, HUGE with BASE_PAGES); OUT_OF_RANGE (size >
- * CM_VMO_MAX_SIZE); NO_MEMORY; NO_RESOURCES (handle limit, RLIMIT_NOFILE;
- * host: size over RLIMIT_FSIZE, which would otherwise raise SIGXFSZ). */
+ * CM_VMO_MAX_SIZE); NO_MEMORY (the library's own memory); MEMORY_PRESSURE
+ * (CM_VMO_COMMIT: no memory for the pages); NO_RESOURCES (handle limit,
+ * RLIMIT_NOFILE; host: size over RLIMIT_FSIZE, which would otherwise raise
+ * SIGXFSZ). */
 cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out);
 
 /* len argument of cm_vmo_create_from_file: up to the end of the file. */
@@ -99,8 +101,9 @@ cm_status_t cm_vmo_create_from_file(const char *path, uint64_t offset, uint64_t 
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no READ / no WRITE, or
  * sealed for write); INVALID_ARGS (buf NULL with len > 0); OUT_OF_RANGE
  * (also: another holder shrank the object meanwhile); NO_RESOURCES (write:
- * host, offset+len over RLIMIT_FSIZE); NO_MEMORY (write, host huge pages:
- * no huge page for a page another holder punched out); UNSUPPORTED (write,
+ * host, offset+len over RLIMIT_FSIZE); MEMORY_PRESSURE (write: no memory
+ * for the pages it fills; host huge pages: no huge page for a page another
+ * holder punched out); UNSUPPORTED (write,
  * host huge pages another process may hold, without process_vm_writev);
  * IO. */
 cm_status_t cm_vmo_read(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t len);
@@ -117,8 +120,8 @@ cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size);
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED (no WRITE, or sealed at a
  * level; host: a shrink after a mapping in another process sealed the size
  * floor); OUT_OF_RANGE (> CM_VMO_MAX_SIZE); BAD_STATE (a mapping exists
- * that the change would cut); NO_MEMORY; NO_RESOURCES (host: over
- * RLIMIT_FSIZE). */
+ * that the change would cut); NO_MEMORY; MEMORY_PRESSURE (host huge pages:
+ * no huge page for the growth); NO_RESOURCES (host: over RLIMIT_FSIZE). */
 cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size);
 
 /* Identity, size, flags and this handle's effective rights.

@@ -25,6 +25,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/magic.h>
+#include <capmem/ledger.h>
 #include <linux/userfaultfd.h>
 #include <unistd.h>
 
@@ -324,6 +325,35 @@ static void test_shrink_then_grow_reads_zeros(void **state)
     assert_status(cm_handle_close(h), CM_OK);
     free(buf);
     free(back);
+}
+
+static int drain_pool(void);
+
+/* Growing a huge VMO needs new huge pages: with the pool drained Linux has
+ * no memory for them, which is MEMORY_PRESSURE (the rule of
+ * cm__vmo_pages_errno), never the library's NO_MEMORY; the size and the
+ * OBJECT_BACKING charge stay as they were, and the grow works once pages
+ * are back. */
+static void test_grow_of_huge_vmo_with_pool_drained_is_memory_pressure(void **state)
+{
+    (void)state;
+    cm_handle_t h;
+    cm_ledger_info_t before, after;
+    assert_status(cm_vmo_create(HP, CM_VMO_HUGE, &h), CM_OK);
+    assert_huge(h, HP);
+    assert_status(cm_ledger_get(&before), CM_OK);
+    int drained = drain_pool();
+    assert_true(drained >= 0);
+    assert_status(cm_vmo_set_size(h, 3 * HP), CM_ERR_MEMORY_PRESSURE);
+    assert_non_null(strstr(cm_status_detail(), "no memory for the VMO's pages"));
+    assert_status(cm_ledger_get(&after), CM_OK);
+    assert_int_equal(after.entry[CM_LEDGER_OBJECT_BACKING].used,
+                     before.entry[CM_LEDGER_OBJECT_BACKING].used);
+    assert_huge(h, HP);
+    close(drained);
+    assert_status(cm_vmo_set_size(h, 3 * HP), CM_OK);
+    assert_huge(h, 3 * HP);
+    assert_status(cm_handle_close(h), CM_OK);
 }
 
 static void test_set_size_never_cuts_a_huge_mapping(void **state)
@@ -722,12 +752,12 @@ static int stalled_write_child(void *arg)
     /* A memcpy into the library's mapping would be SIGBUS here. The copy
      * may have got hold of the page before the punch (the bytes then go to
      * the page the holder threw away, as a write racing the punch would),
-     * or not (NO_MEMORY): either way a status. */
+     * or not (MEMORY_PRESSURE: no huge page for it): either way a status. */
     cm_status_t st = cm_vmo_write(h, buf, 0, 2 * HP);
     pthread_join(t, NULL);
     if (!atomic_load(&s.fired) || s.drained < 0)
         return 6;
-    if (st != CM_OK && st != CM_ERR_NO_MEMORY) {
+    if (st != CM_OK && st != CM_ERR_MEMORY_PRESSURE) {
         fprintf(stderr, "child: stalled write: %s\n", cm_status_name(st));
         return 7;
     }
@@ -1111,6 +1141,7 @@ int main(void)
         LEAK_TEST(test_map_at_interior_offset_returns_interior_pointer),
         LEAK_TEST(test_shrink_then_grow_reads_zeros),
         LEAK_TEST(test_set_size_never_cuts_a_huge_mapping),
+        LEAK_TEST(test_grow_of_huge_vmo_with_pool_drained_is_memory_pressure),
         LEAK_TEST(test_write_sealed_huge_vmo_refuses_write),
         LEAK_TEST(test_transfer_to_forked_receiver_keeps_exact_size),
         LEAK_TEST(test_unsealed_huge_vmo_received_with_write_is_written_through_mapping),
