@@ -297,20 +297,28 @@ static int spawn_and_wait(const char *what, const cmk_quota_t *q, int kill,
 
 /* Killing a process that holds reservations with committed, mapped pages
  * returns everything: frames, objects, the parent's ledger. */
-int test_vmar_kill_returns_ledger_and_frames(void)
+/* Runs child `what` (killed if kill) and checks it ended with `reason`
+ * (and, exiting, with `code`) and left this process's ledger and the
+ * kernel's counters as they were. */
+static int child_leaves_nothing(const char *what, int kill, uint32_t reason, int32_t code)
 {
     cm_ledger_info_t l0, l1;
     cmk_counters_t c0, c1;
     cmk_exit_info_t info;
     CHECK_ST(cm_ledger_get(&l0), CM_OK);
     CHECK_ST(cmk_counters(&c0), CM_OK);
-    CHECK(spawn_and_wait("child_vmar_holder", NULL, 1, &info) == 0);
-    CHECK(info.reason == CMK_EXIT_KILLED);
+    CHECK(spawn_and_wait(what, NULL, kill, &info) == 0);
+    CHECK(info.reason == reason && (kill || info.code == code));
     CHECK_ST(cm_ledger_get(&l1), CM_OK);
     CHECK_ST(cmk_counters(&c1), CM_OK);
     CHECK(same_used(&l0, &l1));
     CHECK(same_counters(&c0, &c1));
     return 0;
+}
+
+int test_vmar_kill_returns_ledger_and_frames(void)
+{
+    return child_leaves_nothing("child_vmar_holder", 1, CMK_EXIT_KILLED, 0);
 }
 
 /* A fault that cannot be committed ends the process with QUOTA_COMMIT, and
@@ -430,18 +438,7 @@ int child_vmar_nested_anon_holder(void)
  * committed anonymous pages gives back every frame, object and charge. */
 int test_vmar_nested_anon_exit_and_kill_return_frames(void)
 {
-    cm_ledger_info_t l0, l1;
-    cmk_counters_t c0, c1;
-    cmk_exit_info_t info;
-    CHECK_ST(cm_ledger_get(&l0), CM_OK);
-    CHECK_ST(cmk_counters(&c0), CM_OK);
-    CHECK(spawn_and_wait("child_vmar_nested_anon_exit", NULL, 0, &info) == 0);
-    CHECK(info.reason == CMK_EXIT_NORMAL && info.code == 5);
-    CHECK(spawn_and_wait("child_vmar_nested_anon_holder", NULL, 1, &info) == 0);
-    CHECK(info.reason == CMK_EXIT_KILLED);
-    CHECK_ST(cm_ledger_get(&l1), CM_OK);
-    CHECK_ST(cmk_counters(&c1), CM_OK);
-    CHECK(same_used(&l0, &l1));
-    CHECK(same_counters(&c0, &c1));
+    CHECK(child_leaves_nothing("child_vmar_nested_anon_exit", 0, CMK_EXIT_NORMAL, 5) == 0);
+    CHECK(child_leaves_nothing("child_vmar_nested_anon_holder", 1, CMK_EXIT_KILLED, 0) == 0);
     return 0;
 }

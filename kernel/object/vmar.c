@@ -211,6 +211,39 @@ int kvmar_vmo_writable(const struct vmo *v)
     return 0;
 }
 
+/* A free slot for a new reservation of p, charged: NO_RESOURCES at
+ * CM_MAX_VMARS, a full handle table or past the process's VMARS share. The
+ * kernel's pool is carved (CM_LEDGER_VMARS): this process's share first,
+ * so no process can take the slots another one needs. */
+static cm_status_t slot_charge(struct proc *p, struct kvmar **out)
+{
+    struct kvmar *k = 0;
+    for (uint32_t i = 0; i < KVMAR_POOL && k == 0; i++)
+        if (pool[i].obj.type == CM_OBJ_NONE)
+            k = &pool[i];
+    if (p->as.nvmars >= CM_MAX_VMARS || handles_free(p) == 0)
+        return CM_ERR_NO_RESOURCES;
+    cm_status_t st = kobj_charge(p->acct, CM_OBJ_VMAR);
+    if (st != CM_OK)
+        return st;
+    if (k == 0)
+        panic("vmar: pool full despite the carved VMARS budget");
+    *out = k;
+    return CM_OK;
+}
+
+/* The commit half after slot_charge (and the range taken). */
+static void slot_init(struct kvmar *k, struct proc *p, struct kvmar *parent)
+{
+    kobj_init(&k->obj, CM_OBJ_VMAR, p->acct);
+    k->as = &p->as;
+    k->released = 0;
+    k->destroyed = 0;
+    k->parent = parent;
+    k->gen = 0;
+    p->as.nvmars++;
+}
+
 /* (hint, len, flags, *out, *base) */
 int64_t sys_vmar_reserve(struct proc *p, const uint64_t *a)
 {
@@ -231,18 +264,9 @@ int64_t sys_vmar_reserve(struct proc *p, const uint64_t *a)
         return st;
     if (len > CM_MAX_RESERVED_BYTES - as->reserved_bytes)
         return CM_ERR_QUOTA_VIRTUAL;
-    struct kvmar *k = 0;
-    for (uint32_t i = 0; i < KVMAR_POOL && k == 0; i++)
-        if (pool[i].obj.type == CM_OBJ_NONE)
-            k = &pool[i];
-    if (as->nvmars >= CM_MAX_VMARS || handles_free(p) == 0)
-        return CM_ERR_NO_RESOURCES;
-    /* The kernel's pool is carved (CM_LEDGER_VMARS): this process's share
-     * first, so no process can take the slots another one needs. */
-    if ((st = kobj_charge(p->acct, CM_OBJ_VMAR)) != CM_OK)
+    struct kvmar *k;
+    if ((st = slot_charge(p, &k)) != CM_OK)
         return st;
-    if (k == 0)
-        panic("vmar_reserve: pool full despite the carved VMARS budget");
     uint32_t tag = (uint32_t)(k - pool) + 1u;
     /* No hint: above the image, where cm_vmo_map places too. */
     st = as_reserve_vmar(as, hint != 0 ? hint : USER_MAP_BASE, len, fixed, tag, &at);
@@ -250,15 +274,9 @@ int64_t sys_vmar_reserve(struct proc *p, const uint64_t *a)
         kobj_uncharge(p->acct, CM_OBJ_VMAR);
         return st;
     }
-    kobj_init(&k->obj, CM_OBJ_VMAR, p->acct);
-    k->as = as;
-    k->released = 0;
-    k->destroyed = 0;
-    k->parent = 0;
-    k->gen = 0;
+    slot_init(k, p, 0);
     (void)cm__vmar_init(&k->core, k->nodes, k->recs, CM_VMAR_MAX_MAPPINGS, at, len,
                         ++as->next_vmar_id);
-    as->nvmars++;
     as->reserved_bytes += len;
     st = handle_publish(p, &k->obj, CM_VMAR_DEFAULT_RIGHTS, a[3], 0);
     if (st != CM_OK) {
@@ -371,28 +389,16 @@ int64_t sys_vmar_reserve_in(struct proc *p, const uint64_t *a)
     if (st != CM_OK)
         return st;
     struct addrspace *as = &p->as;
-    struct kvmar *k = 0;
-    for (uint32_t i = 0; i < KVMAR_POOL && k == 0; i++)
-        if (pool[i].obj.type == CM_OBJ_NONE)
-            k = &pool[i];
-    if (as->nvmars >= CM_MAX_VMARS || handles_free(p) == 0)
-        return CM_ERR_NO_RESOURCES;
+    struct kvmar *k;
     /* A child is a reservation of the VMARS budget like any; its bytes are
      * the parent's (VIRTUAL charged once, by the root). */
-    if ((st = kobj_charge(p->acct, CM_OBJ_VMAR)) != CM_OK)
+    if ((st = slot_charge(p, &k)) != CM_OK)
         return st;
-    if (k == 0)
-        panic("vmar_reserve_in: pool full despite the carved VMARS budget");
-    kobj_init(&k->obj, CM_OBJ_VMAR, p->acct);
-    k->as = as;
-    k->released = 0;
-    k->destroyed = 0;
-    k->parent = pk;
+    slot_init(k, p, pk);
     k->gen = ++as->next_map_gen;
     (void)cm__vmar_child_init(&k->core, &pk->core, k->nodes, k->recs, CM_VMAR_MAX_MAPPINGS,
                               at, len, ++as->next_vmar_id);
     cm__vmar_child_commit(&pk->core, at, len, k->gen, k->core.id, k);
-    as->nvmars++;
     st = handle_publish(p, &k->obj, cm__vmar_child_rights(prights, flags), a[4], 0);
     if (st != CM_OK) {
         kobj_unref(&k->obj); /* released at the reap */

@@ -28,6 +28,7 @@
 
 #include "common/child.h"
 #include "common/leakcheck.h"
+#include "common/ledger_check.h"
 
 #define PG ((uint64_t)CM_PAGE_SIZE)
 #define P(n) ((uint64_t)(n) * PG)
@@ -40,22 +41,6 @@ static cm_handle_t vmo_of(uint64_t pages)
     cm_handle_t v;
     assert_status(cm_vmo_create(P(pages), CM_VMO_BASE_PAGES, &v), CM_OK);
     return v;
-}
-
-static cm_ledger_info_t ledger(void)
-{
-    cm_ledger_info_t i;
-    assert_status(cm_ledger_get(&i), CM_OK);
-    return i;
-}
-
-static void assert_ledger_same(const cm_ledger_info_t *a)
-{
-    cm_ledger_info_t b = ledger();
-    for (uint32_t k = 0; k < CM_LEDGER_KIND_COUNT; k++)
-        if (a->entry[k].used != b.entry[k].used)
-            fail_msg("ledger %s: %lu -> %lu", cm_ledger_kind_name(k),
-                     (unsigned long)a->entry[k].used, (unsigned long)b.entry[k].used);
 }
 
 static cm_vmar_info_t vinfo(cm_handle_t r)

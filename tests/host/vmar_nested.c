@@ -21,6 +21,7 @@
 
 #include "common/child.h"
 #include "common/leakcheck.h"
+#include "common/ledger_check.h"
 
 #define PG ((uint64_t)CM_PAGE_SIZE)
 #define P(n) ((uint64_t)(n) * PG)
@@ -44,22 +45,6 @@ static int write_byte(void *a)
 static void assert_read_faults(void *a)
 {
     assert_int_equal(in_child(read_byte, a), 1000 + SIGSEGV);
-}
-
-static cm_ledger_info_t ledger(void)
-{
-    cm_ledger_info_t i;
-    assert_status(cm_ledger_get(&i), CM_OK);
-    return i;
-}
-
-static void assert_ledger_same(const cm_ledger_info_t *a)
-{
-    cm_ledger_info_t b = ledger();
-    for (uint32_t k = 0; k < CM_LEDGER_KIND_COUNT; k++)
-        if (a->entry[k].used != b.entry[k].used)
-            fail_msg("ledger %s: %lu -> %lu", cm_ledger_kind_name(k),
-                     (unsigned long)a->entry[k].used, (unsigned long)b.entry[k].used);
 }
 
 static void test_child_fixed_and_hint_placement_inside_the_parent(void **s)
