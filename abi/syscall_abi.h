@@ -102,6 +102,9 @@ enum cmk_sysno {
     CMK_SYS_DMA_BUFFER_DETACH_VMO = 68, /* (pool, buffer, *vmo)               */
     /* 69..75: reserved (never reuse a number). */
     CMK_SYS_CONSOLE_READ = 76,   /* (buf, cap, timeout_ns) -> bytes > 0 or status */
+    /* 82..87: nested reservations and anonymous mappings (vmar.h). */
+    CMK_SYS_VMAR_RESERVE_IN = 82, /* (parent, offset, len, flags, *out, *base) */
+    CMK_SYS_VMAR_MAP_ANON = 83,   /* (vmar, vmar_offset, len, flags, *addr)  */
     CMK_SYS_COUNT
 };
 

@@ -48,6 +48,10 @@ struct vmar {
     struct cm__hobj hdr;
     struct cm__vmar core;
     int released;
+    int destroyed;        /* released with its parent: calls are BAD_STATE */
+    struct vmar *parent;  /* NULL for a reservation of the address space */
+    uint64_t gen;         /* the child record's generation in the parent */
+    cm_rights_t rights;   /* the handle's (a child's are derived from them) */
     struct cm__iv_node nodes[CM_VMAR_MAX_MAPPINGS];
     struct cm__vmar_rec recs[CM_VMAR_MAX_MAPPINGS];
 };
@@ -103,28 +107,43 @@ static int put_back(uint64_t addr, uint64_t len)
     return p == MAP_FAILED ? -1 : 0;
 }
 
+/* The mappings' object references; an anonymous run has none (NULL). */
 static void put_objects(void **objs, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
-        cm__hobj_put((struct cm__hobj *)objs[i]);
+        if (objs[i] != NULL)
+            cm__hobj_put((struct cm__hobj *)objs[i]);
 }
 
-/* Every mapping gone, the range returned. Caller holds vmar_lock. */
+/* Every mapping gone, every child destroyed, the range returned (a child's
+ * to its parent, inaccessible again). Caller holds vmar_lock. */
 static void release_locked(struct vmar *r)
 {
     void *dropped[CM_VMAR_MAX_MAPPINGS];
     uint32_t n = 0;
     if (r->released)
         return;
+    struct vmar *c;
+    while ((c = cm__vmar_first_child(&r->core)) != NULL) {
+        release_locked(c); /* depth <= CM_VMAR_MAX_DEPTH */
+        c->destroyed = 1;
+    }
     uint64_t base = cm__vmar_base(&r->core), len = cm__vmar_len(&r->core);
     cm__map_table_hold();
-    (void)munmap((void *)(uintptr_t)base, len);
+    if (r->parent == NULL)
+        (void)munmap((void *)(uintptr_t)base, len);
+    else
+        (void)put_back(base, len); /* failure leaves pages no one maps */
     (void)cm__map_vmar_cut_locked(base, len, 1); /* only removals: cannot fail */
     cm__map_table_release();
     cm__vmar_clear(&r->core, dropped, &n);
     r->released = 1;
-    reserved_bytes -= len;
-    cm__hledger_uncharge(CM_LEDGER_VIRTUAL, len);
+    if (r->parent != NULL) {
+        cm__vmar_child_remove(&r->parent->core, r->gen);
+    } else {
+        reserved_bytes -= len;
+        cm__hledger_uncharge(CM_LEDGER_VIRTUAL, len);
+    }
     for (uint32_t i = 0; i < nlive; i++) {
         if (live[i] == r) {
             live[i] = live[--nlive];
@@ -207,6 +226,7 @@ cm_status_t cm_vmar_reserve(void *hint, uint64_t len, uint32_t flags, cm_handle_
     r->hdr.on_last_handle = vmar_last_handle;
     (void)cm__vmar_init(&r->core, r->nodes, r->recs, CM_VMAR_MAX_MAPPINGS,
                         (uint64_t)(uintptr_t)p, len, ++next_id);
+    r->rights = CM_VMAR_DEFAULT_RIGHTS;
     st = cm__handle_install(&r->hdr, CM_VMAR_DEFAULT_RIGHTS, out);
     if (st != CM_OK) {
         munmap(p, len);
@@ -226,15 +246,35 @@ fail:
 
 /* Looks up a VMAR handle with `need`; on success the reference is the
  * caller's. A released reservation (its handle closed meanwhile) is
- * BAD_HANDLE: its last handle is gone. */
+ * BAD_HANDLE: its last handle is gone; one destroyed with its parent is
+ * BAD_STATE (its handle lives on). Callers test `released` again under
+ * vmar_lock. */
 static cm_status_t get_vmar(cm_handle_t h, cm_rights_t need, struct vmar **r,
                             cm_rights_t *rights)
 {
     struct cm__hobj *obj;
     cm_status_t st = cm__handle_get(h, CM_OBJ_VMAR, need, &obj, rights);
-    if (st == CM_OK)
-        *r = (struct vmar *)obj;
-    return st;
+    if (st != CM_OK)
+        return st;
+    *r = (struct vmar *)obj;
+    lock();
+    int destroyed = (*r)->destroyed;
+    unlock();
+    if (destroyed) {
+        cm__hobj_put(obj);
+        return cm__detail_set(CM_ERR_BAD_STATE, "the reservation was destroyed with its "
+                              "parent (the parent's handle was closed)");
+    }
+    return CM_OK;
+}
+
+/* Under vmar_lock: BAD_STATE if destroyed with its parent since get_vmar,
+ * BAD_HANDLE if released (last handle closed meanwhile). */
+static cm_status_t gone(const struct vmar *r)
+{
+    if (r->destroyed)
+        return CM_ERR_BAD_STATE;
+    return r->released ? CM_ERR_BAD_HANDLE : CM_OK;
 }
 
 static int vmo_writable(const struct cm__vmo *v)
@@ -303,7 +343,7 @@ cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
     if (st != CM_OK)
         goto out;
     lock();
-    if (!r->released) {
+    if (gone(r) == CM_OK) {
         uint64_t b = cm__vmar_base(&r->core), rl = cm__vmar_len(&r->core);
         if ((flags & CM_VMAR_MAP_SPECIFIC) && (vmar_offset > rl || len > rl - vmar_offset))
             st = cm__detail_set(CM_ERR_OUT_OF_RANGE, "vmar_offset %llu + len %llu is past the "
@@ -318,9 +358,7 @@ cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
     uint32_t max = cm__vmar_max_prot(vrights, orights, vmo_writable(v));
     lock();
     uint64_t at = 0;
-    if (r->released)
-        st = CM_ERR_BAD_HANDLE;
-    else
+    if ((st = gone(r)) == CM_OK)
         st = cm__vmar_map_plan(&r->core, vmar_offset, len, (flags & CM_VMAR_MAP_SPECIFIC) != 0,
                                &at);
     /* The VMO's own checks (range against its size, seals, size floor)
@@ -343,6 +381,95 @@ cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
     unlock();
 out:
     cm__hobj_put(&v->hdr);
+    cm__hobj_put(&r->hdr);
+    return st;
+}
+
+cm_status_t cm_vmar_reserve_in(cm_handle_t parent, uint64_t offset, uint64_t len,
+                               uint32_t flags, cm_handle_t *out, void **base)
+{
+    CM__ENTRY();
+    cm_rights_t need, prights;
+    struct vmar *pr;
+    cm_status_t st = cm__vmar_reserve_in_check_args(offset, len, flags, out != NULL,
+                                                    base != NULL, &need);
+    if (st != CM_OK)
+        return st;
+    if ((st = get_vmar(parent, need, &pr, &prights)) != CM_OK)
+        return st;
+    struct vmar *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        cm__hobj_put(&pr->hdr);
+        return cm__detail_set(CM_ERR_NO_MEMORY, "calloc of the reservation's bookkeeping");
+    }
+    uint64_t at = 0;
+    lock();
+    if ((st = gone(pr)) == CM_OK)
+        st = cm__vmar_child_plan(&pr->core, offset, len, (flags & CM_VMAR_FIXED) != 0, &at);
+    if (st == CM_OK && nlive >= CM_MAX_VMARS)
+        st = cm__detail_set(CM_ERR_NO_RESOURCES, "CM_MAX_VMARS (%u live reservations per "
+                            "process, nested ones included) reached", CM_MAX_VMARS);
+    cm_rights_t rights = cm__vmar_child_rights(prights, flags);
+    if (st == CM_OK) {
+        cm__hobj_init(&c->hdr, CM_OBJ_VMAR, vmar_destroy);
+        c->hdr.on_last_handle = vmar_last_handle;
+        (void)cm__vmar_child_init(&c->core, &pr->core, c->nodes, c->recs,
+                                  CM_VMAR_MAX_MAPPINGS, at, len, ++next_id);
+        c->rights = rights;
+        st = cm__handle_install(&c->hdr, rights, out);
+    }
+    if (st != CM_OK) {
+        unlock();
+        free(c);
+        cm__hobj_put(&pr->hdr);
+        return st;
+    }
+    /* The range is the parent's PROT_NONE pages already: nothing to map,
+     * nothing charged (the parent's VIRTUAL covers it). */
+    c->parent = pr;
+    c->gen = cm__mapping_gen_next();
+    cm__vmar_child_commit(&pr->core, at, len, c->gen, c->core.id, c);
+    live[nlive++] = c;
+    *base = (void *)(uintptr_t)at;
+    unlock();
+    cm__hobj_put(&pr->hdr);
+    return CM_OK;
+}
+
+cm_status_t cm_vmar_map_anon(cm_handle_t vmar, uint64_t vmar_offset, uint64_t len,
+                             uint32_t flags, void **addr)
+{
+    CM__ENTRY();
+    cm_rights_t need, rights;
+    struct vmar *r;
+    cm_status_t st = cm__vmar_anon_check_args(vmar_offset, len, flags, addr != NULL, &need);
+    if (st != CM_OK)
+        return st;
+    if ((st = get_vmar(vmar, need, &r, &rights)) != CM_OK)
+        return st;
+    uint32_t prot = flags & (CM_MAP_READ | CM_MAP_WRITE);
+    uint64_t at = 0;
+    lock();
+    if ((st = gone(r)) == CM_OK)
+        st = cm__vmar_map_plan(&r->core, vmar_offset, len, (flags & CM_VMAR_MAP_SPECIFIC) != 0,
+                               &at);
+    if (st == CM_OK) {
+        int pp = PROT_READ | ((prot & CM_MAP_WRITE) ? PROT_WRITE : 0);
+        int mf = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+                 ((flags & CM_MAP_POPULATE) ? MAP_POPULATE : 0);
+        /* Replaces the reservation's PROT_NONE pages of exactly the planned
+         * range, which no mapping covers. */
+        void *p = mmap((void *)(uintptr_t)at, len, pp, mf, -1, 0);
+        if (p == MAP_FAILED) {
+            st = cm__errno_detail("mmap(MAP_PRIVATE|MAP_ANONYMOUS) in the reservation", errno);
+            (void)put_back(at, len);
+        } else {
+            cm__vmar_anon_commit(&r->core, at, len, prot, cm__vmar_anon_max_prot(rights),
+                                 cm__mapping_gen_next(), NULL);
+            *addr = p;
+        }
+    }
+    unlock();
     cm__hobj_put(&r->hdr);
     return st;
 }
@@ -371,7 +498,8 @@ static cm_status_t unmap_common(cm_handle_t vmar, int match, cm_handle_t vmo, vo
     void *dropped[CM_VMAR_MAX_MAPPINGS];
     uint32_t n = 0;
     lock();
-    st = r->released ? CM_ERR_BAD_HANDLE : cm__vmar_unmap_plan(&r->core, a, len, match, id);
+    if ((st = gone(r)) == CM_OK)
+        st = cm__vmar_unmap_plan(&r->core, a, len, match, id);
     if (st == CM_OK) {
         cm__map_table_hold();
         st = cm__map_vmar_cut_locked(a, len, 0);
@@ -413,7 +541,8 @@ cm_status_t cm_vmar_protect(cm_handle_t vmar, void *addr, uint64_t len, uint32_t
     if ((st = get_vmar(vmar, need, &r, NULL)) != CM_OK)
         return st;
     lock();
-    st = r->released ? CM_ERR_BAD_HANDLE : cm__vmar_protect_plan(&r->core, a, len, flags);
+    if ((st = gone(r)) == CM_OK)
+        st = cm__vmar_protect_plan(&r->core, a, len, flags);
     if (st == CM_OK)
         st = cm__vmar_protect_check_gain(&r->core, a, len, flags, obj_writable);
     if (st == CM_OK) {
@@ -439,6 +568,11 @@ cm_status_t cm_vmar_get_info(cm_handle_t vmar, cm_vmar_info_t *info)
     if (st != CM_OK)
         return st;
     lock();
+    if (r->destroyed) { /* since get_vmar */
+        unlock();
+        cm__hobj_put(&r->hdr);
+        return CM_ERR_BAD_STATE;
+    }
     *info = (cm_vmar_info_t){ cm__vmar_base(&r->core), cm__vmar_len(&r->core), r->core.id,
                               r->core.mapped_bytes, cm__iv_count(&r->core.map),
                               r->core.mappings };
@@ -477,21 +611,26 @@ cm_status_t cm_mapping_get_info(const void *addr, cm_mapping_info_t *info)
     info->aspace_id = (uint64_t)getpid();
     info->aspace_generation = aspace_generation();
     for (uint32_t i = 0; i < nlive; i++) {
-        uint64_t b = cm__vmar_base(&live[i]->core);
-        if (a < b || a - b >= cm__vmar_len(&live[i]->core))
+        const struct vmar *r = live[i];
+        uint64_t b = cm__vmar_base(&r->core);
+        if (r->parent != NULL || a < b || a - b >= cm__vmar_len(&r->core))
             continue;
-        /* Inside a reservation: its runs are the only mappings there. */
-        st = cm__vmar_lookup(&live[i]->core, a, &id);
+        /* Inside a reservation: its runs are the only mappings there; a
+         * child's range is the child's (descend). */
+        while ((st = cm__vmar_lookup(&r->core, a, &id)) == CM_OK &&
+               id.kind == CM__VMAR_REC_CHILD)
+            r = id.obj;
         if (st == CM_OK) {
             info->object_id = id.obj_id;
             info->object_generation = id.obj_gen;
             info->object_offset = id.obj_off;
             info->mapping_generation = id.gen;
-            info->vmar_id = live[i]->core.id;
+            info->vmar_id = r->core.id;
             info->map_base = id.run_start;
             info->map_len = id.run_len;
             info->prot = id.prot;
-            info->flags = CM_MAPPING_INFO_IN_VMAR;
+            info->flags = CM_MAPPING_INFO_IN_VMAR |
+                          (id.kind == CM__VMAR_REC_ANON ? CM_MAPPING_INFO_ANON : 0);
         }
         unlock();
         return st;

@@ -224,6 +224,8 @@ static const syscall_fn table[CMK_SYS_COUNT] = {
     [CMK_SYS_DMA_BUFFER_RELEASE] = sys_dma_buffer_release,
     [CMK_SYS_DMA_BUFFER_DETACH_VMO] = sys_dma_buffer_detach_vmo,
     [CMK_SYS_CONSOLE_READ] = sys_console_read,
+    [CMK_SYS_VMAR_RESERVE_IN] = sys_vmar_reserve_in,
+    [CMK_SYS_VMAR_MAP_ANON] = sys_vmar_map_anon,
 };
 
 void syscall_dispatch(struct proc *p)

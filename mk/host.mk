@@ -90,6 +90,7 @@ HOST_TESTS += tests/host/sbuf_transfer.c
 HOST_TESTS += tests/host/sbuf_kill.c
 HOST_TESTS += tests/host/sbuf_hostile.c
 HOST_TESTS += tests/host/vmar_hostile.c
+HOST_TESTS += tests/host/vmar_nested.c
 # Event-loop integration (docs/integration.md): pollable fds, adopting a
 # connected socket, listener names and stale socket files.
 HOST_LIB_SRCS += host/unix_addr.c host/channel_adopt.c host/object_fd.c host/fd_owned.c

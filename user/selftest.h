@@ -79,6 +79,10 @@ int test_vmar_fault_deaths_are_typed(void);
 int child_vmar_holder(void);
 int child_vmar_fault_over_quota(void);
 int child_vmar_touch_no_access(void);
+int test_vmar_anon_commit_charged_at_touch_and_returned(void);
+int test_vmar_nested_anon_exit_and_kill_return_frames(void);
+int child_vmar_nested_anon_exit(void);
+int child_vmar_nested_anon_holder(void);
 
 /* user/selftest_ledger.c */
 int test_ledger_charges_follow_creates_and_exit_returns_them(void);

@@ -297,20 +297,28 @@ static int spawn_and_wait(const char *what, const cmk_quota_t *q, int kill,
 
 /* Killing a process that holds reservations with committed, mapped pages
  * returns everything: frames, objects, the parent's ledger. */
-int test_vmar_kill_returns_ledger_and_frames(void)
+/* Runs child `what` (killed if kill) and checks it ended with `reason`
+ * (and, exiting, with `code`) and left this process's ledger and the
+ * kernel's counters as they were. */
+static int child_leaves_nothing(const char *what, int kill, uint32_t reason, int32_t code)
 {
     cm_ledger_info_t l0, l1;
     cmk_counters_t c0, c1;
     cmk_exit_info_t info;
     CHECK_ST(cm_ledger_get(&l0), CM_OK);
     CHECK_ST(cmk_counters(&c0), CM_OK);
-    CHECK(spawn_and_wait("child_vmar_holder", NULL, 1, &info) == 0);
-    CHECK(info.reason == CMK_EXIT_KILLED);
+    CHECK(spawn_and_wait(what, NULL, kill, &info) == 0);
+    CHECK(info.reason == reason && (kill || info.code == code));
     CHECK_ST(cm_ledger_get(&l1), CM_OK);
     CHECK_ST(cmk_counters(&c1), CM_OK);
     CHECK(same_used(&l0, &l1));
     CHECK(same_counters(&c0, &c1));
     return 0;
+}
+
+int test_vmar_kill_returns_ledger_and_frames(void)
+{
+    return child_leaves_nothing("child_vmar_holder", 1, CMK_EXIT_KILLED, 0);
 }
 
 /* A fault that cannot be committed ends the process with QUOTA_COMMIT, and
@@ -331,5 +339,106 @@ int test_vmar_fault_deaths_are_typed(void)
     CHECK(info.status == CM_ERR_ACCESS_DENIED);
     CHECK_ST(cmk_counters(&c1), CM_OK);
     CHECK(same_counters(&c0, &c1));
+    return 0;
+}
+
+/* ---- nested reservations and anonymous mappings ---- */
+
+static uint64_t commit_used(void)
+{
+    cm_ledger_info_t l;
+    if (cm_ledger_get(&l) != CM_OK)
+        return 0;
+    return l.entry[CM_LEDGER_COMMIT].used;
+}
+
+/* An anonymous page costs one COMMIT frame at first touch, not before, and
+ * gives it back when unmapped, while the rest of the mapping keeps its
+ * pages; closing the root returns every charge and frame (the page-table
+ * frames of FIXED_AT are made by the first round). */
+static int nested_anon_round(int check)
+{
+    cm_handle_t r, c;
+    void *base, *cb, *p;
+    CHECK_ST(cm_vmar_reserve(FIXED_AT, 16 * PAGE, CM_VMAR_FIXED, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(r, 4 * PAGE, 8 * PAGE, CM_VMAR_FIXED, &c, &cb), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(c, 0, 4 * PAGE, RW, &p), CM_OK);
+    ((volatile uint8_t *)p)[0] = 1; /* the leaf table, if new, and one page */
+    uint64_t c1 = commit_used();
+    for (int i = 1; i < 4; i++) {
+        CHECK(((volatile uint8_t *)p)[i * PAGE + 5] == 0);
+        ((volatile uint8_t *)p)[i * PAGE] = (uint8_t)i;
+    }
+    uint64_t c2 = commit_used();
+    CHECK_ST(cm_vmar_unmap(c, (char *)p + PAGE, 2 * PAGE), CM_OK);
+    uint64_t c3 = commit_used();
+    CHECK(((volatile uint8_t *)p)[3 * PAGE] == 3);
+    if (check) {
+        CHECK(c2 == c1 + 3 * PAGE);
+        CHECK(c3 == c2 - 2 * PAGE);
+    }
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    cm_vmar_info_t info;
+    CHECK_ST(cm_vmar_get_info(c, &info), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_handle_close(c), CM_OK);
+    return 0;
+}
+
+int test_vmar_anon_commit_charged_at_touch_and_returned(void)
+{
+    cm_ledger_info_t l0, l1;
+    cmk_counters_t c0, c1;
+    CHECK(nested_anon_round(0) == 0);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK(nested_anon_round(1) == 0);
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK_ST(cmk_counters(&c1), CM_OK);
+    CHECK(same_used(&l0, &l1));
+    CHECK(same_counters(&c0, &c1));
+    return 0;
+}
+
+/* Child: a nested reservation with committed anonymous pages and a VMO
+ * mapping; exits without closing anything (exit) or waits to be killed. */
+static int nested_anon_hold(void)
+{
+    cm_handle_t v, r, c, g;
+    void *base, *cb, *gb, *p;
+    CHECK_ST(cm_vmo_create(4 * PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, 64 * PAGE, 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(r, 8 * PAGE, 32 * PAGE, CM_VMAR_FIXED, &c, &cb), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(c, 0, 16 * PAGE, 0, &g, &gb), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(g, 0, 16 * PAGE, RW, &p), CM_OK);
+    for (int i = 0; i < 16; i++)
+        ((volatile uint8_t *)p)[i * PAGE] = 1;
+    CHECK_ST(cm_vmar_map(c, 16 * PAGE, v, 0, 4 * PAGE, RW | CM_VMAR_MAP_SPECIFIC, &p), CM_OK);
+    ((volatile uint8_t *)p)[0] = 1;
+    CHECK_ST(cm_vmar_map_anon(r, 0, 4 * PAGE, RW, &p), CM_OK);
+    ((volatile uint8_t *)p)[0] = 1;
+    return 0;
+}
+
+int child_vmar_nested_anon_exit(void)
+{
+    return nested_anon_hold() == 0 ? 5 : 1;
+}
+
+int child_vmar_nested_anon_holder(void)
+{
+    cm_handle_t a, b;
+    if (nested_anon_hold() != 0)
+        return 1;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    cm_channel_wait_readable(a, CM_TIMEOUT_INFINITE);
+    return 3;
+}
+
+/* A process that exits, or is killed, holding nested reservations with
+ * committed anonymous pages gives back every frame, object and charge. */
+int test_vmar_nested_anon_exit_and_kill_return_frames(void)
+{
+    CHECK(child_leaves_nothing("child_vmar_nested_anon_exit", 0, CMK_EXIT_NORMAL, 5) == 0);
+    CHECK(child_leaves_nothing("child_vmar_nested_anon_holder", 1, CMK_EXIT_KILLED, 0) == 0);
     return 0;
 }

@@ -125,6 +125,29 @@ int test_vmar_raw_syscalls_with_hostile_arguments_typed(void)
     CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, 0, PAGE, 0xffffffffull, &out64)) != CM_OK);
     CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, 0, PAGE, RW, KADDR)) != CM_OK);
     CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_MAP, r, 0, v, 0, PAGE, RW, 0)) != CM_OK);
+    /* reserve_in / map_anon: wrong types, wrapping, kernel out pointers */
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_RESERVE_IN, v, 0, PAGE, 0, &h, &out64, 0)) ==
+          CM_ERR_WRONG_TYPE);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_RESERVE_IN, BIG, 0, PAGE, 0, &h, &out64, 0)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_RESERVE_IN, r, BIG - PAGE + 1, 2 * PAGE, CM_VMAR_FIXED, &h,
+                      &out64, 0)) == CM_ERR_OUT_OF_RANGE);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_RESERVE_IN, r, PAGE, BIG - PAGE + 1, CM_VMAR_FIXED, &h,
+                      &out64, 0)) == CM_ERR_OUT_OF_RANGE);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_RESERVE_IN, r, 0, BIG, 0, &h, &out64, 0)) != CM_OK);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_RESERVE_IN, r, 0, PAGE, 1ull << 40, &h, &out64, 0)) ==
+          CM_ERR_INVALID_ARGS);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_RESERVE_IN, r, 0, PAGE, 0, KADDR, &out64, 0)) ==
+          CM_ERR_INVALID_ARGS);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_RESERVE_IN, r, 0, PAGE, 0, &h, KADDR, 0)) ==
+          CM_ERR_INVALID_ARGS);
+    CHECK(ST(CMK_SYS7(CMK_SYS_VMAR_RESERVE_IN, r, 0, PAGE, 0, &h, b, 0)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_MAP_ANON, v, 0, PAGE, RW, &out64)) == CM_ERR_WRONG_TYPE);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_MAP_ANON, r, BIG - PAGE + 1, 2 * PAGE,
+                      RW | CM_VMAR_MAP_SPECIFIC, &out64)) == CM_ERR_OUT_OF_RANGE);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_MAP_ANON, r, 0, BIG - PAGE + 1, RW, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_MAP_ANON, r, 0, PAGE, 0xffffffffull, &out64)) != CM_OK);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_MAP_ANON, r, 0, PAGE, RW, KADDR)) == CM_ERR_INVALID_ARGS);
+    CHECK(ST(CMK_SYS5(CMK_SYS_VMAR_MAP_ANON, r, 0, PAGE, RW, b)) != CM_OK);
     /* unmap / protect / get_info: wrapping, outside, unaligned */
     CHECK(ST(CMK_SYS3(CMK_SYS_VMAR_UNMAP, r, BIG - PAGE + 1, 2 * PAGE)) != CM_OK);
     CHECK(ST(CMK_SYS3(CMK_SYS_VMAR_UNMAP, r, b + 1, PAGE)) != CM_OK);

@@ -12,6 +12,19 @@ cm_status_t cm_vmar_reserve(void *hint, uint64_t len, uint32_t flags, cm_handle_
     return (cm_status_t)CMK_SYS5(CMK_SYS_VMAR_RESERVE, hint, len, flags, out, base);
 }
 
+cm_status_t cm_vmar_reserve_in(cm_handle_t parent, uint64_t offset, uint64_t len,
+                               uint32_t flags, cm_handle_t *out, void **base)
+{
+    return (cm_status_t)CMK_SYS7(CMK_SYS_VMAR_RESERVE_IN, parent, offset, len, flags, out,
+                                 base, 0);
+}
+
+cm_status_t cm_vmar_map_anon(cm_handle_t vmar, uint64_t vmar_offset, uint64_t len,
+                             uint32_t flags, void **addr)
+{
+    return (cm_status_t)CMK_SYS5(CMK_SYS_VMAR_MAP_ANON, vmar, vmar_offset, len, flags, addr);
+}
+
 cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
                         uint64_t vmo_offset, uint64_t len, uint32_t flags, void **addr)
 {

@@ -128,6 +128,13 @@ extern "C" {
  * (65530) is shared by the whole process. Beyond: NO_RESOURCES. */
 #define CM_VMAR_MAX_MAPPINGS 64u
 
+/* Levels of nested reservations (cm_vmar_reserve_in): a reservation of the
+ * address space is level 1, a child one level below its parent. Each
+ * level is a fixed-size reservation struct and a step of every fault's
+ * and lookup's descent; 8 covers an allocator inside a runtime inside a
+ * sandbox with room. Below the deepest: NO_RESOURCES. */
+#define CM_VMAR_MAX_DEPTH 8u
+
 /* Bytes reserved by all of a process's live reservations together. A
  * reservation costs no memory until mapped, but address space is finite
  * (Sv39 user space: 256 GiB) and page tables grow with it: 64 GiB is a

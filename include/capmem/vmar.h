@@ -41,6 +41,11 @@ extern "C" {
  * in use (another reservation, a mapping, anything the target placed there)
  * the call fails with ALREADY_EXISTS and nothing is changed. */
 #define CM_VMAR_FIXED (1u << 0)
+/* cm_vmar_reserve_in only: the child handle's rights (Zircon's
+ * ZX_VM_CAN_MAP_*): MAP plus READ (and WRITE) instead of the parent's
+ * rights; each needs the same right on the parent. WRITE needs READ. */
+#define CM_VMAR_CAN_MAP_READ (1u << 1)
+#define CM_VMAR_CAN_MAP_WRITE (1u << 2)
 
 /* Reserves `len` bytes of the caller's address space and returns a VMAR
  * handle (CM_VMAR_DEFAULT_RIGHTS) and the start address in *base.
@@ -60,6 +65,39 @@ extern "C" {
  *     large enough); NO_MEMORY. */
 cm_status_t cm_vmar_reserve(void *hint, uint64_t len, uint32_t flags, cm_handle_t *out,
                             void **base);
+
+/* Reserves a nested reservation (Zircon's sub-VMAR) of `len` bytes inside
+ * the reservation `parent`, at reservation offset `offset` (CM_VMAR_FIXED:
+ * exactly there; else a hint as cm_vmar_map's), and returns its handle
+ * and start address. Its range is a region of the parent that neither a
+ * mapping of the parent nor another child can take (ALREADY_EXISTS, and
+ * placement skips it); the parent's cm_vmar_unmap and cm_vmar_protect over
+ * any page of it are BAD_STATE (Zircon refuses protect there too, with
+ * INVALID_ARGS; unlike Zircon's unmap, a wholly covered child is not
+ * destroyed: close its handle). The child is used with every cm_vmar_*
+ * call like any reservation. Rights: the parent's, or with a CAN_MAP flag
+ * MAP plus the rights asked (a subset: each needs the same right on the
+ * parent). Closing the child's handle returns its range to the parent
+ * (inaccessible, free again) and removes everything mapped in it. Closing
+ * the parent's handle releases the parent and everything nested in it:
+ * the children's handles stay valid but every call on them except
+ * cm_handle_close returns BAD_STATE (Zircon: a destroyed VMAR). A child
+ * counts in CM_MAX_VMARS (and the kernel's VMARS ledger) like any
+ * reservation; its bytes are the parent's, never charged again.
+ * Errors:
+ *  1. INVALID_ARGS (out or base NULL, unknown flags, CAN_MAP_WRITE without
+ *     CAN_MAP_READ, len 0, offset or len not page-aligned);
+ *  2. BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED (no MAP on the parent, or a
+ *     CAN_MAP right it lacks), BAD_STATE (the parent was destroyed);
+ *  3. OUT_OF_RANGE (FIXED range past the parent or wrapping; len above the
+ *     parent's); ALREADY_EXISTS (FIXED: a page of the range is mapped or
+ *     another child's);
+ *  4. NO_RESOURCES (the parent is CM_VMAR_MAX_DEPTH levels deep;
+ *     CM_MAX_VMARS reservations live or the kernel's VMARS share used;
+ *     runs over CM_VMAR_MAX_MAPPINGS in the parent; no free range; handle
+ *     table full); NO_MEMORY. */
+cm_status_t cm_vmar_reserve_in(cm_handle_t parent, uint64_t offset, uint64_t len,
+                               uint32_t flags, cm_handle_t *out, void **base);
 
 /* cm_vmar_map / cm_vmar_protect flags: CM_MAP_READ, CM_MAP_WRITE and
  * CM_MAP_POPULATE (capmem/vmo.h), and these: */
@@ -86,17 +124,47 @@ cm_status_t cm_vmar_reserve(void *hint, uint64_t len, uint32_t flags, cm_handle_
  *  1. INVALID_ARGS (addr NULL, unknown flags, no CM_MAP_READ, an offset or
  *     len unaligned, len 0); OUT_OF_RANGE (len above CM_VMO_MAX_SIZE);
  *  2. vmar: BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED (no MAP, READ/WRITE
- *     missing for the flags, CM_MAP_EXECUTE); then vmo: BAD_HANDLE,
+ *     missing for the flags, CM_MAP_EXECUTE), BAD_STATE (a destroyed
+ *     nested reservation, cm_vmar_reserve_in); then vmo: BAD_HANDLE,
  *     WRONG_TYPE, ACCESS_DENIED (READ|MAP, and WRITE for a writable map);
  *  3. OUT_OF_RANGE (range past the reservation or past the VMO's size,
  *     overflow); ACCESS_DENIED (writable map of a sealed VMO); BAD_STATE
  *     (as cm_vmo_map: shared and shrinkable); UNSUPPORTED (file window,
- *     host huge-page VMO); ALREADY_EXISTS (SPECIFIC over a mapped page);
+ *     host huge-page VMO); ALREADY_EXISTS (SPECIFIC over a mapped page or
+ *     a nested reservation's);
  *  4. NO_RESOURCES (CM_VMAR_MAX_MAPPINGS runs in the reservation, no free
  *     range for a non-specific map, CM_MAX_MAPPINGS or CM_MAX_MAPPED_BYTES);
  *     NO_MEMORY. */
 cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
                         uint64_t vmo_offset, uint64_t len, uint32_t flags, void **addr);
+
+/* Maps `len` bytes of zero-filled private memory (no VMO) at reservation
+ * offset vmar_offset, as cm_vmar_map does a VMO: the same flags (READ or
+ * READ|WRITE, CM_VMAR_MAP_SPECIFIC, CM_MAP_POPULATE; never EXECUTE), the
+ * same placement and split/merge under cm_vmar_unmap and cm_vmar_protect.
+ * Its maximum protection is the VMAR handle's READ/WRITE. Its pages are no
+ * one else's: unmapped pages are freed and read as zero when mapped again.
+ * cm_vmar_unmap_vmo over it is NOT_FOUND (it names no object);
+ * cm_mapping_get_info reports object_id 0 and CM_MAPPING_INFO_ANON.
+ * Memory: host, Linux private anonymous pages (MAP_PRIVATE|MAP_ANONYMOUS,
+ * committed on touch, not charged to the capmem ledger, not counted in
+ * CM_MAX_MAPPINGS); kernel, demand-zero frames charged to the process's
+ * COMMIT ledger at first touch (as a VMO's), backed by a private object
+ * that counts in CM_MAX_MAPPINGS, the VMOS ledger and OBJECT_BACKING
+ * (len), all released exactly once at unmap, release or exit.
+ * Errors:
+ *  1. INVALID_ARGS (addr NULL, unknown flags, no CM_MAP_READ, vmar_offset
+ *     or len unaligned, len 0); OUT_OF_RANGE (len above CM_VMO_MAX_SIZE);
+ *  2. BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED (no MAP, READ/WRITE missing
+ *     for the flags, CM_MAP_EXECUTE), BAD_STATE (a destroyed nested
+ *     reservation);
+ *  3. OUT_OF_RANGE (range past the reservation); ALREADY_EXISTS (SPECIFIC
+ *     over a mapped page or a child's);
+ *  4. NO_RESOURCES (runs over CM_VMAR_MAX_MAPPINGS, no free range; kernel:
+ *     CM_MAX_MAPPINGS, the VMOS share); QUOTA_COMMIT (kernel: the object's
+ *     table); NO_MEMORY, MEMORY_PRESSURE. */
+cm_status_t cm_vmar_map_anon(cm_handle_t vmar, uint64_t vmar_offset, uint64_t len,
+                             uint32_t flags, void **addr);
 
 /* Unmaps [addr, addr+len): every page of it must be mapped (by one or more
  * mappings) inside the reservation. Parts of mappings outside the range stay
@@ -105,9 +173,11 @@ cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
  * released when no page of the mapping is left. Needs MAP on the VMAR.
  * Errors:
  *  1. INVALID_ARGS (addr or len not page-aligned, len 0);
- *  2. BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED (no MAP);
+ *  2. BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED (no MAP), BAD_STATE (a
+ *     destroyed nested reservation);
  *  3. OUT_OF_RANGE (range wraps or leaves the reservation); NOT_FOUND (a
- *     page of the range is not mapped);
+ *     page of the range is not mapped) or BAD_STATE (a page of it is a
+ *     nested reservation's), whichever page comes first;
  *  4. NO_RESOURCES (a middle cut needs a run over CM_VMAR_MAX_MAPPINGS, or
  *     a mapping slot over CM_MAX_MAPPINGS); NO_MEMORY. */
 cm_status_t cm_vmar_unmap(cm_handle_t vmar, void *addr, uint64_t len);
@@ -130,9 +200,10 @@ cm_status_t cm_vmar_unmap_vmo(cm_handle_t vmar, cm_handle_t vmo, void *addr, uin
  *  1. INVALID_ARGS (unknown flags, WRITE without READ, CM_MAP_POPULATE or
  *     CM_VMAR_MAP_SPECIFIC, addr or len unaligned, len 0);
  *  2. BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED (no MAP, READ/WRITE missing,
- *     CM_MAP_EXECUTE);
+ *     CM_MAP_EXECUTE), BAD_STATE (a destroyed nested reservation);
  *  3. OUT_OF_RANGE (range wraps or leaves the reservation); NOT_FOUND (a
- *     page of it is not mapped); ACCESS_DENIED (beyond a mapping's maximum
+ *     page of it is not mapped) or BAD_STATE (a nested reservation's
+ *     page), whichever comes first; ACCESS_DENIED (beyond a mapping's maximum
  *     protection);
  *  4. NO_RESOURCES (runs over CM_VMAR_MAX_MAPPINGS); NO_MEMORY. */
 cm_status_t cm_vmar_protect(cm_handle_t vmar, void *addr, uint64_t len, uint32_t flags);
@@ -146,13 +217,20 @@ typedef struct cm_vmar_info {
     uint32_t mappings;     /* live mappings (a split mapping counts once) */
 } cm_vmar_info_t;
 
-/* Errors: INVALID_ARGS (info NULL); BAD_HANDLE; WRONG_TYPE. No right needed. */
+/* Errors: INVALID_ARGS (info NULL); BAD_HANDLE; WRONG_TYPE; BAD_STATE (a
+ * destroyed nested reservation). No right needed. mapped_bytes, runs and
+ * mappings count this reservation's own mappings; a nested reservation's
+ * range is one of its parent's runs (it takes a run slot) and is in
+ * neither mapped_bytes nor mappings. */
 cm_status_t cm_vmar_get_info(cm_handle_t vmar, cm_vmar_info_t *info);
 
 /* ---- Mapping identity (diagnostics) ---- */
 
 /* cm_mapping_info.flags */
-#define CM_MAPPING_INFO_IN_VMAR (1u << 0) /* made by cm_vmar_map */
+#define CM_MAPPING_INFO_IN_VMAR (1u << 0) /* made by cm_vmar_map or cm_vmar_map_anon */
+#define CM_MAPPING_INFO_ANON (1u << 1)    /* cm_vmar_map_anon: object_id and object_generation
+                                             0, object_offset the page's offset in the
+                                             anonymous mapping */
 
 /* Names the mapped page at an address by what it maps, never by the
  * address: the same (object id, object generation, offset) is the same

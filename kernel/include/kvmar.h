@@ -10,7 +10,11 @@
  * are core/vmar_rules' state; page-table entries are made at fault time
  * (kvmar_fault) and removed by unmap, protect, DECOMMIT and release, so
  * the page table never holds more than the rules allow. The one handle is
- * the reservation: closing it (or the process dying) releases the range. */
+ * the reservation: closing it (or the process dying) releases the range.
+ * A nested reservation (cm_vmar_reserve_in) is a CHILD run of its parent,
+ * not a node of the address space: faults and lookups descend from the
+ * root through the children. An anonymous mapping's pages are a private
+ * VMO's (no handle), so they commit, charge and free on the VMO paths. */
 
 struct addrspace;
 struct vmo;
@@ -36,6 +40,8 @@ int kvmar_vmo_writable(const struct vmo *v);
 struct proc;
 int64_t sys_vmar_reserve(struct proc *p, const uint64_t *a);
 int64_t sys_vmar_map(struct proc *p, const uint64_t *a);
+int64_t sys_vmar_reserve_in(struct proc *p, const uint64_t *a);
+int64_t sys_vmar_map_anon(struct proc *p, const uint64_t *a);
 int64_t sys_vmar_unmap(struct proc *p, const uint64_t *a);
 int64_t sys_vmar_unmap_vmo(struct proc *p, const uint64_t *a);
 int64_t sys_vmar_protect(struct proc *p, const uint64_t *a);

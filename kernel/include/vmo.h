@@ -61,6 +61,14 @@ void vmo_destroy(struct vmo *v);
  * NO_RESOURCES (VMO share), QUOTA_COMMIT, MEMORY_PRESSURE (frames). */
 struct kacct;
 cm_status_t vmo_make(uint64_t size, struct kacct *a, struct vmo **out);
+/* A new VMO of `size` bytes with one reference and no page committed
+ * (pages commit on demand, as a created VMO's): the private object behind
+ * an anonymous mapping (kernel/object/vmar.c). Charged to `a` as a VMO
+ * (VMOS, OBJECT_BACKING, its table's frames). Errors as vmo_make. */
+cm_status_t vmo_make_lazy(uint64_t size, struct kacct *a, struct vmo **out);
+/* Frees the committed frames of pages [first, first+n) (< npages) after
+ * removing every page-table entry of them (DECOMMIT). */
+void vmo_decommit(struct vmo *v, uint64_t first, uint64_t n);
 /* Kernel address of byte `off` (< npages pages): valid for an object that
  * does not cross a page boundary. */
 void *vmo_kptr(const struct vmo *v, uint64_t off);

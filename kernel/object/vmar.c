@@ -32,6 +32,9 @@ struct kvmar {
     struct cm__vmar core;
     struct addrspace *as;
     uint32_t released;
+    uint32_t destroyed;    /* released with its parent: calls are BAD_STATE */
+    struct kvmar *parent;  /* 0: a reservation of the address space (in as->iv) */
+    uint64_t gen;          /* the child record's generation in the parent */
     struct cm__iv_node nodes[CM_VMAR_MAX_MAPPINGS];
     struct cm__vmar_rec recs[CM_VMAR_MAX_MAPPINGS];
 };
@@ -68,22 +71,42 @@ static void drop(struct addrspace *as, void **dropped, uint32_t n)
         kobj_unref(&((struct vmo *)dropped[i])->obj);
 }
 
-static void release(struct kvmar *k)
+/* Releases k, which has no live child: its mappings go, its range returns
+ * to its parent (a child) or to the address space. */
+static void release_leaf(struct kvmar *k)
 {
     void *dropped[CM_VMAR_MAX_MAPPINGS];
     uint32_t n = 0;
-    if (!live(k))
-        return;
     struct addrspace *as = k->as;
     uint64_t base = cm__vmar_base(&k->core), len = cm__vmar_len(&k->core);
     unmap_ptes(as, base, len);
     as->mapped_bytes -= k->core.mapped_bytes;
     cm__vmar_clear(&k->core, dropped, &n);
     drop(as, dropped, n);
-    as_release_vmar(as, base, len);
+    if (k->parent != 0) {
+        cm__vmar_child_remove(&k->parent->core, k->gen);
+    } else {
+        as_release_vmar(as, base, len);
+        as->reserved_bytes -= len;
+    }
     as->nvmars--;
-    as->reserved_bytes -= len;
     k->released = 1;
+}
+
+/* k and everything nested in it, deepest first (no recursion: the kernel
+ * stack is small and every level holds a dropped[] array). The
+ * descendants are destroyed: their handles stay, their calls are
+ * BAD_STATE. */
+static void release(struct kvmar *k)
+{
+    while (live(k)) {
+        struct kvmar *d = k, *c;
+        while ((c = cm__vmar_first_child(&d->core)) != 0)
+            d = c;
+        if (d != k)
+            d->destroyed = 1;
+        release_leaf(d);
+    }
 }
 
 void kvmar_destroy(struct kobj *o)
@@ -112,7 +135,11 @@ cm_status_t kvmar_fault(struct addrspace *as, uint64_t tag, uint64_t page, int w
     struct cm__vmar_ident id;
     if (k == 0)
         return CM_ERR_INVALID_ARGS;
-    if (cm__vmar_lookup(&k->core, page, &id) != CM_OK)
+    cm_status_t st;
+    while ((st = cm__vmar_lookup(&k->core, page, &id)) == CM_OK &&
+           id.kind == CM__VMAR_REC_CHILD)
+        k = id.obj; /* the page is a nested reservation's */
+    if (st != CM_OK)
         return CM_ERR_INVALID_ARGS; /* reserved, nothing mapped */
     if (id.prot == 0 || (write && !(id.prot & CM_MAP_WRITE)) || uvm_mapped(as->root, page))
         return CM_ERR_ACCESS_DENIED;
@@ -120,7 +147,7 @@ cm_status_t kvmar_fault(struct addrspace *as, uint64_t tag, uint64_t page, int w
     uint64_t i = id.obj_off / CM_PAGE_SIZE;
     if (i >= v->npages)
         panic("kvmar_fault: mapping past its object (set_size pin)");
-    cm_status_t st = vmo_commit(v, i, 1);
+    st = vmo_commit(v, i, 1);
     if (st != CM_OK)
         return st;
     uint64_t perm = PTE_R | ((id.prot & CM_MAP_WRITE) ? PTE_W : 0);
@@ -184,6 +211,39 @@ int kvmar_vmo_writable(const struct vmo *v)
     return 0;
 }
 
+/* A free slot for a new reservation of p, charged: NO_RESOURCES at
+ * CM_MAX_VMARS, a full handle table or past the process's VMARS share. The
+ * kernel's pool is carved (CM_LEDGER_VMARS): this process's share first,
+ * so no process can take the slots another one needs. */
+static cm_status_t slot_charge(struct proc *p, struct kvmar **out)
+{
+    struct kvmar *k = 0;
+    for (uint32_t i = 0; i < KVMAR_POOL && k == 0; i++)
+        if (pool[i].obj.type == CM_OBJ_NONE)
+            k = &pool[i];
+    if (p->as.nvmars >= CM_MAX_VMARS || handles_free(p) == 0)
+        return CM_ERR_NO_RESOURCES;
+    cm_status_t st = kobj_charge(p->acct, CM_OBJ_VMAR);
+    if (st != CM_OK)
+        return st;
+    if (k == 0)
+        panic("vmar: pool full despite the carved VMARS budget");
+    *out = k;
+    return CM_OK;
+}
+
+/* The commit half after slot_charge (and the range taken). */
+static void slot_init(struct kvmar *k, struct proc *p, struct kvmar *parent)
+{
+    kobj_init(&k->obj, CM_OBJ_VMAR, p->acct);
+    k->as = &p->as;
+    k->released = 0;
+    k->destroyed = 0;
+    k->parent = parent;
+    k->gen = 0;
+    p->as.nvmars++;
+}
+
 /* (hint, len, flags, *out, *base) */
 int64_t sys_vmar_reserve(struct proc *p, const uint64_t *a)
 {
@@ -204,18 +264,9 @@ int64_t sys_vmar_reserve(struct proc *p, const uint64_t *a)
         return st;
     if (len > CM_MAX_RESERVED_BYTES - as->reserved_bytes)
         return CM_ERR_QUOTA_VIRTUAL;
-    struct kvmar *k = 0;
-    for (uint32_t i = 0; i < KVMAR_POOL && k == 0; i++)
-        if (pool[i].obj.type == CM_OBJ_NONE)
-            k = &pool[i];
-    if (as->nvmars >= CM_MAX_VMARS || handles_free(p) == 0)
-        return CM_ERR_NO_RESOURCES;
-    /* The kernel's pool is carved (CM_LEDGER_VMARS): this process's share
-     * first, so no process can take the slots another one needs. */
-    if ((st = kobj_charge(p->acct, CM_OBJ_VMAR)) != CM_OK)
+    struct kvmar *k;
+    if ((st = slot_charge(p, &k)) != CM_OK)
         return st;
-    if (k == 0)
-        panic("vmar_reserve: pool full despite the carved VMARS budget");
     uint32_t tag = (uint32_t)(k - pool) + 1u;
     /* No hint: above the image, where cm_vmo_map places too. */
     st = as_reserve_vmar(as, hint != 0 ? hint : USER_MAP_BASE, len, fixed, tag, &at);
@@ -223,12 +274,9 @@ int64_t sys_vmar_reserve(struct proc *p, const uint64_t *a)
         kobj_uncharge(p->acct, CM_OBJ_VMAR);
         return st;
     }
-    kobj_init(&k->obj, CM_OBJ_VMAR, p->acct);
-    k->as = as;
-    k->released = 0;
+    slot_init(k, p, 0);
     (void)cm__vmar_init(&k->core, k->nodes, k->recs, CM_VMAR_MAX_MAPPINGS, at, len,
                         ++as->next_vmar_id);
-    as->nvmars++;
     as->reserved_bytes += len;
     st = handle_publish(p, &k->obj, CM_VMAR_DEFAULT_RIGHTS, a[3], 0);
     if (st != CM_OK) {
@@ -247,7 +295,9 @@ static cm_status_t get_vmar(struct proc *p, uint64_t h, cm_rights_t need, struct
     cm_status_t st = handle_get(p, handle_arg(h), CM_OBJ_VMAR, need, &o, rights);
     if (st == CM_OK) {
         *k = (struct kvmar *)o;
-        if ((*k)->released)
+        if ((*k)->destroyed)
+            st = CM_ERR_BAD_STATE; /* with its parent: Zircon's destroyed VMAR */
+        else if ((*k)->released)
             st = CM_ERR_BAD_HANDLE;
     }
     return st;
@@ -305,6 +355,94 @@ int64_t sys_vmar_map(struct proc *p, const uint64_t *a)
     return CM_OK;
 }
 
+/* The frames of the anonymous pages of [addr, addr+len) (every page
+ * mapped: unmap_plan passed): an anonymous page that leaves its mapping is
+ * freed now, not when the last run of the mapping goes. */
+static void decommit_anon(const struct cm__vmar *v, uint64_t addr, uint64_t len)
+{
+    struct cm__vmar_ident id;
+    for (uint64_t at = addr, end = addr + len; at < end;) {
+        if (cm__vmar_lookup(v, at, &id) != CM_OK)
+            panic("vmar unmap: planned page not mapped");
+        uint64_t seg = id.run_start + id.run_len < end ? id.run_start + id.run_len : end;
+        if (id.kind == CM__VMAR_REC_ANON)
+            vmo_decommit(id.obj, id.obj_off / CM_PAGE_SIZE, (seg - at) / CM_PAGE_SIZE);
+        at = seg;
+    }
+}
+
+/* (parent, offset, len, flags, *out, *base) */
+int64_t sys_vmar_reserve_in(struct proc *p, const uint64_t *a)
+{
+    uint64_t off = a[1], len = a[2];
+    uint32_t flags = u32_arg(a[3]);
+    cm_rights_t need, prights;
+    struct kvmar *pk;
+    cm_status_t st = cm__vmar_reserve_in_check_args(off, len, flags,
+                                                    out_ok(p, a[4], sizeof(cm_handle_t)),
+                                                    out_ok(p, a[5], sizeof(uint64_t)), &need);
+    if (st == CM_OK)
+        st = get_vmar(p, a[0], need, &pk, &prights);
+    uint64_t at = 0;
+    if (st == CM_OK)
+        st = cm__vmar_child_plan(&pk->core, off, len, (flags & CM_VMAR_FIXED) != 0, &at);
+    if (st != CM_OK)
+        return st;
+    struct addrspace *as = &p->as;
+    struct kvmar *k;
+    /* A child is a reservation of the VMARS budget like any; its bytes are
+     * the parent's (VIRTUAL charged once, by the root). */
+    if ((st = slot_charge(p, &k)) != CM_OK)
+        return st;
+    slot_init(k, p, pk);
+    k->gen = ++as->next_map_gen;
+    (void)cm__vmar_child_init(&k->core, &pk->core, k->nodes, k->recs, CM_VMAR_MAX_MAPPINGS,
+                              at, len, ++as->next_vmar_id);
+    cm__vmar_child_commit(&pk->core, at, len, k->gen, k->core.id, k);
+    st = handle_publish(p, &k->obj, cm__vmar_child_rights(prights, flags), a[4], 0);
+    if (st != CM_OK) {
+        kobj_unref(&k->obj); /* released at the reap */
+        return st;
+    }
+    if (copyout(p, a[5], &at, sizeof(at)) != CM_OK)
+        panic("vmar_reserve_in: validated copyout failed");
+    return CM_OK;
+}
+
+/* (vmar, vmar_offset, len, flags, *addr): the pages are a private VMO's,
+ * committed at first touch like any reservation mapping's. */
+int64_t sys_vmar_map_anon(struct proc *p, const uint64_t *a)
+{
+    uint64_t voff = a[1], len = a[2];
+    uint32_t flags = u32_arg(a[3]);
+    cm_rights_t need, vr;
+    struct kvmar *k;
+    cm_status_t st = cm__vmar_anon_check_args(voff, len, flags,
+                                              out_ok(p, a[4], sizeof(uint64_t)), &need);
+    if (st == CM_OK)
+        st = get_vmar(p, a[0], need, &k, &vr);
+    uint64_t at = 0;
+    if (st == CM_OK)
+        st = cm__vmar_map_plan(&k->core, voff, len, (flags & CM_VMAR_MAP_SPECIFIC) != 0, &at);
+    if (st != CM_OK)
+        return st;
+    struct addrspace *as = &p->as;
+    if (as->nmaps >= CM_MAX_MAPPINGS || len > CMK_MAX_MAPPED_BYTES - as->mapped_bytes)
+        return CM_ERR_NO_RESOURCES;
+    struct vmo *v;
+    if ((st = vmo_make_lazy(len, p->acct, &v)) != CM_OK)
+        return st;
+    /* The mapping holds the one reference: dropped at the last run's unmap
+     * or the release, which frees every frame still committed. */
+    cm__vmar_anon_commit(&k->core, at, len, flags & (CM_MAP_READ | CM_MAP_WRITE),
+                         cm__vmar_anon_max_prot(vr), ++as->next_map_gen, v);
+    as->nmaps++;
+    as->mapped_bytes += len;
+    if (copyout(p, a[4], &at, sizeof(at)) != CM_OK)
+        panic("vmar_map_anon: validated copyout failed");
+    return CM_OK;
+}
+
 static int64_t unmap_common(struct proc *p, uint64_t hv, int match, uint64_t ho, uint64_t addr,
                             uint64_t len)
 {
@@ -325,6 +463,7 @@ static int64_t unmap_common(struct proc *p, uint64_t hv, int match, uint64_t ho,
     void *dropped[CM_VMAR_MAX_MAPPINGS];
     uint32_t n = 0;
     unmap_ptes(&p->as, addr, len);
+    decommit_anon(&k->core, addr, len);
     cm__vmar_unmap_commit(&k->core, addr, len, dropped, &n);
     p->as.mapped_bytes -= len;
     drop(&p->as, dropped, n);
@@ -399,7 +538,13 @@ int64_t sys_mapping_get_info(struct proc *p, const uint64_t *a)
     if (n != 0 && n->kind == AS_KIND_VMAR) {
         struct kvmar *k = of_tag(&p->as, n->tag);
         struct cm__vmar_ident id;
-        if (k == 0 || cm__vmar_lookup(&k->core, addr, &id) != CM_OK)
+        if (k == 0)
+            return CM_ERR_NOT_FOUND;
+        cm_status_t st;
+        while ((st = cm__vmar_lookup(&k->core, addr, &id)) == CM_OK &&
+               id.kind == CM__VMAR_REC_CHILD)
+            k = id.obj;
+        if (st != CM_OK)
             return CM_ERR_NOT_FOUND;
         info.object_id = id.obj_id;
         info.object_generation = id.obj_gen;
@@ -409,7 +554,8 @@ int64_t sys_mapping_get_info(struct proc *p, const uint64_t *a)
         info.map_base = id.run_start;
         info.map_len = id.run_len;
         info.prot = id.prot;
-        info.flags = CM_MAPPING_INFO_IN_VMAR;
+        info.flags = CM_MAPPING_INFO_IN_VMAR |
+                     (id.kind == CM__VMAR_REC_ANON ? CM_MAPPING_INFO_ANON : 0);
     } else if (n != 0 && n->kind == AS_KIND_VMO && n->tag != 0 && n->tag <= CM_MAX_MAPPINGS &&
                p->as.maps[n->tag - 1].vmo != 0) {
         const struct mapping *m = &p->as.maps[n->tag - 1];

@@ -325,6 +325,21 @@ cm_status_t vmo_make(uint64_t size, struct kacct *a, struct vmo **out)
     return CM_OK;
 }
 
+cm_status_t vmo_make_lazy(uint64_t size, struct kacct *a, struct vmo **out)
+{
+    cm_status_t st = charge_new(a, size);
+    if (st != CM_OK)
+        return st;
+    *out = make_vmo(size, a);
+    return CM_OK;
+}
+
+void vmo_decommit(struct vmo *v, uint64_t first, uint64_t n)
+{
+    shoot_down(v, first, n);
+    free_range(v, first, n);
+}
+
 void *vmo_kptr(const struct vmo *v, uint64_t off)
 {
     if (!v->pinned)
@@ -601,8 +616,7 @@ int64_t sys_vmo_op_range(struct proc *p, const uint64_t *a)
     uint64_t first = a[2] / CM_PAGE_SIZE, n = a[3] / CM_PAGE_SIZE;
     if (op == CM_VMO_OP_COMMIT)
         return vmo_commit(v, first, n);
-    shoot_down(v, first, n);
-    free_range(v, first, n);
+    vmo_decommit(v, first, n);
     return CM_OK;
 }
 

@@ -4,6 +4,7 @@
  * public API only; addresses are only compared and dereferenced inside
  * mappings the test made. */
 #include <capmem/capmem.h>
+#include <capmem/ledger.h>
 
 #include "harness.h"
 #include "vmar_cases.h"
@@ -236,5 +237,245 @@ int test_vmar_limits_have_typed_errors(void)
              CM_ERR_NO_RESOURCES);
     CHECK_ST(cm_handle_close(r), CM_OK);
     CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+/* ---- nested reservations (cm_vmar_reserve_in) ---- */
+
+int test_vmar_nested_fixed_and_hint_never_overlap_either_way(void)
+{
+    SKIP_UNLESS(conf_target.has_vmar, NO_VMAR);
+    cm_handle_t r, c, c2, v;
+    void *base, *cb, *cb2, *p;
+    cm_vmar_info_t pi, ci;
+    CHECK_ST(cm_vmo_create(P(4), 0, &v), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, P(16), 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(r, P(4), P(4), CM_VMAR_FIXED, &c, &cb), CM_OK);
+    CHECK(cb == (char *)base + P(4));
+    /* The parent cannot map over the child, nor place a mapping in it. */
+    CHECK_ST(cm_vmar_map(r, P(7), v, 0, P(2), RW | CM_VMAR_MAP_SPECIFIC, &p),
+             CM_ERR_ALREADY_EXISTS);
+    CHECK_ST(cm_vmar_map_anon(r, P(5), PG, RW | CM_VMAR_MAP_SPECIFIC, &p),
+             CM_ERR_ALREADY_EXISTS);
+    CHECK_ST(cm_vmar_map(r, P(4), v, 0, P(4), RW, &p), CM_OK); /* hint inside the child */
+    CHECK((char *)p >= (char *)cb + P(4) || (char *)p + P(4) <= (char *)cb);
+    /* Nor can a second child take the first's or a mapping's pages. */
+    CHECK_ST(cm_vmar_reserve_in(r, P(6), P(4), CM_VMAR_FIXED, &c2, &cb2),
+             CM_ERR_ALREADY_EXISTS);
+    CHECK_ST(cm_vmar_reserve_in(r, (uint64_t)((char *)p - (char *)base), PG, CM_VMAR_FIXED,
+                                &c2, &cb2),
+             CM_ERR_ALREADY_EXISTS);
+    CHECK_ST(cm_vmar_reserve_in(r, P(4), P(2), 0, &c2, &cb2), CM_OK); /* hint: moved */
+    CHECK((char *)cb2 >= (char *)cb + P(4) || (char *)cb2 + P(2) <= (char *)cb);
+    CHECK((char *)cb2 >= (char *)p + P(4) || (char *)cb2 + P(2) <= (char *)p);
+    /* The parent's unmap and protect over a child page: BAD_STATE. */
+    CHECK_ST(cm_vmar_unmap(r, cb, PG), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_protect(r, cb, PG, CM_MAP_READ), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_reserve_in(r, P(16), PG, CM_VMAR_FIXED, &c2, &cb2), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmar_reserve_in(r, P(15), P(2), CM_VMAR_FIXED, &c2, &cb2), CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmar_reserve_in(r, 0, P(17), 0, &c2, &cb2), CM_ERR_OUT_OF_RANGE);
+    /* The child maps at its own offsets; identity names the child. */
+    CHECK_ST(cm_vmar_map(c, PG, v, 0, PG, RW | CM_VMAR_MAP_SPECIFIC, &p), CM_OK);
+    CHECK(p == (char *)cb + PG);
+    ((volatile uint8_t *)p)[0] = 9;
+    cm_mapping_info_t mi;
+    CHECK_ST(cm_vmar_get_info(c, &ci), CM_OK);
+    CHECK(ci.base == (uint64_t)(uintptr_t)cb && ci.len == P(4) && ci.mappings == 1);
+    CHECK_ST(cm_mapping_get_info(p, &mi), CM_OK);
+    CHECK(mi.vmar_id == ci.id && mi.object_offset == 0 && mi.prot == RW);
+    CHECK_ST(cm_mapping_get_info(cb, &mi), CM_ERR_NOT_FOUND);
+    CHECK_ST(cm_vmar_get_info(r, &pi), CM_OK);
+    CHECK(pi.mappings == 1 && pi.mapped_bytes == P(4) && ci.id != pi.id);
+    CHECK_ST(cm_vmar_map(c, P(4), v, 0, PG, RW | CM_VMAR_MAP_SPECIFIC, &p),
+             CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_handle_close(c2), CM_OK);
+    CHECK_ST(cm_handle_close(c), CM_OK);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+int test_vmar_nested_parent_close_destroys_children_bad_state(void)
+{
+    SKIP_UNLESS(conf_target.has_vmar, NO_VMAR);
+    cm_handle_t r, c, g, v, x;
+    void *base, *cb, *gb, *p, *q;
+    cm_vmar_info_t info;
+    cm_mapping_info_t mi;
+    CHECK_ST(cm_vmo_create(PG, 0, &v), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, P(8), 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(r, P(2), P(4), CM_VMAR_FIXED, &c, &cb), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(c, PG, P(2), CM_VMAR_FIXED, &g, &gb), CM_OK);
+    CHECK_ST(cm_vmar_map(g, 0, v, 0, PG, RW, &p), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(c, 0, PG, RW, &q), CM_OK);
+    ((volatile uint8_t *)p)[0] = 1;
+    ((volatile uint8_t *)q)[0] = 2;
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    /* Both descendants are destroyed; their handles stay, typed. */
+    CHECK_ST(cm_vmar_get_info(c, &info), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_get_info(g, &info), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_map(g, 0, v, 0, PG, RW, &p), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_map_anon(c, 0, PG, RW, &p), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_reserve_in(c, 0, PG, 0, &x, &p), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_unmap(g, gb, PG), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_protect(c, q, PG, CM_MAP_READ), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_mapping_get_info(gb, &mi), CM_ERR_NOT_FOUND);
+    CHECK_ST(cm_mapping_get_info(q, &mi), CM_ERR_NOT_FOUND);
+    /* The whole range is free again. */
+    CHECK_ST(cm_vmar_reserve(base, P(8), CM_VMAR_FIXED, &x, &p), CM_OK);
+    CHECK_ST(cm_handle_close(x), CM_OK);
+    CHECK_ST(cm_handle_close(g), CM_OK);
+    CHECK_ST(cm_handle_close(c), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+int test_vmar_nested_child_close_returns_range_to_parent(void)
+{
+    SKIP_UNLESS(conf_target.has_vmar, NO_VMAR);
+    cm_handle_t r, c;
+    void *base, *cb, *p;
+    cm_mapping_info_t mi;
+    cm_vmar_info_t info;
+    CHECK_ST(cm_vmar_reserve(0, P(4), 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(r, 0, P(4), CM_VMAR_FIXED, &c, &cb), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(c, PG, P(2), RW | CM_VMAR_MAP_SPECIFIC, &p), CM_OK);
+    ((volatile uint8_t *)p)[0] = 5;
+    CHECK_ST(cm_vmar_get_info(r, &info), CM_OK);
+    CHECK(info.runs == 1 && info.mappings == 0 && info.mapped_bytes == 0);
+    CHECK_ST(cm_handle_close(c), CM_OK);
+    CHECK_ST(cm_mapping_get_info(p, &mi), CM_ERR_NOT_FOUND);
+    CHECK_ST(cm_vmar_get_info(r, &info), CM_OK);
+    CHECK(info.runs == 0);
+    CHECK_ST(cm_vmar_map_anon(r, 0, P(4), RW | CM_VMAR_MAP_SPECIFIC, &p), CM_OK);
+    CHECK(p == base);
+    CHECK(((volatile uint8_t *)p)[PG] == 0); /* the child's page is gone */
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    return 0;
+}
+
+int test_vmar_nested_depth_limit_and_rights_subset(void)
+{
+    SKIP_UNLESS(conf_target.has_vmar, NO_VMAR);
+    cm_handle_t h[CM_VMAR_MAX_DEPTH], x, ro, v;
+    void *b, *p;
+    CHECK_ST(cm_vmar_reserve(0, P(CM_VMAR_MAX_DEPTH + 1), 0, &h[0], &b), CM_OK);
+    for (uint32_t i = 1; i < CM_VMAR_MAX_DEPTH; i++)
+        CHECK_ST(cm_vmar_reserve_in(h[i - 1], PG, P(CM_VMAR_MAX_DEPTH + 1 - i), CM_VMAR_FIXED,
+                                    &h[i], &b),
+                 CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(h[CM_VMAR_MAX_DEPTH - 1], 0, PG, 0, &x, &b),
+             CM_ERR_NO_RESOURCES);
+    CHECK_ST(cm_vmar_map_anon(h[CM_VMAR_MAX_DEPTH - 1], 0, PG, RW, &p), CM_OK);
+    ((volatile uint8_t *)p)[0] = 1; /* a fault descends every level */
+    CHECK_ST(cm_handle_close(h[0]), CM_OK);
+    for (uint32_t i = 1; i < CM_VMAR_MAX_DEPTH; i++)
+        CHECK_ST(cm_handle_close(h[i]), CM_OK);
+    /* Rights: the CAN_MAP flags give a subset, never more than the parent. */
+    CHECK_ST(cm_vmo_create(PG, 0, &v), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, P(4), 0, &h[0], &b), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(h[0], 0, P(2), CM_VMAR_CAN_MAP_WRITE, &x, &b),
+             CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmar_reserve_in(h[0], 0, P(2), CM_VMAR_CAN_MAP_READ, &ro, &b), CM_OK);
+    CHECK_ST(cm_vmar_map(ro, 0, v, 0, PG, RW, &p), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmar_map_anon(ro, 0, PG, RW, &p), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmar_reserve_in(ro, 0, PG, CM_VMAR_CAN_MAP_READ | CM_VMAR_CAN_MAP_WRITE, &x,
+                                &b),
+             CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmar_map_anon(ro, 0, PG, CM_MAP_READ, &p), CM_OK);
+    CHECK_ST(cm_vmar_protect(ro, p, PG, RW), CM_ERR_ACCESS_DENIED);
+    CHECK(((volatile uint8_t *)p)[0] == 0);
+    CHECK_ST(cm_handle_close(ro), CM_OK);
+    CHECK_ST(cm_handle_close(h[0]), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+/* ---- anonymous mappings (cm_vmar_map_anon) ---- */
+
+int test_vmar_anon_zero_fill_split_protect_and_provenance(void)
+{
+    SKIP_UNLESS(conf_target.has_vmar, NO_VMAR);
+    cm_handle_t r, v;
+    void *base, *p, *q;
+    cm_vmar_info_t info;
+    cm_mapping_info_t mi;
+    CHECK_ST(cm_vmo_create(PG, 0, &v), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, P(6), 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(r, PG, P(4), RW | CM_VMAR_MAP_SPECIFIC, &p), CM_OK);
+    CHECK(p == (char *)base + PG);
+    for (uint64_t i = 0; i < 4; i++) {
+        CHECK(((volatile uint8_t *)p)[P(i) + 7] == 0);
+        ((volatile uint8_t *)p)[P(i)] = (uint8_t)(0x10 + i);
+    }
+    CHECK_ST(cm_mapping_get_info((char *)p + P(2), &mi), CM_OK);
+    CHECK(mi.object_id == 0 && mi.object_generation == 0 && mi.object_offset == P(2));
+    CHECK((mi.flags & (CM_MAPPING_INFO_ANON | CM_MAPPING_INFO_IN_VMAR)) ==
+          (CM_MAPPING_INFO_ANON | CM_MAPPING_INFO_IN_VMAR));
+    CHECK(mi.map_base == (uint64_t)(uintptr_t)p && mi.map_len == P(4) && mi.prot == RW);
+    /* Provenance: an anonymous run names no object. */
+    CHECK_ST(cm_vmar_unmap_vmo(r, v, p, PG), CM_ERR_NOT_FOUND);
+    CHECK_ST(cm_vmar_unmap(r, (char *)p + PG, PG), CM_OK); /* middle */
+    CHECK_ST(cm_vmar_get_info(r, &info), CM_OK);
+    CHECK(info.runs == 2 && info.mappings == 1 && info.mapped_bytes == P(3));
+    CHECK(((volatile uint8_t *)p)[P(3)] == 0x13);
+    CHECK_ST(cm_vmar_protect(r, (char *)p + P(2), PG, CM_MAP_READ), CM_OK);
+    CHECK_ST(cm_vmar_get_info(r, &info), CM_OK);
+    CHECK(info.runs == 3);
+    CHECK_ST(cm_vmar_protect(r, (char *)p + P(2), PG, 0), CM_OK);
+    CHECK_ST(cm_vmar_protect(r, (char *)p + P(2), P(2), RW), CM_OK);
+    CHECK(((volatile uint8_t *)p)[P(2)] == 0x12); /* kept through no-access */
+    CHECK_ST(cm_vmar_get_info(r, &info), CM_OK);
+    CHECK(info.runs == 2);
+    /* The unmapped page comes back zero-filled, a new mapping. */
+    CHECK_ST(cm_vmar_map_anon(r, P(2), PG, RW | CM_VMAR_MAP_SPECIFIC, &q), CM_OK);
+    CHECK(((volatile uint8_t *)q)[0] == 0);
+    CHECK_ST(cm_mapping_get_info(q, &mi), CM_OK);
+    CHECK_ST(cm_vmar_get_info(r, &info), CM_OK);
+    CHECK(info.mappings == 2 && info.mapped_bytes == P(4));
+    /* Flags and rights: as cm_vmar_map. */
+    CHECK_ST(cm_vmar_map_anon(r, 0, PG, CM_MAP_READ | CM_MAP_EXECUTE, &q),
+             CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmar_map_anon(r, 0, PG, CM_MAP_WRITE, &q), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmar_map_anon(r, 0, 0, RW, &q), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmar_map_anon(r, 0, PG, RW, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_vmar_map_anon(r, P(5), P(2), RW | CM_VMAR_MAP_SPECIFIC, &q),
+             CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cm_vmar_map_anon(v, 0, PG, RW, &q), CM_ERR_WRONG_TYPE);
+    CHECK_ST(cm_vmar_map_anon(r, 0, P(6), RW, &q), CM_ERR_NO_RESOURCES); /* no free range */
+    CHECK_ST(cm_vmar_unmap(r, p, P(4)), CM_OK);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
+
+/* Nested reservations and anonymous mappings hand back every charge when
+ * closed: VIRTUAL is charged once (by the root), a child counts in VMARS,
+ * and nothing stays behind. */
+int test_vmar_nested_and_anon_ledger_returns_exactly(void)
+{
+    SKIP_UNLESS(conf_target.has_vmar, NO_VMAR);
+    cm_ledger_info_t l0, l1, l2;
+    cm_handle_t r, c;
+    void *base, *cb, *p;
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, P(8), 0, &r, &base), CM_OK);
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(r, 0, P(4), 0, &c, &cb), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(c, 0, P(2), RW, &p), CM_OK);
+    ((volatile uint8_t *)p)[PG] = 1;
+    CHECK_ST(cm_ledger_get(&l2), CM_OK);
+    CHECK(l1.entry[CM_LEDGER_VIRTUAL].used == l0.entry[CM_LEDGER_VIRTUAL].used + P(8));
+    CHECK(l2.entry[CM_LEDGER_VIRTUAL].used == l1.entry[CM_LEDGER_VIRTUAL].used);
+    if (l1.entry[CM_LEDGER_VMARS].flags & CM_LEDGER_ENFORCED)
+        CHECK(l2.entry[CM_LEDGER_VMARS].used == l1.entry[CM_LEDGER_VMARS].used + 1);
+    CHECK_ST(cm_handle_close(c), CM_OK);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    static const cm_ledger_kind_t kinds[] = { CM_LEDGER_VIRTUAL, CM_LEDGER_VMARS,
+                                              CM_LEDGER_VMOS, CM_LEDGER_OBJECT_BACKING,
+                                              CM_LEDGER_HANDLES };
+    for (uint32_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        CHECK(l1.entry[kinds[i]].used == l0.entry[kinds[i]].used);
     return 0;
 }

@@ -7,16 +7,21 @@
  * Input: byte 0 picks the run capacity (1..8); the rest is a sequence of
  * operations on a 32-page reservation and four 16-page objects: map
  * (specific or first fit), unmap (any or object-specific), protect, commit,
- * decommit. After every operation:
- *  - V1..V6 hold (cm__vmar_check) and C1 holds for every object's set;
- *  - every page's identity (mapped, object, object offset, generation,
- *    prot) equals the model's (cm__vmar_lookup);
+ * decommit, anonymous map, nested reservation (child) and its removal.
+ * After every operation:
+ *  - V1..V8 hold (cm__vmar_check) and C1 holds for every object's set;
+ *  - every page's identity (mapped, kind, object, object offset,
+ *    generation, prot; a child's page names the child) equals the model's
+ *    (cm__vmar_lookup);
  *  - the status is the one the model predicts, in the documented order
- *    (OUT_OF_RANGE, ALREADY_EXISTS/NOT_FOUND, ACCESS_DENIED, NO_RESOURCES
+ *    (OUT_OF_RANGE, then the first page in address order that is unmapped
+ *    (NOT_FOUND) or a child's (BAD_STATE) or another object's (NOT_FOUND),
+ *    ALREADY_EXISTS over any used page, ACCESS_DENIED, NO_RESOURCES
  *    exactly when the resulting runs exceed the capacity), and a failed call
  *    changed nothing;
  *  - each object reference comes back exactly once: dropped when the
- *    mapping's last page goes, never twice, all of them at the final clear;
+ *    mapping's last page goes, never twice, all of them at the final clear
+ *    (after every child is removed); a child is never dropped as a mapping;
  *  - commit/decommit report exactly the pages whose state changed. */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,8 +35,10 @@
 #include "fuzz_input.h"
 #include "fuzz_stage.h"
 
-FUZZ_STAGES("refused", "full", "map", "unmap", "protect", "commit", "accepted");
-enum { ST_REFUSED, ST_FULL, ST_MAP, ST_UNMAP, ST_PROTECT, ST_COMMIT, ST_ACCEPTED };
+FUZZ_STAGES("refused", "full", "map", "unmap", "protect", "commit", "anon", "child",
+            "child_removed", "accepted");
+enum { ST_REFUSED, ST_FULL, ST_MAP, ST_UNMAP, ST_PROTECT, ST_COMMIT, ST_ANON, ST_CHILD,
+       ST_CHILD_REMOVED, ST_ACCEPTED };
 
 #define PG ((uint64_t)CM_PAGE_SIZE)
 #define NP 32
@@ -42,15 +49,18 @@ enum { ST_REFUSED, ST_FULL, ST_MAP, ST_UNMAP, ST_PROTECT, ST_COMMIT, ST_ACCEPTED
 
 struct mpage {
     uint64_t gen; /* 0: unmapped */
-    int obj;
+    int obj;      /* VMO mappings only */
     uint64_t opage;
     uint32_t prot, max;
+    uint32_t kind; /* CM__VMAR_REC_* */
 };
 
 static struct mpage model[NP];
 static int refs[NOBJ];      /* live mappings per object, by the model */
 static uint64_t gen_obj[64]; /* generation -> object, for drop checks */
 static int objtag[NOBJ];
+static int anontag;          /* every anonymous mapping's backing */
+static int childtag[64];     /* child of generation g: &childtag[g] */
 
 static void die_if(int bad)
 {
@@ -70,9 +80,51 @@ static uint32_t model_runs(const struct mpage *m)
 static int gen_live(const struct mpage *m, uint64_t g)
 {
     for (int p = 0; p < NP; p++)
-        if (m[p].gen == g)
+        if (m[p].gen == g && m[p].kind != CM__VMAR_REC_CHILD)
             return 1;
     return 0;
+}
+
+/* The status of unmap/protect's coverage walk: the first page in order
+ * that is unmapped, a child's, or (match) not object o's. */
+static cm_status_t model_covered(uint32_t a, uint32_t n, int match, int o)
+{
+    for (uint32_t p = a; p < a + n; p++) {
+        if (model[p].gen == 0)
+            return CM_ERR_NOT_FOUND;
+        if (model[p].kind == CM__VMAR_REC_CHILD)
+            return CM_ERR_BAD_STATE;
+        if (match && (model[p].kind != CM__VMAR_REC_VMO || model[p].obj != o))
+            return CM_ERR_NOT_FOUND;
+    }
+    return CM_OK;
+}
+
+/* Status of a placement (map, anon, child) by the model: specific checks;
+ * first fit only that the result is in range and free. */
+static cm_status_t model_place(cm_status_t st, uint32_t a, uint32_t n, int specific,
+                               uint64_t at, uint32_t cap)
+{
+    if (specific) {
+        int busy = 0;
+        for (uint32_t p = a; p < a + n && p < NP; p++)
+            busy |= model[p].gen != 0;
+        cm_status_t want;
+        if (a + n > NP)
+            want = CM_ERR_OUT_OF_RANGE;
+        else if (busy)
+            want = CM_ERR_ALREADY_EXISTS;
+        else
+            want = model_runs(model) + 1 > cap ? CM_ERR_NO_RESOURCES : CM_OK;
+        die_if(st != want);
+    } else if (st == CM_OK) {
+        die_if(at < BASE || (at - BASE) % PG != 0 || (at - BASE) / PG + n > NP);
+        for (uint64_t p = (at - BASE) / PG; p < (at - BASE) / PG + n; p++)
+            die_if(model[p].gen != 0);
+    } else {
+        die_if(st != CM_ERR_NO_RESOURCES && !(st == CM_ERR_OUT_OF_RANGE && n > NP));
+    }
+    return st;
 }
 
 static void compare(const struct cm__vmar *v)
@@ -86,9 +138,16 @@ static void compare(const struct cm__vmar *v)
             die_if(st != CM_ERR_NOT_FOUND);
             continue;
         }
-        die_if(st != CM_OK || id.gen != model[p].gen || id.obj_id != (uint64_t)model[p].obj ||
-               id.obj_off != model[p].opage * PG || id.prot != model[p].prot ||
-               id.obj != &objtag[model[p].obj]);
+        die_if(st != CM_OK || id.gen != model[p].gen || id.kind != model[p].kind);
+        if (model[p].kind == CM__VMAR_REC_CHILD) {
+            die_if(id.obj != &childtag[model[p].gen] || id.prot != 0);
+            continue;
+        }
+        die_if(id.obj_off != model[p].opage * PG || id.prot != model[p].prot);
+        if (model[p].kind == CM__VMAR_REC_ANON)
+            die_if(id.obj_id != 0 || id.obj != &anontag || id.max_prot != model[p].max);
+        else
+            die_if(id.obj_id != (uint64_t)model[p].obj || id.obj != &objtag[model[p].obj]);
     }
 }
 
@@ -101,6 +160,8 @@ static void drops(void **dropped, uint32_t n, const struct mpage *before)
             want++;
     die_if(n != want);
     for (uint32_t i = 0; i < n; i++) {
+        if (dropped[i] == &anontag)
+            continue;
         int o = (int)((int *)dropped[i] - objtag);
         die_if(o < 0 || o >= NOBJ || refs[o] <= 0);
         refs[o]--;
@@ -131,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         die_if(cm__cs_init(&cs[o], words[o], 1, OBJP) != CM_OK);
 
     for (int step = 0; step < 64 && r.n > 0; step++) {
-        uint8_t op = byte(&r) % 5;
+        uint8_t op = byte(&r) % 8;
         uint32_t a = byte(&r) % (NP + 2), n = byte(&r) % 10;
         uint8_t x = byte(&r);
         uint64_t addr = BASE + PG * a, len = PG * n;
@@ -147,27 +208,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (n == 0 || opg + n > OBJP)
                 continue; /* the target's stage 1/3 checks refuse these */
             st = cm__vmar_map_plan(&v, PG * a, len, specific, &at);
-            if (specific) {
-                int busy = 0;
-                for (uint32_t p = a; p < a + n && p < NP; p++)
-                    busy |= model[p].gen != 0;
-                if (a + n > NP)
-                    want = CM_ERR_OUT_OF_RANGE;
-                else if (busy)
-                    want = CM_ERR_ALREADY_EXISTS;
-                else
-                    want = model_runs(model) + 1 > cap ? CM_ERR_NO_RESOURCES : CM_OK;
-                die_if(st != want);
-            } else if (st == CM_OK) {
-                die_if(at < BASE || (at - BASE) % PG != 0 || (at - BASE) / PG + n > NP);
-            } else {
-                die_if(st != CM_ERR_NO_RESOURCES && !(st == CM_ERR_OUT_OF_RANGE && n > NP));
-            }
+            st = model_place(st, a, n, specific, at, cap);
             if (st == CM_OK) {
                 uint32_t s0 = (uint32_t)((at - BASE) / PG);
                 for (uint32_t p = s0; p < s0 + n; p++) {
                     die_if(model[p].gen != 0);
-                    model[p] = (struct mpage){ next_gen + 1, o, opg + (p - s0), prot, max };
+                    model[p] = (struct mpage){ next_gen + 1, o, opg + (p - s0), prot, max,
+                                               CM__VMAR_REC_VMO };
                 }
                 cm__vmar_map_commit(&v, at, len, prot, max, ++next_gen, (uint64_t)o, 0, opg * PG,
                                     &objtag[o]);
@@ -183,10 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             else if (a + n > NP)
                 want = CM_ERR_OUT_OF_RANGE;
             else {
-                want = CM_OK;
-                for (uint32_t p = a; p < a + n; p++)
-                    if (model[p].gen == 0 || (match && model[p].obj != o))
-                        want = CM_ERR_NOT_FOUND;
+                want = model_covered(a, n, match, o);
                 if (want == CM_OK) {
                     struct mpage after[NP];
                     memcpy(after, model, sizeof(model));
@@ -213,10 +257,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             else if (a + n > NP)
                 want = CM_ERR_OUT_OF_RANGE;
             else {
-                want = CM_OK;
-                for (uint32_t p = a; p < a + n; p++)
-                    if (model[p].gen == 0)
-                        want = CM_ERR_NOT_FOUND;
+                want = model_covered(a, n, 0, 0);
                 for (uint32_t p = a; p < a + n && want == CM_OK; p++)
                     if (prot & ~model[p].max)
                         want = CM_ERR_ACCESS_DENIED;
@@ -236,7 +277,50 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 cm__vmar_protect_commit(&v, addr, len, prot);
                 FUZZ_REACHED(ST_PROTECT);
             }
-        } else { /* commit (3) or decommit (4) */
+        } else if (op == 5 && next_gen < 63) { /* anonymous map */
+            int specific = x & 1;
+            uint32_t max = (x & 0x80) ? CM__VMAR_PROT_MASK : CM_MAP_READ;
+            uint32_t prot = (x & 0x40) ? max : CM_MAP_READ;
+            uint64_t at = 0;
+            if (n == 0)
+                continue;
+            st = cm__vmar_map_plan(&v, PG * a, len, specific, &at);
+            st = model_place(st, a, n, specific, at, cap);
+            if (st == CM_OK) {
+                uint32_t s0 = (uint32_t)((at - BASE) / PG);
+                for (uint32_t p = s0; p < s0 + n; p++)
+                    model[p] = (struct mpage){ next_gen + 1, -1, p - s0, prot, max,
+                                               CM__VMAR_REC_ANON };
+                cm__vmar_anon_commit(&v, at, len, prot, max, ++next_gen, &anontag);
+                FUZZ_REACHED(ST_ANON);
+            }
+        } else if (op == 6 && next_gen < 63) { /* nested reservation */
+            int fixed = x & 1;
+            uint64_t at = 0;
+            if (n == 0)
+                continue;
+            st = cm__vmar_child_plan(&v, PG * a, len, fixed, &at);
+            st = model_place(st, a, n, fixed, at, cap);
+            if (st == CM_OK) {
+                uint32_t s0 = (uint32_t)((at - BASE) / PG);
+                for (uint32_t p = s0; p < s0 + n; p++)
+                    model[p] = (struct mpage){ next_gen + 1, -1, 0, 0, 0, CM__VMAR_REC_CHILD };
+                ++next_gen;
+                cm__vmar_child_commit(&v, at, len, next_gen, 1000 + next_gen,
+                                      &childtag[next_gen]);
+                FUZZ_REACHED(ST_CHILD);
+            }
+        } else if (op == 7) { /* remove the child at page a, if any */
+            if (a >= NP || model[a].kind != CM__VMAR_REC_CHILD)
+                continue;
+            uint64_t g = model[a].gen;
+            for (int p = 0; p < NP; p++)
+                if (model[p].gen == g)
+                    model[p] = (struct mpage){ 0 };
+            cm__vmar_child_remove(&v, g);
+            st = CM_OK;
+            FUZZ_REACHED(ST_CHILD_REMOVED);
+        } else if (op == 3 || op == 4) { /* commit (3) or decommit (4) */
             int o = x % NOBJ, commit = op == 3;
             uint64_t first = a, changed = 0, missing = 0, cnt = cm__cs_count(&cs[o]);
             cm_status_t ms = cm__cs_missing(&cs[o], first, n, &missing);
@@ -262,6 +346,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             die_if(cm__cs_count(&cs[o]) != total || cm__cs_check(&cs[o]) != CM_OK);
             continue;
+        } else {
+            continue; /* a map with every generation used */
         }
         if (st != CM_OK) {
             die_if(memcmp(before, model, sizeof(model)) != 0);
@@ -269,7 +355,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         compare(&v);
     }
-    memcpy(&model[0], &model[0], 0);
+    /* Release: children first (as the targets do), then every mapping. */
+    void *c;
+    while ((c = cm__vmar_first_child(&v)) != NULL) {
+        uint64_t g = (uint64_t)((int *)c - childtag);
+        die_if(g == 0 || g >= 64);
+        for (int p = 0; p < NP; p++)
+            if (model[p].gen == g)
+                model[p] = (struct mpage){ 0 };
+        cm__vmar_child_remove(&v, g);
+    }
+    die_if(v.children != 0);
+    compare(&v);
     struct mpage before[NP];
     memcpy(before, model, sizeof(model));
     memset(model, 0, sizeof(model));

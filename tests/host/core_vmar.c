@@ -288,6 +288,124 @@ static void test_op_range_rules_in_precedence_order(void **s)
     assert_int_equal(cm__vmo_op_range_check_facts(P(2), 1, 0, CM_VMO_OP_COMMIT, 0, P(2)), CM_OK);
 }
 
+/* A child is one CHILD run of its parent: no mapping or other child takes
+ * any page of it, unmap/protect over it are BAD_STATE, lookups name the
+ * child, and removing it frees exactly its range. */
+static void test_child_region_is_exclusive_both_ways_and_removed_whole(void **s)
+{
+    (void)s;
+    struct fx f;
+    struct cm__vmar_ident id;
+    static int child;
+    uint64_t at;
+    fx_init(&f, 8);
+    map_at(&f, 0, 2, 0, 0, RW, RW);
+    assert_int_equal(cm__vmar_child_plan(&f.v, P(1), P(4), 1, &at), CM_ERR_ALREADY_EXISTS);
+    assert_int_equal(cm__vmar_child_plan(&f.v, P(4), P(4), 1, &at), CM_OK);
+    cm__vmar_child_commit(&f.v, at, P(4), ++f.gen, 55, &child);
+    assert_int_equal(cm__vmar_check(&f.v), CM_OK);
+    assert_int_equal(f.v.children, 1);
+    assert_int_equal(f.v.mappings, 1);
+    assert_int_equal(f.v.mapped_bytes, P(2));
+    assert_int_equal(cm__vmar_map_plan(&f.v, P(7), P(2), 1, &at), CM_ERR_ALREADY_EXISTS);
+    assert_int_equal(cm__vmar_child_plan(&f.v, P(3), P(2), 1, &at), CM_ERR_ALREADY_EXISTS);
+    assert_int_equal(cm__vmar_map_plan(&f.v, P(4), P(2), 0, &at), CM_OK); /* hint moved */
+    assert_int_equal(at, BASE + P(8));
+    /* The first page in order decides: a hole (NOT_FOUND) or the child's. */
+    assert_int_equal(cm__vmar_unmap_plan(&f.v, BASE + P(1), P(4), 0, 0), CM_ERR_NOT_FOUND);
+    map_at(&f, 2, 2, 1, 0, RW, RW);
+    assert_int_equal(cm__vmar_unmap_plan(&f.v, BASE + P(1), P(4), 0, 0), CM_ERR_BAD_STATE);
+    assert_int_equal(cm__vmar_protect_plan(&f.v, BASE + P(5), P(1), CM_MAP_READ),
+                     CM_ERR_BAD_STATE);
+    assert_int_equal(cm__vmar_lookup(&f.v, BASE + P(6), &id), CM_OK);
+    assert_int_equal(id.kind, CM__VMAR_REC_CHILD);
+    assert_ptr_equal(id.obj, &child);
+    assert_ptr_equal(cm__vmar_first_child(&f.v), &child);
+    cm__vmar_child_remove(&f.v, f.gen - 1);
+    assert_int_equal(cm__vmar_check(&f.v), CM_OK);
+    assert_int_equal(f.v.children, 0);
+    assert_null(cm__vmar_first_child(&f.v));
+    assert_int_equal(cm__vmar_lookup(&f.v, BASE + P(6), &id), CM_ERR_NOT_FOUND);
+    assert_int_equal(cm__vmar_map_plan(&f.v, P(4), P(4), 1, &at), CM_OK);
+}
+
+static void test_child_depth_stops_at_the_limit(void **s)
+{
+    (void)s;
+    struct cm__vmar lv[CM_VMAR_MAX_DEPTH];
+    struct cm__iv_node nodes[CM_VMAR_MAX_DEPTH][2];
+    struct cm__vmar_rec recs[CM_VMAR_MAX_DEPTH][2];
+    uint64_t at;
+    assert_int_equal(cm__vmar_init(&lv[0], nodes[0], recs[0], 2, BASE, LEN, 1), CM_OK);
+    for (uint32_t i = 1; i < CM_VMAR_MAX_DEPTH; i++) {
+        assert_int_equal(cm__vmar_child_plan(&lv[i - 1], 0, PG, 1, &at), CM_OK);
+        cm__vmar_child_commit(&lv[i - 1], at, PG, i, i + 1, &lv[i]);
+        assert_int_equal(cm__vmar_child_init(&lv[i], &lv[i - 1], nodes[i], recs[i], 2, at, PG,
+                                             i + 1),
+                         CM_OK);
+        assert_int_equal(lv[i].depth, i + 1);
+        assert_int_equal(cm__vmar_check(&lv[i]), CM_OK);
+    }
+    assert_int_equal(cm__vmar_child_plan(&lv[CM_VMAR_MAX_DEPTH - 1], 0, PG, 1, &at),
+                     CM_ERR_NO_RESOURCES);
+    lv[0].depth = 0;
+    assert_int_equal(cm__vmar_check(&lv[0]), CM_ERR_INTERNAL); /* V8 */
+}
+
+/* An anonymous run names no object: provenance refuses it, a write gain
+ * never asks a seal, and its identity is its own offset. */
+static void test_anon_run_names_no_object_and_splits_like_any_run(void **s)
+{
+    (void)s;
+    struct fx f;
+    struct cm__vmar_ident id;
+    uint64_t at;
+    fx_init(&f, 8);
+    assert_int_equal(cm__vmar_map_plan(&f.v, P(2), P(4), 1, &at), CM_OK);
+    cm__vmar_anon_commit(&f.v, at, P(4), CM_MAP_READ, RW, ++f.gen, NULL);
+    assert_int_equal(cm__vmar_check(&f.v), CM_OK);
+    assert_int_equal(cm__vmar_unmap_plan(&f.v, at, PG, 1, 0), CM_ERR_NOT_FOUND);
+    assert_int_equal(cm__vmar_protect_plan(&f.v, at, P(4), RW), CM_OK);
+    assert_int_equal(cm__vmar_protect_check_gain(&f.v, at, P(4), RW, NULL), CM_OK);
+    unmap(&f, 3, 1);
+    assert_int_equal(cm__iv_count(&f.v.map), 2);
+    assert_int_equal(cm__vmar_lookup(&f.v, BASE + P(5), &id), CM_OK);
+    assert_int_equal(id.kind, CM__VMAR_REC_ANON);
+    assert_int_equal(id.obj_id, 0);
+    assert_int_equal(id.obj_off, P(3));
+    unmap(&f, 4, 2);
+    unmap(&f, 2, 1);
+    assert_int_equal(f.nd, 1); /* the last run's going drops the mapping once */
+    assert_null(f.dropped[0]);
+    assert_int_equal(f.v.mappings, 0);
+    /* Max protection: the VMAR's rights alone. */
+    assert_int_equal(cm__vmar_anon_max_prot(CM_RIGHT_READ | CM_RIGHT_MAP), CM_MAP_READ);
+    assert_int_equal(cm__vmar_anon_max_prot(CM_VMAR_DEFAULT_RIGHTS), RW);
+}
+
+static void test_reserve_in_arguments_and_child_rights(void **s)
+{
+    (void)s;
+    cm_rights_t need = 0;
+    assert_int_equal(cm__vmar_reserve_in_check_args(0, PG, 0, 0, 1, &need), CM_ERR_INVALID_ARGS);
+    assert_int_equal(cm__vmar_reserve_in_check_args(0, PG, 1u << 9, 1, 1, &need),
+                     CM_ERR_INVALID_ARGS);
+    assert_int_equal(cm__vmar_reserve_in_check_args(0, PG, CM_VMAR_CAN_MAP_WRITE, 1, 1, &need),
+                     CM_ERR_INVALID_ARGS);
+    assert_int_equal(cm__vmar_reserve_in_check_args(1, PG, 0, 1, 1, &need), CM_ERR_INVALID_ARGS);
+    assert_int_equal(cm__vmar_reserve_in_check_args(0, 0, 0, 1, 1, &need), CM_ERR_INVALID_ARGS);
+    assert_int_equal(cm__vmar_reserve_in_check_args(0, PG, 0, 1, 1, &need), CM_OK);
+    assert_int_equal(need, CM_RIGHT_MAP);
+    assert_int_equal(cm__vmar_reserve_in_check_args(0, PG, CM_VMAR_CAN_MAP_READ |
+                                                    CM_VMAR_CAN_MAP_WRITE, 1, 1, &need), CM_OK);
+    assert_int_equal(need, CM_RIGHT_MAP | CM_RIGHT_READ | CM_RIGHT_WRITE);
+    assert_int_equal(cm__vmar_child_rights(CM_VMAR_DEFAULT_RIGHTS, 0), CM_VMAR_DEFAULT_RIGHTS);
+    assert_int_equal(cm__vmar_child_rights(CM_VMAR_DEFAULT_RIGHTS, CM_VMAR_CAN_MAP_READ),
+                     CM_RIGHT_MAP | CM_RIGHT_READ);
+    assert_int_equal(cm__vmar_child_rights(CM_RIGHT_MAP | CM_RIGHT_READ, 0),
+                     CM_RIGHT_MAP | CM_RIGHT_READ);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +421,10 @@ int main(void)
         cmocka_unit_test(test_rights_give_max_prot_write_implies_read_never_execute),
         cmocka_unit_test(test_committed_count_is_exact_under_partial_decommit),
         cmocka_unit_test(test_op_range_rules_in_precedence_order),
+        cmocka_unit_test(test_child_region_is_exclusive_both_ways_and_removed_whole),
+        cmocka_unit_test(test_child_depth_stops_at_the_limit),
+        cmocka_unit_test(test_anon_run_names_no_object_and_splits_like_any_run),
+        cmocka_unit_test(test_reserve_in_arguments_and_child_rights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,7 @@
 
 #include "common/child.h"
 #include "common/leakcheck.h"
+#include "common/ledger_check.h"
 
 #define PG ((uint64_t)CM_PAGE_SIZE)
 #define P(n) ((uint64_t)(n) * PG)
@@ -40,22 +41,6 @@ static cm_handle_t vmo_of(uint64_t pages)
     cm_handle_t v;
     assert_status(cm_vmo_create(P(pages), CM_VMO_BASE_PAGES, &v), CM_OK);
     return v;
-}
-
-static cm_ledger_info_t ledger(void)
-{
-    cm_ledger_info_t i;
-    assert_status(cm_ledger_get(&i), CM_OK);
-    return i;
-}
-
-static void assert_ledger_same(const cm_ledger_info_t *a)
-{
-    cm_ledger_info_t b = ledger();
-    for (uint32_t k = 0; k < CM_LEDGER_KIND_COUNT; k++)
-        if (a->entry[k].used != b.entry[k].used)
-            fail_msg("ledger %s: %lu -> %lu", cm_ledger_kind_name(k),
-                     (unsigned long)a->entry[k].used, (unsigned long)b.entry[k].used);
 }
 
 static cm_vmar_info_t vinfo(cm_handle_t r)
@@ -823,6 +808,57 @@ static void test_lowered_virtual_limit_is_exact_at_the_boundary(void **s)
     assert_child_passed(pid);
 }
 
+/* cm_vmar_reserve_in and cm_vmar_map_anon at their extremes: offsets and
+ * lengths that overflow, are unaligned or pass the parent, handles of the
+ * wrong type, closed, or destroyed with their parent. Typed, nothing
+ * changed, nothing charged. */
+static void test_reserve_in_and_map_anon_hostile_arguments_are_typed(void **s)
+{
+    (void)s;
+    cm_handle_t r, c, x, v;
+    void *b, *cb, *p;
+    cm_ledger_info_t l = ledger();
+    v = vmo_of(1);
+    assert_status(cm_vmar_reserve(NULL, P(4), 0, &r, &b), CM_OK);
+    cm_vmar_info_t before = vinfo(r);
+    const uint64_t top = UINT64_MAX & ~(PG - 1);
+    assert_status(cm_vmar_reserve_in(r, top, P(2), CM_VMAR_FIXED, &x, &p), CM_ERR_OUT_OF_RANGE);
+    assert_status(cm_vmar_reserve_in(r, P(1), top, CM_VMAR_FIXED, &x, &p), CM_ERR_OUT_OF_RANGE);
+    assert_status(cm_vmar_reserve_in(r, top, PG, 0, &x, &p), CM_OK); /* a hint only */
+    assert_status(cm_handle_close(x), CM_OK);
+    assert_status(cm_vmar_reserve_in(r, 1, PG, 0, &x, &p), CM_ERR_INVALID_ARGS);
+    assert_status(cm_vmar_reserve_in(r, 0, PG + 1, 0, &x, &p), CM_ERR_INVALID_ARGS);
+    assert_status(cm_vmar_reserve_in(r, 0, PG, 0x80000000u, &x, &p), CM_ERR_INVALID_ARGS);
+    assert_status(cm_vmar_reserve_in(r, 0, PG, 0, NULL, &p), CM_ERR_INVALID_ARGS);
+    assert_status(cm_vmar_reserve_in(r, 0, PG, 0, &x, NULL), CM_ERR_INVALID_ARGS);
+    assert_status(cm_vmar_reserve_in(v, 0, PG, 0, &x, &p), CM_ERR_WRONG_TYPE);
+    assert_status(cm_vmar_reserve_in(CM_HANDLE_INVALID, 0, PG, 0, &x, &p), CM_ERR_BAD_HANDLE);
+    /* Arguments come before the handle (stage 1 before 2). */
+    assert_status(cm_vmar_reserve_in(v, 1, PG, 0, &x, &p), CM_ERR_INVALID_ARGS);
+    assert_status(cm_vmar_map_anon(r, top, P(2), RW | SPEC, &p), CM_ERR_OUT_OF_RANGE);
+    assert_status(cm_vmar_map_anon(r, P(1), top, RW | SPEC, &p), CM_ERR_OUT_OF_RANGE);
+    assert_status(cm_vmar_map_anon(r, 1, PG, RW, &p), CM_ERR_INVALID_ARGS);
+    assert_status(cm_vmar_map_anon(r, 0, PG, RW | 0x10000u, &p), CM_ERR_INVALID_ARGS);
+    assert_status(cm_vmar_map_anon(v, 1, PG, RW, &p), CM_ERR_INVALID_ARGS);
+    assert_status(cm_vmar_map_anon(v, 0, PG, RW, &p), CM_ERR_WRONG_TYPE);
+    assert_status(cm_vmar_map_anon(r, P(2), P(5), RW, &p), CM_ERR_OUT_OF_RANGE);
+    cm_vmar_info_t after = vinfo(r);
+    assert_memory_equal(&before, &after, sizeof(before));
+    /* A destroyed child: BAD_STATE after its argument and handle checks. */
+    assert_status(cm_vmar_reserve_in(r, 0, P(2), 0, &c, &cb), CM_OK);
+    assert_status(cm_handle_close(r), CM_OK);
+    assert_status(cm_vmar_map_anon(c, 1, PG, RW, &p), CM_ERR_INVALID_ARGS);
+    assert_status(cm_vmar_map_anon(c, 0, PG, RW, &p), CM_ERR_BAD_STATE);
+    assert_status(cm_vmar_map(c, 0, v, 0, PG, RW, &p), CM_ERR_BAD_STATE);
+    assert_status(cm_vmar_reserve_in(c, 0, PG, 0, &x, &p), CM_ERR_BAD_STATE);
+    assert_status(cm_vmar_protect(c, cb, PG, CM_MAP_READ), CM_ERR_BAD_STATE);
+    assert_status(cm_vmar_unmap_vmo(c, v, cb, PG), CM_ERR_BAD_STATE);
+    assert_status(cm_handle_close(c), CM_OK);
+    assert_status(cm_vmar_map_anon(c, 0, PG, RW, &p), CM_ERR_BAD_HANDLE);
+    assert_status(cm_handle_close(v), CM_OK);
+    assert_ledger_same(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -848,6 +884,7 @@ int main(void)
         LEAK_TEST(test_seal_immutable_with_only_read_mappings_in_a_reservation),
         LEAK_TEST(test_handles_of_the_wrong_type_or_more_rights_are_refused),
         LEAK_TEST(test_lowered_virtual_limit_is_exact_at_the_boundary),
+        LEAK_TEST(test_reserve_in_and_map_anon_hostile_arguments_are_typed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
