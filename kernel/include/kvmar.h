@@ -28,6 +28,11 @@ void kvmar_destroy(struct kobj *o);
 /* Removes every reservation page-table entry of pages [first, first+n) of
  * v (the caller flushes). */
 void kvmar_vmo_shoot_down(struct vmo *v, uint64_t first, uint64_t n);
+/* The word calls' key (kernel/object/word.c) for uva in the reservation
+ * `tag` of `as`: the VMO its run maps and the offset in it. INVALID_ARGS
+ * where nothing is mapped; ACCESS_DENIED on a no-access run. */
+cm_status_t kvmar_word_key(struct addrspace *as, uint64_t tag, uint64_t uva, struct vmo **v,
+                           uint64_t *off);
 /* Pages of v that reservation mappings pin (set_size may not go below). */
 uint64_t kvmar_vmo_pinned_pages(const struct vmo *v);
 /* Whether a reservation mapping of v may be writable (max protection). */

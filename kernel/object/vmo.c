@@ -153,6 +153,7 @@ static void shoot_down(struct vmo *v, uint64_t first, uint64_t n)
         for (uint64_t i = 0; i < m->npages; i++)
             if (m0 + i >= first && m0 + i < first + n)
                 (void)uvm_unmap_page(m->as->root, m->va + i * CM_PAGE_SIZE);
+        as_prune(m->as, m->va, m->npages * CM_PAGE_SIZE); /* tables left empty */
     }
     kvmar_vmo_shoot_down(v, first, n);
     sfence_vma();
