@@ -1487,6 +1487,7 @@ static const struct test tests[] = {
     TEST(test_vmar_table_churn_cannot_exhaust_commit_quota),
     TEST(test_vmar_populate_commits_and_maps_every_page_at_map_time),
     TEST(test_vmar_populate_over_commit_quota_maps_and_charges_nothing),
+    TEST(test_vmar_copy_into_unfaulted_page_without_table_room_charges_nothing),
     TEST(test_word_wait_in_reservation_woken_through_vmo_map),
     TEST(test_word_wait_in_vmo_map_woken_through_reservation),
     TEST(test_word_wait_in_reservation_bad_addresses_typed),

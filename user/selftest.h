@@ -88,6 +88,7 @@ int test_vmar_page_table_frames_return_on_unmap_decommit_and_release(void);
 int test_vmar_table_churn_cannot_exhaust_commit_quota(void);
 int test_vmar_populate_commits_and_maps_every_page_at_map_time(void);
 int test_vmar_populate_over_commit_quota_maps_and_charges_nothing(void);
+int test_vmar_copy_into_unfaulted_page_without_table_room_charges_nothing(void);
 int child_vmar_table_churn(void);
 int child_vmar_touch_no_access(void);
 

@@ -311,3 +311,40 @@ int test_vmar_populate_over_commit_quota_maps_and_charges_nothing(void)
     }
     return 0;
 }
+
+/* A kernel copy into a reservation page not faulted in yet, with COMMIT
+ * room for the middle table page but not the leaf one: the copy is a
+ * typed error and the middle table made on the way is freed with its
+ * charge (no table page stays charged for a mapping that failed). */
+int test_vmar_copy_into_unfaulted_page_without_table_room_charges_nothing(void)
+{
+    cm_handle_t v, r, a, b;
+    void *base, *p;
+    uint32_t nb = 0, nh = 0;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_op_range(v, CM_VMO_OP_COMMIT, 0, PAGE), CM_OK);
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_channel_write(a, "table", 5, NULL, 0), CM_OK);
+    /* A 1 GiB region no table page covers yet. */
+    CHECK_ST(cm_vmar_reserve((void *)(uintptr_t)0x3400000000ull, PAGE, CM_VMAR_FIXED, &r, &base),
+             CM_OK);
+    CHECK_ST(cm_vmar_map(r, 0, v, 0, PAGE, RW, &p), CM_OK);
+    cm_ledger_info_t l0, l1;
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    uint64_t frames0 = free_frames();
+    CHECK_ST(cm_ledger_set_limit(CM_LEDGER_COMMIT, l0.entry[CM_LEDGER_COMMIT].used +
+                                                       l0.entry[CM_LEDGER_COMMIT].given + PAGE),
+             CM_OK);
+    CHECK(cm_channel_read(b, p, 64, &nb, NULL, 0, &nh) != CM_OK);
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK(l1.entry[CM_LEDGER_COMMIT].used == l0.entry[CM_LEDGER_COMMIT].used);
+    CHECK(free_frames() == frames0);
+    char got[8] = { 0 };
+    CHECK_ST(cm_channel_read(b, got, sizeof(got), &nb, NULL, 0, &nh), CM_OK); /* not consumed */
+    CHECK(nb == 5);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
