@@ -82,6 +82,9 @@ int test_vmar_kill_returns_ledger_and_frames(void);
 int test_vmar_fault_deaths_are_typed(void);
 int child_vmar_holder(void);
 int child_vmar_fault_over_quota(void);
+/* Spawns selftest helper `what` under quota q (NULL: defaults), kills it
+ * first if `kill` (after checking it is still running), waits (5 s). */
+int spawn_and_wait(const char *what, const cmk_quota_t *q, int kill, cmk_exit_info_t *info);
 
 /* user/selftest_vmar_pt.c */
 int test_vmar_page_table_frames_return_on_unmap_decommit_and_release(void);

@@ -9,7 +9,6 @@
 #include "selftest.h"
 
 #define RW (CM_MAP_READ | CM_MAP_WRITE)
-#define SECOND_NS (1000ll * 1000 * 1000)
 #define LEAF_SPAN (2ull << 20) /* bytes one leaf table maps */
 #define MID_SPAN (1ull << 30)  /* bytes one middle table maps */
 
@@ -172,20 +171,16 @@ int child_vmar_table_churn(void)
 
 /* Repeated reserve / touch / release cannot exhaust a process's frames:
  * the child churning table pages over 96 GiB of places lives through 300
- * rounds under a quota one round's leftovers, kept, would pass in 31. */
+ * rounds under a quota that kept table pages would pass in about 30. */
 int test_vmar_table_churn_cannot_exhaust_commit_quota(void)
 {
     cmk_counters_t c0, c1;
     cmk_quota_t q;
-    cm_handle_t proc;
     cmk_exit_info_t info;
     CHECK_ST(cmk_counters(&c0), CM_OK);
     cmk_quota_defaults(&q);
     q.limit[CM_LEDGER_COMMIT] = 1024 * PAGE; /* the hog tests' quota */
-    const char *args[1] = { "child_vmar_table_churn" };
-    CHECK(cmk_spawn_ex("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, &q, &proc) > 0);
-    CHECK_ST(cmk_proc_wait(proc, 60 * SECOND_NS, &info), CM_OK);
-    CHECK_ST(cm_handle_close(proc), CM_OK);
+    CHECK(spawn_and_wait("child_vmar_table_churn", &q, 0, &info) == 0);
     if (info.reason != CMK_EXIT_NORMAL || info.code != 0)
         printf("# churn child: reason %d code %d status %s\n", (int)info.reason, info.code,
                cm_status_name(info.status));

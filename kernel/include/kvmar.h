@@ -8,7 +8,8 @@
 /* Reservations (CM_OBJ_VMAR, include/capmem/vmar.h) on the kernel. Each is
  * a range of its process's interval map (AS_KIND_VMAR) whose mapped runs
  * are core/vmar_rules' state; page-table entries are made at fault time
- * (kvmar_fault) and removed by unmap, protect, DECOMMIT and release, so
+ * (kvmar_fault) or by a CM_MAP_POPULATE map (as_populate) and removed by
+ * unmap, protect, DECOMMIT and release (with the table pages they empty), so
  * the page table never holds more than the rules allow. The one handle is
  * the reservation: closing it (or the process dying) releases the range. */
 

@@ -5,8 +5,9 @@
  * provenance) is core/vmar_rules.c's: each call validates there (the
  * *_plan halves), changes the page table, then commits there. Page-table
  * entries are only removed here (unmap, protect, release, DECOMMIT); they
- * are made by kvmar_fault, which asks the rules what the page is, so a PTE
- * never grants more than the run's current protection. One hart and no
+ * are made by kvmar_fault, which asks the rules what the page is, or by a
+ * CM_MAP_POPULATE map with the new run's protection, so a PTE never grants
+ * more than the run's current protection. One hart and no
  * kernel preemption: nothing changes between a plan and its commit. */
 #include "kvmar.h"
 
