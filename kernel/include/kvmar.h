@@ -27,7 +27,7 @@ cm_status_t kvmar_fault(struct addrspace *as, uint64_t tag, uint64_t page, int w
 void kvmar_release_all(struct addrspace *as);
 void kvmar_destroy(struct kobj *o);
 /* Removes every reservation page-table entry of pages [first, first+n) of
- * v (the caller flushes). */
+ * v and the table pages they leave empty (flushed before those are freed). */
 void kvmar_vmo_shoot_down(struct vmo *v, uint64_t first, uint64_t n);
 /* The word calls' key (kernel/object/word.c) for uva in the reservation
  * `tag` of `as`: the VMO its run maps and the offset in it. INVALID_ARGS

@@ -146,12 +146,11 @@ void kvmar_vmo_shoot_down(struct vmo *v, uint64_t first, uint64_t n)
             const struct cm__vmar_rec *r = rec_of(k, nd->tag);
             if (r == 0 || r->obj != v)
                 continue;
-            for (uint64_t a = nd->start; a < nd->end; a += CM_PAGE_SIZE) {
-                uint64_t pg = (r->obj_off + (a - r->start)) / CM_PAGE_SIZE;
-                if (pg >= first && pg - first < n)
-                    (void)uvm_unmap_page(k->as->root, a);
-            }
-            as_prune(k->as, nd->start, nd->end - nd->start);
+            uint64_t p0 = (r->obj_off + (nd->start - r->start)) / CM_PAGE_SIZE;
+            uint64_t p1 = p0 + (nd->end - nd->start) / CM_PAGE_SIZE;
+            uint64_t lo = p0 > first ? p0 : first, hi = p1 < first + n ? p1 : first + n;
+            if (lo < hi)
+                unmap_ptes(k->as, nd->start + (lo - p0) * CM_PAGE_SIZE, (hi - lo) * CM_PAGE_SIZE);
         }
     }
 }
