@@ -71,7 +71,8 @@ void as_unmap_range(struct addrspace *as, uint64_t va, uint64_t len)
     (void)uvm_prune(as->root, va, len, as->acct); /* flushes before freeing */
 }
 
-void as_prune(struct addrspace *as, uint64_t va, uint64_t len)
+/* Frees the table pages over [va, va+len) with no valid entry; flushes. */
+static void as_prune(struct addrspace *as, uint64_t va, uint64_t len)
 {
     (void)uvm_prune(as->root, va, len, as->acct);
 }

@@ -102,9 +102,6 @@ void as_unmap(struct addrspace *as, struct mapping *m);
  * borrows them), frees the table pages left empty and flushes the TLB
  * before any of them is reused. */
 void as_unmap_range(struct addrspace *as, uint64_t va, uint64_t len);
-/* Frees the table pages over [va, va+len) that have no valid entry (after
- * PTEs were removed elsewhere, e.g. DECOMMIT's shoot-down); flushes. */
-void as_prune(struct addrspace *as, uint64_t va, uint64_t len);
 /* Prefault (CM_MAP_POPULATE in a reservation): commits pages [first,
  * first+n) of v and maps them at va.. with perm (PTE_R, PTE_R|PTE_W), all
  * or nothing: QUOTA_COMMIT / MEMORY_PRESSURE leave no PTE, no new table

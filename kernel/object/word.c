@@ -5,7 +5,8 @@
  *
  * The key is (VMO object, offset), never a virtual address (seed 004 slice
  * C). Both calls resolve the caller's address, at call time, through the
- * caller's own mappings to the VMO it maps and the offset in it. So two
+ * caller's own mappings (cm_vmo_map mappings and reservation runs) to the
+ * VMO it maps and the offset in it. So two
  * processes mapping the same VMO at different addresses meet on one key,
  * and two VMOs mapped one after the other at the same address never do:
  * unmapping, remapping, moving the handle or reusing the address cannot
