@@ -51,7 +51,7 @@ static void release(struct addrspace *as, uint64_t start, uint64_t len, const ch
 }
 
 /* Unmaps and frees the owned frames of [va, va+len), each one COMMIT
- * charge of the address space's account. */
+ * charge of the address space's account, then the emptied table pages. */
 static void free_owned(struct addrspace *as, uint64_t va, uint64_t len)
 {
     for (uint64_t a = va; a < va + len; a += PGSIZE) {
@@ -62,6 +62,19 @@ static void free_owned(struct addrspace *as, uint64_t va, uint64_t len)
             kacct_uncharge_frames(as->acct, 1);
         }
     }
+    (void)uvm_prune(as->root, va, len, as->acct);
+}
+
+void as_unmap_range(struct addrspace *as, uint64_t va, uint64_t len)
+{
+    uvm_unmap_range(as->root, va, len);
+    (void)uvm_prune(as->root, va, len, as->acct); /* flushes before freeing */
+}
+
+/* Frees the table pages over [va, va+len) with no valid entry; flushes. */
+static void as_prune(struct addrspace *as, uint64_t va, uint64_t len)
+{
+    (void)uvm_prune(as->root, va, len, as->acct);
 }
 
 cm_status_t as_alloc_fixed(struct addrspace *as, uint64_t va, uint64_t len,
@@ -121,12 +134,10 @@ static struct mapping *free_slot(struct addrspace *as)
     return 0;
 }
 
+/* Flushed before any frame can be freed (the VMO may die right after). */
 static void unmap_pages(struct addrspace *as, uint64_t va, uint64_t npages)
 {
-    for (uint64_t i = 0; i < npages; i++)
-        uvm_unmap_page(as->root, va + i * PGSIZE);
-    /* Flush before any frame can be freed (the VMO may die right after). */
-    sfence_vma();
+    as_unmap_range(as, va, npages * PGSIZE);
 }
 
 cm_status_t as_map_vmo(struct addrspace *as, struct vmo *vmo, uint64_t offset,
@@ -249,6 +260,27 @@ cm_status_t as_reserve_vmar(struct addrspace *as, uint64_t hint, uint64_t len, i
 void as_release_vmar(struct addrspace *as, uint64_t start, uint64_t len)
 {
     release(as, start, len, "as_release_vmar");
+}
+
+cm_status_t as_populate(struct addrspace *as, uint64_t va, struct vmo *v, uint64_t first,
+                        uint64_t n, uint64_t perm)
+{
+    /* Every charge before any PTE: the table pages (this address space's
+     * account), then the pages (the VMO's, all or nothing in vmo_commit).
+     * A failure of either leaves only empty tables, which the prune frees. */
+    cm_status_t st = uvm_prepare(as->root, va, n * PGSIZE, as->acct);
+    if (st == CM_OK)
+        st = vmo_commit(v, first, n);
+    if (st != CM_OK) {
+        as_prune(as, va, n * PGSIZE);
+        return st;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        if (uvm_map_page(as->root, va + i * PGSIZE, vmo_page(v, first + i), perm, as->acct) !=
+            CM_OK)
+            panic("as_populate: page already mapped or table missing");
+    }
+    return CM_OK;
 }
 
 cm_status_t as_fault(struct addrspace *as, uint64_t va, int write)

@@ -18,6 +18,7 @@ static uint64_t *walk_charged(uint64_t root, uint64_t va, int alloc, struct kacc
                               cm_status_t *st)
 {
     uint64_t *table = (uint64_t *)root;
+    uint64_t *made = 0; /* the root entry this walk filled, if any */
     for (int level = 2; level > 0; level--) {
         uint64_t *pte = &table[VPN(va, level)];
         if ((*pte & PTE_V) != 0) {
@@ -28,14 +29,24 @@ static uint64_t *walk_charged(uint64_t root, uint64_t va, int alloc, struct kacc
         }
         if (!alloc)
             return 0;
-        if (a != 0 && (*st = kacct_charge_frames(a, 1)) != CM_OK)
+        if (a != 0 && (*st = kacct_charge_frames(a, 1)) != CM_OK) {
+            /* A middle table made by this walk and left empty goes back
+             * (no table page stays charged for a mapping that failed). */
+            if (made != 0) {
+                *made = 0;
+                sfence_vma();
+                frame_free((uint64_t)table);
+                kacct_uncharge_frames(a, 1);
+            }
             return 0;
+        }
         uint64_t page = frame_alloc();
         if (page == 0) {
             *st = CM_ERR_MEMORY_PRESSURE; /* only the uncharged boot table gets here */
             return 0;
         }
         *pte = PA_TO_PTE(page) | PTE_V;
+        made = pte;
         table = (uint64_t *)page;
     }
     return &table[VPN(va, 0)];
@@ -180,4 +191,95 @@ int uvm_mapped(uint64_t root, uint64_t va)
         return 0;
     uint64_t *pte = walk(root, va, 0);
     return pte != 0 && (*pte & (PTE_V | PTE_U)) == (PTE_V | PTE_U);
+}
+
+#define LEAF_SPAN (PGSIZE << 9)  /* bytes one leaf table maps: 2 MiB */
+#define MID_SPAN  (PGSIZE << 18) /* bytes one middle table maps: 1 GiB */
+
+/* Whether [va, va+len) is a non-empty range of user VA. */
+static int user_range(uint64_t va, uint64_t len)
+{
+    return len > 0 && is_user_va(va) && len <= USER_TOP - va;
+}
+
+void uvm_unmap_range(uint64_t root, uint64_t va, uint64_t len)
+{
+    if (!user_range(va, len))
+        return;
+    uint64_t end = va + len;
+    for (uint64_t a = va; a < end;) {
+        uint64_t *pte = walk(root, a, 0);
+        if (pte == 0) {
+            a = (a | (LEAF_SPAN - 1)) + 1; /* no leaf table: nothing mapped up to its end */
+            continue;
+        }
+        *pte = 0;
+        a += PGSIZE;
+    }
+}
+
+cm_status_t uvm_prepare(uint64_t root, uint64_t va, uint64_t len, struct kacct *a)
+{
+    if (!user_range(va, len))
+        return CM_ERR_INTERNAL;
+    cm_status_t st = CM_ERR_INTERNAL;
+    for (uint64_t t = va & ~(LEAF_SPAN - 1); t < va + len; t += LEAF_SPAN) {
+        if (walk_charged(root, t < va ? va : t, 1, a, &st) == 0)
+            return st;
+    }
+    return CM_OK;
+}
+
+static int table_empty(const uint64_t *t)
+{
+    for (unsigned i = 0; i < 512; i++) {
+        if ((t[i] & PTE_V) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Unhooks an empty table page: its parent entry cleared, the page put on
+ * `list` through its word 0 (a page address has V clear, so a walk that
+ * still reached it would find no valid entry). */
+static void unhook(uint64_t *parent_pte, uint64_t *table, uint64_t *list, uint64_t *n)
+{
+    *parent_pte = 0;
+    table[0] = *list;
+    *list = (uint64_t)table;
+    (*n)++;
+}
+
+uint64_t uvm_prune(uint64_t root, uint64_t va, uint64_t len, struct kacct *a)
+{
+    uint64_t list = 0, n = 0;
+    if (user_range(va, len)) {
+        uint64_t *top = (uint64_t *)root, end = va + len;
+        for (uint64_t g = va & ~(MID_SPAN - 1); g < end; g += MID_SPAN) {
+            uint64_t *tpte = &top[VPN(g, 2)];
+            if ((*tpte & PTE_V) == 0)
+                continue;
+            uint64_t *mid = (uint64_t *)PTE_TO_PA(*tpte);
+            uint64_t lo = g < va ? va & ~(LEAF_SPAN - 1) : g;
+            uint64_t hi = end - g < MID_SPAN ? end : g + MID_SPAN;
+            for (uint64_t t = lo; t < hi; t += LEAF_SPAN) {
+                uint64_t *mpte = &mid[VPN(t, 1)];
+                if ((*mpte & PTE_V) != 0 && table_empty((uint64_t *)PTE_TO_PA(*mpte)))
+                    unhook(mpte, (uint64_t *)PTE_TO_PA(*mpte), &list, &n);
+            }
+            if (table_empty(mid))
+                unhook(tpte, mid, &list, &n);
+        }
+    }
+    /* No table page is reused before the TLB (and any cached walk through
+     * it) is flushed; the flush also covers the caller's cleared leaves. */
+    sfence_vma();
+    while (list != 0) {
+        uint64_t next = ((uint64_t *)list)[0];
+        frame_free(list);
+        list = next;
+    }
+    if (n > 0)
+        kacct_uncharge_frames(a, n);
+    return n;
 }

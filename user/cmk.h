@@ -63,8 +63,11 @@ int64_t cmk_console_read(void *buf, uint32_t cap, int64_t timeout_ns);
  * (else BAD_STATE at once), until a wake on the same key (OK) or the
  * timeout (TIMED_OUT; core/deadline.h's rule: CM_TIMEOUT_INFINITE, 0, or a
  * positive ns count; other negatives INVALID_ARGS). cmk_word_wake wakes up
- * to `max` waiters and returns how many (>= 0). A misaligned address, or
- * one no VMO mapping of this process covers: INVALID_ARGS. */
+ * to `max` waiters and returns how many (>= 0). The mapping may be a
+ * cm_vmo_map mapping or a reservation run (cm_vmar_map). A misaligned
+ * address, one no VMO mapping of this process covers (a reserved page no
+ * run maps included), or a word past the VMO's size: INVALID_ARGS; a
+ * no-access reservation run: ACCESS_DENIED. */
 cm_status_t cmk_word_wait(const volatile uint32_t *word, uint32_t expected, int64_t timeout_ns);
 int32_t cmk_word_wake(const volatile uint32_t *word, uint32_t max);
 

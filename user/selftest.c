@@ -1485,6 +1485,14 @@ static const struct test tests[] = {
     TEST(test_kdma_vblk_request_split_across_chains_reads_the_right_sectors),
     TEST(test_kdma_vblk_dma_read_share_app_runs_unchanged),
     TEST(test_kdma_vblk_dma_read_share_app_detects_corrupted_hash),
+    TEST(test_vmar_page_table_frames_return_on_unmap_decommit_and_release),
+    TEST(test_vmar_table_churn_cannot_exhaust_commit_quota),
+    TEST(test_vmar_populate_commits_and_maps_every_page_at_map_time),
+    TEST(test_vmar_populate_over_commit_quota_maps_and_charges_nothing),
+    TEST(test_vmar_copy_into_unfaulted_page_without_table_room_charges_nothing),
+    TEST(test_word_wait_in_reservation_woken_through_vmo_map),
+    TEST(test_word_wait_in_vmo_map_woken_through_reservation),
+    TEST(test_word_wait_in_reservation_bad_addresses_typed),
 };
 
 /* Victims and helpers the tests spawn; never run by the runner. */
@@ -1540,6 +1548,8 @@ static const struct test helpers[] = {
     TEST(child_sbuf_die_after_eviction),
     TEST(child_vblk_reader),
     TEST(child_vblk_touch_in_flight),
+    TEST(child_vmar_table_churn),
+    TEST(child_word_waiter_in_vmar),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))

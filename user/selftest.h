@@ -51,6 +51,10 @@ int test_word_wait_returns_at_once_when_word_differs(void);
 int test_word_wait_deadline_times_out(void);
 int test_word_wait_rejects_bad_addresses(void);
 int child_word_waiter(void);
+int test_word_wait_in_reservation_woken_through_vmo_map(void);
+int test_word_wait_in_vmo_map_woken_through_reservation(void);
+int test_word_wait_in_reservation_bad_addresses_typed(void);
+int child_word_waiter_in_vmar(void);
 
 /* user/selftest_sbuf.c */
 int test_sbuf_consumer_write_to_data_faults(void);
@@ -78,6 +82,17 @@ int test_vmar_kill_returns_ledger_and_frames(void);
 int test_vmar_fault_deaths_are_typed(void);
 int child_vmar_holder(void);
 int child_vmar_fault_over_quota(void);
+/* Spawns selftest helper `what` under quota q (NULL: defaults), kills it
+ * first if `kill` (after checking it is still running), waits (5 s). */
+int spawn_and_wait(const char *what, const cmk_quota_t *q, int kill, cmk_exit_info_t *info);
+
+/* user/selftest_vmar_pt.c */
+int test_vmar_page_table_frames_return_on_unmap_decommit_and_release(void);
+int test_vmar_table_churn_cannot_exhaust_commit_quota(void);
+int test_vmar_populate_commits_and_maps_every_page_at_map_time(void);
+int test_vmar_populate_over_commit_quota_maps_and_charges_nothing(void);
+int test_vmar_copy_into_unfaulted_page_without_table_room_charges_nothing(void);
+int child_vmar_table_churn(void);
 int child_vmar_touch_no_access(void);
 int test_vmar_anon_commit_charged_at_touch_and_returned(void);
 int test_vmar_nested_anon_exit_and_kill_return_frames(void);

@@ -280,8 +280,7 @@ int child_vmar_touch_no_access(void)
     return 0;
 }
 
-static int spawn_and_wait(const char *what, const cmk_quota_t *q, int kill,
-                          cmk_exit_info_t *info)
+int spawn_and_wait(const char *what, const cmk_quota_t *q, int kill, cmk_exit_info_t *info)
 {
     cm_handle_t proc;
     const char *args[1] = { what };

@@ -631,6 +631,7 @@ enum sleep_kind {
     SLEEP_PROC_WAIT,
     SLEEP_SBUF_LOAN,
     SLEEP_WORD,
+    SLEEP_WORD_IN_VMAR, /* the word mapped through a reservation */
     SLEEP_COUNT
 };
 
@@ -659,6 +660,13 @@ int child_sleep_in(void)
     } else if (kind == SLEEP_WORD) {
         CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
         CHECK_ST(cm_vmo_map(v, 0, PAGE, RW, &va), CM_OK);
+    } else if (kind == SLEEP_WORD_IN_VMAR) {
+        cm_handle_t r;
+        void *base;
+        CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+        CHECK_ST(cm_vmar_reserve(0, 2 * PAGE, 0, &r, &base), CM_OK);
+        CHECK_ST(cm_vmar_map(r, PAGE, v, 0, PAGE, RW | CM_VMAR_MAP_SPECIFIC, &va), CM_OK);
+        CHECK_ST(cm_handle_close(v), CM_OK); /* the mapping and then the sleep hold it */
     }
     CHECK_ST(cm_channel_write(ch, "s", 1, NULL, 0), CM_OK);
     cm_wait_item_t items[3] = { { a, CM_SIGNAL_READABLE, 0 }, { b, CM_SIGNAL_READABLE, 0 },
@@ -669,7 +677,8 @@ int child_sleep_in(void)
     case SLEEP_WAIT_MANY: cm_object_wait_many(items, 2, CM_TIMEOUT_INFINITE); break;
     case SLEEP_PROC_WAIT: cmk_proc_wait(proc, CM_TIMEOUT_INFINITE, &info); break;
     case SLEEP_SBUF_LOAN: cm_sbuf_loan(v, 0, CM_TIMEOUT_INFINITE, &loan); break;
-    case SLEEP_WORD: cmk_word_wait(va, 0, CM_TIMEOUT_INFINITE); break;
+    case SLEEP_WORD:
+    case SLEEP_WORD_IN_VMAR: cmk_word_wait(va, 0, CM_TIMEOUT_INFINITE); break;
     default: break;
     }
     return 3; /* a sleep broke */

@@ -134,7 +134,12 @@ cm_status_t cm_vmar_reserve_in(cm_handle_t parent, uint64_t offset, uint64_t len
  *     a nested reservation's);
  *  4. NO_RESOURCES (CM_VMAR_MAX_MAPPINGS runs in the reservation, no free
  *     range for a non-specific map, CM_MAX_MAPPINGS or CM_MAX_MAPPED_BYTES);
- *     NO_MEMORY. */
+ *     NO_MEMORY; kernel, with CM_MAP_POPULATE: QUOTA_COMMIT,
+ *     MEMORY_PRESSURE (and no mapping made, nothing committed).
+ * CM_MAP_POPULATE commits and maps every page now instead of at first
+ * touch: on the kernel all or nothing (the pages charged to the VMO's
+ * creator, the page-table pages to the caller); on the host Linux's
+ * MAP_POPULATE (best effort, as for cm_vmo_map). */
 cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
                         uint64_t vmo_offset, uint64_t len, uint32_t flags, void **addr);
 

@@ -98,6 +98,17 @@ void as_release_vmar(struct addrspace *as, uint64_t start, uint64_t len);
 cm_status_t as_fault(struct addrspace *as, uint64_t va, int write);
 void as_unmap(struct addrspace *as, struct mapping *m);
 
+/* Removes the PTEs of [va, va+len) (frames not freed: the caller owns or
+ * borrows them), frees the table pages left empty and flushes the TLB
+ * before any of them is reused. */
+void as_unmap_range(struct addrspace *as, uint64_t va, uint64_t len);
+/* Prefault (CM_MAP_POPULATE in a reservation): commits pages [first,
+ * first+n) of v and maps them at va.. with perm (PTE_R, PTE_R|PTE_W), all
+ * or nothing: QUOTA_COMMIT / MEMORY_PRESSURE leave no PTE, no new table
+ * page and no new commit charged. The range must have no PTE. */
+cm_status_t as_populate(struct addrspace *as, uint64_t va, struct vmo *v, uint64_t first,
+                        uint64_t n, uint64_t perm);
+
 /* Device mappings (kernel/object/mmio.c): npages pages at physical
  * pas[i] (pas NULL: contiguous from pa0), user R or RW, never X. Each
  * counts as one mapping (CM_MAX_MAPPINGS, CM_MAX_MAPPED_BYTES: NO_RESOURCES)

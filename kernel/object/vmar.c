@@ -5,8 +5,9 @@
  * provenance) is core/vmar_rules.c's: each call validates there (the
  * *_plan halves), changes the page table, then commits there. Page-table
  * entries are only removed here (unmap, protect, release, DECOMMIT); they
- * are made by kvmar_fault, which asks the rules what the page is, so a PTE
- * never grants more than the run's current protection. One hart and no
+ * are made by kvmar_fault, which asks the rules what the page is, or by a
+ * CM_MAP_POPULATE map with the new run's protection, so a PTE never grants
+ * more than the run's current protection. One hart and no
  * kernel preemption: nothing changes between a plan and its commit. */
 #include "kvmar.h"
 
@@ -56,12 +57,11 @@ static uint32_t u32_arg(uint64_t r)
     return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 }
 
-/* Removes the PTEs of [va, va+len) (borrowed frames: not freed). */
+/* Removes the PTEs of [va, va+len) (borrowed frames: not freed) and the
+ * table pages left empty (kernel/as.c). */
 static void unmap_ptes(struct addrspace *as, uint64_t va, uint64_t len)
 {
-    for (uint64_t a = va; a < va + len; a += CM_PAGE_SIZE)
-        (void)uvm_unmap_page(as->root, a);
-    sfence_vma();
+    as_unmap_range(as, va, len);
 }
 
 static void drop(struct addrspace *as, void **dropped, uint32_t n)
@@ -173,13 +173,27 @@ void kvmar_vmo_shoot_down(struct vmo *v, uint64_t first, uint64_t n)
             const struct cm__vmar_rec *r = rec_of(k, nd->tag);
             if (r == 0 || r->obj != v)
                 continue;
-            for (uint64_t a = nd->start; a < nd->end; a += CM_PAGE_SIZE) {
-                uint64_t pg = (r->obj_off + (a - r->start)) / CM_PAGE_SIZE;
-                if (pg >= first && pg - first < n)
-                    (void)uvm_unmap_page(k->as->root, a);
-            }
+            uint64_t p0 = (r->obj_off + (nd->start - r->start)) / CM_PAGE_SIZE;
+            uint64_t p1 = p0 + (nd->end - nd->start) / CM_PAGE_SIZE;
+            uint64_t lo = p0 > first ? p0 : first, hi = p1 < first + n ? p1 : first + n;
+            if (lo < hi)
+                unmap_ptes(k->as, nd->start + (lo - p0) * CM_PAGE_SIZE, (hi - lo) * CM_PAGE_SIZE);
         }
     }
+}
+
+cm_status_t kvmar_word_key(struct addrspace *as, uint64_t tag, uint64_t uva, struct vmo **v,
+                           uint64_t *off)
+{
+    struct kvmar *k = of_tag(as, tag);
+    struct cm__vmar_ident id;
+    if (k == 0 || cm__vmar_lookup(&k->core, uva, &id) != CM_OK || id.obj == 0)
+        return CM_ERR_INVALID_ARGS; /* reserved, nothing mapped */
+    if (id.prot == 0)
+        return CM_ERR_ACCESS_DENIED; /* the word is not readable there */
+    *v = id.obj;
+    *off = id.obj_off + uva % CM_PAGE_SIZE;
+    return CM_OK;
 }
 
 uint64_t kvmar_vmo_pinned_pages(const struct vmo *v)
@@ -313,6 +327,15 @@ static cm_status_t get_vmo(struct proc *p, uint64_t h, cm_rights_t need, struct 
     return st;
 }
 
+/* CM_MAP_POPULATE: every page committed and mapped now with the new run's
+ * protection, all or nothing (kernel/as.c), before the run exists. */
+static cm_status_t populate(struct addrspace *as, uint64_t at, struct vmo *v, uint64_t ooff,
+                            uint64_t len, uint32_t flags)
+{
+    uint64_t perm = PTE_R | ((flags & CM_MAP_WRITE) ? PTE_W : 0);
+    return as_populate(as, at, v, ooff / CM_PAGE_SIZE, len / CM_PAGE_SIZE, perm);
+}
+
 /* (vmar, vmar_offset, vmo, vmo_offset, len, flags, *addr) */
 int64_t sys_vmar_map(struct proc *p, const uint64_t *a)
 {
@@ -342,14 +365,14 @@ int64_t sys_vmar_map(struct proc *p, const uint64_t *a)
     struct addrspace *as = &p->as;
     if (as->nmaps >= CM_MAX_MAPPINGS || len > CMK_MAX_MAPPED_BYTES - as->mapped_bytes)
         return CM_ERR_NO_RESOURCES;
+    if ((flags & CM_MAP_POPULATE) != 0 && (st = populate(as, at, v, ooff, len, flags)) != CM_OK)
+        return st;
     uint32_t max = cm__vmar_max_prot(vr, orr, v->seal == 0);
     kobj_ref(&v->obj); /* the mapping's reference */
     cm__vmar_map_commit(&k->core, at, len, flags & (CM_MAP_READ | CM_MAP_WRITE), max,
                         ++as->next_map_gen, v->obj.id, v->obj.id, ooff, v);
     as->nmaps++;
     as->mapped_bytes += len;
-    /* CM_MAP_POPULATE is a hint here: pages are committed and mapped at
-     * first touch (docs/memory-model.md). */
     if (copyout(p, a[6], &at, sizeof(at)) != CM_OK)
         panic("vmar_map: validated copyout failed");
     return CM_OK;

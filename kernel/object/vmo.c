@@ -149,10 +149,10 @@ static void free_range(struct vmo *v, uint64_t first, uint64_t n)
 static void shoot_down(struct vmo *v, uint64_t first, uint64_t n)
 {
     for (struct mapping *m = v->maps; m != 0; m = m->vmo_next) {
-        uint64_t m0 = m->offset / CM_PAGE_SIZE;
-        for (uint64_t i = 0; i < m->npages; i++)
-            if (m0 + i >= first && m0 + i < first + n)
-                (void)uvm_unmap_page(m->as->root, m->va + i * CM_PAGE_SIZE);
+        uint64_t m0 = m->offset / CM_PAGE_SIZE, m1 = m0 + m->npages;
+        uint64_t lo = m0 > first ? m0 : first, hi = m1 < first + n ? m1 : first + n;
+        if (lo < hi) /* the PTEs and the table pages they leave empty */
+            as_unmap_range(m->as, m->va + (lo - m0) * CM_PAGE_SIZE, (hi - lo) * CM_PAGE_SIZE);
     }
     kvmar_vmo_shoot_down(v, first, n);
     sfence_vma();

@@ -5,7 +5,8 @@
  *
  * The key is (VMO object, offset), never a virtual address (seed 004 slice
  * C). Both calls resolve the caller's address, at call time, through the
- * caller's own mappings to the VMO it maps and the offset in it. So two
+ * caller's own mappings (cm_vmo_map mappings and reservation runs) to the
+ * VMO it maps and the offset in it. So two
  * processes mapping the same VMO at different addresses meet on one key,
  * and two VMOs mapped one after the other at the same address never do:
  * unmapping, remapping, moving the handle or reusing the address cannot
@@ -22,6 +23,7 @@
 #include <capmem/limits.h>
 
 #include "as.h"
+#include "kvmar.h"
 #include "proc.h"
 #include "syscall.h"
 #include "vmo.h"
@@ -35,25 +37,36 @@ struct word_waiter {
 
 static struct word_waiter waiters[MAX_PROCS];
 
-/* The caller's mapping covering uva, and the offset of uva in its VMO.
- * INVALID_ARGS for a misaligned, unmapped or non-VMO address, or a word
- * past the VMO's size. */
-static cm_status_t resolve(struct proc *p, uint64_t uva, struct vmo **v, uint64_t *off)
+/* The VMO and offset of uva through a cm_vmo_map mapping of the caller. */
+static cm_status_t vmo_map_key(struct proc *p, uint64_t uva, struct vmo **v, uint64_t *off)
 {
-    if (uva % sizeof(uint32_t) != 0)
-        return CM_ERR_INVALID_ARGS;
     for (uint32_t i = 0; i < CM_MAX_MAPPINGS; i++) {
         const struct mapping *m = &p->as.maps[i];
         if (m->vmo == 0 || uva < m->va || uva - m->va >= m->npages * CM_PAGE_SIZE)
             continue;
-        uint64_t o = m->offset + (uva - m->va);
-        if (o + sizeof(uint32_t) > m->vmo->size)
-            return CM_ERR_INVALID_ARGS;
         *v = m->vmo;
-        *off = o;
+        *off = m->offset + (uva - m->va);
         return CM_OK;
     }
     return CM_ERR_INVALID_ARGS;
+}
+
+/* The caller's mapping covering uva (a cm_vmo_map mapping or a run of a
+ * reservation), and the offset of uva in its VMO. INVALID_ARGS for a
+ * misaligned, unmapped or non-VMO address (a reserved page no run maps
+ * included), or a word past the VMO's size; ACCESS_DENIED for a run with
+ * no access (the caller could not read the word there). */
+static cm_status_t resolve(struct proc *p, uint64_t uva, struct vmo **v, uint64_t *off)
+{
+    if (uva % sizeof(uint32_t) != 0)
+        return CM_ERR_INVALID_ARGS;
+    const struct cm__iv_node *n = cm__iv_find(&p->as.iv, uva);
+    cm_status_t st = n != 0 && n->kind == AS_KIND_VMAR
+                         ? kvmar_word_key(&p->as, n->tag, uva, v, off)
+                         : vmo_map_key(p, uva, v, off);
+    if (st == CM_OK && *off + sizeof(uint32_t) > (*v)->size)
+        return CM_ERR_INVALID_ARGS;
+    return st;
 }
 
 static uint32_t load_word(const struct vmo *v, uint64_t off)
