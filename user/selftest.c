@@ -1407,6 +1407,11 @@ static const struct test tests[] = {
     TEST(test_child_spends_share_then_grandchild_gets_nothing_of_others),
     TEST(test_kill_in_each_sleeping_syscall_returns_everything),
     TEST(test_kill_ends_a_tree_sleeping_in_the_kernel),
+    TEST(test_account_shared_by_children_adds_up_and_exhaustion_stays_inside),
+    TEST(test_account_lives_while_handle_process_or_charge_then_returns_once),
+    TEST(test_account_handle_sent_over_channel_receiver_spawns_into_it),
+    TEST(test_account_rights_and_hostile_arguments_are_typed),
+    TEST(test_overcommitted_accounts_draw_from_room_and_get_memory_pressure),
     TEST(test_vmo_share_proof),
     TEST(test_vmo_share_detects_corrupted_hash),
     TEST(test_sbuf_stream_proof),
@@ -1536,6 +1541,7 @@ static const struct test helpers[] = {
     TEST(child_sbuf_die_after_eviction),
     TEST(child_vblk_reader),
     TEST(child_vblk_touch_in_flight),
+    TEST(child_acct_worker),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
