@@ -218,6 +218,25 @@ static int worker_start(cm_handle_t account, const cmk_quota_t *quota, struct wo
     return 0;
 }
 
+/* A spawn of child_sleeper into `account` that must be refused with
+ * `want`; one that starts anyway is killed, so the failure leaves no
+ * orphan behind. */
+static int spawn_in_refused(cm_handle_t account, const char *prog, cm_status_t want)
+{
+    const char *args[1] = { "child_sleeper" };
+    cm_handle_t proc = CM_HANDLE_INVALID;
+    cmk_exit_info_t info;
+    int32_t pid = cmk_spawn_in(account, prog, args, 1, NULL, 0, CMK_ROLE_MAIN, &proc);
+    if (pid > 0) {
+        (void)cmk_proc_kill(proc);
+        (void)cmk_proc_wait(proc, 10 * SECOND_NS, &info);
+        (void)cm_handle_close(proc);
+    }
+    CHECK_ST(pid > 0 ? CM_OK : (cm_status_t)pid, want);
+    CHECK(proc == CM_HANDLE_INVALID);
+    return 0;
+}
+
 static int worker_ask(const struct worker *w, uint32_t op, uint32_t n, cm_handle_t send,
                       struct acct_report *r, cm_handle_t *got)
 {
@@ -291,9 +310,7 @@ static int test_account_shared_by_children_adds_up_and_exhaustion_stays_inside_b
     CHECK(ls0.entry[CM_LEDGER_PROCESSES].used == 2);
     CHECK(ls0.entry[CM_LEDGER_PROCESSES].limit == 2);
     /* A third process does not fit: typed, nothing started. */
-    const char *args[1] = { "child_sleeper" };
-    CHECK_ST(cmk_spawn_in(shared, "selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, NULL),
-             CM_ERR_NO_RESOURCES);
+    CHECK(spawn_in_refused(shared, "selftest", CM_ERR_NO_RESOURCES) == 0);
 
     CHECK(worker_ask(&w1, OP_VMOS, 3, CM_HANDLE_INVALID, &r, NULL) == 0);
     CHECK_ST(r.status, CM_OK);
@@ -395,9 +412,7 @@ static int test_account_handle_sent_over_channel_receiver_spawns_into_it_body(vo
     CHECK(lw1.entry[CM_LEDGER_PROCESSES].given == lw0.entry[CM_LEDGER_PROCESSES].given);
     CHECK(lw1.entry[CM_LEDGER_COMMIT].given == lw0.entry[CM_LEDGER_COMMIT].given);
     /* A read-only handle cannot spawn a second one (and it would not fit). */
-    const char *args[1] = { "child_sleeper" };
-    CHECK_ST(cmk_spawn_in(keep, "selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, NULL),
-             CM_ERR_ACCESS_DENIED);
+    CHECK(spawn_in_refused(keep, "selftest", CM_ERR_ACCESS_DENIED) == 0);
     CHECK(proc_end(proc, CMK_EXIT_KILLED, &info) == 0);
     CHECK_ST(cmk_account_get(keep, &la), CM_OK);
     CHECK(la.entry[CM_LEDGER_PROCESSES].used == 0);
@@ -450,12 +465,9 @@ static int test_account_rights_and_hostile_arguments_are_typed_body(void)
              CM_ERR_BAD_HANDLE);
     CHECK_ST(cmk_account_get(acct, NULL), CM_ERR_INVALID_ARGS);
     CHECK_ST(cmk_account_set_limit(vmo, CM_LEDGER_VMOS, 0), CM_ERR_WRONG_TYPE);
-    CHECK(cmk_spawn_in(vmo, "selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, NULL) ==
-          CM_ERR_WRONG_TYPE);
-    CHECK(cmk_spawn_in(CM_HANDLE_INVALID, "selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, NULL) ==
-          CM_ERR_BAD_HANDLE);
-    CHECK(cmk_spawn_in(acct, "no_such_program", args, 1, NULL, 0, CMK_ROLE_MAIN, NULL) ==
-          CM_ERR_NOT_FOUND);
+    CHECK(spawn_in_refused(vmo, "selftest", CM_ERR_WRONG_TYPE) == 0);
+    CHECK(spawn_in_refused(CM_HANDLE_INVALID, "selftest", CM_ERR_BAD_HANDLE) == 0);
+    CHECK(spawn_in_refused(acct, "no_such_program", CM_ERR_NOT_FOUND) == 0);
     CHECK(cmk_spawn_in(acct, "selftest", args, 1, NULL, 0, CMK_ROLE_MAIN,
                        (cm_handle_t *)(uintptr_t)0xffffffc000000000ull) == CM_ERR_INVALID_ARGS);
     /* The raw struct: reserved words must be 0. */
@@ -494,8 +506,7 @@ static int test_account_rights_and_hostile_arguments_are_typed_body(void)
     /* Rights: without SIGNAL no spawn, without WRITE no set_limit, without
      * READ no get. */
     CHECK_ST(cm_handle_duplicate(acct, CM_RIGHT_READ | CM_RIGHT_WRITE, &weak), CM_OK);
-    CHECK(cmk_spawn_in(weak, "selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, NULL) ==
-          CM_ERR_ACCESS_DENIED);
+    CHECK(spawn_in_refused(weak, "selftest", CM_ERR_ACCESS_DENIED) == 0);
     CHECK_ST(cm_handle_close(weak), CM_OK);
     CHECK_ST(cm_handle_duplicate(acct, CM_RIGHT_READ | CM_RIGHT_SIGNAL, &weak), CM_OK);
     CHECK_ST(cmk_account_set_limit(weak, CM_LEDGER_VMOS, 0), CM_ERR_ACCESS_DENIED);
@@ -505,8 +516,7 @@ static int test_account_rights_and_hostile_arguments_are_typed_body(void)
     CHECK_ST(cm_handle_close(weak), CM_OK);
     /* An account whose PROCESSES limit is 0 takes no process. */
     CHECK_ST(cmk_account_set_limit(acct, CM_LEDGER_PROCESSES, 0), CM_OK);
-    CHECK(cmk_spawn_in(acct, "selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, NULL) ==
-          CM_ERR_NO_RESOURCES);
+    CHECK(spawn_in_refused(acct, "selftest", CM_ERR_NO_RESOURCES) == 0);
     CHECK_ST(cmk_account_get(acct, &la1), CM_OK);
     CHECK(cm_ledger_get(&l2) == CM_OK);
     CHECK(la1.entry[CM_LEDGER_PROCESSES].used == 0 && la1.entry[CM_LEDGER_COMMIT].used == 0);
