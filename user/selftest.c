@@ -9,8 +9,8 @@
  * (-Wall -Werror), not a silent gap.
  *
  * The runner also checks the kernel's counters (free frames, live objects,
- * live processes, queued messages) around each test: a test whose process
- * leaves anything behind fails, whatever it returned.
+ * live processes, queued messages, live accounts) around each test: a test
+ * whose process leaves anything behind fails, whatever it returned.
  *
  * A test returns 0 only after checking every property it names; CHECK
  * prints the failing line first. Tests that need a victim process spawn
@@ -1559,6 +1559,7 @@ static int run_one(uint32_t n, const struct test *t)
     cmk_exit_info_t info = { 0, 0, 0, 0, 0 };
     const char *args[1] = { t->name };
     cm_status_t st = cmk_counters(&before);
+    int64_t accounts = cmk_account_live_count(); /* each account ends exactly once */
     /* Each test runs alone while the runner waits: all of the runner's
      * room is its quota (docs/ledger.md). */
     cmk_quota_t all;
@@ -1601,6 +1602,11 @@ static int run_one(uint32_t n, const struct test *t)
                delta(before.live_objects, after.live_objects),
                delta(before.live_procs, after.live_procs),
                delta(before.live_msgs, after.live_msgs));
+        return 0;
+    }
+    if (cmk_account_live_count() != accounts) {
+        printf("not ok %u - %s # left behind: accounts %ld\n", n, t->name,
+               (long)(cmk_account_live_count() - accounts));
         return 0;
     }
     printf("ok %u - %s\n", n, t->name);

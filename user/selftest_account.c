@@ -24,6 +24,9 @@ enum acct_op {
     OP_SPAWN_IN,   /* spawn child_sleeper into the account handle sent along,
                     * answer with its process handle */
     OP_GIVE,       /* create a VMO of n pages, answer with its handle */
+    OP_SPAWN_CHILD, /* n 0: spawn child_sleeper with default quotas; n 1: into a
+                     * new overcommitted account of its own (handle closed);
+                     * answer with its process handle */
 };
 
 struct acct_order {
@@ -143,6 +146,21 @@ static int worker_do(const struct acct_order *o, cm_handle_t ch, cm_handle_t giv
             return 2; /* answered, with the handle */
         }
         break;
+    }
+    case OP_SPAWN_CHILD: {
+        const char *args[1] = { "child_sleeper" };
+        cm_handle_t acct = CM_HANDLE_INVALID;
+        int32_t pid;
+        if (o->n == 1)
+            CHECK_ST(cmk_account_create(NULL, CMK_ACCOUNT_OVERCOMMIT, &acct), CM_OK);
+        pid = o->n == 1 ? cmk_spawn_in(acct, "selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, &h)
+                        : cmk_spawn_ex("selftest", args, 1, NULL, 0, CMK_ROLE_MAIN, NULL, &h);
+        if (o->n == 1)
+            CHECK_ST(cm_handle_close(acct), CM_OK);
+        r->status = pid > 0 ? CM_OK : (cm_status_t)pid;
+        CHECK_ST(r->status, CM_OK);
+        CHECK_ST(cm_channel_write(ch, r, sizeof(*r), &h, 1), CM_OK);
+        return 2;
     }
     case OP_GIVE:
         CHECK_ST(cm_vmo_create((uint64_t)o->n * PAGE, 0, &h), CM_OK);
@@ -551,9 +569,10 @@ static int test_overcommitted_accounts_draw_from_room_and_get_memory_pressure_bo
 
     cmk_quota_t q;
     cmk_quota_defaults(&q);
-    q.limit[CM_LEDGER_PROCESSES] = 1;
+    q.limit[CM_LEDGER_PROCESSES] = 5; /* w1 and what it spawns below */
     q.limit[CM_LEDGER_COMMIT] = ROOM * PAGE;
     CHECK_ST(cmk_account_create(&q, CMK_ACCOUNT_OVERCOMMIT, &o1), CM_OK);
+    q.limit[CM_LEDGER_PROCESSES] = 1;
     CHECK_ST(cmk_account_create(&q, CMK_ACCOUNT_OVERCOMMIT, &o2), CM_OK);
     CHECK_ST(cmk_account_create(&q, CMK_ACCOUNT_OVERCOMMIT, &o3), CM_OK);
     q.limit[CM_LEDGER_COMMIT] = SHARE * PAGE;
@@ -587,7 +606,29 @@ static int test_overcommitted_accounts_draw_from_room_and_get_memory_pressure_bo
     CHECK(l.entry[CM_LEDGER_COMMIT].given == b.l.entry[CM_LEDGER_COMMIT].given + SHARE * PAGE +
                                                  lo.entry[CM_LEDGER_COMMIT].used +
                                                  lo2.entry[CM_LEDGER_COMMIT].used);
+    /* A child of an overcommitted account: its default COMMIT carve is
+     * drawn from this room at spawn (and no more than is there); an
+     * overcommitted account made inside one draws through both. */
+    for (uint32_t n = 0; n < 2; n++) {
+        cm_handle_t gp;
+        cm_ledger_info_t g0, g1;
+        CHECK_ST(cm_ledger_get(&g0), CM_OK);
+        CHECK_ST(cmk_account_get(o1, &lo), CM_OK);
+        CHECK(worker_ask(&w1, OP_SPAWN_CHILD, n, CM_HANDLE_INVALID, &r, &gp) == 0);
+        CHECK_ST(r.status, CM_OK);
+        CHECK_ST(cm_ledger_get(&g1), CM_OK);
+        CHECK_ST(cmk_account_get(o1, &lo2), CM_OK);
+        uint64_t drew = lo2.entry[CM_LEDGER_COMMIT].used + lo2.entry[CM_LEDGER_COMMIT].given -
+                        lo.entry[CM_LEDGER_COMMIT].used - lo.entry[CM_LEDGER_COMMIT].given;
+        CHECK(drew > 0);
+        CHECK(drew <= room(&g0, CM_LEDGER_COMMIT));
+        CHECK(g1.entry[CM_LEDGER_COMMIT].given == g0.entry[CM_LEDGER_COMMIT].given + drew);
+        CHECK(proc_end(gp, CMK_EXIT_KILLED, &info) == 0);
+        CHECK_ST(cm_ledger_get(&g1), CM_OK);
+        CHECK(g1.entry[CM_LEDGER_COMMIT].given == g0.entry[CM_LEDGER_COMMIT].given);
+    }
     CHECK(worker_start(carved, NULL, &wc) == 0);
+    CHECK_ST(cm_ledger_get(&l), CM_OK);
     uint64_t left = room(&l, CM_LEDGER_COMMIT) / PAGE;
     /* w1 commits all but 32 pages of the room (a VMO's tables and commit
      * set take a few frames more). */
