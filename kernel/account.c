@@ -66,16 +66,22 @@ static struct kacct *slot(void)
     return 0;
 }
 
-/* Whether `a` holds `kind` carved out of its parent's room. */
-static int carved_in(const struct kacct *a, cm_ledger_kind_t kind)
+/* Whether an account (overcommitted or not) holds `kind` carved out of
+ * its parent's room. */
+static int carved_kind(uint32_t overcommit, cm_ledger_kind_t kind)
 {
-    if (a->overcommit && (kind == CM_LEDGER_COMMIT || kind == CM_LEDGER_OBJECT_BACKING))
+    if (overcommit && (kind == CM_LEDGER_COMMIT || kind == CM_LEDGER_OBJECT_BACKING))
         return 0;
     return kacct_kind_carved(kind);
 }
 
-/* Returns n of COMMIT drawn by `from` and the overcommitted accounts above
- * it, up to (not including) the parent of `stop` (NULL: all the way). */
+static int carved_in(const struct kacct *a, cm_ledger_kind_t kind)
+{
+    return carved_kind(a->overcommit, kind);
+}
+
+/* Each overcommitted account from `from` up to, not including, `stop`
+ * (NULL: all the way) returns the n of COMMIT it drew to its parent. */
 static void undraw_to(struct kacct *from, const struct kacct *stop, uint64_t n)
 {
     for (struct kacct *x = from; x->overcommit; x = x->parent) {
@@ -134,13 +140,12 @@ static cm_status_t new_account(struct kacct *parent, const uint64_t *quota, int 
 {
     uint64_t limit[CM__LEDGER_KINDS];
     uint32_t flags[CM__LEDGER_KINDS];
-    struct kacct probe = { .overcommit = (uint32_t)overcommit };
     root_limits(limit, flags);
     if (parent != 0) {
         for (uint32_t k = 0; k < CM__LEDGER_KINDS; k++) {
             uint64_t want = quota != 0 ? quota[k] : CMK_QUOTA_DEFAULT;
             flags[k] = parent->l.flags[k];
-            if (carved_in(&probe, k)) {
+            if (carved_kind((uint32_t)overcommit, k)) {
                 uint64_t room = k == CM_LEDGER_COMMIT ? commit_room(parent) : kacct_room(parent, k);
                 limit[k] = want == CMK_QUOTA_DEFAULT ? room / 2 + room % 2 : want;
             } else {
@@ -151,12 +156,12 @@ static cm_status_t new_account(struct kacct *parent, const uint64_t *quota, int 
         }
         /* Carve every pool kind or none. */
         for (uint32_t k = 0; k < CM__LEDGER_KINDS; k++) {
-            if (!carved_in(&probe, k))
+            if (!carved_kind((uint32_t)overcommit, k))
                 continue;
             cm_status_t st = give(parent, k, limit[k]);
             if (st != CM_OK) {
                 while (k-- > 0) {
-                    if (carved_in(&probe, k))
+                    if (carved_kind((uint32_t)overcommit, k))
                         take_back(parent, k, limit[k]);
                 }
                 return st;
