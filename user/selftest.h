@@ -123,6 +123,11 @@ int child_sbuf_die_holding(void);
 int child_sbuf_die_after_eviction(void);
 
 /* user/selftest_vmar_hostile.c */
+/* 0 once the counters and this process's ledger (used, given, limit) are
+ * back at c0/l0, polling up to 2 s for killed processes to finish; else
+ * prints what differs and returns 1. */
+struct cmk_counters;
+int same_state(const struct cmk_counters *c0, const cm_ledger_info_t *l0);
 int test_vmar_raw_syscalls_with_hostile_arguments_typed(void);
 int test_vmar_mapped_vmo_close_shrink_seal_typed(void);
 int test_vmar_reservation_pool_hogs_leave_others_room(void);
