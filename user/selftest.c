@@ -1412,6 +1412,7 @@ static const struct test tests[] = {
     TEST(test_account_handle_sent_over_channel_receiver_spawns_into_it),
     TEST(test_account_rights_and_hostile_arguments_are_typed),
     TEST(test_overcommitted_accounts_draw_from_room_and_get_memory_pressure),
+    TEST(test_account_hog_stops_at_its_processes_room),
     TEST(test_vmo_share_proof),
     TEST(test_vmo_share_detects_corrupted_hash),
     TEST(test_sbuf_stream_proof),

@@ -106,6 +106,7 @@ int test_account_lives_while_handle_process_or_charge_then_returns_once(void);
 int test_account_handle_sent_over_channel_receiver_spawns_into_it(void);
 int test_account_rights_and_hostile_arguments_are_typed(void);
 int test_overcommitted_accounts_draw_from_room_and_get_memory_pressure(void);
+int test_account_hog_stops_at_its_processes_room(void);
 int child_acct_worker(void);
 
 /* user/selftest_sbuf_hostile.c */

@@ -695,3 +695,37 @@ int test_overcommitted_accounts_draw_from_room_and_get_memory_pressure(void)
 {
     return kill_leftovers(test_overcommitted_accounts_draw_from_room_and_get_memory_pressure_body());
 }
+
+/* A process that makes accounts until refused: each costs one PROCESSES of
+ * its maker even with every limit 0, so it stops at its own PROCESSES
+ * room with NO_RESOURCES (the kernel's account table, MAX_PROCS, is never
+ * the limit: the last account there fills it exactly); all of them end
+ * when their handles close. */
+static int test_account_hog_stops_at_its_processes_room_body(void)
+{
+    struct baseline b;
+    cm_handle_t h[64];
+    uint32_t n = 0;
+    cm_status_t st;
+    CHECK(baseline_take(&b) == 0);
+    cmk_quota_t zero;
+    for (uint32_t k = 0; k < CM_LEDGER_KIND_COUNT; k++)
+        zero.limit[k] = 0;
+    uint64_t want = room(&b.l, CM_LEDGER_PROCESSES);
+    CHECK(want > 0 && want < 64);
+    while ((st = cmk_account_create(&zero, 0, &h[n])) == CM_OK && n < 63)
+        n++;
+    CHECK_ST(st, CM_ERR_NO_RESOURCES);
+    CHECK(n == want);
+    CHECK(cmk_account_live_count() == b.accounts + (int64_t)n);
+    /* An overcommitted one costs the same PROCESSES: refused too. */
+    CHECK_ST(cmk_account_create(&zero, CMK_ACCOUNT_OVERCOMMIT, &h[n]), CM_ERR_NO_RESOURCES);
+    while (n > 0)
+        CHECK_ST(cm_handle_close(h[--n]), CM_OK);
+    return baseline_back(&b);
+}
+
+int test_account_hog_stops_at_its_processes_room(void)
+{
+    return kill_leftovers(test_account_hog_stops_at_its_processes_room_body());
+}
