@@ -102,6 +102,12 @@ enum cmk_sysno {
     CMK_SYS_DMA_BUFFER_DETACH_VMO = 68, /* (pool, buffer, *vmo)               */
     /* 69..75: reserved (never reuse a number). */
     CMK_SYS_CONSOLE_READ = 76,   /* (buf, cap, timeout_ns) -> bytes > 0 or status */
+    /* 77..81: account objects (docs/ledger.md "Account objects"). */
+    CMK_SYS_ACCOUNT_CREATE = 77, /* (*cmk_quota_t or 0, flags, *out)         */
+    CMK_SYS_ACCOUNT_GET = 78,    /* (account, *cm_ledger_info_t)             */
+    CMK_SYS_ACCOUNT_SET_LIMIT = 79, /* (account, kind, limit)                */
+    CMK_SYS_SPAWN_IN = 80,       /* (*cmk_spawn_in_args) -> pid > 0 or status */
+    CMK_SYS_ACCOUNT_LIVE = 81,   /* () -> accounts alive in the kernel (>= 1) */
     /* 82..87: nested reservations and anonymous mappings (vmar.h). */
     CMK_SYS_VMAR_RESERVE_IN = 82, /* (parent, offset, len, flags, *out, *base) */
     CMK_SYS_VMAR_MAP_ANON = 83,   /* (vmar, vmar_offset, len, flags, *addr)  */
@@ -158,6 +164,27 @@ typedef struct cmk_spawn_ex_args {
 _Static_assert(sizeof(cmk_spawn_ex_args_t) == 56, "spawn ex args ABI");
 _Static_assert(offsetof(cmk_spawn_ex_args_t, quota) == 40, "spawn ex args ABI");
 _Static_assert(offsetof(cmk_spawn_ex_args_t, proc_out) == 48, "spawn ex args ABI");
+
+/* Spawn into an account object (CM_OBJ_ACCOUNT, SIGNAL right): the child
+ * is charged to that account, shared with the other processes in it. */
+typedef struct cmk_spawn_in_args {
+    cmk_spawn_args_t base;
+    uint32_t account;  /* cm_handle_t of the account                      */
+    uint32_t reserved; /* must be 0                                       */
+    uint64_t proc_out; /* user pointer to a cm_handle_t for the process    */
+} cmk_spawn_in_args_t;
+_Static_assert(sizeof(cmk_spawn_in_args_t) == 56, "spawn in args ABI");
+_Static_assert(offsetof(cmk_spawn_in_args_t, account) == 40, "spawn in args ABI");
+_Static_assert(offsetof(cmk_spawn_in_args_t, reserved) == 44, "spawn in args ABI");
+_Static_assert(offsetof(cmk_spawn_in_args_t, proc_out) == 48, "spawn in args ABI");
+
+/* cmk_account_create flags: COMMIT (and OBJECT_BACKING) of the new account
+ * are not carved but drawn from the caller's room at each charge. */
+#define CMK_ACCOUNT_OVERCOMMIT (1u << 0)
+/* An account handle (CM_OBJ_ACCOUNT): READ its ledger, WRITE to lower its
+ * limits, SIGNAL to spawn into it. */
+#define CMK_ACCOUNT_DEFAULT_RIGHTS (CM_RIGHT_READ | CM_RIGHT_WRITE | CM_RIGHT_SIGNAL | \
+                                    CM_RIGHT_DUPLICATE | CM_RIGHT_TRANSFER)
 
 /* A process handle (CM_OBJ_PROCESS): SIGNAL to wait for it, WRITE to
  * kill it. */

@@ -33,7 +33,7 @@ void kmain(uint64_t hartid, uint64_t dtb)
     proc_init();
     kmmio_init();
     kprintf("capmem kernel: %lu free frames\n", (unsigned long)frame_free_count());
-    int64_t pid = proc_spawn(0, "init", boot.argv, boot.len, 0, 0, CMK_ROLE_MAIN, 0, 0);
+    int64_t pid = proc_spawn(0, "init", boot.argv, boot.len, 0, 0, CMK_ROLE_MAIN, 0, 0, 0);
     if (pid != 1)
         panic("cannot start init: %ld", (long)pid);
     kmmio_give_to_init(proc_by_pid(1)); /* the device windows: init's only */

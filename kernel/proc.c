@@ -224,13 +224,18 @@ static struct kproc_obj *pobj_slot(void)
 }
 
 /* The child's account and its first charges: its own PROCESSES slot, and
- * room for the handles it is given (all or nothing). */
-static cm_status_t new_account(struct proc *parent, const uint64_t *quota, uint32_t nhandles,
-                               struct kacct **out)
+ * room for the handles it is given (all or nothing). `into` not NULL: the
+ * child shares that account instead of a new one carved for it. */
+static cm_status_t new_account(struct proc *parent, const uint64_t *quota, struct kacct *into,
+                               uint32_t nhandles, struct kacct **out)
 {
-    cm_status_t st = kacct_new(parent != 0 ? parent->acct : 0, quota, out);
-    if (st != CM_OK)
+    cm_status_t st = CM_OK;
+    if (into != 0) {
+        kacct_attach(into);
+        *out = into;
+    } else if ((st = kacct_new(parent != 0 ? parent->acct : 0, quota, out)) != CM_OK) {
         return st;
+    }
     st = kacct_charge(*out, CM_LEDGER_PROCESSES, 1);
     if (st == CM_OK && kacct_room(*out, CM_LEDGER_HANDLES) < nhandles) {
         kacct_uncharge(*out, CM_LEDGER_PROCESSES, 1);
@@ -243,7 +248,7 @@ static cm_status_t new_account(struct proc *parent, const uint64_t *quota, uint3
 
 int64_t proc_spawn(struct proc *parent, const char *name, const char *argv,
                    uint32_t argv_len, const cm_handle_t *handles, uint32_t nhandles,
-                   uint32_t role, const uint64_t *quota, uint64_t proc_out)
+                   uint32_t role, const uint64_t *quota, struct kacct *into, uint64_t proc_out)
 {
     const struct user_image *img = image_find(name);
     if (img == 0)
@@ -260,7 +265,7 @@ int64_t proc_spawn(struct proc *parent, const char *name, const char *argv,
     if (proc_out != 0 && handles_free(parent) == 0)
         return CM_ERR_NO_RESOURCES;
     struct kacct *acct;
-    cm_status_t st = new_account(parent, quota, nhandles, &acct);
+    cm_status_t st = new_account(parent, quota, into, nhandles, &acct);
     if (st != CM_OK)
         return st;
     struct proc *p = alloc_slot();

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "account.h"
 #include "console.h"
 #include "channel.h"
 #include "khandle.h"
@@ -39,9 +40,10 @@ static int64_t sys_debug_write(struct proc *p, const uint64_t *a)
     return CM_OK;
 }
 
-/* Spawn and spawn_ex: quota NULL is every default, proc_out 0 no handle. */
+/* Spawn, spawn_ex and spawn_in: quota NULL is every default, into NULL a
+ * new account, proc_out 0 no handle. */
 static int64_t spawn_common(struct proc *p, const cmk_spawn_args_t *args, const uint64_t *quota,
-                            uint64_t proc_out)
+                            struct kacct *into, uint64_t proc_out)
 {
     char name[CMK_SPAWN_MAX_NAME];
     char argv[CMK_SPAWN_MAX_ARGV];
@@ -55,7 +57,7 @@ static int64_t spawn_common(struct proc *p, const cmk_spawn_args_t *args, const 
         copyin(p, handles, args->handles, args->num_handles * sizeof(cm_handle_t)) != CM_OK)
         return CM_ERR_INVALID_ARGS;
     return proc_spawn(p, name, argv, args->argv_len, handles, args->num_handles, args->role,
-                      quota, proc_out);
+                      quota, into, proc_out);
 }
 
 static int64_t sys_spawn(struct proc *p, const uint64_t *a)
@@ -63,7 +65,7 @@ static int64_t sys_spawn(struct proc *p, const uint64_t *a)
     cmk_spawn_args_t args;
     if (copyin(p, &args, a[0], sizeof(args)) != CM_OK)
         return CM_ERR_INVALID_ARGS;
-    return spawn_common(p, &args, 0, 0);
+    return spawn_common(p, &args, 0, 0, 0);
 }
 
 static int64_t sys_spawn_ex(struct proc *p, const uint64_t *a)
@@ -76,7 +78,27 @@ static int64_t sys_spawn_ex(struct proc *p, const uint64_t *a)
         return CM_ERR_INVALID_ARGS;
     if (args.proc_out != 0 && !user_range_ok(p, args.proc_out, sizeof(cm_handle_t), 1))
         return CM_ERR_INVALID_ARGS;
-    return spawn_common(p, &args.base, args.quota != 0 ? quota.limit : 0, args.proc_out);
+    return spawn_common(p, &args.base, args.quota != 0 ? quota.limit : 0, 0, args.proc_out);
+}
+
+/* Spawn into an account (SIGNAL right): the child shares its ledger. The
+ * handle's object is held across the spawn (which cannot sleep, but the
+ * account must not end between the lookup and the attach either way). */
+static int64_t sys_spawn_in(struct proc *p, const uint64_t *a)
+{
+    cmk_spawn_in_args_t args;
+    struct kobj *o;
+    if (copyin(p, &args, a[0], sizeof(args)) != CM_OK || args.reserved != 0)
+        return CM_ERR_INVALID_ARGS;
+    if (args.proc_out != 0 && !user_range_ok(p, args.proc_out, sizeof(cm_handle_t), 1))
+        return CM_ERR_INVALID_ARGS;
+    cm_status_t st = handle_get(p, args.account, CM_OBJ_ACCOUNT, CM_RIGHT_SIGNAL, &o, 0);
+    if (st != CM_OK)
+        return st;
+    kobj_ref(o);
+    int64_t r = spawn_common(p, &args.base, 0, (struct kacct *)o, args.proc_out);
+    kobj_unref(o);
+    return r;
 }
 
 static cm_status_t get_proc(struct proc *p, uint64_t h, cm_rights_t need, struct kproc_obj **o)
@@ -224,6 +246,11 @@ static const syscall_fn table[CMK_SYS_COUNT] = {
     [CMK_SYS_DMA_BUFFER_RELEASE] = sys_dma_buffer_release,
     [CMK_SYS_DMA_BUFFER_DETACH_VMO] = sys_dma_buffer_detach_vmo,
     [CMK_SYS_CONSOLE_READ] = sys_console_read,
+    [CMK_SYS_ACCOUNT_CREATE] = sys_account_create,
+    [CMK_SYS_ACCOUNT_GET] = sys_account_get,
+    [CMK_SYS_ACCOUNT_SET_LIMIT] = sys_account_set_limit,
+    [CMK_SYS_SPAWN_IN] = sys_spawn_in,
+    [CMK_SYS_ACCOUNT_LIVE] = sys_account_live,
     [CMK_SYS_VMAR_RESERVE_IN] = sys_vmar_reserve_in,
     [CMK_SYS_VMAR_MAP_ANON] = sys_vmar_map_anon,
 };

@@ -44,6 +44,41 @@ cm_status_t cmk_proc_wait(cm_handle_t proc, int64_t timeout_ns, cmk_exit_info_t 
  * ends with CMK_EXIT_KILLED, everything it held is released and its
  * ledger with it. Already ended: OK. */
 cm_status_t cmk_proc_kill(cm_handle_t proc);
+
+/* Account objects (docs/ledger.md "Account objects"): a ledger with no
+ * process of its own that several children can be spawned into and share.
+ *
+ * cmk_account_create: carved from this process's account exactly as a
+ * child's quota at cmk_spawn_ex (same defaults, same typed errors, same
+ * carving), plus one PROCESSES of this process for the account itself
+ * while it lives; *out gets a CM_OBJ_ACCOUNT handle with
+ * CMK_ACCOUNT_DEFAULT_RIGHTS. flags: 0 or CMK_ACCOUNT_OVERCOMMIT (COMMIT
+ * and OBJECT_BACKING are caps, at most this account's limits, not carved:
+ * each frame is drawn from this account's room when it is charged, and a
+ * charge within the cap that finds no room there is MEMORY_PRESSURE).
+ * Errors: INVALID_ARGS (unknown flags, a bad quota or out pointer);
+ * NO_RESOURCES (handle table full, or no PROCESSES room); a kind's quota
+ * status (room short); MEMORY_PRESSURE (this account is itself
+ * overcommitted and the room above it is short); PUBLISH_FAILED (nothing
+ * made). The account ends, its carve back exactly once, when no handle,
+ * no process and no charge is left. */
+cm_status_t cmk_account_create(const cmk_quota_t *quota, uint32_t flags, cm_handle_t *out);
+/* Its ledger (READ right); PROCESSES used counts the processes in it. */
+cm_status_t cmk_account_get(cm_handle_t account, cm_ledger_info_t *info);
+/* Lowers one of its limits (WRITE right), cm_ledger_set_limit's rules; a
+ * carved kind's difference returns to the room it was carved from. */
+cm_status_t cmk_account_set_limit(cm_handle_t account, cm_ledger_kind_t kind, uint64_t limit);
+/* cmk_spawn_ex into an account (SIGNAL right): the child is charged to it
+ * (one PROCESSES, then all it makes), shares it with the other processes
+ * in it and gets no carve of its own. Errors as cmk_spawn_ex's; BAD_HANDLE,
+ * WRONG_TYPE, ACCESS_DENIED for the account handle. */
+int32_t cmk_spawn_in(cm_handle_t account, const char *name, const char *const *args,
+                     uint32_t nargs, const cm_handle_t *handles, uint32_t nhandles,
+                     uint32_t role, cm_handle_t *proc_out);
+/* Accounts alive in the kernel (diagnostics: the selftests check every
+ * account ends exactly once). */
+int64_t cmk_account_live_count(void);
+
 cm_status_t cmk_counters(cmk_counters_t *c);
 /* Raw console write (len <= 1024). */
 cm_status_t cmk_debug_write(const void *buf, uint64_t len);

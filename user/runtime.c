@@ -75,21 +75,42 @@ int32_t cmk_spawn(const char *name, const char *const *args, uint32_t nargs,
     return cmk_spawn_ex(name, args, nargs, handles, nhandles, role, 0, 0);
 }
 
+/* Packs argv into `blob` and fills the spawn arguments every spawn call
+ * shares; OUT_OF_RANGE if the strings do not fit. */
+static cm_status_t spawn_args(const char *name, const char *const *args, uint32_t nargs,
+                              const cm_handle_t *handles, uint32_t nhandles, uint32_t role,
+                              char *blob, cmk_spawn_args_t *a)
+{
+    uint32_t len = 0;
+    for (uint32_t i = 0; i < nargs; i++) {
+        size_t n = strlen(args[i]) + 1;
+        if (n > CMK_SPAWN_MAX_ARGV - len)
+            return CM_ERR_OUT_OF_RANGE;
+        memcpy(blob + len, args[i], n);
+        len += (uint32_t)n;
+    }
+    *a = (cmk_spawn_args_t){ (uint64_t)(uintptr_t)name, (uint64_t)(uintptr_t)blob, len,
+                             nhandles, (uint64_t)(uintptr_t)handles, role, 0 };
+    return CM_OK;
+}
+
+/* The handles moved into a started child are no longer this process's. */
+static int32_t spawned(int32_t pid, const cm_handle_t *handles, uint32_t nhandles)
+{
+    for (uint32_t i = 0; pid > 0 && cmk__sbuf_cached() && i < nhandles; i++)
+        cmk__sbuf_forget(handles[i]);
+    return pid;
+}
+
 int32_t cmk_spawn_ex(const char *name, const char *const *args, uint32_t nargs,
                      const cm_handle_t *handles, uint32_t nhandles, uint32_t role,
                      const cmk_quota_t *quota, cm_handle_t *proc_out)
 {
     char blob[CMK_SPAWN_MAX_ARGV];
-    uint32_t len = 0;
-    for (uint32_t i = 0; i < nargs; i++) {
-        size_t n = strlen(args[i]) + 1;
-        if (n > sizeof(blob) - len)
-            return CM_ERR_OUT_OF_RANGE;
-        memcpy(blob + len, args[i], n);
-        len += (uint32_t)n;
-    }
-    cmk_spawn_args_t a = { (uint64_t)(uintptr_t)name, (uint64_t)(uintptr_t)blob, len,
-                           nhandles, (uint64_t)(uintptr_t)handles, role, 0 };
+    cmk_spawn_args_t a;
+    cm_status_t st = spawn_args(name, args, nargs, handles, nhandles, role, blob, &a);
+    if (st != CM_OK)
+        return st;
     int32_t pid;
     if (quota == 0 && proc_out == 0) {
         pid = (int32_t)CMK_SYS1(CMK_SYS_SPAWN, &a);
@@ -97,9 +118,41 @@ int32_t cmk_spawn_ex(const char *name, const char *const *args, uint32_t nargs,
         cmk_spawn_ex_args_t ex = { a, (uint64_t)(uintptr_t)quota, (uint64_t)(uintptr_t)proc_out };
         pid = (int32_t)CMK_SYS1(CMK_SYS_SPAWN_EX, &ex);
     }
-    for (uint32_t i = 0; pid > 0 && cmk__sbuf_cached() && i < nhandles; i++)
-        cmk__sbuf_forget(handles[i]);
-    return pid;
+    return spawned(pid, handles, nhandles);
+}
+
+int32_t cmk_spawn_in(cm_handle_t account, const char *name, const char *const *args,
+                     uint32_t nargs, const cm_handle_t *handles, uint32_t nhandles,
+                     uint32_t role, cm_handle_t *proc_out)
+{
+    char blob[CMK_SPAWN_MAX_ARGV];
+    cmk_spawn_args_t a;
+    cm_status_t st = spawn_args(name, args, nargs, handles, nhandles, role, blob, &a);
+    if (st != CM_OK)
+        return st;
+    cmk_spawn_in_args_t in = { a, account, 0, (uint64_t)(uintptr_t)proc_out };
+    return spawned((int32_t)CMK_SYS1(CMK_SYS_SPAWN_IN, &in), handles, nhandles);
+}
+
+cm_status_t cmk_account_create(const cmk_quota_t *quota, uint32_t flags, cm_handle_t *out)
+{
+    return (cm_status_t)CMK_SYS3(CMK_SYS_ACCOUNT_CREATE, quota, (uint64_t)flags, out);
+}
+
+cm_status_t cmk_account_get(cm_handle_t account, cm_ledger_info_t *info)
+{
+    return (cm_status_t)CMK_SYS2(CMK_SYS_ACCOUNT_GET, account, info);
+}
+
+cm_status_t cmk_account_set_limit(cm_handle_t account, cm_ledger_kind_t kind, uint64_t limit)
+{
+    return (cm_status_t)CMK_SYS3(CMK_SYS_ACCOUNT_SET_LIMIT, account, (uint64_t)(uint32_t)kind,
+                                 limit);
+}
+
+int64_t cmk_account_live_count(void)
+{
+    return CMK_SYS0(CMK_SYS_ACCOUNT_LIVE);
 }
 
 cm_status_t cmk_wait(int32_t pid, cmk_exit_info_t *info)

@@ -9,8 +9,8 @@
  * (-Wall -Werror), not a silent gap.
  *
  * The runner also checks the kernel's counters (free frames, live objects,
- * live processes, queued messages) around each test: a test whose process
- * leaves anything behind fails, whatever it returned.
+ * live processes, queued messages, live accounts) around each test: a test
+ * whose process leaves anything behind fails, whatever it returned.
  *
  * A test returns 0 only after checking every property it names; CHECK
  * prints the failing line first. Tests that need a victim process spawn
@@ -1409,6 +1409,12 @@ static const struct test tests[] = {
     TEST(test_child_spends_share_then_grandchild_gets_nothing_of_others),
     TEST(test_kill_in_each_sleeping_syscall_returns_everything),
     TEST(test_kill_ends_a_tree_sleeping_in_the_kernel),
+    TEST(test_account_shared_by_children_adds_up_and_exhaustion_stays_inside),
+    TEST(test_account_lives_while_handle_process_or_charge_then_returns_once),
+    TEST(test_account_handle_sent_over_channel_receiver_spawns_into_it),
+    TEST(test_account_rights_and_hostile_arguments_are_typed),
+    TEST(test_overcommitted_accounts_draw_from_room_and_get_memory_pressure),
+    TEST(test_account_hog_stops_at_its_processes_room),
     TEST(test_vmo_share_proof),
     TEST(test_vmo_share_detects_corrupted_hash),
     TEST(test_sbuf_stream_proof),
@@ -1550,6 +1556,7 @@ static const struct test helpers[] = {
     TEST(child_vblk_touch_in_flight),
     TEST(child_vmar_table_churn),
     TEST(child_word_waiter_in_vmar),
+    TEST(child_acct_worker),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
@@ -1567,6 +1574,7 @@ static int run_one(uint32_t n, const struct test *t)
     cmk_exit_info_t info = { 0, 0, 0, 0, 0 };
     const char *args[1] = { t->name };
     cm_status_t st = cmk_counters(&before);
+    int64_t accounts = cmk_account_live_count(); /* each account ends exactly once */
     /* Each test runs alone while the runner waits: all of the runner's
      * room is its quota (docs/ledger.md). */
     cmk_quota_t all;
@@ -1609,6 +1617,11 @@ static int run_one(uint32_t n, const struct test *t)
                delta(before.live_objects, after.live_objects),
                delta(before.live_procs, after.live_procs),
                delta(before.live_msgs, after.live_msgs));
+        return 0;
+    }
+    if (cmk_account_live_count() != accounts) {
+        printf("not ok %u - %s # left behind: accounts %ld\n", n, t->name,
+               (long)(cmk_account_live_count() - accounts));
         return 0;
     }
     printf("ok %u - %s\n", n, t->name);

@@ -119,6 +119,15 @@ int test_fault_on_unmapped_page_exits_typed(void);
 int test_kill_ends_a_tree_sleeping_in_the_kernel(void);
 int child_deep_sleeper(void);
 
+/* user/selftest_account.c */
+int test_account_shared_by_children_adds_up_and_exhaustion_stays_inside(void);
+int test_account_lives_while_handle_process_or_charge_then_returns_once(void);
+int test_account_handle_sent_over_channel_receiver_spawns_into_it(void);
+int test_account_rights_and_hostile_arguments_are_typed(void);
+int test_overcommitted_accounts_draw_from_room_and_get_memory_pressure(void);
+int test_account_hog_stops_at_its_processes_room(void);
+int child_acct_worker(void);
+
 /* user/selftest_sbuf_hostile.c */
 int test_sbuf_copy_without_map_only_delivered_messages_after_producer_death(void);
 int test_sbuf_loan_out_pointer_unmapped_during_sleep_is_invalid_args(void);
@@ -134,6 +143,11 @@ int child_sbuf_die_holding(void);
 int child_sbuf_die_after_eviction(void);
 
 /* user/selftest_vmar_hostile.c */
+/* 0 once the counters and this process's ledger (used, given, limit) are
+ * back at c0/l0, polling up to 2 s for killed processes to finish; else
+ * prints what differs and returns 1. */
+struct cmk_counters;
+int same_state(const struct cmk_counters *c0, const cm_ledger_info_t *l0);
 int test_vmar_raw_syscalls_with_hostile_arguments_typed(void);
 int test_vmar_mapped_vmo_close_shrink_seal_typed(void);
 int test_vmar_reservation_pool_hogs_leave_others_room(void);

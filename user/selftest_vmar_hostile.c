@@ -15,7 +15,8 @@
 #define KADDR 0xffffffc080200000ull /* a kernel address */
 #define BIG UINT64_MAX
 
-static int same_state(const cmk_counters_t *c0, const cm_ledger_info_t *l0)
+/* selftest.h */
+int same_state(const cmk_counters_t *c0, const cm_ledger_info_t *l0)
 {
     cmk_counters_t c;
     cm_ledger_info_t l;

@@ -30,6 +30,7 @@ typedef enum cm_obj_type {
     CM_OBJ_SBUF_CONSUMER = 8, /* one consumer of a SharedBuffer */
     CM_OBJ_PROCESS = 9,       /* kernel only: a child process (wait, kill) */
     CM_OBJ_DMA_DEVICE = 10,   /* kernel only: a driver's DMA device (user/cmk.h) */
+    CM_OBJ_ACCOUNT = 11,      /* kernel only: a ledger account (user/cmk.h) */
     CM_OBJ_TYPE_COUNT
 } cm_obj_type_t;
 

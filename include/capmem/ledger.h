@@ -14,12 +14,15 @@
  *   objects, messages, processes)
  *
  * and CM_ERR_MEMORY_PRESSURE when the account still has commit quota but
- * the target's global memory is exhausted.
+ * the memory it draws from is exhausted (kernel: the room an overcommitted
+ * account draws from, up to the free frame pool).
  *
- * Targets. Kernel: one ledger per process (its "account"); every kernel
- * object and every frame is charged to the process that made it (a queued
- * message to its sender), and a parent carves a child's quotas out of its
- * own remaining budget at spawn (user/cmk.h, cmk_spawn_ex). Host: a
+ * Targets. Kernel: one ledger per process (its "account"), or one shared
+ * by the processes spawned into an account object (user/cmk.h,
+ * cmk_account_create, cmk_spawn_in); every kernel object and every frame
+ * is charged to the account of the process that made it (a queued message
+ * to its sender), and a parent carves a child's quotas out of its own
+ * remaining budget at spawn (user/cmk.h, cmk_spawn_ex). Host: a
  * library-level ledger of what capmem objects this process holds through
  * libcapmem; kinds the host cannot enforce report no CM_LEDGER_ENFORCED
  * flag and cm_ledger_set_limit on them is UNSUPPORTED. */

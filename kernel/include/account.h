@@ -25,14 +25,33 @@
 #include <stdint.h>
 #include <capmem/ledger.h>
 
+#include "kobj.h"
 #include "ledger.h"
 
 /* One account. A child's quota at kacct_new: a limit per kind, or
  * CMK_QUOTA_DEFAULT for the default (half, rounded up, of the parent's room
- * for pool kinds; the parent's limit for per-process kinds). */
+ * for pool kinds; the parent's limit for per-process kinds).
+ *
+ * Account objects (CM_OBJ_ACCOUNT, kernel/object/account_obj.c): an account
+ * made by cmk_account_create has no process of its own; processes are
+ * spawned into it and share its ledger. Its parent pays one PROCESSES
+ * (`made`) for it until it ends, so live accounts stay within the
+ * PROCESSES budget even when one is lowered to 0 or holds no process.
+ *
+ * Overcommit (`overcommit`, account objects only): COMMIT and
+ * OBJECT_BACKING are not carved; the limit is a cap (at most the parent's
+ * limit). Frames are drawn at charge time: invariant, for every
+ * overcommitted account A, A.used + A.given of COMMIT sits in A.parent's
+ * `given` (and so on up while the parent is overcommitted too). A charge
+ * within A's limit that finds no room up the chain is MEMORY_PRESSURE. */
 struct kacct {
+    struct kobj obj;     /* the handle's object (made accounts); first member */
     uint32_t live;
-    uint32_t attached; /* its process has not ended yet */
+    uint32_t procs;      /* processes charged to it that have not ended */
+    uint32_t held;       /* its object is alive (handles or a syscall hold it) */
+    uint32_t made;       /* by account_create: the parent pays one PROCESSES */
+    uint32_t overcommit; /* COMMIT drawn at charge time, not carved */
+    uint32_t reserved;
     struct kacct *parent;
     struct cm__ledger l;
 };
@@ -42,10 +61,21 @@ int kacct_kind_carved(cm_ledger_kind_t kind);
 
 /* A new account with a process attached. parent NULL: the first account,
  * owning every pool. quota NULL or entries CMK_QUOTA_DEFAULT: defaults.
- * Errors: the kind's quota status when the parent has no room, INTERNAL if
- * the table is full (cannot happen: see above). */
+ * Errors: the kind's quota status when the parent has no room,
+ * MEMORY_PRESSURE when the parent draws its COMMIT (overcommitted) and the
+ * room it draws from has none. */
 cm_status_t kacct_new(struct kacct *parent, const uint64_t *quota, struct kacct **out);
-/* Its process has ended; the account ends once nothing is charged. */
+/* An account with no process, made for an account object: carved from
+ * `parent` as kacct_new's, plus one PROCESSES of the parent for the
+ * account itself; overcommit: see above. The object starts with one
+ * reference (the caller's, to publish or drop). */
+cm_status_t kacct_create(struct kacct *parent, const uint64_t *quota, int overcommit,
+                         struct kacct **out);
+/* The account object's last reference went (kobj_reap). */
+void kacct_obj_destroy(struct kacct *a);
+/* A process is spawned into `a` / has ended; the account ends once no
+ * process, no object and no charge is left. */
+void kacct_attach(struct kacct *a);
 void kacct_detach(struct kacct *a);
 
 cm_status_t kacct_charge(struct kacct *a, cm_ledger_kind_t kind, uint64_t amount);

@@ -87,10 +87,12 @@ struct kproc_obj {
  * CMK_QUOTA_DEFAULT; NULL: every default). Validates every handle first
  * (each needs TRANSFER, no repeats); on success moves them into the child
  * and returns its pid; on failure the caller keeps them and every charge
- * is back. proc_out != 0: also publishes a process handle there. */
+ * is back. proc_out != 0: also publishes a process handle there. into
+ * not NULL: the child is charged to that account (quota unused). */
 int64_t proc_spawn(struct proc *parent, const char *name, const char *argv,
                    uint32_t argv_len, const cm_handle_t *handles, uint32_t nhandles,
-                   uint32_t role, const uint64_t *quota, uint64_t proc_out);
+                   uint32_t role, const uint64_t *quota, struct kacct *into,
+                   uint64_t proc_out);
 /* Blocks until child `pid` of `p` ends, then frees its slot. */
 cm_status_t proc_wait(struct proc *p, int32_t pid, cmk_exit_info_t *out);
 /* Waits until the process of `o` ends or the deadline passes (TIMED_OUT);

@@ -48,5 +48,9 @@ int64_t sys_sbuf_copy(struct proc *p, const uint64_t *a);
 int64_t sys_ledger_get(struct proc *p, const uint64_t *a);
 int64_t sys_ledger_set_limit(struct proc *p, const uint64_t *a);
 int64_t sys_console_read(struct proc *p, const uint64_t *a);
+int64_t sys_account_create(struct proc *p, const uint64_t *a);
+int64_t sys_account_get(struct proc *p, const uint64_t *a);
+int64_t sys_account_set_limit(struct proc *p, const uint64_t *a);
+int64_t sys_account_live(struct proc *p, const uint64_t *a);
 
 #endif

@@ -32,6 +32,8 @@ static cm_ledger_kind_t kind_of(uint32_t type)
      * one PROCESSES charge of its creator, so objects and accounts
      * together never outnumber the PROCESSES budget (account.h). */
     case CM_OBJ_PROCESS: return CM_LEDGER_PROCESSES;
+    /* An account object lives in its account's slot, paid for by the
+     * account's `made` PROCESSES (account.h), not charged again. */
     default: return KIND_NONE;
     }
 }
@@ -95,6 +97,7 @@ void kobj_reap(void)
         case CM_OBJ_MMIO: kmmio_destroy(o); break;
         case CM_OBJ_DMA_DEVICE: kdma_device_destroy(o); break;
         case CM_OBJ_DMA_POOL: kdma_pool_destroy(o); break;
+        case CM_OBJ_ACCOUNT: kacct_obj_destroy((struct kacct *)o); break;
         default: panic("kobj_reap: object of type %u", o->type);
         }
         kobj_uncharge(o->acct, o->type);

@@ -129,16 +129,26 @@ static struct kvmar *of_tag(struct addrspace *as, uint64_t tag)
     return live(k) && k->as == as ? k : 0;
 }
 
+/* The run of the innermost reservation under k that holds addr: nested
+ * reservations are CHILD runs of their parent, walked down until a mapping
+ * (or nothing) is found. *leaf: that reservation. */
+static cm_status_t lookup_leaf(struct kvmar *k, uint64_t addr, struct cm__vmar_ident *id,
+                               struct kvmar **leaf)
+{
+    cm_status_t st;
+    while ((st = cm__vmar_lookup(&k->core, addr, id)) == CM_OK && id->kind == CM__VMAR_REC_CHILD)
+        k = id->obj;
+    *leaf = k;
+    return st;
+}
+
 cm_status_t kvmar_fault(struct addrspace *as, uint64_t tag, uint64_t page, int write)
 {
     struct kvmar *k = of_tag(as, tag);
     struct cm__vmar_ident id;
     if (k == 0)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st;
-    while ((st = cm__vmar_lookup(&k->core, page, &id)) == CM_OK &&
-           id.kind == CM__VMAR_REC_CHILD)
-        k = id.obj; /* the page is a nested reservation's */
+    cm_status_t st = lookup_leaf(k, page, &id, &k);
     if (st != CM_OK)
         return CM_ERR_INVALID_ARGS; /* reserved, nothing mapped */
     if (id.prot == 0 || (write && !(id.prot & CM_MAP_WRITE)) || uvm_mapped(as->root, page))
@@ -187,7 +197,7 @@ cm_status_t kvmar_word_key(struct addrspace *as, uint64_t tag, uint64_t uva, str
 {
     struct kvmar *k = of_tag(as, tag);
     struct cm__vmar_ident id;
-    if (k == 0 || cm__vmar_lookup(&k->core, uva, &id) != CM_OK || id.obj == 0)
+    if (k == 0 || lookup_leaf(k, uva, &id, &k) != CM_OK || id.obj == 0)
         return CM_ERR_INVALID_ARGS; /* reserved, nothing mapped */
     if (id.prot == 0)
         return CM_ERR_ACCESS_DENIED; /* the word is not readable there */
@@ -563,10 +573,7 @@ int64_t sys_mapping_get_info(struct proc *p, const uint64_t *a)
         struct cm__vmar_ident id;
         if (k == 0)
             return CM_ERR_NOT_FOUND;
-        cm_status_t st;
-        while ((st = cm__vmar_lookup(&k->core, addr, &id)) == CM_OK &&
-               id.kind == CM__VMAR_REC_CHILD)
-            k = id.obj;
+        cm_status_t st = lookup_leaf(k, addr, &id, &k);
         if (st != CM_OK)
             return CM_ERR_NOT_FOUND;
         info.object_id = id.obj_id;

@@ -360,14 +360,21 @@ static cm_status_t publish(struct proc *p, struct vmo *v, cm_rights_t rights, ui
 int64_t sys_vmo_create(struct proc *p, const uint64_t *a)
 {
     uint64_t size = a[0];
-    /* Pages are committed on demand; CM_VMO_COMMIT changes nothing. */
+    /* Pages are committed on demand; CM_VMO_COMMIT commits them all now,
+     * all or nothing (QUOTA_COMMIT, MEMORY_PRESSURE: the new VMO dies at
+     * this syscall's reap with every charge). */
     uint32_t options = a[1] > UINT32_MAX ? UINT32_MAX : (uint32_t)a[1];
     cm_status_t st = cm__vmo_create_check(size, options, out_ok(p, a[2], sizeof(cm_handle_t)));
     if (st == CM_OK)
         st = check_new(p, size);
     if (st != CM_OK)
         return st;
-    return publish(p, make_vmo(size, p->acct), CM_VMO_DEFAULT_RIGHTS, a[2]);
+    struct vmo *v = make_vmo(size, p->acct);
+    if ((options & CM_VMO_COMMIT) != 0 && (st = vmo_commit(v, 0, v->npages)) != CM_OK) {
+        kobj_unref(&v->obj);
+        return st;
+    }
+    return publish(p, v, CM_VMO_DEFAULT_RIGHTS, a[2]);
 }
 
 static cm_status_t get_vmo(struct proc *p, uint64_t h, cm_rights_t need, struct vmo **v,
