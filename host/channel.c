@@ -482,9 +482,9 @@ static int consumer_matches(struct cm__pending *p, uint32_t i, uint32_t k)
     struct stat sb;
     memcpy(&p->meta[i], p->view.consumers + (size_t)k * sizeof(struct cm__sbuf_wire),
            sizeof(struct cm__sbuf_wire));
-    cm__vmo_gather(fds[0], &f.data, &sb);
-    cm__vmo_gather(fds[1], &f.prod, &sb);
-    cm__vmo_gather(fds[2], &f.cons, &sb);
+    cm__vmo_gather(fds[0], &f.data, &sb, 0);
+    cm__vmo_gather(fds[1], &f.prod, &sb, 0);
+    cm__vmo_gather(fds[2], &f.cons, &sb, 0);
     sock_gather(fds[3], &f.sock);
     return cm__sbuf_admit_decide(&p->meta[i], &f, p->view.handles[i].rights,
                                  &p->verdict[i]) == CM_OK;
@@ -499,7 +499,7 @@ static int fd_matches(int fd, const struct cm__wire_handle *desc, struct stat *s
      * facts the admission will use. */
     if (type == CM_OBJ_VMO) {
         struct cm__vmo_verdict d;
-        cm__vmo_gather(fd, facts, sbp);
+        cm__vmo_gather(fd, facts, sbp, 1); /* the mode of a frozen one: at first use */
         return cm__vmo_admit_decide(facts, CM_RIGHTS_SAME, desc->size, &d) == CM_OK;
     }
     if (fstat(fd, &sb) != 0)

@@ -244,7 +244,24 @@ struct cm__vmo {
      * min(local_size, the file's size), since another holder may shrink the
      * file but no other holder's exact size reaches this process. */
     _Atomic uint64_t local_size;
+    /* 1: admitted from a channel frozen, without its access mode read
+     * (core/vmo_admit.h, mode_deferred): v->fd is the fd as it came, maybe
+     * O_WRONLY. Linux refuses its reads (pread EBADF) and mappings (mmap
+     * EACCES) then, which cm__vmo_use_failed turns into PROTOCOL; anything
+     * that would reopen it (a reopen of an O_WRONLY memfd is readable)
+     * calls cm__vmo_readable first. Cleared once the mode is seen readable. */
+    atomic_int mode_deferred;
 };
+
+/* The access mode of a mode_deferred VMO's fd, read now (one fcntl, once):
+ * OK if readable (or never deferred), PROTOCOL if not (the peer sent an fd
+ * it could not read), INTERNAL if fcntl fails. */
+cm_status_t cm__vmo_readable(struct cm__vmo *v);
+
+/* `st` of a use of v->fd (read, map, copy) that failed: PROTOCOL when the
+ * cause is a deferred mode that does not allow reading, else st. Costs
+ * nothing on success or for a VMO whose mode was read at admission. */
+cm_status_t cm__vmo_use_failed(struct cm__vmo *v, cm_status_t st);
 
 /* Private: no other process can hold v's fd, so only this process's own
  * calls change its size (see local_size). */
@@ -275,7 +292,10 @@ cm_status_t cm__vmo_admit(int fd, cm_rights_t claimed, struct cm__vmo **out,
  * fstatfs for a file on the kernel's memfd mount. */
 struct cm__vmo_facts;
 struct stat;
-void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb);
+/* defer_mode: a caller that keeps a frozen fd as it came (a channel read)
+ * skips F_GETFL for it (facts.mode_deferred; the object then carries
+ * mode_deferred, see struct cm__vmo). */
+void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb, int defer_mode);
 /* Performs the verdict on facts gathered from fd. An object frozen and
  * without WRITE keeps fd itself (*took_fd = 1: no reopen; host/vmo.c,
  * admitted_fd, says why that is safe); any other gets its own reopen
