@@ -361,6 +361,10 @@ struct cm__channel {
     int fd;                 /* AF_UNIX SOCK_SEQPACKET; calls use MSG_DONTWAIT */
     pthread_mutex_t lock;   /* serializes reads: guards pending */
     struct cm__pending *pending; /* receive buffer; holds a message the caller's buffers could not */
+    /* Waits that polled since one found a record queued by peeking
+     * (host/channel.c, wait_peek); 0: the next wait peeks first. Guarded by
+     * lock. */
+    int wait_polls;
 };
 
 /* Wraps a connected seqpacket socket (owned) as a channel object.
