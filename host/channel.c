@@ -339,9 +339,9 @@ static cm_status_t send_record(int sock, const void *bytes, uint32_t num_bytes,
     };
     struct msghdr msg = { .msg_iov = iov, .msg_iovlen = num_bytes > 0 ? 2 : 1 };
     if (nfds > 0) {
-        memset(&ctl, 0, sizeof(ctl));
         msg.msg_control = ctl.buf;
         msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        memset(ctl.buf, 0, msg.msg_controllen); /* what is sent; padding included */
         struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SCM_RIGHTS;
