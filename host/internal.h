@@ -251,6 +251,11 @@ struct cm__vmo {
      * that would reopen it (a reopen of an O_WRONLY memfd is readable)
      * calls cm__vmo_readable first. Cleared once the mode is seen readable. */
     atomic_int mode_deferred;
+    /* 1 once a mapping table entry may name v as its owner (set under the
+     * table's lock when one is made, cleared when they are stamped): only
+     * then does v's destruction need the table (cm__map_owner_gone). Read
+     * at destruction, when no call through v can make one any more. */
+    atomic_int map_owned;
 };
 
 /* The access mode of a mode_deferred VMO's fd, read now (one fcntl, once):
@@ -382,6 +387,11 @@ cm_status_t cm__channel_wrap(int fd, struct cm__channel **out);
 #include <capmem/ledger.h>
 cm_status_t cm__hledger_charge(cm_ledger_kind_t kind, uint64_t amount);
 void cm__hledger_uncharge(cm_ledger_kind_t kind, uint64_t amount);
+/* A VMO made here: VMOS 1 and OBJECT_BACKING `backing`, both or neither
+ * (one lock, a share's cost); released by uncharge_vmo with *backing, the
+ * charge as resized since (read under the lock, then 0). */
+cm_status_t cm__hledger_charge_vmo(uint64_t backing);
+void cm__hledger_uncharge_vmo(uint64_t *backing);
 cm_status_t cm__hledger_resize(cm_ledger_kind_t kind, uint64_t *charged, uint64_t expect,
                                uint64_t amount, uint64_t *was);
 uint64_t cm__hledger_errors(void);

@@ -57,15 +57,13 @@ static void vmo_destroy(struct cm__hobj *obj)
 {
     struct cm__vmo *v = (struct cm__vmo *)obj;
     if (v->fd >= 0) {
-        cm__map_owner_gone(v); /* mappings that outlive v learn its identity */
+        if (atomic_load(&v->map_owned))
+            cm__map_owner_gone(v); /* mappings that outlive v learn its identity */
         cm__fd_disown(v->fd); /* marked if cm_host_vmo_from_fd kept it */
         close(v->fd);
     }
-    if (v->counted) {
-        cm__hledger_uncharge(CM_LEDGER_VMOS, 1);
-        (void)cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, CM__HLEDGER_ANY, 0,
-                                 NULL);
-    }
+    if (v->counted)
+        cm__hledger_uncharge_vmo(&v->backing);
     free(v);
 }
 
@@ -523,12 +521,8 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
      * charges exactly once: before the object exists here, after it by
      * its destroy. */
     uint64_t backing = (size + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE * CM_PAGE_SIZE;
-    if ((st = cm__hledger_charge(CM_LEDGER_VMOS, 1)) != CM_OK)
+    if ((st = cm__hledger_charge_vmo(backing)) != CM_OK)
         return st;
-    if ((st = cm__hledger_charge(CM_LEDGER_OBJECT_BACKING, backing)) != CM_OK) {
-        cm__hledger_uncharge(CM_LEDGER_VMOS, 1);
-        return st;
-    }
     int fd = vmo_memfd("capmem-vmo", size, cm__huge_wanted(size, options),
                        (options & CM_VMO_COMMIT) != 0, &huge, &st);
     if (fd < 0)
@@ -547,8 +541,7 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
 bad:
     close(fd);
 uncharge:
-    cm__hledger_uncharge(CM_LEDGER_OBJECT_BACKING, backing);
-    cm__hledger_uncharge(CM_LEDGER_VMOS, 1);
+    cm__hledger_uncharge_vmo(&backing);
     return st;
 }
 
