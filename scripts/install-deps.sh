@@ -21,7 +21,7 @@ set -eu
 PKGS="build-essential g++ pkg-config libcmocka-dev libssl-dev liburing-dev \
 gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc opensbi \
 spin clang e2fsprogs strace python3 groff-base man-db gdb-multiarch jq"
-BENCH_PKGS="gnuplot-nox iceoryx libiceoryx-binding-c-dev"
+BENCH_PKGS="gnuplot-nox iceoryx libiceoryx-binding-c-dev valgrind"
 
 case "${1:-}" in
     "") ;;
