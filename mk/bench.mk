@@ -81,11 +81,3 @@ FORCE:
 bench-sbuf: bench-deps
 	@$(MAKE) --no-print-directory $(HOST_BUILD)/bench/sbuf_and_plot
 	@./$(HOST_BUILD)/bench/sbuf_and_plot
-
-# bench/share_instr: user instructions per one-shot share under callgrind
-# (bench/share_instr.sh; docs/bench.md "User instructions per share").
-# Built with everything (so it keeps compiling); run by hand.
-$(HOST_BUILD)/bench/share_instr: $(HOST_BUILD)/obj/bench/share_instr.o $(HOST_LIB)
-	@mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(HOST_LIB) $(HOST_LIBS)
-ALL_TARGETS += $(HOST_BUILD)/bench/share_instr
