@@ -1053,8 +1053,6 @@ static const struct cm__signal_ops cm__channel_signal_ops = {
     .poll_events = channel_poll_events,
 };
 
-/* A thin wrapper over cm_object_wait_one. Errors first by argument, then by
- * handle: a bad timeout is INVALID_ARGS whatever the handle. */
 /* After this many waits that had to poll, a wait peeks first again: a
  * receiver that blocked once and now finds records queued comes back to
  * the cheaper order. */
@@ -1099,6 +1097,9 @@ static int wait_peek(cm_handle_t channel, int64_t timeout_ns, cm_signals_t rp)
     return found;
 }
 
+/* A thin wrapper over cm_object_wait_one, after wait_peek. Errors first by
+ * argument, then by handle: a bad timeout is INVALID_ARGS whatever the
+ * handle. */
 cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns)
 {
     CM__ENTRY();
