@@ -24,7 +24,8 @@ static cm_status_t check_object(const struct cm__vmo_facts *f, uint64_t exact)
     if (exact != CM__VMO_EXACT_NONE &&
         (huge ? !cm__vmo_exact_fits(exact, f->size) : exact != 0))
         return CM_ERR_OUT_OF_RANGE;
-    if (!f->readable)
+    if (f->mode_deferred ? (f->seals & CM__SEALS_IMMUTABLE) != CM__SEALS_IMMUTABLE
+                         : !f->readable)
         return CM_ERR_ACCESS_DENIED;
     return CM_OK;
 }
@@ -39,7 +40,7 @@ cm_status_t cm__vmo_admit_decide(const struct cm__vmo_facts *f, cm_rights_t clai
         return st;
     /* WRITE only where it works on the fd held: writable mode, no write seal. */
     cm_rights_t r = VMO_FD_RIGHTS;
-    if (f->writable && !cm__vmo_write_drop_enforced(f->seals))
+    if (!f->mode_deferred && f->writable && !cm__vmo_write_drop_enforced(f->seals))
         r |= CM_RIGHT_WRITE;
     if (claimed != CM_RIGHTS_SAME)
         r &= claimed;
@@ -49,6 +50,7 @@ cm_status_t cm__vmo_admit_decide(const struct cm__vmo_facts *f, cm_rights_t clai
     out->size_floor = (f->seals & CM__SEAL_SHRINK) != 0;
     out->immutable = (f->seals & CM__SEALS_IMMUTABLE) == CM__SEALS_IMMUTABLE;
     out->huge = f->fs == CM__VMO_FS_HUGETLB;
+    out->mode_deferred = f->mode_deferred != 0;
     out->size = out->huge && exact != CM__VMO_EXACT_NONE ? exact : f->size;
     return CM_OK;
 }

@@ -57,6 +57,12 @@ struct cm__vmo_facts {
     uint64_t size;      /* bytes, read after the seals */
     uint32_t readable;  /* the fd's access mode allows reading */
     uint32_t writable;  /* the fd's access mode allows writing */
+    /* 1: the host did not read the access mode (readable and writable mean
+     * nothing). Admitted only for an fd sealed WRITE|GROW|SHRINK, where the
+     * mode cannot add a right (WRITE is sealed off); the verdict then says
+     * mode_deferred and the host keeps the fd as it came, whose first read
+     * or mapping is refused by Linux itself if it is not readable. */
+    uint32_t mode_deferred;
     uint32_t page_size; /* hugetlbfs: the file's page size (fstatfs f_bsize) */
 };
 
@@ -68,6 +74,11 @@ struct cm__vmo_verdict {
     uint32_t size_floor;    /* SHRINK sealed: `size` is a lower bound forever */
     uint32_t immutable;     /* WRITE, GROW and SHRINK sealed */
     uint32_t huge;          /* hugetlbfs, CM_HUGE_PAGE_SIZE pages */
+    /* The fd's readability is not known (facts.mode_deferred): keep the fd
+     * as it is (never reopen it: a reopen would make an O_WRONLY fd
+     * readable) and learn the mode at the first use that fails. Implies
+     * immutable and no WRITE. */
+    uint32_t mode_deferred;
     uint64_t size;          /* the VMO's size: the file's, or a huge one's exact size */
 };
 
@@ -86,7 +97,9 @@ struct cm__vmo_verdict {
  *                 allows: a base-page file with a claim other than 0 or
  *                 NONE, a huge one with exact outside (size - huge page,
  *                 size] (0 only with size 0)
- *   ACCESS_DENIED the fd cannot be read (O_WRONLY, O_PATH)
+ *   ACCESS_DENIED the fd cannot be read (O_WRONLY, O_PATH); or its mode
+ *                 was not read (mode_deferred) and it is not sealed
+ *                 WRITE|GROW|SHRINK
  * On error *out is untouched. */
 cm_status_t cm__vmo_admit_decide(const struct cm__vmo_facts *f, cm_rights_t claimed,
                                  uint64_t exact, struct cm__vmo_verdict *out);

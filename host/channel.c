@@ -38,10 +38,22 @@
 
 static const struct cm__signal_ops cm__channel_signal_ops;
 
+/* What one peek found besides the bytes (in cm__pending.buf). */
+struct rx {
+    size_t len;        /* the record's full length (MSG_TRUNC) */
+    uint32_t nfds;     /* SCM_RIGHTS fds installed, in cm__pending.fds */
+    int extra_fds;     /* more fds than CM__WIRE_MAX_FDS: closed, the record is bad */
+    int ctrunc;        /* the kernel could not deliver all control data */
+    int foreign;       /* a control message the library did not ask for */
+};
+
 /* An endpoint's receive buffer: the head record is peeked into it and
  * judged there. No message is ever held here between calls: a record stays
  * in the socket until it is delivered (or rejected as malformed), so it
- * travels with the endpoint and dies with the socket. */
+ * travels with the endpoint and dies with the socket. What a wait may keep
+ * is only its peek of the head record (held): a copy, whose fds the next
+ * read judges instead of peeking again, and which any other use of this
+ * buffer drops (drop_held). */
 struct cm__pending {
     struct cm__wire_view view;
     int fds[CM__WIRE_MAX_FDS];                /* every fd that arrived, in order */
@@ -53,12 +65,28 @@ struct cm__pending {
     /* A consumer's metadata (copied out of buf once) and admission verdict. */
     struct cm__sbuf_wire meta[CM_CHANNEL_MAX_HANDLES];
     struct cm__sbuf_admit_verdict verdict[CM_CHANNEL_MAX_HANDLES];
+    /* 1: buf and fds hold a clean peek of the head record made by
+     * cm_channel_wait_readable (held_rx), its fds installed and ours. */
+    int held;
+    struct rx held_rx;
     uint8_t buf[CM__WIRE_MAX_MSG + 1]; /* +1: an oversized record shows as too long */
 };
+
+/* Closes the fds of a wait's peek nobody read. Caller holds the lock (or
+ * is the last user). */
+static void drop_held(struct cm__pending *p)
+{
+    if (p != NULL && p->held) {
+        for (uint32_t i = 0; i < p->held_rx.nfds; i++)
+            close(p->fds[i]);
+        p->held = 0;
+    }
+}
 
 static void channel_destroy(struct cm__hobj *obj)
 {
     struct cm__channel *c = (struct cm__channel *)obj;
+    drop_held(c->pending);
     free(c->pending);
     pthread_mutex_destroy(&c->lock);
     if (c->fd >= 0) {
@@ -88,6 +116,7 @@ static void channel_after_fork_child(struct cm__hobj *obj)
 {
     struct cm__channel *c = (struct cm__channel *)obj;
     pthread_mutex_init(&c->lock, NULL);
+    drop_held(c->pending); /* the child's copies of the parent's fds */
 }
 
 cm_status_t cm__channel_wrap(int fd, struct cm__channel **out)
@@ -310,9 +339,9 @@ static cm_status_t send_record(int sock, const void *bytes, uint32_t num_bytes,
     };
     struct msghdr msg = { .msg_iov = iov, .msg_iovlen = num_bytes > 0 ? 2 : 1 };
     if (nfds > 0) {
-        memset(&ctl, 0, sizeof(ctl));
         msg.msg_control = ctl.buf;
         msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        memset(ctl.buf, 0, msg.msg_controllen); /* what is sent; padding included */
         struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SCM_RIGHTS;
@@ -427,15 +456,6 @@ union rx_ctl {
     char buf[CMSG_SPACE(sizeof(int) * CM__WIRE_MAX_FDS) + CM__RX_FOREIGN_ROOM];
 };
 
-/* What one peek found besides the bytes (in cm__pending.buf). */
-struct rx {
-    size_t len;        /* the record's full length (MSG_TRUNC) */
-    uint32_t nfds;     /* SCM_RIGHTS fds installed, in cm__pending.fds */
-    int extra_fds;     /* more fds than CM__WIRE_MAX_FDS: closed, the record is bad */
-    int ctrunc;        /* the kernel could not deliver all control data */
-    int foreign;       /* a control message the library did not ask for */
-};
-
 /* The arguments of cm_channel_read. */
 struct read_req {
     void *bytes;
@@ -482,9 +502,9 @@ static int consumer_matches(struct cm__pending *p, uint32_t i, uint32_t k)
     struct stat sb;
     memcpy(&p->meta[i], p->view.consumers + (size_t)k * sizeof(struct cm__sbuf_wire),
            sizeof(struct cm__sbuf_wire));
-    cm__vmo_gather(fds[0], &f.data, &sb);
-    cm__vmo_gather(fds[1], &f.prod, &sb);
-    cm__vmo_gather(fds[2], &f.cons, &sb);
+    cm__vmo_gather(fds[0], &f.data, &sb, 0);
+    cm__vmo_gather(fds[1], &f.prod, &sb, 0);
+    cm__vmo_gather(fds[2], &f.cons, &sb, 0);
     sock_gather(fds[3], &f.sock);
     return cm__sbuf_admit_decide(&p->meta[i], &f, p->view.handles[i].rights,
                                  &p->verdict[i]) == CM_OK;
@@ -499,7 +519,7 @@ static int fd_matches(int fd, const struct cm__wire_handle *desc, struct stat *s
      * facts the admission will use. */
     if (type == CM_OBJ_VMO) {
         struct cm__vmo_verdict d;
-        cm__vmo_gather(fd, facts, sbp);
+        cm__vmo_gather(fd, facts, sbp, 1); /* the mode of a frozen one: at first use */
         return cm__vmo_admit_decide(facts, CM_RIGHTS_SAME, desc->size, &d) == CM_OK;
     }
     if (fstat(fd, &sb) != 0)
@@ -830,7 +850,10 @@ static cm_status_t read_locked(struct cm__channel *c, const struct read_req *r)
     for (int round = 0;; round++) {
         int last = round >= 2;
         struct rx rx;
-        if (rx_peek(c->fd, p, &rx) < 0) {
+        if (round == 0 && p->held) {
+            rx = p->held_rx; /* the wait's peek: buf and fds are its */
+            p->held = 0;
+        } else if (rx_peek(c->fd, p, &rx) < 0) {
             int err = errno;
             if (err == EAGAIN && !last && peek_off_reset(c->fd))
                 continue;
@@ -879,8 +902,8 @@ static cm_status_t read_locked(struct cm__channel *c, const struct read_req *r)
 /* Allocates the endpoint's peek buffer on first use. Caller holds c->lock. */
 static cm_status_t pending_buffer(struct cm__channel *c)
 {
-    if (c->pending == NULL)
-        c->pending = malloc(sizeof(*c->pending));
+    if (c->pending == NULL && (c->pending = malloc(sizeof(*c->pending))) != NULL)
+        c->pending->held = 0;
     return c->pending == NULL ? CM_ERR_NO_MEMORY : CM_OK;
 }
 
@@ -893,6 +916,8 @@ static cm_status_t hung_up_status(struct cm__channel *c)
 {
     pthread_mutex_lock(&c->lock);
     cm_status_t st = pending_buffer(c);
+    if (st == CM_OK)
+        drop_held(c->pending); /* rx_at_end peeks into the buffer */
     for (int reset = 0; st == CM_OK;) {
         char b;
         ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -1028,13 +1053,60 @@ static const struct cm__signal_ops cm__channel_signal_ops = {
     .poll_events = channel_poll_events,
 };
 
-/* A thin wrapper over cm_object_wait_one. Errors first by argument, then by
- * handle: a bad timeout is INVALID_ARGS whatever the handle. */
+/* After this many waits that had to poll, a wait peeks first again: a
+ * receiver that blocked once and now finds records queued comes back to
+ * the cheaper order. */
+#define WAIT_PEEK_RETRY 16
+
+/* A wait's first look, for a handle that can read: a peek of the head
+ * record (non-blocking), kept for the next read (p->held), which then
+ * makes no peek of its own. Returns 1 if a record is queued (the wait is
+ * over), 0 to wait as any object does (poll). Peeks first only while the
+ * last waits found records queued (c->wait_polls == 0): a receiver that
+ * sleeps would pay the peek on top of its poll. Errors are left to the
+ * ordinary wait, which reports them in its own order. */
+static int wait_peek(cm_handle_t channel, int64_t timeout_ns, cm_signals_t rp)
+{
+    struct cm__channel *c;
+    int found = 0;
+    if (cm__object_wait_one_check_args(rp, timeout_ns, 1) != CM_OK ||
+        get_channel(channel, CM_RIGHT_READ, &c) != CM_OK)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    if (c->wait_polls > 0 && c->wait_polls++ < WAIT_PEEK_RETRY) {
+        pthread_mutex_unlock(&c->lock);
+        cm__hobj_put(&c->hdr);
+        return 0;
+    }
+    if (pending_buffer(c) == CM_OK) {
+        struct cm__pending *p = c->pending;
+        struct rx rx;
+        drop_held(p);
+        ssize_t n = rx_peek(c->fd, p, &rx);
+        found = n > 0;
+        if (found && !rx.foreign && !rx.ctrunc && !rx.extra_fds) {
+            p->held_rx = rx;
+            p->held = 1;
+        } else if (n >= 0) {
+            close_fds(p->fds, rx.nfds); /* the read judges it afresh */
+        }
+    }
+    c->wait_polls = found ? 0 : 1;
+    pthread_mutex_unlock(&c->lock);
+    cm__hobj_put(&c->hdr);
+    return found;
+}
+
+/* A thin wrapper over cm_object_wait_one, after wait_peek. Errors first by
+ * argument, then by handle: a bad timeout is INVALID_ARGS whatever the
+ * handle. */
 cm_status_t cm_channel_wait_readable(cm_handle_t channel, int64_t timeout_ns)
 {
     CM__ENTRY();
     cm_signals_t observed;
     const cm_signals_t rp = CM_SIGNAL_READABLE | CM_SIGNAL_PEER_CLOSED;
+    if (wait_peek(channel, timeout_ns, rp))
+        return CM_OK;
     cm_status_t st = cm__object_wait_one_typed(channel, CM_OBJ_CHANNEL, rp, rp, timeout_ns,
                                                &observed);
     if (st != CM_OK)

@@ -252,7 +252,29 @@ struct cm__vmo {
      * min(local_size, the file's size), since another holder may shrink the
      * file but no other holder's exact size reaches this process. */
     _Atomic uint64_t local_size;
+    /* 1: admitted from a channel frozen, without its access mode read
+     * (core/vmo_admit.h, mode_deferred): v->fd is the fd as it came, maybe
+     * O_WRONLY. Linux refuses its reads (pread EBADF) and mappings (mmap
+     * EACCES) then, which cm__vmo_use_failed turns into PROTOCOL; anything
+     * that would reopen it (a reopen of an O_WRONLY memfd is readable)
+     * calls cm__vmo_readable first. Cleared once the mode is seen readable. */
+    atomic_int mode_deferred;
+    /* 1 once a mapping table entry may name v as its owner (set under the
+     * table's lock when one is made, cleared when they are stamped): only
+     * then does v's destruction need the table (cm__map_owner_gone). Read
+     * at destruction, when no call through v can make one any more. */
+    atomic_int map_owned;
 };
+
+/* The access mode of a mode_deferred VMO's fd, read now (one fcntl, once):
+ * OK if readable (or never deferred), PROTOCOL if not (the peer sent an fd
+ * it could not read), INTERNAL if fcntl fails. */
+cm_status_t cm__vmo_readable(struct cm__vmo *v);
+
+/* `st` of a use of v->fd (read, map, copy) that failed: PROTOCOL when the
+ * cause is a deferred mode that does not allow reading, else st. Costs
+ * nothing on success or for a VMO whose mode was read at admission. */
+cm_status_t cm__vmo_use_failed(struct cm__vmo *v, cm_status_t st);
 
 /* Private: no other process can hold v's fd, so only this process's own
  * calls change its size (see local_size). */
@@ -283,7 +305,10 @@ cm_status_t cm__vmo_admit(int fd, cm_rights_t claimed, struct cm__vmo **out,
  * fstatfs for a file on the kernel's memfd mount. */
 struct cm__vmo_facts;
 struct stat;
-void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb);
+/* defer_mode: a caller that keeps a frozen fd as it came (a channel read)
+ * skips F_GETFL for it (facts.mode_deferred; the object then carries
+ * mode_deferred, see struct cm__vmo). */
+void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb, int defer_mode);
 /* Performs the verdict on facts gathered from fd. An object frozen and
  * without WRITE keeps fd itself (*took_fd = 1: no reopen; host/vmo.c,
  * admitted_fd, says why that is safe); any other gets its own reopen
@@ -349,6 +374,10 @@ struct cm__channel {
     int fd;                 /* AF_UNIX SOCK_SEQPACKET; calls use MSG_DONTWAIT */
     pthread_mutex_t lock;   /* serializes reads: guards pending */
     struct cm__pending *pending; /* receive buffer; holds a message the caller's buffers could not */
+    /* Waits that polled since one found a record queued by peeking
+     * (host/channel.c, wait_peek); 0: the next wait peeks first. Guarded by
+     * lock. */
+    int wait_polls;
 };
 
 /* Wraps a connected seqpacket socket (owned) as a channel object.
@@ -366,6 +395,11 @@ cm_status_t cm__channel_wrap(int fd, struct cm__channel **out);
 #include <capmem/ledger.h>
 cm_status_t cm__hledger_charge(cm_ledger_kind_t kind, uint64_t amount);
 void cm__hledger_uncharge(cm_ledger_kind_t kind, uint64_t amount);
+/* A VMO made here: VMOS 1 and OBJECT_BACKING `backing`, both or neither
+ * (one lock, a share's cost); released by uncharge_vmo with *backing, the
+ * charge as resized since (read under the lock, then 0). */
+cm_status_t cm__hledger_charge_vmo(uint64_t backing);
+void cm__hledger_uncharge_vmo(uint64_t *backing);
 cm_status_t cm__hledger_resize(cm_ledger_kind_t kind, uint64_t *charged, uint64_t expect,
                                uint64_t amount, uint64_t *was);
 uint64_t cm__hledger_errors(void);

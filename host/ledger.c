@@ -82,13 +82,13 @@ static const char *const kind_names[CM__LEDGER_KINDS] = {
     "CM_LEDGER_DMA_POOLS",
 };
 
-cm_status_t cm__hledger_charge(cm_ledger_kind_t kind, uint64_t amount)
+/* Unlocks after a charge of `amount` to `kind` that returned st; a
+ * refusal's detail names the kind and the numbers (the named limits behind
+ * a kind, CM_MAX_HANDLES for HANDLES..., are its default). */
+static cm_status_t charged_unlock(const struct cm__ledger *l, cm_status_t st,
+                                  cm_ledger_kind_t kind, uint64_t amount)
 {
-    struct cm__ledger *l = locked();
-    cm_status_t st = cm__ledger_charge(l, kind, amount);
     if (st != CM_OK && (uint32_t)kind < CM__LEDGER_KINDS) {
-        /* The named limits behind a kind (CM_MAX_HANDLES for HANDLES...)
-         * are its default: the detail names the kind and the numbers. */
         uint64_t used = l->used[kind], limit = l->limit[kind];
         pthread_mutex_unlock(&ledger_lock);
         return cm__detail_set(st, "%s limit %llu reached (in use %llu, asked %llu; "
@@ -98,6 +98,35 @@ cm_status_t cm__hledger_charge(cm_ledger_kind_t kind, uint64_t amount)
     }
     pthread_mutex_unlock(&ledger_lock);
     return st;
+}
+
+cm_status_t cm__hledger_charge(cm_ledger_kind_t kind, uint64_t amount)
+{
+    struct cm__ledger *l = locked();
+    return charged_unlock(l, cm__ledger_charge(l, kind, amount), kind, amount);
+}
+
+cm_status_t cm__hledger_charge_vmo(uint64_t backing)
+{
+    struct cm__ledger *l = locked();
+    cm_status_t st = cm__ledger_charge(l, CM_LEDGER_VMOS, 1);
+    if (st != CM_OK)
+        return charged_unlock(l, st, CM_LEDGER_VMOS, 1);
+    st = cm__ledger_charge(l, CM_LEDGER_OBJECT_BACKING, backing);
+    if (st != CM_OK && cm__ledger_uncharge(l, CM_LEDGER_VMOS, 1) != CM_OK)
+        ledger_errors++;
+    return charged_unlock(l, st, CM_LEDGER_OBJECT_BACKING, backing);
+}
+
+void cm__hledger_uncharge_vmo(uint64_t *backing)
+{
+    struct cm__ledger *l = locked();
+    if (cm__ledger_uncharge(l, CM_LEDGER_VMOS, 1) != CM_OK)
+        ledger_errors++;
+    if (cm__ledger_uncharge(l, CM_LEDGER_OBJECT_BACKING, *backing) != CM_OK)
+        ledger_errors++;
+    *backing = 0;
+    pthread_mutex_unlock(&ledger_lock);
 }
 
 void cm__hledger_uncharge(cm_ledger_kind_t kind, uint64_t amount)

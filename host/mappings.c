@@ -146,6 +146,7 @@ static void stamp_locked(struct cm__vmo *v, const struct stat *sb)
             maps[i].id_lost = 1;
         }
     }
+    atomic_store(&v->map_owned, 0); /* no entry names v any more */
     if (sb != NULL) {
         atomic_store(&v->dev, (uint64_t)sb->st_dev);
         atomic_store(&v->ino, (uint64_t)sb->st_ino);
@@ -277,6 +278,8 @@ cm_status_t cm__map_create(const struct cm__map_req *req, void **addr, int *retr
         goto out;
     }
     void *user = (char *)p + delta;
+    if (!req->size_from_fd && req->owner != NULL)
+        atomic_store(&req->owner->map_owned, 1);
     maps[map_count++] = (struct mapping){ p, rounded, user, page_round(req->len),
                                           req->obj_offset + req->len, dev, ino,
                                           req->size_from_fd ? NULL : req->owner, 0,

@@ -57,15 +57,13 @@ static void vmo_destroy(struct cm__hobj *obj)
 {
     struct cm__vmo *v = (struct cm__vmo *)obj;
     if (v->fd >= 0) {
-        cm__map_owner_gone(v); /* mappings that outlive v learn its identity */
+        if (atomic_load(&v->map_owned))
+            cm__map_owner_gone(v); /* mappings that outlive v learn its identity */
         cm__fd_disown(v->fd); /* marked if cm_host_vmo_from_fd kept it */
         close(v->fd);
     }
-    if (v->counted) {
-        cm__hledger_uncharge(CM_LEDGER_VMOS, 1);
-        (void)cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, CM__HLEDGER_ANY, 0,
-                                 NULL);
-    }
+    if (v->counted)
+        cm__hledger_uncharge_vmo(&v->backing);
     free(v);
 }
 
@@ -208,14 +206,22 @@ static uint32_t fs_of(int fd, const struct stat *sb, int *ok, uint32_t *page_siz
     return fs.f_type == TMPFS_MAGIC ? CM__VMO_FS_SHMEM : CM__VMO_FS_OTHER;
 }
 
-void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb)
+void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb, int defer_mode)
 {
-    int ok = 0;
+    int ok = 0, fl = 0;
     memset(f, 0, sizeof(*f));
     int seals = fcntl(fd, F_GET_SEALS);
-    int fl = seals < 0 ? -1 : fcntl(fd, F_GETFL);
-    if (seals < 0 || fl < 0 || fstat(fd, sb) != 0)
+    /* Under WRITE|GROW|SHRINK the mode can add no right (core/vmo_admit.h,
+     * mode_deferred): a caller that keeps such an fd as it came may leave
+     * the mode to the fd's first use. */
+    f->mode_deferred = defer_mode && seals >= 0 &&
+                       ((uint32_t)seals & CM__SEALS_IMMUTABLE) == CM__SEALS_IMMUTABLE;
+    if (seals >= 0 && !f->mode_deferred)
+        fl = fcntl(fd, F_GETFL);
+    if (seals < 0 || fl < 0 || fstat(fd, sb) != 0) {
+        f->mode_deferred = 0;
         return; /* seals_ok == 0: WRONG_TYPE */
+    }
     f->fs = fs_of(fd, sb, &ok, &f->page_size);
     if (!ok)
         return;
@@ -224,9 +230,37 @@ void cm__vmo_gather(int fd, struct cm__vmo_facts *f, struct stat *sb)
     f->is_reg = S_ISREG(sb->st_mode);
     f->nlink = (uint64_t)sb->st_nlink;
     f->size = sb->st_size < 0 ? UINT64_MAX : (uint64_t)sb->st_size;
+    if (f->mode_deferred)
+        return;
     int acc = fl & O_ACCMODE;
     f->readable = !(fl & O_PATH) && (acc == O_RDONLY || acc == O_RDWR);
     f->writable = !(fl & O_PATH) && acc == O_RDWR;
+}
+
+cm_status_t cm__vmo_readable(struct cm__vmo *v)
+{
+    if (!atomic_load(&v->mode_deferred))
+        return CM_OK;
+    int fl = fcntl(v->fd, F_GETFL);
+    if (fl < 0)
+        return cm__errno_detail("fcntl(F_GETFL) of a received VMO", errno);
+    int acc = fl & O_ACCMODE;
+    if ((fl & O_PATH) || (acc != O_RDONLY && acc != O_RDWR))
+        return cm__detail_set(CM_ERR_PROTOCOL, "the peer sent this VMO as an fd that cannot "
+                              "be read (access mode %d): nothing of it can be read or mapped",
+                              acc);
+    atomic_store(&v->mode_deferred, 0);
+    return CM_OK;
+}
+
+cm_status_t cm__vmo_use_failed(struct cm__vmo *v, cm_status_t st)
+{
+    /* What a refused pread (EBADF) or mmap (EACCES) gives. */
+    if ((st != CM_ERR_BAD_HANDLE && st != CM_ERR_ACCESS_DENIED) ||
+        !atomic_load(&v->mode_deferred))
+        return st;
+    cm_status_t mode = cm__vmo_readable(v);
+    return mode == CM_OK ? st : mode;
 }
 
 /* Status for a failed /proc reopen. */
@@ -252,7 +286,7 @@ static int admitted_fd(int fd, const struct cm__vmo_verdict *d, const struct sta
                        int *own, cm_status_t *st)
 {
     *own = 0;
-    if (d->immutable && !(d->rights & CM_RIGHT_WRITE)) {
+    if (d->mode_deferred || (d->immutable && !(d->rights & CM_RIGHT_WRITE))) {
         *own = 1;
         return fd;
     }
@@ -297,6 +331,7 @@ cm_status_t cm__vmo_admit_gathered(int fd, const struct cm__vmo_facts *f,
     atomic_store(&v->dev, (uint64_t)sb->st_dev);
     atomic_store(&v->ino, (uint64_t)sb->st_ino);
     atomic_store(&v->id_known, 1);
+    atomic_store(&v->mode_deferred, (int)d.mode_deferred);
     if (d.immutable) {
         v->frozen_size = d.size;
         atomic_store_explicit(&v->frozen, 1, memory_order_release);
@@ -312,7 +347,7 @@ cm_status_t cm__vmo_admit(int fd, cm_rights_t claimed, struct cm__vmo **out,
 {
     struct cm__vmo_facts f;
     struct stat sb;
-    cm__vmo_gather(fd, &f, &sb);
+    cm__vmo_gather(fd, &f, &sb, 0);
     /* No exact size comes with a bare fd: a huge one's is its file's. */
     return cm__vmo_admit_gathered(fd, &f, &sb, claimed, CM__VMO_EXACT_NONE, out, rights,
                                   took_fd);
@@ -487,12 +522,8 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
      * charges exactly once: before the object exists here, after it by
      * its destroy. */
     uint64_t backing = (size + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE * CM_PAGE_SIZE;
-    if ((st = cm__hledger_charge(CM_LEDGER_VMOS, 1)) != CM_OK)
+    if ((st = cm__hledger_charge_vmo(backing)) != CM_OK)
         return st;
-    if ((st = cm__hledger_charge(CM_LEDGER_OBJECT_BACKING, backing)) != CM_OK) {
-        cm__hledger_uncharge(CM_LEDGER_VMOS, 1);
-        return st;
-    }
     int fd = vmo_memfd("capmem-vmo", size, cm__huge_wanted(size, options),
                        (options & CM_VMO_COMMIT) != 0, &huge, &st);
     if (fd < 0)
@@ -511,8 +542,7 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
 bad:
     close(fd);
 uncharge:
-    cm__hledger_uncharge(CM_LEDGER_OBJECT_BACKING, backing);
-    cm__hledger_uncharge(CM_LEDGER_VMOS, 1);
+    cm__hledger_uncharge_vmo(&backing);
     return st;
 }
 
@@ -678,7 +708,7 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
     if (st == CM_OK && write && v->huge)
         st = len > 0 ? huge_write(v, rights, buf, offset, len) : CM_OK;
     else if (st == CM_OK)
-        st = rw_full(v->fd, buf, len, v->file_off + offset, write);
+        st = cm__vmo_use_failed(v, rw_full(v->fd, buf, len, v->file_off + offset, write));
     cm__hobj_put(&v->hdr);
     return st;
 }
@@ -1063,7 +1093,7 @@ cm_status_t cm_vmo_snapshot(cm_handle_t vmo, cm_handle_t *out)
     int hold = cm__vmo_private(v);
     if (hold)
         cm__map_table_hold();
-    st = snapshot_fill(v, &fd, &size, &huge);
+    st = cm__vmo_use_failed(v, snapshot_fill(v, &fd, &size, &huge));
     if (hold)
         cm__map_table_release();
     if (st == CM_OK)
@@ -1156,5 +1186,5 @@ cm_status_t cm__vmo_map_at(struct cm__vmo *v, cm_rights_t rights, uint64_t offse
     }
     if (st == CM_OK && retry)
         st = CM_ERR_INTERNAL; /* privacy lost twice: cannot happen */
-    return st;
+    return cm__vmo_use_failed(v, st);
 }

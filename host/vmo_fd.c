@@ -84,6 +84,10 @@ cm_status_t cm__vmo_fd_for_peer(struct cm__hobj *obj, cm_rights_t rights, int *f
     cm_status_t st = cm__transfer_check(obj, rights);
     if (st == CM_OK)
         st = guard_mappings(v, rights);
+    /* A reopen reads nothing of the mode it reopens: an O_WRONLY fd kept
+     * as it came (mode_deferred) would come back readable. */
+    if (st == CM_OK)
+        st = cm__vmo_readable(v);
     if (st != CM_OK)
         return st;
     int fd = cm__proc_reopen(v->fd, (rights & CM_RIGHT_WRITE) != 0);

@@ -15,13 +15,14 @@
 #   bench   that, plus what only `make bench` needs (gnuplot-nox: the plots
 #           bench/vmo_share_plot.sh and bench/sbuf_plot.sh draw; iceoryx +
 #           libiceoryx-binding-c-dev: bench/sbuf's third variant, RouDi and
-#           the C binding), so `make test` never needs them
+#           the C binding; valgrind: bench/share_instr.sh's callgrind), so
+#           `make test` never needs them
 set -eu
 
 PKGS="build-essential g++ pkg-config libcmocka-dev libssl-dev liburing-dev \
 gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc opensbi \
 spin clang e2fsprogs strace python3 groff-base man-db gdb-multiarch jq"
-BENCH_PKGS="gnuplot-nox iceoryx libiceoryx-binding-c-dev"
+BENCH_PKGS="gnuplot-nox iceoryx libiceoryx-binding-c-dev valgrind"
 
 case "${1:-}" in
     "") ;;

@@ -84,7 +84,9 @@ static void decode(struct reader *c, struct cm__vmo_facts *f, cm_rights_t *claim
     case 6: *exact = u64(c); break;
     default: *exact = f->size - (uint64_t)byte(c) * CM_PAGE_SIZE; break;
     }
-    f->writable = byte(c) & 1;
+    uint8_t mode = byte(c);
+    f->writable = mode & 1;
+    f->mode_deferred = (mode >> 1) & 1; /* the host did not read the mode */
     uint8_t k = byte(c);
     if (k % 4 == 0)
         *claimed = CM_RIGHTS_SAME;
@@ -120,7 +122,10 @@ static cm_status_t expected(const struct cm__vmo_facts *f, cm_rights_t claimed, 
         return CM_ERR_OUT_OF_RANGE;
     if (exact != UINT64_MAX && (huge ? !exact_ok(exact, f->size) : exact != 0))
         return CM_ERR_OUT_OF_RANGE;
-    if (!f->readable)
+    /* An fd whose mode was not read is admitted only when sealed so that
+     * no mode could add a right: WRITE, GROW and SHRINK. */
+    uint32_t frozen = CM__SEAL_WRITE | CM__SEAL_GROW | CM__SEAL_SHRINK;
+    if (f->mode_deferred ? (f->seals & frozen) != frozen : !f->readable)
         return CM_ERR_ACCESS_DENIED;
     return CM_OK;
 }
@@ -138,8 +143,11 @@ static void check_verdict(const struct cm__vmo_facts *f, cm_rights_t claimed, ui
     if ((r & ~cap) != 0 || (r & ~CM_VMO_DEFAULT_RIGHTS) != 0)
         abort(); /* a right nobody claimed, or not a VMO right */
     if ((r & CM_RIGHT_WRITE) &&
-        (!f->writable || (f->seals & (CM__SEAL_WRITE | CM__SEAL_FUTURE_WRITE)) != 0))
-        abort(); /* WRITE that does not work on the fd held */
+        (f->mode_deferred || !f->writable ||
+         (f->seals & (CM__SEAL_WRITE | CM__SEAL_FUTURE_WRITE)) != 0))
+        abort(); /* WRITE that does not work on the fd held, or on a mode not read */
+    if (v->mode_deferred != (f->mode_deferred != 0))
+        abort(); /* the host must know it keeps an fd of unread mode */
     if ((r & (CM_RIGHT_READ | CM_RIGHT_MAP)) != (cap & (CM_RIGHT_READ | CM_RIGHT_MAP)))
         abort(); /* an admitted fd is readable: READ and MAP are granted when claimed */
     if (v->open_write != ((r & CM_RIGHT_WRITE) != 0))

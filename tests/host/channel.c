@@ -168,6 +168,44 @@ static void test_max_handles_is_ok_and_one_more_is_out_of_range_consuming_all(vo
     cm_handle_close(b);
 }
 
+/* A wait that finds a record queued keeps its peek for the next read
+ * (host/channel.c, wait_peek): that read delivers exactly the head record,
+ * a read whose buffer is too small leaves it queued, a second wait or a
+ * close with the peek unread leaves no fd behind (LEAK_TEST), and records
+ * still come one per read, in order. */
+static void test_wait_peek_is_the_head_record_and_leaks_nothing_unread(void **state)
+{
+    (void)state;
+    cm_handle_t a, b, v, got;
+    char buf[8];
+    uint32_t nb = 0, nh = 0;
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    for (uint8_t tag = 1; tag <= 3; tag++) {
+        v = tagged_vmo(tag);
+        assert_status(cm_channel_write(a, &tag, 1, &v, 1), CM_OK);
+    }
+    /* Twice: the second wait drops the first one's peek. */
+    assert_status(cm_channel_wait_readable(b, WAIT_NS), CM_OK);
+    assert_status(cm_channel_wait_readable(b, WAIT_NS), CM_OK);
+    assert_status(cm_channel_read(b, buf, sizeof(buf), &nb, &got, 0, &nh),
+                  CM_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(nh, 1);
+    for (uint8_t tag = 1; tag <= 2; tag++) {
+        if (tag == 1) /* the second read has no wait: it peeks itself */
+            assert_status(cm_channel_wait_readable(b, WAIT_NS), CM_OK);
+        assert_status(cm_channel_read(b, buf, sizeof(buf), &nb, &got, 1, &nh), CM_OK);
+        assert_int_equal(nb, 1);
+        assert_int_equal(nh, 1);
+        assert_int_equal((uint8_t)buf[0], tag);
+        assert_int_equal(tag_of(got), tag);
+        assert_status(cm_handle_close(got), CM_OK);
+    }
+    /* The third stays peeked by a wait and unread when its end closes. */
+    assert_status(cm_channel_wait_readable(b, WAIT_NS), CM_OK);
+    assert_status(cm_handle_close(b), CM_OK);
+    assert_status(cm_handle_close(a), CM_OK);
+}
+
 static void test_buffer_too_small_reports_sizes_and_leaves_message_queued(void **state)
 {
     (void)state;
@@ -539,6 +577,7 @@ int main(void)
         LEAK_TEST(test_max_bytes_is_ok_and_one_more_is_out_of_range),
         LEAK_TEST(test_max_handles_is_ok_and_one_more_is_out_of_range_consuming_all),
         LEAK_TEST(test_buffer_too_small_reports_sizes_and_leaves_message_queued),
+        LEAK_TEST(test_wait_peek_is_the_head_record_and_leaks_nothing_unread),
         LEAK_TEST(test_message_left_queued_by_buffer_too_small_is_freed_with_the_channel),
         LEAK_TEST(test_read_on_empty_channel_should_wait),
         LEAK_TEST(test_peer_closed_fails_read_and_write_with_peer_closed),

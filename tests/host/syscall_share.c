@@ -5,6 +5,7 @@
  * count, under strace, the system calls each side makes for it.
  *
  *   syscall_share capmem|floor write|map|huge [blocked]
+ *   syscall_share instr N
  *
  * The sender creates an object of size bytes, fills it (write: one pwrite /
  * cm_vmo_write; map: a writable mapping, memcpy, unmap), seals it immutable,
@@ -173,6 +174,45 @@ static void floor_recv(int sock, uint64_t seq)
     CHECK(munmap(p, h.size) == 0 && close(fd) == 0);
 }
 
+/* ---- instr: user instructions, for bench/share_instr.sh ----
+ *
+ * N + 1 shares of 4 KiB (pwrite fill) through each variant, alternating,
+ * both sides in this one process (sender then receiver: the record is
+ * queued before the receive, as in the base case above), so that callgrind,
+ * which counts user-space instructions, sees each whole share with no
+ * scheduling in it. It counts share_capmem and share_floor only. */
+__attribute__((noinline)) static void share_capmem(const cm_handle_t *ch, uint64_t seq)
+{
+    capmem_send(ch[0], seq);
+    capmem_recv(ch[1], seq);
+}
+
+__attribute__((noinline)) static void share_floor(const int *sock, uint64_t seq)
+{
+    floor_send(sock[0], seq);
+    floor_recv(sock[1], seq);
+}
+
+static int instr(const char *count)
+{
+    char *end;
+    long n = strtol(count, &end, 10);
+    cm_handle_t ch[2];
+    int sock[2];
+    if (*end != 0 || n < 1 || n > 1000000) {
+        fprintf(stderr, "syscall_share: instr N: N is 1..1000000\n");
+        return 2;
+    }
+    size = 4096;
+    CHECK(cm_channel_create(0, &ch[0], &ch[1]) == CM_OK);
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) == 0);
+    for (long i = 0; i <= n; i++) { /* share 0: the one-time set-up */
+        share_capmem(ch, (uint64_t)i + 1);
+        share_floor(sock, (uint64_t)i + 1);
+    }
+    return 0;
+}
+
 /* ---- the two processes ---- */
 
 struct ends {
@@ -237,11 +277,16 @@ static void wait_asleep(pid_t pid)
 int main(int argc, char **argv)
 {
     struct ends e = { 0 };
+    for (uint32_t i = 0; i < sizeof(src); i++)
+        src[i] = (unsigned char)(i * 7u);
+    if (argc == 3 && strcmp(argv[1], "instr") == 0)
+        return instr(argv[2]);
     if (argc < 3 || argc > 4 || (strcmp(argv[1], "capmem") != 0 && strcmp(argv[1], "floor") != 0) ||
         (strcmp(argv[2], "write") != 0 && strcmp(argv[2], "map") != 0 &&
          strcmp(argv[2], "huge") != 0) ||
         (argc == 4 && strcmp(argv[3], "blocked") != 0)) {
-        fprintf(stderr, "usage: syscall_share capmem|floor write|map|huge [blocked]\n");
+        fprintf(stderr, "usage: syscall_share capmem|floor write|map|huge [blocked]\n"
+                        "       syscall_share instr N\n");
         return 2;
     }
     blocked = argc == 4;
@@ -251,8 +296,6 @@ int main(int argc, char **argv)
     use_map = strcmp(argv[2], "map") == 0 || (use_huge && !e.capmem);
     if (use_huge)
         size = CM_HUGE_PAGE_SIZE;
-    for (uint32_t i = 0; i < size; i++)
-        src[i] = (unsigned char)(i * 7u);
     CHECK(pipe(e.go) == 0 && pipe(e.ready) == 0);
     if (e.capmem)
         CHECK(cm_channel_create(0, &e.ch[0], &e.ch[1]) == CM_OK);

@@ -438,6 +438,71 @@ static void test_channel_admits_exactly_what_from_fd_admits(void **state)
     raw_close(&rp);
 }
 
+/* A frozen VMO from a peer is admitted without its fd's access mode read
+ * (one fcntl less per receive, docs/vmo.md): a peer that sends it as an
+ * O_WRONLY fd gets its object admitted, and every use that needs to read it
+ * is PROTOCOL, never a crash, never a readable mapping or fd. */
+static void expect_unreadable_everywhere(cm_handle_t v)
+{
+    char b[8];
+    void *p = NULL;
+    int fd = -1;
+    cm_handle_t snap = CM_HANDLE_INVALID, vmar = CM_HANDLE_INVALID;
+    void *base = NULL;
+    assert_int_equal(rights_of(v) & CM_RIGHT_WRITE, 0);
+    assert_status(cm_vmo_read(v, b, 0, sizeof(b)), CM_ERR_PROTOCOL);
+    assert_status(cm_vmo_map(v, 0, PAGE, CM_MAP_READ, &p), CM_ERR_PROTOCOL);
+    assert_null(p);
+    assert_status(cm_vmo_snapshot(v, &snap), CM_ERR_PROTOCOL);
+    assert_status(cm_host_vmo_export_fd(v, &fd), CM_ERR_PROTOCOL);
+    assert_int_equal(fd, -1);
+    assert_status(cm_vmar_reserve(NULL, PAGE, 0, &vmar, &base), CM_OK);
+    assert_status(cm_vmar_map(vmar, 0, v, 0, PAGE, CM_MAP_READ, &p), CM_ERR_PROTOCOL);
+    assert_null(p);
+    assert_status(cm_handle_close(vmar), CM_OK);
+    /* Still refused after the mode was read once (nothing cached as readable). */
+    assert_status(cm_vmo_read(v, b, 0, sizeof(b)), CM_ERR_PROTOCOL);
+}
+
+static void test_frozen_write_only_vmo_from_peer_is_protocol_at_every_use(void **state)
+{
+    (void)state;
+    struct raw_peer rp;
+    cm_handle_t v, e0, e1, fwd;
+    char b[8];
+    raw_open(&rp);
+    int fds = count_open_fds();
+    int fd = memfd_of(PAGE);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "content!", 8, 0), 8);
+    int wo = reopen(fd, O_WRONLY);
+    assert_true(wo >= 0);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK), 0);
+    assert_int_equal(raw_send(rp.raw, wo, CM_OBJ_VMO, CM_RIGHTS_ALL), 0);
+    assert_status(recv_one(rp.ch, &v), CM_OK);
+    expect_unreadable_everywhere(v);
+    /* Handed on as it came (a frozen VMO travels as its own fd): the next
+     * receiver refuses its uses the same way. */
+    assert_status(cm_channel_create(0, &e0, &e1), CM_OK);
+    assert_status(cm_channel_write(e0, "v", 1, &v, 1), CM_OK);
+    fwd = recv_handle(e1);
+    assert_int_not_equal(fwd, CM_HANDLE_INVALID);
+    expect_unreadable_everywhere(fwd);
+    assert_status(cm_handle_close(fwd), CM_OK);
+    assert_status(cm_handle_close(e0), CM_OK);
+    assert_status(cm_handle_close(e1), CM_OK);
+    /* The same object sent readable reads: the refusal is the mode's. */
+    assert_int_equal(raw_send(rp.raw, fd, CM_OBJ_VMO, CM_RIGHTS_ALL), 0);
+    assert_status(recv_one(rp.ch, &v), CM_OK);
+    assert_status(cm_vmo_read(v, b, 0, sizeof(b)), CM_OK);
+    assert_memory_equal(b, "content!", 8);
+    assert_status(cm_handle_close(v), CM_OK);
+    close(wo);
+    close(fd);
+    assert_int_equal(count_open_fds(), fds);
+    raw_close(&rp);
+}
+
 /* ---- item 3: rights never widen through an fd ---- */
 
 /* The two calls: export a DUPLICATE-only handle, wrap the fd. */
@@ -1110,6 +1175,7 @@ int main(void)
         LEAK_TEST(test_admission_without_proc_is_unsupported_not_shared),
         LEAK_TEST(test_from_fd_rejects_regular_files_and_other_huge_page_sizes),
         LEAK_TEST(test_channel_admits_exactly_what_from_fd_admits),
+        LEAK_TEST(test_frozen_write_only_vmo_from_peer_is_protocol_at_every_use),
         LEAK_TEST(test_export_then_from_fd_never_widens_duplicate_only_handle),
         LEAK_TEST(test_export_fd_never_grants_write_without_write_right),
         LEAK_TEST(test_export_of_file_window_is_refused),
