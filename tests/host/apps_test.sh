@@ -380,7 +380,13 @@ t_capmem_recv_refuses_hostile_senders_without_output_or_exec() {
     for m in unsealed shrinkable pipe two nohandle garbage hangup silent readmaponly; do
         echo precious >"$d/out.bin"
         rm -f "$d/ran"
-        start_recv "h-$m" --timeout 2 --output "$d/out.bin" --exec "touch '$d/ran'" "$sock"
+        # --timeout also bounds the wait for the peer to connect, and a
+        # python3 start can take seconds on a loaded machine: only `silent`,
+        # whose point is the timeout, gets a short one, and even that must
+        # outlast the peer's start.
+        local t=60
+        [[ $m == silent ]] && t=10
+        start_recv "h-$m" --timeout "$t" --output "$d/out.bin" --exec "touch '$d/ran'" "$sock"
         wait_for_socket "$sock" || return 1
         timeout 60 python3 "$root/tests/host/capmem_peer.py" send "$m" "$sock" \
             >"$work/hp-$m.out" 2>"$work/hp-$m.err" &
