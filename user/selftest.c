@@ -1499,6 +1499,7 @@ static const struct test tests[] = {
     TEST(test_word_wait_in_reservation_woken_through_vmo_map),
     TEST(test_word_wait_in_vmo_map_woken_through_reservation),
     TEST(test_word_wait_in_reservation_bad_addresses_typed),
+    TEST(test_word_wait_in_nested_reservation_keyed_by_vmo),
 };
 
 /* Victims and helpers the tests spawn; never run by the runner. */

@@ -54,6 +54,7 @@ int child_word_waiter(void);
 int test_word_wait_in_reservation_woken_through_vmo_map(void);
 int test_word_wait_in_vmo_map_woken_through_reservation(void);
 int test_word_wait_in_reservation_bad_addresses_typed(void);
+int test_word_wait_in_nested_reservation_keyed_by_vmo(void);
 int child_word_waiter_in_vmar(void);
 
 /* user/selftest_sbuf.c */

@@ -300,3 +300,32 @@ int test_word_wait_in_reservation_bad_addresses_typed(void)
     cm_handle_close(vmo);
     return 0;
 }
+
+/* A word in a mapping of a nested reservation is found by walking down the
+ * CHILD runs (as a fault does), keyed by (VMO, offset) like any mapping: a
+ * write through another mapping of the VMO is what the waiter sees; the
+ * child's unmapped pages and the child's own run in the parent (no object
+ * there) are INVALID_ARGS. */
+int test_word_wait_in_nested_reservation_keyed_by_vmo(void)
+{
+    cm_handle_t vmo, r, c;
+    void *base, *cbase, *va, *rw;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &vmo), CM_OK);
+    CHECK_ST(cm_vmo_map(vmo, 0, PAGE, RW, &rw), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, 8 * PAGE, 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(r, 2 * PAGE, 4 * PAGE, CM_VMAR_FIXED, &c, &cbase), CM_OK);
+    CHECK_ST(cm_vmar_map(c, PAGE, vmo, 0, PAGE, CM_MAP_READ | CM_VMAR_MAP_SPECIFIC, &va), CM_OK);
+    const volatile uint32_t *w = va, *hole = cbase;
+    ((volatile uint32_t *)rw)[5] = 7;
+    CHECK_ST(cmk_word_wait(&w[5], 6, 0), CM_ERR_BAD_STATE); /* sees the VMO's word */
+    CHECK_ST(cmk_word_wait(&w[5], 7, 0), CM_ERR_TIMED_OUT);
+    CHECK(cmk_word_wake(&w[5], 1) == 0);
+    CHECK_ST(cmk_word_wait(hole, 0, 0), CM_ERR_INVALID_ARGS);
+    CHECK(cmk_word_wake(hole, 1) == CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_close(c), CM_OK); /* the child's range is the parent's again */
+    CHECK_ST(cmk_word_wait(&w[5], 7, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_vmo_unmap(rw, PAGE), CM_OK);
+    cm_handle_close(vmo);
+    return 0;
+}
