@@ -89,12 +89,23 @@ static void consumer_gone(struct cm__sbuf *b, uint32_t c)
     link_drop(b, c);
 }
 
+/* Consumer c's state word changed (EVICTED, CLOSED): its wake word moves
+ * too, so that a receive about to sleep on the old value does not (a
+ * futex wake without a change could fall between its look and its
+ * sleep), then the Dekker fence and the wake-up. */
+static void state_wake(struct cm__sbuf_link *l)
+{
+    SB_STORE_REL(&l->prod->tail_word, SB_LOAD_RLX(&l->prod->tail_word) + 1u);
+    SB_FENCE();
+    cm__sbuf_wake_consumer(&l->prod->tail_word, l->sock,
+                           SB_LOAD_RLX(&l->cons->cons_waiting) | CM__SBUF_WAIT_SOCK);
+}
+
 static void evict(struct cm__sbuf *b, uint32_t c)
 {
     (void)cm__sbuf_own_evict(&b->own, c, NULL);
     SB_STORE_REL(&b->links[c].prod->state, CM_SBUF_CTL_EVICTED);
-    SB_FENCE();
-    cm__sbuf_kick(b->links[c].sock);
+    state_wake(&b->links[c]);
 }
 
 /* Hang-ups and wake-up bytes of every consumer, without sleeping.
@@ -270,6 +281,7 @@ static void sbuf_destroy(struct cm__hobj *obj)
         if (owner && b->links[c].prod != NULL) {
             SB_STORE_REL(&b->links[c].prod->state, CM_SBUF_CTL_CLOSED);
             cm__sbuf_test_point(CM__SBUF_TP_CLOSE_STATE_STORED);
+            state_wake(&b->links[c]);
         }
         link_drop(b, c);
     }
@@ -836,15 +848,18 @@ cm_status_t cm_sbuf_publish(cm_handle_t buffer, uint64_t loan_id, uint32_t len, 
             cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_DESC_WRITTEN);
             /* Orders the payload and the descriptor before the new tail. */
             SB_STORE_REL(&p->tail, tail);
-            SB_STORE_REL(&p->tail_word, (uint32_t)tail);
+            SB_STORE_REL(&p->tail_word, SB_LOAD_RLX(&p->tail_word) + 1u);
             cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_TAIL_STORED);
         }
         cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_TAILS_DONE);
         if (to != 0) {
             SB_FENCE();
-            for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
-                if (((to >> c) & 1u) != 0 && SB_LOAD_RLX(&b->links[c].cons->cons_waiting) != 0)
-                    cm__sbuf_kick(b->links[c].sock);
+            for (uint32_t c = 0; c < b->cfg.max_consumers; c++) {
+                uint32_t w;
+                if (((to >> c) & 1u) != 0 &&
+                    (w = SB_LOAD_RLX(&b->links[c].cons->cons_waiting)) != 0)
+                    cm__sbuf_wake_consumer(&b->links[c].prod->tail_word, b->links[c].sock, w);
+            }
         }
         cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_END);
         if (seq != NULL)

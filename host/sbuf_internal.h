@@ -8,6 +8,7 @@
  * the memory (memfds, seals, mappings), the atomics with the orderings of
  * docs/sbuf.md, and the waiting. */
 
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,6 +18,14 @@
 #include "sbuf_admit.h"
 #include "sbuf_cons.h"
 #include "sbuf_own.h"
+
+/* futex_waitv flags under the names of newer headers. */
+#ifndef FUTEX2_SIZE_U32
+#define FUTEX2_SIZE_U32 FUTEX_32
+#endif
+#ifndef FUTEX2_PRIVATE
+#define FUTEX2_PRIVATE FUTEX_PRIVATE_FLAG
+#endif
 
 /* Shared words are accessed only through these (TSan sees them; a torn
  * value from a hostile peer is then merely a wrong value, which the core
@@ -116,6 +125,21 @@ struct cm__sbuf {
     /* storage of own: slots, peers, mirror follow in the same allocation */
 };
 
+/* A consumer's registration with the death watcher (host/sbuf_watch.c),
+ * and the private word its futex sleepers wait on besides the delivery
+ * word. */
+struct cm__sbuf_watch {
+    uint32_t poke;  /* private futex word: bumped by the watcher (hang-up)
+                       and by the removal of a handle a receive sleeps on */
+    int gone;       /* the socket hung up (atomic; latched) */
+    /* under the watcher's lock */
+    int registered, dropped;
+    unsigned gen;
+    int sock;
+    uint64_t id;
+    struct cm__sbuf_watch *next, *prev;
+};
+
 /* A consumer: one reader. */
 struct cm__sbuf_consumer {
     struct cm__hobj hdr;
@@ -132,6 +156,8 @@ struct cm__sbuf_consumer {
     struct cm_sbuf_cons_ctl *cons; /* read-write */
     struct cm__sbuf_spin spin;     /* adaptive spin (under lock) */
     uint32_t sleepers;             /* receives asleep on sock (under lock) */
+    uint32_t fsleepers;            /* receives asleep on a futex (under lock) */
+    struct cm__sbuf_watch watch;   /* wakes the futex sleepers at a hang-up */
     uint32_t owaiters;             /* object waits armed on sock (under lock) */
     /* cm_host_object_fd gave sock to an event loop (under lock; never
      * cleared): cons_waiting stays up, so every publish writes a wake-up
@@ -201,6 +227,29 @@ enum cm__sbuf_point {
 void cm__sbuf_test_point(uint32_t where);
 
 /* ---- host/sbuf_wait.c ---- */
+
+/* cons_waiting (host): who sleeps, so that the producer wakes it the right
+ * way. A hostile value only costs the producer a needless wake-up. */
+#define CM__SBUF_WAIT_SOCK 1u  /* polls the socket: object waits, event loops,
+                                  receives where futex_waitv is missing */
+#define CM__SBUF_WAIT_FUTEX 2u /* futex_waitv on tail_word (receive) */
+/* Tells consumer link's sleepers to look, as its cons_waiting value w
+ * (loaded after the caller's fence) asks. */
+void cm__sbuf_wake_consumer(uint32_t *tail_word, int sock, uint32_t w);
+
+/* ---- host/sbuf_watch.c ---- */
+
+/* 1 if futex_waitv(2) exists (Linux 5.16). */
+int cm__sbuf_futex_ok(void);
+/* FUTEX_WAKE of every sleeper on word (shared key unless private_word). */
+void cm__sbuf_futex_wake(uint32_t *word, int private_word);
+/* Registers a consumer's socket with this process's death watcher
+ * (started if none runs); idempotent. Errors: NO_RESOURCES, NO_MEMORY
+ * (then the caller sleeps on the socket instead). */
+cm_status_t cm__sbuf_watch_add(struct cm__sbuf_watch *w, int sock);
+/* Unregisters (before the socket is closed); the last one stops and joins
+ * the watcher thread. */
+void cm__sbuf_watch_del(struct cm__sbuf_watch *w);
 
 /* Tells the peer at the other end of `sock` to look (one byte, never
  * blocks; a full socket already has a wake-up pending). */
