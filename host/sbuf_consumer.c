@@ -302,7 +302,10 @@ static cm_status_t do_release(struct cm__sbuf_consumer *c, uint64_t seq)
     SB_STORE_REL(&c->cons->rel_word, (uint32_t)(idx + 1));
     cm__sbuf_test_point(CM__SBUF_TP_RELEASE_TAIL_STORED);
     SB_FENCE();
-    if (SB_LOAD_RLX(&c->prod->prod_waiting) != 0)
+    uint32_t w = SB_LOAD_RLX(&c->prod->prod_waiting);
+    if (w & CM__SBUF_WAIT_FUTEX)
+        cm__sbuf_futex_wake(&c->cons->rel_word, 0);
+    if (w & CM__SBUF_WAIT_SOCK)
         cm__sbuf_kick(c->sock);
     return CM_OK;
 }
@@ -350,10 +353,9 @@ static cm_status_t futex_sleep(cm_handle_t h, struct cm__sbuf_consumer *c, uint3
 {
     struct futex_waitv fw[2] = {
         { .val = tw, .uaddr = (uintptr_t)&c->prod->tail_word, .flags = FUTEX2_SIZE_U32 },
-        { .val = pk, .uaddr = (uintptr_t)&c->watch.poke,
-          .flags = FUTEX2_SIZE_U32 | FUTEX2_PRIVATE },
+        { .val = pk, .uaddr = (uintptr_t)&c->poke, .flags = FUTEX2_SIZE_U32 | FUTEX2_PRIVATE },
     };
-    return cm__handle_wait_futex(h, &c->hdr, &c->watch.poke, fw, 2, deadline);
+    return cm__handle_wait_futex(h, &c->hdr, &c->poke, fw, 2, deadline);
 }
 
 /* Empty ring: spin on the tail lock-free (adaptive budget; more than one
@@ -399,14 +401,14 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             /* A futex sleep needs the watcher (the producer's death);
              * without it (or futex_waitv), the socket. */
             fut = !c->moved && cm__sbuf_futex_ok() &&
-                  cm__sbuf_watch_add(&c->watch, c->sock) == CM_OK;
+                  cm__sbuf_watch_add(&c->watch, c->sock, &c->poke) == CM_OK;
             /* Dekker with publish (host/sbuf.c): announce, fence, load the
              * wake words, look again, then sleep on those values. */
             SB_STORE_RLX(&c->cons->cons_waiting,
                          waiting_bits(c) | (fut ? CM__SBUF_WAIT_FUTEX : CM__SBUF_WAIT_SOCK));
             SB_FENCE();
             if (fut) {
-                pk = __atomic_load_n(&c->watch.poke, __ATOMIC_SEQ_CST);
+                pk = __atomic_load_n(&c->poke, __ATOMIC_SEQ_CST);
                 tw = SB_LOAD_ACQ(&c->prod->tail_word);
             }
             st = take(c, copy ? cap : UINT32_MAX, msg, &d, 0);

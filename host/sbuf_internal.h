@@ -78,6 +78,22 @@ static inline uint64_t cm__sbuf_ticks(void)
 uint32_t cm__sbuf_cpu_tag(void);
 #define CM__SBUF_SPIN_MIN 64u
 #define CM__SBUF_SPIN_PROBE 1024u
+/* A socket's registration with the death watcher (host/sbuf_watch.c): a
+ * consumer's end (its futex sleepers need the producer's death) or one of
+ * the producer's ends (its sleeping loans need that consumer's). */
+struct cm__sbuf_watch {
+    uint32_t *poke; /* the owner's private futex word, which its futex
+                       sleepers wait on besides the shared words: bumped and
+                       woken by the watcher at the hang-up */
+    int gone;       /* the socket hung up (atomic; latched) */
+    /* under the watcher's lock */
+    int registered, dropped;
+    unsigned gen;
+    int sock;
+    uint64_t id;
+    struct cm__sbuf_watch *next, *prev;
+};
+
 /* The producer's view of consumer position c, valid while the core says
  * the position is ACTIVE or EVICTED. */
 struct cm__sbuf_link {
@@ -85,6 +101,7 @@ struct cm__sbuf_link {
     struct cm_sbuf_prod_ctl *prod; /* producer area, read-write here */
     struct cm_sbuf_cons_ctl *cons; /* consumer area, read-write (we CAS read) */
     struct cm__sbuf_area *cons_map; /* owns the cons mapping (NULL: none) */
+    struct cm__sbuf_watch watch;   /* its hang-up wakes futex-sleeping loans */
 };
 
 /* A mapping of a consumer area, counted (under the buffer's lock): the
@@ -110,7 +127,12 @@ struct cm__sbuf {
                                       and evfd */
     int evfd;                      /* wakes this process's sleeping loans when
                                       another of its threads frees a slot */
-    uint32_t sleepers;             /* loans asleep on epfd (under lock) */
+    uint32_t sleepers;             /* loans and object waits asleep on epfd
+                                      (under lock) */
+    uint32_t fsleepers;            /* loans asleep on a futex (under lock) */
+    uint32_t poke;                 /* private futex word of those loans: bumped
+                                      by another thread freeing a slot, a new
+                                      consumer, a hang-up, the handle's removal */
     /* cm_host_object_fd gave epfd to an event loop (under lock; never
      * cleared): prod_waiting stays up at every consumer, also ones that
      * join later, and evfd is written whenever a slot frees, so the loop
@@ -123,21 +145,6 @@ struct cm__sbuf {
     struct cm_sbuf_own own;
     struct cm__sbuf_link links[CM_SBUF_MAX_CONSUMERS];
     /* storage of own: slots, peers, mirror follow in the same allocation */
-};
-
-/* A consumer's registration with the death watcher (host/sbuf_watch.c),
- * and the private word its futex sleepers wait on besides the delivery
- * word. */
-struct cm__sbuf_watch {
-    uint32_t poke;  /* private futex word: bumped by the watcher (hang-up)
-                       and by the removal of a handle a receive sleeps on */
-    int gone;       /* the socket hung up (atomic; latched) */
-    /* under the watcher's lock */
-    int registered, dropped;
-    unsigned gen;
-    int sock;
-    uint64_t id;
-    struct cm__sbuf_watch *next, *prev;
 };
 
 /* A consumer: one reader. */
@@ -157,6 +164,9 @@ struct cm__sbuf_consumer {
     struct cm__sbuf_spin spin;     /* adaptive spin (under lock) */
     uint32_t sleepers;             /* receives asleep on sock (under lock) */
     uint32_t fsleepers;            /* receives asleep on a futex (under lock) */
+    uint32_t poke;                 /* private futex word of those receives:
+                                      bumped at the hang-up and the handle's
+                                      removal */
     struct cm__sbuf_watch watch;   /* wakes the futex sleepers at a hang-up */
     uint32_t owaiters;             /* object waits armed on sock (under lock) */
     /* cm_host_object_fd gave sock to an event loop (under lock; never
@@ -243,10 +253,13 @@ void cm__sbuf_wake_consumer(uint32_t *tail_word, int sock, uint32_t w);
 int cm__sbuf_futex_ok(void);
 /* FUTEX_WAKE of every sleeper on word (shared key unless private_word). */
 void cm__sbuf_futex_wake(uint32_t *word, int private_word);
-/* Registers a consumer's socket with this process's death watcher
- * (started if none runs); idempotent. Errors: NO_RESOURCES, NO_MEMORY
- * (then the caller sleeps on the socket instead). */
-cm_status_t cm__sbuf_watch_add(struct cm__sbuf_watch *w, int sock);
+/* Registers a socket with this process's death watcher (started if none
+ * runs), which bumps and wakes *poke at its hang-up; idempotent, and
+ * without a system call once registered. Under the owner's lock. Errors:
+ * NO_RESOURCES, NO_MEMORY (then the caller sleeps on the socket instead). */
+cm_status_t cm__sbuf_watch_add(struct cm__sbuf_watch *w, int sock, uint32_t *poke);
+/* Bumps *poke and wakes its futex sleepers (private word). */
+void cm__sbuf_poke(uint32_t *poke);
 /* Unregisters (before the socket is closed); the last one stops and joins
  * the watcher thread. */
 void cm__sbuf_watch_del(struct cm__sbuf_watch *w);

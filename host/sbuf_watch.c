@@ -112,8 +112,13 @@ static void mark_gone(struct cm__sbuf_watch *w)
         (void)epoll_ctl(running->epfd, EPOLL_CTL_DEL, w->sock, NULL);
     w->dropped = 1; /* level-triggered: never reported twice */
     __atomic_store_n(&w->gone, 1, __ATOMIC_SEQ_CST);
-    __atomic_add_fetch(&w->poke, 1u, __ATOMIC_SEQ_CST);
-    cm__sbuf_futex_wake(&w->poke, 1);
+    cm__sbuf_poke(w->poke);
+}
+
+void cm__sbuf_poke(uint32_t *poke)
+{
+    __atomic_add_fetch(poke, 1u, __ATOMIC_SEQ_CST);
+    cm__sbuf_futex_wake(poke, 1);
 }
 
 static void *watch_main(void *arg)
@@ -188,8 +193,11 @@ static void stop(struct watcher *me)
     free(me);
 }
 
-cm_status_t cm__sbuf_watch_add(struct cm__sbuf_watch *w, int sock)
+cm_status_t cm__sbuf_watch_add(struct cm__sbuf_watch *w, int sock, uint32_t *poke)
 {
+    /* Only the owner (under its lock) and a fork child change these. */
+    if (w->registered && w->gen == __atomic_load_n(&watch_gen, __ATOMIC_RELAXED))
+        return CM_OK;
     pthread_once(&watch_once, watch_init);
     pthread_mutex_lock(&watch_lock);
     cm_status_t st = CM_OK;
@@ -211,6 +219,7 @@ cm_status_t cm__sbuf_watch_add(struct cm__sbuf_watch *w, int sock)
     }
     w->id = next_id++;
     w->sock = sock;
+    w->poke = poke;
     w->dropped = 0;
     w->gen = watch_gen;
     w->registered = 1;
