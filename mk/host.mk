@@ -89,6 +89,7 @@ HOST_TESTS += tests/host/sbuf_proc.c
 HOST_TESTS += tests/host/sbuf_transfer.c
 HOST_TESTS += tests/host/sbuf_kill.c
 HOST_TESTS += tests/host/sbuf_hostile.c
+HOST_TESTS += tests/host/sbuf_sleep.c
 HOST_TESTS += tests/host/vmar_hostile.c
 # Event-loop integration (docs/integration.md): pollable fds, adopting a
 # connected socket, listener names and stale socket files.
