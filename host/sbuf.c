@@ -15,7 +15,9 @@
  *    GROW|SHRINK|SEAL, so a consumer cannot cut them under our mapping.
  *  - a consumer position is reclaimed (cm__sbuf_own_leave) only when its
  *    socket hangs up: every copy of the consumer's end is closed (handle
- *    closed, process dead), whichever process held it.
+ *    closed, process dead), whichever process held it. A futex-sleeping
+ *    loan learns of it from the watcher (host/sbuf_watch.c), which sees
+ *    the same hang-up.
  *  - the producer role belongs to the creating process: a forked child's
  *    copy is inert (BAD_STATE) and closing it writes nothing shared. */
 #include <errno.h>
@@ -98,8 +100,9 @@ static void state_wake(struct cm__sbuf_link *l)
 {
     SB_STORE_REL(&l->prod->tail_word, SB_LOAD_RLX(&l->prod->tail_word) + 1u);
     SB_FENCE();
-    cm__sbuf_wake_consumer(&l->prod->tail_word, l->sock,
-                           SB_LOAD_RLX(&l->cons->cons_waiting) | CM__SBUF_WAIT_SOCK);
+    /* (A link whose making failed half-way has no consumer area.) */
+    uint32_t w = l->cons != NULL ? SB_LOAD_RLX(&l->cons->cons_waiting) : 0u;
+    cm__sbuf_wake_consumer(&l->prod->tail_word, l->sock, w | CM__SBUF_WAIT_SOCK);
 }
 
 static void evict(struct cm__sbuf *b, uint32_t c)
@@ -773,9 +776,13 @@ static uint32_t spin_releases(const struct spin_watch *w, uint32_t budget)
 /* A loan that finds no slot: under BLOCK with more than one CPU it spins
  * (adaptive budget, as the consumer's receive) on the consumers' release
  * words without the lock, then sleeps once per wait: announce
- * (prod_waiting), fence, look again, poll epfd, which a release byte, a
- * hang-up or the eventfd wakes; on waking it takes that one wake-up and
- * looks again. Busy-poll spins the same way until the deadline, taking the
+ * (prod_waiting), fence, load the wake words, look again, then futex_waitv
+ * on every active consumer's rel_word and the buffer's poke word, which a
+ * release's FUTEX_WAKE, another thread freeing a slot, a new consumer, a
+ * consumer's death (the watcher) or the handle's removal wakes; on waking
+ * it reclaims the consumers the watcher saw die and looks again. Without
+ * futex_waitv or the watcher it polls epfd instead (a release byte, a
+ * hang-up, the eventfd) and takes that one wake-up on waking. Busy-poll spins the same way until the deadline, taking the
  * lock only when a release word moved or every CM__SBUF_BUSY_LOOK pauses
  * (then it also looks for dead consumers). A loan that will not sleep
  * (timeout 0, busy) looks for dead consumers itself. */

@@ -359,9 +359,12 @@ static cm_status_t futex_sleep(cm_handle_t h, struct cm__sbuf_consumer *c, uint3
 }
 
 /* Empty ring: spin on the tail lock-free (adaptive budget; more than one
- * CPU), then sleep once per wait: announce (cons_waiting), fence, look
- * again, poll the socket, which a publish's byte or the producer's death
- * wakes; on waking take that one wake-up and look again. Busy-poll spins
+ * CPU), then sleep once per wait: announce (cons_waiting), fence, load
+ * tail_word and the poke word, look again, futex_waitv on both, which a
+ * publish (or CLOSED, EVICTED) or the producer's death (the watcher sees
+ * the socket hang up) or the handle's removal wakes; then look again.
+ * Without futex_waitv or the watcher it polls the socket instead (a
+ * publish's byte, the hang-up) and takes that one wake-up on waking. Busy-poll spins
  * lock-free until the deadline, taking the lock when the tail or state
  * moved, or every CM__SBUF_BUSY_LOOK pauses (then it also looks at the
  * socket for the producer's death). */

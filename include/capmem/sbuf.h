@@ -57,9 +57,10 @@
  * at most that long (TIMED_OUT when it passes), any other negative value is
  * INVALID_ARGS. A wait first spins briefly (adaptive, bounded; host: the
  * consumer's receive only; kernel: never, one hart), then sleeps (host:
- * poll on the consumer's socket to the producer, written only when the
- * sleeper said it sleeps, and hung up when the other side dies;
- * docs/sbuf.md says why not a futex; kernel: a receive sleeps on a word of
+ * futex_waitv on a word of the shared mapping, woken only when the sleeper
+ * said it sleeps; the other side's death wakes it through the hang-up of
+ * the consumer's socket to the producer, seen by a library thread;
+ * docs/sbuf.md "Host: sleeping on a futex"; kernel: a receive sleeps on a word of
  * its producer-area VMO keyed by the VMO and offset, never a virtual
  * address, and a BLOCK loan sleeps in the kernel). Host: closing the
  * handle from another thread wakes a sleeper (BAD_HANDLE). With
