@@ -782,10 +782,11 @@ static uint32_t spin_releases(const struct spin_watch *w, uint32_t budget)
  * consumer's death (the watcher) or the handle's removal wakes; on waking
  * it reclaims the consumers the watcher saw die and looks again. Without
  * futex_waitv or the watcher it polls epfd instead (a release byte, a
- * hang-up, the eventfd) and takes that one wake-up on waking. Busy-poll spins the same way until the deadline, taking the
- * lock only when a release word moved or every CM__SBUF_BUSY_LOOK pauses
- * (then it also looks for dead consumers). A loan that will not sleep
- * (timeout 0, busy) looks for dead consumers itself. */
+ * hang-up, the eventfd) and takes that one wake-up on waking. Busy-poll
+ * spins the same way until the deadline, taking the lock only when a
+ * release word moved or every CM__SBUF_BUSY_LOOK pauses (then it also
+ * looks for dead consumers). A loan that will not sleep (timeout 0, busy)
+ * looks for dead consumers itself. */
 cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
                          cm_sbuf_loan_t *loan)
 {

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
-#include <linux/futex.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -364,10 +363,10 @@ static cm_status_t futex_sleep(cm_handle_t h, struct cm__sbuf_consumer *c, uint3
  * publish (or CLOSED, EVICTED) or the producer's death (the watcher sees
  * the socket hang up) or the handle's removal wakes; then look again.
  * Without futex_waitv or the watcher it polls the socket instead (a
- * publish's byte, the hang-up) and takes that one wake-up on waking. Busy-poll spins
- * lock-free until the deadline, taking the lock when the tail or state
- * moved, or every CM__SBUF_BUSY_LOOK pauses (then it also looks at the
- * socket for the producer's death). */
+ * publish's byte, the hang-up) and takes that one wake-up on waking.
+ * Busy-poll spins lock-free until the deadline, taking the lock when the
+ * tail or state moved, or every CM__SBUF_BUSY_LOOK pauses (then it also
+ * looks at the socket for the producer's death). */
 static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, int copy,
                            void *buf, uint32_t cap, cm_sbuf_msg_t *msg)
 {
