@@ -299,6 +299,11 @@ static int fork_child_receiver(cm_handle_t con, int report)
 static void test_fork_child_holding_a_consumer_is_woken_by_the_producers_death(void **state)
 {
     (void)state;
+#if defined(__SANITIZE_THREAD__)
+    /* TSan cannot start a thread after a multi-threaded fork (the child's
+     * watcher); the plain and ASan builds run this. */
+    skip();
+#endif
     int report[2], ready[2];
     assert_int_equal(pipe(report), 0);
     assert_int_equal(pipe(ready), 0);
