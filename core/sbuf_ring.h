@@ -58,7 +58,8 @@ struct cm_sbuf_rel {
 struct cm_sbuf_prod_ctl {
     /* line 0: what a waiting consumer watches (written at publish) */
     uint64_t tail;        /* delivery entries written: [read, tail) pending */
-    uint32_t tail_word;   /* low 32 bits of tail: the futex/wait word */
+    uint32_t tail_word;   /* the consumer's wait word: a counter bumped at every
+                             publish to it and at CLOSED/EVICTED (both targets) */
     uint32_t state;       /* CM_SBUF_CTL_* */
     uint64_t join_seq;    /* first sequence number this consumer may see */
     uint64_t index_base;  /* both rings' first index */
@@ -66,7 +67,8 @@ struct cm_sbuf_prod_ctl {
     /* line 1: written when the producer reaps or sleeps; a write here
      * does not take line 0 away from a consumer spinning on it */
     uint64_t rel_head;    /* release entries the producer has processed */
-    uint32_t prod_waiting;/* producer sleeps on the consumer area's rel_word */
+    uint32_t prod_waiting;/* producer sleeps (host: bit 0 polls the sockets,
+                             bit 1 futex_waitv on the consumer area's rel_word) */
     uint32_t prod_cpu;    /* CPU + 1 the producer last waited on (0: unknown);
                              a hint for spinning, never trusted */
     uint32_t pad1[12];
@@ -75,7 +77,8 @@ struct cm_sbuf_prod_ctl {
 struct cm_sbuf_cons_ctl {
     /* line 0: written when the consumer receives or sleeps */
     uint64_t read;        /* delivery entries received or dropped */
-    uint32_t cons_waiting;/* consumer sleeps on tail_word */
+    uint32_t cons_waiting;/* consumer sleeps (host: bit 0 polls its socket,
+                             bit 1 futex_waitv on tail_word) */
     uint32_t cons_cpu;    /* CPU + 1 the consumer last waited on (0: unknown);
                              a hint for spinning, never trusted */
     uint32_t pad0[12];

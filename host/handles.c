@@ -41,7 +41,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -235,6 +237,13 @@ static void cancel_waiters(struct cm__hobj *obj, cm_handle_t h)
         if (w->handle != h || atomic_load(&w->canceled))
             continue;
         atomic_store(&w->canceled, 1);
+        if (w->futex != NULL) {
+            /* A futex sleeper: the bump makes a sleep not yet begun
+             * return at once; the wake ends one in progress. */
+            __atomic_add_fetch(w->futex, 1u, __ATOMIC_SEQ_CST);
+            (void)syscall(SYS_futex, w->futex, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+            continue;
+        }
         /* Written at most once per waiter, and one eventfd serves the
          * waiters of one handle or of one wait set (blocked threads, or
          * CM_WAIT_MANY_MAX): the counter stays tiny, so a write of 1
@@ -379,6 +388,34 @@ cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, shor
     return st;
 }
 
+cm_status_t cm__handle_wait_futex(cm_handle_t h, struct cm__hobj *obj, uint32_t *poke,
+                                  struct futex_waitv *words, uint32_t n, uint64_t deadline)
+{
+    struct cm__waiter w = { .handle = h, .obj = obj, .futex = poke };
+    atomic_init(&w.canceled, 0);
+    cm_status_t st = waiter_add(obj, &w);
+    if (st != CM_OK)
+        return st;
+    struct timespec ts, *tsp = NULL;
+    if (deadline != CM__DEADLINE_NONE) {
+        ts.tv_sec = (time_t)(deadline / 1000000000u);
+        ts.tv_nsec = (long)(deadline % 1000000000u);
+        tsp = &ts;
+    }
+    long r = syscall(SYS_futex_waitv, words, n, 0, tsp, CLOCK_MONOTONIC);
+    int err = r < 0 ? errno : 0;
+    waiter_remove(obj, &w);
+    if (atomic_load(&w.canceled))
+        return CM_ERR_BAD_HANDLE;
+    if (r >= 0 || err == EAGAIN || err == EINTR)
+        return CM_OK;
+    if (err == ETIMEDOUT)
+        return CM_ERR_TIMED_OUT;
+    if (err == ENOSYS)
+        return CM_ERR_UNSUPPORTED;
+    return cm__errno_detail("futex_waitv", err);
+}
+
 /* ---- wait sets (cm_object_wait_many, and one-object waits) ---- */
 
 cm_status_t cm__waitset_begin(struct cm__waitset *ws, uint32_t n, const cm_handle_t *hs,
@@ -391,6 +428,7 @@ cm_status_t cm__waitset_begin(struct cm__waitset *ws, uint32_t n, const cm_handl
         struct cm__waiter *w = &ws->w[0];
         w->handle = hs[0];
         atomic_init(&w->canceled, 0);
+        w->futex = NULL;
         w->obj = objs[0];
         cm_status_t st = waiter_add_keyed(objs[0], w, make);
         if (st != CM_OK)
@@ -413,6 +451,7 @@ cm_status_t cm__waitset_begin(struct cm__waitset *ws, uint32_t n, const cm_handl
         w->handle = hs[i];
         w->wake_fd = ws->wake_fd;
         atomic_init(&w->canceled, 0);
+        w->futex = NULL;
         w->obj = objs[i];
         cm_status_t st = waiter_add(objs[i], w);
         if (st != CM_OK) {

@@ -86,6 +86,9 @@ struct cm__waiter {
     struct cm__wake *wake;    /* the handle's wake (host/handles.c), NULL for a set's */
     atomic_int canceled;
     struct cm__hobj *obj;     /* the object waited on (wait sets) */
+    /* A futex sleeper's word (cm__handle_wait_futex), or NULL: removing
+     * the handle bumps it and wakes it instead of writing wake_fd. */
+    uint32_t *futex;
 };
 
 /* Sets type/destroy and refs = 1 (the reference the first handle will own);
@@ -109,6 +112,18 @@ int cm__hobj_forked(const struct cm__hobj *obj);
  * IO. */
 cm_status_t cm__handle_wait_fd(cm_handle_t h, struct cm__hobj *obj, int fd, short events,
                                uint64_t deadline, short *revents);
+
+/* Sleeps in futex_waitv(2) on words[0..n) (values and flags filled by the
+ * caller) until one is woken or differs, the deadline, or the removal of h
+ * from the table. `poke` is a private 32-bit word of the caller's, listed
+ * in words with the value the caller loaded before its last look:
+ * removing h bumps it and wakes it, so no removal can be slept through.
+ * No eventfd, no poll. OK means "woken, look again" (also a spurious
+ * wake-up or a signal). Errors: TIMED_OUT; BAD_HANDLE; UNSUPPORTED (no
+ * futex_waitv: Linux before 5.16); IO. */
+struct futex_waitv;
+cm_status_t cm__handle_wait_futex(cm_handle_t h, struct cm__hobj *obj, uint32_t *poke,
+                                  struct futex_waitv *words, uint32_t n, uint64_t deadline);
 
 /* A wait on several objects at once (cm_object_wait_many): one waiter per
  * (handle, object) pair, all sharing one eventfd, so that removing any of

@@ -15,7 +15,9 @@
  *    GROW|SHRINK|SEAL, so a consumer cannot cut them under our mapping.
  *  - a consumer position is reclaimed (cm__sbuf_own_leave) only when its
  *    socket hangs up: every copy of the consumer's end is closed (handle
- *    closed, process dead), whichever process held it.
+ *    closed, process dead), whichever process held it. A futex-sleeping
+ *    loan learns of it from the watcher (host/sbuf_watch.c), which sees
+ *    the same hang-up.
  *  - the producer role belongs to the creating process: a forked child's
  *    copy is inert (BAD_STATE) and closing it writes nothing shared. */
 #include <errno.h>
@@ -66,6 +68,7 @@ static void area_put(struct cm__sbuf_area *a)
 static void link_drop(struct cm__sbuf *b, uint32_t c)
 {
     struct cm__sbuf_link *l = &b->links[c];
+    cm__sbuf_watch_del(&l->watch); /* before the socket's number can be reused */
     if (l->sock >= 0) {
         /* The epoll instance is shared with every forked copy: only the
          * producer edits its interest list (a close elsewhere does not). */
@@ -79,7 +82,7 @@ static void link_drop(struct cm__sbuf *b, uint32_t c)
         area_put(l->cons_map);
     else if (l->cons != NULL)
         munmap(l->cons, b->lay.cons_area_size);
-    *l = (struct cm__sbuf_link){ -1, NULL, NULL, NULL };
+    *l = (struct cm__sbuf_link){ .sock = -1 };
 }
 
 /* The consumer's socket hung up: it is gone, everything it had returns. */
@@ -89,12 +92,24 @@ static void consumer_gone(struct cm__sbuf *b, uint32_t c)
     link_drop(b, c);
 }
 
+/* Consumer c's state word changed (EVICTED, CLOSED): its wake word moves
+ * too, so that a receive about to sleep on the old value does not (a
+ * futex wake without a change could fall between its look and its
+ * sleep), then the Dekker fence and the wake-up. */
+static void state_wake(struct cm__sbuf_link *l)
+{
+    SB_STORE_REL(&l->prod->tail_word, SB_LOAD_RLX(&l->prod->tail_word) + 1u);
+    SB_FENCE();
+    /* (A link whose making failed half-way has no consumer area.) */
+    uint32_t w = l->cons != NULL ? SB_LOAD_RLX(&l->cons->cons_waiting) : 0u;
+    cm__sbuf_wake_consumer(&l->prod->tail_word, l->sock, w | CM__SBUF_WAIT_SOCK);
+}
+
 static void evict(struct cm__sbuf *b, uint32_t c)
 {
     (void)cm__sbuf_own_evict(&b->own, c, NULL);
     SB_STORE_REL(&b->links[c].prod->state, CM_SBUF_CTL_EVICTED);
-    SB_FENCE();
-    cm__sbuf_kick(b->links[c].sock);
+    state_wake(&b->links[c]);
 }
 
 /* Hang-ups and wake-up bytes of every consumer, without sleeping.
@@ -178,8 +193,23 @@ static void reap_all(struct cm__sbuf *b)
 static void wake_loans(struct cm__sbuf *b, uint32_t free_before)
 {
     const uint64_t one = 1;
-    if ((b->sleepers > 0 || b->evloop) && b->own.free > free_before)
+    if (b->own.free <= free_before)
+        return;
+    if (b->sleepers > 0 || b->evloop)
         (void)!write(b->evfd, &one, sizeof(one));
+    if (b->fsleepers > 0)
+        cm__sbuf_poke(&b->poke);
+}
+
+/* Under the lock, after a futex sleep: consumers whose hang-up the watcher
+ * saw are gone (what a sleep on epfd learns from its poll). */
+static void reap_gone(struct cm__sbuf *b)
+{
+    uint32_t free_before = b->own.free;
+    for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
+        if (b->links[c].sock >= 0 && __atomic_load_n(&b->links[c].watch.gone, __ATOMIC_SEQ_CST))
+            consumer_gone(b, c);
+    wake_loans(b, free_before);
 }
 
 /* The consumer's read was not idx at the take-back's CAS: an honest one
@@ -240,6 +270,13 @@ static cm_status_t try_loan(struct cm__sbuf *b, cm_sbuf_loan_t *loan, int look)
     return st;
 }
 
+/* Under the lock: the prod_waiting bits the counted sleepers need. */
+static uint32_t prod_bits(const struct cm__sbuf *b)
+{
+    return (b->sleepers > 0 || b->evloop ? CM__SBUF_WAIT_SOCK : 0u) |
+           (b->fsleepers > 0 ? CM__SBUF_WAIT_FUTEX : 0u);
+}
+
 static void set_prod_waiting(struct cm__sbuf *b, uint32_t v)
 {
     for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
@@ -270,6 +307,7 @@ static void sbuf_destroy(struct cm__hobj *obj)
         if (owner && b->links[c].prod != NULL) {
             SB_STORE_REL(&b->links[c].prod->state, CM_SBUF_CTL_CLOSED);
             cm__sbuf_test_point(CM__SBUF_TP_CLOSE_STATE_STORED);
+            state_wake(&b->links[c]);
         }
         link_drop(b, c);
     }
@@ -296,7 +334,7 @@ static void sbuf_after_fork_child(struct cm__hobj *obj)
         /* The mapping is not here (MADV_DONTFORK); a spinning thread's
          * references stayed in the parent with the thread. */
         free(b->links[c].cons_map);
-        b->links[c] = (struct cm__sbuf_link){ -1, NULL, NULL, NULL };
+        b->links[c] = (struct cm__sbuf_link){ .sock = -1 };
     }
     b->data = NULL;
     close_own_fds(b);
@@ -355,7 +393,7 @@ static void buffer_arm(struct cm__hobj *obj)
         check_sockets(b, 0); /* drains only while nothing else sleeps */
         wake_loans(b, free_before);
         b->sleepers++;
-        set_prod_waiting(b, 1);
+        set_prod_waiting(b, prod_bits(b));
         SB_FENCE();
     }
     pthread_mutex_unlock(&b->lock);
@@ -367,8 +405,7 @@ static void buffer_disarm(struct cm__hobj *obj)
     pthread_mutex_lock(&b->lock);
     if (!b->inert) {
         b->sleepers--;
-        if (b->sleepers == 0 && !b->evloop)
-            set_prod_waiting(b, 0);
+        set_prod_waiting(b, prod_bits(b));
     }
     pthread_mutex_unlock(&b->lock);
 }
@@ -390,7 +427,7 @@ cm_status_t cm__sbuf_producer_event_fd(struct cm__hobj *obj, int announce, int *
     } else {
         if (announce && !b->evloop) {
             b->evloop = 1;
-            set_prod_waiting(b, 1);
+            set_prod_waiting(b, prod_bits(b));
             SB_FENCE();
         }
         *fd = b->epfd;
@@ -433,7 +470,7 @@ cm_status_t cm_sbuf_create(const cm_sbuf_config_t *config, cm_handle_t *buffer)
     b->data_fd = b->epfd = b->evfd = -1;
     b->owner = getpid();
     for (uint32_t c = 0; c < CM_SBUF_MAX_CONSUMERS; c++)
-        b->links[c] = (struct cm__sbuf_link){ -1, NULL, NULL, NULL };
+        b->links[c] = (struct cm__sbuf_link){ .sock = -1 };
     struct cm_sbuf_slot *slots = slots_of(b);
     struct cm_sbuf_peer *peers = (struct cm_sbuf_peer *)(slots + nslots);
     uint16_t *mirror = (uint16_t *)(peers + npeers);
@@ -493,7 +530,7 @@ static cm_status_t link_make(struct cm__sbuf *b, uint32_t c, int *prod_fd, int *
         l->prod->join_seq = p->join_seq;
         l->prod->index_base = b->own.index_base;
         l->prod->state = CM_SBUF_CTL_OPEN;
-        l->prod->prod_waiting = b->evloop ? 1u : 0u; /* the loop waits on it too */
+        l->prod->prod_waiting = prod_bits(b); /* a loop (or sleeping loan) waits on it too */
         if (fcntl(*prod_fd, F_ADD_SEALS, SEAL_RO) != 0)
             st = CM_ERR_IO;
     }
@@ -572,6 +609,10 @@ cm_status_t cm_sbuf_consumer_create(cm_handle_t buffer, cm_rights_t rights,
         if (st != CM_OK)
             cm__hobj_put(&co->hdr);
     }
+    /* A loan asleep on the futex words of the consumers it saw looks again,
+     * so that it watches this one too. */
+    if (st == CM_OK && b->fsleepers > 0)
+        cm__sbuf_poke(&b->poke);
     if (st != CM_OK) {
         if (csock >= 0)
             close(csock);
@@ -639,6 +680,7 @@ struct spin_watch {
     struct cm__sbuf_area *area[CM_SBUF_MAX_CONSUMERS];
     const uint64_t *word[CM_SBUF_MAX_CONSUMERS];
     uint64_t seen[CM_SBUF_MAX_CONSUMERS];
+    uint32_t *rel_word[CM_SBUF_MAX_CONSUMERS]; /* what a futex sleep waits on */
 };
 
 /* Under the lock: records this thread's CPU in every consumer's producer
@@ -672,6 +714,7 @@ static int spin_begin(struct cm__sbuf *b, struct spin_watch *w)
         l->cons_map->refs++;
         w->area[w->n] = l->cons_map;
         w->word[w->n] = &l->cons->rel_tail;
+        w->rel_word[w->n] = &l->cons->rel_word;
         w->seen[w->n] = b->own.peers[c].rel_head;
         w->n++;
     }
@@ -684,6 +727,35 @@ static void spin_end(struct spin_watch *w)
     for (uint32_t k = 0; k < w->n; k++)
         area_put(w->area[k]);
     w->n = 0;
+}
+
+/* Under the lock: registers every consumer's socket with the death
+ * watcher (once each). 0 if one could not be. */
+static int watch_links(struct cm__sbuf *b)
+{
+    for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
+        if (b->links[c].sock >= 0 &&
+            cm__sbuf_watch_add(&b->links[c].watch, b->links[c].sock, &b->poke) != CM_OK)
+            return 0;
+    return 1;
+}
+
+/* Sleeps until a consumer's FUTEX_WAKE on a rel_word it waits on (a
+ * release), a poke (another thread freed a slot, a new consumer, a
+ * hang-up the watcher saw; BAD_HANDLE for the handle's removal), the
+ * deadline, or a value changed since the caller's look. The words stay
+ * mapped: w holds references on their areas. */
+static cm_status_t producer_futex_sleep(cm_handle_t h, struct cm__sbuf *b,
+                                        const struct spin_watch *w, const uint32_t *rw,
+                                        uint32_t pk, uint64_t deadline)
+{
+    struct futex_waitv fw[CM_SBUF_MAX_CONSUMERS + 1];
+    for (uint32_t k = 0; k < w->n; k++)
+        fw[k] = (struct futex_waitv){ .val = rw[k], .uaddr = (uintptr_t)w->rel_word[k],
+                                      .flags = FUTEX2_SIZE_U32 };
+    fw[w->n] = (struct futex_waitv){ .val = pk, .uaddr = (uintptr_t)&b->poke,
+                                     .flags = FUTEX2_SIZE_U32 | FUTEX2_PRIVATE };
+    return cm__handle_wait_futex(h, &b->hdr, &b->poke, fw, w->n + 1, deadline);
 }
 
 /* Without the lock: up to `budget` pauses until a watched rel_tail moves
@@ -704,12 +776,17 @@ static uint32_t spin_releases(const struct spin_watch *w, uint32_t budget)
 /* A loan that finds no slot: under BLOCK with more than one CPU it spins
  * (adaptive budget, as the consumer's receive) on the consumers' release
  * words without the lock, then sleeps once per wait: announce
- * (prod_waiting), fence, look again, poll epfd, which a release byte, a
- * hang-up or the eventfd wakes; on waking it takes that one wake-up and
- * looks again. Busy-poll spins the same way until the deadline, taking the
- * lock only when a release word moved or every CM__SBUF_BUSY_LOOK pauses
- * (then it also looks for dead consumers). A loan that will not sleep
- * (timeout 0, busy) looks for dead consumers itself. */
+ * (prod_waiting), fence, load the wake words, look again, then futex_waitv
+ * on every active consumer's rel_word and the buffer's poke word, which a
+ * release's FUTEX_WAKE, another thread freeing a slot, a new consumer, a
+ * consumer's death (the watcher) or the handle's removal wakes; on waking
+ * it reclaims the consumers the watcher saw die and looks again. Without
+ * futex_waitv or the watcher it polls epfd instead (a release byte, a
+ * hang-up, the eventfd) and takes that one wake-up on waking. Busy-poll
+ * spins the same way until the deadline, taking the lock only when a
+ * release word moved or every CM__SBUF_BUSY_LOOK pauses (then it also
+ * looks for dead consumers). A loan that will not sleep (timeout 0, busy)
+ * looks for dead consumers itself. */
 cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
                          cm_sbuf_loan_t *loan)
 {
@@ -725,26 +802,43 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
     if ((st = get_producer(buffer, &b)) != CM_OK)
         return st;
     const int busy = (flags & CM_SBUF_BUSY_POLL) != 0;
-    int look = timeout_ns == 0, woke = 0, spun = 0, slept = 0;
+    int look = timeout_ns == 0, woke = 0, fwoke = 0, spun = 0, slept = 0;
     uint64_t wait0 = 0, spin_ns = 0; /* cm__sbuf_ticks */
     uint32_t paused = 0;
     struct spin_watch w = { 0 };
+    uint32_t pk = 0, rw[CM_SBUF_MAX_CONSUMERS]; /* futex values before the last look */
     for (;;) {
         pthread_mutex_lock(&b->lock);
         spin_end(&w);
         if (woke && !b->inert)
             after_wake(b);
+        if (fwoke && !b->inert)
+            reap_gone(b);
         st = b->inert ? CM_ERR_BAD_STATE : try_loan(b, loan, look);
-        look = woke = 0;
-        int spin = 0;
+        look = woke = fwoke = 0;
+        int spin = 0, fut = 0;
         if (st == CM_ERR_SHOULD_WAIT && timeout_ns != 0) {
             if (busy || (!spun && cm__sbuf_spin_useful() && !peers_on_this_cpu(b)))
                 spin = spin_begin(b, &w);
             if (!busy && !spin) {
+                /* A futex sleep needs the watcher on every consumer's
+                 * socket (their deaths) and references on the areas whose
+                 * words it waits on (spin_begin); else epfd. */
+                fut = cm__sbuf_futex_ok() && watch_links(b);
+                if (fut)
+                    (void)spin_begin(b, &w);
                 /* Dekker with the consumers' release (host/sbuf_consumer.c):
-                 * announce, fence, look again, then sleep. */
-                set_prod_waiting(b, 1);
+                 * announce, fence, load the words, look again, then sleep
+                 * on those values. */
+                set_prod_waiting(b, prod_bits(b) |
+                                        (fut ? CM__SBUF_WAIT_FUTEX : CM__SBUF_WAIT_SOCK));
                 SB_FENCE();
+                if (fut) {
+                    pk = __atomic_load_n(&b->poke, __ATOMIC_SEQ_CST);
+                    for (uint32_t k = 0; k < w.n; k++)
+                        rw[k] = SB_LOAD_ACQ(w.rel_word[k]);
+                    reap_gone(b); /* after the poke load: see sbuf_watch.c */
+                }
                 st = try_loan(b, loan, 0);
             }
         }
@@ -755,7 +849,9 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
                                 wait0 != 0 ? cm__sbuf_ticks() - wait0 : 0);
         const uint32_t budget = busy ? CM__SBUF_BUSY_LOOK : b->spin.budget;
         const int sleeping = st == CM_ERR_SHOULD_WAIT && timeout_ns != 0 && !busy && !spin;
-        if (sleeping)
+        if (sleeping && fut)
+            b->fsleepers++;
+        else if (sleeping)
             b->sleepers++;
         if (st != CM_ERR_SHOULD_WAIT)
             spin_end(&w);
@@ -784,12 +880,18 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
             continue;
         }
         cm__sbuf_test_point(CM__SBUF_TP_LOAN_SLEEP);
-        st = producer_sleep(buffer, b, deadline);
+        if (fut)
+            st = producer_futex_sleep(buffer, b, &w, rw, pk, deadline);
+        else
+            st = producer_sleep(buffer, b, deadline);
         slept = spun = 1;
         pthread_mutex_lock(&b->lock);
-        b->sleepers--;
-        if (b->sleepers == 0 && !b->evloop)
-            set_prod_waiting(b, 0);
+        spin_end(&w); /* the futex words are not waited on any more */
+        if (fut)
+            b->fsleepers--;
+        else
+            b->sleepers--;
+        set_prod_waiting(b, prod_bits(b));
         /* A wake-up that changed nothing (another thread's, a hang-up not
          * yet handled) must not outlive the deadline. */
         if (st == CM_OK && cm__deadline_passed(deadline, cm__now_ns()))
@@ -805,7 +907,8 @@ cm_status_t cm_sbuf_loan(cm_handle_t buffer, uint32_t flags, int64_t timeout_ns,
         pthread_mutex_unlock(&b->lock);
         if (st != CM_OK)
             break;
-        woke = 1;
+        woke = !fut; /* a futex wake-up left no byte to take */
+        fwoke = fut;
     }
     cm__hobj_put(&b->hdr);
     return st;
@@ -836,15 +939,18 @@ cm_status_t cm_sbuf_publish(cm_handle_t buffer, uint64_t loan_id, uint32_t len, 
             cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_DESC_WRITTEN);
             /* Orders the payload and the descriptor before the new tail. */
             SB_STORE_REL(&p->tail, tail);
-            SB_STORE_REL(&p->tail_word, (uint32_t)tail);
+            SB_STORE_REL(&p->tail_word, SB_LOAD_RLX(&p->tail_word) + 1u);
             cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_TAIL_STORED);
         }
         cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_TAILS_DONE);
         if (to != 0) {
             SB_FENCE();
-            for (uint32_t c = 0; c < b->cfg.max_consumers; c++)
-                if (((to >> c) & 1u) != 0 && SB_LOAD_RLX(&b->links[c].cons->cons_waiting) != 0)
-                    cm__sbuf_kick(b->links[c].sock);
+            for (uint32_t c = 0; c < b->cfg.max_consumers; c++) {
+                uint32_t w;
+                if (((to >> c) & 1u) != 0 &&
+                    (w = SB_LOAD_RLX(&b->links[c].cons->cons_waiting)) != 0)
+                    cm__sbuf_wake_consumer(&b->links[c].prod->tail_word, b->links[c].sock, w);
+            }
         }
         cm__sbuf_test_point(CM__SBUF_TP_PUBLISH_END);
         if (seq != NULL)

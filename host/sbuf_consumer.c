@@ -32,6 +32,7 @@ static void consumer_destroy(struct cm__hobj *obj)
      * (one may be in flight in a channel message: then the receiver's),
      * and reclaims what this consumer held and had pending. */
     cm__fd_disown(c->sock);
+    cm__sbuf_watch_del(&c->watch); /* before the socket's number can be reused */
     int fds[] = { c->sock, c->data_fd, c->prod_fd, c->cons_fd };
     for (size_t k = 0; k < sizeof(fds) / sizeof(fds[0]); k++)
         if (fds[k] >= 0)
@@ -120,15 +121,22 @@ cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, in
     return CM_OK;
 }
 
-/* Under the lock: drops the waiting flag once nobody sleeps on this
+/* Under the lock: the cons_waiting bits the counted sleepers need. */
+static uint32_t waiting_bits(const struct cm__sbuf_consumer *c)
+{
+    return (c->sleepers > 0 || c->owaiters > 0 || c->evloop ? CM__SBUF_WAIT_SOCK : 0u) |
+           (c->fsleepers > 0 ? CM__SBUF_WAIT_FUTEX : 0u);
+}
+
+/* Under the lock: the waiting flag says only who still sleeps on this
  * object. Never for a moved consumer: its consumer area and socket are the
  * receiver's now, and a store (or drain) through the sender's stale object
  * would take the receiver's wake-up (rule: after the move, the old object
  * touches no shared word and no byte). */
 static void waiting_clear(struct cm__sbuf_consumer *c)
 {
-    if (!c->moved && c->sleepers == 0 && c->owaiters == 0 && !c->evloop)
-        SB_STORE_RLX(&c->cons->cons_waiting, 0u);
+    if (!c->moved)
+        SB_STORE_RLX(&c->cons->cons_waiting, waiting_bits(c));
 }
 
 /* The event loop sleeps on sock at any time, so the flag stays up from
@@ -147,7 +155,7 @@ cm_status_t cm__sbuf_consumer_event_fd(struct cm__hobj *obj, int announce, int *
     } else {
         if (announce) {
             c->evloop = 1;
-            SB_STORE_RLX(&c->cons->cons_waiting, 1u);
+            SB_STORE_RLX(&c->cons->cons_waiting, waiting_bits(c));
             SB_FENCE();
         }
         *fd = c->sock;
@@ -171,10 +179,13 @@ static cm_status_t take(struct cm__sbuf_consumer *c, uint32_t cap, cm_sbuf_msg_t
      * flip it forever, holding us in here. After this many the attempt is
      * SHOULD_WAIT with c->contended set: the caller spins and checks its
      * deadline, and never sleeps on it. */
-    int looked_again = !look, hup = c->hup;
     c->contended = 0;
     if (c->moved)
         return CM_ERR_BAD_HANDLE;
+    /* The watcher saw the hang-up (a futex sleeper's death path). */
+    if (__atomic_load_n(&c->watch.gone, __ATOMIC_SEQ_CST))
+        c->hup = 1;
+    int looked_again = !look, hup = c->hup;
     for (uint32_t round = 0;; round++) {
         if (round == CM__SBUF_TAKE_RETRIES) {
             c->contended = 1;
@@ -290,7 +301,10 @@ static cm_status_t do_release(struct cm__sbuf_consumer *c, uint64_t seq)
     SB_STORE_REL(&c->cons->rel_word, (uint32_t)(idx + 1));
     cm__sbuf_test_point(CM__SBUF_TP_RELEASE_TAIL_STORED);
     SB_FENCE();
-    if (SB_LOAD_RLX(&c->prod->prod_waiting) != 0)
+    uint32_t w = SB_LOAD_RLX(&c->prod->prod_waiting);
+    if (w & CM__SBUF_WAIT_FUTEX)
+        cm__sbuf_futex_wake(&c->cons->rel_word, 0);
+    if (w & CM__SBUF_WAIT_SOCK)
         cm__sbuf_kick(c->sock);
     return CM_OK;
 }
@@ -329,13 +343,30 @@ static void after_wake(struct cm__sbuf_consumer *c, short rev)
         c->hup = 1;
 }
 
+/* Sleeps until the producer's FUTEX_WAKE on tail_word (a publish, CLOSED,
+ * EVICTED), the watcher's or the handle removal's on the poke word (the
+ * producer's hang-up; BAD_HANDLE), the deadline, or a value changed since
+ * the caller's look (tw, pk: loaded after its announcement's fence). */
+static cm_status_t futex_sleep(cm_handle_t h, struct cm__sbuf_consumer *c, uint32_t tw,
+                               uint32_t pk, uint64_t deadline)
+{
+    struct futex_waitv fw[2] = {
+        { .val = tw, .uaddr = (uintptr_t)&c->prod->tail_word, .flags = FUTEX2_SIZE_U32 },
+        { .val = pk, .uaddr = (uintptr_t)&c->poke, .flags = FUTEX2_SIZE_U32 | FUTEX2_PRIVATE },
+    };
+    return cm__handle_wait_futex(h, &c->hdr, &c->poke, fw, 2, deadline);
+}
+
 /* Empty ring: spin on the tail lock-free (adaptive budget; more than one
- * CPU), then sleep once per wait: announce (cons_waiting), fence, look
- * again, poll the socket, which a publish's byte or the producer's death
- * wakes; on waking take that one wake-up and look again. Busy-poll spins
- * lock-free until the deadline, taking the lock when the tail or state
- * moved, or every CM__SBUF_BUSY_LOOK pauses (then it also looks at the
- * socket for the producer's death). */
+ * CPU), then sleep once per wait: announce (cons_waiting), fence, load
+ * tail_word and the poke word, look again, futex_waitv on both, which a
+ * publish (or CLOSED, EVICTED) or the producer's death (the watcher sees
+ * the socket hang up) or the handle's removal wakes; then look again.
+ * Without futex_waitv or the watcher it polls the socket instead (a
+ * publish's byte, the hang-up) and takes that one wake-up on waking.
+ * Busy-poll spins lock-free until the deadline, taking the lock when the
+ * tail or state moved, or every CM__SBUF_BUSY_LOOK pauses (then it also
+ * looks at the socket for the producer's death). */
 static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, int copy,
                            void *buf, uint32_t cap, cm_sbuf_msg_t *msg)
 {
@@ -357,6 +388,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
     uint32_t paused = 0;
     short rev = 0;
     struct cm_sbuf_desc d;
+    uint32_t tw = 0, pk = 0; /* the futex words' values before the last look */
     for (;;) {
         pthread_mutex_lock(&c->lock);
         if (woke)
@@ -366,11 +398,21 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         int will_sleep = st == CM_ERR_SHOULD_WAIT && !c->contended && timeout_ns != 0 && !busy &&
                          !cm__deadline_passed(deadline, cm__now_ns()) &&
                          (spun || !cm__sbuf_spin_useful() || peer_on_this_cpu(c));
+        int fut = 0;
         if (will_sleep) {
-            /* Dekker with publish (host/sbuf.c): announce, fence, look
-             * again, then sleep. */
-            SB_STORE_RLX(&c->cons->cons_waiting, 1u);
+            /* A futex sleep needs the watcher (the producer's death);
+             * without it (or futex_waitv), the socket. */
+            fut = !c->moved && cm__sbuf_futex_ok() &&
+                  cm__sbuf_watch_add(&c->watch, c->sock, &c->poke) == CM_OK;
+            /* Dekker with publish (host/sbuf.c): announce, fence, load the
+             * wake words, look again, then sleep on those values. */
+            SB_STORE_RLX(&c->cons->cons_waiting,
+                         waiting_bits(c) | (fut ? CM__SBUF_WAIT_FUTEX : CM__SBUF_WAIT_SOCK));
             SB_FENCE();
+            if (fut) {
+                pk = __atomic_load_n(&c->poke, __ATOMIC_SEQ_CST);
+                tw = SB_LOAD_ACQ(&c->prod->tail_word);
+            }
             st = take(c, copy ? cap : UINT32_MAX, msg, &d, 0);
             will_sleep = st == CM_ERR_SHOULD_WAIT && !c->contended;
         }
@@ -386,7 +428,9 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             cm__sbuf_spin_adapt(&c->spin, !slept, paused, spin_ns,
                                 wait0 != 0 ? cm__sbuf_ticks() - wait0 : 0);
         uint32_t budget = c->spin.budget;
-        if (will_sleep)
+        if (will_sleep && fut)
+            c->fsleepers++;
+        else if (will_sleep)
             c->sleepers++;
         pthread_mutex_unlock(&c->lock);
         if (st != CM_ERR_SHOULD_WAIT || timeout_ns == 0)
@@ -429,12 +473,18 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
             continue;
         }
         cm__sbuf_test_point(CM__SBUF_TP_RECV_SLEEP);
-        st = cm__handle_wait_fd(h, obj, c->sock, POLLIN, deadline, &rev);
+        if (fut)
+            st = futex_sleep(h, c, tw, pk, deadline);
+        else
+            st = cm__handle_wait_fd(h, obj, c->sock, POLLIN, deadline, &rev);
         slept = spun = 1;
         if (st == CM_OK && cm__deadline_passed(deadline, cm__now_ns()))
             st = CM_ERR_TIMED_OUT;
         pthread_mutex_lock(&c->lock);
-        c->sleepers--;
+        if (fut)
+            c->fsleepers--;
+        else
+            c->sleepers--;
         const int last_look = st == CM_ERR_TIMED_OUT;
         if (last_look) {
             /* One last look, so a message published at the deadline is
@@ -451,7 +501,7 @@ static cm_status_t receive(cm_handle_t h, uint32_t flags, int64_t timeout_ns, in
         pthread_mutex_unlock(&c->lock);
         if (last_look || st != CM_OK)
             break;
-        woke = 1;
+        woke = !fut; /* a futex wake-up left no byte to take */
     }
     if (st != CM_OK) {
         /* Leaving without a message: unless another thread sleeps, nobody
@@ -629,7 +679,7 @@ static void consumer_arm(struct cm__hobj *obj)
     if (!c->moved) { /* a moved one's socket and flag are the receiver's */
         if (c->owaiters == 1 && c->sleepers == 0 && cm__sbuf_drain(c->sock))
             __atomic_store_n(&c->peer_closed, 1, __ATOMIC_RELEASE);
-        SB_STORE_RLX(&c->cons->cons_waiting, 1u);
+        SB_STORE_RLX(&c->cons->cons_waiting, waiting_bits(c));
         SB_FENCE();
     }
     pthread_mutex_unlock(&c->lock);

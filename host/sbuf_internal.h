@@ -8,6 +8,7 @@
  * the memory (memfds, seals, mappings), the atomics with the orderings of
  * docs/sbuf.md, and the waiting. */
 
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,6 +18,14 @@
 #include "sbuf_admit.h"
 #include "sbuf_cons.h"
 #include "sbuf_own.h"
+
+/* futex_waitv flags under the names of newer headers. */
+#ifndef FUTEX2_SIZE_U32
+#define FUTEX2_SIZE_U32 FUTEX_32
+#endif
+#ifndef FUTEX2_PRIVATE
+#define FUTEX2_PRIVATE FUTEX_PRIVATE_FLAG
+#endif
 
 /* Shared words are accessed only through these (TSan sees them; a torn
  * value from a hostile peer is then merely a wrong value, which the core
@@ -69,6 +78,22 @@ static inline uint64_t cm__sbuf_ticks(void)
 uint32_t cm__sbuf_cpu_tag(void);
 #define CM__SBUF_SPIN_MIN 64u
 #define CM__SBUF_SPIN_PROBE 1024u
+/* A socket's registration with the death watcher (host/sbuf_watch.c): a
+ * consumer's end (its futex sleepers need the producer's death) or one of
+ * the producer's ends (its sleeping loans need that consumer's). */
+struct cm__sbuf_watch {
+    uint32_t *poke; /* the owner's private futex word, which its futex
+                       sleepers wait on besides the shared words: bumped and
+                       woken by the watcher at the hang-up */
+    int gone;       /* the socket hung up (atomic; latched) */
+    /* under the watcher's lock */
+    int registered, dropped;
+    unsigned gen;
+    int sock;
+    uint64_t id;
+    struct cm__sbuf_watch *next, *prev;
+};
+
 /* The producer's view of consumer position c, valid while the core says
  * the position is ACTIVE or EVICTED. */
 struct cm__sbuf_link {
@@ -76,6 +101,7 @@ struct cm__sbuf_link {
     struct cm_sbuf_prod_ctl *prod; /* producer area, read-write here */
     struct cm_sbuf_cons_ctl *cons; /* consumer area, read-write (we CAS read) */
     struct cm__sbuf_area *cons_map; /* owns the cons mapping (NULL: none) */
+    struct cm__sbuf_watch watch;   /* its hang-up wakes futex-sleeping loans */
 };
 
 /* A mapping of a consumer area, counted (under the buffer's lock): the
@@ -101,7 +127,12 @@ struct cm__sbuf {
                                       and evfd */
     int evfd;                      /* wakes this process's sleeping loans when
                                       another of its threads frees a slot */
-    uint32_t sleepers;             /* loans asleep on epfd (under lock) */
+    uint32_t sleepers;             /* loans and object waits asleep on epfd
+                                      (under lock) */
+    uint32_t fsleepers;            /* loans asleep on a futex (under lock) */
+    uint32_t poke;                 /* private futex word of those loans: bumped
+                                      by another thread freeing a slot, a new
+                                      consumer, a hang-up, the handle's removal */
     /* cm_host_object_fd gave epfd to an event loop (under lock; never
      * cleared): prod_waiting stays up at every consumer, also ones that
      * join later, and evfd is written whenever a slot frees, so the loop
@@ -132,6 +163,11 @@ struct cm__sbuf_consumer {
     struct cm_sbuf_cons_ctl *cons; /* read-write */
     struct cm__sbuf_spin spin;     /* adaptive spin (under lock) */
     uint32_t sleepers;             /* receives asleep on sock (under lock) */
+    uint32_t fsleepers;            /* receives asleep on a futex (under lock) */
+    uint32_t poke;                 /* private futex word of those receives:
+                                      bumped at the hang-up and the handle's
+                                      removal */
+    struct cm__sbuf_watch watch;   /* wakes the futex sleepers at a hang-up */
     uint32_t owaiters;             /* object waits armed on sock (under lock) */
     /* cm_host_object_fd gave sock to an event loop (under lock; never
      * cleared): cons_waiting stays up, so every publish writes a wake-up
@@ -201,6 +237,32 @@ enum cm__sbuf_point {
 void cm__sbuf_test_point(uint32_t where);
 
 /* ---- host/sbuf_wait.c ---- */
+
+/* cons_waiting (host): who sleeps, so that the producer wakes it the right
+ * way. A hostile value only costs the producer a needless wake-up. */
+#define CM__SBUF_WAIT_SOCK 1u  /* polls the socket: object waits, event loops,
+                                  receives where futex_waitv is missing */
+#define CM__SBUF_WAIT_FUTEX 2u /* futex_waitv on tail_word (receive) */
+/* Tells consumer link's sleepers to look, as its cons_waiting value w
+ * (loaded after the caller's fence) asks. */
+void cm__sbuf_wake_consumer(uint32_t *tail_word, int sock, uint32_t w);
+
+/* ---- host/sbuf_watch.c ---- */
+
+/* 1 if futex_waitv(2) exists (Linux 5.16). */
+int cm__sbuf_futex_ok(void);
+/* FUTEX_WAKE of every sleeper on word (shared key unless private_word). */
+void cm__sbuf_futex_wake(uint32_t *word, int private_word);
+/* Registers a socket with this process's death watcher (started if none
+ * runs), which bumps and wakes *poke at its hang-up; idempotent, and
+ * without a system call once registered. Under the owner's lock. Errors:
+ * NO_RESOURCES, NO_MEMORY (then the caller sleeps on the socket instead). */
+cm_status_t cm__sbuf_watch_add(struct cm__sbuf_watch *w, int sock, uint32_t *poke);
+/* Bumps *poke and wakes its futex sleepers (private word). */
+void cm__sbuf_poke(uint32_t *poke);
+/* Unregisters (before the socket is closed); the last one stops and joins
+ * the watcher thread. */
+void cm__sbuf_watch_del(struct cm__sbuf_watch *w);
 
 /* Tells the peer at the other end of `sock` to look (one byte, never
  * blocks; a full socket already has a wake-up pending). */

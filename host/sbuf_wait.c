@@ -2,12 +2,13 @@
 /* SharedBuffer on Linux: wake-ups, spinning and the memfds of the areas
  * (docs/sbuf.md, "Notification" and "Memory layout").
  *
- * A side that sleeps polls its end of the per-consumer SOCK_SEQPACKET pair;
- * the other side writes one byte to it only when the sleeper's "waiting"
- * word says it sleeps (Dekker, both sides fence seq_cst between their store
- * and their load). The same socket reports the peer's death as a hang-up,
- * which a futex cannot (docs/sbuf.md says why the host does not sleep on a
- * futex). */
+ * A receive sleeps on a futex (its delivery word, woken by the producer's
+ * FUTEX_WAKE; the producer's death by host/sbuf_watch.c). Every other
+ * sleeper (a BLOCK loan, an object wait, an event loop) polls its end of
+ * the per-consumer SOCK_SEQPACKET pair, and the other side writes one byte
+ * to it. Either way the waker acts only when the sleeper's "waiting" word
+ * says it sleeps (Dekker, both sides fence seq_cst between their store and
+ * their load). The socket reports the peer's death as a hang-up. */
 #include <errno.h>
 #include <poll.h>
 #include <sys/mman.h>
@@ -26,6 +27,14 @@ void cm__sbuf_kick(int sock)
     /* EAGAIN: the peer has unread bytes already, one wake-up is pending.
      * EPIPE/ECONNRESET: it is gone; its hang-up says so elsewhere. */
     (void)!send(sock, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void cm__sbuf_wake_consumer(uint32_t *tail_word, int sock, uint32_t w)
+{
+    if (w & CM__SBUF_WAIT_FUTEX)
+        cm__sbuf_futex_wake(tail_word, 0);
+    if (w & CM__SBUF_WAIT_SOCK)
+        cm__sbuf_kick(sock);
 }
 
 int cm__sbuf_drain(int sock)

@@ -83,12 +83,13 @@ ALL_TARGETS += $(HUGE_TEST_BINS)
 TEST_SUITES += tests/host/vmo_huge_test.sh
 REQUIRED_SUITES += tests/host/vmo_huge_test.sh
 # SharedBuffer, host target (docs/sbuf.md).
-HOST_LIB_SRCS += host/sbuf.c host/sbuf_consumer.c host/sbuf_wait.c host/sbuf_testpoint.c
+HOST_LIB_SRCS += host/sbuf.c host/sbuf_consumer.c host/sbuf_wait.c host/sbuf_testpoint.c host/sbuf_watch.c
 HOST_TESTS += tests/host/sbuf.c
 HOST_TESTS += tests/host/sbuf_proc.c
 HOST_TESTS += tests/host/sbuf_transfer.c
 HOST_TESTS += tests/host/sbuf_kill.c
 HOST_TESTS += tests/host/sbuf_hostile.c
+HOST_TESTS += tests/host/sbuf_sleep.c
 HOST_TESTS += tests/host/vmar_hostile.c
 HOST_TESTS += tests/host/vmar_nested.c
 # Event-loop integration (docs/integration.md): pollable fds, adopting a

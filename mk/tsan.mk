@@ -44,3 +44,10 @@ $(TSAN_BUILD)/tests/status_detail: $(TSAN_BUILD)/obj/tests/host/status_detail.o 
 	$(Q)$(HOST_CC) -fsanitize=thread -o $@ $< $(TSAN_TEST_COMMON) $(TSAN_LIB) -lcmocka $(HOST_LIBS)
 ALL_TARGETS += $(TSAN_BUILD)/tests/status_detail
 TEST_SUITES += $(TSAN_BUILD)/tests/status_detail
+# SharedBuffer futex sleepers woken by a watcher thread, a close from
+# another thread, a peer's death (tests/host/sbuf_sleep.c): under TSan too.
+$(TSAN_BUILD)/tests/sbuf_sleep: $(TSAN_BUILD)/obj/tests/host/sbuf_sleep.o $(TSAN_TEST_COMMON) $(TSAN_LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(LDFLAGS) -fsanitize=thread -o $@ $< $(TSAN_TEST_COMMON) $(TSAN_LIB) -lcmocka $(HOST_LIBS)
+ALL_TARGETS += $(TSAN_BUILD)/tests/sbuf_sleep
+TEST_SUITES += $(TSAN_BUILD)/tests/sbuf_sleep

@@ -57,20 +57,21 @@
  * at most that long (TIMED_OUT when it passes), any other negative value is
  * INVALID_ARGS. A wait first spins briefly (adaptive, bounded; host: the
  * consumer's receive only; kernel: never, one hart), then sleeps (host:
- * poll on the consumer's socket to the producer, written only when the
- * sleeper said it sleeps, and hung up when the other side dies;
- * docs/sbuf.md says why not a futex; kernel: a receive sleeps on a word of
- * its producer-area VMO keyed by the VMO and offset, never a virtual
- * address, and a BLOCK loan sleeps in the kernel). Host: closing the
+ * futex_waitv on a word of the shared mapping, woken only when the sleeper
+ * said it sleeps; the other side's death wakes it through the hang-up of
+ * the consumer's socket to the producer, seen by a library thread;
+ * docs/sbuf.md "Host: sleeping on a futex"; kernel: a receive sleeps on a
+ * word of its producer-area VMO keyed by the VMO and offset, never a
+ * virtual address, and a BLOCK loan sleeps in the kernel). Host: closing the
  * handle from another thread wakes a sleeper (BAD_HANDLE). With
  * CM_SBUF_BUSY_POLL it never sleeps: it spins until the timeout (0 stays a
  * single check; kernel: it yields the CPU between looks); for callers who
  * dedicate a CPU to latency.
  *
  * Signals (cm_object_wait_one/many, include/capmem/object.h; host: a
- * blocked wait sleeps in poll on the same socket or epoll set a receive or
- * loan sleeps on, announced to the other side the same way; kernel: the
- * kernel's object wait):
+ * blocked wait sleeps in poll on the consumer's socket or the producer's
+ * epoll set of them, announced to the other side by its own bit of the
+ * waiting flag; kernel: the kernel's object wait):
  *   buffer    WRITABLE     a cm_sbuf_loan with timeout 0 would succeed
  *   consumer  READABLE     a message is waiting (including after the
  *                          producer left: it drains first)

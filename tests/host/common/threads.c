@@ -55,12 +55,22 @@ int task_sleeping(int tid)
     return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
 }
 
+/* Asleep where the library sleeps: poll/epoll, or futex_waitv (a
+ * SharedBuffer receive; not a plain futex, which a mutex also uses). */
 static int task_in_poll(int tid)
 {
     char wchan[128];
     read_task_file(tid, "wchan", wchan, sizeof(wchan));
-    return strstr(wchan, "poll") != NULL;
+    return strstr(wchan, "poll") != NULL || strstr(wchan, "futex_wait_multiple") != NULL;
 }
+
+int task_in_futex_waitv(int tid)
+{
+    char wchan[128];
+    read_task_file(tid, "wchan", wchan, sizeof(wchan));
+    return strstr(wchan, "futex_wait_multiple") != NULL;
+}
+
 
 /* Polls pred on t's tid every millisecond, about 5 s at most. */
 static void await_task(struct test_thread *t, int (*pred)(int tid))
@@ -81,4 +91,9 @@ void await_blocked(struct test_thread *t)
 void await_sleeping(struct test_thread *t)
 {
     await_task(t, task_sleeping);
+}
+
+void await_futex_waitv(struct test_thread *t)
+{
+    await_task(t, task_in_futex_waitv);
 }

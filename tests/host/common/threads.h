@@ -32,8 +32,15 @@ void nap_ms(long ms);
  * e.g. on a lock. */
 int task_sleeping(int tid);
 
-/* Returns once t sleeps in poll(2) (its wchan says so), or after about 5 s. */
+/* Returns once t sleeps in poll(2) or futex_waitv(2) (its wchan says so),
+ * or after about 5 s. */
 void await_blocked(struct test_thread *t);
+
+/* True once thread tid of this process sleeps in futex_waitv(2). */
+int task_in_futex_waitv(int tid);
+
+/* Returns once t sleeps in futex_waitv(2), or after about 5 s. */
+void await_futex_waitv(struct test_thread *t);
 
 /* Returns once t sleeps in the kernel (task_sleeping), or after about 5 s. */
 void await_sleeping(struct test_thread *t);
