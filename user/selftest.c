@@ -1408,6 +1408,8 @@ static const struct test tests[] = {
     TEST(test_sbuf_areas_refuse_unmap_decommit_and_fixed_reserve),
     TEST(test_child_spends_share_then_grandchild_gets_nothing_of_others),
     TEST(test_kill_in_each_sleeping_syscall_returns_everything),
+    TEST(test_vmar_anon_populate_commits_now_or_nothing_over_quota),
+    TEST(test_vmar_destroyed_child_leaves_no_pte_and_range_reusable),
     TEST(test_kill_ends_a_tree_sleeping_in_the_kernel),
     TEST(test_account_shared_by_children_adds_up_and_exhaustion_stays_inside),
     TEST(test_account_lives_while_handle_process_or_charge_then_returns_once),

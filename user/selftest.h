@@ -165,6 +165,8 @@ int test_child_spends_share_then_grandchild_gets_nothing_of_others(void);
 int child_spend_then_spawn(void);
 int child_vmo_create_must_fail(void);
 int test_kill_in_each_sleeping_syscall_returns_everything(void);
+int test_vmar_anon_populate_commits_now_or_nothing_over_quota(void);
+int test_vmar_destroyed_child_leaves_no_pte_and_range_reusable(void);
 int child_sleep_in(void);
 
 /* user/selftest_mmio.c */

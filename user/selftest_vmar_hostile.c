@@ -723,3 +723,104 @@ int test_kill_in_each_sleeping_syscall_returns_everything(void)
     }
     return 0;
 }
+
+/* ---- nested reservations and anonymous mappings, hostile ---- */
+
+#define ANON_POP_PAGES 16u
+
+/* cm_vmar_map_anon with CM_MAP_POPULATE commits every page at map time
+ * (COMMIT rises by at least the pages before any touch, and with no room
+ * left afterwards every page is written without a fault needing any);
+ * with less room than the pages it is QUOTA_COMMIT and leaves no run, no
+ * object, no frame and no charge. */
+int test_vmar_anon_populate_commits_now_or_nothing_over_quota(void)
+{
+    cm_handle_t r;
+    void *base, *p = 0;
+    cm_vmar_info_t vi;
+    cm_mapping_info_t mi;
+    cm_ledger_info_t l0, l1;
+    cmk_counters_t c0;
+    CHECK(warm() == 0);
+    CHECK_ST(cm_vmar_reserve(0, ANON_POP_PAGES * PAGE, 0, &r, &base), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(r, 0, ANON_POP_PAGES * PAGE, RW | CM_MAP_POPULATE, &p), CM_OK);
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK(l1.entry[CM_LEDGER_COMMIT].used >=
+          l0.entry[CM_LEDGER_COMMIT].used + ANON_POP_PAGES * PAGE);
+    CHECK_ST(cm_ledger_set_limit(CM_LEDGER_COMMIT, l1.entry[CM_LEDGER_COMMIT].used +
+                                                       l1.entry[CM_LEDGER_COMMIT].given),
+             CM_OK);
+    for (uint32_t i = 0; i < ANON_POP_PAGES; i++) {
+        CHECK(((volatile uint8_t *)p)[i * PAGE + 3] == 0);
+        ((volatile uint8_t *)p)[i * PAGE] = (uint8_t)(i + 1);
+    }
+    CHECK(((volatile uint8_t *)p)[(ANON_POP_PAGES - 1) * PAGE] == ANON_POP_PAGES);
+    CHECK_ST(cm_vmar_unmap(r, p, ANON_POP_PAGES * PAGE), CM_OK);
+    /* The frames are back: room for a few pages, not for all of them. */
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK_ST(cm_ledger_set_limit(CM_LEDGER_COMMIT, l1.entry[CM_LEDGER_COMMIT].used +
+                                                       l1.entry[CM_LEDGER_COMMIT].given +
+                                                       2 * PAGE),
+             CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(r, 0, ANON_POP_PAGES * PAGE, RW | CM_MAP_POPULATE, &p),
+             CM_ERR_QUOTA_COMMIT);
+    CHECK_ST(cm_vmar_get_info(r, &vi), CM_OK);
+    CHECK(vi.mappings == 0 && vi.runs == 0 && vi.mapped_bytes == 0);
+    CHECK_ST(cm_mapping_get_info(base, &mi), CM_ERR_NOT_FOUND);
+    CHECK(same_state(&c0, &l0) == 0);
+    /* The reservation is intact: a lazy anonymous map there works (not
+     * touched: the room left may not hold a page-table page). */
+    CHECK_ST(cm_vmar_map_anon(r, 0, ANON_POP_PAGES * PAGE, RW, &p), CM_OK);
+    CHECK(p == base);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    return 0;
+}
+
+/* A child destroyed with its parent leaves no page-table entry over its
+ * pages: the kernel's own copy into the old address of a page the child
+ * had mapped and touched is a typed error, every call on the stale child
+ * is BAD_STATE, and a new reservation over the same range reads zeros
+ * (neither the child's frames nor its PTEs survive). */
+int test_vmar_destroyed_child_leaves_no_pte_and_range_reusable(void)
+{
+    cm_handle_t r, c, v, x, a, b;
+    void *base, *cb, *p, *q;
+    uint32_t nb = 0, nh = 0;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, 8 * PAGE, 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(r, 2 * PAGE, 4 * PAGE, CM_VMAR_FIXED, &c, &cb), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(c, 0, 2 * PAGE, RW | CM_MAP_POPULATE, &p), CM_OK);
+    CHECK_ST(cm_vmar_map(c, 2 * PAGE, v, 0, PAGE, RW | CM_VMAR_MAP_SPECIFIC, &q), CM_OK);
+    memset(p, 0xab, 2 * PAGE);
+    ((volatile uint8_t *)q)[0] = 0xcd;
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    /* The kernel writes through the page table: nothing may be there. */
+    CHECK_ST(cm_channel_write(a, "stale", 5, NULL, 0), CM_OK);
+    CHECK(cm_channel_read(b, p, 64, &nb, NULL, 0, &nh) != CM_OK);
+    CHECK(cm_channel_read(b, q, 64, &nb, NULL, 0, &nh) != CM_OK);
+    CHECK(cm_vmo_read(v, p, 0, 8) != CM_OK);
+    CHECK_ST(cm_vmar_map_anon(c, 0, PAGE, RW, &p), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_map(c, 0, v, 0, PAGE, RW, &p), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_unmap_vmo(c, v, q, PAGE), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_protect(c, cb, PAGE, 0), CM_ERR_BAD_STATE);
+    /* The range is free: a new reservation there sees zeros, and the
+     * stale child still cannot reach it. */
+    CHECK_ST(cm_vmar_reserve(base, 8 * PAGE, CM_VMAR_FIXED, &x, &p), CM_OK);
+    CHECK(p == base);
+    CHECK_ST(cm_vmar_map_anon(x, 0, 8 * PAGE, RW | CM_VMAR_MAP_SPECIFIC, &p), CM_OK);
+    for (uint32_t i = 0; i < 8; i++)
+        CHECK(((volatile uint8_t *)p)[i * PAGE] == 0);
+    CHECK_ST(cm_vmar_unmap(c, cb, PAGE), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_map_anon(c, 0, PAGE, RW | CM_VMAR_MAP_SPECIFIC, &q), CM_ERR_BAD_STATE);
+    CHECK(((volatile uint8_t *)cb)[0] == 0);
+    CHECK_ST(cm_handle_close(x), CM_OK);
+    CHECK_ST(cm_handle_close(c), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
