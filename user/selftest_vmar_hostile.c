@@ -824,3 +824,97 @@ int test_vmar_destroyed_child_leaves_no_pte_and_range_reusable(void)
     CHECK_ST(cm_handle_close(v), CM_OK);
     return 0;
 }
+
+/* With the VMOS share used up, cm_vmar_map_anon (whose pages are a private
+ * object's) is NO_RESOURCES, typed, in a nested reservation as in a root
+ * one, and leaves no run, object or charge behind. */
+int test_vmar_anon_without_vmos_share_is_typed_and_changes_nothing(void)
+{
+    cm_handle_t r, c;
+    void *base, *cb, *p;
+    cm_vmar_info_t vi;
+    cm_ledger_info_t l0;
+    cmk_counters_t c0;
+    CHECK_ST(cm_vmar_reserve(0, 8 * PAGE, 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(r, 0, 4 * PAGE, 0, &c, &cb), CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cm_ledger_set_limit(CM_LEDGER_VMOS, l0.entry[CM_LEDGER_VMOS].used +
+                                                     l0.entry[CM_LEDGER_VMOS].given),
+             CM_OK);
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(r, 4 * PAGE, PAGE, RW, &p), CM_ERR_NO_RESOURCES);
+    CHECK_ST(cm_vmar_map_anon(c, 0, PAGE, RW | CM_MAP_POPULATE, &p), CM_ERR_NO_RESOURCES);
+    CHECK_ST(cm_vmar_get_info(r, &vi), CM_OK);
+    CHECK(vi.mappings == 0 && vi.runs == 1);
+    CHECK_ST(cm_vmar_get_info(c, &vi), CM_OK);
+    CHECK(vi.mappings == 0 && vi.runs == 0);
+    CHECK(same_state(&c0, &l0) == 0);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_handle_close(c), CM_OK);
+    return 0;
+}
+
+/* Child: reservations nested CM_VMAR_MAX_DEPTH deep with populated
+ * anonymous pages at the bottom, a populated VMO mapping in the middle,
+ * lazy anonymous pages in the root, and a child destroyed with its own
+ * parent whose handle is still held; exits without closing anything
+ * (exit) or waits to be killed. */
+static int deep_populated_hold(void)
+{
+    cm_handle_t v, h[CM_VMAR_MAX_DEPTH], s, d;
+    void *b, *p;
+    CHECK_ST(cm_vmo_create(4 * PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, 64 * PAGE, 0, &h[0], &b), CM_OK);
+    for (uint32_t i = 1; i < CM_VMAR_MAX_DEPTH; i++)
+        CHECK_ST(cm_vmar_reserve_in(h[i - 1], PAGE, (64 - 2 * i) * PAGE, CM_VMAR_FIXED, &h[i],
+                                    &b),
+                 CM_OK);
+    CHECK_ST(cm_vmar_map_anon(h[CM_VMAR_MAX_DEPTH - 1], 0, 8 * PAGE, RW | CM_MAP_POPULATE, &p),
+             CM_OK);
+    CHECK_ST(cm_vmar_map(h[3], 0, v, 0, PAGE, RW | CM_MAP_POPULATE | CM_VMAR_MAP_SPECIFIC, &p),
+             CM_OK);
+    CHECK_ST(cm_vmar_map_anon(h[0], 0, PAGE, RW | CM_VMAR_MAP_SPECIFIC, &p), CM_OK);
+    ((volatile uint8_t *)p)[0] = 1;
+    /* A sibling subtree whose root is closed: its child stays a handle. */
+    CHECK_ST(cm_vmar_reserve_in(h[0], 63 * PAGE, PAGE, CM_VMAR_FIXED, &s, &b), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(s, 0, PAGE, 0, &d, &b), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(d, 0, PAGE, RW | CM_MAP_POPULATE, &p), CM_OK);
+    CHECK_ST(cm_handle_close(s), CM_OK);
+    return 0;
+}
+
+int child_vmar_deep_populated_exit(void)
+{
+    return deep_populated_hold() == 0 ? 6 : 1;
+}
+
+int child_vmar_deep_populated_holder(void)
+{
+    cm_handle_t a, b;
+    if (deep_populated_hold() != 0)
+        return 1;
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    cm_channel_wait_readable(a, CM_TIMEOUT_INFINITE);
+    return 3;
+}
+
+/* A process that exits, or is killed, holding reservations nested to
+ * CM_VMAR_MAX_DEPTH with populated anonymous and VMO pages (their frames
+ * and page-table pages made at map time) and a destroyed child's handle
+ * gives back every frame, object and charge. */
+int test_vmar_deep_populated_exit_and_kill_return_everything(void)
+{
+    cm_ledger_info_t l0;
+    cmk_counters_t c0;
+    cmk_exit_info_t info;
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    CHECK(spawn_and_wait("child_vmar_deep_populated_exit", NULL, 0, &info) == 0);
+    CHECK(info.reason == CMK_EXIT_NORMAL && info.code == 6);
+    CHECK(same_state(&c0, &l0) == 0);
+    CHECK(spawn_and_wait("child_vmar_deep_populated_holder", NULL, 1, &info) == 0);
+    CHECK(info.reason == CMK_EXIT_KILLED);
+    CHECK(same_state(&c0, &l0) == 0);
+    return 0;
+}
