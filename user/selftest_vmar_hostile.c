@@ -918,3 +918,37 @@ int test_vmar_deep_populated_exit_and_kill_return_everything(void)
     CHECK(same_state(&c0, &l0) == 0);
     return 0;
 }
+
+/* A word in an anonymous page of a nested reservation: an untouched page
+ * reads as zero (without being committed), a written one as written; a
+ * no-access page is ACCESS_DENIED, an unmapped one INVALID_ARGS, and a
+ * timed wait returns TIMED_OUT. */
+int test_word_wait_on_anon_page_typed_in_every_state(void)
+{
+    cm_handle_t r, c;
+    void *base, *cb, *p;
+    CHECK_ST(cm_vmar_reserve(0, 8 * PAGE, 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(r, 2 * PAGE, 4 * PAGE, CM_VMAR_FIXED, &c, &cb), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(c, PAGE, 2 * PAGE, RW | CM_VMAR_MAP_SPECIFIC, &p), CM_OK);
+    volatile uint32_t *w = p, *w2 = (volatile uint32_t *)((char *)p + PAGE);
+    cm_ledger_info_t l0, l1;
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cmk_word_wait(&w2[3], 1, 0), CM_ERR_BAD_STATE);
+    CHECK_ST(cmk_word_wait(&w2[3], 0, 0), CM_ERR_TIMED_OUT);
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK(l1.entry[CM_LEDGER_COMMIT].used == l0.entry[CM_LEDGER_COMMIT].used);
+    w[3] = 9;
+    CHECK_ST(cmk_word_wait(&w[3], 0, 0), CM_ERR_BAD_STATE);
+    CHECK_ST(cmk_word_wait(&w[3], 9, 1000 * 1000), CM_ERR_TIMED_OUT);
+    CHECK(cmk_word_wake(&w[3], 1) == 0);
+    CHECK_ST(cm_vmar_protect(c, p, PAGE, 0), CM_OK);
+    CHECK_ST(cmk_word_wait(&w[3], 9, 0), CM_ERR_ACCESS_DENIED);
+    CHECK_ST(cm_vmar_protect(c, p, PAGE, RW), CM_OK);
+    CHECK(w[3] == 9); /* kept through no-access */
+    CHECK_ST(cm_vmar_unmap(c, p, PAGE), CM_OK);
+    CHECK_ST(cmk_word_wait(&w[3], 0, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cmk_word_wait(&w2[3], 0, 0), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cm_handle_close(c), CM_OK);
+    return 0;
+}
