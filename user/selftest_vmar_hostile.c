@@ -952,3 +952,66 @@ int test_word_wait_on_anon_page_typed_in_every_state(void)
     CHECK_ST(cm_handle_close(c), CM_OK);
     return 0;
 }
+
+/* One order of closing a root r, its child c and grandchild g (order[i]:
+ * 0 r, 1 c, 2 g), each with a touched anonymous page. After each close,
+ * every handle still open answers get_info OK if none of its ancestors was
+ * closed, else BAD_STATE; a live parent has the closed child's range free
+ * again (runs 0). */
+static int close_order(const uint32_t order[3])
+{
+    cm_handle_t h[3];
+    void *b[3], *p;
+    int closed[3] = { 0, 0, 0 };
+    cm_vmar_info_t vi;
+    CHECK_ST(cm_vmar_reserve(0, 8 * PAGE, 0, &h[0], &b[0]), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(h[0], 2 * PAGE, 4 * PAGE, CM_VMAR_FIXED, &h[1], &b[1]), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(h[1], PAGE, 2 * PAGE, CM_VMAR_FIXED, &h[2], &b[2]), CM_OK);
+    for (uint32_t i = 0; i < 3; i++) {
+        uint64_t off = i == 0 ? 0 : (i == 1 ? 0 : PAGE);
+        CHECK_ST(cm_vmar_map_anon(h[i], off, PAGE, RW | CM_VMAR_MAP_SPECIFIC, &p), CM_OK);
+        ((volatile uint8_t *)p)[0] = (uint8_t)(i + 1);
+    }
+    for (uint32_t k = 0; k < 3; k++) {
+        CHECK_ST(cm_handle_close(h[order[k]]), CM_OK);
+        closed[order[k]] = 1;
+        for (uint32_t i = 0; i < 3; i++) {
+            if (closed[i])
+                continue;
+            int dead = 0;
+            for (uint32_t a = 0; a < i; a++)
+                dead |= closed[a];
+            CHECK_ST(cm_vmar_get_info(h[i], &vi), dead ? CM_ERR_BAD_STATE : CM_OK);
+            CHECK_ST(cm_vmar_map_anon(h[i], 0, PAGE, RW, &p),
+                     dead ? CM_ERR_BAD_STATE : CM_OK);
+            if (!dead) {
+                CHECK_ST(cm_vmar_unmap(h[i], p, PAGE), CM_OK);
+                if (i + 1 < 3 && closed[i + 1]) {
+                    CHECK_ST(cm_vmar_get_info(h[i], &vi), CM_OK);
+                    CHECK(vi.runs == 1); /* only its own anonymous page */
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* Every order of closing a root, child and grandchild: typed answers on
+ * the handles left, and everything returned at the end. */
+int test_vmar_nested_close_in_every_order_typed_and_returned(void)
+{
+    static const uint32_t orders[6][3] = { { 0, 1, 2 }, { 0, 2, 1 }, { 1, 0, 2 },
+                                           { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 } };
+    cm_ledger_info_t l0;
+    cmk_counters_t c0;
+    CHECK(close_order(orders[0]) == 0); /* makes the page-table pages */
+    CHECK_ST(cm_ledger_get(&l0), CM_OK);
+    CHECK_ST(cmk_counters(&c0), CM_OK);
+    for (uint32_t i = 0; i < 6; i++) {
+        if (close_order(orders[i]) != 0 || same_state(&c0, &l0) != 0) {
+            printf("# close order %u %u %u\n", orders[i][0], orders[i][1], orders[i][2]);
+            return 1;
+        }
+    }
+    return 0;
+}
