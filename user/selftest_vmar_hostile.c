@@ -1015,3 +1015,47 @@ int test_vmar_nested_close_in_every_order_typed_and_returned(void)
     }
     return 0;
 }
+
+/* The parent's unmap, unmap_vmo and protect over a range that starts in
+ * its own mapping (anonymous or VMO) and runs into a child: BAD_STATE or
+ * NOT_FOUND, and nothing changed (the parent's pages keep their content
+ * and protection, the child's mapping stays). */
+int test_vmar_parent_ops_straddling_a_child_edge_change_nothing(void)
+{
+    cm_handle_t r, c, v;
+    void *base, *cb, *pa, *pv, *q;
+    cm_mapping_info_t mi;
+    cm_vmar_info_t vi;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmar_reserve(0, 8 * PAGE, 0, &r, &base), CM_OK);
+    CHECK_ST(cm_vmar_reserve_in(r, 2 * PAGE, 2 * PAGE, CM_VMAR_FIXED, &c, &cb), CM_OK);
+    CHECK_ST(cm_vmar_map_anon(r, PAGE, PAGE, RW | CM_VMAR_MAP_SPECIFIC, &pa), CM_OK);
+    CHECK_ST(cm_vmar_map(r, 4 * PAGE, v, 0, PAGE, RW | CM_VMAR_MAP_SPECIFIC, &pv), CM_OK);
+    CHECK_ST(cm_vmar_map(c, 0, v, 0, PAGE, RW, &q), CM_OK);
+    ((volatile uint8_t *)pa)[0] = 0x5a;
+    ((volatile uint8_t *)pv)[0] = 0x6b;
+    CHECK_ST(cm_vmar_protect(r, pa, 2 * PAGE, CM_MAP_READ), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_protect(r, (char *)cb + PAGE, 2 * PAGE, CM_MAP_READ), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_unmap(r, pa, 2 * PAGE), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_unmap(r, (char *)cb + PAGE, 2 * PAGE), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_unmap(r, pa, 4 * PAGE), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_unmap_vmo(r, v, pa, PAGE), CM_ERR_NOT_FOUND);
+    CHECK_ST(cm_vmar_unmap_vmo(r, v, cb, PAGE), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_unmap_vmo(r, v, (char *)cb + PAGE, 2 * PAGE), CM_ERR_BAD_STATE);
+    CHECK_ST(cm_vmar_unmap_vmo(c, v, q, 2 * PAGE), CM_ERR_NOT_FOUND);
+    CHECK_ST(cm_mapping_get_info(pa, &mi), CM_OK);
+    CHECK(mi.prot == RW && (mi.flags & CM_MAPPING_INFO_ANON) != 0);
+    CHECK_ST(cm_mapping_get_info(pv, &mi), CM_OK);
+    CHECK(mi.prot == RW && mi.map_len == PAGE);
+    CHECK_ST(cm_mapping_get_info(q, &mi), CM_OK);
+    CHECK(mi.prot == RW);
+    CHECK_ST(cm_vmar_get_info(r, &vi), CM_OK);
+    CHECK(vi.runs == 3 && vi.mappings == 2 && vi.mapped_bytes == 2 * PAGE);
+    ((volatile uint8_t *)pa)[1] = 1; /* still writable */
+    ((volatile uint8_t *)pv)[1] = 1;
+    CHECK(((volatile uint8_t *)pa)[0] == 0x5a && ((volatile uint8_t *)pv)[0] == 0x6b);
+    CHECK_ST(cm_handle_close(r), CM_OK);
+    CHECK_ST(cm_handle_close(c), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    return 0;
+}
