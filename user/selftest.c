@@ -1415,6 +1415,7 @@ static const struct test tests[] = {
     TEST(test_word_wait_on_anon_page_typed_in_every_state),
     TEST(test_vmar_nested_close_in_every_order_typed_and_returned),
     TEST(test_vmar_parent_ops_straddling_a_child_edge_change_nothing),
+    TEST(test_vmar_shared_table_page_freed_once_in_either_order),
     TEST(test_kill_ends_a_tree_sleeping_in_the_kernel),
     TEST(test_account_shared_by_children_adds_up_and_exhaustion_stays_inside),
     TEST(test_account_lives_while_handle_process_or_charge_then_returns_once),

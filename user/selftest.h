@@ -172,6 +172,7 @@ int test_vmar_deep_populated_exit_and_kill_return_everything(void);
 int test_word_wait_on_anon_page_typed_in_every_state(void);
 int test_vmar_nested_close_in_every_order_typed_and_returned(void);
 int test_vmar_parent_ops_straddling_a_child_edge_change_nothing(void);
+int test_vmar_shared_table_page_freed_once_in_either_order(void);
 int child_vmar_deep_populated_exit(void);
 int child_vmar_deep_populated_holder(void);
 int child_sleep_in(void);
