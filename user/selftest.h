@@ -165,6 +165,16 @@ int test_child_spends_share_then_grandchild_gets_nothing_of_others(void);
 int child_spend_then_spawn(void);
 int child_vmo_create_must_fail(void);
 int test_kill_in_each_sleeping_syscall_returns_everything(void);
+int test_vmar_anon_populate_commits_now_or_nothing_over_quota(void);
+int test_vmar_destroyed_child_leaves_no_pte_and_range_reusable(void);
+int test_vmar_anon_without_vmos_share_is_typed_and_changes_nothing(void);
+int test_vmar_deep_populated_exit_and_kill_return_everything(void);
+int test_word_wait_on_anon_page_typed_in_every_state(void);
+int test_vmar_nested_close_in_every_order_typed_and_returned(void);
+int test_vmar_parent_ops_straddling_a_child_edge_change_nothing(void);
+int test_vmar_shared_table_page_freed_once_in_either_order(void);
+int child_vmar_deep_populated_exit(void);
+int child_vmar_deep_populated_holder(void);
 int child_sleep_in(void);
 
 /* user/selftest_mmio.c */

@@ -167,7 +167,9 @@ cm_status_t cm_vmar_map(cm_handle_t vmar, uint64_t vmar_offset, cm_handle_t vmo,
  *     over a mapped page or a child's);
  *  4. NO_RESOURCES (runs over CM_VMAR_MAX_MAPPINGS, no free range; kernel:
  *     CM_MAX_MAPPINGS, the VMOS share); QUOTA_COMMIT (kernel: the object's
- *     table); NO_MEMORY, MEMORY_PRESSURE. */
+ *     table; with CM_MAP_POPULATE also the pages and page-table pages, all
+ *     or nothing as cm_vmar_map's: no mapping made, nothing committed);
+ *     NO_MEMORY, MEMORY_PRESSURE. */
 cm_status_t cm_vmar_map_anon(cm_handle_t vmar, uint64_t vmar_offset, uint64_t len,
                              uint32_t flags, void **addr);
 

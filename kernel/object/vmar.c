@@ -465,6 +465,12 @@ int64_t sys_vmar_map_anon(struct proc *p, const uint64_t *a)
     struct vmo *v;
     if ((st = vmo_make_lazy(len, p->acct, &v)) != CM_OK)
         return st;
+    /* CM_MAP_POPULATE as cm_vmar_map's: all or nothing before the run
+     * exists; on failure the private object dies with its charges. */
+    if ((flags & CM_MAP_POPULATE) != 0 && (st = populate(as, at, v, 0, len, flags)) != CM_OK) {
+        kobj_unref(&v->obj);
+        return st;
+    }
     /* The mapping holds the one reference: dropped at the last run's unmap
      * or the release, which frees every frame still committed. */
     cm__vmar_anon_commit(&k->core, at, len, flags & (CM_MAP_READ | CM_MAP_WRITE),

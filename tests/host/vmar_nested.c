@@ -230,6 +230,65 @@ static void test_ledger_exact_for_children_and_anon(void **s)
     assert_ledger_same(&l0);
 }
 
+/* One order of closing a root, its child and grandchild (order[i]: 0 root,
+ * 1 child, 2 grandchild), each with a written anonymous page: after each
+ * close, a handle left answers OK unless an ancestor was closed (then
+ * BAD_STATE), the closed reservation's pages fault in a forked child, and
+ * a live parent has the closed child's range free again. */
+static void close_in_order(const uint32_t order[3])
+{
+    cm_handle_t h[3];
+    void *b[3], *p, *pages[3];
+    int closed[3] = { 0, 0, 0 };
+    cm_vmar_info_t vi;
+    cm_ledger_info_t l0 = ledger();
+    assert_status(cm_vmar_reserve(NULL, P(8), 0, &h[0], &b[0]), CM_OK);
+    assert_status(cm_vmar_reserve_in(h[0], P(2), P(4), CM_VMAR_FIXED, &h[1], &b[1]), CM_OK);
+    assert_status(cm_vmar_reserve_in(h[1], PG, P(2), CM_VMAR_FIXED, &h[2], &b[2]), CM_OK);
+    for (uint32_t i = 0; i < 3; i++) {
+        assert_status(cm_vmar_map_anon(h[i], i == 2 ? PG : 0, PG, RW | SPEC, &pages[i]), CM_OK);
+        *(volatile uint8_t *)pages[i] = 0xee;
+    }
+    for (uint32_t k = 0; k < 3; k++) {
+        assert_status(cm_handle_close(h[order[k]]), CM_OK);
+        closed[order[k]] = 1;
+        for (uint32_t i = 0; i < 3; i++) {
+            int dead = 0;
+            for (uint32_t a = 0; a <= i; a++)
+                dead |= closed[a];
+            if (dead) {
+                assert_read_faults(pages[i]);
+                continue;
+            }
+            assert_int_equal(in_child(read_byte, pages[i]), 3);
+            assert_status(cm_vmar_get_info(h[i], &vi), CM_OK);
+            assert_status(cm_vmar_map_anon(h[i], 0, PG, RW, &p), CM_OK);
+            assert_status(cm_vmar_unmap(h[i], p, PG), CM_OK);
+            if (i + 1 < 3 && closed[i + 1]) {
+                assert_status(cm_vmar_get_info(h[i], &vi), CM_OK);
+                assert_int_equal(vi.runs, 1); /* only its own anonymous page */
+            }
+        }
+        for (uint32_t i = 0; i < 3; i++) {
+            int ancestor = 0;
+            for (uint32_t a = 0; a < i; a++)
+                ancestor |= closed[a];
+            if (!closed[i] && ancestor)
+                assert_status(cm_vmar_get_info(h[i], &vi), CM_ERR_BAD_STATE);
+        }
+    }
+    assert_ledger_same(&l0);
+}
+
+static void test_closing_root_child_grandchild_in_every_order_is_typed_and_clean(void **s)
+{
+    (void)s;
+    static const uint32_t orders[6][3] = { { 0, 1, 2 }, { 0, 2, 1 }, { 1, 0, 2 },
+                                           { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 } };
+    for (uint32_t i = 0; i < 6; i++)
+        close_in_order(orders[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +300,7 @@ int main(void)
         LEAK_TEST(test_anon_protect_split_read_only_page_faults_on_write),
         LEAK_TEST(test_unmap_vmo_over_anon_is_refused_and_unmaps_nothing),
         LEAK_TEST(test_ledger_exact_for_children_and_anon),
+        LEAK_TEST(test_closing_root_child_grandchild_in_every_order_is_typed_and_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
