@@ -1416,6 +1416,8 @@ static const struct test tests[] = {
     TEST(test_overcommitted_accounts_draw_from_room_and_get_memory_pressure),
     TEST(test_account_hog_stops_at_its_processes_room),
     TEST(test_kdma_fence_wait_out_page_gone_while_asleep_room_spent_is_typed),
+    TEST(test_account_last_handle_queued_to_dying_or_moved_into_its_child_ends_once),
+    TEST(test_account_raw_pointer_handle_and_limit_abuse_is_typed),
     TEST(test_vmo_share_proof),
     TEST(test_vmo_share_detects_corrupted_hash),
     TEST(test_sbuf_stream_proof),

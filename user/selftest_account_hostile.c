@@ -160,3 +160,176 @@ int test_kdma_fence_wait_out_page_gone_while_asleep_room_spent_is_typed(void)
     live_child = CM_HANDLE_INVALID;
     return rc;
 }
+
+/* Where everything is at the start of a test, live accounts included. */
+struct base {
+    struct cmk_counters c;
+    cm_ledger_info_t l;
+    int64_t accounts;
+};
+
+static int base_take(struct base *b)
+{
+    CHECK_ST(cmk_counters(&b->c), CM_OK);
+    CHECK_ST(cm_ledger_get(&b->l), CM_OK);
+    b->accounts = cmk_account_live_count();
+    return 0;
+}
+
+static int base_back(const struct base *b)
+{
+    if (same_state(&b->c, &b->l) != 0)
+        return 1;
+    CHECK(cmk_account_live_count() == b->accounts);
+    return 0;
+}
+
+static int start_sleeper(cm_handle_t account, cm_handle_t give, cm_handle_t *proc)
+{
+    const char *args[1] = { "child_sleeper" };
+    uint32_t n = give != CM_HANDLE_INVALID;
+    int32_t pid = account != CM_HANDLE_INVALID
+                      ? cmk_spawn_in(account, "selftest", args, 1, &give, n, CMK_ROLE_MAIN, proc)
+                      : cmk_spawn_ex("selftest", args, 1, &give, n, CMK_ROLE_MAIN, NULL, proc);
+    CHECK(pid > 0);
+    return 0;
+}
+
+static int kill_wait(cm_handle_t proc)
+{
+    cmk_exit_info_t info;
+    CHECK_ST(cmk_proc_kill(proc), CM_OK);
+    CHECK_ST(cmk_proc_wait(proc, 10 * SECOND_NS, &info), CM_OK);
+    CHECK(info.reason == CMK_EXIT_KILLED);
+    CHECK_ST(cm_handle_close(proc), CM_OK);
+    return 0;
+}
+
+/* An account's last handle queued to a process that dies unread, and an
+ * account's last handle moved into the child spawned into it (the spawn
+ * holds the object across the move): each account lives exactly while
+ * something holds it, then ends once with its carve and PROCESSES back. */
+static int test_account_last_handle_queued_to_dying_or_moved_into_its_child_ends_once_body(void)
+{
+    struct base b;
+    cm_handle_t acct, dup, mine, theirs, proc;
+    cm_ledger_info_t l;
+    CHECK(base_take(&b) == 0);
+    /* Queued to a process that dies without reading it. */
+    CHECK_ST(cmk_account_create(NULL, CMK_ACCOUNT_OVERCOMMIT, &acct), CM_OK);
+    CHECK_ST(cm_channel_create(0, &mine, &theirs), CM_OK);
+    CHECK(start_sleeper(CM_HANDLE_INVALID, theirs, &proc) == 0);
+    CHECK_ST(cm_handle_duplicate(acct, CM_RIGHTS_SAME, &dup), CM_OK);
+    CHECK_ST(cm_channel_write(mine, "a", 1, &dup, 1), CM_OK);
+    CHECK_ST(cm_handle_close(acct), CM_OK);
+    CHECK(cmk_account_live_count() == b.accounts + 2); /* the queued one, the sleeper's */
+    CHECK(kill_wait(proc) == 0);
+    CHECK_ST(cm_handle_close(mine), CM_OK);
+    CHECK(cmk_account_live_count() == b.accounts);
+    CHECK_ST(cm_ledger_get(&l), CM_OK);
+    CHECK(l.entry[CM_LEDGER_PROCESSES].used == b.l.entry[CM_LEDGER_PROCESSES].used);
+    /* Moved into the child spawned into it: the child holds the only
+     * handle; killing it ends the account. */
+    CHECK_ST(cmk_account_create(NULL, 0, &acct), CM_OK);
+    CHECK(start_sleeper(acct, acct, &proc) == 0);
+    cm_ledger_info_t la;
+    CHECK_ST(cmk_account_get(acct, &la), CM_ERR_BAD_HANDLE); /* moved away */
+    CHECK(cmk_account_live_count() == b.accounts + 1);
+    CHECK(kill_wait(proc) == 0);
+    return base_back(&b);
+}
+
+int test_account_last_handle_queued_to_dying_or_moved_into_its_child_ends_once(void)
+{
+    return test_account_last_handle_queued_to_dying_or_moved_into_its_child_ends_once_body();
+}
+
+/* Raw account calls with pointers a hostile caller picks: misaligned (the
+ * kernel copies bytes: fine), read-only (INVALID_ARGS), straddling into an
+ * unmapped page (INVALID_ARGS, nothing made), kernel addresses; handles
+ * of other types and kinds with high bits; lowering an overcommitted cap
+ * or a carved limit below what is held (BAD_STATE, nothing moved). */
+static int test_account_raw_pointer_handle_and_limit_abuse_is_typed_body(void)
+{
+    struct base b;
+    static uint8_t buf[sizeof(cm_ledger_info_t) + 8];
+    cm_handle_t acct, h = CM_HANDLE_INVALID, v, ch0, ch1, res;
+    cm_ledger_info_t la, la1, l;
+    void *ro, *base;
+    CHECK(base_take(&b) == 0);
+    CHECK_ST(cmk_account_create(NULL, CMK_ACCOUNT_OVERCOMMIT, &acct), CM_OK);
+    /* Misaligned info: copied. */
+    CHECK_ST((cm_status_t)cmk__syscall(CMK_SYS_ACCOUNT_GET, acct, (uint64_t)(uintptr_t)(buf + 1),
+                                       0, 0, 0, 0, 0),
+             CM_OK);
+    memcpy(&la, buf + 1, sizeof(la));
+    CHECK(la.kinds == CM_LEDGER_KIND_COUNT);
+    /* Read-only and kernel memory for the info. */
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_vmo_map(v, 0, PAGE, CM_MAP_READ, &ro), CM_OK);
+    CHECK_ST(cmk_account_get(acct, (cm_ledger_info_t *)ro), CM_ERR_INVALID_ARGS);
+    CHECK_ST((cm_status_t)cmk__syscall(CMK_SYS_ACCOUNT_GET, acct, 0xffffffc000000000ull, 0, 0, 0,
+                                       0, 0),
+             CM_ERR_INVALID_ARGS);
+    /* A quota or out handle straddling into an unmapped page of a
+     * reservation: nothing made. */
+    CHECK_ST(cm_vmar_reserve(0, 2 * PAGE, 0, &res, &base), CM_OK);
+    cm_handle_t v2;
+    void *at;
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v2), CM_OK);
+    CHECK_ST(cm_vmar_map(res, 0, v2, 0, PAGE, RW, &at), CM_OK);
+    uint8_t *edge = (uint8_t *)at + PAGE - 8;
+    CHECK_ST(cmk_account_create((const cmk_quota_t *)(void *)edge, 0, &h), CM_ERR_INVALID_ARGS);
+    CHECK_ST(cmk_account_create(NULL, 0, (cm_handle_t *)(void *)((uint8_t *)at + PAGE - 2)),
+             CM_ERR_INVALID_ARGS);
+    CHECK(h == CM_HANDLE_INVALID);
+    CHECK(cmk_account_live_count() == b.accounts + 1);
+    /* Other handle types; kinds with high bits. */
+    CHECK_ST(cm_channel_create(0, &ch0, &ch1), CM_OK);
+    CHECK_ST(cmk_account_get(ch0, &la1), CM_ERR_WRONG_TYPE);
+    CHECK_ST(cmk_account_set_limit(res, CM_LEDGER_VMOS, 0), CM_ERR_WRONG_TYPE);
+    CHECK_ST((cm_status_t)cmk__syscall(CMK_SYS_ACCOUNT_SET_LIMIT, acct,
+                                       (1ull << 32) | CM_LEDGER_VMOS, 0, 0, 0, 0, 0),
+             CM_ERR_OUT_OF_RANGE);
+    CHECK_ST(cmk_account_get(acct, &la1), CM_OK);
+    CHECK(la1.entry[CM_LEDGER_VMOS].limit == la.entry[CM_LEDGER_VMOS].limit);
+    /* Below what is held: a member's frames in the overcommitted cap, the
+     * member itself in PROCESSES. Nothing moves in this room either. */
+    cm_handle_t proc;
+    CHECK(start_sleeper(acct, CM_HANDLE_INVALID, &proc) == 0);
+    CHECK_ST(cmk_account_get(acct, &la), CM_OK);
+    CHECK(la.entry[CM_LEDGER_COMMIT].used > 0);
+    CHECK_ST(cm_ledger_get(&l), CM_OK);
+    CHECK_ST(cmk_account_set_limit(acct, CM_LEDGER_COMMIT, la.entry[CM_LEDGER_COMMIT].used - 1),
+             CM_ERR_BAD_STATE);
+    CHECK_ST(cmk_account_set_limit(acct, CM_LEDGER_PROCESSES, 0), CM_ERR_BAD_STATE);
+    CHECK_ST(cmk_account_get(acct, &la1), CM_OK);
+    CHECK(la1.entry[CM_LEDGER_COMMIT].limit == la.entry[CM_LEDGER_COMMIT].limit);
+    CHECK(la1.entry[CM_LEDGER_PROCESSES].limit == la.entry[CM_LEDGER_PROCESSES].limit);
+    cm_ledger_info_t l1;
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK(l1.entry[CM_LEDGER_COMMIT].given == l.entry[CM_LEDGER_COMMIT].given);
+    CHECK(l1.entry[CM_LEDGER_PROCESSES].given == l.entry[CM_LEDGER_PROCESSES].given);
+    /* Exactly what is held: allowed, and the PROCESSES difference returns. */
+    CHECK_ST(cmk_account_set_limit(acct, CM_LEDGER_COMMIT, la.entry[CM_LEDGER_COMMIT].used),
+             CM_OK);
+    CHECK_ST(cmk_account_set_limit(acct, CM_LEDGER_PROCESSES, 1), CM_OK);
+    CHECK_ST(cm_ledger_get(&l1), CM_OK);
+    CHECK(l1.entry[CM_LEDGER_COMMIT].given == l.entry[CM_LEDGER_COMMIT].given);
+    CHECK(l1.entry[CM_LEDGER_PROCESSES].given ==
+          l.entry[CM_LEDGER_PROCESSES].given - (la.entry[CM_LEDGER_PROCESSES].limit - 1));
+    CHECK(kill_wait(proc) == 0);
+    CHECK_ST(cm_vmo_unmap(ro, PAGE), CM_OK);
+    CHECK_ST(cm_handle_close(v), CM_OK);
+    CHECK_ST(cm_handle_close(res), CM_OK);
+    CHECK_ST(cm_handle_close(v2), CM_OK);
+    CHECK_ST(cm_handle_close(ch0), CM_OK);
+    CHECK_ST(cm_handle_close(ch1), CM_OK);
+    CHECK_ST(cm_handle_close(acct), CM_OK);
+    return base_back(&b);
+}
+
+int test_account_raw_pointer_handle_and_limit_abuse_is_typed(void)
+{
+    return test_account_raw_pointer_handle_and_limit_abuse_is_typed_body();
+}
