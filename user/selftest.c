@@ -1423,6 +1423,9 @@ static const struct test tests[] = {
     TEST(test_account_rights_and_hostile_arguments_are_typed),
     TEST(test_overcommitted_accounts_draw_from_room_and_get_memory_pressure),
     TEST(test_account_hog_stops_at_its_processes_room),
+    TEST(test_kdma_fence_wait_out_page_gone_while_asleep_room_spent_is_typed),
+    TEST(test_account_last_handle_queued_to_dying_or_moved_into_its_child_ends_once),
+    TEST(test_account_raw_pointer_handle_and_limit_abuse_is_typed),
     TEST(test_vmo_share_proof),
     TEST(test_vmo_share_detects_corrupted_hash),
     TEST(test_sbuf_stream_proof),
@@ -1568,6 +1571,7 @@ static const struct test helpers[] = {
     TEST(child_vmar_table_churn),
     TEST(child_word_waiter_in_vmar),
     TEST(child_acct_worker),
+    TEST(child_fence_wait_into_vanishing_page),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))

@@ -129,6 +129,12 @@ int test_overcommitted_accounts_draw_from_room_and_get_memory_pressure(void);
 int test_account_hog_stops_at_its_processes_room(void);
 int child_acct_worker(void);
 
+/* user/selftest_account_hostile.c */
+int test_kdma_fence_wait_out_page_gone_while_asleep_room_spent_is_typed(void);
+int child_fence_wait_into_vanishing_page(void);
+int test_account_last_handle_queued_to_dying_or_moved_into_its_child_ends_once(void);
+int test_account_raw_pointer_handle_and_limit_abuse_is_typed(void);
+
 /* user/selftest_sbuf_hostile.c */
 int test_sbuf_copy_without_map_only_delivered_messages_after_producer_death(void);
 int test_sbuf_loan_out_pointer_unmapped_during_sleep_is_invalid_args(void);

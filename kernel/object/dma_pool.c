@@ -369,6 +369,12 @@ int64_t sys_dma_fence_wait(struct proc *p, const uint64_t *a)
         uint32_t slot, bytes;
         uint64_t buffer;
         cm_status_t result;
+        /* Probed again after every sleep, before the completion is taken:
+         * the page can vanish meanwhile (another process DECOMMITs the VMO
+         * under it and no frame can be had again). Then INVALID_ARGS with
+         * the completion kept; nothing runs between this probe and the copy. */
+        if (!out_ok(p, a[3], sizeof(cm_dma_completion_t)))
+            return CM_ERR_INVALID_ARGS;
         st = cm__dma_own_wait(&pl->own, a[1], &slot, &buffer, &result, &bytes);
         if (st == CM_OK) {
             cm_dma_completion_t c = { buffer, result, bytes };
