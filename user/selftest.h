@@ -86,6 +86,9 @@ int child_vmar_fault_over_quota(void);
 /* Spawns selftest helper `what` under quota q (NULL: defaults), kills it
  * first if `kill` (after checking it is still running), waits (5 s). */
 int spawn_and_wait(const char *what, const cmk_quota_t *q, int kill, cmk_exit_info_t *info);
+/* The start-up MMIO window of slot `slot` (user/selftest_mmio.c), or
+ * CM_HANDLE_INVALID. */
+cm_handle_t window_of_slot(uint32_t slot);
 
 /* user/selftest_vmar_pt.c */
 int test_vmar_page_table_frames_return_on_unmap_decommit_and_release(void);

@@ -17,16 +17,6 @@
 static cmk_dma_request_t hreq; /* 4 KiB: not on the stack */
 static cm_handle_t live_child = CM_HANDLE_INVALID; /* killed if a check fails */
 
-static cm_handle_t window_of_slot(uint32_t slot)
-{
-    for (uint32_t i = 0; i < cmk_startup_handle_count(); i++) {
-        cm_mmio_info_t info;
-        if (cm_mmio_get_info(cmk_startup_handle(i), &info) == CM_OK && info.slot == slot)
-            return cmk_startup_handle(i);
-    }
-    return CM_HANDLE_INVALID;
-}
-
 /* Child, in an overcommitted account: waits on a DMA fence with the
  * completion's out pointer in a page of its own VMO, which the parent
  * decommits while it sleeps and cannot be committed again (the room its

@@ -122,16 +122,6 @@ static int drv_call(struct driver *d, uint32_t op, uint64_t id, cm_status_t stat
     return 0;
 }
 
-static cm_handle_t window_of_slot(uint32_t slot)
-{
-    for (uint32_t i = 0; i < cmk_startup_handle_count(); i++) {
-        cm_mmio_info_t info;
-        if (cm_mmio_get_info(cmk_startup_handle(i), &info) == CM_OK && info.slot == slot)
-            return cmk_startup_handle(i);
-    }
-    return CM_HANDLE_INVALID;
-}
-
 /* Starts the fake driver on window `slot` and waits until "fake0" exists. */
 static int drv_start(uint32_t slot, struct driver *d)
 {

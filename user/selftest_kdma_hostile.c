@@ -18,16 +18,6 @@
 
 static cmk_dma_request_t hreq; /* 4 KiB: not on the stack */
 
-static cm_handle_t window_of_slot(uint32_t slot)
-{
-    for (uint32_t i = 0; i < cmk_startup_handle_count(); i++) {
-        cm_mmio_info_t info;
-        if (cm_mmio_get_info(cmk_startup_handle(i), &info) == CM_OK && info.slot == slot)
-            return cmk_startup_handle(i);
-    }
-    return CM_HANDLE_INVALID;
-}
-
 /* submit's fence out pointer inside the very buffer being submitted, with
  * a device attached (so the call reaches the commit, which unmaps that
  * buffer): INVALID_ARGS with the buffer still CPU-owned, mapped and not

@@ -31,8 +31,8 @@ static void wr(volatile void *base, uint32_t off, uint32_t v)
     *(volatile uint32_t *)((volatile uint8_t *)base + off) = v;
 }
 
-/* The start-up window of slot `slot`, or CM_HANDLE_INVALID. */
-static cm_handle_t window_of_slot(uint32_t slot)
+/* The start-up window of slot `slot`, or CM_HANDLE_INVALID (selftest.h). */
+cm_handle_t window_of_slot(uint32_t slot)
 {
     for (uint32_t i = 0; i < cmk_startup_handle_count(); i++) {
         cm_mmio_info_t info;
