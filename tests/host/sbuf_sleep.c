@@ -7,7 +7,9 @@
  * TIMED_OUT (the library has no timer that could hide it). Each test first
  * checks that the sleeper is in futex_waitv (its wchan), so that it tests
  * the futex path and not the socket's. */
+#include <dirent.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -406,6 +408,148 @@ static void test_garbage_in_the_wake_words_only_costs_wake_ups(void **state)
     assert_status(cm_handle_close(buf), CM_OK);
 }
 
+
+/* ---- signals and the watcher's start/stop ---- */
+
+static atomic_int sigs_seen;
+
+static void count_signal(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(&sigs_seen, 1);
+}
+
+struct pester {
+    pthread_t target;
+    atomic_int stop;
+};
+
+/* Sends SIGUSR1 to the target about every 2 ms until told to stop. */
+static void pester_thread(void *arg)
+{
+    struct pester *p = arg;
+    while (!atomic_load(&p->stop)) {
+        (void)pthread_kill(p->target, SIGUSR1);
+        nap_ms(2);
+    }
+}
+
+struct timed_receive {
+    cm_handle_t con;
+    int64_t timeout;
+    cm_status_t st;
+    double elapsed;
+};
+
+static void timed_receive(void *arg)
+{
+    struct timed_receive *r = arg;
+    cm_sbuf_msg_t m;
+    double t0 = now_s();
+    r->st = cm_sbuf_receive(r->con, 0, r->timeout, &m);
+    r->elapsed = now_s() - t0;
+    if (r->st == CM_OK)
+        (void)cm_sbuf_release(r->con, m.seq);
+}
+
+/* A handler without SA_RESTART: every signal ends futex_waitv with EINTR.
+ * The sleep goes on to its deadline (not earlier, typed TIMED_OUT), and an
+ * infinite one still gets the message published while it is pestered. */
+static void test_signals_during_a_futex_sleep_neither_end_it_early_nor_lose_a_publish(void **state)
+{
+    (void)state;
+    struct sigaction sa = { .sa_handler = count_signal }, old;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+    atomic_store(&sigs_seen, 0);
+    cm_handle_t buf, con;
+    cm_sbuf_config_t cfg = cfg_of(2, 1);
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con), CM_OK);
+    for (int round = 0; round < 2; round++) {
+        struct timed_receive r = { con, round == 0 ? 300 * MS : CM_TIMEOUT_INFINITE,
+                                   CM_ERR_INTERNAL, 0 };
+        struct test_thread t;
+        thread_start(&t, timed_receive, &r);
+        await_futex_waitv(&t);
+        struct pester p = { t.thread, 0 };
+        struct test_thread pt;
+        thread_start(&pt, pester_thread, &p);
+        if (round == 1) {
+            nap_ms(100);
+            publish_seq(buf, 0);
+        }
+        thread_join(&t);
+        atomic_store(&p.stop, 1);
+        thread_join(&pt);
+        if (round == 0) {
+            assert_status(r.st, CM_ERR_TIMED_OUT);
+            if (r.elapsed < 0.3)
+                fail_msg("TIMED_OUT after %.3f s of a 0.3 s timeout", r.elapsed);
+        } else {
+            assert_status(r.st, CM_OK);
+        }
+    }
+    assert_true(atomic_load(&sigs_seen) > 0);
+    assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+    assert_status(cm_handle_close(con), CM_OK);
+    assert_status(cm_handle_close(buf), CM_OK);
+}
+
+static int thread_count(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (d == NULL)
+        return -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Each iteration: a consumer sleeps (registering with the watcher, the
+ * first one starting it), times out and is closed (the last removal
+ * stopping and joining it), in two threads at once, so that one thread's
+ * last removal races the other's first registration. */
+static void register_sleep_close(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 200; i++) {
+        cm_handle_t buf, con;
+        cm_sbuf_config_t cfg = cfg_of(2, 1);
+        cm_sbuf_msg_t m;
+        if (cm_sbuf_create(&cfg, &buf) != CM_OK ||
+            cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con) != CM_OK ||
+            cm_sbuf_receive(con, 0, 2 * MS, &m) != CM_ERR_TIMED_OUT ||
+            cm_handle_close(con) != CM_OK || cm_handle_close(buf) != CM_OK)
+            _exit(20);
+    }
+}
+
+static void test_watcher_stop_racing_a_first_registration_leaves_no_thread_or_fd(void **state)
+{
+    (void)state;
+    int before = thread_count();
+    struct test_thread a, b;
+    thread_start(&a, register_sleep_close, NULL);
+    thread_start(&b, register_sleep_close, NULL);
+    thread_join(&a);
+    thread_join(&b);
+    assert_int_equal(thread_count(), before); /* no watcher left running */
+    /* It starts again for the next sleeper, and still sees a death. */
+    cm_handle_t buf, con;
+    cm_sbuf_config_t cfg = cfg_of(2, 1);
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con), CM_OK);
+    cm_sbuf_msg_t m;
+    assert_status(cm_sbuf_receive(con, 0, 50 * MS, &m), CM_ERR_TIMED_OUT);
+    assert_int_equal(thread_count(), before + 1);
+    assert_status(cm_handle_close(con), CM_OK);
+    assert_int_equal(thread_count(), before);
+    assert_status(cm_handle_close(buf), CM_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +559,8 @@ int main(void)
         LEAK_TEST(test_closing_the_handle_wakes_futex_sleepers_with_bad_handle),
         LEAK_TEST(test_fork_child_holding_a_consumer_is_woken_by_the_producers_death),
         LEAK_TEST(test_garbage_in_the_wake_words_only_costs_wake_ups),
+        LEAK_TEST(test_signals_during_a_futex_sleep_neither_end_it_early_nor_lose_a_publish),
+        LEAK_TEST(test_watcher_stop_racing_a_first_registration_leaves_no_thread_or_fd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
