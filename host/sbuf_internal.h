@@ -232,6 +232,8 @@ enum cm__sbuf_point {
     CM__SBUF_TP_RECV_SLEEP,           /* cons_waiting set, about to sleep */
     CM__SBUF_TP_RELEASE_ENTRY_WRITTEN, /* release entry written, rel_tail not stored */
     CM__SBUF_TP_RELEASE_TAIL_STORED,  /* rel_tail stored, no wake-up sent */
+    /* death watcher (host/sbuf_watch.c) */
+    CM__SBUF_TP_WATCH_STOPPING,       /* last removal: detached, not yet joined */
     CM__SBUF_TP_COUNT
 };
 void cm__sbuf_test_point(uint32_t where);

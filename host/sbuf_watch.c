@@ -23,9 +23,11 @@
  *    never sees a freed consumer (events carry an id, never a pointer).
  *  - fork: the child has no watcher (the thread is the parent's; the
  *    epoll set is shared with the parent, so the child closes its copy
- *    and never edits it). Registrations made before the fork are stale in
- *    the child (their `gen` differs) and are made again at the next
- *    sleep. */
+ *    and never edits it), nor one being stopped (a removal stops and
+ *    joins outside watch_lock: its fds stay listed in `stopping` until
+ *    closed, so that a child forked meanwhile closes its copies too).
+ *    Registrations made before the fork are stale in the child (their
+ *    `gen` differs) and are made again at the next sleep. */
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -44,11 +46,13 @@ struct watcher {
     pthread_t thread;
     int epfd;
     int evfd; /* written to stop it; listed in epfd with id 0 */
+    struct watcher *next; /* in `stopping` */
 };
 
 static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cm__sbuf_watch *watched; /* registered consumers (gen == watch_gen) */
 static struct watcher *running;        /* NULL: no thread */
+static struct watcher *stopping;       /* detached from running, fds not yet closed */
 static uint64_t next_id = 1;           /* 0 is the stop eventfd */
 static unsigned watch_gen;             /* forks seen: older registrations are stale */
 static pthread_once_t watch_once = PTHREAD_ONCE_INIT;
@@ -66,10 +70,17 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     if (running != NULL) {
-        close(running->epfd);
-        close(running->evfd);
-        free(running);
+        running->next = stopping;
+        stopping = running;
         running = NULL;
+    }
+    /* Their threads, and the threads stopping them, are the parent's. */
+    while (stopping != NULL) {
+        struct watcher *me = stopping;
+        stopping = me->next;
+        close(me->epfd);
+        close(me->evfd);
+        free(me);
     }
     watched = NULL;
     watch_gen++;
@@ -182,12 +193,29 @@ static cm_status_t start_locked(void)
     return CM_OK;
 }
 
-/* Without watch_lock: stops a watcher detached from `running`. */
+/* Under watch_lock: the running watcher, detached, to stop(). */
+static struct watcher *detach_locked(void)
+{
+    struct watcher *me = running;
+    running = NULL;
+    me->next = stopping;
+    stopping = me;
+    return me;
+}
+
+/* Without watch_lock: stops a watcher from detach_locked. */
 static void stop(struct watcher *me)
 {
     const uint64_t one = 1;
+    cm__sbuf_test_point(CM__SBUF_TP_WATCH_STOPPING);
     (void)!write(me->evfd, &one, sizeof(one));
     pthread_join(me->thread, NULL);
+    pthread_mutex_lock(&watch_lock);
+    struct watcher **p = &stopping;
+    while (*p != me)
+        p = &(*p)->next;
+    *p = me->next;
+    pthread_mutex_unlock(&watch_lock);
     close(me->epfd);
     close(me->evfd);
     free(me);
@@ -209,8 +237,7 @@ cm_status_t cm__sbuf_watch_add(struct cm__sbuf_watch *w, int sock, uint32_t *pok
     if (epoll_ctl(running->epfd, EPOLL_CTL_ADD, sock, &ev) != 0) {
         st = CM_ERR_NO_RESOURCES;
         if (watched == NULL) {
-            struct watcher *me = running;
-            running = NULL;
+            struct watcher *me = detach_locked();
             pthread_mutex_unlock(&watch_lock);
             stop(me);
             return st;
@@ -248,10 +275,8 @@ void cm__sbuf_watch_del(struct cm__sbuf_watch *w)
             watched = w->next;
         if (w->next != NULL)
             w->next->prev = w->prev;
-        if (watched == NULL) {
-            me = running;
-            running = NULL;
-        }
+        if (watched == NULL && running != NULL)
+            me = detach_locked();
     }
     w->registered = 0;
     pthread_mutex_unlock(&watch_lock);

@@ -75,6 +75,7 @@ static const char *point_name(uint32_t p)
         "PUBLISH_DESC_HALF", "PUBLISH_DESC_WRITTEN", "PUBLISH_TAIL_STORED",
         "PUBLISH_TAILS_DONE", "PUBLISH_END", "CLOSE_STATE_STORED", "RECV_DESC_COPIED",
         "RECV_CLAIMED", "RECV_SLEEP", "RELEASE_ENTRY_WRITTEN", "RELEASE_TAIL_STORED",
+        "WATCH_STOPPING",
     };
     return p < CM__SBUF_TP_COUNT ? names[p] : "?";
 }

@@ -550,6 +550,76 @@ static void test_watcher_stop_racing_a_first_registration_leaves_no_thread_or_fd
     assert_status(cm_handle_close(buf), CM_OK);
 }
 
+/* ---- fork while the watcher is being stopped ---- */
+
+static int count_epoll_fds(void)
+{
+    int n = 0;
+    char link[64];
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        ssize_t k = readlinkat(dirfd(d), e->d_name, link, sizeof(link) - 1);
+        if (k > 0) {
+            link[k] = 0;
+            n += strcmp(link, "anon_inode:[eventpoll]") == 0;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+static atomic_int fork_at_stop;    /* armed: the next WATCH_STOPPING forks */
+static int stop_parent_epolls = -1; /* in the parent, at the point */
+static int stop_child_status = -1;  /* the child's epoll fds, or 255 */
+
+void cm__sbuf_test_point(uint32_t where)
+{
+    if (where != CM__SBUF_TP_WATCH_STOPPING || !atomic_exchange(&fork_at_stop, 0))
+        return;
+    stop_parent_epolls = count_epoll_fds();
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(count_epoll_fds() & 0xff); /* its stopper does not exist here */
+    int wst;
+    if (pid > 0 && waitpid(pid, &wst, 0) == pid && WIFEXITED(wst))
+        stop_child_status = WEXITSTATUS(wst);
+}
+
+/* A last removal detaches the watcher under the lock and stops and joins
+ * it outside: a fork at that moment (here from the stopping thread itself,
+ * any thread's fork sees the same state) gives a child that must not keep
+ * the watcher's epoll set and eventfd open: nobody there would close them. */
+static void test_fork_while_the_watcher_stops_leaves_the_child_no_watcher_fd(void **state)
+{
+    (void)state;
+    cm_handle_t buf, con;
+    cm_sbuf_config_t cfg = cfg_of(2, 1);
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con), CM_OK);
+    cm_sbuf_msg_t m;
+    assert_status(cm_sbuf_receive(con, 0, 50 * MS, &m), CM_ERR_TIMED_OUT); /* registers */
+    atomic_store(&fork_at_stop, 1);
+    fflush(NULL);
+    assert_status(cm_handle_close(con), CM_OK); /* the last removal stops it */
+    assert_int_equal(atomic_load(&fork_at_stop), 0); /* the point was reached */
+    assert_true(stop_parent_epolls >= 1); /* the watcher's, at least */
+    /* The same fork with no watcher left: what a child keeps of the rest
+     * (the buffer's); the child forked mid-stop must keep no more. */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(count_epoll_fds() & 0xff);
+    int wst;
+    assert_int_equal(waitpid(pid, &wst, 0), pid);
+    assert_true(WIFEXITED(wst));
+    assert_int_equal(stop_child_status, WEXITSTATUS(wst));
+    assert_status(cm_handle_close(buf), CM_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +631,7 @@ int main(void)
         LEAK_TEST(test_garbage_in_the_wake_words_only_costs_wake_ups),
         LEAK_TEST(test_signals_during_a_futex_sleep_neither_end_it_early_nor_lose_a_publish),
         LEAK_TEST(test_watcher_stop_racing_a_first_registration_leaves_no_thread_or_fd),
+        LEAK_TEST(test_fork_while_the_watcher_stops_leaves_the_child_no_watcher_fd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
