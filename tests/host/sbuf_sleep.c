@@ -550,6 +550,65 @@ static void test_watcher_stop_racing_a_first_registration_leaves_no_thread_or_fd
     assert_status(cm_handle_close(buf), CM_OK);
 }
 
+/* ---- every consumer asleep at once ---- */
+
+/* CM_SBUF_MAX_CONSUMERS consumers of one producer process, one thread
+ * each asleep in futex_waitv: the producer's death wakes every one
+ * (the watcher sees each socket's hang-up), and closing them stops the
+ * watcher. */
+static void test_producer_death_wakes_every_one_of_max_consumers_asleep(void **state)
+{
+    (void)state;
+    enum { N = CM_SBUF_MAX_CONSUMERS };
+    int threads0 = thread_count();
+    cm_handle_t e0, e1;
+    assert_status(cm_channel_create(0, &e0, &e1), CM_OK);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        cm_handle_t buf, con;
+        cm_sbuf_config_t cfg = { 4, 64, N, 1, 1, CM_SBUF_BLOCK, 0, 0 };
+        if (cm_sbuf_create(&cfg, &buf) != CM_OK)
+            _exit(2);
+        for (int i = 0; i < N; i++)
+            if (cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con) != CM_OK ||
+                cm_channel_write(e0, "c", 1, &con, 1) != CM_OK)
+                _exit(3);
+        for (;;)
+            pause();
+    }
+    struct receiver r[N];
+    struct test_thread t[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct receiver){ consumer_from(e1), 0, 0, CM_ERR_INTERNAL, 0 };
+        thread_start(&t[i], receive_then_one_more, &r[i]);
+    }
+    int asleep = 0;
+    for (int i = 0; i < N; i++) {
+        await_futex_waitv(&t[i]);
+        asleep += task_in_futex_waitv(atomic_load(&t[i].tid));
+    }
+    double t0 = now_s();
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    for (int i = 0; i < N; i++)
+        thread_join(&t[i]);
+    int wst;
+    assert_int_equal(waitpid(pid, &wst, 0), pid);
+    assert_int_equal(asleep, N);
+    for (int i = 0; i < N; i++) {
+        assert_status(r[i].last, CM_ERR_PEER_CLOSED);
+        if (r[i].end - t0 > 1.0)
+            fail_msg("consumer %d: PEER_CLOSED %.3f s after the death", i, r[i].end - t0);
+    }
+    assert_int_equal(thread_count(), threads0 + 1); /* the watcher, until the last close */
+    for (int i = 0; i < N; i++)
+        assert_status(cm_handle_close(r[i].con), CM_OK);
+    assert_int_equal(thread_count(), threads0);
+    assert_status(cm_handle_close(e0), CM_OK);
+    assert_status(cm_handle_close(e1), CM_OK);
+}
+
 /* ---- fork while the watcher is being stopped ---- */
 
 static int count_epoll_fds(void)
@@ -632,6 +691,7 @@ int main(void)
         LEAK_TEST(test_signals_during_a_futex_sleep_neither_end_it_early_nor_lose_a_publish),
         LEAK_TEST(test_watcher_stop_racing_a_first_registration_leaves_no_thread_or_fd),
         LEAK_TEST(test_fork_while_the_watcher_stops_leaves_the_child_no_watcher_fd),
+        LEAK_TEST(test_producer_death_wakes_every_one_of_max_consumers_asleep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
