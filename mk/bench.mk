@@ -32,6 +32,18 @@ $(HOST_BUILD)/bench/vmo_share_and_plot: $(HOST_BUILD)/bench/vmo_share bench/vmo_
 	@chmod +x $@
 
 BENCH_TARGETS += $(HOST_BUILD)/bench/vmo_share_and_plot
+
+# bench/huge_fill: a huge-page VMO's fill back to back and right after a
+# base-page fill of the same size, with the machine's page-touch and
+# system-call costs (why bench/vmo_share's 256 MiB huge-page figure varies;
+# docs/bench.md). Root configures its hugetlb pool through hugepool.h.
+$(HOST_BUILD)/bench/huge_fill: $(HOST_BUILD)/obj/bench/huge_fill.o $(BENCH_COMMON_OBJ) \
+                               $(BENCH_POOL_OBJ) $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(LDFLAGS) -o $@ $< $(BENCH_COMMON_OBJ) $(BENCH_POOL_OBJ) $(HOST_LIB) $(HOST_LIBS)
+
+BENCH_TARGETS += $(HOST_BUILD)/bench/huge_fill
+ALL_TARGETS += $(HOST_BUILD)/bench/huge_fill
 ALL_TARGETS += $(HOST_BUILD)/bench/vmo_share $(HOST_BUILD)/bench/hugepool_test
 
 # gnuplot for the plot: installed for `make bench` only.
