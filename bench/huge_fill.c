@@ -22,7 +22,8 @@
  * Root: configures a hugetlb pool for the size (hugepool.h restores it on
  * every exit path). Without root or pages, H falls back to base pages and
  * says so (cm_vmo_get_info page_size). Usage: huge_fill [--size MiB]
- * [--rounds N]. */
+ * [--rounds N] [--only huge|base] (one cell alone: back to back, nothing
+ * else touching memory between its fills). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,13 +125,18 @@ int main(int argc, char **argv)
 {
     uint64_t mib = 256;
     uint32_t rounds = 6;
+    int only = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--size") == 0 && i + 1 < argc)
             mib = strtoull(argv[++i], NULL, 0);
         else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
             rounds = (uint32_t)strtoul(argv[++i], NULL, 0);
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = strcmp(argv[++i], "huge") == 0 ? C_H : strcmp(argv[i], "base") == 0 ? C_B : -2;
         else
-            bench_fail("usage: %s [--size MiB] [--rounds N]", argv[0]);
+            only = -2;
+        BENCH_CHECK(only != -2, "usage: %s [--size MiB] [--rounds N] [--only huge|base]",
+                    argv[0]);
     }
     BENCH_CHECK(mib >= 2 && mib <= 4096 && mib % 2 == 0, "--size: an even MiB count, 2..4096");
     BENCH_CHECK(rounds >= 1 && rounds <= MAX_ROUNDS, "--rounds: 1..%d", MAX_ROUNDS);
@@ -157,8 +163,8 @@ int main(int argc, char **argv)
     for (int run = 0; run < RUNS; run++) {
         uint64_t t[NCELL][MAX_ROUNDS];
         for (uint32_t r = 0; r < rounds; r++) {
-            for (int k = 0; k < NCELL; k++) {
-                int c = (int)((k + r + (uint32_t)run) % NCELL);
+            for (int k = 0; k < (only >= 0 ? 1 : NCELL); k++) {
+                int c = only >= 0 ? only : (int)((k + r + (uint32_t)run) % NCELL);
                 uint64_t ns = fill_once(size, cell_options[c], src, c == C_H ? &page_h : NULL);
                 t[c][r] = ns;
                 lo[c] = ns < lo[c] ? ns : lo[c];
@@ -166,13 +172,15 @@ int main(int argc, char **argv)
             }
         }
         for (int c = 0; c < NCELL; c++)
-            med[c][run] = median_of(t[c], rounds) / 1e6;
+            med[c][run] = only < 0 || c == only ? median_of(t[c], rounds) / 1e6 : 0;
     }
     free(src);
 
     printf("\ncreate + write + close of %llu MiB, ms: median [min..max] over %d runs; "
            "fastest, slowest single fill\n", (unsigned long long)mib, RUNS);
     for (int c = 0; c < NCELL; c++) {
+        if (only >= 0 && c != only)
+            continue;
         struct bench_spread s = bench_spread(med[c], RUNS);
         printf("  %-22s %9.1f [%.1f..%.1f]   %.1f, %.1f\n", cell_names[c], s.median, s.min,
                s.max, (double)lo[c] / 1e6, (double)hi[c] / 1e6);
