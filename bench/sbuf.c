@@ -30,7 +30,8 @@
  *   --cell VARIANT,SIZE,CPUS,METRIC,MODE[,busy]  runs one cell with the full
  *                run's counts and prints its figure, for profiling one side
  *                of a comparison (strace -f -c, valgrind): VARIANT capmem,
- *                socket, iceoryx (a RouDi must run), futex or cacheline;
+ *                socket, iceoryx (a RouDi must run), futex, cacheline or
+ *                copybound (the copy-mode bound: METRIC tput, MODE copy);
  *                SIZE in bytes; CPUS 1 or 2; METRIC lat or tput; MODE copy
  *                or inplace. */
 #include <errno.h>
@@ -61,6 +62,10 @@ static const char *const plc_names[NPLC] = { "1cpu", "2cpu" };
 /* [placement][size][metric][mode][variant][rep]; NAN = not measured. */
 static double res[NPLC][NSIZES][2][SB_NMODE][SB_NVARIANT][REPS];
 static double floor_futex[NPLC][REPS], floor_line[REPS], busy_poll[REPS];
+/* The copy-mode bound, MB/s, for the sizes of the 3x-socket goal (from
+ * BOUND_FROM); NAN below. */
+#define BOUND_FROM 3
+static double copy_bound[NPLC][NSIZES][REPS];
 
 static struct sb_shared *shared;
 static pid_t cell_pid = -1;
@@ -198,6 +203,28 @@ static void print_table(int nplc)
                     print_fig(res[p][s][SB_TPUT][m][v], "%.0f");
                 printf("\n");
             }
+    printf("\nCopy mode against its bound (one process copies each message into a slot "
+           "and reads it: no transport; bench/sbuf_floor.c), from 1 MiB: bound MB/s; capmem "
+           "copy / bound; bound / socket copy (the most any copy-mode transport can reach "
+           "against the socket here); capmem in place / socket in place.\n\n"
+           "| copy mode | CPUs | size | bound MB/s | capmem copy / bound | bound / socket copy | "
+           "in place: capmem / socket |\n|---|---|---|---|---|---|---|\n");
+    for (int p = 0; p < nplc; p++)
+        for (int s = BOUND_FROM; s < NSIZES; s++) {
+            double e[REPS], q[REPS], ip[REPS];
+            for (int r = 0; r < REPS; r++) {
+                e[r] = res[p][s][SB_TPUT][SB_COPY][SB_CAPMEM][r] / copy_bound[p][s][r];
+                q[r] = copy_bound[p][s][r] / res[p][s][SB_TPUT][SB_COPY][SB_SOCKET][r];
+                ip[r] = res[p][s][SB_TPUT][SB_INPLACE][SB_CAPMEM][r] /
+                        res[p][s][SB_TPUT][SB_INPLACE][SB_SOCKET][r];
+            }
+            printf("| bound | %s | %s |", plc_names[p], size_names[s]);
+            print_fig(copy_bound[p][s], "%.0f");
+            print_fig(e, "%.2f");
+            print_fig(q, "%.2f");
+            print_fig(ip, "%.2f");
+            printf("\n");
+        }
     printf("\nFloors at 64 B (round trip, us):\n\n| floor | CPUs | round trip |\n|---|---|---|\n");
     for (int p = 0; p < nplc; p++) {
         double us[REPS];
@@ -274,8 +301,15 @@ static void print_goals(int nplc, int have_iox, const char *iox_why)
                 continue;
             }
             struct bench_spread w = worst_ratio(p, s, SB_TPUT, SB_CAPMEM, SB_SOCKET, 0);
-            bench_goal_line(name, w.median >= 3.0, w, "x",
-                            "capmem/socket throughput, worse mode; met at >= 3");
+            double q[REPS];
+            for (int r = 0; r < REPS; r++)
+                q[r] = copy_bound[p][s][r] / res[p][s][SB_TPUT][SB_COPY][SB_SOCKET][r];
+            struct bench_spread b = spread(q);
+            char note[160];
+            snprintf(note, sizeof(note),
+                     "capmem/socket throughput, worse mode; met at >= 3; copy-mode bound/socket "
+                     "%.2fx [%.2fx..%.2fx]", b.median, b.min, b.max);
+            bench_goal_line(name, w.median >= 3.0, w, "x", note);
         }
     for (int p = 0; p < NPLC; p++) {
         snprintf(name, sizeof(name), "sbuf_blocking_rtt_vs_futex_%s_64B", plc_names[p]);
@@ -374,6 +408,11 @@ static int run_one(const char *spec, const int cpus[2], int ncpu)
         c.size = 64;
         c.metric = SB_LAT;
     }
+    if (strcmp(v, "copybound") == 0) {
+        fn = sb_run_copybound;
+        c.metric = SB_TPUT;
+        c.mode = SB_COPY;
+    }
     BENCH_CHECK(fn != NULL, "--cell: unknown variant %s", v);
     cell_counts(&c);
     double r = run_cell(&c, fn);
@@ -415,6 +454,8 @@ int main(int argc, char **argv)
     BENCH_CHECK(shared != MAP_FAILED, "mmap");
     for (size_t i = 0; i < sizeof(res) / sizeof(double); i++)
         ((double *)res)[i] = NAN;
+    for (size_t i = 0; i < sizeof(copy_bound) / sizeof(double); i++)
+        ((double *)copy_bound)[i] = NAN;
 
     int cpus[2];
     int ncpu = pick_cpus(cpus);
@@ -451,7 +492,14 @@ int main(int argc, char **argv)
                 f.busy_poll = 1;
                 busy_poll[r] = 2 * run_cell(&f, sb_run_capmem);
             }
-            for (int s = 0; s < NSIZES; s++)
+            for (int s = 0; s < NSIZES; s++) {
+                if (s >= BOUND_FROM) {
+                    struct sb_cell b = { .variant = SB_CAPMEM, .mode = SB_COPY,
+                                         .metric = SB_TPUT, .size = sizes[s],
+                                         .slots = TPUT_SLOTS, .cpu_p = cp, .cpu_c = cc };
+                    cell_counts(&b);
+                    copy_bound[p][s][r] = run_cell(&b, sb_run_copybound);
+                }
                 for (int metric = 0; metric < 2; metric++)
                     for (int m = 0; m < SB_NMODE; m++)
                         for (int k = 0; k < SB_NVARIANT; k++) {
@@ -464,6 +512,7 @@ int main(int argc, char **argv)
                             cell_counts(&c);
                             res[p][s][metric][m][v][r] = run_cell(&c, run_fns[v]);
                         }
+            }
         }
         fprintf(stderr, "sbuf: repetition %d of %d done (%.0f s)\n", r + 1, REPS,
                 (double)(bench_now_ns() - t_start) / 1e9);

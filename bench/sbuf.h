@@ -65,6 +65,9 @@ void sb_run_iox(const struct sb_cell *c, struct sb_shared *sh);
 /* The floors at 64 B: round trip (not / 2) median, ns. */
 void sb_run_futex(const struct sb_cell *c, struct sb_shared *sh);
 void sb_run_cacheline(const struct sb_cell *c, struct sb_shared *sh);
+/* The copy-mode bound (throughput, MB/s): the copy and the read of each
+ * message in one process, no transport (bench/sbuf_floor.c). */
+void sb_run_copybound(const struct sb_cell *c, struct sb_shared *sh);
 
 /* Latency bookkeeping in P: stores the round trip of message i (i >= warmup)
  * and, at the end, the median round trip / 2 into sh->result. */

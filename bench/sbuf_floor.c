@@ -14,6 +14,7 @@
  * Each records round trips (not halved: the goals compare round trips). */
 #include <errno.h>
 #include <linux/futex.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -114,4 +115,43 @@ void sb_run_futex(const struct sb_cell *c, struct sb_shared *sh)
 void sb_run_cacheline(const struct sb_cell *c, struct sb_shared *sh)
 {
     pingpong(c, sh, 1);
+}
+
+/* The copy-mode bound: what any shared-memory transport in copy mode must
+ * do per message, with no transport at all. One process, on P's CPU: for
+ * each message, the producer's copy from a private buffer into one of
+ * c->slots slot-sized buffers (shared memory, touched before timing), then
+ * the consumer's read and check of it, while it is still hot. The two
+ * phases are timed apart. Result, MB/s: one CPU (cpu_p == cpu_c), the two
+ * in series, size / (copy + read); two CPUs, a perfect pipeline, size /
+ * max(copy, read). No transport can beat it in copy mode, so bound /
+ * socket is the most a copy-mode transport can reach against the socket on
+ * this machine. */
+void sb_run_copybound(const struct sb_cell *c, struct sb_shared *sh)
+{
+    size_t len = (size_t)c->size * c->slots;
+    uint8_t *slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    BENCH_CHECK(slots != MAP_FAILED, "mmap %zu", len);
+    memset(slots, 0, len);
+    uint64_t *priv = aligned_alloc(64, c->size);
+    BENCH_CHECK(priv != NULL, "aligned_alloc %u", c->size);
+    sb_fill_private(priv, c->size);
+    uint64_t t_copy = 0, t_read = 0;
+    for (uint32_t i = 0; i < c->warmup + c->count; i++) {
+        uint8_t *slot = slots + (size_t)(i % c->slots) * c->size;
+        uint64_t t0 = bench_now_ns();
+        sb_produce(slot, priv, c->size, SB_COPY, i);
+        uint64_t t1 = bench_now_ns();
+        sb_check(slot, c->size, i);
+        uint64_t t2 = bench_now_ns();
+        if (i >= c->warmup) {
+            t_copy += t1 - t0;
+            t_read += t2 - t1;
+        }
+    }
+    uint64_t per = c->cpu_p == c->cpu_c ? t_copy + t_read : t_copy > t_read ? t_copy : t_read;
+    BENCH_CHECK(per > 0, "copy bound: no time measured");
+    sh->result = (double)c->size * c->count * 1e3 / (double)per; /* MB/s */
+    free(priv);
+    munmap(slots, len);
 }

@@ -60,6 +60,12 @@ check_output() {
     if [[ $rows -ne $cpus || ( $rows -ne 10 && $rows -ne 20 ) ]]; then
         echo "table: $rows well-formed rows of $cpus"; return 1
     fi
+    # The copy-mode bound: one row per placement and size from 1 MiB.
+    local bounds
+    bounds=$(grep -Ec '^\| bound \| [12]cpu \| (1MiB|16MiB) \|( [0-9.]+ \[[0-9.]+\.\.[0-9.]+\] \|){4}$' "$out")
+    if [[ $bounds -ne $((rows / 5)) ]]; then
+        echo "copy-mode bound table: $bounds well-formed rows, expected $((rows / 5))"; return 1
+    fi
     return 0
 }
 
@@ -85,9 +91,11 @@ fi
 # The checker itself must reject broken output.
 grep -v '^goal sbuf_busy_poll' "$out" >"$tmp/drop"
 sed 's/^\(goal sbuf_latency_vs_iceoryx_1cpu_64B:\) NOT MET not measured (.*)$/\1 met 0.50x [0.40x..0.60x]/' "$out" >"$tmp/fake"
+grep -v '^| bound | 1cpu | 16MiB |' "$out" >"$tmp/nobound"
 if ! check_output "$tmp/drop" >/dev/null && ! check_output "$tmp/fake" >/dev/null \
-   && ! cmp -s "$out" "$tmp/fake"; then
-    echo "ok 4 - the checker rejects a dropped goal line and a judged iceoryx goal"
+   && ! cmp -s "$out" "$tmp/fake" && ! check_output "$tmp/nobound" >/dev/null \
+   && ! cmp -s "$out" "$tmp/nobound"; then
+    echo "ok 4 - the checker rejects a dropped goal line, a judged iceoryx goal and a dropped bound row"
 else
     echo "not ok 4 - the checker accepted broken output"
 fi
