@@ -78,9 +78,13 @@ static double median_of(uint64_t *v, uint32_t n)
  * fresh private mapping; [1] the same again, in pages [0] just freed;
  * [2] a write into a fresh memfd (pages the kernel allocates, no fault);
  * [3] the same again, in pages [2] just freed; [4] a rewrite of pages
- * already faulted in. [0] against [1] and [2] against [3] show what the
- * machine charges for memory not used recently over memory reused at once. */
-#define NTOUCH 5
+ * already faulted in; [5] the first read (one word per page) through a new
+ * read-only MAP_POPULATE mapping of that written memfd, as a consumer maps
+ * a received VMO with CM_MAP_POPULATE; [6] the second read of it. [0]
+ * against [1] and [2] against [3] show what the machine charges for memory
+ * not used recently over memory reused at once; [5] against [6] what a
+ * page first touched through a new mapping costs when no fault is left. */
+#define NTOUCH 7
 static void touch_costs(double out[NTOUCH])
 {
     size_t n = TOUCH_BYTES, pages = n / 4096;
@@ -106,8 +110,21 @@ static void touch_costs(double out[NTOUCH])
         uint64_t t0 = bench_now_ns();
         BENCH_CHECK(bench_write_all(fd, src, n) == 0, "write");
         uint64_t t1 = bench_now_ns();
-        close(fd);
         out[2 + k] = (double)(t1 - t0) / (double)pages;
+        if (k == 1) {
+            const volatile uint64_t *m = mmap(NULL, n, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+            BENCH_CHECK(m != MAP_FAILED, "mmap MAP_POPULATE");
+            uint64_t sum = 0;
+            for (int pass = 0; pass < 2; pass++) {
+                uint64_t t2 = bench_now_ns();
+                for (size_t i = 0; i < n / 8; i += 4096 / 8)
+                    sum += m[i];
+                out[5 + pass] = (double)(bench_now_ns() - t2) / (double)pages;
+            }
+            BENCH_CHECK(sum == 2 * pages * 0x0707070707070707ull, "read back a wrong word");
+            munmap((void *)(uintptr_t)m, n);
+        }
+        close(fd);
     }
     free(src);
 }
@@ -197,7 +214,8 @@ int main(int argc, char **argv)
     static const char *const touch_names[NTOUCH] = {
         "first write, fresh private mapping", "  again, in the pages just freed",
         "write into a fresh memfd", "  again, in the pages just freed",
-        "rewrite of faulted-in pages" };
+        "rewrite of faulted-in pages", "first read, new populated mapping",
+        "  second read of it" };
     printf("\nmachine: ns per 4 KiB page, median [min..max] over %d runs\n", RUNS);
     for (int k = 0; k < NTOUCH; k++) {
         for (int run = 0; run < RUNS; run++)
