@@ -20,3 +20,7 @@ REQUIRED_SUITES += $(HOST_BUILD)/tests/dma_pool $(ASAN_BUILD)/tests/dma_pool \
                    tests/host/dma_app_test.sh tests/host/dma_spin_test.sh
 # The Spin model of the SharedBuffer ring protocol and its mutants (docs/sbuf.md).
 REQUIRED_SUITES += tests/host/sbuf_spin_test.sh
+
+# `make run`'s excerpt of the kernel log must survive a log larger than a
+# pipe (no `| head` under pipefail: scripts/demo-kernel-excerpt.sh).
+TEST_SUITES += tests/host/demo_excerpt_test.sh

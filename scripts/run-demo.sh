@@ -81,11 +81,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 krc=0
 bash scripts/qemu-test.sh >"$log" 2>&1 || krc=$?
-grep -E '^(vmo: |SELFTEST)' "$log" | head -n 9
-# The first stream proof (the one after it is the deliberately broken run).
-sed -n '/^sbuf: producer: /,/^SELFTEST: sbuf stream ok$/p' "$log" | head -n 6
-# apps/dma_read_share against the user-space virtio-blk driver (the first run).
-sed -n '/^dma: device virtio-blk0/,/^SELFTEST: dmabuffer ownership ok$/p' "$log" | head -n 7
+bash scripts/demo-kernel-excerpt.sh "$log"
 echo
 npass=$(grep -c '^ok ' "$log" || true)
 nfail=$(grep -c '^not ok' "$log" || true)
