@@ -25,12 +25,14 @@ while IFS= read -r f; do
     [[ -f "$f" ]] || continue
     line=$(comment_for "$f")
     [[ -n "$line" ]] || continue
-    head -n 3 "$f" | grep -q 'SPDX-License-Identifier:' && continue
+    # awk, not `head | grep -q`: under pipefail grep's early exit can kill
+    # head with SIGPIPE on long lines and turn a match into a miss.
+    awk 'NR > 3 { exit } /SPDX-License-Identifier:/ { found = 1; exit } END { exit !found }' "$f" && continue
     if (( check )); then
         echo "no SPDX line: $f"; missing=1; continue
     fi
     tmp=$(mktemp)
-    if head -n 1 "$f" | grep -q '^#!'; then
+    if awk 'NR == 1 { exit !/^#!/ }' "$f"; then
         { head -n 1 "$f"; echo "$line"; tail -n +2 "$f"; } >"$tmp"
     else
         { echo "$line"; cat "$f"; } >"$tmp"
