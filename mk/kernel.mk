@@ -69,7 +69,8 @@ USER_PROG_SRC_selftest  := user/selftest.c user/selftest_word.c user/selftest_sb
                            user/selftest_kdma_hostile.c \
                            user/selftest_virtio_blk.c user/selftest_console.c \
                            user/selftest_vmar_pt.c \
-                           user/selftest_account.c user/selftest_account_hostile.c
+                           user/selftest_account.c user/selftest_account_hostile.c \
+                           user/selftest_sysfuzz.c user/selftest_sysfuzz_pool.c user/selftest_sysfuzz_args.c
 USER_PROG_SRC_conformance := tests/conformance/conformance.c tests/conformance/harness.c \
                              tests/conformance/sbuf_cases.c tests/conformance/vmar_cases.c tests/conformance/ledger_cases.c tests/conformance/dma_cases.c \
                              tests/conformance/target_kernel.c

@@ -24,6 +24,8 @@
 #include "cmk.h"
 #include "selftest.h"
 
+const char *selftest_arg;
+
 static int is_live(cm_handle_t h)
 {
     cm_handle_info_t info;
@@ -816,43 +818,6 @@ static int test_writer_waiting_for_writable_wakes_on_dequeue(void)
 
 #include "sys.h"
 
-static uint64_t rng_state = 0x243f6a8885a308d3ull;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static uint8_t scratch[4 * PAGE] __attribute__((aligned(PAGE)));
-static const uint8_t ro_scratch[PAGE] = { 1 };
-
-/* Pointers a confused or malicious caller might pass: none of them may make
- * the kernel fault, and writable ones only hit this scratch area. */
-static uint64_t pick_ptr(void)
-{
-    static const uint64_t fixed[] = {
-        0, 1, 0x80200000ull, 0x10000000ull, 0x3000000000ull, 0xffffffffffff0000ull,
-        0x3f00000000ull - 0x10000ull - 4, 0x4000000000ull, UINT64_MAX,
-    };
-    switch (rng() % 4) {
-    case 0: return fixed[rng() % (sizeof(fixed) / sizeof(fixed[0]))];
-    case 1: return (uint64_t)(uintptr_t)ro_scratch + rng() % PAGE;
-    default: return (uint64_t)(uintptr_t)scratch + rng() % (3 * PAGE);
-    }
-}
-
-static uint64_t pick_len(void)
-{
-    static const uint64_t fixed[] = {
-        0, 1, 4, 8, 24, 4096, 3 * 4096 + 5, 65536, 65537, 1u << 20,
-        CMK_VMO_MAX_SIZE + 1, CM_VMO_MAX_SIZE + 1, 1ull << 32, UINT64_MAX, UINT64_MAX - 4095,
-    };
-    return rng() % 4 == 0 ? rng() : fixed[rng() % (sizeof(fixed) / sizeof(fixed[0]))];
-}
-
 /* A handle, rights or pid argument is a 32-bit value in a 64-bit register:
  * bits above 32 are a bad argument, never ignored (a raw caller must not
  * name its handle 5 as 0x100000005). Handles: BAD_HANDLE; rights:
@@ -880,79 +845,6 @@ static int test_syscall_args_with_high_bits_are_rejected(void)
     CHECK_ST(cm_vmo_get_size(vmo, &size), CM_OK);
     CHECK(size == PAGE);
     CHECK_ST(cm_handle_close(vmo), CM_OK);
-    return 0;
-}
-
-/* Child: thousands of syscalls with arguments drawn from live handles,
- * forged handles, bad pointers and extreme lengths. Every call must return
- * a status; the child must end normally. */
-static int child_random_syscalls(void)
-{
-    cm_handle_t live[16];
-    uint32_t nlive = 0;
-    for (uint32_t i = 0; i < 4; i++) {
-        CHECK_ST(cm_vmo_create(PAGE * (i + 1), 0, &live[nlive++]), CM_OK);
-        CHECK_ST(cm_channel_create(0, &live[nlive], &live[nlive + 1]), CM_OK);
-        nlive += 2;
-    }
-    /* Calls that would end or block this process, or write to the console
-     * (which would garble the TAP stream), are left out. */
-    static const uint64_t calls[] = {
-        CMK_SYS_HANDLE_CLOSE, CMK_SYS_HANDLE_DUPLICATE, CMK_SYS_HANDLE_REPLACE,
-        CMK_SYS_HANDLE_GET_INFO, CMK_SYS_VMO_CREATE, CMK_SYS_VMO_READ, CMK_SYS_VMO_WRITE,
-        CMK_SYS_VMO_GET_SIZE, CMK_SYS_VMO_SET_SIZE, CMK_SYS_VMO_GET_INFO, CMK_SYS_VMO_SEAL,
-        CMK_SYS_VMO_SNAPSHOT, CMK_SYS_VMO_MAP, CMK_SYS_VMO_UNMAP, CMK_SYS_CHANNEL_CREATE,
-        CMK_SYS_CHANNEL_WRITE, CMK_SYS_CHANNEL_READ, CMK_SYS_CHANNEL_WAIT, CMK_SYS_WAIT,
-        CMK_SYS_DEBUG_COUNTERS, CMK_SYS_RESERVED_23, CMK_SYS_OBJECT_WAIT_ONE,
-        CMK_SYS_OBJECT_WAIT_MANY, CMK_SYS_COUNT, 1000,
-    };
-    uint32_t statuses = 0;
-    for (uint32_t iter = 0; iter < 3000; iter++) {
-        uint64_t a[7];
-        for (int k = 0; k < 7; k++) {
-            switch (rng() % 4) {
-            case 0: a[k] = live[rng() % nlive]; break;
-            case 1: a[k] = pick_ptr(); break;
-            case 2: a[k] = pick_len(); break;
-            default: a[k] = rng() % 8; break;
-            }
-        }
-        uint64_t n = calls[rng() % (sizeof(calls) / sizeof(calls[0]))];
-        if (n == CMK_SYS_CHANNEL_WAIT)
-            a[1] = 0; /* poll: never block */
-        if (n == CMK_SYS_OBJECT_WAIT_ONE || n == CMK_SYS_OBJECT_WAIT_MANY)
-            a[2] = 0; /* poll */
-        if (n == CMK_SYS_VMO_CREATE || n == CMK_SYS_VMO_SET_SIZE)
-            a[n == CMK_SYS_VMO_CREATE ? 0 : 1] %= (1u << 20) + 1; /* keep TCG fast */
-        int64_t r = cmk__syscall(n, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-        CHECK(r <= 0 && r >= CM_ERR_INTERNAL + 0);
-        CHECK(r != CM_ERR_INTERNAL);
-        statuses |= 1u << (uint32_t)(-r);
-        /* Keep a supply of live handles as random closes eat them. */
-        if (rng() % 16 == 0 && nlive < 16) {
-            if (cm_vmo_create(PAGE, 0, &live[nlive]) == CM_OK)
-                nlive++;
-        }
-    }
-    /* The run must have reached both success and the typical refusals. */
-    CHECK(statuses & 1u);
-    CHECK(statuses & (1u << -CM_ERR_INVALID_ARGS));
-    CHECK(statuses & (1u << -CM_ERR_BAD_HANDLE));
-    CHECK(statuses & (1u << -CM_ERR_OUT_OF_RANGE));
-    return 0;
-}
-
-static int test_random_syscalls_do_not_hurt_kernel(void)
-{
-    cmk_exit_info_t info;
-    cmk_counters_t before, after;
-    CHECK_ST(cmk_counters(&before), CM_OK);
-    CHECK(run_child("child_random_syscalls", CM_HANDLE_INVALID, &info) == 0);
-    CHECK(info.reason == CMK_EXIT_NORMAL && info.code == 0);
-    CHECK_ST(cmk_counters(&after), CM_OK);
-    CHECK(after.free_frames == before.free_frames);
-    CHECK(after.live_objects == before.live_objects);
-    CHECK(after.live_msgs == before.live_msgs);
     return 0;
 }
 
@@ -1511,6 +1403,7 @@ static const struct test tests[] = {
     TEST(test_word_wait_in_vmo_map_woken_through_reservation),
     TEST(test_word_wait_in_reservation_bad_addresses_typed),
     TEST(test_word_wait_in_nested_reservation_keyed_by_vmo),
+    TEST(test_sysfuzz_every_syscall_with_hostile_arguments_is_typed_and_leaks_nothing),
 };
 
 /* Victims and helpers the tests spawn; never run by the runner. */
@@ -1572,6 +1465,8 @@ static const struct test helpers[] = {
     TEST(child_word_waiter_in_vmar),
     TEST(child_acct_worker),
     TEST(child_fence_wait_into_vanishing_page),
+    TEST(child_sysfuzz),
+    TEST(child_sysfuzz_idle),
 };
 
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
@@ -1596,11 +1491,12 @@ static int run_one(uint32_t n, const struct test *t)
     if (st == CM_OK)
         st = cmk_quota_share(&all, 1);
     /* The device windows init gave the runner: duplicates for the tests
-     * that drive devices (named test_mmio_* / test_kdma_*), none for the
+     * that drive devices (named test_mmio_* / test_kdma_* / test_sysfuzz_*), none for the
      * others, so every other test runs without any device capability. */
     cm_handle_t win[CMK_SPAWN_MAX_HANDLES];
     uint32_t nwin = 0;
-    if (strncmp(t->name, "test_mmio_", 10) == 0 || strncmp(t->name, "test_kdma_", 10) == 0) {
+    if (strncmp(t->name, "test_mmio_", 10) == 0 || strncmp(t->name, "test_kdma_", 10) == 0 ||
+        strncmp(t->name, "test_sysfuzz_", 13) == 0) {
         for (; st == CM_OK && nwin < cmk_startup_handle_count() && nwin < CMK_SPAWN_MAX_HANDLES;
              nwin++)
             st = cm_handle_duplicate(cmk_startup_handle(nwin), CM_RIGHTS_SAME, &win[nwin]);
@@ -1666,14 +1562,15 @@ int main(int argc, char **argv)
 {
     if (argc == 1)
         return run_all();
-    if (argc == 2) {
+    if (argc == 2 || argc == 3) {
         const struct test *t = find(tests, NTESTS, argv[1]);
+        selftest_arg = argc == 3 ? argv[2] : NULL;
         if (t == NULL)
             t = find(helpers, NHELPERS, argv[1]);
         if (t != NULL)
             return t->f();
         printf("# selftest: no test named %s\n", argv[1]);
     }
-    printf("# usage: selftest [TEST_NAME]\n");
+    printf("# usage: selftest [TEST_NAME [ARG]]\n");
     return 2;
 }

@@ -233,4 +233,15 @@ int test_kdma_hostile_buffer_rw_half_bad_user_range_copies_nothing(void);
 int test_kdma_hostile_pool_and_device_stay_home_and_a_moved_window_unbinds(void);
 int test_kdma_hostile_raw_arguments_and_device_side_misuse_are_typed(void);
 
+/* The argument after the test or helper name ("selftest NAME ARG"), or
+ * NULL. */
+extern const char *selftest_arg;
+
+/* user/selftest_sysfuzz.c */
+int test_random_syscalls_do_not_hurt_kernel(void);
+int test_sysfuzz_every_syscall_with_hostile_arguments_is_typed_and_leaks_nothing(void);
+int child_random_syscalls(void);
+int child_sysfuzz(void);
+int child_sysfuzz_idle(void);
+
 #endif
