@@ -18,7 +18,7 @@ FUZZ_SRCS_vmo_admit := core/vmo_admit.c
 FUZZ_SRCS_vmar := core/vmar_rules.c core/interval.c core/commit_set.c core/status_detail.c
 # api: the whole public API (tests/fuzz/api_fuzz.c), so the whole library;
 # FUZZ_LIBS_NAME: what the target links besides its sources.
-FUZZ_SRCS_api := tests/fuzz/api_ops.c $(wildcard core/*.c host/*.c)
+FUZZ_SRCS_api := tests/fuzz/api_ops.c tests/host/common/leakcheck.c $(wildcard core/*.c host/*.c)
 FUZZ_LIBS_api := -luring -lpthread
 FUZZ_RUNS ?= 10000000
 # Driver inputs per target in make test (interval ops are costlier).
