@@ -148,6 +148,16 @@ static uint32_t pick_flags(struct reader *r, uint32_t known)
     }
 }
 
+/* Mapping flags: mostly a valid protection (READ, maybe WRITE) with the
+ * call's optional bits, else any bits. */
+static uint32_t pick_prot(struct reader *r, uint32_t optional, uint32_t known)
+{
+    uint8_t b = byte(r);
+    if (b % 4 == 3)
+        return pick_flags(r, known);
+    return CM_MAP_READ | (b & 4 ? CM_MAP_WRITE : 0) | (optional & (uint32_t)(b >> 3) * 0x55u);
+}
+
 static cm_rights_t pick_rights(struct reader *r)
 {
     uint8_t b = byte(r);
@@ -214,8 +224,16 @@ static cm_status_t op_vmo(struct reader *r, uint8_t sub)
         h = pick_h(r, CM_OBJ_VMO);
         uint64_t off = pick_size(r), len = pick_size(r);
         void *buf = len <= IOBUF && !pick_null(r) ? iobuf : NULL;
+        if (sub % 12 == 2 && buf != NULL)
+            for (uint64_t i = 0; i < len; i++)
+                iobuf[i] = (uint8_t)(pattern(i) ^ sub);
         st = af_check(sub % 12 == 1 ? cm_vmo_read(h, buf, off, len)
                                     : cm_vmo_write(h, buf, off, len));
+        /* What was written reads back (when the handle can read). */
+        static uint8_t back[IOBUF];
+        if (st == CM_OK && sub % 12 == 2 && len > 0 &&
+            cm_vmo_read(h, back, off, len) == CM_OK && memcmp(back, iobuf, len) != 0)
+            af_die("cm_vmo_read does not return what cm_vmo_write wrote", st);
         break;
     }
     case 3:
@@ -252,11 +270,19 @@ static cm_status_t op_vmo(struct reader *r, uint8_t sub)
     case 7: {
         h = pick_h(r, CM_OBJ_VMO);
         uint64_t off = pick_size(r), len = pick_size(r);
-        uint32_t flags = pick_flags(r, CM_MAP_READ | CM_MAP_WRITE | CM_MAP_POPULATE);
+        uint32_t flags = pick_prot(r, CM_MAP_POPULATE,
+                                   CM_MAP_READ | CM_MAP_WRITE | CM_MAP_POPULATE);
         void *addr = NULL;
         st = af_check(cm_vmo_map(h, off, len, flags, pick_null(r) ? NULL : &addr));
         if (st == CM_OK) {
             af_touch(addr, len, (flags & CM_MAP_WRITE) != 0);
+            /* Zero-copy: a store through the mapping is the object's content. */
+            uint8_t got;
+            if ((flags & CM_MAP_WRITE) != 0) {
+                ((volatile uint8_t *)addr)[0] = (uint8_t)(sub + 1);
+                if (cm_vmo_read(h, &got, off, 1) == CM_OK && got != (uint8_t)(sub + 1))
+                    af_die("a store through a writable mapping is not in the VMO", st);
+            }
             af_note_mapping(addr, len);
             note((uint64_t *)S.bases, (uintptr_t)addr);
         }
@@ -581,13 +607,19 @@ static cm_status_t op_vmar(struct reader *r, uint8_t sub)
     case 3: {
         v = pick_h(r, CM_OBJ_VMAR);
         uint64_t voff = pick_size(r), len = pick_size(r);
-        uint32_t flags = pick_flags(r, mapf);
+        uint32_t flags = pick_prot(r, CM_VMAR_MAP_SPECIFIC | CM_MAP_POPULATE, mapf);
         void *addr = NULL;
         if (sub % 8 == 2) {
             cm_handle_t vmo = pick_h(r, CM_OBJ_VMO);
             uint64_t ooff = pick_size(r);
+            uint8_t got;
             st = af_check(cm_vmar_map(v, voff, vmo, ooff, len, flags,
                                       pick_null(r) ? NULL : &addr));
+            if (st == CM_OK && (flags & CM_MAP_WRITE) != 0) {
+                ((volatile uint8_t *)addr)[0] = (uint8_t)(sub + 1);
+                if (cm_vmo_read(vmo, &got, ooff, 1) == CM_OK && got != (uint8_t)(sub + 1))
+                    af_die("a store through a VMAR mapping is not in the VMO", st);
+            }
         } else {
             st = af_check(cm_vmar_map_anon(v, voff, len, flags, pick_null(r) ? NULL : &addr));
         }
@@ -610,7 +642,7 @@ static cm_status_t op_vmar(struct reader *r, uint8_t sub)
     }
     case 5:
         v = pick_h(r, CM_OBJ_VMAR);
-        st = af_check(cm_vmar_protect(v, pick_addr(r), pick_size(r), pick_flags(r, mapf)));
+        st = af_check(cm_vmar_protect(v, pick_addr(r), pick_size(r), pick_prot(r, 0, mapf)));
         break;
     case 6: {
         cm_vmar_info_t info;
@@ -639,6 +671,25 @@ static cm_status_t op_vmar(struct reader *r, uint8_t sub)
 }
 
 /* ---- SharedBuffers ---- */
+
+/* The producer's own bookkeeping: every slot in exactly one state, every
+ * consumer's counters agreeing with each other and its bounds. */
+static void sbuf_info_invariants(const cm_sbuf_info_t *in)
+{
+    if (in->free + in->loaned + in->published != in->config.slot_count ||
+        in->loaned > in->config.max_loans || in->self != UINT32_MAX)
+        af_die("cm_sbuf_info: slots not partitioned into free, loaned, published", CM_OK);
+    for (uint32_t i = 0; i < CM_SBUF_MAX_CONSUMERS; i++) {
+        const cm_sbuf_consumer_info_t *c = &in->consumers[i];
+        if (c->state > CM_SBUF_CONSUMER_EVICTED ||
+            (c->state != CM_SBUF_CONSUMER_ABSENT && i >= in->config.max_consumers))
+            af_die("cm_sbuf_info: a consumer in an undefined state or position", CM_OK);
+        if (c->state == CM_SBUF_CONSUMER_ACTIVE &&
+            (c->held > in->config.max_held || c->received - c->released != c->held ||
+             c->held + c->pending > in->published))
+            af_die("cm_sbuf_info: a consumer's counters disagree", CM_OK);
+    }
+}
 
 static cm_status_t op_sbuf(struct reader *r, uint8_t sub)
 {
@@ -742,10 +793,11 @@ static cm_status_t op_sbuf(struct reader *r, uint8_t sub)
     }
     default: {
         static cm_sbuf_info_t info;
+        cm_handle_info_t hi;
         h = pick_h(r, byte(r) & 1 ? CM_OBJ_SBUF : CM_OBJ_SBUF_CONSUMER);
         st = af_check(cm_sbuf_get_info(h, pick_null(r) ? NULL : &info));
-        if (st == CM_OK && info.free + info.loaned + info.published > info.config.slot_count)
-            af_die("cm_sbuf_info: more slots accounted than exist", st);
+        if (st == CM_OK && cm_handle_get_info(h, &hi) == CM_OK && hi.type == CM_OBJ_SBUF)
+            sbuf_info_invariants(&info);
         break;
     }
     }
