@@ -840,6 +840,12 @@ static cm_status_t op_dma(struct reader *r, uint8_t sub)
         int null = byte(r) % 16;
         st = af_check(cm_dma_buffer_map(p, buf, null == 15 ? NULL : &addr,
                                         null == 14 ? NULL : &size));
+        cm_dma_pool_info_t info;
+        if (st == CM_OK && null == 14) { /* size is optional: the pool's buffer size */
+            if (cm_dma_pool_get_info(p, &info) != CM_OK)
+                af_die("cm_dma_pool_get_info of a pool just used", st);
+            size = info.buffer_size;
+        }
         if (st == CM_OK)
             af_touch(addr, size, 1);
         break;
