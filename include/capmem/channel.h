@@ -54,7 +54,8 @@ cm_status_t cm_channel_write(cm_handle_t channel, const void *bytes, uint32_t nu
 /* Reads one message without blocking. On success the handles are new
  * handles in the caller. If a buffer is too small, returns BUFFER_TOO_SMALL
  * with the needed sizes in *actual_* and leaves the message queued.
- * Needs READ.
+ * actual_bytes and actual_handles may be NULL (the sizes are then not
+ * reported), on both targets. Needs READ.
  * A message leaves the queue only when it is delivered or found malformed:
  * every local shortage leaves it queued, intact, for a retry.
  * Errors: BAD_HANDLE; WRONG_TYPE; ACCESS_DENIED; INVALID_ARGS;

@@ -606,6 +606,26 @@ static int test_channel_buffer_too_small_keeps_message(void)
     return 0;
 }
 
+/* actual_bytes and actual_handles are optional (capmem/channel.h): NULL
+ * reads the message all the same, and a message that does not fit stays
+ * queued with nothing reported. */
+static int test_channel_read_sizes_are_optional(void)
+{
+    cm_handle_t a, b, v, got = CM_HANDLE_INVALID;
+    char buf[8] = { 0 };
+    CHECK_ST(cm_channel_create(0, &a, &b), CM_OK);
+    CHECK_ST(cm_vmo_create(PAGE, 0, &v), CM_OK);
+    CHECK_ST(cm_channel_write(a, "abcdefgh", 8, &v, 1), CM_OK);
+    CHECK_ST(cm_channel_read(b, buf, 4, NULL, &got, 1, NULL), CM_ERR_BUFFER_TOO_SMALL);
+    CHECK_ST(cm_channel_read(b, buf, 8, NULL, &got, 1, NULL), CM_OK);
+    CHECK(memcmp(buf, "abcdefgh", 8) == 0 && is_live(got));
+    CHECK_ST(cm_channel_read(b, buf, 8, NULL, NULL, 0, NULL), CM_ERR_SHOULD_WAIT);
+    CHECK_ST(cm_handle_close(got), CM_OK);
+    CHECK_ST(cm_handle_close(a), CM_OK);
+    CHECK_ST(cm_handle_close(b), CM_OK);
+    return 0;
+}
+
 static int test_channel_write_limits_are_out_of_range(void)
 {
     static char big[CM_CHANNEL_MAX_BYTES + 1];
@@ -1088,6 +1108,7 @@ static const struct conf_test tests[] = {
     CONF_TEST(test_channel_carries_bytes_in_order),
     CONF_TEST(test_channel_peer_closed_after_queue_drains),
     CONF_TEST(test_channel_buffer_too_small_keeps_message),
+    CONF_TEST(test_channel_read_sizes_are_optional),
     CONF_TEST(test_channel_write_limits_are_out_of_range),
     CONF_TEST(test_channel_write_consumes_handles_on_failure),
     CONF_TEST(test_channel_write_refuses_itself_and_duplicates),
