@@ -133,9 +133,7 @@ void sb_run_copybound(const struct sb_cell *c, struct sb_shared *sh)
     uint8_t *slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     BENCH_CHECK(slots != MAP_FAILED, "mmap %zu", len);
     memset(slots, 0, len);
-    uint64_t *priv = aligned_alloc(64, c->size);
-    BENCH_CHECK(priv != NULL, "aligned_alloc %u", c->size);
-    sb_fill_private(priv, c->size);
+    uint64_t *priv = sb_private_payload(c->size);
     uint64_t t_copy = 0, t_read = 0;
     for (uint32_t i = 0; i < c->warmup + c->count; i++) {
         uint8_t *slot = slots + (size_t)(i % c->slots) * c->size;

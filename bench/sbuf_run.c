@@ -126,7 +126,7 @@ void sb_tput_finish(const struct sb_cell *c, struct sb_shared *sh, uint64_t t0)
     sh->result = (double)c->size * c->count * 1e3 / (double)(t1 - t0); /* MB/s */
 }
 
-static uint64_t *private_payload(uint32_t size)
+uint64_t *sb_private_payload(uint32_t size)
 {
     uint64_t *p = aligned_alloc(64, size);
     BENCH_CHECK(p != NULL, "aligned_alloc %u", size);
@@ -179,7 +179,7 @@ void sb_run_capmem(const struct sb_cell *c, struct sb_shared *sh)
     BENCH_CHECK(st == CM_OK, "cm_sbuf_create(%u x %u): %d", slots, c->size, st);
     st = cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con);
     BENCH_CHECK(st == CM_OK, "cm_sbuf_consumer_create: %d", st);
-    uint64_t *priv = private_payload(c->size);
+    uint64_t *priv = sb_private_payload(c->size);
     int ctl[2];
     BENCH_CHECK(pipe(ctl) == 0, "pipe");
     pid_t pid = fork();
@@ -247,7 +247,7 @@ void sb_run_socket(const struct sb_cell *c, struct sb_shared *sh)
         sb_pin(c->cpu_c);
         close(sv[0]);
         close(ctl[0]);
-        uint64_t *rbuf = private_payload(c->size);
+        uint64_t *rbuf = sb_private_payload(c->size);
         for (uint32_t i = 0; i < total; i++) {
             BENCH_CHECK(bench_read_all(sv[1], rbuf, c->size) == 0, "socket read: %s",
                         strerror(errno));
@@ -270,8 +270,8 @@ void sb_run_socket(const struct sb_cell *c, struct sb_shared *sh)
     /* Copy mode: the socket's "slot" is the kernel's buffer, so the write
      * from the private buffer is the copy. In place: generated into a
      * send buffer, then written. */
-    uint64_t *priv = private_payload(c->size);
-    uint64_t *sbuf = private_payload(c->size);
+    uint64_t *priv = sb_private_payload(c->size);
+    uint64_t *sbuf = sb_private_payload(c->size);
     uint64_t t0 = 0, prev = bench_now_ns();
     for (uint32_t i = 0; i < total; i++) {
         if (c->metric == SB_TPUT && i == c->warmup) {
