@@ -304,6 +304,11 @@ cm_status_t cm__transfer_check(struct cm__hobj *obj, cm_rights_t rights)
         return cm__detail_set(CM_ERR_UNSUPPORTED,
                               "a file-window VMO (cm_vmo_create_from_file) cannot be "
                               "transferred: cm_vmo_snapshot it and send the snapshot");
+    /* The peer reads the size from the file: a lazily sized one gets it
+     * now, before anyone else can hold it (struct cm__vmo, size_state). */
+    cm_status_t st = cm__vmo_size_file(v);
+    if (st != CM_OK)
+        return st;
     if (rights & CM_RIGHT_WRITE)
         return CM_OK; /* nothing dropped: nothing for Linux to enforce */
     int seals = fcntl(v->fd, F_GET_SEALS);

@@ -78,6 +78,11 @@ static atomic_uint fork_gen;
 static void fork_prepare(void)
 {
     pthread_mutex_lock(&table_lock);
+    for (uint32_t i = 0; i < table.capacity; i++) {
+        struct cm__hobj *obj = table_entries[i].object;
+        if (obj != NULL && obj->before_fork != NULL)
+            obj->before_fork(obj);
+    }
     atomic_fetch_add(&fork_gen, 1);
 }
 

@@ -65,6 +65,10 @@ struct cm__hobj {
     /* Runs in a forked child (table lock held) for each object the child's
      * table names, to reset locks that a parent thread may have held. */
     void (*after_fork_child)(struct cm__hobj *obj);
+    /* Runs in the forking thread before a fork (table lock held) for each
+     * object the table names, to settle what the child must not inherit
+     * half done. Any call allowed; failures cannot be reported. */
+    void (*before_fork)(struct cm__hobj *obj);
     /* NULL for objects without signals (waiting on them is WRONG_TYPE). */
     const struct cm__signal_ops *signals;
     /* Guarded by the table lock: */
@@ -279,7 +283,27 @@ struct cm__vmo {
      * then does v's destruction need the table (cm__map_owner_gone). Read
      * at destruction, when no call through v can make one any more. */
     atomic_int map_owned;
+    /* The file's size is set when first needed (cm__vmo_size_file). A VMO
+     * made by cm_vmo_create on base pages without CM_VMO_COMMIT starts
+     * CM__SIZE_LAZY: its memfd is made without the ftruncate, which its
+     * first use other than cm_vmo_write or cm_vmo_get_size does (every
+     * cm__vmo_get, a transfer or export, a fork), or a cm_vmo_write that
+     * reaches local_size does as a side effect (docs/vmo.md, "Size").
+     * Invariants while not CM__SIZE_SET: v is private (sending, exporting
+     * and forking set the size first), local_size is the create's size and
+     * constant (only set_size changes it, after a cm__vmo_get), and the
+     * file is no longer than it (a write ends within it), so every setter
+     * calls the same ftruncate and grows the file only. Any other VMO is
+     * CM__SIZE_SET (0, calloc's) from the start. */
+    atomic_int size_state;
 };
+enum { CM__SIZE_SET = 0, CM__SIZE_LAZY = 1, CM__SIZE_SETTING = 2 };
+
+/* Gives a CM__SIZE_LAZY VMO's file its size: its RLIMIT_FSIZE check and
+ * ftruncate, by one thread, the others waiting for it; no-op once set.
+ * Errors: NO_RESOURCES (RLIMIT_FSIZE lowered below the size since the
+ * create), MEMORY_PRESSURE; the state stays LAZY then. */
+cm_status_t cm__vmo_size_file(struct cm__vmo *v);
 
 /* The access mode of a mode_deferred VMO's fd, read now (one fcntl, once):
  * OK if readable (or never deferred), PROTOCOL if not (the peer sent an fd
@@ -378,6 +402,15 @@ cm_status_t cm__vmo_map_at(struct cm__vmo *v, cm_rights_t rights, uint64_t offse
  * (host/vmo.c). */
 cm_status_t cm__vmo_get(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
                         cm_rights_t *rights);
+/* cm__vmo_get without sizing a lazily sized file (struct cm__vmo,
+ * size_state): for a use that never depends on the file's size, so that it
+ * works even where the sizing would fail (RLIMIT_FSIZE lowered below the
+ * size since the create). Such a use takes the size from cm__vmo_known_size. */
+cm_status_t cm__vmo_get_unsized(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
+                                cm_rights_t *rights);
+/* The size of a base-page VMO whose file size was read as file_size: the
+ * file's, unless the file is still lazily sized (then local_size). */
+uint64_t cm__vmo_known_size(const struct cm__vmo *v, uint64_t file_size);
 /* The VMO's identity as cm_vmo_info.id reports it. */
 cm_status_t cm__vmo_id(struct cm__vmo *v, uint64_t *id);
 /* A new mapping generation, never reused in this address space (host/vmar.c). */

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -77,10 +78,23 @@ static void vmo_after_fork_child(struct cm__hobj *obj)
 {
     struct cm__vmo *v = (struct cm__vmo *)obj;
     struct stat sb;
+    /* A parent thread was sizing it (vmo_before_fork could not): that
+     * thread is not here to finish. */
+    int setting = CM__SIZE_SETTING;
+    (void)atomic_compare_exchange_strong(&v->size_state, &setting, CM__SIZE_LAZY);
     if (v->is_file || cm__vmo_frozen(v) || fstat(v->fd, &sb) != 0)
         return;
     if (cm__map_extends_past_in_child(sb.st_dev, sb.st_ino, 0))
         (void)fcntl(v->fd, F_ADD_SEALS, F_SEAL_SHRINK);
+}
+
+/* Before a fork: the child holds the memfd too, and both read its size
+ * from the file from then on, so a lazily sized one gets its size now. If
+ * that fails (RLIMIT_FSIZE lowered below the size since the create), each
+ * process sizes it at its next use, with the same ftruncate. */
+static void vmo_before_fork(struct cm__hobj *obj)
+{
+    (void)cm__vmo_size_file((struct cm__vmo *)obj);
 }
 
 static cm_status_t vmo_alloc(int fd, int is_file, struct cm__vmo **out)
@@ -90,6 +104,7 @@ static cm_status_t vmo_alloc(int fd, int is_file, struct cm__vmo **out)
         return CM_ERR_NO_MEMORY;
     cm__hobj_init(&v->hdr, CM_OBJ_VMO, vmo_destroy);
     v->hdr.after_fork_child = vmo_after_fork_child;
+    v->hdr.before_fork = vmo_before_fork;
     v->fd = fd;
     v->is_file = is_file;
     *out = v;
@@ -384,14 +399,65 @@ cm_status_t cm__vmo_receive(int fd, const struct cm__vmo_facts *f, const struct 
     return CM_OK;
 }
 
-cm_status_t cm__vmo_get(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
-                        cm_rights_t *rights)
+cm_status_t cm__vmo_size_file(struct cm__vmo *v)
+{
+    int state = atomic_load_explicit(&v->size_state, memory_order_acquire);
+    while (state != CM__SIZE_SET) {
+        if (state == CM__SIZE_LAZY &&
+            atomic_compare_exchange_weak(&v->size_state, &state, CM__SIZE_SETTING))
+            break;
+        if (state == CM__SIZE_SETTING) {
+            sched_yield(); /* another thread's one ftruncate */
+            state = atomic_load_explicit(&v->size_state, memory_order_acquire);
+        }
+    }
+    if (state == CM__SIZE_SET)
+        return CM_OK;
+    /* local_size is the create's size while LAZY (struct cm__vmo). */
+    uint64_t size = atomic_load(&v->local_size);
+    cm_status_t st = cm__fsize_allows(size);
+    if (st == CM_OK && ftruncate(v->fd, (off_t)size) != 0)
+        st = cm__vmo_pages_errno("ftruncate of a VMO's memfd", errno);
+    atomic_store_explicit(&v->size_state, st == CM_OK ? CM__SIZE_SET : CM__SIZE_LAZY,
+                          memory_order_release);
+    return st;
+}
+
+/* cm__vmo_get, with the file sized when `sized` (every use but a write,
+ * which sizes it itself, and get_size, which needs no file). */
+static cm_status_t vmo_lookup(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
+                              cm_rights_t *rights, int sized)
 {
     struct cm__hobj *obj;
     cm_status_t st = cm__handle_get(h, CM_OBJ_VMO, need, &obj, rights);
-    if (st == CM_OK)
-        *v = (struct cm__vmo *)obj;
-    return st;
+    if (st != CM_OK)
+        return st;
+    if (sized && (st = cm__vmo_size_file((struct cm__vmo *)obj)) != CM_OK) {
+        cm__hobj_put(obj);
+        return st;
+    }
+    *v = (struct cm__vmo *)obj;
+    return CM_OK;
+}
+
+cm_status_t cm__vmo_get(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
+                        cm_rights_t *rights)
+{
+    return vmo_lookup(h, need, v, rights, 1);
+}
+
+cm_status_t cm__vmo_get_unsized(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
+                                cm_rights_t *rights)
+{
+    return vmo_lookup(h, need, v, rights, 0);
+}
+
+uint64_t cm__vmo_known_size(const struct cm__vmo *v, uint64_t file_size)
+{
+    /* Not SET: private, so local_size is the size (struct cm__vmo). */
+    if (atomic_load_explicit(&v->size_state, memory_order_acquire) != CM__SIZE_SET)
+        return atomic_load(&v->local_size);
+    return file_size;
 }
 
 /* A huge VMO's size given its file's: the exact size, unless another
@@ -471,14 +537,22 @@ static int new_memfd(const char *name)
     return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 }
 
-/* A base-page memfd of size bytes (every page allocated with `commit`). */
-static int base_memfd(const char *name, uint64_t size, int commit, cm_status_t *st)
+/* How a new base-page memfd gets its size. */
+enum memfd_size { MEMFD_LAZY, MEMFD_SIZED, MEMFD_COMMITTED };
+
+/* A base-page memfd of size bytes: sized now (every page allocated when
+ * MEMFD_COMMITTED), or left empty for its VMO to size (MEMFD_LAZY, see
+ * struct cm__vmo, size_state). */
+static int base_memfd(const char *name, uint64_t size, enum memfd_size how, cm_status_t *st)
 {
+    int commit = how == MEMFD_COMMITTED;
     int fd = new_memfd(name);
     if (fd < 0) {
         *st = cm__errno_detail("memfd_create", errno);
         return -1;
     }
+    if (how == MEMFD_LAZY)
+        return fd;
     /* fallocate is the cheapest way Linux offers to obtain shmem pages
      * (about 3x cheaper than faulting them in one by one). */
     if (ftruncate(fd, (off_t)size) != 0 ||
@@ -491,11 +565,13 @@ static int base_memfd(const char *name, uint64_t size, int commit, cm_status_t *
 }
 
 /* The memfd of a new VMO: huge pages when wanted and the system has them
- * (every page allocated now), else base pages; *huge says which. Checks
- * RLIMIT_FSIZE for the size it sets: the huge attempt for the rounded size
- * (which covers size), the base one for size. */
-static int vmo_memfd(const char *name, uint64_t size, int want_huge, int commit, int *huge,
-                     cm_status_t *st)
+ * (every page allocated now), else base pages sized as `how` says; *huge
+ * says which. Checks RLIMIT_FSIZE for the size it sets: the huge attempt
+ * for the rounded size (which covers size), the base one for size unless
+ * MEMFD_LAZY (whose sizing checks it then: cm__vmo_size_file, or the
+ * write's own check; the limit can change in between anyway). */
+static int vmo_memfd(const char *name, uint64_t size, int want_huge, enum memfd_size how,
+                     int *huge, cm_status_t *st)
 {
     *huge = 0;
     if (want_huge) {
@@ -505,9 +581,9 @@ static int vmo_memfd(const char *name, uint64_t size, int want_huge, int commit,
             return fd;
         }
     }
-    if ((*st = cm__fsize_allows(size)) != CM_OK)
+    if (how != MEMFD_LAZY && (*st = cm__fsize_allows(size)) != CM_OK)
         return -1;
-    return base_memfd(name, size, commit, st);
+    return base_memfd(name, size, how, st);
 }
 
 cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
@@ -524,8 +600,10 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
     uint64_t backing = (size + CM_PAGE_SIZE - 1) / CM_PAGE_SIZE * CM_PAGE_SIZE;
     if ((st = cm__hledger_charge_vmo(backing)) != CM_OK)
         return st;
+    /* Without COMMIT the file is sized lazily: a one-shot share (create,
+     * one write of the whole object, send) then never pays the ftruncate. */
     int fd = vmo_memfd("capmem-vmo", size, cm__huge_wanted(size, options),
-                       (options & CM_VMO_COMMIT) != 0, &huge, &st);
+                       (options & CM_VMO_COMMIT) ? MEMFD_COMMITTED : MEMFD_LAZY, &huge, &st);
     if (fd < 0)
         goto uncharge;
     st = vmo_alloc(fd, 0, &v);
@@ -535,6 +613,8 @@ cm_status_t cm_vmo_create(uint64_t size, uint32_t options, cm_handle_t *out)
     v->backing = backing;
     v->huge = huge;
     atomic_store(&v->local_size, size);
+    if (!huge && !(options & CM_VMO_COMMIT) && size > 0)
+        atomic_store(&v->size_state, CM__SIZE_LAZY);
     st = cm__handle_install(&v->hdr, CM_VMO_DEFAULT_RIGHTS, out);
     if (st != CM_OK)
         cm__hobj_put(&v->hdr); /* closes fd, releases the charges */
@@ -665,7 +745,11 @@ static int pages_guaranteed(const struct cm__vmo *v, int seals);
 static cm_status_t huge_write(struct cm__vmo *v, cm_rights_t rights, const void *buf,
                               uint64_t offset, uint64_t len)
 {
-    int seals = fcntl(v->fd, F_GET_SEALS);
+    /* A write seal makes the writable mmap fail with EPERM, which is
+     * ACCESS_DENIED as well (cm__huge_map): the look first is only needed
+     * where size_floor may add F_SEAL_SHRINK (a VMO another process may
+     * hold), so that a refused write adds no seal. */
+    int seals = cm__vmo_private(v) ? 0 : fcntl(v->fd, F_GET_SEALS);
     if (seals < 0)
         return CM_ERR_INTERNAL;
     if (seals & SEALS_NO_WRITE)
@@ -695,7 +779,7 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
     cm_status_t st = cm__vmo_rw_check_args(buf != NULL, len);
     if (st != CM_OK)
         return st;
-    st = cm__vmo_get(vmo, write ? CM_RIGHT_WRITE : CM_RIGHT_READ, &v, &rights);
+    st = vmo_lookup(vmo, write ? CM_RIGHT_WRITE : CM_RIGHT_READ, &v, &rights, !write);
     if (st != CM_OK)
         return st;
     st = vmo_size(v, &size);
@@ -709,6 +793,13 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
         st = len > 0 ? huge_write(v, rights, buf, offset, len) : CM_OK;
     else if (st == CM_OK)
         st = cm__vmo_use_failed(v, rw_full(v->fd, buf, len, v->file_off + offset, write));
+    /* A write that reached the end of a LAZY VMO sized its file: the
+     * file is at least offset + len = local_size bytes (and while LAZY,
+     * local_size cannot change). One SETTING now calls the same ftruncate. */
+    if (st == CM_OK && write && len > 0 && offset + len == size) {
+        int lazy = CM__SIZE_LAZY;
+        (void)atomic_compare_exchange_strong(&v->size_state, &lazy, CM__SIZE_SET);
+    }
     cm__hobj_put(&v->hdr);
     return st;
 }
@@ -731,7 +822,7 @@ cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size)
     struct cm__vmo *v;
     if (size == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = cm__vmo_get(vmo, 0, &v, NULL);
+    cm_status_t st = vmo_lookup(vmo, 0, &v, NULL, 0);
     if (st != CM_OK)
         return st;
     st = vmo_size(v, size);
@@ -792,7 +883,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
     cm_rights_t rights;
     if (info == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = cm__vmo_get(vmo, 0, &v, &rights);
+    cm_status_t st = cm__vmo_get_unsized(vmo, 0, &v, &rights);
     if (st != CM_OK)
         return st;
     memset(info, 0, sizeof(*info));
@@ -831,7 +922,8 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
         st = CM_ERR_OUT_OF_RANGE; /* grown past the limit since admission: vmo_size */
         goto out;
     }
-    f.size = v->huge ? huge_size(v, (uint64_t)sb.st_size) : (uint64_t)sb.st_size;
+    f.size = v->huge ? huge_size(v, (uint64_t)sb.st_size)
+                     : cm__vmo_known_size(v, (uint64_t)sb.st_size);
     /* IMMUTABLE only when the kernel forbids every change of content and
      * size for every holder; FUTURE_WRITE alone leaves old mappings live. */
     if (((uint32_t)seals & CM__SEALS_IMMUTABLE) == CM__SEALS_IMMUTABLE)
@@ -1061,7 +1153,8 @@ static cm_status_t snapshot_fill(const struct cm__vmo *v, int *fd_out, uint64_t 
         return st;
     /* vmo_memfd checks RLIMIT_FSIZE for the size it sets. */
     uint32_t pages = v->huge ? CM_VMO_HUGE : v->is_file ? 0 : CM_VMO_BASE_PAGES;
-    int fd = vmo_memfd("capmem-snapshot", size, cm__huge_wanted(size, pages), 0, huge, &st);
+    int fd = vmo_memfd("capmem-snapshot", size, cm__huge_wanted(size, pages), MEMFD_SIZED, huge,
+                       &st);
     if (fd < 0)
         return st;
     st = copy_into(v, mappable, size, fd, *huge);

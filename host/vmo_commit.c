@@ -24,14 +24,18 @@ cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint6
     cm_status_t st = cm__vmo_op_range_check_args(op, offset, len);
     if (st != CM_OK)
         return st;
-    if ((st = cm__vmo_get(vmo, CM_RIGHT_WRITE, &v, NULL)) != CM_OK)
+    /* A COMMIT of a lazily sized file sizes it first (fallocate would
+     * extend it only to the range's end); a DECOMMIT reads its size. */
+    st = op == CM_VMO_OP_COMMIT ? cm__vmo_get(vmo, CM_RIGHT_WRITE, &v, NULL)
+                                : cm__vmo_get_unsized(vmo, CM_RIGHT_WRITE, &v, NULL);
+    if (st != CM_OK)
         return st;
     int seals = v->is_file ? 0 : fcntl(v->fd, F_GET_SEALS);
     if (seals < 0 || fstat(v->fd, &sb) != 0) {
         st = cm__errno_detail("fstat", errno);
         goto out;
     }
-    uint64_t size = v->is_file ? v->file_len : (uint64_t)sb.st_size;
+    uint64_t size = v->is_file ? v->file_len : cm__vmo_known_size(v, (uint64_t)sb.st_size);
     if (v->huge)
         size = atomic_load(&v->local_size);
     st = cm__vmo_op_range_check_facts(size, (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) != 0,
@@ -63,7 +67,7 @@ cm_status_t cm_vmo_get_committed(cm_handle_t vmo, uint64_t *bytes)
     struct stat sb;
     if (bytes == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = cm__vmo_get(vmo, 0, &v, NULL);
+    cm_status_t st = cm__vmo_get_unsized(vmo, 0, &v, NULL); /* counts pages, not size */
     if (st != CM_OK)
         return st;
     if (v->is_file)

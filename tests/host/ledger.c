@@ -162,10 +162,22 @@ static int body_create_fails_after_charging(void *arg)
     cm_ledger_info_t a = now();
     CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
     cm_handle_t v = CM_HANDLE_INVALID;
-    cm_status_t st = cm_vmo_create(8 * PAGE, 0, &v);
+    cm_status_t st = cm_vmo_create(8 * PAGE, CM_VMO_COMMIT, &v);
     CHILD_CHECK(st != CM_OK);
     CHILD_CHECK(v == CM_HANDLE_INVALID);
     cm_ledger_info_t b = now();
+    CHILD_CHECK(same_used(&a, &b));
+    /* Without COMMIT the file is sized at its first use (docs/vmo.md,
+     * "Size"): the create succeeds, the use the limit refuses charges
+     * nothing more, and the close gives back what the create took. */
+    void *m;
+    CHILD_EXPECT(cm_vmo_create(8 * PAGE, 0, &v), CM_OK);
+    cm_ledger_info_t c = now();
+    CHILD_EXPECT(cm_vmo_map(v, 0, 8 * PAGE, CM_MAP_READ, &m), CM_ERR_NO_RESOURCES);
+    cm_ledger_info_t d = now();
+    CHILD_CHECK(same_used(&c, &d));
+    CHILD_EXPECT(cm_handle_close(v), CM_OK);
+    b = now();
     CHILD_CHECK(same_used(&a, &b));
     /* And a resize the file cannot take gives back its new charge. */
     CHILD_EXPECT(cm_vmo_create(PAGE, 0, &v), CM_OK);

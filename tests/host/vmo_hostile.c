@@ -705,8 +705,17 @@ static int fsize_probe(void *arg)
     struct rlimit rl = { limit, limit };
     if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
         return 3;
-    if (cm_vmo_create(1 << 20, 0, &small) != CM_ERR_NO_RESOURCES)
+    /* Sized lazily (docs/vmo.md, "Size"): refused at the first use that
+     * sizes it or writes past the limit, not by the create. */
+    if (cm_vmo_create(1 << 20, 0, &small) != CM_OK)
         return 4;
+    void *m;
+    if (cm_vmo_map(small, 0, 1 << 20, CM_MAP_READ, &m) != CM_ERR_NO_RESOURCES ||
+        cm_vmo_write(small, "x", (1 << 20) - 1, 1) != CM_ERR_NO_RESOURCES ||
+        cm_vmo_seal(small, CM_SEAL_IMMUTABLE) != CM_ERR_NO_RESOURCES ||
+        cm_vmo_write(small, "x", 0, 1) != CM_OK)
+        return 4;
+    cm_handle_close(small);
     if (cm_vmo_create(1 << 20, CM_VMO_COMMIT, &small) != CM_ERR_NO_RESOURCES)
         return 5;
     if (cm_vmo_create(PAGE, 0, &small) != CM_OK)

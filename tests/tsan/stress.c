@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <capmem/capmem.h>
 #include <capmem/host.h>
@@ -479,6 +481,77 @@ static void test_tsan_set_size_against_map_from_threads(void **state)
     assert_status(cm_handle_close(resize_vmo), CM_OK);
 }
 
+/* ---- a new VMO's first uses race to size its file (docs/vmo.md, "Size") */
+
+#define FIRST_USE_ITERS 300
+#define FIRST_USE_PAGES 5
+static _Atomic cm_handle_t first_use_vmo;
+static pthread_barrier_t first_use_barrier;
+
+/* Thread 0 makes a fresh (lazily sized) VMO each round; then every thread
+ * makes one first use of it at once (a write that reaches the end, a map,
+ * a read, a set_size to the same size, an export): each must see the whole
+ * size, and the file must have it after. */
+static void *first_use_worker(void *arg)
+{
+    intptr_t id = (intptr_t)arg;
+    const uint64_t size = FIRST_USE_PAGES * CM_PAGE_SIZE;
+    for (int i = 0; i < FIRST_USE_ITERS; i++) {
+        cm_handle_t v = CM_HANDLE_INVALID;
+        if (id == 0) {
+            cm_status_t st = cm_vmo_create(size, 0, &v);
+            CHECK(st == CM_OK, "create %d", st);
+            atomic_store(&first_use_vmo, v);
+        }
+        pthread_barrier_wait(&first_use_barrier);
+        v = atomic_load(&first_use_vmo);
+        cm_status_t st = CM_OK;
+        char c = 1;
+        void *addr = NULL;
+        int fd = -1;
+        struct stat sb;
+        switch ((id + i) % 4) {
+        case 0:
+            st = cm_vmo_write(v, "z", size - 1, 1);
+            break;
+        case 1:
+            st = cm_vmo_map(v, 0, size, CM_MAP_READ, &addr);
+            if (st == CM_OK) {
+                CHECK(((volatile char *)addr)[size - 1] == 0 ||
+                      ((volatile char *)addr)[size - 1] == 'z', "last byte");
+                st = cm_vmo_unmap(addr, size);
+            }
+            break;
+        case 2:
+            st = cm_vmo_read(v, &c, size - 1, 1);
+            CHECK(st != CM_OK || c == 0 || c == 'z', "read %d", c);
+            break;
+        default:
+            st = cm_vmo_set_size(v, size);
+            break;
+        }
+        CHECK(st == CM_OK, "first use %d: %d", (int)((id + i) % 4), st);
+        pthread_barrier_wait(&first_use_barrier);
+        if (id == 0) {
+            st = cm_host_vmo_export_fd(v, &fd);
+            CHECK(st == CM_OK && fstat(fd, &sb) == 0 && (uint64_t)sb.st_size == size,
+                  "file size after the first uses");
+            if (fd >= 0)
+                close(fd);
+            CHECK(cm_handle_close(v) == CM_OK, "close");
+        }
+    }
+    return NULL;
+}
+
+static void test_tsan_first_uses_of_a_new_vmo_size_it_once_from_threads(void **state)
+{
+    (void)state;
+    assert_int_equal(pthread_barrier_init(&first_use_barrier, NULL, THREADS), 0);
+    run_threads(THREADS, first_use_worker);
+    pthread_barrier_destroy(&first_use_barrier);
+}
+
 /* ---- DMA: submit and fence wait from threads on one pool and device */
 
 #define DMA_BUFS 8
@@ -726,6 +799,7 @@ int main(void)
         LEAK_TEST(test_tsan_channel_writers_and_readers_pass_handles),
         LEAK_TEST(test_tsan_map_unmap_from_threads),
         LEAK_TEST(test_tsan_set_size_against_map_from_threads),
+        LEAK_TEST(test_tsan_first_uses_of_a_new_vmo_size_it_once_from_threads),
         LEAK_TEST(test_tsan_accept_and_connect_from_threads),
         LEAK_TEST(test_tsan_dma_submit_and_fence_wait_from_threads),
         LEAK_TEST(test_tsan_sbuf_block_producer_and_two_consumers),
