@@ -19,6 +19,7 @@
 #include <string.h>
 #include <linux/sockios.h> /* SIOCOUTQ */
 #include <sys/ioctl.h>
+#include <sys/single_threaded.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -595,19 +596,24 @@ static ssize_t recvmsg_retry(int fd, struct msghdr *msg, int flags)
 
 /* Peeks the head record into p->buf and installs its fds into p->fds; the
  * record stays queued. Returns its full length, or -1 with errno set. */
-static ssize_t rx_peek(int fd, struct cm__pending *p, struct rx *rx)
+static ssize_t rx_peek_flags(int fd, struct cm__pending *p, struct rx *rx, int flags)
 {
     union rx_ctl ctl;
     struct iovec iov = { p->buf, sizeof(p->buf) };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
                           .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
     *rx = (struct rx){ 0 };
-    ssize_t n = recvmsg_retry(fd, &msg, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    ssize_t n = recvmsg_retry(fd, &msg, MSG_PEEK | MSG_TRUNC | MSG_CMSG_CLOEXEC | flags);
     if (n >= 0) {
         collect_control(&msg, p->fds, rx);
         rx->len = (size_t)n;
     }
     return n;
+}
+
+static ssize_t rx_peek(int fd, struct cm__pending *p, struct rx *rx)
+{
+    return rx_peek_flags(fd, p, rx, MSG_DONTWAIT);
 }
 
 /* Takes the head record off the queue without installing its fds: with no
@@ -1063,13 +1069,29 @@ static const struct cm__signal_ops cm__channel_signal_ops = {
  * the cheaper order. */
 #define WAIT_PEEK_RETRY 16
 
+/* May a wait sleep in its peek (a blocking recvmsg(MSG_PEEK): the wait
+ * and the peek in one call)? Only without a deadline, and only in a
+ * process that has one thread: nothing wakes a thread asleep in recvmsg
+ * when another thread closes the handle it waits through (the contract of
+ * cm_handle_close; docs/channel.md, "Waiting and closing"), and with one
+ * thread there is no other thread to close it (a signal handler may not
+ * call the library: nothing in it is async-signal-safe). glibc's
+ * __libc_single_threaded is nonzero only while the process is known to
+ * have one thread, and no thread can start while this one sleeps. */
+static int wait_in_peek(int64_t timeout_ns)
+{
+    return timeout_ns == CM_TIMEOUT_INFINITE && __libc_single_threaded;
+}
+
 /* A wait's first look, for a handle that can read: a peek of the head
- * record (non-blocking), kept for the next read (p->held), which then
- * makes no peek of its own. Returns 1 if a record is queued (the wait is
- * over), 0 to wait as any object does (poll). Peeks first only while the
- * last waits found records queued (c->wait_polls == 0): a receiver that
- * sleeps would pay the peek on top of its poll. Errors are left to the
- * ordinary wait, which reports them in its own order. */
+ * record, kept for the next read (p->held), which then makes no peek of
+ * its own. Returns 1 if a record is queued (the wait is over), 0 to wait as
+ * any object does (poll). The peek sleeps until a record comes where
+ * wait_in_peek allows it; else it does not block, and is made first only
+ * while the last waits found records queued (c->wait_polls == 0): a
+ * receiver that sleeps would pay the peek on top of its poll. The end of
+ * the stream (the peer gone) and errors are left to the ordinary wait,
+ * which reports them in its own order. */
 static int wait_peek(cm_handle_t channel, int64_t timeout_ns, cm_signals_t rp)
 {
     struct cm__channel *c;
@@ -1077,8 +1099,9 @@ static int wait_peek(cm_handle_t channel, int64_t timeout_ns, cm_signals_t rp)
     if (cm__object_wait_one_check_args(rp, timeout_ns, 1) != CM_OK ||
         get_channel(channel, CM_RIGHT_READ, &c) != CM_OK)
         return 0;
+    int sleep_here = wait_in_peek(timeout_ns);
     pthread_mutex_lock(&c->lock);
-    if (c->wait_polls > 0 && c->wait_polls++ < WAIT_PEEK_RETRY) {
+    if (!sleep_here && c->wait_polls > 0 && c->wait_polls++ < WAIT_PEEK_RETRY) {
         pthread_mutex_unlock(&c->lock);
         cm__hobj_put(&c->hdr);
         return 0;
@@ -1087,7 +1110,7 @@ static int wait_peek(cm_handle_t channel, int64_t timeout_ns, cm_signals_t rp)
         struct cm__pending *p = c->pending;
         struct rx rx;
         drop_held(p);
-        ssize_t n = rx_peek(c->fd, p, &rx);
+        ssize_t n = rx_peek_flags(c->fd, p, &rx, sleep_here ? 0 : MSG_DONTWAIT);
         found = n > 0;
         if (found && !rx.foreign && !rx.ctrunc && !rx.extra_fds) {
             p->held_rx = rx;

@@ -73,6 +73,7 @@ $(HOST_BUILD)/syscall_share: $(HOST_BUILD)/obj/tests/host/syscall_share.o $(HOST
 ALL_TARGETS += $(HOST_BUILD)/syscall_share
 TEST_SUITES += tests/host/syscall_budget.sh
 HOST_TESTS += tests/host/vmo_fastpath.c
+HOST_TESTS += tests/host/channel_wait_peek.c
 
 # Huge-page VMOs need a hugetlb pool, which only root can provide: the
 # programs are built here and run by tests/host/vmo_huge_test.sh (plain and

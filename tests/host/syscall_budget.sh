@@ -17,8 +17,9 @@
 # identity until a lookup needs it. The receiver peeks
 # then takes the record (a local shortage must leave it queued). Its wait
 # is that peek when the record is queued already (the read uses the wait's
-# peek), one poll more when it must sleep (no blocking recvmsg: closing a
-# handle could not wake it). A frozen VMO's access mode is not read at
+# peek); when it must sleep, a single-threaded receiver sleeps in that peek
+# (a blocking recvmsg(MSG_PEEK)), one that has had a second thread polls
+# first (closing a handle from another thread could not wake a recvmsg). A frozen VMO's access mode is not read at
 # receive (its first failing use reads it).
 # The test fails when a side exceeds the allowance below: any call added to
 # the share path shows. Lower an allowance with the change that removes a
@@ -38,10 +39,11 @@ GOAL=1
 # (default: the three base-page ones).
 # Allowance above the floor, per side, or per side and fill: today's exact
 # counts, so that any call that comes back fails. A receiver that blocks
-# first pays its poll on top (no blocking recvmsg: closing a duplicate
-# handle could not wake it; docs/bench.md).
+# first in a process that has had a second thread pays its poll on top
+# ("-mt": no blocking recvmsg there, since closing a handle from another
+# thread could not wake it; docs/channel.md).
 declare -A ALLOW=([sender]=0 [sender-map]=1 [sender-map-blocked]=1 [receiver]=1
-                  [receiver-map-blocked]=2
+                  [sender-map-blocked-mt]=1 [receiver-map-blocked-mt]=2
                   [sender-huge]=1)
 work=$(mktemp -d "${TMPDIR:-/tmp}/cm-sysbudget.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -50,12 +52,14 @@ trap 'rm -rf "$work"' EXIT
 source "$root/tests/host/common/strace_ready.sh"
 
 # count VARIANT CASE -> prints "SENDER RECEIVER" and saves the calls made
-# in $work/VARIANT-CASE.{sender,receiver}. CASE is a fill, "-blocked" added
+# in $work/VARIANT-CASE.{sender,receiver}. CASE is a fill, "-blocked" (or
+# "-blocked-mt": a receiver that has had a second thread) added
 # for a receiver that blocks before the message comes. The sender is the
 # first process (the parent), the receiver the other one.
 count() {
-    local out="$work/$1-$2.strace" args=("$1" "${2%-blocked}")
+    local out="$work/$1-$2.strace" args=("$1" "${2%-blocked*}")
     [[ $2 == *-blocked ]] && args+=(blocked)
+    [[ $2 == *-blocked-mt ]] && args+=(blocked-mt)
     if ! timeout 60 strace -f -qq -o "$out" "$PROG" "${args[@]}" >"$work/$1-$2.err" 2>&1; then
         sed 's/^/# /' "$work/$1-$2.err"
         return 1
@@ -63,7 +67,7 @@ count() {
     awk -v base="$work/$1-$2" '
         { pid = $1 }
         !(pid in order) { order[pid] = n++ }
-        /write\(-1, "CMBEGIN"/ { on[pid] = 1; next }
+        /write\(-1, "CMBEGIN"/ { on[pid] = 1; marked[pid] = 1; next }
         /write\(-1, "CMEND"/ { on[pid] = 0; next }
         on[pid] && $2 !~ /^(<\.\.\.|---|\+\+\+)/ {
             c[pid]++
@@ -73,6 +77,8 @@ count() {
         }
         END {
             for (p in order) {
+                if (!(p in marked))
+                    continue # a thread that makes no share (blocked-mt)
                 if (order[p] == 0) s = c[p] + 0; else r = c[p] + 0
             }
             print s, r
@@ -80,7 +86,7 @@ count() {
 }
 
 fills=("$@")
-[[ ${#fills[@]} -eq 0 ]] && fills=(write map map-blocked)
+[[ ${#fills[@]} -eq 0 ]] && fills=(write map map-blocked map-blocked-mt)
 huge_free() {
     awk '/^HugePages_Free:/ {f = $2} /^HugePages_Rsvd:/ {r = $2} END {print f - r}' /proc/meminfo
 }

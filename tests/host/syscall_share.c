@@ -4,7 +4,7 @@
  * markers around each side's share so that tests/host/syscall_budget.sh can
  * count, under strace, the system calls each side makes for it.
  *
- *   syscall_share capmem|floor write|map|huge [blocked]
+ *   syscall_share capmem|floor write|map|huge [blocked|blocked-mt]
  *   syscall_share instr N
  *
  * The sender creates an object of size bytes, fills it (write: one pwrite /
@@ -16,7 +16,10 @@
  * the receiver starts its share, so the count does not depend on which
  * process runs first; with "blocked", the receiver starts first and the
  * sender sends only once the receiver sleeps in the kernel (its state in
- * /proc/PID/stat is S), so the receive is the blocking one, every time.
+ * /proc/PID/stat is S), so the receive is the blocking one, every time;
+ * "blocked-mt" is "blocked" in a receiver that has started (and joined) a
+ * second thread first, so the library no longer knows it single-threaded
+ * (a wait then sleeps in poll, not in its peek: docs/channel.md).
  *
  * Each side does one share unmeasured first (the library's one-time set-up
  * is not a per-share cost: with "blocked", that includes the eventfd the
@@ -25,6 +28,7 @@
  * write(2) to fd -1 of "CMBEGIN" / "CMEND", which fails with EBADF and shows
  * in strace's output. Exit status 0 only if every share arrived intact. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +56,12 @@ static uint32_t size = 64u * 1024u; /* bytes per share */
 static int use_map;
 static int use_huge;
 static int blocked;
+static int threaded;
+
+static void *idle_thread(void *arg)
+{
+    return arg;
+}
 static unsigned char src[CM_HUGE_PAGE_SIZE];
 
 #define CHECK(c)                                                              \
@@ -284,12 +294,13 @@ int main(int argc, char **argv)
     if (argc < 3 || argc > 4 || (strcmp(argv[1], "capmem") != 0 && strcmp(argv[1], "floor") != 0) ||
         (strcmp(argv[2], "write") != 0 && strcmp(argv[2], "map") != 0 &&
          strcmp(argv[2], "huge") != 0) ||
-        (argc == 4 && strcmp(argv[3], "blocked") != 0)) {
-        fprintf(stderr, "usage: syscall_share capmem|floor write|map|huge [blocked]\n"
+        (argc == 4 && strcmp(argv[3], "blocked") != 0 && strcmp(argv[3], "blocked-mt") != 0)) {
+        fprintf(stderr, "usage: syscall_share capmem|floor write|map|huge [blocked|blocked-mt]\n"
                         "       syscall_share instr N\n");
         return 2;
     }
     blocked = argc == 4;
+    threaded = argc == 4 && strcmp(argv[3], "blocked-mt") == 0;
     e.capmem = strcmp(argv[1], "capmem") == 0;
     use_huge = strcmp(argv[2], "huge") == 0;
     /* the floor fills a hugetlb memfd through a mapping (no pwrite there) */
@@ -304,6 +315,10 @@ int main(int argc, char **argv)
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
+        if (threaded) {
+            pthread_t t;
+            CHECK(pthread_create(&t, NULL, idle_thread, NULL) == 0 && pthread_join(t, NULL) == 0);
+        }
         for (uint64_t seq = 1; seq <= 2; seq++) {
             if (blocked)
                 CHECK(write(e.ready[1], "r", 1) == 1);

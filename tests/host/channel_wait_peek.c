@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/* A wait without deadline in a single-threaded process sleeps in its peek
+ * (host/channel.c, wait_in_peek: a blocking recvmsg(MSG_PEEK) is the wait
+ * and the peek in one call; docs/channel.md, "Waiting and closing"). Each
+ * test runs its waiter in a forked child of this program, which starts no
+ * thread, so the child is single-threaded and takes that path; it sleeps
+ * there before the parent acts (its state in /proc is S). What the path
+ * must keep: the read takes exactly the record the wait peeked; the end of
+ * the stream is PEER_CLOSED, not a hang; a hostile record wakes it and the
+ * read refuses it; a signal does not end the wait. The call counts are
+ * tests/host/syscall_budget.sh's ("map-blocked"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/single_threaded.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <capmem/capmem.h>
+#include "common/child.h"
+#include "common/rawpeer.h"
+
+/* Waits until process pid sleeps in the kernel (state S in /proc). */
+static int wait_asleep(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 20000; i++) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+            return -1;
+        buf[n] = 0;
+        char *p = strrchr(buf, ')');
+        if (p != NULL && p[1] == ' ' && p[2] == 'S')
+            return 0;
+        usleep(500);
+    }
+    return -1;
+}
+
+/* Waits until no signal is pending for process pid (SigPnd and ShdPnd in
+ * /proc are 0): one sent to it has been taken, its handler run. */
+static int wait_no_pending(pid_t pid)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    for (int i = 0; i < 20000; i++) {
+        FILE *f = fopen(path, "re");
+        if (f == NULL)
+            return -1;
+        int pending = 0;
+        while (fgets(line, sizeof(line), f) != NULL)
+            if ((strncmp(line, "SigPnd:", 7) == 0 || strncmp(line, "ShdPnd:", 7) == 0) &&
+                strspn(line + 7, "\t 0") != strlen(line + 7) - 1)
+                pending = 1;
+        fclose(f);
+        if (!pending)
+            return 0;
+        usleep(500);
+    }
+    return -1;
+}
+
+/* The child's half: the path under test is taken only single-threaded. */
+static void child_expect_single_threaded(void)
+{
+    CHILD_CHECK(__libc_single_threaded);
+}
+
+static void test_wait_asleep_in_peek_then_read_takes_the_record_with_its_handle(void **state)
+{
+    (void)state;
+    cm_handle_t a, b, v;
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    pid_t pid = fork_checked_child();
+    if (pid == 0) {
+        char bytes[16] = { 0 };
+        uint32_t nb = 0, nh = 0;
+        cm_handle_t got = CM_HANDLE_INVALID;
+        uint64_t size = 0;
+        child_expect_single_threaded();
+        for (int round = 0; round < 3; round++) {
+            CHILD_EXPECT(cm_channel_wait_readable(b, CM_TIMEOUT_INFINITE), CM_OK);
+            CHILD_EXPECT(cm_channel_read(b, bytes, sizeof(bytes), &nb, &got, 1, &nh), CM_OK);
+            CHILD_CHECK(nb == 6 && memcmp(bytes, "round", 5) == 0 && bytes[5] == '0' + round);
+            CHILD_CHECK(nh == 1);
+            CHILD_EXPECT(cm_vmo_get_size(got, &size), CM_OK);
+            CHILD_CHECK(size == (uint64_t)(round + 1) * CM_PAGE_SIZE);
+            cm_handle_close(got);
+        }
+        /* Nothing more queued: a non-blocking read says so. */
+        CHILD_EXPECT(cm_channel_read(b, bytes, sizeof(bytes), &nb, &got, 1, &nh), CM_ERR_SHOULD_WAIT);
+        child_exit();
+    }
+    for (int round = 0; round < 3; round++) {
+        char msg[6] = { 'r', 'o', 'u', 'n', 'd', (char)('0' + round) };
+        assert_int_equal(wait_asleep(pid), 0);
+        assert_status(cm_vmo_create((uint64_t)(round + 1) * CM_PAGE_SIZE, 0, &v), CM_OK);
+        assert_status(cm_channel_write(a, msg, sizeof(msg), &v, 1), CM_OK);
+    }
+    assert_child_passed(pid);
+    cm_handle_close(a);
+    cm_handle_close(b);
+}
+
+static void test_wait_asleep_in_peek_sees_the_peer_go_as_peer_closed(void **state)
+{
+    (void)state;
+    cm_handle_t a, b;
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    assert_status(cm_channel_write(a, "last", 4, NULL, 0), CM_OK);
+    pid_t pid = fork_checked_child();
+    if (pid == 0) {
+        char bytes[8];
+        uint32_t nb = 0, nh = 0;
+        child_expect_single_threaded();
+        CHILD_EXPECT(cm_handle_close(a), CM_OK); /* the child's copy of the peer's end */
+        CHILD_EXPECT(cm_channel_wait_readable(b, CM_TIMEOUT_INFINITE), CM_OK);
+        CHILD_EXPECT(cm_channel_read(b, bytes, sizeof(bytes), &nb, NULL, 0, &nh), CM_OK);
+        CHILD_CHECK(nb == 4 && memcmp(bytes, "last", 4) == 0);
+        CHILD_EXPECT(cm_channel_wait_readable(b, CM_TIMEOUT_INFINITE), CM_ERR_PEER_CLOSED);
+        child_exit();
+    }
+    assert_int_equal(wait_asleep(pid), 0);
+    assert_status(cm_handle_close(a), CM_OK);
+    assert_child_passed(pid);
+    cm_handle_close(b);
+}
+
+/* A record no capmem peer sends (a pipe posing as a VMO) wakes the waiter,
+ * whose read refuses it (PROTOCOL) and closes what came with it; the next
+ * wait sleeps again and takes the next, good record. */
+static void test_wait_asleep_in_peek_wakes_for_a_hostile_record_the_read_refuses(void **state)
+{
+    (void)state;
+    struct raw_peer rp;
+    raw_open(&rp);
+    pid_t pid = fork_checked_child();
+    if (pid == 0) {
+        char bytes[8];
+        uint32_t nb = 0, nh = 0;
+        cm_handle_t got = CM_HANDLE_INVALID;
+        child_expect_single_threaded();
+        close(rp.raw); /* the child's copy of the peer's socket */
+        CHILD_EXPECT(cm_channel_wait_readable(rp.ch, CM_TIMEOUT_INFINITE), CM_OK);
+        CHILD_EXPECT(cm_channel_read(rp.ch, bytes, sizeof(bytes), &nb, &got, 1, &nh),
+                     CM_ERR_PROTOCOL);
+        CHILD_EXPECT(cm_channel_wait_readable(rp.ch, CM_TIMEOUT_INFINITE), CM_OK);
+        CHILD_EXPECT(cm_channel_read(rp.ch, bytes, sizeof(bytes), &nb, &got, 1, &nh), CM_OK);
+        CHILD_CHECK(nh == 1);
+        cm_handle_close(got);
+        CHILD_EXPECT(cm_channel_wait_readable(rp.ch, CM_TIMEOUT_INFINITE), CM_ERR_PEER_CLOSED);
+        child_exit();
+    }
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(wait_asleep(pid), 0);
+    assert_int_equal(raw_send(rp.raw, p[0], CM_OBJ_VMO, CM_RIGHT_READ | CM_RIGHT_MAP), 0);
+    assert_int_equal(wait_asleep(pid), 0);
+    int fd = memfd_create("waitpeek", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, CM_PAGE_SIZE), 0);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK), 0);
+    assert_int_equal(raw_send(rp.raw, fd, CM_OBJ_VMO, CM_RIGHT_READ | CM_RIGHT_MAP), 0);
+    close(fd);
+    close(p[0]);
+    close(p[1]);
+    assert_int_equal(wait_asleep(pid), 0);
+    raw_close(&rp);
+    assert_child_passed(pid);
+}
+
+static volatile sig_atomic_t signals_seen;
+
+static void count_signal(int sig)
+{
+    (void)sig;
+    signals_seen++;
+}
+
+/* A signal handled without SA_RESTART interrupts the sleeping peek
+ * (EINTR): the wait goes on sleeping, as a wait in poll does, and ends
+ * only when the record comes. */
+static void test_wait_asleep_in_peek_survives_an_interrupting_signal(void **state)
+{
+    (void)state;
+    cm_handle_t a, b;
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    pid_t pid = fork_checked_child();
+    if (pid == 0) {
+        char bytes[8];
+        uint32_t nb = 0, nh = 0;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = count_signal; /* no SA_RESTART */
+        CHILD_CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+        child_expect_single_threaded();
+        CHILD_EXPECT(cm_channel_wait_readable(b, CM_TIMEOUT_INFINITE), CM_OK);
+        CHILD_CHECK(signals_seen == 1);
+        CHILD_EXPECT(cm_channel_read(b, bytes, sizeof(bytes), &nb, NULL, 0, &nh), CM_OK);
+        CHILD_CHECK(nb == 2 && memcmp(bytes, "ok", 2) == 0);
+        child_exit();
+    }
+    assert_int_equal(wait_asleep(pid), 0);
+    assert_int_equal(kill(pid, SIGUSR1), 0);
+    assert_int_equal(wait_no_pending(pid), 0);
+    assert_int_equal(wait_asleep(pid), 0);
+    assert_status(cm_channel_write(a, "ok", 2, NULL, 0), CM_OK);
+    assert_child_passed(pid);
+    cm_handle_close(a);
+    cm_handle_close(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        LEAK_TEST(test_wait_asleep_in_peek_then_read_takes_the_record_with_its_handle),
+        LEAK_TEST(test_wait_asleep_in_peek_sees_the_peer_go_as_peer_closed),
+        LEAK_TEST(test_wait_asleep_in_peek_wakes_for_a_hostile_record_the_read_refuses),
+        LEAK_TEST(test_wait_asleep_in_peek_survives_an_interrupting_signal),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
