@@ -29,7 +29,8 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 PROG="$root/build/host/syscall_share"
 GOAL=1
-# Fills: write, map, map-blocked (64 KiB, base pages), and huge (one 2 MiB
+# Fills: write, commit (CM_VMO_COMMIT / fallocate, then the write), map,
+# map-blocked, map-blocked-mt (64 KiB, base pages), and huge (one 2 MiB
 # huge page: CM_VMO_HUGE + cm_vmo_write against the floor's hugetlb memfd
 # filled through a mapping). huge needs 2 free pages of a hugetlb pool, which
 # this script never sets: it runs only when asked by name, by
@@ -44,7 +45,7 @@ GOAL=1
 # thread could not wake it; docs/channel.md).
 declare -A ALLOW=([sender]=0 [sender-map]=1 [sender-map-blocked]=1 [receiver]=1
                   [sender-map-blocked-mt]=1 [receiver-map-blocked-mt]=2
-                  [sender-huge]=1)
+                  [sender-huge]=1 [sender-commit]=1)
 work=$(mktemp -d "${TMPDIR:-/tmp}/cm-sysbudget.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -86,7 +87,7 @@ count() {
 }
 
 fills=("$@")
-[[ ${#fills[@]} -eq 0 ]] && fills=(write map map-blocked map-blocked-mt)
+[[ ${#fills[@]} -eq 0 ]] && fills=(write commit map map-blocked map-blocked-mt)
 huge_free() {
     awk '/^HugePages_Free:/ {f = $2} /^HugePages_Rsvd:/ {r = $2} END {print f - r}' /proc/meminfo
 }

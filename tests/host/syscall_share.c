@@ -4,11 +4,13 @@
  * markers around each side's share so that tests/host/syscall_budget.sh can
  * count, under strace, the system calls each side makes for it.
  *
- *   syscall_share capmem|floor write|map|huge [blocked|blocked-mt]
+ *   syscall_share capmem|floor write|map|huge|commit [blocked|blocked-mt]
  *   syscall_share instr N
  *
  * The sender creates an object of size bytes, fills it (write: one pwrite /
- * cm_vmo_write; map: a writable mapping, memcpy, unmap), seals it immutable,
+ * cm_vmo_write; map: a writable mapping, memcpy, unmap; commit: every page
+ * allocated first, fallocate / CM_VMO_COMMIT, then the write: the fill
+ * bench/vmo_share chooses at 4 KiB), seals it immutable,
  * sends it with a small header and closes it. The receiver receives it (a
  * blocking receive: capmem's cm_channel_wait_readable + cm_channel_read),
  * checks that it is immutable and of the size announced, maps it read-only,
@@ -55,6 +57,7 @@
 static uint32_t size = 64u * 1024u; /* bytes per share */
 static int use_map;
 static int use_huge;
+static int use_commit;
 static int blocked;
 static int threaded;
 
@@ -90,7 +93,8 @@ static void capmem_send(cm_handle_t ch, uint64_t seq)
     cm_handle_t vmo;
     struct hdr h = { size, seq };
     src[size - 1] = (unsigned char)seq;
-    CHECK(cm_vmo_create(size, use_huge ? CM_VMO_HUGE : 0, &vmo) == CM_OK);
+    CHECK(cm_vmo_create(size, use_huge ? CM_VMO_HUGE : use_commit ? CM_VMO_COMMIT : 0, &vmo) ==
+          CM_OK);
     if (use_map) {
         void *p;
         CHECK(cm_vmo_map(vmo, 0, size, CM_MAP_READ | CM_MAP_WRITE, &p) == CM_OK);
@@ -133,6 +137,7 @@ static void floor_send(int sock, uint64_t seq)
                                        (use_huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0));
     CHECK(fd >= 0);
     CHECK(ftruncate(fd, size) == 0);
+    CHECK(!use_commit || fallocate(fd, 0, 0, size) == 0);
     if (use_map) {
         void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         CHECK(p != MAP_FAILED);
@@ -293,9 +298,10 @@ int main(int argc, char **argv)
         return instr(argv[2]);
     if (argc < 3 || argc > 4 || (strcmp(argv[1], "capmem") != 0 && strcmp(argv[1], "floor") != 0) ||
         (strcmp(argv[2], "write") != 0 && strcmp(argv[2], "map") != 0 &&
-         strcmp(argv[2], "huge") != 0) ||
+         strcmp(argv[2], "huge") != 0 && strcmp(argv[2], "commit") != 0) ||
         (argc == 4 && strcmp(argv[3], "blocked") != 0 && strcmp(argv[3], "blocked-mt") != 0)) {
-        fprintf(stderr, "usage: syscall_share capmem|floor write|map|huge [blocked|blocked-mt]\n"
+        fprintf(stderr, "usage: syscall_share capmem|floor write|map|huge|commit "
+                        "[blocked|blocked-mt]\n"
                         "       syscall_share instr N\n");
         return 2;
     }
@@ -303,6 +309,7 @@ int main(int argc, char **argv)
     threaded = argc == 4 && strcmp(argv[3], "blocked-mt") == 0;
     e.capmem = strcmp(argv[1], "capmem") == 0;
     use_huge = strcmp(argv[2], "huge") == 0;
+    use_commit = strcmp(argv[2], "commit") == 0;
     /* the floor fills a hugetlb memfd through a mapping (no pwrite there) */
     use_map = strcmp(argv[2], "map") == 0 || (use_huge && !e.capmem);
     if (use_huge)
