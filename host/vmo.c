@@ -78,10 +78,13 @@ static void vmo_after_fork_child(struct cm__hobj *obj)
 {
     struct cm__vmo *v = (struct cm__vmo *)obj;
     struct stat sb;
-    /* A parent thread was sizing it (vmo_before_fork could not): that
-     * thread is not here to finish. */
-    int setting = CM__SIZE_SETTING;
-    (void)atomic_compare_exchange_strong(&v->size_state, &setting, CM__SIZE_LAZY);
+    /* Not sized at the fork (vmo_before_fork failed, or a parent thread
+     * was still at it): the parent may size it later, with its own
+     * create's size, and may have set another size by then; two sizers in
+     * two processes would cut each other's size. The parent keeps it, this
+     * copy is refused (struct cm__vmo, size_state). */
+    if (atomic_load(&v->size_state) != CM__SIZE_SET)
+        atomic_store(&v->size_state, CM__SIZE_LOST);
     if (v->is_file || cm__vmo_frozen(v) || fstat(v->fd, &sb) != 0)
         return;
     if (cm__map_extends_past_in_child(sb.st_dev, sb.st_ino, 0))
@@ -90,8 +93,9 @@ static void vmo_after_fork_child(struct cm__hobj *obj)
 
 /* Before a fork: the child holds the memfd too, and both read its size
  * from the file from then on, so a lazily sized one gets its size now. If
- * that fails (RLIMIT_FSIZE lowered below the size since the create), each
- * process sizes it at its next use, with the same ftruncate. */
+ * that fails (RLIMIT_FSIZE lowered below the size since the create), the
+ * parent sizes it at its next use and the child's copy is refused
+ * (vmo_after_fork_child). */
 static void vmo_before_fork(struct cm__hobj *obj)
 {
     (void)cm__vmo_size_file((struct cm__vmo *)obj);
@@ -399,10 +403,23 @@ cm_status_t cm__vmo_receive(int fd, const struct cm__vmo_facts *f, const struct 
     return CM_OK;
 }
 
+/* A forked child's copy of a VMO the fork could not size. */
+static cm_status_t size_lost(void)
+{
+    return cm__detail_set(CM_ERR_BAD_STATE,
+                          "this VMO's memfd had no size yet when the process forked "
+                          "(RLIMIT_FSIZE refused it then): the parent alone sizes it, this "
+                          "process's copy can only be closed");
+}
+
 cm_status_t cm__vmo_size_file(struct cm__vmo *v)
 {
     int state = atomic_load_explicit(&v->size_state, memory_order_acquire);
-    while (state != CM__SIZE_SET) {
+    for (;;) {
+        if (state == CM__SIZE_SET)
+            return CM_OK;
+        if (state == CM__SIZE_LOST)
+            return size_lost();
         if (state == CM__SIZE_LAZY &&
             atomic_compare_exchange_weak(&v->size_state, &state, CM__SIZE_SETTING))
             break;
@@ -411,8 +428,6 @@ cm_status_t cm__vmo_size_file(struct cm__vmo *v)
             state = atomic_load_explicit(&v->size_state, memory_order_acquire);
         }
     }
-    if (state == CM__SIZE_SET)
-        return CM_OK;
     /* local_size is the create's size while LAZY (struct cm__vmo). */
     uint64_t size = atomic_load(&v->local_size);
     cm_status_t st = cm__fsize_allows(size);
@@ -432,7 +447,12 @@ static cm_status_t vmo_lookup(cm_handle_t h, cm_rights_t need, struct cm__vmo **
     cm_status_t st = cm__handle_get(h, CM_OBJ_VMO, need, &obj, rights);
     if (st != CM_OK)
         return st;
-    if (sized && (st = cm__vmo_size_file((struct cm__vmo *)obj)) != CM_OK) {
+    struct cm__vmo *found = (struct cm__vmo *)obj;
+    if (sized)
+        st = cm__vmo_size_file(found);
+    else if (atomic_load(&found->size_state) == CM__SIZE_LOST)
+        st = size_lost(); /* not even its size is known here */
+    if (st != CM_OK) {
         cm__hobj_put(obj);
         return st;
     }
@@ -452,12 +472,16 @@ cm_status_t cm__vmo_get_unsized(cm_handle_t h, cm_rights_t need, struct cm__vmo 
     return vmo_lookup(h, need, v, rights, 0);
 }
 
-uint64_t cm__vmo_known_size(const struct cm__vmo *v, uint64_t file_size)
+int cm__vmo_file_sized(const struct cm__vmo *v)
 {
-    /* Not SET: private, so local_size is the size (struct cm__vmo). */
-    if (atomic_load_explicit(&v->size_state, memory_order_acquire) != CM__SIZE_SET)
-        return atomic_load(&v->local_size);
-    return file_size;
+    return atomic_load_explicit(&v->size_state, memory_order_acquire) == CM__SIZE_SET;
+}
+
+uint64_t cm__vmo_known_size(const struct cm__vmo *v, int file_sized, uint64_t file_size)
+{
+    /* Not sized: only this process sizes it, so local_size is the size
+     * (struct cm__vmo). */
+    return file_sized ? file_size : atomic_load(&v->local_size);
 }
 
 /* A huge VMO's size given its file's: the exact size, unless another
@@ -479,7 +503,9 @@ static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
         *size = v->frozen_size;
         return CM_OK;
     }
-    if (cm__vmo_private(v)) {
+    /* Not sized yet: this process alone sizes it (struct cm__vmo,
+     * size_state), private or not (a fork that could not size it). */
+    if (cm__vmo_private(v) || !cm__vmo_file_sized(v)) {
         *size = atomic_load(&v->local_size);
         return CM_OK;
     }
@@ -913,6 +939,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
      * guarantee about the size read after them. */
     int seals = fcntl(v->fd, F_GET_SEALS);
     int fl = fcntl(v->fd, F_GETFL);
+    int sized = cm__vmo_file_sized(v); /* before the fstat: cm__vmo_known_size */
     if (seals < 0 || fl < 0 || fstat(v->fd, &sb) != 0) {
         st = CM_ERR_INTERNAL;
         goto out;
@@ -923,7 +950,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
         goto out;
     }
     f.size = v->huge ? huge_size(v, (uint64_t)sb.st_size)
-                     : cm__vmo_known_size(v, (uint64_t)sb.st_size);
+                     : cm__vmo_known_size(v, sized, (uint64_t)sb.st_size);
     /* IMMUTABLE only when the kernel forbids every change of content and
      * size for every holder; FUTURE_WRITE alone leaves old mappings live. */
     if (((uint32_t)seals & CM__SEALS_IMMUTABLE) == CM__SEALS_IMMUTABLE)
