@@ -412,29 +412,58 @@ static cm_status_t size_lost(void)
                           "process's copy can only be closed");
 }
 
-cm_status_t cm__vmo_size_file(struct cm__vmo *v)
+/* Takes the sizing of v's file (LAZY -> SETTING): 1 when this thread now
+ * sizes it and then calls vmo_release_size, 0 when it is sized already,
+ * waiting while another thread sizes it. *st: BAD_STATE for a LOST copy.
+ * Nothing that waits for a lock held across fork (map_lock, vmar_lock) may
+ * run between the two: the handle table's fork_prepare waits for SETTING. */
+static int vmo_claim_size(struct cm__vmo *v, cm_status_t *st)
 {
     int state = atomic_load_explicit(&v->size_state, memory_order_acquire);
+    *st = CM_OK;
     for (;;) {
         if (state == CM__SIZE_SET)
-            return CM_OK;
-        if (state == CM__SIZE_LOST)
-            return size_lost();
+            return 0;
+        if (state == CM__SIZE_LOST) {
+            *st = size_lost();
+            return 0;
+        }
         if (state == CM__SIZE_LAZY &&
             atomic_compare_exchange_weak(&v->size_state, &state, CM__SIZE_SETTING))
-            break;
+            return 1;
         if (state == CM__SIZE_SETTING) {
             sched_yield(); /* another thread's one ftruncate */
             state = atomic_load_explicit(&v->size_state, memory_order_acquire);
         }
     }
-    /* local_size is the create's size while LAZY (struct cm__vmo). */
-    uint64_t size = atomic_load(&v->local_size);
-    cm_status_t st = cm__fsize_allows(size);
-    if (st == CM_OK && ftruncate(v->fd, (off_t)size) != 0)
-        st = cm__vmo_pages_errno("ftruncate of a VMO's memfd", errno);
-    atomic_store_explicit(&v->size_state, st == CM_OK ? CM__SIZE_SET : CM__SIZE_LAZY,
+}
+
+/* Ends a vmo_claim_size: SET if the file got local_size, else LAZY again
+ * (the file unchanged, or grown within local_size). */
+static void vmo_release_size(struct cm__vmo *v, int sized)
+{
+    atomic_store_explicit(&v->size_state, sized ? CM__SIZE_SET : CM__SIZE_LAZY,
                           memory_order_release);
+}
+
+/* ftruncate of a VMO's memfd to size, with its RLIMIT_FSIZE check (no
+ * SIGXFSZ). */
+static cm_status_t size_memfd(int fd, uint64_t size)
+{
+    cm_status_t st = cm__fsize_allows(size);
+    if (st == CM_OK && ftruncate(fd, (off_t)size) != 0)
+        st = cm__vmo_pages_errno("ftruncate of a VMO's memfd", errno);
+    return st;
+}
+
+cm_status_t cm__vmo_size_file(struct cm__vmo *v)
+{
+    cm_status_t st;
+    if (!vmo_claim_size(v, &st))
+        return st;
+    /* local_size is the size while not SET (struct cm__vmo). */
+    st = size_memfd(v->fd, atomic_load(&v->local_size));
+    vmo_release_size(v, st == CM_OK);
     return st;
 }
 
@@ -863,9 +892,16 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
     cm_status_t st = cm__vmo_set_size_check_args(size);
     if (st != CM_OK)
         return st;
-    st = cm__vmo_get(vmo, CM_RIGHT_WRITE, &v, NULL);
+    st = cm__vmo_get_unsized(vmo, CM_RIGHT_WRITE, &v, NULL);
     if (st != CM_OK)
         return st;
+    /* A file not sized yet gets the new size as its first (sizing it to
+     * the create's size first would need a limit the new size may not):
+     * nothing maps it before it is sized, so the cut needs no mapping
+     * table lock, and none may be taken while claimed (vmo_claim_size). */
+    int claimed = vmo_claim_size(v, &st);
+    if (st != CM_OK)
+        goto out;
     int seals = v->is_file ? -1 : fcntl(v->fd, F_GET_SEALS);
     if (seals < 0 || (seals & SEALS_NO_WRITE) != 0 ||
                (seals & SEALS_FIXED_SIZE) == SEALS_FIXED_SIZE) {
@@ -886,10 +922,16 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
         if (v->counted)
             st = cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, CM__HLEDGER_ANY,
                                     backing, &old_backing);
-        /* Checked and cut under the mapping table's lock, so no cm_vmo_map
-         * of this process can slip in between. */
-        if (st == CM_OK)
+        /* A sized file is checked and cut under the mapping table's lock,
+         * so no cm_vmo_map of this process can slip in between. */
+        if (st == CM_OK && claimed) {
+            if (ftruncate(v->fd, (off_t)size) == 0) /* the limit checked above */
+                atomic_store(&v->local_size, size);
+            else
+                st = cm__vmo_pages_errno("ftruncate of a VMO's memfd", errno);
+        } else if (st == CM_OK) {
             st = cm__map_truncate(v->fd, size, v->huge, &v->local_size);
+        }
         if (st == CM_ERR_OUT_OF_RANGE)
             st = CM_ERR_NO_RESOURCES; /* EFBIG: RLIMIT_FSIZE with SIGXFSZ ignored */
         /* Undone only if no other resize charged meanwhile. */
@@ -897,6 +939,9 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
             (void)cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, backing,
                                      old_backing, NULL);
     }
+    if (claimed)
+        vmo_release_size(v, st == CM_OK);
+out:
     cm__hobj_put(&v->hdr);
     return st;
 }

@@ -214,12 +214,66 @@ static void test_size_read_while_the_file_is_being_sized_is_the_whole_size(void 
     assert_true(ran);
 }
 
+/* ---- set_size of a file not sized yet ---- */
+
+/* Fixed: set_size sized the file to the create's size first, so a VMO
+ * whose create's size an RLIMIT_FSIZE lowered since refuses could not be
+ * cut to a size the limit allows (NO_RESOURCES), which worked before the
+ * file was sized lazily. The new size is the file's first size now; what
+ * was written stays, the rest reads as zeros. */
+static void test_set_size_of_an_unsized_vmo_needs_only_the_new_size(void **state)
+{
+    (void)state;
+    pid_t pid = fork_checked_child();
+    if (pid == 0) {
+        cm_handle_t v;
+        struct rlimit was;
+        uint64_t size = 0;
+        void *p = NULL;
+        char c = 1;
+        CHILD_EXPECT(cm_vmo_create(BIG, 0, &v), CM_OK);
+        CHILD_EXPECT(cm_vmo_write(v, "a", 0, 1), CM_OK);
+        CHILD_CHECK(lower_fsize(LIMIT, &was) == 0);
+        CHILD_EXPECT(cm_vmo_set_size(v, 2 * PAGE), CM_OK);
+        CHILD_EXPECT(cm_vmo_get_size(v, &size), CM_OK);
+        CHILD_CHECK(size == 2 * PAGE);
+        CHILD_EXPECT(cm_vmo_read(v, &c, 2 * PAGE - 1, 1), CM_OK);
+        CHILD_CHECK(c == 0);
+        CHILD_EXPECT(cm_vmo_map(v, 0, 2 * PAGE, CM_MAP_READ, &p), CM_OK);
+        if (p != NULL) {
+            CHILD_CHECK(((const volatile char *)p)[0] == 'a');
+            CHILD_EXPECT(cm_vmo_unmap(p, 2 * PAGE), CM_OK);
+        }
+        /* A size the limit refuses stays refused, and changes nothing. */
+        cm_handle_t w;
+        CHILD_EXPECT(cm_vmo_create(BIG, 0, &w), CM_OK);
+        CHILD_EXPECT(cm_vmo_set_size(w, 2 * LIMIT), CM_ERR_NO_RESOURCES);
+        CHILD_EXPECT(cm_vmo_get_size(w, &size), CM_OK);
+        CHILD_CHECK(size == BIG);
+        CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &was) == 0);
+        /* Growing an unsized one: the new size, in one ftruncate. */
+        CHILD_EXPECT(cm_vmo_set_size(w, 2 * BIG), CM_OK);
+        CHILD_EXPECT(cm_vmo_read(w, &c, 2 * BIG - 1, 1), CM_OK);
+        int fd = -1;
+        struct stat sb;
+        CHILD_EXPECT(cm_host_vmo_export_fd(w, &fd), CM_OK);
+        CHILD_CHECK(fd >= 0 && fstat(fd, &sb) == 0 && (uint64_t)sb.st_size == 2 * BIG);
+        if (fd >= 0)
+            close(fd);
+        cm_handle_close(w);
+        cm_handle_close(v);
+        child_exit();
+    }
+    assert_child_passed(pid);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         LEAK_TEST(test_fork_that_could_not_size_leaves_the_parent_the_whole_size),
         LEAK_TEST(test_fork_that_could_not_size_gives_the_size_to_the_parent_alone),
         LEAK_TEST(test_size_read_while_the_file_is_being_sized_is_the_whole_size),
+        LEAK_TEST(test_set_size_of_an_unsized_vmo_needs_only_the_new_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
