@@ -8,6 +8,9 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -23,7 +26,7 @@
 #define BIG (1u << 20)          /* the VMO's size */
 #define LIMIT (64u * 1024u)     /* RLIMIT_FSIZE below it */
 
-/* ---- an fstat hook: runs once, right after the next fstat returns ---- */
+/* ---- interposed calls: an fstat hook, a slow ftruncate ---- */
 
 static void (*fstat_hook)(void);
 
@@ -39,6 +42,20 @@ int fstat(int fd, struct stat *sb)
         h();
     }
     return rc;
+}
+
+/* ftruncate, slowed down in the threads that set slow_ftruncate (so that a
+ * fork lands while they size a file). */
+static __thread int slow_ftruncate;
+
+int ftruncate(int fd, off_t len)
+{
+    static int (*real)(int, off_t);
+    if (real == NULL)
+        real = (int (*)(int, off_t))dlsym(RTLD_NEXT, "ftruncate");
+    if (slow_ftruncate)
+        usleep(1000);
+    return real(fd, len);
 }
 
 /* Soft RLIMIT_FSIZE to `soft` (the hard limit kept, so it can be raised
@@ -267,6 +284,85 @@ static void test_set_size_of_an_unsized_vmo_needs_only_the_new_size(void **state
     assert_child_passed(pid);
 }
 
+/* ---- a fork while other threads size new VMOs ---- */
+
+#define FORK_VMOS 8
+#define FORK_ROUNDS 40
+static cm_handle_t fork_vmos[FORK_VMOS];
+static pthread_barrier_t fork_barrier;
+static atomic_int fork_use_errors;
+
+/* Thread id makes the first use of every other VMO of the round (a read
+ * of the last byte or a set_size to the same size: both size the file,
+ * slowly: slow_ftruncate) while the main thread forks. */
+static void *first_user(void *arg)
+{
+    intptr_t id = (intptr_t)arg;
+    slow_ftruncate = 1;
+    for (int r = 0; r < FORK_ROUNDS; r++) {
+        pthread_barrier_wait(&fork_barrier);
+        for (int i = (int)id; i < FORK_VMOS; i += 2) {
+            char c = 0; /* the read's byte; a set_size reads none */
+            cm_status_t st = (i / 2) % 2 ? cm_vmo_read(fork_vmos[i], &c, BIG - 1, 1)
+                                         : cm_vmo_set_size(fork_vmos[i], BIG);
+            if (st != CM_OK || c != 0)
+                atomic_fetch_add(&fork_use_errors, 1);
+        }
+        pthread_barrier_wait(&fork_barrier);
+    }
+    return NULL;
+}
+
+/* In the forked child: every VMO whole (a short file is OUT_OF_RANGE in
+ * the read, SIGBUS in the mapping); 0 if so. */
+static int child_sees_every_vmo_whole(cm_handle_t unused)
+{
+    (void)unused;
+    for (int i = 0; i < FORK_VMOS; i++) {
+        char c = 1;
+        void *p = NULL;
+        if (cm_vmo_read(fork_vmos[i], &c, BIG - 1, 1) != CM_OK || c != 0 ||
+            cm_vmo_map(fork_vmos[i], 0, BIG, CM_MAP_READ, &p) != CM_OK ||
+            ((const volatile char *)p)[BIG - 1] != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The fork's prepare sizes every VMO the table names, waiting for a
+ * thread that is sizing one: a child forked while other threads make the
+ * first uses of new VMOs gets each whole and usable (never a copy refused
+ * for want of a size, never a short file), and nobody hangs (the alarm). */
+static void test_fork_while_threads_size_new_vmos_gives_the_child_each_whole(void **state)
+{
+    (void)state;
+    pid_t pid = fork_checked_child();
+    if (pid == 0) {
+        pthread_t t[2];
+        CHILD_CHECK(pthread_barrier_init(&fork_barrier, NULL, 3) == 0);
+        for (intptr_t i = 0; i < 2; i++)
+            CHILD_CHECK(pthread_create(&t[i], NULL, first_user, (void *)i) == 0);
+        for (int r = 0; r < FORK_ROUNDS; r++) {
+            for (int i = 0; i < FORK_VMOS; i++)
+                CHILD_EXPECT(cm_vmo_create(BIG, 0, &fork_vmos[i]), CM_OK);
+            pthread_barrier_wait(&fork_barrier);
+            int kid = in_forked(child_sees_every_vmo_whole, CM_HANDLE_INVALID);
+            if (kid != 0)
+                fprintf(stderr, "round %d: the forked child saw %d\n", r, kid);
+            CHILD_CHECK(kid == 0);
+            pthread_barrier_wait(&fork_barrier);
+            for (int i = 0; i < FORK_VMOS; i++)
+                cm_handle_close(fork_vmos[i]);
+        }
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&fork_barrier);
+        CHILD_CHECK(atomic_load(&fork_use_errors) == 0);
+        child_exit();
+    }
+    assert_child_passed(pid);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +370,7 @@ int main(void)
         LEAK_TEST(test_fork_that_could_not_size_gives_the_size_to_the_parent_alone),
         LEAK_TEST(test_size_read_while_the_file_is_being_sized_is_the_whole_size),
         LEAK_TEST(test_set_size_of_an_unsized_vmo_needs_only_the_new_size),
+        LEAK_TEST(test_fork_while_threads_size_new_vmos_gives_the_child_each_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
