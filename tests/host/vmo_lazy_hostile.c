@@ -363,6 +363,39 @@ static void test_fork_while_threads_size_new_vmos_gives_the_child_each_whole(voi
     assert_child_passed(pid);
 }
 
+/* ---- naming a VMO only for its identity ---- */
+
+/* Fixed: cm_vmar_unmap_vmo looked the VMO up as for a use of its content,
+ * which sized its file: under a lowered RLIMIT_FSIZE the unmap failed
+ * NO_RESOURCES instead of saying the range does not hold that VMO, and
+ * otherwise it made the ftruncate a VMO that is never mapped saves. */
+static void test_unmap_naming_an_unsized_vmo_neither_sizes_nor_fails_for_it(void **state)
+{
+    (void)state;
+    pid_t pid = fork_checked_child();
+    if (pid == 0) {
+        cm_handle_t r, v, sized;
+        struct rlimit was;
+        void *base = NULL, *p = NULL;
+        CHILD_EXPECT(cm_vmar_reserve(NULL, 4 * PAGE, 0, &r, &base), CM_OK);
+        CHILD_EXPECT(cm_vmo_create(BIG, 0, &v), CM_OK);
+        CHILD_EXPECT(cm_vmo_create(PAGE, CM_VMO_COMMIT, &sized), CM_OK);
+        cm_status_t expected = cm_vmar_unmap_vmo(r, sized, base, PAGE);
+        CHILD_CHECK(expected != CM_OK && expected != CM_ERR_NO_RESOURCES);
+        CHILD_EXPECT(cm_vmar_unmap_vmo(r, v, base, PAGE), expected);
+        CHILD_CHECK(lower_fsize(LIMIT, &was) == 0);
+        CHILD_EXPECT(cm_vmar_unmap_vmo(r, v, base, PAGE), expected);
+        /* Still unsized: the first use that needs the size is refused. */
+        CHILD_EXPECT(cm_vmo_map(v, 0, BIG, CM_MAP_READ, &p), CM_ERR_NO_RESOURCES);
+        CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &was) == 0);
+        cm_handle_close(sized);
+        cm_handle_close(v);
+        cm_handle_close(r);
+        child_exit();
+    }
+    assert_child_passed(pid);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +404,7 @@ int main(void)
         LEAK_TEST(test_size_read_while_the_file_is_being_sized_is_the_whole_size),
         LEAK_TEST(test_set_size_of_an_unsized_vmo_needs_only_the_new_size),
         LEAK_TEST(test_fork_while_threads_size_new_vmos_gives_the_child_each_whole),
+        LEAK_TEST(test_unmap_naming_an_unsized_vmo_neither_sizes_nor_fails_for_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
