@@ -70,6 +70,19 @@ static int lower_fsize(rlim_t soft, struct rlimit *was)
     return setrlimit(RLIMIT_FSIZE, &rl);
 }
 
+/* In a checked child: a new VMO of BIG bytes, `byte` written at 0 (none
+ * if NULL), so its file is not sized; then RLIMIT_FSIZE lowered to LIMIT
+ * (*was: the old one). */
+static cm_handle_t unsized_under_limit(const char *byte, struct rlimit *was)
+{
+    cm_handle_t v = CM_HANDLE_INVALID;
+    CHILD_EXPECT(cm_vmo_create(BIG, 0, &v), CM_OK);
+    if (byte != NULL)
+        CHILD_EXPECT(cm_vmo_write(v, byte, 0, 1), CM_OK);
+    CHILD_CHECK(lower_fsize(LIMIT, was) == 0);
+    return v;
+}
+
 /* Forks a child that runs fn(v) and exits with its result; returns it (or
  * -1 if the child did not exit normally). */
 static int in_forked(int (*fn)(cm_handle_t), cm_handle_t v)
@@ -105,9 +118,7 @@ static void test_fork_that_could_not_size_leaves_the_parent_the_whole_size(void 
         struct rlimit was;
         uint64_t size = 0;
         void *p = NULL;
-        CHILD_EXPECT(cm_vmo_create(BIG, 0, &v), CM_OK);
-        CHILD_EXPECT(cm_vmo_write(v, "w", 0, 1), CM_OK);
-        CHILD_CHECK(lower_fsize(LIMIT, &was) == 0);
+        v = unsized_under_limit("w", &was);
         CHILD_CHECK(in_forked(child_does_nothing, v) == 0);
         CHILD_EXPECT(cm_vmo_get_size(v, &size), CM_OK);
         CHILD_CHECK(size == BIG);
@@ -169,8 +180,7 @@ static void test_fork_that_could_not_size_gives_the_size_to_the_parent_alone(voi
         uint64_t size = 0;
         void *p = NULL;
         char c = 0;
-        CHILD_EXPECT(cm_vmo_create(BIG, 0, &v), CM_OK);
-        CHILD_CHECK(lower_fsize(LIMIT, &was) == 0);
+        v = unsized_under_limit(NULL, &was);
         int kid = in_forked(child_resizes_to_double, v);
         CHILD_CHECK(kid == 0 || kid == 1);
         CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &was) == 0);
@@ -248,9 +258,7 @@ static void test_set_size_of_an_unsized_vmo_needs_only_the_new_size(void **state
         uint64_t size = 0;
         void *p = NULL;
         char c = 1;
-        CHILD_EXPECT(cm_vmo_create(BIG, 0, &v), CM_OK);
-        CHILD_EXPECT(cm_vmo_write(v, "a", 0, 1), CM_OK);
-        CHILD_CHECK(lower_fsize(LIMIT, &was) == 0);
+        v = unsized_under_limit("a", &was);
         CHILD_EXPECT(cm_vmo_set_size(v, 2 * PAGE), CM_OK);
         CHILD_EXPECT(cm_vmo_get_size(v, &size), CM_OK);
         CHILD_CHECK(size == 2 * PAGE);
