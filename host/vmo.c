@@ -415,8 +415,8 @@ static cm_status_t size_lost(void)
 /* Takes the sizing of v's file (LAZY -> SETTING): 1 when this thread now
  * sizes it and then calls vmo_release_size, 0 when it is sized already,
  * waiting while another thread sizes it. *st: BAD_STATE for a LOST copy.
- * Nothing that waits for a lock held across fork (map_lock, vmar_lock) may
- * run between the two: the handle table's fork_prepare waits for SETTING. */
+ * Nothing that takes a lock may run between the two: the handle table's
+ * fork_prepare waits for SETTING, holding the locks held across a fork. */
 static int vmo_claim_size(struct cm__vmo *v, cm_status_t *st)
 {
     int state = atomic_load_explicit(&v->size_state, memory_order_acquire);
@@ -895,13 +895,6 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
     st = cm__vmo_get_unsized(vmo, CM_RIGHT_WRITE, &v, NULL);
     if (st != CM_OK)
         return st;
-    /* A file not sized yet gets the new size as its first (sizing it to
-     * the create's size first would need a limit the new size may not):
-     * nothing maps it before it is sized, so the cut needs no mapping
-     * table lock, and none may be taken while claimed (vmo_claim_size). */
-    int claimed = vmo_claim_size(v, &st);
-    if (st != CM_OK)
-        goto out;
     int seals = v->is_file ? -1 : fcntl(v->fd, F_GET_SEALS);
     if (seals < 0 || (seals & SEALS_NO_WRITE) != 0 ||
                (seals & SEALS_FIXED_SIZE) == SEALS_FIXED_SIZE) {
@@ -922,13 +915,19 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
         if (v->counted)
             st = cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, CM__HLEDGER_ANY,
                                     backing, &old_backing);
-        /* A sized file is checked and cut under the mapping table's lock,
-         * so no cm_vmo_map of this process can slip in between. */
-        if (st == CM_OK && claimed) {
+        /* A file not sized yet gets the new size as its first (sizing it to
+         * the create's size first would need a limit the new size may not):
+         * nothing maps it before it is sized, so the cut needs no mapping
+         * table lock (none may be taken while claimed: vmo_claim_size). A
+         * sized file is checked and cut under that lock, so no cm_vmo_map
+         * of this process can slip in between. */
+        int claimed = st == CM_OK && vmo_claim_size(v, &st);
+        if (claimed) {
             if (ftruncate(v->fd, (off_t)size) == 0) /* the limit checked above */
                 atomic_store(&v->local_size, size);
             else
                 st = cm__vmo_pages_errno("ftruncate of a VMO's memfd", errno);
+            vmo_release_size(v, st == CM_OK);
         } else if (st == CM_OK) {
             st = cm__map_truncate(v->fd, size, v->huge, &v->local_size);
         }
@@ -939,9 +938,6 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
             (void)cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, backing,
                                      old_backing, NULL);
     }
-    if (claimed)
-        vmo_release_size(v, st == CM_OK);
-out:
     cm__hobj_put(&v->hdr);
     return st;
 }
