@@ -516,11 +516,13 @@ static uint64_t library_file_size(cm_handle_t v)
 
 /* Thread 0 makes a fresh (lazily sized) VMO each round; then every thread
  * makes one first use of it at once: a write (every other time at the
- * start, which does not size the file, else at the end, which does), a
- * map, a read, a set_size to the same size. Each must see the whole size
- * (a short file is SIGBUS in the map, OUT_OF_RANGE in the read), and the
- * library's file must have it after, read without sizing it. That each
- * first use costs one ftruncate at most is tests/host/syscall_budget.sh's. */
+ * start, which does not size the file, else at the end of the created
+ * size, which does if the size is still that), a map, a read, a set_size
+ * to twice the size. Each must see at least the created size (a short
+ * file is SIGBUS in the map, OUT_OF_RANGE in the read), and the library's
+ * file must have the set_size's after, read without sizing it: a sizing
+ * to the created size must never land after the set_size. That each first
+ * use costs one ftruncate at most is tests/host/syscall_budget.sh's. */
 static void *first_use_worker(void *arg)
 {
     intptr_t id = (intptr_t)arg;
@@ -556,14 +558,15 @@ static void *first_use_worker(void *arg)
             CHECK(st != CM_OK || c == 0 || c == 'z', "read %d", c);
             break;
         default:
-            st = cm_vmo_set_size(v, size);
+            st = cm_vmo_set_size(v, 2 * size);
             break;
         }
         CHECK(st == CM_OK, "first use %d: %d", (int)((id + i) % 4), st);
         pthread_barrier_wait(&first_use_barrier);
         if (id == 0) {
             uint64_t got = library_file_size(v);
-            CHECK(got == size, "file size after the first uses: %llu", (unsigned long long)got);
+            CHECK(got == 2 * size, "file size after the first uses: %llu",
+                  (unsigned long long)got);
             CHECK(cm_handle_close(v) == CM_OK, "close");
         }
     }
