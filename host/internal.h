@@ -289,20 +289,25 @@ struct cm__vmo {
      * first use other than cm_vmo_write or cm_vmo_get_size does (every
      * cm__vmo_get, a transfer or export, a fork), or a cm_vmo_write that
      * reaches local_size does as a side effect (docs/vmo.md, "Size").
-     * Invariants while not CM__SIZE_SET: v is private (sending, exporting
-     * and forking set the size first), local_size is the create's size and
-     * constant (only set_size changes it, after a cm__vmo_get), and the
-     * file is no longer than it (a write ends within it), so every setter
-     * calls the same ftruncate and grows the file only. Any other VMO is
-     * CM__SIZE_SET (0, calloc's) from the start. */
+     * Invariants while LAZY or SETTING: this process alone can size the
+     * file (sending and exporting set the size first; a fork does too, and
+     * if it cannot, the child's copy is CM__SIZE_LOST and refused), so
+     * local_size is the size, whatever cm__vmo_private says; local_size
+     * changes only in the SETTING of a set_size (vmo_claim_size); and the
+     * file is no longer than it (a write ends within it), so every sizer
+     * grows the file to local_size only. Read the state BEFORE an fstat
+     * whose size it qualifies (cm__vmo_file_sized): a sizing in between
+     * would make the empty file's size look like the VMO's. Any other VMO
+     * is CM__SIZE_SET (0, calloc's) from the start. */
     atomic_int size_state;
 };
-enum { CM__SIZE_SET = 0, CM__SIZE_LAZY = 1, CM__SIZE_SETTING = 2 };
+enum { CM__SIZE_SET = 0, CM__SIZE_LAZY = 1, CM__SIZE_SETTING = 2, CM__SIZE_LOST = 3 };
 
 /* Gives a CM__SIZE_LAZY VMO's file its size: its RLIMIT_FSIZE check and
  * ftruncate, by one thread, the others waiting for it; no-op once set.
  * Errors: NO_RESOURCES (RLIMIT_FSIZE lowered below the size since the
- * create), MEMORY_PRESSURE; the state stays LAZY then. */
+ * create), MEMORY_PRESSURE; the state stays LAZY then. BAD_STATE for a
+ * forked child's CM__SIZE_LOST copy. */
 cm_status_t cm__vmo_size_file(struct cm__vmo *v);
 
 /* The access mode of a mode_deferred VMO's fd, read now (one fcntl, once):
@@ -405,12 +410,17 @@ cm_status_t cm__vmo_get(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
 /* cm__vmo_get without sizing a lazily sized file (struct cm__vmo,
  * size_state): for a use that never depends on the file's size, so that it
  * works even where the sizing would fail (RLIMIT_FSIZE lowered below the
- * size since the create). Such a use takes the size from cm__vmo_known_size. */
+ * size since the create). Such a use takes the size from cm__vmo_known_size.
+ * BAD_STATE for a CM__SIZE_LOST copy. */
 cm_status_t cm__vmo_get_unsized(cm_handle_t h, cm_rights_t need, struct cm__vmo **v,
                                 cm_rights_t *rights);
-/* The size of a base-page VMO whose file size was read as file_size: the
- * file's, unless the file is still lazily sized (then local_size). */
-uint64_t cm__vmo_known_size(const struct cm__vmo *v, uint64_t file_size);
+/* Is v's file sized (CM__SIZE_SET)? Read before the fstat whose size is
+ * passed to cm__vmo_known_size as file_sized. */
+int cm__vmo_file_sized(const struct cm__vmo *v);
+/* The size of a base-page VMO whose file size was read as file_size after
+ * cm__vmo_file_sized said file_sized: the file's, unless the file was not
+ * sized then (local_size). */
+uint64_t cm__vmo_known_size(const struct cm__vmo *v, int file_sized, uint64_t file_size);
 /* The VMO's identity as cm_vmo_info.id reports it. */
 cm_status_t cm__vmo_id(struct cm__vmo *v, uint64_t *id);
 /* A new mapping generation, never reused in this address space (host/vmar.c). */

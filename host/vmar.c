@@ -486,7 +486,8 @@ static cm_status_t unmap_common(cm_handle_t vmar, int match, cm_handle_t vmo, vo
         return st;
     if (match) {
         struct cm__vmo *v;
-        if ((st = cm__vmo_get(vmo, 0, &v, NULL)) == CM_OK) {
+        /* Only its identity: an unsized file is not sized for it. */
+        if ((st = cm__vmo_get_unsized(vmo, 0, &v, NULL)) == CM_OK) {
             st = cm__vmo_id(v, &id);
             cm__hobj_put(&v->hdr);
         }

@@ -78,10 +78,13 @@ static void vmo_after_fork_child(struct cm__hobj *obj)
 {
     struct cm__vmo *v = (struct cm__vmo *)obj;
     struct stat sb;
-    /* A parent thread was sizing it (vmo_before_fork could not): that
-     * thread is not here to finish. */
-    int setting = CM__SIZE_SETTING;
-    (void)atomic_compare_exchange_strong(&v->size_state, &setting, CM__SIZE_LAZY);
+    /* Not sized at the fork (vmo_before_fork failed, or a parent thread
+     * was still at it): the parent may size it later, with its own
+     * create's size, and may have set another size by then; two sizers in
+     * two processes would cut each other's size. The parent keeps it, this
+     * copy is refused (struct cm__vmo, size_state). */
+    if (atomic_load(&v->size_state) != CM__SIZE_SET)
+        atomic_store(&v->size_state, CM__SIZE_LOST);
     if (v->is_file || cm__vmo_frozen(v) || fstat(v->fd, &sb) != 0)
         return;
     if (cm__map_extends_past_in_child(sb.st_dev, sb.st_ino, 0))
@@ -90,8 +93,9 @@ static void vmo_after_fork_child(struct cm__hobj *obj)
 
 /* Before a fork: the child holds the memfd too, and both read its size
  * from the file from then on, so a lazily sized one gets its size now. If
- * that fails (RLIMIT_FSIZE lowered below the size since the create), each
- * process sizes it at its next use, with the same ftruncate. */
+ * that fails (RLIMIT_FSIZE lowered below the size since the create), the
+ * parent sizes it at its next use and the child's copy is refused
+ * (vmo_after_fork_child). */
 static void vmo_before_fork(struct cm__hobj *obj)
 {
     (void)cm__vmo_size_file((struct cm__vmo *)obj);
@@ -399,27 +403,67 @@ cm_status_t cm__vmo_receive(int fd, const struct cm__vmo_facts *f, const struct 
     return CM_OK;
 }
 
-cm_status_t cm__vmo_size_file(struct cm__vmo *v)
+/* A forked child's copy of a VMO the fork could not size. */
+static cm_status_t size_lost(void)
+{
+    return cm__detail_set(CM_ERR_BAD_STATE,
+                          "this VMO's memfd had no size yet when the process forked "
+                          "(RLIMIT_FSIZE refused it then): the parent alone sizes it, this "
+                          "process's copy can only be closed");
+}
+
+/* Takes the sizing of v's file (LAZY -> SETTING): 1 when this thread now
+ * sizes it and then calls vmo_release_size, 0 when it is sized already,
+ * waiting while another thread sizes it. *st: BAD_STATE for a LOST copy.
+ * Nothing that takes a lock may run between the two: the handle table's
+ * fork_prepare waits for SETTING, holding the locks held across a fork. */
+static int vmo_claim_size(struct cm__vmo *v, cm_status_t *st)
 {
     int state = atomic_load_explicit(&v->size_state, memory_order_acquire);
-    while (state != CM__SIZE_SET) {
+    *st = CM_OK;
+    for (;;) {
+        if (state == CM__SIZE_SET)
+            return 0;
+        if (state == CM__SIZE_LOST) {
+            *st = size_lost();
+            return 0;
+        }
         if (state == CM__SIZE_LAZY &&
             atomic_compare_exchange_weak(&v->size_state, &state, CM__SIZE_SETTING))
-            break;
+            return 1;
         if (state == CM__SIZE_SETTING) {
             sched_yield(); /* another thread's one ftruncate */
             state = atomic_load_explicit(&v->size_state, memory_order_acquire);
         }
     }
-    if (state == CM__SIZE_SET)
-        return CM_OK;
-    /* local_size is the create's size while LAZY (struct cm__vmo). */
-    uint64_t size = atomic_load(&v->local_size);
-    cm_status_t st = cm__fsize_allows(size);
-    if (st == CM_OK && ftruncate(v->fd, (off_t)size) != 0)
-        st = cm__vmo_pages_errno("ftruncate of a VMO's memfd", errno);
-    atomic_store_explicit(&v->size_state, st == CM_OK ? CM__SIZE_SET : CM__SIZE_LAZY,
+}
+
+/* Ends a vmo_claim_size: SET if the file got local_size, else LAZY again
+ * (the file unchanged, or grown within local_size). */
+static void vmo_release_size(struct cm__vmo *v, int sized)
+{
+    atomic_store_explicit(&v->size_state, sized ? CM__SIZE_SET : CM__SIZE_LAZY,
                           memory_order_release);
+}
+
+/* ftruncate of a VMO's memfd to size, with its RLIMIT_FSIZE check (no
+ * SIGXFSZ). */
+static cm_status_t size_memfd(int fd, uint64_t size)
+{
+    cm_status_t st = cm__fsize_allows(size);
+    if (st == CM_OK && ftruncate(fd, (off_t)size) != 0)
+        st = cm__vmo_pages_errno("ftruncate of a VMO's memfd", errno);
+    return st;
+}
+
+cm_status_t cm__vmo_size_file(struct cm__vmo *v)
+{
+    cm_status_t st;
+    if (!vmo_claim_size(v, &st))
+        return st;
+    /* local_size is the size while not SET (struct cm__vmo). */
+    st = size_memfd(v->fd, atomic_load(&v->local_size));
+    vmo_release_size(v, st == CM_OK);
     return st;
 }
 
@@ -432,7 +476,12 @@ static cm_status_t vmo_lookup(cm_handle_t h, cm_rights_t need, struct cm__vmo **
     cm_status_t st = cm__handle_get(h, CM_OBJ_VMO, need, &obj, rights);
     if (st != CM_OK)
         return st;
-    if (sized && (st = cm__vmo_size_file((struct cm__vmo *)obj)) != CM_OK) {
+    struct cm__vmo *found = (struct cm__vmo *)obj;
+    if (sized)
+        st = cm__vmo_size_file(found);
+    else if (atomic_load(&found->size_state) == CM__SIZE_LOST)
+        st = size_lost(); /* not even its size is known here */
+    if (st != CM_OK) {
         cm__hobj_put(obj);
         return st;
     }
@@ -452,12 +501,16 @@ cm_status_t cm__vmo_get_unsized(cm_handle_t h, cm_rights_t need, struct cm__vmo 
     return vmo_lookup(h, need, v, rights, 0);
 }
 
-uint64_t cm__vmo_known_size(const struct cm__vmo *v, uint64_t file_size)
+int cm__vmo_file_sized(const struct cm__vmo *v)
 {
-    /* Not SET: private, so local_size is the size (struct cm__vmo). */
-    if (atomic_load_explicit(&v->size_state, memory_order_acquire) != CM__SIZE_SET)
-        return atomic_load(&v->local_size);
-    return file_size;
+    return atomic_load_explicit(&v->size_state, memory_order_acquire) == CM__SIZE_SET;
+}
+
+uint64_t cm__vmo_known_size(const struct cm__vmo *v, int file_sized, uint64_t file_size)
+{
+    /* Not sized: only this process sizes it, so local_size is the size
+     * (struct cm__vmo). */
+    return file_sized ? file_size : atomic_load(&v->local_size);
 }
 
 /* A huge VMO's size given its file's: the exact size, unless another
@@ -479,7 +532,9 @@ static cm_status_t vmo_size(const struct cm__vmo *v, uint64_t *size)
         *size = v->frozen_size;
         return CM_OK;
     }
-    if (cm__vmo_private(v)) {
+    /* Not sized yet: this process alone sizes it (struct cm__vmo,
+     * size_state), private or not (a fork that could not size it). */
+    if (cm__vmo_private(v) || !cm__vmo_file_sized(v)) {
         *size = atomic_load(&v->local_size);
         return CM_OK;
     }
@@ -839,7 +894,7 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
     cm_status_t st = cm__vmo_set_size_check_args(size);
     if (st != CM_OK)
         return st;
-    st = cm__vmo_get(vmo, CM_RIGHT_WRITE, &v, NULL);
+    st = cm__vmo_get_unsized(vmo, CM_RIGHT_WRITE, &v, NULL);
     if (st != CM_OK)
         return st;
     int seals = v->is_file ? -1 : fcntl(v->fd, F_GET_SEALS);
@@ -862,10 +917,22 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
         if (v->counted)
             st = cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, CM__HLEDGER_ANY,
                                     backing, &old_backing);
-        /* Checked and cut under the mapping table's lock, so no cm_vmo_map
+        /* A file not sized yet gets the new size as its first (sizing it to
+         * the create's size first would need a limit the new size may not):
+         * nothing maps it before it is sized, so the cut needs no mapping
+         * table lock (none may be taken while claimed: vmo_claim_size). A
+         * sized file is checked and cut under that lock, so no cm_vmo_map
          * of this process can slip in between. */
-        if (st == CM_OK)
+        int claimed = st == CM_OK && vmo_claim_size(v, &st);
+        if (claimed) {
+            if (ftruncate(v->fd, (off_t)size) == 0) /* the limit checked above */
+                atomic_store(&v->local_size, size);
+            else
+                st = cm__vmo_pages_errno("ftruncate of a VMO's memfd", errno);
+            vmo_release_size(v, st == CM_OK);
+        } else if (st == CM_OK) {
             st = cm__map_truncate(v->fd, size, v->huge, &v->local_size);
+        }
         if (st == CM_ERR_OUT_OF_RANGE)
             st = CM_ERR_NO_RESOURCES; /* EFBIG: RLIMIT_FSIZE with SIGXFSZ ignored */
         /* Undone only if no other resize charged meanwhile. */
@@ -915,6 +982,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
      * guarantee about the size read after them. */
     int seals = fcntl(v->fd, F_GET_SEALS);
     int fl = fcntl(v->fd, F_GETFL);
+    int sized = cm__vmo_file_sized(v); /* before the fstat: cm__vmo_known_size */
     if (seals < 0 || fl < 0 || fstat(v->fd, &sb) != 0) {
         st = CM_ERR_INTERNAL;
         goto out;
@@ -925,7 +993,7 @@ cm_status_t cm_vmo_get_info(cm_handle_t vmo, cm_vmo_info_t *info)
         goto out;
     }
     f.size = v->huge ? huge_size(v, (uint64_t)sb.st_size)
-                     : cm__vmo_known_size(v, (uint64_t)sb.st_size);
+                     : cm__vmo_known_size(v, sized, (uint64_t)sb.st_size);
     /* IMMUTABLE only when the kernel forbids every change of content and
      * size for every holder; FUTURE_WRITE alone leaves old mappings live. */
     if (((uint32_t)seals & CM__SEALS_IMMUTABLE) == CM__SEALS_IMMUTABLE)

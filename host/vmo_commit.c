@@ -31,11 +31,12 @@ cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint6
     if (st != CM_OK)
         return st;
     int seals = v->is_file ? 0 : fcntl(v->fd, F_GET_SEALS);
+    int sized = cm__vmo_file_sized(v); /* before the fstat: cm__vmo_known_size */
     if (seals < 0 || fstat(v->fd, &sb) != 0) {
         st = cm__errno_detail("fstat", errno);
         goto out;
     }
-    uint64_t size = v->is_file ? v->file_len : cm__vmo_known_size(v, (uint64_t)sb.st_size);
+    uint64_t size = v->is_file ? v->file_len : cm__vmo_known_size(v, sized, (uint64_t)sb.st_size);
     if (v->huge)
         size = atomic_load(&v->local_size);
     st = cm__vmo_op_range_check_facts(size, (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) != 0,

@@ -98,3 +98,5 @@ HOST_TESTS += tests/host/vmar_nested.c
 HOST_LIB_SRCS += host/unix_addr.c host/channel_adopt.c host/object_fd.c host/fd_owned.c
 HOST_TESTS += tests/host/event_fd.c tests/host/event_fd_sbuf.c tests/host/channel_adopt.c \
               tests/host/listener_names.c tests/host/integration_hostile.c
+# Lazily sized VMOs attacked (host/vmo.c, size_state).
+HOST_TESTS += tests/host/vmo_lazy_hostile.c
