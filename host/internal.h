@@ -300,6 +300,14 @@ struct cm__vmo {
      * would make the empty file's size look like the VMO's. Any other VMO
      * is CM__SIZE_SET (0, calloc's) from the start. */
     atomic_int size_state;
+    /* Held shared by each call that can extend the file (a pwrite of
+     * cm_vmo_write, COMMIT's fallocate) from its range check to the call,
+     * and exclusive by set_size: a write checked against the old size must
+     * not land after a cut and grow the file again (the bytes it wrote past
+     * the new size would come back at the next growth, uncharged). Only
+     * this process's own resizes are held off; another holder of a shared
+     * VMO can still resize it (it is mapped only under F_SEAL_SHRINK). */
+    pthread_rwlock_t size_lock;
 };
 enum { CM__SIZE_SET = 0, CM__SIZE_LAZY = 1, CM__SIZE_SETTING = 2, CM__SIZE_LOST = 3 };
 

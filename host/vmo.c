@@ -63,6 +63,7 @@ static void vmo_destroy(struct cm__hobj *obj)
         cm__fd_disown(v->fd); /* marked if cm_host_vmo_from_fd kept it */
         close(v->fd);
     }
+    pthread_rwlock_destroy(&v->size_lock);
     if (v->counted)
         cm__hledger_uncharge_vmo(&v->backing);
     free(v);
@@ -85,6 +86,8 @@ static void vmo_after_fork_child(struct cm__hobj *obj)
      * copy is refused (struct cm__vmo, size_state). */
     if (atomic_load(&v->size_state) != CM__SIZE_SET)
         atomic_store(&v->size_state, CM__SIZE_LOST);
+    /* A parent thread may have held it at the fork: it is not here. */
+    pthread_rwlock_init(&v->size_lock, NULL);
     if (v->is_file || cm__vmo_frozen(v) || fstat(v->fd, &sb) != 0)
         return;
     if (cm__map_extends_past_in_child(sb.st_dev, sb.st_ino, 0))
@@ -107,6 +110,7 @@ static cm_status_t vmo_alloc(int fd, int is_file, struct cm__vmo **out)
     if (v == NULL)
         return CM_ERR_NO_MEMORY;
     cm__hobj_init(&v->hdr, CM_OBJ_VMO, vmo_destroy);
+    pthread_rwlock_init(&v->size_lock, NULL);
     v->hdr.after_fork_child = vmo_after_fork_child;
     v->hdr.before_fork = vmo_before_fork;
     v->fd = fd;
@@ -839,6 +843,12 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
     st = vmo_lookup(vmo, write ? CM_RIGHT_WRITE : CM_RIGHT_READ, &v, &rights, !write);
     if (st != CM_OK)
         return st;
+    /* A pwrite can extend the file: checked and made with no resize of
+     * this process in between (struct cm__vmo, size_lock). A huge VMO is
+     * written through a mapping, which extends nothing. */
+    int hold = write && !v->huge;
+    if (hold)
+        pthread_rwlock_rdlock(&v->size_lock);
     st = vmo_size(v, &size);
     if (st == CM_OK && !cm__range_ok(offset, len, size))
         st = CM_ERR_OUT_OF_RANGE;
@@ -857,6 +867,8 @@ static cm_status_t vmo_rw(cm_handle_t vmo, void *buf, uint64_t offset, uint64_t 
         int lazy = CM__SIZE_LAZY;
         (void)atomic_compare_exchange_strong(&v->size_state, &lazy, CM__SIZE_SET);
     }
+    if (hold)
+        pthread_rwlock_unlock(&v->size_lock);
     cm__hobj_put(&v->hdr);
     return st;
 }
@@ -897,6 +909,7 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
     st = cm__vmo_get_unsized(vmo, CM_RIGHT_WRITE, &v, NULL);
     if (st != CM_OK)
         return st;
+    pthread_rwlock_wrlock(&v->size_lock); /* no write between check and call */
     int seals = v->is_file ? -1 : fcntl(v->fd, F_GET_SEALS);
     if (seals < 0 || (seals & SEALS_NO_WRITE) != 0 ||
                (seals & SEALS_FIXED_SIZE) == SEALS_FIXED_SIZE) {
@@ -940,6 +953,7 @@ cm_status_t cm_vmo_set_size(cm_handle_t vmo, uint64_t size)
             (void)cm__hledger_resize(CM_LEDGER_OBJECT_BACKING, &v->backing, backing,
                                      old_backing, NULL);
     }
+    pthread_rwlock_unlock(&v->size_lock);
     cm__hobj_put(&v->hdr);
     return st;
 }

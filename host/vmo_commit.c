@@ -30,6 +30,11 @@ cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint6
                                 : cm__vmo_get_unsized(vmo, CM_RIGHT_WRITE, &v, NULL);
     if (st != CM_OK)
         return st;
+    /* COMMIT's fallocate can extend the file: no resize of this process
+     * between its check and the call (struct cm__vmo, size_lock). */
+    int hold = op == CM_VMO_OP_COMMIT && !v->is_file;
+    if (hold)
+        pthread_rwlock_rdlock(&v->size_lock);
     int seals = v->is_file ? 0 : fcntl(v->fd, F_GET_SEALS);
     int sized = cm__vmo_file_sized(v); /* before the fstat: cm__vmo_known_size */
     if (seals < 0 || fstat(v->fd, &sb) != 0) {
@@ -57,6 +62,8 @@ cm_status_t cm_vmo_op_range(cm_handle_t vmo, uint32_t op, uint64_t offset, uint6
             st = cm__vmo_pages_errno("fallocate", errno);
     }
 out:
+    if (hold)
+        pthread_rwlock_unlock(&v->size_lock);
     cm__hobj_put(&v->hdr);
     return st;
 }

@@ -100,3 +100,4 @@ HOST_TESTS += tests/host/event_fd.c tests/host/event_fd_sbuf.c tests/host/channe
               tests/host/listener_names.c tests/host/integration_hostile.c
 # Lazily sized VMOs attacked (host/vmo.c, size_state).
 HOST_TESTS += tests/host/vmo_lazy_hostile.c
+HOST_TESTS += tests/host/vmo_write_vs_resize.c
