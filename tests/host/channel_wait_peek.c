@@ -23,23 +23,13 @@
 #include <capmem/capmem.h>
 #include "common/child.h"
 #include "common/rawpeer.h"
+#include "common/threads.h"
 
 /* Waits until process pid sleeps in the kernel (state S in /proc). */
 static int wait_asleep(pid_t pid)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     for (int i = 0; i < 20000; i++) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return -1;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-            return -1;
-        buf[n] = 0;
-        char *p = strrchr(buf, ')');
-        if (p != NULL && p[1] == ' ' && p[2] == 'S')
+        if (process_sleeping(pid))
             return 0;
         usleep(500);
     }

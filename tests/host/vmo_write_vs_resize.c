@@ -20,6 +20,7 @@
 
 #include <capmem/capmem.h>
 #include "common/leakcheck.h"
+#include "common/threads.h"
 
 #define PAGE 4096u
 #define SIZE (4u * PAGE)
@@ -40,23 +41,6 @@ static void *cut_thread(void *arg)
     return NULL;
 }
 
-/* Is thread tid of this process asleep (state S)? */
-static int asleep(pid_t tid)
-{
-    char path[64], buf[256];
-    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    return p != NULL && p[1] == ' ' && p[2] == 'S';
-}
-
 static pthread_t cutter;
 static int cutter_started;
 
@@ -74,7 +58,7 @@ static void start_cut_and_let_it_run(void)
     for (int i = 0; i < 10000 && !atomic_load(&cut_done) && seen < 2; i++) {
         usleep(1000);
         pid_t tid = atomic_load(&cut_tid);
-        seen = tid != 0 && asleep(tid) ? seen + 1 : 0;
+        seen = tid != 0 && task_sleeping(tid) ? seen + 1 : 0;
     }
 }
 

@@ -47,12 +47,32 @@ static void read_task_file(int tid, const char *name, char *buf, size_t size)
     buf[n] = '\0';
 }
 
+/* Is the stat line in buf that of a task in state S? */
+static int stat_sleeping(const char *buf)
+{
+    const char *paren = strrchr(buf, ')');
+    return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
+}
+
+int process_sleeping(int pid)
+{
+    char path[64], buf[256];
+    size_t n = 0;
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f != NULL) {
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    return stat_sleeping(buf);
+}
+
 int task_sleeping(int tid)
 {
     char buf[256];
     read_task_file(tid, "stat", buf, sizeof(buf));
-    char *paren = strrchr(buf, ')');
-    return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
+    return stat_sleeping(buf);
 }
 
 /* Asleep where the library sleeps: poll/epoll, or futex_waitv (a
