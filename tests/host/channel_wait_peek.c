@@ -250,24 +250,16 @@ static int asleep_in_recvmsg(pid_t pid)
     return atol(buf) == SYS_recvmsg;
 }
 
-/* An endpoint received from a peer that kept a dup of its socket: the dup
- * holder sets SO_PEEK_OFF past every record while the receiver waits. A
+/* In a single-threaded child, waits for b without deadline and reads "ok".
+ * The parent, once the child sleeps, sets SO_PEEK_OFF past every record
+ * through dup_fd (another fd of b's socket) and writes "ok" through a. A
  * peek then skips what is queued, so a wait asleep in its peek would never
  * see the record a read delivers (docs/channel.md: the offset is undone by
- * any read that does not deliver). Such an endpoint's wait must not sleep
- * in a peek: the child ends with the record, and is never seen asleep in
- * recvmsg once the record is queued. */
-static void test_wait_on_received_endpoint_is_not_held_off_by_a_dup_holders_peek_offset(void **state)
+ * any read that does not deliver). Returns 1 if the child was seen asleep
+ * in recvmsg with the record queued (then killed), 0 once it ended (judged
+ * by assert_child_passed). */
+static int wait_held_off_by_peek_offset(cm_handle_t a, cm_handle_t b, int dup_fd)
 {
-    (void)state;
-    struct raw_peer rp;
-    int sv[2];
-    cm_handle_t a, b = CM_HANDLE_INVALID;
-    raw_open(&rp);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-    assert_int_equal(raw_send(rp.raw, sv[1], CM_OBJ_CHANNEL, CM_RIGHTS_ALL), 0);
-    assert_status(recv_one(rp.ch, &b), CM_OK); /* sv[1] is kept: the dup */
-    assert_status(cm_host_channel_from_fd(sv[0], CM_RIGHTS_SAME, &a), CM_OK);
     pid_t pid = fork_checked_child();
     if (pid == 0) {
         char bytes[8];
@@ -280,30 +272,59 @@ static void test_wait_on_received_endpoint_is_not_held_off_by_a_dup_holders_peek
     }
     assert_int_equal(wait_asleep(pid), 0);
     int off = 1 << 20;
-    assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)), 0);
+    assert_int_equal(setsockopt(dup_fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)), 0);
     assert_status(cm_channel_write(a, "ok", 2, NULL, 0), CM_OK);
-    int held = 0;
     siginfo_t si;
     for (;;) {
         memset(&si, 0, sizeof(si));
         assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT), 0);
         if (si.si_pid == pid)
-            break; /* ended: assert_child_passed judges how */
-        if (asleep_in_recvmsg(pid) == 1) {
-            held = 1;
-            (void)kill(pid, SIGKILL);
             break;
+        if (asleep_in_recvmsg(pid) == 1) {
+            (void)kill(pid, SIGKILL);
+            (void)waitpid(pid, NULL, 0);
+            return 1;
         }
         usleep(500);
     }
-    if (held)
-        (void)waitpid(pid, NULL, 0);
-    else
-        assert_child_passed(pid);
+    assert_child_passed(pid);
+    return 0;
+}
+
+/* An endpoint received from a peer that kept a dup of its socket: such an
+ * endpoint's wait must not sleep in a peek. */
+static void test_wait_on_received_endpoint_is_not_held_off_by_a_dup_holders_peek_offset(void **state)
+{
+    (void)state;
+    struct raw_peer rp;
+    int sv[2];
+    cm_handle_t a, b = CM_HANDLE_INVALID;
+    raw_open(&rp);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal(raw_send(rp.raw, sv[1], CM_OBJ_CHANNEL, CM_RIGHTS_ALL), 0);
+    assert_status(recv_one(rp.ch, &b), CM_OK); /* sv[1] is kept: the dup */
+    assert_status(cm_host_channel_from_fd(sv[0], CM_RIGHTS_SAME, &a), CM_OK);
+    int held = wait_held_off_by_peek_offset(a, b, sv[1]);
     close(sv[1]);
     cm_handle_close(a);
     cm_handle_close(b);
     raw_close(&rp);
+    assert_false(held); /* asleep in a peek with the record queued */
+}
+
+/* A channel made here whose socket was given out by cm_host_object_fd
+ * (whoever holds that fd can set the offset): the same. */
+static void test_wait_after_object_fd_is_not_held_off_by_a_peek_offset(void **state)
+{
+    (void)state;
+    cm_handle_t a, b;
+    int fd;
+    uint32_t ev;
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    assert_status(cm_host_object_fd(b, CM_SIGNAL_READABLE, &fd, &ev), CM_OK);
+    int held = wait_held_off_by_peek_offset(a, b, fd);
+    cm_handle_close(a);
+    cm_handle_close(b);
     assert_false(held); /* asleep in a peek with the record queued */
 }
 
@@ -315,6 +336,7 @@ int main(void)
         LEAK_TEST(test_wait_asleep_in_peek_wakes_for_a_hostile_record_the_read_refuses),
         LEAK_TEST(test_wait_asleep_in_peek_survives_an_interrupting_signal),
         LEAK_TEST(test_wait_on_received_endpoint_is_not_held_off_by_a_dup_holders_peek_offset),
+        LEAK_TEST(test_wait_after_object_fd_is_not_held_off_by_a_peek_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
