@@ -147,7 +147,7 @@ static cm_status_t channel_install(int fd, cm_rights_t rights, int shared, cm_ha
     cm_status_t st = cm__channel_wrap(fd, &c);
     if (st != CM_OK)
         return st;
-    c->shared_socket = shared;
+    atomic_store(&c->shared_socket, shared);
     st = cm__handle_install(&c->hdr, rights, out);
     if (st != CM_OK) {
         cm__fd_disown(fd);
@@ -1089,12 +1089,14 @@ static const struct cm__signal_ops cm__channel_signal_ops = {
  * call the library: nothing in it is async-signal-safe). glibc's
  * __libc_single_threaded is nonzero only while the process is known to
  * have one thread, and no thread can start while this one sleeps. And only
- * on a socket this process made: on one from outside, the holder of a dup
- * can set SO_PEEK_OFF during the sleep, and the peek then skips every
- * record that comes (struct cm__channel, shared_socket); poll sees them. */
-static int wait_in_peek(const struct cm__channel *c, int64_t timeout_ns)
+ * on a socket nobody outside the library holds: a holder of a dup (the
+ * socket came from outside, or cm_host_object_fd gave it out) can set
+ * SO_PEEK_OFF during the sleep, and the peek then skips every record that
+ * comes (struct cm__channel, shared_socket); poll sees them. */
+static int wait_in_peek(struct cm__channel *c, int64_t timeout_ns)
 {
-    return timeout_ns == CM_TIMEOUT_INFINITE && __libc_single_threaded && !c->shared_socket;
+    return timeout_ns == CM_TIMEOUT_INFINITE && __libc_single_threaded &&
+           !atomic_load(&c->shared_socket);
 }
 
 /* A wait's first look, for a handle that can read: a peek of the head
