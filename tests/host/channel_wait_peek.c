@@ -328,6 +328,50 @@ static void test_wait_after_object_fd_is_not_held_off_by_a_peek_offset(void **st
     assert_false(held); /* asleep in a peek with the record queued */
 }
 
+/* Receives one record on the raw socket and returns the first fd it
+ * carried, or -1. */
+static int raw_recv_fd(int raw)
+{
+    char data[256];
+    union {
+        char buf[CMSG_SPACE(8 * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = { data, sizeof(data) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                          .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+    if (recvmsg(raw, &msg, MSG_CMSG_CLOEXEC) <= 0)
+        return -1;
+    int fd = -1;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+        cm->cmsg_len >= CMSG_LEN(sizeof(int)))
+        memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    return fd;
+}
+
+/* An endpoint sent away while a duplicate of its handle stays here: the
+ * receiver holds the same socket, so the kept handle's wait is the same
+ * case. */
+static void test_wait_on_kept_duplicate_of_sent_endpoint_is_not_held_off_by_a_peek_offset(void **state)
+{
+    (void)state;
+    struct raw_peer rp;
+    cm_handle_t a, b, kept;
+    raw_open(&rp);
+    assert_status(cm_channel_create(0, &a, &b), CM_OK);
+    assert_status(cm_handle_duplicate(b, CM_RIGHTS_SAME, &kept), CM_OK);
+    assert_status(cm_channel_write(rp.ch, "e", 1, &b, 1), CM_OK);
+    int got = raw_recv_fd(rp.raw);
+    assert_true(got >= 0);
+    int held = wait_held_off_by_peek_offset(a, kept, got);
+    close(got);
+    cm_handle_close(a);
+    cm_handle_close(kept);
+    raw_close(&rp);
+    assert_false(held); /* asleep in a peek with the record queued */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +381,7 @@ int main(void)
         LEAK_TEST(test_wait_asleep_in_peek_survives_an_interrupting_signal),
         LEAK_TEST(test_wait_on_received_endpoint_is_not_held_off_by_a_dup_holders_peek_offset),
         LEAK_TEST(test_wait_after_object_fd_is_not_held_off_by_a_peek_offset),
+        LEAK_TEST(test_wait_on_kept_duplicate_of_sent_endpoint_is_not_held_off_by_a_peek_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
