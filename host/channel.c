@@ -268,7 +268,11 @@ static cm_status_t prepare_fds(struct cm__hobj **objs, const struct cm__wire_han
     out->nfds = out->nmeta = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (objs[i]->type == CM_OBJ_CHANNEL) {
-            out->fds[out->nfds++] = ((struct cm__channel *)objs[i])->fd;
+            struct cm__channel *c = (struct cm__channel *)objs[i];
+            /* The receiver holds the socket too, and a duplicate handle
+             * may keep this object: its waits must not sleep in a peek. */
+            atomic_store(&c->shared_socket, 1);
+            out->fds[out->nfds++] = c->fd;
             continue;
         }
         if (objs[i]->type == CM_OBJ_SBUF_CONSUMER) {
@@ -1090,9 +1094,9 @@ static const struct cm__signal_ops cm__channel_signal_ops = {
  * __libc_single_threaded is nonzero only while the process is known to
  * have one thread, and no thread can start while this one sleeps. And only
  * on a socket nobody outside the library holds: a holder of a dup (the
- * socket came from outside, or cm_host_object_fd gave it out) can set
- * SO_PEEK_OFF during the sleep, and the peek then skips every record that
- * comes (struct cm__channel, shared_socket); poll sees them. */
+ * socket came from outside, was sent, or cm_host_object_fd gave it out)
+ * can set SO_PEEK_OFF during the sleep, and the peek then skips every
+ * record that comes (struct cm__channel, shared_socket); poll sees them. */
 static int wait_in_peek(struct cm__channel *c, int64_t timeout_ns)
 {
     return timeout_ns == CM_TIMEOUT_INFINITE && __libc_single_threaded &&
