@@ -26,23 +26,40 @@
 #include "common/child.h"
 #include "common/rawpeer.h"
 
+/* Reads /proc/<pid>/<what> into buf (NUL-terminated). Returns 0, or -1
+ * (the process is gone). */
+static int read_proc(pid_t pid, const char *what, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    return 0;
+}
+
+/* Is process pid asleep in the kernel (state S)? 1, 0, or -1 (gone). */
+static int is_asleep(pid_t pid)
+{
+    char buf[256];
+    if (read_proc(pid, "stat", buf, sizeof(buf)) != 0)
+        return -1;
+    char *p = strrchr(buf, ')');
+    return p != NULL && p[1] == ' ' && p[2] == 'S';
+}
+
 /* Waits until process pid sleeps in the kernel (state S in /proc). */
 static int wait_asleep(pid_t pid)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     for (int i = 0; i < 20000; i++) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return -1;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-            return -1;
-        buf[n] = 0;
-        char *p = strrchr(buf, ')');
-        if (p != NULL && p[1] == ' ' && p[2] == 'S')
-            return 0;
+        int r = is_asleep(pid);
+        if (r != 0)
+            return r > 0 ? 0 : -1;
         usleep(500);
     }
     return -1;
@@ -225,28 +242,12 @@ static void test_wait_asleep_in_peek_survives_an_interrupting_signal(void **stat
  * the call a sleeping task is in. Returns 1, 0 (not now), or -1 (gone). */
 static int asleep_in_recvmsg(pid_t pid)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    char buf[256];
+    int r = is_asleep(pid);
+    if (r <= 0)
+        return r;
+    if (read_proc(pid, "syscall", buf, sizeof(buf)) != 0)
         return -1;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    if (p == NULL || p[1] != ' ' || p[2] != 'S')
-        return 0;
-    snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
     return atol(buf) == SYS_recvmsg;
 }
 
