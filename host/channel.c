@@ -141,12 +141,13 @@ cm_status_t cm__channel_wrap(int fd, struct cm__channel **out)
     return CM_OK;
 }
 
-cm_status_t cm__channel_install(int fd, cm_rights_t rights, cm_handle_t *out)
+static cm_status_t channel_install(int fd, cm_rights_t rights, int shared, cm_handle_t *out)
 {
     struct cm__channel *c;
     cm_status_t st = cm__channel_wrap(fd, &c);
     if (st != CM_OK)
         return st;
+    atomic_store(&c->shared_socket, shared);
     st = cm__handle_install(&c->hdr, rights, out);
     if (st != CM_OK) {
         cm__fd_disown(fd);
@@ -154,6 +155,16 @@ cm_status_t cm__channel_install(int fd, cm_rights_t rights, cm_handle_t *out)
         cm__hobj_put(&c->hdr);
     }
     return st;
+}
+
+cm_status_t cm__channel_install(int fd, cm_rights_t rights, cm_handle_t *out)
+{
+    return channel_install(fd, rights, 0, out);
+}
+
+cm_status_t cm__channel_install_shared(int fd, cm_rights_t rights, cm_handle_t *out)
+{
+    return channel_install(fd, rights, 1, out);
 }
 
 cm_status_t cm_channel_create(uint32_t options, cm_handle_t *end0, cm_handle_t *end1)
@@ -257,7 +268,11 @@ static cm_status_t prepare_fds(struct cm__hobj **objs, const struct cm__wire_han
     out->nfds = out->nmeta = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (objs[i]->type == CM_OBJ_CHANNEL) {
-            out->fds[out->nfds++] = ((struct cm__channel *)objs[i])->fd;
+            struct cm__channel *c = (struct cm__channel *)objs[i];
+            /* The receiver holds the socket too, and a duplicate handle
+             * may keep this object: its waits must not sleep in a peek. */
+            atomic_store(&c->shared_socket, 1);
+            out->fds[out->nfds++] = c->fd;
             continue;
         }
         if (objs[i]->type == CM_OBJ_SBUF_CONSUMER) {
@@ -830,8 +845,8 @@ static cm_status_t install_received(struct cm__pending *p, cm_handle_t *out)
         } else {
             st = endpoint_disarm(fds[0]);
             if (st == CM_OK)
-                st = cm__channel_install(fds[0], d->rights & CM_CHANNEL_DEFAULT_RIGHTS,
-                                         &out[i]);
+                st = cm__channel_install_shared(fds[0], d->rights & CM_CHANNEL_DEFAULT_RIGHTS,
+                                                &out[i]);
         }
     }
     if (st != CM_OK) {
@@ -1077,10 +1092,15 @@ static const struct cm__signal_ops cm__channel_signal_ops = {
  * thread there is no other thread to close it (a signal handler may not
  * call the library: nothing in it is async-signal-safe). glibc's
  * __libc_single_threaded is nonzero only while the process is known to
- * have one thread, and no thread can start while this one sleeps. */
-static int wait_in_peek(int64_t timeout_ns)
+ * have one thread, and no thread can start while this one sleeps. And only
+ * on a socket nobody outside the library holds: a holder of a dup (the
+ * socket came from outside, was sent, or cm_host_object_fd gave it out)
+ * can set SO_PEEK_OFF during the sleep, and the peek then skips every
+ * record that comes (struct cm__channel, shared_socket); poll sees them. */
+static int wait_in_peek(struct cm__channel *c, int64_t timeout_ns)
 {
-    return timeout_ns == CM_TIMEOUT_INFINITE && __libc_single_threaded;
+    return timeout_ns == CM_TIMEOUT_INFINITE && __libc_single_threaded &&
+           !atomic_load(&c->shared_socket);
 }
 
 /* A wait's first look, for a handle that can read: a peek of the head
@@ -1099,7 +1119,7 @@ static int wait_peek(cm_handle_t channel, int64_t timeout_ns, cm_signals_t rp)
     if (cm__object_wait_one_check_args(rp, timeout_ns, 1) != CM_OK ||
         get_channel(channel, CM_RIGHT_READ, &c) != CM_OK)
         return 0;
-    int sleep_here = wait_in_peek(timeout_ns);
+    int sleep_here = wait_in_peek(c, timeout_ns);
     pthread_mutex_lock(&c->lock);
     if (!sleep_here && c->wait_polls > 0 && c->wait_polls++ < WAIT_PEEK_RETRY) {
         pthread_mutex_unlock(&c->lock);

@@ -98,7 +98,7 @@ cm_status_t cm_host_channel_from_fd(int fd, cm_rights_t rights, cm_handle_t *out
                             strerror(errno));
         goto restore;
     }
-    st = cm__channel_install(fd, granted, out);
+    st = cm__channel_install_shared(fd, granted, out);
     if (st == CM_OK)
         return CM_OK;
     cm__detail_set(st, "cm_host_channel_from_fd: no handle for the channel");

@@ -444,6 +444,14 @@ struct cm__channel {
      * (host/channel.c, wait_peek); 0: the next wait peeks first. Guarded by
      * lock. */
     int wait_polls;
+    /* 1: someone outside the library may hold a dup of the socket: it came
+     * from outside this process (received in a record, or adopted by
+     * cm_host_channel_from_fd), or it was sent (a duplicate handle may keep
+     * it here), or cm_host_object_fd gave it out. That
+     * holder can set SO_PEEK_OFF at any time, which makes a peek skip
+     * queued records: a wait on it never sleeps in its peek
+     * (host/channel.c, wait_in_peek). Never goes back to 0. */
+    atomic_int shared_socket;
 };
 
 /* Wraps a connected seqpacket socket (owned) as a channel object.

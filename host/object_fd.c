@@ -57,6 +57,8 @@ cm_status_t cm_host_object_fd(cm_handle_t handle, cm_signals_t signals, int *fd,
     switch (obj->type) {
     case CM_OBJ_CHANNEL:
         *fd = ((struct cm__channel *)obj)->fd;
+        /* Its holder can set SO_PEEK_OFF: no wait sleeps in a peek of it. */
+        atomic_store(&((struct cm__channel *)obj)->shared_socket, 1);
         if (signals & CM_SIGNAL_READABLE)
             ev |= POLLIN;
         if (signals & CM_SIGNAL_WRITABLE)

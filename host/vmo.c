@@ -615,10 +615,18 @@ static int base_memfd(const char *name, uint64_t size, enum memfd_size how, cm_s
     /* fallocate is the cheapest way Linux offers to obtain shmem pages
      * (about 3x cheaper than faulting them in one by one); without
      * FALLOC_FL_KEEP_SIZE it also sets the file's size, so it needs no
-     * ftruncate before it. */
-    if ((commit && size > 0) ? fallocate(fd, 0, 0, (off_t)size) != 0
-                             : ftruncate(fd, (off_t)size) != 0) {
-        *st = cm__vmo_pages_errno(commit ? "ftruncate/fallocate of a new memfd" : "ftruncate of a new memfd", errno);
+     * ftruncate before it. Interrupted by a signal (EINTR), it has freed
+     * what it allocated and left the size alone: made again. */
+    int rc;
+    if (commit && size > 0) {
+        do
+            rc = fallocate(fd, 0, 0, (off_t)size);
+        while (rc != 0 && errno == EINTR);
+    } else {
+        rc = ftruncate(fd, (off_t)size);
+    }
+    if (rc != 0) {
+        *st = cm__vmo_pages_errno(commit ? "fallocate of a new memfd" : "ftruncate of a new memfd", errno);
         close(fd);
         return -1;
     }

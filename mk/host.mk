@@ -101,3 +101,4 @@ HOST_TESTS += tests/host/event_fd.c tests/host/event_fd_sbuf.c tests/host/channe
 # Lazily sized VMOs attacked (host/vmo.c, size_state).
 HOST_TESTS += tests/host/vmo_lazy_hostile.c
 HOST_TESTS += tests/host/vmo_write_vs_resize.c
+HOST_TESTS += tests/host/vmo_commit_eintr.c

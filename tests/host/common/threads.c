@@ -54,20 +54,6 @@ static int stat_sleeping(const char *buf)
     return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
 }
 
-int process_sleeping(int pid)
-{
-    char path[64], buf[256];
-    size_t n = 0;
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (f != NULL) {
-        n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-    return stat_sleeping(buf);
-}
-
 int task_sleeping(int tid)
 {
     char buf[256];

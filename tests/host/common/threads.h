@@ -32,9 +32,6 @@ void nap_ms(long ms);
  * e.g. on a lock. */
 int task_sleeping(int tid);
 
-/* True once process pid (its main thread) sleeps in the kernel (state S). */
-int process_sleeping(int pid);
-
 /* Returns once t sleeps in poll(2) or futex_waitv(2) (its wchan says so),
  * or after about 5 s. */
 void await_blocked(struct test_thread *t);
