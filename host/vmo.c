@@ -899,7 +899,7 @@ cm_status_t cm_vmo_get_size(cm_handle_t vmo, uint64_t *size)
     struct cm__vmo *v;
     if (size == NULL)
         return CM_ERR_INVALID_ARGS;
-    cm_status_t st = vmo_lookup(vmo, 0, &v, NULL, 0);
+    cm_status_t st = cm__vmo_get_unsized(vmo, 0, &v, NULL);
     if (st != CM_OK)
         return st;
     st = vmo_size(v, size);

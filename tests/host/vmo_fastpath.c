@@ -22,6 +22,7 @@
 
 #include <capmem/host.h>
 #include "common/child.h"
+#include "common/fsize.h"
 #include "common/leakcheck.h"
 
 #define PAGE 4096u
@@ -378,10 +379,8 @@ static void test_write_reaching_the_end_sizes_the_file_and_a_shorter_one_does_no
         CHILD_EXPECT(cm_vmo_write(whole, fill, 0, LAZY_SIZE), CM_OK);
         CHILD_EXPECT(cm_vmo_write(tail, "t", LAZY_SIZE - 1, 1), CM_OK);
         CHILD_EXPECT(cm_vmo_write(head, "h", 0, 1), CM_OK);
-        struct rlimit rl = { PAGE, RLIM_INFINITY }, was;
-        CHILD_CHECK(getrlimit(RLIMIT_FSIZE, &was) == 0);
-        rl.rlim_max = was.rlim_max;
-        CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+        struct rlimit was;
+        CHILD_CHECK(lower_fsize(PAGE, &was) == 0);
         CHILD_EXPECT(cm_vmo_map(whole, 0, LAZY_SIZE, CM_MAP_READ, &p), CM_OK);
         if (p != NULL)
             CHILD_CHECK(((volatile char *)p)[LAZY_SIZE - 1] == 'x');
@@ -421,10 +420,8 @@ static void test_sizing_refused_by_rlimit_fsize_is_typed_and_fork_survives_it(vo
         int fd = -1;
         char c = 1;
         CHILD_EXPECT(cm_vmo_create(size, 0, &v), CM_OK);
-        struct rlimit rl = { 64 * 1024, RLIM_INFINITY }, was;
-        CHILD_CHECK(getrlimit(RLIMIT_FSIZE, &was) == 0);
-        rl.rlim_max = was.rlim_max;
-        CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+        struct rlimit was;
+        CHILD_CHECK(lower_fsize(64 * 1024, &was) == 0);
         CHILD_EXPECT(cm_vmo_get_size(v, &got), CM_OK);
         CHILD_CHECK(got == size);
         CHILD_EXPECT(cm_vmo_get_info(v, &info), CM_OK);

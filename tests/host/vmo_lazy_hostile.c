@@ -20,6 +20,7 @@
 
 #include <capmem/host.h>
 #include "common/child.h"
+#include "common/fsize.h"
 #include "common/leakcheck.h"
 
 #define PAGE 4096u
@@ -56,18 +57,6 @@ int ftruncate(int fd, off_t len)
     if (slow_ftruncate)
         usleep(1000);
     return real(fd, len);
-}
-
-/* Soft RLIMIT_FSIZE to `soft` (the hard limit kept, so it can be raised
- * again); *was gets the old one. */
-static int lower_fsize(rlim_t soft, struct rlimit *was)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_FSIZE, was) != 0)
-        return -1;
-    rl.rlim_cur = soft;
-    rl.rlim_max = was->rlim_max;
-    return setrlimit(RLIMIT_FSIZE, &rl);
 }
 
 /* In a checked child: a new VMO of BIG bytes, `byte` written at 0 (none
