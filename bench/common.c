@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -166,6 +167,37 @@ void bench_set_deadline(unsigned seconds)
 {
     signal(SIGALRM, on_deadline);
     alarm(seconds);
+}
+
+/* AnonHugePages of this process, in kB (smaps_rollup), 0 if unknown. */
+static uint64_t self_thp_kb(void)
+{
+    char line[256];
+    uint64_t v = 0;
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, "AnonHugePages:", 14) == 0)
+            v = strtoull(line + 14, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+void *bench_alloc_buffer(size_t size, uint64_t *thp_kb)
+{
+    enum { ALIGN = 2u << 20 };
+    size_t len = size + (ALIGN - 1) < size ? 0 : (size + (ALIGN - 1)) / ALIGN * ALIGN;
+    BENCH_CHECK(len != 0, "bench buffer of %zu bytes", size);
+    void *p = NULL;
+    BENCH_CHECK(posix_memalign(&p, ALIGN, len) == 0, "bench buffer of %zu bytes", size);
+    uint64_t before = self_thp_kb();
+    (void)madvise(p, len, MADV_HUGEPAGE); /* THP "never": 4 KiB pages, reported */
+    memset(p, 0, len);
+    uint64_t after = self_thp_kb();
+    if (thp_kb != NULL)
+        *thp_kb = after > before ? after - before : 0;
+    return p;
 }
 
 uint64_t bench_meminfo_kb(const char *key)

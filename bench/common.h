@@ -61,6 +61,20 @@ void bench_set_deadline(unsigned seconds);
  * the handlers but never runs it. SIGKILL cannot be caught. At most 4. */
 void bench_on_exit(void (*fn)(void));
 
+/* A large private buffer for a bench's own payloads (a producer's source, a
+ * consumer's destination), zero-filled and faulted in, on transparent huge
+ * pages where the kernel grants them (aligned to 2 MiB, MADV_HUGEPAGE; THP
+ * "madvise" or "always"). Every variant of a comparison reads or writes
+ * the same such buffers, so the choice is the same for all of them. Why
+ * not 4 KiB pages: on a guest whose hypervisor shadows the page tables, a
+ * user-space pass over a 4 KiB-page buffer of 256 MiB that was fast a
+ * moment ago costs 1x to 40x more after an unrelated unmap, at random
+ * (docs/bench.md, "A 4 KiB-page source costs what the hypervisor wants");
+ * that noise belongs to the machine, not to any variant. *thp_kb gets how
+ * much of the buffer the kernel gave huge pages (AnonHugePages of this
+ * process after the fault-in), for the report. Ends the run on failure. */
+void *bench_alloc_buffer(size_t size, uint64_t *thp_kb);
+
 /* A value of /proc/meminfo in kB ("HugePages_Free": in pages), 0 if absent. */
 uint64_t bench_meminfo_kb(const char *key);
 

@@ -7,9 +7,14 @@
  *
  * Cells, for one size (default 256 MiB), alternated in rounds whose order
  * rotates; each times one create + cm_vmo_write of the whole size + close,
- * in this process, from a pre-faulted private source:
+ * in this process, from a pre-faulted private source (bench_alloc_buffer:
+ * on transparent huge pages where the kernel grants them):
  *   H  CM_VMO_HUGE (written through a mapping: hugetlbfs has no pwrite);
- *   B  CM_VMO_BASE_PAGES (pwrite).
+ *   B  CM_VMO_BASE_PAGES (pwrite);
+ *   H4 H from a source held on 4 KiB pages (MADV_NOHUGEPAGE): on a guest
+ *      whose hypervisor shadows page tables, user-space reads of a 4 KiB-
+ *      page source cost what H4 minus H shows (docs/bench.md, "A 4 KiB-
+ *      page source costs what the hypervisor wants").
  * The whole comparison runs 3 times. Per cell: median [min..max] over the
  * runs of each run's median, and the fastest and slowest single fill: on a
  * machine whose memory costs the same at every touch the two agree.
@@ -22,7 +27,7 @@
  * Root: configures a hugetlb pool for the size (hugepool.h restores it on
  * every exit path). Without root or pages, H falls back to base pages and
  * says so (cm_vmo_get_info page_size). Usage: huge_fill [--size MiB]
- * [--rounds N] [--only huge|base] (one cell alone: back to back, nothing
+ * [--rounds N] [--only huge|base|huge4k] (one cell alone: back to back, nothing
  * else touching memory between its fills). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +44,10 @@
 #define MAX_ROUNDS 64
 #define TOUCH_BYTES (64u << 20)
 
-enum { C_H, C_B, NCELL };
-static const char *const cell_names[NCELL] = { "H  CM_VMO_HUGE", "B  CM_VMO_BASE_PAGES" };
-static const uint32_t cell_options[NCELL] = { CM_VMO_HUGE, CM_VMO_BASE_PAGES };
+enum { C_H, C_B, C_H4, NCELL };
+static const char *const cell_names[NCELL] = { "H  CM_VMO_HUGE", "B  CM_VMO_BASE_PAGES",
+                                               "H4 CM_VMO_HUGE, 4K source" };
+static const uint32_t cell_options[NCELL] = { CM_VMO_HUGE, CM_VMO_BASE_PAGES, CM_VMO_HUGE };
 
 static void ok(cm_status_t st, const char *what)
 {
@@ -149,10 +155,12 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
             rounds = (uint32_t)strtoul(argv[++i], NULL, 0);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
-            only = strcmp(argv[++i], "huge") == 0 ? C_H : strcmp(argv[i], "base") == 0 ? C_B : -2;
+            only = strcmp(argv[++i], "huge") == 0 ? C_H
+                   : strcmp(argv[i], "base") == 0 ? C_B
+                   : strcmp(argv[i], "huge4k") == 0 ? C_H4 : -2;
         else
             only = -2;
-        BENCH_CHECK(only != -2, "usage: %s [--size MiB] [--rounds N] [--only huge|base]",
+        BENCH_CHECK(only != -2, "usage: %s [--size MiB] [--rounds N] [--only huge|base|huge4k]",
                     argv[0]);
     }
     BENCH_CHECK(mib >= 2 && mib <= 4096 && mib % 2 == 0, "--size: an even MiB count, 2..4096");
@@ -165,9 +173,15 @@ int main(int argc, char **argv)
     printf("bench/huge_fill: %llu MiB, %u rounds x %d runs; hugetlb pool: %llu free pages\n",
            (unsigned long long)mib, rounds, RUNS, (unsigned long long)hugepool_free());
 
-    char *src = malloc(size);
-    BENCH_CHECK(src != NULL, "malloc(%llu)", (unsigned long long)size);
+    uint64_t thp_kb;
+    char *src = bench_alloc_buffer(size, &thp_kb);
     memset(src, 0x5a, size);
+    char *src4 = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    BENCH_CHECK(src4 != MAP_FAILED, "mmap of the 4 KiB-page source");
+    (void)madvise(src4, size, MADV_NOHUGEPAGE);
+    memset(src4, 0x5a, size);
+    printf("source: %llu of %llu MiB on transparent huge pages; H4's on 4 KiB pages\n",
+           (unsigned long long)(thp_kb >> 10), (unsigned long long)mib);
     uint32_t page_h = 0;
     fill_once(size, CM_VMO_HUGE, src, NULL); /* the pool's pages touched once */
 
@@ -182,7 +196,8 @@ int main(int argc, char **argv)
         for (uint32_t r = 0; r < rounds; r++) {
             for (int k = 0; k < (only >= 0 ? 1 : NCELL); k++) {
                 int c = only >= 0 ? only : (int)((k + r + (uint32_t)run) % NCELL);
-                uint64_t ns = fill_once(size, cell_options[c], src, c == C_H ? &page_h : NULL);
+                uint64_t ns = fill_once(size, cell_options[c], c == C_H4 ? src4 : src,
+                                        c == C_H ? &page_h : NULL);
                 t[c][r] = ns;
                 lo[c] = ns < lo[c] ? ns : lo[c];
                 hi[c] = ns > hi[c] ? ns : hi[c];
@@ -192,6 +207,7 @@ int main(int argc, char **argv)
             med[c][run] = only < 0 || c == only ? median_of(t[c], rounds) / 1e6 : 0;
     }
     free(src);
+    munmap(src4, size);
 
     printf("\ncreate + write + close of %llu MiB, ms: median [min..max] over %d runs; "
            "fastest, slowest single fill\n", (unsigned long long)mib, RUNS);
@@ -199,7 +215,7 @@ int main(int argc, char **argv)
         if (only >= 0 && c != only)
             continue;
         struct bench_spread s = bench_spread(med[c], RUNS);
-        printf("  %-22s %9.1f [%.1f..%.1f]   %.1f, %.1f\n", cell_names[c], s.median, s.min,
+        printf("  %-27s %9.1f [%.1f..%.1f]   %.1f, %.1f\n", cell_names[c], s.median, s.min,
                s.max, (double)lo[c] / 1e6, (double)hi[c] / 1e6);
     }
     printf("  pages H got: %u B%s\n", page_h,

@@ -42,8 +42,10 @@ struct sb_shared {
 /* Payload: 64-bit words, word 0 = the message number, word i = i. The
  * consumer sums every word and checks the sum (so it reads every byte). */
 void sb_fill_private(uint64_t *buf, uint32_t size);          /* words 1.. */
-/* A 64-byte-aligned private payload of size bytes, filled (so touched:
- * no page fault in a timed part); free() it. Ends the run if out of memory. */
+/* A private payload of size bytes (bench_alloc_buffer: 2 MiB-aligned, on
+ * transparent huge pages where granted, the same for every variant),
+ * filled (so touched: no page fault in a timed part); free() it. Ends the
+ * run if out of memory. */
 uint64_t *sb_private_payload(uint32_t size);
 void sb_produce(void *dst, const uint64_t *priv, uint32_t size, enum sb_mode mode,
                 uint64_t n);

@@ -328,9 +328,7 @@ void sb_run_iox(const struct sb_cell *c, struct sb_shared *sh)
     }
     close(ctl[1]);
     close(ready[1]);
-    uint64_t *priv = aligned_alloc(64, c->size);
-    BENCH_CHECK(priv != NULL, "aligned_alloc");
-    sb_fill_private(priv, c->size);
+    uint64_t *priv = sb_private_payload(c->size);
     struct iox_side s;
     iox_open(&s, c, 1);
     sb_ctl_wait(ready[0]);

@@ -128,8 +128,7 @@ void sb_tput_finish(const struct sb_cell *c, struct sb_shared *sh, uint64_t t0)
 
 uint64_t *sb_private_payload(uint32_t size)
 {
-    uint64_t *p = aligned_alloc(64, size);
-    BENCH_CHECK(p != NULL, "aligned_alloc %u", size);
+    uint64_t *p = bench_alloc_buffer(size, NULL);
     sb_fill_private(p, size); /* touched: no page fault in the timed part */
     return p;
 }
