@@ -770,7 +770,11 @@ static const char *size_str(uint64_t size)
 
 /* ---- per-size results ---- */
 
-enum { C_A0, C_A1, C_H0, C_H1, C_AP0, C_AP1, C_B0, C_B1, C_C0, C_C1, C_HA, C_HAP, NMAIN };
+/* C_BB: a second floor cell, identical to C_B: the floor against itself
+ * (an A/A control) says how far apart two identical variants land under
+ * goal 1's rule on this machine, i.e. what that verdict can resolve. */
+enum { C_A0, C_A1, C_H0, C_H1, C_AP0, C_AP1, C_B0, C_B1, C_C0, C_C1, C_BB0, C_BB1, C_HA, C_HAP,
+       NMAIN };
 
 /* One run of the comparison at one size. */
 struct run_result {
@@ -935,6 +939,7 @@ static void measure_main(const struct transports *t, const struct comparison *cm
                   CELL_CAP_NS);
         cell_init(&m[C_B0 + h], V_FLOOR, h, sr->fill_best, sr->map_best[h], reps, CELL_CAP_NS);
         cell_init(&m[C_C0 + h], V_COPY, h, 0, 0, reps, CELL_CAP_NS);
+        cell_init(&m[C_BB0 + h], V_FLOOR, h, sr->fill_best, sr->map_best[h], reps, CELL_CAP_NS);
     }
     /* Hash on a received mapping vs on a private copy: capmem as is, and
      * with the mapping populated up front (CM_MAP_POPULATE). */
@@ -1230,9 +1235,11 @@ static void print_main(const struct comparison *cmp)
     }
     printf("\nRatios of one run's medians: median [min..max] over the runs. m = the capmem\n"
            "variant with the floor's kind of pages (A where b uses hugetlb, else a); pages:\n"
-           "what the consumer saw (A: cm_vmo_get_info page_size; b: st_blksize).\n");
-    printf("%-8s %-4s | %17s | %17s | %17s | %17s | %17s | %-8s %-8s %-7s\n", "size", "hash",
-           "m/b (goal 1)", "a/b", "A/c (goal 2)", "a/c", "a+/b", "A pages", "b pages", "b fill");
+           "what the consumer saw (A: cm_vmo_get_info page_size; b: st_blksize). b'/b: a\n"
+           "second, identical floor cell against the first (the machine's A/A spread).\n");
+    printf("%-8s %-4s | %17s | %17s | %17s | %17s | %17s | %17s | %-8s %-8s %-7s\n", "size",
+           "hash", "m/b (goal 1)", "a/b", "A/c (goal 2)", "a/c", "a+/b", "b'/b", "A pages",
+           "b pages", "b fill");
     for (size_t s = 0; s < nsizes; s++) {
         const struct size_result *r = &cmp->sz[s];
         for (int h = 0; h < 2; h++) {
@@ -1250,6 +1257,8 @@ static void print_main(const struct comparison *cmp)
                 print_spread_col(over_runs(r, fig_ratio, C_AP0 + h + 100 * (C_B0 + h)), 17, 2);
             else
                 printf(" %17s", "(=a)");
+            printf(" |");
+            print_spread_col(over_runs(r, fig_ratio, C_BB0 + h + 100 * (C_B0 + h)), 17, 2);
             printf(" | %-8s %-8s %-7s\n", pages_str(r, C_H0 + h), pages_str(r, C_B0 + h),
                    fill_opts[r->fill_best].name);
         }
@@ -1382,6 +1391,12 @@ static struct bench_spread worst_per_run(const struct comparison *cmp, uint64_t 
     return bench_spread(worst, RUNS);
 }
 
+static int floor_twin_cell(const struct size_result *sr, int h)
+{
+    (void)sr;
+    return C_BB0 + h;
+}
+
 static int huge_cell(const struct size_result *sr, int h)
 {
     (void)sr;
@@ -1463,6 +1478,9 @@ static void print_goals(void)
         snprintf(note, sizeof(note), "%s%s", where,
                  base ? "; capmem got base pages where the floor used hugetlb" : "");
         bench_goal_line(name, g.max <= GOAL_FLOOR_RATIO, g, "x", note);
+        struct bench_spread aa = worst_per_run(cmp, 0, floor_twin_cell, C_B0, where, sizeof(where));
+        printf("control %s: the floor against itself, same rule: %.2fx [%.2fx..%.2fx] (%s)\n",
+               cmp->suffix, aa.median, aa.min, aa.max, where);
     }
     const struct comparison *hc = NULL;
     for (int k = 0; k < ncmps; k++)
