@@ -169,6 +169,16 @@ void bench_set_deadline(unsigned seconds)
     alarm(seconds);
 }
 
+int bench_williams(int n, uint32_t q, int k)
+{
+    /* First row 0, 1, n-1, 2, n-2, ...; row i adds i; rows n..2n-1 are
+     * rows 0..n-1 reversed (n odd needs both). */
+    q %= (uint32_t)(2 * n);
+    int pos = q >= (uint32_t)n ? n - 1 - k : k;
+    int base = pos == 0 ? 0 : pos % 2 == 1 ? (pos + 1) / 2 : n - pos / 2;
+    return (int)(((uint32_t)base + q % (uint32_t)n) % (uint32_t)n);
+}
+
 /* AnonHugePages of this process, in kB (smaps_rollup), 0 if unknown. */
 static uint64_t self_thp_kb(void)
 {

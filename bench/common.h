@@ -61,6 +61,15 @@ void bench_set_deadline(unsigned seconds);
  * the handlers but never runs it. SIGKILL cannot be caught. At most 4. */
 void bench_on_exit(void (*fn)(void));
 
+/* The variant run k-th (0 .. n-1) in order q of a Williams design over n
+ * variants: over 2n consecutive orders (q mod 2n) every variant runs in
+ * every position equally often and follows every other variant equally
+ * often (n even: already over the first n). What a variant leaves behind
+ * (pages to free, a kernel worker's teardown) then falls on all the
+ * others alike; a rotation of one fixed cycle gives every variant the
+ * same predecessor each time. n >= 1. */
+int bench_williams(int n, uint32_t q, int k);
+
 /* A large private buffer for a bench's own payloads (a producer's source, a
  * consumer's destination), zero-filled and faulted in, on transparent huge
  * pages where the kernel grants them (aligned to 2 MiB, MADV_HUGEPAGE; THP

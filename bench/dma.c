@@ -398,20 +398,12 @@ static struct cost run_variant(int v, struct pool_set *shared, uint32_t first, u
     }
 }
 
-/* The variant run k-th in order q (0 .. 2 * NVARIANTS - 1) of a Williams
- * design: every variant runs in every position equally often, and follows
- * every other variant equally often, over the 2 * NVARIANTS orders. What a
- * variant leaves behind (pread's readahead still in flight, a closed
- * ring's teardown in a kernel worker) then falls on all the others alike;
- * a plain rotation had io_uring' follow pread in half the pieces and
- * io_uring and pool never. */
+/* The order of the variants per piece: a Williams design (bench_williams,
+ * bench/common.h). A plain rotation had io_uring' follow pread in half the
+ * pieces and io_uring and pool never. */
 static int williams(uint32_t q, int k)
 {
-    /* First row 0, 1, n-1, 2, n-2, ...; row i adds i; rows n..2n-1 are
-     * rows 0..n-1 reversed (n odd needs both). */
-    int pos = q >= NVARIANTS ? NVARIANTS - 1 - k : k;
-    int base = pos == 0 ? 0 : pos % 2 == 1 ? (pos + 1) / 2 : NVARIANTS - pos / 2;
-    return (int)((base + q % NVARIANTS) % NVARIANTS);
+    return bench_williams(NVARIANTS, q, k);
 }
 
 /* One comparison at one depth: the file in SEGMENTS pieces, each read by

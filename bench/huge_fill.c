@@ -5,8 +5,9 @@
  * making a system call (issue 9; docs/bench.md "What this machine charges
  * for fresh memory and for a system call").
  *
- * Cells, for one size (default 256 MiB), alternated in rounds whose order
- * rotates; each times one create + cm_vmo_write of the whole size + close,
+ * Cells, for one size (default 256 MiB), alternated in rounds in the
+ * orders of a Williams design (bench_williams: each follows each other
+ * equally often); each times one create + cm_vmo_write of the whole size + close,
  * in this process, from a pre-faulted private source (bench_alloc_buffer:
  * on transparent huge pages where the kernel grants them):
  *   H  CM_VMO_HUGE (written through a mapping: hugetlbfs has no pwrite);
@@ -195,7 +196,8 @@ int main(int argc, char **argv)
         uint64_t t[NCELL][MAX_ROUNDS];
         for (uint32_t r = 0; r < rounds; r++) {
             for (int k = 0; k < (only >= 0 ? 1 : NCELL); k++) {
-                int c = only >= 0 ? only : (int)((k + r + (uint32_t)run) % NCELL);
+                int c = only >= 0 ? only
+                                  : bench_williams(NCELL, (uint32_t)run * rounds + r, k);
                 uint64_t ns = fill_once(size, cell_options[c], c == C_H4 ? src4 : src,
                                         c == C_H ? &page_h : NULL);
                 t[c][r] = ns;

@@ -16,7 +16,8 @@
  * transport and forks the consumer C (pinned); both prepare (buffers
  * touched, connections made) and run warm-up messages before anything is
  * timed, the same way for every variant. The variants of a cell are
- * interleaved (the order rotates), and the whole comparison (floors
+ * interleaved (in the orders of a Williams design, bench_williams: each
+ * follows each other equally often), and the whole comparison (floors
  * included) is repeated 3 times: each figure is median [min..max] over the
  * repetitions.
  *
@@ -503,7 +504,10 @@ int main(int argc, char **argv)
                 for (int metric = 0; metric < 2; metric++)
                     for (int m = 0; m < SB_NMODE; m++)
                         for (int k = 0; k < SB_NVARIANT; k++) {
-                            int v = (k + r + s) % SB_NVARIANT; /* rotating order */
+                            /* Williams order: no variant always after the same one */
+                            uint32_t q = (uint32_t)(((r * nplc + p) * NSIZES + s) * 2 + metric) *
+                                             SB_NMODE + (uint32_t)m;
+                            int v = bench_williams(SB_NVARIANT, q, k);
                             if (v == SB_IOX && !have_iox)
                                 continue;
                             struct sb_cell c = { .variant = v, .mode = m, .metric = metric,

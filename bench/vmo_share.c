@@ -34,8 +34,8 @@
  * program configures, then none, the original value restored on every exit
  * path, hugepool.h; otherwise the system's pool as it is). In each, the
  * floor's page options are measured first, once per size; then the whole
- * comparison (every size, every variant interleaved in rounds, the order
- * rotating per run) is repeated RUNS times. Each figure is the median of
+ * comparison (every size, every variant interleaved in rounds, each round
+ * in the next order of a Williams design) is repeated RUNS times. Each figure is the median of
  * one run; the report gives median [min..max] over the runs, and ends with
  * one "goal NAME: met|NOT MET ..." line per goal (bench_goal_line).
  *
@@ -500,35 +500,21 @@ static void run_batch(const struct transports *t, struct cell *c, uint64_t size,
 }
 
 /* Runs every cell in `cells` to its repetition count, interleaved in
- * rounds so slow drift of the machine spreads over all cells alike. Each
- * round runs the cells in a new order (a shuffle seeded by `seed` and the
- * round), so no cell always follows the same one: a share pays for some of
- * the memory its predecessor freed (docs/bench.md), and a fixed cyclic
- * order, rotated or not, gave each cell the same predecessor in every
- * round. The A/A control (C_BB) showed it: the floor against itself came
- * out 1.12x at 16 MiB, the twin always running right after the copy. */
+ * rounds so slow drift of the machine spreads over all cells alike. Round
+ * r of run `run` takes order run * rounds + r of a Williams design
+ * (bench_williams), so no cell always follows the same one: a share pays
+ * for some of the memory its predecessor freed (docs/bench.md), and the
+ * fixed cycle used before, rotated per run, gave each cell the same
+ * predecessor in every round. The A/A control (C_BB) showed it: the floor
+ * against itself came out 1.12x at 16 MiB, the twin always running right
+ * after the copy. */
 static void run_cells(const struct transports *t, struct cell *cells, int ncells,
-                      uint64_t size, uint32_t rounds, int seed)
+                      uint64_t size, uint32_t rounds, int run)
 {
     uint32_t warm = size <= 1 * MiB ? 2 : 0;
-    int order[32];
-    BENCH_CHECK(ncells >= 0 && (size_t)ncells <= sizeof(order) / sizeof(order[0]),
-                "run_cells: %d cells", ncells);
-    uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(seed + 1);
     for (uint32_t r = 0; r < rounds; r++) {
-        for (int k = 0; k < ncells; k++)
-            order[k] = k;
-        for (int k = ncells - 1; k > 0; k--) { /* Fisher-Yates, xorshift64 */
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            int j = (int)(x % (uint64_t)(k + 1));
-            int tmp = order[k];
-            order[k] = order[j];
-            order[j] = tmp;
-        }
         for (int k = 0; k < ncells; k++) {
-            struct cell *c = &cells[order[k]];
+            struct cell *c = &cells[bench_williams(ncells, (uint32_t)run * rounds + r, k)];
             uint32_t left = c->want - c->n;
             uint32_t batch = (c->want + rounds - 1) / rounds;
             if (batch > left)
@@ -967,7 +953,7 @@ static void measure_main(const struct transports *t, const struct comparison *cm
     m[C_HA].flags = m[C_HAP].flags = SH_HASHCMP;
     if (!sr->plus_differs)
         m[C_AP0].want = m[C_AP1].want = 0;
-    run_cells(t, m, NMAIN, sr->size, rounds_for(sr->size, m[C_A0].want), run * 3);
+    run_cells(t, m, NMAIN, sr->size, rounds_for(sr->size, m[C_A0].want), run);
 }
 
 /* ---- seal..map in one process, caches warm ----
