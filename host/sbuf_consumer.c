@@ -70,14 +70,19 @@ static cm_status_t consumer_map(const cm_sbuf_config_t *cfg, uint32_t pos, int d
     c->sock = c->data_fd = c->prod_fd = c->cons_fd = -1;
     c->spin = (struct cm__sbuf_spin){ CM__SBUF_SPIN_PROBE };
     void *d = NULL, *p = NULL, *k = NULL;
-    cm_status_t st = cm__sbuf_map(data_fd, lay.data_size, PROT_READ, &d);
+    /* Populated where the pages exist (the producer allocated them):
+     * cm__sbuf_allocated says why only there. */
+    cm_status_t st = cm__sbuf_map(data_fd, lay.data_size, PROT_READ,
+                                  cm__sbuf_allocated(data_fd, lay.data_size), &d);
     if (st == CM_OK) {
         c->data = d;
-        st = cm__sbuf_map(prod_fd, lay.prod_area_size, PROT_READ, &p);
+        st = cm__sbuf_map(prod_fd, lay.prod_area_size, PROT_READ,
+                          cm__sbuf_allocated(prod_fd, lay.prod_area_size), &p);
     }
     if (st == CM_OK) {
         c->prod = p;
-        st = cm__sbuf_map(cons_fd, lay.cons_area_size, PROT_READ | PROT_WRITE, &k);
+        st = cm__sbuf_map(cons_fd, lay.cons_area_size, PROT_READ | PROT_WRITE,
+                          cm__sbuf_allocated(cons_fd, lay.cons_area_size), &k);
     }
     if (st == CM_OK)
         c->cons = k;

@@ -298,12 +298,20 @@ void cm__sbuf_relax(void);
 
 /* A memfd of `size` bytes for an area. Errors: NO_RESOURCES, NO_MEMORY. */
 cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd);
-/* mmap MAP_SHARED of a whole fd. Errors: NO_RESOURCES, NO_MEMORY. */
-cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, void **out);
+/* mmap MAP_SHARED of a whole fd, with MAP_POPULATE when `populate`: the
+ * pool's pages in place before the first message. Errors: NO_RESOURCES,
+ * NO_MEMORY. */
+cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, int populate, void **out);
+/* Does fd's file have a page allocated for each of its first `size`
+ * bytes (st_blocks)? A consumer populates an area only then: populating
+ * a file with holes would allocate them, so a forged consumer from a
+ * hostile sender could charge the receiver for a whole data area by
+ * arriving. A sealed (FUTURE_WRITE) file cannot be punched afterwards. */
+int cm__sbuf_allocated(int fd, uint64_t size);
 /* The producer's read-write mapping of a whole fd, not inherited by fork:
  * a forked child (a consumer process) must not write the data, any
- * producer area or another consumer's area. Errors: those of
- * cm__sbuf_map. */
+ * producer area or another consumer's area. Populated (it allocates the
+ * pool in the producer's process). Errors: those of cm__sbuf_map. */
 cm_status_t cm__sbuf_map_producer(int fd, uint64_t size, void **out);
 
 /* ---- host/sbuf_consumer.c ---- */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -145,9 +146,21 @@ cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd)
     return CM_OK;
 }
 
-cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, void **out)
+int cm__sbuf_allocated(int fd, uint64_t size)
 {
-    void *p = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+    struct stat sb;
+    return fstat(fd, &sb) == 0 && sb.st_blocks >= 0 &&
+           (uint64_t)sb.st_blocks >= (size + 511) / 512;
+}
+
+cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, int populate, void **out)
+{
+    /* Populated: a SharedBuffer is a pool, and its point is that no
+     * message pays for a page. Without it the first use of each slot
+     * faulted in the data path, at a moment set by the loan order (the
+     * lowest free slot first), so a slot first used mid-stream cost a
+     * fault per page then (docs/sbuf.md, "Memory layout"). */
+    void *p = mmap(NULL, size, prot, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
     if (p == MAP_FAILED)
         return errno == ENOMEM ? CM_ERR_NO_RESOURCES : cm__errno_detail("mmap", errno);
     *out = p;
@@ -156,7 +169,7 @@ cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, void **out)
 
 cm_status_t cm__sbuf_map_producer(int fd, uint64_t size, void **out)
 {
-    cm_status_t st = cm__sbuf_map(fd, size, PROT_READ | PROT_WRITE, out);
+    cm_status_t st = cm__sbuf_map(fd, size, PROT_READ | PROT_WRITE, 1, out);
     if (st == CM_OK && madvise(*out, size, MADV_DONTFORK) != 0) {
         munmap(*out, size);
         *out = NULL;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -80,6 +81,54 @@ static void test_messages_arrive_in_order_across_ring_wraparound(void **state)
     assert_status(cm_sbuf_get_info(buf, &info), CM_OK);
     assert_int_equal(info.free, 3);
     assert_true(info.consumers[0].received == 100 && info.consumers[0].released == 100);
+    assert_status(cm_handle_close(con), CM_OK);
+    assert_status(cm_handle_close(buf), CM_OK);
+}
+
+/* A SharedBuffer is a pool: every page of its data area is in place when
+ * create and consumer_create return (MAP_POPULATE on both mappings), so
+ * the first use of each slot takes no page fault, whichever slot the
+ * loan order reaches first. Without it: one fault per page per side
+ * (here 2 x 128). */
+static void test_data_area_populated_no_fault_on_first_use_of_any_slot(void **state)
+{
+    (void)state;
+    enum { SLOTS = 8, SIZE = 64 * 1024 };
+    cm_handle_t buf, con;
+    cm_sbuf_config_t cfg = cfg_of(SLOTS, SIZE, 1, SLOTS, SLOTS, CM_SBUF_BLOCK);
+    assert_status(cm_sbuf_create(&cfg, &buf), CM_OK);
+    assert_status(cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con), CM_OK);
+    cm_sbuf_loan_t l[SLOTS];
+    cm_sbuf_msg_t m[SLOTS];
+    struct rusage r0, r1;
+    assert_int_equal(getrusage(RUSAGE_SELF, &r0), 0);
+    for (int i = 0; i < SLOTS; i++) {
+        assert_status(cm_sbuf_loan(buf, 0, 0, &l[i]), CM_OK);
+        memset(l[i].data, 0x5a + i, SIZE);
+    }
+    for (int i = 0; i < SLOTS; i++)
+        assert_status(cm_sbuf_publish(buf, l[i].id, SIZE, NULL), CM_OK);
+    uint64_t sum = 0;
+    for (int i = 0; i < SLOTS; i++) {
+        assert_status(cm_sbuf_receive(con, 0, 0, &m[i]), CM_OK);
+        const volatile uint8_t *p = m[i].data;
+        for (uint32_t k = 0; k < SIZE; k += 512)
+            sum += p[k];
+    }
+    assert_int_equal(getrusage(RUSAGE_SELF, &r1), 0);
+    long faults = r1.ru_minflt - r0.ru_minflt + (r1.ru_majflt - r0.ru_majflt);
+    for (int i = 0; i < SLOTS; i++)
+        assert_status(cm_sbuf_release(con, m[i].seq), CM_OK);
+    uint64_t want = 0;
+    for (int i = 0; i < SLOTS; i++)
+        want += (uint64_t)(SIZE / 512) * (uint8_t)(0x5a + i);
+    assert_true(sum == want);
+    /* Without populate the producer's writes alone fault 8 x 16 = 128
+     * times (measured: 138 with the consumer's reads, which fault around).
+     * Populated: 0 here, 32 under ASan (the first touch of its shadow of
+     * the two mappings, 2 pages per slot per side). */
+    if (faults >= 64)
+        fail_msg("%ld page faults on the first use of %d populated slots", faults, SLOTS);
     assert_status(cm_handle_close(con), CM_OK);
     assert_status(cm_handle_close(buf), CM_OK);
 }
@@ -599,6 +648,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         LEAK_TEST(test_messages_arrive_in_order_across_ring_wraparound),
+        LEAK_TEST(test_data_area_populated_no_fault_on_first_use_of_any_slot),
         LEAK_TEST(test_full_pool_waits_and_empty_ring_times_out),
         LEAK_TEST(test_each_limit_has_its_typed_error),
         LEAK_TEST(test_fanout_slot_returns_after_last_release_and_late_joiner),

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -659,6 +660,42 @@ static void wait_thread(void *arg)
  * woken wait does) neither clears the receiver's cons_waiting (a lost
  * wake-up: its receive would sleep to its deadline) nor drains the
  * receiver's wake-up byte. */
+/* A consumer populates its mappings only where the sender's files have
+ * every page allocated: a forged consumer whose data memfd is all holes
+ * (sized and sealed, never written) is admitted, and its arrival leaves
+ * the holes alone. Populating it would allocate the whole data area, 2 MiB
+ * here, charged to the receiver, for every such handle a hostile sender
+ * sends. An honest producer's areas are allocated (test in sbuf.c). */
+static void test_received_consumer_does_not_fill_the_holes_of_a_forged_data_area(void **state)
+{
+    (void)state;
+    cm_sbuf_config_t cfg = cfg_of(32, 65536, 1, CM_SBUF_BLOCK);
+    int fds[4], raw, peer;
+    struct cm__sbuf_wire meta;
+    cm_handle_t end = raw_channel(&raw), h;
+    forge_honest(&cfg, fds, &meta, &peer);
+    int probe = dup(fds[0]);
+    assert_true(probe >= 0);
+    send_record(raw, &meta, 1, fds);
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    char b[4];
+    uint32_t nb, nh;
+    assert_status(cm_channel_read(end, b, sizeof(b), &nb, &h, 1, &nh), CM_OK);
+    assert_int_equal(nh, 1);
+    struct stat sb;
+    assert_int_equal(fstat(probe, &sb), 0);
+    assert_true(sb.st_size >= 32 * 65536);
+    if (sb.st_blocks != 0)
+        fail_msg("the receiver allocated %lld blocks of a forged data area",
+                 (long long)sb.st_blocks);
+    assert_status(cm_handle_close(h), CM_OK);
+    close(probe);
+    close(peer);
+    close(raw);
+    assert_status(cm_handle_close(end), CM_OK);
+}
+
 static void test_moved_consumer_leaves_the_receivers_words_and_bytes_alone(void **state)
 {
     (void)state;
@@ -1180,6 +1217,7 @@ int main(void)
         LEAK_TEST(test_sender_keeping_dups_harms_only_the_sent_consumer),
         LEAK_TEST(test_consumer_claiming_more_than_max_held_is_evicted_not_waited_for),
         LEAK_TEST(test_moved_consumer_leaves_the_receivers_words_and_bytes_alone),
+        LEAK_TEST(test_received_consumer_does_not_fill_the_holes_of_a_forged_data_area),
         LEAK_TEST(test_wait_many_with_a_consumer_listed_twice_wakes_once_and_then_sleeps),
         LEAK_TEST(test_death_watch_and_receiver_do_not_spin_on_stale_bytes),
         LEAK_TEST(test_waits_after_producer_death_are_peer_closed_and_do_not_spin),
