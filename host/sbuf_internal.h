@@ -296,7 +296,9 @@ int cm__sbuf_spin_useful(void);
 void cm__sbuf_relax(void);
 #define CM__SBUF_SPIN_MAX 16384u
 
-/* A memfd of `size` bytes for an area. Errors: NO_RESOURCES, NO_MEMORY. */
+/* A memfd of `size` bytes for an area, every page allocated (fallocate).
+ * Errors: NO_RESOURCES (RLIMIT_FSIZE, fds), NO_MEMORY (no memory for the
+ * pages). */
 cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd);
 /* mmap MAP_SHARED of a whole fd, with MAP_POPULATE when `populate`: the
  * pool's pages in place before the first message. Errors: NO_RESOURCES,

@@ -10,6 +10,7 @@
  * says it sleeps (Dekker, both sides fence seq_cst between their store and
  * their load). The socket reports the peer's death as a hang-up. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -137,7 +138,17 @@ cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd)
     int f = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (f < 0)
         return errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
-    if (ftruncate(f, (off_t)size) != 0) {
+    /* Every page allocated now (fallocate sizes the file too): the pool's
+     * memory is committed at create, and a shortage is NO_MEMORY here, not
+     * a SIGBUS at a later touch, nor a MAP_POPULATE that silently left
+     * pages out. EINTR: fallocate freed what it had allocated; again. */
+    int rc = 0;
+    if (size > 0) {
+        do
+            rc = fallocate(f, 0, 0, (off_t)size);
+        while (rc != 0 && errno == EINTR);
+    }
+    if (rc != 0) {
         int e = errno;
         close(f);
         return e == EFBIG ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;

@@ -3,6 +3,12 @@
  * fault must be observed): the real implementation, not the core rules
  * (those are tests/host/core_sbuf_*.c). Every test runs under the leak
  * check: no fd, mapping or handle outlives it. */
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -131,6 +137,40 @@ static void test_data_area_populated_no_fault_on_first_use_of_any_slot(void **st
         fail_msg("%ld page faults on the first use of %d populated slots", faults, SLOTS);
     assert_status(cm_handle_close(con), CM_OK);
     assert_status(cm_handle_close(buf), CM_OK);
+}
+
+/* The pool's pages are allocated by cm_sbuf_create (fallocate): when Linux
+ * has no memory for them (here a seccomp filter makes fallocate ENOMEM,
+ * as a memory cgroup at its limit would), the create is NO_MEMORY and
+ * leaves nothing behind, instead of a buffer that would SIGBUS at the
+ * first touch of a page that could not be had. */
+static int no_fallocate_child(void *arg)
+{
+    (void)arg;
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fallocate, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOMEM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+        return 2;
+    cm_handle_t buf;
+    cm_sbuf_config_t cfg = cfg_of(4, 65536, 1, 1, 1, CM_SBUF_BLOCK);
+    cm_status_t st = cm_sbuf_create(&cfg, &buf);
+    if (st != CM_ERR_NO_MEMORY) {
+        fprintf(stderr, "child: create without memory for the pool: %s\n", cm_status_name(st));
+        return 3;
+    }
+    return 0;
+}
+
+static void test_create_without_memory_for_the_pool_is_no_memory(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child(no_fallocate_child, NULL));
 }
 
 static void test_full_pool_waits_and_empty_ring_times_out(void **state)
@@ -649,6 +689,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         LEAK_TEST(test_messages_arrive_in_order_across_ring_wraparound),
         LEAK_TEST(test_data_area_populated_no_fault_on_first_use_of_any_slot),
+        LEAK_TEST(test_create_without_memory_for_the_pool_is_no_memory),
         LEAK_TEST(test_full_pool_waits_and_empty_ring_times_out),
         LEAK_TEST(test_each_limit_has_its_typed_error),
         LEAK_TEST(test_fanout_slot_returns_after_last_release_and_late_joiner),
