@@ -142,8 +142,9 @@ static void test_data_area_populated_no_fault_on_first_use_of_any_slot(void **st
 /* The pool's pages are allocated by cm_sbuf_create (fallocate): when Linux
  * has no memory for them (here a seccomp filter makes fallocate ENOMEM,
  * as a memory cgroup at its limit would), the create is NO_MEMORY and
- * leaves nothing behind, instead of a buffer that would SIGBUS at the
- * first touch of a page that could not be had. */
+ * leaves nothing behind, instead of a buffer whose first touch of a page
+ * that could not be had would fail as a fault (SIGBUS, or the OOM killer
+ * in a memory cgroup). */
 static int no_fallocate_child(void *arg)
 {
     (void)arg;
