@@ -654,12 +654,55 @@ static void wait_thread(void *arg)
     w->st = cm_object_wait_one(w->h, w->want, w->timeout, &w->obs);
 }
 
-/* Sending a consumer while a thread waits on it: the wait ends with
- * BAD_HANDLE, and the old object, still referenced by that thread, must not
- * touch what is now the receiver's: arming and disarming it (what the
- * woken wait does) neither clears the receiver's cons_waiting (a lost
- * wake-up: its receive would sleep to its deadline) nor drains the
- * receiver's wake-up byte. */
+/* Sends a forged consumer whose data memfd is `data` (which it closes)
+ * and receives it: the receiver's arrival must not allocate a page of
+ * that file (its st_blocks are the same before and after). */
+static void assert_arrival_allocates_nothing_of(int data)
+{
+    cm_sbuf_config_t cfg = cfg_of(32, 65536, 1, CM_SBUF_BLOCK);
+    int fds[4], raw, peer;
+    struct cm__sbuf_wire meta;
+    cm_handle_t end = raw_channel(&raw), h;
+    forge_honest(&cfg, fds, &meta, &peer);
+    replace_fd(fds, 0, data);
+    struct stat before, after;
+    int probe = dup(fds[0]);
+    assert_true(probe >= 0);
+    assert_int_equal(fstat(probe, &before), 0);
+    send_record(raw, &meta, 1, fds);
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    char b[4];
+    uint32_t nb, nh;
+    assert_status(cm_channel_read(end, b, sizeof(b), &nb, &h, 1, &nh), CM_OK);
+    assert_int_equal(nh, 1);
+    assert_int_equal(fstat(probe, &after), 0);
+    assert_true(after.st_size >= 32 * 65536);
+    if (after.st_blocks != before.st_blocks)
+        fail_msg("the receiver allocated %lld blocks of a forged data area",
+                 (long long)(after.st_blocks - before.st_blocks));
+    assert_status(cm_handle_close(h), CM_OK);
+    close(probe);
+    close(peer);
+    close(raw);
+    assert_status(cm_handle_close(end), CM_OK);
+}
+
+static int forged_data_memfd(int blocks_beyond_eof)
+{
+    cm_sbuf_config_t cfg = cfg_of(32, 65536, 1, CM_SBUF_BLOCK);
+    struct cm_sbuf_layout lay;
+    assert_status(cm__sbuf_layout(&cfg, &lay), CM_OK);
+    int fd = memfd_sized(lay.data_size, 0, 0);
+    assert_true(fd >= 0);
+    if (blocks_beyond_eof)
+        assert_int_equal(fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)lay.data_size,
+                                   (off_t)lay.data_size),
+                         0);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, RO_SEALS), 0);
+    return fd;
+}
+
 /* A consumer populates its mappings only where the sender's files have
  * every page allocated: a forged consumer whose data memfd is all holes
  * (sized and sealed, never written) is admitted, and its arrival leaves
@@ -669,33 +712,25 @@ static void wait_thread(void *arg)
 static void test_received_consumer_does_not_fill_the_holes_of_a_forged_data_area(void **state)
 {
     (void)state;
-    cm_sbuf_config_t cfg = cfg_of(32, 65536, 1, CM_SBUF_BLOCK);
-    int fds[4], raw, peer;
-    struct cm__sbuf_wire meta;
-    cm_handle_t end = raw_channel(&raw), h;
-    forge_honest(&cfg, fds, &meta, &peer);
-    int probe = dup(fds[0]);
-    assert_true(probe >= 0);
-    send_record(raw, &meta, 1, fds);
-    for (int i = 0; i < 4; i++)
-        close(fds[i]);
-    char b[4];
-    uint32_t nb, nh;
-    assert_status(cm_channel_read(end, b, sizeof(b), &nb, &h, 1, &nh), CM_OK);
-    assert_int_equal(nh, 1);
-    struct stat sb;
-    assert_int_equal(fstat(probe, &sb), 0);
-    assert_true(sb.st_size >= 32 * 65536);
-    if (sb.st_blocks != 0)
-        fail_msg("the receiver allocated %lld blocks of a forged data area",
-                 (long long)sb.st_blocks);
-    assert_status(cm_handle_close(h), CM_OK);
-    close(probe);
-    close(peer);
-    close(raw);
-    assert_status(cm_handle_close(end), CM_OK);
+    assert_arrival_allocates_nothing_of(forged_data_memfd(0));
 }
 
+/* The same holes, with as many pages allocated past the end of the file
+ * (fallocate KEEP_SIZE before the GROW seal): st_blocks covers the size
+ * though no page of it exists, so a count of blocks cannot tell "every
+ * page allocated"; the receiver asks where the first hole is. */
+static void test_pages_past_the_end_do_not_make_a_forged_data_area_look_allocated(void **state)
+{
+    (void)state;
+    assert_arrival_allocates_nothing_of(forged_data_memfd(1));
+}
+
+/* Sending a consumer while a thread waits on it: the wait ends with
+ * BAD_HANDLE, and the old object, still referenced by that thread, must not
+ * touch what is now the receiver's: arming and disarming it (what the
+ * woken wait does) neither clears the receiver's cons_waiting (a lost
+ * wake-up: its receive would sleep to its deadline) nor drains the
+ * receiver's wake-up byte. */
 static void test_moved_consumer_leaves_the_receivers_words_and_bytes_alone(void **state)
 {
     (void)state;
@@ -1218,6 +1253,7 @@ int main(void)
         LEAK_TEST(test_consumer_claiming_more_than_max_held_is_evicted_not_waited_for),
         LEAK_TEST(test_moved_consumer_leaves_the_receivers_words_and_bytes_alone),
         LEAK_TEST(test_received_consumer_does_not_fill_the_holes_of_a_forged_data_area),
+        LEAK_TEST(test_pages_past_the_end_do_not_make_a_forged_data_area_look_allocated),
         LEAK_TEST(test_wait_many_with_a_consumer_listed_twice_wakes_once_and_then_sleeps),
         LEAK_TEST(test_death_watch_and_receiver_do_not_spin_on_stale_bytes),
         LEAK_TEST(test_waits_after_producer_death_are_peer_closed_and_do_not_spin),
