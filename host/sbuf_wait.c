@@ -138,9 +138,12 @@ cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd)
     if (f < 0)
         return errno == EMFILE || errno == ENFILE ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;
     /* Every page allocated now (fallocate sizes the file too): the pool's
-     * memory is committed at create, and a shortage is NO_MEMORY here, not
-     * a failed fault at a later touch (SIGBUS, or the OOM killer in a
-     * memory cgroup) behind a MAP_POPULATE that silently left pages out. EINTR: fallocate freed what it had allocated; again. */
+     * memory is charged at create, so a shortage is met here, not on the
+     * data path. Refused pages (strict overcommit: ENOSPC) are NO_MEMORY
+     * here, not a SIGBUS at a later touch behind a MAP_POPULATE that left
+     * them out silently; a memory cgroup at its limit runs its OOM killer
+     * here as a fault would. EINTR: fallocate freed what it had allocated;
+     * again. */
     int rc = 0;
     if (size > 0) {
         do
