@@ -167,30 +167,68 @@ static void test_data_area_populated_no_fault_on_first_use_of_any_slot(void **st
     assert_status(cm_handle_close(buf), CM_OK);
 }
 
-/* The pool's pages are allocated by cm_sbuf_create (fallocate): when Linux
- * refuses them (here a seccomp filter makes fallocate ENOMEM, as strict
- * overcommit makes it ENOSPC), the create is NO_MEMORY and leaves nothing
- * behind, instead of a buffer whose first touch of a page that could not
- * be had would be a SIGBUS. */
-static int no_fallocate_child(void *arg)
+/* The pool's pages are allocated by cm_sbuf_create and
+ * cm_sbuf_consumer_create (fallocate): when Linux refuses them (here a
+ * seccomp filter makes fallocate ENOMEM, as strict overcommit makes it
+ * ENOSPC), the call is NO_MEMORY and leaves no fd or mapping behind,
+ * instead of a buffer whose first touch of a page that could not be had
+ * would be a SIGBUS. The filter refuses fallocate of one fd number: the
+ * area's memfd takes the lowest free one, the next area the one after. */
+static int refuse_fallocate_of(int fd)
 {
-    (void)arg;
     struct sock_filter code[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fallocate, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fallocate, 0, 3),
+        /* the low word of the fd argument (little-endian hosts) */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)fd, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOMEM),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
     struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+/* The fd numbers the next two fds opened will take. */
+static void next_two_fds(int *first, int *second)
+{
+    *first = dup(2);
+    *second = dup(2);
+    close(*first);
+    close(*second);
+}
+
+/* Which area's fallocate is refused: 0 the data area (at cm_sbuf_create),
+ * 1 a producer area, 2 a consumer area (at cm_sbuf_consumer_create, in
+ * that order). */
+static int no_fallocate_child(void *arg)
+{
+    int area = *(const int *)arg;
+    cm_sbuf_config_t cfg = cfg_of(4, 65536, 1, 4, 4, CM_SBUF_BLOCK);
+    cm_handle_t buf, con;
+    int fds = count_open_fds(), maps = count_maps(), first, second;
+    cm_status_t st = CM_OK;
+    if (area > 0 && (st = cm_sbuf_create(&cfg, &buf)) != CM_OK)
         return 2;
-    cm_handle_t buf;
-    cm_sbuf_config_t cfg = cfg_of(4, 65536, 1, 1, 1, CM_SBUF_BLOCK);
-    cm_status_t st = cm_sbuf_create(&cfg, &buf);
-    if (st != CM_ERR_NO_MEMORY) {
-        fprintf(stderr, "child: create without memory for the pool: %s\n", cm_status_name(st));
+    next_two_fds(&first, &second);
+    if (first < 0 || second < 0 || !refuse_fallocate_of(area == 2 ? second : first))
         return 3;
+    if (area == 0) {
+        st = cm_sbuf_create(&cfg, &buf);
+    } else {
+        st = cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con);
+        if (cm_handle_close(buf) != CM_OK)
+            return 4;
+    }
+    if (st != CM_ERR_NO_MEMORY) {
+        fprintf(stderr, "child: area %d without memory: %s\n", area, cm_status_name(st));
+        return 5;
+    }
+    if (count_open_fds() != fds || count_maps() != maps) {
+        fprintf(stderr, "child: area %d without memory left %d fds, %d mappings\n", area,
+                count_open_fds() - fds, count_maps() - maps);
+        return 6;
     }
     return 0;
 }
@@ -198,7 +236,8 @@ static int no_fallocate_child(void *arg)
 static void test_create_without_memory_for_the_pool_is_no_memory(void **state)
 {
     (void)state;
-    assert_child_ok(in_child(no_fallocate_child, NULL));
+    for (int area = 0; area < 3; area++)
+        assert_child_ok(in_child(no_fallocate_child, &area));
 }
 
 static void test_full_pool_waits_and_empty_ring_times_out(void **state)
