@@ -218,6 +218,13 @@ cm_status_t cm__handle_close(cm_handle_t handle);
 /* NO_RESOURCES if a memfd may not grow to `end` bytes under RLIMIT_FSIZE
  * (Linux would raise SIGXFSZ, fatal by default), else OK (host/vmo.c). */
 cm_status_t cm__fsize_allows(uint64_t end);
+/* fallocate(fd, 0, offset, len) of a shmem file in pieces of at most
+ * CM__FALLOCATE_PIECE bytes (2 MiB, a huge page's), each interrupted one
+ * made again at half its length down to one page: an EINTR loses only
+ * that piece, so signals cannot keep it from finishing. 0, or -1 with
+ * errno (pieces already allocated stay). */
+#define CM__FALLOCATE_PIECE (2ull << 20)
+int cm__fallocate_pieces(int fd, uint64_t offset, uint64_t len);
 
 /* The status of a failed call that gives a VMO's memfd pages (fallocate,
  * pwrite, ftruncate): ENOSPC / ENOMEM mean Linux found no memory for the

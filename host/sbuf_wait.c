@@ -142,15 +142,8 @@ cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd)
      * data path. Refused pages (strict overcommit: ENOSPC) are NO_MEMORY
      * here, not a SIGBUS at a later touch behind a MAP_POPULATE that left
      * them out silently; a memory cgroup at its limit runs its OOM killer
-     * here as a fault would. EINTR: fallocate freed what it had allocated;
-     * again. */
-    int rc = 0;
-    if (size > 0) {
-        do
-            rc = fallocate(f, 0, 0, (off_t)size);
-        while (rc != 0 && errno == EINTR);
-    }
-    if (rc != 0) {
+     * here as a fault would. */
+    if (cm__fallocate_pieces(f, 0, size) != 0) {
         int e = errno;
         close(f);
         return e == EFBIG ? CM_ERR_NO_RESOURCES : CM_ERR_NO_MEMORY;

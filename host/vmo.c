@@ -578,6 +578,25 @@ cm_status_t cm__fsize_allows(uint64_t end)
     return CM_OK;
 }
 
+/* Kernels before 2024 interrupt shmem_fallocate on any pending signal,
+ * not only a fatal one, and it frees what that call had allocated: one
+ * call for a whole large area, made again on EINTR, never finished while
+ * a periodic signal (a profiler's timer) fired more often than it took. */
+int cm__fallocate_pieces(int fd, uint64_t offset, uint64_t len)
+{
+    uint64_t done = 0, piece = CM__FALLOCATE_PIECE;
+    while (done < len) {
+        uint64_t n = len - done < piece ? len - done : piece;
+        if (fallocate(fd, 0, (off_t)(offset + done), (off_t)n) == 0)
+            done += n;
+        else if (errno != EINTR)
+            return -1;
+        else if (piece > CM_PAGE_SIZE)
+            piece /= 2;
+    }
+    return 0;
+}
+
 cm_status_t cm__vmo_pages_errno(const char *call, int err)
 {
     if (err == EFBIG)
@@ -615,16 +634,12 @@ static int base_memfd(const char *name, uint64_t size, enum memfd_size how, cm_s
     /* fallocate is the cheapest way Linux offers to obtain shmem pages
      * (about 3x cheaper than faulting them in one by one); without
      * FALLOC_FL_KEEP_SIZE it also sets the file's size, so it needs no
-     * ftruncate before it. Interrupted by a signal (EINTR), it has freed
-     * what it allocated and left the size alone: made again. */
+     * ftruncate before it. In pieces: cm__fallocate_pieces says why. */
     int rc;
-    if (commit && size > 0) {
-        do
-            rc = fallocate(fd, 0, 0, (off_t)size);
-        while (rc != 0 && errno == EINTR);
-    } else {
+    if (commit && size > 0)
+        rc = cm__fallocate_pieces(fd, 0, size);
+    else
         rc = ftruncate(fd, (off_t)size);
-    }
     if (rc != 0) {
         *st = cm__vmo_pages_errno(commit ? "fallocate of a new memfd" : "ftruncate of a new memfd", errno);
         close(fd);

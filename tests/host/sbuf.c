@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <capmem/capmem.h>
@@ -238,6 +239,65 @@ static void test_create_without_memory_for_the_pool_is_no_memory(void **state)
     (void)state;
     for (int area = 0; area < 3; area++)
         assert_child_ok(in_child(no_fallocate_child, &area));
+}
+
+/* A create interrupted by signals still finishes: here a seccomp filter
+ * makes every fallocate of more than 64 KiB EINTR, as kernels before 2024
+ * do to any call that a periodic signal (a profiler's timer) lands in.
+ * Retrying the whole area hangs (the child's alarm ends it); pieces that
+ * halve on EINTR finish. */
+static int interrupted_fallocate_child(void *arg)
+{
+    (void)arg;
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fallocate, 0, 5),
+        /* the high and low words of the length (little-endian hosts) */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[3]) + 4),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[3])),
+        BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 64 * 1024, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINTR),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+        return 2;
+    cm_handle_t buf, con;
+    cm_sbuf_config_t cfg = cfg_of(16, 256 * 1024, 1, 1, 1, CM_SBUF_BLOCK);
+    cm_status_t st = cm_sbuf_create(&cfg, &buf);
+    if (st == CM_OK) {
+        st = cm_sbuf_consumer_create(buf, CM_RIGHTS_SAME, &con);
+        if (st == CM_OK && cm_handle_close(con) != CM_OK)
+            return 3;
+        if (cm_handle_close(buf) != CM_OK)
+            return 4;
+    }
+    if (st != CM_OK) {
+        fprintf(stderr, "child: create under interrupted fallocate: %s\n", cm_status_name(st));
+        return 5;
+    }
+    /* And the pieces add up: an area of an odd length has its size and
+     * every block of it. */
+    uint64_t size = (5ull << 20) + 3 * 4096;
+    int fd;
+    struct stat sb;
+    if (cm__sbuf_memfd("pieces", size, &fd) != CM_OK || fstat(fd, &sb) != 0)
+        return 6;
+    close(fd);
+    if ((uint64_t)sb.st_size != size || (uint64_t)sb.st_blocks != size / 512) {
+        fprintf(stderr, "child: %llu bytes, %lld blocks\n", (unsigned long long)sb.st_size,
+                (long long)sb.st_blocks);
+        return 7;
+    }
+    return 0;
+}
+
+static void test_create_finishes_when_every_long_fallocate_is_interrupted(void **state)
+{
+    (void)state;
+    assert_child_ok(in_child_alarm(interrupted_fallocate_child, NULL, 5));
 }
 
 static void test_full_pool_waits_and_empty_ring_times_out(void **state)
@@ -757,6 +817,7 @@ int main(void)
         LEAK_TEST(test_messages_arrive_in_order_across_ring_wraparound),
         LEAK_TEST(test_data_area_populated_no_fault_on_first_use_of_any_slot),
         LEAK_TEST(test_create_without_memory_for_the_pool_is_no_memory),
+        LEAK_TEST(test_create_finishes_when_every_long_fallocate_is_interrupted),
         LEAK_TEST(test_full_pool_waits_and_empty_ring_times_out),
         LEAK_TEST(test_each_limit_has_its_typed_error),
         LEAK_TEST(test_fanout_slot_returns_after_last_release_and_late_joiner),
