@@ -50,7 +50,8 @@ static const struct cm__signal_ops consumer_signal_ops;
 
 /* The object and its three mappings; it owns no fd yet. */
 static cm_status_t consumer_map(const cm_sbuf_config_t *cfg, uint32_t pos, int data_fd,
-                                int prod_fd, int cons_fd, struct cm__sbuf_consumer **out)
+                                int prod_fd, int cons_fd, int populate,
+                                struct cm__sbuf_consumer **out)
 {
     struct cm_sbuf_layout lay;
     cm_sbuf_config_t copy = *cfg;
@@ -70,19 +71,14 @@ static cm_status_t consumer_map(const cm_sbuf_config_t *cfg, uint32_t pos, int d
     c->sock = c->data_fd = c->prod_fd = c->cons_fd = -1;
     c->spin = (struct cm__sbuf_spin){ CM__SBUF_SPIN_PROBE };
     void *d = NULL, *p = NULL, *k = NULL;
-    /* Populated where the pages exist (the producer allocated them):
-     * cm__sbuf_allocated says why only there. */
-    cm_status_t st = cm__sbuf_map(data_fd, lay.data_size, PROT_READ,
-                                  cm__sbuf_allocated(data_fd, lay.data_size), &d);
+    cm_status_t st = cm__sbuf_map(data_fd, lay.data_size, PROT_READ, populate, &d);
     if (st == CM_OK) {
         c->data = d;
-        st = cm__sbuf_map(prod_fd, lay.prod_area_size, PROT_READ,
-                          cm__sbuf_allocated(prod_fd, lay.prod_area_size), &p);
+        st = cm__sbuf_map(prod_fd, lay.prod_area_size, PROT_READ, populate, &p);
     }
     if (st == CM_OK) {
         c->prod = p;
-        st = cm__sbuf_map(cons_fd, lay.cons_area_size, PROT_READ | PROT_WRITE,
-                          cm__sbuf_allocated(cons_fd, lay.cons_area_size), &k);
+        st = cm__sbuf_map(cons_fd, lay.cons_area_size, PROT_READ | PROT_WRITE, populate, &k);
     }
     if (st == CM_OK)
         c->cons = k;
@@ -111,7 +107,9 @@ cm_status_t cm__sbuf_consumer_make(const cm_sbuf_config_t *cfg, uint32_t pos, in
                                    struct cm__sbuf_consumer **out)
 {
     struct cm__sbuf_consumer *c;
-    cm_status_t st = consumer_map(cfg, pos, data_fd, prod_fd, cons_fd, &c);
+    /* Made in the producer's process, on areas its own create allocated
+     * and populated: populated too, no fault on the data path. */
+    cm_status_t st = consumer_map(cfg, pos, data_fd, prod_fd, cons_fd, 1, &c);
     if (st != CM_OK)
         return st;
     /* One copy of each producer word, checked by core. */
@@ -600,7 +598,12 @@ cm_status_t cm__sbuf_consumer_receive(const struct cm__sbuf_wire *meta,
                                       cm_handle_t *out)
 {
     struct cm__sbuf_consumer *c;
-    cm_status_t st = consumer_map(&meta->config, meta->pos, fds[0], fds[1], fds[2], &c);
+    /* Received: not populated. The sender chose the files; populating at
+     * arrival would let one sender make the receiver fill holes it left
+     * (charged to the receiver), or build page tables for the same large
+     * area once per forged consumer, up to the handle limit, for nothing
+     * the receiver asked for. Its reads fault the existing pages in. */
+    cm_status_t st = consumer_map(&meta->config, meta->pos, fds[0], fds[1], fds[2], 0, &c);
     if (st != CM_OK)
         return st;
     /* The configuration was checked on the copy in meta, which is ours. */

@@ -304,15 +304,6 @@ cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd);
  * pool's pages in place before the first message. Errors: NO_RESOURCES,
  * NO_MEMORY. */
 cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, int populate, void **out);
-/* Does fd's file have a page for each of its first `size` bytes (no hole
- * before `size`: SEEK_HOLE)? A consumer populates an area only then:
- * populating a file with holes would allocate them, so a forged consumer
- * from a hostile sender could charge the receiver for a whole data area by
- * arriving. The data and producer areas are write-sealed (FUTURE_WRITE),
- * so they cannot be punched afterwards; the consumer area is not, and a
- * sender may punch it later, which costs the receiver at most that one
- * area again at its own next writes (as without populate). */
-int cm__sbuf_allocated(int fd, uint64_t size);
 /* The producer's read-write mapping of a whole fd, not inherited by fork:
  * a forked child (a consumer process) must not write the data, any
  * producer area or another consumer's area. Populated (it allocates the

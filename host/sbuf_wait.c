@@ -152,20 +152,6 @@ cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd)
     return CM_OK;
 }
 
-int cm__sbuf_allocated(int fd, uint64_t size)
-{
-    /* The first hole, not a count of blocks: st_blocks also counts pages
-     * a sender allocated past the end of the file (fallocate KEEP_SIZE
-     * before its GROW seal), so it can cover the size while no page of it
-     * exists. SEEK_HOLE sees a swapped-out page as data, and a page
-     * fallocated but never touched as a hole (populate then skipped,
-     * harmlessly: the producer touched all of its pages with its own
-     * MAP_POPULATE before any consumer existed). It moves the shared
-     * file offset, which nothing here reads: every use is mmap. */
-    off_t hole = lseek(fd, 0, SEEK_HOLE);
-    return hole >= 0 && (uint64_t)hole >= size;
-}
-
 cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, int populate, void **out)
 {
     /* Populated: a SharedBuffer is a pool, and its point is that no

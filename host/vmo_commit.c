@@ -68,6 +68,21 @@ out:
     return st;
 }
 
+/* The allocated bytes of a file, at most its size rounded up to whole
+ * pages: st_blocks also counts pages allocated past the end of the file
+ * (fallocate KEEP_SIZE by any holder of a writable fd before a GROW seal),
+ * which are no part of the VMO. It cannot say where a page lies, so with
+ * such pages the figure is an upper bound, not exact. */
+static uint64_t committed_within_size(const struct stat *sb, uint64_t page)
+{
+    uint64_t blocks = sb->st_blocks > 0 ? (uint64_t)sb->st_blocks : 0;
+    uint64_t size = sb->st_size > 0 ? (uint64_t)sb->st_size : 0;
+    uint64_t cap = size > UINT64_MAX - (page - 1) ? UINT64_MAX / page * page
+                                                  : (size + page - 1) / page * page;
+    uint64_t bytes = blocks > UINT64_MAX / 512u ? UINT64_MAX : blocks * 512u;
+    return bytes < cap ? bytes : cap;
+}
+
 cm_status_t cm_vmo_get_committed(cm_handle_t vmo, uint64_t *bytes)
 {
     CM__ENTRY();
@@ -83,7 +98,7 @@ cm_status_t cm_vmo_get_committed(cm_handle_t vmo, uint64_t *bytes)
     else if (fstat(v->fd, &sb) != 0)
         st = cm__errno_detail("fstat", errno);
     else
-        *bytes = (uint64_t)sb.st_blocks * 512u;
+        *bytes = committed_within_size(&sb, v->huge ? CM_HUGE_PAGE_SIZE : CM_PAGE_SIZE);
     cm__hobj_put(&v->hdr);
     return st;
 }

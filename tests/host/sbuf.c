@@ -25,6 +25,7 @@
 #include "common/child.h"
 #include "common/fd_limit.h"
 #include "common/leakcheck.h"
+#include "common/pagemap.h"
 #include "common/threads.h"
 #include "../../host/sbuf_internal.h"
 
@@ -90,25 +91,6 @@ static void test_messages_arrive_in_order_across_ring_wraparound(void **state)
     assert_true(info.consumers[0].received == 100 && info.consumers[0].released == 100);
     assert_status(cm_handle_close(con), CM_OK);
     assert_status(cm_handle_close(buf), CM_OK);
-}
-
-/* How many of the pages of [p, p + len) have no page table entry in this
- * process (/proc/self/pagemap bit 63: present; a shared file page not
- * mapped here reads 0 even when the file holds it). */
-static long pages_not_mapped(const void *p, size_t len)
-{
-    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
-    long missing = 0;
-    for (uintptr_t a = (uintptr_t)p / pg * pg; a < (uintptr_t)p + len; a += pg) {
-        uint64_t e = 0;
-        assert_int_equal(pread(fd, &e, sizeof(e), (off_t)(a / pg * sizeof(e))),
-                         (ssize_t)sizeof(e));
-        missing += (e >> 63) == 0;
-    }
-    close(fd);
-    return missing;
 }
 
 /* A SharedBuffer is a pool: every page of its data area is in place when

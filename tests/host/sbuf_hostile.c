@@ -28,6 +28,7 @@
 #include <capmem/sbuf.h>
 #include "common/child.h"
 #include "common/leakcheck.h"
+#include "common/pagemap.h"
 #include "common/threads.h"
 #include "../../host/sbuf_internal.h"
 #include "../../host/wire.h"
@@ -703,12 +704,11 @@ static int forged_data_memfd(int blocks_beyond_eof)
     return fd;
 }
 
-/* A consumer populates its mappings only where the sender's files have
- * every page allocated: a forged consumer whose data memfd is all holes
- * (sized and sealed, never written) is admitted, and its arrival leaves
- * the holes alone. Populating it would allocate the whole data area, 2 MiB
- * here, charged to the receiver, for every such handle a hostile sender
- * sends. An honest producer's areas are allocated (test in sbuf.c). */
+/* A received consumer's mappings are not populated: a forged consumer
+ * whose data memfd is all holes (sized and sealed, never written) is
+ * admitted, and its arrival leaves the holes alone. Populating it would
+ * allocate the whole data area, 2 MiB here, charged to the receiver, for
+ * every such handle a hostile sender sends. */
 static void test_received_consumer_does_not_fill_the_holes_of_a_forged_data_area(void **state)
 {
     (void)state;
@@ -717,12 +717,54 @@ static void test_received_consumer_does_not_fill_the_holes_of_a_forged_data_area
 
 /* The same holes, with as many pages allocated past the end of the file
  * (fallocate KEEP_SIZE before the GROW seal): st_blocks covers the size
- * though no page of it exists, so a count of blocks cannot tell "every
- * page allocated"; the receiver asks where the first hole is. */
+ * though no page of it exists, which fooled a check of st_blocks that
+ * once decided whether to populate a received consumer. */
 static void test_pages_past_the_end_do_not_make_a_forged_data_area_look_allocated(void **state)
 {
     (void)state;
     assert_arrival_allocates_nothing_of(forged_data_memfd(1));
+}
+
+/* A received consumer is not populated, even over pages its sender did
+ * allocate: the arrival of a forged consumer over one large allocated
+ * area builds no page table for it here. Populating at arrival would let
+ * one sender charge the receiver page tables and time once per forged
+ * consumer, up to the handle limit, for one area the sender paid once;
+ * the receiver's reads fault the pages in when it receives. */
+static void test_received_consumer_builds_no_page_tables_at_arrival(void **state)
+{
+    (void)state;
+    cm_sbuf_config_t cfg = cfg_of(32, 65536, 1, CM_SBUF_BLOCK);
+    struct cm_sbuf_layout lay;
+    cm_sbuf_config_t c = cfg;
+    assert_status(cm__sbuf_layout(&c, &lay), CM_OK);
+    int data = memfd_sized(lay.data_size, 0, 0);
+    assert_true(data >= 0);
+    assert_int_equal(fallocate(data, 0, 0, (off_t)lay.data_size), 0);
+    assert_int_equal(fcntl(data, F_ADD_SEALS, RO_SEALS), 0);
+    int fds[4], raw, peer;
+    struct cm__sbuf_wire meta;
+    cm_handle_t end = raw_channel(&raw), h;
+    forge_honest(&cfg, fds, &meta, &peer);
+    replace_fd(fds, 0, data);
+    send_record(raw, &meta, 1, fds);
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    char b[4];
+    uint32_t nb, nh;
+    assert_status(cm_channel_read(end, b, sizeof(b), &nb, &h, 1, &nh), CM_OK);
+    assert_int_equal(nh, 1);
+    struct cm__sbuf_consumer *con = consumer_of(h);
+    long pages = (long)(lay.data_size / (uint64_t)sysconf(_SC_PAGESIZE));
+    long missing = pages_not_mapped(con->data, lay.data_size);
+    cm__hobj_put(&con->hdr);
+    if (missing != pages)
+        fail_msg("arrival mapped %ld of the %ld pages of a received data area",
+                 pages - missing, pages);
+    assert_status(cm_handle_close(h), CM_OK);
+    close(peer);
+    close(raw);
+    assert_status(cm_handle_close(end), CM_OK);
 }
 
 /* Sending a consumer while a thread waits on it: the wait ends with
@@ -1254,6 +1296,7 @@ int main(void)
         LEAK_TEST(test_moved_consumer_leaves_the_receivers_words_and_bytes_alone),
         LEAK_TEST(test_received_consumer_does_not_fill_the_holes_of_a_forged_data_area),
         LEAK_TEST(test_pages_past_the_end_do_not_make_a_forged_data_area_look_allocated),
+        LEAK_TEST(test_received_consumer_builds_no_page_tables_at_arrival),
         LEAK_TEST(test_wait_many_with_a_consumer_listed_twice_wakes_once_and_then_sleeps),
         LEAK_TEST(test_death_watch_and_receiver_do_not_spin_on_stale_bytes),
         LEAK_TEST(test_waits_after_producer_death_are_peer_closed_and_do_not_spin),
