@@ -655,38 +655,57 @@ static void wait_thread(void *arg)
     w->st = cm_object_wait_one(w->h, w->want, w->timeout, &w->obs);
 }
 
+/* A forged consumer (32 slots of 64 KiB) whose data memfd is `data`,
+ * sent over a raw channel and received here: a->h is the received
+ * handle; a->probe a dup of `data` (which is closed). */
+struct forged_arrival {
+    cm_handle_t end, h;
+    int raw, peer, probe;
+};
+
+static void forged_arrive(int data, struct forged_arrival *a)
+{
+    cm_sbuf_config_t cfg = cfg_of(32, 65536, 1, CM_SBUF_BLOCK);
+    int fds[4];
+    struct cm__sbuf_wire meta;
+    a->end = raw_channel(&a->raw);
+    forge_honest(&cfg, fds, &meta, &a->peer);
+    replace_fd(fds, 0, data);
+    a->probe = dup(fds[0]);
+    assert_true(a->probe >= 0);
+    send_record(a->raw, &meta, 1, fds);
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    char b[4];
+    uint32_t nb, nh;
+    assert_status(cm_channel_read(a->end, b, sizeof(b), &nb, &a->h, 1, &nh), CM_OK);
+    assert_int_equal(nh, 1);
+}
+
+static void forged_leave(struct forged_arrival *a)
+{
+    assert_status(cm_handle_close(a->h), CM_OK);
+    close(a->probe);
+    close(a->peer);
+    close(a->raw);
+    assert_status(cm_handle_close(a->end), CM_OK);
+}
+
 /* Sends a forged consumer whose data memfd is `data` (which it closes)
  * and receives it: the receiver's arrival must not allocate a page of
  * that file (its st_blocks are the same before and after). */
 static void assert_arrival_allocates_nothing_of(int data)
 {
-    cm_sbuf_config_t cfg = cfg_of(32, 65536, 1, CM_SBUF_BLOCK);
-    int fds[4], raw, peer;
-    struct cm__sbuf_wire meta;
-    cm_handle_t end = raw_channel(&raw), h;
-    forge_honest(&cfg, fds, &meta, &peer);
-    replace_fd(fds, 0, data);
     struct stat before, after;
-    int probe = dup(fds[0]);
-    assert_true(probe >= 0);
-    assert_int_equal(fstat(probe, &before), 0);
-    send_record(raw, &meta, 1, fds);
-    for (int i = 0; i < 4; i++)
-        close(fds[i]);
-    char b[4];
-    uint32_t nb, nh;
-    assert_status(cm_channel_read(end, b, sizeof(b), &nb, &h, 1, &nh), CM_OK);
-    assert_int_equal(nh, 1);
-    assert_int_equal(fstat(probe, &after), 0);
+    assert_int_equal(fstat(data, &before), 0);
+    struct forged_arrival a;
+    forged_arrive(data, &a);
+    assert_int_equal(fstat(a.probe, &after), 0);
     assert_true(after.st_size >= 32 * 65536);
     if (after.st_blocks != before.st_blocks)
         fail_msg("the receiver allocated %lld blocks of a forged data area",
                  (long long)(after.st_blocks - before.st_blocks));
-    assert_status(cm_handle_close(h), CM_OK);
-    close(probe);
-    close(peer);
-    close(raw);
-    assert_status(cm_handle_close(end), CM_OK);
+    forged_leave(&a);
 }
 
 static int forged_data_memfd(int blocks_beyond_eof)
@@ -736,35 +755,21 @@ static void test_received_consumer_builds_no_page_tables_at_arrival(void **state
     (void)state;
     cm_sbuf_config_t cfg = cfg_of(32, 65536, 1, CM_SBUF_BLOCK);
     struct cm_sbuf_layout lay;
-    cm_sbuf_config_t c = cfg;
-    assert_status(cm__sbuf_layout(&c, &lay), CM_OK);
+    assert_status(cm__sbuf_layout(&cfg, &lay), CM_OK);
     int data = memfd_sized(lay.data_size, 0, 0);
     assert_true(data >= 0);
     assert_int_equal(fallocate(data, 0, 0, (off_t)lay.data_size), 0);
     assert_int_equal(fcntl(data, F_ADD_SEALS, RO_SEALS), 0);
-    int fds[4], raw, peer;
-    struct cm__sbuf_wire meta;
-    cm_handle_t end = raw_channel(&raw), h;
-    forge_honest(&cfg, fds, &meta, &peer);
-    replace_fd(fds, 0, data);
-    send_record(raw, &meta, 1, fds);
-    for (int i = 0; i < 4; i++)
-        close(fds[i]);
-    char b[4];
-    uint32_t nb, nh;
-    assert_status(cm_channel_read(end, b, sizeof(b), &nb, &h, 1, &nh), CM_OK);
-    assert_int_equal(nh, 1);
-    struct cm__sbuf_consumer *con = consumer_of(h);
+    struct forged_arrival a;
+    forged_arrive(data, &a);
+    struct cm__sbuf_consumer *con = consumer_of(a.h);
     long pages = (long)(lay.data_size / (uint64_t)sysconf(_SC_PAGESIZE));
     long missing = pages_not_mapped(con->data, lay.data_size);
     cm__hobj_put(&con->hdr);
     if (missing != pages)
         fail_msg("arrival mapped %ld of the %ld pages of a received data area",
                  pages - missing, pages);
-    assert_status(cm_handle_close(h), CM_OK);
-    close(peer);
-    close(raw);
-    assert_status(cm_handle_close(end), CM_OK);
+    forged_leave(&a);
 }
 
 /* Sending a consumer while a thread waits on it: the wait ends with
