@@ -10,7 +10,6 @@
  * says it sleeps (Dekker, both sides fence seq_cst between their store and
  * their load). The socket reports the peer's death as a hang-up. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -154,8 +153,10 @@ cm_status_t cm__sbuf_memfd(const char *name, uint64_t size, int *fd)
 
 cm_status_t cm__sbuf_map(int fd, uint64_t size, int prot, int populate, void **out)
 {
-    /* Populated: a SharedBuffer is a pool, and its point is that no
-     * message pays for a page. Without it the first use of each slot
+    /* Populated for the memory this process made (the producer's areas, a
+     * consumer made here; a received one is not: host/sbuf_consumer.c):
+     * a SharedBuffer is a pool, and its point is that no message pays for
+     * a page. Without it the first use of each slot
      * faulted in the data path, at a moment set by the loan order (the
      * lowest free slot first), so a slot first used mid-stream cost a
      * fault per page then (docs/sbuf.md, "Memory layout"). */
